@@ -1,0 +1,887 @@
+//! The case aggregate and its state machine.
+//!
+//! Every transition is a method that checks the current state, changes the case, appends
+//! to the timeline and returns the [`Effect`]s the caller must carry out (dispatch the next
+//! step, notify the guardian, archive). The caller saves the case with a conditional write
+//! on `version` and sends the effects in the same commit, so a transition happens once.
+
+use crate::calendar::{Calendar, CalendarError};
+use crate::flow::{self, Channel, Dept, MaterialKind, Step, TimeLimit, CASE_TIME_LIMIT_WORKING_DAYS};
+use crate::form::{Form, Window};
+use crate::sharing::SharedFacts;
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+pub type Time = DateTime<FixedOffset>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Submitted,
+    Incomplete,
+    NotAccepted,
+    InProgress,
+    Returned,
+    Rejected,
+    Completed,
+}
+
+impl CaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Submitted => "submitted",
+            CaseStatus::Incomplete => "incomplete",
+            CaseStatus::NotAccepted => "not_accepted",
+            CaseStatus::InProgress => "in_progress",
+            CaseStatus::Returned => "returned",
+            CaseStatus::Rejected => "rejected",
+            CaseStatus::Completed => "completed",
+        }
+    }
+    /// Finished cases never change status again.
+    pub fn is_finished(self) -> bool {
+        matches!(self, CaseStatus::NotAccepted | CaseStatus::Rejected | CaseStatus::Completed)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pending,
+    InProgress,
+    AwaitingReview,
+    Done,
+    Returned,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Guardian,
+    WindowOfficer,
+    DeptOfficer,
+    Supervisor,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "guardian" => Role::Guardian,
+            "window_officer" => Role::WindowOfficer,
+            "dept_officer" => Role::DeptOfficer,
+            "supervisor" => Role::Supervisor,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Guardian => "guardian",
+            Role::WindowOfficer => "window_officer",
+            Role::DeptOfficer => "dept_officer",
+            Role::Supervisor => "supervisor",
+        }
+    }
+}
+
+/// Who did something. For guardians `sub` is a citizen ID number: use [`Actor::label`]
+/// wherever it is shown or logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    pub sub: String,
+    pub role: Role,
+    pub dept: Option<Dept>,
+}
+
+impl Actor {
+    pub fn system(dept: Dept) -> Actor {
+        Actor { sub: format!("system:{}", dept.as_str()), role: Role::DeptOfficer, dept: Some(dept) }
+    }
+    /// A label fit for timelines and logs: guardians are masked.
+    pub fn label(&self) -> String {
+        match self.role {
+            Role::Guardian => format!("guardian:{}", crate::idnum::mask_id(&self.sub)),
+            r => match self.dept {
+                Some(d) if self.sub.starts_with("system:") => format!("system:{}", d.as_str()),
+                Some(d) => format!("{}:{}:{}", r.as_str(), d.as_str(), self.sub),
+                None => format!("{}:{}", r.as_str(), self.sub),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub task_id: String,
+    pub created_at: Time,
+    pub due_at: Time,
+    /// What the rules found, for the officer.
+    pub findings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepState {
+    pub step: Step,
+    pub dept: Dept,
+    pub status: StepStatus,
+    pub started_at: Option<Time>,
+    pub due_at: Option<Time>,
+    pub finished_at: Option<Time>,
+    pub reasons: Vec<String>,
+    pub results: Map<String, Value>,
+    /// How many times the step has been (re)started.
+    pub round: u32,
+    pub task: Option<Task>,
+    /// An officer approved the step; the step function issues without asking again.
+    pub approved_by: Option<String>,
+    /// Data an officer supplied with an approval (e.g. the household address code).
+    #[serde(default)]
+    pub approval_data: Map<String, Value>,
+    #[serde(default)]
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Missing {
+    pub material: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterialSource {
+    DataSharing,
+    Upload,
+    Form,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceivedMaterial {
+    pub material: String,
+    pub source: MaterialSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AcceptanceNotice {
+    pub notice_number: String,
+    pub received_materials: Vec<ReceivedMaterial>,
+    pub accepted_by: String,
+    pub window: Option<Window>,
+    pub time_limit_working_days: u32,
+    pub accepted_at: Time,
+    pub due_at: Time,
+    pub delivery: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterialStatus {
+    AwaitingUpload,
+    Uploaded,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Material {
+    pub material_id: String,
+    pub kind: MaterialKind,
+    pub content_type: String,
+    pub size: u64,
+    pub status: MaterialStatus,
+    pub created_at: Time,
+    pub expires_at: Time,
+    pub uploaded_at: Option<Time>,
+    pub sha256: Option<String>,
+    pub blob_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: Time,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BadRatingFollowUp {
+    pub responsible_dept: Dept,
+    pub return_visit_due: Time,
+    pub rectify_due: Time,
+    pub return_visit_at: Option<Time>,
+    pub rectified_at: Option<Time>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rating {
+    pub level: u8,
+    pub label: String,
+    pub comment: Option<String>,
+    pub at: Time,
+    pub follow_up: bool,
+    pub bad: Option<BadRatingFollowUp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Complaint {
+    pub complaint_id: String,
+    pub text: String,
+    pub at: Time,
+    pub dept: Dept,
+    pub status: String,
+    pub answer: Option<String>,
+    pub answered_at: Option<Time>,
+    pub answered_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchiveRef {
+    pub location: String,
+    pub manifest_sha256: String,
+    pub files: usize,
+    pub archived_at: Time,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub case_id: String,
+    pub version: u64,
+    pub status: CaseStatus,
+    pub channel: Channel,
+    /// The guardian who owns the case (their citizen ID number).
+    pub owner: String,
+    pub created_by: Actor,
+    pub idempotency_key: String,
+    pub request_hash: String,
+    pub form: Form,
+    pub submitted_at: Time,
+    pub accepted_at: Option<Time>,
+    pub due_at: Option<Time>,
+    pub finished_at: Option<Time>,
+    pub updated_at: Time,
+    pub acceptance_notice: Option<AcceptanceNotice>,
+    pub missing: Vec<Missing>,
+    pub steps: Vec<StepState>,
+    pub results: Map<String, Value>,
+    pub timeline: Vec<Event>,
+    pub materials: Vec<Material>,
+    pub shared: SharedFacts,
+    pub ratings: Vec<Rating>,
+    pub complaints: Vec<Complaint>,
+    pub archive: Option<ArchiveRef>,
+    pub warnings: Vec<String>,
+    /// Sequence of guardian notifications, for idempotent delivery.
+    pub notice_seq: u32,
+    #[serde(default)]
+    pub overdue: bool,
+}
+
+/// What the caller must do after a transition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// Send the case to the queue of this step.
+    Dispatch { step: Step },
+    /// Tell the guardian; `seq` makes the notification idempotent.
+    Notify { kind: NoticeKind, seq: u32 },
+    /// Archive the finished case.
+    Archive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    Accepted,
+    Incomplete,
+    NotAccepted,
+    Returned,
+    Rejected,
+    PremiumDue,
+    Completed,
+}
+
+impl NoticeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Accepted => "accepted",
+            NoticeKind::Incomplete => "incomplete",
+            NoticeKind::NotAccepted => "not_accepted",
+            NoticeKind::Returned => "returned",
+            NoticeKind::Rejected => "rejected",
+            NoticeKind::PremiumDue => "premium_due",
+            NoticeKind::Completed => "completed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("the case is {status}, which does not allow {action}")]
+    InvalidState { status: &'static str, action: &'static str },
+    #[error("the task is not open")]
+    TaskNotOpen,
+    #[error("stale version: the case is at version {current}")]
+    Stale { current: u64 },
+    #[error("{0}")]
+    Calendar(#[from] CalendarError),
+    #[error("{0}")]
+    Rule(String),
+}
+
+/// An officer's decision on a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Return,
+    Reject,
+}
+
+/// What acceptance concluded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AcceptanceOutcome {
+    Accept { received: Vec<ReceivedMaterial> },
+    Incomplete { missing: Vec<Missing> },
+    NotAccepted { reasons: Vec<String> },
+}
+
+pub fn shanghai_now(now: DateTime<Utc>) -> Time {
+    now.with_timezone(&crate::calendar::shanghai())
+}
+
+impl Case {
+    /// A new case, as submitted. Acceptance starts at once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        case_id: String,
+        now: Time,
+        owner: String,
+        created_by: Actor,
+        form: Form,
+        idempotency_key: String,
+        request_hash: String,
+        cal: &Calendar,
+    ) -> Result<(Case, Vec<Effect>), DomainError> {
+        let steps = flow::FLOW
+            .iter()
+            .map(|s| StepState {
+                step: s.step,
+                dept: s.dept,
+                status: StepStatus::Pending,
+                started_at: None,
+                due_at: None,
+                finished_at: None,
+                reasons: vec![],
+                results: Map::new(),
+                round: 0,
+                task: None,
+                approved_by: None,
+                approval_data: Map::new(),
+                overdue: false,
+            })
+            .collect();
+        let mut case = Case {
+            case_id,
+            version: 0,
+            status: CaseStatus::Submitted,
+            channel: form.channel,
+            owner,
+            created_by: created_by.clone(),
+            idempotency_key,
+            request_hash,
+            form,
+            submitted_at: now,
+            accepted_at: None,
+            due_at: None,
+            finished_at: None,
+            updated_at: now,
+            acceptance_notice: None,
+            missing: vec![],
+            steps,
+            results: Map::new(),
+            timeline: vec![],
+            materials: vec![],
+            shared: SharedFacts::default(),
+            ratings: vec![],
+            complaints: vec![],
+            archive: None,
+            warnings: vec![],
+            notice_seq: 0,
+            overdue: false,
+        };
+        case.log(now, &created_by.label(), "submitted", &format!("channel {}", case.channel.as_str()));
+        let effects = case.start_step(Step::Acceptance, now, cal)?;
+        Ok((case, effects))
+    }
+
+    pub fn step(&self, step: Step) -> &StepState {
+        &self.steps[step.index()]
+    }
+
+    fn step_mut(&mut self, step: Step) -> &mut StepState {
+        &mut self.steps[step.index()]
+    }
+
+    /// The step the case is at: the first one that is not done.
+    pub fn current_step(&self) -> Option<Step> {
+        self.steps.iter().find(|s| s.status != StepStatus::Done).map(|s| s.step)
+    }
+
+    /// The open manual-review task, if any.
+    pub fn open_task(&self) -> Option<(&StepState, &Task)> {
+        self.steps
+            .iter()
+            .find(|s| s.status == StepStatus::AwaitingReview)
+            .and_then(|s| s.task.as_ref().map(|t| (s, t)))
+    }
+
+    pub fn log(&mut self, at: Time, actor: &str, action: &str, detail: &str) {
+        self.timeline.push(Event { at, actor: actor.into(), action: action.into(), detail: detail.into() });
+        self.updated_at = at;
+    }
+
+    fn notify(&mut self, kind: NoticeKind) -> Effect {
+        self.notice_seq += 1;
+        Effect::Notify { kind, seq: self.notice_seq }
+    }
+
+    fn warn_calendar(&mut self, warnings: Vec<crate::calendar::CalendarWarning>) {
+        for w in warnings {
+            if !self.warnings.contains(&w.message) {
+                self.warnings.push(w.message);
+            }
+        }
+    }
+
+    fn step_deadline(&mut self, step: Step, now: Time, cal: &Calendar) -> Result<Time, DomainError> {
+        match flow::time_limit(step, self.channel) {
+            TimeLimit::Immediate => Ok(crate::calendar::end_of_day(now.date_naive())),
+            TimeLimit::WorkingDays(n) => {
+                let (due, w) = cal.deadline_after(now.with_timezone(&Utc), n)?;
+                self.warn_calendar(w);
+                Ok(due)
+            }
+        }
+    }
+
+    /// Start (or restart) a step: in progress, with its deadline; dispatch it.
+    fn start_step(&mut self, step: Step, now: Time, cal: &Calendar) -> Result<Vec<Effect>, DomainError> {
+        let due = self.step_deadline(step, now, cal)?;
+        let s = self.step_mut(step);
+        s.status = StepStatus::InProgress;
+        s.started_at = Some(now);
+        s.due_at = Some(due);
+        s.finished_at = None;
+        s.round += 1;
+        s.task = None;
+        s.approved_by = None;
+        s.approval_data = Map::new();
+        s.overdue = false;
+        Ok(vec![Effect::Dispatch { step }])
+    }
+
+    fn require(&self, ok: bool, action: &'static str) -> Result<(), DomainError> {
+        if ok {
+            Ok(())
+        } else {
+            Err(DomainError::InvalidState { status: self.status.as_str(), action })
+        }
+    }
+
+    /// Whether a message for `step` should be worked on now.
+    pub fn is_actionable(&self, step: Step) -> bool {
+        let s = self.step(step);
+        !self.status.is_finished() && s.status == StepStatus::InProgress && self.current_step() == Some(step)
+    }
+
+    /// Acceptance concluded (by rules, or an officer's approval at the window).
+    pub fn conclude_acceptance(
+        &mut self,
+        outcome: AcceptanceOutcome,
+        actor: &Actor,
+        now: Time,
+        cal: &Calendar,
+    ) -> Result<Vec<Effect>, DomainError> {
+        self.require(self.is_actionable(Step::Acceptance), "acceptance")?;
+        let who = actor.label();
+        let mut effects = vec![];
+        match outcome {
+            AcceptanceOutcome::Accept { received } => {
+                let (due, w) = cal.deadline_after(now.with_timezone(&Utc), CASE_TIME_LIMIT_WORKING_DAYS)?;
+                self.warn_calendar(w);
+                self.accepted_at = Some(now);
+                self.due_at = Some(due);
+                self.missing.clear();
+                let accepted_by = match (self.channel.is_offline(), &self.created_by) {
+                    (true, officer) if officer.role == Role::WindowOfficer => officer.label(),
+                    _ if actor.sub.starts_with("system:") => "联办系统自动受理 (automatic acceptance)".to_string(),
+                    _ => who.clone(),
+                };
+                self.acceptance_notice = Some(AcceptanceNotice {
+                    notice_number: format!("SL{}", &self.case_id),
+                    received_materials: received,
+                    accepted_by,
+                    window: self.form.window.clone(),
+                    time_limit_working_days: CASE_TIME_LIMIT_WORKING_DAYS,
+                    accepted_at: now,
+                    due_at: due,
+                    delivery: self.delivery_summary(),
+                });
+                self.status = CaseStatus::InProgress;
+                let s = self.step_mut(Step::Acceptance);
+                s.status = StepStatus::Done;
+                s.finished_at = Some(now);
+                s.reasons.clear();
+                self.log(now, &who, "accepted", &format!("due {}", due.to_rfc3339()));
+                effects.push(self.notify(NoticeKind::Accepted));
+                effects.extend(self.start_step(Step::BirthCertificate, now, cal)?);
+            }
+            AcceptanceOutcome::Incomplete { missing } => {
+                let list: Vec<String> = missing.iter().map(|m| m.material.clone()).collect();
+                self.status = CaseStatus::Incomplete;
+                let s = self.step_mut(Step::Acceptance);
+                s.status = StepStatus::Returned;
+                s.reasons = missing.iter().map(|m| m.reason.clone()).collect();
+                self.missing = missing;
+                self.log(now, &who, "incomplete", &format!("missing: {}", list.join(", ")));
+                effects.push(self.notify(NoticeKind::Incomplete));
+            }
+            AcceptanceOutcome::NotAccepted { reasons } => {
+                self.status = CaseStatus::NotAccepted;
+                self.finished_at = Some(now);
+                let s = self.step_mut(Step::Acceptance);
+                s.status = StepStatus::Rejected;
+                s.finished_at = Some(now);
+                s.reasons = reasons.clone();
+                self.log(now, &who, "not_accepted", &reasons.join("; "));
+                effects.push(self.notify(NoticeKind::NotAccepted));
+                effects.push(Effect::Archive);
+            }
+        }
+        Ok(effects)
+    }
+
+    fn delivery_summary(&self) -> Value {
+        match (&self.form.window, &self.form.delivery) {
+            (_, Some(d)) => json!({
+                "method": d.method,
+                "address": d.address.as_deref().map(crate::idnum::mask_address),
+                "pickup_site": d.pickup_site,
+            }),
+            (Some(w), None) => json!({"method": "window", "site": w.site, "window": w.number}),
+            (None, None) => json!({"method": "pickup"}),
+        }
+    }
+
+    /// The rules want an officer to look (or the department is on manual review).
+    pub fn await_review(&mut self, step: Step, findings: Vec<String>, now: Time, cal: &Calendar) -> Result<Vec<Effect>, DomainError> {
+        self.require(self.is_actionable(step), "review")?;
+        let due = match self.step(step).due_at {
+            Some(d) => d,
+            None => self.step_deadline(step, now, cal)?,
+        };
+        let task_id = format!("{}.{}.{}", self.case_id, step.as_str(), self.step(step).round);
+        let s = self.step_mut(step);
+        s.status = StepStatus::AwaitingReview;
+        s.task = Some(Task { task_id, created_at: now, due_at: due, findings: findings.clone() });
+        let detail = if findings.is_empty() { "manual review".to_string() } else { findings.join("; ") };
+        self.log(now, &format!("system:{}", step.dept().as_str()), "awaiting_review", &format!("{}: {detail}", step.as_str()));
+        Ok(vec![])
+    }
+
+    /// The step is done with these results; the next step starts (or the case completes).
+    pub fn complete_step(&mut self, step: Step, results: Map<String, Value>, actor: &Actor, now: Time, cal: &Calendar) -> Result<Vec<Effect>, DomainError> {
+        self.require(self.is_actionable(step) && step != Step::Acceptance, "completing a step")?;
+        let mut effects = vec![];
+        {
+            let s = self.step_mut(step);
+            s.status = StepStatus::Done;
+            s.finished_at = Some(now);
+            s.reasons.clear();
+            for (k, v) in &results {
+                s.results.insert(k.clone(), v.clone());
+            }
+        }
+        for (k, v) in results {
+            self.results.insert(k, v);
+        }
+        self.log(now, &actor.label(), "step_done", step.as_str());
+        if step == Step::MedicalInsurance
+            && self.results.get("medical_insurance").and_then(|m| m.get("premium_notice")).is_some_and(|p| !p.is_null())
+        {
+            effects.push(self.notify(NoticeKind::PremiumDue));
+        }
+        match step.next() {
+            Some(next) => effects.extend(self.start_step(next, now, cal)?),
+            None => {
+                self.status = CaseStatus::Completed;
+                self.finished_at = Some(now);
+                self.log(now, &actor.label(), "completed", "all results issued together");
+                effects.push(self.notify(NoticeKind::Completed));
+                effects.push(Effect::Archive);
+            }
+        }
+        Ok(effects)
+    }
+
+    /// Return for correction: the guardian fixes what the reasons name and resubmits.
+    pub fn return_step(&mut self, step: Step, reasons: Vec<String>, actor: &Actor, now: Time) -> Result<Vec<Effect>, DomainError> {
+        let s = self.step(step);
+        self.require(
+            !self.status.is_finished() && matches!(s.status, StepStatus::InProgress | StepStatus::AwaitingReview),
+            "return",
+        )?;
+        let s = self.step_mut(step);
+        s.status = StepStatus::Returned;
+        s.reasons = reasons.clone();
+        s.task = None;
+        self.status = CaseStatus::Returned;
+        self.log(now, &actor.label(), "returned", &format!("{}: {}", step.as_str(), reasons.join("; ")));
+        Ok(vec![self.notify(NoticeKind::Returned)])
+    }
+
+    /// Not pass: the case ends with reasons; results already issued stay valid.
+    pub fn reject_step(&mut self, step: Step, reasons: Vec<String>, actor: &Actor, now: Time) -> Result<Vec<Effect>, DomainError> {
+        let s = self.step(step);
+        self.require(
+            !self.status.is_finished() && matches!(s.status, StepStatus::InProgress | StepStatus::AwaitingReview),
+            "reject",
+        )?;
+        let s = self.step_mut(step);
+        s.status = StepStatus::Rejected;
+        s.reasons = reasons.clone();
+        s.finished_at = Some(now);
+        s.task = None;
+        self.finished_at = Some(now);
+        if step == Step::Acceptance {
+            self.status = CaseStatus::NotAccepted;
+            self.log(now, &actor.label(), "not_accepted", &reasons.join("; "));
+            Ok(vec![self.notify(NoticeKind::NotAccepted), Effect::Archive])
+        } else {
+            self.status = CaseStatus::Rejected;
+            self.log(now, &actor.label(), "rejected", &format!("{}: {}", step.as_str(), reasons.join("; ")));
+            Ok(vec![self.notify(NoticeKind::Rejected), Effect::Archive])
+        }
+    }
+
+    /// An officer's decision on the open task. `version` must be the case's version.
+    /// Approval puts the step back in progress with the approval recorded; the step
+    /// function then issues its results.
+    pub fn decide(
+        &mut self,
+        task_id: &str,
+        decision: Decision,
+        reasons: Vec<String>,
+        data: Map<String, Value>,
+        version: u64,
+        actor: &Actor,
+        now: Time,
+        cal: &Calendar,
+    ) -> Result<Vec<Effect>, DomainError> {
+        let Some((s, _)) = self.open_task().filter(|(_, t)| t.task_id == task_id) else {
+            return Err(DomainError::TaskNotOpen);
+        };
+        let step = s.step;
+        if version != self.version {
+            return Err(DomainError::Stale { current: self.version });
+        }
+        match decision {
+            Decision::Approve => {
+                if step == Step::Acceptance {
+                    // The acceptance officer approved: accept with what rules collected.
+                    let received = self.received_materials();
+                    let st = self.step_mut(step);
+                    st.status = StepStatus::InProgress;
+                    st.task = None;
+                    return self.conclude_acceptance(AcceptanceOutcome::Accept { received }, actor, now, cal);
+                }
+                let st = self.step_mut(step);
+                st.status = StepStatus::InProgress;
+                st.task = None;
+                st.approved_by = Some(actor.label());
+                st.approval_data = data;
+                self.log(now, &actor.label(), "approved", step.as_str());
+                Ok(vec![Effect::Dispatch { step }])
+            }
+            Decision::Return => {
+                if step == Step::Acceptance {
+                    let missing: Vec<Missing> =
+                        reasons.iter().map(|r| Missing { material: "registration_form".into(), reason: r.clone() }).collect();
+                    let st = self.step_mut(step);
+                    st.status = StepStatus::InProgress;
+                    st.task = None;
+                    return self.conclude_acceptance(AcceptanceOutcome::Incomplete { missing }, actor, now, cal);
+                }
+                self.return_step(step, reasons, actor, now)
+            }
+            Decision::Reject => self.reject_step(step, reasons, actor, now),
+        }
+    }
+
+    /// What the acceptance notice lists as received.
+    pub fn received_materials(&self) -> Vec<ReceivedMaterial> {
+        let mut out = vec![ReceivedMaterial { material: "registration_form".into(), source: MaterialSource::Form }];
+        let mut add = |kind: MaterialKind, shared: bool| {
+            let source = if shared { MaterialSource::DataSharing } else { MaterialSource::Upload };
+            out.push(ReceivedMaterial { material: kind.as_str().into(), source });
+        };
+        if self.shared.mother.is_some() {
+            add(MaterialKind::MotherIdCard, true);
+        } else if self.has_upload(MaterialKind::MotherIdCard) {
+            add(MaterialKind::MotherIdCard, false);
+        }
+        if self.form.father.is_some() {
+            if self.shared.father.is_some() {
+                add(MaterialKind::FatherIdCard, true);
+            } else if self.has_upload(MaterialKind::FatherIdCard) {
+                add(MaterialKind::FatherIdCard, false);
+            }
+        }
+        if self.shared.household.is_some() {
+            add(MaterialKind::HouseholdRegister, true);
+        } else if self.has_upload(MaterialKind::HouseholdRegister) {
+            add(MaterialKind::HouseholdRegister, false);
+        }
+        if self.shared.marriage.is_some() {
+            add(MaterialKind::MarriageCertificate, true);
+        } else if self.has_upload(MaterialKind::MarriageCertificate) {
+            add(MaterialKind::MarriageCertificate, false);
+        }
+        if self.has_upload(MaterialKind::Other) {
+            add(MaterialKind::Other, false);
+        }
+        out
+    }
+
+    pub fn has_upload(&self, kind: MaterialKind) -> bool {
+        self.materials.iter().any(|m| m.kind == kind && m.status == MaterialStatus::Uploaded)
+    }
+
+    /// The guardian resubmits after `incomplete` or `returned`, with corrections applied.
+    /// The case resumes where it stopped.
+    pub fn resubmit(&mut self, form: Option<Form>, actor: &Actor, now: Time, cal: &Calendar) -> Result<Vec<Effect>, DomainError> {
+        self.require(matches!(self.status, CaseStatus::Incomplete | CaseStatus::Returned), "resubmission")?;
+        if let Some(f) = form {
+            self.form = f;
+        }
+        let step = self
+            .steps
+            .iter()
+            .find(|s| s.status == StepStatus::Returned)
+            .map(|s| s.step)
+            .unwrap_or(Step::Acceptance);
+        if step == Step::Acceptance {
+            self.status = CaseStatus::Submitted;
+            self.missing.clear();
+        } else {
+            self.status = CaseStatus::InProgress;
+        }
+        self.step_mut(step).reasons.clear();
+        self.log(now, &actor.label(), "resubmitted", &format!("resumes at {}", step.as_str()));
+        self.start_step(step, now, cal)
+    }
+
+    /// Mark overdue steps and the case; returns true if anything changed.
+    pub fn mark_overdue(&mut self, now: Time) -> bool {
+        let mut changed = false;
+        let mut newly = vec![];
+        for s in self.steps.iter_mut() {
+            if matches!(s.status, StepStatus::InProgress | StepStatus::AwaitingReview)
+                && !s.overdue
+                && s.due_at.is_some_and(|d| now > d)
+            {
+                s.overdue = true;
+                changed = true;
+                newly.push(s.step);
+            }
+        }
+        for step in newly {
+            self.log(now, "system:sla-monitor", "step_overdue", step.as_str());
+        }
+        if !self.overdue && !self.status.is_finished() && self.due_at.is_some_and(|d| now > d) {
+            self.overdue = true;
+            changed = true;
+            self.log(now, "system:sla-monitor", "case_overdue", "the 4 working-day limit has passed");
+        }
+        changed
+    }
+
+    /// Completed within the time limit (None while unfinished or never accepted).
+    pub fn on_time(&self) -> Option<bool> {
+        match (self.status, self.finished_at, self.due_at) {
+            (CaseStatus::Completed, Some(f), Some(d)) => Some(f <= d),
+            _ => None,
+        }
+    }
+
+    /// The responsible department for a complaint or rating: where the case is (or ended).
+    pub fn responsible_dept(&self) -> Dept {
+        self.steps
+            .iter()
+            .rev()
+            .find(|s| s.status != StepStatus::Pending)
+            .map(|s| s.dept)
+            .unwrap_or(Dept::ServiceCenter)
+    }
+
+    /// Rate the finished case: one rating plus one follow-up rating (追评).
+    pub fn rate(&mut self, level: u8, comment: Option<String>, actor: &Actor, now: Time, cal: &Calendar, settings: &crate::settings::Settings) -> Result<&Rating, DomainError> {
+        self.require(self.status.is_finished(), "rating")?;
+        if self.ratings.len() >= 2 {
+            return Err(DomainError::Rule("the case already has a rating and a follow-up rating".into()));
+        }
+        if !(1..=5).contains(&level) {
+            return Err(DomainError::Rule("level must be 1 to 5".into()));
+        }
+        let label = ["非常不满意", "不满意", "基本满意", "满意", "非常满意"][(level - 1) as usize].to_string();
+        let bad = if level <= 2 {
+            let dept = self.responsible_dept();
+            let (visit, w1) = cal.deadline_after(now.with_timezone(&Utc), settings.bad_rating_return_visit_days)?;
+            let (rectify, w2) = cal.deadline_after(now.with_timezone(&Utc), settings.bad_rating_rectify_days)?;
+            self.warn_calendar(w1);
+            self.warn_calendar(w2);
+            Some(BadRatingFollowUp { responsible_dept: dept, return_visit_due: visit, rectify_due: rectify, return_visit_at: None, rectified_at: None })
+        } else {
+            None
+        };
+        let follow_up = !self.ratings.is_empty();
+        self.ratings.push(Rating { level, label, comment, at: now, follow_up, bad });
+        self.log(now, &actor.label(), if follow_up { "follow_up_rating" } else { "rated" }, &format!("level {level}"));
+        Ok(self.ratings.last().expect("just pushed"))
+    }
+
+    pub fn complain(&mut self, complaint_id: String, text: String, actor: &Actor, now: Time) -> &Complaint {
+        let dept = self.responsible_dept();
+        self.complaints.push(Complaint {
+            complaint_id,
+            text,
+            at: now,
+            dept,
+            status: "open".into(),
+            answer: None,
+            answered_at: None,
+            answered_by: None,
+        });
+        self.log(now, &actor.label(), "complaint", &format!("routed to {}", dept.as_str()));
+        self.complaints.last().expect("just pushed")
+    }
+
+    pub fn answer_complaint(&mut self, complaint_id: &str, answer: String, actor: &Actor, now: Time) -> Result<&Complaint, DomainError> {
+        let label = actor.label();
+        let idx = self
+            .complaints
+            .iter()
+            .position(|c| c.complaint_id == complaint_id)
+            .ok_or_else(|| DomainError::Rule("no such complaint".into()))?;
+        if self.complaints[idx].status != "open" {
+            return Err(DomainError::InvalidState { status: "answered", action: "answering again" });
+        }
+        let c = &mut self.complaints[idx];
+        c.status = "answered".into();
+        c.answer = Some(answer);
+        c.answered_at = Some(now);
+        c.answered_by = Some(label.clone());
+        self.log(now, &label, "complaint_answered", complaint_id);
+        Ok(&self.complaints[idx])
+    }
+}

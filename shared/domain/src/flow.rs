@@ -1,0 +1,304 @@
+//! The flow table: every step of the birth one-thing, its owning department, its queue,
+//! its time limit and the matters and materials it covers. This is the one place that
+//! says how a case travels (standard Annex A, Figures A.1 and A.2).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    ZlbApp,
+    ZjWeb,
+    ServiceCenter,
+    Hospital,
+}
+
+impl Channel {
+    pub fn parse(s: &str) -> Option<Channel> {
+        Some(match s {
+            "zlb_app" => Channel::ZlbApp,
+            "zj_web" => Channel::ZjWeb,
+            "service_center" => Channel::ServiceCenter,
+            "hospital" => Channel::Hospital,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::ZlbApp => "zlb_app",
+            Channel::ZjWeb => "zj_web",
+            Channel::ServiceCenter => "service_center",
+            Channel::Hospital => "hospital",
+        }
+    }
+    /// Offline channels are a window where an officer enters the application.
+    pub fn is_offline(self) -> bool {
+        matches!(self, Channel::ServiceCenter | Channel::Hospital)
+    }
+    /// The department whose window officers may enter applications on this channel.
+    pub fn window_dept(self) -> Option<Dept> {
+        match self {
+            Channel::ServiceCenter => Some(Dept::ServiceCenter),
+            Channel::Hospital => Some(Dept::Hospital),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dept {
+    Hospital,
+    Police,
+    MedicalInsurance,
+    Hrss,
+    ServiceCenter,
+    Health,
+}
+
+impl Dept {
+    pub const ALL: [Dept; 6] = [Dept::Hospital, Dept::Police, Dept::MedicalInsurance, Dept::Hrss, Dept::ServiceCenter, Dept::Health];
+    pub fn parse(s: &str) -> Option<Dept> {
+        Dept::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dept::Hospital => "hospital",
+            Dept::Police => "police",
+            Dept::MedicalInsurance => "medical_insurance",
+            Dept::Hrss => "hrss",
+            Dept::ServiceCenter => "service_center",
+            Dept::Health => "health",
+        }
+    }
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Dept::Hospital => "助产机构",
+            Dept::Police => "公安部门",
+            Dept::MedicalInsurance => "医疗保障部门",
+            Dept::Hrss => "人力社保部门",
+            Dept::ServiceCenter => "行政服务中心",
+            Dept::Health => "卫生健康部门",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Acceptance,
+    BirthCertificate,
+    HouseholdRegistration,
+    MedicalInsurance,
+    SocialSecurityCard,
+    UnifiedIssuance,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Acceptance,
+        Step::BirthCertificate,
+        Step::HouseholdRegistration,
+        Step::MedicalInsurance,
+        Step::SocialSecurityCard,
+        Step::UnifiedIssuance,
+    ];
+    pub fn parse(s: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    pub fn as_str(self) -> &'static str {
+        spec(self).name
+    }
+    pub fn index(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).expect("in table")
+    }
+    pub fn next(self) -> Option<Step> {
+        Step::ALL.get(self.index() + 1).copied()
+    }
+    pub fn dept(self) -> Dept {
+        spec(self).dept
+    }
+    pub fn queue(self) -> &'static str {
+        spec(self).queue
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterialKind {
+    MotherIdCard,
+    FatherIdCard,
+    HouseholdRegister,
+    MarriageCertificate,
+    Other,
+}
+
+impl MaterialKind {
+    pub const ALL: [MaterialKind; 5] = [
+        MaterialKind::MotherIdCard,
+        MaterialKind::FatherIdCard,
+        MaterialKind::HouseholdRegister,
+        MaterialKind::MarriageCertificate,
+        MaterialKind::Other,
+    ];
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaterialKind::MotherIdCard => "mother_id_card",
+            MaterialKind::FatherIdCard => "father_id_card",
+            MaterialKind::HouseholdRegister => "household_register",
+            MaterialKind::MarriageCertificate => "marriage_certificate",
+            MaterialKind::Other => "other",
+        }
+    }
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            MaterialKind::MotherIdCard => "母亲居民身份证",
+            MaterialKind::FatherIdCard => "父亲居民身份证",
+            MaterialKind::HouseholdRegister => "拟落户方居民户口簿",
+            MaterialKind::MarriageCertificate => "父母结婚证",
+            MaterialKind::Other => "其他材料",
+        }
+    }
+}
+
+/// A step's time limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeLimit {
+    /// Within N working days of the step's start.
+    WorkingDays(u32),
+    /// Same day: the hospital's certificates when applied for at the hospital (即办).
+    Immediate,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct StepSpec {
+    pub step: Step,
+    pub name: &'static str,
+    pub dept: Dept,
+    /// The queue (and function) that performs the step.
+    pub queue: &'static str,
+    pub online_limit: TimeLimit,
+    pub offline_limit: TimeLimit,
+    /// The matters (of the six) the step handles.
+    pub matters: &'static [&'static str],
+    /// The materials the step reads.
+    pub materials: &'static [MaterialKind],
+}
+
+use MaterialKind::*;
+
+/// The flow, in order.
+pub const FLOW: [StepSpec; 6] = [
+    StepSpec {
+        step: Step::Acceptance,
+        name: "acceptance",
+        dept: Dept::ServiceCenter,
+        queue: "accept",
+        online_limit: TimeLimit::WorkingDays(1),
+        offline_limit: TimeLimit::Immediate,
+        matters: &[],
+        materials: &[MotherIdCard, FatherIdCard, HouseholdRegister, MarriageCertificate],
+    },
+    StepSpec {
+        step: Step::BirthCertificate,
+        name: "birth_certificate",
+        dept: Dept::Hospital,
+        queue: "certify-birth",
+        online_limit: TimeLimit::WorkingDays(1),
+        offline_limit: TimeLimit::WorkingDays(1),
+        matters: &["出生医学证明办理", "预防接种证办理"],
+        materials: &[MotherIdCard, FatherIdCard],
+    },
+    StepSpec {
+        step: Step::HouseholdRegistration,
+        name: "household_registration",
+        dept: Dept::Police,
+        queue: "register-household",
+        online_limit: TimeLimit::WorkingDays(1),
+        offline_limit: TimeLimit::WorkingDays(1),
+        matters: &["户口登记"],
+        materials: &[MotherIdCard, FatherIdCard, HouseholdRegister, MarriageCertificate],
+    },
+    StepSpec {
+        step: Step::MedicalInsurance,
+        name: "medical_insurance",
+        dept: Dept::MedicalInsurance,
+        queue: "enrol-insurance",
+        online_limit: TimeLimit::WorkingDays(1),
+        offline_limit: TimeLimit::WorkingDays(1),
+        matters: &["医保参保登记", "生育保险待遇审核"],
+        materials: &[MotherIdCard],
+    },
+    StepSpec {
+        step: Step::SocialSecurityCard,
+        name: "social_security_card",
+        dept: Dept::Hrss,
+        queue: "issue-card",
+        online_limit: TimeLimit::WorkingDays(1),
+        offline_limit: TimeLimit::WorkingDays(1),
+        matters: &["社保卡办理"],
+        materials: &[],
+    },
+    StepSpec {
+        step: Step::UnifiedIssuance,
+        name: "unified_issuance",
+        dept: Dept::ServiceCenter,
+        queue: "unify-issuance",
+        online_limit: TimeLimit::WorkingDays(1),
+        offline_limit: TimeLimit::WorkingDays(1),
+        matters: &[],
+        materials: &[],
+    },
+];
+
+/// The whole case: completed within 4 working days of acceptance (A.4.2.4).
+pub const CASE_TIME_LIMIT_WORKING_DAYS: u32 = 4;
+
+/// Queues besides the step queues.
+pub const NOTIFY_QUEUE: &str = "notify";
+pub const ARCHIVE_QUEUE: &str = "archive";
+
+/// Every queue of the system.
+pub fn all_queues() -> Vec<&'static str> {
+    let mut q: Vec<&'static str> = FLOW.iter().map(|s| s.queue).collect();
+    q.push(NOTIFY_QUEUE);
+    q.push(ARCHIVE_QUEUE);
+    q
+}
+
+pub fn spec(step: Step) -> &'static StepSpec {
+    &FLOW[FLOW.iter().position(|s| s.step == step).expect("every step is in FLOW")]
+}
+
+/// The time limit of a step on a channel. The hospital's certificates are immediate
+/// when the application is made at the hospital (A.5.2.1.1).
+pub fn time_limit(step: Step, channel: Channel) -> TimeLimit {
+    let s = spec(step);
+    match (step, channel) {
+        (Step::BirthCertificate, Channel::Hospital) => TimeLimit::Immediate,
+        (Step::Acceptance, c) if c.is_offline() => s.offline_limit,
+        (Step::Acceptance, _) => s.online_limit,
+        _ if channel.is_offline() => s.offline_limit,
+        _ => s.online_limit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_is_in_order_and_complete() {
+        for (i, s) in FLOW.iter().enumerate() {
+            assert_eq!(s.step.index(), i);
+            assert_eq!(Step::parse(s.name), Some(s.step));
+        }
+        assert_eq!(Step::Acceptance.next(), Some(Step::BirthCertificate));
+        assert_eq!(Step::UnifiedIssuance.next(), None);
+        assert_eq!(time_limit(Step::BirthCertificate, Channel::Hospital), TimeLimit::Immediate);
+        assert_eq!(time_limit(Step::BirthCertificate, Channel::ZlbApp), TimeLimit::WorkingDays(1));
+    }
+}

@@ -1,0 +1,24 @@
+//! The pure domain of the Zhejiang birth one-thing (出生"一件事").
+//!
+//! No I/O, no AWS types: the flow table ([`flow`]), the case state machine ([`case`]),
+//! the rules ([`rules`]), the working-day calendar ([`calendar`]), citizen ID numbers
+//! ([`idnum`]), the form ([`form`]), notifications ([`notice`]) and the API views ([`view`]).
+
+pub mod calendar;
+pub mod case;
+pub mod flow;
+pub mod form;
+pub mod idnum;
+pub mod notice;
+pub mod problem;
+pub mod rules;
+pub mod settings;
+pub mod sharing;
+pub mod view;
+
+pub use calendar::{Calendar, UnknownYearPolicy};
+pub use case::{Actor, Case, CaseStatus, Decision, DomainError, Effect, Role, StepStatus};
+pub use flow::{Channel, Dept, MaterialKind, Step};
+pub use form::Form;
+pub use problem::Problem;
+pub use settings::Settings;
