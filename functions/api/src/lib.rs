@@ -1,0 +1,490 @@
+//! The HTTP API v1 (see `openapi.json` beside this file and `../shared/API.md`).
+//!
+//! Framework-free: [`Api::handle`] takes an `http::Request<Bytes>` and returns an
+//! `http::Response<Bytes>`, so the same code serves the local runtime (hyper) and API
+//! Gateway (lambda_http). Errors are always `{"error": {"code", "message", "details"}}`;
+//! nothing a client sends yields a 500.
+
+pub mod auth;
+
+use auth::{Auth, AuthError, Claims};
+use bytes::Bytes;
+use domain::case::Actor;
+use http::{header, HeaderMap, Request, Response, StatusCode};
+use ports::{App, ServiceError};
+use serde_json::{json, Value};
+
+/// The OpenAPI 3 document of this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Largest JSON request body.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Every route: method and path pattern. The OpenAPI document must list exactly these.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/openapi.json"),
+    ("GET", "/v1/guide"),
+    ("POST", "/v1/applications"),
+    ("GET", "/v1/cases"),
+    ("GET", "/v1/cases/{case_id}"),
+    ("POST", "/v1/cases/{case_id}/materials"),
+    ("POST", "/v1/cases/{case_id}/resubmit"),
+    ("POST", "/v1/cases/{case_id}/rating"),
+    ("POST", "/v1/cases/{case_id}/complaints"),
+    (
+        "POST",
+        "/v1/cases/{case_id}/complaints/{complaint_id}/answer",
+    ),
+    ("GET", "/v1/tasks"),
+    ("POST", "/v1/tasks/{task_id}/decision"),
+    ("GET", "/v1/supervision/report"),
+];
+
+/// Match a path against a pattern, returning the captured segments.
+fn match_pattern<'a>(pattern: &str, path: &'a str) -> Option<Vec<&'a str>> {
+    let mut caps = vec![];
+    let mut p = pattern.split('/');
+    let mut a = path.split('/');
+    loop {
+        match (p.next(), a.next()) {
+            (None, None) => return Some(caps),
+            (Some(ps), Some(seg)) if ps.starts_with('{') => {
+                if seg.is_empty() {
+                    return None;
+                }
+                caps.push(seg);
+            }
+            (Some(ps), Some(seg)) if ps == seg => {}
+            _ => return None,
+        }
+    }
+}
+
+pub struct Api {
+    pub app: App,
+    pub auth: Auth,
+    /// Base URL for local upload links when the request has no Host header.
+    pub public_base_url: Option<String>,
+}
+
+fn json_response(status: StatusCode, v: &Value) -> Response<Bytes> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header("x-content-type-options", "nosniff")
+        .body(Bytes::from(serde_json::to_vec(v).expect("json")))
+        .expect("valid response")
+}
+
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    details: Vec<Value>,
+) -> Response<Bytes> {
+    let mut r = json_response(
+        status,
+        &json!({"error": {"code": code, "message": message, "details": details}}),
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("header"));
+    }
+    r
+}
+
+fn service_error(e: ServiceError) -> Response<Bytes> {
+    match e {
+        ServiceError::Invalid(problems) => error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("{} problem(s) with the request", problems.len()),
+            problems
+                .iter()
+                .map(|p| json!({"field": p.field, "code": p.code, "message": p.message}))
+                .collect(),
+        ),
+        ServiceError::BadRequest(m) => {
+            error_response(StatusCode::BAD_REQUEST, "invalid_request", &m, vec![])
+        }
+        ServiceError::Unauthorized(m) => {
+            error_response(StatusCode::UNAUTHORIZED, "unauthorized", &m, vec![])
+        }
+        ServiceError::Forbidden(m) => {
+            error_response(StatusCode::FORBIDDEN, "forbidden", &m, vec![])
+        }
+        ServiceError::NotFound => error_response(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such resource",
+            vec![],
+        ),
+        ServiceError::Conflict(m) => error_response(StatusCode::CONFLICT, "conflict", &m, vec![]),
+        ServiceError::TooLarge(m) => error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            &m,
+            vec![],
+        ),
+        ServiceError::UnsupportedMediaType(m) => error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            &m,
+            vec![],
+        ),
+        ServiceError::Unavailable(m) => {
+            tracing::warn!(error = %m, "service unavailable");
+            let mut r = error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the service is busy; try again shortly",
+                vec![],
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, "1".parse().expect("header"));
+            r
+        }
+        ServiceError::Internal(m) => {
+            tracing::error!(error = %m, "internal error");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+                vec![],
+            )
+        }
+    }
+}
+
+fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (k == name).then(|| percent_decode(v))
+    })
+}
+
+/// Minimal percent-decoding for query values.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parse a JSON request body: content type, size and syntax.
+pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ServiceError> {
+    if body.len() > MAX_JSON_BODY {
+        return Err(ServiceError::TooLarge(format!(
+            "request bodies are at most {MAX_JSON_BODY} bytes"
+        )));
+    }
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json" {
+        return Err(ServiceError::UnsupportedMediaType(
+            "send application/json".into(),
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ServiceError::BadRequest("the body is not valid UTF-8".into()))?;
+    serde_json::from_str(text).map_err(|e| {
+        ServiceError::Invalid(vec![domain::Problem::new(
+            "",
+            "json",
+            format!(
+                "the body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )])
+    })
+}
+
+impl Api {
+    fn authenticate(&self, parts: &http::request::Parts) -> Result<Actor, AuthError> {
+        let claims = match &self.auth {
+            Auth::Upstream => parts
+                .extensions
+                .get::<Claims>()
+                .cloned()
+                .ok_or(AuthError::Missing)?,
+            Auth::Hs256 {
+                secret,
+                issuer,
+                audience,
+            } => {
+                let h = parts
+                    .headers
+                    .get(header::AUTHORIZATION)
+                    .ok_or(AuthError::Missing)?;
+                let h = h.to_str().map_err(|_| AuthError::Malformed)?;
+                let token = h
+                    .strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+                    .ok_or(AuthError::Malformed)?;
+                auth::verify(
+                    secret,
+                    token.trim(),
+                    self.app.clock.now().timestamp(),
+                    issuer.as_deref(),
+                    audience.as_deref(),
+                )?
+            }
+        };
+        auth::actor(&claims)
+    }
+
+    fn base_url(&self, headers: &HeaderMap) -> String {
+        if let Some(b) = &self.public_base_url {
+            return b.clone();
+        }
+        match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+            Some(h)
+                if h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b)) =>
+            {
+                format!("http://{h}")
+            }
+            _ => "http://127.0.0.1:8080".into(),
+        }
+    }
+
+    /// Serve one request.
+    pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
+        let started = std::time::Instant::now();
+        let method = req.method().clone();
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path().to_string();
+        let matched = ROUTES.iter().find_map(|(m, p)| {
+            (*m == method.as_str())
+                .then(|| {
+                    match_pattern(p, &path)
+                        .map(|c| (*p, c.into_iter().map(String::from).collect::<Vec<_>>()))
+                })
+                .flatten()
+        });
+        let (route, resp) = match matched {
+            None => {
+                let other_method = ROUTES
+                    .iter()
+                    .any(|(_, p)| match_pattern(p, &path).is_some());
+                let r = if other_method {
+                    error_response(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "method_not_allowed",
+                        "method not allowed on this path",
+                        vec![],
+                    )
+                } else {
+                    error_response(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        "no such resource",
+                        vec![],
+                    )
+                };
+                ("unmatched", r)
+            }
+            Some((route, caps)) => (
+                route,
+                self.dispatch(route, &caps, &parts, &body)
+                    .await
+                    .unwrap_or_else(service_error),
+            ),
+        };
+        tracing::info!(method = %method, route, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+        resp
+    }
+
+    async fn dispatch(
+        &self,
+        route: &str,
+        caps: &[String],
+        parts: &http::request::Parts,
+        body: &[u8],
+    ) -> Result<Response<Bytes>, ServiceError> {
+        let app = &self.app;
+        match route {
+            "/healthz" => return Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
+            "/openapi.json" => {
+                return Ok(Response::builder()
+                    .status(StatusCode::OK)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Bytes::from_static(OPENAPI.as_bytes()))
+                    .expect("response"))
+            }
+            "/v1/guide" => return Ok(json_response(StatusCode::OK, &ports::service::guide())),
+            _ => {}
+        }
+        let actor = self
+            .authenticate(parts)
+            .map_err(|e| ServiceError::Unauthorized(e.to_string()))?;
+        let q = parts.uri.query();
+        let cap = |i: usize| caps.get(i).map(String::as_str).unwrap_or("");
+        let ok = |status: StatusCode, v: Value| Ok(json_response(status, &v));
+        match (parts.method.as_str(), route) {
+            ("POST", "/v1/applications") => {
+                let v = json_body(&parts.headers, body)?;
+                let key = parts
+                    .headers
+                    .get("idempotency-key")
+                    .map(|k| k.to_str().unwrap_or("\u{0}"));
+                let (case, created) = ports::service::submit(app, &actor, key, &v).await?;
+                let mut r = json_response(
+                    StatusCode::ACCEPTED,
+                    &json!({"case_id": case.case_id, "status": case.status, "channel": case.channel, "version": case.version,
+                            "submitted_at": case.submitted_at, "links": {"self": format!("/v1/cases/{}", case.case_id)}}),
+                );
+                r.headers_mut().insert(
+                    header::LOCATION,
+                    format!("/v1/cases/{}", case.case_id)
+                        .parse()
+                        .expect("header"),
+                );
+                if !created {
+                    r.headers_mut()
+                        .insert("idempotent-replayed", "true".parse().expect("header"));
+                }
+                Ok(r)
+            }
+            ("GET", "/v1/cases") => {
+                ok(StatusCode::OK, ports::service::my_cases(app, &actor).await?)
+            }
+            ("GET", "/v1/cases/{case_id}") => ok(
+                StatusCode::OK,
+                ports::service::case_view(app, &actor, cap(0)).await?,
+            ),
+            ("POST", "/v1/cases/{case_id}/materials") => {
+                let v = json_body(&parts.headers, body)?;
+                ok(
+                    StatusCode::CREATED,
+                    ports::service::new_material(
+                        app,
+                        &actor,
+                        cap(0),
+                        &v,
+                        &self.base_url(&parts.headers),
+                    )
+                    .await?,
+                )
+            }
+            ("POST", "/v1/cases/{case_id}/resubmit") => {
+                let v = json_body(&parts.headers, body)?;
+                let c = ports::service::resubmit(app, &actor, cap(0), &v).await?;
+                ok(
+                    StatusCode::ACCEPTED,
+                    json!({"case_id": c.case_id, "status": c.status, "version": c.version, "current_step": c.current_step()}),
+                )
+            }
+            ("POST", "/v1/cases/{case_id}/rating") => {
+                let v = json_body(&parts.headers, body)?;
+                ok(
+                    StatusCode::CREATED,
+                    ports::service::rate(app, &actor, cap(0), &v).await?,
+                )
+            }
+            ("POST", "/v1/cases/{case_id}/complaints") => {
+                let v = json_body(&parts.headers, body)?;
+                ok(
+                    StatusCode::CREATED,
+                    ports::service::complain(app, &actor, cap(0), &v).await?,
+                )
+            }
+            ("POST", "/v1/cases/{case_id}/complaints/{complaint_id}/answer") => {
+                let v = json_body(&parts.headers, body)?;
+                ok(
+                    StatusCode::OK,
+                    ports::service::answer_complaint(app, &actor, cap(0), cap(1), &v).await?,
+                )
+            }
+            ("GET", "/v1/tasks") => ok(
+                StatusCode::OK,
+                ports::service::tasks(app, &actor, query_param(q, "status").as_deref()).await?,
+            ),
+            ("POST", "/v1/tasks/{task_id}/decision") => {
+                let v = json_body(&parts.headers, body)?;
+                ok(
+                    StatusCode::OK,
+                    ports::service::decide(app, &actor, cap(0), &v).await?,
+                )
+            }
+            ("GET", "/v1/supervision/report") => {
+                if actor.role != domain::Role::Supervisor {
+                    return Err(ServiceError::Forbidden(
+                        "the supervision report is for supervisors".into(),
+                    ));
+                }
+                let (from, to) = ports::report::parse_period(
+                    query_param(q, "from").as_deref(),
+                    query_param(q, "to").as_deref(),
+                )?;
+                ok(
+                    StatusCode::OK,
+                    ports::report::report(app, &actor, from, to).await?,
+                )
+            }
+            _ => Err(ServiceError::NotFound),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert_eq!(
+            match_pattern("/v1/cases/{case_id}", "/v1/cases/abc"),
+            Some(vec!["abc"])
+        );
+        assert_eq!(match_pattern("/v1/cases/{case_id}", "/v1/cases/"), None);
+        assert_eq!(match_pattern("/v1/cases/{case_id}", "/v1/cases/a/b"), None);
+        assert_eq!(percent_decode("image%2Fpng"), "image/png");
+        assert_eq!(percent_decode("%zz%2"), "%zz%2");
+    }
+
+    /// The router and the OpenAPI document agree: every route is documented with its
+    /// method, and every documented operation is routed.
+    #[test]
+    fn openapi_matches_router() {
+        let doc: Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        let mut documented = vec![];
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (m, _) in item.as_object().unwrap() {
+                if ["get", "post", "put", "delete", "patch"].contains(&m.as_str()) {
+                    documented.push((m.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        let mut routed: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        documented.sort();
+        routed.sort();
+        assert_eq!(documented, routed);
+    }
+}

@@ -1,1 +1,26 @@
-fn main() {}
+//! Lambda entry point: an EventBridge schedule → `onething_sla_monitor::tick`.
+
+use lambda::lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda::init_tracing();
+    let app = lambda::app_from_env()?;
+    run(service_fn(|_event: LambdaEvent<Value>| {
+        let app = app.clone();
+        async move {
+            let t = onething_sla_monitor::tick(&app)
+                .await
+                .map_err(|e| Error::from(e.to_string()))?;
+            tracing::info!(
+                scanned = t.scanned,
+                overdue = t.marked_overdue,
+                redriven = t.redriven,
+                "sla tick"
+            );
+            Ok::<_, Error>(serde_json::to_value(t)?)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,231 @@
+//! The local runtime: the same functions as in the cloud, hosted on one machine.
+//!
+//! ```text
+//!  HTTP (hyper) ──> api ──> CaseStore ──(outbox, same transaction)──> queues
+//!                                              │
+//!        pollers (like Lambda event source mappings, one per queue)
+//!          accept → certify-birth → register-household → enrol-insurance
+//!          → issue-card → unify-issuance;  notify;  archive
+//!        sla-monitor every `sla_interval`
+//! ```
+//! Storage is embedded (SQLite WAL + files under the data directory).
+
+pub mod pollers;
+pub mod server;
+
+use domain::flow::Dept;
+use domain::{Calendar, Settings};
+use embedded::{Durability, Embedded, FixtureSharing};
+use ports::{App, Clock};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Everything `onething serve` can be told.
+#[derive(Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// A data-sharing fixture file; None uses the built-in sample.
+    pub registry: Option<PathBuf>,
+    pub manual: HashSet<Dept>,
+    pub durability: Durability,
+    /// Extra calendar years (same format as the built-in data).
+    pub calendar: Option<PathBuf>,
+    /// Operator settings (JSON); None uses the defaults.
+    pub settings: Option<PathBuf>,
+    pub workers_per_queue: usize,
+    pub max_receive: u32,
+    pub visibility: Duration,
+    pub sla_interval: Duration,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Config {
+    pub fn new(addr: SocketAddr, data_dir: PathBuf) -> Config {
+        Config {
+            addr,
+            data_dir,
+            registry: None,
+            manual: HashSet::new(),
+            durability: Durability::Full,
+            calendar: None,
+            settings: None,
+            workers_per_queue: 2,
+            max_receive: 5,
+            visibility: Duration::from_secs(30),
+            sla_interval: Duration::from_secs(30),
+            clock: Arc::new(ports::SystemClock),
+        }
+    }
+}
+
+/// The HS256 secret: `ONETHING_JWT_SECRET`, or a random one kept in the data directory.
+pub fn jwt_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    if let Ok(s) = std::env::var("ONETHING_JWT_SECRET") {
+        if !s.is_empty() {
+            return Ok(s.into_bytes());
+        }
+    }
+    secret_file(data_dir, "jwt-secret")
+}
+
+fn secret_file(data_dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => Ok(s.trim().as_bytes().to_vec()),
+        _ => {
+            let s = format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            );
+            let tmp = data_dir.join(format!(".{name}.tmp"));
+            std::fs::write(&tmp, &s)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+            }
+            // Two processes racing: the first rename wins, both read the winner.
+            if !path.exists() {
+                std::fs::rename(&tmp, &path)?;
+            }
+            Ok(std::fs::read_to_string(&path)?.trim().as_bytes().to_vec())
+        }
+    }
+}
+
+/// Build the application over the embedded adapters.
+pub fn build(cfg: &Config) -> Result<(App, Embedded), String> {
+    let upload_secret = secret_file(&cfg.data_dir, "upload-secret")
+        .map_err(|e| format!("data dir {}: {e}", cfg.data_dir.display()))?;
+    let e = Embedded::open(
+        &cfg.data_dir,
+        cfg.durability,
+        cfg.max_receive,
+        &upload_secret,
+    )
+    .map_err(|e| e.to_string())?;
+    let registry = match &cfg.registry {
+        Some(p) => {
+            std::fs::read_to_string(p).map_err(|e| format!("registry {}: {e}", p.display()))?
+        }
+        None => embedded::sample_registry().to_string(),
+    };
+    let sharing = Arc::new(FixtureSharing::from_json(&registry)?);
+    let settings: Settings = match &cfg.settings {
+        Some(p) => serde_json::from_str(&std::fs::read_to_string(p).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("settings: {e}"))?,
+        None => Settings::default(),
+    };
+    let mut calendar = Calendar::builtin(settings.unknown_year_policy);
+    if let Some(p) = &cfg.calendar {
+        calendar
+            .extend_json(&std::fs::read_to_string(p).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("calendar {}: {e}", p.display()))?;
+    }
+    let today = cfg.clock.now().with_timezone(&domain::calendar::shanghai());
+    use chrono::Datelike;
+    for y in [today.year(), today.year() + 1] {
+        if !calendar.is_known_year(y) {
+            tracing::warn!(
+                year = y,
+                policy = ?calendar.policy(),
+                "the holiday notice for this year is not in the calendar; deadlines use the operator's fallback. Add it with --calendar FILE"
+            );
+        }
+    }
+    let app = e.app(
+        sharing,
+        calendar,
+        settings,
+        cfg.manual.clone(),
+        cfg.clock.clone(),
+    );
+    Ok((app, e))
+}
+
+/// A running local runtime.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: App,
+    pub secret: Vec<u8>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stop the server and the pollers, and wait for them.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Stop without waiting for in-flight work (as close to a crash as a test can get
+    /// in-process: messages in flight stay unacknowledged).
+    pub fn abort(self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Start the API, the pollers and the scheduled jobs.
+pub async fn start(cfg: Config) -> Result<Running, String> {
+    let (app, e) = build(&cfg)?;
+    let secret = jwt_secret(&cfg.data_dir).map_err(|e| e.to_string())?;
+    // Nothing else consumes these queues: whatever was in flight when the last process
+    // died is ours to redo now (handlers are idempotent).
+    let released = e
+        .queues
+        .release_in_flight()
+        .await
+        .map_err(|e| e.to_string())?;
+    if released > 0 {
+        tracing::info!(
+            released,
+            "messages in flight at the last stop are visible again"
+        );
+    }
+    let (stop, stop_rx) = watch::channel(false);
+    let listener = tokio::net::TcpListener::bind(cfg.addr)
+        .await
+        .map_err(|e| format!("bind {}: {e}", cfg.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let api = Arc::new(api::Api {
+        app: app.clone(),
+        auth: api::auth::Auth::Hs256 {
+            secret: secret.clone(),
+            issuer: None,
+            audience: None,
+        },
+        public_base_url: None,
+    });
+    let mut tasks = vec![tokio::spawn(server::serve(
+        listener,
+        api,
+        e.blobs.clone(),
+        stop_rx.clone(),
+    ))];
+    tasks.extend(pollers::spawn_all(&app, &cfg, stop_rx.clone()));
+    tasks.push(tokio::spawn(pollers::sla_loop(
+        app.clone(),
+        cfg.sla_interval,
+        stop_rx,
+    )));
+    tracing::info!(%addr, data_dir = %cfg.data_dir.display(), manual = ?cfg.manual, "onething is serving");
+    Ok(Running {
+        addr,
+        app,
+        secret,
+        stop,
+        tasks,
+    })
+}

@@ -1,1 +1,281 @@
-fn main() {}
+//! `onething`: the local runtime CLI (see `../shared/API.md` and the README).
+
+use clap::{Parser, Subcommand};
+use domain::flow::Dept;
+use onething::{Config, Running};
+use ports::Queue;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+mod bench;
+
+#[derive(Parser)]
+#[command(
+    name = "onething",
+    version,
+    about = "Zhejiang birth one-thing (出生“一件事”): the local runtime"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the API, every step function and the scheduled jobs, on embedded storage.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        #[arg(long, default_value = ".onething")]
+        data_dir: PathBuf,
+        /// Data-sharing fixture (JSON); default: the built-in sample registry.
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        /// Departments on manual review, e.g. `police,hospital`.
+        #[arg(long, value_delimiter = ',')]
+        manual: Vec<String>,
+        /// `embedded` (default). `aws` arrives with the AWS adapters.
+        #[arg(long, default_value = "embedded")]
+        backend: String,
+        #[arg(long)]
+        stack: Option<String>,
+        /// Extra holiday-calendar years (same format as the built-in data).
+        #[arg(long)]
+        calendar: Option<PathBuf>,
+        /// Operator settings (JSON): premiums, unknown-year policy, follow-up limits.
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// `full` fsyncs every commit (survives power loss); `normal` survives a process crash.
+        #[arg(long, default_value = "full")]
+        durability: String,
+    },
+    /// Print a JWT that `serve` with the same data dir (or ONETHING_JWT_SECRET) accepts.
+    Token {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        dept: Option<String>,
+        #[arg(long)]
+        sub: String,
+        #[arg(long, default_value = ".onething")]
+        data_dir: PathBuf,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 8 * 3600)]
+        ttl: i64,
+    },
+    /// Inspect and redrive dead-lettered messages.
+    Dlq {
+        #[command(subcommand)]
+        cmd: DlqCmd,
+        #[arg(long, default_value = ".onething", global = true)]
+        data_dir: PathBuf,
+    },
+    /// Drive automated cases through a fresh local runtime over HTTP and report figures.
+    Bench(bench::Args),
+}
+
+#[derive(Subcommand)]
+enum DlqCmd {
+    /// Every queue with its waiting and dead-lettered message counts.
+    List,
+    /// The dead letters of one queue.
+    Show { queue: String },
+    /// Put dead letters back on their queue (all, or one by --id).
+    Redrive {
+        queue: String,
+        #[arg(long)]
+        id: Option<String>,
+    },
+}
+
+fn init_logs() {
+    let json = std::env::var("ONETHING_LOG_FORMAT")
+        .map(|v| v == "json")
+        .unwrap_or(false);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if json {
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .try_init();
+    } else {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .try_init();
+    }
+}
+
+fn parse_manual(v: &[String]) -> Result<std::collections::HashSet<Dept>, String> {
+    v.iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| Dept::parse(s.trim()).ok_or_else(|| format!("unknown department {s:?}; one of hospital, police, medical_insurance, hrss, service_center, health")))
+        .collect()
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[tokio::main]
+async fn main() {
+    init_logs();
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Serve {
+            addr,
+            data_dir,
+            registry,
+            manual,
+            backend,
+            stack,
+            calendar,
+            settings,
+            durability,
+        } => {
+            serve(
+                addr, data_dir, registry, manual, backend, stack, calendar, settings, durability,
+            )
+            .await
+        }
+        Cmd::Token {
+            role,
+            dept,
+            sub,
+            data_dir,
+            ttl,
+        } => token(role, dept, sub, data_dir, ttl),
+        Cmd::Dlq { cmd, data_dir } => dlq(cmd, data_dir).await,
+        Cmd::Bench(args) => bench::run(args).await,
+    };
+    if let Err(e) = result {
+        eprintln!("onething: {e}");
+        std::process::exit(2);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve(
+    addr: SocketAddr,
+    data_dir: PathBuf,
+    registry: Option<PathBuf>,
+    manual: Vec<String>,
+    backend: String,
+    stack: Option<String>,
+    calendar: Option<PathBuf>,
+    settings: Option<PathBuf>,
+    durability: String,
+) -> Result<(), String> {
+    if backend != "embedded" {
+        return Err(format!(
+            "backend {backend:?} (stack {stack:?}) is not available in this build: only the embedded backend is implemented so far"
+        ));
+    }
+    let mut cfg = Config::new(addr, data_dir);
+    cfg.registry = registry;
+    cfg.manual = parse_manual(&manual)?;
+    if cfg.manual.contains(&Dept::Health) {
+        tracing::warn!("health is the lead unit and owns no step: --manual health has no effect");
+    }
+    cfg.calendar = calendar;
+    cfg.settings = settings;
+    cfg.durability = match durability.as_str() {
+        "full" => embedded::Durability::Full,
+        "normal" => embedded::Durability::Normal,
+        other => return Err(format!("--durability {other:?}: full or normal")),
+    };
+    let running: Running = onething::start(cfg).await?;
+    println!("onething listening on http://{}", running.addr);
+    wait_for_signal().await;
+    tracing::info!("stopping");
+    running.shutdown().await;
+    Ok(())
+}
+
+fn token(
+    role: String,
+    dept: Option<String>,
+    sub: String,
+    data_dir: PathBuf,
+    ttl: i64,
+) -> Result<(), String> {
+    if domain::Role::parse(&role).is_none() {
+        return Err(format!(
+            "--role {role:?}: guardian, window_officer, dept_officer or supervisor"
+        ));
+    }
+    if let Some(d) = &dept {
+        if Dept::parse(d).is_none() {
+            return Err(format!(
+                "--dept {d:?}: hospital, police, medical_insurance, hrss, service_center or health"
+            ));
+        }
+    }
+    if matches!(role.as_str(), "window_officer" | "dept_officer") && dept.is_none() {
+        return Err("officers need --dept".into());
+    }
+    let secret = onething::jwt_secret(&data_dir)
+        .map_err(|e| format!("data dir {}: {e}", data_dir.display()))?;
+    let now = chrono::Utc::now().timestamp();
+    let claims = api::auth::Claims {
+        sub,
+        role,
+        dept,
+        exp: now + ttl,
+        iat: Some(now),
+        iss: None,
+        aud: None,
+    };
+    println!("{}", api::auth::sign(&secret, &claims));
+    Ok(())
+}
+
+async fn dlq(cmd: DlqCmd, data_dir: PathBuf) -> Result<(), String> {
+    if !data_dir.join("onething.db").exists() {
+        return Err(format!("no onething data in {}", data_dir.display()));
+    }
+    let cfg = Config::new("127.0.0.1:0".parse().expect("addr"), data_dir);
+    let (_, e) = onething::build(&cfg)?;
+    match cmd {
+        DlqCmd::List => {
+            println!("{:<20} {:>8} {:>8}", "queue", "waiting", "dead");
+            let depths = e.queues.depths().await.map_err(|e| e.to_string())?;
+            for q in domain::flow::all_queues() {
+                let (w, d) = depths
+                    .iter()
+                    .find(|x| x.0 == q)
+                    .map(|x| (x.1, x.2))
+                    .unwrap_or((0, 0));
+                println!("{q:<20} {w:>8} {d:>8}");
+            }
+        }
+        DlqCmd::Show { queue } => {
+            let dl = e
+                .queues
+                .dead_letters(&queue)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", serde_json::to_string_pretty(&dl).expect("json"));
+        }
+        DlqCmd::Redrive { queue, id } => {
+            let n = e
+                .queues
+                .redrive(&queue, id.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("redrove {n} message(s) to {queue}");
+        }
+    }
+    Ok(())
+}

@@ -101,7 +101,10 @@ impl Calendar {
             self.makeup.retain(|d| d.year() != year);
             for e in entries {
                 if e.date.year() != year {
-                    return Err(CalendarError::Invalid(format!("{} listed under {year}", e.date)));
+                    return Err(CalendarError::Invalid(format!(
+                        "{} listed under {year}",
+                        e.date
+                    )));
                 }
                 match e.kind.as_str() {
                     "holiday" => self.holidays.insert(e.date),
@@ -127,7 +130,10 @@ impl Calendar {
     }
 
     /// Whether `date` is a working day. Unknown years follow the policy (with a warning).
-    pub fn is_workday(&self, date: NaiveDate) -> Result<(bool, Option<CalendarWarning>), CalendarError> {
+    pub fn is_workday(
+        &self,
+        date: NaiveDate,
+    ) -> Result<(bool, Option<CalendarWarning>), CalendarError> {
         let year = date.year();
         if self.known_years.contains(&year) {
             if self.makeup.contains(&date) {
@@ -171,7 +177,11 @@ impl Calendar {
     }
 
     /// The deadline (last second of the N-th working day after the day of `at`, Asia/Shanghai).
-    pub fn deadline_after(&self, at: DateTime<Utc>, n: u32) -> Result<(DateTime<FixedOffset>, Vec<CalendarWarning>), CalendarError> {
+    pub fn deadline_after(
+        &self,
+        at: DateTime<Utc>,
+        n: u32,
+    ) -> Result<(DateTime<FixedOffset>, Vec<CalendarWarning>), CalendarError> {
         let day = at.with_timezone(&shanghai()).date_naive();
         let dated = self.add_workdays(day, n)?;
         Ok((end_of_day(dated.date), dated.warnings))
@@ -192,7 +202,9 @@ impl Calendar {
         while day <= last {
             let work = self.is_workday(day).map(|(w, _)| w).unwrap_or(true);
             if work {
-                let start = tz.from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap()).unwrap();
+                let start = tz
+                    .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap())
+                    .unwrap();
                 let end = start + Duration::days(1);
                 let a = start.max(from);
                 let b = end.min(to);
@@ -225,16 +237,31 @@ mod tests {
     #[test]
     fn weekend_and_holidays() {
         let cal = Calendar::builtin(UnknownYearPolicy::Refuse);
-        assert_eq!(cal.is_workday(d("2025-01-26")).unwrap().0, true, "makeup Sunday");
-        assert_eq!(cal.is_workday(d("2025-01-28")).unwrap().0, false, "Spring Festival");
-        assert_eq!(cal.is_workday(d("2026-11-28")).unwrap().0, false, "Saturday");
+        assert_eq!(
+            cal.is_workday(d("2025-01-26")).unwrap().0,
+            true,
+            "makeup Sunday"
+        );
+        assert_eq!(
+            cal.is_workday(d("2025-01-28")).unwrap().0,
+            false,
+            "Spring Festival"
+        );
+        assert_eq!(
+            cal.is_workday(d("2026-11-28")).unwrap().0,
+            false,
+            "Saturday"
+        );
         assert_eq!(cal.is_workday(d("2026-11-30")).unwrap().0, true, "Monday");
     }
 
     #[test]
     fn unknown_year_is_explicit() {
         let refuse = Calendar::builtin(UnknownYearPolicy::Refuse);
-        assert_eq!(refuse.add_workdays(d("2026-12-30"), 4), Err(CalendarError::UnknownYear(2027)));
+        assert_eq!(
+            refuse.add_workdays(d("2026-12-30"), 4),
+            Err(CalendarError::UnknownYear(2027))
+        );
         let weekdays = Calendar::builtin(UnknownYearPolicy::AssumeWeekdays);
         let r = weekdays.add_workdays(d("2026-12-30"), 4).unwrap();
         assert_eq!(r.warnings.len(), 1);
@@ -249,8 +276,10 @@ mod tests {
     #[test]
     fn operator_can_extend() {
         let mut cal = Calendar::builtin(UnknownYearPolicy::Refuse);
-        cal.extend_json(r#"{"years":{"2027":[{"date":"2027-01-01","kind":"holiday","name":"元旦"}]}}"#)
-            .unwrap();
+        cal.extend_json(
+            r#"{"years":{"2027":[{"date":"2027-01-01","kind":"holiday","name":"元旦"}]}}"#,
+        )
+        .unwrap();
         assert!(cal.is_known_year(2027));
         assert_eq!(cal.is_workday(d("2027-01-01")).unwrap().0, false);
         assert_eq!(cal.is_workday(d("2027-01-04")).unwrap().0, true);

@@ -6,7 +6,9 @@
 //! on `version` and sends the effects in the same commit, so a transition happens once.
 
 use crate::calendar::{Calendar, CalendarError};
-use crate::flow::{self, Channel, Dept, MaterialKind, Step, TimeLimit, CASE_TIME_LIMIT_WORKING_DAYS};
+use crate::flow::{
+    self, Channel, Dept, MaterialKind, Step, TimeLimit, CASE_TIME_LIMIT_WORKING_DAYS,
+};
 use crate::form::{Form, Window};
 use crate::sharing::SharedFacts;
 use chrono::{DateTime, FixedOffset, Utc};
@@ -41,7 +43,10 @@ impl CaseStatus {
     }
     /// Finished cases never change status again.
     pub fn is_finished(self) -> bool {
-        matches!(self, CaseStatus::NotAccepted | CaseStatus::Rejected | CaseStatus::Completed)
+        matches!(
+            self,
+            CaseStatus::NotAccepted | CaseStatus::Rejected | CaseStatus::Completed
+        )
     }
 }
 
@@ -96,7 +101,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(dept: Dept) -> Actor {
-        Actor { sub: format!("system:{}", dept.as_str()), role: Role::DeptOfficer, dept: Some(dept) }
+        Actor {
+            sub: format!("system:{}", dept.as_str()),
+            role: Role::DeptOfficer,
+            dept: Some(dept),
+        }
     }
     /// A label fit for timelines and logs: guardians are masked.
     pub fn label(&self) -> String {
@@ -317,7 +326,10 @@ impl NoticeKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     #[error("the case is {status}, which does not allow {action}")]
-    InvalidState { status: &'static str, action: &'static str },
+    InvalidState {
+        status: &'static str,
+        action: &'static str,
+    },
     #[error("the task is not open")]
     TaskNotOpen,
     #[error("stale version: the case is at version {current}")]
@@ -409,7 +421,12 @@ impl Case {
             notice_seq: 0,
             overdue: false,
         };
-        case.log(now, &created_by.label(), "submitted", &format!("channel {}", case.channel.as_str()));
+        case.log(
+            now,
+            &created_by.label(),
+            "submitted",
+            &format!("channel {}", case.channel.as_str()),
+        );
         let effects = case.start_step(Step::Acceptance, now, cal)?;
         Ok((case, effects))
     }
@@ -424,7 +441,10 @@ impl Case {
 
     /// The step the case is at: the first one that is not done.
     pub fn current_step(&self) -> Option<Step> {
-        self.steps.iter().find(|s| s.status != StepStatus::Done).map(|s| s.step)
+        self.steps
+            .iter()
+            .find(|s| s.status != StepStatus::Done)
+            .map(|s| s.step)
     }
 
     /// The open manual-review task, if any.
@@ -436,13 +456,21 @@ impl Case {
     }
 
     pub fn log(&mut self, at: Time, actor: &str, action: &str, detail: &str) {
-        self.timeline.push(Event { at, actor: actor.into(), action: action.into(), detail: detail.into() });
+        self.timeline.push(Event {
+            at,
+            actor: actor.into(),
+            action: action.into(),
+            detail: detail.into(),
+        });
         self.updated_at = at;
     }
 
     fn notify(&mut self, kind: NoticeKind) -> Effect {
         self.notice_seq += 1;
-        Effect::Notify { kind, seq: self.notice_seq }
+        Effect::Notify {
+            kind,
+            seq: self.notice_seq,
+        }
     }
 
     fn warn_calendar(&mut self, warnings: Vec<crate::calendar::CalendarWarning>) {
@@ -453,7 +481,12 @@ impl Case {
         }
     }
 
-    fn step_deadline(&mut self, step: Step, now: Time, cal: &Calendar) -> Result<Time, DomainError> {
+    fn step_deadline(
+        &mut self,
+        step: Step,
+        now: Time,
+        cal: &Calendar,
+    ) -> Result<Time, DomainError> {
         match flow::time_limit(step, self.channel) {
             TimeLimit::Immediate => Ok(crate::calendar::end_of_day(now.date_naive())),
             TimeLimit::WorkingDays(n) => {
@@ -465,7 +498,12 @@ impl Case {
     }
 
     /// Start (or restart) a step: in progress, with its deadline; dispatch it.
-    fn start_step(&mut self, step: Step, now: Time, cal: &Calendar) -> Result<Vec<Effect>, DomainError> {
+    fn start_step(
+        &mut self,
+        step: Step,
+        now: Time,
+        cal: &Calendar,
+    ) -> Result<Vec<Effect>, DomainError> {
         let due = self.step_deadline(step, now, cal)?;
         let s = self.step_mut(step);
         s.status = StepStatus::InProgress;
@@ -484,14 +522,19 @@ impl Case {
         if ok {
             Ok(())
         } else {
-            Err(DomainError::InvalidState { status: self.status.as_str(), action })
+            Err(DomainError::InvalidState {
+                status: self.status.as_str(),
+                action,
+            })
         }
     }
 
     /// Whether a message for `step` should be worked on now.
     pub fn is_actionable(&self, step: Step) -> bool {
         let s = self.step(step);
-        !self.status.is_finished() && s.status == StepStatus::InProgress && self.current_step() == Some(step)
+        !self.status.is_finished()
+            && s.status == StepStatus::InProgress
+            && self.current_step() == Some(step)
     }
 
     /// Acceptance concluded (by rules, or an officer's approval at the window).
@@ -507,14 +550,17 @@ impl Case {
         let mut effects = vec![];
         match outcome {
             AcceptanceOutcome::Accept { received } => {
-                let (due, w) = cal.deadline_after(now.with_timezone(&Utc), CASE_TIME_LIMIT_WORKING_DAYS)?;
+                let (due, w) =
+                    cal.deadline_after(now.with_timezone(&Utc), CASE_TIME_LIMIT_WORKING_DAYS)?;
                 self.warn_calendar(w);
                 self.accepted_at = Some(now);
                 self.due_at = Some(due);
                 self.missing.clear();
                 let accepted_by = match (self.channel.is_offline(), &self.created_by) {
                     (true, officer) if officer.role == Role::WindowOfficer => officer.label(),
-                    _ if actor.sub.starts_with("system:") => "联办系统自动受理 (automatic acceptance)".to_string(),
+                    _ if actor.sub.starts_with("system:") => {
+                        "联办系统自动受理 (automatic acceptance)".to_string()
+                    }
                     _ => who.clone(),
                 };
                 self.acceptance_notice = Some(AcceptanceNotice {
@@ -543,7 +589,12 @@ impl Case {
                 s.status = StepStatus::Returned;
                 s.reasons = missing.iter().map(|m| m.reason.clone()).collect();
                 self.missing = missing;
-                self.log(now, &who, "incomplete", &format!("missing: {}", list.join(", ")));
+                self.log(
+                    now,
+                    &who,
+                    "incomplete",
+                    &format!("missing: {}", list.join(", ")),
+                );
                 effects.push(self.notify(NoticeKind::Incomplete));
             }
             AcceptanceOutcome::NotAccepted { reasons } => {
@@ -574,24 +625,59 @@ impl Case {
     }
 
     /// The rules want an officer to look (or the department is on manual review).
-    pub fn await_review(&mut self, step: Step, findings: Vec<String>, now: Time, cal: &Calendar) -> Result<Vec<Effect>, DomainError> {
+    pub fn await_review(
+        &mut self,
+        step: Step,
+        findings: Vec<String>,
+        now: Time,
+        cal: &Calendar,
+    ) -> Result<Vec<Effect>, DomainError> {
         self.require(self.is_actionable(step), "review")?;
         let due = match self.step(step).due_at {
             Some(d) => d,
             None => self.step_deadline(step, now, cal)?,
         };
-        let task_id = format!("{}.{}.{}", self.case_id, step.as_str(), self.step(step).round);
+        let task_id = format!(
+            "{}.{}.{}",
+            self.case_id,
+            step.as_str(),
+            self.step(step).round
+        );
         let s = self.step_mut(step);
         s.status = StepStatus::AwaitingReview;
-        s.task = Some(Task { task_id, created_at: now, due_at: due, findings: findings.clone() });
-        let detail = if findings.is_empty() { "manual review".to_string() } else { findings.join("; ") };
-        self.log(now, &format!("system:{}", step.dept().as_str()), "awaiting_review", &format!("{}: {detail}", step.as_str()));
+        s.task = Some(Task {
+            task_id,
+            created_at: now,
+            due_at: due,
+            findings: findings.clone(),
+        });
+        let detail = if findings.is_empty() {
+            "manual review".to_string()
+        } else {
+            findings.join("; ")
+        };
+        self.log(
+            now,
+            &format!("system:{}", step.dept().as_str()),
+            "awaiting_review",
+            &format!("{}: {detail}", step.as_str()),
+        );
         Ok(vec![])
     }
 
     /// The step is done with these results; the next step starts (or the case completes).
-    pub fn complete_step(&mut self, step: Step, results: Map<String, Value>, actor: &Actor, now: Time, cal: &Calendar) -> Result<Vec<Effect>, DomainError> {
-        self.require(self.is_actionable(step) && step != Step::Acceptance, "completing a step")?;
+    pub fn complete_step(
+        &mut self,
+        step: Step,
+        results: Map<String, Value>,
+        actor: &Actor,
+        now: Time,
+        cal: &Calendar,
+    ) -> Result<Vec<Effect>, DomainError> {
+        self.require(
+            self.is_actionable(step) && step != Step::Acceptance,
+            "completing a step",
+        )?;
         let mut effects = vec![];
         {
             let s = self.step_mut(step);
@@ -607,7 +693,11 @@ impl Case {
         }
         self.log(now, &actor.label(), "step_done", step.as_str());
         if step == Step::MedicalInsurance
-            && self.results.get("medical_insurance").and_then(|m| m.get("premium_notice")).is_some_and(|p| !p.is_null())
+            && self
+                .results
+                .get("medical_insurance")
+                .and_then(|m| m.get("premium_notice"))
+                .is_some_and(|p| !p.is_null())
         {
             effects.push(self.notify(NoticeKind::PremiumDue));
         }
@@ -616,7 +706,12 @@ impl Case {
             None => {
                 self.status = CaseStatus::Completed;
                 self.finished_at = Some(now);
-                self.log(now, &actor.label(), "completed", "all results issued together");
+                self.log(
+                    now,
+                    &actor.label(),
+                    "completed",
+                    "all results issued together",
+                );
                 effects.push(self.notify(NoticeKind::Completed));
                 effects.push(Effect::Archive);
             }
@@ -625,10 +720,20 @@ impl Case {
     }
 
     /// Return for correction: the guardian fixes what the reasons name and resubmits.
-    pub fn return_step(&mut self, step: Step, reasons: Vec<String>, actor: &Actor, now: Time) -> Result<Vec<Effect>, DomainError> {
+    pub fn return_step(
+        &mut self,
+        step: Step,
+        reasons: Vec<String>,
+        actor: &Actor,
+        now: Time,
+    ) -> Result<Vec<Effect>, DomainError> {
         let s = self.step(step);
         self.require(
-            !self.status.is_finished() && matches!(s.status, StepStatus::InProgress | StepStatus::AwaitingReview),
+            !self.status.is_finished()
+                && matches!(
+                    s.status,
+                    StepStatus::InProgress | StepStatus::AwaitingReview
+                ),
             "return",
         )?;
         let s = self.step_mut(step);
@@ -636,15 +741,30 @@ impl Case {
         s.reasons = reasons.clone();
         s.task = None;
         self.status = CaseStatus::Returned;
-        self.log(now, &actor.label(), "returned", &format!("{}: {}", step.as_str(), reasons.join("; ")));
+        self.log(
+            now,
+            &actor.label(),
+            "returned",
+            &format!("{}: {}", step.as_str(), reasons.join("; ")),
+        );
         Ok(vec![self.notify(NoticeKind::Returned)])
     }
 
     /// Not pass: the case ends with reasons; results already issued stay valid.
-    pub fn reject_step(&mut self, step: Step, reasons: Vec<String>, actor: &Actor, now: Time) -> Result<Vec<Effect>, DomainError> {
+    pub fn reject_step(
+        &mut self,
+        step: Step,
+        reasons: Vec<String>,
+        actor: &Actor,
+        now: Time,
+    ) -> Result<Vec<Effect>, DomainError> {
         let s = self.step(step);
         self.require(
-            !self.status.is_finished() && matches!(s.status, StepStatus::InProgress | StepStatus::AwaitingReview),
+            !self.status.is_finished()
+                && matches!(
+                    s.status,
+                    StepStatus::InProgress | StepStatus::AwaitingReview
+                ),
             "reject",
         )?;
         let s = self.step_mut(step);
@@ -659,7 +779,12 @@ impl Case {
             Ok(vec![self.notify(NoticeKind::NotAccepted), Effect::Archive])
         } else {
             self.status = CaseStatus::Rejected;
-            self.log(now, &actor.label(), "rejected", &format!("{}: {}", step.as_str(), reasons.join("; ")));
+            self.log(
+                now,
+                &actor.label(),
+                "rejected",
+                &format!("{}: {}", step.as_str(), reasons.join("; ")),
+            );
             Ok(vec![self.notify(NoticeKind::Rejected), Effect::Archive])
         }
     }
@@ -683,7 +808,9 @@ impl Case {
         };
         let step = s.step;
         if version != self.version {
-            return Err(DomainError::Stale { current: self.version });
+            return Err(DomainError::Stale {
+                current: self.version,
+            });
         }
         match decision {
             Decision::Approve => {
@@ -693,7 +820,12 @@ impl Case {
                     let st = self.step_mut(step);
                     st.status = StepStatus::InProgress;
                     st.task = None;
-                    return self.conclude_acceptance(AcceptanceOutcome::Accept { received }, actor, now, cal);
+                    return self.conclude_acceptance(
+                        AcceptanceOutcome::Accept { received },
+                        actor,
+                        now,
+                        cal,
+                    );
                 }
                 let st = self.step_mut(step);
                 st.status = StepStatus::InProgress;
@@ -705,12 +837,22 @@ impl Case {
             }
             Decision::Return => {
                 if step == Step::Acceptance {
-                    let missing: Vec<Missing> =
-                        reasons.iter().map(|r| Missing { material: "registration_form".into(), reason: r.clone() }).collect();
+                    let missing: Vec<Missing> = reasons
+                        .iter()
+                        .map(|r| Missing {
+                            material: "registration_form".into(),
+                            reason: r.clone(),
+                        })
+                        .collect();
                     let st = self.step_mut(step);
                     st.status = StepStatus::InProgress;
                     st.task = None;
-                    return self.conclude_acceptance(AcceptanceOutcome::Incomplete { missing }, actor, now, cal);
+                    return self.conclude_acceptance(
+                        AcceptanceOutcome::Incomplete { missing },
+                        actor,
+                        now,
+                        cal,
+                    );
                 }
                 self.return_step(step, reasons, actor, now)
             }
@@ -720,10 +862,20 @@ impl Case {
 
     /// What the acceptance notice lists as received.
     pub fn received_materials(&self) -> Vec<ReceivedMaterial> {
-        let mut out = vec![ReceivedMaterial { material: "registration_form".into(), source: MaterialSource::Form }];
+        let mut out = vec![ReceivedMaterial {
+            material: "registration_form".into(),
+            source: MaterialSource::Form,
+        }];
         let mut add = |kind: MaterialKind, shared: bool| {
-            let source = if shared { MaterialSource::DataSharing } else { MaterialSource::Upload };
-            out.push(ReceivedMaterial { material: kind.as_str().into(), source });
+            let source = if shared {
+                MaterialSource::DataSharing
+            } else {
+                MaterialSource::Upload
+            };
+            out.push(ReceivedMaterial {
+                material: kind.as_str().into(),
+                source,
+            });
         };
         if self.shared.mother.is_some() {
             add(MaterialKind::MotherIdCard, true);
@@ -754,13 +906,24 @@ impl Case {
     }
 
     pub fn has_upload(&self, kind: MaterialKind) -> bool {
-        self.materials.iter().any(|m| m.kind == kind && m.status == MaterialStatus::Uploaded)
+        self.materials
+            .iter()
+            .any(|m| m.kind == kind && m.status == MaterialStatus::Uploaded)
     }
 
     /// The guardian resubmits after `incomplete` or `returned`, with corrections applied.
     /// The case resumes where it stopped.
-    pub fn resubmit(&mut self, form: Option<Form>, actor: &Actor, now: Time, cal: &Calendar) -> Result<Vec<Effect>, DomainError> {
-        self.require(matches!(self.status, CaseStatus::Incomplete | CaseStatus::Returned), "resubmission")?;
+    pub fn resubmit(
+        &mut self,
+        form: Option<Form>,
+        actor: &Actor,
+        now: Time,
+        cal: &Calendar,
+    ) -> Result<Vec<Effect>, DomainError> {
+        self.require(
+            matches!(self.status, CaseStatus::Incomplete | CaseStatus::Returned),
+            "resubmission",
+        )?;
         if let Some(f) = form {
             self.form = f;
         }
@@ -777,7 +940,12 @@ impl Case {
             self.status = CaseStatus::InProgress;
         }
         self.step_mut(step).reasons.clear();
-        self.log(now, &actor.label(), "resubmitted", &format!("resumes at {}", step.as_str()));
+        self.log(
+            now,
+            &actor.label(),
+            "resubmitted",
+            &format!("resumes at {}", step.as_str()),
+        );
         self.start_step(step, now, cal)
     }
 
@@ -786,8 +954,10 @@ impl Case {
         let mut changed = false;
         let mut newly = vec![];
         for s in self.steps.iter_mut() {
-            if matches!(s.status, StepStatus::InProgress | StepStatus::AwaitingReview)
-                && !s.overdue
+            if matches!(
+                s.status,
+                StepStatus::InProgress | StepStatus::AwaitingReview
+            ) && !s.overdue
                 && s.due_at.is_some_and(|d| now > d)
             {
                 s.overdue = true;
@@ -801,7 +971,12 @@ impl Case {
         if !self.overdue && !self.status.is_finished() && self.due_at.is_some_and(|d| now > d) {
             self.overdue = true;
             changed = true;
-            self.log(now, "system:sla-monitor", "case_overdue", "the 4 working-day limit has passed");
+            self.log(
+                now,
+                "system:sla-monitor",
+                "case_overdue",
+                "the 4 working-day limit has passed",
+            );
         }
         changed
     }
@@ -825,32 +1000,75 @@ impl Case {
     }
 
     /// Rate the finished case: one rating plus one follow-up rating (追评).
-    pub fn rate(&mut self, level: u8, comment: Option<String>, actor: &Actor, now: Time, cal: &Calendar, settings: &crate::settings::Settings) -> Result<&Rating, DomainError> {
+    pub fn rate(
+        &mut self,
+        level: u8,
+        comment: Option<String>,
+        actor: &Actor,
+        now: Time,
+        cal: &Calendar,
+        settings: &crate::settings::Settings,
+    ) -> Result<&Rating, DomainError> {
         self.require(self.status.is_finished(), "rating")?;
         if self.ratings.len() >= 2 {
-            return Err(DomainError::Rule("the case already has a rating and a follow-up rating".into()));
+            return Err(DomainError::Rule(
+                "the case already has a rating and a follow-up rating".into(),
+            ));
         }
         if !(1..=5).contains(&level) {
             return Err(DomainError::Rule("level must be 1 to 5".into()));
         }
-        let label = ["非常不满意", "不满意", "基本满意", "满意", "非常满意"][(level - 1) as usize].to_string();
+        let label = ["非常不满意", "不满意", "基本满意", "满意", "非常满意"][(level - 1) as usize]
+            .to_string();
         let bad = if level <= 2 {
             let dept = self.responsible_dept();
-            let (visit, w1) = cal.deadline_after(now.with_timezone(&Utc), settings.bad_rating_return_visit_days)?;
-            let (rectify, w2) = cal.deadline_after(now.with_timezone(&Utc), settings.bad_rating_rectify_days)?;
+            let (visit, w1) = cal.deadline_after(
+                now.with_timezone(&Utc),
+                settings.bad_rating_return_visit_days,
+            )?;
+            let (rectify, w2) =
+                cal.deadline_after(now.with_timezone(&Utc), settings.bad_rating_rectify_days)?;
             self.warn_calendar(w1);
             self.warn_calendar(w2);
-            Some(BadRatingFollowUp { responsible_dept: dept, return_visit_due: visit, rectify_due: rectify, return_visit_at: None, rectified_at: None })
+            Some(BadRatingFollowUp {
+                responsible_dept: dept,
+                return_visit_due: visit,
+                rectify_due: rectify,
+                return_visit_at: None,
+                rectified_at: None,
+            })
         } else {
             None
         };
         let follow_up = !self.ratings.is_empty();
-        self.ratings.push(Rating { level, label, comment, at: now, follow_up, bad });
-        self.log(now, &actor.label(), if follow_up { "follow_up_rating" } else { "rated" }, &format!("level {level}"));
+        self.ratings.push(Rating {
+            level,
+            label,
+            comment,
+            at: now,
+            follow_up,
+            bad,
+        });
+        self.log(
+            now,
+            &actor.label(),
+            if follow_up {
+                "follow_up_rating"
+            } else {
+                "rated"
+            },
+            &format!("level {level}"),
+        );
         Ok(self.ratings.last().expect("just pushed"))
     }
 
-    pub fn complain(&mut self, complaint_id: String, text: String, actor: &Actor, now: Time) -> &Complaint {
+    pub fn complain(
+        &mut self,
+        complaint_id: String,
+        text: String,
+        actor: &Actor,
+        now: Time,
+    ) -> &Complaint {
         let dept = self.responsible_dept();
         self.complaints.push(Complaint {
             complaint_id,
@@ -862,11 +1080,22 @@ impl Case {
             answered_at: None,
             answered_by: None,
         });
-        self.log(now, &actor.label(), "complaint", &format!("routed to {}", dept.as_str()));
+        self.log(
+            now,
+            &actor.label(),
+            "complaint",
+            &format!("routed to {}", dept.as_str()),
+        );
         self.complaints.last().expect("just pushed")
     }
 
-    pub fn answer_complaint(&mut self, complaint_id: &str, answer: String, actor: &Actor, now: Time) -> Result<&Complaint, DomainError> {
+    pub fn answer_complaint(
+        &mut self,
+        complaint_id: &str,
+        answer: String,
+        actor: &Actor,
+        now: Time,
+    ) -> Result<&Complaint, DomainError> {
         let label = actor.label();
         let idx = self
             .complaints
@@ -874,7 +1103,10 @@ impl Case {
             .position(|c| c.complaint_id == complaint_id)
             .ok_or_else(|| DomainError::Rule("no such complaint".into()))?;
         if self.complaints[idx].status != "open" {
-            return Err(DomainError::InvalidState { status: "answered", action: "answering again" });
+            return Err(DomainError::InvalidState {
+                status: "answered",
+                action: "answering again",
+            });
         }
         let c = &mut self.complaints[idx];
         c.status = "answered".into();

@@ -57,7 +57,14 @@ pub enum Dept {
 }
 
 impl Dept {
-    pub const ALL: [Dept; 6] = [Dept::Hospital, Dept::Police, Dept::MedicalInsurance, Dept::Hrss, Dept::ServiceCenter, Dept::Health];
+    pub const ALL: [Dept; 6] = [
+        Dept::Hospital,
+        Dept::Police,
+        Dept::MedicalInsurance,
+        Dept::Hrss,
+        Dept::ServiceCenter,
+        Dept::Health,
+    ];
     pub fn parse(s: &str) -> Option<Dept> {
         Dept::ALL.into_iter().find(|d| d.as_str() == s)
     }
@@ -200,7 +207,12 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::Immediate,
         matters: &[],
-        materials: &[MotherIdCard, FatherIdCard, HouseholdRegister, MarriageCertificate],
+        materials: &[
+            MotherIdCard,
+            FatherIdCard,
+            HouseholdRegister,
+            MarriageCertificate,
+        ],
     },
     StepSpec {
         step: Step::BirthCertificate,
@@ -220,7 +232,12 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::WorkingDays(1),
         matters: &["户口登记"],
-        materials: &[MotherIdCard, FatherIdCard, HouseholdRegister, MarriageCertificate],
+        materials: &[
+            MotherIdCard,
+            FatherIdCard,
+            HouseholdRegister,
+            MarriageCertificate,
+        ],
     },
     StepSpec {
         step: Step::MedicalInsurance,
@@ -270,7 +287,10 @@ pub fn all_queues() -> Vec<&'static str> {
 }
 
 pub fn spec(step: Step) -> &'static StepSpec {
-    &FLOW[FLOW.iter().position(|s| s.step == step).expect("every step is in FLOW")]
+    &FLOW[FLOW
+        .iter()
+        .position(|s| s.step == step)
+        .expect("every step is in FLOW")]
 }
 
 /// The time limit of a step on a channel. The hospital's certificates are immediate
@@ -298,7 +318,13 @@ mod tests {
         }
         assert_eq!(Step::Acceptance.next(), Some(Step::BirthCertificate));
         assert_eq!(Step::UnifiedIssuance.next(), None);
-        assert_eq!(time_limit(Step::BirthCertificate, Channel::Hospital), TimeLimit::Immediate);
-        assert_eq!(time_limit(Step::BirthCertificate, Channel::ZlbApp), TimeLimit::WorkingDays(1));
+        assert_eq!(
+            time_limit(Step::BirthCertificate, Channel::Hospital),
+            TimeLimit::Immediate
+        );
+        assert_eq!(
+            time_limit(Step::BirthCertificate, Channel::ZlbApp),
+            TimeLimit::WorkingDays(1)
+        );
     }
 }

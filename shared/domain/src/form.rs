@@ -104,7 +104,13 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn obj<'v>(&mut self, parent: &'v Map<String, Value>, path: &str, key: &str, required: bool) -> Option<&'v Map<String, Value>> {
+    fn obj<'v>(
+        &mut self,
+        parent: &'v Map<String, Value>,
+        path: &str,
+        key: &str,
+        required: bool,
+    ) -> Option<&'v Map<String, Value>> {
         let field = join(path, key);
         match parent.get(key) {
             None | Some(Value::Null) => {
@@ -121,7 +127,13 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn text(&mut self, parent: &Map<String, Value>, path: &str, key: &str, max: usize) -> Option<String> {
+    fn text(
+        &mut self,
+        parent: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        max: usize,
+    ) -> Option<String> {
         let field = join(path, key);
         match parent.get(key) {
             None | Some(Value::Null) => {
@@ -134,10 +146,15 @@ impl<'a> Reader<'a> {
                     self.p.push(&field, "required", "must not be empty");
                     None
                 } else if t.chars().count() > max {
-                    self.p.push(&field, "too_long", format!("at most {max} characters"));
+                    self.p
+                        .push(&field, "too_long", format!("at most {max} characters"));
                     None
                 } else if t.chars().any(char::is_control) {
-                    self.p.push(&field, "control_character", "must not contain control characters");
+                    self.p.push(
+                        &field,
+                        "control_character",
+                        "must not contain control characters",
+                    );
                     None
                 } else {
                     Some(t.to_string())
@@ -150,7 +167,13 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn opt_text(&mut self, parent: &Map<String, Value>, path: &str, key: &str, max: usize) -> Option<String> {
+    fn opt_text(
+        &mut self,
+        parent: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        max: usize,
+    ) -> Option<String> {
         match parent.get(key) {
             None | Some(Value::Null) => None,
             _ => self.text(parent, path, key, max),
@@ -172,7 +195,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn int(&mut self, parent: &Map<String, Value>, path: &str, key: &str, lo: u64, hi: u64) -> Option<u32> {
+    fn int(
+        &mut self,
+        parent: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        lo: u64,
+        hi: u64,
+    ) -> Option<u32> {
         let field = join(path, key);
         match parent.get(key) {
             None | Some(Value::Null) => {
@@ -182,7 +212,11 @@ impl<'a> Reader<'a> {
             Some(Value::Number(n)) => match n.as_u64() {
                 Some(v) if (lo..=hi).contains(&v) => Some(v as u32),
                 _ => {
-                    self.p.push(&field, "range", format!("must be a whole number from {lo} to {hi}"));
+                    self.p.push(
+                        &field,
+                        "range",
+                        format!("must be a whole number from {lo} to {hi}"),
+                    );
                     None
                 }
             },
@@ -199,19 +233,33 @@ impl<'a> Reader<'a> {
         match IdNumber::parse(&raw, self.today) {
             Ok(id) => Some(id),
             Err(e) => {
-                self.p.push(&field, e.code(), format!("not a valid citizen ID number: {e}"));
+                self.p.push(
+                    &field,
+                    e.code(),
+                    format!("not a valid citizen ID number: {e}"),
+                );
                 None
             }
         }
     }
 
-    fn one_of(&mut self, parent: &Map<String, Value>, path: &str, key: &str, allowed: &[&str]) -> Option<String> {
+    fn one_of(
+        &mut self,
+        parent: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        allowed: &[&str],
+    ) -> Option<String> {
         let field = join(path, key);
         let v = self.text(parent, path, key, 40)?;
         if allowed.contains(&v.as_str()) {
             Some(v)
         } else {
-            self.p.push(&field, "enum", format!("must be one of: {}", allowed.join(", ")));
+            self.p.push(
+                &field,
+                "enum",
+                format!("must be one of: {}", allowed.join(", ")),
+            );
             None
         }
     }
@@ -224,11 +272,17 @@ impl<'a> Reader<'a> {
                 self.p.push(
                     &join(path, "id_number"),
                     "sex",
-                    format!("the number is a {}'s, but this is the {path}", id.sex().as_str()),
+                    format!(
+                        "the number is a {}'s, but this is the {path}",
+                        id.sex().as_str()
+                    ),
                 );
             }
         }
-        Some(Parent { name: name?, id_number: id? })
+        Some(Parent {
+            name: name?,
+            id_number: id?,
+        })
     }
 }
 
@@ -242,19 +296,35 @@ fn join(path: &str, key: &str) -> String {
 
 fn valid_phone(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit)
+    b.len() == 11
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
+        && b.iter().all(u8::is_ascii_digit)
 }
 
 impl Form {
     /// Parse and validate the form. `now` is the submission instant (for "not in the future").
     pub fn parse(v: &Value, now: DateTime<FixedOffset>) -> Result<Form, Vec<Problem>> {
         let Some(root) = v.as_object() else {
-            return Err(vec![Problem::new("", "type", "the form must be a JSON object")]);
+            return Err(vec![Problem::new(
+                "",
+                "type",
+                "the form must be a JSON object",
+            )]);
         };
-        let mut r = Reader { p: Problems::default(), today: now.date_naive(), _root: v };
+        let mut r = Reader {
+            p: Problems::default(),
+            today: now.date_naive(),
+            _root: v,
+        };
 
         let channel = r
-            .one_of(root, "", "channel", &["zlb_app", "zj_web", "service_center", "hospital"])
+            .one_of(
+                root,
+                "",
+                "channel",
+                &["zlb_app", "zj_web", "service_center", "hospital"],
+            )
             .and_then(|c| Channel::parse(&c));
 
         let window = match r.obj(root, "", "window", false) {
@@ -271,25 +341,45 @@ impl Form {
         if let Some(c) = channel {
             let has_window = !matches!(root.get("window"), None | Some(Value::Null));
             if c.is_offline() && !has_window {
-                r.p.push("window", "required", "is required for the service_center and hospital channels");
+                r.p.push(
+                    "window",
+                    "required",
+                    "is required for the service_center and hospital channels",
+                );
             }
             if !c.is_offline() && has_window {
-                r.p.push("window", "not_allowed", "must be absent for online channels");
+                r.p.push(
+                    "window",
+                    "not_allowed",
+                    "must be absent for online channels",
+                );
             }
         }
 
         let newborn = r.obj(root, "", "newborn", true).and_then(|m| {
             let name = r.text(m, "newborn", "name", MAX_NAME);
-            let sex = r.one_of(m, "newborn", "sex", &["male", "female"]).map(|s| if s == "male" { Sex::Male } else { Sex::Female });
-            let birth_time = r.text(m, "newborn", "birth_time", 40).and_then(|s| match DateTime::parse_from_rfc3339(&s) {
-                Ok(t) if t > now => {
-                    r.p.push("newborn.birth_time", "future", "must not be in the future");
-                    None
+            let sex = r.one_of(m, "newborn", "sex", &["male", "female"]).map(|s| {
+                if s == "male" {
+                    Sex::Male
+                } else {
+                    Sex::Female
                 }
-                Ok(t) => Some(t),
-                Err(_) => {
-                    r.p.push("newborn.birth_time", "format", "must be an RFC 3339 time with offset");
-                    None
+            });
+            let birth_time = r.text(m, "newborn", "birth_time", 40).and_then(|s| {
+                match DateTime::parse_from_rfc3339(&s) {
+                    Ok(t) if t > now => {
+                        r.p.push("newborn.birth_time", "future", "must not be in the future");
+                        None
+                    }
+                    Ok(t) => Some(t),
+                    Err(_) => {
+                        r.p.push(
+                            "newborn.birth_time",
+                            "format",
+                            "must be an RFC 3339 time with offset",
+                        );
+                        None
+                    }
                 }
             });
             let hospital_code = r.text(m, "newborn", "hospital_code", 40);
@@ -309,50 +399,85 @@ impl Form {
             })
         });
 
-        let mother = r.obj(root, "", "mother", true).and_then(|m| r.parent(m, "mother", Sex::Female));
+        let mother = r
+            .obj(root, "", "mother", true)
+            .and_then(|m| r.parent(m, "mother", Sex::Female));
         let father_present = !matches!(root.get("father"), None | Some(Value::Null));
-        let father = r.obj(root, "", "father", false).and_then(|m| r.parent(m, "father", Sex::Male));
+        let father = r
+            .obj(root, "", "father", false)
+            .and_then(|m| r.parent(m, "father", Sex::Male));
 
         let household = r.obj(root, "", "household", true).and_then(|m| {
             let w = r.one_of(m, "household", "register_with", &["father", "mother"])?;
-            Some(Household { register_with: if w == "father" { ParentRole::Father } else { ParentRole::Mother } })
+            Some(Household {
+                register_with: if w == "father" {
+                    ParentRole::Father
+                } else {
+                    ParentRole::Mother
+                },
+            })
         });
         if let Some(h) = &household {
             if h.register_with == ParentRole::Father && !father_present {
-                r.p.push("household.register_with", "no_father", "must be mother when no father is named");
+                r.p.push(
+                    "household.register_with",
+                    "no_father",
+                    "must be mother when no father is named",
+                );
             }
         }
 
         let insurance = r.obj(root, "", "insurance", true).and_then(|m| {
             let enrol_newborn = r.boolean(m, "insurance", "enrol_newborn");
             let maternity_benefit = r.boolean(m, "insurance", "maternity_benefit");
-            Some(Insurance { enrol_newborn: enrol_newborn?, maternity_benefit: maternity_benefit? })
+            Some(Insurance {
+                enrol_newborn: enrol_newborn?,
+                maternity_benefit: maternity_benefit?,
+            })
         });
-        let social_security_card = r
-            .obj(root, "", "social_security_card", true)
-            .and_then(|m| r.boolean(m, "social_security_card", "apply").map(|apply| CardRequest { apply }));
+        let social_security_card = r.obj(root, "", "social_security_card", true).and_then(|m| {
+            r.boolean(m, "social_security_card", "apply")
+                .map(|apply| CardRequest { apply })
+        });
 
         let delivery_required = channel.map(|c| !c.is_offline()).unwrap_or(false);
-        let delivery = r.obj(root, "", "delivery", delivery_required).and_then(|m| {
-            let method = r.one_of(m, "delivery", "method", &["mail", "pickup"]);
-            let address = r.opt_text(m, "delivery", "address", MAX_TEXT);
-            let pickup_site = r.opt_text(m, "delivery", "pickup_site", MAX_TEXT);
-            let method = match method?.as_str() {
-                "mail" => {
-                    if address.is_none() && !r.p.0.iter().any(|p| p.field == "delivery.address") {
-                        r.p.push("delivery.address", "required", "is required for mail delivery");
+        let delivery = r
+            .obj(root, "", "delivery", delivery_required)
+            .and_then(|m| {
+                let method = r.one_of(m, "delivery", "method", &["mail", "pickup"]);
+                let address = r.opt_text(m, "delivery", "address", MAX_TEXT);
+                let pickup_site = r.opt_text(m, "delivery", "pickup_site", MAX_TEXT);
+                let method = match method?.as_str() {
+                    "mail" => {
+                        if address.is_none() && !r.p.0.iter().any(|p| p.field == "delivery.address")
+                        {
+                            r.p.push(
+                                "delivery.address",
+                                "required",
+                                "is required for mail delivery",
+                            );
+                        }
+                        DeliveryMethod::Mail
                     }
-                    DeliveryMethod::Mail
-                }
-                _ => {
-                    if pickup_site.is_none() && !r.p.0.iter().any(|p| p.field == "delivery.pickup_site") {
-                        r.p.push("delivery.pickup_site", "required", "is required for pick-up");
+                    _ => {
+                        if pickup_site.is_none()
+                            && !r.p.0.iter().any(|p| p.field == "delivery.pickup_site")
+                        {
+                            r.p.push(
+                                "delivery.pickup_site",
+                                "required",
+                                "is required for pick-up",
+                            );
+                        }
+                        DeliveryMethod::Pickup
                     }
-                    DeliveryMethod::Pickup
-                }
-            };
-            Some(Delivery { method, address, pickup_site })
-        });
+                };
+                Some(Delivery {
+                    method,
+                    address,
+                    pickup_site,
+                })
+            });
 
         let applicant = r.obj(root, "", "applicant", true).and_then(|m| {
             let name = r.text(m, "applicant", "name", MAX_NAME);
@@ -362,11 +487,20 @@ impl Form {
                 if valid_phone(&p) {
                     Some(p)
                 } else {
-                    r.p.push("applicant.phone", "format", "must be an 11-digit mainland mobile number");
+                    r.p.push(
+                        "applicant.phone",
+                        "format",
+                        "must be an 11-digit mainland mobile number",
+                    );
                     None
                 }
             });
-            Some(Applicant { name: name?, id_number: id_number?, relation: relation?, phone: phone? })
+            Some(Applicant {
+                name: name?,
+                id_number: id_number?,
+                relation: relation?,
+                phone: phone?,
+            })
         });
 
         // Cross-field rules that need the parsed parts.
@@ -388,7 +522,11 @@ impl Form {
         }
         if let (Some(nb), Some(m)) = (&newborn, &mother) {
             if m.id_number.birth_date() >= nb.birth_time.date_naive() {
-                r.p.push("mother.id_number", "birth_order", "the mother must be born before the newborn");
+                r.p.push(
+                    "mother.id_number",
+                    "birth_order",
+                    "the mother must be born before the newborn",
+                );
             }
         }
 
@@ -416,14 +554,26 @@ impl Form {
 
     /// Apply corrections (a JSON merge patch, RFC 7386) and validate the result again.
     /// The channel and the window cannot be changed by a correction.
-    pub fn corrected(&self, corrections: &Value, now: DateTime<FixedOffset>) -> Result<Form, Vec<Problem>> {
+    pub fn corrected(
+        &self,
+        corrections: &Value,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Form, Vec<Problem>> {
         let Some(c) = corrections.as_object() else {
-            return Err(vec![Problem::new("corrections", "type", "must be an object")]);
+            return Err(vec![Problem::new(
+                "corrections",
+                "type",
+                "must be an object",
+            )]);
         };
         let mut problems = Vec::new();
         for key in ["channel", "window"] {
             if c.contains_key(key) {
-                problems.push(Problem::new(format!("corrections.{key}"), "immutable", "cannot be corrected; apply again instead"));
+                problems.push(Problem::new(
+                    format!("corrections.{key}"),
+                    "immutable",
+                    "cannot be corrected; apply again instead",
+                ));
             }
         }
         if !problems.is_empty() {

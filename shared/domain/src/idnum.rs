@@ -179,7 +179,12 @@ impl IdNumber {
         if seq > 999 {
             return None;
         }
-        let first17 = format!("{county}{:04}{:02}{:02}{seq:03}", birth.year(), birth.month(), birth.day());
+        let first17 = format!(
+            "{county}{:04}{:02}{:02}{seq:03}",
+            birth.year(),
+            birth.month(),
+            birth.day()
+        );
         let c = check_char(&first17);
         Some(IdNumber(format!("{first17}{c}")))
     }
@@ -273,7 +278,10 @@ mod tests {
 
     #[test]
     fn normalisation() {
-        assert_eq!(normalise(" １１０１０５１９４９１２３１００２ｘ "), "11010519491231002X");
+        assert_eq!(
+            normalise(" １１０１０５１９４９１２３１００２ｘ "),
+            "11010519491231002X"
+        );
         assert_eq!(normalise("11010519491231002x"), "11010519491231002X");
     }
 

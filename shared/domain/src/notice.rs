@@ -23,35 +23,88 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
     let id = &case.case_id;
     let (title, body) = match kind {
         NoticeKind::Accepted => {
-            let due = case.due_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
-            ("出生一件事已受理".to_string(), format!("您的出生“一件事”申请（{id}）已受理，将于 {due} 前办结。"))
+            let due = case
+                .due_at
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default();
+            (
+                "出生一件事已受理".to_string(),
+                format!("您的出生“一件事”申请（{id}）已受理，将于 {due} 前办结。"),
+            )
         }
         NoticeKind::Incomplete => {
-            let list: Vec<String> = case.missing.iter().map(|m| format!("{}：{}", m.material, m.reason)).collect();
-            ("请补充材料（一次告知）".to_string(), format!("您的申请（{id}）需补充以下全部材料后重新提交：{}", list.join("；")))
+            let list: Vec<String> = case
+                .missing
+                .iter()
+                .map(|m| format!("{}：{}", m.material, m.reason))
+                .collect();
+            (
+                "请补充材料（一次告知）".to_string(),
+                format!(
+                    "您的申请（{id}）需补充以下全部材料后重新提交：{}",
+                    list.join("；")
+                ),
+            )
         }
         NoticeKind::NotAccepted => {
             let r = case.step(crate::flow::Step::Acceptance).reasons.join("；");
-            ("申请不予受理".to_string(), format!("您的申请（{id}）不予受理，原因：{r}"))
+            (
+                "申请不予受理".to_string(),
+                format!("您的申请（{id}）不予受理，原因：{r}"),
+            )
         }
         NoticeKind::Returned => {
-            let r: Vec<String> = case.steps.iter().filter(|x| x.status == crate::case::StepStatus::Returned).flat_map(|x| x.reasons.clone()).collect();
-            ("申请退回修改".to_string(), format!("您的申请（{id}）被退回修改，请按以下原因更正后重新提交：{}", r.join("；")))
+            let r: Vec<String> = case
+                .steps
+                .iter()
+                .filter(|x| x.status == crate::case::StepStatus::Returned)
+                .flat_map(|x| x.reasons.clone())
+                .collect();
+            (
+                "申请退回修改".to_string(),
+                format!(
+                    "您的申请（{id}）被退回修改，请按以下原因更正后重新提交：{}",
+                    r.join("；")
+                ),
+            )
         }
         NoticeKind::Rejected => {
-            let r: Vec<String> = case.steps.iter().filter(|x| x.status == crate::case::StepStatus::Rejected).flat_map(|x| x.reasons.clone()).collect();
-            ("申请审查不通过".to_string(), format!("您的申请（{id}）审查不通过，原因：{}。已出具的结果继续有效。", r.join("；")))
+            let r: Vec<String> = case
+                .steps
+                .iter()
+                .filter(|x| x.status == crate::case::StepStatus::Rejected)
+                .flat_map(|x| x.reasons.clone())
+                .collect();
+            (
+                "申请审查不通过".to_string(),
+                format!(
+                    "您的申请（{id}）审查不通过，原因：{}。已出具的结果继续有效。",
+                    r.join("；")
+                ),
+            )
         }
         NoticeKind::PremiumDue => {
-            let p = case.results.get("medical_insurance").and_then(|m| m.get("premium_notice"));
-            let amount = p.and_then(|p| p.get("amount_cny")).and_then(Value::as_u64).unwrap_or(0);
+            let p = case
+                .results
+                .get("medical_insurance")
+                .and_then(|m| m.get("premium_notice"));
+            let amount = p
+                .and_then(|p| p.get("amount_cny"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
             let by = s(p.and_then(|p| p.get("pay_by")));
-            ("请缴纳新生儿医保费".to_string(), format!("新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。"))
+            (
+                "请缴纳新生儿医保费".to_string(),
+                format!("新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。"),
+            )
         }
         NoticeKind::Completed => {
             let iss = case.results.get("issuance");
             let how = match iss.and_then(|i| i.get("method")).and_then(Value::as_str) {
-                Some("mail") => format!("已邮寄，运单号 {}", s(iss.and_then(|i| i.get("tracking_number")))),
+                Some("mail") => format!(
+                    "已邮寄，运单号 {}",
+                    s(iss.and_then(|i| i.get("tracking_number")))
+                ),
                 Some("pickup") => format!(
                     "请凭取件码 {} 到 {} 领取",
                     s(iss.and_then(|i| i.get("pickup_code"))),
@@ -59,8 +112,18 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
                 ),
                 _ => format!("请到 {} 窗口领取", s(iss.and_then(|i| i.get("site")))),
             };
-            ("出生一件事已办结".to_string(), format!("您的出生“一件事”（{id}）已办结，{how}。"))
+            (
+                "出生一件事已办结".to_string(),
+                format!("您的出生“一件事”（{id}）已办结，{how}。"),
+            )
         }
     };
-    Notification { case_id: id.clone(), seq, kind, title, body, phone: case.form.applicant.phone.clone() }
+    Notification {
+        case_id: id.clone(),
+        seq,
+        kind,
+        title,
+        body,
+        phone: case.form.applicant.phone.clone(),
+    }
 }

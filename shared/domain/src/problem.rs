@@ -10,8 +10,16 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { field: field.into(), code: code.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Problem {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -52,19 +52,35 @@ pub fn assess_acceptance(case: &Case, facts: &SharedFacts) -> AcceptanceOutcome 
     let mut missing = vec![];
     let need = |kind: MaterialKind, reason: String, missing: &mut Vec<Missing>| {
         if !case.has_upload(kind) {
-            missing.push(Missing { material: kind.as_str().into(), reason });
+            missing.push(Missing {
+                material: kind.as_str().into(),
+                reason,
+            });
         }
     };
     let mut form_problems = vec![];
     match &facts.mother {
-        None => need(MaterialKind::MotherIdCard, "数据共享未获取到母亲居民身份证信息，请上传 (no resident ID record for the mother)".into(), &mut missing),
-        Some(p) if p.name != form.mother.name => form_problems.push("mother.name 与居民身份证信息不一致 (does not match the ID record)".to_string()),
+        None => need(
+            MaterialKind::MotherIdCard,
+            "数据共享未获取到母亲居民身份证信息，请上传 (no resident ID record for the mother)"
+                .into(),
+            &mut missing,
+        ),
+        Some(p) if p.name != form.mother.name => form_problems
+            .push("mother.name 与居民身份证信息不一致 (does not match the ID record)".to_string()),
         _ => {}
     }
     if let Some(father) = &form.father {
         match &facts.father {
-            None => need(MaterialKind::FatherIdCard, "数据共享未获取到父亲居民身份证信息，请上传 (no resident ID record for the father)".into(), &mut missing),
-            Some(p) if p.name != father.name => form_problems.push("father.name 与居民身份证信息不一致 (does not match the ID record)".to_string()),
+            None => need(
+                MaterialKind::FatherIdCard,
+                "数据共享未获取到父亲居民身份证信息，请上传 (no resident ID record for the father)"
+                    .into(),
+                &mut missing,
+            ),
+            Some(p) if p.name != father.name => form_problems.push(
+                "father.name 与居民身份证信息不一致 (does not match the ID record)".to_string(),
+            ),
             _ => {}
         }
         if facts.marriage.is_none() {
@@ -83,12 +99,17 @@ pub fn assess_acceptance(case: &Case, facts: &SharedFacts) -> AcceptanceOutcome 
         );
     }
     for p in form_problems {
-        missing.push(Missing { material: "registration_form".into(), reason: p });
+        missing.push(Missing {
+            material: "registration_form".into(),
+            reason: p,
+        });
     }
     if missing.is_empty() {
         let mut probe = case.clone();
         probe.shared = facts.clone();
-        AcceptanceOutcome::Accept { received: probe.received_materials() }
+        AcceptanceOutcome::Accept {
+            received: probe.received_materials(),
+        }
     } else {
         AcceptanceOutcome::Incomplete { missing }
     }
@@ -124,7 +145,9 @@ pub fn review(step: Step, case: &Case, settings: &Settings, now: NaiveDate) -> V
         Step::HouseholdRegistration => {
             let mut review = vec![];
             let birth = form.newborn.birth_time.date_naive();
-            let limit = birth.checked_add_months(Months::new(settings.late_registration_months)).unwrap_or(birth);
+            let limit = birth
+                .checked_add_months(Months::new(settings.late_registration_months))
+                .unwrap_or(birth);
             if now > limit {
                 review.push("出生超过一个月申报户口，需民警人工审核 (late registration needs an officer's review)".to_string());
             }
@@ -142,7 +165,10 @@ pub fn review(step: Step, case: &Case, settings: &Settings, now: NaiveDate) -> V
         }
         Step::MedicalInsurance => {
             if form.insurance.enrol_newborn && premium_for(case, settings).is_none() {
-                Verdict::Review(vec!["参保地未配置缴费标准，需医保经办核定 (no premium configured for the city)".into()])
+                Verdict::Review(vec![
+                    "参保地未配置缴费标准，需医保经办核定 (no premium configured for the city)"
+                        .into(),
+                ])
             } else {
                 Verdict::Pass
             }
@@ -166,28 +192,52 @@ pub fn household_address_code(case: &Case) -> Option<String> {
         .get("address_code")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .or_else(|| case.shared.household.as_ref().map(|h| h.address_code.clone()))
-        .or_else(|| case.shared.institution.as_ref().map(|i| i.county_code.clone()))
+        .or_else(|| {
+            case.shared
+                .household
+                .as_ref()
+                .map(|h| h.address_code.clone())
+        })
+        .or_else(|| {
+            case.shared
+                .institution
+                .as_ref()
+                .map(|i| i.county_code.clone())
+        })
 }
 
 /// The allocations a step needs before it can compose its results.
 pub fn allocations(step: Step, case: &Case) -> Vec<AllocationRequest> {
     let a = |ns: String, max: u64| AllocationRequest { namespace: ns, max };
     match step {
-        Step::BirthCertificate => vec![a("birth_certificate".into(), 999_999_999), a("vaccination_certificate".into(), 999_999_999)],
+        Step::BirthCertificate => vec![
+            a("birth_certificate".into(), 999_999_999),
+            a("vaccination_certificate".into(), 999_999_999),
+        ],
         Step::HouseholdRegistration => {
             let county = household_address_code(case).unwrap_or_default();
             let birth = case.form.newborn.birth_time.date_naive();
             let mut v = vec![a(
-                format!("citizen_id:{county}:{}:{}", birth.format("%Y%m%d"), case.form.newborn.sex.as_str()),
+                format!(
+                    "citizen_id:{county}:{}:{}",
+                    birth.format("%Y%m%d"),
+                    case.form.newborn.sex.as_str()
+                ),
                 IdNumber::max_ordinal(case.form.newborn.sex) as u64,
             )];
-            if case.shared.household.is_none() && !case.step(step).approval_data.contains_key("household_number") {
+            if case.shared.household.is_none()
+                && !case
+                    .step(step)
+                    .approval_data
+                    .contains_key("household_number")
+            {
                 v.push(a(format!("household:{county}"), 999_999_999));
             }
             v
         }
-        Step::SocialSecurityCard if case.form.social_security_card.apply => vec![a("social_security_card".into(), 999_999_999)],
+        Step::SocialSecurityCard if case.form.social_security_card.apply => {
+            vec![a("social_security_card".into(), 999_999_999)]
+        }
         Step::UnifiedIssuance => match case.form.delivery.as_ref().map(|d| d.method) {
             _ if case.channel.is_offline() => vec![],
             Some(DeliveryMethod::Mail) => vec![a("mail".into(), 99_999_999)],
@@ -206,7 +256,11 @@ pub fn premium_for(case: &Case, settings: &Settings) -> Option<u32> {
 pub fn s10_check(serial: u64) -> u64 {
     let digits = format!("{serial:08}");
     let weights = [8, 6, 4, 2, 3, 5, 9, 7];
-    let sum: u64 = digits.bytes().zip(weights).map(|(d, w)| (d - b'0') as u64 * w).sum();
+    let sum: u64 = digits
+        .bytes()
+        .zip(weights)
+        .map(|(d, w)| (d - b'0') as u64 * w)
+        .sum();
     match 11 - sum % 11 {
         10 => 0,
         11 => 5,
@@ -215,16 +269,38 @@ pub fn s10_check(serial: u64) -> u64 {
 }
 
 /// Compose the step's results from the allocated ordinals (in the order of [`allocations`]).
-pub fn results(step: Step, case: &Case, numbers: &[u64], settings: &Settings, now: crate::case::Time) -> Result<Map<String, Value>, String> {
+pub fn results(
+    step: Step,
+    case: &Case,
+    numbers: &[u64],
+    settings: &Settings,
+    now: crate::case::Time,
+) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     let form = &case.form;
-    let n = |i: usize| numbers.get(i).copied().ok_or_else(|| "missing allocation".to_string());
+    let n = |i: usize| {
+        numbers
+            .get(i)
+            .copied()
+            .ok_or_else(|| "missing allocation".to_string())
+    };
     match step {
         Step::Acceptance => {}
         Step::BirthCertificate => {
-            out.insert("birth_certificate_number".into(), json!(format!("Q{:09}", n(0)?)));
-            let county = case.shared.institution.as_ref().map(|i| i.county_code.clone()).unwrap_or_else(|| "330000".into());
-            out.insert("vaccination_certificate_number".into(), json!(format!("V{county}{:09}", n(1)?)));
+            out.insert(
+                "birth_certificate_number".into(),
+                json!(format!("Q{:09}", n(0)?)),
+            );
+            let county = case
+                .shared
+                .institution
+                .as_ref()
+                .map(|i| i.county_code.clone())
+                .unwrap_or_else(|| "330000".into());
+            out.insert(
+                "vaccination_certificate_number".into(),
+                json!(format!("V{county}{:09}", n(1)?)),
+            );
         }
         Step::HouseholdRegistration => {
             let county = household_address_code(case).ok_or("no household address code")?;
@@ -237,7 +313,12 @@ pub fn results(step: Step, case: &Case, numbers: &[u64], settings: &Settings, no
                 .get("household_number")
                 .and_then(Value::as_str)
                 .map(str::to_string)
-                .or_else(|| case.shared.household.as_ref().map(|h| h.household_number.clone()));
+                .or_else(|| {
+                    case.shared
+                        .household
+                        .as_ref()
+                        .map(|h| h.household_number.clone())
+                });
             let household_number = match household_number {
                 Some(h) => h,
                 None => format!("{county}{:09}", n(1)?),
@@ -246,7 +327,11 @@ pub fn results(step: Step, case: &Case, numbers: &[u64], settings: &Settings, no
             out.insert("household_number".into(), json!(household_number));
         }
         Step::MedicalInsurance => {
-            let id = case.results.get("newborn_id_number").and_then(Value::as_str).ok_or("no newborn ID number yet")?;
+            let id = case
+                .results
+                .get("newborn_id_number")
+                .and_then(Value::as_str)
+                .ok_or("no newborn ID number yet")?;
             let birth = form.newborn.birth_time.date_naive();
             let mi = if form.insurance.enrol_newborn {
                 let amount = premium_for(case, settings).ok_or("no premium configured")?;
@@ -264,7 +349,12 @@ pub fn results(step: Step, case: &Case, numbers: &[u64], settings: &Settings, no
             out.insert("medical_insurance".into(), mi);
             let mb = if !form.insurance.maternity_benefit {
                 json!({"status": "not_requested"})
-            } else if case.shared.mother.as_ref().is_some_and(|m| m.employee_insured) {
+            } else if case
+                .shared
+                .mother
+                .as_ref()
+                .is_some_and(|m| m.employee_insured)
+            {
                 json!({"status": "approved", "settlement": "生育医疗费用实时结算，生育津贴按规定发放"})
             } else {
                 json!({"status": "not_eligible", "reason": "母亲未参加职工生育保险 (the mother is not insured as an employee)"})
@@ -273,7 +363,11 @@ pub fn results(step: Step, case: &Case, numbers: &[u64], settings: &Settings, no
         }
         Step::SocialSecurityCard => {
             if form.social_security_card.apply {
-                let id = case.results.get("newborn_id_number").and_then(Value::as_str).ok_or("no newborn ID number yet")?;
+                let id = case
+                    .results
+                    .get("newborn_id_number")
+                    .and_then(Value::as_str)
+                    .ok_or("no newborn ID number yet")?;
                 out.insert(
                     "social_security_card".into(),
                     json!({"number": id, "card_serial": format!("ZJ{:09}", n(0)?), "issued_at": now.to_rfc3339()}),

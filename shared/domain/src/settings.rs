@@ -32,7 +32,11 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        let p = |city: &str, amount| Premium { city: city.into(), year: 2026, amount_cny: amount };
+        let p = |city: &str, amount| Premium {
+            city: city.into(),
+            year: 2026,
+            amount_cny: amount,
+        };
         Settings {
             unknown_year_policy: UnknownYearPolicy::AssumeWeekdays,
             late_registration_months: 1,

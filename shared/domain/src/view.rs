@@ -84,8 +84,9 @@ pub fn mask_json(v: &mut Value) {
                 if let Value::String(s) = val {
                     let masked = match k.as_str() {
                         "name" | "newborn_name" => Some(mask_name(s)),
-                        "id_number" | "newborn_id_number" | "insurance_number" | "number" | "household_number"
-                        | "husband_id_number" | "wife_id_number" | "head_id_number" | "owner" => Some(mask_id(s)),
+                        "id_number" | "newborn_id_number" | "insurance_number" | "number"
+                        | "household_number" | "husband_id_number" | "wife_id_number"
+                        | "head_id_number" | "owner" => Some(mask_id(s)),
                         "phone" => Some(mask_phone(s)),
                         "address" => Some(mask_address(s)),
                         _ => None,

@@ -15,9 +15,17 @@ fn workday_vectors() {
         let start: NaiveDate = t["start"].as_str().unwrap().parse().unwrap();
         let one: NaiveDate = t["plus_1_workday"].as_str().unwrap().parse().unwrap();
         let four: NaiveDate = t["plus_4_workdays"].as_str().unwrap().parse().unwrap();
-        assert_eq!(cal.is_workday(start).unwrap().0, t["start_is_workday"].as_bool().unwrap(), "{start}");
+        assert_eq!(
+            cal.is_workday(start).unwrap().0,
+            t["start_is_workday"].as_bool().unwrap(),
+            "{start}"
+        );
         assert_eq!(cal.add_workdays(start, 1).unwrap().date, one, "{start} + 1");
-        assert_eq!(cal.add_workdays(start, 4).unwrap().date, four, "{start} + 4");
+        assert_eq!(
+            cal.add_workdays(start, 4).unwrap().date,
+            four,
+            "{start} + 4"
+        );
     }
 }
 
@@ -28,19 +36,43 @@ fn id_vectors() {
     for t in v["valid"].as_array().unwrap() {
         let n = t["number"].as_str().unwrap();
         let id = IdNumber::parse(n, today).unwrap_or_else(|e| panic!("{n}: {e}"));
-        let sex = if t["sex"] == "male" { Sex::Male } else { Sex::Female };
+        let sex = if t["sex"] == "male" {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
         assert_eq!(id.sex(), sex, "{n}");
-        assert_eq!(id.birth_date().to_string(), t["birth_date"].as_str().unwrap());
+        assert_eq!(
+            id.birth_date().to_string(),
+            t["birth_date"].as_str().unwrap()
+        );
         // Lower-case x and full-width digits normalise to the same number.
         let lower = n.replace('X', "x");
         assert_eq!(IdNumber::parse(&lower, today).unwrap(), id);
-        let wide: String = n.chars().map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 + 0xFEE0).unwrap() } else { c }).collect();
+        let wide: String = n
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    char::from_u32(c as u32 + 0xFEE0).unwrap()
+                } else {
+                    c
+                }
+            })
+            .collect();
         assert_eq!(IdNumber::parse(&format!(" {wide} "), today).unwrap(), id);
     }
     for t in v["invalid"].as_array().unwrap() {
         let n = t["number"].as_str().unwrap();
-        assert!(IdNumber::parse(n, today).is_err(), "{n} should be invalid: {}", t["why"]);
+        assert!(
+            IdNumber::parse(n, today).is_err(),
+            "{n} should be invalid: {}",
+            t["why"]
+        );
     }
     // Not in the future.
-    assert!(IdNumber::parse("331002202602140031", NaiveDate::from_ymd_opt(2026, 2, 13).unwrap()).is_err());
+    assert!(IdNumber::parse(
+        "331002202602140031",
+        NaiveDate::from_ymd_opt(2026, 2, 13).unwrap()
+    )
+    .is_err());
 }

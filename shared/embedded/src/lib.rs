@@ -1,0 +1,77 @@
+//! Embedded adapters: everything on one machine, durable on disk, no external service.
+//!
+//! One SQLite database in WAL mode holds cases, the idempotency index, the queues (with
+//! visibility timeout, receive counts and dead letters), the number allocations and the
+//! notifications; blobs are files. Because cases and queue messages share one database,
+//! a case change and the messages it causes commit in one transaction: a `kill -9` at any
+//! moment loses nothing that was acknowledged and sends nothing twice that was not meant.
+
+mod blobs;
+mod db;
+mod fixture;
+mod hmac;
+
+pub use blobs::FileBlobs;
+pub use db::{Db, Durability, SqliteAllocator, SqliteNotifier, SqliteQueue, SqliteStore};
+pub use fixture::{sample_registry, FixtureSharing};
+pub use hmac::hmac_sha256_hex;
+
+use std::path::Path;
+use std::sync::Arc;
+
+/// Every embedded adapter over one data directory.
+pub struct Embedded {
+    pub db: Arc<Db>,
+    pub store: Arc<SqliteStore>,
+    pub queues: Arc<SqliteQueue>,
+    pub numbers: Arc<SqliteAllocator>,
+    pub notifier: Arc<SqliteNotifier>,
+    pub blobs: Arc<FileBlobs>,
+}
+
+impl Embedded {
+    /// Open (or create) the data directory. `max_receive` is the DLQ threshold.
+    pub fn open(
+        dir: &Path,
+        durability: Durability,
+        max_receive: u32,
+        secret: &[u8],
+    ) -> Result<Embedded, ports::StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ports::StoreError::Unavailable(format!("data dir: {e}")))?;
+        let db = Arc::new(Db::open(&dir.join("onething.db"), durability)?);
+        Ok(Embedded {
+            store: Arc::new(SqliteStore(db.clone())),
+            queues: Arc::new(SqliteQueue::new(db.clone(), max_receive)),
+            numbers: Arc::new(SqliteAllocator(db.clone())),
+            notifier: Arc::new(SqliteNotifier(db.clone())),
+            blobs: Arc::new(FileBlobs::new(dir.join("blobs"), secret.to_vec())),
+            db,
+        })
+    }
+}
+
+impl Embedded {
+    /// The application context over these adapters.
+    pub fn app(
+        &self,
+        sharing: Arc<dyn ports::DataSharing>,
+        calendar: domain::Calendar,
+        settings: domain::Settings,
+        manual: std::collections::HashSet<domain::Dept>,
+        clock: Arc<dyn ports::Clock>,
+    ) -> ports::App {
+        ports::App {
+            store: self.store.clone(),
+            queues: self.queues.clone(),
+            blobs: self.blobs.clone(),
+            sharing,
+            numbers: self.numbers.clone(),
+            notifier: self.notifier.clone(),
+            clock,
+            calendar: Arc::new(calendar),
+            settings: Arc::new(settings),
+            manual: Arc::new(manual),
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Ports: the narrow traits behind which storage, queues, blobs, data sharing, number
+//! allocation, notifications and the clock sit, and the application services that drive
+//! the pure domain through them. Two adapter sets implement the ports: embedded
+//! (`onething-embedded`, the default) and AWS.
+
+pub mod app;
+pub mod error;
+pub mod message;
+pub mod report;
+pub mod service;
+pub mod steps;
+
+pub use app::App;
+pub use error::{HandlerError, ServiceError, StoreError};
+pub use message::{Envelope, OutMessage};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::case::Case;
+use domain::flow::Dept;
+use domain::notice::Notification;
+use domain::sharing::{HouseholdRecord, Institution, MarriageRecord, Person};
+use std::time::Duration;
+
+/// Result of creating a case under an idempotency key.
+#[derive(Debug)]
+pub enum Created {
+    /// Stored now.
+    New,
+    /// The key was used before: the case it created.
+    Existing(Box<Case>),
+}
+
+/// Case state. Every change is a conditional write on the case's version; the messages
+/// that the change causes are committed with it (an outbox), so a crash between the write
+/// and the send cannot lose them.
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    async fn get(&self, case_id: &str) -> Result<Option<Case>, StoreError>;
+    /// Insert a new case (version 1) unless `(scope, case.idempotency_key)` is taken.
+    async fn create(
+        &self,
+        case: &Case,
+        scope: &str,
+        outbox: &[OutMessage],
+    ) -> Result<Created, StoreError>;
+    /// Store `case` (whose `version` is `expected + 1`) if the stored version is `expected`.
+    async fn commit(
+        &self,
+        case: &Case,
+        expected: u64,
+        outbox: &[OutMessage],
+    ) -> Result<(), StoreError>;
+    /// A guardian's cases, newest first.
+    async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError>;
+    /// Cases with an open manual-review task of this department, oldest due first.
+    async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError>;
+    /// Cases not finished, for the SLA monitor.
+    async fn unfinished(&self) -> Result<Vec<Case>, StoreError>;
+    /// Cases submitted in `[from, to)`, for supervision.
+    async fn submitted_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Case>, StoreError>;
+}
+
+/// A message as received from a queue.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub message_id: String,
+    pub receipt: String,
+    pub body: String,
+    pub receive_count: u32,
+}
+
+/// A dead-lettered message.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeadLetter {
+    pub queue: String,
+    pub message_id: String,
+    pub body: String,
+    pub receive_count: u32,
+    pub last_error: Option<String>,
+    pub dead_at: Option<String>,
+}
+
+/// At-least-once queues with a visibility timeout, a maximum receive count and a DLQ.
+#[async_trait]
+pub trait Queue: Send + Sync {
+    async fn send(&self, queue: &str, body: &str) -> Result<(), StoreError>;
+    /// Up to `max` visible messages, hidden for `visibility` after receipt. A message
+    /// received more than the maximum receive count goes to the queue's DLQ instead.
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, StoreError>;
+    /// Delete a processed message.
+    async fn ack(&self, queue: &str, receipt: &str) -> Result<(), StoreError>;
+    /// Make a failed message visible again after `delay`, recording why it failed.
+    async fn retry_later(
+        &self,
+        queue: &str,
+        receipt: &str,
+        delay: Duration,
+        error: &str,
+    ) -> Result<(), StoreError>;
+    /// Move a message that can never succeed straight to the queue's DLQ.
+    async fn dead_letter(&self, queue: &str, receipt: &str, error: &str) -> Result<(), StoreError>;
+    async fn dead_letters(&self, queue: &str) -> Result<Vec<DeadLetter>, StoreError>;
+    /// Move dead letters (one, or all when `message_id` is None) back to their queue.
+    async fn redrive(&self, queue: &str, message_id: Option<&str>) -> Result<usize, StoreError>;
+    /// Wait until a message may be available on `queue` (or the timeout passes).
+    async fn wait(&self, queue: &str, timeout: Duration);
+}
+
+/// Materials and archives.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    async fn put(&self, key: &str, bytes: &[u8], content_type: &str) -> Result<(), StoreError>;
+    /// Write once: fails with Conflict if the key holds other bytes; same bytes are a no-op.
+    async fn put_once(&self, key: &str, bytes: &[u8], content_type: &str)
+        -> Result<(), StoreError>;
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A URL the client PUTs the bytes to, pinned to this content type and length.
+    async fn upload_url(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        expires: DateTime<Utc>,
+        base_url: &str,
+    ) -> Result<String, StoreError>;
+    /// Where an archive lives, for the case's record.
+    fn location(&self, key: &str) -> String;
+}
+
+/// Government data sharing (政务数据共享).
+#[async_trait]
+pub trait DataSharing: Send + Sync {
+    async fn person(&self, id_number: &str) -> Result<Option<Person>, StoreError>;
+    async fn household(
+        &self,
+        household_number: &str,
+    ) -> Result<Option<HouseholdRecord>, StoreError>;
+    async fn marriage(
+        &self,
+        husband_id: &str,
+        wife_id: &str,
+    ) -> Result<Option<MarriageRecord>, StoreError>;
+    async fn institution(&self, code: &str) -> Result<Option<Institution>, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AllocError {
+    #[error("no number left in {0}")]
+    Exhausted(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// Unique numbers: the same `(namespace, owner)` always gets the same ordinal; two owners
+/// never get the same ordinal in a namespace. Ordinals start at 1.
+#[async_trait]
+pub trait Allocator: Send + Sync {
+    async fn allocate(&self, namespace: &str, owner: &str, max: u64) -> Result<u64, AllocError>;
+}
+
+/// A notification as delivered (recorded locally; SMS or app push in production).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Delivered {
+    pub notification: Notification,
+    pub channel: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Idempotent by `(case_id, seq)`.
+    async fn send(&self, n: &Notification) -> Result<(), StoreError>;
+    async fn sent(&self, case_id: &str) -> Result<Vec<Delivered>, StoreError>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

@@ -1,0 +1,137 @@
+"""Writes functions/api/openapi.json. Edit here, run `python3 docs/gen_openapi.py`;
+the API's unit test checks that the document and the router agree."""
+import json
+
+def ref(n): return {"$ref": f"#/components/schemas/{n}"}
+def resp(desc, schema=None, headers=None):
+    r = {"description": desc}
+    if schema: r["content"] = {"application/json": {"schema": schema}}
+    if headers: r["headers"] = headers
+    return r
+err = lambda d: resp(d, ref("Error"))
+S = {"type": "string"}; DT = {"type": "string", "format": "date-time"}; NDT = {"type": ["string", "null"], "format": "date-time"}
+I = {"type": "integer"}; B = {"type": "boolean"}
+def obj(props, req=(), extra=True):
+    o = {"type": "object", "properties": props}
+    if req: o["required"] = list(req)
+    return o
+
+std_errors = {"400": err("Invalid input: every problem is listed in details"), "401": err("No or invalid token"),
+              "403": err("Authenticated but not allowed"), "404": err("Unknown, or not yours"),
+              "413": err("Body too large"), "415": err("Not application/json"), "503": err("Busy: retry")}
+def errors(*codes): return {c: std_errors[c] for c in codes}
+json_body = lambda schema: {"required": True, "content": {"application/json": {"schema": schema}}}
+case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 128}}
+sec = [{"bearer": []}]
+
+parent = obj({"name": {"type": "string", "maxLength": 50}, "id_number": {"type": "string", "description": "18-character citizen ID number (GB 11643-1999)"}}, ["name", "id_number"])
+form = obj({
+    "channel": {"type": "string", "enum": ["zlb_app", "zj_web", "service_center", "hospital"]},
+    "window": {"oneOf": [{"type": "null"}, obj({"site": S, "number": S}, ["site", "number"])], "description": "required for service_center and hospital, absent online"},
+    "newborn": obj({"name": S, "sex": {"type": "string", "enum": ["male", "female"]}, "birth_time": DT, "hospital_code": S,
+                    "weight_g": {"type": "integer", "minimum": 300, "maximum": 8000}, "length_cm": {"type": "integer", "minimum": 20, "maximum": 75},
+                    "gestational_weeks": {"type": "integer", "minimum": 20, "maximum": 45}, "ethnicity": S},
+                   ["name", "sex", "birth_time", "hospital_code", "weight_g", "length_cm", "gestational_weeks", "ethnicity"]),
+    "mother": parent,
+    "father": {"oneOf": [{"type": "null"}, parent]},
+    "household": obj({"register_with": {"type": "string", "enum": ["father", "mother"]}}, ["register_with"]),
+    "insurance": obj({"enrol_newborn": B, "maternity_benefit": B}, ["enrol_newborn", "maternity_benefit"]),
+    "social_security_card": obj({"apply": B}, ["apply"]),
+    "delivery": {"oneOf": [{"type": "null"}, obj({"method": {"type": "string", "enum": ["mail", "pickup"]}, "address": {"type": ["string", "null"]}, "pickup_site": {"type": ["string", "null"]}}, ["method"])],
+                 "description": "required online; offline channels issue at their window"},
+    "applicant": obj({"name": S, "id_number": S, "relation": {"type": "string", "enum": ["father", "mother", "guardian"]}, "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"}}, ["name", "id_number", "relation", "phone"]),
+}, ["channel", "newborn", "mother", "household", "insurance", "social_security_card", "applicant"])
+
+step = obj({"step": {"type": "string", "enum": ["acceptance", "birth_certificate", "household_registration", "medical_insurance", "social_security_card", "unified_issuance"]},
+            "dept": {"type": "string", "enum": ["hospital", "police", "medical_insurance", "hrss", "service_center", "health"]},
+            "status": {"type": "string", "enum": ["pending", "in_progress", "awaiting_review", "done", "returned", "rejected"]},
+            "started_at": NDT, "due_at": NDT, "finished_at": NDT, "reasons": {"type": "array", "items": S}, "results": {"type": "object"},
+            "task_id": {"type": ["string", "null"]}, "overdue": B, "round": I},
+           ["step", "dept", "status", "reasons", "results"])
+status_enum = {"type": "string", "enum": ["submitted", "incomplete", "not_accepted", "in_progress", "returned", "rejected", "completed"]}
+case = obj({
+    "case_id": S, "status": status_enum, "channel": S, "version": I,
+    "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "updated_at": DT, "overdue": B,
+    "acceptance_notice": {"type": ["object", "null"], "description": "received_materials, accepted_by, window, time_limit_working_days, due_at, delivery"},
+    "missing": {"type": "array", "items": obj({"material": S, "reason": S}, ["material", "reason"])},
+    "steps": {"type": "array", "items": step},
+    "results": {"type": "object", "description": "birth_certificate_number, vaccination_certificate_number, newborn_id_number, household_number, medical_insurance, maternity_benefit, social_security_card, issuance"},
+    "timeline": {"type": "array", "items": obj({"at": DT, "actor": S, "action": S, "detail": S}, ["at", "actor", "action", "detail"])},
+    "form": {"type": "object"}, "materials": {"type": "array", "items": {"type": "object"}},
+    "ratings": {"type": "array", "items": {"type": "object"}}, "complaints": {"type": "array", "items": {"type": "object"}},
+    "archive": {"type": ["object", "null"]}, "warnings": {"type": "array", "items": S},
+    "current_step": {"type": ["string", "null"]},
+    "notifications": {"type": "array", "items": {"type": "object"}, "description": "what the guardian was told (owner and officers only)"},
+}, ["case_id", "status", "channel", "version", "submitted_at", "steps", "results", "timeline", "missing"])
+summary = obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "current_step": {"type": ["string", "null"]}, "newborn_name": S}, ["case_id", "status", "version"])
+task = obj({"task_id": S, "case_id": S, "step": S, "dept": S, "created_at": DT, "due_at": DT, "version": I, "summary": S, "findings": {"type": "array", "items": S}, "overdue": B},
+           ["task_id", "case_id", "step", "dept", "created_at", "due_at", "version", "summary"])
+error = obj({"error": obj({"code": S, "message": S, "details": {"type": "array", "items": obj({"field": S, "code": S, "message": S}, ["field", "code", "message"])}}, ["code", "message", "details"])}, ["error"])
+
+doc = {
+ "openapi": "3.1.0",
+ "info": {"title": "onething: Zhejiang birth one-thing (出生“一件事”) API", "version": "1.0.0",
+          "description": "One form, one notice, one completion: the joint-handling API of the birth one-thing. Times are RFC 3339 (Asia/Shanghai business time); a due_at is the last second of its day. Errors are {\"error\": {code, message, details}}; 404 also means 'not yours'."},
+ "servers": [{"url": "http://127.0.0.1:8080"}],
+ "components": {
+   "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "Claims: sub (a guardian's citizen ID number), role (guardian | window_officer | dept_officer | supervisor), dept (officers), exp."}},
+   "schemas": {"Error": error, "ApplicationForm": form, "Case": case, "CaseSummary": summary, "Task": task, "Step": step},
+ },
+ "paths": {
+  "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": resp("Alive", obj({"status": S}, ["status"]))}}},
+  "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": resp("The OpenAPI document", {"type": "object"})}}},
+  "/v1/guide": {"get": {"summary": "The simple guide (Table A.1)", "operationId": "guide", "responses": {"200": resp("Guide", obj({"name": S, "scope": S, "materials": {"type": "array"}, "time_limit": {"type": "object"}, "fees": S, "delivery": {"type": "array"}, "consultation": {"type": "object"}, "address_and_hours": {"type": "object"}}, ["name", "scope", "materials", "time_limit", "fees", "delivery", "consultation", "address_and_hours"]))}}},
+  "/v1/applications": {"post": {"summary": "Submit the one form", "operationId": "submitApplication", "security": sec,
+     "description": "Guardians apply online (zlb_app, zj_web) for their own child (the token's sub must be the applicant or a parent); window officers enter offline applications on their own window's channel (dept service_center → service_center, hospital → hospital). The same Idempotency-Key with the same body returns the same case (header Idempotent-Replayed: true); with another body, 409.",
+     "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}}],
+     "requestBody": json_body(ref("ApplicationForm")),
+     "responses": {"202": resp("Submitted; acceptance runs next", obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "links": {"type": "object"}}, ["case_id", "status"])),
+                   **errors("400", "401", "403", "413", "415", "503"), "409": err("Idempotency key reused with another body")}}},
+  "/v1/cases": {"get": {"summary": "The guardian's own cases, newest first", "operationId": "listCases", "security": sec,
+     "responses": {"200": resp("Cases", obj({"cases": {"type": "array", "items": ref("CaseSummary")}}, ["cases"])), **errors("401", "403")}}},
+  "/v1/cases/{case_id}": {"get": {"summary": "A case", "operationId": "getCase", "security": sec, "parameters": [case_id],
+     "description": "The owner, the window that entered it, and the departments whose step it reached see it in full; supervisors (and the health lead unit) see it with personal data masked; everyone else gets 404.",
+     "responses": {"200": resp("The case", ref("Case")), **errors("401", "404")}}},
+  "/v1/cases/{case_id}/materials": {"post": {"summary": "Register a material and get its upload URL", "operationId": "addMaterial", "security": sec, "parameters": [case_id],
+     "description": "Then PUT the bytes to upload_url with the same Content-Type and Content-Length before expires_at. The bytes must match the declared type (checked by their magic bytes).",
+     "requestBody": json_body(obj({"kind": {"type": "string", "enum": ["mother_id_card", "father_id_card", "household_register", "marriage_certificate", "other"]},
+                                   "content_type": {"type": "string", "enum": ["application/pdf", "image/jpeg", "image/png"]},
+                                   "size": {"type": "integer", "minimum": 1, "maximum": 10485760}}, ["kind", "content_type", "size"])),
+     "responses": {"201": resp("Upload ticket", obj({"material_id": S, "upload_url": S, "upload_method": S, "expires_at": DT, "kind": S, "content_type": S, "size": I}, ["material_id", "upload_url", "expires_at"])),
+                   **errors("400", "401", "403", "404", "413", "415"), "409": err("The case is finished")}}},
+  "/v1/cases/{case_id}/resubmit": {"post": {"summary": "Resubmit after incomplete or returned", "operationId": "resubmit", "security": sec, "parameters": [case_id],
+     "description": "corrections is a JSON merge patch (RFC 7386) over the form (channel and window cannot change); the corrected form is validated again. The case resumes where it stopped: acceptance after incomplete, the returning department's step after a return.",
+     "requestBody": json_body(obj({"corrections": {"type": "object"}, "materials": {"type": "array", "items": S}})),
+     "responses": {"202": resp("Resumed", obj({"case_id": S, "status": status_enum, "version": I, "current_step": {"type": ["string", "null"]}}, ["case_id", "status", "version"])),
+                   **errors("400", "401", "403", "404", "413", "415"), "409": err("Not incomplete or returned")}}},
+  "/v1/cases/{case_id}/rating": {"post": {"summary": "Rate the finished case (好差评): one rating plus one follow-up", "operationId": "rate", "security": sec, "parameters": [case_id],
+     "description": "Levels: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意. Levels 1-2 are a bad rating: the responsible unit's return visit and rectification deadlines are set (configurable, 1 and 15 working days).",
+     "requestBody": json_body(obj({"level": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": {"type": ["string", "null"], "maxLength": 500}}, ["level"])),
+     "responses": {"201": resp("Recorded", obj({"level": I, "label": S, "comment": {"type": ["string", "null"]}, "at": DT, "follow_up": B, "bad": {"type": ["object", "null"]}}, ["level", "follow_up"])),
+                   **errors("400", "401", "403", "404", "413", "415"), "409": err("Not finished, or already rated twice")}}},
+  "/v1/cases/{case_id}/complaints": {"post": {"summary": "Complain (投诉); routed to the responsible unit", "operationId": "complain", "security": sec, "parameters": [case_id],
+     "requestBody": json_body(obj({"text": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["text"])),
+     "responses": {"201": resp("Recorded", obj({"complaint_id": S, "text": S, "at": DT, "dept": S, "status": S}, ["complaint_id", "dept", "status"])), **errors("400", "401", "403", "404", "413", "415")}}},
+  "/v1/cases/{case_id}/complaints/{complaint_id}/answer": {"post": {"summary": "Answer a complaint (the routed department or a supervisor)", "operationId": "answerComplaint", "security": sec,
+     "parameters": [case_id, {"name": "complaint_id", "in": "path", "required": True, "schema": S}],
+     "requestBody": json_body(obj({"answer": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["answer"])),
+     "responses": {"200": resp("Answered", obj({"complaint_id": S, "status": S, "answer": {"type": ["string", "null"]}}, ["complaint_id", "status"])), **errors("400", "401", "403", "404", "413", "415"), "409": err("Already answered")}}},
+  "/v1/tasks": {"get": {"summary": "Open manual-review tasks of the officer's department, oldest due first", "operationId": "listTasks", "security": sec,
+     "parameters": [{"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": ["open"]}}],
+     "responses": {"200": resp("Tasks", obj({"tasks": {"type": "array", "items": ref("Task")}}, ["tasks"])), **errors("400", "401", "403")}}},
+  "/v1/tasks/{task_id}/decision": {"post": {"summary": "Decide a task: approve, return for correction, or reject", "operationId": "decide", "security": sec,
+     "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": S}],
+     "description": "reasons are required unless approve. version is the task's version as listed; a stale version, or a task already decided, is 409. An approving police officer may pass data.address_code (a Zhejiang county code in force) and data.household_number when the household register was uploaded rather than shared.",
+     "requestBody": json_body(obj({"decision": {"type": "string", "enum": ["approve", "return", "reject"]}, "reasons": {"type": "array", "items": S}, "version": I, "data": {"type": "object"}}, ["decision", "version"])),
+     "responses": {"200": resp("Decided", obj({"task_id": S, "decision": S, "case_id": S, "status": status_enum, "version": I}, ["task_id", "decision", "case_id", "status", "version"])),
+                   **errors("400", "401", "403", "404", "413", "415"), "409": err("Stale version or already decided")}}},
+  "/v1/supervision/report": {"get": {"summary": "Supervision figures for cases submitted in a period (personal data masked)", "operationId": "report", "security": sec,
+     "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}],
+     "responses": {"200": resp("Report", obj({"period": {"type": "object"}, "cases": {"type": "object"}, "departments": {"type": "array"}, "per_case": {"type": "array"},
+                                              "ratings": {"type": "object"}, "complaints": {"type": "object"}, "materials": {"type": "object"}, "archive": {"type": "object"}},
+                                             ["period", "cases", "departments", "per_case", "ratings", "complaints", "materials", "archive"])), **errors("400", "401", "403")}}},
+ },
+}
+json.dump(doc, open("functions/api/openapi.json", "w"), ensure_ascii=False, indent=1)
+print("wrote functions/api/openapi.json")

@@ -1,0 +1,193 @@
+//! Authentication: HS256 JWTs verified locally, or claims handed over by the API Gateway
+//! JWT authorizer. Only `HS256` is accepted (never `none`); `exp` is required.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use domain::case::{Actor, Role};
+use domain::flow::Dept;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Claims {
+    pub sub: String,
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept: Option<String>,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    Missing,
+    Malformed,
+    Algorithm,
+    Signature,
+    Expired,
+    Audience,
+    Claims,
+}
+
+impl std::fmt::Display for AuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AuthError::Missing => "a Bearer token is required",
+            AuthError::Malformed => "the token is malformed",
+            AuthError::Algorithm => "the token's algorithm is not accepted",
+            AuthError::Signature => "the token's signature is invalid",
+            AuthError::Expired => "the token has expired",
+            AuthError::Audience => "the token is for another audience or issuer",
+            AuthError::Claims => "the token's claims are invalid",
+        })
+    }
+}
+
+/// How the API learns who is calling.
+#[derive(Clone)]
+pub enum Auth {
+    /// Verify HS256 tokens with this secret (the local runtime).
+    Hs256 {
+        secret: Vec<u8>,
+        issuer: Option<String>,
+        audience: Option<String>,
+    },
+    /// Claims were verified upstream (API Gateway's JWT authorizer) and put in the
+    /// request's extensions as [`Claims`].
+    Upstream,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+pub fn sign(secret: &[u8], claims: &Claims) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialise"));
+    let input = format!("{header}.{payload}");
+    let mut mac = HmacSha256::new_from_slice(secret).expect("any key length");
+    mac.update(input.as_bytes());
+    let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{input}.{sig}")
+}
+
+pub fn verify(
+    secret: &[u8],
+    token: &str,
+    now: i64,
+    issuer: Option<&str>,
+    audience: Option<&str>,
+) -> Result<Claims, AuthError> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(AuthError::Malformed);
+    };
+    let header: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(h)
+            .map_err(|_| AuthError::Malformed)?,
+    )
+    .map_err(|_| AuthError::Malformed)?;
+    if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
+        return Err(AuthError::Algorithm);
+    }
+    let sig = URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| AuthError::Malformed)?;
+    let mut mac = HmacSha256::new_from_slice(secret).expect("any key length");
+    mac.update(format!("{h}.{p}").as_bytes());
+    mac.verify_slice(&sig).map_err(|_| AuthError::Signature)?;
+    let claims: Claims = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(p)
+            .map_err(|_| AuthError::Malformed)?,
+    )
+    .map_err(|_| AuthError::Claims)?;
+    if claims.exp <= now {
+        return Err(AuthError::Expired);
+    }
+    if let Some(iss) = issuer {
+        if claims.iss.as_deref() != Some(iss) {
+            return Err(AuthError::Audience);
+        }
+    }
+    if let Some(aud) = audience {
+        if claims.aud.as_deref() != Some(aud) {
+            return Err(AuthError::Audience);
+        }
+    }
+    Ok(claims)
+}
+
+/// The actor the claims describe. Officers need a department; guardians' subjects are
+/// normalised citizen ID numbers.
+pub fn actor(claims: &Claims) -> Result<Actor, AuthError> {
+    let role = Role::parse(&claims.role).ok_or(AuthError::Claims)?;
+    let dept = match &claims.dept {
+        Some(d) => Some(Dept::parse(d).ok_or(AuthError::Claims)?),
+        None => None,
+    };
+    if claims.sub.trim().is_empty() || claims.sub.len() > 128 {
+        return Err(AuthError::Claims);
+    }
+    let sub = match role {
+        Role::Guardian => domain::idnum::normalise(&claims.sub),
+        _ => claims.sub.clone(),
+    };
+    Ok(Actor { sub, role, dept })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp: i64) -> Claims {
+        Claims {
+            sub: "330106199001010130".into(),
+            role: "guardian".into(),
+            dept: None,
+            exp,
+            iat: None,
+            iss: None,
+            aud: None,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_rejections() {
+        let t = sign(b"k", &claims(2000));
+        assert_eq!(
+            verify(b"k", &t, 1000, None, None).unwrap().sub,
+            "330106199001010130"
+        );
+        assert_eq!(
+            verify(b"other", &t, 1000, None, None),
+            Err(AuthError::Signature)
+        );
+        assert_eq!(verify(b"k", &t, 3000, None, None), Err(AuthError::Expired));
+        assert_eq!(
+            verify(b"k", &t, 1000, None, Some("portal")),
+            Err(AuthError::Audience)
+        );
+        let parts: Vec<&str> = t.split('.').collect();
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+            parts[1]
+        );
+        assert_eq!(
+            verify(b"k", &none, 1000, None, None),
+            Err(AuthError::Algorithm)
+        );
+        assert_eq!(
+            verify(b"k", "abc", 1000, None, None),
+            Err(AuthError::Malformed)
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! `onething bench`: start a fresh `onething serve` (a child process, on a temporary data
+//! directory and its own generated registry), drive N automated cases through its HTTP
+//! API at a steady rate (or as fast as it takes them), and print cases/s completed,
+//! submission→completed latency p50/p99 (server timestamps) and the server's peak RSS.
+
+use bytes::Bytes;
+use chrono::{Duration as CDuration, Utc};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+use std::io::BufRead;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// How many cases.
+    #[arg(long, default_value_t = 2000)]
+    cases: usize,
+    /// Submissions per second; 0 submits as fast as the server accepts them.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
+    /// Concurrent client connections.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// `full` (fsync every commit) or `normal`.
+    #[arg(long, default_value = "full")]
+    durability: String,
+    /// Give up waiting for completion after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout: u64,
+}
+
+const FAMILIES: usize = 40;
+const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+fn id(area: &str, date: &str, seq: u32) -> String {
+    let s = format!("{area}{date}{seq:03}");
+    let sum: u32 = s
+        .chars()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    format!(
+        "{s}{}",
+        ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]
+    )
+}
+
+const COUNTIES: [&str; 8] = [
+    "330102", "330105", "330106", "330108", "330203", "330302", "330402", "330602",
+];
+
+/// (father, mother) per family and the registry JSON.
+fn registry() -> (Vec<(String, String)>, Value) {
+    let (mut people, mut households, mut marriages, mut fam) = (vec![], vec![], vec![], vec![]);
+    for i in 0..FAMILIES {
+        let county = COUNTIES[i % COUNTIES.len()];
+        let f = id(county, "19900101", (2 * i + 1) as u32);
+        let m = id(county, "19920202", (2 * i + 2) as u32);
+        let hh = format!("{county}{:06}", 900000 + i);
+        people.push(json!({"id_number": f, "name": "测试父", "sex": "male", "ethnicity": "汉族", "household_number": hh, "employee_insured": true}));
+        people.push(json!({"id_number": m, "name": "测试母", "sex": "female", "ethnicity": "汉族", "household_number": hh, "employee_insured": true}));
+        households.push(json!({"household_number": hh, "address_code": county, "address": "测试地址", "head_id_number": f, "kind": "family"}));
+        marriages.push(json!({"certificate_number": format!("JBENCH{i}"), "husband_id_number": f, "wife_id_number": m}));
+        fam.push((f, m));
+    }
+    let inst = json!([{"code": "H330106001", "name": "测试妇产医院", "county_code": "330106", "kind": "midwifery"}]);
+    (
+        fam,
+        json!({"people": people, "households": households, "marriages": marriages, "institutions": inst}),
+    )
+}
+
+fn form(father: &str, mother: &str, i: usize) -> Value {
+    // Spread birth dates over the last 25 days and both sexes: citizen ID sequences are
+    // per (county, date, sex).
+    let birth = Utc::now() - CDuration::days(1 + (i % 25) as i64);
+    let birth = birth
+        .with_timezone(&domain::calendar::shanghai())
+        .format("%Y-%m-%dT08:30:00+08:00")
+        .to_string();
+    json!({
+        "channel": "zlb_app",
+        "newborn": {"name": "测试宝宝", "sex": if i % 2 == 0 { "female" } else { "male" }, "birth_time": birth,
+                    "hospital_code": "H330106001", "weight_g": 3200, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
+        "mother": {"name": "测试母", "id_number": mother},
+        "father": {"name": "测试父", "id_number": father},
+        "household": {"register_with": "father"},
+        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
+        "social_security_card": {"apply": true},
+        "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": null},
+        "applicant": {"name": "测试父", "id_number": father, "relation": "father", "phone": "13800000000"}
+    })
+}
+
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+pub async fn run(a: Args) -> Result<(), String> {
+    let dir =
+        std::env::temp_dir().join(format!("onething-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (families, reg) = registry();
+    let reg_path = dir.join("registry.json");
+    std::fs::write(&reg_path, reg.to_string()).map_err(|e| e.to_string())?;
+    let secret = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = std::process::Command::new(exe)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--durability",
+            &a.durability,
+        ])
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--registry")
+        .arg(&reg_path)
+        .env("ONETHING_JWT_SECRET", &secret)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let pid = child.id();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let base = line.trim().rsplit(' ').next().unwrap_or("").to_string();
+    if !base.starts_with("http://") {
+        let _ = child.kill();
+        return Err(format!("server did not start: {line:?}"));
+    }
+    let result = drive(&a, &base, &secret, &families).await;
+    let rss_kb = vm_hwm_kb(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let r = result?;
+    println!("cases submitted            {}", r.submitted);
+    println!("cases completed            {}", r.completed);
+    println!("durability                 {}", a.durability);
+    println!(
+        "offered rate               {}",
+        if a.rate > 0.0 {
+            format!("{:.0} cases/s", a.rate)
+        } else {
+            "saturation".into()
+        }
+    );
+    println!(
+        "completed throughput       {:.1} cases/s (first submission to last completion)",
+        r.throughput
+    );
+    println!(
+        "latency submit→completed   p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        r.p50, r.p99, r.max
+    );
+    println!(
+        "server peak RSS            {}",
+        rss_kb
+            .map(|k| format!("{:.1} MB", k as f64 / 1024.0))
+            .unwrap_or("n/a".into())
+    );
+    Ok(())
+}
+
+struct Outcome {
+    submitted: usize,
+    completed: usize,
+    throughput: f64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+async fn drive(
+    a: &Args,
+    base: &str,
+    secret: &str,
+    families: &[(String, String)],
+) -> Result<Outcome, String> {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(a.concurrency)
+        .build_http();
+    let client = Arc::new(client);
+    let now = Utc::now().timestamp();
+    let tokens: Vec<String> = families
+        .iter()
+        .map(|(f, _)| {
+            api::auth::sign(
+                secret.as_bytes(),
+                &api::auth::Claims {
+                    sub: f.clone(),
+                    role: "guardian".into(),
+                    dept: None,
+                    exp: now + 86400,
+                    iat: None,
+                    iss: None,
+                    aud: None,
+                },
+            )
+        })
+        .collect();
+    let tokens = Arc::new(tokens);
+    let sem = Arc::new(tokio::sync::Semaphore::new(a.concurrency));
+    let start = Instant::now();
+    let mut handles = vec![];
+    for i in 0..a.cases {
+        if a.rate > 0.0 {
+            let at = start + Duration::from_secs_f64(i as f64 / a.rate);
+            tokio::time::sleep_until(at.into()).await;
+        }
+        let permit = sem
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
+        let (client, tokens, base) = (client.clone(), tokens.clone(), base.to_string());
+        let fam = i % families.len();
+        let body = form(&families[fam].0, &families[fam].1, i).to_string();
+        handles.push(tokio::spawn(async move {
+            let _permit = permit;
+            for _ in 0..20 {
+                let req = http::Request::post(format!("{base}/v1/applications"))
+                    .header("content-type", "application/json")
+                    .header("authorization", format!("Bearer {}", tokens[fam]))
+                    .header("idempotency-key", format!("bench-{i}"))
+                    .body(Full::new(Bytes::from(body.clone())))
+                    .expect("request");
+                match client.request(req).await {
+                    Ok(r) if r.status() == 202 => {
+                        let b = r.into_body().collect().await.ok()?.to_bytes();
+                        let v: Value = serde_json::from_slice(&b).ok()?;
+                        return Some((fam, v["case_id"].as_str()?.to_string()));
+                    }
+                    Ok(r) if r.status() == 503 || r.status() == 429 => {
+                        tokio::time::sleep(Duration::from_millis(100)).await
+                    }
+                    Ok(r) => {
+                        eprintln!("submission {i}: HTTP {}", r.status());
+                        return None;
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+            None
+        }));
+    }
+    let mut pending = vec![];
+    for h in handles {
+        if let Some(x) = h.await.map_err(|e| e.to_string())? {
+            pending.push(x);
+        }
+    }
+    let submitted = pending.len();
+    // Wait for completion: check the oldest unfinished cases until all are done.
+    let deadline = Instant::now() + Duration::from_secs(a.timeout);
+    let mut done: Vec<(
+        chrono::DateTime<chrono::FixedOffset>,
+        chrono::DateTime<chrono::FixedOffset>,
+    )> = vec![];
+    while !pending.is_empty() && Instant::now() < deadline {
+        let mut still = vec![];
+        let mut misses = 0;
+        for (fam, id) in pending.drain(..) {
+            if misses >= 8 {
+                still.push((fam, id));
+                continue;
+            }
+            let req = http::Request::get(format!("{base}/v1/cases/{id}"))
+                .header("authorization", format!("Bearer {}", tokens[fam]))
+                .body(Full::new(Bytes::new()))
+                .expect("request");
+            let v: Option<Value> = match client.request(req).await {
+                Ok(r) => r
+                    .into_body()
+                    .collect()
+                    .await
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b.to_bytes()).ok()),
+                Err(_) => None,
+            };
+            match v {
+                Some(v) if v["status"] == "completed" => {
+                    let s = v["submitted_at"]
+                        .as_str()
+                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+                    let f = v["finished_at"]
+                        .as_str()
+                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+                    if let (Some(s), Some(f)) = (s, f) {
+                        done.push((s, f));
+                    }
+                }
+                Some(v)
+                    if v["status"].as_str().is_some_and(|s| {
+                        ["rejected", "not_accepted", "incomplete", "returned"].contains(&s)
+                    }) =>
+                {
+                    eprintln!("case {id} ended as {}", v["status"]);
+                }
+                _ => {
+                    misses += 1;
+                    still.push((fam, id));
+                }
+            }
+        }
+        pending = still;
+        if !pending.is_empty() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let mut lat: Vec<f64> = done
+        .iter()
+        .map(|(s, f)| (*f - *s).num_microseconds().unwrap_or(0) as f64 / 1000.0)
+        .collect();
+    lat.sort_by(|x, y| x.partial_cmp(y).expect("no NaN"));
+    let first = done.iter().map(|x| x.0).min();
+    let last = done.iter().map(|x| x.1).max();
+    let span = match (first, last) {
+        (Some(a), Some(b)) => (b - a).num_microseconds().unwrap_or(1) as f64 / 1e6,
+        _ => f64::NAN,
+    };
+    Ok(Outcome {
+        submitted,
+        completed: done.len(),
+        throughput: done.len() as f64 / span,
+        p50: pct(&lat, 50.0),
+        p99: pct(&lat, 99.0),
+        max: lat.last().copied().unwrap_or(f64::NAN),
+    })
+}

@@ -1,0 +1,126 @@
+//! Queue pollers that behave like Lambda event source mappings: receive a batch, run the
+//! function on each message, delete the successes, and let the failures come back after
+//! a backoff; past the maximum receive count a message goes to its dead-letter queue.
+
+use crate::Config;
+use ports::{App, HandlerError};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio::sync::watch;
+
+type Handler = fn(App, String) -> Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>>;
+
+/// Which function consumes which queue: the same handlers the Lambdas run.
+pub fn handler_for(queue: &str) -> Option<Handler> {
+    Some(match queue {
+        "accept" => |a, b| Box::pin(accept::handle(a, b)),
+        "certify-birth" => |a, b| Box::pin(certify_birth::handle(a, b)),
+        "register-household" => |a, b| Box::pin(register_household::handle(a, b)),
+        "enrol-insurance" => |a, b| Box::pin(enrol_insurance::handle(a, b)),
+        "issue-card" => |a, b| Box::pin(issue_card::handle(a, b)),
+        "unify-issuance" => |a, b| Box::pin(unify_issuance::handle(a, b)),
+        "notify" => |a, b| Box::pin(notify::handle(a, b)),
+        "archive" => |a, b| Box::pin(archive::handle(a, b)),
+        _ => return None,
+    })
+}
+
+pub fn spawn_all(
+    app: &App,
+    cfg: &Config,
+    stop: watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = vec![];
+    for queue in domain::flow::all_queues() {
+        let handler = handler_for(queue).expect("every queue has a function");
+        for _ in 0..cfg.workers_per_queue.max(1) {
+            tasks.push(tokio::spawn(poll(
+                app.clone(),
+                queue,
+                handler,
+                cfg.visibility,
+                stop.clone(),
+            )));
+        }
+    }
+    tasks
+}
+
+/// Backoff before a failed message is visible again.
+fn backoff(receive_count: u32) -> Duration {
+    Duration::from_millis((250u64 << receive_count.min(6)).min(10_000))
+}
+
+async fn poll(
+    app: App,
+    queue: &'static str,
+    handler: Handler,
+    visibility: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let batch = match app.queues.receive(queue, 10, visibility).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(queue, error = %e, "receive failed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        if batch.is_empty() {
+            tokio::select! {
+                _ = app.queues.wait(queue, Duration::from_millis(500)) => {}
+                _ = stop.changed() => return,
+            }
+            continue;
+        }
+        for m in batch {
+            let outcome = handler(app.clone(), m.body.clone()).await;
+            let r = match outcome {
+                Ok(()) => app.queues.ack(queue, &m.receipt).await,
+                Err(e) => {
+                    match &e {
+                        HandlerError::Retryable(_) => {
+                            tracing::warn!(queue, message_id = %m.message_id, error = %e, "will retry")
+                        }
+                        HandlerError::Permanent(_) => {
+                            tracing::error!(queue, message_id = %m.message_id, error = %e, "failed")
+                        }
+                    }
+                    app.queues
+                        .retry_later(queue, &m.receipt, backoff(m.receive_count), &e.to_string())
+                        .await
+                }
+            };
+            if let Err(e) = r {
+                tracing::warn!(queue, error = %e, "could not settle a message; it will be redelivered");
+            }
+        }
+    }
+}
+
+/// The scheduled SLA monitor, as EventBridge would run it.
+pub async fn sla_loop(app: App, every: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        match sla_monitor::tick(&app).await {
+            Ok(t) if t.marked_overdue + t.redriven > 0 => {
+                tracing::info!(
+                    scanned = t.scanned,
+                    overdue = t.marked_overdue,
+                    redriven = t.redriven,
+                    "sla monitor"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sla monitor failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,651 @@
+//! SQLite (WAL) storage: cases, idempotency keys, queues, allocations, notifications.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::case::Case;
+use domain::flow::Dept;
+use domain::notice::Notification;
+use ports::{
+    AllocError, Allocator, CaseStore, Created, DeadLetter, Delivered, Notifier, OutMessage, Queue,
+    Received, StoreError,
+};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How hard a commit is made durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync the WAL on every commit: survives power loss.
+    Full,
+    /// fsync at checkpoints: survives a process crash (`kill -9`), not a power cut.
+    Normal,
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS cases (
+  case_id TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  status TEXT NOT NULL,
+  finished INTEGER NOT NULL,
+  submitted_at INTEGER NOT NULL,
+  task_dept TEXT,
+  task_due INTEGER,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_owner ON cases(owner, submitted_at);
+CREATE INDEX IF NOT EXISTS cases_task ON cases(task_dept, task_due) WHERE task_dept IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_unfinished ON cases(finished) WHERE finished = 0;
+CREATE INDEX IF NOT EXISTS cases_submitted ON cases(submitted_at);
+CREATE TABLE IF NOT EXISTS idempotency (
+  scope TEXT NOT NULL, key TEXT NOT NULL, case_id TEXT NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  body TEXT NOT NULL,
+  visible_at INTEGER NOT NULL,
+  receive_count INTEGER NOT NULL DEFAULT 0,
+  receipt TEXT,
+  dead INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  dead_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS messages_ready ON messages(queue, dead, visible_at);
+CREATE TABLE IF NOT EXISTS allocations (
+  namespace TEXT NOT NULL, owner TEXT NOT NULL, ordinal INTEGER NOT NULL,
+  PRIMARY KEY (namespace, owner)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS allocations_ordinal ON allocations(namespace, ordinal);
+CREATE TABLE IF NOT EXISTS counters (namespace TEXT PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS notifications (
+  case_id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL, sent_at INTEGER NOT NULL,
+  PRIMARY KEY (case_id, seq)
+);
+"#;
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// The database: one connection behind a mutex (SQLite has one writer anyway), used
+/// from blocking threads, plus wake-ups for queue pollers.
+pub struct Db {
+    conn: Mutex<Connection>,
+    wakers: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+impl Db {
+    pub fn open(path: &Path, durability: Durability) -> Result<Db, StoreError> {
+        let conn = Connection::open(path).map_err(unavailable)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
+        conn.pragma_update(
+            None,
+            "synchronous",
+            if durability == Durability::Full {
+                "FULL"
+            } else {
+                "NORMAL"
+            },
+        )
+        .map_err(unavailable)?;
+        conn.pragma_update(None, "busy_timeout", 5000)
+            .map_err(unavailable)?;
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(Db {
+            conn: Mutex::new(conn),
+            wakers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn waker(&self, queue: &str) -> Arc<Notify> {
+        self.wakers
+            .lock()
+            .expect("wakers")
+            .entry(queue.to_string())
+            .or_insert_with(|| Arc::new(Notify::new()))
+            .clone()
+    }
+
+    fn wake(&self, queues: impl IntoIterator<Item = String>) {
+        for q in queues {
+            self.waker(&q).notify_waiters();
+            self.waker(&q).notify_one();
+        }
+    }
+
+    /// Run `f` with the connection on a blocking thread.
+    async fn with<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db
+                .conn
+                .lock()
+                .map_err(|_| StoreError::Unavailable("database lock poisoned".into()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("worker: {e}")))?
+    }
+}
+
+fn insert_messages(
+    tx: &rusqlite::Transaction<'_>,
+    outbox: &[OutMessage],
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?1, ?2, ?3, ?3)",
+        )
+        .map_err(unavailable)?;
+    for m in outbox {
+        stmt.execute(params![m.queue, m.body, now])
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+fn row_fields(case: &Case) -> (String, Option<&'static str>, Option<i64>, i64) {
+    let doc = serde_json::to_string(case).expect("case serialises");
+    let (dept, due) = match case.open_task() {
+        Some((s, t)) => (Some(s.dept.as_str()), Some(t.due_at.timestamp_millis())),
+        None => (None, None),
+    };
+    (doc, dept, due, case.submitted_at.timestamp_millis())
+}
+
+fn parse_case(doc: String) -> Result<Case, StoreError> {
+    serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt(format!("case document: {e}")))
+}
+
+pub struct SqliteStore(pub Arc<Db>);
+
+#[async_trait]
+impl CaseStore for SqliteStore {
+    async fn get(&self, case_id: &str) -> Result<Option<Case>, StoreError> {
+        let id = case_id.to_string();
+        let doc: Option<String> = self
+            .0
+            .with(move |c| {
+                c.prepare_cached("SELECT doc FROM cases WHERE case_id = ?1")
+                    .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+                    .map_err(unavailable)
+            })
+            .await?;
+        doc.map(parse_case).transpose()
+    }
+
+    async fn create(
+        &self,
+        case: &Case,
+        scope: &str,
+        outbox: &[OutMessage],
+    ) -> Result<Created, StoreError> {
+        let case = case.clone();
+        let scope = scope.to_string();
+        let outbox = outbox.to_vec();
+        let queues: Vec<String> = outbox.iter().map(|m| m.queue.clone()).collect();
+        let out = self
+            .0
+            .with(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+                let existing: Option<String> = tx
+                    .query_row(
+                        "SELECT c.doc FROM idempotency i JOIN cases c ON c.case_id = i.case_id WHERE i.scope = ?1 AND i.key = ?2",
+                        params![scope, case.idempotency_key],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                if let Some(doc) = existing {
+                    return Ok(Created::Existing(Box::new(parse_case(doc)?)));
+                }
+                let (doc, dept, due, submitted) = row_fields(&case);
+                let n = tx
+                    .execute(
+                        "INSERT OR IGNORE INTO cases (case_id, version, owner, status, finished, submitted_at, task_dept, task_due, doc)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![case.case_id, case.version as i64, case.owner, case.status.as_str(), case.status.is_finished() as i64, submitted, dept, due, doc],
+                    )
+                    .map_err(unavailable)?;
+                if n == 0 {
+                    return Err(StoreError::Conflict("case id taken".into()));
+                }
+                tx.execute("INSERT INTO idempotency (scope, key, case_id) VALUES (?1, ?2, ?3)", params![scope, case.idempotency_key, case.case_id])
+                    .map_err(unavailable)?;
+                insert_messages(&tx, &outbox)?;
+                tx.commit().map_err(unavailable)?;
+                Ok(Created::New)
+            })
+            .await?;
+        if matches!(out, Created::New) {
+            self.0.wake(queues);
+        }
+        Ok(out)
+    }
+
+    async fn commit(
+        &self,
+        case: &Case,
+        expected: u64,
+        outbox: &[OutMessage],
+    ) -> Result<(), StoreError> {
+        let case = case.clone();
+        let outbox = outbox.to_vec();
+        let queues: Vec<String> = outbox.iter().map(|m| m.queue.clone()).collect();
+        self.0
+            .with(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+                let (doc, dept, due, _) = row_fields(&case);
+                let n = tx
+                    .prepare_cached(
+                        "UPDATE cases SET version = ?1, status = ?2, finished = ?3, task_dept = ?4, task_due = ?5, doc = ?6
+                         WHERE case_id = ?7 AND version = ?8",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            case.version as i64,
+                            case.status.as_str(),
+                            case.status.is_finished() as i64,
+                            dept,
+                            due,
+                            doc,
+                            case.case_id,
+                            expected as i64
+                        ])
+                    })
+                    .map_err(unavailable)?;
+                if n == 0 {
+                    return Err(StoreError::Conflict(format!("case {} is no longer at version {expected}", case.case_id)));
+                }
+                insert_messages(&tx, &outbox)?;
+                tx.commit().map_err(unavailable)
+            })
+            .await?;
+        self.0.wake(queues);
+        Ok(())
+    }
+
+    async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
+        let owner = owner.to_string();
+        self.query(
+            "SELECT doc FROM cases WHERE owner = ?1 ORDER BY submitted_at DESC, case_id DESC",
+            vec![owner.into()],
+        )
+        .await
+    }
+
+    async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
+        self.query(
+            "SELECT doc FROM cases WHERE task_dept = ?1 ORDER BY task_due",
+            vec![dept.as_str().to_string().into()],
+        )
+        .await
+    }
+
+    async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
+        self.query("SELECT doc FROM cases WHERE finished = 0", vec![])
+            .await
+    }
+
+    async fn submitted_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Case>, StoreError> {
+        self.query(
+            "SELECT doc FROM cases WHERE submitted_at >= ?1 AND submitted_at < ?2 ORDER BY submitted_at",
+            vec![from.timestamp_millis().into(), to.timestamp_millis().into()],
+        )
+        .await
+    }
+}
+
+impl SqliteStore {
+    async fn query(
+        &self,
+        sql: &'static str,
+        args: Vec<rusqlite::types::Value>,
+    ) -> Result<Vec<Case>, StoreError> {
+        let docs: Vec<String> = self
+            .0
+            .with(move |c| {
+                let mut s = c.prepare_cached(sql).map_err(unavailable)?;
+                let rows = s
+                    .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))
+                    .map_err(unavailable)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unavailable)?;
+                Ok(rows)
+            })
+            .await?;
+        docs.into_iter().map(parse_case).collect()
+    }
+}
+
+pub struct SqliteQueue {
+    db: Arc<Db>,
+    max_receive: u32,
+}
+
+impl SqliteQueue {
+    pub fn new(db: Arc<Db>, max_receive: u32) -> Self {
+        SqliteQueue { db, max_receive }
+    }
+
+    /// Make every in-flight message visible now. Only for a single consumer process at
+    /// its start: whatever it had in flight when it died is redone.
+    pub async fn release_in_flight(&self) -> Result<usize, StoreError> {
+        self.db
+            .with(|c| {
+                let now = now_ms();
+                c.execute("UPDATE messages SET visible_at = ?1 WHERE dead = 0 AND visible_at > ?1 AND receive_count > 0", [now])
+                    .map_err(unavailable)
+            })
+            .await
+    }
+
+    /// Messages waiting (visible or in flight) and dead, per queue.
+    pub async fn depths(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        self.db
+            .with(|c| {
+                let mut s = c
+                    .prepare("SELECT queue, SUM(dead = 0), SUM(dead = 1) FROM messages GROUP BY queue ORDER BY queue")
+                    .map_err(unavailable)?;
+                let rows = s
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .map_err(unavailable)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unavailable)?;
+                Ok(rows)
+            })
+            .await
+    }
+}
+
+fn split_receipt(receipt: &str) -> Result<i64, StoreError> {
+    receipt
+        .split(':')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| StoreError::Corrupt("bad receipt".into()))
+}
+
+#[async_trait]
+impl Queue for SqliteQueue {
+    async fn send(&self, queue: &str, body: &str) -> Result<(), StoreError> {
+        let m = vec![OutMessage {
+            queue: queue.into(),
+            body: body.into(),
+        }];
+        self.db
+            .with(move |c| {
+                let tx = c.transaction().map_err(unavailable)?;
+                insert_messages(&tx, &m)?;
+                tx.commit().map_err(unavailable)
+            })
+            .await?;
+        self.db.wake([queue.to_string()]);
+        Ok(())
+    }
+
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, StoreError> {
+        let queue = queue.to_string();
+        let max_receive = self.max_receive as i64;
+        let vis = visibility.as_millis() as i64;
+        self.db
+            .with(move |c| {
+                let now = now_ms();
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+                let rows: Vec<(i64, String, i64)> = {
+                    let mut s = tx
+                        .prepare_cached(
+                            "SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND dead = 0 AND visible_at <= ?2
+                             ORDER BY visible_at, id LIMIT ?3",
+                        )
+                        .map_err(unavailable)?;
+                    let r = s
+                        .query_map(params![queue, now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .map_err(unavailable)?
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(unavailable)?;
+                    r
+                };
+                let mut out = vec![];
+                for (id, body, count) in rows {
+                    if count >= max_receive {
+                        tx.execute("UPDATE messages SET dead = 1, dead_at = ?1 WHERE id = ?2", params![now, id]).map_err(unavailable)?;
+                        tracing::warn!(queue = %queue, message_id = id, receives = count, "message moved to the dead-letter queue");
+                        continue;
+                    }
+                    let receipt = format!("{id}:{}", count + 1);
+                    tx.prepare_cached("UPDATE messages SET receive_count = ?1, visible_at = ?2, receipt = ?3 WHERE id = ?4")
+                        .and_then(|mut s| s.execute(params![count + 1, now + vis, receipt, id]))
+                        .map_err(unavailable)?;
+                    out.push(Received { message_id: id.to_string(), receipt, body, receive_count: (count + 1) as u32 });
+                }
+                tx.commit().map_err(unavailable)?;
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn ack(&self, _queue: &str, receipt: &str) -> Result<(), StoreError> {
+        let id = split_receipt(receipt)?;
+        let receipt = receipt.to_string();
+        self.db
+            .with(move |c| {
+                c.prepare_cached("DELETE FROM messages WHERE id = ?1 AND receipt = ?2")
+                    .and_then(|mut s| s.execute(params![id, receipt]))
+                    .map_err(unavailable)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn retry_later(
+        &self,
+        queue: &str,
+        receipt: &str,
+        delay: Duration,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let id = split_receipt(receipt)?;
+        let receipt = receipt.to_string();
+        let error = error.chars().take(500).collect::<String>();
+        let at = now_ms() + delay.as_millis() as i64;
+        self.db
+            .with(move |c| {
+                c.execute("UPDATE messages SET visible_at = ?1, last_error = ?2 WHERE id = ?3 AND receipt = ?4", params![at, error, id, receipt])
+                    .map_err(unavailable)?;
+                Ok(())
+            })
+            .await?;
+        let _ = queue;
+        Ok(())
+    }
+
+    async fn dead_letter(&self, queue: &str, receipt: &str, error: &str) -> Result<(), StoreError> {
+        let id = split_receipt(receipt)?;
+        let receipt = receipt.to_string();
+        let error = error.chars().take(500).collect::<String>();
+        self.db
+            .with(move |c| {
+                c.execute(
+                    "UPDATE messages SET dead = 1, dead_at = ?1, last_error = ?2 WHERE id = ?3 AND receipt = ?4",
+                    params![now_ms(), error, id, receipt],
+                )
+                .map_err(unavailable)?;
+                Ok(())
+            })
+            .await?;
+        tracing::warn!(
+            queue,
+            message_id = id,
+            "message can never succeed: moved to the dead-letter queue"
+        );
+        Ok(())
+    }
+
+    async fn dead_letters(&self, queue: &str) -> Result<Vec<DeadLetter>, StoreError> {
+        let queue = queue.to_string();
+        self.db
+            .with(move |c| {
+                let mut s = c
+                    .prepare("SELECT id, body, receive_count, last_error, dead_at FROM messages WHERE queue = ?1 AND dead = 1 ORDER BY id")
+                    .map_err(unavailable)?;
+                let rows = s
+                    .query_map([&queue], |r| {
+                        let at: Option<i64> = r.get(4)?;
+                        Ok(DeadLetter {
+                            queue: queue.clone(),
+                            message_id: r.get::<_, i64>(0)?.to_string(),
+                            body: r.get(1)?,
+                            receive_count: r.get::<_, i64>(2)? as u32,
+                            last_error: r.get(3)?,
+                            dead_at: at.and_then(DateTime::<Utc>::from_timestamp_millis).map(|t| t.to_rfc3339()),
+                        })
+                    })
+                    .map_err(unavailable)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unavailable)?;
+                Ok(rows)
+            })
+            .await
+    }
+
+    async fn redrive(&self, queue: &str, message_id: Option<&str>) -> Result<usize, StoreError> {
+        let q = queue.to_string();
+        let id: Option<i64> = match message_id {
+            Some(m) => Some(
+                m.parse()
+                    .map_err(|_| StoreError::Conflict("no such message".into()))?,
+            ),
+            None => None,
+        };
+        let n = self
+            .db
+            .with(move |c| {
+                let n = c
+                    .execute(
+                        "UPDATE messages SET dead = 0, receive_count = 0, visible_at = ?1, dead_at = NULL
+                         WHERE queue = ?2 AND dead = 1 AND (?3 IS NULL OR id = ?3)",
+                        params![now_ms(), q, id],
+                    )
+                    .map_err(unavailable)?;
+                Ok(n)
+            })
+            .await?;
+        self.db.wake([queue.to_string()]);
+        Ok(n)
+    }
+
+    async fn wait(&self, queue: &str, timeout: Duration) {
+        let w = self.db.waker(queue);
+        let _ = tokio::time::timeout(timeout, w.notified()).await;
+    }
+}
+
+pub struct SqliteAllocator(pub Arc<Db>);
+
+#[async_trait]
+impl Allocator for SqliteAllocator {
+    async fn allocate(&self, namespace: &str, owner: &str, max: u64) -> Result<u64, AllocError> {
+        let (ns, owner) = (namespace.to_string(), owner.to_string());
+        let r = self
+            .0
+            .with(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+                let existing: Option<i64> = tx
+                    .query_row("SELECT ordinal FROM allocations WHERE namespace = ?1 AND owner = ?2", params![ns, owner], |r| r.get(0))
+                    .optional()
+                    .map_err(unavailable)?;
+                if let Some(o) = existing {
+                    return Ok(Some(o as u64));
+                }
+                let last: i64 = tx
+                    .query_row("SELECT last FROM counters WHERE namespace = ?1", [&ns], |r| r.get(0))
+                    .optional()
+                    .map_err(unavailable)?
+                    .unwrap_or(0);
+                let next = last + 1;
+                if next as u64 > max {
+                    return Ok(None);
+                }
+                tx.execute("INSERT INTO counters (namespace, last) VALUES (?1, ?2) ON CONFLICT(namespace) DO UPDATE SET last = ?2", params![ns, next])
+                    .map_err(unavailable)?;
+                tx.execute("INSERT INTO allocations (namespace, owner, ordinal) VALUES (?1, ?2, ?3)", params![ns, owner, next])
+                    .map_err(unavailable)?;
+                tx.commit().map_err(unavailable)?;
+                Ok(Some(next as u64))
+            })
+            .await?;
+        r.ok_or_else(|| AllocError::Exhausted(namespace.to_string()))
+    }
+}
+
+pub struct SqliteNotifier(pub Arc<Db>);
+
+#[async_trait]
+impl Notifier for SqliteNotifier {
+    async fn send(&self, n: &Notification) -> Result<(), StoreError> {
+        let d = Delivered {
+            notification: n.clone(),
+            channel: "local-record".into(),
+            sent_at: Utc::now(),
+        };
+        let doc = serde_json::to_string(&d).expect("serialises");
+        let (case_id, seq) = (n.case_id.clone(), n.seq);
+        self.0
+            .with(move |c| {
+                c.execute(
+                    "INSERT OR IGNORE INTO notifications (case_id, seq, doc, sent_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![case_id, seq, doc, now_ms()],
+                )
+                .map_err(unavailable)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn sent(&self, case_id: &str) -> Result<Vec<Delivered>, StoreError> {
+        let id = case_id.to_string();
+        let docs: Vec<String> = self
+            .0
+            .with(move |c| {
+                let mut s = c
+                    .prepare_cached("SELECT doc FROM notifications WHERE case_id = ?1 ORDER BY seq")
+                    .map_err(unavailable)?;
+                let r = s
+                    .query_map([id], |r| r.get(0))
+                    .map_err(unavailable)?
+                    .collect::<Result<Vec<String>, _>>()
+                    .map_err(unavailable)?;
+                Ok(r)
+            })
+            .await?;
+        docs.iter()
+            .map(|d| serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
+    }
+}

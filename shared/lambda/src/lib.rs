@@ -1,0 +1,83 @@
+//! Shared by every Lambda `main.rs`: build the [`App`] once at init (no network calls),
+//! log JSON, and turn an SQS batch into a partial batch response: only the failed
+//! messages return to the queue; messages that can never succeed are reported too, so
+//! SQS moves them to the DLQ after `maxReceiveCount`.
+//!
+//! The adapters are the embedded ones until the AWS adapter set lands; the data
+//! directory comes from `ONETHING_DATA_DIR`.
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use ports::{App, HandlerError};
+use std::future::Future;
+use std::sync::Arc;
+
+pub use lambda_runtime;
+
+/// JSON logs, level from `RUST_LOG` (default info).
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_current_span(false)
+        .try_init();
+}
+
+/// Build the application context from the environment.
+pub fn app_from_env() -> Result<App, lambda_runtime::Error> {
+    let dir = std::env::var("ONETHING_DATA_DIR").unwrap_or_else(|_| "/tmp/onething".into());
+    let secret = std::env::var("ONETHING_UPLOAD_SECRET").unwrap_or_default();
+    let e = embedded::Embedded::open(
+        std::path::Path::new(&dir),
+        embedded::Durability::Full,
+        5,
+        secret.as_bytes(),
+    )?;
+    let registry = match std::env::var("ONETHING_REGISTRY") {
+        Ok(path) => std::fs::read_to_string(path)?,
+        Err(_) => embedded::sample_registry().to_string(),
+    };
+    let sharing = Arc::new(embedded::FixtureSharing::from_json(&registry)?);
+    let manual = std::env::var("ONETHING_MANUAL")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|d| domain::Dept::parse(d.trim()))
+        .collect();
+    let settings = domain::Settings::default();
+    let calendar = domain::Calendar::builtin(settings.unknown_year_policy);
+    Ok(e.app(
+        sharing,
+        calendar,
+        settings,
+        manual,
+        Arc::new(ports::SystemClock),
+    ))
+}
+
+/// Handle each record; report failures by message id.
+pub async fn sqs_batch<F, Fut>(app: &App, event: SqsEvent, handler: F) -> SqsBatchResponse
+where
+    F: Fn(App, String) -> Fut,
+    Fut: Future<Output = Result<(), HandlerError>>,
+{
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        if let Err(e) = handler(app.clone(), body).await {
+            match &e {
+                HandlerError::Retryable(_) => {
+                    tracing::warn!(message_id = %id, error = %e, "message will be retried")
+                }
+                HandlerError::Permanent(_) => {
+                    tracing::error!(message_id = %id, error = %e, "message can never succeed")
+                }
+            }
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            response.batch_item_failures.push(f);
+        }
+    }
+    response
+}

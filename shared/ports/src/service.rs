@@ -1,0 +1,865 @@
+//! Application services behind the HTTP API: each checks who is asking, drives the
+//! domain, and commits with a conditional write (retrying a lost race by re-reading,
+//! unless the caller named a version, which makes a lost race a 409).
+
+use crate::message::outbox;
+use crate::{App, Created, ServiceError, StoreError};
+use chrono::{Duration, Utc};
+use domain::case::{Actor, Case, Material, MaterialStatus, Role};
+use domain::flow::{Dept, MaterialKind, Step};
+use domain::problem::{Problem, Problems};
+use domain::view::{self, Viewer};
+use domain::{Decision, Effect, Form};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Largest material upload.
+pub const MAX_MATERIAL_BYTES: u64 = 10 * 1024 * 1024;
+pub const MATERIAL_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
+/// How long an upload URL stays valid.
+pub const UPLOAD_URL_MINUTES: i64 = 15;
+const COMMIT_ATTEMPTS: usize = 8;
+
+fn new_id(prefix: &str, app: &App) -> String {
+    let day = app.now().format("%Y%m%d");
+    let r = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}{day}{}", &r[..12].to_uppercase())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How `actor` may see `case`, or None (then the case "does not exist" for them).
+pub fn viewer(actor: &Actor, case: &Case) -> Option<Viewer> {
+    match actor.role {
+        Role::Guardian => (case.owner == actor.sub).then_some(Viewer::Entitled),
+        Role::WindowOfficer => {
+            let own =
+                case.created_by.sub == actor.sub && case.created_by.role == Role::WindowOfficer;
+            let channel_dept = case.channel.window_dept();
+            (own || (channel_dept.is_some() && channel_dept == actor.dept))
+                .then_some(Viewer::Entitled)
+        }
+        Role::DeptOfficer => match actor.dept {
+            Some(Dept::Health) => Some(Viewer::Masked),
+            Some(d) => case
+                .steps
+                .iter()
+                .any(|s| s.dept == d && s.status != domain::StepStatus::Pending)
+                .then_some(Viewer::Entitled),
+            None => None,
+        },
+        Role::Supervisor => Some(Viewer::Masked),
+    }
+}
+
+async fn load_visible(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+) -> Result<(Case, Viewer), ServiceError> {
+    if !valid_identifier(case_id) {
+        return Err(ServiceError::NotFound);
+    }
+    let case = app
+        .store
+        .get(case_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let v = viewer(actor, &case).ok_or(ServiceError::NotFound)?;
+    Ok((case, v))
+}
+
+/// Identifiers are short ASCII alphanumerics with `.`, `-`, `_`: nothing else can name a
+/// case, task or material (no path traversal through an identifier).
+pub fn valid_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && !s.contains("..")
+}
+
+/// Load, change, commit; on a lost race re-read and change again.
+pub async fn mutate<T>(
+    app: &App,
+    case_id: &str,
+    mut f: impl FnMut(&mut Case) -> Result<(T, Vec<Effect>), ServiceError>,
+) -> Result<(T, Case), ServiceError> {
+    for _ in 0..COMMIT_ATTEMPTS {
+        let mut case = app
+            .store
+            .get(case_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let expected = case.version;
+        let (out, effects) = f(&mut case)?;
+        case.version = expected + 1;
+        match app
+            .store
+            .commit(&case, expected, &outbox(&case.case_id, &effects))
+            .await
+        {
+            Ok(()) => return Ok((out, case)),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ServiceError::Unavailable(
+        "the case is busy; try again".into(),
+    ))
+}
+
+fn domain_err(e: domain::DomainError) -> ServiceError {
+    match e {
+        domain::DomainError::InvalidState { .. }
+        | domain::DomainError::TaskNotOpen
+        | domain::DomainError::Stale { .. } => ServiceError::Conflict(e.to_string()),
+        domain::DomainError::Calendar(c) => ServiceError::Unavailable(c.to_string()),
+        domain::DomainError::Rule(m) => ServiceError::Conflict(m),
+    }
+}
+
+/// `POST /v1/applications`.
+pub async fn submit(
+    app: &App,
+    actor: &Actor,
+    key: Option<&str>,
+    body: &Value,
+) -> Result<(Case, bool), ServiceError> {
+    if !matches!(actor.role, Role::Guardian | Role::WindowOfficer) {
+        return Err(ServiceError::Forbidden(
+            "only guardians and window officers submit applications".into(),
+        ));
+    }
+    let key = match key {
+        Some(k)
+            if !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
+        {
+            k
+        }
+        Some(_) => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "Idempotency-Key",
+                "format",
+                "must be 1 to 128 visible ASCII characters",
+            )]))
+        }
+        None => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "Idempotency-Key",
+                "required",
+                "the Idempotency-Key header is required",
+            )]))
+        }
+    };
+    let now = app.now();
+    let form = Form::parse(body, now).map_err(ServiceError::Invalid)?;
+    let owner = match actor.role {
+        Role::Guardian => {
+            if form.channel.is_offline() {
+                return Err(ServiceError::Forbidden(
+                    "offline channels are entered by a window officer".into(),
+                ));
+            }
+            let sub = domain::idnum::normalise(&actor.sub);
+            let own = [
+                Some(&form.applicant.id_number),
+                Some(&form.mother.id_number),
+                form.father.as_ref().map(|f| &f.id_number),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|id| id.as_str() == sub);
+            if !own {
+                return Err(ServiceError::Invalid(vec![Problem::new(
+                    "applicant.id_number",
+                    "not_caller",
+                    "a guardian applies for their own child: the signed-in guardian must be the applicant or a parent",
+                )]));
+            }
+            sub
+        }
+        _ => {
+            if form.channel.window_dept().is_none() || form.channel.window_dept() != actor.dept {
+                return Err(ServiceError::Forbidden(
+                    "a window officer enters applications on their own window's channel".into(),
+                ));
+            }
+            form.applicant.id_number.as_str().to_string()
+        }
+    };
+    let hash = sha256_hex(body.to_string().as_bytes());
+    // A new id on the (unlikely) collision; the idempotency key decides sameness.
+    for _ in 0..3 {
+        let (mut case, effects) = Case::new(
+            new_id("BC", app),
+            now,
+            owner.clone(),
+            actor.clone(),
+            form.clone(),
+            key.to_string(),
+            hash.clone(),
+            &app.calendar,
+        )
+        .map_err(domain_err)?;
+        case.version = 1;
+        match app
+            .store
+            .create(&case, &actor.sub, &outbox(&case.case_id, &effects))
+            .await
+        {
+            Ok(Created::New) => {
+                tracing::info!(case_id = %case.case_id, channel = case.channel.as_str(), actor = %actor.label(), "case submitted");
+                return Ok((case, true));
+            }
+            Ok(Created::Existing(existing)) => {
+                if existing.request_hash == hash {
+                    return Ok((*existing, false));
+                }
+                return Err(ServiceError::Conflict(
+                    "this Idempotency-Key was used with a different application".into(),
+                ));
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ServiceError::Unavailable(
+        "could not allocate a case id".into(),
+    ))
+}
+
+/// `GET /v1/cases/{id}`.
+pub async fn case_view(app: &App, actor: &Actor, case_id: &str) -> Result<Value, ServiceError> {
+    let (case, v) = load_visible(app, actor, case_id).await?;
+    let mut out = view::case_json(&case, v);
+    if v == Viewer::Entitled {
+        let sent = app.notifier.sent(case_id).await?;
+        out["notifications"] = json!(sent
+            .iter()
+            .map(|d| json!({"seq": d.notification.seq, "kind": d.notification.kind, "title": d.notification.title,
+                            "body": d.notification.body, "channel": d.channel, "sent_at": d.sent_at}))
+            .collect::<Vec<_>>());
+    }
+    Ok(out)
+}
+
+/// `GET /v1/cases`.
+pub async fn my_cases(app: &App, actor: &Actor) -> Result<Value, ServiceError> {
+    if actor.role != Role::Guardian {
+        return Err(ServiceError::Forbidden(
+            "lists the signed-in guardian's own cases".into(),
+        ));
+    }
+    let cases = app
+        .store
+        .by_owner(&domain::idnum::normalise(&actor.sub))
+        .await?;
+    Ok(json!({"cases": cases.iter().map(view::case_summary).collect::<Vec<_>>()}))
+}
+
+fn can_change(actor: &Actor, case: &Case, window_too: bool) -> bool {
+    match actor.role {
+        Role::Guardian => case.owner == actor.sub,
+        Role::WindowOfficer => window_too && viewer(actor, case).is_some(),
+        _ => false,
+    }
+}
+
+/// `POST /v1/cases/{id}/materials`: register a material and hand out its upload URL.
+pub async fn new_material(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    body: &Value,
+    base_url: &str,
+) -> Result<Value, ServiceError> {
+    let (case, _) = load_visible(app, actor, case_id).await?;
+    if !can_change(actor, &case, true) {
+        return Err(ServiceError::Forbidden(
+            "only the guardian or the window officer adds materials".into(),
+        ));
+    }
+    let mut p = Problems::default();
+    let kind = match body.get("kind").and_then(Value::as_str) {
+        Some(k) => MaterialKind::parse(k).or_else(|| {
+            p.push("kind", "enum", "must be one of mother_id_card, father_id_card, household_register, marriage_certificate, other");
+            None
+        }),
+        None => {
+            p.push("kind", "required", "is required");
+            None
+        }
+    };
+    let content_type = match body.get("content_type").and_then(Value::as_str) {
+        Some(t) if MATERIAL_TYPES.contains(&t) => Some(t.to_string()),
+        Some(_) => {
+            p.push(
+                "content_type",
+                "enum",
+                "must be application/pdf, image/jpeg or image/png",
+            );
+            None
+        }
+        None => {
+            p.push("content_type", "required", "is required");
+            None
+        }
+    };
+    let size = match body.get("size").and_then(Value::as_u64) {
+        Some(s) if (1..=MAX_MATERIAL_BYTES).contains(&s) => Some(s),
+        Some(_) => {
+            p.push("size", "range", "must be 1 byte to 10 MiB");
+            None
+        }
+        None => {
+            p.push("size", "required", "must be a whole number of bytes");
+            None
+        }
+    };
+    if !p.is_empty() {
+        return Err(ServiceError::Invalid(p.0));
+    }
+    let (kind, content_type, size) = (kind.unwrap(), content_type.unwrap(), size.unwrap());
+    let now = app.now();
+    let material_id = new_id("M", app);
+    let blob_key = format!("materials/{case_id}/{material_id}");
+    let expires = now + Duration::minutes(UPLOAD_URL_MINUTES);
+    let url = app
+        .blobs
+        .upload_url(
+            &blob_key,
+            &content_type,
+            size,
+            expires.with_timezone(&Utc),
+            base_url,
+        )
+        .await?;
+    let label = actor.label();
+    let m = Material {
+        material_id: material_id.clone(),
+        kind,
+        content_type: content_type.clone(),
+        size,
+        status: MaterialStatus::AwaitingUpload,
+        created_at: now,
+        expires_at: expires,
+        uploaded_at: None,
+        sha256: None,
+        blob_key,
+    };
+    mutate(app, case_id, |c| {
+        if c.status.is_finished() {
+            return Err(ServiceError::Conflict(format!(
+                "the case is {}",
+                c.status.as_str()
+            )));
+        }
+        c.materials.push(m.clone());
+        c.log(now, &label, "material_registered", kind.as_str());
+        Ok(((), vec![]))
+    })
+    .await?;
+    Ok(
+        json!({"material_id": material_id, "kind": kind, "content_type": content_type, "size": size,
+              "upload_url": url, "upload_method": "PUT", "expires_at": expires}),
+    )
+}
+
+/// Whether the bytes start like the declared type.
+pub fn magic_matches(content_type: &str, bytes: &[u8]) -> bool {
+    match content_type {
+        "application/pdf" => bytes.starts_with(b"%PDF-"),
+        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "image/png" => bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
+        _ => false,
+    }
+}
+
+/// Check an uploaded material's bytes and mark it uploaded. Returns a problem if the bytes
+/// are missing or do not match what was declared.
+pub async fn confirm_upload(
+    app: &App,
+    case_id: &str,
+    material_id: &str,
+) -> Result<Result<(), Problem>, ServiceError> {
+    let case = app
+        .store
+        .get(case_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let Some(m) = case
+        .materials
+        .iter()
+        .find(|m| m.material_id == material_id)
+        .cloned()
+    else {
+        return Err(ServiceError::NotFound);
+    };
+    if m.status == MaterialStatus::Uploaded {
+        return Ok(Ok(()));
+    }
+    let field = format!("materials.{material_id}");
+    let Some(bytes) = app.blobs.get(&m.blob_key).await? else {
+        return Ok(Err(Problem::new(
+            field,
+            "not_uploaded",
+            "the bytes have not been uploaded",
+        )));
+    };
+    if bytes.len() as u64 != m.size {
+        return Ok(Err(Problem::new(
+            field,
+            "size",
+            "the uploaded size differs from the declared size",
+        )));
+    }
+    if !magic_matches(&m.content_type, &bytes) {
+        return Ok(Err(Problem::new(
+            field,
+            "content",
+            "the bytes are not of the declared type",
+        )));
+    }
+    let digest = sha256_hex(&bytes);
+    let now = app.now();
+    mutate(app, case_id, |c| {
+        if let Some(x) = c
+            .materials
+            .iter_mut()
+            .find(|x| x.material_id == material_id)
+        {
+            if x.status != MaterialStatus::Uploaded {
+                x.status = MaterialStatus::Uploaded;
+                x.uploaded_at = Some(now);
+                x.sha256 = Some(digest.clone());
+                let kind = x.kind;
+                c.log(now, "system:materials", "material_uploaded", kind.as_str());
+            }
+        }
+        Ok(((), vec![]))
+    })
+    .await?;
+    Ok(Ok(()))
+}
+
+/// `POST /v1/cases/{id}/resubmit`.
+pub async fn resubmit(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    body: &Value,
+) -> Result<Case, ServiceError> {
+    let (case, _) = load_visible(app, actor, case_id).await?;
+    if !can_change(actor, &case, false) {
+        return Err(ServiceError::Forbidden(
+            "only the guardian who owns the case resubmits".into(),
+        ));
+    }
+    let mut problems = vec![];
+    let ids: Vec<String> = match body.get("materials") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| match v.as_str() {
+                Some(s) => Some(s.to_string()),
+                None => {
+                    problems.push(Problem::new("materials", "type", "must be material ids"));
+                    None
+                }
+            })
+            .collect(),
+        Some(_) => {
+            problems.push(Problem::new(
+                "materials",
+                "type",
+                "must be an array of material ids",
+            ));
+            vec![]
+        }
+    };
+    for id in &ids {
+        if !case.materials.iter().any(|m| &m.material_id == id) {
+            problems.push(Problem::new(
+                format!("materials.{id}"),
+                "unknown",
+                "no such material on this case",
+            ));
+        } else if let Err(p) = confirm_upload(app, case_id, id).await? {
+            problems.push(p);
+        }
+    }
+    // Any other upload that landed counts too (e.g. uploaded straight to the bucket).
+    for m in case
+        .materials
+        .iter()
+        .filter(|m| m.status == MaterialStatus::AwaitingUpload && !ids.contains(&m.material_id))
+    {
+        let _ = confirm_upload(app, case_id, &m.material_id).await?;
+    }
+    let now = app.now();
+    let form = match body.get("corrections") {
+        None | Some(Value::Null) => None,
+        Some(c) => match case.form.corrected(c, now) {
+            Ok(f) => Some(f),
+            Err(mut p) => {
+                for x in p.iter_mut() {
+                    if !x.field.starts_with("corrections.") {
+                        x.field = format!("corrections.{}", x.field);
+                    }
+                }
+                problems.extend(p);
+                None
+            }
+        },
+    };
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(problems));
+    }
+    let (_, case) = mutate(app, case_id, |c| {
+        let effects = c
+            .resubmit(form.clone(), actor, now, &app.calendar)
+            .map_err(domain_err)?;
+        Ok(((), effects))
+    })
+    .await?;
+    Ok(case)
+}
+
+/// `POST /v1/cases/{id}/rating`.
+pub async fn rate(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    body: &Value,
+) -> Result<Value, ServiceError> {
+    let (case, _) = load_visible(app, actor, case_id).await?;
+    if !can_change(actor, &case, false) {
+        return Err(ServiceError::Forbidden(
+            "only the guardian who owns the case rates it".into(),
+        ));
+    }
+    let mut p = Problems::default();
+    let level = match body.get("level").and_then(Value::as_u64) {
+        Some(l) if (1..=5).contains(&l) => Some(l as u8),
+        _ => {
+            p.push("level", "range", "must be 1 (非常不满意) to 5 (非常满意)");
+            None
+        }
+    };
+    let comment = match body.get("comment") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s))
+            if s.chars().count() <= 500 && !s.chars().any(|c| c.is_control() && c != '\n') =>
+        {
+            Some(s.trim().to_string())
+        }
+        Some(_) => {
+            p.push(
+                "comment",
+                "format",
+                "must be text of at most 500 characters",
+            );
+            None
+        }
+    };
+    if !p.is_empty() {
+        return Err(ServiceError::Invalid(p.0));
+    }
+    let now = app.now();
+    let (rating, _) = mutate(app, case_id, |c| {
+        let r = c
+            .rate(
+                level.unwrap(),
+                comment.clone(),
+                actor,
+                now,
+                &app.calendar,
+                &app.settings,
+            )
+            .map_err(domain_err)?;
+        Ok((serde_json::to_value(r).expect("serialises"), vec![]))
+    })
+    .await?;
+    Ok(rating)
+}
+
+/// `POST /v1/cases/{id}/complaints`.
+pub async fn complain(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    body: &Value,
+) -> Result<Value, ServiceError> {
+    let (case, _) = load_visible(app, actor, case_id).await?;
+    if !can_change(actor, &case, false) {
+        return Err(ServiceError::Forbidden(
+            "only the guardian who owns the case complains about it".into(),
+        ));
+    }
+    let text = match body.get("text").and_then(Value::as_str).map(str::trim) {
+        Some(t)
+            if !t.is_empty()
+                && t.chars().count() <= 2000
+                && !t.chars().any(|c| c.is_control() && c != '\n') =>
+        {
+            t.to_string()
+        }
+        _ => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "text",
+                "required",
+                "must be 1 to 2000 characters of text",
+            )]))
+        }
+    };
+    let now = app.now();
+    let id = new_id("CP", app);
+    let (complaint, _) = mutate(app, case_id, |c| {
+        let x = c.complain(id.clone(), text.clone(), actor, now);
+        Ok((serde_json::to_value(x).expect("serialises"), vec![]))
+    })
+    .await?;
+    Ok(complaint)
+}
+
+/// `POST /v1/cases/{id}/complaints/{complaint_id}/answer`: the responsible department
+/// (or a supervisor) answers a complaint.
+pub async fn answer_complaint(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    complaint_id: &str,
+    body: &Value,
+) -> Result<Value, ServiceError> {
+    let (case, _) = load_visible(app, actor, case_id).await?;
+    let Some(c) = case
+        .complaints
+        .iter()
+        .find(|c| c.complaint_id == complaint_id)
+    else {
+        return Err(ServiceError::NotFound);
+    };
+    let allowed = actor.role == Role::Supervisor
+        || (matches!(actor.role, Role::DeptOfficer | Role::WindowOfficer)
+            && actor.dept == Some(c.dept));
+    if !allowed {
+        return Err(ServiceError::Forbidden(
+            "the complaint is routed to another department".into(),
+        ));
+    }
+    let answer = match body.get("answer").and_then(Value::as_str).map(str::trim) {
+        Some(t) if !t.is_empty() && t.chars().count() <= 2000 => t.to_string(),
+        _ => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "answer",
+                "required",
+                "must be 1 to 2000 characters",
+            )]))
+        }
+    };
+    let now = app.now();
+    let (v, _) = mutate(app, case_id, |c| {
+        let x = c
+            .answer_complaint(complaint_id, answer.clone(), actor, now)
+            .map_err(domain_err)?;
+        Ok((serde_json::to_value(x).expect("serialises"), vec![]))
+    })
+    .await?;
+    Ok(v)
+}
+
+fn officer_dept(actor: &Actor) -> Result<Dept, ServiceError> {
+    match (actor.role, actor.dept) {
+        (Role::DeptOfficer, Some(d)) => Ok(d),
+        _ => Err(ServiceError::Forbidden(
+            "tasks belong to department officers".into(),
+        )),
+    }
+}
+
+/// `GET /v1/tasks?status=open`.
+pub async fn tasks(app: &App, actor: &Actor, status: Option<&str>) -> Result<Value, ServiceError> {
+    let dept = officer_dept(actor)?;
+    match status {
+        None | Some("open") => {}
+        Some(_) => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "status",
+                "enum",
+                "only open tasks are listed",
+            )]))
+        }
+    }
+    let cases = app.store.open_tasks(dept).await?;
+    let mut out: Vec<(domain::case::Time, Value)> = cases
+        .iter()
+        .filter_map(|c| {
+            let (s, t) = c.open_task()?;
+            (s.dept == dept).then(|| {
+                let summary = format!(
+                    "{}：新生儿{}，出生日期 {}，渠道 {}",
+                    s.step.as_str(),
+                    if c.form.newborn.sex == domain::idnum::Sex::Male { "男" } else { "女" },
+                    c.form.newborn.birth_time.date_naive(),
+                    c.channel.as_str()
+                );
+                (
+                    t.due_at,
+                    json!({"task_id": t.task_id, "case_id": c.case_id, "step": s.step, "dept": s.dept,
+                           "created_at": t.created_at, "due_at": t.due_at, "version": c.version,
+                           "summary": summary, "findings": t.findings, "overdue": s.overdue}),
+                )
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(json!({"tasks": out.into_iter().map(|x| x.1).collect::<Vec<_>>()}))
+}
+
+/// `POST /v1/tasks/{task_id}/decision`.
+pub async fn decide(
+    app: &App,
+    actor: &Actor,
+    task_id: &str,
+    body: &Value,
+) -> Result<Value, ServiceError> {
+    let dept = officer_dept(actor)?;
+    if !valid_identifier(task_id) {
+        return Err(ServiceError::NotFound);
+    }
+    let case_id = task_id.split('.').next().unwrap_or_default();
+    let mut p = Problems::default();
+    let decision = match body.get("decision").and_then(Value::as_str) {
+        Some("approve") => Some(Decision::Approve),
+        Some("return") => Some(Decision::Return),
+        Some("reject") => Some(Decision::Reject),
+        _ => {
+            p.push("decision", "enum", "must be approve, return or reject");
+            None
+        }
+    };
+    let reasons: Vec<String> = match body.get("reasons") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        Some(_) => {
+            p.push("reasons", "type", "must be an array of strings");
+            vec![]
+        }
+    };
+    if matches!(decision, Some(Decision::Return | Decision::Reject)) && reasons.is_empty() {
+        p.push(
+            "reasons",
+            "required",
+            "give at least one reason to return or reject",
+        );
+    }
+    if reasons.iter().any(|r| r.chars().count() > 500) {
+        p.push("reasons", "too_long", "each reason at most 500 characters");
+    }
+    let version = body.get("version").and_then(Value::as_u64);
+    if version.is_none() {
+        p.push("version", "required", "the task's version, as listed");
+    }
+    let data: Map<String, Value> = match body.get("data") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => {
+            p.push("data", "type", "must be an object");
+            Map::new()
+        }
+    };
+    if let Some(code) = data.get("address_code") {
+        if !code.as_str().is_some_and(|c| {
+            domain::idnum::Divisions::builtin().is_current_county(c) && c.starts_with("33")
+        }) {
+            p.push(
+                "data.address_code",
+                "unknown",
+                "must be a Zhejiang county code in force",
+            );
+        }
+    }
+    if !p.is_empty() {
+        return Err(ServiceError::Invalid(p.0));
+    }
+    let case = app
+        .store
+        .get(case_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    match case
+        .steps
+        .iter()
+        .find(|s| s.task.as_ref().is_some_and(|t| t.task_id == task_id))
+    {
+        Some(s) if s.dept == dept => {}
+        _ => return Err(ServiceError::NotFound),
+    }
+    let now = app.now();
+    let (decision, version) = (decision.unwrap(), version.unwrap());
+    let (_, case) = mutate(app, case_id, |c| {
+        let effects = c
+            .decide(
+                task_id,
+                decision,
+                reasons.clone(),
+                data.clone(),
+                version,
+                actor,
+                now,
+                &app.calendar,
+            )
+            .map_err(|e| match e {
+                domain::DomainError::TaskNotOpen => {
+                    ServiceError::Conflict("the task was already decided".into())
+                }
+                other => domain_err(other),
+            })?;
+        Ok(((), effects))
+    })
+    .await?;
+    tracing::info!(task_id, decision = ?decision, actor = %actor.label(), "task decided");
+    Ok(
+        json!({"task_id": task_id, "decision": decision, "case_id": case.case_id, "status": case.status, "version": case.version}),
+    )
+}
+
+/// The simple guide of Table A.1.
+pub fn guide() -> Value {
+    let steps: Vec<Value> = domain::flow::FLOW
+        .iter()
+        .map(|s| json!({"step": s.name, "dept": s.dept, "dept_name": s.dept.name_zh(), "matters": s.matters}))
+        .collect();
+    json!({
+        "name": "出生“一件事”",
+        "scope": "全省各级助产机构内出生且符合落户政策的新生儿",
+        "matters": ["出生医学证明办理", "预防接种证办理", "户口登记", "医保参保登记", "社保卡办理", "生育保险待遇审核"],
+        "materials": [
+            {"material": "registration_form", "name": "出生“一件事”办理登记表", "data_sharing": false},
+            {"material": "parents_id_cards", "name": "新生儿父母双方居民身份证", "data_sharing": true,
+             "kinds": [MaterialKind::MotherIdCard.as_str(), MaterialKind::FatherIdCard.as_str()]},
+            {"material": MaterialKind::HouseholdRegister.as_str(), "name": "新生儿拟落户方居民户口簿", "data_sharing": true},
+            {"material": MaterialKind::MarriageCertificate.as_str(), "name": "新生儿父母结婚证", "data_sharing": true}
+        ],
+        "time_limit": {"working_days": domain::flow::CASE_TIME_LIMIT_WORKING_DAYS, "text": "应在 4 个工作日内办结"},
+        "fees": "不收费（不包括参保费用）",
+        "delivery": ["mail", "pickup"],
+        "delivery_text": "可邮寄送达或自行到指定地点领取",
+        "consultation": {"phone": "12345", "online": "浙里办 APP / 浙江政务服务网", "onsite": "各级行政服务中心综合窗口、助产机构出生“一件事”专窗"},
+        "address_and_hours": {"address": "各级行政服务中心综合窗口；分娩量较大的助产机构出生“一件事”办事专窗", "hours": "工作日 09:00-12:00, 13:30-17:00（法定节假日除外）"},
+        "channels": ["zlb_app", "zj_web", "service_center", "hospital"],
+        "steps": steps,
+        "lead_unit": Dept::Health.as_str(),
+        "first_step": Step::Acceptance.as_str(),
+    })
+}

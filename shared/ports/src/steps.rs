@@ -1,0 +1,361 @@
+//! The queue consumers' logic: acceptance, each department's step, notification,
+//! archiving, and the SLA monitor's tick. Every handler is idempotent: it reads the case,
+//! does nothing if the work is already done, and commits its change together with the
+//! messages the change causes (conditional on the version it read).
+
+use crate::message::{outbox, Envelope};
+use crate::service::sha256_hex;
+use crate::{AllocError, App, HandlerError, StoreError};
+use chrono::Duration;
+use domain::case::{Actor, ArchiveRef, Case, Effect};
+use domain::flow::{Dept, Step};
+use domain::rules::{self, Verdict};
+use domain::sharing::SharedFacts;
+use domain::view::{self, Viewer};
+use serde_json::json;
+
+const ATTEMPTS: usize = 5;
+
+/// Dispatch a message body to its handler (the local runtime and tests use this; each
+/// Lambda checks that the message is for its own step first).
+pub async fn handle(app: &App, body: &str) -> Result<(), HandlerError> {
+    let env = Envelope::parse(body).map_err(HandlerError::Permanent)?;
+    match env {
+        Envelope::Step {
+            case_id,
+            step: Step::Acceptance,
+        } => accept(app, &case_id).await,
+        Envelope::Step { case_id, step } => run_step(app, &case_id, step).await,
+        Envelope::Notify {
+            case_id,
+            notice,
+            seq,
+        } => notify(app, &case_id, notice, seq).await,
+        Envelope::Archive { case_id } => archive(app, &case_id).await,
+    }
+}
+
+/// Handle a message on a step function's own queue; messages for another step are permanent failures.
+pub async fn handle_for_step(app: &App, step: Step, body: &str) -> Result<(), HandlerError> {
+    match Envelope::parse(body).map_err(HandlerError::Permanent)? {
+        Envelope::Step { step: s, .. } if s == step => handle(app, body).await,
+        other => Err(HandlerError::Permanent(format!(
+            "{} received a message for queue {}",
+            step.queue(),
+            other.queue()
+        ))),
+    }
+}
+
+async fn load(app: &App, case_id: &str) -> Result<Case, HandlerError> {
+    app.store
+        .get(case_id)
+        .await?
+        .ok_or_else(|| HandlerError::Permanent(format!("case {case_id} does not exist")))
+}
+
+/// Commit `case` (changed from `expected`) with its effects. Ok(false) on a lost race.
+async fn commit(
+    app: &App,
+    mut case: Case,
+    expected: u64,
+    effects: &[Effect],
+) -> Result<bool, HandlerError> {
+    case.version = expected + 1;
+    match app
+        .store
+        .commit(&case, expected, &outbox(&case.case_id, effects))
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn dom(e: domain::DomainError) -> HandlerError {
+    match e {
+        domain::DomainError::Calendar(c) => HandlerError::Retryable(c.to_string()),
+        other => HandlerError::Permanent(other.to_string()),
+    }
+}
+
+/// Ask data sharing for everything acceptance needs.
+pub async fn gather(app: &App, case: &Case) -> Result<SharedFacts, StoreError> {
+    let f = &case.form;
+    let mother = app.sharing.person(f.mother.id_number.as_str()).await?;
+    let father = match &f.father {
+        Some(p) => app.sharing.person(p.id_number.as_str()).await?,
+        None => None,
+    };
+    let registering = match f.household.register_with {
+        domain::form::ParentRole::Father => father.as_ref(),
+        domain::form::ParentRole::Mother => mother.as_ref(),
+    };
+    let household = match registering.and_then(|p| p.household_number.clone()) {
+        Some(h) => app.sharing.household(&h).await?,
+        None => None,
+    };
+    let marriage = match &f.father {
+        Some(p) => {
+            app.sharing
+                .marriage(p.id_number.as_str(), f.mother.id_number.as_str())
+                .await?
+        }
+        None => None,
+    };
+    let institution = app.sharing.institution(&f.newborn.hospital_code).await?;
+    Ok(SharedFacts {
+        mother,
+        father,
+        household,
+        marriage,
+        institution,
+    })
+}
+
+/// The `accept` function: completeness and policy, data sharing first.
+pub async fn accept(app: &App, case_id: &str) -> Result<(), HandlerError> {
+    let system = Actor::system(Dept::ServiceCenter);
+    for _ in 0..ATTEMPTS {
+        let mut case = load(app, case_id).await?;
+        if !case.is_actionable(Step::Acceptance) || case.step(Step::Acceptance).task.is_some() {
+            return Ok(());
+        }
+        let expected = case.version;
+        let facts = gather(app, &case).await?;
+        case.shared = facts.clone();
+        let outcome = rules::assess_acceptance(&case, &facts);
+        let now = app.now();
+        let effects = match outcome {
+            domain::case::AcceptanceOutcome::Accept { .. }
+                if app.is_manual(Dept::ServiceCenter) =>
+            {
+                case.await_review(Step::Acceptance, vec![], now, &app.calendar)
+                    .map_err(dom)?
+            }
+            o => case
+                .conclude_acceptance(o, &system, now, &app.calendar)
+                .map_err(dom)?,
+        };
+        if commit(app, case, expected, &effects).await? {
+            tracing::info!(case_id, step = "acceptance", "step handled");
+            return Ok(());
+        }
+    }
+    Err(HandlerError::Retryable("the case kept changing".into()))
+}
+
+/// A department's step: review by rules (or wait for an officer), then issue.
+pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), HandlerError> {
+    let dept = step.dept();
+    let system = Actor::system(dept);
+    for _ in 0..ATTEMPTS {
+        let mut case = load(app, case_id).await?;
+        if !case.is_actionable(step) {
+            return Ok(());
+        }
+        let expected = case.version;
+        let now = app.now();
+        let approved = case.step(step).approved_by.is_some();
+        let verdict = if approved {
+            Verdict::Pass
+        } else {
+            rules::review(step, &case, &app.settings, now.date_naive())
+        };
+        let verdict = match verdict {
+            v if approved => v,
+            Verdict::Pass if app.is_manual(dept) => Verdict::Review(vec![]),
+            Verdict::Return(r) | Verdict::Reject(r) if app.is_manual(dept) => Verdict::Review(r),
+            v => v,
+        };
+        let effects = match verdict {
+            Verdict::Review(findings) => case
+                .await_review(step, findings, now, &app.calendar)
+                .map_err(dom)?,
+            Verdict::Return(reasons) => {
+                case.return_step(step, reasons, &system, now).map_err(dom)?
+            }
+            Verdict::Reject(reasons) => {
+                case.reject_step(step, reasons, &system, now).map_err(dom)?
+            }
+            Verdict::Pass => {
+                let mut numbers = vec![];
+                for req in rules::allocations(step, &case) {
+                    let n = app
+                        .numbers
+                        .allocate(&req.namespace, case_id, req.max)
+                        .await
+                        .map_err(|e| match e {
+                            AllocError::Exhausted(ns) => {
+                                HandlerError::Permanent(format!("no number left in {ns}"))
+                            }
+                            AllocError::Store(s) => s.into(),
+                        })?;
+                    numbers.push(n);
+                }
+                let results = rules::results(step, &case, &numbers, &app.settings, now)
+                    .map_err(HandlerError::Permanent)?;
+                let actor = match &case.step(step).approved_by {
+                    Some(_) => Actor {
+                        sub: format!("officer-approved:{}", dept.as_str()),
+                        ..system.clone()
+                    },
+                    None => system.clone(),
+                };
+                case.complete_step(step, results, &actor, now, &app.calendar)
+                    .map_err(dom)?
+            }
+        };
+        if commit(app, case, expected, &effects).await? {
+            tracing::info!(case_id, step = step.as_str(), "step handled");
+            return Ok(());
+        }
+    }
+    Err(HandlerError::Retryable("the case kept changing".into()))
+}
+
+/// The `notify` function: compose and send the guardian's notification (idempotent by seq).
+pub async fn notify(
+    app: &App,
+    case_id: &str,
+    kind: domain::case::NoticeKind,
+    seq: u32,
+) -> Result<(), HandlerError> {
+    let case = load(app, case_id).await?;
+    let n = domain::notice::compose(&case, kind, seq);
+    app.notifier.send(&n).await?;
+    tracing::info!(case_id, kind = kind.as_str(), seq, phone = %domain::idnum::mask_phone(&n.phone), "guardian notified");
+    Ok(())
+}
+
+/// The `archive` function: the form, every material, every result and the full history,
+/// with a manifest of SHA-256 checksums, written once.
+pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
+    for _ in 0..ATTEMPTS {
+        let mut case = load(app, case_id).await?;
+        if case.archive.is_some() {
+            return Ok(());
+        }
+        if !case.status.is_finished() {
+            return Err(HandlerError::Permanent(format!(
+                "case {case_id} is not finished"
+            )));
+        }
+        let expected = case.version;
+        // Keys carry the version so a retry after a crash rewrites identical bytes.
+        let prefix = format!("archives/{case_id}/v{expected}");
+        let mut files: Vec<(String, Vec<u8>, String)> = vec![];
+        files.push((
+            "form.json".into(),
+            serde_json::to_vec_pretty(&case.form.to_json()).expect("json"),
+            "application/json".into(),
+        ));
+        files.push((
+            "case.json".into(),
+            serde_json::to_vec_pretty(&view::case_json(&case, Viewer::Entitled)).expect("json"),
+            "application/json".into(),
+        ));
+        files.push((
+            "results.json".into(),
+            serde_json::to_vec_pretty(&case.results).expect("json"),
+            "application/json".into(),
+        ));
+        files.push((
+            "history.json".into(),
+            serde_json::to_vec_pretty(&case.timeline).expect("json"),
+            "application/json".into(),
+        ));
+        files.push((
+            "shared-data.json".into(),
+            serde_json::to_vec_pretty(&case.shared).expect("json"),
+            "application/json".into(),
+        ));
+        let mut missing_materials = vec![];
+        for m in &case.materials {
+            match app.blobs.get(&m.blob_key).await? {
+                Some(bytes) => files.push((
+                    format!("materials/{}-{}", m.material_id, m.kind.as_str()),
+                    bytes,
+                    m.content_type.clone(),
+                )),
+                None => missing_materials.push(m.material_id.clone()),
+            }
+        }
+        let finished = case.finished_at.map(|t| t.to_rfc3339());
+        let manifest = json!({
+            "case_id": case_id, "status": case.status, "finished_at": finished, "case_version": expected,
+            "files": files.iter().map(|(p, b, t)| json!({"path": p, "sha256": sha256_hex(b), "size": b.len(), "content_type": t})).collect::<Vec<_>>(),
+            "never_uploaded_materials": missing_materials,
+        });
+        let manifest_bytes = serde_json::to_vec_pretty(&manifest).expect("json");
+        for (p, b, t) in &files {
+            app.blobs.put_once(&format!("{prefix}/{p}"), b, t).await?;
+        }
+        app.blobs
+            .put_once(
+                &format!("{prefix}/manifest.json"),
+                &manifest_bytes,
+                "application/json",
+            )
+            .await?;
+        let now = app.now();
+        case.archive = Some(ArchiveRef {
+            location: app.blobs.location(&prefix),
+            manifest_sha256: sha256_hex(&manifest_bytes),
+            files: files.len() + 1,
+            archived_at: now,
+        });
+        case.log(
+            now,
+            "system:archive",
+            "archived",
+            &format!("{} files", files.len() + 1),
+        );
+        if commit(app, case, expected, &[]).await? {
+            tracing::info!(case_id, "case archived");
+            return Ok(());
+        }
+    }
+    Err(HandlerError::Retryable("the case kept changing".into()))
+}
+
+/// What one SLA-monitor tick did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Tick {
+    pub scanned: usize,
+    pub marked_overdue: usize,
+    pub redriven: usize,
+}
+
+/// The scheduled `sla-monitor`: mark overdue steps and cases, and re-drive any case whose
+/// current automatic step has not moved for `stale_after` (its message may be lost in a
+/// queue outage or stuck in a DLQ that was purged). Re-driving is safe: handlers are
+/// idempotent.
+pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerError> {
+    let mut tick = Tick::default();
+    let now = app.now();
+    for case in app.store.unfinished().await? {
+        tick.scanned += 1;
+        let mut c = case.clone();
+        if c.mark_overdue(now) {
+            let expected = c.version;
+            if commit(app, c, expected, &[]).await? {
+                tick.marked_overdue += 1;
+            }
+        }
+        if let Some(step) = case.current_step() {
+            if case.is_actionable(step) && now - case.updated_at > stale_after {
+                let env = Envelope::Step {
+                    case_id: case.case_id.clone(),
+                    step,
+                };
+                let out = env.to_out();
+                app.queues.send(&out.queue, &out.body).await?;
+                tick.redriven += 1;
+                tracing::warn!(case_id = %case.case_id, step = step.as_str(), "re-driving a case that stopped moving");
+            }
+        }
+    }
+    Ok(tick)
+}
