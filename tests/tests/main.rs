@@ -1,1 +1,10 @@
+//! One integration-test binary: each test starts an in-process local runtime on a
+//! temporary data directory and drives it over its HTTP API, as the portal would.
 
+mod helpers;
+
+mod authz;
+mod events;
+mod flows;
+mod review;
+mod robustness;

@@ -83,7 +83,7 @@ fn form(father: &str, mother: &str, i: usize) -> Value {
         .to_string();
     json!({
         "channel": "zlb_app",
-        "newborn": {"name": "测试宝宝", "sex": if i % 2 == 0 { "female" } else { "male" }, "birth_time": birth,
+        "newborn": {"name": "测试宝宝", "sex": if i.is_multiple_of(2) { "female" } else { "male" }, "birth_time": birth,
                     "hospital_code": "H330106001", "weight_g": 3200, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
         "mother": {"name": "测试母", "id_number": mother},
         "father": {"name": "测试父", "id_number": father},

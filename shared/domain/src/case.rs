@@ -349,6 +349,18 @@ pub enum Decision {
     Reject,
 }
 
+/// An officer's decision on a task, as submitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfficerDecision {
+    pub task_id: String,
+    pub decision: Decision,
+    pub reasons: Vec<String>,
+    /// Data supplied with an approval (e.g. the household address code).
+    pub data: Map<String, Value>,
+    /// The case version the officer saw.
+    pub version: u64,
+}
+
 /// What acceptance concluded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AcceptanceOutcome {
@@ -794,15 +806,20 @@ impl Case {
     /// function then issues its results.
     pub fn decide(
         &mut self,
-        task_id: &str,
-        decision: Decision,
-        reasons: Vec<String>,
-        data: Map<String, Value>,
-        version: u64,
+        d: OfficerDecision,
         actor: &Actor,
         now: Time,
         cal: &Calendar,
     ) -> Result<Vec<Effect>, DomainError> {
+        let OfficerDecision {
+            task_id,
+            decision,
+            reasons,
+            data,
+            version,
+        } = d;
+        let task_id = task_id.as_str();
+
         let Some((s, _)) = self.open_task().filter(|(_, t)| t.task_id == task_id) else {
             return Err(DomainError::TaskNotOpen);
         };

@@ -716,7 +716,7 @@ pub async fn tasks(app: &App, actor: &Actor, status: Option<&str>) -> Result<Val
             })
         })
         .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by_key(|a| a.0);
     Ok(json!({"tasks": out.into_iter().map(|x| x.1).collect::<Vec<_>>()}))
 }
 
@@ -797,24 +797,32 @@ pub async fn decide(
         .get(case_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    match case
-        .steps
-        .iter()
-        .find(|s| s.task.as_ref().is_some_and(|t| t.task_id == task_id))
-    {
-        Some(s) if s.dept == dept => {}
-        _ => return Err(ServiceError::NotFound),
+    // Task ids are `{case_id}.{step}.{round}`: a task of another department is "not
+    // found"; one of ours that is no longer open was decided already (409).
+    let mut seg = task_id.split('.');
+    let step = seg
+        .nth(1)
+        .and_then(Step::parse)
+        .ok_or(ServiceError::NotFound)?;
+    let round: u32 = seg
+        .next()
+        .and_then(|r| r.parse().ok())
+        .ok_or(ServiceError::NotFound)?;
+    if step.dept() != dept || round == 0 || round > case.step(step).round {
+        return Err(ServiceError::NotFound);
     }
     let now = app.now();
     let (decision, version) = (decision.unwrap(), version.unwrap());
     let (_, case) = mutate(app, case_id, |c| {
         let effects = c
             .decide(
-                task_id,
-                decision,
-                reasons.clone(),
-                data.clone(),
-                version,
+                domain::case::OfficerDecision {
+                    task_id: task_id.to_string(),
+                    decision,
+                    reasons: reasons.clone(),
+                    data: data.clone(),
+                    version,
+                },
                 actor,
                 now,
                 &app.calendar,

@@ -245,32 +245,20 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
         let expected = case.version;
         // Keys carry the version so a retry after a crash rewrites identical bytes.
         let prefix = format!("archives/{case_id}/v{expected}");
-        let mut files: Vec<(String, Vec<u8>, String)> = vec![];
-        files.push((
-            "form.json".into(),
-            serde_json::to_vec_pretty(&case.form.to_json()).expect("json"),
-            "application/json".into(),
-        ));
-        files.push((
-            "case.json".into(),
-            serde_json::to_vec_pretty(&view::case_json(&case, Viewer::Entitled)).expect("json"),
-            "application/json".into(),
-        ));
-        files.push((
-            "results.json".into(),
-            serde_json::to_vec_pretty(&case.results).expect("json"),
-            "application/json".into(),
-        ));
-        files.push((
-            "history.json".into(),
-            serde_json::to_vec_pretty(&case.timeline).expect("json"),
-            "application/json".into(),
-        ));
-        files.push((
-            "shared-data.json".into(),
-            serde_json::to_vec_pretty(&case.shared).expect("json"),
-            "application/json".into(),
-        ));
+        let json_file = |name: &str, v: serde_json::Value| {
+            (
+                name.to_string(),
+                serde_json::to_vec_pretty(&v).expect("json"),
+                "application/json".to_string(),
+            )
+        };
+        let mut files: Vec<(String, Vec<u8>, String)> = vec![
+            json_file("form.json", case.form.to_json()),
+            json_file("case.json", view::case_json(&case, Viewer::Entitled)),
+            json_file("results.json", json!(case.results)),
+            json_file("history.json", json!(case.timeline)),
+            json_file("shared-data.json", json!(case.shared)),
+        ];
         let mut missing_materials = vec![];
         for m in &case.materials {
             match app.blobs.get(&m.blob_key).await? {

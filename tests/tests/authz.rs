@@ -1,0 +1,168 @@
+//! Who may see and do what: guardians only their own cases (others' are 404), officers
+//! their department's tasks, supervisors masked views; tokens are checked.
+
+use crate::helpers::*;
+use base64::Engine;
+use serde_json::json;
+
+#[tokio::test]
+async fn guardians_never_see_anothers_case() {
+    let app = TestApp::start().await;
+    let owner = app.guardian(FATHER_A);
+    let id = app.apply(&owner, &form_a()).await;
+    let stranger = app.guardian(MOTHER_B);
+    for (m, path) in [
+        ("GET", format!("/v1/cases/{id}")),
+        ("POST", format!("/v1/cases/{id}/materials")),
+        ("POST", format!("/v1/cases/{id}/resubmit")),
+        ("POST", format!("/v1/cases/{id}/rating")),
+        ("POST", format!("/v1/cases/{id}/complaints")),
+    ] {
+        let r = app.raw(m, &path, Some(&stranger), &[("content-type", "application/json")], json!({"text": "x", "level": 5, "kind": "other", "content_type": "application/pdf", "size": 10}).to_string().into()).await;
+        assert_eq!(r.status, 404, "{m} {path}: {}", r.body);
+        let unknown = path.replace(&id, "BC20990101NOPE");
+        let r2 = app
+            .raw(
+                m,
+                &unknown,
+                Some(&stranger),
+                &[("content-type", "application/json")],
+                "{}".into(),
+            )
+            .await;
+        assert_eq!(r2.status, 404);
+        assert_eq!(
+            r.body, r2.body,
+            "a stranger cannot tell an existing case from a missing one"
+        );
+    }
+    assert!(app.get("/v1/cases", &stranger).await.body["cases"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // The mother (also a guardian of this child) did not submit: the case belongs to the applicant.
+    assert_eq!(
+        app.get(&format!("/v1/cases/{id}"), &app.guardian(MOTHER_A))
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn roles_and_departments() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.task_for("police", &id).await;
+    // Guardians have no tasks and no report.
+    assert_eq!(app.get("/v1/tasks", &g).await.status, 403);
+    assert_eq!(
+        app.get("/v1/supervision/report?from=2026-01-01&to=2026-01-02", &g)
+            .await
+            .status,
+        403
+    );
+    // Officers cannot submit or list "their" cases; supervisors cannot decide.
+    assert_eq!(
+        app.submit(&app.officer("police"), "k", &form_a())
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        app.get("/v1/cases", &app.officer("police")).await.status,
+        403
+    );
+    assert_eq!(app.get("/v1/tasks", &app.supervisor()).await.status, 403);
+    // Guardians cannot use offline channels; window officers only their own window's.
+    let mut off = form_a();
+    off["channel"] = json!("service_center");
+    off["window"] = json!({"site": "s", "number": "1"});
+    assert_eq!(app.submit(&g, "k2", &off).await.status, 403);
+    assert_eq!(
+        app.submit(&app.window("hospital"), "k3", &off).await.status,
+        403
+    );
+    assert_eq!(
+        app.submit(&app.window("service_center"), "k4", &form_a())
+            .await
+            .status,
+        403,
+        "online channel by a window"
+    );
+    // A guardian applies only for their own child.
+    assert_eq!(
+        app.submit(&app.guardian(MOTHER_B), "k5", &form_a())
+            .await
+            .status,
+        400
+    );
+    // Departments the case reached see it; others do not.
+    assert_eq!(
+        app.get(&format!("/v1/cases/{id}"), &app.officer("police"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.get(&format!("/v1/cases/{id}"), &app.officer("hrss"))
+            .await
+            .status,
+        404
+    );
+    let hospital = app.case(&id, &app.officer("hospital")).await;
+    assert_eq!(
+        hospital["form"]["mother"]["id_number"], MOTHER_A,
+        "the departments whose step needs it see it in full"
+    );
+    // Guardians cannot decide tasks.
+    let task = app.task_for("police", &id).await;
+    let r = app
+        .post(
+            &format!("/v1/tasks/{}/decision", task["task_id"].as_str().unwrap()),
+            &g,
+            &json!({"decision": "approve", "version": task["version"]}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn bad_tokens_are_401() {
+    let app = TestApp::start().await;
+    let r = app
+        .raw("GET", "/v1/cases", None, &[], Default::default())
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["error"]["code"], "unauthorized");
+    let now = chrono::Utc::now().timestamp();
+    let claims = |exp: i64, role: &str| api::auth::Claims {
+        sub: FATHER_A.into(),
+        role: role.into(),
+        dept: None,
+        exp,
+        iat: None,
+        iss: None,
+        aud: None,
+    };
+    let expired = api::auth::sign(&app.secret, &claims(now - 10, "guardian"));
+    let wrong_key = api::auth::sign(b"not the secret", &claims(now + 100, "guardian"));
+    let bad_role = api::auth::sign(&app.secret, &claims(now + 100, "admin"));
+    let good = api::auth::sign(&app.secret, &claims(now + 100, "guardian"));
+    let payload = good.split('.').nth(1).unwrap();
+    let none = format!(
+        "{}.{payload}.",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#)
+    );
+    for t in [
+        expired.as_str(),
+        wrong_key.as_str(),
+        bad_role.as_str(),
+        none.as_str(),
+        "garbage",
+    ] {
+        assert_eq!(app.get("/v1/cases", t).await.status, 401, "{t}");
+    }
+    assert_eq!(app.get("/v1/cases", &good).await.status, 200);
+}

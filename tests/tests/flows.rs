@@ -1,0 +1,668 @@
+//! The main paths: online, offline, one-notice, not accepted, ratings and complaints,
+//! supervision.
+
+use crate::helpers::*;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use domain::calendar::{Calendar, UnknownYearPolicy};
+use domain::idnum::{IdNumber, Sex};
+use serde_json::{json, Value};
+
+fn t(v: &Value) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}"))).unwrap()
+}
+
+fn step<'a>(case: &'a Value, name: &str) -> &'a Value {
+    case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap()
+}
+
+fn assert_complete_results(case: &Value, county: &str, sex: Sex) {
+    let r = &case["results"];
+    let id = r["newborn_id_number"].as_str().expect("newborn id");
+    let birth = t(&case["form"]["newborn"]["birth_time"]).date_naive();
+    let parsed = IdNumber::parse(id, chrono::Utc::now().date_naive()).expect("valid newborn ID");
+    assert_eq!(parsed.address_code(), county, "household county code");
+    assert_eq!(parsed.birth_date(), birth, "birth date");
+    assert_eq!(parsed.sex(), sex, "sex parity");
+    let bmc = r["birth_certificate_number"].as_str().unwrap();
+    assert!(
+        bmc.len() == 10
+            && bmc.as_bytes()[0].is_ascii_uppercase()
+            && bmc[1..].bytes().all(|b| b.is_ascii_digit()),
+        "{bmc}"
+    );
+    assert!(r["vaccination_certificate_number"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
+    assert_eq!(r["medical_insurance"]["enrolled"], true);
+    assert_eq!(r["medical_insurance"]["insurance_number"], id);
+    assert_eq!(
+        r["social_security_card"]["number"], id,
+        "social security number = citizen ID"
+    );
+    assert!(r["issuance"]["issued_at"].is_string());
+    assert!(r["household_number"].is_string());
+}
+
+#[tokio::test]
+async fn online_happy_path_completes_in_one_go() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let case = app.wait_for(&id, &g, "completed").await;
+
+    assert_complete_results(&case, "330106", Sex::Female);
+    assert_eq!(case["results"]["issuance"]["method"], "mail");
+    let tracking = case["results"]["issuance"]["tracking_number"]
+        .as_str()
+        .unwrap();
+    assert!(
+        tracking.starts_with("EA") && tracking.ends_with("CN") && tracking.len() == 13,
+        "{tracking}"
+    );
+    assert_eq!(case["results"]["maternity_benefit"]["status"], "approved");
+    assert!(
+        case["results"]["medical_insurance"]["premium_notice"]["amount_cny"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+
+    // due_at is exactly 4 working days after the day of acceptance, 23:59:59 Shanghai.
+    let accepted = t(&case["accepted_at"]);
+    let cal = Calendar::builtin(UnknownYearPolicy::AssumeWeekdays);
+    let expected = cal.add_workdays(accepted.date_naive(), 4).unwrap().date;
+    let due = t(&case["due_at"]);
+    assert_eq!(due.date_naive(), expected);
+    assert_eq!(due.format("%H:%M:%S%:z").to_string(), "23:59:59+08:00");
+    assert_eq!(case["acceptance_notice"]["due_at"], case["due_at"]);
+    assert_eq!(case["acceptance_notice"]["time_limit_working_days"], 4);
+
+    // Every step done, in order, each by its department.
+    let depts: Vec<(&str, &str)> = case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["dept"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        depts,
+        vec![
+            ("acceptance", "service_center"),
+            ("birth_certificate", "hospital"),
+            ("household_registration", "police"),
+            ("medical_insurance", "medical_insurance"),
+            ("social_security_card", "hrss"),
+            ("unified_issuance", "service_center")
+        ]
+    );
+    assert!(case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["status"] == "done"));
+    // All four materials came from data sharing: nothing was asked of the guardian.
+    let received = case["acceptance_notice"]["received_materials"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        received
+            .iter()
+            .filter(|m| m["source"] == "data_sharing")
+            .count(),
+        4
+    );
+    assert!(case["materials"].as_array().unwrap().is_empty());
+    // The archive exists with its manifest, and the guardian was told.
+    assert!(case["archive"]["manifest_sha256"].as_str().unwrap().len() == 64);
+    let case = app.wait_notifications(&id, &g, 3).await;
+    let kinds: Vec<&str> = case["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["accepted", "premium_due", "completed"]);
+
+    // The guardian's list shows it.
+    let list = app.get("/v1/cases", &g).await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.body["cases"][0]["case_id"], id.as_str());
+}
+
+#[tokio::test]
+async fn archive_holds_manifest_with_checksums() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let case = app.wait_for(&id, &g, "completed").await;
+    let loc = case["archive"]["location"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("file://")
+        .to_string();
+    let manifest_bytes = std::fs::read(format!("{loc}/manifest.json")).unwrap();
+    let manifest: Value = serde_json::from_slice(&manifest_bytes).unwrap();
+    assert_eq!(
+        ports::service::sha256_hex(&manifest_bytes),
+        case["archive"]["manifest_sha256"]
+    );
+    let files = manifest["files"].as_array().unwrap();
+    for name in ["form.json", "case.json", "results.json", "history.json"] {
+        let f = files
+            .iter()
+            .find(|f| f["path"] == name)
+            .unwrap_or_else(|| panic!("{name} in manifest"));
+        let bytes = std::fs::read(format!("{loc}/{name}")).unwrap();
+        assert_eq!(ports::service::sha256_hex(&bytes), f["sha256"], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn offline_service_center_window_hands_over_an_acceptance_notice() {
+    let app = TestApp::start().await;
+    let w = app.window("service_center");
+    let mut f = form_a();
+    f["channel"] = json!("service_center");
+    f["window"] = json!({"site": "西湖区行政服务中心", "number": "12"});
+    f["delivery"] = Value::Null;
+    let id = app.apply(&w, &f).await;
+    let case = app.wait_for(&id, &w, "completed").await;
+    let notice = &case["acceptance_notice"];
+    assert_eq!(notice["window"]["number"], "12");
+    assert_eq!(notice["window"]["site"], "西湖区行政服务中心");
+    assert!(notice["accepted_by"]
+        .as_str()
+        .unwrap()
+        .contains("window-service_center"));
+    assert_eq!(notice["time_limit_working_days"], 4);
+    assert!(notice["received_materials"].as_array().unwrap().len() >= 4);
+    assert_eq!(notice["delivery"]["method"], "window");
+    assert_eq!(case["results"]["issuance"]["method"], "window");
+    assert_eq!(case["results"]["issuance"]["window"], "12");
+    // The guardian (the applicant) sees the case in the app too.
+    let g = app.guardian(FATHER_A);
+    assert_eq!(app.case(&id, &g).await["status"], "completed");
+}
+
+#[tokio::test]
+async fn offline_at_the_hospital_certificates_are_immediate() {
+    let app = TestApp::start().await;
+    let w = app.window("hospital");
+    let mut f = form_a();
+    f["channel"] = json!("hospital");
+    f["window"] = json!({"site": "浙大妇产科医院出生一件事专窗", "number": "3"});
+    f["delivery"] = Value::Null;
+    let id = app.apply(&w, &f).await;
+    let case = app.wait_for(&id, &w, "completed").await;
+    let bc = step(&case, "birth_certificate");
+    // Immediate: due the same day it started.
+    assert_eq!(
+        t(&bc["due_at"]).date_naive(),
+        t(&bc["started_at"]).date_naive()
+    );
+    assert_eq!(case["results"]["issuance"]["method"], "window");
+    assert_eq!(case["results"]["issuance"]["issued_by"], "hospital");
+    assert_eq!(case["acceptance_notice"]["window"]["number"], "3");
+}
+
+#[tokio::test]
+async fn single_mother_registers_without_marriage_record() {
+    let app = TestApp::start().await;
+    let g = app.guardian(MOTHER_B);
+    let mut f = with_parents(form_a(), None, ("陈静", MOTHER_B));
+    f["newborn"]["sex"] = json!("male");
+    f["newborn"]["hospital_code"] = json!("H330203001");
+    f["delivery"] =
+        json!({"method": "pickup", "address": null, "pickup_site": "海曙区行政服务中心"});
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_for(&id, &g, "completed").await;
+    assert_complete_results(&case, "330203", Sex::Male);
+    assert_eq!(
+        case["results"]["maternity_benefit"]["status"],
+        "not_eligible"
+    );
+    assert_eq!(case["results"]["issuance"]["method"], "pickup");
+    assert!(case["results"]["issuance"]["pickup_code"]
+        .as_str()
+        .unwrap()
+        .starts_with('P'));
+}
+
+#[tokio::test]
+async fn one_notice_lists_everything_missing_then_upload_and_resubmit_completes() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_E);
+    // Family E: data sharing has no record of either parent.
+    let f = with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E));
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_for(&id, &g, "incomplete").await;
+    let mut missing: Vec<&str> = case["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["material"].as_str().unwrap())
+        .collect();
+    missing.sort();
+    assert_eq!(
+        missing,
+        vec![
+            "father_id_card",
+            "household_register",
+            "marriage_certificate",
+            "mother_id_card"
+        ],
+        "all at once"
+    );
+    assert!(case["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| !m["reason"].as_str().unwrap().is_empty()));
+    let case = app.wait_notifications(&id, &g, 1).await;
+    let notes = case["notifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["kind"], "incomplete");
+    for m in [
+        "mother_id_card",
+        "father_id_card",
+        "household_register",
+        "marriage_certificate",
+    ] {
+        assert!(
+            notes[0]["body"].as_str().unwrap().contains(m),
+            "the one notice names {m}"
+        );
+    }
+
+    // Upload all four scans and resubmit once.
+    let mut ids = vec![];
+    for kind in [
+        "mother_id_card",
+        "father_id_card",
+        "household_register",
+        "marriage_certificate",
+    ] {
+        ids.push(app.upload(&id, &g, kind).await);
+    }
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/resubmit"),
+            &g,
+            &json!({"materials": ids}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    // Uploaded household register and marriage certificate: the police verify by hand.
+    let case = app.wait_for(&id, &g, "awaiting_review").await;
+    assert_eq!(case["status"], "in_progress");
+    assert_eq!(
+        step(&case, "household_registration")["status"],
+        "awaiting_review"
+    );
+    let task = app.task_for("police", &id).await;
+    assert!(!task["findings"].as_array().unwrap().is_empty());
+    let body = json!({"decision": "approve", "reasons": [], "version": task["version"], "data": {"address_code": "330102"}});
+    let r = app
+        .post(
+            &format!("/v1/tasks/{}/decision", task["task_id"].as_str().unwrap()),
+            &app.officer("police"),
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let case = app.wait_for(&id, &g, "completed").await;
+    assert_complete_results(&case, "330102", Sex::Female);
+    let received = case["acceptance_notice"]["received_materials"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        received.iter().filter(|m| m["source"] == "upload").count(),
+        4
+    );
+    assert_eq!(case["materials"].as_array().unwrap().len(), 4);
+    assert!(
+        case["archive"]["files"].as_u64().unwrap() >= 10,
+        "materials are archived too"
+    );
+}
+
+#[tokio::test]
+async fn missing_marriage_record_alone_is_reported() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_C);
+    let mut f = with_parents(form_a(), Some(("张伟", FATHER_C)), ("刘芳", MOTHER_C));
+    f["newborn"]["hospital_code"] = json!("H330302001");
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_for(&id, &g, "incomplete").await;
+    let missing: Vec<&str> = case["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["material"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        missing,
+        vec!["marriage_certificate"],
+        "only what sharing could not provide"
+    );
+    // Resubmitting without it is accepted as a request but acceptance says incomplete again.
+    let r = app
+        .post(&format!("/v1/cases/{id}/resubmit"), &g, &json!({}))
+        .await;
+    assert_eq!(r.status, 202);
+    let case = app.wait_for(&id, &g, "incomplete").await;
+    assert_eq!(case["missing"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn not_accepted_with_reasons() {
+    let app = TestApp::start().await;
+    // Father's household is in Shanghai: not eligible to register in Zhejiang.
+    let g = app.guardian(FATHER_D);
+    let f = with_parents(form_a(), Some(("赵磊", FATHER_D)), ("孙丽", MOTHER_D));
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_for(&id, &g, "not_accepted").await;
+    let reasons = step(&case, "acceptance")["reasons"].as_array().unwrap();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("Zhejiang household")),
+        "{reasons:?}"
+    );
+    assert!(case["finished_at"].is_string());
+    assert!(case["archive"].is_object(), "ended cases are archived too");
+    assert_eq!(case["notifications"][0]["kind"], "not_accepted");
+
+    // Born outside a Zhejiang midwifery institution.
+    let g = app.guardian(FATHER_A);
+    let mut f = form_a();
+    f["newborn"]["hospital_code"] = json!("H310101001");
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_for(&id, &g, "not_accepted").await;
+    assert!(step(&case, "acceptance")["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("midwifery"));
+}
+
+#[tokio::test]
+async fn invalid_form_lists_every_problem() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let mut f = form_a();
+    f["mother"]["id_number"] = json!("330106199203040224"); // checksum
+    f["newborn"]["sex"] = json!("unknown");
+    f["newborn"]["weight_g"] = json!(12);
+    f["applicant"]["phone"] = json!("12345");
+    f["delivery"] = json!({"method": "mail"});
+    f["window"] = json!({"site": "x", "number": "1"});
+    let r = app.submit(&g, "bad-1", &f).await;
+    assert_eq!(r.status, 400);
+    let fields: Vec<&str> = r.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    for want in [
+        "mother.id_number",
+        "newborn.sex",
+        "newborn.weight_g",
+        "applicant.phone",
+        "delivery.address",
+        "window",
+    ] {
+        assert!(fields.contains(&want), "{want} in {fields:?}");
+    }
+    let d = r.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["field"] == "mother.id_number")
+        .unwrap();
+    assert_eq!(d["code"], "checksum");
+    // The error never echoes the ID number.
+    assert!(!r.body.to_string().contains("330106199203040224"));
+    // Missing Idempotency-Key, wrong content type, malformed JSON.
+    let r = app
+        .raw(
+            "POST",
+            "/v1/applications",
+            Some(&g),
+            &[("content-type", "application/json")],
+            form_a().to_string().into(),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = app
+        .raw(
+            "POST",
+            "/v1/applications",
+            Some(&g),
+            &[("content-type", "text/plain"), ("idempotency-key", "x")],
+            "{}".into(),
+        )
+        .await;
+    assert_eq!(r.status, 415);
+    let r = app
+        .raw(
+            "POST",
+            "/v1/applications",
+            Some(&g),
+            &[
+                ("content-type", "application/json"),
+                ("idempotency-key", "x"),
+            ],
+            "{".into(),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["code"], "invalid_request");
+}
+
+#[tokio::test]
+async fn idempotent_submission() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let a = app.submit(&g, "same-key", &form_a()).await;
+    let b = app.submit(&g, "same-key", &form_a()).await;
+    assert_eq!(a.status, 202);
+    assert_eq!(b.status, 202);
+    assert_eq!(a.body["case_id"], b.body["case_id"]);
+    assert_eq!(b.headers.get("idempotent-replayed").unwrap(), "true");
+    let mut other = form_a();
+    other["newborn"]["name"] = json!("王小河");
+    let c = app.submit(&g, "same-key", &other).await;
+    assert_eq!(c.status, 409);
+    let list = app.get("/v1/cases", &g).await;
+    assert_eq!(list.body["cases"].as_array().unwrap().len(), 1);
+    // Concurrent duplicates also make one case.
+    let f = form_a();
+    let (x, y) = tokio::join!(
+        app.submit(&g, "race-key", &f),
+        app.submit(&g, "race-key", &f)
+    );
+    assert_eq!(x.body["case_id"], y.body["case_id"]);
+}
+
+#[tokio::test]
+async fn ratings_and_complaints() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    // Complaints can be made any time; ratings only once finished.
+    let c = app
+        .post(
+            &format!("/v1/cases/{id}/complaints"),
+            &g,
+            &json!({"text": "等待时间太长"}),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    app.wait_for(&id, &g, "completed").await;
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/rating"),
+            &g,
+            &json!({"level": 2, "comment": "邮寄慢"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["label"], "不满意");
+    assert!(
+        r.body["bad"]["return_visit_due"].is_string(),
+        "bad rating gets a return visit"
+    );
+    assert!(r.body["bad"]["rectify_due"].is_string());
+    let f = app
+        .post(
+            &format!("/v1/cases/{id}/rating"),
+            &g,
+            &json!({"level": 4, "comment": "已改进"}),
+        )
+        .await;
+    assert_eq!(f.status, 201);
+    assert_eq!(f.body["follow_up"], true);
+    let third = app
+        .post(&format!("/v1/cases/{id}/rating"), &g, &json!({"level": 5}))
+        .await;
+    assert_eq!(third.status, 409);
+    let bad = app
+        .post(&format!("/v1/cases/{id}/rating"), &g, &json!({"level": 7}))
+        .await;
+    assert_eq!(bad.status, 400);
+
+    // The complaint was routed; its department answers it.
+    let dept = c.body["dept"].as_str().unwrap().to_string();
+    let cid = c.body["complaint_id"].as_str().unwrap();
+    let ans = app
+        .post(
+            &format!("/v1/cases/{id}/complaints/{cid}/answer"),
+            &app.officer(&dept),
+            &json!({"answer": "已回访并改进"}),
+        )
+        .await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    assert_eq!(ans.body["status"], "answered");
+    let again = app
+        .post(
+            &format!("/v1/cases/{id}/complaints/{cid}/answer"),
+            &app.officer(&dept),
+            &json!({"answer": "x"}),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+
+    let today = chrono::Utc::now()
+        .with_timezone(&domain::calendar::shanghai())
+        .date_naive();
+    let rep = app
+        .get(
+            &format!(
+                "/v1/supervision/report?from={}&to={}",
+                today - chrono::Duration::days(1),
+                today
+            ),
+            &app.supervisor(),
+        )
+        .await;
+    assert_eq!(rep.status, 200, "{}", rep.body);
+    assert_eq!(rep.body["ratings"]["by_level"]["2"], 1);
+    assert_eq!(rep.body["ratings"]["by_level"]["4"], 1);
+    assert_eq!(rep.body["complaints"]["answered"], 1);
+}
+
+#[tokio::test]
+async fn supervision_report_figures_and_masking() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let done = app.apply(&g, &form_a()).await;
+    app.wait_for(&done, &g, "completed").await;
+    let gd = app.guardian(FATHER_D);
+    let na = app
+        .apply(
+            &gd,
+            &with_parents(form_a(), Some(("赵磊", FATHER_D)), ("孙丽", MOTHER_D)),
+        )
+        .await;
+    app.wait_for(&na, &gd, "not_accepted").await;
+
+    let today: NaiveDate = chrono::Utc::now()
+        .with_timezone(&domain::calendar::shanghai())
+        .date_naive();
+    let s = app.supervisor();
+    let rep = app
+        .get(
+            &format!("/v1/supervision/report?from={today}&to={today}"),
+            &s,
+        )
+        .await;
+    assert_eq!(rep.status, 200, "{}", rep.body);
+    let b = &rep.body;
+    assert_eq!(b["cases"]["total"], 2);
+    assert_eq!(b["cases"]["completed"], 1);
+    assert_eq!(b["cases"]["completed_within_4_working_days"], 1);
+    assert_eq!(b["materials"]["by_data_sharing"], 4);
+    assert_eq!(b["archive"]["finished_cases"], 2);
+    assert_eq!(b["archive"]["archived"], 2);
+    let police = b["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dept"] == "police")
+        .unwrap();
+    assert_eq!(police["cases_handled"], 1);
+    assert_eq!(police["on_time_rate_percent"], 100.0);
+    assert!(police["median_handling_working_hours"].is_number());
+    let per_case = b["per_case"].as_array().unwrap();
+    assert_eq!(
+        per_case
+            .iter()
+            .find(|c| c["case_id"] == done.as_str())
+            .unwrap()["completed_within_4_working_days"],
+        true
+    );
+    // No personal data in the report.
+    let text = rep.body.to_string();
+    for pii in [FATHER_A, MOTHER_A, FATHER_D, "王海", "李梅", "13800000000"] {
+        assert!(!text.contains(pii), "report leaks {pii}");
+    }
+    // Supervisors see cases masked.
+    let masked = app.case(&done, &s).await.to_string();
+    for pii in [FATHER_A, MOTHER_A, "王海", "13800000000"] {
+        assert!(!masked.contains(pii), "supervisor view leaks {pii}");
+    }
+    // Bad periods.
+    assert_eq!(
+        app.get("/v1/supervision/report?from=2026-13-01&to=2026-12-01", &s)
+            .await
+            .status,
+        400
+    );
+    assert_eq!(app.get("/v1/supervision/report", &s).await.status, 400);
+}
+
+#[tokio::test]
+async fn guide_healthz_and_openapi_are_public() {
+    let app = TestApp::start().await;
+    let h = app
+        .raw("GET", "/healthz", None, &[], Default::default())
+        .await;
+    assert_eq!(h.status, 200);
+    let g = app
+        .raw("GET", "/v1/guide", None, &[], Default::default())
+        .await;
+    assert_eq!(g.status, 200);
+    assert_eq!(g.body["time_limit"]["working_days"], 4);
+    assert_eq!(g.body["materials"].as_array().unwrap().len(), 4);
+    let o = app
+        .raw("GET", "/openapi.json", None, &[], Default::default())
+        .await;
+    assert_eq!(o.status, 200);
+    assert!(o.body["paths"]["/v1/applications"]["post"].is_object());
+}

@@ -1,0 +1,350 @@
+//! The test app: a running local runtime, an HTTP client and token helpers.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use onething::{Config, Running};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Synthetic people of the built-in sample registry (they identify nobody).
+pub const FATHER_A: &str = "330106199001010130";
+pub const MOTHER_A: &str = "330106199203040223";
+pub const MOTHER_B: &str = "330203199506070426";
+pub const FATHER_C: &str = "330302198808080157";
+pub const MOTHER_C: &str = "330302198910100265";
+pub const FATHER_D: &str = "31010119870303011X";
+pub const MOTHER_D: &str = "330106199009090286";
+pub const FATHER_E: &str = "330102199102020172";
+pub const MOTHER_E: &str = "330102199303030246";
+
+pub struct TestApp {
+    pub running: Option<Running>,
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    pub secret: Vec<u8>,
+    pub manual: HashSet<domain::Dept>,
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub headers: http::HeaderMap,
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        Self::start_with(&[]).await
+    }
+
+    pub async fn start_with(manual: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let manual: HashSet<domain::Dept> = manual
+            .iter()
+            .map(|d| domain::Dept::parse(d).expect("dept"))
+            .collect();
+        let running = launch(dir.path().to_path_buf(), &manual).await;
+        let base = format!("http://{}", running.addr);
+        let secret = running.secret.clone();
+        TestApp {
+            running: Some(running),
+            dir,
+            base,
+            secret,
+            manual,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    /// Stop (gracefully, or abruptly) and start again on the same data directory.
+    pub async fn restart(&mut self, abrupt: bool) {
+        let r = self.running.take().expect("running");
+        if abrupt {
+            r.abort();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        } else {
+            r.shutdown().await;
+        }
+        let running = launch(self.dir.path().to_path_buf(), &self.manual).await;
+        self.base = format!("http://{}", running.addr);
+        self.running = Some(running);
+    }
+
+    pub fn token(&self, role: &str, dept: Option<&str>, sub: &str) -> String {
+        let now = chrono::Utc::now().timestamp();
+        api::auth::sign(
+            &self.secret,
+            &api::auth::Claims {
+                sub: sub.into(),
+                role: role.into(),
+                dept: dept.map(String::from),
+                exp: now + 3600,
+                iat: Some(now),
+                iss: None,
+                aud: None,
+            },
+        )
+    }
+    pub fn guardian(&self, sub: &str) -> String {
+        self.token("guardian", None, sub)
+    }
+    pub fn officer(&self, dept: &str) -> String {
+        self.token("dept_officer", Some(dept), &format!("officer-{dept}"))
+    }
+    pub fn window(&self, dept: &str) -> String {
+        self.token("window_officer", Some(dept), &format!("window-{dept}"))
+    }
+    pub fn supervisor(&self) -> String {
+        self.token("supervisor", None, "supervisor-1")
+    }
+
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Resp {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut b = http::Request::builder().method(method).uri(url);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let r = self
+            .client
+            .request(b.body(Full::new(body)).expect("request"))
+            .await
+            .expect("http");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.raw("GET", path, Some(token), &[], Bytes::new()).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.raw(
+            "POST",
+            path,
+            Some(token),
+            &[("content-type", "application/json")],
+            Bytes::from(body.to_string()),
+        )
+        .await
+    }
+
+    pub async fn submit(&self, token: &str, key: &str, form: &Value) -> Resp {
+        self.raw(
+            "POST",
+            "/v1/applications",
+            Some(token),
+            &[
+                ("content-type", "application/json"),
+                ("idempotency-key", key),
+            ],
+            Bytes::from(form.to_string()),
+        )
+        .await
+    }
+
+    /// Submit and return the case id (asserting 202).
+    pub async fn apply(&self, token: &str, form: &Value) -> String {
+        let r = self.submit(token, &uuid_key(), form).await;
+        assert_eq!(r.status, 202, "{}", r.body);
+        r.body["case_id"].as_str().expect("case_id").to_string()
+    }
+
+    pub async fn case(&self, id: &str, token: &str) -> Value {
+        let r = self.get(&format!("/v1/cases/{id}"), token).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
+    }
+
+    /// Poll until the case reaches `status` (or a step awaits review, if `status` is "awaiting_review").
+    pub async fn wait_for(&self, id: &str, token: &str, status: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..300 {
+            last = self.case(id, token).await;
+            let awaiting = last["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["status"] == "awaiting_review");
+            if last["status"] == status || (status == "awaiting_review" && awaiting) {
+                // Let the notify/archive consumers catch up on finished cases.
+                let notified = last["notifications"].as_array().map_or(0, |a| a.len());
+                let finished = ["completed", "rejected", "not_accepted"].contains(&status);
+                if finished && (last["archive"].is_null() || notified == 0) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "case {id} did not reach {status}; last: {}",
+            serde_json::to_string_pretty(&last).unwrap()
+        );
+    }
+
+    /// Poll until the guardian has been sent `n` notifications.
+    pub async fn wait_notifications(&self, id: &str, token: &str, n: usize) -> Value {
+        for _ in 0..300 {
+            let c = self.case(id, token).await;
+            if c["notifications"].as_array().map_or(0, |a| a.len()) >= n {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("case {id}: fewer than {n} notifications");
+    }
+
+    /// The open task of a department for a case, waiting for it to appear.
+    pub async fn task_for(&self, dept: &str, case_id: &str) -> Value {
+        let t = self.officer(dept);
+        for _ in 0..300 {
+            let r = self.get("/v1/tasks?status=open", &t).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            if let Some(task) = r.body["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["case_id"] == case_id)
+            {
+                return task.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("no {dept} task for {case_id}");
+    }
+
+    pub async fn decide(&self, dept: &str, task: &Value, decision: &str, reasons: &[&str]) -> Resp {
+        let body = json!({"decision": decision, "reasons": reasons, "version": task["version"]});
+        self.post(
+            &format!("/v1/tasks/{}/decision", task["task_id"].as_str().unwrap()),
+            &self.officer(dept),
+            &body,
+        )
+        .await
+    }
+
+    /// Upload a material through the upload URL the API hands out; returns its id.
+    pub async fn upload(&self, case_id: &str, token: &str, kind: &str) -> String {
+        let bytes = pdf_bytes();
+        let r = self
+            .post(
+                &format!("/v1/cases/{case_id}/materials"),
+                token,
+                &json!({"kind": kind, "content_type": "application/pdf", "size": bytes.len()}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let url = r.body["upload_url"].as_str().unwrap().to_string();
+        let put = self
+            .raw(
+                "PUT",
+                &url,
+                None,
+                &[("content-type", "application/pdf")],
+                Bytes::from(bytes),
+            )
+            .await;
+        assert_eq!(put.status, 200, "{}", put.body);
+        r.body["material_id"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.abort();
+        }
+    }
+}
+
+async fn launch(dir: PathBuf, manual: &HashSet<domain::Dept>) -> Running {
+    let mut cfg = Config::new("127.0.0.1:0".parse().unwrap(), dir);
+    cfg.manual = manual.clone();
+    cfg.durability = embedded::Durability::Normal;
+    cfg.workers_per_queue = 1;
+    cfg.sla_interval = Duration::from_secs(3600);
+    onething::start(cfg).await.expect("runtime starts")
+}
+
+pub fn uuid_key() -> String {
+    format!(
+        "k-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+pub fn pdf_bytes() -> Vec<u8> {
+    let mut b = b"%PDF-1.4\n% scanned material for tests\n".to_vec();
+    b.extend(std::iter::repeat_n(b'x', 200));
+    b
+}
+
+/// A birth time `days` days ago, in Asia/Shanghai.
+pub fn born_days_ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days))
+        .with_timezone(&domain::calendar::shanghai())
+        .format("%Y-%m-%dT08:30:00+08:00")
+        .to_string()
+}
+
+/// The online form for family A (married, registering with the father).
+pub fn form_a() -> Value {
+    json!({
+        "channel": "zlb_app",
+        "newborn": {"name": "王小溪", "sex": "female", "birth_time": born_days_ago(2), "hospital_code": "H330106001",
+                    "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
+        "mother": {"name": "李梅", "id_number": MOTHER_A},
+        "father": {"name": "王海", "id_number": FATHER_A},
+        "household": {"register_with": "father"},
+        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
+        "social_security_card": {"apply": true},
+        "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": null},
+        "applicant": {"name": "王海", "id_number": FATHER_A, "relation": "father", "phone": "13800000000"}
+    })
+}
+
+pub fn with_parents(mut f: Value, father: Option<(&str, &str)>, mother: (&str, &str)) -> Value {
+    f["mother"] = json!({"name": mother.0, "id_number": mother.1});
+    match father {
+        Some((n, id)) => {
+            f["father"] = json!({"name": n, "id_number": id});
+            f["applicant"] =
+                json!({"name": n, "id_number": id, "relation": "father", "phone": "13900000000"});
+        }
+        None => {
+            f["father"] = Value::Null;
+            f["household"] = json!({"register_with": "mother"});
+            f["applicant"] = json!({"name": mother.0, "id_number": mother.1, "relation": "mother", "phone": "13900000000"});
+        }
+    }
+    f
+}

@@ -1,0 +1,346 @@
+//! Restarts, duplicate and poison messages, hostile uploads, the SLA monitor.
+
+use crate::helpers::*;
+use bytes::Bytes;
+use ports::Clock;
+use serde_json::json;
+use std::sync::Arc;
+
+#[tokio::test]
+async fn restart_loses_nothing() {
+    let mut app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let waiting = app.apply(&g, &form_a()).await;
+    app.task_for("police", &waiting).await;
+    // Submit a burst and stop abruptly while it is in flight.
+    let mut ids = vec![];
+    for _ in 0..10 {
+        ids.push(app.apply(&g, &form_a()).await);
+    }
+    app.restart(true).await;
+    let task = app.task_for("police", &waiting).await;
+    assert_eq!(
+        app.decide("police", &task, "approve", &[]).await.status,
+        200
+    );
+    app.wait_for(&waiting, &g, "completed").await;
+    for id in &ids {
+        let t = app.task_for("police", id).await;
+        assert_eq!(app.decide("police", &t, "approve", &[]).await.status, 200);
+    }
+    let mut numbers = std::collections::HashSet::new();
+    for id in &ids {
+        let c = app.wait_for(id, &g, "completed").await;
+        assert!(
+            numbers.insert(
+                c["results"]["newborn_id_number"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            ),
+            "unique numbers"
+        );
+        assert_eq!(
+            c["notifications"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["kind"] == "completed")
+                .count(),
+            1
+        );
+    }
+    // A graceful restart keeps everything too.
+    app.restart(false).await;
+    assert_eq!(
+        app.get("/v1/cases", &g).await.body["cases"]
+            .as_array()
+            .unwrap()
+            .len(),
+        11
+    );
+}
+
+#[tokio::test]
+async fn duplicate_messages_change_nothing() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let done = app.wait_for(&id, &g, "completed").await;
+    let running = app.running.as_ref().unwrap();
+    // Redeliver every kind of message for this case.
+    for step in domain::Step::ALL {
+        let env = ports::Envelope::Step {
+            case_id: id.clone(),
+            step,
+        };
+        let out = env.to_out();
+        running
+            .app
+            .queues
+            .send(&out.queue, &out.body)
+            .await
+            .unwrap();
+        ports::steps::handle(&running.app, &out.body).await.unwrap();
+    }
+    ports::steps::handle(
+        &running.app,
+        &ports::Envelope::Archive {
+            case_id: id.clone(),
+        }
+        .to_out()
+        .body,
+    )
+    .await
+    .unwrap();
+    ports::steps::handle(
+        &running.app,
+        &ports::Envelope::Notify {
+            case_id: id.clone(),
+            notice: domain::case::NoticeKind::Completed,
+            seq: 3,
+        }
+        .to_out()
+        .body,
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let after = app.case(&id, &g).await;
+    assert_eq!(after["results"], done["results"]);
+    assert_eq!(after["version"], done["version"]);
+    assert_eq!(
+        after["notifications"].as_array().unwrap().len(),
+        done["notifications"].as_array().unwrap().len()
+    );
+}
+
+#[tokio::test]
+async fn poison_message_goes_to_its_dlq_and_can_be_redriven() {
+    let app = TestApp::start().await;
+    let running = app.running.as_ref().unwrap();
+    let q = &running.app.queues;
+    q.send(
+        "certify-birth",
+        r#"{"kind":"step","case_id":"BC-NOPE","step":"birth_certificate"}"#,
+    )
+    .await
+    .unwrap();
+    q.send("certify-birth", "not json at all").await.unwrap();
+    // Meanwhile real work flows.
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.wait_for(&id, &g, "completed").await;
+    let mut dead = vec![];
+    for _ in 0..200 {
+        dead = q.dead_letters("certify-birth").await.unwrap();
+        if dead.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        dead.len(),
+        2,
+        "both poison messages dead-lettered after the maximum receives"
+    );
+    assert!(dead
+        .iter()
+        .all(|d| d.receive_count == 5 && d.last_error.is_some()));
+    assert_eq!(
+        q.redrive("certify-birth", Some(&dead[0].message_id))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(q.dead_letters("certify-birth").await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn hostile_uploads_are_refused() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_E);
+    let id = app
+        .apply(
+            &g,
+            &with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E)),
+        )
+        .await;
+    app.wait_for(&id, &g, "incomplete").await;
+    // Bad declarations, all reported together.
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/materials"),
+            &g,
+            &json!({"kind": "selfie", "content_type": "text/html", "size": 20_000_000}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["details"].as_array().unwrap().len(), 3);
+    let bytes = pdf_bytes();
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/materials"),
+            &g,
+            &json!({"kind": "mother_id_card", "content_type": "image/png", "size": bytes.len()}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let url = r.body["upload_url"].as_str().unwrap().to_string();
+    // PDF bytes declared as PNG: refused by magic bytes.
+    let put = app
+        .raw(
+            "PUT",
+            &url,
+            None,
+            &[("content-type", "image/png")],
+            Bytes::from(bytes.clone()),
+        )
+        .await;
+    assert_eq!(put.status, 415);
+    // Wrong content type header, wrong length, tampered signature, traversal.
+    assert_eq!(
+        app.raw(
+            "PUT",
+            &url,
+            None,
+            &[("content-type", "application/pdf")],
+            Bytes::from(bytes.clone())
+        )
+        .await
+        .status,
+        415
+    );
+    assert_eq!(
+        app.raw(
+            "PUT",
+            &url,
+            None,
+            &[("content-type", "image/png")],
+            Bytes::from_static(b"\x89PNG\r\n\x1a\nshort")
+        )
+        .await
+        .status,
+        400
+    );
+    let tampered = url.replace("signature=", "signature=00");
+    assert_eq!(
+        app.raw(
+            "PUT",
+            &tampered,
+            None,
+            &[("content-type", "image/png")],
+            Bytes::from(bytes.clone())
+        )
+        .await
+        .status,
+        403
+    );
+    let traversal = url.replace("/uploads/materials/", "/uploads/materials/../../");
+    assert_eq!(
+        app.raw(
+            "PUT",
+            &traversal,
+            None,
+            &[("content-type", "image/png")],
+            Bytes::from(bytes.clone())
+        )
+        .await
+        .status,
+        403
+    );
+    // Resubmitting with a material that never arrived lists it.
+    let mid = r.body["material_id"].as_str().unwrap();
+    let rs = app
+        .post(
+            &format!("/v1/cases/{id}/resubmit"),
+            &g,
+            &json!({"materials": [mid, "M-unknown"]}),
+        )
+        .await;
+    assert_eq!(rs.status, 400);
+    assert_eq!(rs.body["error"]["details"].as_array().unwrap().len(), 2);
+    // Oversized JSON body.
+    let big = "x".repeat(100_000);
+    let r = app
+        .raw(
+            "POST",
+            &format!("/v1/cases/{id}/complaints"),
+            Some(&g),
+            &[("content-type", "application/json")],
+            Bytes::from(json!({"text": big}).to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+}
+
+struct Later(i64);
+impl Clock for Later {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::days(self.0)
+    }
+}
+
+#[tokio::test]
+async fn sla_monitor_marks_overdue_and_redrives_stragglers() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.task_for("hospital", &id).await;
+    let running = app.running.as_ref().unwrap();
+    // Twelve days on, the step and the case are past their limits.
+    let mut later = running.app.clone();
+    later.clock = Arc::new(Later(12));
+    let tick = sla_monitor::tick(&later).await.unwrap();
+    assert!(tick.marked_overdue >= 1);
+    let case = app.case(&id, &g).await;
+    assert_eq!(case["overdue"], true);
+    let bc = case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "birth_certificate")
+        .unwrap();
+    assert_eq!(bc["overdue"], true);
+    let tasks = app.get("/v1/tasks", &app.officer("hospital")).await;
+    assert_eq!(tasks.body["tasks"][0]["overdue"], true);
+    let today = chrono::Utc::now()
+        .with_timezone(&domain::calendar::shanghai())
+        .date_naive();
+    let rep = app
+        .get(
+            &format!("/v1/supervision/report?from={today}&to={today}"),
+            &app.supervisor(),
+        )
+        .await;
+    assert_eq!(rep.body["per_case"][0]["overdue"], true);
+
+    // A case whose automatic step lost its message is re-driven.
+    let app2 = TestApp::start().await;
+    let r2 = app2.running.as_ref().unwrap();
+    let g2 = app2.guardian(FATHER_A);
+    let id2 = app2.apply(&g2, &form_a()).await;
+    app2.wait_for(&id2, &g2, "completed").await;
+    let mut stuck: domain::Case = r2.app.store.get(&id2).await.unwrap().unwrap();
+    // Rewind the case to "in progress at the police" with no message queued.
+    let v = stuck.version;
+    let idx = domain::Step::HouseholdRegistration.index();
+    for s in stuck.steps.iter_mut().skip(idx) {
+        s.status = domain::StepStatus::Pending;
+    }
+    stuck.steps[idx].status = domain::StepStatus::InProgress;
+    stuck.status = domain::CaseStatus::InProgress;
+    stuck.finished_at = None;
+    stuck.archive = None;
+    stuck.results.remove("issuance");
+    stuck.version = v + 1;
+    r2.app.store.commit(&stuck, v, &[]).await.unwrap();
+    let mut later2 = r2.app.clone();
+    later2.clock = Arc::new(Later(0));
+    let tick = ports::steps::sla_tick(&later2, chrono::Duration::seconds(-1))
+        .await
+        .unwrap();
+    assert_eq!(tick.redriven, 1);
+    let done = app2.wait_for(&id2, &g2, "completed").await;
+    assert!(done["results"]["issuance"].is_object());
+}
