@@ -17,22 +17,37 @@ async fn every_sample_event_is_handled_by_its_function() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
         let text = std::fs::read_to_string(&path).unwrap();
-        if let Some(queue) = name.strip_prefix("sqs-").and_then(|n| n.strip_suffix(".json")) {
-            let event: SqsEvent = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let handler = handler_for(queue).unwrap_or_else(|| panic!("{name}: no function consumes {queue}"));
-            let ids: Vec<String> = event.records.iter().map(|r| r.message_id.clone().unwrap()).collect();
+        if let Some(queue) = name
+            .strip_prefix("sqs-")
+            .and_then(|n| n.strip_suffix(".json"))
+        {
+            let event: SqsEvent =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let handler = handler_for(queue)
+                .unwrap_or_else(|| panic!("{name}: no function consumes {queue}"));
+            let ids: Vec<String> = event
+                .records
+                .iter()
+                .map(|r| r.message_id.clone().unwrap())
+                .collect();
             let resp = lambda::sqs_batch(&running.app, event, handler).await;
-            let failed: Vec<String> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+            let failed: Vec<String> = resp
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.clone())
+                .collect();
             // The example case does not exist and the second body is not a message: both
             // fail, each reported by its own id.
             assert_eq!(failed, ids, "{name}");
             seen += 1;
         } else if name.starts_with("apigw-v2-") {
-            let req: aws_lambda_events::event::apigw::ApiGatewayV2httpRequest = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let req: aws_lambda_events::event::apigw::ApiGatewayV2httpRequest =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(req.request_context.authorizer.is_some(), "{name}");
             seen += 1;
         } else if name.starts_with("schedule-") {
-            let _: aws_lambda_events::event::cloudwatch_events::CloudWatchEvent = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let _: aws_lambda_events::event::cloudwatch_events::CloudWatchEvent =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             seen += 1;
         }
     }
@@ -42,8 +57,16 @@ async fn every_sample_event_is_handled_by_its_function() {
     let g = app.guardian(FATHER_A);
     let id = app.apply(&g, &form_a()).await;
     app.wait_for(&id, &g, "completed").await;
-    let mut event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(dir.join("sqs-certify-birth.json")).unwrap()).unwrap();
-    event.records[0].body = Some(format!(r#"{{"kind":"step","case_id":"{id}","step":"birth_certificate"}}"#));
+    let mut event: SqsEvent =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("sqs-certify-birth.json")).unwrap())
+            .unwrap();
+    event.records[0].body = Some(format!(
+        r#"{{"kind":"step","case_id":"{id}","step":"birth_certificate"}}"#
+    ));
     let resp = lambda::sqs_batch(&running.app, event, handler_for("certify-birth").unwrap()).await;
-    assert_eq!(resp.batch_item_failures.len(), 1, "only the poison record fails");
+    assert_eq!(
+        resp.batch_item_failures.len(),
+        1,
+        "only the poison record fails"
+    );
 }

@@ -143,9 +143,14 @@ async fn archive_holds_manifest_with_checksums() {
     let loc = case["archive"]["location"]
         .as_str()
         .unwrap()
-        .trim_start_matches("file://")
+        .trim_start_matches("onething-blob:")
         .to_string();
-    let manifest_bytes = std::fs::read(format!("{loc}/manifest.json")).unwrap();
+    let blobs = &app.running.as_ref().unwrap().app.blobs;
+    let manifest_bytes = blobs
+        .get(&format!("{loc}/manifest.json"))
+        .await
+        .unwrap()
+        .expect("manifest");
     let manifest: Value = serde_json::from_slice(&manifest_bytes).unwrap();
     assert_eq!(
         ports::service::sha256_hex(&manifest_bytes),
@@ -157,9 +162,18 @@ async fn archive_holds_manifest_with_checksums() {
             .iter()
             .find(|f| f["path"] == name)
             .unwrap_or_else(|| panic!("{name} in manifest"));
-        let bytes = std::fs::read(format!("{loc}/{name}")).unwrap();
+        let bytes = blobs.get(&format!("{loc}/{name}")).await.unwrap().unwrap();
         assert_eq!(ports::service::sha256_hex(&bytes), f["sha256"], "{name}");
     }
+    // Write-once: the archive cannot be overwritten with other bytes.
+    assert!(blobs
+        .put_once(
+            &format!("{loc}/manifest.json"),
+            b"tampered",
+            "application/json"
+        )
+        .await
+        .is_err());
 }
 
 #[tokio::test]

@@ -96,11 +96,13 @@ fn init_logs() {
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     if json {
         let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
             .json()
             .with_env_filter(filter)
             .try_init();
     } else {
         let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
             .with_env_filter(filter)
             .with_target(false)
             .try_init();

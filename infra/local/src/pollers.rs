@@ -78,28 +78,29 @@ async fn poll(
             }
             continue;
         }
+        // Like concurrent Lambda invocations: the batch's messages run at once, and each
+        // is settled on its own (partial batch failure).
+        let mut set = tokio::task::JoinSet::new();
         for m in batch {
-            let outcome = handler(app.clone(), m.body.clone()).await;
-            let r = match outcome {
-                Ok(()) => app.queues.ack(queue, &m.receipt).await,
-                Err(e) => {
-                    match &e {
-                        HandlerError::Retryable(_) => {
-                            tracing::warn!(queue, message_id = %m.message_id, error = %e, "will retry")
+            let app = app.clone();
+            set.spawn(async move {
+                let outcome = handler(app.clone(), m.body.clone()).await;
+                let r = match outcome {
+                    Ok(()) => app.queues.ack(queue, &m.receipt).await,
+                    Err(e) => {
+                        match &e {
+                            HandlerError::Retryable(_) => tracing::warn!(queue, message_id = %m.message_id, error = %e, "will retry"),
+                            HandlerError::Permanent(_) => tracing::error!(queue, message_id = %m.message_id, error = %e, "failed"),
                         }
-                        HandlerError::Permanent(_) => {
-                            tracing::error!(queue, message_id = %m.message_id, error = %e, "failed")
-                        }
+                        app.queues.retry_later(queue, &m.receipt, backoff(m.receive_count), &e.to_string()).await
                     }
-                    app.queues
-                        .retry_later(queue, &m.receipt, backoff(m.receive_count), &e.to_string())
-                        .await
+                };
+                if let Err(e) = r {
+                    tracing::warn!(queue, error = %e, "could not settle a message; it will be redelivered");
                 }
-            };
-            if let Err(e) = r {
-                tracing::warn!(queue, error = %e, "could not settle a message; it will be redelivered");
-            }
+            });
         }
+        while set.join_next().await.is_some() {}
     }
 }
 

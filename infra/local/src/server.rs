@@ -2,7 +2,7 @@
 //! presigned URLs (`PUT /uploads/{key}?content_type&size&expires&signature`).
 
 use bytes::Bytes;
-use embedded::FileBlobs;
+use embedded::SqliteBlobs;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -18,7 +18,7 @@ const MAX_UPLOAD: usize = ports::service::MAX_MATERIAL_BYTES as usize;
 pub async fn serve(
     listener: tokio::net::TcpListener,
     api: Arc<api::Api>,
-    blobs: Arc<FileBlobs>,
+    blobs: Arc<SqliteBlobs>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -65,7 +65,7 @@ fn too_large() -> Response<Bytes> {
 
 async fn route(
     api: Arc<api::Api>,
-    blobs: Arc<FileBlobs>,
+    blobs: Arc<SqliteBlobs>,
     req: Request<Incoming>,
 ) -> Response<Bytes> {
     let is_upload = req.uri().path().starts_with("/uploads/");
@@ -109,7 +109,7 @@ async fn route(
 /// The local stand-in for an S3 presigned PUT.
 async fn upload(
     api: &api::Api,
-    blobs: &FileBlobs,
+    blobs: &SqliteBlobs,
     parts: http::request::Parts,
     body: Bytes,
 ) -> Response<Bytes> {

@@ -9,7 +9,7 @@ use ports::{
     AllocError, Allocator, CaseStore, Created, DeadLetter, Delivered, Notifier, OutMessage, Queue,
     Received, StoreError,
 };
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS allocations (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS allocations_ordinal ON allocations(namespace, ordinal);
 CREATE TABLE IF NOT EXISTS counters (namespace TEXT PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (
+  key TEXT PRIMARY KEY, content_type TEXT NOT NULL, write_once INTEGER NOT NULL, bytes BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS notifications (
   case_id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL, sent_at INTEGER NOT NULL,
   PRIMARY KEY (case_id, seq)
@@ -78,33 +81,81 @@ fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
-/// The database: one connection behind a mutex (SQLite has one writer anyway), used
-/// from blocking threads, plus wake-ups for queue pollers.
+/// A write, run inside a savepoint of the writer's current transaction; returns what to
+/// do once that transaction's commit succeeded or failed.
+type Job = Box<dyn FnOnce(&Connection) -> Box<dyn FnOnce(Result<(), StoreError>) + Send> + Send>;
+
+/// Most writes one group commit takes.
+const GROUP_MAX: usize = 256;
+
+/// The database. Writes go to one writer thread that **group-commits**: it takes every
+/// write waiting, runs each in its own savepoint (a failed conditional write rolls back
+/// alone), commits once (one fsync for the group), and only then answers each caller.
+/// Reads use a pool of read connections (WAL lets them run beside the writer).
 pub struct Db {
-    conn: Mutex<Connection>,
+    path: std::path::PathBuf,
+    writer: Mutex<std::sync::mpsc::Sender<Job>>,
+    readers: Mutex<Vec<Connection>>,
     wakers: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+fn open_conn(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(unavailable)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(unavailable)?;
+    conn.pragma_update(
+        None,
+        "synchronous",
+        if durability == Durability::Full {
+            "FULL"
+        } else {
+            "NORMAL"
+        },
+    )
+    .map_err(unavailable)?;
+    conn.pragma_update(None, "busy_timeout", 5000)
+        .map_err(unavailable)?;
+    Ok(conn)
+}
+
+fn writer_loop(conn: Connection, rx: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < GROUP_MAX {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // The jobs are dropped unrun: each caller gets "unavailable" and retries.
+            tracing::warn!(error = %e, writes = jobs.len(), "could not begin a write transaction");
+            continue;
+        }
+        let done: Vec<_> = jobs.into_iter().map(|j| j(&conn)).collect();
+        let outcome = conn.execute_batch("COMMIT").map_err(unavailable);
+        if outcome.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for d in done {
+            d(outcome.clone());
+        }
+    }
 }
 
 impl Db {
     pub fn open(path: &Path, durability: Durability) -> Result<Db, StoreError> {
-        let conn = Connection::open(path).map_err(unavailable)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(unavailable)?;
-        conn.pragma_update(
-            None,
-            "synchronous",
-            if durability == Durability::Full {
-                "FULL"
-            } else {
-                "NORMAL"
-            },
-        )
-        .map_err(unavailable)?;
-        conn.pragma_update(None, "busy_timeout", 5000)
-            .map_err(unavailable)?;
+        let conn = open_conn(path, durability)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("onething-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(unavailable)?;
         Ok(Db {
-            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+            writer: Mutex::new(tx),
+            readers: Mutex::new(Vec::new()),
             wakers: Mutex::new(HashMap::new()),
         })
     }
@@ -125,30 +176,117 @@ impl Db {
         }
     }
 
-    /// Run `f` with the connection on a blocking thread.
-    async fn with<T: Send + 'static>(
+    /// Run a write in the next group commit; returns once it is durable.
+    pub(crate) async fn write<T: Send + 'static>(
         self: &Arc<Self>,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn: &Connection| {
+            let result = match conn.execute_batch("SAVEPOINT w") {
+                Err(e) => Err(unavailable(e)),
+                Ok(()) => {
+                    let r = f(conn);
+                    let end = if r.is_ok() {
+                        "RELEASE w"
+                    } else {
+                        "ROLLBACK TO w; RELEASE w"
+                    };
+                    match conn.execute_batch(end) {
+                        Ok(()) => r,
+                        Err(e) => Err(unavailable(e)),
+                    }
+                }
+            };
+            Box::new(move |commit: Result<(), StoreError>| {
+                let _ = reply.send(commit.and(result));
+            })
+        });
+        self.writer
+            .lock()
+            .map_err(|_| StoreError::Unavailable("writer lock poisoned".into()))?
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the database writer dropped a write".into()))?
+    }
+
+    /// Store a blob. A write-once key that holds other bytes is a conflict (same bytes: no-op).
+    pub async fn put_blob(
+        self: &Arc<Self>,
+        key: &str,
+        bytes: &[u8],
+        content_type: &str,
+        once: bool,
+    ) -> Result<(), StoreError> {
+        let (key, bytes, ct) = (key.to_string(), bytes.to_vec(), content_type.to_string());
+        self.write(move |c| {
+            let existing: Option<(Vec<u8>, bool)> = c
+                .query_row("SELECT bytes, write_once FROM blobs WHERE key = ?1", [&key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(unavailable)?;
+            match existing {
+                Some((old, _)) if old == bytes => Ok(()),
+                Some((_, true)) => Err(StoreError::Conflict(format!("{key} is write-once and holds other bytes"))),
+                Some(_) if once => Err(StoreError::Conflict(format!("{key} already exists"))),
+                _ => {
+                    c.execute(
+                        "INSERT OR REPLACE INTO blobs (key, content_type, write_once, bytes) VALUES (?1, ?2, ?3, ?4)",
+                        params![key, ct, once, bytes],
+                    )
+                    .map_err(unavailable)?;
+                    Ok(())
+                }
+            }
+        })
+        .await
+    }
+
+    pub async fn get_blob(self: &Arc<Self>, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = key.to_string();
+        self.read(move |c| {
+            c.query_row("SELECT bytes FROM blobs WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    /// Run a read on a pooled read connection, on a blocking thread.
+    pub(crate) async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = db
-                .conn
+            let pooled = db
+                .readers
                 .lock()
-                .map_err(|_| StoreError::Unavailable("database lock poisoned".into()))?;
-            f(&mut conn)
+                .map_err(|_| StoreError::Unavailable("pool lock poisoned".into()))?
+                .pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_conn(&db.path, Durability::Normal)?,
+            };
+            let r = f(&conn);
+            if let Ok(mut pool) = db.readers.lock() {
+                if pool.len() < 8 {
+                    pool.push(conn);
+                }
+            }
+            r
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("worker: {e}")))?
     }
 }
 
-fn insert_messages(
-    tx: &rusqlite::Transaction<'_>,
-    outbox: &[OutMessage],
-) -> Result<(), StoreError> {
+fn insert_messages(c: &Connection, outbox: &[OutMessage]) -> Result<(), StoreError> {
     let now = now_ms();
-    let mut stmt = tx
+    let mut stmt = c
         .prepare_cached(
             "INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?1, ?2, ?3, ?3)",
         )
@@ -181,7 +319,7 @@ impl CaseStore for SqliteStore {
         let id = case_id.to_string();
         let doc: Option<String> = self
             .0
-            .with(move |c| {
+            .read(move |c| {
                 c.prepare_cached("SELECT doc FROM cases WHERE case_id = ?1")
                     .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
                     .map_err(unavailable)
@@ -202,9 +340,8 @@ impl CaseStore for SqliteStore {
         let queues: Vec<String> = outbox.iter().map(|m| m.queue.clone()).collect();
         let out = self
             .0
-            .with(move |c| {
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
-                let existing: Option<String> = tx
+            .write(move |c| {
+                let existing: Option<String> = c
                     .query_row(
                         "SELECT c.doc FROM idempotency i JOIN cases c ON c.case_id = i.case_id WHERE i.scope = ?1 AND i.key = ?2",
                         params![scope, case.idempotency_key],
@@ -216,7 +353,7 @@ impl CaseStore for SqliteStore {
                     return Ok(Created::Existing(Box::new(parse_case(doc)?)));
                 }
                 let (doc, dept, due, submitted) = row_fields(&case);
-                let n = tx
+                let n = c
                     .execute(
                         "INSERT OR IGNORE INTO cases (case_id, version, owner, status, finished, submitted_at, task_dept, task_due, doc)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -226,11 +363,10 @@ impl CaseStore for SqliteStore {
                 if n == 0 {
                     return Err(StoreError::Conflict("case id taken".into()));
                 }
-                tx.execute("INSERT INTO idempotency (scope, key, case_id) VALUES (?1, ?2, ?3)", params![scope, case.idempotency_key, case.case_id])
+                c.execute("INSERT INTO idempotency (scope, key, case_id) VALUES (?1, ?2, ?3)", params![scope, case.idempotency_key, case.case_id])
                     .map_err(unavailable)?;
-                insert_messages(&tx, &outbox)?;
-                tx.commit().map_err(unavailable)?;
-                Ok(Created::New)
+                insert_messages(c, &outbox)?;
+                                Ok(Created::New)
             })
             .await?;
         if matches!(out, Created::New) {
@@ -249,10 +385,9 @@ impl CaseStore for SqliteStore {
         let outbox = outbox.to_vec();
         let queues: Vec<String> = outbox.iter().map(|m| m.queue.clone()).collect();
         self.0
-            .with(move |c| {
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+            .write(move |c| {
                 let (doc, dept, due, _) = row_fields(&case);
-                let n = tx
+                let n = c
                     .prepare_cached(
                         "UPDATE cases SET version = ?1, status = ?2, finished = ?3, task_dept = ?4, task_due = ?5, doc = ?6
                          WHERE case_id = ?7 AND version = ?8",
@@ -273,8 +408,8 @@ impl CaseStore for SqliteStore {
                 if n == 0 {
                     return Err(StoreError::Conflict(format!("case {} is no longer at version {expected}", case.case_id)));
                 }
-                insert_messages(&tx, &outbox)?;
-                tx.commit().map_err(unavailable)
+                insert_messages(c, &outbox)?;
+                Ok(())
             })
             .await?;
         self.0.wake(queues);
@@ -324,7 +459,7 @@ impl SqliteStore {
     ) -> Result<Vec<Case>, StoreError> {
         let docs: Vec<String> = self
             .0
-            .with(move |c| {
+            .read(move |c| {
                 let mut s = c.prepare_cached(sql).map_err(unavailable)?;
                 let rows = s
                     .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))
@@ -352,7 +487,7 @@ impl SqliteQueue {
     /// its start: whatever it had in flight when it died is redone.
     pub async fn release_in_flight(&self) -> Result<usize, StoreError> {
         self.db
-            .with(|c| {
+            .write(|c| {
                 let now = now_ms();
                 c.execute("UPDATE messages SET visible_at = ?1 WHERE dead = 0 AND visible_at > ?1 AND receive_count > 0", [now])
                     .map_err(unavailable)
@@ -363,7 +498,7 @@ impl SqliteQueue {
     /// Messages waiting (visible or in flight) and dead, per queue.
     pub async fn depths(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
         self.db
-            .with(|c| {
+            .read(|c| {
                 let mut s = c
                     .prepare("SELECT queue, SUM(dead = 0), SUM(dead = 1) FROM messages GROUP BY queue ORDER BY queue")
                     .map_err(unavailable)?;
@@ -394,10 +529,9 @@ impl Queue for SqliteQueue {
             body: body.into(),
         }];
         self.db
-            .with(move |c| {
-                let tx = c.transaction().map_err(unavailable)?;
-                insert_messages(&tx, &m)?;
-                tx.commit().map_err(unavailable)
+            .write(move |c| {
+                insert_messages(c, &m)?;
+                Ok(())
             })
             .await?;
         self.db.wake([queue.to_string()]);
@@ -414,11 +548,10 @@ impl Queue for SqliteQueue {
         let max_receive = self.max_receive as i64;
         let vis = visibility.as_millis() as i64;
         self.db
-            .with(move |c| {
+            .write(move |c| {
                 let now = now_ms();
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
                 let rows: Vec<(i64, String, i64)> = {
-                    let mut s = tx
+                    let mut s = c
                         .prepare_cached(
                             "SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND dead = 0 AND visible_at <= ?2
                              ORDER BY visible_at, id LIMIT ?3",
@@ -434,18 +567,17 @@ impl Queue for SqliteQueue {
                 let mut out = vec![];
                 for (id, body, count) in rows {
                     if count >= max_receive {
-                        tx.execute("UPDATE messages SET dead = 1, dead_at = ?1 WHERE id = ?2", params![now, id]).map_err(unavailable)?;
+                        c.execute("UPDATE messages SET dead = 1, dead_at = ?1 WHERE id = ?2", params![now, id]).map_err(unavailable)?;
                         tracing::warn!(queue = %queue, message_id = id, receives = count, "message moved to the dead-letter queue");
                         continue;
                     }
                     let receipt = format!("{id}:{}", count + 1);
-                    tx.prepare_cached("UPDATE messages SET receive_count = ?1, visible_at = ?2, receipt = ?3 WHERE id = ?4")
+                    c.prepare_cached("UPDATE messages SET receive_count = ?1, visible_at = ?2, receipt = ?3 WHERE id = ?4")
                         .and_then(|mut s| s.execute(params![count + 1, now + vis, receipt, id]))
                         .map_err(unavailable)?;
                     out.push(Received { message_id: id.to_string(), receipt, body, receive_count: (count + 1) as u32 });
                 }
-                tx.commit().map_err(unavailable)?;
-                Ok(out)
+                                Ok(out)
             })
             .await
     }
@@ -454,7 +586,7 @@ impl Queue for SqliteQueue {
         let id = split_receipt(receipt)?;
         let receipt = receipt.to_string();
         self.db
-            .with(move |c| {
+            .write(move |c| {
                 c.prepare_cached("DELETE FROM messages WHERE id = ?1 AND receipt = ?2")
                     .and_then(|mut s| s.execute(params![id, receipt]))
                     .map_err(unavailable)?;
@@ -475,7 +607,7 @@ impl Queue for SqliteQueue {
         let error = error.chars().take(500).collect::<String>();
         let at = now_ms() + delay.as_millis() as i64;
         self.db
-            .with(move |c| {
+            .write(move |c| {
                 c.execute("UPDATE messages SET visible_at = ?1, last_error = ?2 WHERE id = ?3 AND receipt = ?4", params![at, error, id, receipt])
                     .map_err(unavailable)?;
                 Ok(())
@@ -490,7 +622,7 @@ impl Queue for SqliteQueue {
         let receipt = receipt.to_string();
         let error = error.chars().take(500).collect::<String>();
         self.db
-            .with(move |c| {
+            .write(move |c| {
                 c.execute(
                     "UPDATE messages SET dead = 1, dead_at = ?1, last_error = ?2 WHERE id = ?3 AND receipt = ?4",
                     params![now_ms(), error, id, receipt],
@@ -510,7 +642,7 @@ impl Queue for SqliteQueue {
     async fn dead_letters(&self, queue: &str) -> Result<Vec<DeadLetter>, StoreError> {
         let queue = queue.to_string();
         self.db
-            .with(move |c| {
+            .read(move |c| {
                 let mut s = c
                     .prepare("SELECT id, body, receive_count, last_error, dead_at FROM messages WHERE queue = ?1 AND dead = 1 ORDER BY id")
                     .map_err(unavailable)?;
@@ -545,7 +677,7 @@ impl Queue for SqliteQueue {
         };
         let n = self
             .db
-            .with(move |c| {
+            .write(move |c| {
                 let n = c
                     .execute(
                         "UPDATE messages SET dead = 0, receive_count = 0, visible_at = ?1, dead_at = NULL
@@ -574,16 +706,15 @@ impl Allocator for SqliteAllocator {
         let (ns, owner) = (namespace.to_string(), owner.to_string());
         let r = self
             .0
-            .with(move |c| {
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
-                let existing: Option<i64> = tx
+            .write(move |c| {
+                let existing: Option<i64> = c
                     .query_row("SELECT ordinal FROM allocations WHERE namespace = ?1 AND owner = ?2", params![ns, owner], |r| r.get(0))
                     .optional()
                     .map_err(unavailable)?;
                 if let Some(o) = existing {
                     return Ok(Some(o as u64));
                 }
-                let last: i64 = tx
+                let last: i64 = c
                     .query_row("SELECT last FROM counters WHERE namespace = ?1", [&ns], |r| r.get(0))
                     .optional()
                     .map_err(unavailable)?
@@ -592,12 +723,11 @@ impl Allocator for SqliteAllocator {
                 if next as u64 > max {
                     return Ok(None);
                 }
-                tx.execute("INSERT INTO counters (namespace, last) VALUES (?1, ?2) ON CONFLICT(namespace) DO UPDATE SET last = ?2", params![ns, next])
+                c.execute("INSERT INTO counters (namespace, last) VALUES (?1, ?2) ON CONFLICT(namespace) DO UPDATE SET last = ?2", params![ns, next])
                     .map_err(unavailable)?;
-                tx.execute("INSERT INTO allocations (namespace, owner, ordinal) VALUES (?1, ?2, ?3)", params![ns, owner, next])
+                c.execute("INSERT INTO allocations (namespace, owner, ordinal) VALUES (?1, ?2, ?3)", params![ns, owner, next])
                     .map_err(unavailable)?;
-                tx.commit().map_err(unavailable)?;
-                Ok(Some(next as u64))
+                                Ok(Some(next as u64))
             })
             .await?;
         r.ok_or_else(|| AllocError::Exhausted(namespace.to_string()))
@@ -617,7 +747,7 @@ impl Notifier for SqliteNotifier {
         let doc = serde_json::to_string(&d).expect("serialises");
         let (case_id, seq) = (n.case_id.clone(), n.seq);
         self.0
-            .with(move |c| {
+            .write(move |c| {
                 c.execute(
                     "INSERT OR IGNORE INTO notifications (case_id, seq, doc, sent_at) VALUES (?1, ?2, ?3, ?4)",
                     params![case_id, seq, doc, now_ms()],
@@ -632,7 +762,7 @@ impl Notifier for SqliteNotifier {
         let id = case_id.to_string();
         let docs: Vec<String> = self
             .0
-            .with(move |c| {
+            .read(move |c| {
                 let mut s = c
                     .prepare_cached("SELECT doc FROM notifications WHERE case_id = ?1 ORDER BY seq")
                     .map_err(unavailable)?;

@@ -11,7 +11,7 @@ mod db;
 mod fixture;
 mod hmac;
 
-pub use blobs::FileBlobs;
+pub use blobs::SqliteBlobs;
 pub use db::{Db, Durability, SqliteAllocator, SqliteNotifier, SqliteQueue, SqliteStore};
 pub use fixture::{sample_registry, FixtureSharing};
 pub use hmac::hmac_sha256_hex;
@@ -26,7 +26,7 @@ pub struct Embedded {
     pub queues: Arc<SqliteQueue>,
     pub numbers: Arc<SqliteAllocator>,
     pub notifier: Arc<SqliteNotifier>,
-    pub blobs: Arc<FileBlobs>,
+    pub blobs: Arc<SqliteBlobs>,
 }
 
 impl Embedded {
@@ -45,7 +45,7 @@ impl Embedded {
             queues: Arc::new(SqliteQueue::new(db.clone(), max_receive)),
             numbers: Arc::new(SqliteAllocator(db.clone())),
             notifier: Arc::new(SqliteNotifier(db.clone())),
-            blobs: Arc::new(FileBlobs::new(dir.join("blobs"), secret.to_vec())),
+            blobs: Arc::new(SqliteBlobs::new(db.clone(), secret.to_vec())),
             db,
         })
     }
