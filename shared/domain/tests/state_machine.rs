@@ -1,0 +1,455 @@
+//! The case state machine, the form and the rules, without any I/O.
+
+use chrono::{DateTime, Duration, FixedOffset};
+use onething_domain::case::{
+    AcceptanceOutcome, Actor, Case, CaseStatus, Effect, NoticeKind, OfficerDecision, Role,
+    StepStatus,
+};
+use onething_domain::flow::{Dept, Step};
+use onething_domain::rules::{self, Verdict};
+use onething_domain::sharing::{HouseholdRecord, Institution, MarriageRecord, Person, SharedFacts};
+use onething_domain::{Calendar, Decision, DomainError, Form, Settings, UnknownYearPolicy};
+use serde_json::{json, Map, Value};
+
+const FATHER: &str = "330106199001010130";
+const MOTHER: &str = "330106199203040223";
+
+fn now() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").unwrap()
+}
+
+fn cal() -> Calendar {
+    Calendar::builtin(UnknownYearPolicy::AssumeWeekdays)
+}
+
+fn form_json() -> Value {
+    json!({
+        "channel": "zlb_app",
+        "newborn": {"name": "王小溪", "sex": "female", "birth_time": "2026-11-28T08:30:00+08:00", "hospital_code": "H330106001",
+                    "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
+        "mother": {"name": "李梅", "id_number": MOTHER},
+        "father": {"name": "王海", "id_number": FATHER},
+        "household": {"register_with": "father"},
+        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
+        "social_security_card": {"apply": true},
+        "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": null},
+        "applicant": {"name": "王海", "id_number": FATHER, "relation": "father", "phone": "13800000000"}
+    })
+}
+
+fn guardian() -> Actor {
+    Actor {
+        sub: FATHER.into(),
+        role: Role::Guardian,
+        dept: None,
+    }
+}
+
+fn facts() -> SharedFacts {
+    let person = |id: &str, name: &str| Person {
+        id_number: id.into(),
+        name: name.into(),
+        sex: None,
+        ethnicity: Some("汉族".into()),
+        household_number: Some("330106000001".into()),
+        employee_insured: true,
+    };
+    SharedFacts {
+        mother: Some(person(MOTHER, "李梅")),
+        father: Some(person(FATHER, "王海")),
+        household: Some(HouseholdRecord {
+            household_number: "330106000001".into(),
+            address_code: "330106".into(),
+            address: String::new(),
+            head_id_number: None,
+            kind: None,
+        }),
+        marriage: Some(MarriageRecord {
+            certificate_number: "J1".into(),
+            husband_id_number: FATHER.into(),
+            wife_id_number: MOTHER.into(),
+            registered_on: None,
+        }),
+        institution: Some(Institution {
+            code: "H330106001".into(),
+            name: "医院".into(),
+            county_code: "330106".into(),
+            kind: "midwifery".into(),
+        }),
+    }
+}
+
+fn new_case() -> (Case, Vec<Effect>) {
+    let form = Form::parse(&form_json(), now()).unwrap();
+    Case::new(
+        "BC1".into(),
+        now(),
+        FATHER.into(),
+        guardian(),
+        form,
+        "k".into(),
+        "h".into(),
+        &cal(),
+    )
+    .unwrap()
+}
+
+fn accepted_case() -> Case {
+    let (mut c, _) = new_case();
+    c.shared = facts();
+    let outcome = rules::assess_acceptance(&c, &facts());
+    let effects = c
+        .conclude_acceptance(outcome, &Actor::system(Dept::ServiceCenter), now(), &cal())
+        .unwrap();
+    assert!(effects.contains(&Effect::Dispatch {
+        step: Step::BirthCertificate
+    }));
+    c
+}
+
+#[test]
+fn a_new_case_dispatches_acceptance() {
+    let (c, effects) = new_case();
+    assert_eq!(c.status, CaseStatus::Submitted);
+    assert_eq!(
+        effects,
+        vec![Effect::Dispatch {
+            step: Step::Acceptance
+        }]
+    );
+    assert_eq!(c.current_step(), Some(Step::Acceptance));
+    assert_eq!(c.step(Step::Acceptance).status, StepStatus::InProgress);
+}
+
+#[test]
+fn acceptance_sets_the_four_working_day_deadline() {
+    let c = accepted_case();
+    assert_eq!(c.status, CaseStatus::InProgress);
+    // Monday 2026-11-30 → Friday 2026-12-04, end of day.
+    assert_eq!(c.due_at.unwrap().to_rfc3339(), "2026-12-04T23:59:59+08:00");
+    assert_eq!(
+        c.step(Step::BirthCertificate).status,
+        StepStatus::InProgress
+    );
+    assert_eq!(
+        c.step(Step::BirthCertificate).due_at.unwrap().to_rfc3339(),
+        "2026-12-01T23:59:59+08:00"
+    );
+    let notice = c.acceptance_notice.as_ref().unwrap();
+    assert_eq!(
+        notice.received_materials.len(),
+        5,
+        "form + four shared materials"
+    );
+}
+
+#[test]
+fn completing_every_step_completes_and_archives() {
+    let mut c = accepted_case();
+    let sys = Actor::system(Dept::Hospital);
+    let mut last = vec![];
+    for step in [
+        Step::BirthCertificate,
+        Step::HouseholdRegistration,
+        Step::MedicalInsurance,
+        Step::SocialSecurityCard,
+        Step::UnifiedIssuance,
+    ] {
+        assert!(c.is_actionable(step));
+        let n: Vec<u64> = rules::allocations(step, &c).iter().map(|_| 1).collect();
+        let results = rules::results(step, &c, &n, &Settings::default(), now()).unwrap();
+        last = c.complete_step(step, results, &sys, now(), &cal()).unwrap();
+        // A duplicate message finds nothing to do.
+        assert!(!c.is_actionable(step));
+    }
+    assert_eq!(c.status, CaseStatus::Completed);
+    assert!(last.contains(&Effect::Archive));
+    assert!(last.iter().any(|e| matches!(
+        e,
+        Effect::Notify {
+            kind: NoticeKind::Completed,
+            ..
+        }
+    )));
+    assert_eq!(c.on_time(), Some(true));
+    let id = c.results["newborn_id_number"].as_str().unwrap();
+    assert!(id.starts_with("33010620261128"));
+    assert_eq!(c.results["social_security_card"]["number"], id);
+}
+
+#[test]
+fn return_resumes_at_that_step_and_rejection_ends() {
+    let mut c = accepted_case();
+    let sys = Actor::system(Dept::Hospital);
+    let r = rules::results(
+        Step::BirthCertificate,
+        &c,
+        &[1, 1],
+        &Settings::default(),
+        now(),
+    )
+    .unwrap();
+    c.complete_step(Step::BirthCertificate, r, &sys, now(), &cal())
+        .unwrap();
+    let police = Actor {
+        sub: "p1".into(),
+        role: Role::DeptOfficer,
+        dept: Some(Dept::Police),
+    };
+    c.return_step(
+        Step::HouseholdRegistration,
+        vec!["姓名有误".into()],
+        &police,
+        now(),
+    )
+    .unwrap();
+    assert_eq!(c.status, CaseStatus::Returned);
+    // Nothing moves while returned.
+    assert!(!c.is_actionable(Step::HouseholdRegistration));
+    let corrected = c
+        .form
+        .corrected(&json!({"newborn": {"name": "王小河"}}), now())
+        .unwrap();
+    let effects = c
+        .resubmit(Some(corrected), &guardian(), now(), &cal())
+        .unwrap();
+    assert_eq!(
+        effects,
+        vec![Effect::Dispatch {
+            step: Step::HouseholdRegistration
+        }]
+    );
+    assert_eq!(c.status, CaseStatus::InProgress);
+    assert_eq!(
+        c.step(Step::BirthCertificate).status,
+        StepStatus::Done,
+        "earlier steps stay done"
+    );
+    assert_eq!(c.step(Step::HouseholdRegistration).round, 2);
+    assert_eq!(c.form.newborn.name, "王小河");
+    // Reject: ends, archived, results already issued stay.
+    let effects = c
+        .reject_step(
+            Step::HouseholdRegistration,
+            vec!["不符合落户政策".into()],
+            &police,
+            now(),
+        )
+        .unwrap();
+    assert_eq!(c.status, CaseStatus::Rejected);
+    assert!(effects.contains(&Effect::Archive));
+    assert!(c.results.contains_key("birth_certificate_number"));
+    assert!(matches!(
+        c.resubmit(None, &guardian(), now(), &cal()),
+        Err(DomainError::InvalidState { .. })
+    ));
+}
+
+#[test]
+fn decisions_check_task_and_version() {
+    let mut c = accepted_case();
+    c.version = 3;
+    c.await_review(Step::BirthCertificate, vec!["核对".into()], now(), &cal())
+        .unwrap();
+    let (_, task) = c.open_task().unwrap();
+    let task_id = task.task_id.clone();
+    let officer = Actor {
+        sub: "h1".into(),
+        role: Role::DeptOfficer,
+        dept: Some(Dept::Hospital),
+    };
+    let d = |decision, version, id: &str| OfficerDecision {
+        task_id: id.into(),
+        decision,
+        reasons: vec!["r".into()],
+        data: Map::new(),
+        version,
+    };
+    assert_eq!(
+        c.decide(d(Decision::Approve, 2, &task_id), &officer, now(), &cal()),
+        Err(DomainError::Stale { current: 3 })
+    );
+    assert_eq!(
+        c.decide(d(Decision::Approve, 3, "other"), &officer, now(), &cal()),
+        Err(DomainError::TaskNotOpen)
+    );
+    let effects = c
+        .decide(d(Decision::Approve, 3, &task_id), &officer, now(), &cal())
+        .unwrap();
+    assert_eq!(
+        effects,
+        vec![Effect::Dispatch {
+            step: Step::BirthCertificate
+        }]
+    );
+    assert!(c.step(Step::BirthCertificate).approved_by.is_some());
+    assert_eq!(
+        c.decide(d(Decision::Approve, 3, &task_id), &officer, now(), &cal()),
+        Err(DomainError::TaskNotOpen)
+    );
+}
+
+#[test]
+fn acceptance_reports_everything_missing_at_once() {
+    let (c, _) = new_case();
+    let none = SharedFacts {
+        institution: facts().institution,
+        ..SharedFacts::default()
+    };
+    match rules::assess_acceptance(&c, &none) {
+        AcceptanceOutcome::Incomplete { missing } => {
+            let kinds: Vec<&str> = missing.iter().map(|m| m.material.as_str()).collect();
+            assert_eq!(
+                kinds,
+                vec![
+                    "mother_id_card",
+                    "father_id_card",
+                    "marriage_certificate",
+                    "household_register"
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // A Shanghai household is not eligible; policy wins over completeness.
+    let mut f = facts();
+    f.household.as_mut().unwrap().address_code = "310101".into();
+    f.marriage = None;
+    assert!(matches!(
+        rules::assess_acceptance(&c, &f),
+        AcceptanceOutcome::NotAccepted { .. }
+    ));
+    // A name that does not match the ID record is reported as a form problem.
+    let mut f = facts();
+    f.mother.as_mut().unwrap().name = "李美".into();
+    match rules::assess_acceptance(&c, &f) {
+        AcceptanceOutcome::Incomplete { missing } => {
+            assert_eq!(missing[0].material, "registration_form")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn department_rules() {
+    let mut c = accepted_case();
+    let s = Settings::default();
+    let today = now().date_naive();
+    assert_eq!(
+        rules::review(Step::BirthCertificate, &c, &s, today),
+        Verdict::Pass
+    );
+    assert_eq!(
+        rules::review(Step::HouseholdRegistration, &c, &s, today),
+        Verdict::Pass
+    );
+    // Late registration (over a month after birth) needs the police.
+    assert!(matches!(
+        rules::review(
+            Step::HouseholdRegistration,
+            &c,
+            &s,
+            today + Duration::days(40)
+        ),
+        Verdict::Review(_)
+    ));
+    // Ethnicity must follow a parent.
+    c.form.newborn.ethnicity = "回族".into();
+    assert!(matches!(
+        rules::review(Step::BirthCertificate, &c, &s, today),
+        Verdict::Return(_)
+    ));
+    // Very preterm: the hospital checks by hand.
+    c.form.newborn.ethnicity = "汉族".into();
+    c.form.newborn.gestational_weeks = 26;
+    assert!(matches!(
+        rules::review(Step::BirthCertificate, &c, &s, today),
+        Verdict::Review(_)
+    ));
+}
+
+#[test]
+fn the_form_reports_every_problem() {
+    let mut f = form_json();
+    f["channel"] = json!("fax");
+    f["mother"]["id_number"] = json!(FATHER); // a man's number
+    f["father"]["id_number"] = json!("330106199001010131"); // checksum
+    f["newborn"]["birth_time"] = json!("2027-01-01T00:00:00+08:00"); // future
+    f["applicant"]["relation"] = json!("uncle");
+    f["household"] = json!({});
+    let problems = Form::parse(&f, now()).unwrap_err();
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    for want in [
+        "channel",
+        "mother.id_number",
+        "father.id_number",
+        "newborn.birth_time",
+        "applicant.relation",
+        "household.register_with",
+    ] {
+        assert!(fields.contains(&want), "{want} in {fields:?}");
+    }
+    // No father: must register with the mother.
+    let mut f = form_json();
+    f["father"] = Value::Null;
+    f["applicant"]["relation"] = json!("guardian");
+    let problems = Form::parse(&f, now()).unwrap_err();
+    assert!(problems
+        .iter()
+        .any(|p| p.field == "household.register_with" && p.code == "no_father"));
+    // Corrections cannot move the channel.
+    let form = Form::parse(&form_json(), now()).unwrap();
+    assert!(form
+        .corrected(&json!({"channel": "hospital"}), now())
+        .is_err());
+    // Full-width and lower-case x normalise.
+    let mut f = form_json();
+    f["father"]["id_number"] = json!(" ３３０１０６１９９００１０１０１３０ ");
+    f["applicant"]["id_number"] = json!("330106199001010130");
+    assert_eq!(
+        Form::parse(&f, now())
+            .unwrap()
+            .father
+            .unwrap()
+            .id_number
+            .as_str(),
+        FATHER
+    );
+}
+
+#[test]
+fn ratings_once_plus_follow_up() {
+    let (mut c, _) = new_case();
+    let s = Settings::default();
+    assert!(
+        c.rate(5, None, &guardian(), now(), &cal(), &s).is_err(),
+        "not finished"
+    );
+    c.status = CaseStatus::Completed;
+    let r = c
+        .rate(1, Some("差".into()), &guardian(), now(), &cal(), &s)
+        .unwrap();
+    let bad = r.bad.as_ref().unwrap();
+    assert_eq!(
+        bad.return_visit_due.to_rfc3339(),
+        "2026-12-01T23:59:59+08:00"
+    );
+    assert_eq!(bad.rectify_due.to_rfc3339(), "2026-12-21T23:59:59+08:00");
+    assert!(
+        c.rate(4, None, &guardian(), now(), &cal(), &s)
+            .unwrap()
+            .follow_up
+    );
+    assert!(c.rate(4, None, &guardian(), now(), &cal(), &s).is_err());
+}
+
+#[test]
+fn s10_tracking_check_digit() {
+    // UPU S10: weights 8 6 4 2 3 5 9 7; 11 - sum mod 11, 10 → 0, 11 → 5.
+    assert_eq!(
+        rules::s10_check(47312482),
+        9,
+        "the UPU example RR473124829GB"
+    );
+    assert_eq!(rules::s10_check(0), 5);
+}
