@@ -1,0 +1,161 @@
+//! `kill -9` the real `onething serve` binary while it is taking applications, restart it
+//! on the same data directory, and check that every accepted application completes
+//! exactly once with its own numbers.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const FATHER: &str = "330106199001010130";
+const MOTHER: &str = "330106199203040223";
+
+fn start(dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onething"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("ONETHING_JWT_SECRET", "kill9-test-secret")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn onething");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://"), "{line}");
+    (child, base)
+}
+
+fn form(i: usize) -> Value {
+    let birth = (chrono::Utc::now() - chrono::Duration::days(1 + (i % 20) as i64))
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .format("%Y-%m-%dT08:30:00+08:00")
+        .to_string();
+    json!({
+        "channel": "zlb_app",
+        "newborn": {"name": "王小溪", "sex": if i.is_multiple_of(2) { "female" } else { "male" }, "birth_time": birth, "hospital_code": "H330106001",
+                    "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
+        "mother": {"name": "李梅", "id_number": MOTHER},
+        "father": {"name": "王海", "id_number": FATHER},
+        "household": {"register_with": "father"},
+        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
+        "social_security_card": {"apply": true},
+        "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": null},
+        "applicant": {"name": "王海", "id_number": FATHER, "relation": "father", "phone": "13800000000"}
+    })
+}
+
+fn token() -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_onething"))
+        .args(["token", "--role", "guardian", "--sub", FATHER])
+        .env("ONETHING_JWT_SECRET", "kill9-test-secret")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_minus_nine_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let tok = token();
+    let mut accepted: Vec<(String, Value)> = vec![];
+    let mut key = 0usize;
+    for round in 0..4 {
+        let (mut child, base) = start(dir.path());
+        // Fire a burst; kill the server in the middle of it.
+        let mut tasks = vec![];
+        for _ in 0..60 {
+            key += 1;
+            let (client, base, tok, k) = (client.clone(), base.clone(), tok.clone(), key);
+            tasks.push(tokio::spawn(async move {
+                let body = form(k);
+                let req = http::Request::post(format!("{base}/v1/applications"))
+                    .header("authorization", format!("Bearer {tok}"))
+                    .header("content-type", "application/json")
+                    .header("idempotency-key", format!("kill9-{k}"))
+                    .body(Full::new(Bytes::from(body.to_string())))
+                    .unwrap();
+                let r = client.request(req).await.ok()?;
+                if r.status() != 202 {
+                    return None;
+                }
+                let v: Value =
+                    serde_json::from_slice(&r.into_body().collect().await.ok()?.to_bytes()).ok()?;
+                Some((v["case_id"].as_str()?.to_string(), body))
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(3 + 6 * round)).await;
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        for t in tasks {
+            if let Some(x) = t.await.unwrap() {
+                accepted.push(x);
+            }
+        }
+    }
+    let lost_in_flight = key - accepted.len();
+    eprintln!("{} of {key} applications acknowledged across 4 kills ({lost_in_flight} cut off unacknowledged)", accepted.len());
+    assert!(
+        !accepted.is_empty(),
+        "some applications were acknowledged before the kills"
+    );
+    // Restart once more and let everything finish.
+    let (mut child, base) = start(dir.path());
+    let mut ids = std::collections::HashSet::new();
+    let mut bmcs = std::collections::HashSet::new();
+    for (case_id, _) in &accepted {
+        let mut done = None;
+        for _ in 0..500 {
+            let req = http::Request::get(format!("{base}/v1/cases/{case_id}"))
+                .header("authorization", format!("Bearer {tok}"))
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            let r = client.request(req).await.unwrap();
+            assert_eq!(r.status(), 200, "an acknowledged case survives");
+            let v: Value =
+                serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes()).unwrap();
+            if v["status"] == "completed" && !v["archive"].is_null() {
+                done = Some(v);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let v = done.unwrap_or_else(|| panic!("{case_id} did not complete after the restart"));
+        assert!(
+            ids.insert(
+                v["results"]["newborn_id_number"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            ),
+            "duplicate newborn ID"
+        );
+        assert!(
+            bmcs.insert(
+                v["results"]["birth_certificate_number"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            ),
+            "duplicate certificate"
+        );
+        let done_steps = v["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "step_done")
+            .count();
+        assert_eq!(done_steps, 5, "each step done exactly once");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
