@@ -31,7 +31,7 @@ fn claims_from_context(req: &Request) -> Option<Claims> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
-    let app = lambda::app_from_env()?;
+    let app = lambda::app_from_env().await?;
     let api = Arc::new(Api {
         app,
         auth: Auth::Upstream,

@@ -6,7 +6,7 @@ use lambda::lambda_runtime::{run, service_fn, Error, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
-    let app = lambda::app_from_env()?;
+    let app = lambda::app_from_env().await?;
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let app = app.clone();
         async move {

@@ -24,9 +24,20 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// Where the system's state lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite and files under the data directory.
+    Embedded,
+    /// DynamoDB, SQS and S3 of a deployed CloudFormation stack (named by its outputs),
+    /// reached through the standard AWS environment (`AWS_ENDPOINT_URL`, region, credentials).
+    Aws { stack: String },
+}
+
 /// Everything `onething serve` can be told.
 #[derive(Clone)]
 pub struct Config {
+    pub backend: Backend,
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     /// A data-sharing fixture file; None uses the built-in sample.
@@ -47,6 +58,7 @@ pub struct Config {
 impl Config {
     pub fn new(addr: SocketAddr, data_dir: PathBuf) -> Config {
         Config {
+            backend: Backend::Embedded,
             addr,
             data_dir,
             registry: None,
@@ -177,8 +189,76 @@ impl Running {
     }
 }
 
+/// The resources of a deployed stack, from its CloudFormation outputs.
+pub async fn stack_resources(
+    config: &aws_config::SdkConfig,
+    stack: &str,
+) -> Result<aws::Resources, String> {
+    let cfn = aws_sdk_cloudformation::Client::new(config);
+    let r = cfn
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| format!("stack {stack}: {e:?}"))?;
+    let st = r
+        .stacks()
+        .first()
+        .ok_or_else(|| format!("no stack named {stack}"))?;
+    let outputs: std::collections::HashMap<String, String> = st
+        .outputs()
+        .iter()
+        .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+        .collect();
+    aws::Resources::from_outputs(&outputs)
+}
+
+/// Build the application over a deployed stack's DynamoDB, SQS and S3.
+pub async fn build_aws(cfg: &Config, stack: &str) -> Result<(App, aws::Aws), String> {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let resources = stack_resources(&config, stack).await?;
+    let adapters = aws::Aws::new(&config, &resources, cfg.max_receive);
+    let registry = match &cfg.registry {
+        Some(p) => {
+            std::fs::read_to_string(p).map_err(|e| format!("registry {}: {e}", p.display()))?
+        }
+        None => embedded::sample_registry().to_string(),
+    };
+    let sharing = Arc::new(FixtureSharing::from_json(&registry)?);
+    let settings: Settings = match &cfg.settings {
+        Some(p) => serde_json::from_str(&std::fs::read_to_string(p).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("settings: {e}"))?,
+        None => Settings::default(),
+    };
+    let mut calendar = Calendar::builtin(settings.unknown_year_policy);
+    if let Some(p) = &cfg.calendar {
+        calendar
+            .extend_json(&std::fs::read_to_string(p).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    let app = adapters.app(
+        sharing,
+        calendar,
+        settings,
+        cfg.manual.clone(),
+        cfg.clock.clone(),
+    );
+    Ok((app, adapters))
+}
+
 /// Start the API, the pollers and the scheduled jobs.
 pub async fn start(cfg: Config) -> Result<Running, String> {
+    match cfg.backend.clone() {
+        Backend::Embedded => start_embedded(cfg).await,
+        Backend::Aws { stack } => {
+            let (app, _adapters) = build_aws(&cfg, &stack).await?;
+            let secret = jwt_secret(&cfg.data_dir).map_err(|e| e.to_string())?;
+            launch(cfg, app, secret, None).await
+        }
+    }
+}
+
+async fn start_embedded(cfg: Config) -> Result<Running, String> {
     let (app, e) = build(&cfg)?;
     let secret = jwt_secret(&cfg.data_dir).map_err(|e| e.to_string())?;
     // Nothing else consumes these queues: whatever was in flight when the last process
@@ -194,6 +274,15 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
             "messages in flight at the last stop are visible again"
         );
     }
+    launch(cfg, app, secret, Some(e.blobs.clone())).await
+}
+
+async fn launch(
+    cfg: Config,
+    app: App,
+    secret: Vec<u8>,
+    uploads: Option<Arc<embedded::SqliteBlobs>>,
+) -> Result<Running, String> {
     let (stop, stop_rx) = watch::channel(false);
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
@@ -211,7 +300,7 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
     let mut tasks = vec![tokio::spawn(server::serve(
         listener,
         api,
-        e.blobs.clone(),
+        uploads,
         stop_rx.clone(),
     ))];
     tasks.extend(pollers::spawn_all(&app, &cfg, stop_rx.clone()));
@@ -220,7 +309,7 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
         cfg.sla_interval,
         stop_rx,
     )));
-    tracing::info!(%addr, data_dir = %cfg.data_dir.display(), manual = ?cfg.manual, "onething is serving");
+    tracing::info!(%addr, backend = ?cfg.backend, data_dir = %cfg.data_dir.display(), manual = ?cfg.manual, "onething is serving");
     Ok(Running {
         addr,
         app,

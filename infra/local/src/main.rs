@@ -34,7 +34,8 @@ enum Cmd {
         /// Departments on manual review, e.g. `police,hospital`.
         #[arg(long, value_delimiter = ',')]
         manual: Vec<String>,
-        /// `embedded` (default). `aws` arrives with the AWS adapters.
+        /// `embedded` (default), or `aws` with `--stack NAME`: DynamoDB, SQS and S3 of a
+        /// deployed stack, through the standard AWS environment.
         #[arg(long, default_value = "embedded")]
         backend: String,
         #[arg(long)]
@@ -69,6 +70,10 @@ enum Cmd {
         cmd: DlqCmd,
         #[arg(long, default_value = ".onething", global = true)]
         data_dir: PathBuf,
+        #[arg(long, default_value = "embedded", global = true)]
+        backend: String,
+        #[arg(long, global = true)]
+        stack: Option<String>,
     },
     /// Drive automated cases through a fresh local runtime over HTTP and report figures.
     Bench(bench::Args),
@@ -106,6 +111,16 @@ fn init_logs() {
             .with_env_filter(filter)
             .with_target(false)
             .try_init();
+    }
+}
+
+fn backend_of(backend: &str, stack: Option<String>) -> Result<onething::Backend, String> {
+    match (backend, stack) {
+        ("embedded", None) => Ok(onething::Backend::Embedded),
+        ("embedded", Some(_)) => Err("--stack goes with --backend aws".into()),
+        ("aws", Some(stack)) => Ok(onething::Backend::Aws { stack }),
+        ("aws", None) => Err("--backend aws needs --stack NAME".into()),
+        (other, _) => Err(format!("--backend {other:?}: embedded or aws")),
     }
 }
 
@@ -158,7 +173,12 @@ async fn main() {
             data_dir,
             ttl,
         } => token(role, dept, sub, data_dir, ttl),
-        Cmd::Dlq { cmd, data_dir } => dlq(cmd, data_dir).await,
+        Cmd::Dlq {
+            cmd,
+            data_dir,
+            backend,
+            stack,
+        } => dlq(cmd, data_dir, backend, stack).await,
         Cmd::Bench(args) => bench::run(args).await,
     };
     if let Err(e) = result {
@@ -179,12 +199,8 @@ async fn serve(
     settings: Option<PathBuf>,
     durability: String,
 ) -> Result<(), String> {
-    if backend != "embedded" {
-        return Err(format!(
-            "backend {backend:?} (stack {stack:?}) is not available in this build: only the embedded backend is implemented so far"
-        ));
-    }
     let mut cfg = Config::new(addr, data_dir);
+    cfg.backend = backend_of(&backend, stack)?;
     cfg.registry = registry;
     cfg.manual = parse_manual(&manual)?;
     if cfg.manual.contains(&Dept::Health) {
@@ -243,16 +259,42 @@ fn token(
     Ok(())
 }
 
-async fn dlq(cmd: DlqCmd, data_dir: PathBuf) -> Result<(), String> {
-    if !data_dir.join("onething.db").exists() {
-        return Err(format!("no onething data in {}", data_dir.display()));
-    }
-    let cfg = Config::new("127.0.0.1:0".parse().expect("addr"), data_dir);
-    let (_, e) = onething::build(&cfg)?;
+async fn dlq(
+    cmd: DlqCmd,
+    data_dir: PathBuf,
+    backend: String,
+    stack: Option<String>,
+) -> Result<(), String> {
+    let mut cfg = Config::new("127.0.0.1:0".parse().expect("addr"), data_dir.clone());
+    cfg.backend = backend_of(&backend, stack)?;
+    // Keep the adapters alive while we use the queues.
+    type Depths = Vec<(String, i64, i64)>;
+    let (queues, depths): (std::sync::Arc<dyn Queue>, Depths) = match &cfg.backend {
+        onething::Backend::Embedded => {
+            if !data_dir.join("onething.db").exists() {
+                return Err(format!("no onething data in {}", data_dir.display()));
+            }
+            let (_, e) = onething::build(&cfg)?;
+            let d = if matches!(cmd, DlqCmd::List) {
+                e.queues.depths().await.map_err(|e| e.to_string())?
+            } else {
+                vec![]
+            };
+            (e.queues.clone(), d)
+        }
+        onething::Backend::Aws { stack } => {
+            let (_, a) = onething::build_aws(&cfg, stack).await?;
+            let d = if matches!(cmd, DlqCmd::List) {
+                a.queues.depths().await.map_err(|e| e.to_string())?
+            } else {
+                vec![]
+            };
+            (a.queues.clone(), d)
+        }
+    };
     match cmd {
         DlqCmd::List => {
             println!("{:<20} {:>8} {:>8}", "queue", "waiting", "dead");
-            let depths = e.queues.depths().await.map_err(|e| e.to_string())?;
             for q in domain::flow::all_queues() {
                 let (w, d) = depths
                     .iter()
@@ -263,16 +305,14 @@ async fn dlq(cmd: DlqCmd, data_dir: PathBuf) -> Result<(), String> {
             }
         }
         DlqCmd::Show { queue } => {
-            let dl = e
-                .queues
+            let dl = queues
                 .dead_letters(&queue)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{}", serde_json::to_string_pretty(&dl).expect("json"));
         }
         DlqCmd::Redrive { queue, id } => {
-            let n = e
-                .queues
+            let n = queues
                 .redrive(&queue, id.as_deref())
                 .await
                 .map_err(|e| e.to_string())?;

@@ -18,7 +18,7 @@ const MAX_UPLOAD: usize = ports::service::MAX_MATERIAL_BYTES as usize;
 pub async fn serve(
     listener: tokio::net::TcpListener,
     api: Arc<api::Api>,
-    blobs: Arc<SqliteBlobs>,
+    blobs: Option<Arc<SqliteBlobs>>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -65,7 +65,7 @@ fn too_large() -> Response<Bytes> {
 
 async fn route(
     api: Arc<api::Api>,
-    blobs: Arc<SqliteBlobs>,
+    blobs: Option<Arc<SqliteBlobs>>,
     req: Request<Incoming>,
 ) -> Response<Bytes> {
     let is_upload = req.uri().path().starts_with("/uploads/");
@@ -101,7 +101,16 @@ async fn route(
         }
     };
     if is_upload {
-        return upload(&api, &blobs, parts, bytes).await;
+        return match blobs {
+            Some(b) => upload(&api, &b, parts, bytes).await,
+            // On AWS, uploads go straight to S3 through presigned URLs.
+            None => api::error_response(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such resource",
+                vec![],
+            ),
+        };
     }
     api.handle(Request::from_parts(parts, bytes)).await
 }

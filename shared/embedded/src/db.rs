@@ -617,7 +617,13 @@ impl Queue for SqliteQueue {
         Ok(())
     }
 
-    async fn dead_letter(&self, queue: &str, receipt: &str, error: &str) -> Result<(), StoreError> {
+    async fn dead_letter(
+        &self,
+        queue: &str,
+        message: &Received,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let receipt = message.receipt.as_str();
         let id = split_receipt(receipt)?;
         let receipt = receipt.to_string();
         let error = error.chars().take(500).collect::<String>();

@@ -3,8 +3,6 @@
 //! messages return to the queue; messages that can never succeed are reported too, so
 //! SQS moves them to the DLQ after `maxReceiveCount`.
 //!
-//! The adapters are the embedded ones until the AWS adapter set lands; the data
-//! directory comes from `ONETHING_DATA_DIR`.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use ports::{App, HandlerError};
@@ -24,8 +22,42 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// Build the application context from the environment.
-pub fn app_from_env() -> Result<App, lambda_runtime::Error> {
+/// Build the application context from the environment, once, at init. No network calls:
+/// SDK clients resolve credentials lazily and the data-sharing key is fetched on first use.
+///
+/// `ONETHING_BACKEND=aws` (as the template sets it) uses DynamoDB, SQS and S3 named by
+/// `TABLE_NAME`, `MATERIALS_BUCKET`, `ARCHIVE_BUCKET`, `QUEUE_URL_*`, `DLQ_URL_*`, and the
+/// data-sharing platform at `DATA_SHARING_URL` (empty: the built-in fixture). Otherwise the
+/// embedded adapters under `ONETHING_DATA_DIR`.
+pub async fn app_from_env() -> Result<App, lambda_runtime::Error> {
+    let manual = std::env::var("ONETHING_MANUAL")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|d| domain::Dept::parse(d.trim()))
+        .collect();
+    let settings = domain::Settings::default();
+    let calendar = domain::Calendar::builtin(settings.unknown_year_policy);
+    let clock = Arc::new(ports::SystemClock);
+    if std::env::var("ONETHING_BACKEND").as_deref() == Ok("aws") {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let resources = aws::Resources::from_env();
+        let adapters = aws::Aws::new(&config, &resources, 5);
+        let sharing: Arc<dyn ports::DataSharing> =
+            match std::env::var("DATA_SHARING_URL").unwrap_or_default() {
+                url if url.is_empty() => Arc::new(embedded::FixtureSharing::from_json(
+                    embedded::sample_registry(),
+                )?),
+                url => {
+                    let secret_id = std::env::var("DATA_SHARING_SECRET_ARN").unwrap_or_default();
+                    let key = aws::ApiKey::Secret {
+                        client: aws_sdk_secretsmanager::Client::new(&config),
+                        secret_id,
+                    };
+                    Arc::new(aws::HttpSharing::new(&url, key)?)
+                }
+            };
+        return Ok(adapters.app(sharing, calendar, settings, manual, clock));
+    }
     let dir = std::env::var("ONETHING_DATA_DIR").unwrap_or_else(|_| "/tmp/onething".into());
     let secret = std::env::var("ONETHING_UPLOAD_SECRET").unwrap_or_default();
     let e = embedded::Embedded::open(
@@ -39,20 +71,7 @@ pub fn app_from_env() -> Result<App, lambda_runtime::Error> {
         Err(_) => embedded::sample_registry().to_string(),
     };
     let sharing = Arc::new(embedded::FixtureSharing::from_json(&registry)?);
-    let manual = std::env::var("ONETHING_MANUAL")
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|d| domain::Dept::parse(d.trim()))
-        .collect();
-    let settings = domain::Settings::default();
-    let calendar = domain::Calendar::builtin(settings.unknown_year_policy);
-    Ok(e.app(
-        sharing,
-        calendar,
-        settings,
-        manual,
-        Arc::new(ports::SystemClock),
-    ))
+    Ok(e.app(sharing, calendar, settings, manual, clock))
 }
 
 /// Handle each record; report failures by message id.

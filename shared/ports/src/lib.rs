@@ -63,6 +63,12 @@ pub trait CaseStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Case>, StoreError>;
+    /// Send outbox messages that committed but were not sent (a crash came between) and
+    /// are older than `older_than_ms`. Stores whose commit enqueues atomically have none.
+    async fn relay_stale_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
+        let _ = older_than_ms;
+        Ok(0)
+    }
 }
 
 /// A message as received from a queue.
@@ -108,7 +114,12 @@ pub trait Queue: Send + Sync {
         error: &str,
     ) -> Result<(), StoreError>;
     /// Move a message that can never succeed straight to the queue's DLQ.
-    async fn dead_letter(&self, queue: &str, receipt: &str, error: &str) -> Result<(), StoreError>;
+    async fn dead_letter(
+        &self,
+        queue: &str,
+        message: &Received,
+        error: &str,
+    ) -> Result<(), StoreError>;
     async fn dead_letters(&self, queue: &str) -> Result<Vec<DeadLetter>, StoreError>;
     /// Move dead letters (one, or all when `message_id` is None) back to their queue.
     async fn redrive(&self, queue: &str, message_id: Option<&str>) -> Result<usize, StoreError>;

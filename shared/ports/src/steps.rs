@@ -314,6 +314,10 @@ pub struct Tick {
     pub scanned: usize,
     pub marked_overdue: usize,
     pub redriven: usize,
+    /// Open steps past their deadline now (the OverdueSteps metric).
+    pub overdue_open_steps: usize,
+    /// Outbox messages re-sent after a crash between commit and send.
+    pub outbox_relayed: usize,
 }
 
 /// The scheduled `sla-monitor`: mark overdue steps and cases, and re-drive any case whose
@@ -321,10 +325,23 @@ pub struct Tick {
 /// queue outage or stuck in a DLQ that was purged). Re-driving is safe: handlers are
 /// idempotent.
 pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerError> {
-    let mut tick = Tick::default();
+    let mut tick = Tick {
+        outbox_relayed: app.store.relay_stale_outbox(60_000).await?,
+        ..Tick::default()
+    };
     let now = app.now();
     for case in app.store.unfinished().await? {
         tick.scanned += 1;
+        tick.overdue_open_steps += case
+            .steps
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.status,
+                    domain::StepStatus::InProgress | domain::StepStatus::AwaitingReview
+                ) && s.due_at.is_some_and(|d| now > d)
+            })
+            .count();
         let mut c = case.clone();
         if c.mark_overdue(now) {
             let expected = c.version;

@@ -1,0 +1,148 @@
+//! S3: materials (presigned PUT URLs pinned to type and length, expiring) and archives
+//! (versioned bucket; objects written once: an existing key with other bytes is refused).
+
+use crate::sdk_err;
+use async_trait::async_trait;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use chrono::{DateTime, Utc};
+use ports::{BlobStore, StoreError};
+
+pub struct S3Blobs {
+    client: Client,
+    materials: String,
+    archives: String,
+}
+
+impl S3Blobs {
+    pub fn new(client: Client, materials: String, archives: String) -> Self {
+        S3Blobs {
+            client,
+            materials,
+            archives,
+        }
+    }
+
+    /// Archive keys go to the archive bucket, everything else to the materials bucket.
+    fn bucket(&self, key: &str) -> &str {
+        if key.starts_with("archives/") {
+            &self.archives
+        } else {
+            &self.materials
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3Blobs {
+    async fn put(&self, key: &str, bytes: &[u8], content_type: &str) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(self.bucket(key))
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes.to_vec()))
+            .send()
+            .await
+            .map_err(|e| sdk_err("put object", e))?;
+        Ok(())
+    }
+
+    async fn put_once(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        match self.get(key).await? {
+            Some(existing) if existing == bytes => return Ok(()),
+            Some(_) => {
+                return Err(StoreError::Conflict(format!(
+                    "{key} is write-once and holds other bytes"
+                )))
+            }
+            None => {}
+        }
+        // If-None-Match: a concurrent writer of the same key loses instead of overwriting.
+        let r = self
+            .client
+            .put_object()
+            .bucket(self.bucket(key))
+            .key(key)
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(ByteStream::from(bytes.to_vec()))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let code = e
+                    .as_service_error()
+                    .map(|s| format!("{s:?}"))
+                    .unwrap_or_default();
+                if code.contains("PreconditionFailed") {
+                    match self.get(key).await? {
+                        Some(existing) if existing == bytes => Ok(()),
+                        _ => Err(StoreError::Conflict(format!("{key} is write-once"))),
+                    }
+                } else {
+                    Err(sdk_err("put archive object", e))
+                }
+            }
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self
+            .client
+            .get_object()
+            .bucket(self.bucket(key))
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(o) => {
+                let b = o
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| sdk_err("read object", e))?;
+                Ok(Some(b.into_bytes().to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(sdk_err("get object", e)),
+        }
+    }
+
+    async fn upload_url(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        expires: DateTime<Utc>,
+        _base_url: &str,
+    ) -> Result<String, StoreError> {
+        let ttl = (expires - Utc::now())
+            .to_std()
+            .unwrap_or_default()
+            .max(std::time::Duration::from_secs(1));
+        let cfg = PresigningConfig::expires_in(ttl).map_err(|e| sdk_err("presign", e))?;
+        let p = self
+            .client
+            .put_object()
+            .bucket(self.bucket(key))
+            .key(key)
+            .content_type(content_type)
+            .content_length(size as i64)
+            .presigned(cfg)
+            .await
+            .map_err(|e| sdk_err("presign", e))?;
+        Ok(p.uri().to_string())
+    }
+
+    fn location(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket(key))
+    }
+}

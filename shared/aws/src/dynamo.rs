@@ -1,0 +1,642 @@
+//! DynamoDB: one table, items keyed by `pk`/`sk`, four sparse GSIs.
+//!
+//! | item | pk | sk | notes |
+//! |---|---|---|---|
+//! | case | `CASE#{id}` | `CASE` | `version`, `doc` (JSON); gsi1 owner, gsi2 open task, gsi3 unfinished, gsi4 month |
+//! | outbox message | `CASE#{id}` | `OUTBOX#{uuid}` | written in the case's transaction; gsi3 `OUTBOX` |
+//! | notification | `CASE#{id}` | `NOTE#{seq}` | idempotent by seq |
+//! | idempotency key | `IDEM#{scope}#{key}` | `IDEM` | `case_id` |
+//! | allocation counter | `ALLOC#{namespace}` | `COUNTER` | `last` |
+//! | allocation | `ALLOC#{namespace}` | `OWNER#{case_id}` | `ordinal` |
+
+use crate::queues::SqsQueues;
+use crate::sdk_err;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Datelike, Utc};
+use domain::case::Case;
+use domain::flow::Dept;
+use domain::notice::Notification;
+use ports::{
+    AllocError, Allocator, CaseStore, Created, Delivered, Notifier, OutMessage, Queue, StoreError,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// A stable, non-reversible key for a guardian or a caller: raw citizen IDs stay out of keys.
+fn hex_sha256(s: &str) -> String {
+    ports::service::sha256_hex(s.as_bytes())
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn case_key(id: &str) -> Item {
+    HashMap::from([
+        ("pk".into(), s(format!("CASE#{id}"))),
+        ("sk".into(), s("CASE")),
+    ])
+}
+
+/// The case item with its index attributes.
+fn case_item(case: &Case) -> Item {
+    let mut item = case_key(&case.case_id);
+    item.insert("version".into(), n(case.version));
+    item.insert(
+        "doc".into(),
+        s(serde_json::to_string(case).expect("case serialises")),
+    );
+    item.insert("status".into(), s(case.status.as_str()));
+    let submitted = case.submitted_at.timestamp_millis();
+    item.insert(
+        "gsi1pk".into(),
+        s(format!("OWNER#{}", hex_sha256(&case.owner))),
+    );
+    item.insert("gsi1sk".into(), n(submitted));
+    if let Some((st, t)) = case.open_task() {
+        item.insert("gsi2pk".into(), s(format!("TASK#{}", st.dept.as_str())));
+        item.insert("gsi2sk".into(), n(t.due_at.timestamp_millis()));
+    }
+    if !case.status.is_finished() {
+        item.insert("gsi3pk".into(), s("UNFINISHED"));
+        item.insert("gsi3sk".into(), n(case.updated_at.timestamp_millis()));
+    }
+    let utc = case.submitted_at.with_timezone(&Utc);
+    item.insert(
+        "gsi4pk".into(),
+        s(format!("MONTH#{:04}{:02}", utc.year(), utc.month())),
+    );
+    item.insert("gsi4sk".into(), n(submitted));
+    item
+}
+
+fn outbox_items(case_id: &str, outbox: &[OutMessage]) -> Vec<(String, Item)> {
+    let now = Utc::now().timestamp_millis();
+    outbox
+        .iter()
+        .map(|m| {
+            let sk = format!("OUTBOX#{}", uuid::Uuid::new_v4().simple());
+            let item = HashMap::from([
+                ("pk".into(), s(format!("CASE#{case_id}"))),
+                ("sk".into(), s(sk.clone())),
+                ("queue".into(), s(m.queue.clone())),
+                ("body".into(), s(m.body.clone())),
+                ("gsi3pk".into(), s("OUTBOX")),
+                ("gsi3sk".into(), n(now)),
+            ]);
+            (sk, item)
+        })
+        .collect()
+}
+
+fn parse_case(item: &Item) -> Result<Case, StoreError> {
+    let doc = item
+        .get("doc")
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| StoreError::Corrupt("case item without doc".into()))?;
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("case document: {e}")))
+}
+
+fn put(
+    table: &str,
+    item: Item,
+    condition: Option<(&str, Vec<(&str, AttributeValue)>)>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut p = Put::builder().table_name(table).set_item(Some(item));
+    if let Some((expr, values)) = condition {
+        p = p.condition_expression(expr);
+        for (k, v) in values {
+            p = p.expression_attribute_values(k, v);
+        }
+    }
+    Ok(TransactWriteItem::builder()
+        .put(p.build().map_err(|e| sdk_err("put", e))?)
+        .build())
+}
+
+/// Whether a failed transaction was cancelled by a condition (and which items).
+fn cancelled_by_condition<E: ProvideErrorMetadata + std::fmt::Debug>(
+    e: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> Option<Vec<bool>> {
+    let svc = e.as_service_error()?;
+    if svc.code() != Some("TransactionCanceledException") {
+        return None;
+    }
+    // The reasons are listed in the message: "[ConditionalCheckFailed, None]".
+    let msg = svc.message().unwrap_or("");
+    let inner = msg.rsplit('[').next().unwrap_or("").trim_end_matches(']');
+    Some(
+        inner
+            .split(',')
+            .map(|r| r.trim() == "ConditionalCheckFailed")
+            .collect(),
+    )
+}
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    queues: Arc<SqsQueues>,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: String, queues: Arc<SqsQueues>) -> Self {
+        DynamoStore {
+            client,
+            table,
+            queues,
+        }
+    }
+
+    /// Send committed outbox messages and delete their items. A crash before the delete
+    /// leaves them for [`DynamoStore::relay_outbox`] (a duplicate send is harmless).
+    async fn relay(
+        &self,
+        case_id: &str,
+        sent: Vec<(String, OutMessage)>,
+    ) -> Result<(), StoreError> {
+        for (sk, m) in sent {
+            self.queues.send(&m.queue, &m.body).await?;
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(format!("CASE#{case_id}")))
+                .key("sk", s(sk))
+                .send()
+                .await
+                .map_err(|e| sdk_err("delete outbox", e))?;
+        }
+        Ok(())
+    }
+
+    /// Re-send outbox messages older than `older_than_ms` (a crash came between commit and send).
+    pub async fn relay_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
+        let cutoff = Utc::now().timestamp_millis() - older_than_ms;
+        let items = self
+            .query_index(
+                "gsi3",
+                "gsi3pk",
+                s("OUTBOX"),
+                Some(("gsi3sk", cutoff)),
+                true,
+            )
+            .await?;
+        let mut n = 0;
+        for it in items {
+            let (Some(pk), Some(sk), Some(q), Some(b)) = (
+                it.get("pk").and_then(|v| v.as_s().ok()),
+                it.get("sk").and_then(|v| v.as_s().ok()),
+                it.get("queue").and_then(|v| v.as_s().ok()),
+                it.get("body").and_then(|v| v.as_s().ok()),
+            ) else {
+                continue;
+            };
+            let case_id = pk.trim_start_matches("CASE#").to_string();
+            self.relay(
+                &case_id,
+                vec![(
+                    sk.clone(),
+                    OutMessage {
+                        queue: q.clone(),
+                        body: b.clone(),
+                    },
+                )],
+            )
+            .await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    async fn query_index(
+        &self,
+        index: &str,
+        pk_name: &str,
+        pk: AttributeValue,
+        below: Option<(&str, i64)>,
+        forward: bool,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut out = vec![];
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .expression_attribute_values(":p", pk.clone())
+                .scan_index_forward(forward)
+                .set_exclusive_start_key(start.take());
+            q = match below {
+                Some((sk_name, v)) => q
+                    .key_condition_expression(format!("{pk_name} = :p AND {sk_name} <= :v"))
+                    .expression_attribute_values(":v", n(v)),
+                None => q.key_condition_expression(format!("{pk_name} = :p")),
+            };
+            let r = q.send().await.map_err(|e| sdk_err("query", e))?;
+            out.extend(r.items().iter().cloned());
+            match r.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// GSIs hold keys only for some items; read the cases themselves (consistently).
+    async fn cases_from(&self, items: Vec<Item>) -> Result<Vec<Case>, StoreError> {
+        let mut out = vec![];
+        for it in items {
+            if it.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) != Some("CASE") {
+                continue;
+            }
+            let id = it
+                .get("pk")
+                .and_then(|v| v.as_s().ok())
+                .map(|p| p.trim_start_matches("CASE#").to_string())
+                .unwrap_or_default();
+            if let Some(c) = self.get(&id).await? {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl CaseStore for DynamoStore {
+    async fn get(&self, case_id: &str) -> Result<Option<Case>, StoreError> {
+        let r = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(case_key(case_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("get case", e))?;
+        r.item().map(parse_case).transpose()
+    }
+
+    async fn create(
+        &self,
+        case: &Case,
+        scope: &str,
+        outbox: &[OutMessage],
+    ) -> Result<Created, StoreError> {
+        let idem_pk = format!("IDEM#{}#{}", hex_sha256(scope), case.idempotency_key);
+        let idem = HashMap::from([
+            ("pk".into(), s(idem_pk.clone())),
+            ("sk".into(), s("IDEM")),
+            ("case_id".into(), s(case.case_id.clone())),
+        ]);
+        let out = outbox_items(&case.case_id, outbox);
+        let mut items = vec![
+            put(
+                &self.table,
+                idem,
+                Some(("attribute_not_exists(pk)", vec![])),
+            )?,
+            put(
+                &self.table,
+                case_item(case),
+                Some(("attribute_not_exists(pk)", vec![])),
+            )?,
+        ];
+        for (_, it) in &out {
+            items.push(put(&self.table, it.clone(), None)?);
+        }
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) => match cancelled_by_condition(&e) {
+                Some(reasons) if reasons.first() == Some(&true) => {
+                    let r = self
+                        .client
+                        .get_item()
+                        .table_name(&self.table)
+                        .key("pk", s(idem_pk))
+                        .key("sk", s("IDEM"))
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_err("get idempotency key", e))?;
+                    let id = r
+                        .item()
+                        .and_then(|i| i.get("case_id"))
+                        .and_then(|v| v.as_s().ok())
+                        .ok_or_else(|| {
+                            StoreError::Unavailable("idempotency key vanished".into())
+                        })?;
+                    let existing = self.get(id).await?.ok_or_else(|| {
+                        StoreError::Unavailable("idempotent case not readable yet".into())
+                    })?;
+                    return Ok(Created::Existing(Box::new(existing)));
+                }
+                Some(_) => return Err(StoreError::Conflict("case id taken".into())),
+                None => return Err(sdk_err("create case", e)),
+            },
+        }
+        self.relay(
+            &case.case_id,
+            out.into_iter()
+                .map(|(sk, _)| sk)
+                .zip(outbox.iter().cloned())
+                .collect(),
+        )
+        .await?;
+        Ok(Created::New)
+    }
+
+    async fn commit(
+        &self,
+        case: &Case,
+        expected: u64,
+        outbox: &[OutMessage],
+    ) -> Result<(), StoreError> {
+        let out = outbox_items(&case.case_id, outbox);
+        let mut items = vec![put(
+            &self.table,
+            case_item(case),
+            Some(("version = :v", vec![(":v", n(expected))])),
+        )?];
+        for (_, it) in &out {
+            items.push(put(&self.table, it.clone(), None)?);
+        }
+        if let Err(e) = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            return match cancelled_by_condition(&e) {
+                Some(_) => Err(StoreError::Conflict(format!(
+                    "case {} is no longer at version {expected}",
+                    case.case_id
+                ))),
+                None => Err(sdk_err("commit case", e)),
+            };
+        }
+        // After the commit: relay failures leave the outbox items for the sweep.
+        if let Err(e) = self
+            .relay(
+                &case.case_id,
+                out.into_iter()
+                    .map(|(sk, _)| sk)
+                    .zip(outbox.iter().cloned())
+                    .collect(),
+            )
+            .await
+        {
+            tracing::warn!(case_id = %case.case_id, error = %e, "outbox relay deferred to the sweep");
+        }
+        Ok(())
+    }
+
+    async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
+        let items = self
+            .query_index(
+                "gsi1",
+                "gsi1pk",
+                s(format!("OWNER#{}", hex_sha256(owner))),
+                None,
+                false,
+            )
+            .await?;
+        self.cases_from(items).await
+    }
+
+    async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
+        let items = self
+            .query_index(
+                "gsi2",
+                "gsi2pk",
+                s(format!("TASK#{}", dept.as_str())),
+                None,
+                true,
+            )
+            .await?;
+        self.cases_from(items).await
+    }
+
+    async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
+        let items = self
+            .query_index("gsi3", "gsi3pk", s("UNFINISHED"), None, true)
+            .await?;
+        self.cases_from(items).await
+    }
+
+    async fn submitted_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Case>, StoreError> {
+        let mut out = vec![];
+        let (mut y, mut m) = (from.year(), from.month());
+        while (y, m) <= (to.year(), to.month()) {
+            let items = self
+                .query_index(
+                    "gsi4",
+                    "gsi4pk",
+                    s(format!("MONTH#{y:04}{m:02}")),
+                    None,
+                    true,
+                )
+                .await?;
+            for c in self.cases_from(items).await? {
+                let at = c.submitted_at.with_timezone(&Utc);
+                if at >= from && at < to {
+                    out.push(c);
+                }
+            }
+            (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        }
+        Ok(out)
+    }
+
+    async fn relay_stale_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
+        self.relay_outbox(older_than_ms).await
+    }
+}
+
+pub struct DynamoAllocator {
+    client: Client,
+    table: String,
+}
+
+impl DynamoAllocator {
+    pub fn new(client: Client, table: String) -> Self {
+        DynamoAllocator { client, table }
+    }
+
+    async fn existing(&self, ns: &str, owner: &str) -> Result<Option<u64>, StoreError> {
+        let r = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("ALLOC#{ns}")))
+            .key("sk", s(format!("OWNER#{owner}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("get allocation", e))?;
+        Ok(r.item()
+            .and_then(|i| i.get("ordinal"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok()))
+    }
+}
+
+#[async_trait]
+impl Allocator for DynamoAllocator {
+    /// Read the counter, then in one transaction move it from L to L+1 (conditional on L)
+    /// and write the owner's ordinal (conditional on none): two owners can never get the
+    /// same ordinal, and one owner never gets two.
+    async fn allocate(&self, namespace: &str, owner: &str, max: u64) -> Result<u64, AllocError> {
+        for _ in 0..50 {
+            if let Some(o) = self.existing(namespace, owner).await? {
+                return Ok(o);
+            }
+            let r = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", s(format!("ALLOC#{namespace}")))
+                .key("sk", s("COUNTER"))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| sdk_err("get counter", e))?;
+            let last: u64 = r
+                .item()
+                .and_then(|i| i.get("last"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let next = last + 1;
+            if next > max {
+                return Err(AllocError::Exhausted(namespace.to_string()));
+            }
+            let counter = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(format!("ALLOC#{namespace}")))
+                .key("sk", s("COUNTER"))
+                .update_expression("SET #l = :next")
+                .condition_expression(if last == 0 {
+                    "attribute_not_exists(#l)"
+                } else {
+                    "#l = :last"
+                })
+                .expression_attribute_names("#l", "last")
+                .expression_attribute_values(":next", n(next))
+                .set_expression_attribute_values(Some(if last == 0 {
+                    HashMap::from([(":next".to_string(), n(next))])
+                } else {
+                    HashMap::from([
+                        (":next".to_string(), n(next)),
+                        (":last".to_string(), n(last)),
+                    ])
+                }))
+                .build()
+                .map_err(|e| sdk_err("update", e))?;
+            let mine = HashMap::from([
+                ("pk".into(), s(format!("ALLOC#{namespace}"))),
+                ("sk".into(), s(format!("OWNER#{owner}"))),
+                ("ordinal".into(), n(next)),
+            ]);
+            let items = vec![
+                TransactWriteItem::builder().update(counter).build(),
+                put(
+                    &self.table,
+                    mine,
+                    Some(("attribute_not_exists(pk)", vec![])),
+                )?,
+            ];
+            match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(next),
+                Err(e) if cancelled_by_condition(&e).is_some() => continue,
+                Err(e) => return Err(sdk_err("allocate", e).into()),
+            }
+        }
+        Err(StoreError::Unavailable(format!("allocation in {namespace} kept conflicting")).into())
+    }
+}
+
+pub struct DynamoNotifier {
+    client: Client,
+    table: String,
+}
+
+impl DynamoNotifier {
+    pub fn new(client: Client, table: String) -> Self {
+        DynamoNotifier { client, table }
+    }
+}
+
+#[async_trait]
+impl Notifier for DynamoNotifier {
+    async fn send(&self, note: &Notification) -> Result<(), StoreError> {
+        let d = Delivered {
+            notification: note.clone(),
+            channel: "recorded".into(),
+            sent_at: Utc::now(),
+        };
+        let r = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("CASE#{}", note.case_id)))
+            .item("sk", s(format!("NOTE#{:06}", note.seq)))
+            .item("doc", s(serde_json::to_string(&d).expect("serialises")))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error().and_then(|x| x.code())
+                    == Some("ConditionalCheckFailedException") =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_err("record notification", e)),
+        }
+    }
+
+    async fn sent(&self, case_id: &str) -> Result<Vec<Delivered>, StoreError> {
+        let r = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :p AND begins_with(sk, :n)")
+            .expression_attribute_values(":p", s(format!("CASE#{case_id}")))
+            .expression_attribute_values(":n", s("NOTE#"))
+            .send()
+            .await
+            .map_err(|e| sdk_err("list notifications", e))?;
+        r.items()
+            .iter()
+            .filter_map(|i| i.get("doc").and_then(|v| v.as_s().ok()))
+            .map(|d| serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
+    }
+}

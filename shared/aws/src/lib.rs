@@ -1,0 +1,179 @@
+//! AWS adapters for every port: DynamoDB (cases, idempotency keys, outbox, number
+//! allocations, notifications), SQS (one queue per step, each with its DLQ), S3
+//! (materials with presigned uploads; write-once archives), and an HTTP client for the
+//! provincial data-sharing platform. Clients are built once and shared.
+//!
+//! Table design: see `infra/README.md`.
+
+mod blobs;
+mod dynamo;
+mod queues;
+mod sharing;
+
+pub use blobs::S3Blobs;
+pub use dynamo::{DynamoAllocator, DynamoNotifier, DynamoStore};
+pub use queues::{QueueUrls, SqsQueues};
+pub use sharing::{ApiKey, HttpSharing};
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Where the stack's resources are (from CloudFormation outputs or Lambda environment).
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    pub table: String,
+    pub materials_bucket: String,
+    pub archive_bucket: String,
+    /// Logical queue name → (queue URL, DLQ URL).
+    pub queues: HashMap<String, (String, String)>,
+}
+
+/// The output/environment key of a queue: `certify-birth` → `CERTIFY_BIRTH`.
+pub fn queue_key(queue: &str) -> String {
+    queue.replace('-', "_").to_uppercase()
+}
+
+/// The CloudFormation output name of a queue: `certify-birth` → `CertifyBirthQueueUrl`.
+pub fn queue_output(queue: &str, dlq: bool) -> String {
+    let camel: String = queue
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("{camel}{}", if dlq { "DlqUrl" } else { "QueueUrl" })
+}
+
+impl Resources {
+    /// From the Lambda environment: `TABLE_NAME`, `MATERIALS_BUCKET`, `ARCHIVE_BUCKET`,
+    /// `QUEUE_URL_<NAME>` and `DLQ_URL_<NAME>` for each queue the function uses.
+    pub fn from_env() -> Resources {
+        let var = |k: &str| std::env::var(k).unwrap_or_default();
+        let mut queues = HashMap::new();
+        for q in domain::flow::all_queues() {
+            let k = queue_key(q);
+            let url = var(&format!("QUEUE_URL_{k}"));
+            if !url.is_empty() {
+                queues.insert(q.to_string(), (url, var(&format!("DLQ_URL_{k}"))));
+            }
+        }
+        Resources {
+            table: var("TABLE_NAME"),
+            materials_bucket: var("MATERIALS_BUCKET"),
+            archive_bucket: var("ARCHIVE_BUCKET"),
+            queues,
+        }
+    }
+
+    /// From a stack's outputs.
+    pub fn from_outputs(outputs: &HashMap<String, String>) -> Result<Resources, String> {
+        let get = |k: &str| {
+            outputs
+                .get(k)
+                .cloned()
+                .ok_or_else(|| format!("the stack has no output {k}"))
+        };
+        let mut queues = HashMap::new();
+        for q in domain::flow::all_queues() {
+            queues.insert(
+                q.to_string(),
+                (get(&queue_output(q, false))?, get(&queue_output(q, true))?),
+            );
+        }
+        Ok(Resources {
+            table: get("TableName")?,
+            materials_bucket: get("MaterialsBucket")?,
+            archive_bucket: get("ArchiveBucket")?,
+            queues,
+        })
+    }
+}
+
+/// Every AWS adapter, built from one SDK configuration (no network calls).
+pub struct Aws {
+    pub store: Arc<DynamoStore>,
+    pub queues: Arc<SqsQueues>,
+    pub numbers: Arc<DynamoAllocator>,
+    pub notifier: Arc<DynamoNotifier>,
+    pub blobs: Arc<S3Blobs>,
+}
+
+impl Aws {
+    pub fn new(config: &aws_config::SdkConfig, r: &Resources, max_receive: u32) -> Aws {
+        let ddb = aws_sdk_dynamodb::Client::new(config);
+        let sqs = aws_sdk_sqs::Client::new(config);
+        // Path-style addressing works with emulators and custom endpoints alike.
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(config)
+                .force_path_style(true)
+                .build(),
+        );
+        let queues = Arc::new(SqsQueues::new(
+            sqs,
+            QueueUrls(r.queues.clone()),
+            max_receive,
+        ));
+        Aws {
+            store: Arc::new(DynamoStore::new(
+                ddb.clone(),
+                r.table.clone(),
+                queues.clone(),
+            )),
+            numbers: Arc::new(DynamoAllocator::new(ddb.clone(), r.table.clone())),
+            notifier: Arc::new(DynamoNotifier::new(ddb, r.table.clone())),
+            blobs: Arc::new(S3Blobs::new(
+                s3,
+                r.materials_bucket.clone(),
+                r.archive_bucket.clone(),
+            )),
+            queues,
+        }
+    }
+
+    /// The application context over these adapters.
+    pub fn app(
+        &self,
+        sharing: Arc<dyn ports::DataSharing>,
+        calendar: domain::Calendar,
+        settings: domain::Settings,
+        manual: std::collections::HashSet<domain::Dept>,
+        clock: Arc<dyn ports::Clock>,
+    ) -> ports::App {
+        ports::App {
+            store: self.store.clone(),
+            queues: self.queues.clone(),
+            blobs: self.blobs.clone(),
+            sharing,
+            numbers: self.numbers.clone(),
+            notifier: self.notifier.clone(),
+            clock,
+            calendar: Arc::new(calendar),
+            settings: Arc::new(settings),
+            manual: Arc::new(manual),
+        }
+    }
+}
+
+pub(crate) fn sdk_err<E: std::fmt::Debug>(what: &str, e: E) -> ports::StoreError {
+    // The SDK's Debug output names the operation and the service error; it never holds
+    // item contents.
+    let text = format!("{e:?}");
+    let short: String = text.chars().take(300).collect();
+    ports::StoreError::Unavailable(format!("{what}: {short}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names() {
+        assert_eq!(
+            super::queue_output("certify-birth", false),
+            "CertifyBirthQueueUrl"
+        );
+        assert_eq!(super::queue_output("notify", true), "NotifyDlqUrl");
+        assert_eq!(super::queue_key("unify-issuance"), "UNIFY_ISSUANCE");
+    }
+}
