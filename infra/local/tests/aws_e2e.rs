@@ -1,0 +1,434 @@
+//! The deployed system on AWS, emulated by moto: the SAM template is translated and
+//! deployed, `onething serve --backend aws --stack NAME` runs the same API and handlers
+//! against DynamoDB, SQS and S3, and applications travel to completion.
+
+#[path = "../../../tests/support/moto.rs"]
+mod moto;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const FATHER_A: &str = "330106199001010130";
+const MOTHER_A: &str = "330106199203040223";
+const FATHER_C: &str = "330302198808080157";
+const MOTHER_C: &str = "330302198910100265";
+const SECRET: &str = "aws-e2e-secret";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Serve {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn onething(m: &moto::Moto, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_onething"));
+    c.args(args)
+        .env("ONETHING_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "warn");
+    for (k, v) in m.env() {
+        c.env(k, v);
+    }
+    c
+}
+
+fn serve(m: &moto::Moto, stack: &str, manual: &str) -> Serve {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = onething(
+        m,
+        &[
+            "serve",
+            "--backend",
+            "aws",
+            "--stack",
+            stack,
+            "--addr",
+            "127.0.0.1:0",
+        ],
+    );
+    cmd.arg("--data-dir").arg(dir.path());
+    if !manual.is_empty() {
+        cmd.args(["--manual", manual]);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://"), "serve did not start: {line:?}");
+    Serve {
+        child,
+        base,
+        _dir: dir,
+    }
+}
+
+fn token(role: &str, dept: Option<&str>, sub: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    api::auth::sign(
+        SECRET.as_bytes(),
+        &api::auth::Claims {
+            sub: sub.into(),
+            role: role.into(),
+            dept: dept.map(String::from),
+            exp: now + 3600,
+            iat: None,
+            iss: None,
+            aud: None,
+        },
+    )
+}
+
+fn form(father: (&str, &str), mother: (&str, &str), hospital: &str) -> Value {
+    let birth = (chrono::Utc::now() - chrono::Duration::days(2))
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .format("%Y-%m-%dT08:30:00+08:00")
+        .to_string();
+    json!({
+        "channel": "zlb_app",
+        "newborn": {"name": "王小溪", "sex": "male", "birth_time": birth, "hospital_code": hospital,
+                    "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
+        "mother": {"name": mother.0, "id_number": mother.1},
+        "father": {"name": father.0, "id_number": father.1},
+        "household": {"register_with": "father"},
+        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
+        "social_security_card": {"apply": true},
+        "delivery": {"method": "pickup", "address": null, "pickup_site": "西湖区行政服务中心"},
+        "applicant": {"name": father.0, "id_number": father.1, "relation": "father", "phone": "13800000000"}
+    })
+}
+
+struct Http(Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>);
+
+impl Http {
+    fn new() -> Self {
+        Http(Client::builder(TokioExecutor::new()).build_http())
+    }
+    async fn call(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> (u16, Value) {
+        let mut b = http::Request::builder().method(method).uri(url);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let r = self
+            .0
+            .request(b.body(Full::new(body)).unwrap())
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+    async fn json(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        body: &Value,
+        key: Option<&str>,
+    ) -> (u16, Value) {
+        let mut h = vec![("content-type", "application/json")];
+        if let Some(k) = key {
+            h.push(("idempotency-key", k));
+        }
+        self.call(method, url, Some(token), &h, Bytes::from(body.to_string()))
+            .await
+    }
+    async fn wait_case(
+        &self,
+        base: &str,
+        id: &str,
+        token: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..300 {
+            let (s, v) = self
+                .call(
+                    "GET",
+                    &format!("{base}/v1/cases/{id}"),
+                    Some(token),
+                    &[],
+                    Bytes::new(),
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+            if pred(&v) {
+                return v;
+            }
+            last = v;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("case {id} never reached the expected state: {last}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_deploys_and_cases_complete_on_aws() {
+    let m = moto::Moto::start(&root());
+    let outputs = m.deploy("e2e");
+    assert!(outputs.contains_key("TableName") && outputs.contains_key("CertifyBirthDlqUrl"));
+    let s = serve(&m, "e2e", "");
+    let http = Http::new();
+
+    // The happy path.
+    let g = token("guardian", None, FATHER_A);
+    let (st, v) = http
+        .json(
+            "POST",
+            &format!("{}/v1/applications", s.base),
+            &g,
+            &form(("王海", FATHER_A), ("李梅", MOTHER_A), "H330106001"),
+            Some("aws-1"),
+        )
+        .await;
+    assert_eq!(st, 202, "{v}");
+    let id = v["case_id"].as_str().unwrap().to_string();
+    let case = http
+        .wait_case(&s.base, &id, &g, |c| {
+            c["status"] == "completed" && !c["archive"].is_null()
+        })
+        .await;
+    let nid = case["results"]["newborn_id_number"].as_str().unwrap();
+    let parsed = domain::idnum::IdNumber::parse(nid, chrono::Utc::now().date_naive())
+        .expect("valid newborn ID");
+    assert_eq!(parsed.address_code(), "330106");
+    assert_eq!(parsed.sex(), domain::idnum::Sex::Male);
+    assert!(case["results"]["birth_certificate_number"]
+        .as_str()
+        .unwrap()
+        .starts_with('Q'));
+    assert_eq!(case["results"]["social_security_card"]["number"], nid);
+    assert_eq!(case["results"]["issuance"]["method"], "pickup");
+    assert!(case["archive"]["location"]
+        .as_str()
+        .unwrap()
+        .starts_with("s3://"));
+    // Idempotent replay on DynamoDB.
+    let (st2, v2) = http
+        .json(
+            "POST",
+            &format!("{}/v1/applications", s.base),
+            &g,
+            &form(("王海", FATHER_A), ("李梅", MOTHER_A), "H330106001"),
+            Some("aws-1"),
+        )
+        .await;
+    assert_eq!((st2, v2["case_id"].clone()), (202, json!(id)));
+    let (_, list) = http
+        .call(
+            "GET",
+            &format!("{}/v1/cases", s.base),
+            Some(&g),
+            &[],
+            Bytes::new(),
+        )
+        .await;
+    assert_eq!(list["cases"].as_array().unwrap().len(), 1);
+
+    // One notice, an upload through an S3 presigned URL, resubmission, a police review.
+    let gc = token("guardian", None, FATHER_C);
+    let (st, v) = http
+        .json(
+            "POST",
+            &format!("{}/v1/applications", s.base),
+            &gc,
+            &form(("张伟", FATHER_C), ("刘芳", MOTHER_C), "H330302001"),
+            Some("aws-2"),
+        )
+        .await;
+    assert_eq!(st, 202, "{v}");
+    let idc = v["case_id"].as_str().unwrap().to_string();
+    let case = http
+        .wait_case(&s.base, &idc, &gc, |c| c["status"] == "incomplete")
+        .await;
+    assert_eq!(case["missing"][0]["material"], "marriage_certificate");
+    let pdf = b"%PDF-1.4 marriage certificate scan".to_vec();
+    let (st, t) = http
+        .json("POST", &format!("{}/v1/cases/{idc}/materials", s.base), &gc, &json!({"kind": "marriage_certificate", "content_type": "application/pdf", "size": pdf.len()}), None)
+        .await;
+    assert_eq!(st, 201, "{t}");
+    let url = t["upload_url"].as_str().unwrap();
+    assert!(url.contains("X-Amz-Signature"), "a presigned S3 URL: {url}");
+    let (put, _) = http
+        .call(
+            "PUT",
+            url,
+            None,
+            &[("content-type", "application/pdf")],
+            Bytes::from(pdf),
+        )
+        .await;
+    assert_eq!(put, 200);
+    let (st, v) = http
+        .json(
+            "POST",
+            &format!("{}/v1/cases/{idc}/resubmit", s.base),
+            &gc,
+            &json!({"materials": [t["material_id"]]}),
+            None,
+        )
+        .await;
+    assert_eq!(st, 202, "{v}");
+    let police = token("dept_officer", Some("police"), "officer-1");
+    let mut task = Value::Null;
+    for _ in 0..300 {
+        let (_, tasks) = http
+            .call(
+                "GET",
+                &format!("{}/v1/tasks?status=open", s.base),
+                Some(&police),
+                &[],
+                Bytes::new(),
+            )
+            .await;
+        if let Some(t) = tasks["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["case_id"] == idc.as_str())
+        {
+            task = t.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !task.is_null(),
+        "the uploaded marriage certificate is reviewed by the police"
+    );
+    let (st, v) = http
+        .json(
+            "POST",
+            &format!(
+                "{}/v1/tasks/{}/decision",
+                s.base,
+                task["task_id"].as_str().unwrap()
+            ),
+            &police,
+            &json!({"decision": "approve", "version": task["version"]}),
+            None,
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let case = http
+        .wait_case(&s.base, &idc, &gc, |c| {
+            c["status"] == "completed" && !c["archive"].is_null()
+        })
+        .await;
+    assert_eq!(case["materials"][0]["status"], "uploaded");
+    assert!(
+        case["archive"]["files"].as_u64().unwrap() >= 7,
+        "the uploaded scan is archived"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_message_reaches_its_dlq_and_ops_redrive_it() {
+    let m = moto::Moto::start(&root());
+    let outputs = m.deploy("poison");
+    let s = serve(&m, "poison", "");
+    let sqs = aws_sdk_sqs::Client::new(&m.sdk_config().await);
+    let queue = &outputs["CertifyBirthQueueUrl"];
+    sqs.send_message()
+        .queue_url(queue)
+        .message_body(r#"{"kind":"step","case_id":"BC-NOPE","step":"birth_certificate"}"#)
+        .send()
+        .await
+        .unwrap();
+    // The rest of the traffic is not blocked.
+    let http = Http::new();
+    let g = token("guardian", None, FATHER_A);
+    let (st, v) = http
+        .json(
+            "POST",
+            &format!("{}/v1/applications", s.base),
+            &g,
+            &form(("王海", FATHER_A), ("李梅", MOTHER_A), "H330106001"),
+            Some("p-1"),
+        )
+        .await;
+    assert_eq!(st, 202, "{v}");
+    http.wait_case(&s.base, v["case_id"].as_str().unwrap(), &g, |c| {
+        c["status"] == "completed"
+    })
+    .await;
+    // After the maximum receives the poison message is in the DLQ.
+    let mut shown = String::new();
+    for _ in 0..90 {
+        let out = onething(
+            &m,
+            &[
+                "dlq",
+                "show",
+                "certify-birth",
+                "--backend",
+                "aws",
+                "--stack",
+                "poison",
+            ],
+        )
+        .output()
+        .unwrap();
+        shown = String::from_utf8_lossy(&out.stdout).to_string();
+        if shown.contains("BC-NOPE") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert!(shown.contains("BC-NOPE"), "dead letter listed: {shown}");
+    let out = onething(
+        &m,
+        &[
+            "dlq",
+            "redrive",
+            "certify-birth",
+            "--backend",
+            "aws",
+            "--stack",
+            "poison",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("redrove 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    drop(s);
+}
