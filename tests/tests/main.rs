@@ -4,6 +4,7 @@
 mod helpers;
 
 mod authz;
+mod contract;
 mod events;
 mod flows;
 mod review;

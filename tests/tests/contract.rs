@@ -1,0 +1,292 @@
+//! The adapter contract: the same checks against the embedded adapters and the AWS
+//! adapters (on moto, with the resources the SAM template creates).
+
+#[path = "../support/moto.rs"]
+mod moto;
+
+use chrono::Utc;
+use domain::case::{Actor, Case, CaseStatus, NoticeKind, Role};
+use domain::notice::Notification;
+use ports::{
+    AllocError, Allocator, BlobStore, CaseStore, Created, Notifier, OutMessage, Queue, StoreError,
+};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Adapters {
+    store: Arc<dyn CaseStore>,
+    queues: Arc<dyn Queue>,
+    numbers: Arc<dyn Allocator>,
+    notifier: Arc<dyn Notifier>,
+    blobs: Arc<dyn BlobStore>,
+    /// SQS visibility timeouts have one-second resolution.
+    tick: Duration,
+}
+
+fn a_case(id: &str, owner: &str) -> Case {
+    let form = domain::Form::parse(
+        &crate::helpers::form_a(),
+        domain::case::shanghai_now(Utc::now()),
+    )
+    .unwrap();
+    let actor = Actor {
+        sub: owner.into(),
+        role: Role::Guardian,
+        dept: None,
+    };
+    let cal = domain::Calendar::builtin(domain::UnknownYearPolicy::AssumeWeekdays);
+    let (mut c, _) = Case::new(
+        id.into(),
+        domain::case::shanghai_now(Utc::now()),
+        owner.into(),
+        actor,
+        form,
+        format!("key-{id}"),
+        "h".into(),
+        &cal,
+    )
+    .unwrap();
+    c.version = 1;
+    c
+}
+
+async fn drain(q: &dyn Queue, queue: &str) {
+    for _ in 0..5 {
+        for m in q.receive(queue, 10, Duration::from_secs(1)).await.unwrap() {
+            q.ack(queue, &m.receipt).await.unwrap();
+        }
+    }
+}
+
+async fn contract(a: Adapters, tag: &str) {
+    // Cases: create with outbox, idempotency, versioned commits.
+    let id = format!("BC{tag}1");
+    let c = a_case(&id, crate::helpers::FATHER_A);
+    let out = vec![OutMessage {
+        queue: "accept".into(),
+        body: format!(r#"{{"kind":"step","case_id":"{id}","step":"acceptance"}}"#),
+    }];
+    assert!(matches!(
+        a.store.create(&c, "scope-1", &out).await.unwrap(),
+        Created::New
+    ));
+    let mut again = a_case(&format!("BC{tag}2"), crate::helpers::FATHER_A);
+    again.idempotency_key = c.idempotency_key.clone();
+    match a.store.create(&again, "scope-1", &[]).await.unwrap() {
+        Created::Existing(e) => assert_eq!(e.case_id, id, "same scope and key: the first case"),
+        Created::New => panic!("idempotency key ignored"),
+    }
+    let got = a.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(got, c);
+    let mut next = got.clone();
+    next.version = 2;
+    next.status = CaseStatus::InProgress;
+    a.store.commit(&next, 1, &[]).await.unwrap();
+    let mut stale = got.clone();
+    stale.version = 2;
+    assert!(
+        matches!(
+            a.store.commit(&stale, 1, &[]).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "a stale version loses"
+    );
+    assert_eq!(
+        a.store.get(&id).await.unwrap().unwrap().status,
+        CaseStatus::InProgress
+    );
+    assert!(a.store.get("BC-none").await.unwrap().is_none());
+    assert_eq!(
+        a.store
+            .by_owner(crate::helpers::FATHER_A)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(a
+        .store
+        .by_owner(crate::helpers::MOTHER_B)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(a.store.unfinished().await.unwrap().len(), 1);
+    let day = Utc::now();
+    assert_eq!(
+        a.store
+            .submitted_between(
+                day - chrono::Duration::hours(1),
+                day + chrono::Duration::hours(1)
+            )
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(a
+        .store
+        .open_tasks(domain::Dept::Police)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // The outbox message was delivered.
+    let got = a
+        .queues
+        .receive("accept", 10, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].body.contains(&id));
+    a.queues.ack("accept", &got[0].receipt).await.unwrap();
+
+    // Queues: visibility, redelivery with a growing receive count, DLQ after the maximum, redrive.
+    drain(a.queues.as_ref(), "notify").await;
+    a.queues.send("notify", "poison").await.unwrap();
+    let mut counts = vec![];
+    for _ in 0..20 {
+        let got = a.queues.receive("notify", 10, a.tick).await.unwrap();
+        if let Some(m) = got.first() {
+            counts.push(m.receive_count);
+            a.queues
+                .retry_later("notify", &m.receipt, a.tick, "never works")
+                .await
+                .unwrap();
+        }
+        if !a.queues.dead_letters("notify").await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(a.tick + Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        counts,
+        vec![1, 2, 3, 4, 5],
+        "received at most maxReceiveCount times"
+    );
+    let dead = a.queues.dead_letters("notify").await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].body, "poison");
+    assert_eq!(a.queues.redrive("notify", None).await.unwrap(), 1);
+    let back = a
+        .queues
+        .receive("notify", 10, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(back.len(), 1);
+    a.queues.ack("notify", &back[0].receipt).await.unwrap();
+
+    // Allocation: one number per owner, never shared, even concurrently.
+    let mut handles = vec![];
+    for i in 0..20 {
+        let n = a.numbers.clone();
+        handles.push(tokio::spawn(async move {
+            n.allocate("ns", &format!("owner-{}", i % 10), 1000)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut by_owner = std::collections::HashMap::new();
+    for (i, h) in handles.into_iter().enumerate() {
+        let v = h.await.unwrap();
+        let prev = by_owner.insert(i % 10, v);
+        assert!(prev.is_none() || prev == Some(v), "one owner, one number");
+    }
+    let distinct: HashSet<u64> = by_owner.values().copied().collect();
+    assert_eq!(distinct.len(), 10, "ten owners, ten numbers");
+    assert!(matches!(a.numbers.allocate("tiny", "x", 1).await, Ok(1)));
+    assert!(matches!(
+        a.numbers.allocate("tiny", "y", 1).await,
+        Err(AllocError::Exhausted(_))
+    ));
+
+    // Notifications are idempotent by sequence.
+    let n = Notification {
+        case_id: id.clone(),
+        seq: 1,
+        kind: NoticeKind::Accepted,
+        title: "t".into(),
+        body: "b".into(),
+        phone: "13800000000".into(),
+    };
+    a.notifier.send(&n).await.unwrap();
+    a.notifier.send(&n).await.unwrap();
+    assert_eq!(a.notifier.sent(&id).await.unwrap().len(), 1);
+
+    // Blobs: round trip, write-once archives.
+    a.blobs
+        .put("materials/x/m1", b"%PDF-1", "application/pdf")
+        .await
+        .unwrap();
+    assert_eq!(
+        a.blobs.get("materials/x/m1").await.unwrap().unwrap(),
+        b"%PDF-1"
+    );
+    assert!(a.blobs.get("materials/x/none").await.unwrap().is_none());
+    a.blobs
+        .put_once("archives/x/manifest.json", b"{}", "application/json")
+        .await
+        .unwrap();
+    a.blobs
+        .put_once("archives/x/manifest.json", b"{}", "application/json")
+        .await
+        .unwrap();
+    assert!(a
+        .blobs
+        .put_once("archives/x/manifest.json", b"{\"x\":1}", "application/json")
+        .await
+        .is_err());
+    let url = a
+        .blobs
+        .upload_url(
+            "materials/x/m2",
+            "image/png",
+            10,
+            Utc::now() + chrono::Duration::minutes(5),
+            "http://127.0.0.1:1",
+        )
+        .await
+        .unwrap();
+    assert!(url.contains("materials/x/m2"));
+}
+
+#[tokio::test]
+async fn embedded_adapters_keep_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let e =
+        embedded::Embedded::open(dir.path(), embedded::Durability::Normal, 5, b"secret").unwrap();
+    contract(
+        Adapters {
+            store: e.store.clone(),
+            queues: e.queues.clone(),
+            numbers: e.numbers.clone(),
+            notifier: e.notifier.clone(),
+            blobs: e.blobs.clone(),
+            tick: Duration::from_millis(200),
+        },
+        "E",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_adapters_keep_the_contract_on_moto() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let m = moto::Moto::start(&root);
+    let outputs = m.deploy("contract");
+    let resources = aws::Resources::from_outputs(&outputs).unwrap();
+    let a = aws::Aws::new(&m.sdk_config().await, &resources, 5);
+    contract(
+        Adapters {
+            store: a.store.clone(),
+            queues: a.queues.clone(),
+            numbers: a.numbers.clone(),
+            notifier: a.notifier.clone(),
+            blobs: a.blobs.clone(),
+            tick: Duration::from_secs(1),
+        },
+        "A",
+    )
+    .await;
+}
