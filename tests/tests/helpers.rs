@@ -60,6 +60,18 @@ impl TestApp {
         }
     }
 
+    /// A client for a runtime started elsewhere (the test owns and stops it).
+    pub fn attach(running: &Running, secret: Vec<u8>) -> TestApp {
+        TestApp {
+            running: None,
+            dir: tempfile::tempdir().expect("tempdir"),
+            base: format!("http://{}", running.addr),
+            secret,
+            manual: HashSet::new(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
     /// Stop (gracefully, or abruptly) and start again on the same data directory.
     pub async fn restart(&mut self, abrupt: bool) {
         let r = self.running.take().expect("running");

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod authz;
+mod aws_cost;
 mod contract;
 mod events;
 mod flows;

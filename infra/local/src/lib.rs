@@ -277,6 +277,11 @@ async fn start_embedded(cfg: Config) -> Result<Running, String> {
     launch(cfg, app, secret, Some(e.blobs.clone())).await
 }
 
+/// Serve a ready-made application (the tests use this to observe the adapters).
+pub async fn start_app(cfg: Config, app: App, secret: Vec<u8>) -> Result<Running, String> {
+    launch(cfg, app, secret, None).await
+}
+
 async fn launch(
     cfg: Config,
     app: App,

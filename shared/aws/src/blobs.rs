@@ -2,26 +2,35 @@
 //! (versioned bucket; objects written once: an existing key with other bytes is refused).
 
 use crate::sdk_err;
+use crate::usage::{Op, Usage};
 use async_trait::async_trait;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use chrono::{DateTime, Utc};
 use ports::{BlobStore, StoreError};
+use std::sync::Arc;
 
 pub struct S3Blobs {
     client: Client,
     materials: String,
     archives: String,
+    usage: Arc<Usage>,
 }
 
 impl S3Blobs {
-    pub fn new(client: Client, materials: String, archives: String) -> Self {
+    pub fn new(client: Client, materials: String, archives: String, usage: Arc<Usage>) -> Self {
         S3Blobs {
             client,
             materials,
             archives,
+            usage,
         }
+    }
+
+    fn c(&self, op: Op) -> &Client {
+        self.usage.one(op);
+        &self.client
     }
 
     /// Archive keys go to the archive bucket, everything else to the materials bucket.
@@ -37,7 +46,7 @@ impl S3Blobs {
 #[async_trait]
 impl BlobStore for S3Blobs {
     async fn put(&self, key: &str, bytes: &[u8], content_type: &str) -> Result<(), StoreError> {
-        self.client
+        self.c(Op::S3Put)
             .put_object()
             .bucket(self.bucket(key))
             .key(key)
@@ -55,18 +64,10 @@ impl BlobStore for S3Blobs {
         bytes: &[u8],
         content_type: &str,
     ) -> Result<(), StoreError> {
-        match self.get(key).await? {
-            Some(existing) if existing == bytes => return Ok(()),
-            Some(_) => {
-                return Err(StoreError::Conflict(format!(
-                    "{key} is write-once and holds other bytes"
-                )))
-            }
-            None => {}
-        }
-        // If-None-Match: a concurrent writer of the same key loses instead of overwriting.
+        // If-None-Match: an existing key is never overwritten; only then compare bytes
+        // (a retry after a crash writes the same bytes and succeeds).
         let r = self
-            .client
+            .c(Op::S3Put)
             .put_object()
             .bucket(self.bucket(key))
             .key(key)
@@ -77,26 +78,24 @@ impl BlobStore for S3Blobs {
             .await;
         match r {
             Ok(_) => Ok(()),
-            Err(e) => {
-                let code = e
-                    .as_service_error()
-                    .map(|s| format!("{s:?}"))
-                    .unwrap_or_default();
-                if code.contains("PreconditionFailed") {
-                    match self.get(key).await? {
-                        Some(existing) if existing == bytes => Ok(()),
-                        _ => Err(StoreError::Conflict(format!("{key} is write-once"))),
-                    }
-                } else {
-                    Err(sdk_err("put archive object", e))
+            Err(e)
+                if e.raw_response()
+                    .is_some_and(|r| r.status().as_u16() == 412 || r.status().as_u16() == 409) =>
+            {
+                match self.get(key).await? {
+                    Some(existing) if existing == bytes => Ok(()),
+                    _ => Err(StoreError::Conflict(format!(
+                        "{key} is write-once and holds other bytes"
+                    ))),
                 }
             }
+            Err(e) => Err(sdk_err("put archive object", e)),
         }
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match self
-            .client
+            .c(Op::S3Get)
             .get_object()
             .bucket(self.bucket(key))
             .key(key)
@@ -128,9 +127,10 @@ impl BlobStore for S3Blobs {
             .to_std()
             .unwrap_or_default()
             .max(std::time::Duration::from_secs(1));
+        self.usage.one(Op::S3Presign);
         let cfg = PresigningConfig::expires_in(ttl).map_err(|e| sdk_err("presign", e))?;
         let p = self
-            .client
+            .c(Op::S3Put)
             .put_object()
             .bucket(self.bucket(key))
             .key(key)

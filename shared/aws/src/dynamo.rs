@@ -11,6 +11,7 @@
 
 use crate::queues::SqsQueues;
 use crate::sdk_err;
+use crate::usage::{Op, Usage};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
@@ -144,15 +145,26 @@ fn cancelled_by_condition<E: ProvideErrorMetadata + std::fmt::Debug>(
 pub struct DynamoStore {
     client: Client,
     table: String,
+    usage: Arc<Usage>,
     queues: Arc<SqsQueues>,
 }
 
 impl DynamoStore {
-    pub fn new(client: Client, table: String, queues: Arc<SqsQueues>) -> Self {
+    fn c(&self, op: Op) -> &Client {
+        self.usage.one(op);
+        &self.client
+    }
+
+    fn count_items(&self, items: Vec<TransactWriteItem>) -> Vec<TransactWriteItem> {
+        self.usage.add(Op::DdbTransactItems, items.len() as u64);
+        items
+    }
+    pub fn new(client: Client, table: String, queues: Arc<SqsQueues>, usage: Arc<Usage>) -> Self {
         DynamoStore {
             client,
             table,
             queues,
+            usage,
         }
     }
 
@@ -165,7 +177,7 @@ impl DynamoStore {
     ) -> Result<(), StoreError> {
         for (sk, m) in sent {
             self.queues.send(&m.queue, &m.body).await?;
-            self.client
+            self.c(Op::DdbDeleteItem)
                 .delete_item()
                 .table_name(&self.table)
                 .key("pk", s(format!("CASE#{case_id}")))
@@ -228,7 +240,7 @@ impl DynamoStore {
         let mut start: Option<Item> = None;
         loop {
             let mut q = self
-                .client
+                .c(Op::DdbQuery)
                 .query()
                 .table_name(&self.table)
                 .index_name(index)
@@ -274,7 +286,7 @@ impl DynamoStore {
 impl CaseStore for DynamoStore {
     async fn get(&self, case_id: &str) -> Result<Option<Case>, StoreError> {
         let r = self
-            .client
+            .c(Op::DdbGetItem)
             .get_item()
             .table_name(&self.table)
             .set_key(Some(case_key(case_id)))
@@ -314,9 +326,9 @@ impl CaseStore for DynamoStore {
             items.push(put(&self.table, it.clone(), None)?);
         }
         match self
-            .client
+            .c(Op::DdbTransactWrite)
             .transact_write_items()
-            .set_transact_items(Some(items))
+            .set_transact_items(Some(self.count_items(items)))
             .send()
             .await
         {
@@ -324,7 +336,7 @@ impl CaseStore for DynamoStore {
             Err(e) => match cancelled_by_condition(&e) {
                 Some(reasons) if reasons.first() == Some(&true) => {
                     let r = self
-                        .client
+                        .c(Op::DdbGetItem)
                         .get_item()
                         .table_name(&self.table)
                         .key("pk", s(idem_pk))
@@ -376,9 +388,9 @@ impl CaseStore for DynamoStore {
             items.push(put(&self.table, it.clone(), None)?);
         }
         if let Err(e) = self
-            .client
+            .c(Op::DdbTransactWrite)
             .transact_write_items()
-            .set_transact_items(Some(items))
+            .set_transact_items(Some(self.count_items(items)))
             .send()
             .await
         {
@@ -475,16 +487,30 @@ impl CaseStore for DynamoStore {
 pub struct DynamoAllocator {
     client: Client,
     table: String,
+    usage: Arc<Usage>,
 }
 
 impl DynamoAllocator {
-    pub fn new(client: Client, table: String) -> Self {
-        DynamoAllocator { client, table }
+    fn c(&self, op: Op) -> &Client {
+        self.usage.one(op);
+        &self.client
+    }
+
+    fn count_items(&self, items: Vec<TransactWriteItem>) -> Vec<TransactWriteItem> {
+        self.usage.add(Op::DdbTransactItems, items.len() as u64);
+        items
+    }
+    pub fn new(client: Client, table: String, usage: Arc<Usage>) -> Self {
+        DynamoAllocator {
+            client,
+            table,
+            usage,
+        }
     }
 
     async fn existing(&self, ns: &str, owner: &str) -> Result<Option<u64>, StoreError> {
         let r = self
-            .client
+            .c(Op::DdbGetItem)
             .get_item()
             .table_name(&self.table)
             .key("pk", s(format!("ALLOC#{ns}")))
@@ -511,7 +537,7 @@ impl Allocator for DynamoAllocator {
                 return Ok(o);
             }
             let r = self
-                .client
+                .c(Op::DdbGetItem)
                 .get_item()
                 .table_name(&self.table)
                 .key("pk", s(format!("ALLOC#{namespace}")))
@@ -566,9 +592,9 @@ impl Allocator for DynamoAllocator {
                 )?,
             ];
             match self
-                .client
+                .c(Op::DdbTransactWrite)
                 .transact_write_items()
-                .set_transact_items(Some(items))
+                .set_transact_items(Some(self.count_items(items)))
                 .send()
                 .await
             {
@@ -584,11 +610,21 @@ impl Allocator for DynamoAllocator {
 pub struct DynamoNotifier {
     client: Client,
     table: String,
+    usage: Arc<Usage>,
 }
 
 impl DynamoNotifier {
-    pub fn new(client: Client, table: String) -> Self {
-        DynamoNotifier { client, table }
+    fn c(&self, op: Op) -> &Client {
+        self.usage.one(op);
+        &self.client
+    }
+
+    pub fn new(client: Client, table: String, usage: Arc<Usage>) -> Self {
+        DynamoNotifier {
+            client,
+            table,
+            usage,
+        }
     }
 }
 
@@ -601,7 +637,7 @@ impl Notifier for DynamoNotifier {
             sent_at: Utc::now(),
         };
         let r = self
-            .client
+            .c(Op::DdbPutItem)
             .put_item()
             .table_name(&self.table)
             .item("pk", s(format!("CASE#{}", note.case_id)))
@@ -624,7 +660,7 @@ impl Notifier for DynamoNotifier {
 
     async fn sent(&self, case_id: &str) -> Result<Vec<Delivered>, StoreError> {
         let r = self
-            .client
+            .c(Op::DdbQuery)
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :p AND begins_with(sk, :n)")

@@ -9,11 +9,13 @@ mod blobs;
 mod dynamo;
 mod queues;
 mod sharing;
+mod usage;
 
 pub use blobs::S3Blobs;
 pub use dynamo::{DynamoAllocator, DynamoNotifier, DynamoStore};
 pub use queues::{QueueUrls, SqsQueues};
 pub use sharing::{ApiKey, HttpSharing};
+pub use usage::{Op, Usage};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -99,6 +101,8 @@ pub struct Aws {
     pub numbers: Arc<DynamoAllocator>,
     pub notifier: Arc<DynamoNotifier>,
     pub blobs: Arc<S3Blobs>,
+    /// Requests made, by operation.
+    pub usage: Arc<Usage>,
 }
 
 impl Aws {
@@ -111,25 +115,34 @@ impl Aws {
                 .force_path_style(true)
                 .build(),
         );
+        let usage = Arc::new(Usage::default());
         let queues = Arc::new(SqsQueues::new(
             sqs,
             QueueUrls(r.queues.clone()),
             max_receive,
+            usage.clone(),
         ));
         Aws {
             store: Arc::new(DynamoStore::new(
                 ddb.clone(),
                 r.table.clone(),
                 queues.clone(),
+                usage.clone(),
             )),
-            numbers: Arc::new(DynamoAllocator::new(ddb.clone(), r.table.clone())),
-            notifier: Arc::new(DynamoNotifier::new(ddb, r.table.clone())),
+            numbers: Arc::new(DynamoAllocator::new(
+                ddb.clone(),
+                r.table.clone(),
+                usage.clone(),
+            )),
+            notifier: Arc::new(DynamoNotifier::new(ddb, r.table.clone(), usage.clone())),
             blobs: Arc::new(S3Blobs::new(
                 s3,
                 r.materials_bucket.clone(),
                 r.archive_bucket.clone(),
+                usage.clone(),
             )),
             queues,
+            usage,
         }
     }
 

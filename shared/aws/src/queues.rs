@@ -3,11 +3,13 @@
 //! moves a message that can never succeed at once.
 
 use crate::sdk_err;
+use crate::usage::{Op, Usage};
 use async_trait::async_trait;
 use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName};
 use aws_sdk_sqs::Client;
 use ports::{DeadLetter, Queue, Received, StoreError};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Logical queue name → (queue URL, DLQ URL).
@@ -18,15 +20,22 @@ pub struct SqsQueues {
     client: Client,
     urls: QueueUrls,
     max_receive: u32,
+    usage: Arc<Usage>,
 }
 
 impl SqsQueues {
-    pub fn new(client: Client, urls: QueueUrls, max_receive: u32) -> Self {
+    pub fn new(client: Client, urls: QueueUrls, max_receive: u32, usage: Arc<Usage>) -> Self {
         SqsQueues {
             client,
             urls,
             max_receive,
+            usage,
         }
+    }
+
+    fn c(&self, op: Op) -> &Client {
+        self.usage.one(op);
+        &self.client
     }
 
     fn url(&self, queue: &str) -> Result<&str, StoreError> {
@@ -80,7 +89,11 @@ impl SqsQueues {
     }
 
     async fn send_to(&self, url: &str, body: &str) -> Result<(), StoreError> {
-        let mut req = self.client.send_message().queue_url(url).message_body(body);
+        let mut req = self
+            .c(Op::SqsSend)
+            .send_message()
+            .queue_url(url)
+            .message_body(body);
         // Tracing attributes: the case and the kind of message (no personal data).
         if let Ok(env) = ports::Envelope::parse(body) {
             let attr = |v: &str| {
@@ -109,7 +122,7 @@ impl SqsQueues {
         wait_secs: i32,
     ) -> Result<Vec<aws_sdk_sqs::types::Message>, StoreError> {
         let r = self
-            .client
+            .c(Op::SqsReceive)
             .receive_message()
             .queue_url(url)
             .max_number_of_messages(max.clamp(1, 10) as i32)
@@ -119,6 +132,8 @@ impl SqsQueues {
             .send()
             .await
             .map_err(|e| sdk_err("receive messages", e))?;
+        self.usage
+            .add(Op::SqsReceivedMessages, r.messages().len() as u64);
         Ok(r.messages().to_vec())
     }
 }
@@ -169,7 +184,7 @@ impl Queue for SqsQueues {
 
     async fn ack(&self, queue: &str, receipt: &str) -> Result<(), StoreError> {
         let url = self.url(queue)?;
-        self.client
+        self.c(Op::SqsDelete)
             .delete_message()
             .queue_url(url)
             .receipt_handle(receipt)
@@ -187,7 +202,7 @@ impl Queue for SqsQueues {
         _error: &str,
     ) -> Result<(), StoreError> {
         let url = self.url(queue)?;
-        self.client
+        self.c(Op::SqsChangeVisibility)
             .change_message_visibility()
             .queue_url(url)
             .receipt_handle(receipt)
@@ -235,7 +250,7 @@ impl Queue for SqsQueues {
                     });
                 }
                 let _ = self
-                    .client
+                    .c(Op::SqsChangeVisibility)
                     .change_message_visibility()
                     .queue_url(&dlq)
                     .receipt_handle(m.receipt_handle().unwrap_or_default())
@@ -272,7 +287,7 @@ impl Queue for SqsQueues {
                 new += 1;
                 if message_id.is_none_or(|want| want == id) {
                     self.send_to(&url, m.body().unwrap_or_default()).await?;
-                    self.client
+                    self.c(Op::SqsDelete)
                         .delete_message()
                         .queue_url(&dlq)
                         .receipt_handle(receipt)
@@ -282,7 +297,7 @@ impl Queue for SqsQueues {
                     moved += 1;
                 } else {
                     let _ = self
-                        .client
+                        .c(Op::SqsChangeVisibility)
                         .change_message_visibility()
                         .queue_url(&dlq)
                         .receipt_handle(receipt)

@@ -1,0 +1,63 @@
+//! Counts of the AWS requests the adapters make, by operation: what one case costs is
+//! measured, not estimated.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    DdbGetItem,
+    DdbQuery,
+    DdbPutItem,
+    DdbDeleteItem,
+    DdbTransactWrite,
+    DdbTransactItems,
+    SqsSend,
+    SqsReceive,
+    SqsReceivedMessages,
+    SqsDelete,
+    SqsChangeVisibility,
+    S3Put,
+    S3Get,
+    S3Presign,
+    SecretsGet,
+}
+
+const OPS: [(Op, &str); 15] = [
+    (Op::DdbGetItem, "dynamodb.GetItem"),
+    (Op::DdbQuery, "dynamodb.Query"),
+    (Op::DdbPutItem, "dynamodb.PutItem"),
+    (Op::DdbDeleteItem, "dynamodb.DeleteItem"),
+    (Op::DdbTransactWrite, "dynamodb.TransactWriteItems"),
+    (Op::DdbTransactItems, "dynamodb.TransactWriteItems.items"),
+    (Op::SqsSend, "sqs.SendMessage"),
+    (Op::SqsReceive, "sqs.ReceiveMessage"),
+    (Op::SqsReceivedMessages, "sqs.ReceiveMessage.messages"),
+    (Op::SqsDelete, "sqs.DeleteMessage"),
+    (Op::SqsChangeVisibility, "sqs.ChangeMessageVisibility"),
+    (Op::S3Put, "s3.PutObject"),
+    (Op::S3Get, "s3.GetObject"),
+    (Op::S3Presign, "s3.PresignPutObject"),
+    (Op::SecretsGet, "secretsmanager.GetSecretValue"),
+];
+
+#[derive(Debug, Default)]
+pub struct Usage {
+    counts: [AtomicU64; 15],
+}
+
+impl Usage {
+    pub fn add(&self, op: Op, n: u64) {
+        let i = OPS.iter().position(|(o, _)| *o == op).expect("listed");
+        self.counts[i].fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn one(&self, op: Op) {
+        self.add(op, 1);
+    }
+    /// (operation, count) for every operation.
+    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+        OPS.iter()
+            .enumerate()
+            .map(|(i, (_, name))| (*name, self.counts[i].load(Ordering::Relaxed)))
+            .collect()
+    }
+}

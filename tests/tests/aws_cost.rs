@@ -1,0 +1,96 @@
+//! What one completed case costs on AWS, counted by the adapters while cases run end to
+//! end on moto through the same API and pollers as `serve --backend aws`.
+
+#[path = "../support/moto.rs"]
+mod moto;
+
+use crate::helpers::*;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_per_completed_case() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let m = moto::Moto::start(&root);
+    let outputs = m.deploy("cost");
+    let a = aws::Aws::new(
+        &m.sdk_config().await,
+        &aws::Resources::from_outputs(&outputs).unwrap(),
+        5,
+    );
+    let sharing =
+        Arc::new(embedded::FixtureSharing::from_json(embedded::sample_registry()).unwrap());
+    let settings = domain::Settings::default();
+    let cal = domain::Calendar::builtin(settings.unknown_year_policy);
+    let app = a.app(
+        sharing,
+        cal,
+        settings,
+        Default::default(),
+        Arc::new(ports::SystemClock),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = onething::Config::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
+    cfg.workers_per_queue = 1;
+    cfg.sla_interval = Duration::from_secs(3600);
+    let secret = b"cost-secret".to_vec();
+    let running = onething::start_app(cfg, app, secret.clone()).await.unwrap();
+    let t = TestApp::attach(&running, secret);
+
+    let before = a.usage.snapshot();
+    const CASES: usize = 3;
+    let g = t.guardian(FATHER_A);
+    let mut ids = vec![];
+    for _ in 0..CASES {
+        ids.push(t.apply(&g, &form_a()).await);
+    }
+    // Watch through a second set of adapters, so that watching is not counted.
+    let observer = aws::Aws::new(
+        &m.sdk_config().await,
+        &aws::Resources::from_outputs(&outputs).unwrap(),
+        5,
+    );
+    for id in &ids {
+        let mut done = false;
+        for _ in 0..300 {
+            use ports::{CaseStore, Notifier};
+            let c = observer.store.get(id).await.unwrap().unwrap();
+            if c.status == domain::CaseStatus::Completed
+                && c.archive.is_some()
+                && observer.notifier.sent(id).await.unwrap().len() == 3
+            {
+                done = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(done, "{id} completed");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = a.usage.snapshot();
+    running.abort();
+    let per_case: Vec<(&str, f64)> = after
+        .iter()
+        .zip(before.iter())
+        .map(|((k, x), (_, y))| (*k, (x - y) as f64 / CASES as f64))
+        .collect();
+    eprintln!("requests per completed case (mean of {CASES}; ReceiveMessage calls include idle long polls):");
+    for (k, v) in &per_case {
+        eprintln!("  {k:<36} {v:>6.1}");
+    }
+    let get = |name: &str| per_case.iter().find(|(k, _)| *k == name).unwrap().1;
+    // Deterministic: accept, five steps, three notifications, one archive.
+    assert_eq!(get("sqs.SendMessage"), 10.0);
+    assert_eq!(
+        get("sqs.ReceiveMessage.messages"),
+        10.0,
+        "each message received once"
+    );
+    assert_eq!(get("sqs.DeleteMessage"), 10.0);
+    assert_eq!(
+        get("s3.PutObject"),
+        6.0,
+        "five archive files and the manifest"
+    );
+}
