@@ -1,8 +1,7 @@
 //! What one completed case costs on AWS, counted by the adapters while cases run end to
 //! end on moto through the same API and pollers as `serve --backend aws`.
 
-#[path = "../support/moto.rs"]
-mod moto;
+use crate::moto;
 
 use crate::helpers::*;
 use std::path::Path;

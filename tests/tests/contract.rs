@@ -1,8 +1,7 @@
 //! The adapter contract: the same checks against the embedded adapters and the AWS
 //! adapters (on moto, with the resources the SAM template creates).
 
-#[path = "../support/moto.rs"]
-mod moto;
+use crate::moto;
 
 use chrono::Utc;
 use domain::case::{Actor, Case, CaseStatus, NoticeKind, Role};

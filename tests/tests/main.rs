@@ -2,6 +2,8 @@
 //! temporary data directory and drives it over its HTTP API, as the portal would.
 
 mod helpers;
+#[path = "../support/moto.rs"]
+mod moto;
 
 mod authz;
 mod aws_cost;
