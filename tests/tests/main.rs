@@ -12,3 +12,4 @@ mod events;
 mod flows;
 mod review;
 mod robustness;
+mod sharing_http;
