@@ -10,7 +10,8 @@ use ports::{DataSharing, StoreError};
 async fn stub() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let registry: domain::sharing::Registry = serde_json::from_str(embedded::sample_registry()).unwrap();
+    let registry: domain::sharing::Registry =
+        serde_json::from_str(embedded::sample_registry()).unwrap();
     tokio::spawn(async move {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
@@ -20,7 +21,12 @@ async fn stub() -> String {
                     let registry = registry.clone();
                     async move {
                         let reply = |status: u16, body: String| {
-                            Ok::<_, std::convert::Infallible>(http::Response::builder().status(status).body(Full::new(Bytes::from(body))).unwrap())
+                            Ok::<_, std::convert::Infallible>(
+                                http::Response::builder()
+                                    .status(status)
+                                    .body(Full::new(Bytes::from(body)))
+                                    .unwrap(),
+                            )
                         };
                         if req.headers().get("x-api-key").map(|v| v.as_bytes()) != Some(b"k") {
                             return reply(401, "{}".into());
@@ -35,25 +41,54 @@ async fn stub() -> String {
                             return reply(500, "oops".into());
                         }
                         if let Some(id) = path.strip_prefix("/people/") {
-                            return json(registry.people.iter().find(|p| p.id_number == id).map(|p| serde_json::to_value(p).unwrap()));
+                            return json(
+                                registry
+                                    .people
+                                    .iter()
+                                    .find(|p| p.id_number == id)
+                                    .map(|p| serde_json::to_value(p).unwrap()),
+                            );
                         }
                         if let Some(n) = path.strip_prefix("/households/") {
-                            return json(registry.households.iter().find(|h| h.household_number == n).map(|h| serde_json::to_value(h).unwrap()));
+                            return json(
+                                registry
+                                    .households
+                                    .iter()
+                                    .find(|h| h.household_number == n)
+                                    .map(|h| serde_json::to_value(h).unwrap()),
+                            );
                         }
                         if path == "/marriages" {
-                            let get = |k: &str| q.split('&').find_map(|kv| kv.strip_prefix(&format!("{k}="))).unwrap_or("").to_string();
+                            let get = |k: &str| {
+                                q.split('&')
+                                    .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                                    .unwrap_or("")
+                                    .to_string()
+                            };
                             let (h, w) = (get("husband"), get("wife"));
                             return json(
-                                registry.marriages.iter().find(|m| m.husband_id_number == h && m.wife_id_number == w).map(|m| serde_json::to_value(m).unwrap()),
+                                registry
+                                    .marriages
+                                    .iter()
+                                    .find(|m| m.husband_id_number == h && m.wife_id_number == w)
+                                    .map(|m| serde_json::to_value(m).unwrap()),
                             );
                         }
                         if let Some(c) = path.strip_prefix("/institutions/") {
-                            return json(registry.institutions.iter().find(|i| i.code == c).map(|i| serde_json::to_value(i).unwrap()));
+                            return json(
+                                registry
+                                    .institutions
+                                    .iter()
+                                    .find(|i| i.code == c)
+                                    .map(|i| serde_json::to_value(i).unwrap()),
+                            );
                         }
                         reply(404, "{}".into())
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
@@ -65,15 +100,42 @@ async fn http_data_sharing_adapter() {
     let base = stub().await;
     let s = aws::HttpSharing::new(&base, aws::ApiKey::Static("k".into())).unwrap();
     assert_eq!(s.person(FATHER_A).await.unwrap().unwrap().name, "王海");
-    assert!(s.person(FATHER_E).await.unwrap().is_none(), "404: sharing has no record");
-    assert_eq!(s.household("330106000001").await.unwrap().unwrap().address_code, "330106");
+    assert!(
+        s.person(FATHER_E).await.unwrap().is_none(),
+        "404: sharing has no record"
+    );
+    assert_eq!(
+        s.household("330106000001")
+            .await
+            .unwrap()
+            .unwrap()
+            .address_code,
+        "330106"
+    );
     assert!(s.marriage(FATHER_A, MOTHER_A).await.unwrap().is_some());
     assert!(s.marriage(FATHER_C, MOTHER_C).await.unwrap().is_none());
-    assert_eq!(s.institution("H330106001").await.unwrap().unwrap().county_code, "330106");
-    assert!(matches!(s.person("BROKEN").await, Err(StoreError::Unavailable(_))), "5xx is retryable");
+    assert_eq!(
+        s.institution("H330106001")
+            .await
+            .unwrap()
+            .unwrap()
+            .county_code,
+        "330106"
+    );
+    assert!(
+        matches!(s.person("BROKEN").await, Err(StoreError::Unavailable(_))),
+        "5xx is retryable"
+    );
     let wrong = aws::HttpSharing::new(&base, aws::ApiKey::Static("nope".into())).unwrap();
-    assert!(matches!(wrong.person(FATHER_A).await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(
+        wrong.person(FATHER_A).await,
+        Err(StoreError::Unavailable(_))
+    ));
     // Nothing listening: retryable, not a crash.
-    let down = aws::HttpSharing::new("http://127.0.0.1:9", aws::ApiKey::Static("k".into())).unwrap();
-    assert!(matches!(down.person(FATHER_A).await, Err(StoreError::Unavailable(_))));
+    let down =
+        aws::HttpSharing::new("http://127.0.0.1:9", aws::ApiKey::Static("k".into())).unwrap();
+    assert!(matches!(
+        down.person(FATHER_A).await,
+        Err(StoreError::Unavailable(_))
+    ));
 }

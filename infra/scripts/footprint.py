@@ -1,0 +1,76 @@
+"""Footprint of every Lambda function: zipped bootstrap size, init time (process start to
+its first Runtime API `next` call, against a local stand-in for the Runtime API) and peak
+RSS at that moment, next to a bare lambda_runtime hello world built with the same profile.
+
+usage: python3 infra/scripts/footprint.py [TARGET_DIR]   (default target/release;
+build first: cargo build --release --workspace --bins --examples, or for Lambda:
+cargo lambda build --release --arm64 and pass target/lambda via --lambda-layout)
+"""
+import http.server, io, os, socketserver, statistics, subprocess, sys, threading, time, zipfile
+
+FUNCTIONS = ["api", "accept", "certify-birth", "register-household", "enrol-insurance", "issue-card",
+             "unify-issuance", "notify", "archive", "sla-monitor"]
+target = sys.argv[1] if len(sys.argv) > 1 else "target/release"
+RUNS = 15
+
+first_next = {}
+class RuntimeApi(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path.endswith("/runtime/invocation/next"):
+            first_next.setdefault("t", time.perf_counter())
+            ev = threading.Event()
+            ev.wait(5)  # hold the long poll; the process is killed meanwhile
+        self.send_response(404); self.end_headers()
+    def log_message(self, *a): pass
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+srv = Server(("127.0.0.1", 0), RuntimeApi)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+port = srv.server_address[1]
+
+env = dict(os.environ,
+    AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{port}", AWS_LAMBDA_FUNCTION_NAME="f", AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128",
+    AWS_LAMBDA_FUNCTION_VERSION="1", AWS_LAMBDA_LOG_STREAM_NAME="s", AWS_LAMBDA_LOG_GROUP_NAME="g",
+    AWS_REGION="cn-north-1", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x",
+    ONETHING_BACKEND="aws", TABLE_NAME="t", MATERIALS_BUCKET="m", ARCHIVE_BUCKET="a", RUST_LOG="warn")
+for q in ["ACCEPT", "CERTIFY_BIRTH", "REGISTER_HOUSEHOLD", "ENROL_INSURANCE", "ISSUE_CARD", "UNIFY_ISSUANCE", "NOTIFY", "ARCHIVE"]:
+    env[f"QUEUE_URL_{q}"] = f"https://sqs.cn-north-1.amazonaws.com.cn/1/{q}"
+    env[f"DLQ_URL_{q}"] = f"https://sqs.cn-north-1.amazonaws.com.cn/1/{q}-dlq"
+
+def measure(path):
+    times, rss = [], []
+    for _ in range(RUNS):
+        first_next.clear()
+        t0 = time.perf_counter()
+        p = subprocess.Popen([path], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while "t" not in first_next and time.perf_counter() - t0 < 10:
+            time.sleep(0.0002)
+        if "t" in first_next:
+            times.append((first_next["t"] - t0) * 1000)
+            try:
+                for line in open(f"/proc/{p.pid}/status"):
+                    if line.startswith("VmHWM:"):
+                        rss.append(int(line.split()[1]) / 1024)
+            except OSError:
+                pass
+        p.kill(); p.wait()
+    return statistics.median(times) if times else float("nan"), max(rss) if rss else float("nan")
+
+def zipped(path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.write(path, "bootstrap")
+    return len(buf.getvalue()) / 1e6
+
+hello = os.path.join(target, "examples", "hello")
+h_ms, h_rss = measure(hello)
+h_zip = zipped(hello)
+print(f"{'function':<22} {'zip MB':>7} {'init ms':>8} {'x floor':>8} {'RSS MB':>7}")
+print(f"{'(hello world floor)':<22} {h_zip:>7.2f} {h_ms:>8.2f} {1.0:>8.2f} {h_rss:>7.1f}")
+for f in FUNCTIONS:
+    path = os.path.join(target, f)
+    ms, rss = measure(path)
+    print(f"{f:<22} {zipped(path):>7.2f} {ms:>8.2f} {ms / h_ms:>8.2f} {rss:>7.1f}")
+srv.shutdown()
