@@ -344,3 +344,121 @@ async fn sla_monitor_marks_overdue_and_redrives_stragglers() {
     let done = app2.wait_for(&id2, &g2, "completed").await;
     assert!(done["results"]["issuance"].is_object());
 }
+
+#[tokio::test]
+async fn concurrent_resubmissions_resume_once() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let task = app.task_for("hospital", &id).await;
+    assert_eq!(
+        app.decide("hospital", &task, "return", &["请核对出生时间"])
+            .await
+            .status,
+        200
+    );
+    let body = json!({"corrections": {"newborn": {"name": "王小河"}}});
+    let path = format!("/v1/cases/{id}/resubmit");
+    let (a, b) = tokio::join!(app.post(&path, &g, &body), app.post(&path, &g, &body));
+    let mut codes = vec![a.status, b.status];
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![202, 409],
+        "one resumption; the other finds the case already resumed"
+    );
+    let case = app.wait_for(&id, &g, "awaiting_review").await;
+    let resumed = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "resubmitted")
+        .count();
+    assert_eq!(resumed, 1);
+    let bc = case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "birth_certificate")
+        .unwrap();
+    assert_eq!(bc["round"], 2);
+}
+
+#[tokio::test]
+async fn hostile_bodies_never_cause_a_5xx() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let post = |body: Bytes| {
+        app.raw(
+            "POST",
+            "/v1/applications",
+            Some(&g),
+            &[
+                ("content-type", "application/json"),
+                ("idempotency-key", "h"),
+            ],
+            body,
+        )
+    };
+    // Invalid UTF-8.
+    assert_eq!(
+        post(Bytes::from_static(b"{\"channel\": \"\xff\xfe\"}"))
+            .await
+            .status,
+        400
+    );
+    // Deeply nested JSON.
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    assert_eq!(post(Bytes::from(deep)).await.status, 400);
+    // Control characters in names are refused with the field named.
+    let mut f = form_a();
+    f["newborn"]["name"] = json!("王\u{0007}小溪");
+    let r = post(Bytes::from(f.to_string())).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["field"] == "newborn.name" && d["code"] == "control_character"));
+    // Not an object; huge numbers; wrong types everywhere.
+    for body in [
+        "[]",
+        "null",
+        "\"x\"",
+        "{\"newborn\": {\"weight_g\": 1e400}}",
+        "{\"channel\": 5, \"newborn\": []}",
+    ] {
+        let r = post(Bytes::from(body)).await;
+        assert_eq!(r.status, 400, "{body}");
+    }
+    // Identifiers with traversal or junk are simply not found.
+    for id in ["..%2F..%2Fetc%2Fpasswd", "a%00b", "%E4%BD%A0"] {
+        assert_eq!(
+            app.get(&format!("/v1/cases/{id}"), &g).await.status,
+            404,
+            "{id}"
+        );
+    }
+    let officer = app.officer("police");
+    let r = app
+        .post(
+            "/v1/tasks/..%2F..%2Fx/decision",
+            &officer,
+            &json!({"decision": "approve", "version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    // Unknown paths and methods.
+    assert_eq!(
+        app.raw("DELETE", "/v1/cases", Some(&g), &[], Bytes::new())
+            .await
+            .status,
+        405
+    );
+    assert_eq!(
+        app.raw("GET", "/v2/anything", Some(&g), &[], Bytes::new())
+            .await
+            .status,
+        404
+    );
+}

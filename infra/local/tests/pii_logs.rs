@@ -177,7 +177,13 @@ async fn no_personal_data_in_logs_at_trace_level() {
 
     let text = std::fs::read_to_string(&log_path).unwrap();
     // The log records what happened (requests, steps, notifications) ...
-    for expected in ["\"request\"", "step handled", "guardian notified", "task decided", "case archived"] {
+    for expected in [
+        "\"request\"",
+        "step handled",
+        "guardian notified",
+        "task decided",
+        "case archived",
+    ] {
         assert!(text.contains(expected), "the log has {expected}");
     }
     for pii in [
