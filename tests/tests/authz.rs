@@ -166,3 +166,117 @@ async fn bad_tokens_are_401() {
     }
     assert_eq!(app.get("/v1/cases", &good).await.status, 200);
 }
+
+/// Every endpoint × every role × own/other case or department: exactly the expected status.
+#[tokio::test]
+async fn authorization_matrix() {
+    let app = TestApp::start_with(&["police"]).await;
+    let owner = app.guardian(FATHER_A);
+    let id = app.apply(&owner, &form_a()).await;
+    let task = app.task_for("police", &id).await;
+    let task_id = task["task_id"].as_str().unwrap().to_string();
+    let stale = task["version"].as_u64().unwrap() - 1;
+    let today = chrono::Utc::now()
+        .with_timezone(&domain::calendar::shanghai())
+        .date_naive();
+
+    let who: Vec<(&str, Option<String>)> = vec![
+        ("owner", Some(owner.clone())),
+        ("other guardian", Some(app.guardian(MOTHER_B))),
+        ("window service_center", Some(app.window("service_center"))),
+        ("window hospital", Some(app.window("hospital"))),
+        ("police (case reached)", Some(app.officer("police"))),
+        ("hrss (not reached)", Some(app.officer("hrss"))),
+        ("supervisor", Some(app.supervisor())),
+        ("no token", None),
+    ];
+    // (method, path, body, expected status per row of `who`)
+    let rows: Vec<(&str, String, serde_json::Value, [u16; 8])> = vec![
+        (
+            "GET",
+            format!("/v1/cases/{id}"),
+            json!(null),
+            [200, 404, 404, 404, 200, 404, 200, 401],
+        ),
+        (
+            "GET",
+            "/v1/cases".into(),
+            json!(null),
+            [200, 200, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/v1/cases/{id}/materials"),
+            json!({"kind": "other", "content_type": "application/pdf", "size": 10}),
+            [201, 404, 404, 404, 403, 404, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/v1/cases/{id}/resubmit"),
+            json!({}),
+            [409, 404, 404, 404, 403, 404, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/v1/cases/{id}/rating"),
+            json!({"level": 5}),
+            [409, 404, 404, 404, 403, 404, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/v1/cases/{id}/complaints"),
+            json!({"text": "慢"}),
+            [201, 404, 404, 404, 403, 404, 403, 401],
+        ),
+        (
+            "GET",
+            "/v1/tasks?status=open".into(),
+            json!(null),
+            [403, 403, 403, 403, 200, 200, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/v1/tasks/{task_id}/decision"),
+            json!({"decision": "approve", "version": stale}),
+            [403, 403, 403, 403, 409, 404, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/v1/supervision/report?from={today}&to={today}"),
+            json!(null),
+            [403, 403, 403, 403, 403, 403, 200, 401],
+        ),
+        (
+            "POST",
+            "/v1/applications".into(),
+            form_a(),
+            [202, 400, 403, 403, 403, 403, 403, 401],
+        ),
+    ];
+    let mut failures = vec![];
+    for (method, path, body, expected) in &rows {
+        for (i, (name, token)) in who.iter().enumerate() {
+            let mut headers = vec![("content-type", "application/json")];
+            let key = format!("matrix-{i}");
+            if path == "/v1/applications" {
+                headers.push(("idempotency-key", key.as_str()));
+            }
+            let bytes = if body.is_null() {
+                bytes::Bytes::new()
+            } else {
+                bytes::Bytes::from(body.to_string())
+            };
+            let r = app
+                .raw(method, path, token.as_deref(), &headers, bytes)
+                .await;
+            if r.status != expected[i] {
+                failures.push(format!(
+                    "{method} {path} as {name}: {} (expected {})",
+                    r.status, expected[i]
+                ));
+            }
+            assert!(r.status < 500, "{method} {path} as {name}: {}", r.status);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
