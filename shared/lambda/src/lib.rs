@@ -39,7 +39,7 @@ pub async fn app_from_env() -> Result<App, lambda_runtime::Error> {
     let calendar = domain::Calendar::builtin(settings.unknown_year_policy);
     let clock = Arc::new(ports::SystemClock);
     if std::env::var("ONETHING_BACKEND").as_deref() == Ok("aws") {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = sdk_config_from_lambda_env().await;
         let resources = aws::Resources::from_env();
         let adapters = aws::Aws::new(&config, &resources, 5);
         let sharing: Arc<dyn ports::DataSharing> =
@@ -72,6 +72,22 @@ pub async fn app_from_env() -> Result<App, lambda_runtime::Error> {
     };
     let sharing = Arc::new(embedded::FixtureSharing::from_json(&registry)?);
     Ok(e.app(sharing, calendar, settings, manual, clock))
+}
+
+/// The SDK configuration from the Lambda environment: region and credentials come from
+/// the variables Lambda sets, so no provider chain (profile files, IMDS, container
+/// credentials) is assembled at init. `AWS_ENDPOINT_URL` is still honoured.
+pub async fn sdk_config_from_lambda_env() -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Ok(region) = std::env::var("AWS_REGION") {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    if std::env::var("AWS_ACCESS_KEY_ID").is_ok() {
+        loader = loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        );
+    }
+    loader.load().await
 }
 
 /// Handle each record; report failures by message id.
