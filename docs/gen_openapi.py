@@ -9,7 +9,7 @@ def resp(desc, schema=None, headers=None):
     if headers: r["headers"] = headers
     return r
 err = lambda d: resp(d, ref("Error"))
-S = {"type": "string"}; DT = {"type": "string", "format": "date-time"}; NDT = {"type": ["string", "null"], "format": "date-time"}
+S = {"type": "string"}; NS = {"type": "string", "minLength": 1}; DT = {"type": "string", "format": "date-time"}; NDT = {"type": ["string", "null"], "format": "date-time"}
 I = {"type": "integer"}; B = {"type": "boolean"}
 def obj(props, req=(), extra=True):
     o = {"type": "object", "properties": props}
@@ -24,13 +24,14 @@ json_body = lambda schema: {"required": True, "content": {"application/json": {"
 case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 128}}
 sec = [{"bearer": []}]
 
-parent = obj({"name": {"type": "string", "maxLength": 50}, "id_number": {"type": "string", "description": "18-character citizen ID number (GB 11643-1999)"}}, ["name", "id_number"])
+ID = {"type": "string", "pattern": "^[0-9]{17}[0-9Xx]$", "description": "18-character citizen ID number (GB 11643-1999): checked for a real date and the MOD 11-2 check character"}
+parent = obj({"name": {"type": "string", "minLength": 1, "maxLength": 50}, "id_number": ID}, ["name", "id_number"])
 form = obj({
     "channel": {"type": "string", "enum": ["zlb_app", "zj_web", "service_center", "hospital"]},
-    "window": {"oneOf": [{"type": "null"}, obj({"site": S, "number": S}, ["site", "number"])], "description": "required for service_center and hospital, absent online"},
-    "newborn": obj({"name": S, "sex": {"type": "string", "enum": ["male", "female"]}, "birth_time": DT, "hospital_code": S,
+    "window": {"oneOf": [{"type": "null"}, obj({"site": NS, "number": NS}, ["site", "number"])], "description": "required for service_center and hospital, absent online"},
+    "newborn": obj({"name": NS, "sex": {"type": "string", "enum": ["male", "female"]}, "birth_time": DT, "hospital_code": NS,
                     "weight_g": {"type": "integer", "minimum": 300, "maximum": 8000}, "length_cm": {"type": "integer", "minimum": 20, "maximum": 75},
-                    "gestational_weeks": {"type": "integer", "minimum": 20, "maximum": 45}, "ethnicity": S},
+                    "gestational_weeks": {"type": "integer", "minimum": 20, "maximum": 45}, "ethnicity": NS},
                    ["name", "sex", "birth_time", "hospital_code", "weight_g", "length_cm", "gestational_weeks", "ethnicity"]),
     "mother": parent,
     "father": {"oneOf": [{"type": "null"}, parent]},
@@ -39,7 +40,7 @@ form = obj({
     "social_security_card": obj({"apply": B}, ["apply"]),
     "delivery": {"oneOf": [{"type": "null"}, obj({"method": {"type": "string", "enum": ["mail", "pickup"]}, "address": {"type": ["string", "null"]}, "pickup_site": {"type": ["string", "null"]}}, ["method"])],
                  "description": "required online; offline channels issue at their window"},
-    "applicant": obj({"name": S, "id_number": S, "relation": {"type": "string", "enum": ["father", "mother", "guardian"]}, "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"}}, ["name", "id_number", "relation", "phone"]),
+    "applicant": obj({"name": NS, "id_number": ID, "relation": {"type": "string", "enum": ["father", "mother", "guardian"]}, "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"}}, ["name", "id_number", "relation", "phone"]),
 }, ["channel", "newborn", "mother", "household", "insurance", "social_security_card", "applicant"])
 
 step = obj({"step": {"type": "string", "enum": ["acceptance", "birth_certificate", "household_registration", "medical_insurance", "social_security_card", "unified_issuance"]},
@@ -68,6 +69,19 @@ task = obj({"task_id": S, "case_id": S, "step": S, "dept": S, "created_at": DT, 
            ["task_id", "case_id", "step", "dept", "created_at", "due_at", "version", "summary"])
 error = obj({"error": obj({"code": S, "message": S, "details": {"type": "array", "items": obj({"field": S, "code": S, "message": S}, ["field", "code", "message"])}}, ["code", "message", "details"])}, ["error"])
 
+EXAMPLE_FORM = {
+    "channel": "zlb_app",
+    "newborn": {"name": "王小溪", "sex": "female", "birth_time": "2026-11-28T08:30:00+08:00", "hospital_code": "H330106001",
+                "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
+    "mother": {"name": "李梅", "id_number": "330106199203040223"},
+    "father": {"name": "王海", "id_number": "330106199001010130"},
+    "household": {"register_with": "father"},
+    "insurance": {"enrol_newborn": True, "maternity_benefit": True},
+    "social_security_card": {"apply": True},
+    "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": None},
+    "applicant": {"name": "王海", "id_number": "330106199001010130", "relation": "father", "phone": "13800000000"},
+}
+
 doc = {
  "openapi": "3.1.0",
  "info": {"title": "onething: Zhejiang birth one-thing (出生“一件事”) API", "version": "1.0.0",
@@ -84,8 +98,10 @@ doc = {
   "/v1/applications": {"post": {"summary": "Submit the one form", "operationId": "submitApplication", "security": sec,
      "description": "Guardians apply online (zlb_app, zj_web) for their own child (the token's sub must be the applicant or a parent); window officers enter offline applications on their own window's channel (dept service_center → service_center, hospital → hospital). The same Idempotency-Key with the same body returns the same case (header Idempotent-Replayed: true); with another body, 409.",
      "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}}],
-     "requestBody": json_body(ref("ApplicationForm")),
-     "responses": {"202": resp("Submitted; acceptance runs next", obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "links": {"type": "object"}}, ["case_id", "status"])),
+     "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ApplicationForm"), "example": EXAMPLE_FORM}}},
+     "responses": {"202": {**resp("Submitted; acceptance runs next", obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "links": {"type": "object"}}, ["case_id", "status"])),
+                           "links": {op: {"operationId": op, "parameters": {"case_id": "$response.body#/case_id"}}
+                                     for op in ["getCase", "addMaterial", "resubmit", "rate", "complain"]}},
                    **errors("400", "401", "403", "413", "415", "503"), "409": err("Idempotency key reused with another body")}}},
   "/v1/cases": {"get": {"summary": "The guardian's own cases, newest first", "operationId": "listCases", "security": sec,
      "responses": {"200": resp("Cases", obj({"cases": {"type": "array", "items": ref("CaseSummary")}}, ["cases"])), **errors("401", "403")}}},
@@ -111,7 +127,9 @@ doc = {
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not finished, or already rated twice")}}},
   "/v1/cases/{case_id}/complaints": {"post": {"summary": "Complain (投诉); routed to the responsible unit", "operationId": "complain", "security": sec, "parameters": [case_id],
      "requestBody": json_body(obj({"text": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["text"])),
-     "responses": {"201": resp("Recorded", obj({"complaint_id": S, "text": S, "at": DT, "dept": S, "status": S}, ["complaint_id", "dept", "status"])), **errors("400", "401", "403", "404", "413", "415")}}},
+     "responses": {"201": {**resp("Recorded", obj({"complaint_id": S, "text": S, "at": DT, "dept": S, "status": S}, ["complaint_id", "dept", "status"])),
+                           "links": {"answerComplaint": {"operationId": "answerComplaint", "parameters": {"case_id": "$request.path.case_id", "complaint_id": "$response.body#/complaint_id"}}}},
+                   **errors("400", "401", "403", "404", "413", "415")}}},
   "/v1/cases/{case_id}/complaints/{complaint_id}/answer": {"post": {"summary": "Answer a complaint (the routed department or a supervisor)", "operationId": "answerComplaint", "security": sec,
      "parameters": [case_id, {"name": "complaint_id", "in": "path", "required": True, "schema": S}],
      "requestBody": json_body(obj({"answer": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["answer"])),

@@ -286,16 +286,21 @@ impl Api {
         });
         let (route, resp) = match matched {
             None => {
-                let other_method = ROUTES
+                let allowed: Vec<&str> = ROUTES
                     .iter()
-                    .any(|(_, p)| match_pattern(p, &path).is_some());
-                let r = if other_method {
-                    error_response(
+                    .filter(|(_, p)| match_pattern(p, &path).is_some())
+                    .map(|(m, _)| *m)
+                    .collect();
+                let r = if !allowed.is_empty() {
+                    let mut r = error_response(
                         StatusCode::METHOD_NOT_ALLOWED,
                         "method_not_allowed",
                         "method not allowed on this path",
                         vec![],
-                    )
+                    );
+                    r.headers_mut()
+                        .insert(header::ALLOW, allowed.join(", ").parse().expect("header"));
+                    r
                 } else {
                     error_response(
                         StatusCode::NOT_FOUND,
