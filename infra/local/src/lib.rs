@@ -246,6 +246,23 @@ pub async fn build_aws(cfg: &Config, stack: &str) -> Result<(App, aws::Aws), Str
     Ok((app, adapters))
 }
 
+/// Test runs only: `ONETHING_FAULTS` wraps the store and queues with injected faults
+/// (see `ports::faults`). Never set in production.
+fn with_faults(mut app: App) -> Result<App, String> {
+    if let Ok(spec) = std::env::var("ONETHING_FAULTS") {
+        if !spec.trim().is_empty() {
+            let faults = ports::faults::Faults::parse(&spec)?;
+            let seed = std::env::var("ONETHING_FAULT_SEED")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| std::process::id() as u64);
+            tracing::warn!(?faults, seed, "FAULT INJECTION IS ON (test run)");
+            ports::faults::inject(&mut app, faults, seed);
+        }
+    }
+    Ok(app)
+}
+
 /// Start the API, the pollers and the scheduled jobs.
 pub async fn start(cfg: Config) -> Result<Running, String> {
     match cfg.backend.clone() {
@@ -253,7 +270,7 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
         Backend::Aws { stack } => {
             let (app, _adapters) = build_aws(&cfg, &stack).await?;
             let secret = jwt_secret(&cfg.data_dir).map_err(|e| e.to_string())?;
-            launch(cfg, app, secret, None).await
+            launch(cfg, with_faults(app)?, secret, None).await
         }
     }
 }
@@ -274,7 +291,7 @@ async fn start_embedded(cfg: Config) -> Result<Running, String> {
             "messages in flight at the last stop are visible again"
         );
     }
-    launch(cfg, app, secret, Some(e.blobs.clone())).await
+    launch(cfg, with_faults(app)?, secret, Some(e.blobs.clone())).await
 }
 
 /// Serve a ready-made application (the tests use this to observe the adapters).

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod error;
+pub mod faults;
 pub mod message;
 pub mod report;
 pub mod service;

@@ -1,0 +1,247 @@
+//! Fault injection for tests: wrappers that make any store or queue misbehave the way
+//! production does — duplicate deliveries, reordered batches, throttling and 5xx errors,
+//! and a process crash between two storage operations. Never on by default: the local
+//! runtime enables it only when `ONETHING_FAULTS` is set (test runs), e.g.
+//! `ONETHING_FAULTS=dup=0.2,reorder=1,throttle=0.05,crash=0.002`.
+
+use crate::{CaseStore, Created, DeadLetter, OutMessage, Queue, Received, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::case::Case;
+use domain::flow::Dept;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Probabilities of each fault.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// A sent message is delivered twice.
+    pub dup: f64,
+    /// A received batch comes back in reverse order.
+    pub reorder: f64,
+    /// A storage or queue call fails as throttled / 5xx before it runs.
+    pub throttle: f64,
+    /// The process exits right after a committed case change, before anything else.
+    pub crash: f64,
+}
+
+impl Faults {
+    /// Parse `dup=0.2,reorder=1,throttle=0.05,crash=0.002`.
+    pub fn parse(s: &str) -> Result<Faults, String> {
+        let mut f = Faults::default();
+        for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("fault {part:?}: want kind=probability"))?;
+            let p: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("fault {part:?}: not a number"))?;
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("fault {part:?}: probability must be 0..1"));
+            }
+            match k.trim() {
+                "dup" => f.dup = p,
+                "reorder" => f.reorder = p,
+                "throttle" => f.throttle = p,
+                "crash" => f.crash = p,
+                other => return Err(format!("unknown fault {other:?}")),
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// A tiny shared xorshift generator (no cryptographic use).
+pub struct Dice(AtomicU64);
+
+impl Dice {
+    pub fn new(seed: u64) -> Dice {
+        Dice(AtomicU64::new(seed | 1))
+    }
+    pub fn roll(&self, p: f64) -> bool {
+        if p <= 0.0 {
+            return false;
+        }
+        let mut x = self.0.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0.store(x, Ordering::Relaxed);
+        ((x >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+}
+
+fn injected(kind: &str) {
+    tracing::warn!(fault = kind, "fault injected");
+}
+
+fn throttled(f: &Faults, d: &Dice) -> Result<(), StoreError> {
+    if d.roll(f.throttle) {
+        injected("throttle");
+        return Err(StoreError::Unavailable(
+            "injected: throttled (HTTP 400 ThrottlingException / 500)".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub struct FaultyStore {
+    pub inner: Arc<dyn CaseStore>,
+    pub faults: Faults,
+    pub dice: Arc<Dice>,
+}
+
+#[async_trait]
+impl CaseStore for FaultyStore {
+    async fn get(&self, case_id: &str) -> Result<Option<Case>, StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.inner.get(case_id).await
+    }
+    async fn create(
+        &self,
+        case: &Case,
+        scope: &str,
+        outbox: &[OutMessage],
+    ) -> Result<Created, StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.inner.create(case, scope, outbox).await
+    }
+    async fn commit(
+        &self,
+        case: &Case,
+        expected: u64,
+        outbox: &[OutMessage],
+    ) -> Result<(), StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.inner.commit(case, expected, outbox).await?;
+        if self.dice.roll(self.faults.crash) {
+            injected("crash");
+            // A crash between this write and whatever the handler does next.
+            std::process::exit(137);
+        }
+        Ok(())
+    }
+    async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
+        self.inner.by_owner(owner).await
+    }
+    async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
+        self.inner.open_tasks(dept).await
+    }
+    async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
+        self.inner.unfinished().await
+    }
+    async fn submitted_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Case>, StoreError> {
+        self.inner.submitted_between(from, to).await
+    }
+    async fn relay_stale_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
+        self.inner.relay_stale_outbox(older_than_ms).await
+    }
+}
+
+pub struct FaultyQueue {
+    pub inner: Arc<dyn Queue>,
+    pub faults: Faults,
+    pub dice: Arc<Dice>,
+}
+
+#[async_trait]
+impl Queue for FaultyQueue {
+    async fn send(&self, queue: &str, body: &str) -> Result<(), StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.inner.send(queue, body).await?;
+        if self.dice.roll(self.faults.dup) {
+            injected("duplicate");
+            self.inner.send(queue, body).await?;
+        }
+        Ok(())
+    }
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        let mut got = self.inner.receive(queue, max, visibility).await?;
+        if got.len() > 1 && self.dice.roll(self.faults.reorder) {
+            injected("reorder");
+            got.reverse();
+        }
+        // A duplicate delivery of a received message: the same body arrives again.
+        if let Some(m) = got.first() {
+            if self.dice.roll(self.faults.dup) {
+                injected("duplicate");
+                self.inner.send(queue, &m.body).await?;
+            }
+        }
+        Ok(got)
+    }
+    async fn ack(&self, queue: &str, receipt: &str) -> Result<(), StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.inner.ack(queue, receipt).await
+    }
+    async fn retry_later(
+        &self,
+        queue: &str,
+        receipt: &str,
+        delay: Duration,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.retry_later(queue, receipt, delay, error).await
+    }
+    async fn dead_letter(
+        &self,
+        queue: &str,
+        message: &Received,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.dead_letter(queue, message, error).await
+    }
+    async fn dead_letters(&self, queue: &str) -> Result<Vec<DeadLetter>, StoreError> {
+        self.inner.dead_letters(queue).await
+    }
+    async fn redrive(&self, queue: &str, message_id: Option<&str>) -> Result<usize, StoreError> {
+        self.inner.redrive(queue, message_id).await
+    }
+    async fn wait(&self, queue: &str, timeout: Duration) {
+        self.inner.wait(queue, timeout).await
+    }
+}
+
+/// Wrap an application's store and queues with the given faults.
+pub fn inject(app: &mut crate::App, faults: Faults, seed: u64) {
+    let dice = Arc::new(Dice::new(seed));
+    app.store = Arc::new(FaultyStore {
+        inner: app.store.clone(),
+        faults: faults.clone(),
+        dice: dice.clone(),
+    });
+    app.queues = Arc::new(FaultyQueue {
+        inner: app.queues.clone(),
+        faults,
+        dice,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_roll() {
+        let f = Faults::parse("dup=0.5,crash=0").unwrap();
+        assert_eq!(f.dup, 0.5);
+        assert!(Faults::parse("boom=1").is_err());
+        assert!(Faults::parse("dup=2").is_err());
+        let d = Dice::new(7);
+        let hits = (0..10_000).filter(|_| d.roll(0.25)).count();
+        assert!((2000..3000).contains(&hits), "{hits}");
+        assert!(!(0..100).any(|_| d.roll(0.0)));
+    }
+}
