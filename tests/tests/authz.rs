@@ -280,3 +280,38 @@ async fn authorization_matrix() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// With an issuer and audience configured (as the API Gateway authorizer checks them),
+/// tokens for another issuer or audience are 401.
+#[tokio::test]
+async fn wrong_issuer_or_audience_is_401() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = onething::Config::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
+    cfg.durability = embedded::Durability::Normal;
+    cfg.jwt_issuer = Some("https://auth.zjzwfw.test".into());
+    cfg.jwt_audience = Some("onething".into());
+    let running = onething::start(cfg).await.unwrap();
+    let t = TestApp::attach(&running, running.secret.clone());
+    let now = chrono::Utc::now().timestamp();
+    let claims = |iss: Option<&str>, aud: Option<&str>| api::auth::Claims {
+        sub: FATHER_A.into(),
+        role: "guardian".into(),
+        dept: None,
+        exp: now + 600,
+        iat: None,
+        iss: iss.map(String::from),
+        aud: aud.map(String::from),
+    };
+    let sign = |c| api::auth::sign(&running.secret, &c);
+    let good = sign(claims(Some("https://auth.zjzwfw.test"), Some("onething")));
+    assert_eq!(t.get("/v1/cases", &good).await.status, 200);
+    for bad in [
+        claims(Some("https://evil.test"), Some("onething")),
+        claims(Some("https://auth.zjzwfw.test"), Some("other-app")),
+        claims(None, Some("onething")),
+        claims(Some("https://auth.zjzwfw.test"), None),
+    ] {
+        assert_eq!(t.get("/v1/cases", &sign(bad)).await.status, 401);
+    }
+    running.abort();
+}

@@ -52,6 +52,10 @@ pub struct Config {
     pub max_receive: u32,
     pub visibility: Duration,
     pub sla_interval: Duration,
+    /// When set, tokens must carry this `iss` (as the API Gateway authorizer checks).
+    pub jwt_issuer: Option<String>,
+    /// When set, tokens must carry this `aud`.
+    pub jwt_audience: Option<String>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -70,6 +74,12 @@ impl Config {
             max_receive: 5,
             visibility: Duration::from_secs(30),
             sla_interval: Duration::from_secs(30),
+            jwt_issuer: std::env::var("ONETHING_JWT_ISSUER")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            jwt_audience: std::env::var("ONETHING_JWT_AUDIENCE")
+                .ok()
+                .filter(|s| !s.is_empty()),
             clock: Arc::new(ports::SystemClock),
         }
     }
@@ -314,8 +324,8 @@ async fn launch(
         app: app.clone(),
         auth: api::auth::Auth::Hs256 {
             secret: secret.clone(),
-            issuer: None,
-            audience: None,
+            issuer: cfg.jwt_issuer.clone(),
+            audience: cfg.jwt_audience.clone(),
         },
         public_base_url: None,
     });

@@ -63,6 +63,12 @@ enum Cmd {
         /// Lifetime in seconds.
         #[arg(long, default_value_t = 8 * 3600)]
         ttl: i64,
+        /// `iss` claim (default: ONETHING_JWT_ISSUER, as `serve` expects).
+        #[arg(long)]
+        iss: Option<String>,
+        /// `aud` claim (default: ONETHING_JWT_AUDIENCE, as `serve` expects).
+        #[arg(long)]
+        aud: Option<String>,
     },
     /// Inspect and redrive dead-lettered messages.
     Dlq {
@@ -172,7 +178,9 @@ async fn main() {
             sub,
             data_dir,
             ttl,
-        } => token(role, dept, sub, data_dir, ttl),
+            iss,
+            aud,
+        } => token(role, dept, sub, data_dir, ttl, iss, aud),
         Cmd::Dlq {
             cmd,
             data_dir,
@@ -221,12 +229,15 @@ async fn serve(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn token(
     role: String,
     dept: Option<String>,
     sub: String,
     data_dir: PathBuf,
     ttl: i64,
+    iss: Option<String>,
+    aud: Option<String>,
 ) -> Result<(), String> {
     if domain::Role::parse(&role).is_none() {
         return Err(format!(
@@ -246,14 +257,15 @@ fn token(
     let secret = onething::jwt_secret(&data_dir)
         .map_err(|e| format!("data dir {}: {e}", data_dir.display()))?;
     let now = chrono::Utc::now().timestamp();
+    let env = |k: &str| std::env::var(k).ok().filter(|s| !s.is_empty());
     let claims = api::auth::Claims {
         sub,
         role,
         dept,
         exp: now + ttl,
         iat: Some(now),
-        iss: None,
-        aud: None,
+        iss: iss.or_else(|| env("ONETHING_JWT_ISSUER")),
+        aud: aud.or_else(|| env("ONETHING_JWT_AUDIENCE")),
     };
     println!("{}", api::auth::sign(&secret, &claims));
     Ok(())
