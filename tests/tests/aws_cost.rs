@@ -81,15 +81,17 @@ async fn requests_per_completed_case() {
     let get = |name: &str| per_case.iter().find(|(k, _)| *k == name).unwrap().1;
     // Deterministic: accept, five steps, three notifications, one archive.
     assert_eq!(get("sqs.SendMessage"), 10.0);
-    assert_eq!(
-        get("sqs.ReceiveMessage.messages"),
-        10.0,
-        "each message received once"
+    // The archive waits for the notifications it records: when its message arrives
+    // first it is received again after a short delay.
+    let received = get("sqs.ReceiveMessage.messages");
+    assert!(
+        (10.0..=11.0).contains(&received),
+        "each message received once, the archive at most twice: {received}"
     );
     assert_eq!(get("sqs.DeleteMessage"), 10.0);
     assert_eq!(
         get("s3.PutObject"),
-        6.0,
-        "five archive files and the manifest"
+        7.0,
+        "six archive files and the manifest"
     );
 }

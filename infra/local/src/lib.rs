@@ -52,6 +52,8 @@ pub struct Config {
     pub max_receive: u32,
     pub visibility: Duration,
     pub sla_interval: Duration,
+    /// The SLA monitor re-drives work that has not moved for this long.
+    pub redrive_after: Duration,
     /// When set, tokens must carry this `iss` (as the API Gateway authorizer checks).
     pub jwt_issuer: Option<String>,
     /// When set, tokens must carry this `aud`.
@@ -73,7 +75,18 @@ impl Config {
             workers_per_queue: 2,
             max_receive: 5,
             visibility: Duration::from_secs(30),
-            sla_interval: Duration::from_secs(30),
+            sla_interval: Duration::from_secs(
+                std::env::var("ONETHING_SLA_INTERVAL_SECS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(30),
+            ),
+            redrive_after: Duration::from_secs(
+                std::env::var("ONETHING_REDRIVE_AFTER_SECS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(sla_monitor::STALE_AFTER_SECS as u64),
+            ),
             jwt_issuer: std::env::var("ONETHING_JWT_ISSUER")
                 .ok()
                 .filter(|s| !s.is_empty()),
@@ -339,6 +352,7 @@ async fn launch(
     tasks.push(tokio::spawn(pollers::sla_loop(
         app.clone(),
         cfg.sla_interval,
+        cfg.redrive_after,
         stop_rx,
     )));
     tracing::info!(%addr, backend = ?cfg.backend, data_dir = %cfg.data_dir.display(), manual = ?cfg.manual, "onething is serving");

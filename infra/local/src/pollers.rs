@@ -105,9 +105,16 @@ async fn poll(
 }
 
 /// The scheduled SLA monitor, as EventBridge would run it.
-pub async fn sla_loop(app: App, every: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn sla_loop(
+    app: App,
+    every: Duration,
+    redrive_after: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
-        match sla_monitor::tick(&app).await {
+        let stale =
+            chrono::Duration::from_std(redrive_after).unwrap_or(chrono::Duration::seconds(120));
+        match ports::steps::sla_tick(&app, stale).await {
             Ok(t) if t.marked_overdue + t.redriven > 0 => {
                 tracing::info!(
                     scanned = t.scanned,

@@ -66,7 +66,7 @@ fn case_item(case: &Case) -> Item {
         item.insert("gsi2pk".into(), s(format!("TASK#{}", st.dept.as_str())));
         item.insert("gsi2sk".into(), n(t.due_at.timestamp_millis()));
     }
-    if !case.status.is_finished() {
+    if !case.is_settled() {
         item.insert("gsi3pk".into(), s("UNFINISHED"));
         item.insert("gsi3sk".into(), n(case.updated_at.timestamp_millis()));
     }

@@ -281,6 +281,10 @@ pub struct Case {
     pub warnings: Vec<String>,
     /// Sequence of guardian notifications, for idempotent delivery.
     pub notice_seq: u32,
+    /// The kind of every notification owed to the guardian, in order (index = seq - 1),
+    /// so a lost one can be sent again.
+    #[serde(default)]
+    pub notices: Vec<NoticeKind>,
     #[serde(default)]
     pub overdue: bool,
 }
@@ -431,6 +435,7 @@ impl Case {
             archive: None,
             warnings: vec![],
             notice_seq: 0,
+            notices: vec![],
             overdue: false,
         };
         case.log(
@@ -479,6 +484,7 @@ impl Case {
 
     fn notify(&mut self, kind: NoticeKind) -> Effect {
         self.notice_seq += 1;
+        self.notices.push(kind);
         Effect::Notify {
             kind,
             seq: self.notice_seq,
@@ -964,6 +970,13 @@ impl Case {
             &format!("resumes at {}", step.as_str()),
         );
         self.start_step(step, now, cal)
+    }
+
+    /// Nothing more will happen to the case by itself: it is finished and archived. Until
+    /// then the SLA monitor keeps an eye on it (stalled steps, lost notifications, a
+    /// missing archive).
+    pub fn is_settled(&self) -> bool {
+        self.status.is_finished() && self.archive.is_some()
     }
 
     /// Mark overdue steps and the case; returns true if anything changed.

@@ -357,7 +357,7 @@ impl CaseStore for SqliteStore {
                     .execute(
                         "INSERT OR IGNORE INTO cases (case_id, version, owner, status, finished, submitted_at, task_dept, task_due, doc)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![case.case_id, case.version as i64, case.owner, case.status.as_str(), case.status.is_finished() as i64, submitted, dept, due, doc],
+                        params![case.case_id, case.version as i64, case.owner, case.status.as_str(), case.is_settled() as i64, submitted, dept, due, doc],
                     )
                     .map_err(unavailable)?;
                 if n == 0 {
@@ -396,7 +396,7 @@ impl CaseStore for SqliteStore {
                         s.execute(params![
                             case.version as i64,
                             case.status.as_str(),
-                            case.status.is_finished() as i64,
+                            case.is_settled() as i64,
                             dept,
                             due,
                             doc,

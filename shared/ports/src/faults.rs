@@ -4,7 +4,9 @@
 //! runtime enables it only when `ONETHING_FAULTS` is set (test runs), e.g.
 //! `ONETHING_FAULTS=dup=0.2,reorder=1,throttle=0.05,crash=0.002`.
 
-use crate::{CaseStore, Created, DeadLetter, OutMessage, Queue, Received, StoreError};
+use crate::{
+    AllocError, Allocator, CaseStore, Created, DeadLetter, OutMessage, Queue, Received, StoreError,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::case::Case;
@@ -106,7 +108,9 @@ impl CaseStore for FaultyStore {
         outbox: &[OutMessage],
     ) -> Result<Created, StoreError> {
         throttled(&self.faults, &self.dice)?;
-        self.inner.create(case, scope, outbox).await
+        let r = self.inner.create(case, scope, outbox).await?;
+        maybe_crash(&self.faults, &self.dice, "create");
+        Ok(r)
     }
     async fn commit(
         &self,
@@ -116,11 +120,8 @@ impl CaseStore for FaultyStore {
     ) -> Result<(), StoreError> {
         throttled(&self.faults, &self.dice)?;
         self.inner.commit(case, expected, outbox).await?;
-        if self.dice.roll(self.faults.crash) {
-            injected("crash");
-            // A crash between this write and whatever the handler does next.
-            std::process::exit(137);
-        }
+        // A crash between this write and whatever the handler does next.
+        maybe_crash(&self.faults, &self.dice, "commit");
         Ok(())
     }
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
@@ -183,6 +184,8 @@ impl Queue for FaultyQueue {
         Ok(got)
     }
     async fn ack(&self, queue: &str, receipt: &str) -> Result<(), StoreError> {
+        // The handler's work is committed; crash before the message is deleted.
+        maybe_crash(&self.faults, &self.dice, "before-ack");
         throttled(&self.faults, &self.dice)?;
         self.inner.ack(queue, receipt).await
     }
@@ -214,11 +217,41 @@ impl Queue for FaultyQueue {
     }
 }
 
-/// Wrap an application's store and queues with the given faults.
+fn maybe_crash(f: &Faults, d: &Dice, after: &str) {
+    if d.roll(f.crash) {
+        tracing::warn!(fault = "crash", after, "fault injected");
+        std::process::exit(137);
+    }
+}
+
+/// Number allocation that throttles and crashes right after allocating (before the case
+/// records the number: the retry must get the same number back).
+pub struct FaultyAllocator {
+    pub inner: Arc<dyn Allocator>,
+    pub faults: Faults,
+    pub dice: Arc<Dice>,
+}
+
+#[async_trait]
+impl Allocator for FaultyAllocator {
+    async fn allocate(&self, namespace: &str, owner: &str, max: u64) -> Result<u64, AllocError> {
+        throttled(&self.faults, &self.dice)?;
+        let n = self.inner.allocate(namespace, owner, max).await?;
+        maybe_crash(&self.faults, &self.dice, "allocate");
+        Ok(n)
+    }
+}
+
+/// Wrap an application's store, queues and allocator with the given faults.
 pub fn inject(app: &mut crate::App, faults: Faults, seed: u64) {
     let dice = Arc::new(Dice::new(seed));
     app.store = Arc::new(FaultyStore {
         inner: app.store.clone(),
+        faults: faults.clone(),
+        dice: dice.clone(),
+    });
+    app.numbers = Arc::new(FaultyAllocator {
+        inner: app.numbers.clone(),
         faults: faults.clone(),
         dice: dice.clone(),
     });

@@ -56,7 +56,7 @@ pub trait CaseStore: Send + Sync {
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError>;
     /// Cases with an open manual-review task of this department, oldest due first.
     async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError>;
-    /// Cases not finished, for the SLA monitor.
+    /// Cases not yet settled (unfinished, or finished but not archived), for the SLA monitor.
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError>;
     /// Cases submitted in `[from, to)`, for supervision.
     async fn submitted_between(

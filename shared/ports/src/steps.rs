@@ -242,6 +242,14 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                 "case {case_id} is not finished"
             )));
         }
+
+        // The archive holds the notifications too: wait until every one was delivered.
+        let delivered = app.notifier.sent(case_id).await?;
+        if (delivered.len() as u32) < case.notice_seq {
+            return Err(HandlerError::Retryable(format!(
+                "case {case_id}: notifications still being delivered"
+            )));
+        }
         let expected = case.version;
         // Keys carry the version so a retry after a crash rewrites identical bytes.
         let prefix = format!("archives/{case_id}/v{expected}");
@@ -257,6 +265,7 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
             json_file("case.json", view::case_json(&case, Viewer::Entitled)),
             json_file("results.json", json!(case.results)),
             json_file("history.json", json!(case.timeline)),
+            json_file("notifications.json", json!(delivered)),
             json_file("shared-data.json", json!(case.shared)),
         ];
         let mut missing_materials = vec![];
@@ -360,6 +369,41 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
                 tick.redriven += 1;
                 tracing::warn!(case_id = %case.case_id, step = step.as_str(), "re-driving a case that stopped moving");
             }
+        }
+        if now - case.updated_at <= stale_after {
+            continue;
+        }
+        // Notifications whose messages were lost (e.g. dead-lettered after crashes).
+        let sent: std::collections::HashSet<u32> = app
+            .notifier
+            .sent(&case.case_id)
+            .await?
+            .iter()
+            .map(|d| d.notification.seq)
+            .collect();
+        for (i, kind) in case.notices.iter().enumerate() {
+            let seq = i as u32 + 1;
+            if !sent.contains(&seq) {
+                let out = Envelope::Notify {
+                    case_id: case.case_id.clone(),
+                    notice: *kind,
+                    seq,
+                }
+                .to_out();
+                app.queues.send(&out.queue, &out.body).await?;
+                tick.redriven += 1;
+                tracing::warn!(case_id = %case.case_id, seq, "re-sending a notification that was never delivered");
+            }
+        }
+        // A finished case without its archive.
+        if case.status.is_finished() && case.archive.is_none() {
+            let out = Envelope::Archive {
+                case_id: case.case_id.clone(),
+            }
+            .to_out();
+            app.queues.send(&out.queue, &out.body).await?;
+            tick.redriven += 1;
+            tracing::warn!(case_id = %case.case_id, "re-driving the archive of a finished case");
         }
     }
     Ok(tick)
