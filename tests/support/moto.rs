@@ -39,8 +39,10 @@ impl Moto {
             bin.display()
         );
         let port = free_port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // moto with DynamoDB requests serialized: see infra/scripts/moto_server.py.
+        let child = Command::new(venv(root).join("bin/python"))
+            .arg(root.join("infra/scripts/moto_server.py"))
+            .args(["127.0.0.1", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -50,6 +50,10 @@ fn onething(m: &moto::Moto, args: &[&str]) -> Command {
 }
 
 fn serve(m: &moto::Moto, stack: &str, manual: &str) -> Serve {
+    serve_with(m, stack, manual, "")
+}
+
+fn serve_with(m: &moto::Moto, stack: &str, manual: &str, faults: &str) -> Serve {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = onething(
         m,
@@ -64,6 +68,9 @@ fn serve(m: &moto::Moto, stack: &str, manual: &str) -> Serve {
         ],
     );
     cmd.arg("--data-dir").arg(dir.path());
+    if !faults.is_empty() {
+        cmd.env("ONETHING_FAULTS", faults);
+    }
     if !manual.is_empty() {
         cmd.args(["--manual", manual]);
     }
@@ -186,6 +193,11 @@ impl Http {
                     Bytes::new(),
                 )
                 .await;
+            if s == 503 {
+                // An injected throttle: the portal retries.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
             assert_eq!(s, 200, "{v}");
             if pred(&v) {
                 return v;
@@ -431,4 +443,75 @@ async fn poison_message_reaches_its_dlq_and_ops_redrive_it() {
         String::from_utf8_lossy(&out.stdout)
     );
     drop(s);
+}
+
+/// The AWS adapters under injected duplicate deliveries, reordered batches and
+/// throttling/5xx errors: every case completes exactly once with its own numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_aws_lose_and_duplicate_nothing() {
+    let m = moto::Moto::start(&root());
+    m.deploy("faults");
+    let s = serve_with(&m, "faults", "", "dup=0.2,reorder=0.5,throttle=0.05");
+    let http = Http::new();
+    let g = token("guardian", None, FATHER_A);
+    let mut ids = vec![];
+    for i in 0..20u32 {
+        let mut f = form(("王海", FATHER_A), ("李梅", MOTHER_A), "H330106001");
+        f["newborn"]["sex"] = json!(if i.is_multiple_of(2) {
+            "female"
+        } else {
+            "male"
+        });
+        let key = format!("f-{i}");
+        let mut id = None;
+        for _ in 0..100 {
+            let (st, v) = http
+                .json(
+                    "POST",
+                    &format!("{}/v1/applications", s.base),
+                    &g,
+                    &f,
+                    Some(&key),
+                )
+                .await;
+            if st == 202 {
+                id = v["case_id"].as_str().map(String::from);
+                break;
+            }
+            assert_eq!(st, 503, "only an injected throttle may refuse: {v}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        ids.push(id.expect("accepted"));
+    }
+    let mut numbers = std::collections::HashSet::new();
+    for id in &ids {
+        let c = http
+            .wait_case(&s.base, id, &g, |c| {
+                c["status"] == "completed" && !c["archive"].is_null()
+            })
+            .await;
+        let nid = c["results"]["newborn_id_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            numbers.insert(nid.clone()),
+            "{nid} issued twice (case {id}): {}",
+            serde_json::to_string(&c["timeline"]).unwrap()
+        );
+        let done = c["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "step_done")
+            .count();
+        assert_eq!(done, 5, "each step done once");
+        let completed = c["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "completed")
+            .count();
+        assert_eq!(completed, 1);
+    }
 }

@@ -71,11 +71,19 @@ async fn kill_minus_nine_loses_nothing() {
     let mut key = 0usize;
     for round in 0..4 {
         let (mut child, base) = start(dir.path());
-        // Fire a burst; kill the server in the middle of it.
+        // Fire a burst; kill the server in the middle of it (soon after the first
+        // acknowledgement, however loaded the machine is).
         let mut tasks = vec![];
+        let acked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         for _ in 0..60 {
             key += 1;
-            let (client, base, tok, k) = (client.clone(), base.clone(), tok.clone(), key);
+            let (client, base, tok, k, acked) = (
+                client.clone(),
+                base.clone(),
+                tok.clone(),
+                key,
+                acked.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 let body = form(k);
                 let req = http::Request::post(format!("{base}/v1/applications"))
@@ -90,10 +98,17 @@ async fn kill_minus_nine_loses_nothing() {
                 }
                 let v: Value =
                     serde_json::from_slice(&r.into_body().collect().await.ok()?.to_bytes()).ok()?;
+                acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Some((v["case_id"].as_str()?.to_string(), body))
             }));
         }
-        tokio::time::sleep(Duration::from_millis(3 + 6 * round)).await;
+        let t0 = std::time::Instant::now();
+        while acked.load(std::sync::atomic::Ordering::Relaxed) == 0
+            && t0.elapsed() < Duration::from_secs(10)
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(2 + 4 * round)).await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         for t in tasks {
