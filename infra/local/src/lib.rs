@@ -135,17 +135,9 @@ fn secret_file(data_dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// Build the application over the embedded adapters.
-pub fn build(cfg: &Config) -> Result<(App, Embedded), String> {
-    let upload_secret = secret_file(&cfg.data_dir, "upload-secret")
-        .map_err(|e| format!("data dir {}: {e}", cfg.data_dir.display()))?;
-    let e = Embedded::open(
-        &cfg.data_dir,
-        cfg.durability,
-        cfg.max_receive,
-        &upload_secret,
-    )
-    .map_err(|e| e.to_string())?;
+/// What both backends load the same way: the data-sharing fixture, the operator settings
+/// and the calendar (warning about years whose holiday notice is missing).
+fn load_inputs(cfg: &Config) -> Result<(Arc<FixtureSharing>, Calendar, Settings), String> {
     let registry = match &cfg.registry {
         Some(p) => {
             std::fs::read_to_string(p).map_err(|e| format!("registry {}: {e}", p.display()))?
@@ -175,6 +167,21 @@ pub fn build(cfg: &Config) -> Result<(App, Embedded), String> {
             );
         }
     }
+    Ok((sharing, calendar, settings))
+}
+
+/// Build the application over the embedded adapters.
+pub fn build(cfg: &Config) -> Result<(App, Embedded), String> {
+    let upload_secret = secret_file(&cfg.data_dir, "upload-secret")
+        .map_err(|e| format!("data dir {}: {e}", cfg.data_dir.display()))?;
+    let e = Embedded::open(
+        &cfg.data_dir,
+        cfg.durability,
+        cfg.max_receive,
+        &upload_secret,
+    )
+    .map_err(|e| e.to_string())?;
+    let (sharing, calendar, settings) = load_inputs(cfg)?;
     let app = e.app(
         sharing,
         calendar,
@@ -241,24 +248,7 @@ pub async fn build_aws(cfg: &Config, stack: &str) -> Result<(App, aws::Aws), Str
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let resources = stack_resources(&config, stack).await?;
     let adapters = aws::Aws::new(&config, &resources, cfg.max_receive);
-    let registry = match &cfg.registry {
-        Some(p) => {
-            std::fs::read_to_string(p).map_err(|e| format!("registry {}: {e}", p.display()))?
-        }
-        None => embedded::sample_registry().to_string(),
-    };
-    let sharing = Arc::new(FixtureSharing::from_json(&registry)?);
-    let settings: Settings = match &cfg.settings {
-        Some(p) => serde_json::from_str(&std::fs::read_to_string(p).map_err(|e| e.to_string())?)
-            .map_err(|e| format!("settings: {e}"))?,
-        None => Settings::default(),
-    };
-    let mut calendar = Calendar::builtin(settings.unknown_year_policy);
-    if let Some(p) = &cfg.calendar {
-        calendar
-            .extend_json(&std::fs::read_to_string(p).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-    }
+    let (sharing, calendar, settings) = load_inputs(cfg)?;
     let app = adapters.app(
         sharing,
         calendar,

@@ -90,6 +90,22 @@ pub async fn sdk_config_from_lambda_env() -> aws_config::SdkConfig {
     loader.load().await
 }
 
+/// The whole life of an SQS-triggered function: JSON logs, the application built once at
+/// init, then every batch through `handler` with partial batch failures.
+pub async fn run_sqs<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(App, String) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send,
+{
+    init_tracing();
+    let app = app_from_env().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+        let app = app.clone();
+        async move { Ok::<_, lambda_runtime::Error>(sqs_batch(&app, event.payload, handler).await) }
+    }))
+    .await
+}
+
 /// Handle each record; report failures by message id.
 pub async fn sqs_batch<F, Fut>(app: &App, event: SqsEvent, handler: F) -> SqsBatchResponse
 where
