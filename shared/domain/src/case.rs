@@ -289,7 +289,9 @@ pub struct Case {
     pub overdue: bool,
 }
 
-/// What the caller must do after a transition.
+/// What the caller must do after a transition. A finished case is archived once the
+/// guardian's last notification is delivered (the archive records them); the SLA monitor
+/// re-drives an archive that did not happen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
@@ -297,8 +299,6 @@ pub enum Effect {
     Dispatch { step: Step },
     /// Tell the guardian; `seq` makes the notification idempotent.
     Notify { kind: NoticeKind, seq: u32 },
-    /// Archive the finished case.
-    Archive,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -624,7 +624,6 @@ impl Case {
                 s.reasons = reasons.clone();
                 self.log(now, &who, "not_accepted", &reasons.join("; "));
                 effects.push(self.notify(NoticeKind::NotAccepted));
-                effects.push(Effect::Archive);
             }
         }
         Ok(effects)
@@ -731,7 +730,6 @@ impl Case {
                     "all results issued together",
                 );
                 effects.push(self.notify(NoticeKind::Completed));
-                effects.push(Effect::Archive);
             }
         }
         Ok(effects)
@@ -794,7 +792,7 @@ impl Case {
         if step == Step::Acceptance {
             self.status = CaseStatus::NotAccepted;
             self.log(now, &actor.label(), "not_accepted", &reasons.join("; "));
-            Ok(vec![self.notify(NoticeKind::NotAccepted), Effect::Archive])
+            Ok(vec![self.notify(NoticeKind::NotAccepted)])
         } else {
             self.status = CaseStatus::Rejected;
             self.log(
@@ -803,7 +801,7 @@ impl Case {
                 "rejected",
                 &format!("{}: {}", step.as_str(), reasons.join("; ")),
             );
-            Ok(vec![self.notify(NoticeKind::Rejected), Effect::Archive])
+            Ok(vec![self.notify(NoticeKind::Rejected)])
         }
     }
 

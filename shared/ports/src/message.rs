@@ -68,9 +68,6 @@ pub fn outbox(case_id: &str, effects: &[Effect]) -> Vec<OutMessage> {
                     notice: *kind,
                     seq: *seq,
                 },
-                Effect::Archive => Envelope::Archive {
-                    case_id: case_id.into(),
-                },
             };
             env.to_out()
         })
