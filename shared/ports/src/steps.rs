@@ -229,8 +229,8 @@ pub async fn notify(
     // The archive records every notification: a finished case is archived once the last
     // one is delivered (checked after our own delivery committed, so of two concurrent
     // last deliveries at least one sees them all).
-    // Read the case again: it may have finished while we delivered.
-    let case = load(app, case_id).await?;
+    // (A notification read before the case finished and delivered after its last one
+    // leaves the archive to the SLA monitor's re-drive.)
     if case.status.is_finished() && case.archive.is_none() {
         let delivered = app.notifier.sent(case_id).await?.len() as u32;
         if delivered >= case.notice_seq {
