@@ -59,6 +59,7 @@ fn schemathesis_finds_no_failure() {
         ])
         .args(["-H", &format!("Authorization: Bearer {token}")])
         .env("SCHEMATHESIS_TELEMETRY", "false")
+        .current_dir(dir.path())
         .output()
         .unwrap();
     child.kill().unwrap();
