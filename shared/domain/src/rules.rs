@@ -4,10 +4,10 @@
 //! Rules are pure: the caller fetches data sharing records and allocates numbers, the
 //! rules decide and compose.
 
-use crate::case::{AcceptanceOutcome, Case, Missing, StepStatus};
+use crate::case::{AcceptanceOutcome, Case, Missing};
 use crate::flow::{Channel, MaterialKind, Step};
 use crate::form::{DeliveryMethod, ParentRole};
-use crate::idnum::{IdNumber, Sex};
+use crate::idnum::IdNumber;
 use crate::settings::Settings;
 use crate::sharing::SharedFacts;
 use chrono::{Datelike, Duration, Months, NaiveDate};
@@ -410,14 +410,4 @@ pub fn results(
         }
     }
     Ok(out)
-}
-
-/// Whether the step is already approved by an officer (skip the automatic review).
-pub fn approved(case: &Case, step: Step) -> bool {
-    case.step(step).approved_by.is_some() && case.step(step).status == StepStatus::InProgress
-}
-
-/// Sex of the newborn as the ID number's parity expects.
-pub fn newborn_sex(case: &Case) -> Sex {
-    case.form.newborn.sex
 }
