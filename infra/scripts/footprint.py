@@ -2,16 +2,24 @@
 its first Runtime API `next` call, against a local stand-in for the Runtime API) and peak
 RSS at that moment, next to a bare lambda_runtime hello world built with the same profile.
 
-usage: python3 infra/scripts/footprint.py [TARGET_DIR]   (default target/release;
-build first: cargo build --release --workspace --bins --examples, or for Lambda:
-cargo lambda build --release --arm64 and pass target/lambda via --lambda-layout)
+usage: python3 infra/scripts/footprint.py [--sizes DIR] [--run DIR]
+  --sizes DIR  where the zips to weigh are (default target/lambda: the arm64 build of
+               infra/scripts/build-lambdas)
+  --run DIR    where the zips to start are; they must be for this machine's architecture
+               (default target/lambda-x86_64: infra/scripts/build-lambdas --x86-64)
+Each DIR holds <function>/bootstrap.zip and hello/bootstrap.zip.
 """
-import http.server, io, os, socketserver, statistics, subprocess, sys, threading, time, zipfile
+import http.server, io, os, shutil, tempfile, socketserver, statistics, subprocess, sys, threading, time, zipfile
 
 FUNCTIONS = ["api", "accept", "certify-birth", "register-household", "enrol-insurance", "issue-card",
              "unify-issuance", "notify", "archive", "sla-monitor"]
-target = sys.argv[1] if len(sys.argv) > 1 else "target/release"
+args = sys.argv[1:]
+def opt(name, default):
+    return args[args.index(name) + 1] if name in args else default
+sizes_dir = opt("--sizes", "target/lambda")
+run_dir = opt("--run", "target/lambda-x86_64")
 RUNS = 15
+tmp = tempfile.mkdtemp()
 
 first_next = {}
 class RuntimeApi(http.server.BaseHTTPRequestHandler):
@@ -58,19 +66,34 @@ def measure(path):
         p.kill(); p.wait()
     return statistics.median(times) if times else float("nan"), max(rss) if rss else float("nan")
 
-def zipped(path):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        z.write(path, "bootstrap")
-    return len(buf.getvalue()) / 1e6
+def zip_size(d, f):
+    p = os.path.join(d, f, "bootstrap.zip")
+    if not os.path.exists(p):
+        return float("nan"), float("nan")
+    with zipfile.ZipFile(p) as z:
+        raw = z.getinfo("bootstrap").file_size
+    return os.path.getsize(p) / 1e6, raw / 1e6
 
-hello = os.path.join(target, "examples", "hello")
-h_ms, h_rss = measure(hello)
-h_zip = zipped(hello)
-print(f"{'function':<22} {'zip MB':>7} {'init ms':>8} {'x floor':>8} {'RSS MB':>7}")
-print(f"{'(hello world floor)':<22} {h_zip:>7.2f} {h_ms:>8.2f} {1.0:>8.2f} {h_rss:>7.1f}")
+def unpacked(d, f):
+    """The bootstrap inside d/f/bootstrap.zip, extracted to run it."""
+    with zipfile.ZipFile(os.path.join(d, f, "bootstrap.zip")) as z:
+        out = os.path.join(tmp, f)
+        os.makedirs(out, exist_ok=True)
+        path = z.extract("bootstrap", out)
+    os.chmod(path, 0o755)
+    return path
+
+h_ms, h_rss = measure(unpacked(run_dir, "hello"))
+print(f"sizes from {sizes_dir}, init and RSS from {run_dir} (median of {RUNS} starts)")
+print(f"{'function':<22} {'zip MB':>7} {'raw MB':>7} {'init ms':>8} {'x floor':>8} {'RSS MB':>7}")
+z, r = zip_size(sizes_dir, "hello")
+print(f"{'(hello world floor)':<22} {z:>7.2f} {r:>7.2f} {h_ms:>8.2f} {1.0:>8.2f} {h_rss:>7.1f}")
 for f in FUNCTIONS:
-    path = os.path.join(target, f)
-    ms, rss = measure(path)
-    print(f"{f:<22} {zipped(path):>7.2f} {ms:>8.2f} {ms / h_ms:>8.2f} {rss:>7.1f}")
+    if not os.path.exists(os.path.join(run_dir, f, "bootstrap.zip")):
+        print(f"{f:<22} (not built in {run_dir})")
+        continue
+    ms, rss = measure(unpacked(run_dir, f))
+    z, r = zip_size(sizes_dir, f)
+    print(f"{f:<22} {z:>7.2f} {r:>7.2f} {ms:>8.2f} {ms / h_ms:>8.2f} {rss:>7.1f}")
 srv.shutdown()
+shutil.rmtree(tmp)

@@ -31,7 +31,7 @@ fn claims_from_context(req: &Request) -> Option<Claims> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
-    let app = lambda::app_from_env().await?;
+    let app = lambda::Init::from_env()?.with_s3().app(); // DynamoDB, SQS, S3
     let api = Arc::new(Api {
         app,
         auth: Auth::Upstream,

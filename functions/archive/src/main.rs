@@ -1,6 +1,9 @@
 //! Lambda entry point: SQS → `onething_archive::handle`, with partial batch failures.
+//! Uses DynamoDB, SQS and S3.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::lambda_runtime::Error> {
-    lambda::run_sqs(onething_archive::handle).await
+    lambda::init_tracing();
+    let app = lambda::Init::from_env()?.with_s3().app();
+    lambda::run_sqs(app, onething_archive::handle).await
 }

@@ -1,6 +1,9 @@
 //! Lambda entry point: SQS → `onething_certify_birth::handle`, with partial batch failures.
+//! Uses DynamoDB and SQS only.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::lambda_runtime::Error> {
-    lambda::run_sqs(onething_certify_birth::handle).await
+    lambda::init_tracing();
+    let app = lambda::Init::from_env()?.app();
+    lambda::run_sqs(app, onething_certify_birth::handle).await
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
-    let app = lambda::app_from_env().await?;
+    let app = lambda::Init::from_env()?.app(); // DynamoDB and SQS only
     run(service_fn(|_event: LambdaEvent<Value>| {
         let app = app.clone();
         async move {

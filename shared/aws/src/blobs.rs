@@ -28,6 +28,26 @@ impl S3Blobs {
         }
     }
 
+    /// The materials and archive buckets named in `r`, addressed path-style (which works
+    /// with emulators and custom endpoints alike).
+    pub fn from_config(
+        config: &aws_types::SdkConfig,
+        r: &crate::Resources,
+        usage: Arc<Usage>,
+    ) -> Self {
+        let client = Client::from_conf(
+            aws_sdk_s3::config::Builder::from(config)
+                .force_path_style(true)
+                .build(),
+        );
+        Self::new(
+            client,
+            r.materials_bucket.clone(),
+            r.archive_bucket.clone(),
+            usage,
+        )
+    }
+
     fn c(&self, op: Op) -> &Client {
         self.usage.one(op);
         &self.client

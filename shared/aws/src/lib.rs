@@ -94,27 +94,22 @@ impl Resources {
     }
 }
 
-/// Every AWS adapter, built from one SDK configuration (no network calls).
-pub struct Aws {
+/// The adapters every function uses: DynamoDB (cases, outbox, numbers, notifications)
+/// and SQS. Built from one SDK configuration, without network calls.
+#[derive(Clone)]
+pub struct Core {
     pub store: Arc<DynamoStore>,
     pub queues: Arc<SqsQueues>,
     pub numbers: Arc<DynamoAllocator>,
     pub notifier: Arc<DynamoNotifier>,
-    pub blobs: Arc<S3Blobs>,
     /// Requests made, by operation.
     pub usage: Arc<Usage>,
 }
 
-impl Aws {
-    pub fn new(config: &aws_config::SdkConfig, r: &Resources, max_receive: u32) -> Aws {
+impl Core {
+    pub fn new(config: &aws_types::SdkConfig, r: &Resources, max_receive: u32) -> Core {
         let ddb = aws_sdk_dynamodb::Client::new(config);
         let sqs = aws_sdk_sqs::Client::new(config);
-        // Path-style addressing works with emulators and custom endpoints alike.
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(config)
-                .force_path_style(true)
-                .build(),
-        );
         let usage = Arc::new(Usage::default());
         let queues = Arc::new(SqsQueues::new(
             sqs,
@@ -122,7 +117,7 @@ impl Aws {
             max_receive,
             usage.clone(),
         ));
-        Aws {
+        Core {
             store: Arc::new(DynamoStore::new(
                 ddb.clone(),
                 r.table.clone(),
@@ -135,14 +130,70 @@ impl Aws {
                 usage.clone(),
             )),
             notifier: Arc::new(DynamoNotifier::new(ddb, r.table.clone(), usage.clone())),
-            blobs: Arc::new(S3Blobs::new(
-                s3,
-                r.materials_bucket.clone(),
-                r.archive_bucket.clone(),
-                usage.clone(),
-            )),
             queues,
             usage,
+        }
+    }
+
+    /// The application context over these adapters, with the given blob store (S3, or
+    /// [`ports::NotWired`] in functions that touch no materials) and data sharing.
+    #[allow(clippy::too_many_arguments)]
+    pub fn app(
+        &self,
+        blobs: Arc<dyn ports::BlobStore>,
+        sharing: Arc<dyn ports::DataSharing>,
+        calendar: domain::Calendar,
+        settings: domain::Settings,
+        manual: std::collections::HashSet<domain::Dept>,
+        clock: Arc<dyn ports::Clock>,
+    ) -> ports::App {
+        ports::App {
+            store: self.store.clone(),
+            queues: self.queues.clone(),
+            blobs,
+            sharing,
+            numbers: self.numbers.clone(),
+            notifier: self.notifier.clone(),
+            clock,
+            calendar: Arc::new(calendar),
+            settings: Arc::new(settings),
+            manual: Arc::new(manual),
+        }
+    }
+}
+
+/// Every AWS adapter (what `onething serve --backend aws` and the tests use): the
+/// [`Core`] plus S3.
+pub struct Aws {
+    pub store: Arc<DynamoStore>,
+    pub queues: Arc<SqsQueues>,
+    pub numbers: Arc<DynamoAllocator>,
+    pub notifier: Arc<DynamoNotifier>,
+    pub blobs: Arc<S3Blobs>,
+    /// Requests made, by operation.
+    pub usage: Arc<Usage>,
+}
+
+impl Aws {
+    pub fn new(config: &aws_types::SdkConfig, r: &Resources, max_receive: u32) -> Aws {
+        let core = Core::new(config, r, max_receive);
+        Aws {
+            blobs: Arc::new(S3Blobs::from_config(config, r, core.usage.clone())),
+            store: core.store,
+            queues: core.queues,
+            numbers: core.numbers,
+            notifier: core.notifier,
+            usage: core.usage,
+        }
+    }
+
+    fn core(&self) -> Core {
+        Core {
+            store: self.store.clone(),
+            queues: self.queues.clone(),
+            numbers: self.numbers.clone(),
+            notifier: self.notifier.clone(),
+            usage: self.usage.clone(),
         }
     }
 
@@ -155,18 +206,8 @@ impl Aws {
         manual: std::collections::HashSet<domain::Dept>,
         clock: Arc<dyn ports::Clock>,
     ) -> ports::App {
-        ports::App {
-            store: self.store.clone(),
-            queues: self.queues.clone(),
-            blobs: self.blobs.clone(),
-            sharing,
-            numbers: self.numbers.clone(),
-            notifier: self.notifier.clone(),
-            clock,
-            calendar: Arc::new(calendar),
-            settings: Arc::new(settings),
-            manual: Arc::new(manual),
-        }
+        self.core()
+            .app(self.blobs.clone(), sharing, calendar, settings, manual, clock)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The provincial data-sharing platform over HTTPS: `GET {base}/people/{id}`,
 //! `/households/{number}`, `/marriages?husband={id}&wife={id}`, `/institutions/{code}`;
 //! 200 with the record (the fixture's field names), 404 when there is none. The API key
-//! comes from Secrets Manager (`{"api_key": "..."}`), fetched on first use, not at init.
+//! comes from Secrets Manager (`{"api_key": "..."}`), fetched on first use, not at init;
+//! the HTTPS client (and with it the system's trusted roots) is also built on first use.
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -29,23 +30,38 @@ pub struct HttpSharing {
     base: String,
     key_source: ApiKey,
     key: OnceCell<String>,
-    client: Client<Https, Empty<Bytes>>,
+    client: std::sync::OnceLock<Client<Https, Empty<Bytes>>>,
 }
 
 impl HttpSharing {
     pub fn new(base: &str, key_source: ApiKey) -> Result<Self, String> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| format!("TLS roots: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err("the data-sharing URL must start with https:// or http://".into());
+        }
         Ok(HttpSharing {
             base: base.trim_end_matches('/').to_string(),
             key_source,
             key: OnceCell::new(),
-            client: Client::builder(TokioExecutor::new()).build(https),
+            client: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The HTTPS client, built on first use: loading the system's trusted roots reads
+    /// ~150 files, which would otherwise lengthen every cold start.
+    fn client(&self) -> Result<&Client<Https, Empty<Bytes>>, StoreError> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        // ring, named explicitly: the workspace may enable more than one rustls provider.
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+            .map_err(|e| StoreError::Unavailable(format!("TLS roots: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(self
+            .client
+            .get_or_init(|| Client::builder(TokioExecutor::new()).build(https)))
     }
 
     async fn api_key(&self) -> Result<&str, StoreError> {
@@ -84,7 +100,7 @@ impl HttpSharing {
             .header("accept", "application/json")
             .body(Empty::new())
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let resp = tokio::time::timeout(Duration::from_secs(5), self.client.request(req))
+        let resp = tokio::time::timeout(Duration::from_secs(5), self.client()?.request(req))
             .await
             .map_err(|_| StoreError::Unavailable("data sharing timed out".into()))?
             .map_err(|e| StoreError::Unavailable(format!("data sharing: {e}")))?;

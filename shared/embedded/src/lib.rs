@@ -8,12 +8,11 @@
 
 mod blobs;
 mod db;
-mod fixture;
 mod hmac;
 
 pub use blobs::SqliteBlobs;
 pub use db::{Db, Durability, SqliteAllocator, SqliteNotifier, SqliteQueue, SqliteStore};
-pub use fixture::{sample_registry, FixtureSharing};
+pub use ports::{sample_registry, FixtureSharing};
 pub use hmac::hmac_sha256_hex;
 
 use std::path::Path;

@@ -1,5 +1,5 @@
-//! Shared by every Lambda `main.rs`: build the [`App`] once at init (no network calls),
-//! log JSON, and turn an SQS batch into a partial batch response: only the failed
+//! Shared by every Lambda `main.rs`: build the [`App`] once at init (no network calls,
+//! only the adapters the function uses; see [`Init`]), log JSON, and turn an SQS batch into a partial batch response: only the failed
 //! messages return to the queue; messages that can never succeed are reported too, so
 //! SQS moves them to the DLQ after `maxReceiveCount`.
 //!
@@ -7,98 +7,200 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use ports::{App, HandlerError};
 use std::future::Future;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_types::SdkConfig;
 use std::sync::Arc;
 
 pub use lambda_runtime;
 
-/// JSON logs, level from `RUST_LOG` (default info).
+/// JSON logs, filtered by `RUST_LOG` (`info` when unset; `warn,onething_aws=debug` style
+/// directives, without regular expressions).
 pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+    let filter: tracing_subscriber::filter::Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            tracing_subscriber::filter::Targets::new()
+                .with_default(tracing_subscriber::filter::LevelFilter::INFO)
+        });
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(false),
         )
-        .with_current_span(false)
+        .with(filter)
         .try_init();
 }
 
-/// Build the application context from the environment, once, at init. No network calls:
-/// SDK clients resolve credentials lazily and the data-sharing key is fetched on first use.
+/// What a function is built from, assembled at init without network calls. Every function
+/// gets DynamoDB and SQS; S3 and the data-sharing client are added only by the functions
+/// whose step uses them, so the others neither link those clients nor need IAM rights
+/// for them (they hold [`ports::NotWired`] instead).
 ///
-/// `ONETHING_BACKEND=aws` (as the template sets it) uses DynamoDB, SQS and S3 named by
-/// `TABLE_NAME`, `MATERIALS_BUCKET`, `ARCHIVE_BUCKET`, `QUEUE_URL_*`, `DLQ_URL_*`, and the
-/// data-sharing platform at `DATA_SHARING_URL` (empty: the built-in fixture). Otherwise the
-/// embedded adapters under `ONETHING_DATA_DIR`.
-pub async fn app_from_env() -> Result<App, lambda_runtime::Error> {
-    let manual = std::env::var("ONETHING_MANUAL")
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|d| domain::Dept::parse(d.trim()))
-        .collect();
-    let settings = domain::Settings::default();
-    let calendar = domain::Calendar::builtin(settings.unknown_year_policy);
-    let clock = Arc::new(ports::SystemClock);
-    if std::env::var("ONETHING_BACKEND").as_deref() == Ok("aws") {
-        let config = sdk_config_from_lambda_env().await;
+/// Environment (the template sets it): `TABLE_NAME`, `QUEUE_URL_*`, `DLQ_URL_*`,
+/// `MATERIALS_BUCKET`, `ARCHIVE_BUCKET`, `DATA_SHARING_URL`, `DATA_SHARING_SECRET_ARN`,
+/// `ONETHING_MANUAL`, and what Lambda sets itself (region, credentials).
+pub struct Init {
+    config: SdkConfig,
+    resources: aws::Resources,
+    core: aws::Core,
+    blobs: Arc<dyn ports::BlobStore>,
+    sharing: Arc<dyn ports::DataSharing>,
+}
+
+impl Init {
+    /// DynamoDB and SQS clients over the Lambda environment's region and credentials.
+    pub fn from_env() -> Result<Init, lambda_runtime::Error> {
+        let config = sdk_config_from_lambda_env()?;
         let resources = aws::Resources::from_env();
-        let adapters = aws::Aws::new(&config, &resources, 5);
-        let sharing: Arc<dyn ports::DataSharing> =
-            match std::env::var("DATA_SHARING_URL").unwrap_or_default() {
-                url if url.is_empty() => Arc::new(embedded::FixtureSharing::from_json(
-                    embedded::sample_registry(),
-                )?),
-                url => {
-                    let secret_id = std::env::var("DATA_SHARING_SECRET_ARN").unwrap_or_default();
-                    let key = aws::ApiKey::Secret {
-                        client: aws_sdk_secretsmanager::Client::new(&config),
-                        secret_id,
-                    };
-                    Arc::new(aws::HttpSharing::new(&url, key)?)
-                }
-            };
-        return Ok(adapters.app(sharing, calendar, settings, manual, clock));
+        let core = aws::Core::new(&config, &resources, 5);
+        Ok(Init {
+            config,
+            resources,
+            core,
+            blobs: Arc::new(ports::NotWired("S3 buckets")),
+            sharing: Arc::new(ports::NotWired("data-sharing client")),
+        })
     }
-    let dir = std::env::var("ONETHING_DATA_DIR").unwrap_or_else(|_| "/tmp/onething".into());
-    let secret = std::env::var("ONETHING_UPLOAD_SECRET").unwrap_or_default();
-    let e = embedded::Embedded::open(
-        std::path::Path::new(&dir),
-        embedded::Durability::Full,
-        5,
-        secret.as_bytes(),
-    )?;
-    let registry = match std::env::var("ONETHING_REGISTRY") {
-        Ok(path) => std::fs::read_to_string(path)?,
-        Err(_) => embedded::sample_registry().to_string(),
+
+    /// The materials and archive buckets (the API and the archive function).
+    pub fn with_s3(mut self) -> Init {
+        self.blobs = Arc::new(aws::S3Blobs::from_config(
+            &self.config,
+            &self.resources,
+            self.core.usage.clone(),
+        ));
+        self
+    }
+
+    /// The provincial data-sharing platform at `DATA_SHARING_URL`, its API key read from
+    /// Secrets Manager (`DATA_SHARING_SECRET_ARN`) on first use; an empty URL means the
+    /// built-in fixture (test stacks). Only the accept function gathers records.
+    pub fn with_data_sharing(mut self) -> Result<Init, lambda_runtime::Error> {
+        self.sharing = match std::env::var("DATA_SHARING_URL").unwrap_or_default() {
+            url if url.is_empty() => Arc::new(ports::FixtureSharing::from_json(
+                ports::sample_registry(),
+            )?),
+            url => {
+                let key = aws::ApiKey::Secret {
+                    client: aws_sdk_secretsmanager::Client::new(&self.config),
+                    secret_id: std::env::var("DATA_SHARING_SECRET_ARN").unwrap_or_default(),
+                };
+                Arc::new(aws::HttpSharing::new(&url, key)?)
+            }
+        };
+        Ok(self)
+    }
+
+    /// The application context.
+    pub fn app(self) -> App {
+        let manual = std::env::var("ONETHING_MANUAL")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|d| domain::Dept::parse(d.trim()))
+            .collect();
+        let settings = domain::Settings::default();
+        let calendar = domain::Calendar::builtin(settings.unknown_year_policy);
+        self.core.app(
+            self.blobs,
+            self.sharing,
+            calendar,
+            settings,
+            manual,
+            Arc::new(ports::SystemClock),
+        )
+    }
+}
+
+/// The SDK configuration from what Lambda sets: `AWS_REGION` and the execution role's
+/// credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, valid
+/// for the life of the execution environment). `AWS_ENDPOINT_URL` is honoured (emulators).
+/// No profile files, IMDS or STS: nothing is read or called beyond the environment. One
+/// HTTPS client (hyper 1, rustls with ring) serves every service; it loads the system's
+/// trusted roots when its first connection is made, not here.
+pub fn sdk_config_from_lambda_env() -> Result<SdkConfig, String> {
+    use aws_smithy_http_client::tls;
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let region = var("AWS_REGION")
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .ok_or("AWS_REGION is not set")?;
+    let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) else {
+        return Err("AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set".into());
     };
-    let sharing = Arc::new(embedded::FixtureSharing::from_json(&registry)?);
-    Ok(e.app(sharing, calendar, settings, manual, clock))
-}
-
-/// The SDK configuration from the Lambda environment: region and credentials come from
-/// the variables Lambda sets, so no provider chain (profile files, IMDS, container
-/// credentials) is assembled at init. `AWS_ENDPOINT_URL` is still honoured.
-pub async fn sdk_config_from_lambda_env() -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Ok(region) = std::env::var("AWS_REGION") {
-        loader = loader.region(aws_config::Region::new(region));
-    }
-    if std::env::var("AWS_ACCESS_KEY_ID").is_ok() {
-        loader = loader.credentials_provider(
-            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+    let credentials = aws_credential_types::Credentials::new(
+        key,
+        secret,
+        var("AWS_SESSION_TOKEN"),
+        None,
+        "lambda-environment",
+    );
+    let http = SharedHttpClient::new(ConnectOnFirstUse(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https(),
+    ));
+    let mut b = SdkConfig::builder()
+        .region(aws_types::region::Region::new(region))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
+        .behavior_version(aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest())
+        .http_client(http)
+        .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
+            aws_smithy_async::rt::sleep::TokioSleep::new(),
+        ))
+        .time_source(aws_smithy_async::time::SharedTimeSource::default())
+        .retry_config(aws_smithy_types::retry::RetryConfig::standard())
+        .timeout_config(
+            aws_smithy_types::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(3))
+                .build(),
         );
+    if let Some(url) = var("AWS_ENDPOINT_URL") {
+        b = b.endpoint_url(url);
     }
-    loader.load().await
+    Ok(b.build())
 }
 
-/// The whole life of an SQS-triggered function: JSON logs, the application built once at
-/// init, then every batch through `handler` with partial batch failures.
-pub async fn run_sqs<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+/// The SDK's HTTPS client, except that its TLS connector (and with it the system's ~150
+/// trusted root certificates, read from disk) is built when the first request needs it
+/// rather than when each SDK client is constructed: the SDK's own client builds it during
+/// client validation, which tripled our init time. The first request pays it once (one
+/// connector is shared by every service client with the same settings), alongside the
+/// TLS handshake it needs anyway.
+#[derive(Debug)]
+struct ConnectOnFirstUse(SharedHttpClient);
+
+impl HttpClient for ConnectOnFirstUse {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// The whole life of an SQS-triggered function after init: every batch through `handler`
+/// with partial batch failures.
+pub async fn run_sqs<F, Fut>(app: App, handler: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(App, String) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<(), HandlerError>> + Send,
 {
-    init_tracing();
-    let app = app_from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
         let app = app.clone();
         async move { Ok::<_, lambda_runtime::Error>(sqs_batch(&app, event.payload, handler).await) }

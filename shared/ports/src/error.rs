@@ -14,6 +14,9 @@ pub enum StoreError {
     /// Stored data could not be read.
     #[error("corrupt: {0}")]
     Corrupt(String),
+    /// This deployment did not give the function that port (see [`crate::NotWired`]).
+    #[error("not wired: {0}")]
+    NotWired(String),
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -45,7 +48,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::Conflict(m) => ServiceError::Conflict(m),
             StoreError::Unavailable(m) => ServiceError::Unavailable(m),
-            StoreError::Corrupt(m) => ServiceError::Internal(m),
+            StoreError::Corrupt(m) | StoreError::NotWired(m) => ServiceError::Internal(m),
         }
     }
 }
@@ -64,7 +67,7 @@ pub enum HandlerError {
 impl From<StoreError> for HandlerError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Corrupt(m) => HandlerError::Permanent(m),
+            StoreError::Corrupt(m) | StoreError::NotWired(m) => HandlerError::Permanent(m),
             other => HandlerError::Retryable(other.to_string()),
         }
     }

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod error;
 pub mod faults;
+pub mod fixture;
 pub mod message;
 pub mod report;
 pub mod service;
@@ -13,6 +14,7 @@ pub mod steps;
 
 pub use app::App;
 pub use error::{HandlerError, ServiceError, StoreError};
+pub use fixture::{sample_registry, FixtureSharing};
 pub use message::{Envelope, OutMessage};
 
 use async_trait::async_trait;
@@ -163,6 +165,61 @@ pub trait DataSharing: Send + Sync {
         wife_id: &str,
     ) -> Result<Option<MarriageRecord>, StoreError>;
     async fn institution(&self, code: &str) -> Result<Option<Institution>, StoreError>;
+}
+
+/// The port a Lambda function was not given. Each function links only the adapters its
+/// step uses (and its IAM role allows only those), so a function without S3 or without
+/// the data-sharing client holds this instead. Reaching it is a deployment error: the
+/// message fails permanently and waits in the DLQ for redrive once the wiring is fixed.
+#[derive(Debug, Clone, Copy)]
+pub struct NotWired(pub &'static str);
+
+impl NotWired {
+    fn err(&self) -> StoreError {
+        StoreError::NotWired(format!("this function has no {}", self.0))
+    }
+}
+
+#[async_trait]
+impl BlobStore for NotWired {
+    async fn put(&self, _: &str, _: &[u8], _: &str) -> Result<(), StoreError> {
+        Err(self.err())
+    }
+    async fn put_once(&self, _: &str, _: &[u8], _: &str) -> Result<(), StoreError> {
+        Err(self.err())
+    }
+    async fn get(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Err(self.err())
+    }
+    async fn upload_url(
+        &self,
+        _: &str,
+        _: &str,
+        _: u64,
+        _: DateTime<Utc>,
+        _: &str,
+    ) -> Result<String, StoreError> {
+        Err(self.err())
+    }
+    fn location(&self, _: &str) -> String {
+        String::new()
+    }
+}
+
+#[async_trait]
+impl DataSharing for NotWired {
+    async fn person(&self, _: &str) -> Result<Option<Person>, StoreError> {
+        Err(self.err())
+    }
+    async fn household(&self, _: &str) -> Result<Option<HouseholdRecord>, StoreError> {
+        Err(self.err())
+    }
+    async fn marriage(&self, _: &str, _: &str) -> Result<Option<MarriageRecord>, StoreError> {
+        Err(self.err())
+    }
+    async fn institution(&self, _: &str) -> Result<Option<Institution>, StoreError> {
+        Err(self.err())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
