@@ -10,6 +10,7 @@ mod aws_cost;
 mod contract;
 mod events;
 mod flows;
+mod lambda_wiring;
 mod review;
 mod robustness;
 mod sharing_http;

@@ -53,7 +53,12 @@ impl Resources {
     /// From the Lambda environment: `TABLE_NAME`, `MATERIALS_BUCKET`, `ARCHIVE_BUCKET`,
     /// `QUEUE_URL_<NAME>` and `DLQ_URL_<NAME>` for each queue the function uses.
     pub fn from_env() -> Resources {
-        let var = |k: &str| std::env::var(k).unwrap_or_default();
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+
+    /// As [`Resources::from_env`], with the variables looked up in `var`.
+    pub fn from_lookup(var: &dyn Fn(&str) -> Option<String>) -> Resources {
+        let var = |k: &str| var(k).unwrap_or_default();
         let mut queues = HashMap::new();
         for q in domain::flow::all_queues() {
             let k = queue_key(q);
@@ -206,8 +211,14 @@ impl Aws {
         manual: std::collections::HashSet<domain::Dept>,
         clock: Arc<dyn ports::Clock>,
     ) -> ports::App {
-        self.core()
-            .app(self.blobs.clone(), sharing, calendar, settings, manual, clock)
+        self.core().app(
+            self.blobs.clone(),
+            sharing,
+            calendar,
+            settings,
+            manual,
+            clock,
+        )
     }
 }
 

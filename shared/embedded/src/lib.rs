@@ -12,8 +12,8 @@ mod hmac;
 
 pub use blobs::SqliteBlobs;
 pub use db::{Db, Durability, SqliteAllocator, SqliteNotifier, SqliteQueue, SqliteStore};
-pub use ports::{sample_registry, FixtureSharing};
 pub use hmac::hmac_sha256_hex;
+pub use ports::{sample_registry, FixtureSharing};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -5,14 +5,14 @@
 //!
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use ports::{App, HandlerError};
-use std::future::Future;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_types::SdkConfig;
+use ports::{App, HandlerError};
+use std::future::Future;
 use std::sync::Arc;
 
 pub use lambda_runtime;
@@ -48,6 +48,7 @@ pub fn init_tracing() {
 /// `MATERIALS_BUCKET`, `ARCHIVE_BUCKET`, `DATA_SHARING_URL`, `DATA_SHARING_SECRET_ARN`,
 /// `ONETHING_MANUAL`, and what Lambda sets itself (region, credentials).
 pub struct Init {
+    var: Box<dyn Fn(&str) -> Option<String>>,
     config: SdkConfig,
     resources: aws::Resources,
     core: aws::Core,
@@ -58,10 +59,18 @@ pub struct Init {
 impl Init {
     /// DynamoDB and SQS clients over the Lambda environment's region and credentials.
     pub fn from_env() -> Result<Init, lambda_runtime::Error> {
-        let config = sdk_config_from_lambda_env()?;
-        let resources = aws::Resources::from_env();
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// As [`Init::from_env`], with the variables looked up in `var` (tests).
+    pub fn from_lookup(
+        var: impl Fn(&str) -> Option<String> + 'static,
+    ) -> Result<Init, lambda_runtime::Error> {
+        let config = sdk_config_from(&var)?;
+        let resources = aws::Resources::from_lookup(&var);
         let core = aws::Core::new(&config, &resources, 5);
         Ok(Init {
+            var: Box::new(var),
             config,
             resources,
             core,
@@ -84,14 +93,14 @@ impl Init {
     /// Secrets Manager (`DATA_SHARING_SECRET_ARN`) on first use; an empty URL means the
     /// built-in fixture (test stacks). Only the accept function gathers records.
     pub fn with_data_sharing(mut self) -> Result<Init, lambda_runtime::Error> {
-        self.sharing = match std::env::var("DATA_SHARING_URL").unwrap_or_default() {
-            url if url.is_empty() => Arc::new(ports::FixtureSharing::from_json(
-                ports::sample_registry(),
-            )?),
+        self.sharing = match (self.var)("DATA_SHARING_URL").unwrap_or_default() {
+            url if url.is_empty() => {
+                Arc::new(ports::FixtureSharing::from_json(ports::sample_registry())?)
+            }
             url => {
                 let key = aws::ApiKey::Secret {
                     client: aws_sdk_secretsmanager::Client::new(&self.config),
-                    secret_id: std::env::var("DATA_SHARING_SECRET_ARN").unwrap_or_default(),
+                    secret_id: (self.var)("DATA_SHARING_SECRET_ARN").unwrap_or_default(),
                 };
                 Arc::new(aws::HttpSharing::new(&url, key)?)
             }
@@ -101,7 +110,7 @@ impl Init {
 
     /// The application context.
     pub fn app(self) -> App {
-        let manual = std::env::var("ONETHING_MANUAL")
+        let manual = (self.var)("ONETHING_MANUAL")
             .unwrap_or_default()
             .split(',')
             .filter_map(|d| domain::Dept::parse(d.trim()))
@@ -126,8 +135,12 @@ impl Init {
 /// HTTPS client (hyper 1, rustls with ring) serves every service; it loads the system's
 /// trusted roots when its first connection is made, not here.
 pub fn sdk_config_from_lambda_env() -> Result<SdkConfig, String> {
+    sdk_config_from(&|k| std::env::var(k).ok())
+}
+
+fn sdk_config_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<SdkConfig, String> {
     use aws_smithy_http_client::tls;
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let var = |k: &str| lookup(k).filter(|v| !v.is_empty());
     let region = var("AWS_REGION")
         .or_else(|| var("AWS_DEFAULT_REGION"))
         .ok_or("AWS_REGION is not set")?;
@@ -153,7 +166,9 @@ pub fn sdk_config_from_lambda_env() -> Result<SdkConfig, String> {
         .credentials_provider(
             aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
         )
-        .behavior_version(aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest())
+        .behavior_version(
+            aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest(),
+        )
         .http_client(http)
         .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
             aws_smithy_async::rt::sleep::TokioSleep::new(),

@@ -1,0 +1,177 @@
+//! The Lambda functions as they are wired for AWS (`lambda::Init`: SDK configuration from
+//! the Lambda environment, the lazily connecting HTTPS client, only the adapters each
+//! function uses), on moto. The test plays the SQS event source mappings: it receives
+//! each queue's messages, hands them to the function as an SQS event through
+//! `lambda::sqs_batch`, and deletes only what the batch response does not name.
+
+use crate::helpers::*;
+use crate::moto;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use bytes::Bytes;
+use ports::{App, HandlerError};
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
+
+type Handler = fn(App, String) -> Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>>;
+
+fn handler(queue: &str) -> Handler {
+    match queue {
+        "accept" => |a, b| Box::pin(accept::handle(a, b)),
+        "certify-birth" => |a, b| Box::pin(certify_birth::handle(a, b)),
+        "register-household" => |a, b| Box::pin(register_household::handle(a, b)),
+        "enrol-insurance" => |a, b| Box::pin(enrol_insurance::handle(a, b)),
+        "issue-card" => |a, b| Box::pin(issue_card::handle(a, b)),
+        "unify-issuance" => |a, b| Box::pin(unify_issuance::handle(a, b)),
+        "notify" => |a, b| Box::pin(notify::handle(a, b)),
+        "archive" => |a, b| Box::pin(archive::handle(a, b)),
+        other => panic!("no function consumes {other}"),
+    }
+}
+
+/// What the template puts in a function's environment, plus what Lambda sets itself.
+fn lambda_env(endpoint: &str, outputs: &HashMap<String, String>) -> HashMap<String, String> {
+    let mut v: HashMap<String, String> = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_SESSION_TOKEN", "testing"),
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("DATA_SHARING_URL", ""),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    v.insert("TABLE_NAME".into(), outputs["TableName"].clone());
+    v.insert(
+        "MATERIALS_BUCKET".into(),
+        outputs["MaterialsBucket"].clone(),
+    );
+    v.insert("ARCHIVE_BUCKET".into(), outputs["ArchiveBucket"].clone());
+    for q in domain::flow::all_queues() {
+        let k = aws::queue_key(q);
+        v.insert(
+            format!("QUEUE_URL_{k}"),
+            outputs[&aws::queue_output(q, false)].clone(),
+        );
+        v.insert(
+            format!("DLQ_URL_{k}"),
+            outputs[&aws::queue_output(q, true)].clone(),
+        );
+    }
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_wired_functions_complete_a_case_on_moto() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let m = moto::Moto::start(&root);
+    let outputs = m.deploy("wiring");
+    let env = std::sync::Arc::new(lambda_env(&m.endpoint, &outputs));
+    let init = || {
+        let env = env.clone();
+        lambda::Init::from_lookup(move |k| env.get(k).cloned()).unwrap()
+    };
+
+    // Each function as its main.rs builds it.
+    let api_app = init().with_s3().app();
+    let mut apps: HashMap<&str, App> = HashMap::new();
+    for q in domain::flow::all_queues() {
+        let app = match q {
+            "accept" => init().with_data_sharing().unwrap().app(),
+            "archive" => init().with_s3().app(),
+            _ => init().app(),
+        };
+        apps.insert(q, app);
+    }
+
+    // A function that was not given a port fails permanently, naming what it lacks.
+    let step_app = &apps["certify-birth"];
+    let e = step_app.blobs.get("materials/x").await.unwrap_err();
+    assert!(matches!(e, ports::StoreError::NotWired(_)), "{e}");
+    assert!(matches!(HandlerError::from(e), HandlerError::Permanent(_)));
+    let e = step_app.sharing.person(MOTHER_A).await.unwrap_err();
+    assert!(e.to_string().contains("data-sharing"), "{e}");
+
+    // The portal submits through the API function (claims from the JWT authorizer).
+    let api = api::Api {
+        app: api_app.clone(),
+        auth: api::auth::Auth::Upstream,
+        public_base_url: None,
+    };
+    let mut req = http::Request::post("/v1/applications")
+        .header("content-type", "application/json")
+        .header("idempotency-key", "wiring-1")
+        .body(Bytes::from(form_a().to_string()))
+        .unwrap();
+    req.extensions_mut().insert(api::auth::Claims {
+        sub: FATHER_A.into(),
+        role: "guardian".into(),
+        dept: None,
+        exp: i64::MAX,
+        iat: None,
+        iss: None,
+        aud: None,
+    });
+    let resp = api.handle(req).await;
+    assert_eq!(resp.status(), 202, "{:?}", resp.body());
+    let body: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+    let id = body["case_id"].as_str().unwrap().to_string();
+
+    // The event source mappings, played by hand.
+    let mut handled = 0;
+    for _ in 0..200 {
+        let c = api_app.store.get(&id).await.unwrap().unwrap();
+        let sent = api_app.notifier.sent(&id).await.unwrap().len();
+        if c.status == domain::CaseStatus::Completed && c.archive.is_some() && sent == 3 {
+            break;
+        }
+        for q in domain::flow::all_queues() {
+            let msgs = api_app
+                .queues
+                .receive(q, 10, Duration::from_secs(30))
+                .await
+                .unwrap();
+            if msgs.is_empty() {
+                continue;
+            }
+            let mut event = SqsEvent::default();
+            for r in &msgs {
+                let mut m = SqsMessage::default();
+                m.message_id = Some(r.message_id.clone());
+                m.body = Some(r.body.clone());
+                event.records.push(m);
+            }
+            let h = handler(q);
+            let resp = lambda::sqs_batch(&apps[q], event, h).await;
+            assert!(
+                resp.batch_item_failures.is_empty(),
+                "{q}: {:?}",
+                resp.batch_item_failures
+            );
+            for r in &msgs {
+                api_app.queues.ack(q, &r.receipt).await.unwrap();
+                handled += 1;
+            }
+        }
+    }
+    let c = api_app.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(c.status, domain::CaseStatus::Completed);
+    let archive = c
+        .archive
+        .expect("archived by the archive function through S3");
+    let bucket = format!("s3://{}/archives/", outputs["ArchiveBucket"]);
+    assert!(
+        archive.location.starts_with(&bucket),
+        "{}",
+        archive.location
+    );
+    assert!(archive.files > 0);
+    assert_eq!(api_app.notifier.sent(&id).await.unwrap().len(), 3);
+    let newborn = c.results["newborn_id_number"].as_str().expect("newborn id");
+    domain::idnum::IdNumber::parse(newborn, chrono::Utc::now().date_naive())
+        .expect("a valid newborn ID");
+    assert!(handled >= 10, "every function ran: {handled} messages");
+}
