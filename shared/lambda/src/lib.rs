@@ -39,6 +39,9 @@ pub fn init_tracing() {
         .try_init();
 }
 
+/// Where configuration variables come from: the process environment, or a test's map.
+type Lookup = dyn Fn(&str) -> Option<String>;
+
 /// What a function is built from, assembled at init without network calls. Every function
 /// gets DynamoDB and SQS; S3 and the data-sharing client are added only by the functions
 /// whose step uses them, so the others neither link those clients nor need IAM rights
@@ -48,7 +51,7 @@ pub fn init_tracing() {
 /// `MATERIALS_BUCKET`, `ARCHIVE_BUCKET`, `DATA_SHARING_URL`, `DATA_SHARING_SECRET_ARN`,
 /// `ONETHING_MANUAL`, and what Lambda sets itself (region, credentials).
 pub struct Init {
-    var: Box<dyn Fn(&str) -> Option<String>>,
+    var: Box<Lookup>,
     config: SdkConfig,
     resources: aws::Resources,
     core: aws::Core,
