@@ -20,7 +20,7 @@ def sub(s): return {"Fn::Sub": s}
 NEXT = {q: ([STEP_QUEUES[i + 1]] if i + 1 < len(STEP_QUEUES) else []) + ["notify", "archive"] for i, q in enumerate(STEP_QUEUES)}
 FUNCTIONS = {
     "ApiFunction": ("api", None, QUEUES, {"s3_materials": "rw"}),
-    **{f"{camel(q)}Function": (q, q, NEXT[q], {"s3_materials": "r" if q == "accept" else None, "secret": q == "accept"}) for q in STEP_QUEUES},
+    **{f"{camel(q)}Function": (q, q, NEXT[q], {"secret": q == "accept"}) for q in STEP_QUEUES},
     "NotifyFunction": ("notify", "notify", [], {}),
     "ArchiveFunction": ("archive", "archive", [], {"s3_materials": "r", "s3_archive": "rw"}),
     "SlaMonitorFunction": ("sla-monitor", None, QUEUES, {"schedule": True}),
