@@ -1,6 +1,7 @@
 //! Every sample Lambda event in `events/` deserialises into its event type and goes
 //! through its function's handler the way the Lambda entry point runs it: a message that
-//! can never succeed is reported as a batch item failure, alone.
+//! can never succeed is reported as a batch item failure, alone; an API Gateway event is
+//! answered by the API with the guardian's claims from the authorizer.
 
 use crate::helpers::*;
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -44,6 +45,19 @@ async fn every_sample_event_is_handled_by_its_function() {
             let req: aws_lambda_events::event::apigw::ApiGatewayV2httpRequest =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(req.request_context.authorizer.is_some(), "{name}");
+            // Through the API function as its main.rs serves it: claims from the
+            // authorizer's context, the response in payload 2.0 form.
+            let api = api::Api {
+                app: running.app.clone(),
+                auth: api::auth::Auth::Upstream,
+                public_base_url: None,
+            };
+            let resp = api::apigw::handle(&api, req).await;
+            assert_eq!(resp.status_code, 200, "{name}: {:?}", resp.body);
+            let v = serde_json::to_value(&resp).unwrap();
+            let body: serde_json::Value =
+                serde_json::from_str(v["body"].as_str().expect("a text body")).unwrap();
+            assert!(body.is_object() || body.is_array(), "{name}: {body}");
             seen += 1;
         } else if name.starts_with("schedule-") {
             let _: aws_lambda_events::event::cloudwatch_events::CloudWatchEvent =

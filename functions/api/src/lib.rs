@@ -2,9 +2,10 @@
 //!
 //! Framework-free: [`Api::handle`] takes an `http::Request<Bytes>` and returns an
 //! `http::Response<Bytes>`, so the same code serves the local runtime (hyper) and API
-//! Gateway (lambda_http). Errors are always `{"error": {"code", "message", "details"}}`;
+//! Gateway (`apigw`). Errors are always `{"error": {"code", "message", "details"}}`;
 //! nothing a client sends yields a 500.
 
+pub mod apigw;
 pub mod auth;
 
 use auth::{Auth, AuthError, Claims};
