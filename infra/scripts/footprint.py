@@ -7,9 +7,6 @@ usage: python3 infra/scripts/footprint.py [--sizes DIR] [--run DIR]
                infra/scripts/build-lambdas)
   --run DIR    where the zips to start are; they must be for this machine's architecture
                (default target/lambda-x86_64: infra/scripts/build-lambdas --x86-64)
-  --runner CMD run each bootstrap through CMD, e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu"
-               to start the arm64 zips on an x86_64 machine (emulated: only the ratio to
-               the floor means anything then)
 Each DIR holds <function>/bootstrap.zip and hello/bootstrap.zip.
 """
 import http.server, io, os, shutil, tempfile, socketserver, statistics, subprocess, sys, threading, time, zipfile
@@ -21,7 +18,6 @@ def opt(name, default):
     return args[args.index(name) + 1] if name in args else default
 sizes_dir = opt("--sizes", "target/lambda")
 run_dir = opt("--run", "target/lambda-x86_64")
-runner = opt("--runner", "").split()
 RUNS = 15
 tmp = tempfile.mkdtemp()
 
@@ -56,7 +52,7 @@ def measure(path):
     for _ in range(RUNS):
         first_next.clear()
         t0 = time.perf_counter()
-        p = subprocess.Popen(runner + [path], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen([path], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while "t" not in first_next and time.perf_counter() - t0 < 10:
             time.sleep(0.0002)
         if "t" in first_next:
@@ -88,7 +84,7 @@ def unpacked(d, f):
     return path
 
 h_ms, h_rss = measure(unpacked(run_dir, "hello"))
-print(f"sizes from {sizes_dir}, init and RSS from {run_dir}{' via ' + ' '.join(runner) if runner else ''} (median of {RUNS} starts)")
+print(f"sizes from {sizes_dir}, init and RSS from {run_dir} (median of {RUNS} starts)")
 print(f"{'function':<22} {'zip MB':>7} {'raw MB':>7} {'init ms':>8} {'x floor':>8} {'RSS MB':>7}")
 z, r = zip_size(sizes_dir, "hello")
 print(f"{'(hello world floor)':<22} {z:>7.2f} {r:>7.2f} {h_ms:>8.2f} {1.0:>8.2f} {h_rss:>7.1f}")
