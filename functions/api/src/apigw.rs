@@ -18,12 +18,9 @@ use http::{header, Request, Response, StatusCode};
 pub async fn handle(api: &Api, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
     let resp = match into_request(event) {
         Ok(req) => api.handle(req).await,
-        Err(message) => crate::error_response(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            &message,
-            vec![],
-        ),
+        Err(message) => {
+            crate::error_response(StatusCode::BAD_REQUEST, "invalid_request", &message, vec![])
+        }
     };
     from_response(resp)
 }
