@@ -7,7 +7,7 @@ use onething_api::auth::Auth;
 use onething_api::Api;
 use std::sync::Arc;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let api = Arc::new(Api {

@@ -1,7 +1,7 @@
 //! Lambda entry point: SQS → `onething_archive::handle`, with partial batch failures.
 //! Uses DynamoDB, SQS and S3.
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda::lambda_runtime::Error> {
     lambda::init_tracing();
     let app = lambda::Init::from_env()?.with_s3().app();

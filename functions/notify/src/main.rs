@@ -1,7 +1,7 @@
 //! Lambda entry point: SQS → `onething_notify::handle`, with partial batch failures.
 //! Uses DynamoDB and SQS only.
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda::lambda_runtime::Error> {
     lambda::init_tracing();
     let app = lambda::Init::from_env()?.app();

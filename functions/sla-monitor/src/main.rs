@@ -3,7 +3,7 @@
 use lambda::lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let app = lambda::Init::from_env()?.app(); // DynamoDB and SQS only
