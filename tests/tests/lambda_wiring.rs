@@ -9,27 +9,10 @@ use crate::moto;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use bytes::Bytes;
 use ports::{App, HandlerError};
+
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::time::Duration;
-
-type Handler = fn(App, String) -> Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>>;
-
-fn handler(queue: &str) -> Handler {
-    match queue {
-        "accept" => |a, b| Box::pin(accept::handle(a, b)),
-        "certify-birth" => |a, b| Box::pin(certify_birth::handle(a, b)),
-        "register-household" => |a, b| Box::pin(register_household::handle(a, b)),
-        "enrol-insurance" => |a, b| Box::pin(enrol_insurance::handle(a, b)),
-        "issue-card" => |a, b| Box::pin(issue_card::handle(a, b)),
-        "unify-issuance" => |a, b| Box::pin(unify_issuance::handle(a, b)),
-        "notify" => |a, b| Box::pin(notify::handle(a, b)),
-        "archive" => |a, b| Box::pin(archive::handle(a, b)),
-        other => panic!("no function consumes {other}"),
-    }
-}
 
 /// What the template puts in a function's environment, plus what Lambda sets itself.
 fn lambda_env(endpoint: &str, outputs: &HashMap<String, String>) -> HashMap<String, String> {
@@ -144,7 +127,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
                 m.body = Some(r.body.clone());
                 event.records.push(m);
             }
-            let h = handler(q);
+            let h = onething::pollers::handler_for(q).expect("every queue has a function");
             let resp = lambda::sqs_batch(&apps[q], event, h).await;
             assert!(
                 resp.batch_item_failures.is_empty(),

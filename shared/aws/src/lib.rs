@@ -168,38 +168,24 @@ impl Core {
 }
 
 /// Every AWS adapter (what `onething serve --backend aws` and the tests use): the
-/// [`Core`] plus S3.
+/// [`Core`] (reachable through `Deref`) plus S3.
 pub struct Aws {
-    pub store: Arc<DynamoStore>,
-    pub queues: Arc<SqsQueues>,
-    pub numbers: Arc<DynamoAllocator>,
-    pub notifier: Arc<DynamoNotifier>,
+    pub core: Core,
     pub blobs: Arc<S3Blobs>,
-    /// Requests made, by operation.
-    pub usage: Arc<Usage>,
+}
+
+impl std::ops::Deref for Aws {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 impl Aws {
     pub fn new(config: &aws_types::SdkConfig, r: &Resources, max_receive: u32) -> Aws {
         let core = Core::new(config, r, max_receive);
-        Aws {
-            blobs: Arc::new(S3Blobs::from_config(config, r, core.usage.clone())),
-            store: core.store,
-            queues: core.queues,
-            numbers: core.numbers,
-            notifier: core.notifier,
-            usage: core.usage,
-        }
-    }
-
-    fn core(&self) -> Core {
-        Core {
-            store: self.store.clone(),
-            queues: self.queues.clone(),
-            numbers: self.numbers.clone(),
-            notifier: self.notifier.clone(),
-            usage: self.usage.clone(),
-        }
+        let blobs = Arc::new(S3Blobs::from_config(config, r, core.usage.clone()));
+        Aws { core, blobs }
     }
 
     /// The application context over these adapters.
@@ -211,7 +197,7 @@ impl Aws {
         manual: std::collections::HashSet<domain::Dept>,
         clock: Arc<dyn ports::Clock>,
     ) -> ports::App {
-        self.core().app(
+        self.core.app(
             self.blobs.clone(),
             sharing,
             calendar,

@@ -137,10 +137,6 @@ impl Init {
 /// No profile files, IMDS or STS: nothing is read or called beyond the environment. One
 /// HTTPS client (hyper 1, rustls with ring) serves every service; it loads the system's
 /// trusted roots when its first connection is made, not here.
-pub fn sdk_config_from_lambda_env() -> Result<SdkConfig, String> {
-    sdk_config_from(&|k| std::env::var(k).ok())
-}
-
 fn sdk_config_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<SdkConfig, String> {
     use aws_smithy_http_client::tls;
     let var = |k: &str| lookup(k).filter(|v| !v.is_empty());
