@@ -19,18 +19,12 @@ async fn requests_per_completed_case() {
         5,
     );
     let sharing =
-        Arc::new(embedded::FixtureSharing::from_json(embedded::sample_registry()).unwrap());
+        Arc::new(application::FixtureSharing::from_json(application::sample_registry()).unwrap());
     let settings = domain::Settings::default();
     let cal = domain::Calendar::builtin(settings.unknown_year_policy);
-    let app = a.app(
-        sharing,
-        cal,
-        settings,
-        Default::default(),
-        Arc::new(ports::SystemClock),
-    );
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = onething::Config::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
+    let app = onething::aws_app(&a, sharing, cal, settings, &cfg);
     cfg.workers_per_queue = 1;
     cfg.sla_interval = Duration::from_secs(3600);
     let secret = b"cost-secret".to_vec();

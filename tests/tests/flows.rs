@@ -153,7 +153,7 @@ async fn archive_holds_manifest_with_checksums() {
         .expect("manifest");
     let manifest: Value = serde_json::from_slice(&manifest_bytes).unwrap();
     assert_eq!(
-        ports::service::sha256_hex(&manifest_bytes),
+        application::service::sha256_hex(&manifest_bytes),
         case["archive"]["manifest_sha256"]
     );
     let files = manifest["files"].as_array().unwrap();
@@ -163,7 +163,11 @@ async fn archive_holds_manifest_with_checksums() {
             .find(|f| f["path"] == name)
             .unwrap_or_else(|| panic!("{name} in manifest"));
         let bytes = blobs.get(&format!("{loc}/{name}")).await.unwrap().unwrap();
-        assert_eq!(ports::service::sha256_hex(&bytes), f["sha256"], "{name}");
+        assert_eq!(
+            application::service::sha256_hex(&bytes),
+            f["sha256"],
+            "{name}"
+        );
     }
     // Write-once: the archive cannot be overwritten with other bytes.
     assert!(blobs

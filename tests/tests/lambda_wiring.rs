@@ -6,9 +6,9 @@
 
 use crate::helpers::*;
 use crate::moto;
+use application::{App, HandlerError};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use bytes::Bytes;
-use ports::{App, HandlerError};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -153,7 +153,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
     );
     assert!(archive.files > 0);
     assert_eq!(api_app.notifier.sent(&id).await.unwrap().len(), 3);
-    let newborn = c.results["newborn_id_number"].as_str().expect("newborn id");
+    let newborn = c.results.newborn_id_number().expect("newborn id");
     domain::idnum::IdNumber::parse(newborn, chrono::Utc::now().date_naive())
         .expect("a valid newborn ID");
     assert!(handled >= 10, "every function ran: {handled} messages");

@@ -70,7 +70,7 @@ async fn duplicate_messages_change_nothing() {
     let running = app.running.as_ref().unwrap();
     // Redeliver every kind of message for this case.
     for step in domain::Step::ALL {
-        let env = ports::Envelope::Step {
+        let env = application::Envelope::Step {
             case_id: id.clone(),
             step,
         };
@@ -81,27 +81,25 @@ async fn duplicate_messages_change_nothing() {
             .send(&out.queue, &out.body)
             .await
             .unwrap();
-        ports::steps::handle(&running.app, &out.body).await.unwrap();
+        application::handlers::handle(&running.app, &env)
+            .await
+            .unwrap();
     }
-    ports::steps::handle(
+    application::handlers::handle(
         &running.app,
-        &ports::Envelope::Archive {
+        &application::Envelope::Archive {
             case_id: id.clone(),
-        }
-        .to_out()
-        .body,
+        },
     )
     .await
     .unwrap();
-    ports::steps::handle(
+    application::handlers::handle(
         &running.app,
-        &ports::Envelope::Notify {
+        &application::Envelope::Notify {
             case_id: id.clone(),
             notice: domain::case::NoticeKind::Completed,
             seq: 3,
-        }
-        .to_out()
-        .body,
+        },
     )
     .await
     .unwrap();
@@ -332,12 +330,12 @@ async fn sla_monitor_marks_overdue_and_redrives_stragglers() {
     stuck.status = domain::CaseStatus::InProgress;
     stuck.finished_at = None;
     stuck.archive = None;
-    stuck.results.remove("issuance");
+    stuck.results.issuance = None;
     stuck.version = v + 1;
     r2.app.store.commit(&stuck, v, &[]).await.unwrap();
     let mut later2 = r2.app.clone();
     later2.clock = Arc::new(Later(0));
-    let tick = ports::steps::sla_tick(&later2, chrono::Duration::seconds(-1))
+    let tick = application::handlers::sla_tick(&later2, chrono::Duration::seconds(-1))
         .await
         .unwrap();
     assert_eq!(tick.redriven, 1);

@@ -11,7 +11,7 @@ async fn stub() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let registry: domain::sharing::Registry =
-        serde_json::from_str(embedded::sample_registry()).unwrap();
+        serde_json::from_str(application::sample_registry()).unwrap();
     tokio::spawn(async move {
         loop {
             let (stream, _) = listener.accept().await.unwrap();

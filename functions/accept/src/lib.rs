@@ -1,13 +1,13 @@
 //! The `accept` function: consumes its SQS queue and performs the `Acceptance` step
 //! (see `domain::flow::FLOW` for its department, time limit and materials).
 
+use application::{App, Envelope, HandlerError};
 use domain::flow::Step;
-use ports::{App, HandlerError};
 
 /// The step this function performs.
 pub const STEP: Step = Step::Acceptance;
 
-/// Handle one message body from this function's queue.
-pub async fn handle(app: App, body: String) -> Result<(), HandlerError> {
-    ports::steps::handle_for_step(&app, STEP, &body).await
+/// Handle one message from this function's queue.
+pub async fn handle(app: App, env: Envelope) -> Result<(), HandlerError> {
+    application::handlers::handle_for_step(&app, STEP, &env).await
 }

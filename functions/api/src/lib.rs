@@ -8,11 +8,11 @@
 pub mod apigw;
 pub mod auth;
 
+use application::{App, ServiceError};
 use auth::{Auth, AuthError, Claims};
 use bytes::Bytes;
 use domain::case::Actor;
 use http::{header, HeaderMap, Request, Response, StatusCode};
-use ports::{App, ServiceError};
 use serde_json::{json, Value};
 
 /// The OpenAPI 3 document of this API.
@@ -340,7 +340,12 @@ impl Api {
                     .body(Bytes::from_static(OPENAPI.as_bytes()))
                     .expect("response"))
             }
-            "/v1/guide" => return Ok(json_response(StatusCode::OK, &ports::service::guide())),
+            "/v1/guide" => {
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &application::service::guide(),
+                ))
+            }
             _ => {}
         }
         let actor = self
@@ -356,7 +361,7 @@ impl Api {
                     .headers
                     .get("idempotency-key")
                     .map(|k| k.to_str().unwrap_or("\u{0}"));
-                let (case, created) = ports::service::submit(app, &actor, key, &v).await?;
+                let (case, created) = application::service::submit(app, &actor, key, &v).await?;
                 let mut r = json_response(
                     StatusCode::ACCEPTED,
                     &json!({"case_id": case.case_id, "status": case.status, "channel": case.channel, "version": case.version,
@@ -374,18 +379,19 @@ impl Api {
                 }
                 Ok(r)
             }
-            ("GET", "/v1/cases") => {
-                ok(StatusCode::OK, ports::service::my_cases(app, &actor).await?)
-            }
+            ("GET", "/v1/cases") => ok(
+                StatusCode::OK,
+                application::service::my_cases(app, &actor).await?,
+            ),
             ("GET", "/v1/cases/{case_id}") => ok(
                 StatusCode::OK,
-                ports::service::case_view(app, &actor, cap(0)).await?,
+                application::service::case_view(app, &actor, cap(0)).await?,
             ),
             ("POST", "/v1/cases/{case_id}/materials") => {
                 let v = json_body(&parts.headers, body)?;
                 ok(
                     StatusCode::CREATED,
-                    ports::service::new_material(
+                    application::service::new_material(
                         app,
                         &actor,
                         cap(0),
@@ -397,7 +403,7 @@ impl Api {
             }
             ("POST", "/v1/cases/{case_id}/resubmit") => {
                 let v = json_body(&parts.headers, body)?;
-                let c = ports::service::resubmit(app, &actor, cap(0), &v).await?;
+                let c = application::service::resubmit(app, &actor, cap(0), &v).await?;
                 ok(
                     StatusCode::ACCEPTED,
                     json!({"case_id": c.case_id, "status": c.status, "version": c.version, "current_step": c.current_step()}),
@@ -407,32 +413,33 @@ impl Api {
                 let v = json_body(&parts.headers, body)?;
                 ok(
                     StatusCode::CREATED,
-                    ports::service::rate(app, &actor, cap(0), &v).await?,
+                    application::service::rate(app, &actor, cap(0), &v).await?,
                 )
             }
             ("POST", "/v1/cases/{case_id}/complaints") => {
                 let v = json_body(&parts.headers, body)?;
                 ok(
                     StatusCode::CREATED,
-                    ports::service::complain(app, &actor, cap(0), &v).await?,
+                    application::service::complain(app, &actor, cap(0), &v).await?,
                 )
             }
             ("POST", "/v1/cases/{case_id}/complaints/{complaint_id}/answer") => {
                 let v = json_body(&parts.headers, body)?;
                 ok(
                     StatusCode::OK,
-                    ports::service::answer_complaint(app, &actor, cap(0), cap(1), &v).await?,
+                    application::service::answer_complaint(app, &actor, cap(0), cap(1), &v).await?,
                 )
             }
             ("GET", "/v1/tasks") => ok(
                 StatusCode::OK,
-                ports::service::tasks(app, &actor, query_param(q, "status").as_deref()).await?,
+                application::service::tasks(app, &actor, query_param(q, "status").as_deref())
+                    .await?,
             ),
             ("POST", "/v1/tasks/{task_id}/decision") => {
                 let v = json_body(&parts.headers, body)?;
                 ok(
                     StatusCode::OK,
-                    ports::service::decide(app, &actor, cap(0), &v).await?,
+                    application::service::decide(app, &actor, cap(0), &v).await?,
                 )
             }
             ("GET", "/v1/supervision/report") => {
@@ -441,13 +448,13 @@ impl Api {
                         "the supervision report is for supervisors".into(),
                     ));
                 }
-                let (from, to) = ports::report::parse_period(
+                let (from, to) = application::report::parse_period(
                     query_param(q, "from").as_deref(),
                     query_param(q, "to").as_deref(),
                 )?;
                 ok(
                     StatusCode::OK,
-                    ports::report::report(app, &actor, from, to).await?,
+                    application::report::report(app, &actor, from, to).await?,
                 )
             }
             _ => Err(ServiceError::NotFound),

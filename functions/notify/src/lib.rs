@@ -1,16 +1,16 @@
 //! The `notify` function: tells the guardian of every event they must act on or learn
 //! of, through the notification port (SMS or app push in production; recorded locally).
 
-use ports::message::Envelope;
-use ports::{App, HandlerError};
+use application::message::Envelope;
+use application::{App, HandlerError};
 
-pub async fn handle(app: App, body: String) -> Result<(), HandlerError> {
-    match Envelope::parse(&body).map_err(HandlerError::Permanent)? {
+pub async fn handle(app: App, env: Envelope) -> Result<(), HandlerError> {
+    match env {
         Envelope::Notify {
             case_id,
             notice,
             seq,
-        } => ports::steps::notify(&app, &case_id, notice, seq).await,
+        } => application::handlers::notify(&app, &case_id, notice, seq).await,
         other => Err(HandlerError::Permanent(format!(
             "notify received a message for queue {}",
             other.queue()

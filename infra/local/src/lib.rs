@@ -13,10 +13,12 @@
 pub mod pollers;
 pub mod server;
 
+use application::App;
+use application::FixtureSharing;
 use domain::flow::Dept;
 use domain::{Calendar, Settings};
-use embedded::{Durability, Embedded, FixtureSharing};
-use ports::{App, Clock};
+use embedded::{Durability, Embedded};
+use ports::Clock;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -142,7 +144,7 @@ fn load_inputs(cfg: &Config) -> Result<(Arc<FixtureSharing>, Calendar, Settings)
         Some(p) => {
             std::fs::read_to_string(p).map_err(|e| format!("registry {}: {e}", p.display()))?
         }
-        None => embedded::sample_registry().to_string(),
+        None => application::sample_registry().to_string(),
     };
     let sharing = Arc::new(FixtureSharing::from_json(&registry)?);
     let settings: Settings = match &cfg.settings {
@@ -182,14 +184,52 @@ pub fn build(cfg: &Config) -> Result<(App, Embedded), String> {
     )
     .map_err(|e| e.to_string())?;
     let (sharing, calendar, settings) = load_inputs(cfg)?;
-    let app = e.app(
+    let app = embedded_app(&e, sharing, calendar, settings, cfg);
+    Ok((app, e))
+}
+
+/// The application over the embedded adapters.
+pub fn embedded_app(
+    e: &Embedded,
+    sharing: Arc<dyn ports::DataSharing>,
+    calendar: Calendar,
+    settings: Settings,
+    cfg: &Config,
+) -> App {
+    App::new(
+        e.store.clone(),
+        e.queues.clone(),
+        e.blobs.clone(),
         sharing,
+        e.numbers.clone(),
+        e.notifier.clone(),
+        cfg.clock.clone(),
         calendar,
         settings,
         cfg.manual.clone(),
+    )
+}
+
+/// The application over a deployed stack's adapters.
+pub fn aws_app(
+    a: &aws::Aws,
+    sharing: Arc<dyn ports::DataSharing>,
+    calendar: Calendar,
+    settings: Settings,
+    cfg: &Config,
+) -> App {
+    App::new(
+        a.store.clone(),
+        a.queues.clone(),
+        a.blobs.clone(),
+        sharing,
+        a.numbers.clone(),
+        a.notifier.clone(),
         cfg.clock.clone(),
-    );
-    Ok((app, e))
+        calendar,
+        settings,
+        cfg.manual.clone(),
+    )
 }
 
 /// A running local runtime.
@@ -249,28 +289,22 @@ pub async fn build_aws(cfg: &Config, stack: &str) -> Result<(App, aws::Aws), Str
     let resources = stack_resources(&config, stack).await?;
     let adapters = aws::Aws::new(&config, &resources, cfg.max_receive);
     let (sharing, calendar, settings) = load_inputs(cfg)?;
-    let app = adapters.app(
-        sharing,
-        calendar,
-        settings,
-        cfg.manual.clone(),
-        cfg.clock.clone(),
-    );
+    let app = aws_app(&adapters, sharing, calendar, settings, cfg);
     Ok((app, adapters))
 }
 
 /// Test runs only: `ONETHING_FAULTS` wraps the store and queues with injected faults
-/// (see `ports::faults`). Never set in production.
+/// (see `faults`). Never set in production.
 fn with_faults(mut app: App) -> Result<App, String> {
     if let Ok(spec) = std::env::var("ONETHING_FAULTS") {
         if !spec.trim().is_empty() {
-            let faults = ports::faults::Faults::parse(&spec)?;
+            let faults = faults::Faults::parse(&spec)?;
             let seed = std::env::var("ONETHING_FAULT_SEED")
                 .ok()
                 .and_then(|s| s.parse().ok())
                 .unwrap_or_else(|| std::process::id() as u64);
             tracing::warn!(?faults, seed, "FAULT INJECTION IS ON (test run)");
-            ports::faults::inject(&mut app, faults, seed);
+            faults::inject(&mut app, faults, seed);
         }
     }
     Ok(app)

@@ -105,6 +105,9 @@ fn init_logs() {
         .unwrap_or(false);
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // Colour only on a terminal, and never with NO_COLOR (https://no-color.org).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     if json {
         let _ = tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
@@ -116,6 +119,7 @@ fn init_logs() {
             .with_writer(std::io::stderr)
             .with_env_filter(filter)
             .with_target(false)
+            .with_ansi(ansi)
             .try_init();
     }
 }
@@ -254,6 +258,16 @@ fn token(
     if matches!(role.as_str(), "window_officer" | "dept_officer") && dept.is_none() {
         return Err("officers need --dept".into());
     }
+    // A token is only useful to a `serve` that shares its secret: never invent one here.
+    let has_env_secret = std::env::var("ONETHING_JWT_SECRET").is_ok_and(|s| !s.is_empty());
+    if !has_env_secret && !data_dir.join("jwt-secret").exists() {
+        return Err(format!(
+            "no signing secret in {}: start `onething serve --data-dir {}` once first, \
+             pass the --data-dir that serve uses, or set ONETHING_JWT_SECRET",
+            data_dir.display(),
+            data_dir.display()
+        ));
+    }
     let secret = onething::jwt_secret(&data_dir)
         .map_err(|e| format!("data dir {}: {e}", data_dir.display()))?;
     let now = chrono::Utc::now().timestamp();
@@ -277,6 +291,19 @@ async fn dlq(
     backend: String,
     stack: Option<String>,
 ) -> Result<(), String> {
+    if let DlqCmd::Show { queue } | DlqCmd::Redrive { queue, .. } = &cmd {
+        let known: Vec<&str> = domain::flow::FLOW
+            .iter()
+            .map(|s| s.queue)
+            .chain([domain::flow::NOTIFY_QUEUE, domain::flow::ARCHIVE_QUEUE])
+            .collect();
+        if !known.contains(&queue.as_str()) {
+            return Err(format!(
+                "no queue named {queue:?}; the queues are {}",
+                known.join(", ")
+            ));
+        }
+    }
     let mut cfg = Config::new("127.0.0.1:0".parse().expect("addr"), data_dir.clone());
     cfg.backend = backend_of(&backend, stack)?;
     // Keep the adapters alive while we use the queues.

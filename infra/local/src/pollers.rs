@@ -3,13 +3,13 @@
 //! a backoff; past the maximum receive count a message goes to its dead-letter queue.
 
 use crate::Config;
-use ports::{App, HandlerError};
+use application::{App, Envelope, HandlerError};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::watch;
 
-type Handler = fn(App, String) -> Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>>;
+type Handler = fn(App, Envelope) -> Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>>;
 
 /// Which function consumes which queue: the same handlers the Lambdas run.
 pub fn handler_for(queue: &str) -> Option<Handler> {
@@ -84,7 +84,10 @@ async fn poll(
         for m in batch {
             let app = app.clone();
             set.spawn(async move {
-                let outcome = handler(app.clone(), m.body.clone()).await;
+                let outcome = match Envelope::parse(&m.body) {
+                    Ok(env) => handler(app.clone(), env).await,
+                    Err(e) => Err(HandlerError::Permanent(e)),
+                };
                 let r = match outcome {
                     Ok(()) => app.queues.ack(queue, &m.receipt).await,
                     Err(e) => {
@@ -114,7 +117,7 @@ pub async fn sla_loop(
     loop {
         let stale =
             chrono::Duration::from_std(redrive_after).unwrap_or(chrono::Duration::seconds(120));
-        match ports::steps::sla_tick(&app, stale).await {
+        match application::handlers::sla_tick(&app, stale).await {
             Ok(t) if t.marked_overdue + t.redriven > 0 => {
                 tracing::info!(
                     scanned = t.scanned,

@@ -13,7 +13,7 @@ use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::watch;
 
-const MAX_UPLOAD: usize = ports::service::MAX_MATERIAL_BYTES as usize;
+const MAX_UPLOAD: usize = application::service::MAX_MATERIAL_BYTES as usize;
 
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -174,7 +174,7 @@ async fn upload(
             "the body length must be the declared size",
         );
     }
-    if !ports::service::magic_matches(&ct, &body) {
+    if !application::service::magic_matches(&ct, &body) {
         return bad(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -196,10 +196,10 @@ async fn upload(
             "not a material upload",
         );
     };
-    match ports::service::confirm_upload(&api.app, case_id, material_id).await {
+    match application::service::confirm_upload(&api.app, case_id, material_id).await {
         Ok(Ok(())) => {
             let v = json!({"material_id": material_id, "status": "uploaded", "size": size,
-                           "sha256": ports::service::sha256_hex(&body)});
+                           "sha256": application::service::sha256_hex(&body)});
             Response::builder()
                 .status(StatusCode::OK)
                 .header(header::CONTENT_TYPE, "application/json")
@@ -212,7 +212,7 @@ async fn upload(
             &p.message,
             vec![json!(p)],
         ),
-        Err(ports::ServiceError::NotFound) => {
+        Err(application::ServiceError::NotFound) => {
             bad(StatusCode::NOT_FOUND, "not_found", "no such material")
         }
         Err(e) => bad(

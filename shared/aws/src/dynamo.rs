@@ -30,7 +30,11 @@ type Item = HashMap<String, AttributeValue>;
 
 /// A stable, non-reversible key for a guardian or a caller: raw citizen IDs stay out of keys.
 fn hex_sha256(s: &str) -> String {
-    ports::service::sha256_hex(s.as_bytes())
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {

@@ -139,32 +139,6 @@ impl Core {
             usage,
         }
     }
-
-    /// The application context over these adapters, with the given blob store (S3, or
-    /// [`ports::NotWired`] in functions that touch no materials) and data sharing.
-    #[allow(clippy::too_many_arguments)]
-    pub fn app(
-        &self,
-        blobs: Arc<dyn ports::BlobStore>,
-        sharing: Arc<dyn ports::DataSharing>,
-        calendar: domain::Calendar,
-        settings: domain::Settings,
-        manual: std::collections::HashSet<domain::Dept>,
-        clock: Arc<dyn ports::Clock>,
-    ) -> ports::App {
-        ports::App {
-            store: self.store.clone(),
-            queues: self.queues.clone(),
-            blobs,
-            sharing,
-            numbers: self.numbers.clone(),
-            notifier: self.notifier.clone(),
-            clock,
-            calendar: Arc::new(calendar),
-            settings: Arc::new(settings),
-            manual: Arc::new(manual),
-        }
-    }
 }
 
 /// Every AWS adapter (what `onething serve --backend aws` and the tests use): the
@@ -186,25 +160,6 @@ impl Aws {
         let core = Core::new(config, r, max_receive);
         let blobs = Arc::new(S3Blobs::from_config(config, r, core.usage.clone()));
         Aws { core, blobs }
-    }
-
-    /// The application context over these adapters.
-    pub fn app(
-        &self,
-        sharing: Arc<dyn ports::DataSharing>,
-        calendar: domain::Calendar,
-        settings: domain::Settings,
-        manual: std::collections::HashSet<domain::Dept>,
-        clock: Arc<dyn ports::Clock>,
-    ) -> ports::App {
-        self.core.app(
-            self.blobs.clone(),
-            sharing,
-            calendar,
-            settings,
-            manual,
-            clock,
-        )
     }
 }
 

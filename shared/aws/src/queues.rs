@@ -38,6 +38,16 @@ impl SqsQueues {
         &self.client
     }
 
+    /// The name of the queue whose URL (or DLQ URL) this is.
+    fn queue_name(&self, url: &str) -> &str {
+        self.urls
+            .0
+            .iter()
+            .find(|(_, (u, d))| u == url || d == url)
+            .map(|(name, _)| name.as_str())
+            .unwrap_or_default()
+    }
+
     fn url(&self, queue: &str) -> Result<&str, StoreError> {
         self.urls
             .0
@@ -95,17 +105,21 @@ impl SqsQueues {
             .queue_url(url)
             .message_body(body);
         // Tracing attributes: the case and the kind of message (no personal data).
-        if let Ok(env) = ports::Envelope::parse(body) {
+        // The case id of any message body that names one (the envelopes do).
+        let case_id = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("case_id")?.as_str().map(str::to_string));
+        if let Some(case_id) = case_id {
             let attr = |v: &str| {
                 MessageAttributeValue::builder()
                     .data_type("String")
                     .string_value(v)
                     .build()
             };
-            if let Ok(a) = attr(env.case_id()) {
+            if let Ok(a) = attr(&case_id) {
                 req = req.message_attributes("case_id", a);
             }
-            if let Ok(a) = attr(env.queue()) {
+            if let Ok(a) = attr(self.queue_name(url)) {
                 req = req.message_attributes("target", a);
             }
         }

@@ -11,9 +11,10 @@ use crate::flow::{
 };
 use crate::form::{Form, Window};
 use crate::sharing::SharedFacts;
+use crate::steps::{ApprovalData, StepResults};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 pub type Time = DateTime<FixedOffset>;
 
@@ -138,7 +139,7 @@ pub struct StepState {
     pub due_at: Option<Time>,
     pub finished_at: Option<Time>,
     pub reasons: Vec<String>,
-    pub results: Map<String, Value>,
+    pub results: StepResults,
     /// How many times the step has been (re)started.
     pub round: u32,
     pub task: Option<Task>,
@@ -146,7 +147,7 @@ pub struct StepState {
     pub approved_by: Option<String>,
     /// Data an officer supplied with an approval (e.g. the household address code).
     #[serde(default)]
-    pub approval_data: Map<String, Value>,
+    pub approval_data: ApprovalData,
     #[serde(default)]
     pub overdue: bool,
 }
@@ -271,7 +272,7 @@ pub struct Case {
     pub acceptance_notice: Option<AcceptanceNotice>,
     pub missing: Vec<Missing>,
     pub steps: Vec<StepState>,
-    pub results: Map<String, Value>,
+    pub results: StepResults,
     pub timeline: Vec<Event>,
     pub materials: Vec<Material>,
     pub shared: SharedFacts,
@@ -360,7 +361,7 @@ pub struct OfficerDecision {
     pub decision: Decision,
     pub reasons: Vec<String>,
     /// Data supplied with an approval (e.g. the household address code).
-    pub data: Map<String, Value>,
+    pub data: ApprovalData,
     /// The case version the officer saw.
     pub version: u64,
 }
@@ -400,11 +401,11 @@ impl Case {
                 due_at: None,
                 finished_at: None,
                 reasons: vec![],
-                results: Map::new(),
+                results: StepResults::default(),
                 round: 0,
                 task: None,
                 approved_by: None,
-                approval_data: Map::new(),
+                approval_data: ApprovalData::default(),
                 overdue: false,
             })
             .collect();
@@ -426,7 +427,7 @@ impl Case {
             acceptance_notice: None,
             missing: vec![],
             steps,
-            results: Map::new(),
+            results: StepResults::default(),
             timeline: vec![],
             materials: vec![],
             shared: SharedFacts::default(),
@@ -446,6 +447,63 @@ impl Case {
         );
         let effects = case.start_step(Step::Acceptance, now, cal)?;
         Ok((case, effects))
+    }
+
+    /// Before a conditional write: the version the write expects, and the case at the
+    /// next version.
+    pub fn prepare_commit(&mut self) -> u64 {
+        let expected = self.version;
+        self.version = expected + 1;
+        expected
+    }
+
+    /// Acceptance asked data sharing: keep what it found on the case (later steps read
+    /// it instead of asking again) and assess the application against it.
+    pub fn assess_acceptance(&mut self, facts: SharedFacts) -> AcceptanceOutcome {
+        self.shared = facts;
+        crate::steps::acceptance::assess(self, &self.shared)
+    }
+
+    /// A material registered for upload.
+    pub fn register_material(
+        &mut self,
+        m: Material,
+        actor: &Actor,
+        now: Time,
+    ) -> Result<(), DomainError> {
+        self.require(!self.status.is_finished(), "adding a material")?;
+        let kind = m.kind;
+        self.materials.push(m);
+        self.log(now, &actor.label(), "material_registered", kind.as_str());
+        Ok(())
+    }
+
+    /// The bytes of a registered material arrived and were checked; true if this changed
+    /// the case.
+    pub fn confirm_material(&mut self, material_id: &str, sha256: String, now: Time) -> bool {
+        let Some(m) = self
+            .materials
+            .iter_mut()
+            .find(|m| m.material_id == material_id && m.status != MaterialStatus::Uploaded)
+        else {
+            return false;
+        };
+        m.status = MaterialStatus::Uploaded;
+        m.uploaded_at = Some(now);
+        m.sha256 = Some(sha256);
+        let kind = m.kind;
+        self.log(now, "system:materials", "material_uploaded", kind.as_str());
+        true
+    }
+
+    /// The finished case was archived.
+    pub fn record_archive(&mut self, archive: ArchiveRef) -> Result<(), DomainError> {
+        self.require(self.status.is_finished(), "archiving")?;
+        let now = archive.archived_at;
+        let files = archive.files;
+        self.archive = Some(archive);
+        self.log(now, "system:archive", "archived", &format!("{files} files"));
+        Ok(())
     }
 
     pub fn step(&self, step: Step) -> &StepState {
@@ -531,7 +589,7 @@ impl Case {
         s.round += 1;
         s.task = None;
         s.approved_by = None;
-        s.approval_data = Map::new();
+        s.approval_data = ApprovalData::default();
         s.overdue = false;
         Ok(vec![Effect::Dispatch { step }])
     }
@@ -686,7 +744,7 @@ impl Case {
     pub fn complete_step(
         &mut self,
         step: Step,
-        results: Map<String, Value>,
+        results: StepResults,
         actor: &Actor,
         now: Time,
         cal: &Calendar,
@@ -701,21 +759,15 @@ impl Case {
             s.status = StepStatus::Done;
             s.finished_at = Some(now);
             s.reasons.clear();
-            for (k, v) in &results {
-                s.results.insert(k.clone(), v.clone());
-            }
+            s.results.merge(results.clone());
         }
-        for (k, v) in results {
-            self.results.insert(k, v);
-        }
+        let premium_due = results
+            .insurance
+            .as_ref()
+            .is_some_and(|i| i.medical_insurance.premium_notice.is_some());
+        self.results.merge(results);
         self.log(now, &actor.label(), "step_done", step.as_str());
-        if step == Step::MedicalInsurance
-            && self
-                .results
-                .get("medical_insurance")
-                .and_then(|m| m.get("premium_notice"))
-                .is_some_and(|p| !p.is_null())
-        {
+        if premium_due {
             effects.push(self.notify(NoticeKind::PremiumDue));
         }
         match step.next() {

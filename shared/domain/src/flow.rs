@@ -191,11 +191,7 @@ pub struct StepSpec {
     pub offline_limit: TimeLimit,
     /// The matters (of the six) the step handles.
     pub matters: &'static [&'static str],
-    /// The materials the step reads.
-    pub materials: &'static [MaterialKind],
 }
-
-use MaterialKind::*;
 
 /// The flow, in order.
 pub const FLOW: [StepSpec; 6] = [
@@ -207,12 +203,6 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::Immediate,
         matters: &[],
-        materials: &[
-            MotherIdCard,
-            FatherIdCard,
-            HouseholdRegister,
-            MarriageCertificate,
-        ],
     },
     StepSpec {
         step: Step::BirthCertificate,
@@ -222,7 +212,6 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::WorkingDays(1),
         matters: &["出生医学证明办理", "预防接种证办理"],
-        materials: &[MotherIdCard, FatherIdCard],
     },
     StepSpec {
         step: Step::HouseholdRegistration,
@@ -232,12 +221,6 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::WorkingDays(1),
         matters: &["户口登记"],
-        materials: &[
-            MotherIdCard,
-            FatherIdCard,
-            HouseholdRegister,
-            MarriageCertificate,
-        ],
     },
     StepSpec {
         step: Step::MedicalInsurance,
@@ -247,7 +230,6 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::WorkingDays(1),
         matters: &["医保参保登记", "生育保险待遇审核"],
-        materials: &[MotherIdCard],
     },
     StepSpec {
         step: Step::SocialSecurityCard,
@@ -257,7 +239,6 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::WorkingDays(1),
         matters: &["社保卡办理"],
-        materials: &[],
     },
     StepSpec {
         step: Step::UnifiedIssuance,
@@ -267,7 +248,6 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::WorkingDays(1),
         matters: &[],
-        materials: &[],
     },
 ];
 

@@ -583,14 +583,6 @@ impl Form {
         merge_patch(&mut doc, corrections);
         Form::parse(&doc, now)
     }
-
-    /// Whether the baby registers with the father's household.
-    pub fn registering_parent(&self) -> &Parent {
-        match (self.household.register_with, &self.father) {
-            (ParentRole::Father, Some(f)) => f,
-            _ => &self.mother,
-        }
-    }
 }
 
 /// RFC 7386 JSON merge patch.

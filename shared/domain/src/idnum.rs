@@ -165,6 +165,12 @@ impl IdNumber {
         mask_id(&self.0)
     }
 
+    /// A copy holding the masked number, for documents shown to those who may not see
+    /// it (it no longer parses as an ID number).
+    pub(crate) fn masked_copy(&self) -> IdNumber {
+        IdNumber(mask_id(&self.0))
+    }
+
     /// Build the newborn's number from the household's county code, the birth date and
     /// the allocated ordinal (1-based) for that (county, date, sex).
     /// The sequence's last digit is odd for boys and even for girls; None if exhausted.

@@ -1,7 +1,7 @@
 //! The pure domain of the Zhejiang birth one-thing (出生"一件事").
 //!
 //! No I/O, no AWS types: the flow table ([`flow`]), the case state machine ([`case`]),
-//! the rules ([`rules`]), the working-day calendar ([`calendar`]), citizen ID numbers
+//! each department's step ([`steps`]), the working-day calendar ([`calendar`]), citizen ID numbers
 //! ([`idnum`]), the form ([`form`]), notifications ([`notice`]) and the API views ([`view`]).
 
 pub mod calendar;
@@ -11,9 +11,9 @@ pub mod form;
 pub mod idnum;
 pub mod notice;
 pub mod problem;
-pub mod rules;
 pub mod settings;
 pub mod sharing;
+pub mod steps;
 pub mod view;
 
 pub use calendar::{Calendar, UnknownYearPolicy};

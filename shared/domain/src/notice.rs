@@ -1,8 +1,8 @@
 //! What the guardian is told, for every event they must act on or learn of.
 
 use crate::case::{Case, NoticeKind};
+use crate::steps::issuance::Handover;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
@@ -13,10 +13,6 @@ pub struct Notification {
     pub body: String,
     /// The guardian's phone (sensitive: the adapter masks it in logs).
     pub phone: String,
-}
-
-fn s(v: Option<&Value>) -> String {
-    v.and_then(Value::as_str).unwrap_or("").to_string()
 }
 
 pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
@@ -86,31 +82,33 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
         NoticeKind::PremiumDue => {
             let p = case
                 .results
-                .get("medical_insurance")
-                .and_then(|m| m.get("premium_notice"));
-            let amount = p
-                .and_then(|p| p.get("amount_cny"))
-                .and_then(Value::as_u64)
-                .unwrap_or(0);
-            let by = s(p.and_then(|p| p.get("pay_by")));
+                .insurance
+                .as_ref()
+                .and_then(|i| i.medical_insurance.premium_notice.as_ref());
+            let amount = p.map(|p| p.amount_cny).unwrap_or(0);
+            let by = p.map(|p| p.pay_by.to_string()).unwrap_or_default();
             (
                 "请缴纳新生儿医保费".to_string(),
                 format!("新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。"),
             )
         }
         NoticeKind::Completed => {
-            let iss = case.results.get("issuance");
-            let how = match iss.and_then(|i| i.get("method")).and_then(Value::as_str) {
-                Some("mail") => format!(
-                    "已邮寄，运单号 {}",
-                    s(iss.and_then(|i| i.get("tracking_number")))
+            let how = match case.results.issuance.as_ref().map(|i| &i.issuance) {
+                Some(Handover::Mail {
+                    tracking_number, ..
+                }) => format!("已邮寄，运单号 {tracking_number}"),
+                Some(Handover::Pickup {
+                    pickup_code,
+                    pickup_site,
+                    ..
+                }) => format!(
+                    "请凭取件码 {pickup_code} 到 {} 领取",
+                    pickup_site.as_deref().unwrap_or("")
                 ),
-                Some("pickup") => format!(
-                    "请凭取件码 {} 到 {} 领取",
-                    s(iss.and_then(|i| i.get("pickup_code"))),
-                    s(iss.and_then(|i| i.get("pickup_site")))
-                ),
-                _ => format!("请到 {} 窗口领取", s(iss.and_then(|i| i.get("site")))),
+                Some(Handover::Window { site, .. }) => {
+                    format!("请到 {} 窗口领取", site.as_deref().unwrap_or(""))
+                }
+                None => "请到  窗口领取".to_string(),
             };
             (
                 "出生一件事已办结".to_string(),

@@ -2,7 +2,9 @@
 //! everyone else (supervisors, reports).
 
 use crate::case::Case;
+use crate::form::{Applicant, Delivery, Form, Newborn, Parent};
 use crate::idnum::{mask_address, mask_id, mask_name, mask_phone};
+use crate::steps::StepResults;
 use serde_json::{json, Value};
 
 /// Who is looking.
@@ -15,6 +17,13 @@ pub enum Viewer {
 }
 
 pub fn case_json(case: &Case, viewer: Viewer) -> Value {
+    match viewer {
+        Viewer::Entitled => case_document(case),
+        Viewer::Masked => case_document(&case.masked()),
+    }
+}
+
+fn case_document(case: &Case) -> Value {
     let steps: Vec<Value> = case
         .steps
         .iter()
@@ -36,7 +45,7 @@ pub fn case_json(case: &Case, viewer: Viewer) -> Value {
                    "status": m.status, "created_at": m.created_at, "uploaded_at": m.uploaded_at, "sha256": m.sha256})
         })
         .collect();
-    let mut v = json!({
+    json!({
         "case_id": case.case_id,
         "status": case.status,
         "channel": case.channel,
@@ -59,11 +68,7 @@ pub fn case_json(case: &Case, viewer: Viewer) -> Value {
         "archive": case.archive,
         "warnings": case.warnings,
         "current_step": case.current_step(),
-    });
-    if viewer == Viewer::Masked {
-        mask_json(&mut v);
-    }
-    v
+    })
 }
 
 /// A line of a case list.
@@ -76,30 +81,62 @@ pub fn case_summary(case: &Case) -> Value {
     })
 }
 
-/// Mask personal data anywhere in a JSON document, by field name.
-pub fn mask_json(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            for (k, val) in m.iter_mut() {
-                if let Value::String(s) = val {
-                    let masked = match k.as_str() {
-                        "name" | "newborn_name" => Some(mask_name(s)),
-                        "id_number" | "newborn_id_number" | "insurance_number" | "number"
-                        | "household_number" | "husband_id_number" | "wife_id_number"
-                        | "head_id_number" | "owner" => Some(mask_id(s)),
-                        "phone" => Some(mask_phone(s)),
-                        "address" => Some(mask_address(s)),
-                        _ => None,
-                    };
-                    if let Some(m) = masked {
-                        *s = m;
-                    }
-                } else {
-                    mask_json(val);
-                }
-            }
+/// Personal data (names, ID numbers, phones, addresses) replaced by masked forms. Each
+/// type that holds personal data says which of its fields are personal.
+pub trait Mask {
+    fn masked(&self) -> Self;
+}
+
+impl Mask for Parent {
+    fn masked(&self) -> Parent {
+        Parent {
+            name: mask_name(&self.name),
+            id_number: self.id_number.masked_copy(),
         }
-        Value::Array(a) => a.iter_mut().for_each(mask_json),
-        _ => {}
+    }
+}
+
+impl Mask for Form {
+    fn masked(&self) -> Form {
+        Form {
+            newborn: Newborn {
+                name: mask_name(&self.newborn.name),
+                ..self.newborn.clone()
+            },
+            mother: self.mother.masked(),
+            father: self.father.as_ref().map(Mask::masked),
+            delivery: self.delivery.as_ref().map(|d| Delivery {
+                address: d.address.as_deref().map(mask_address),
+                ..d.clone()
+            }),
+            applicant: Applicant {
+                name: mask_name(&self.applicant.name),
+                id_number: self.applicant.id_number.masked_copy(),
+                phone: mask_phone(&self.applicant.phone),
+                ..self.applicant.clone()
+            },
+            ..self.clone()
+        }
+    }
+}
+
+impl Mask for StepResults {
+    fn masked(&self) -> StepResults {
+        StepResults::masked(self)
+    }
+}
+
+impl Mask for Case {
+    /// The case as those who may not see personal data see it. (The acceptance notice
+    /// and the issuance hold addresses masked already.)
+    fn masked(&self) -> Case {
+        let mut c = self.clone();
+        c.form = self.form.masked();
+        c.results = self.results.masked();
+        for s in c.steps.iter_mut() {
+            s.results = s.results.masked();
+        }
+        c.owner = mask_id(&self.owner);
+        c
     }
 }

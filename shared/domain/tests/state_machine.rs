@@ -6,10 +6,10 @@ use onething_domain::case::{
     StepStatus,
 };
 use onething_domain::flow::{Dept, Step};
-use onething_domain::rules::{self, Verdict};
 use onething_domain::sharing::{HouseholdRecord, Institution, MarriageRecord, Person, SharedFacts};
+use onething_domain::steps::{self, acceptance, issuance, NumberKind, Numbers, Verdict};
 use onething_domain::{Calendar, Decision, DomainError, Form, Settings, UnknownYearPolicy};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 const FATHER: &str = "330106199001010130";
 const MOTHER: &str = "330106199203040223";
@@ -97,7 +97,7 @@ fn new_case() -> (Case, Vec<Effect>) {
 fn accepted_case() -> Case {
     let (mut c, _) = new_case();
     c.shared = facts();
-    let outcome = rules::assess_acceptance(&c, &facts());
+    let outcome = acceptance::assess(&c, &facts());
     let effects = c
         .conclude_acceptance(outcome, &Actor::system(Dept::ServiceCenter), now(), &cal())
         .unwrap();
@@ -156,8 +156,11 @@ fn completing_every_step_completes_and_archives() {
         Step::UnifiedIssuance,
     ] {
         assert!(c.is_actionable(step));
-        let n: Vec<u64> = rules::allocations(step, &c).iter().map(|_| 1).collect();
-        let results = rules::results(step, &c, &n, &Settings::default(), now()).unwrap();
+        let n: Numbers = steps::allocations(step, &c)
+            .iter()
+            .map(|a| (a.kind, 1))
+            .collect();
+        let results = steps::issue(step, &c, &n, &Settings::default(), now()).unwrap();
         last = c.complete_step(step, results, &sys, now(), &cal()).unwrap();
         // A duplicate message finds nothing to do.
         assert!(!c.is_actionable(step));
@@ -172,23 +175,31 @@ fn completing_every_step_completes_and_archives() {
         }
     )));
     assert_eq!(c.on_time(), Some(true));
-    let id = c.results["newborn_id_number"].as_str().unwrap();
+    let id = c.results.newborn_id_number().unwrap();
     assert!(id.starts_with("33010620261128"));
-    assert_eq!(c.results["social_security_card"]["number"], id);
+    assert_eq!(
+        c.results
+            .card
+            .as_ref()
+            .unwrap()
+            .social_security_card
+            .number
+            .as_deref(),
+        Some(id)
+    );
 }
 
 #[test]
 fn return_resumes_at_that_step_and_rejection_ends() {
     let mut c = accepted_case();
     let sys = Actor::system(Dept::Hospital);
-    let r = rules::results(
-        Step::BirthCertificate,
-        &c,
-        &[1, 1],
-        &Settings::default(),
-        now(),
-    )
-    .unwrap();
+    let n: Numbers = [
+        (NumberKind::BirthCertificate, 1),
+        (NumberKind::VaccinationCertificate, 1),
+    ]
+    .into_iter()
+    .collect();
+    let r = steps::issue(Step::BirthCertificate, &c, &n, &Settings::default(), now()).unwrap();
     c.complete_step(Step::BirthCertificate, r, &sys, now(), &cal())
         .unwrap();
     let police = Actor {
@@ -244,7 +255,7 @@ fn return_resumes_at_that_step_and_rejection_ends() {
             ..
         }
     )));
-    assert!(c.results.contains_key("birth_certificate_number"));
+    assert!(c.results.birth.is_some(), "issued results stay valid");
     assert!(matches!(
         c.resubmit(None, &guardian(), now(), &cal()),
         Err(DomainError::InvalidState { .. })
@@ -268,7 +279,7 @@ fn decisions_check_task_and_version() {
         task_id: id.into(),
         decision,
         reasons: vec!["r".into()],
-        data: Map::new(),
+        data: Default::default(),
         version,
     };
     assert_eq!(
@@ -302,7 +313,7 @@ fn acceptance_reports_everything_missing_at_once() {
         institution: facts().institution,
         ..SharedFacts::default()
     };
-    match rules::assess_acceptance(&c, &none) {
+    match acceptance::assess(&c, &none) {
         AcceptanceOutcome::Incomplete { missing } => {
             let kinds: Vec<&str> = missing.iter().map(|m| m.material.as_str()).collect();
             assert_eq!(
@@ -322,13 +333,13 @@ fn acceptance_reports_everything_missing_at_once() {
     f.household.as_mut().unwrap().address_code = "310101".into();
     f.marriage = None;
     assert!(matches!(
-        rules::assess_acceptance(&c, &f),
+        acceptance::assess(&c, &f),
         AcceptanceOutcome::NotAccepted { .. }
     ));
     // A name that does not match the ID record is reported as a form problem.
     let mut f = facts();
     f.mother.as_mut().unwrap().name = "李美".into();
-    match rules::assess_acceptance(&c, &f) {
+    match acceptance::assess(&c, &f) {
         AcceptanceOutcome::Incomplete { missing } => {
             assert_eq!(missing[0].material, "registration_form")
         }
@@ -342,16 +353,16 @@ fn department_rules() {
     let s = Settings::default();
     let today = now().date_naive();
     assert_eq!(
-        rules::review(Step::BirthCertificate, &c, &s, today),
+        steps::review(Step::BirthCertificate, &c, &s, today),
         Verdict::Pass
     );
     assert_eq!(
-        rules::review(Step::HouseholdRegistration, &c, &s, today),
+        steps::review(Step::HouseholdRegistration, &c, &s, today),
         Verdict::Pass
     );
     // Late registration (over a month after birth) needs the police.
     assert!(matches!(
-        rules::review(
+        steps::review(
             Step::HouseholdRegistration,
             &c,
             &s,
@@ -362,14 +373,14 @@ fn department_rules() {
     // Ethnicity must follow a parent.
     c.form.newborn.ethnicity = "回族".into();
     assert!(matches!(
-        rules::review(Step::BirthCertificate, &c, &s, today),
+        steps::review(Step::BirthCertificate, &c, &s, today),
         Verdict::Return(_)
     ));
     // Very preterm: the hospital checks by hand.
     c.form.newborn.ethnicity = "汉族".into();
     c.form.newborn.gestational_weeks = 26;
     assert!(matches!(
-        rules::review(Step::BirthCertificate, &c, &s, today),
+        steps::review(Step::BirthCertificate, &c, &s, today),
         Verdict::Review(_)
     ));
 }
@@ -453,9 +464,9 @@ fn ratings_once_plus_follow_up() {
 fn s10_tracking_check_digit() {
     // UPU S10: weights 8 6 4 2 3 5 9 7; 11 - sum mod 11, 10 → 0, 11 → 5.
     assert_eq!(
-        rules::s10_check(47312482),
+        issuance::s10_check(47312482),
         9,
         "the UPU example RR473124829GB"
     );
-    assert_eq!(rules::s10_check(0), 5);
+    assert_eq!(issuance::s10_check(0), 5);
 }

@@ -223,19 +223,18 @@ impl Db {
         let (key, bytes, ct) = (key.to_string(), bytes.to_vec(), content_type.to_string());
         self.write(move |c| {
             let existing: Option<(Vec<u8>, bool)> = c
-                .query_row("SELECT bytes, write_once FROM blobs WHERE key = ?1", [&key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(sql::SELECT_BLOBS, [&key], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
                 .map_err(unavailable)?;
             match existing {
                 Some((old, _)) if old == bytes => Ok(()),
-                Some((_, true)) => Err(StoreError::Conflict(format!("{key} is write-once and holds other bytes"))),
+                Some((_, true)) => Err(StoreError::Conflict(format!(
+                    "{key} is write-once and holds other bytes"
+                ))),
                 Some(_) if once => Err(StoreError::Conflict(format!("{key} already exists"))),
                 _ => {
-                    c.execute(
-                        "INSERT OR REPLACE INTO blobs (key, content_type, write_once, bytes) VALUES (?1, ?2, ?3, ?4)",
-                        params![key, ct, once, bytes],
-                    )
-                    .map_err(unavailable)?;
+                    c.execute(sql::INSERT_BLOBS, params![key, ct, once, bytes])
+                        .map_err(unavailable)?;
                     Ok(())
                 }
             }
@@ -287,9 +286,7 @@ impl Db {
 fn insert_messages(c: &Connection, outbox: &[OutMessage]) -> Result<(), StoreError> {
     let now = now_ms();
     let mut stmt = c
-        .prepare_cached(
-            "INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?1, ?2, ?3, ?3)",
-        )
+        .prepare_cached(sql::INSERT_MESSAGES)
         .map_err(unavailable)?;
     for m in outbox {
         stmt.execute(params![m.queue, m.body, now])
@@ -343,7 +340,7 @@ impl CaseStore for SqliteStore {
             .write(move |c| {
                 let existing: Option<String> = c
                     .query_row(
-                        "SELECT c.doc FROM idempotency i JOIN cases c ON c.case_id = i.case_id WHERE i.scope = ?1 AND i.key = ?2",
+                        sql::SELECT_IDEMPOTENCY,
                         params![scope, case.idempotency_key],
                         |r| r.get(0),
                     )
@@ -355,18 +352,30 @@ impl CaseStore for SqliteStore {
                 let (doc, dept, due, submitted) = row_fields(&case);
                 let n = c
                     .execute(
-                        "INSERT OR IGNORE INTO cases (case_id, version, owner, status, finished, submitted_at, task_dept, task_due, doc)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![case.case_id, case.version as i64, case.owner, case.status.as_str(), case.is_settled() as i64, submitted, dept, due, doc],
+                        sql::INSERT_CASES,
+                        params![
+                            case.case_id,
+                            case.version as i64,
+                            case.owner,
+                            case.status.as_str(),
+                            case.is_settled() as i64,
+                            submitted,
+                            dept,
+                            due,
+                            doc
+                        ],
                     )
                     .map_err(unavailable)?;
                 if n == 0 {
                     return Err(StoreError::Conflict("case id taken".into()));
                 }
-                c.execute("INSERT INTO idempotency (scope, key, case_id) VALUES (?1, ?2, ?3)", params![scope, case.idempotency_key, case.case_id])
-                    .map_err(unavailable)?;
+                c.execute(
+                    sql::INSERT_IDEMPOTENCY,
+                    params![scope, case.idempotency_key, case.case_id],
+                )
+                .map_err(unavailable)?;
                 insert_messages(c, &outbox)?;
-                                Ok(Created::New)
+                Ok(Created::New)
             })
             .await?;
         if matches!(out, Created::New) {
@@ -388,10 +397,7 @@ impl CaseStore for SqliteStore {
             .write(move |c| {
                 let (doc, dept, due, _) = row_fields(&case);
                 let n = c
-                    .prepare_cached(
-                        "UPDATE cases SET version = ?1, status = ?2, finished = ?3, task_dept = ?4, task_due = ?5, doc = ?6
-                         WHERE case_id = ?7 AND version = ?8",
-                    )
+                    .prepare_cached(sql::UPDATE_CASES)
                     .and_then(|mut s| {
                         s.execute(params![
                             case.version as i64,
@@ -406,7 +412,10 @@ impl CaseStore for SqliteStore {
                     })
                     .map_err(unavailable)?;
                 if n == 0 {
-                    return Err(StoreError::Conflict(format!("case {} is no longer at version {expected}", case.case_id)));
+                    return Err(StoreError::Conflict(format!(
+                        "case {} is no longer at version {expected}",
+                        case.case_id
+                    )));
                 }
                 insert_messages(c, &outbox)?;
                 Ok(())
@@ -418,19 +427,12 @@ impl CaseStore for SqliteStore {
 
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
         let owner = owner.to_string();
-        self.query(
-            "SELECT doc FROM cases WHERE owner = ?1 ORDER BY submitted_at DESC, case_id DESC",
-            vec![owner.into()],
-        )
-        .await
+        self.query(sql::SELECT_CASES, vec![owner.into()]).await
     }
 
     async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
-        self.query(
-            "SELECT doc FROM cases WHERE task_dept = ?1 ORDER BY task_due",
-            vec![dept.as_str().to_string().into()],
-        )
-        .await
+        self.query(sql::SELECT_CASES_2, vec![dept.as_str().to_string().into()])
+            .await
     }
 
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
@@ -444,7 +446,7 @@ impl CaseStore for SqliteStore {
         to: DateTime<Utc>,
     ) -> Result<Vec<Case>, StoreError> {
         self.query(
-            "SELECT doc FROM cases WHERE submitted_at >= ?1 AND submitted_at < ?2 ORDER BY submitted_at",
+            sql::SELECT_CASES_3,
             vec![from.timestamp_millis().into(), to.timestamp_millis().into()],
         )
         .await
@@ -489,8 +491,7 @@ impl SqliteQueue {
         self.db
             .write(|c| {
                 let now = now_ms();
-                c.execute("UPDATE messages SET visible_at = ?1 WHERE dead = 0 AND visible_at > ?1 AND receive_count > 0", [now])
-                    .map_err(unavailable)
+                c.execute(sql::UPDATE_MESSAGES, [now]).map_err(unavailable)
             })
             .await
     }
@@ -499,9 +500,7 @@ impl SqliteQueue {
     pub async fn depths(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
         self.db
             .read(|c| {
-                let mut s = c
-                    .prepare("SELECT queue, SUM(dead = 0), SUM(dead = 1) FROM messages GROUP BY queue ORDER BY queue")
-                    .map_err(unavailable)?;
+                let mut s = c.prepare(sql::SELECT_MESSAGES).map_err(unavailable)?;
                 let rows = s
                     .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                     .map_err(unavailable)?
@@ -552,13 +551,12 @@ impl Queue for SqliteQueue {
                 let now = now_ms();
                 let rows: Vec<(i64, String, i64)> = {
                     let mut s = c
-                        .prepare_cached(
-                            "SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND dead = 0 AND visible_at <= ?2
-                             ORDER BY visible_at, id LIMIT ?3",
-                        )
+                        .prepare_cached(sql::SELECT_MESSAGES_2)
                         .map_err(unavailable)?;
                     let r = s
-                        .query_map(params![queue, now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .query_map(params![queue, now, max as i64], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                        })
                         .map_err(unavailable)?
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(unavailable)?;
@@ -567,17 +565,28 @@ impl Queue for SqliteQueue {
                 let mut out = vec![];
                 for (id, body, count) in rows {
                     if count >= max_receive {
-                        c.execute("UPDATE messages SET dead = 1, dead_at = ?1 WHERE id = ?2", params![now, id]).map_err(unavailable)?;
-                        tracing::warn!(queue = %queue, message_id = id, receives = count, "message moved to the dead-letter queue");
+                        c.execute(sql::UPDATE_MESSAGES_2, params![now, id])
+                            .map_err(unavailable)?;
+                        tracing::warn!(
+                            queue = %queue,
+                            message_id = id,
+                            receives = count,
+                            "message moved to the dead-letter queue"
+                        );
                         continue;
                     }
                     let receipt = format!("{id}:{}", count + 1);
-                    c.prepare_cached("UPDATE messages SET receive_count = ?1, visible_at = ?2, receipt = ?3 WHERE id = ?4")
+                    c.prepare_cached(sql::UPDATE_MESSAGES_3)
                         .and_then(|mut s| s.execute(params![count + 1, now + vis, receipt, id]))
                         .map_err(unavailable)?;
-                    out.push(Received { message_id: id.to_string(), receipt, body, receive_count: (count + 1) as u32 });
+                    out.push(Received {
+                        message_id: id.to_string(),
+                        receipt,
+                        body,
+                        receive_count: (count + 1) as u32,
+                    });
                 }
-                                Ok(out)
+                Ok(out)
             })
             .await
     }
@@ -587,7 +596,7 @@ impl Queue for SqliteQueue {
         let receipt = receipt.to_string();
         self.db
             .write(move |c| {
-                c.prepare_cached("DELETE FROM messages WHERE id = ?1 AND receipt = ?2")
+                c.prepare_cached(sql::DELETE_MESSAGES)
                     .and_then(|mut s| s.execute(params![id, receipt]))
                     .map_err(unavailable)?;
                 Ok(())
@@ -608,7 +617,7 @@ impl Queue for SqliteQueue {
         let at = now_ms() + delay.as_millis() as i64;
         self.db
             .write(move |c| {
-                c.execute("UPDATE messages SET visible_at = ?1, last_error = ?2 WHERE id = ?3 AND receipt = ?4", params![at, error, id, receipt])
+                c.execute(sql::UPDATE_MESSAGES_4, params![at, error, id, receipt])
                     .map_err(unavailable)?;
                 Ok(())
             })
@@ -630,7 +639,7 @@ impl Queue for SqliteQueue {
         self.db
             .write(move |c| {
                 c.execute(
-                    "UPDATE messages SET dead = 1, dead_at = ?1, last_error = ?2 WHERE id = ?3 AND receipt = ?4",
+                    sql::UPDATE_MESSAGES_5,
                     params![now_ms(), error, id, receipt],
                 )
                 .map_err(unavailable)?;
@@ -649,9 +658,7 @@ impl Queue for SqliteQueue {
         let queue = queue.to_string();
         self.db
             .read(move |c| {
-                let mut s = c
-                    .prepare("SELECT id, body, receive_count, last_error, dead_at FROM messages WHERE queue = ?1 AND dead = 1 ORDER BY id")
-                    .map_err(unavailable)?;
+                let mut s = c.prepare(sql::SELECT_MESSAGES_3).map_err(unavailable)?;
                 let rows = s
                     .query_map([&queue], |r| {
                         let at: Option<i64> = r.get(4)?;
@@ -661,7 +668,9 @@ impl Queue for SqliteQueue {
                             body: r.get(1)?,
                             receive_count: r.get::<_, i64>(2)? as u32,
                             last_error: r.get(3)?,
-                            dead_at: at.and_then(DateTime::<Utc>::from_timestamp_millis).map(|t| t.to_rfc3339()),
+                            dead_at: at
+                                .and_then(DateTime::<Utc>::from_timestamp_millis)
+                                .map(|t| t.to_rfc3339()),
                         })
                     })
                     .map_err(unavailable)?
@@ -685,11 +694,7 @@ impl Queue for SqliteQueue {
             .db
             .write(move |c| {
                 let n = c
-                    .execute(
-                        "UPDATE messages SET dead = 0, receive_count = 0, visible_at = ?1, dead_at = NULL
-                         WHERE queue = ?2 AND dead = 1 AND (?3 IS NULL OR id = ?3)",
-                        params![now_ms(), q, id],
-                    )
+                    .execute(sql::UPDATE_MESSAGES_6, params![now_ms(), q, id])
                     .map_err(unavailable)?;
                 Ok(n)
             })
@@ -714,14 +719,18 @@ impl Allocator for SqliteAllocator {
             .0
             .write(move |c| {
                 let existing: Option<i64> = c
-                    .query_row("SELECT ordinal FROM allocations WHERE namespace = ?1 AND owner = ?2", params![ns, owner], |r| r.get(0))
+                    .query_row(sql::SELECT_ALLOCATIONS, params![ns, owner], |r| r.get(0))
                     .optional()
                     .map_err(unavailable)?;
                 if let Some(o) = existing {
                     return Ok(Some(o as u64));
                 }
                 let last: i64 = c
-                    .query_row("SELECT last FROM counters WHERE namespace = ?1", [&ns], |r| r.get(0))
+                    .query_row(
+                        "SELECT last FROM counters WHERE namespace = ?1",
+                        [&ns],
+                        |r| r.get(0),
+                    )
                     .optional()
                     .map_err(unavailable)?
                     .unwrap_or(0);
@@ -729,11 +738,11 @@ impl Allocator for SqliteAllocator {
                 if next as u64 > max {
                     return Ok(None);
                 }
-                c.execute("INSERT INTO counters (namespace, last) VALUES (?1, ?2) ON CONFLICT(namespace) DO UPDATE SET last = ?2", params![ns, next])
+                c.execute(sql::INSERT_COUNTERS, params![ns, next])
                     .map_err(unavailable)?;
-                c.execute("INSERT INTO allocations (namespace, owner, ordinal) VALUES (?1, ?2, ?3)", params![ns, owner, next])
+                c.execute(sql::INSERT_ALLOCATIONS, params![ns, owner, next])
                     .map_err(unavailable)?;
-                                Ok(Some(next as u64))
+                Ok(Some(next as u64))
             })
             .await?;
         r.ok_or_else(|| AllocError::Exhausted(namespace.to_string()))
@@ -755,7 +764,7 @@ impl Notifier for SqliteNotifier {
         self.0
             .write(move |c| {
                 c.execute(
-                    "INSERT OR IGNORE INTO notifications (case_id, seq, doc, sent_at) VALUES (?1, ?2, ?3, ?4)",
+                    sql::INSERT_NOTIFICATIONS,
                     params![case_id, seq, doc, now_ms()],
                 )
                 .map_err(unavailable)?;
@@ -770,7 +779,7 @@ impl Notifier for SqliteNotifier {
             .0
             .read(move |c| {
                 let mut s = c
-                    .prepare_cached("SELECT doc FROM notifications WHERE case_id = ?1 ORDER BY seq")
+                    .prepare_cached(sql::SELECT_NOTIFICATIONS)
                     .map_err(unavailable)?;
                 let r = s
                     .query_map([id], |r| r.get(0))
@@ -784,4 +793,72 @@ impl Notifier for SqliteNotifier {
             .map(|d| serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string())))
             .collect()
     }
+}
+
+/// The SQL statements, out of the expressions that run them.
+mod sql {
+    pub const SELECT_BLOBS: &str = "SELECT bytes, write_once FROM blobs WHERE key = ?1";
+    pub const INSERT_BLOBS: &str =
+        "INSERT OR REPLACE INTO blobs (key, content_type, write_once, bytes) VALUES \
+         (?1, ?2, ?3, ?4)";
+    pub const INSERT_MESSAGES: &str =
+        "INSERT INTO messages (queue, body, visible_at, created_at) VALUES (?1, ?2, ?3, \
+         ?3)";
+    pub const SELECT_IDEMPOTENCY: &str =
+        "SELECT c.doc FROM idempotency i JOIN cases c ON c.case_id = i.case_id WHERE \
+         i.scope = ?1 AND i.key = ?2";
+    pub const INSERT_CASES: &str =
+        "INSERT OR IGNORE INTO cases (case_id, version, owner, status, finished, \
+         submitted_at, task_dept, task_due, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+         ?8, ?9)";
+    pub const INSERT_IDEMPOTENCY: &str =
+        "INSERT INTO idempotency (scope, key, case_id) VALUES (?1, ?2, ?3)";
+    pub const UPDATE_CASES: &str =
+        "UPDATE cases SET version = ?1, status = ?2, finished = ?3, task_dept = ?4, \
+         task_due = ?5, doc = ?6 WHERE case_id = ?7 AND version = ?8";
+    pub const SELECT_CASES: &str =
+        "SELECT doc FROM cases WHERE owner = ?1 ORDER BY submitted_at DESC, case_id \
+         DESC";
+    pub const SELECT_CASES_2: &str = "SELECT doc FROM cases WHERE task_dept = ?1 ORDER BY task_due";
+    pub const SELECT_CASES_3: &str =
+        "SELECT doc FROM cases WHERE submitted_at >= ?1 AND submitted_at < ?2 ORDER BY \
+         submitted_at";
+    pub const UPDATE_MESSAGES: &str =
+        "UPDATE messages SET visible_at = ?1 WHERE dead = 0 AND visible_at > ?1 AND \
+         receive_count > 0";
+    pub const SELECT_MESSAGES: &str =
+        "SELECT queue, SUM(dead = 0), SUM(dead = 1) FROM messages GROUP BY queue ORDER \
+         BY queue";
+    pub const SELECT_MESSAGES_2: &str =
+        "SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND dead = 0 AND \
+         visible_at <= ?2 ORDER BY visible_at, id LIMIT ?3";
+    pub const UPDATE_MESSAGES_2: &str = "UPDATE messages SET dead = 1, dead_at = ?1 WHERE id = ?2";
+    pub const UPDATE_MESSAGES_3: &str =
+        "UPDATE messages SET receive_count = ?1, visible_at = ?2, receipt = ?3 WHERE id \
+         = ?4";
+    pub const DELETE_MESSAGES: &str = "DELETE FROM messages WHERE id = ?1 AND receipt = ?2";
+    pub const UPDATE_MESSAGES_4: &str =
+        "UPDATE messages SET visible_at = ?1, last_error = ?2 WHERE id = ?3 AND receipt \
+         = ?4";
+    pub const UPDATE_MESSAGES_5: &str =
+        "UPDATE messages SET dead = 1, dead_at = ?1, last_error = ?2 WHERE id = ?3 AND \
+         receipt = ?4";
+    pub const SELECT_MESSAGES_3: &str =
+        "SELECT id, body, receive_count, last_error, dead_at FROM messages WHERE queue \
+         = ?1 AND dead = 1 ORDER BY id";
+    pub const UPDATE_MESSAGES_6: &str =
+        "UPDATE messages SET dead = 0, receive_count = 0, visible_at = ?1, dead_at = \
+         NULL WHERE queue = ?2 AND dead = 1 AND (?3 IS NULL OR id = ?3)";
+    pub const SELECT_ALLOCATIONS: &str =
+        "SELECT ordinal FROM allocations WHERE namespace = ?1 AND owner = ?2";
+    pub const INSERT_COUNTERS: &str =
+        "INSERT INTO counters (namespace, last) VALUES (?1, ?2) ON CONFLICT(namespace) \
+         DO UPDATE SET last = ?2";
+    pub const INSERT_ALLOCATIONS: &str =
+        "INSERT INTO allocations (namespace, owner, ordinal) VALUES (?1, ?2, ?3)";
+    pub const INSERT_NOTIFICATIONS: &str =
+        "INSERT OR IGNORE INTO notifications (case_id, seq, doc, sent_at) VALUES (?1, \
+         ?2, ?3, ?4)";
+    pub const SELECT_NOTIFICATIONS: &str =
+        "SELECT doc FROM notifications WHERE case_id = ?1 ORDER BY seq";
 }

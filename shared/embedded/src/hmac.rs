@@ -1,25 +1,13 @@
-//! HMAC-SHA256 (RFC 2104) for signed upload URLs.
+//! HMAC-SHA256 (RFC 2104) for signed upload URLs, from the `hmac` crate.
 
-use sha2::{Digest, Sha256};
-
-pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; 64];
-    if key.len() > 64 {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(k.map(|b| b ^ 0x36));
-    inner.update(msg);
-    let mut outer = Sha256::new();
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
-}
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 pub fn hmac_sha256_hex(key: &[u8], msg: &[u8]) -> String {
-    hmac_sha256(key, msg)
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(msg);
+    mac.finalize()
+        .into_bytes()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

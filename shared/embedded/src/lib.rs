@@ -13,7 +13,6 @@ mod hmac;
 pub use blobs::SqliteBlobs;
 pub use db::{Db, Durability, SqliteAllocator, SqliteNotifier, SqliteQueue, SqliteStore};
 pub use hmac::hmac_sha256_hex;
-pub use ports::{sample_registry, FixtureSharing};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -47,30 +46,5 @@ impl Embedded {
             blobs: Arc::new(SqliteBlobs::new(db.clone(), secret.to_vec())),
             db,
         })
-    }
-}
-
-impl Embedded {
-    /// The application context over these adapters.
-    pub fn app(
-        &self,
-        sharing: Arc<dyn ports::DataSharing>,
-        calendar: domain::Calendar,
-        settings: domain::Settings,
-        manual: std::collections::HashSet<domain::Dept>,
-        clock: Arc<dyn ports::Clock>,
-    ) -> ports::App {
-        ports::App {
-            store: self.store.clone(),
-            queues: self.queues.clone(),
-            blobs: self.blobs.clone(),
-            sharing,
-            numbers: self.numbers.clone(),
-            notifier: self.notifier.clone(),
-            clock,
-            calendar: Arc::new(calendar),
-            settings: Arc::new(settings),
-            manual: Arc::new(manual),
-        }
     }
 }

@@ -4,6 +4,7 @@
 //! SQS moves them to the DLQ after `maxReceiveCount`.
 //!
 
+use application::{App, Envelope, HandlerError};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
@@ -11,7 +12,6 @@ use aws_smithy_runtime_api::client::http::{
 };
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_types::SdkConfig;
-use ports::{App, HandlerError};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -97,9 +97,9 @@ impl Init {
     /// built-in fixture (test stacks). Only the accept function gathers records.
     pub fn with_data_sharing(mut self) -> Result<Init, lambda_runtime::Error> {
         self.sharing = match (self.var)("DATA_SHARING_URL").unwrap_or_default() {
-            url if url.is_empty() => {
-                Arc::new(ports::FixtureSharing::from_json(ports::sample_registry())?)
-            }
+            url if url.is_empty() => Arc::new(application::FixtureSharing::from_json(
+                application::sample_registry(),
+            )?),
             url => {
                 let key = aws::ApiKey::Secret {
                     client: aws_sdk_secretsmanager::Client::new(&self.config),
@@ -120,13 +120,17 @@ impl Init {
             .collect();
         let settings = domain::Settings::default();
         let calendar = domain::Calendar::builtin(settings.unknown_year_policy);
-        self.core.app(
+        App::new(
+            self.core.store.clone(),
+            self.core.queues.clone(),
             self.blobs,
             self.sharing,
+            self.core.numbers.clone(),
+            self.core.notifier.clone(),
+            Arc::new(ports::SystemClock),
             calendar,
             settings,
             manual,
-            Arc::new(ports::SystemClock),
         )
     }
 }
@@ -212,7 +216,7 @@ impl HttpClient for ConnectOnFirstUse {
 /// with partial batch failures.
 pub async fn run_sqs<F, Fut>(app: App, handler: F) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(App, String) -> Fut + Copy + Send + Sync + 'static,
+    F: Fn(App, Envelope) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<(), HandlerError>> + Send,
 {
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
@@ -225,14 +229,18 @@ where
 /// Handle each record; report failures by message id.
 pub async fn sqs_batch<F, Fut>(app: &App, event: SqsEvent, handler: F) -> SqsBatchResponse
 where
-    F: Fn(App, String) -> Fut,
+    F: Fn(App, Envelope) -> Fut,
     Fut: Future<Output = Result<(), HandlerError>>,
 {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
         let body = record.body.unwrap_or_default();
-        if let Err(e) = handler(app.clone(), body).await {
+        let outcome = match Envelope::parse(&body) {
+            Ok(env) => handler(app.clone(), env).await,
+            Err(e) => Err(HandlerError::Permanent(e)),
+        };
+        if let Err(e) = outcome {
             match &e {
                 HandlerError::Retryable(_) => {
                     tracing::warn!(message_id = %id, error = %e, "message will be retried")

@@ -1,21 +1,12 @@
 //! Ports: the narrow traits behind which storage, queues, blobs, data sharing, number
-//! allocation, notifications and the clock sit, and the application services that drive
-//! the pure domain through them. Two adapter sets implement the ports: embedded
-//! (`onething-embedded`, the default) and AWS.
+//! allocation, notifications and the clock sit, and their errors. Nothing else: the use
+//! cases and handlers that drive the domain through these traits are in
+//! `onething-application`; two adapter sets implement them: embedded
+//! (`onething-embedded`, the default) and AWS (`onething-aws`).
 
-pub mod app;
 pub mod error;
-pub mod faults;
-pub mod fixture;
-pub mod message;
-pub mod report;
-pub mod service;
-pub mod steps;
 
-pub use app::App;
-pub use error::{HandlerError, ServiceError, StoreError};
-pub use fixture::{sample_registry, FixtureSharing};
-pub use message::{Envelope, OutMessage};
+pub use error::StoreError;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,6 +15,13 @@ use domain::flow::Dept;
 use domain::notice::Notification;
 use domain::sharing::{HouseholdRecord, Institution, MarriageRecord, Person};
 use std::time::Duration;
+
+/// A message to send when a change commits (the store's outbox).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutMessage {
+    pub queue: String,
+    pub body: String,
+}
 
 /// Result of creating a case under an idempotency key.
 #[derive(Debug)]

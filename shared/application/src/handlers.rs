@@ -3,42 +3,43 @@
 //! does nothing if the work is already done, and commits its change together with the
 //! messages the change causes (conditional on the version it read).
 
-use crate::message::{outbox, Envelope};
+use crate::message::Envelope;
+use crate::repo::Change;
 use crate::service::sha256_hex;
-use crate::{AllocError, App, HandlerError, StoreError};
+use crate::{App, HandlerError};
 use chrono::Duration;
-use domain::case::{Actor, ArchiveRef, Case, Effect};
+use domain::case::AcceptanceOutcome;
+use domain::case::{Actor, ArchiveRef, Case};
 use domain::flow::{Dept, Step};
-use domain::rules::{self, Verdict};
 use domain::sharing::SharedFacts;
+use domain::steps::{self, Numbers, Verdict};
 use domain::view::{self, Viewer};
+use ports::{AllocError, StoreError};
 use serde_json::json;
 
-const ATTEMPTS: usize = 5;
-
-/// Dispatch a message body to its handler (the local runtime and tests use this; each
-/// Lambda checks that the message is for its own step first).
-pub async fn handle(app: &App, body: &str) -> Result<(), HandlerError> {
-    let env = Envelope::parse(body).map_err(HandlerError::Permanent)?;
+/// Handle a message (the local runtime and tests use this; each Lambda checks that the
+/// message is for its own step first, with [`handle_for_step`]).
+pub async fn handle(app: &App, env: &Envelope) -> Result<(), HandlerError> {
     match env {
         Envelope::Step {
             case_id,
             step: Step::Acceptance,
-        } => accept(app, &case_id).await,
-        Envelope::Step { case_id, step } => run_step(app, &case_id, step).await,
+        } => accept(app, case_id).await,
+        Envelope::Step { case_id, step } => run_step(app, case_id, *step).await,
         Envelope::Notify {
             case_id,
             notice,
             seq,
-        } => notify(app, &case_id, notice, seq).await,
-        Envelope::Archive { case_id } => archive(app, &case_id).await,
+        } => notify(app, case_id, *notice, *seq).await,
+        Envelope::Archive { case_id } => archive(app, case_id).await,
     }
 }
 
-/// Handle a message on a step function's own queue; messages for another step are permanent failures.
-pub async fn handle_for_step(app: &App, step: Step, body: &str) -> Result<(), HandlerError> {
-    match Envelope::parse(body).map_err(HandlerError::Permanent)? {
-        Envelope::Step { step: s, .. } if s == step => handle(app, body).await,
+/// Handle a message on a step function's own queue; messages for another step are
+/// permanent failures.
+pub async fn handle_for_step(app: &App, step: Step, env: &Envelope) -> Result<(), HandlerError> {
+    match env {
+        Envelope::Step { step: s, .. } if *s == step => handle(app, env).await,
         other => Err(HandlerError::Permanent(format!(
             "{} received a message for queue {}",
             step.queue(),
@@ -52,25 +53,6 @@ async fn load(app: &App, case_id: &str) -> Result<Case, HandlerError> {
         .get(case_id)
         .await?
         .ok_or_else(|| HandlerError::Permanent(format!("case {case_id} does not exist")))
-}
-
-/// Commit `case` (changed from `expected`) with its effects. Ok(false) on a lost race.
-async fn commit(
-    app: &App,
-    mut case: Case,
-    expected: u64,
-    effects: &[Effect],
-) -> Result<bool, HandlerError> {
-    case.version = expected + 1;
-    match app
-        .store
-        .commit(&case, expected, &outbox(&case.case_id, effects))
-        .await
-    {
-        Ok(()) => Ok(true),
-        Err(StoreError::Conflict(_)) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
 }
 
 fn dom(e: domain::DomainError) -> HandlerError {
@@ -116,103 +98,100 @@ pub async fn gather(app: &App, case: &Case) -> Result<SharedFacts, StoreError> {
 
 /// The `accept` function: completeness and policy, data sharing first.
 pub async fn accept(app: &App, case_id: &str) -> Result<(), HandlerError> {
-    let system = Actor::system(Dept::ServiceCenter);
-    for _ in 0..ATTEMPTS {
-        let mut case = load(app, case_id).await?;
-        if !case.is_actionable(Step::Acceptance) || case.step(Step::Acceptance).task.is_some() {
-            return Ok(());
-        }
-        let expected = case.version;
-        let facts = gather(app, &case).await?;
-        case.shared = facts.clone();
-        let outcome = rules::assess_acceptance(&case, &facts);
-        let now = app.now();
-        let effects = match outcome {
-            domain::case::AcceptanceOutcome::Accept { .. }
-                if app.is_manual(Dept::ServiceCenter) =>
-            {
-                case.await_review(Step::Acceptance, vec![], now, &app.calendar)
-                    .map_err(dom)?
+    let system = &Actor::system(Dept::ServiceCenter);
+    let (done, _) = app
+        .repo()
+        .update_async(case_id, |mut case| async move {
+            if !case.is_actionable(Step::Acceptance) || case.step(Step::Acceptance).task.is_some() {
+                return Ok((Change::Keep(false), case));
             }
-            o => case
-                .conclude_acceptance(o, &system, now, &app.calendar)
-                .map_err(dom)?,
-        };
-        if commit(app, case, expected, &effects).await? {
-            tracing::info!(case_id, step = "acceptance", "step handled");
-            return Ok(());
-        }
+            let facts = gather(app, &case).await?;
+            let outcome = case.assess_acceptance(facts);
+            let now = app.now();
+            let effects = match outcome {
+                AcceptanceOutcome::Accept { .. } if app.is_manual(Dept::ServiceCenter) => case
+                    .await_review(Step::Acceptance, vec![], now, &app.calendar)
+                    .map_err(dom)?,
+                o => case
+                    .conclude_acceptance(o, system, now, &app.calendar)
+                    .map_err(dom)?,
+            };
+            Ok::<_, HandlerError>((Change::Commit(true, effects), case))
+        })
+        .await?;
+    if done {
+        tracing::info!(case_id, step = "acceptance", "step handled");
     }
-    Err(HandlerError::Retryable("the case kept changing".into()))
+    Ok(())
 }
 
 /// A department's step: review by rules (or wait for an officer), then issue.
 pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), HandlerError> {
     let dept = step.dept();
-    let system = Actor::system(dept);
-    for _ in 0..ATTEMPTS {
-        let mut case = load(app, case_id).await?;
-        if !case.is_actionable(step) {
-            return Ok(());
-        }
-        let expected = case.version;
-        let now = app.now();
-        let approved = case.step(step).approved_by.is_some();
-        let verdict = if approved {
-            Verdict::Pass
-        } else {
-            rules::review(step, &case, &app.settings, now.date_naive())
-        };
-        let verdict = match verdict {
-            v if approved => v,
-            Verdict::Pass if app.is_manual(dept) => Verdict::Review(vec![]),
-            Verdict::Return(r) | Verdict::Reject(r) if app.is_manual(dept) => Verdict::Review(r),
-            v => v,
-        };
-        let effects = match verdict {
-            Verdict::Review(findings) => case
-                .await_review(step, findings, now, &app.calendar)
-                .map_err(dom)?,
-            Verdict::Return(reasons) => {
-                case.return_step(step, reasons, &system, now).map_err(dom)?
+    let system = &Actor::system(dept);
+    let (done, _) = app
+        .repo()
+        .update_async(case_id, |mut case| async move {
+            if !case.is_actionable(step) {
+                return Ok((Change::Keep(false), case));
             }
-            Verdict::Reject(reasons) => {
-                case.reject_step(step, reasons, &system, now).map_err(dom)?
-            }
-            Verdict::Pass => {
-                let mut numbers = vec![];
-                for req in rules::allocations(step, &case) {
-                    let n = app
-                        .numbers
-                        .allocate(&req.namespace, case_id, req.max)
-                        .await
-                        .map_err(|e| match e {
-                            AllocError::Exhausted(ns) => {
-                                HandlerError::Permanent(format!("no number left in {ns}"))
-                            }
-                            AllocError::Store(s) => s.into(),
-                        })?;
-                    numbers.push(n);
+            let now = app.now();
+            let verdict = steps::verdict(
+                step,
+                &case,
+                &app.settings,
+                now.date_naive(),
+                app.is_manual(dept),
+            );
+            let effects = match verdict {
+                Verdict::Review(findings) => case
+                    .await_review(step, findings, now, &app.calendar)
+                    .map_err(dom)?,
+                Verdict::Return(reasons) => {
+                    case.return_step(step, reasons, system, now).map_err(dom)?
                 }
-                let results = rules::results(step, &case, &numbers, &app.settings, now)
-                    .map_err(HandlerError::Permanent)?;
-                let actor = match &case.step(step).approved_by {
-                    Some(_) => Actor {
-                        sub: format!("officer-approved:{}", dept.as_str()),
-                        ..system.clone()
-                    },
-                    None => system.clone(),
-                };
-                case.complete_step(step, results, &actor, now, &app.calendar)
-                    .map_err(dom)?
-            }
-        };
-        if commit(app, case, expected, &effects).await? {
-            tracing::info!(case_id, step = step.as_str(), "step handled");
-            return Ok(());
-        }
+                Verdict::Pass => {
+                    let numbers = allocate(app, &case, step).await?;
+                    let results = steps::issue(step, &case, &numbers, &app.settings, now)
+                        .map_err(HandlerError::Permanent)?;
+                    let actor = match &case.step(step).approved_by {
+                        Some(_) => Actor {
+                            sub: format!("officer-approved:{}", dept.as_str()),
+                            ..system.clone()
+                        },
+                        None => system.clone(),
+                    };
+                    case.complete_step(step, results, &actor, now, &app.calendar)
+                        .map_err(dom)?
+                }
+            };
+            Ok::<_, HandlerError>((Change::Commit(true, effects), case))
+        })
+        .await?;
+    if done {
+        tracing::info!(case_id, step = step.as_str(), "step handled");
     }
-    Err(HandlerError::Retryable("the case kept changing".into()))
+    Ok(())
+}
+
+/// The numbers the step needs (the same owner always gets the same number back, so a
+/// retry after a lost race or a crash reuses them).
+async fn allocate(app: &App, case: &Case, step: Step) -> Result<Numbers, HandlerError> {
+    let mut numbers = Numbers::default();
+    for req in steps::allocations(step, case) {
+        let n = app
+            .numbers
+            .allocate(&req.namespace, &case.case_id, req.max)
+            .await
+            .map_err(|e| match e {
+                AllocError::Exhausted(ns) => {
+                    HandlerError::Permanent(format!("no number left in {ns}"))
+                }
+                AllocError::Store(s) => s.into(),
+            })?;
+        numbers.insert(req.kind, n);
+    }
+    Ok(numbers)
 }
 
 /// The `notify` function: compose and send the guardian's notification (idempotent by seq).
@@ -247,10 +226,9 @@ pub async fn notify(
 /// The `archive` function: the form, every material, every result and the full history,
 /// with a manifest of SHA-256 checksums, written once.
 pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
-    for _ in 0..ATTEMPTS {
-        let mut case = load(app, case_id).await?;
+    let (done, _) = app.repo().update_async(case_id, |mut case| async move {
         if case.archive.is_some() {
-            return Ok(());
+            return Ok((Change::Keep(false), case));
         }
         if !case.status.is_finished() {
             return Err(HandlerError::Permanent(format!(
@@ -267,7 +245,7 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                 case_id,
                 "archive deferred until every notification is delivered"
             );
-            return Ok(());
+            return Ok((Change::Keep(false), case));
         }
         let expected = case.version;
         // Keys carry the version so a retry after a crash rewrites identical bytes.
@@ -315,25 +293,20 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                 "application/json",
             )
             .await?;
-        let now = app.now();
-        case.archive = Some(ArchiveRef {
+        case.record_archive(ArchiveRef {
             location: app.blobs.location(&prefix),
             manifest_sha256: sha256_hex(&manifest_bytes),
             files: files.len() + 1,
-            archived_at: now,
-        });
-        case.log(
-            now,
-            "system:archive",
-            "archived",
-            &format!("{} files", files.len() + 1),
-        );
-        if commit(app, case, expected, &[]).await? {
-            tracing::info!(case_id, "case archived");
-            return Ok(());
-        }
+            archived_at: app.now(),
+        })
+        .map_err(dom)?;
+        Ok::<_, HandlerError>((Change::Commit(true, vec![]), case))
+    })
+    .await?;
+    if done {
+        tracing::info!(case_id, "case archived");
     }
-    Err(HandlerError::Retryable("the case kept changing".into()))
+    Ok(())
 }
 
 /// What one SLA-monitor tick did.
@@ -370,12 +343,18 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
                 ) && s.due_at.is_some_and(|d| now > d)
             })
             .count();
-        let mut c = case.clone();
-        if c.mark_overdue(now) {
-            let expected = c.version;
-            if commit(app, c, expected, &[]).await? {
-                tick.marked_overdue += 1;
-            }
+        if case.clone().mark_overdue(now) {
+            let (marked, _) = app
+                .repo()
+                .update(&case.case_id, |c| {
+                    Ok::<_, HandlerError>(if c.mark_overdue(now) {
+                        Change::Commit(true, vec![])
+                    } else {
+                        Change::Keep(false)
+                    })
+                })
+                .await?;
+            tick.marked_overdue += usize::from(marked);
         }
         if let Some(step) = case.current_step() {
             if case.is_actionable(step) && now - case.updated_at > stale_after {

@@ -4,13 +4,13 @@
 //! runtime enables it only when `ONETHING_FAULTS` is set (test runs), e.g.
 //! `ONETHING_FAULTS=dup=0.2,reorder=1,throttle=0.05,crash=0.002`.
 
-use crate::{
-    AllocError, Allocator, CaseStore, Created, DeadLetter, OutMessage, Queue, Received, StoreError,
-};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::case::Case;
 use domain::flow::Dept;
+use ports::{
+    AllocError, Allocator, CaseStore, Created, DeadLetter, OutMessage, Queue, Received, StoreError,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -243,7 +243,7 @@ impl Allocator for FaultyAllocator {
 }
 
 /// Wrap an application's store, queues and allocator with the given faults.
-pub fn inject(app: &mut crate::App, faults: Faults, seed: u64) {
+pub fn inject(app: &mut application::App, faults: Faults, seed: u64) {
     let dice = Arc::new(Dice::new(seed));
     app.store = Arc::new(FaultyStore {
         inner: app.store.clone(),

@@ -2,15 +2,18 @@
 //! domain, and commits with a conditional write (retrying a lost race by re-reading,
 //! unless the caller named a version, which makes a lost race a 409).
 
-use crate::message::outbox;
-use crate::{App, Created, ServiceError, StoreError};
+use crate::authz::{can_change, load_visible, officer_dept, valid_identifier};
+use crate::repo::Change;
+use crate::{App, ServiceError};
 use chrono::{Duration, Utc};
 use domain::case::{Actor, Case, Material, MaterialStatus, Role};
 use domain::flow::{Dept, MaterialKind, Step};
 use domain::problem::{Problem, Problems};
+use domain::steps::ApprovalData;
 use domain::view::{self, Viewer};
-use domain::{Decision, Effect, Form};
-use serde_json::{json, Map, Value};
+use domain::{Decision, Form};
+use ports::{Created, StoreError};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// Largest material upload.
@@ -18,7 +21,6 @@ pub const MAX_MATERIAL_BYTES: u64 = 10 * 1024 * 1024;
 pub const MATERIAL_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
 /// How long an upload URL stays valid.
 pub const UPLOAD_URL_MINUTES: i64 = 15;
-const COMMIT_ATTEMPTS: usize = 8;
 
 fn new_id(prefix: &str, app: &App) -> String {
     let day = app.now().format("%Y%m%d");
@@ -29,87 +31,6 @@ fn new_id(prefix: &str, app: &App) -> String {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let d = Sha256::digest(bytes);
     d.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// How `actor` may see `case`, or None (then the case "does not exist" for them).
-pub fn viewer(actor: &Actor, case: &Case) -> Option<Viewer> {
-    match actor.role {
-        Role::Guardian => (case.owner == actor.sub).then_some(Viewer::Entitled),
-        Role::WindowOfficer => {
-            let own =
-                case.created_by.sub == actor.sub && case.created_by.role == Role::WindowOfficer;
-            let channel_dept = case.channel.window_dept();
-            (own || (channel_dept.is_some() && channel_dept == actor.dept))
-                .then_some(Viewer::Entitled)
-        }
-        Role::DeptOfficer => match actor.dept {
-            Some(Dept::Health) => Some(Viewer::Masked),
-            Some(d) => case
-                .steps
-                .iter()
-                .any(|s| s.dept == d && s.status != domain::StepStatus::Pending)
-                .then_some(Viewer::Entitled),
-            None => None,
-        },
-        Role::Supervisor => Some(Viewer::Masked),
-    }
-}
-
-async fn load_visible(
-    app: &App,
-    actor: &Actor,
-    case_id: &str,
-) -> Result<(Case, Viewer), ServiceError> {
-    if !valid_identifier(case_id) {
-        return Err(ServiceError::NotFound);
-    }
-    let case = app
-        .store
-        .get(case_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let v = viewer(actor, &case).ok_or(ServiceError::NotFound)?;
-    Ok((case, v))
-}
-
-/// Identifiers are short ASCII alphanumerics with `.`, `-`, `_`: nothing else can name a
-/// case, task or material (no path traversal through an identifier).
-pub fn valid_identifier(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        && !s.contains("..")
-}
-
-/// Load, change, commit; on a lost race re-read and change again.
-pub async fn mutate<T>(
-    app: &App,
-    case_id: &str,
-    mut f: impl FnMut(&mut Case) -> Result<(T, Vec<Effect>), ServiceError>,
-) -> Result<(T, Case), ServiceError> {
-    for _ in 0..COMMIT_ATTEMPTS {
-        let mut case = app
-            .store
-            .get(case_id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        let expected = case.version;
-        let (out, effects) = f(&mut case)?;
-        case.version = expected + 1;
-        match app
-            .store
-            .commit(&case, expected, &outbox(&case.case_id, &effects))
-            .await
-        {
-            Ok(()) => return Ok((out, case)),
-            Err(StoreError::Conflict(_)) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ServiceError::Unavailable(
-        "the case is busy; try again".into(),
-    ))
 }
 
 fn domain_err(e: domain::DomainError) -> ServiceError {
@@ -205,12 +126,7 @@ pub async fn submit(
             &app.calendar,
         )
         .map_err(domain_err)?;
-        case.version = 1;
-        match app
-            .store
-            .create(&case, &actor.sub, &outbox(&case.case_id, &effects))
-            .await
-        {
+        match app.repo().create(&mut case, &actor.sub, &effects).await {
             Ok(Created::New) => {
                 tracing::info!(case_id = %case.case_id, channel = case.channel.as_str(), actor = %actor.label(), "case submitted");
                 return Ok((case, true));
@@ -259,14 +175,6 @@ pub async fn my_cases(app: &App, actor: &Actor) -> Result<Value, ServiceError> {
         .by_owner(&domain::idnum::normalise(&actor.sub))
         .await?;
     Ok(json!({"cases": cases.iter().map(view::case_summary).collect::<Vec<_>>()}))
-}
-
-fn can_change(actor: &Actor, case: &Case, window_too: bool) -> bool {
-    match actor.role {
-        Role::Guardian => case.owner == actor.sub,
-        Role::WindowOfficer => window_too && viewer(actor, case).is_some(),
-        _ => false,
-    }
 }
 
 /// `POST /v1/cases/{id}/materials`: register a material and hand out its upload URL.
@@ -338,7 +246,6 @@ pub async fn new_material(
             base_url,
         )
         .await?;
-    let label = actor.label();
     let m = Material {
         material_id: material_id.clone(),
         kind,
@@ -351,18 +258,13 @@ pub async fn new_material(
         sha256: None,
         blob_key,
     };
-    mutate(app, case_id, |c| {
-        if c.status.is_finished() {
-            return Err(ServiceError::Conflict(format!(
-                "the case is {}",
-                c.status.as_str()
-            )));
-        }
-        c.materials.push(m.clone());
-        c.log(now, &label, "material_registered", kind.as_str());
-        Ok(((), vec![]))
-    })
-    .await?;
+    app.repo()
+        .update(case_id, |c| {
+            c.register_material(m.clone(), actor, now)
+                .map_err(domain_err)?;
+            Ok::<_, ServiceError>(Change::Commit((), vec![]))
+        })
+        .await?;
     Ok(
         json!({"material_id": material_id, "kind": kind, "content_type": content_type, "size": size,
               "upload_url": url, "upload_method": "PUT", "expires_at": expires}),
@@ -426,23 +328,15 @@ pub async fn confirm_upload(
     }
     let digest = sha256_hex(&bytes);
     let now = app.now();
-    mutate(app, case_id, |c| {
-        if let Some(x) = c
-            .materials
-            .iter_mut()
-            .find(|x| x.material_id == material_id)
-        {
-            if x.status != MaterialStatus::Uploaded {
-                x.status = MaterialStatus::Uploaded;
-                x.uploaded_at = Some(now);
-                x.sha256 = Some(digest.clone());
-                let kind = x.kind;
-                c.log(now, "system:materials", "material_uploaded", kind.as_str());
-            }
-        }
-        Ok(((), vec![]))
-    })
-    .await?;
+    app.repo()
+        .update(case_id, |c| {
+            Ok::<_, ServiceError>(if c.confirm_material(material_id, digest.clone(), now) {
+                Change::Commit((), vec![])
+            } else {
+                Change::Keep(())
+            })
+        })
+        .await?;
     Ok(Ok(()))
 }
 
@@ -519,13 +413,15 @@ pub async fn resubmit(
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
     }
-    let (_, case) = mutate(app, case_id, |c| {
-        let effects = c
-            .resubmit(form.clone(), actor, now, &app.calendar)
-            .map_err(domain_err)?;
-        Ok(((), effects))
-    })
-    .await?;
+    let (_, case) = app
+        .repo()
+        .update(case_id, |c| {
+            let effects = c
+                .resubmit(form.clone(), actor, now, &app.calendar)
+                .map_err(domain_err)?;
+            Ok::<_, ServiceError>(Change::Commit((), effects))
+        })
+        .await?;
     Ok(case)
 }
 
@@ -570,20 +466,25 @@ pub async fn rate(
         return Err(ServiceError::Invalid(p.0));
     }
     let now = app.now();
-    let (rating, _) = mutate(app, case_id, |c| {
-        let r = c
-            .rate(
-                level.unwrap(),
-                comment.clone(),
-                actor,
-                now,
-                &app.calendar,
-                &app.settings,
-            )
-            .map_err(domain_err)?;
-        Ok((serde_json::to_value(r).expect("serialises"), vec![]))
-    })
-    .await?;
+    let (rating, _) = app
+        .repo()
+        .update(case_id, |c| {
+            let r = c
+                .rate(
+                    level.unwrap(),
+                    comment.clone(),
+                    actor,
+                    now,
+                    &app.calendar,
+                    &app.settings,
+                )
+                .map_err(domain_err)?;
+            Ok::<_, ServiceError>(Change::Commit(
+                serde_json::to_value(r).expect("serialises"),
+                vec![],
+            ))
+        })
+        .await?;
     Ok(rating)
 }
 
@@ -618,11 +519,16 @@ pub async fn complain(
     };
     let now = app.now();
     let id = new_id("CP", app);
-    let (complaint, _) = mutate(app, case_id, |c| {
-        let x = c.complain(id.clone(), text.clone(), actor, now);
-        Ok((serde_json::to_value(x).expect("serialises"), vec![]))
-    })
-    .await?;
+    let (complaint, _) = app
+        .repo()
+        .update(case_id, |c| {
+            let x = c.complain(id.clone(), text.clone(), actor, now);
+            Ok::<_, ServiceError>(Change::Commit(
+                serde_json::to_value(x).expect("serialises"),
+                vec![],
+            ))
+        })
+        .await?;
     Ok(complaint)
 }
 
@@ -662,23 +568,19 @@ pub async fn answer_complaint(
         }
     };
     let now = app.now();
-    let (v, _) = mutate(app, case_id, |c| {
-        let x = c
-            .answer_complaint(complaint_id, answer.clone(), actor, now)
-            .map_err(domain_err)?;
-        Ok((serde_json::to_value(x).expect("serialises"), vec![]))
-    })
-    .await?;
+    let (v, _) = app
+        .repo()
+        .update(case_id, |c| {
+            let x = c
+                .answer_complaint(complaint_id, answer.clone(), actor, now)
+                .map_err(domain_err)?;
+            Ok::<_, ServiceError>(Change::Commit(
+                serde_json::to_value(x).expect("serialises"),
+                vec![],
+            ))
+        })
+        .await?;
     Ok(v)
-}
-
-fn officer_dept(actor: &Actor) -> Result<Dept, ServiceError> {
-    match (actor.role, actor.dept) {
-        (Role::DeptOfficer, Some(d)) => Ok(d),
-        _ => Err(ServiceError::Forbidden(
-            "tasks belong to department officers".into(),
-        )),
-    }
 }
 
 /// `GET /v1/tasks?status=open`.
@@ -770,18 +672,27 @@ pub async fn decide(
     if version.is_none() {
         p.push("version", "required", "the task's version, as listed");
     }
-    let data: Map<String, Value> = match body.get("data") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
+    let data: ApprovalData = match body.get("data") {
+        None | Some(Value::Null) => ApprovalData::default(),
+        Some(d @ Value::Object(_)) => match serde_json::from_value(d.clone()) {
+            Ok(d) => d,
+            Err(_) => {
+                p.push(
+                    "data",
+                    "type",
+                    "address_code and household_number must be text",
+                );
+                ApprovalData::default()
+            }
+        },
         Some(_) => {
             p.push("data", "type", "must be an object");
-            Map::new()
+            ApprovalData::default()
         }
     };
-    if let Some(code) = data.get("address_code") {
-        if !code.as_str().is_some_and(|c| {
-            domain::idnum::Divisions::builtin().is_current_county(c) && c.starts_with("33")
-        }) {
+    if let Some(code) = &data.address_code {
+        if !(domain::idnum::Divisions::builtin().is_current_county(code) && code.starts_with("33"))
+        {
             p.push(
                 "data.address_code",
                 "unknown",
@@ -813,29 +724,31 @@ pub async fn decide(
     }
     let now = app.now();
     let (decision, version) = (decision.unwrap(), version.unwrap());
-    let (_, case) = mutate(app, case_id, |c| {
-        let effects = c
-            .decide(
-                domain::case::OfficerDecision {
-                    task_id: task_id.to_string(),
-                    decision,
-                    reasons: reasons.clone(),
-                    data: data.clone(),
-                    version,
-                },
-                actor,
-                now,
-                &app.calendar,
-            )
-            .map_err(|e| match e {
-                domain::DomainError::TaskNotOpen => {
-                    ServiceError::Conflict("the task was already decided".into())
-                }
-                other => domain_err(other),
-            })?;
-        Ok(((), effects))
-    })
-    .await?;
+    let (_, case) = app
+        .repo()
+        .update(case_id, |c| {
+            let effects = c
+                .decide(
+                    domain::case::OfficerDecision {
+                        task_id: task_id.to_string(),
+                        decision,
+                        reasons: reasons.clone(),
+                        data: data.clone(),
+                        version,
+                    },
+                    actor,
+                    now,
+                    &app.calendar,
+                )
+                .map_err(|e| match e {
+                    domain::DomainError::TaskNotOpen => {
+                        ServiceError::Conflict("the task was already decided".into())
+                    }
+                    other => domain_err(other),
+                })?;
+            Ok::<_, ServiceError>(Change::Commit((), effects))
+        })
+        .await?;
     tracing::info!(task_id, decision = ?decision, actor = %actor.label(), "task decided");
     Ok(
         json!({"task_id": task_id, "decision": decision, "case_id": case.case_id, "status": case.status, "version": case.version}),

@@ -2,6 +2,7 @@
 
 use domain::case::{Effect, NoticeKind};
 use domain::flow::{self, Step};
+use ports::OutMessage;
 use serde::{Deserialize, Serialize};
 
 /// The body of every queue message.
@@ -44,13 +45,6 @@ impl Envelope {
             body: serde_json::to_string(self).expect("serialises"),
         }
     }
-}
-
-/// A message to send when a change commits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutMessage {
-    pub queue: String,
-    pub body: String,
 }
 
 /// Turn a transition's effects into messages.

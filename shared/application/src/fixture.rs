@@ -1,9 +1,9 @@
 //! The data-sharing fixture (`--registry FILE` locally, or an empty `DATA_SHARING_URL` on a
 //! test stack), and the built-in sample registry. Pure: no I/O beyond parsing the JSON.
 
-use crate::{DataSharing, StoreError};
 use async_trait::async_trait;
 use domain::sharing::{HouseholdRecord, Institution, MarriageRecord, Person, Registry};
+use ports::{DataSharing, StoreError};
 use std::collections::HashMap;
 
 pub struct FixtureSharing {

@@ -1,0 +1,83 @@
+//! Who may see and change what. Every use case asks here; nothing else decides access.
+//!
+//! - Guardians: their own cases, in full.
+//! - Window officers: the cases of their window's channel, in full.
+//! - Department officers: cases that reached a step of their department, in full; the
+//!   health unit (lead unit) sees every case masked.
+//! - Supervisors: every case, masked.
+
+use crate::{App, ServiceError};
+use domain::case::{Actor, Case, Role};
+use domain::flow::Dept;
+use domain::view::Viewer;
+
+/// How `actor` may see `case`, or None (then the case "does not exist" for them).
+pub fn viewer(actor: &Actor, case: &Case) -> Option<Viewer> {
+    match actor.role {
+        Role::Guardian => (case.owner == actor.sub).then_some(Viewer::Entitled),
+        Role::WindowOfficer => {
+            let own =
+                case.created_by.sub == actor.sub && case.created_by.role == Role::WindowOfficer;
+            let channel_dept = case.channel.window_dept();
+            (own || (channel_dept.is_some() && channel_dept == actor.dept))
+                .then_some(Viewer::Entitled)
+        }
+        Role::DeptOfficer => match actor.dept {
+            Some(Dept::Health) => Some(Viewer::Masked),
+            Some(d) => case
+                .steps
+                .iter()
+                .any(|s| s.dept == d && s.status != domain::StepStatus::Pending)
+                .then_some(Viewer::Entitled),
+            None => None,
+        },
+        Role::Supervisor => Some(Viewer::Masked),
+    }
+}
+
+pub async fn load_visible(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+) -> Result<(Case, Viewer), ServiceError> {
+    if !valid_identifier(case_id) {
+        return Err(ServiceError::NotFound);
+    }
+    let case = app
+        .store
+        .get(case_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let v = viewer(actor, &case).ok_or(ServiceError::NotFound)?;
+    Ok((case, v))
+}
+
+/// Identifiers are short ASCII alphanumerics with `.`, `-`, `_`: nothing else can name a
+/// case, task or material (no path traversal through an identifier).
+pub fn valid_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && !s.contains("..")
+}
+
+/// Whether `actor` may change the case as its guardian (or, with `window_too`, as the
+/// window officer who entered it).
+pub fn can_change(actor: &Actor, case: &Case, window_too: bool) -> bool {
+    match actor.role {
+        Role::Guardian => case.owner == actor.sub,
+        Role::WindowOfficer => window_too && viewer(actor, case).is_some(),
+        _ => false,
+    }
+}
+
+/// The department of an officer who works tasks.
+pub fn officer_dept(actor: &Actor) -> Result<Dept, ServiceError> {
+    match (actor.role, actor.dept) {
+        (Role::DeptOfficer, Some(d)) => Ok(d),
+        _ => Err(ServiceError::Forbidden(
+            "tasks belong to department officers".into(),
+        )),
+    }
+}

@@ -1,0 +1,66 @@
+//! The application context: the adapters, the calendar and the settings, built once
+//! (at a Lambda's init, or at the local runtime's start) and shared by every handler.
+
+use crate::repo::CaseRepo;
+use domain::flow::Dept;
+use domain::{Calendar, Settings};
+use ports::{Allocator, BlobStore, CaseStore, Clock, DataSharing, Notifier, Queue};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn CaseStore>,
+    pub queues: Arc<dyn Queue>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub sharing: Arc<dyn DataSharing>,
+    pub numbers: Arc<dyn Allocator>,
+    pub notifier: Arc<dyn Notifier>,
+    pub clock: Arc<dyn Clock>,
+    pub calendar: Arc<Calendar>,
+    pub settings: Arc<Settings>,
+    /// Departments whose steps wait for an officer's decision.
+    pub manual: Arc<HashSet<Dept>>,
+}
+
+impl App {
+    /// The context over these adapters (the composition root, `onething` or a Lambda's
+    /// init, chooses them).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Arc<dyn CaseStore>,
+        queues: Arc<dyn Queue>,
+        blobs: Arc<dyn BlobStore>,
+        sharing: Arc<dyn DataSharing>,
+        numbers: Arc<dyn Allocator>,
+        notifier: Arc<dyn Notifier>,
+        clock: Arc<dyn Clock>,
+        calendar: Calendar,
+        settings: Settings,
+        manual: HashSet<Dept>,
+    ) -> App {
+        App {
+            store,
+            queues,
+            blobs,
+            sharing,
+            numbers,
+            notifier,
+            clock,
+            calendar: Arc::new(calendar),
+            settings: Arc::new(settings),
+            manual: Arc::new(manual),
+        }
+    }
+
+    pub fn now(&self) -> domain::case::Time {
+        domain::case::shanghai_now(self.clock.now())
+    }
+    /// Load → decide → commit for this app's case store.
+    pub fn repo(&self) -> CaseRepo<'_> {
+        CaseRepo::new(self.store.as_ref())
+    }
+    pub fn is_manual(&self, dept: Dept) -> bool {
+        self.manual.contains(&dept)
+    }
+}

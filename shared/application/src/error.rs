@@ -1,0 +1,80 @@
+//! Errors, with the distinctions the edges need: HTTP status for the API, retryable vs
+//! permanent for queue consumers. Messages never carry personal data.
+
+use crate::repo::RepoError;
+use domain::problem::Problem;
+use ports::StoreError;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input")]
+    Invalid(Vec<Problem>),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("authentication required")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => ServiceError::Conflict(m),
+            StoreError::Unavailable(m) => ServiceError::Unavailable(m),
+            StoreError::Corrupt(m) | StoreError::NotWired(m) => ServiceError::Internal(m),
+        }
+    }
+}
+
+/// A queue consumer's failure.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HandlerError {
+    /// Try the message again later (the message returns to the queue).
+    #[error("retryable: {0}")]
+    Retryable(String),
+    /// The message can never succeed; it goes to the dead-letter queue.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl From<StoreError> for HandlerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Corrupt(m) | StoreError::NotWired(m) => HandlerError::Permanent(m),
+            other => HandlerError::Retryable(other.to_string()),
+        }
+    }
+}
+
+impl From<RepoError> for ServiceError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound(_) => ServiceError::NotFound,
+            RepoError::Busy(_) => ServiceError::Unavailable("the case is busy; try again".into()),
+            RepoError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<RepoError> for HandlerError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound(id) => HandlerError::Permanent(format!("case {id} does not exist")),
+            RepoError::Busy(_) => HandlerError::Retryable("the case kept changing".into()),
+            RepoError::Store(s) => s.into(),
+        }
+    }
+}

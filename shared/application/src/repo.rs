@@ -1,0 +1,114 @@
+//! Load → decide → commit. Every change to a case goes through [`CaseRepo::update`]: it
+//! reads the case, lets the caller decide (a domain transition returning effects), bumps
+//! the version, and commits conditionally on the version it read, with the messages the
+//! effects cause in the same commit. A lost race is retried from a fresh read, with one
+//! policy for every use case and handler.
+
+use crate::message::outbox;
+use domain::case::{Case, Effect};
+use ports::{CaseStore, Created, StoreError};
+
+/// How many times a lost race is retried from a fresh read.
+pub const ATTEMPTS: usize = 8;
+
+/// What the caller decided.
+pub enum Change<T> {
+    /// Commit the changed case, and send the messages of these effects with it.
+    Commit(T, Vec<Effect>),
+    /// Nothing to write (e.g. a duplicate message for work already done).
+    Keep(T),
+}
+
+/// Why an update did not commit.
+#[derive(Debug)]
+pub enum RepoError {
+    /// No such case.
+    NotFound(String),
+    /// Every attempt lost a race.
+    Busy(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for RepoError {
+    fn from(e: StoreError) -> Self {
+        RepoError::Store(e)
+    }
+}
+
+pub struct CaseRepo<'a> {
+    store: &'a dyn CaseStore,
+}
+
+impl<'a> CaseRepo<'a> {
+    pub fn new(store: &'a dyn CaseStore) -> Self {
+        CaseRepo { store }
+    }
+
+    /// Read the case, decide, commit; on a lost race read again and decide again.
+    /// Returns what `decide` returned and the case as committed (or as read, for
+    /// [`Change::Keep`]).
+    pub async fn update<T, E>(
+        &self,
+        case_id: &str,
+        mut decide: impl FnMut(&mut Case) -> Result<Change<T>, E>,
+    ) -> Result<(T, Case), E>
+    where
+        E: From<RepoError>,
+    {
+        self.update_async(case_id, |mut case| {
+            let decided = decide(&mut case).map(|change| (change, case));
+            std::future::ready(decided)
+        })
+        .await
+    }
+
+    /// [`CaseRepo::update`] for decisions that need I/O first (data sharing, number
+    /// allocation, archive writes): `decide` takes the case read and gives it back.
+    pub async fn update_async<T, E, Fut>(
+        &self,
+        case_id: &str,
+        mut decide: impl FnMut(Case) -> Fut,
+    ) -> Result<(T, Case), E>
+    where
+        E: From<RepoError>,
+        Fut: std::future::Future<Output = Result<(Change<T>, Case), E>>,
+    {
+        for _ in 0..ATTEMPTS {
+            let case = self
+                .store
+                .get(case_id)
+                .await
+                .map_err(RepoError::from)?
+                .ok_or_else(|| RepoError::NotFound(case_id.to_string()))?;
+            let (value, effects, mut case) = match decide(case).await? {
+                (Change::Keep(v), case) => return Ok((v, case)),
+                (Change::Commit(v, effects), case) => (v, effects, case),
+            };
+            let expected = case.prepare_commit();
+            match self
+                .store
+                .commit(&case, expected, &outbox(&case.case_id, &effects))
+                .await
+            {
+                Ok(()) => return Ok((value, case)),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(RepoError::Store(e).into()),
+            }
+        }
+        Err(RepoError::Busy(case_id.to_string()).into())
+    }
+
+    /// Store a new case (version 1) with the messages of its first effects, unless the
+    /// idempotency key is taken in `scope`.
+    pub async fn create(
+        &self,
+        case: &mut Case,
+        scope: &str,
+        effects: &[Effect],
+    ) -> Result<Created, StoreError> {
+        case.prepare_commit();
+        self.store
+            .create(case, scope, &outbox(&case.case_id, effects))
+            .await
+    }
+}

@@ -1,0 +1,79 @@
+//! HR & social security (人力社保): the newborn's social security card (社保卡).
+
+use super::{AllocationRequest, NumberKind, Numbers, Verdict};
+use crate::case::{Case, Time};
+use crate::idnum::mask_id;
+use serde::{Deserialize, Serialize};
+
+/// What HR & social security issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardResult {
+    pub social_security_card: SocialSecurityCard,
+}
+
+/// The card (its number is the newborn's ID number), or `applied: false`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocialSecurityCard {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<bool>,
+    /// `ZJ` + 9 digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_serial: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+}
+
+impl CardResult {
+    pub fn masked(&self) -> CardResult {
+        CardResult {
+            social_security_card: SocialSecurityCard {
+                number: self.social_security_card.number.as_deref().map(mask_id),
+                ..self.social_security_card.clone()
+            },
+        }
+    }
+}
+
+/// The card needs nothing beyond the newborn's ID number.
+pub fn review(_case: &Case) -> Verdict {
+    Verdict::Pass
+}
+
+pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
+    if case.form.social_security_card.apply {
+        vec![AllocationRequest::new(
+            NumberKind::CardSerial,
+            "social_security_card",
+            999_999_999,
+        )]
+    } else {
+        vec![]
+    }
+}
+
+pub fn issue(case: &Case, numbers: &Numbers, now: Time) -> Result<CardResult, String> {
+    let social_security_card = if case.form.social_security_card.apply {
+        let id = case
+            .results
+            .newborn_id_number()
+            .ok_or("no newborn ID number yet")?;
+        SocialSecurityCard {
+            applied: None,
+            card_serial: Some(format!("ZJ{:09}", numbers.get(NumberKind::CardSerial)?)),
+            issued_at: Some(now),
+            number: Some(id.to_string()),
+        }
+    } else {
+        SocialSecurityCard {
+            applied: Some(false),
+            card_serial: None,
+            issued_at: None,
+            number: None,
+        }
+    };
+    Ok(CardResult {
+        social_security_card,
+    })
+}

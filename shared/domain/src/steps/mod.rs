@@ -1,0 +1,292 @@
+//! The department steps, one module each. A step's module says everything that
+//! department does: its automatic review, the numbers it needs, the data an officer may
+//! supply with an approval, and the results it issues.
+//!
+//! | step | module | department |
+//! |---|---|---|
+//! | acceptance | [`acceptance`] | service centre (or the window that took the application) |
+//! | birth medical and vaccination certificates | [`birth_certificate`] | hospital |
+//! | household registration and the newborn's ID number | [`household`] | police |
+//! | medical insurance and maternity benefit | [`insurance`] | medical security |
+//! | social security card | [`card`] | HR & social security |
+//! | unified issuance | [`issuance`] | service centre |
+//!
+//! This file only dispatches, holds the types every step shares ([`Verdict`], [`Numbers`],
+//! [`StepResults`]) and the one review policy ([`verdict`]).
+
+pub mod acceptance;
+pub mod birth_certificate;
+pub mod card;
+pub mod household;
+pub mod insurance;
+pub mod issuance;
+
+use crate::case::{Case, Time};
+use crate::flow::Step;
+use crate::settings::Settings;
+use chrono::NaiveDate;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub use household::ApprovalData;
+
+/// A department's automatic verdict on its step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Issue the results.
+    Pass,
+    /// An officer must look; the findings say why.
+    Review(Vec<String>),
+    /// Back to the guardian for correction, with reasons.
+    Return(Vec<String>),
+}
+
+/// The one review policy: what a step does when its message arrives.
+///
+/// - An officer already approved the step: issue (the rules are not asked again).
+/// - The department works on manual review: every verdict becomes a task for an officer,
+///   carrying what the rules found.
+/// - Otherwise the rules decide.
+pub fn verdict(
+    step: Step,
+    case: &Case,
+    settings: &Settings,
+    today: NaiveDate,
+    manual: bool,
+) -> Verdict {
+    if case.step(step).approved_by.is_some() {
+        return Verdict::Pass;
+    }
+    match (review(step, case, settings, today), manual) {
+        (Verdict::Pass, true) => Verdict::Review(vec![]),
+        (Verdict::Return(findings), true) => Verdict::Review(findings),
+        (v, _) => v,
+    }
+}
+
+/// A department's automatic review of its step (acceptance is assessed by
+/// [`acceptance::assess`] before the case is accepted).
+pub fn review(step: Step, case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
+    match step {
+        Step::Acceptance => Verdict::Pass,
+        Step::BirthCertificate => birth_certificate::review(case),
+        Step::HouseholdRegistration => household::review(case, settings, today),
+        Step::MedicalInsurance => insurance::review(case, settings),
+        Step::SocialSecurityCard => card::review(case),
+        Step::UnifiedIssuance => issuance::review(case),
+    }
+}
+
+/// The numbers a step needs from the allocator before it can issue.
+pub fn allocations(step: Step, case: &Case) -> Vec<AllocationRequest> {
+    match step {
+        Step::Acceptance | Step::MedicalInsurance => vec![],
+        Step::BirthCertificate => birth_certificate::allocations(case),
+        Step::HouseholdRegistration => household::allocations(case),
+        Step::SocialSecurityCard => card::allocations(case),
+        Step::UnifiedIssuance => issuance::allocations(case),
+    }
+}
+
+/// The step's results, from the numbers allocated for its [`allocations`].
+pub fn issue(
+    step: Step,
+    case: &Case,
+    numbers: &Numbers,
+    settings: &Settings,
+    now: Time,
+) -> Result<StepResults, String> {
+    Ok(match step {
+        Step::Acceptance => StepResults::default(),
+        Step::BirthCertificate => StepResults {
+            birth: Some(birth_certificate::issue(case, numbers)?),
+            ..StepResults::default()
+        },
+        Step::HouseholdRegistration => StepResults {
+            household: Some(household::issue(case, numbers)?),
+            ..StepResults::default()
+        },
+        Step::MedicalInsurance => StepResults {
+            insurance: Some(insurance::issue(case, settings)?),
+            ..StepResults::default()
+        },
+        Step::SocialSecurityCard => StepResults {
+            card: Some(card::issue(case, numbers, now)?),
+            ..StepResults::default()
+        },
+        Step::UnifiedIssuance => StepResults {
+            issuance: Some(issuance::issue(case, numbers, now)?),
+            ..StepResults::default()
+        },
+    })
+}
+
+/// Which number an allocation is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NumberKind {
+    BirthCertificate,
+    VaccinationCertificate,
+    /// The sequence part of the newborn's citizen ID number.
+    CitizenId,
+    /// A new household number (only when no household record names one).
+    Household,
+    CardSerial,
+    MailSerial,
+    PickupCode,
+}
+
+/// A number the step needs from the allocator: a namespace, the largest ordinal it may hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationRequest {
+    pub kind: NumberKind,
+    pub namespace: String,
+    pub max: u64,
+}
+
+impl AllocationRequest {
+    pub fn new(kind: NumberKind, namespace: impl Into<String>, max: u64) -> Self {
+        AllocationRequest {
+            kind,
+            namespace: namespace.into(),
+            max,
+        }
+    }
+}
+
+/// The numbers allocated for a step, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Numbers(BTreeMap<NumberKind, u64>);
+
+impl Numbers {
+    pub fn insert(&mut self, kind: NumberKind, n: u64) {
+        self.0.insert(kind, n);
+    }
+    pub fn get(&self, kind: NumberKind) -> Result<u64, String> {
+        self.0
+            .get(&kind)
+            .copied()
+            .ok_or_else(|| format!("no {kind:?} number was allocated"))
+    }
+}
+
+impl FromIterator<(NumberKind, u64)> for Numbers {
+    fn from_iter<I: IntoIterator<Item = (NumberKind, u64)>>(iter: I) -> Self {
+        Numbers(iter.into_iter().collect())
+    }
+}
+
+/// Every result of a case (or of one step), typed per step. Stored and shown as one flat
+/// JSON object of the steps' fields (`birth_certificate_number`, `newborn_id_number`,
+/// `medical_insurance`, …), keys in sorted order, as earlier versions stored it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepResults {
+    pub birth: Option<birth_certificate::Certificates>,
+    pub household: Option<household::Registration>,
+    pub insurance: Option<insurance::Enrolment>,
+    pub card: Option<card::CardResult>,
+    pub issuance: Option<issuance::Issuance>,
+}
+
+impl StepResults {
+    pub fn is_empty(&self) -> bool {
+        *self == StepResults::default()
+    }
+
+    /// Add the results of a later step (what it issued replaces what was there).
+    pub fn merge(&mut self, other: StepResults) {
+        let StepResults {
+            birth,
+            household,
+            insurance,
+            card,
+            issuance,
+        } = other;
+        self.birth = birth.or(self.birth.take());
+        self.household = household.or(self.household.take());
+        self.insurance = insurance.or(self.insurance.take());
+        self.card = card.or(self.card.take());
+        self.issuance = issuance.or(self.issuance.take());
+    }
+
+    /// The newborn's citizen ID number, once the police issued it.
+    pub fn newborn_id_number(&self) -> Option<&str> {
+        self.household
+            .as_ref()
+            .map(|h| h.newborn_id_number.as_str())
+    }
+
+    /// The same results with personal data masked.
+    pub fn masked(&self) -> StepResults {
+        StepResults {
+            birth: self.birth.clone(),
+            household: self.household.as_ref().map(household::Registration::masked),
+            insurance: self.insurance.as_ref().map(insurance::Enrolment::masked),
+            card: self.card.as_ref().map(card::CardResult::masked),
+            issuance: self.issuance.as_ref().map(issuance::Issuance::masked),
+        }
+    }
+
+    fn fields(&self) -> Result<BTreeMap<String, Value>, serde_json::Error> {
+        let mut out = BTreeMap::new();
+        let mut add = |v: Value| {
+            if let Value::Object(m) = v {
+                out.extend(m);
+            }
+        };
+        if let Some(x) = &self.birth {
+            add(serde_json::to_value(x)?);
+        }
+        if let Some(x) = &self.household {
+            add(serde_json::to_value(x)?);
+        }
+        if let Some(x) = &self.insurance {
+            add(serde_json::to_value(x)?);
+        }
+        if let Some(x) = &self.card {
+            add(serde_json::to_value(x)?);
+        }
+        if let Some(x) = &self.issuance {
+            add(serde_json::to_value(x)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Serialize for StepResults {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.fields()
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for StepResults {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let fields: BTreeMap<String, Value> = BTreeMap::deserialize(d)?;
+        /// A step's part, read when its first field is present.
+        fn part<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+            fields: &BTreeMap<String, Value>,
+            key: &str,
+        ) -> Result<Option<T>, E> {
+            if !fields.contains_key(key) {
+                return Ok(None);
+            }
+            let obj = Value::Object(fields.clone().into_iter().collect());
+            serde_json::from_value(obj).map(Some).map_err(E::custom)
+        }
+        let results = StepResults {
+            birth: part(&fields, "birth_certificate_number")?,
+            household: part(&fields, "newborn_id_number")?,
+            insurance: part(&fields, "medical_insurance")?,
+            card: part(&fields, "social_security_card")?,
+            issuance: part(&fields, "issuance")?,
+        };
+        let known = results.fields().map_err(D::Error::custom)?;
+        if let Some(k) = fields.keys().find(|k| !known.contains_key(*k)) {
+            return Err(D::Error::custom(format!("unknown result field {k}")));
+        }
+        Ok(results)
+    }
+}
