@@ -43,10 +43,25 @@ form = obj({
     "applicant": obj({"name": NS, "id_number": ID, "relation": {"type": "string", "enum": ["father", "mother", "guardian"]}, "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"}}, ["name", "id_number", "relation", "phone"]),
 }, ["channel", "newborn", "mother", "household", "insurance", "social_security_card", "applicant"])
 
+# The results a case holds, each present once its step issued it (domain::steps).
+results = obj({
+    "birth_certificate_number": {"type": "string", "description": "hospital: Q + 9 digits"},
+    "vaccination_certificate_number": {"type": "string", "description": "hospital: V + county code + 9 digits"},
+    "newborn_id_number": {"type": "string", "description": "police: the newborn's citizen ID number"},
+    "household_number": {"type": "string", "description": "police: the household the newborn is registered in"},
+    "medical_insurance": obj({"enrolled": B, "insurance_number": S, "scheme": S, "reason": S,
+                              "premium_notice": obj({"amount_cny": I, "pay_by": {"type": "string", "format": "date"}, "year": I, "how": S}, ["amount_cny", "pay_by", "year", "how"])}, ["enrolled"]),
+    "maternity_benefit": obj({"status": {"type": "string", "enum": ["not_requested", "approved", "not_eligible"]}, "settlement": S, "reason": S}, ["status"]),
+    "social_security_card": obj({"applied": B, "number": S, "card_serial": S, "issued_at": DT}),
+    "issuance": obj({"method": {"type": "string", "enum": ["mail", "pickup", "window"]}, "issued_at": DT, "items": {"type": "array", "items": S},
+                     "tracking_number": S, "address": {"type": ["string", "null"]}, "pickup_code": S, "pickup_site": {"type": ["string", "null"]},
+                     "site": {"type": ["string", "null"]}, "window": {"type": ["string", "null"]}, "issued_by": S}, ["method", "issued_at", "items"]),
+})
+
 step = obj({"step": {"type": "string", "enum": ["acceptance", "birth_certificate", "household_registration", "medical_insurance", "social_security_card", "unified_issuance"]},
             "dept": {"type": "string", "enum": ["hospital", "police", "medical_insurance", "hrss", "service_center", "health"]},
             "status": {"type": "string", "enum": ["pending", "in_progress", "awaiting_review", "done", "returned", "rejected"]},
-            "started_at": NDT, "due_at": NDT, "finished_at": NDT, "reasons": {"type": "array", "items": S}, "results": {"type": "object"},
+            "started_at": NDT, "due_at": NDT, "finished_at": NDT, "reasons": {"type": "array", "items": S}, "results": results,
             "task_id": {"type": ["string", "null"]}, "overdue": B, "round": I},
            ["step", "dept", "status", "reasons", "results"])
 status_enum = {"type": "string", "enum": ["submitted", "incomplete", "not_accepted", "in_progress", "returned", "rejected", "completed"]}
@@ -56,7 +71,7 @@ case = obj({
     "acceptance_notice": {"type": ["object", "null"], "description": "received_materials, accepted_by, window, time_limit_working_days, due_at, delivery"},
     "missing": {"type": "array", "items": obj({"material": S, "reason": S}, ["material", "reason"])},
     "steps": {"type": "array", "items": step},
-    "results": {"type": "object", "description": "birth_certificate_number, vaccination_certificate_number, newborn_id_number, household_number, medical_insurance, maternity_benefit, social_security_card, issuance"},
+    "results": results,
     "timeline": {"type": "array", "items": obj({"at": DT, "actor": S, "action": S, "detail": S}, ["at", "actor", "action", "detail"])},
     "form": {"type": "object"}, "materials": {"type": "array", "items": {"type": "object"}},
     "ratings": {"type": "array", "items": {"type": "object"}}, "complaints": {"type": "array", "items": {"type": "object"}},
@@ -94,7 +109,7 @@ doc = {
  "paths": {
   "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": resp("Alive", obj({"status": S}, ["status"]))}}},
   "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": resp("The OpenAPI document", {"type": "object"})}}},
-  "/v1/guide": {"get": {"summary": "The simple guide (Table A.1)", "operationId": "guide", "responses": {"200": resp("Guide", obj({"name": S, "scope": S, "materials": {"type": "array"}, "time_limit": {"type": "object"}, "fees": S, "delivery": {"type": "array"}, "consultation": {"type": "object"}, "address_and_hours": {"type": "object"}}, ["name", "scope", "materials", "time_limit", "fees", "delivery", "consultation", "address_and_hours"]))}}},
+  "/v1/guide": {"get": {"summary": "The simple guide (Table A.1)", "operationId": "guide", "responses": {"200": resp("Guide", obj({"name": S, "scope": S, "materials": {"type": "array", "items": obj({"material": S, "name": S, "data_sharing": B}, ["material", "name", "data_sharing"])}, "time_limit": {"type": "object"}, "fees": S, "delivery": {"type": "array", "items": S}, "consultation": {"type": "object"}, "address_and_hours": {"type": "object"}}, ["name", "scope", "materials", "time_limit", "fees", "delivery", "consultation", "address_and_hours"]))}}},
   "/v1/applications": {"post": {"summary": "Submit the one form", "operationId": "submitApplication", "security": sec,
      "description": "Guardians apply online (zlb_app, zj_web) for their own child (the token's sub must be the applicant or a parent); window officers enter offline applications on their own window's channel (dept service_center → service_center, hospital → hospital). The same Idempotency-Key with the same body returns the same case (header Idempotent-Replayed: true); with another body, 409.",
      "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}}],
@@ -140,16 +155,18 @@ doc = {
   "/v1/tasks/{task_id}/decision": {"post": {"summary": "Decide a task: approve, return for correction, or reject", "operationId": "decide", "security": sec,
      "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": S}],
      "description": "reasons are required unless approve. version is the task's version as listed; a stale version, or a task already decided, is 409. An approving police officer may pass data.address_code (a Zhejiang county code in force) and data.household_number when the household register was uploaded rather than shared.",
-     "requestBody": json_body(obj({"decision": {"type": "string", "enum": ["approve", "return", "reject"]}, "reasons": {"type": "array", "items": S}, "version": I, "data": {"type": "object"}}, ["decision", "version"])),
+     "requestBody": json_body(obj({"decision": {"type": "string", "enum": ["approve", "return", "reject"]}, "reasons": {"type": "array", "items": S}, "version": I, "data": obj({"address_code": {"type": "string", "description": "the household's county code in force (police, when the household register was uploaded)"}, "household_number": {"type": "string", "description": "the household number on the uploaded register (police)"}})}, ["decision", "version"])),
      "responses": {"200": resp("Decided", obj({"task_id": S, "decision": S, "case_id": S, "status": status_enum, "version": I}, ["task_id", "decision", "case_id", "status", "version"])),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Stale version or already decided")}}},
   "/v1/supervision/report": {"get": {"summary": "Supervision figures for cases submitted in a period (personal data masked)", "operationId": "report", "security": sec,
      "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
                     {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}],
-     "responses": {"200": resp("Report", obj({"period": {"type": "object"}, "cases": {"type": "object"}, "departments": {"type": "array"}, "per_case": {"type": "array"},
+     "responses": {"200": resp("Report", obj({"period": {"type": "object"}, "cases": {"type": "object"}, "departments": {"type": "array", "items": {"type": "object"}}, "per_case": {"type": "array", "items": {"type": "object"}},
                                               "ratings": {"type": "object"}, "complaints": {"type": "object"}, "materials": {"type": "object"}, "archive": {"type": "object"}},
                                              ["period", "cases", "departments", "per_case", "ratings", "complaints", "materials", "archive"])), **errors("400", "401", "403")}}},
  },
 }
-json.dump(doc, open("functions/api/openapi.json", "w"), ensure_ascii=False, indent=1)
+import sys
+out = sys.argv[1] if len(sys.argv) > 1 else "functions/api/openapi.json"
+json.dump(doc, open(out, "w"), ensure_ascii=False, indent=1)
 print("wrote functions/api/openapi.json")
