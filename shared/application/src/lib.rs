@@ -11,6 +11,7 @@
 //! - [`fixture`]: the data-sharing fixture and the built-in sample registry.
 
 pub mod authz;
+pub mod body;
 pub mod context;
 pub mod error;
 pub mod fixture;

@@ -3,13 +3,13 @@
 //! unless the caller named a version, which makes a lost race a 409).
 
 use crate::authz::{can_change, load_visible, officer_dept, valid_identifier};
+use crate::body;
 use crate::repo::Change;
 use crate::{App, ServiceError};
 use chrono::{Duration, Utc};
 use domain::case::{Actor, Case, Material, MaterialStatus, Role};
 use domain::flow::{Dept, MaterialKind, Step};
 use domain::problem::{Problem, Problems};
-use domain::steps::ApprovalData;
 use domain::view::{self, Viewer};
 use domain::{Decision, Form};
 use ports::{Created, StoreError};
@@ -191,47 +191,26 @@ pub async fn new_material(
             "only the guardian or the window officer adds materials".into(),
         ));
     }
+    let req: body::NewMaterial = body::parse(body)?;
     let mut p = Problems::default();
-    let kind = match body.get("kind").and_then(Value::as_str) {
-        Some(k) => MaterialKind::parse(k).or_else(|| {
-            p.push("kind", "enum", "must be one of mother_id_card, father_id_card, household_register, marriage_certificate, other");
-            None
-        }),
-        None => {
-            p.push("kind", "required", "is required");
-            None
-        }
-    };
-    let content_type = match body.get("content_type").and_then(Value::as_str) {
-        Some(t) if MATERIAL_TYPES.contains(&t) => Some(t.to_string()),
-        Some(_) => {
-            p.push(
-                "content_type",
-                "enum",
-                "must be application/pdf, image/jpeg or image/png",
-            );
-            None
-        }
-        None => {
-            p.push("content_type", "required", "is required");
-            None
-        }
-    };
-    let size = match body.get("size").and_then(Value::as_u64) {
-        Some(s) if (1..=MAX_MATERIAL_BYTES).contains(&s) => Some(s),
-        Some(_) => {
-            p.push("size", "range", "must be 1 byte to 10 MiB");
-            None
-        }
-        None => {
-            p.push("size", "required", "must be a whole number of bytes");
-            None
-        }
-    };
-    if !p.is_empty() {
-        return Err(ServiceError::Invalid(p.0));
+    let kind = MaterialKind::parse(&req.kind);
+    if kind.is_none() {
+        p.push("kind", "enum", "must be one of mother_id_card, father_id_card, household_register, marriage_certificate, other");
     }
-    let (kind, content_type, size) = (kind.unwrap(), content_type.unwrap(), size.unwrap());
+    if !MATERIAL_TYPES.contains(&req.content_type.as_str()) {
+        p.push(
+            "content_type",
+            "enum",
+            "must be application/pdf, image/jpeg or image/png",
+        );
+    }
+    if !(1..=MAX_MATERIAL_BYTES).contains(&req.size) {
+        p.push("size", "range", "must be 1 byte to 10 MiB");
+    }
+    let Some(kind) = kind.filter(|_| p.is_empty()) else {
+        return Err(ServiceError::Invalid(p.0));
+    };
+    let (content_type, size) = (req.content_type, req.size);
     let now = app.now();
     let material_id = new_id("M", app);
     let blob_key = format!("materials/{case_id}/{material_id}");
@@ -353,28 +332,9 @@ pub async fn resubmit(
             "only the guardian who owns the case resubmits".into(),
         ));
     }
+    let req: body::Resubmission = body::parse(body)?;
     let mut problems = vec![];
-    let ids: Vec<String> = match body.get("materials") {
-        None | Some(Value::Null) => vec![],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| match v.as_str() {
-                Some(s) => Some(s.to_string()),
-                None => {
-                    problems.push(Problem::new("materials", "type", "must be material ids"));
-                    None
-                }
-            })
-            .collect(),
-        Some(_) => {
-            problems.push(Problem::new(
-                "materials",
-                "type",
-                "must be an array of material ids",
-            ));
-            vec![]
-        }
-    };
+    let ids = req.materials;
     for id in &ids {
         if !case.materials.iter().any(|m| &m.material_id == id) {
             problems.push(Problem::new(
@@ -395,9 +355,9 @@ pub async fn resubmit(
         let _ = confirm_upload(app, case_id, &m.material_id).await?;
     }
     let now = app.now();
-    let form = match body.get("corrections") {
-        None | Some(Value::Null) => None,
-        Some(c) => match case.form.corrected(c, now) {
+    let form = match req.corrections {
+        None => None,
+        Some(c) => match case.form.corrected(&Value::Object(c), now) {
             Ok(f) => Some(f),
             Err(mut p) => {
                 for x in p.iter_mut() {
@@ -438,19 +398,15 @@ pub async fn rate(
             "only the guardian who owns the case rates it".into(),
         ));
     }
+    let req: body::NewRating = body::parse(body)?;
     let mut p = Problems::default();
-    let level = match body.get("level").and_then(Value::as_u64) {
-        Some(l) if (1..=5).contains(&l) => Some(l as u8),
-        _ => {
-            p.push("level", "range", "must be 1 (非常不满意) to 5 (非常满意)");
-            None
-        }
-    };
-    let comment = match body.get("comment") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s))
-            if s.chars().count() <= 500 && !s.chars().any(|c| c.is_control() && c != '\n') =>
-        {
+    let level = u8::try_from(req.level).ok().filter(|l| (1..=5).contains(l));
+    if level.is_none() {
+        p.push("level", "range", "must be 1 (非常不满意) to 5 (非常满意)");
+    }
+    let comment = match req.comment {
+        None => None,
+        Some(s) if s.chars().count() <= 500 && !s.chars().any(|c| c.is_control() && c != '\n') => {
             Some(s.trim().to_string())
         }
         Some(_) => {
@@ -501,7 +457,8 @@ pub async fn complain(
             "only the guardian who owns the case complains about it".into(),
         ));
     }
-    let text = match body.get("text").and_then(Value::as_str).map(str::trim) {
+    let req: body::NewComplaint = body::parse(body)?;
+    let text = match Some(req.text.trim()) {
         Some(t)
             if !t.is_empty()
                 && t.chars().count() <= 2000
@@ -557,7 +514,8 @@ pub async fn answer_complaint(
             "the complaint is routed to another department".into(),
         ));
     }
-    let answer = match body.get("answer").and_then(Value::as_str).map(str::trim) {
+    let req: body::ComplaintAnswer = body::parse(body)?;
+    let answer = match Some(req.answer.trim()) {
         Some(t) if !t.is_empty() && t.chars().count() <= 2000 => t.to_string(),
         _ => {
             return Err(ServiceError::Invalid(vec![Problem::new(
@@ -634,30 +592,24 @@ pub async fn decide(
         return Err(ServiceError::NotFound);
     }
     let case_id = task_id.split('.').next().unwrap_or_default();
+    let req: body::TaskDecision = body::parse(body)?;
     let mut p = Problems::default();
-    let decision = match body.get("decision").and_then(Value::as_str) {
-        Some("approve") => Some(Decision::Approve),
-        Some("return") => Some(Decision::Return),
-        Some("reject") => Some(Decision::Reject),
+    let decision = match req.decision.as_str() {
+        "approve" => Some(Decision::Approve),
+        "return" => Some(Decision::Return),
+        "reject" => Some(Decision::Reject),
         _ => {
             p.push("decision", "enum", "must be approve, return or reject");
             None
         }
     };
-    let reasons: Vec<String> = match body.get("reasons") {
-        None | Some(Value::Null) => vec![],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-        Some(_) => {
-            p.push("reasons", "type", "must be an array of strings");
-            vec![]
-        }
-    };
+    let reasons: Vec<String> = req
+        .reasons
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .map(String::from)
+        .collect();
     if matches!(decision, Some(Decision::Return | Decision::Reject)) && reasons.is_empty() {
         p.push(
             "reasons",
@@ -668,28 +620,8 @@ pub async fn decide(
     if reasons.iter().any(|r| r.chars().count() > 500) {
         p.push("reasons", "too_long", "each reason at most 500 characters");
     }
-    let version = body.get("version").and_then(Value::as_u64);
-    if version.is_none() {
-        p.push("version", "required", "the task's version, as listed");
-    }
-    let data: ApprovalData = match body.get("data") {
-        None | Some(Value::Null) => ApprovalData::default(),
-        Some(d @ Value::Object(_)) => match serde_json::from_value(d.clone()) {
-            Ok(d) => d,
-            Err(_) => {
-                p.push(
-                    "data",
-                    "type",
-                    "address_code and household_number must be text",
-                );
-                ApprovalData::default()
-            }
-        },
-        Some(_) => {
-            p.push("data", "type", "must be an object");
-            ApprovalData::default()
-        }
-    };
+    let version = req.version;
+    let data = req.data.unwrap_or_default();
     if let Some(code) = &data.address_code {
         if !(domain::idnum::Divisions::builtin().is_current_county(code) && code.starts_with("33"))
         {
@@ -723,7 +655,7 @@ pub async fn decide(
         return Err(ServiceError::NotFound);
     }
     let now = app.now();
-    let (decision, version) = (decision.unwrap(), version.unwrap());
+    let decision = decision.expect("checked above");
     let (_, case) = app
         .repo()
         .update(case_id, |c| {
