@@ -18,7 +18,23 @@ async fn guardians_never_see_anothers_case() {
         ("POST", format!("/v1/cases/{id}/rating")),
         ("POST", format!("/v1/cases/{id}/complaints")),
     ] {
-        let r = app.raw(m, &path, Some(&stranger), &[("content-type", "application/json")], json!({"text": "x", "level": 5, "kind": "other", "content_type": "application/pdf", "size": 10}).to_string().into()).await;
+        let r = app
+            .raw(
+                m,
+                &path,
+                Some(&stranger),
+                &[("content-type", "application/json")],
+                json!({
+                    "text": "x",
+                    "level": 5,
+                    "kind": "other",
+                    "content_type": "application/pdf",
+                    "size": 10,
+                })
+                .to_string()
+                .into(),
+            )
+            .await;
         assert_eq!(r.status, 404, "{m} {path}: {}", r.body);
         let unknown = path.replace(&id, "BC20990101NOPE");
         let r2 = app

@@ -68,7 +68,9 @@ async fn requests_per_completed_case() {
         .zip(before.iter())
         .map(|((k, x), (_, y))| (*k, (x - y) as f64 / CASES as f64))
         .collect();
-    eprintln!("requests per completed case (mean of {CASES}; ReceiveMessage calls include idle long polls):");
+    eprintln!(
+        "requests per completed case (mean of {CASES}; ReceiveMessage calls include idle long polls):",
+    );
     for (k, v) in &per_case {
         eprintln!("  {k:<36} {v:>6.1}");
     }

@@ -47,7 +47,7 @@ fn a_case(id: &str, owner: &str) -> Case {
         &cal,
     )
     .unwrap();
-    c.version = 1;
+    c.prepare_commit();
     c
 }
 

@@ -324,7 +324,12 @@ async fn one_notice_lists_everything_missing_then_upload_and_resubmit_completes(
     );
     let task = app.task_for("police", &id).await;
     assert!(!task["findings"].as_array().unwrap().is_empty());
-    let body = json!({"decision": "approve", "reasons": [], "version": task["version"], "data": {"address_code": "330102"}});
+    let body = json!({
+        "decision": "approve",
+        "reasons": [],
+        "version": task["version"],
+        "data": {"address_code": "330102"},
+    });
     let r = app
         .post(
             &format!("/v1/tasks/{}/decision", task["task_id"].as_str().unwrap()),

@@ -355,7 +355,12 @@ pub fn with_parents(mut f: Value, father: Option<(&str, &str)>, mother: (&str, &
         None => {
             f["father"] = Value::Null;
             f["household"] = json!({"register_with": "mother"});
-            f["applicant"] = json!({"name": mother.0, "id_number": mother.1, "relation": "mother", "phone": "13900000000"});
+            f["applicant"] = json!({
+                "name": mother.0,
+                "id_number": mother.1,
+                "relation": "mother",
+                "phone": "13900000000",
+            });
         }
     }
     f

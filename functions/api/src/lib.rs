@@ -319,7 +319,13 @@ impl Api {
                     .unwrap_or_else(service_error),
             ),
         };
-        tracing::info!(method = %method, route, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+        tracing::info!(
+            method = %method,
+            route,
+            status = resp.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "request",
+        );
         resp
     }
 
@@ -364,8 +370,14 @@ impl Api {
                 let (case, created) = application::service::submit(app, &actor, key, &v).await?;
                 let mut r = json_response(
                     StatusCode::ACCEPTED,
-                    &json!({"case_id": case.case_id, "status": case.status, "channel": case.channel, "version": case.version,
-                            "submitted_at": case.submitted_at, "links": {"self": format!("/v1/cases/{}", case.case_id)}}),
+                    &json!({
+                        "case_id": case.case_id,
+                        "status": case.status,
+                        "channel": case.channel,
+                        "version": case.version,
+                        "submitted_at": case.submitted_at,
+                        "links": {"self": format!("/v1/cases/{}", case.case_id)},
+                    }),
                 );
                 r.headers_mut().insert(
                     header::LOCATION,
@@ -406,7 +418,12 @@ impl Api {
                 let c = application::service::resubmit(app, &actor, cap(0), &v).await?;
                 ok(
                     StatusCode::ACCEPTED,
-                    json!({"case_id": c.case_id, "status": c.status, "version": c.version, "current_step": c.current_step()}),
+                    json!({
+                        "case_id": c.case_id,
+                        "status": c.status,
+                        "version": c.version,
+                        "current_step": c.current_step(),
+                    }),
                 )
             }
             ("POST", "/v1/cases/{case_id}/rating") => {

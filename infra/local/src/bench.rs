@@ -60,16 +60,50 @@ fn registry() -> (Vec<(String, String)>, Value) {
         let f = id(county, "19900101", (2 * i + 1) as u32);
         let m = id(county, "19920202", (2 * i + 2) as u32);
         let hh = format!("{county}{:06}", 900000 + i);
-        people.push(json!({"id_number": f, "name": "测试父", "sex": "male", "ethnicity": "汉族", "household_number": hh, "employee_insured": true}));
-        people.push(json!({"id_number": m, "name": "测试母", "sex": "female", "ethnicity": "汉族", "household_number": hh, "employee_insured": true}));
-        households.push(json!({"household_number": hh, "address_code": county, "address": "测试地址", "head_id_number": f, "kind": "family"}));
-        marriages.push(json!({"certificate_number": format!("JBENCH{i}"), "husband_id_number": f, "wife_id_number": m}));
+        people.push(json!({
+            "id_number": f,
+            "name": "测试父",
+            "sex": "male",
+            "ethnicity": "汉族",
+            "household_number": hh,
+            "employee_insured": true,
+        }));
+        people.push(json!({
+            "id_number": m,
+            "name": "测试母",
+            "sex": "female",
+            "ethnicity": "汉族",
+            "household_number": hh,
+            "employee_insured": true,
+        }));
+        households.push(json!({
+            "household_number": hh,
+            "address_code": county,
+            "address": "测试地址",
+            "head_id_number": f,
+            "kind": "family",
+        }));
+        marriages.push(json!({
+            "certificate_number": format!("JBENCH{i}"),
+            "husband_id_number": f,
+            "wife_id_number": m,
+        }));
         fam.push((f, m));
     }
-    let inst = json!([{"code": "H330106001", "name": "测试妇产医院", "county_code": "330106", "kind": "midwifery"}]);
+    let inst = json!([{
+        "code": "H330106001",
+        "name": "测试妇产医院",
+        "county_code": "330106",
+        "kind": "midwifery",
+    }]);
     (
         fam,
-        json!({"people": people, "households": households, "marriages": marriages, "institutions": inst}),
+        json!({
+            "people": people,
+            "households": households,
+            "marriages": marriages,
+            "institutions": inst,
+        }),
     )
 }
 

@@ -379,7 +379,13 @@ async fn launch(
         cfg.redrive_after,
         stop_rx,
     )));
-    tracing::info!(%addr, backend = ?cfg.backend, data_dir = %cfg.data_dir.display(), manual = ?cfg.manual, "onething is serving");
+    tracing::info!(
+        %addr,
+        backend = ?cfg.backend,
+        data_dir = %cfg.data_dir.display(),
+        manual = ?cfg.manual,
+        "onething is serving",
+    );
     Ok(Running {
         addr,
         app,

@@ -137,7 +137,9 @@ fn backend_of(backend: &str, stack: Option<String>) -> Result<onething::Backend,
 fn parse_manual(v: &[String]) -> Result<std::collections::HashSet<Dept>, String> {
     v.iter()
         .filter(|s| !s.trim().is_empty())
-        .map(|s| Dept::parse(s.trim()).ok_or_else(|| format!("unknown department {s:?}; one of hospital, police, medical_insurance, hrss, service_center, health")))
+        .map(|s| Dept::parse(s.trim()).ok_or_else(|| format!(
+            "unknown department {s:?}; one of hospital, police, medical_insurance, hrss, service_center, health",
+        )))
         .collect()
 }
 

@@ -92,14 +92,35 @@ async fn poll(
                     Ok(()) => app.queues.ack(queue, &m.receipt).await,
                     Err(e) => {
                         match &e {
-                            HandlerError::Retryable(_) => tracing::warn!(queue, message_id = %m.message_id, error = %e, "will retry"),
-                            HandlerError::Permanent(_) => tracing::error!(queue, message_id = %m.message_id, error = %e, "failed"),
+                            HandlerError::Retryable(_) => tracing::warn!(
+                                queue,
+                                message_id = %m.message_id,
+                                error = %e,
+                                "will retry",
+                            ),
+                            HandlerError::Permanent(_) => tracing::error!(
+                                queue,
+                                message_id = %m.message_id,
+                                error = %e,
+                                "failed",
+                            ),
                         }
-                        app.queues.retry_later(queue, &m.receipt, backoff(m.receive_count), &e.to_string()).await
+                        app.queues
+                            .retry_later(
+                                queue,
+                                &m.receipt,
+                                backoff(m.receive_count),
+                                &e.to_string(),
+                            )
+                            .await
                     }
                 };
                 if let Err(e) = r {
-                    tracing::warn!(queue, error = %e, "could not settle a message; it will be redelivered");
+                    tracing::warn!(
+                        queue,
+                        error = %e,
+                        "could not settle a message; it will be redelivered",
+                    );
                 }
             });
         }

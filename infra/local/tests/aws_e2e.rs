@@ -291,7 +291,17 @@ async fn template_deploys_and_cases_complete_on_aws() {
     assert_eq!(case["missing"][0]["material"], "marriage_certificate");
     let pdf = b"%PDF-1.4 marriage certificate scan".to_vec();
     let (st, t) = http
-        .json("POST", &format!("{}/v1/cases/{idc}/materials", s.base), &gc, &json!({"kind": "marriage_certificate", "content_type": "application/pdf", "size": pdf.len()}), None)
+        .json(
+            "POST",
+            &format!("{}/v1/cases/{idc}/materials", s.base),
+            &gc,
+            &json!({
+                "kind": "marriage_certificate",
+                "content_type": "application/pdf",
+                "size": pdf.len(),
+            }),
+            None,
+        )
         .await;
     assert_eq!(st, 201, "{t}");
     let url = t["upload_url"].as_str().unwrap();

@@ -118,7 +118,10 @@ async fn kill_minus_nine_loses_nothing() {
         }
     }
     let lost_in_flight = key - accepted.len();
-    eprintln!("{} of {key} applications acknowledged across 4 kills ({lost_in_flight} cut off unacknowledged)", accepted.len());
+    eprintln!(
+        "{} of {key} applications acknowledged across 4 kills ({lost_in_flight} cut off unacknowledged)",
+        accepted.len(),
+    );
     assert!(
         !accepted.is_empty(),
         "some applications were acknowledged before the kills"

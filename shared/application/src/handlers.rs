@@ -204,7 +204,13 @@ pub async fn notify(
     let case = load(app, case_id).await?;
     let n = domain::notice::compose(&case, kind, seq);
     app.notifier.send(&n).await?;
-    tracing::info!(case_id, kind = kind.as_str(), seq, phone = %domain::idnum::mask_phone(&n.phone), "guardian notified");
+    tracing::info!(
+        case_id,
+        kind = kind.as_str(),
+        seq,
+        phone = %domain::idnum::mask_phone(&n.phone),
+        "guardian notified",
+    );
     // The archive records every notification: a finished case is archived once the last
     // one is delivered (checked after our own delivery committed, so of two concurrent
     // last deliveries at least one sees them all).
@@ -365,7 +371,11 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
                 let out = env.to_out();
                 app.queues.send(&out.queue, &out.body).await?;
                 tick.redriven += 1;
-                tracing::warn!(case_id = %case.case_id, step = step.as_str(), "re-driving a case that stopped moving");
+                tracing::warn!(
+                    case_id = %case.case_id,
+                    step = step.as_str(),
+                    "re-driving a case that stopped moving",
+                );
             }
         }
         if now - case.updated_at <= stale_after {
@@ -390,7 +400,11 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
                 .to_out();
                 app.queues.send(&out.queue, &out.body).await?;
                 tick.redriven += 1;
-                tracing::warn!(case_id = %case.case_id, seq, "re-sending a notification that was never delivered");
+                tracing::warn!(
+                    case_id = %case.case_id,
+                    seq,
+                    "re-sending a notification that was never delivered",
+                );
             }
         }
         // A finished case without its archive.

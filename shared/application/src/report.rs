@@ -198,7 +198,7 @@ pub async fn report(
     let depts_json: Vec<Value> = depts
         .into_iter()
         .map(|(dept, mut d)| {
-            let rate = if d.handled == 0 { None } else { Some(round1(100.0 * d.on_time as f64 / d.handled as f64)) };
+            let rate = (d.handled > 0).then(|| round1(100.0 * d.on_time as f64 / d.handled as f64));
             json!({
                 "dept": dept, "dept_name": dept.name_zh(), "cases_handled": d.handled, "on_time": d.on_time,
                 "on_time_rate_percent": rate,

@@ -128,7 +128,12 @@ pub async fn submit(
         .map_err(domain_err)?;
         match app.repo().create(&mut case, &actor.sub, &effects).await {
             Ok(Created::New) => {
-                tracing::info!(case_id = %case.case_id, channel = case.channel.as_str(), actor = %actor.label(), "case submitted");
+                tracing::info!(
+                    case_id = %case.case_id,
+                    channel = case.channel.as_str(),
+                    actor = %actor.label(),
+                    "case submitted",
+                );
                 return Ok((case, true));
             }
             Ok(Created::Existing(existing)) => {
@@ -156,8 +161,16 @@ pub async fn case_view(app: &App, actor: &Actor, case_id: &str) -> Result<Value,
         let sent = app.notifier.sent(case_id).await?;
         out["notifications"] = json!(sent
             .iter()
-            .map(|d| json!({"seq": d.notification.seq, "kind": d.notification.kind, "title": d.notification.title,
-                            "body": d.notification.body, "channel": d.channel, "sent_at": d.sent_at}))
+            .map(|d| {
+                json!({
+                    "seq": d.notification.seq,
+                    "kind": d.notification.kind,
+                    "title": d.notification.title,
+                    "body": d.notification.body,
+                    "channel": d.channel,
+                    "sent_at": d.sent_at,
+                })
+            })
             .collect::<Vec<_>>());
     }
     Ok(out)
@@ -195,7 +208,12 @@ pub async fn new_material(
     let mut p = Problems::default();
     let kind = MaterialKind::parse(&req.kind);
     if kind.is_none() {
-        p.push("kind", "enum", "must be one of mother_id_card, father_id_card, household_register, marriage_certificate, other");
+        p.push(
+            "kind",
+            "enum",
+            "must be one of mother_id_card, father_id_card, household_register, \
+             marriage_certificate, other",
+        );
     }
     if !MATERIAL_TYPES.contains(&req.content_type.as_str()) {
         p.push(
@@ -563,15 +581,28 @@ pub async fn tasks(app: &App, actor: &Actor, status: Option<&str>) -> Result<Val
                 let summary = format!(
                     "{}：新生儿{}，出生日期 {}，渠道 {}",
                     s.step.as_str(),
-                    if c.form.newborn.sex == domain::idnum::Sex::Male { "男" } else { "女" },
+                    if c.form.newborn.sex == domain::idnum::Sex::Male {
+                        "男"
+                    } else {
+                        "女"
+                    },
                     c.form.newborn.birth_time.date_naive(),
                     c.channel.as_str()
                 );
                 (
                     t.due_at,
-                    json!({"task_id": t.task_id, "case_id": c.case_id, "step": s.step, "dept": s.dept,
-                           "created_at": t.created_at, "due_at": t.due_at, "version": c.version,
-                           "summary": summary, "findings": t.findings, "overdue": s.overdue}),
+                    json!({
+                        "task_id": t.task_id,
+                        "case_id": c.case_id,
+                        "step": s.step,
+                        "dept": s.dept,
+                        "created_at": t.created_at,
+                        "due_at": t.due_at,
+                        "version": c.version,
+                        "summary": summary,
+                        "findings": t.findings,
+                        "overdue": s.overdue,
+                    }),
                 )
             })
         })
@@ -682,27 +713,42 @@ pub async fn decide(
         })
         .await?;
     tracing::info!(task_id, decision = ?decision, actor = %actor.label(), "task decided");
-    Ok(
-        json!({"task_id": task_id, "decision": decision, "case_id": case.case_id, "status": case.status, "version": case.version}),
-    )
+    Ok(json!({
+        "task_id": task_id,
+        "decision": decision,
+        "case_id": case.case_id,
+        "status": case.status,
+        "version": case.version,
+    }))
 }
 
 /// The simple guide of Table A.1.
 pub fn guide() -> Value {
     let steps: Vec<Value> = domain::flow::FLOW
         .iter()
-        .map(|s| json!({"step": s.name, "dept": s.dept, "dept_name": s.dept.name_zh(), "matters": s.matters}))
+        .map(|s| {
+            json!({
+                "step": s.name,
+                "dept": s.dept,
+                "dept_name": s.dept.name_zh(),
+                "matters": s.matters,
+            })
+        })
         .collect();
     json!({
         "name": "出生“一件事”",
         "scope": "全省各级助产机构内出生且符合落户政策的新生儿",
         "matters": ["出生医学证明办理", "预防接种证办理", "户口登记", "医保参保登记", "社保卡办理", "生育保险待遇审核"],
         "materials": [
-            {"material": "registration_form", "name": "出生“一件事”办理登记表", "data_sharing": false},
-            {"material": "parents_id_cards", "name": "新生儿父母双方居民身份证", "data_sharing": true,
+            {"material": "registration_form", "name": "出生“一件事”办理登记表",
+             "data_sharing": false},
+            {"material": "parents_id_cards", "name": "新生儿父母双方居民身份证",
+             "data_sharing": true,
              "kinds": [MaterialKind::MotherIdCard.as_str(), MaterialKind::FatherIdCard.as_str()]},
-            {"material": MaterialKind::HouseholdRegister.as_str(), "name": "新生儿拟落户方居民户口簿", "data_sharing": true},
-            {"material": MaterialKind::MarriageCertificate.as_str(), "name": "新生儿父母结婚证", "data_sharing": true}
+            {"material": MaterialKind::HouseholdRegister.as_str(),
+             "name": "新生儿拟落户方居民户口簿", "data_sharing": true},
+            {"material": MaterialKind::MarriageCertificate.as_str(), "name": "新生儿父母结婚证",
+             "data_sharing": true}
         ],
         "time_limit": {"working_days": domain::flow::CASE_TIME_LIMIT_WORKING_DAYS, "text": "应在 4 个工作日内办结"},
         "fees": "不收费（不包括参保费用）",

@@ -417,7 +417,11 @@ impl CaseStore for DynamoStore {
             )
             .await
         {
-            tracing::warn!(case_id = %case.case_id, error = %e, "outbox relay deferred to the sweep");
+            tracing::warn!(
+                case_id = %case.case_id,
+                error = %e,
+                "outbox relay deferred to the sweep",
+            );
         }
         Ok(())
     }

@@ -71,12 +71,16 @@ impl SqsQueues {
         names.sort();
         for q in names {
             let count = |url: String| async move {
+                use aws_sdk_sqs::types::QueueAttributeName::{
+                    ApproximateNumberOfMessages as Visible,
+                    ApproximateNumberOfMessagesNotVisible as InFlight,
+                };
                 let r = self
                     .client
                     .get_queue_attributes()
                     .queue_url(url)
-                    .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-                    .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+                    .attribute_names(Visible)
+                    .attribute_names(InFlight)
                     .send()
                     .await
                     .map_err(|e| sdk_err("queue attributes", e))?;
@@ -86,10 +90,7 @@ impl SqsQueues {
                         .and_then(|v| v.parse::<i64>().ok())
                         .unwrap_or(0)
                 };
-                Ok::<i64, StoreError>(
-                    get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-                        + get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-                )
+                Ok::<i64, StoreError>(get(Visible) + get(InFlight))
             };
             let w = count(self.url(q)?.to_string()).await?;
             let d = count(self.dlq(q)?.to_string()).await?;
@@ -236,7 +237,12 @@ impl Queue for SqsQueues {
         let dlq = self.dlq(queue)?.to_string();
         self.send_to(&dlq, &message.body).await?;
         self.ack(queue, &message.receipt).await?;
-        tracing::warn!(queue, message_id = %message.message_id, error, "message moved to the dead-letter queue");
+        tracing::warn!(
+            queue,
+            message_id = %message.message_id,
+            error,
+            "message moved to the dead-letter queue",
+        );
         Ok(())
     }
 

@@ -41,8 +41,16 @@ fn case_document(case: &Case) -> Value {
         .materials
         .iter()
         .map(|m| {
-            json!({"material_id": m.material_id, "kind": m.kind, "content_type": m.content_type, "size": m.size,
-                   "status": m.status, "created_at": m.created_at, "uploaded_at": m.uploaded_at, "sha256": m.sha256})
+            json!({
+                "material_id": m.material_id,
+                "kind": m.kind,
+                "content_type": m.content_type,
+                "size": m.size,
+                "status": m.status,
+                "created_at": m.created_at,
+                "uploaded_at": m.uploaded_at,
+                "sha256": m.sha256,
+            })
         })
         .collect();
     json!({

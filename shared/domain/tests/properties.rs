@@ -66,12 +66,17 @@ proptest! {
     }
 
     #[test]
-    fn assembled_numbers_are_valid(county in prop::sample::select(vec!["330106", "330203", "331002", "330102"]),
-                                   days in 0i64..20000, male in any::<bool>(), ordinal in 1u32..=499) {
+    fn assembled_numbers_are_valid(
+        county in prop::sample::select(vec!["330106", "330203", "331002", "330102"]),
+        days in 0i64..20000,
+        male in any::<bool>(),
+        ordinal in 1u32..=499,
+    ) {
         let birth = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(days);
         let sex = if male { Sex::Male } else { Sex::Female };
         let id = IdNumber::assemble(county, birth, sex, ordinal).unwrap();
-        let parsed = IdNumber::parse(id.as_str(), NaiveDate::from_ymd_opt(2030, 1, 1).unwrap()).unwrap();
+        let today = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+        let parsed = IdNumber::parse(id.as_str(), today).unwrap();
         prop_assert_eq!(parsed.sex(), sex);
         prop_assert_eq!(parsed.birth_date(), birth);
         prop_assert_eq!(parsed.address_code(), county);
@@ -84,7 +89,12 @@ proptest! {
     #[test]
     fn masks_hide_the_middle(digits in "[0-9]{17}[0-9X]", phone in "1[3-9][0-9]{9}") {
         // Only the first three and the last two characters of an ID number survive.
-        prop_assert_eq!(mask_id(&digits), format!("{}{}{}", &digits[..3], "*".repeat(13), &digits[16..]));
+        prop_assert_eq!(mask_id(&digits), format!(
+            "{}{}{}",
+            &digits[..3],
+            "*".repeat(13),
+            &digits[16..],
+        ));
         // Only the first three and the last four digits of a phone number survive.
         prop_assert_eq!(mask_phone(&phone), format!("{}****{}", &phone[..3], &phone[7..]));
     }

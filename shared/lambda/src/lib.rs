@@ -219,11 +219,11 @@ where
     F: Fn(App, Envelope) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<(), HandlerError>> + Send,
 {
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+    let batch = move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
         let app = app.clone();
         async move { Ok::<_, lambda_runtime::Error>(sqs_batch(&app, event.payload, handler).await) }
-    }))
-    .await
+    };
+    lambda_runtime::run(lambda_runtime::service_fn(batch)).await
 }
 
 /// Handle each record; report failures by message id.

@@ -9,23 +9,36 @@ use crate::sharing::SharedFacts;
 /// Acceptance: policy first (not accepted), then completeness (one notice with everything
 /// missing). Data sharing is tried first; a material is asked for only when sharing has no
 /// record and the guardian has not uploaded it.
+// What the guardian is told (one notice lists every one that applies).
+const NOT_MIDWIFERY: &str = "不是本省助产机构 (not a Zhejiang midwifery institution)";
+const NO_INSTITUTION: &str =
+    "不是本省助产机构 (the birth institution is not a Zhejiang midwifery institution)";
+const NOT_ZHEJIANG_HOUSEHOLD: &str = "拟落户方户籍不在浙江省，不符合本省落户政策 \
+     (the household to register with is not a Zhejiang household)";
+const NO_MOTHER_RECORD: &str =
+    "数据共享未获取到母亲居民身份证信息，请上传 (no resident ID record for the mother)";
+const NO_FATHER_RECORD: &str =
+    "数据共享未获取到父亲居民身份证信息，请上传 (no resident ID record for the father)";
+const NO_MARRIAGE_RECORD: &str =
+    "数据共享未获取到父母婚姻登记信息，请上传结婚证 (no marriage record for the parents)";
+const NAME_MISMATCH: &str = "与居民身份证信息不一致 (does not match the ID record)";
+
 pub fn assess(case: &Case, facts: &SharedFacts) -> AcceptanceOutcome {
     let form = &case.form;
     let mut reasons = vec![];
     match &facts.institution {
         None => reasons.push(format!(
-            "新生儿出生机构 {} 不是本省助产机构 (the birth institution is not a Zhejiang midwifery institution)",
+            "新生儿出生机构 {} {NO_INSTITUTION}",
             form.newborn.hospital_code
         )),
-        Some(i) if i.kind != "midwifery" || !i.county_code.starts_with("33") => reasons.push(format!(
-            "{} 不是本省助产机构 (not a Zhejiang midwifery institution)",
-            i.name
-        )),
+        Some(i) if i.kind != "midwifery" || !i.county_code.starts_with("33") => {
+            reasons.push(format!("{} {NOT_MIDWIFERY}", i.name))
+        }
         _ => {}
     }
     if let Some(h) = &facts.household {
         if !h.address_code.starts_with("33") {
-            reasons.push("拟落户方户籍不在浙江省，不符合本省落户政策 (the household to register with is not a Zhejiang household)".into());
+            reasons.push(NOT_ZHEJIANG_HOUSEHOLD.into());
         }
     }
     if !reasons.is_empty() {
@@ -45,29 +58,32 @@ pub fn assess(case: &Case, facts: &SharedFacts) -> AcceptanceOutcome {
     match &facts.mother {
         None => need(
             MaterialKind::MotherIdCard,
-            "数据共享未获取到母亲居民身份证信息，请上传 (no resident ID record for the mother)"
-                .into(),
+            NO_MOTHER_RECORD.into(),
             &mut missing,
         ),
-        Some(p) if p.name != form.mother.name => form_problems
-            .push("mother.name 与居民身份证信息不一致 (does not match the ID record)".to_string()),
+        Some(p) if p.name != form.mother.name => {
+            form_problems.push(format!("mother.name {NAME_MISMATCH}"))
+        }
         _ => {}
     }
     if let Some(father) = &form.father {
         match &facts.father {
             None => need(
                 MaterialKind::FatherIdCard,
-                "数据共享未获取到父亲居民身份证信息，请上传 (no resident ID record for the father)"
-                    .into(),
+                NO_FATHER_RECORD.into(),
                 &mut missing,
             ),
-            Some(p) if p.name != father.name => form_problems.push(
-                "father.name 与居民身份证信息不一致 (does not match the ID record)".to_string(),
-            ),
+            Some(p) if p.name != father.name => {
+                form_problems.push(format!("father.name {NAME_MISMATCH}"))
+            }
             _ => {}
         }
         if facts.marriage.is_none() {
-            need(MaterialKind::MarriageCertificate, "数据共享未获取到父母婚姻登记信息，请上传结婚证 (no marriage record for the parents)".into(), &mut missing);
+            need(
+                MaterialKind::MarriageCertificate,
+                NO_MARRIAGE_RECORD.into(),
+                &mut missing,
+            );
         }
     }
     if facts.household.is_none() {
@@ -77,7 +93,10 @@ pub fn assess(case: &Case, facts: &SharedFacts) -> AcceptanceOutcome {
         };
         need(
             MaterialKind::HouseholdRegister,
-            format!("数据共享未获取到拟落户方{whose}的居民户口簿，请上传 (no household register record)"),
+            format!(
+                "数据共享未获取到拟落户方{whose}的居民户口簿，请上传 \
+                 (no household register record)"
+            ),
             &mut missing,
         );
     }

@@ -21,7 +21,11 @@ pub fn review(case: &Case) -> Verdict {
     let facts = &case.shared;
     let mut review = vec![];
     if form.newborn.gestational_weeks < 28 || form.newborn.weight_g < 1000 {
-        review.push("出生孕周或体重异常，需助产机构核对 (gestational age or weight needs the hospital's check)".to_string());
+        review.push(
+            "出生孕周或体重异常，需助产机构核对 \
+             (gestational age or weight needs the hospital's check)"
+                .to_string(),
+        );
     }
     let parents: Vec<&str> = [facts.mother.as_ref(), facts.father.as_ref()]
         .into_iter()
