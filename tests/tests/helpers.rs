@@ -1,25 +1,16 @@
 //! The test app: a running local runtime, an HTTP client and token helpers.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use onething::{Config, Running};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Synthetic people of the built-in sample registry (they identify nobody).
-pub const FATHER_A: &str = "330106199001010130";
-pub const MOTHER_A: &str = "330106199203040223";
-pub const MOTHER_B: &str = "330203199506070426";
-pub const FATHER_C: &str = "330302198808080157";
-pub const MOTHER_C: &str = "330302198910100265";
-pub const FATHER_D: &str = "31010119870303011X";
-pub const MOTHER_D: &str = "330106199009090286";
-pub const FATHER_E: &str = "330102199102020172";
-pub const MOTHER_E: &str = "330102199303030246";
+pub use testkit::family::{
+    form_a, pdf_bytes, with_parents, FATHER_A, FATHER_C, FATHER_D, FATHER_E, MOTHER_A, MOTHER_B,
+    MOTHER_C, MOTHER_D, MOTHER_E,
+};
 
 pub struct TestApp {
     pub running: Option<Running>,
@@ -27,14 +18,10 @@ pub struct TestApp {
     pub base: String,
     pub secret: Vec<u8>,
     pub manual: HashSet<domain::Dept>,
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    client: testkit::http::Http,
 }
 
-pub struct Resp {
-    pub status: u16,
-    pub body: Value,
-    pub headers: http::HeaderMap,
-}
+pub use testkit::http::Resp;
 
 impl TestApp {
     pub async fn start() -> TestApp {
@@ -56,7 +43,7 @@ impl TestApp {
             base,
             secret,
             manual,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: testkit::http::Http::default(),
         }
     }
 
@@ -68,7 +55,7 @@ impl TestApp {
             base: format!("http://{}", running.addr),
             secret,
             manual: HashSet::new(),
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: testkit::http::Http::default(),
         }
     }
 
@@ -87,19 +74,7 @@ impl TestApp {
     }
 
     pub fn token(&self, role: &str, dept: Option<&str>, sub: &str) -> String {
-        let now = chrono::Utc::now().timestamp();
-        api::auth::sign(
-            &self.secret,
-            &api::auth::Claims {
-                sub: sub.into(),
-                role: role.into(),
-                dept: dept.map(String::from),
-                exp: now + 3600,
-                iat: Some(now),
-                iss: None,
-                aud: None,
-            },
-        )
+        testkit::tokens::sign(&self.secret, role, dept, sub)
     }
     pub fn guardian(&self, sub: &str) -> String {
         self.token("guardian", None, sub)
@@ -127,27 +102,7 @@ impl TestApp {
         } else {
             format!("{}{path}", self.base)
         };
-        let mut b = http::Request::builder().method(method).uri(url);
-        if let Some(t) = token {
-            b = b.header("authorization", format!("Bearer {t}"));
-        }
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        let r = self
-            .client
-            .request(b.body(Full::new(body)).expect("request"))
-            .await
-            .expect("http");
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let bytes = r.into_body().collect().await.expect("body").to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp {
-            status,
-            body,
-            headers,
-        }
+        self.client.call(method, &url, token, headers, body).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {
@@ -312,56 +267,4 @@ pub fn uuid_key() -> String {
             .unwrap()
             .as_nanos()
     )
-}
-
-pub fn pdf_bytes() -> Vec<u8> {
-    let mut b = b"%PDF-1.4\n% scanned material for tests\n".to_vec();
-    b.extend(std::iter::repeat_n(b'x', 200));
-    b
-}
-
-/// A birth time `days` days ago, in Asia/Shanghai.
-pub fn born_days_ago(days: i64) -> String {
-    (chrono::Utc::now() - chrono::Duration::days(days))
-        .with_timezone(&domain::calendar::shanghai())
-        .format("%Y-%m-%dT08:30:00+08:00")
-        .to_string()
-}
-
-/// The online form for family A (married, registering with the father).
-pub fn form_a() -> Value {
-    json!({
-        "channel": "zlb_app",
-        "newborn": {"name": "王小溪", "sex": "female", "birth_time": born_days_ago(2), "hospital_code": "H330106001",
-                    "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
-        "mother": {"name": "李梅", "id_number": MOTHER_A},
-        "father": {"name": "王海", "id_number": FATHER_A},
-        "household": {"register_with": "father"},
-        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
-        "social_security_card": {"apply": true},
-        "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": null},
-        "applicant": {"name": "王海", "id_number": FATHER_A, "relation": "father", "phone": "13800000000"}
-    })
-}
-
-pub fn with_parents(mut f: Value, father: Option<(&str, &str)>, mother: (&str, &str)) -> Value {
-    f["mother"] = json!({"name": mother.0, "id_number": mother.1});
-    match father {
-        Some((n, id)) => {
-            f["father"] = json!({"name": n, "id_number": id});
-            f["applicant"] =
-                json!({"name": n, "id_number": id, "relation": "father", "phone": "13900000000"});
-        }
-        None => {
-            f["father"] = Value::Null;
-            f["household"] = json!({"register_with": "mother"});
-            f["applicant"] = json!({
-                "name": mother.0,
-                "id_number": mother.1,
-                "relation": "mother",
-                "phone": "13900000000",
-            });
-        }
-    }
-    f
 }

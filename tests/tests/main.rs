@@ -2,8 +2,7 @@
 //! temporary data directory and drives it over its HTTP API, as the portal would.
 
 mod helpers;
-#[path = "../support/moto.rs"]
-mod moto;
+use testkit::moto;
 
 mod authz;
 mod aws_cost;

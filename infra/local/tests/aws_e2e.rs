@@ -2,41 +2,20 @@
 //! deployed, `onething serve --backend aws --stack NAME` runs the same API and handlers
 //! against DynamoDB, SQS and S3, and applications travel to completion.
 
-#[path = "../../../tests/support/moto.rs"]
-mod moto;
-
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
+use testkit::family::{self, FATHER_A, MOTHER_A};
+use testkit::http::{Http, Resp};
+use testkit::moto;
+use testkit::serve::Serve;
+use testkit::tools::root;
 
-const FATHER_A: &str = "330106199001010130";
-const MOTHER_A: &str = "330106199203040223";
 const FATHER_C: &str = "330302198808080157";
 const MOTHER_C: &str = "330302198910100265";
 const SECRET: &str = "aws-e2e-secret";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Serve {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn onething(m: &moto::Moto, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_onething"));
@@ -53,128 +32,63 @@ fn serve(m: &moto::Moto, stack: &str, manual: &str) -> Serve {
     serve_with(m, stack, manual, "")
 }
 
+/// `onething serve --backend aws --stack STACK` against the emulator (its data dir
+/// only holds the signing secret, which comes from the environment here).
 fn serve_with(m: &moto::Moto, stack: &str, manual: &str, faults: &str) -> Serve {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = onething(
-        m,
-        &[
-            "serve",
-            "--backend",
-            "aws",
-            "--stack",
-            stack,
-            "--addr",
-            "127.0.0.1:0",
-        ],
-    );
-    cmd.arg("--data-dir").arg(dir.path());
-    if !faults.is_empty() {
-        cmd.env("ONETHING_FAULTS", faults);
-    }
+    let mut args = vec!["--backend", "aws", "--stack", stack];
     if !manual.is_empty() {
-        cmd.args(["--manual", manual]);
+        args.extend(["--manual", manual]);
     }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(base.starts_with("http://"), "serve did not start: {line:?}");
-    Serve {
-        child,
-        base,
-        _dir: dir,
+    let mut envs: Vec<(String, String)> = m.env().into_iter().map(|(k, v)| (k.into(), v)).collect();
+    envs.push(("ONETHING_JWT_SECRET".into(), SECRET.into()));
+    if !faults.is_empty() {
+        envs.push(("ONETHING_FAULTS".into(), faults.into()));
     }
+    Serve::start_fresh(Path::new(env!("CARGO_BIN_EXE_onething")), &args, envs)
 }
 
 fn token(role: &str, dept: Option<&str>, sub: &str) -> String {
-    let now = chrono::Utc::now().timestamp();
-    api::auth::sign(
-        SECRET.as_bytes(),
-        &api::auth::Claims {
-            sub: sub.into(),
-            role: role.into(),
-            dept: dept.map(String::from),
-            exp: now + 3600,
-            iat: None,
-            iss: None,
-            aud: None,
-        },
-    )
+    testkit::tokens::sign(SECRET.as_bytes(), role, dept, sub)
 }
 
+/// A boy born two days ago at `hospital` to these parents, for pick-up.
 fn form(father: (&str, &str), mother: (&str, &str), hospital: &str) -> Value {
-    let birth = (chrono::Utc::now() - chrono::Duration::days(2))
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .format("%Y-%m-%dT08:30:00+08:00")
-        .to_string();
-    json!({
-        "channel": "zlb_app",
-        "newborn": {"name": "王小溪", "sex": "male", "birth_time": birth, "hospital_code": hospital,
-                    "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
-        "mother": {"name": mother.0, "id_number": mother.1},
-        "father": {"name": father.0, "id_number": father.1},
-        "household": {"register_with": "father"},
-        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
-        "social_security_card": {"apply": true},
-        "delivery": {"method": "pickup", "address": null, "pickup_site": "西湖区行政服务中心"},
-        "applicant": {"name": father.0, "id_number": father.1, "relation": "father", "phone": "13800000000"}
-    })
+    let mut f = family::with_parents(family::form_a(), Some(father), mother);
+    f["newborn"]["sex"] = json!("male");
+    f["newborn"]["hospital_code"] = json!(hospital);
+    f["delivery"] =
+        json!({"method": "pickup", "address": null, "pickup_site": "西湖区行政服务中心"});
+    f["applicant"]["phone"] = json!("13800000000");
+    f
 }
 
-struct Http(Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>);
-
-impl Http {
-    fn new() -> Self {
-        Http(Client::builder(TokioExecutor::new()).build_http())
-    }
-    async fn call(
-        &self,
-        method: &str,
-        url: &str,
-        token: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Bytes,
-    ) -> (u16, Value) {
-        let mut b = http::Request::builder().method(method).uri(url);
-        if let Some(t) = token {
-            b = b.header("authorization", format!("Bearer {t}"));
-        }
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        let r = self
-            .0
-            .request(b.body(Full::new(body)).unwrap())
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let bytes = r.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+/// Submit an application and expect it acknowledged (202); the response body.
+async fn apply(http: &Http, base: &str, token: &str, form: &Value, key: &str) -> Value {
+    let r = http
+        .json(
+            "POST",
+            &format!("{base}/v1/applications"),
+            token,
+            form,
+            Some(key),
         )
-    }
-    async fn json(
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    r.body
+}
+
+/// Waiting for a case, over the kit's client.
+trait WaitCase {
+    async fn wait_case(
         &self,
-        method: &str,
-        url: &str,
+        base: &str,
+        id: &str,
         token: &str,
-        body: &Value,
-        key: Option<&str>,
-    ) -> (u16, Value) {
-        let mut h = vec![("content-type", "application/json")];
-        if let Some(k) = key {
-            h.push(("idempotency-key", k));
-        }
-        self.call(method, url, Some(token), &h, Bytes::from(body.to_string()))
-            .await
-    }
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value;
+}
+
+impl WaitCase for Http {
     async fn wait_case(
         &self,
         base: &str,
@@ -184,7 +98,9 @@ impl Http {
     ) -> Value {
         let mut last = Value::Null;
         for _ in 0..300 {
-            let (s, v) = self
+            let Resp {
+                status: s, body: v, ..
+            } = self
                 .call(
                     "GET",
                     &format!("{base}/v1/cases/{id}"),
@@ -215,20 +131,18 @@ async fn template_deploys_and_cases_complete_on_aws() {
     let outputs = m.deploy("e2e");
     assert!(outputs.contains_key("TableName") && outputs.contains_key("CertifyBirthDlqUrl"));
     let s = serve(&m, "e2e", "");
-    let http = Http::new();
+    let http = Http::default();
 
     // The happy path.
     let g = token("guardian", None, FATHER_A);
-    let (st, v) = http
-        .json(
-            "POST",
-            &format!("{}/v1/applications", s.base),
-            &g,
-            &form(("王海", FATHER_A), ("李梅", MOTHER_A), "H330106001"),
-            Some("aws-1"),
-        )
-        .await;
-    assert_eq!(st, 202, "{v}");
+    let v = apply(
+        &http,
+        &s.base,
+        &g,
+        &form(("王海", FATHER_A), ("李梅", MOTHER_A), "H330106001"),
+        "aws-1",
+    )
+    .await;
     let id = v["case_id"].as_str().unwrap().to_string();
     let case = http
         .wait_case(&s.base, &id, &g, |c| {
@@ -251,7 +165,11 @@ async fn template_deploys_and_cases_complete_on_aws() {
         .unwrap()
         .starts_with("s3://"));
     // Idempotent replay on DynamoDB.
-    let (st2, v2) = http
+    let Resp {
+        status: st2,
+        body: v2,
+        ..
+    } = http
         .json(
             "POST",
             &format!("{}/v1/applications", s.base),
@@ -261,7 +179,11 @@ async fn template_deploys_and_cases_complete_on_aws() {
         )
         .await;
     assert_eq!((st2, v2["case_id"].clone()), (202, json!(id)));
-    let (_, list) = http
+    let Resp {
+        status: _,
+        body: list,
+        ..
+    } = http
         .call(
             "GET",
             &format!("{}/v1/cases", s.base),
@@ -274,23 +196,25 @@ async fn template_deploys_and_cases_complete_on_aws() {
 
     // One notice, an upload through an S3 presigned URL, resubmission, a police review.
     let gc = token("guardian", None, FATHER_C);
-    let (st, v) = http
-        .json(
-            "POST",
-            &format!("{}/v1/applications", s.base),
-            &gc,
-            &form(("张伟", FATHER_C), ("刘芳", MOTHER_C), "H330302001"),
-            Some("aws-2"),
-        )
-        .await;
-    assert_eq!(st, 202, "{v}");
+    let v = apply(
+        &http,
+        &s.base,
+        &gc,
+        &form(("张伟", FATHER_C), ("刘芳", MOTHER_C), "H330302001"),
+        "aws-2",
+    )
+    .await;
     let idc = v["case_id"].as_str().unwrap().to_string();
     let case = http
         .wait_case(&s.base, &idc, &gc, |c| c["status"] == "incomplete")
         .await;
     assert_eq!(case["missing"][0]["material"], "marriage_certificate");
     let pdf = b"%PDF-1.4 marriage certificate scan".to_vec();
-    let (st, t) = http
+    let Resp {
+        status: st,
+        body: t,
+        ..
+    } = http
         .json(
             "POST",
             &format!("{}/v1/cases/{idc}/materials", s.base),
@@ -306,7 +230,11 @@ async fn template_deploys_and_cases_complete_on_aws() {
     assert_eq!(st, 201, "{t}");
     let url = t["upload_url"].as_str().unwrap();
     assert!(url.contains("X-Amz-Signature"), "a presigned S3 URL: {url}");
-    let (put, _) = http
+    let Resp {
+        status: put,
+        body: _,
+        ..
+    } = http
         .call(
             "PUT",
             url,
@@ -316,7 +244,11 @@ async fn template_deploys_and_cases_complete_on_aws() {
         )
         .await;
     assert_eq!(put, 200);
-    let (st, v) = http
+    let Resp {
+        status: st,
+        body: v,
+        ..
+    } = http
         .json(
             "POST",
             &format!("{}/v1/cases/{idc}/resubmit", s.base),
@@ -329,7 +261,11 @@ async fn template_deploys_and_cases_complete_on_aws() {
     let police = token("dept_officer", Some("police"), "officer-1");
     let mut task = Value::Null;
     for _ in 0..300 {
-        let (_, tasks) = http
+        let Resp {
+            status: _,
+            body: tasks,
+            ..
+        } = http
             .call(
                 "GET",
                 &format!("{}/v1/tasks?status=open", s.base),
@@ -353,7 +289,11 @@ async fn template_deploys_and_cases_complete_on_aws() {
         !task.is_null(),
         "the uploaded marriage certificate is reviewed by the police"
     );
-    let (st, v) = http
+    let Resp {
+        status: st,
+        body: v,
+        ..
+    } = http
         .json(
             "POST",
             &format!(
@@ -393,18 +333,16 @@ async fn poison_message_reaches_its_dlq_and_ops_redrive_it() {
         .await
         .unwrap();
     // The rest of the traffic is not blocked.
-    let http = Http::new();
+    let http = Http::default();
     let g = token("guardian", None, FATHER_A);
-    let (st, v) = http
-        .json(
-            "POST",
-            &format!("{}/v1/applications", s.base),
-            &g,
-            &form(("王海", FATHER_A), ("李梅", MOTHER_A), "H330106001"),
-            Some("p-1"),
-        )
-        .await;
-    assert_eq!(st, 202, "{v}");
+    let v = apply(
+        &http,
+        &s.base,
+        &g,
+        &form(("王海", FATHER_A), ("李梅", MOTHER_A), "H330106001"),
+        "p-1",
+    )
+    .await;
     http.wait_case(&s.base, v["case_id"].as_str().unwrap(), &g, |c| {
         c["status"] == "completed"
     })
@@ -462,7 +400,7 @@ async fn faults_on_aws_lose_and_duplicate_nothing() {
     let m = moto::Moto::start(&root());
     m.deploy("faults");
     let s = serve_with(&m, "faults", "", "dup=0.2,reorder=0.5,throttle=0.05");
-    let http = Http::new();
+    let http = Http::default();
     let g = token("guardian", None, FATHER_A);
     let mut ids = vec![];
     for i in 0..20u32 {
@@ -475,7 +413,11 @@ async fn faults_on_aws_lose_and_duplicate_nothing() {
         let key = format!("f-{i}");
         let mut id = None;
         for _ in 0..100 {
-            let (st, v) = http
+            let Resp {
+                status: st,
+                body: v,
+                ..
+            } = http
                 .json(
                     "POST",
                     &format!("{}/v1/applications", s.base),

@@ -10,36 +10,18 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const FATHER: &str = "330106199001010130";
-const MOTHER: &str = "330106199203040223";
+fn form(i: usize) -> Value {
+    testkit::family::form_a_nth(i, 25)
+}
 const SECRET: &str = "chaos-secret";
 const FAULTS: &str = "dup=0.2,reorder=0.5,throttle=0.03,crash=0.003";
-
-fn form(i: usize) -> Value {
-    let birth = (chrono::Utc::now() - chrono::Duration::days(1 + (i % 25) as i64))
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .format("%Y-%m-%dT08:30:00+08:00")
-        .to_string();
-    json!({
-        "channel": "zlb_app",
-        "newborn": {"name": "王小溪", "sex": if i.is_multiple_of(2) { "female" } else { "male" }, "birth_time": birth, "hospital_code": "H330106001",
-                    "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
-        "mother": {"name": "李梅", "id_number": MOTHER},
-        "father": {"name": "王海", "id_number": FATHER},
-        "household": {"register_with": "father"},
-        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
-        "social_security_card": {"apply": true},
-        "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": null},
-        "applicant": {"name": "王海", "id_number": FATHER, "relation": "father", "phone": "13800000000"}
-    })
-}
 
 struct Server {
     child: Mutex<Option<Child>>,
@@ -124,17 +106,11 @@ async fn chaos_loses_and_duplicates_nothing() {
     });
     server.spawn();
     let base = format!("http://127.0.0.1:{port}");
-    let token = api::auth::sign(
+    let token = testkit::tokens::sign(
         SECRET.as_bytes(),
-        &api::auth::Claims {
-            sub: FATHER.into(),
-            role: "guardian".into(),
-            dept: None,
-            exp: chrono::Utc::now().timestamp() + 7200,
-            iat: None,
-            iss: None,
-            aud: None,
-        },
+        "guardian",
+        None,
+        testkit::family::FATHER_A,
     );
 
     // The chaos monkey: revive crashed processes, kill -9 every 400-900 ms.
@@ -321,8 +297,8 @@ async fn chaos_loses_and_duplicates_nothing() {
     assert!(kills.load(Ordering::Relaxed) >= 5);
     // And none of it put personal data in the logs.
     for pii in [
-        FATHER,
-        MOTHER,
+        testkit::family::FATHER_A,
+        testkit::family::MOTHER_A,
         "13800000000",
         "王海",
         "李梅",

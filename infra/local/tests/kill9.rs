@@ -6,57 +6,31 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use serde_json::{json, Value};
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
+use serde_json::Value;
+use std::process::Command;
 use std::time::Duration;
+use testkit::family;
+use testkit::serve::Serve;
 
-const FATHER: &str = "330106199001010130";
-const MOTHER: &str = "330106199203040223";
+const SECRET: &str = "kill9-test-secret";
 
-fn start(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_onething"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .arg("--data-dir")
-        .arg(dir)
-        .env("ONETHING_JWT_SECRET", "kill9-test-secret")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn onething");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(base.starts_with("http://"), "{line}");
-    (child, base)
+fn start(dir: &std::path::Path) -> Serve {
+    Serve::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
+        dir,
+        &[],
+        [("ONETHING_JWT_SECRET", SECRET)],
+    )
 }
 
 fn form(i: usize) -> Value {
-    let birth = (chrono::Utc::now() - chrono::Duration::days(1 + (i % 20) as i64))
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .format("%Y-%m-%dT08:30:00+08:00")
-        .to_string();
-    json!({
-        "channel": "zlb_app",
-        "newborn": {"name": "王小溪", "sex": if i.is_multiple_of(2) { "female" } else { "male" }, "birth_time": birth, "hospital_code": "H330106001",
-                    "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
-        "mother": {"name": "李梅", "id_number": MOTHER},
-        "father": {"name": "王海", "id_number": FATHER},
-        "household": {"register_with": "father"},
-        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
-        "social_security_card": {"apply": true},
-        "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": null},
-        "applicant": {"name": "王海", "id_number": FATHER, "relation": "father", "phone": "13800000000"}
-    })
+    family::form_a_nth(i, 20)
 }
 
 fn token() -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_onething"))
-        .args(["token", "--role", "guardian", "--sub", FATHER])
-        .env("ONETHING_JWT_SECRET", "kill9-test-secret")
+        .args(["token", "--role", "guardian", "--sub", family::FATHER_A])
+        .env("ONETHING_JWT_SECRET", SECRET)
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
@@ -70,7 +44,8 @@ async fn kill_minus_nine_loses_nothing() {
     let mut accepted: Vec<(String, Value)> = vec![];
     let mut key = 0usize;
     for round in 0..4 {
-        let (mut child, base) = start(dir.path());
+        let mut server = start(dir.path());
+        let base = server.base.clone();
         // Fire a burst; kill the server in the middle of it (soon after the first
         // acknowledgement, however loaded the machine is).
         let mut tasks = vec![];
@@ -109,8 +84,7 @@ async fn kill_minus_nine_loses_nothing() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         tokio::time::sleep(Duration::from_millis(2 + 4 * round)).await;
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        server.kill(); // SIGKILL
         for t in tasks {
             if let Some(x) = t.await.unwrap() {
                 accepted.push(x);
@@ -127,7 +101,8 @@ async fn kill_minus_nine_loses_nothing() {
         "some applications were acknowledged before the kills"
     );
     // Restart once more and let everything finish.
-    let (mut child, base) = start(dir.path());
+    let server = start(dir.path());
+    let base = server.base.clone();
     let mut ids = std::collections::HashSet::new();
     let mut bmcs = std::collections::HashSet::new();
     for (case_id, _) in &accepted {
@@ -174,6 +149,4 @@ async fn kill_minus_nine_loses_nothing() {
             .count();
         assert_eq!(done_steps, 5, "each step done exactly once");
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

@@ -1,51 +1,17 @@
 //! The OpenAPI document: generated from its script, valid OpenAPI, and accepted whole by
 //! a client generator (every response and request body becomes a model, none dropped).
 
-#[path = "../../../tests/support/moto.rs"]
-mod moto;
-
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn py(tool: &str) -> PathBuf {
-    moto::venv(&root()).join("bin").join(tool)
-}
+use testkit::tools::{assert_generated, assert_tool_passes, py, root};
 
 #[test]
 fn openapi_json_is_the_generators_output() {
-    let out = tempfile::NamedTempFile::new().unwrap();
-    let s = Command::new(py("python"))
-        .arg("docs/gen_openapi.py")
-        .arg(out.path())
-        .current_dir(root())
-        .status()
-        .unwrap();
-    assert!(s.success());
-    let fresh = std::fs::read_to_string(out.path()).unwrap();
-    let committed = std::fs::read_to_string(root().join("functions/api/openapi.json")).unwrap();
-    assert!(
-        fresh == committed,
-        "functions/api/openapi.json is stale: run python3 docs/gen_openapi.py"
-    );
+    assert_generated("docs/gen_openapi.py", "functions/api/openapi.json");
 }
 
 #[test]
 fn openapi_json_is_valid_openapi() {
-    let out = Command::new(py("openapi-spec-validator"))
-        .arg("functions/api/openapi.json")
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openapi-spec-validator:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_tool_passes("openapi-spec-validator", &["functions/api/openapi.json"]);
 }
 
 #[test]

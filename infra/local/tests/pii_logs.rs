@@ -7,33 +7,22 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
-use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
+use testkit::family;
+use testkit::serve::Serve;
 
-const FATHER: &str = "330106199001010130";
-const MOTHER: &str = "330106199203040223";
+const FATHER: &str = family::FATHER_A;
+const MOTHER: &str = family::MOTHER_A;
 const FATHER_E: &str = "330102199102020172";
 const MOTHER_E: &str = "330102199303030246";
 const SECRET: &str = "pii-secret";
 
+/// The form with these parents, the father applying (with a phone the scan looks for).
 fn form(father: (&str, &str), mother: (&str, &str)) -> Value {
-    let birth = (chrono::Utc::now() - chrono::Duration::days(2))
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .format("%Y-%m-%dT08:30:00+08:00")
-        .to_string();
-    json!({
-        "channel": "zlb_app",
-        "newborn": {"name": "王小溪", "sex": "female", "birth_time": birth, "hospital_code": "H330106001",
-                    "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
-        "mother": {"name": mother.0, "id_number": mother.1},
-        "father": {"name": father.0, "id_number": father.1},
-        "household": {"register_with": "father"},
-        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
-        "social_security_card": {"apply": true},
-        "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": null},
-        "applicant": {"name": father.0, "id_number": father.1, "relation": "father", "phone": "13812345678"}
-    })
+    let mut f = family::with_parents(family::form_a(), Some(father), mother);
+    f["applicant"]["phone"] = json!("13812345678");
+    f
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,36 +30,21 @@ async fn no_personal_data_in_logs_at_trace_level() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("serve.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_onething"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--manual", "police"])
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .env("ONETHING_JWT_SECRET", SECRET)
-        .env("RUST_LOG", "trace")
-        .env("ONETHING_LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    let server = Serve::start_with(
+        std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
+        &dir.path().join("data"),
+        &["--manual", "police"],
+        [
+            ("ONETHING_JWT_SECRET", SECRET),
+            ("RUST_LOG", "trace"),
+            ("ONETHING_LOG_FORMAT", "json"),
+        ],
+        Stdio::from(log),
+    );
+    let base = server.base.clone();
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let tok = |sub: &str, role: &str, dept: Option<&str>| {
-        api::auth::sign(
-            SECRET.as_bytes(),
-            &api::auth::Claims {
-                sub: sub.into(),
-                role: role.into(),
-                dept: dept.map(String::from),
-                exp: chrono::Utc::now().timestamp() + 600,
-                iat: None,
-                iss: None,
-                aud: None,
-            },
-        )
+        testkit::tokens::sign(SECRET.as_bytes(), role, dept, sub)
     };
     let call = |method: &str, path: String, token: String, body: Value, key: Option<&str>| {
         let mut b = http::Request::builder()
@@ -172,8 +146,7 @@ async fn no_personal_data_in_logs_at_trace_level() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
 
     let text = std::fs::read_to_string(&log_path).unwrap();
     // The log records what happened (requests, steps, notifications) ...

@@ -4,46 +4,23 @@
 //! on semantic grounds (ID check characters, cross-field rules, data sharing) are expected,
 //! so that one check (`positive_data_acceptance`) is excluded.
 
-#[path = "../../../tests/support/moto.rs"]
-mod moto;
-
-use std::io::BufRead;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+use testkit::serve::Serve;
 
 #[test]
 fn schemathesis_finds_no_failure() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let st = moto::venv(&root).join("bin/schemathesis");
+    let st = testkit::tools::py("schemathesis");
     assert!(st.exists(), "{} is missing: run scripts/test", st.display());
+    // schemathesis keeps its cache in its working directory: a temporary one.
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_onething"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("ONETHING_JWT_SECRET", "st-secret")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
-    let token = api::auth::sign(
-        b"st-secret",
-        &api::auth::Claims {
-            sub: "330106199001010130".into(),
-            role: "guardian".into(),
-            dept: None,
-            exp: chrono::Utc::now().timestamp() + 3600,
-            iat: None,
-            iss: None,
-            aud: None,
-        },
+    let server = Serve::start_fresh(
+        Path::new(env!("CARGO_BIN_EXE_onething")),
+        &[],
+        [("ONETHING_JWT_SECRET", "st-secret")],
     );
+    let base = server.base.clone();
+    let token = testkit::tokens::sign(b"st-secret", "guardian", None, testkit::family::FATHER_A);
     let out = Command::new(&st)
         .args([
             "run",
@@ -62,8 +39,7 @@ fn schemathesis_finds_no_failure() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
     let text = String::from_utf8_lossy(&out.stdout);
     let summary: Vec<&str> = text.lines().filter(|l| l.contains("generated")).collect();
     eprintln!("schemathesis: {}", summary.join(" | "));

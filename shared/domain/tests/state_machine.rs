@@ -11,8 +11,7 @@ use onething_domain::steps::{self, acceptance, issuance, NumberKind, Numbers, Ve
 use onething_domain::{Calendar, Decision, DomainError, Form, Settings, UnknownYearPolicy};
 use serde_json::{json, Value};
 
-const FATHER: &str = "330106199001010130";
-const MOTHER: &str = "330106199203040223";
+use testkit::family::{FATHER_A as FATHER, MOTHER_A as MOTHER};
 
 fn now() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").unwrap()
@@ -22,19 +21,9 @@ fn cal() -> Calendar {
     Calendar::builtin(UnknownYearPolicy::AssumeWeekdays)
 }
 
+/// Family A's online form, the baby born on Saturday 2026-11-28.
 fn form_json() -> Value {
-    json!({
-        "channel": "zlb_app",
-        "newborn": {"name": "王小溪", "sex": "female", "birth_time": "2026-11-28T08:30:00+08:00", "hospital_code": "H330106001",
-                    "weight_g": 3250, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
-        "mother": {"name": "李梅", "id_number": MOTHER},
-        "father": {"name": "王海", "id_number": FATHER},
-        "household": {"register_with": "father"},
-        "insurance": {"enrol_newborn": true, "maternity_benefit": true},
-        "social_security_card": {"apply": true},
-        "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": null},
-        "applicant": {"name": "王海", "id_number": FATHER, "relation": "father", "phone": "13800000000"}
-    })
+    testkit::family::form_a_born("2026-11-28T08:30:00+08:00")
 }
 
 fn guardian() -> Actor {

@@ -2,8 +2,6 @@
 //! on drop. The Python tools live in the virtualenv that `scripts/test` prepares
 //! (`ONETHING_VENV`, default `<workspace>/.venv`).
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,11 +13,7 @@ pub struct Moto {
     root: PathBuf,
 }
 
-pub fn venv(root: &Path) -> PathBuf {
-    std::env::var("ONETHING_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join(".venv"))
-}
+pub use crate::tools::venv;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

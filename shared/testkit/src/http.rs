@@ -1,0 +1,75 @@
+//! An HTTP/1 client for the API under test: JSON in, JSON out.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+/// A response: its status, its body as JSON (`null` if it is not JSON), its headers.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub headers: http::HeaderMap,
+}
+
+#[derive(Clone)]
+pub struct Http(Client<HttpConnector, Full<Bytes>>);
+
+impl Default for Http {
+    fn default() -> Self {
+        Http(Client::builder(TokioExecutor::new()).build_http())
+    }
+}
+
+impl Http {
+    /// `method url` with a bearer `token` (if any), these headers and this body.
+    pub async fn call(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Resp {
+        let mut b = http::Request::builder().method(method).uri(url);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let r = self
+            .0
+            .request(b.body(Full::new(body)).expect("request"))
+            .await
+            .expect("http");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        Resp {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers,
+        }
+    }
+
+    /// A JSON body, with an `Idempotency-Key` when given.
+    pub async fn json(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        body: &Value,
+        key: Option<&str>,
+    ) -> Resp {
+        let mut h = vec![("content-type", "application/json")];
+        if let Some(k) = key {
+            h.push(("idempotency-key", k));
+        }
+        self.call(method, url, Some(token), &h, Bytes::from(body.to_string()))
+            .await
+    }
+}
