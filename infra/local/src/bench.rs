@@ -24,12 +24,30 @@ pub struct Args {
     /// Concurrent client connections.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// `full` (fsync every commit) or `normal`.
-    #[arg(long, default_value = "full")]
-    durability: String,
+    /// How durable each commit of the server is.
+    #[arg(long, value_enum, default_value_t = crate::DurabilityArg::Full)]
+    durability: crate::DurabilityArg,
     /// Give up waiting for completion after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
+    /// Print the figures as one JSON document (progress still goes to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The server child and its temporary directory: both gone when this is dropped, whether
+/// the bench ends, fails, panics or is interrupted.
+struct Server {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 const FAMILIES: usize = 40;
@@ -153,16 +171,20 @@ pub async fn run(a: Args) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let (families, reg) = registry();
     let reg_path = dir.join("registry.json");
-    std::fs::write(&reg_path, reg.to_string()).map_err(|e| e.to_string())?;
+    let written = std::fs::write(&reg_path, reg.to_string()).map_err(|e| e.to_string());
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
+    }
     let secret = format!("bench-{}", uuid::Uuid::new_v4().simple());
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut child = std::process::Command::new(exe)
+    let child = std::process::Command::new(exe)
         .args([
             "serve",
             "--addr",
             "127.0.0.1:0",
             "--durability",
-            &a.durability,
+            a.durability.as_str(),
         ])
         .arg("--data-dir")
         .arg(dir.join("data"))
@@ -171,35 +193,56 @@ pub async fn run(a: Args) -> Result<(), String> {
         .env("ONETHING_JWT_SECRET", &secret)
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let pid = child.id();
+        .spawn();
+    let mut server = match child {
+        Ok(child) => Server { child, dir },
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e.to_string());
+        }
+    };
+    let pid = server.child.id();
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+    std::io::BufReader::new(server.child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .map_err(|e| e.to_string())?;
     let base = line.trim().rsplit(' ').next().unwrap_or("").to_string();
     if !base.starts_with("http://") {
-        let _ = child.kill();
         return Err(format!("server did not start: {line:?}"));
     }
-    let result = drive(&a, &base, &secret, &families).await;
+    eprintln!("bench: server {base} (pid {pid}), {} cases", a.cases);
+    let result = tokio::select! {
+        r = drive(&a, &base, &secret, &families) => r,
+        _ = crate::wait_for_signal() => Err("interrupted; server stopped".to_string()),
+    };
     let rss_kb = vm_hwm_kb(pid);
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(server);
     let r = result?;
+    let rate = if a.rate > 0.0 {
+        format!("{:.0} cases/s", a.rate)
+    } else {
+        "saturation".into()
+    };
+    let rss_mb = rss_kb.map(|k| k as f64 / 1024.0);
+    if a.json {
+        println!(
+            "{}",
+            json!({
+                "cases_submitted": r.submitted,
+                "cases_completed": r.completed,
+                "durability": a.durability.as_str(),
+                "offered_rate_per_s": (a.rate > 0.0).then_some(a.rate),
+                "throughput_per_s": r.throughput,
+                "latency_ms": {"p50": r.p50, "p99": r.p99, "max": r.max},
+                "server_peak_rss_mb": rss_mb,
+            })
+        );
+        return Ok(());
+    }
     println!("cases submitted            {}", r.submitted);
     println!("cases completed            {}", r.completed);
-    println!("durability                 {}", a.durability);
-    println!(
-        "offered rate               {}",
-        if a.rate > 0.0 {
-            format!("{:.0} cases/s", a.rate)
-        } else {
-            "saturation".into()
-        }
-    );
+    println!("durability                 {}", a.durability.as_str());
+    println!("offered rate               {rate}");
     println!(
         "completed throughput       {:.1} cases/s (first submission to last completion)",
         r.throughput
@@ -210,9 +253,7 @@ pub async fn run(a: Args) -> Result<(), String> {
     );
     println!(
         "server peak RSS            {}",
-        rss_kb
-            .map(|k| format!("{:.1} MB", k as f64 / 1024.0))
-            .unwrap_or("n/a".into())
+        rss_mb.map(|m| format!("{m:.1} MB")).unwrap_or("n/a".into())
     );
     Ok(())
 }
@@ -258,7 +299,11 @@ async fn drive(
     let sem = Arc::new(tokio::sync::Semaphore::new(a.concurrency));
     let start = Instant::now();
     let mut handles = vec![];
+    let step = (a.cases / 10).max(1);
     for i in 0..a.cases {
+        if i > 0 && i % step == 0 {
+            eprintln!("bench: submitting {i}/{}", a.cases);
+        }
         if a.rate > 0.0 {
             let at = start + Duration::from_secs_f64(i as f64 / a.rate);
             tokio::time::sleep_until(at.into()).await;
@@ -306,6 +351,8 @@ async fn drive(
         }
     }
     let submitted = pending.len();
+    eprintln!("bench: {submitted} submitted; waiting for completion");
+    let mut last_report = Instant::now();
     // Wait for completion: check the oldest unfinished cases until all are done.
     let deadline = Instant::now() + Duration::from_secs(a.timeout);
     let mut done: Vec<(
@@ -359,6 +406,10 @@ async fn drive(
             }
         }
         pending = still;
+        if last_report.elapsed() >= Duration::from_secs(2) {
+            eprintln!("bench: {}/{submitted} completed", done.len());
+            last_report = Instant::now();
+        }
         if !pending.is_empty() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -1,6 +1,6 @@
 //! `onething`: the local runtime CLI (see `../shared/API.md` and the README).
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use domain::flow::Dept;
 use onething::{Config, Running};
 use ports::Queue;
@@ -23,72 +23,173 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run the API, every step function and the scheduled jobs, on embedded storage.
-    Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
-        #[arg(long, default_value = ".onething")]
-        data_dir: PathBuf,
-        /// Data-sharing fixture (JSON); default: the built-in sample registry.
-        #[arg(long)]
-        registry: Option<PathBuf>,
-        /// Departments on manual review, e.g. `police,hospital`.
-        #[arg(long, value_delimiter = ',')]
-        manual: Vec<String>,
-        /// `embedded` (default), or `aws` with `--stack NAME`: DynamoDB, SQS and S3 of a
-        /// deployed stack, through the standard AWS environment.
-        #[arg(long, default_value = "embedded")]
-        backend: String,
-        #[arg(long)]
-        stack: Option<String>,
-        /// Extra holiday-calendar years (same format as the built-in data).
-        #[arg(long)]
-        calendar: Option<PathBuf>,
-        /// Operator settings (JSON): premiums, unknown-year policy, follow-up limits.
-        #[arg(long)]
-        settings: Option<PathBuf>,
-        /// `full` fsyncs every commit (survives power loss); `normal` survives a process crash.
-        #[arg(long, default_value = "full")]
-        durability: String,
-    },
+    Serve(ServeArgs),
     /// Print a JWT that `serve` with the same data dir (or ONETHING_JWT_SECRET) accepts.
-    Token {
-        #[arg(long)]
-        role: String,
-        #[arg(long)]
-        dept: Option<String>,
-        #[arg(long)]
-        sub: String,
-        #[arg(long, default_value = ".onething")]
-        data_dir: PathBuf,
-        /// Lifetime in seconds.
-        #[arg(long, default_value_t = 8 * 3600)]
-        ttl: i64,
-        /// `iss` claim (default: ONETHING_JWT_ISSUER, as `serve` expects).
-        #[arg(long)]
-        iss: Option<String>,
-        /// `aud` claim (default: ONETHING_JWT_AUDIENCE, as `serve` expects).
-        #[arg(long)]
-        aud: Option<String>,
-    },
+    Token(TokenArgs),
     /// Inspect and redrive dead-lettered messages.
-    Dlq {
-        #[command(subcommand)]
-        cmd: DlqCmd,
-        #[arg(long, default_value = ".onething", global = true)]
-        data_dir: PathBuf,
-        #[arg(long, default_value = "embedded", global = true)]
-        backend: String,
-        #[arg(long, global = true)]
-        stack: Option<String>,
-    },
+    Dlq(DlqArgs),
     /// Drive automated cases through a fresh local runtime over HTTP and report figures.
     Bench(bench::Args),
+}
+
+/// Where the runtime keeps its state.
+#[derive(Args)]
+struct BackendArgs {
+    /// `embedded` (SQLite in the data dir), or `aws` with `--stack NAME`: DynamoDB, SQS
+    /// and S3 of a deployed stack, through the standard AWS environment.
+    #[arg(long, value_enum, default_value_t = BackendKind::Embedded, global = true)]
+    backend: BackendKind,
+    /// The CloudFormation stack, with `--backend aws`.
+    #[arg(long, global = true)]
+    stack: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendKind {
+    Embedded,
+    Aws,
+}
+
+impl BackendArgs {
+    fn backend(self) -> Result<onething::Backend, String> {
+        match (self.backend, self.stack) {
+            (BackendKind::Embedded, None) => Ok(onething::Backend::Embedded),
+            (BackendKind::Embedded, Some(_)) => Err("--stack goes with --backend aws".into()),
+            (BackendKind::Aws, Some(stack)) => Ok(onething::Backend::Aws { stack }),
+            (BackendKind::Aws, None) => Err("--backend aws needs --stack NAME".into()),
+        }
+    }
+}
+
+/// A department, as the CLI names it.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum DeptArg {
+    Hospital,
+    Police,
+    MedicalInsurance,
+    Hrss,
+    ServiceCenter,
+    Health,
+}
+
+impl From<DeptArg> for Dept {
+    fn from(d: DeptArg) -> Dept {
+        match d {
+            DeptArg::Hospital => Dept::Hospital,
+            DeptArg::Police => Dept::Police,
+            DeptArg::MedicalInsurance => Dept::MedicalInsurance,
+            DeptArg::Hrss => Dept::Hrss,
+            DeptArg::ServiceCenter => Dept::ServiceCenter,
+            DeptArg::Health => Dept::Health,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum RoleArg {
+    Guardian,
+    WindowOfficer,
+    DeptOfficer,
+    Supervisor,
+}
+
+impl RoleArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            RoleArg::Guardian => "guardian",
+            RoleArg::WindowOfficer => "window_officer",
+            RoleArg::DeptOfficer => "dept_officer",
+            RoleArg::Supervisor => "supervisor",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DurabilityArg {
+    /// fsync every commit: survives power loss.
+    Full,
+    /// survives a process crash.
+    Normal,
+}
+
+impl DurabilityArg {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            DurabilityArg::Full => "full",
+            DurabilityArg::Normal => "normal",
+        }
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    #[arg(long, default_value = ".onething")]
+    data_dir: PathBuf,
+    /// Data-sharing fixture (JSON); default: the built-in sample registry.
+    #[arg(long)]
+    registry: Option<PathBuf>,
+    /// Departments on manual review, e.g. `police,hospital`.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    manual: Vec<DeptArg>,
+    #[command(flatten)]
+    backend: BackendArgs,
+    /// Extra holiday-calendar years (same format as the built-in data).
+    #[arg(long)]
+    calendar: Option<PathBuf>,
+    /// Operator settings (JSON): premiums, unknown-year policy, follow-up limits.
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// How durable each commit is.
+    #[arg(long, value_enum, default_value_t = DurabilityArg::Full)]
+    durability: DurabilityArg,
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    #[arg(long, value_enum)]
+    role: RoleArg,
+    /// The officer's department (window and department officers).
+    #[arg(long, value_enum)]
+    dept: Option<DeptArg>,
+    /// The subject: a guardian's citizen ID number, or an officer's id.
+    #[arg(long)]
+    sub: String,
+    /// The data dir of the `serve` that will check the token (its signing secret).
+    #[arg(long, default_value = ".onething")]
+    data_dir: PathBuf,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 8 * 3600)]
+    ttl: i64,
+    /// `iss` claim (default: ONETHING_JWT_ISSUER, as `serve` expects).
+    #[arg(long)]
+    iss: Option<String>,
+    /// `aud` claim (default: ONETHING_JWT_AUDIENCE, as `serve` expects).
+    #[arg(long)]
+    aud: Option<String>,
+}
+
+#[derive(Args)]
+struct DlqArgs {
+    #[command(subcommand)]
+    cmd: DlqCmd,
+    #[arg(long, default_value = ".onething", global = true)]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 #[derive(Subcommand)]
 enum DlqCmd {
     /// Every queue with its waiting and dead-lettered message counts.
-    List,
+    List {
+        /// One JSON document instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// The dead letters of one queue.
     Show { queue: String },
     /// Put dead letters back on their queue (all, or one by --id).
@@ -124,26 +225,7 @@ fn init_logs() {
     }
 }
 
-fn backend_of(backend: &str, stack: Option<String>) -> Result<onething::Backend, String> {
-    match (backend, stack) {
-        ("embedded", None) => Ok(onething::Backend::Embedded),
-        ("embedded", Some(_)) => Err("--stack goes with --backend aws".into()),
-        ("aws", Some(stack)) => Ok(onething::Backend::Aws { stack }),
-        ("aws", None) => Err("--backend aws needs --stack NAME".into()),
-        (other, _) => Err(format!("--backend {other:?}: embedded or aws")),
-    }
-}
-
-fn parse_manual(v: &[String]) -> Result<std::collections::HashSet<Dept>, String> {
-    v.iter()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| Dept::parse(s.trim()).ok_or_else(|| format!(
-            "unknown department {s:?}; one of hospital, police, medical_insurance, hrss, service_center, health",
-        )))
-        .collect()
-}
-
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -162,37 +244,9 @@ async fn main() {
     init_logs();
     let cli = Cli::parse();
     let result = match cli.cmd {
-        Cmd::Serve {
-            addr,
-            data_dir,
-            registry,
-            manual,
-            backend,
-            stack,
-            calendar,
-            settings,
-            durability,
-        } => {
-            serve(
-                addr, data_dir, registry, manual, backend, stack, calendar, settings, durability,
-            )
-            .await
-        }
-        Cmd::Token {
-            role,
-            dept,
-            sub,
-            data_dir,
-            ttl,
-            iss,
-            aud,
-        } => token(role, dept, sub, data_dir, ttl, iss, aud),
-        Cmd::Dlq {
-            cmd,
-            data_dir,
-            backend,
-            stack,
-        } => dlq(cmd, data_dir, backend, stack).await,
+        Cmd::Serve(args) => serve(args).await,
+        Cmd::Token(args) => token(args),
+        Cmd::Dlq(args) => dlq(args).await,
         Cmd::Bench(args) => bench::run(args).await,
     };
     if let Err(e) = result {
@@ -201,31 +255,19 @@ async fn main() {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn serve(
-    addr: SocketAddr,
-    data_dir: PathBuf,
-    registry: Option<PathBuf>,
-    manual: Vec<String>,
-    backend: String,
-    stack: Option<String>,
-    calendar: Option<PathBuf>,
-    settings: Option<PathBuf>,
-    durability: String,
-) -> Result<(), String> {
-    let mut cfg = Config::new(addr, data_dir);
-    cfg.backend = backend_of(&backend, stack)?;
-    cfg.registry = registry;
-    cfg.manual = parse_manual(&manual)?;
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let mut cfg = Config::new(args.addr, args.data_dir);
+    cfg.backend = args.backend.backend()?;
+    cfg.registry = args.registry;
+    cfg.manual = args.manual.into_iter().map(Dept::from).collect();
     if cfg.manual.contains(&Dept::Health) {
         tracing::warn!("health is the lead unit and owns no step: --manual health has no effect");
     }
-    cfg.calendar = calendar;
-    cfg.settings = settings;
-    cfg.durability = match durability.as_str() {
-        "full" => embedded::Durability::Full,
-        "normal" => embedded::Durability::Normal,
-        other => return Err(format!("--durability {other:?}: full or normal")),
+    cfg.calendar = args.calendar;
+    cfg.settings = args.settings;
+    cfg.durability = match args.durability {
+        DurabilityArg::Full => embedded::Durability::Full,
+        DurabilityArg::Normal => embedded::Durability::Normal,
     };
     let running: Running = onething::start(cfg).await?;
     println!("onething listening on http://{}", running.addr);
@@ -235,29 +277,17 @@ async fn serve(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn token(
-    role: String,
-    dept: Option<String>,
-    sub: String,
-    data_dir: PathBuf,
-    ttl: i64,
-    iss: Option<String>,
-    aud: Option<String>,
-) -> Result<(), String> {
-    if domain::Role::parse(&role).is_none() {
-        return Err(format!(
-            "--role {role:?}: guardian, window_officer, dept_officer or supervisor"
-        ));
-    }
-    if let Some(d) = &dept {
-        if Dept::parse(d).is_none() {
-            return Err(format!(
-                "--dept {d:?}: hospital, police, medical_insurance, hrss, service_center or health"
-            ));
-        }
-    }
-    if matches!(role.as_str(), "window_officer" | "dept_officer") && dept.is_none() {
+fn token(args: TokenArgs) -> Result<(), String> {
+    let TokenArgs {
+        role,
+        dept,
+        sub,
+        data_dir,
+        ttl,
+        iss,
+        aud,
+    } = args;
+    if matches!(role, RoleArg::WindowOfficer | RoleArg::DeptOfficer) && dept.is_none() {
         return Err("officers need --dept".into());
     }
     // A token is only useful to a `serve` that shares its secret: never invent one here.
@@ -276,8 +306,8 @@ fn token(
     let env = |k: &str| std::env::var(k).ok().filter(|s| !s.is_empty());
     let claims = api::auth::Claims {
         sub,
-        role,
-        dept,
+        role: role.as_str().to_string(),
+        dept: dept.map(|d| Dept::from(d).as_str().to_string()),
         exp: now + ttl,
         iat: Some(now),
         iss: iss.or_else(|| env("ONETHING_JWT_ISSUER")),
@@ -287,12 +317,12 @@ fn token(
     Ok(())
 }
 
-async fn dlq(
-    cmd: DlqCmd,
-    data_dir: PathBuf,
-    backend: String,
-    stack: Option<String>,
-) -> Result<(), String> {
+async fn dlq(args: DlqArgs) -> Result<(), String> {
+    let DlqArgs {
+        cmd,
+        data_dir,
+        backend,
+    } = args;
     if let DlqCmd::Show { queue } | DlqCmd::Redrive { queue, .. } = &cmd {
         let known: Vec<&str> = domain::flow::FLOW
             .iter()
@@ -307,7 +337,7 @@ async fn dlq(
         }
     }
     let mut cfg = Config::new("127.0.0.1:0".parse().expect("addr"), data_dir.clone());
-    cfg.backend = backend_of(&backend, stack)?;
+    cfg.backend = backend.backend()?;
     // Keep the adapters alive while we use the queues.
     type Depths = Vec<(String, i64, i64)>;
     let (queues, depths): (std::sync::Arc<dyn Queue>, Depths) = match &cfg.backend {
@@ -316,7 +346,7 @@ async fn dlq(
                 return Err(format!("no onething data in {}", data_dir.display()));
             }
             let (_, e) = onething::build(&cfg)?;
-            let d = if matches!(cmd, DlqCmd::List) {
+            let d = if matches!(cmd, DlqCmd::List { .. }) {
                 e.queues.depths().await.map_err(|e| e.to_string())?
             } else {
                 vec![]
@@ -325,7 +355,7 @@ async fn dlq(
         }
         onething::Backend::Aws { stack } => {
             let (_, a) = onething::build_aws(&cfg, stack).await?;
-            let d = if matches!(cmd, DlqCmd::List) {
+            let d = if matches!(cmd, DlqCmd::List { .. }) {
                 a.queues.depths().await.map_err(|e| e.to_string())?
             } else {
                 vec![]
@@ -334,15 +364,29 @@ async fn dlq(
         }
     };
     match cmd {
-        DlqCmd::List => {
-            println!("{:<20} {:>8} {:>8}", "queue", "waiting", "dead");
-            for q in domain::flow::all_queues() {
-                let (w, d) = depths
+        DlqCmd::List { json } => {
+            let rows: Vec<(&str, i64, i64)> = domain::flow::all_queues()
+                .into_iter()
+                .map(|q| {
+                    let (w, d) = depths
+                        .iter()
+                        .find(|x| x.0 == q)
+                        .map(|x| (x.1, x.2))
+                        .unwrap_or((0, 0));
+                    (q, w, d)
+                })
+                .collect();
+            if json {
+                let doc: Vec<serde_json::Value> = rows
                     .iter()
-                    .find(|x| x.0 == q)
-                    .map(|x| (x.1, x.2))
-                    .unwrap_or((0, 0));
-                println!("{q:<20} {w:>8} {d:>8}");
+                    .map(|(q, w, d)| serde_json::json!({"queue": q, "waiting": w, "dead": d}))
+                    .collect();
+                println!("{}", serde_json::json!({ "queues": doc }));
+            } else {
+                println!("{:<20} {:>8} {:>8}", "queue", "waiting", "dead");
+                for (q, w, d) in rows {
+                    println!("{q:<20} {w:>8} {d:>8}");
+                }
             }
         }
         DlqCmd::Show { queue } => {

@@ -75,7 +75,14 @@ pub fn form_a_nth(i: usize, days: usize) -> Value {
 /// mother applies and the baby registers with her.
 pub fn with_parents(mut f: Value, father: Option<(&str, &str)>, mother: (&str, &str)) -> Value {
     f["mother"] = json!({"name": mother.0, "id_number": mother.1});
-    let applicant = |name: &str, id: &str, relation: &str| json!({"name": name, "id_number": id, "relation": relation, "phone": "13900000000"});
+    let applicant = |name: &str, id: &str, relation: &str| {
+        json!({
+            "name": name,
+            "id_number": id,
+            "relation": relation,
+            "phone": "13900000000",
+        })
+    };
     match father {
         Some((n, id)) => {
             f["father"] = json!({"name": n, "id_number": id});
