@@ -10,7 +10,7 @@ def resp(desc, schema=None, headers=None):
     return r
 err = lambda d: resp(d, ref("Error"))
 S = {"type": "string"}; NS = {"type": "string", "minLength": 1}; DT = {"type": "string", "format": "date-time"}; NDT = {"type": ["string", "null"], "format": "date-time"}
-I = {"type": "integer"}; B = {"type": "boolean"}
+I = {"type": "integer"}; B = {"type": "boolean"}; NNUM = {"type": ["number", "null"]}
 def obj(props, req=(), extra=True):
     o = {"type": "object", "properties": props}
     if req: o["required"] = list(req)
@@ -43,6 +43,33 @@ form = obj({
     "applicant": obj({"name": NS, "id_number": ID, "relation": {"type": "string", "enum": ["father", "mother", "guardian"]}, "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"}}, ["name", "id_number", "relation", "phone"]),
 }, ["channel", "newborn", "mother", "household", "insurance", "social_security_card", "applicant"])
 
+NS_ = {"type": ["string", "null"]}
+def nullable(o, desc=None):
+    o = dict(o); o["type"] = ["object", "null"]
+    if desc: o["description"] = desc
+    return o
+
+# The form as a case shows it: the application form's fields, personal data masked for
+# supervisors (so no ID-number pattern here).
+person_view = obj({"name": S, "id_number": S}, ["name", "id_number"])
+form_view = obj({
+    "channel": S, "window": nullable(obj({"site": S, "number": S}, ["site", "number"])),
+    "newborn": obj({"name": S, "sex": {"type": "string", "enum": ["male", "female"]}, "birth_time": DT, "hospital_code": S,
+                    "weight_g": I, "length_cm": I, "gestational_weeks": I, "ethnicity": S}, ["name", "sex", "birth_time", "hospital_code"]),
+    "mother": person_view, "father": nullable(person_view),
+    "household": obj({"register_with": {"type": "string", "enum": ["father", "mother"]}}, ["register_with"]),
+    "insurance": obj({"enrol_newborn": B, "maternity_benefit": B}, ["enrol_newborn", "maternity_benefit"]),
+    "social_security_card": obj({"apply": B}, ["apply"]),
+    "delivery": nullable(obj({"method": {"type": "string", "enum": ["mail", "pickup"]}, "address": NS_, "pickup_site": NS_}, ["method"])),
+    "applicant": obj({"name": S, "id_number": S, "relation": S, "phone": S}, ["name", "id_number", "relation", "phone"]),
+}, ["channel", "newborn", "mother", "household", "insurance", "social_security_card", "applicant"])
+rating = obj({"level": I, "label": S, "comment": NS_, "at": DT, "follow_up": B,
+              "bad": nullable(obj({"responsible_dept": S, "return_visit_due": DT, "rectify_due": DT, "return_visit_at": NDT, "rectified_at": NDT},
+                                  ["responsible_dept", "return_visit_due", "rectify_due"]), "Follow-up deadlines of a bad rating (levels 1-2)")},
+             ["level", "label", "at", "follow_up"])
+complaint = obj({"complaint_id": S, "text": S, "at": DT, "dept": S, "status": {"type": "string", "enum": ["open", "answered"]},
+                 "answer": NS_, "answered_at": NDT, "answered_by": NS_}, ["complaint_id", "text", "at", "dept", "status"])
+
 # The results a case holds, each present once its step issued it (domain::steps).
 results = obj({
     "birth_certificate_number": {"type": "string", "description": "hospital: Q + 9 digits"},
@@ -68,21 +95,34 @@ status_enum = {"type": "string", "enum": ["submitted", "incomplete", "not_accept
 case = obj({
     "case_id": S, "status": status_enum, "channel": S, "version": I,
     "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "updated_at": DT, "overdue": B,
-    "acceptance_notice": {"type": ["object", "null"], "description": "received_materials, accepted_by, window, time_limit_working_days, due_at, delivery"},
+    "acceptance_notice": nullable(obj({
+        "notice_number": S, "accepted_by": S, "accepted_at": DT, "due_at": DT, "time_limit_working_days": I,
+        "received_materials": {"type": "array", "items": obj({"material": S, "source": {"type": "string", "enum": ["data_sharing", "upload", "form"]}}, ["material", "source"])},
+        "window": nullable(obj({"site": S, "number": S}, ["site", "number"])),
+        "delivery": obj({"method": {"type": "string", "enum": ["mail", "pickup", "window"]}, "address": NS_, "pickup_site": NS_, "site": NS_, "window": NS_}, ["method"]),
+    }, ["notice_number", "accepted_by", "accepted_at", "due_at", "time_limit_working_days", "received_materials"]), "The acceptance notice (受理通知), once accepted"),
     "missing": {"type": "array", "items": obj({"material": S, "reason": S}, ["material", "reason"])},
-    "steps": {"type": "array", "items": step},
+    "steps": {"type": "array", "items": ref("Step")},
     "results": results,
     "timeline": {"type": "array", "items": obj({"at": DT, "actor": S, "action": S, "detail": S}, ["at", "actor", "action", "detail"])},
-    "form": {"type": "object"}, "materials": {"type": "array", "items": {"type": "object"}},
-    "ratings": {"type": "array", "items": {"type": "object"}}, "complaints": {"type": "array", "items": {"type": "object"}},
-    "archive": {"type": ["object", "null"]}, "warnings": {"type": "array", "items": S},
+    "form": ref("FormView"),
+    "materials": {"type": "array", "items": obj({"material_id": S, "kind": S, "content_type": S, "size": I, "status": {"type": "string", "enum": ["awaiting_upload", "uploaded"]},
+                                                 "created_at": DT, "uploaded_at": NDT, "sha256": NS_}, ["material_id", "kind", "content_type", "size", "status"])},
+    "ratings": {"type": "array", "items": ref("Rating")},
+    "complaints": {"type": "array", "items": ref("Complaint")},
+    "archive": nullable(obj({"location": S, "manifest_sha256": S, "files": I, "archived_at": DT}, ["location", "manifest_sha256", "files", "archived_at"]), "Where the finished case is archived"),
+    "warnings": {"type": "array", "items": S},
     "current_step": {"type": ["string", "null"]},
-    "notifications": {"type": "array", "items": {"type": "object"}, "description": "what the guardian was told (owner and officers only)"},
+    "notifications": {"type": "array", "items": obj({"seq": I, "kind": S, "title": S, "body": S, "channel": S, "sent_at": DT}, ["seq", "kind", "title", "body"]),
+                      "description": "what the guardian was told (owner and officers only)"},
 }, ["case_id", "status", "channel", "version", "submitted_at", "steps", "results", "timeline", "missing"])
 summary = obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "current_step": {"type": ["string", "null"]}, "newborn_name": S}, ["case_id", "status", "version"])
 task = obj({"task_id": S, "case_id": S, "step": S, "dept": S, "created_at": DT, "due_at": DT, "version": I, "summary": S, "findings": {"type": "array", "items": S}, "overdue": B},
            ["task_id", "case_id", "step", "dept", "created_at", "due_at", "version", "summary"])
 error = obj({"error": obj({"code": S, "message": S, "details": {"type": "array", "items": obj({"field": S, "code": S, "message": S}, ["field", "code", "message"])}}, ["code", "message", "details"])}, ["error"])
+error["example"] = {"error": {"code": "invalid", "message": "invalid input", "details": [
+    {"field": "mother.id_number", "code": "check", "message": "the check character does not match"},
+    {"field": "newborn.birth_time", "code": "future", "message": "must not be in the future"}]}}
 
 EXAMPLE_FORM = {
     "channel": "zlb_app",
@@ -100,21 +140,23 @@ EXAMPLE_FORM = {
 doc = {
  "openapi": "3.1.0",
  "info": {"title": "onething: Zhejiang birth one-thing (出生“一件事”) API", "version": "1.0.0",
+          "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
           "description": "One form, one notice, one completion: the joint-handling API of the birth one-thing. Times are RFC 3339 (Asia/Shanghai business time); a due_at is the last second of its day. Errors are {\"error\": {code, message, details}}; 404 also means 'not yours'."},
  "servers": [{"url": "http://127.0.0.1:8080"}],
  "components": {
    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "Claims: sub (a guardian's citizen ID number), role (guardian | window_officer | dept_officer | supervisor), dept (officers), exp."}},
-   "schemas": {"Error": error, "ApplicationForm": form, "Case": case, "CaseSummary": summary, "Task": task, "Step": step},
+   "schemas": {"Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "CaseSummary": summary, "Task": task, "Step": step,
+               "Rating": rating, "Complaint": complaint},
  },
  "paths": {
   "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": resp("Alive", obj({"status": S}, ["status"]))}}},
-  "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": resp("The OpenAPI document", {"type": "object"})}}},
-  "/v1/guide": {"get": {"summary": "The simple guide (Table A.1)", "operationId": "guide", "responses": {"200": resp("Guide", obj({"name": S, "scope": S, "materials": {"type": "array", "items": obj({"material": S, "name": S, "data_sharing": B}, ["material", "name", "data_sharing"])}, "time_limit": {"type": "object"}, "fees": S, "delivery": {"type": "array", "items": S}, "consultation": {"type": "object"}, "address_and_hours": {"type": "object"}}, ["name", "scope", "materials", "time_limit", "fees", "delivery", "consultation", "address_and_hours"]))}}},
+  "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": resp("The OpenAPI document", obj({"openapi": S, "info": {"type": "object", "additionalProperties": True}, "paths": {"type": "object", "additionalProperties": True}}, ["openapi", "info", "paths"]))}}},
+  "/v1/guide": {"get": {"summary": "The simple guide (Table A.1)", "operationId": "guide", "responses": {"200": resp("Guide", obj({"name": S, "scope": S, "materials": {"type": "array", "items": obj({"material": S, "name": S, "data_sharing": B}, ["material", "name", "data_sharing"])}, "time_limit": obj({"working_days": I, "text": S}, ["working_days", "text"]), "fees": S, "delivery": {"type": "array", "items": S}, "consultation": obj({"phone": S, "online": S, "onsite": S}), "address_and_hours": obj({"address": S, "hours": S})}, ["name", "scope", "materials", "time_limit", "fees", "delivery", "consultation", "address_and_hours"]))}}},
   "/v1/applications": {"post": {"summary": "Submit the one form", "operationId": "submitApplication", "security": sec,
      "description": "Guardians apply online (zlb_app, zj_web) for their own child (the token's sub must be the applicant or a parent); window officers enter offline applications on their own window's channel (dept service_center → service_center, hospital → hospital). The same Idempotency-Key with the same body returns the same case (header Idempotent-Replayed: true); with another body, 409.",
      "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}}],
      "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ApplicationForm"), "example": EXAMPLE_FORM}}},
-     "responses": {"202": {**resp("Submitted; acceptance runs next", obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "links": {"type": "object"}}, ["case_id", "status"])),
+     "responses": {"202": {**resp("Submitted; acceptance runs next", obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "links": obj({"self": S}, ["self"])}, ["case_id", "status"])),
                            "links": {op: {"operationId": op, "parameters": {"case_id": "$response.body#/case_id"}}
                                      for op in ["getCase", "addMaterial", "resubmit", "rate", "complain"]}},
                    **errors("400", "401", "403", "413", "415", "503"), "409": err("Idempotency key reused with another body")}}},
@@ -132,13 +174,13 @@ doc = {
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("The case is finished")}}},
   "/v1/cases/{case_id}/resubmit": {"post": {"summary": "Resubmit after incomplete or returned", "operationId": "resubmit", "security": sec, "parameters": [case_id],
      "description": "corrections is a JSON merge patch (RFC 7386) over the form (channel and window cannot change); the corrected form is validated again. The case resumes where it stopped: acceptance after incomplete, the returning department's step after a return.",
-     "requestBody": json_body(obj({"corrections": {"type": "object"}, "materials": {"type": "array", "items": S}})),
+     "requestBody": json_body(obj({"corrections": {"type": "object", "additionalProperties": True, "description": "A JSON merge patch (RFC 7386) over the application form"}, "materials": {"type": "array", "items": S}})),
      "responses": {"202": resp("Resumed", obj({"case_id": S, "status": status_enum, "version": I, "current_step": {"type": ["string", "null"]}}, ["case_id", "status", "version"])),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not incomplete or returned")}}},
   "/v1/cases/{case_id}/rating": {"post": {"summary": "Rate the finished case (好差评): one rating plus one follow-up", "operationId": "rate", "security": sec, "parameters": [case_id],
      "description": "Levels: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意. Levels 1-2 are a bad rating: the responsible unit's return visit and rectification deadlines are set (configurable, 1 and 15 working days).",
      "requestBody": json_body(obj({"level": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": {"type": ["string", "null"], "maxLength": 500}}, ["level"])),
-     "responses": {"201": resp("Recorded", obj({"level": I, "label": S, "comment": {"type": ["string", "null"]}, "at": DT, "follow_up": B, "bad": {"type": ["object", "null"]}}, ["level", "follow_up"])),
+     "responses": {"201": resp("Recorded", ref("Rating")),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not finished, or already rated twice")}}},
   "/v1/cases/{case_id}/complaints": {"post": {"summary": "Complain (投诉); routed to the responsible unit", "operationId": "complain", "security": sec, "parameters": [case_id],
      "requestBody": json_body(obj({"text": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["text"])),
@@ -161,11 +203,50 @@ doc = {
   "/v1/supervision/report": {"get": {"summary": "Supervision figures for cases submitted in a period (personal data masked)", "operationId": "report", "security": sec,
      "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
                     {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}],
-     "responses": {"200": resp("Report", obj({"period": {"type": "object"}, "cases": {"type": "object"}, "departments": {"type": "array", "items": {"type": "object"}}, "per_case": {"type": "array", "items": {"type": "object"}},
-                                              "ratings": {"type": "object"}, "complaints": {"type": "object"}, "materials": {"type": "object"}, "archive": {"type": "object"}},
+     "responses": {"200": resp("Report", obj({
+        "period": obj({"from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "timezone": S}, ["from", "to"]),
+        "generated_at": DT,
+        "cases": obj({"total": I, "by_status": {"type": "object", "additionalProperties": I}, "completed": I, "completed_within_4_working_days": I,
+                      "on_time_rate_percent": NNUM, "joint_handling_executed": I}, ["total", "completed"]),
+        "departments": {"type": "array", "items": obj({"dept": S, "dept_name": S, "cases_handled": I, "on_time": I, "on_time_rate_percent": NNUM,
+                                                        "median_handling_working_hours": NNUM, "max_handling_working_hours": NNUM, "open_tasks": I,
+                                                        "open_overdue_tasks": I, "returned": I, "rejected": I}, ["dept", "cases_handled", "on_time"])},
+        "per_case": {"type": "array", "items": obj({"case_id": S, "status": status_enum, "channel": S, "submitted_at": DT, "accepted_at": NDT, "due_at": NDT,
+                                                     "finished_at": NDT, "completed_within_4_working_days": {"type": ["boolean", "null"]}, "overdue": B, "archived": B},
+                                                    ["case_id", "status"])},
+        "ratings": obj({"by_level": {"type": "object", "additionalProperties": I}, "bad_ratings_open": I}, ["by_level", "bad_ratings_open"]),
+        "complaints": obj({"open": I, "answered": I}, ["open", "answered"]),
+        "materials": obj({"by_data_sharing": I, "uploaded": I, "data_sharing_rate_percent": NNUM}, ["by_data_sharing", "uploaded"]),
+        "archive": obj({"finished_cases": I, "archived": I, "completeness_percent": NNUM}, ["finished_cases", "archived"]),
+        "calendar": obj({"known_years": {"type": "array", "items": I}, "unknown_year_policy": S}),
+        },
                                              ["period", "cases", "departments", "per_case", "ratings", "complaints", "materials", "archive"])), **errors("400", "401", "403")}}},
  },
 }
+# Tags, security and the busy answer, for every operation.
+TAGS = [("public", "No token: liveness, this document, the guide"),
+        ("applications", "Submitting the one form"),
+        ("cases", "A case: reading it, its materials, resubmission"),
+        ("feedback", "Ratings (好差评) and complaints"),
+        ("tasks", "Department officers' manual review"),
+        ("supervision", "Supervisors' figures")]
+def tag_of(path):
+    if path in ("/healthz", "/openapi.json", "/v1/guide"): return "public"
+    if path == "/v1/applications": return "applications"
+    if "/rating" in path or "/complaints" in path: return "feedback"
+    if path.startswith("/v1/tasks"): return "tasks"
+    if path.startswith("/v1/supervision"): return "supervision"
+    return "cases"
+doc["tags"] = [{"name": n, "description": d} for n, d in TAGS]
+doc["security"] = sec
+for path, ops in doc["paths"].items():
+    for op in ops.values():
+        op["tags"] = [tag_of(path)]
+        if tag_of(path) == "public":
+            op["security"] = []
+        else:
+            op["responses"].setdefault("503", std_errors["503"])
+
 import sys
 out = sys.argv[1] if len(sys.argv) > 1 else "functions/api/openapi.json"
 json.dump(doc, open(out, "w"), ensure_ascii=False, indent=1)

@@ -1,5 +1,5 @@
-//! The OpenAPI document: generated from its script, valid OpenAPI, and accepted whole by
-//! a client generator (every response and request body becomes a model, none dropped).
+//! The OpenAPI document: generated from its script, valid OpenAPI, clean under Redocly's
+//! strict rules, and accepted whole by a client generator (every response and request body becomes a model, none dropped).
 
 use std::process::Command;
 use testkit::tools::{assert_generated, assert_tool_passes, py, root};
@@ -12,6 +12,27 @@ fn openapi_json_is_the_generators_output() {
 #[test]
 fn openapi_json_is_valid_openapi() {
     assert_tool_passes("openapi-spec-validator", &["functions/api/openapi.json"]);
+}
+
+#[test]
+fn redocly_lint_passes_with_every_warning_an_error() {
+    let dir = root().join("docs/openapi-lint");
+    let out = std::process::Command::new(dir.join("node_modules/.bin/redocly"))
+        .args([
+            "lint",
+            "--config",
+            "redocly.yaml",
+            "../../functions/api/openapi.json",
+        ])
+        .current_dir(&dir)
+        .output()
+        .expect("redocly (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "redocly lint:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
