@@ -59,8 +59,11 @@ async fn drain(q: &dyn Queue, queue: &str) {
     }
 }
 
-async fn contract(a: Adapters, tag: &str) {
-    // Cases: create with outbox, idempotency, versioned commits.
+/// Cases: create with outbox, idempotency, versioned commits.
+async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_version(
+    a: &Adapters,
+    tag: &str,
+) {
     let id = format!("BC{tag}1");
     let c = a_case(&id, crate::helpers::FATHER_A);
     let out = vec![OutMessage {
@@ -130,8 +133,18 @@ async fn contract(a: Adapters, tag: &str) {
         .await
         .unwrap()
         .is_empty());
+}
 
-    // The outbox message was delivered.
+/// The outbox message was delivered.
+async fn a_message_committed_with_a_case_is_delivered(a: &Adapters, tag: &str) {
+    let id = format!("BC{tag}1");
+    let c = a_case(&id, crate::helpers::FATHER_A);
+    let out = vec![OutMessage {
+        queue: "accept".into(),
+        body: format!(r#"{{"kind":"step","case_id":"{id}","step":"acceptance"}}"#),
+    }];
+    a.store.create(&c, "scope-1", &out).await.unwrap();
+
     let got = a
         .queues
         .receive("accept", 10, Duration::from_secs(5))
@@ -140,8 +153,13 @@ async fn contract(a: Adapters, tag: &str) {
     assert_eq!(got.len(), 1);
     assert!(got[0].body.contains(&id));
     a.queues.ack("accept", &got[0].receipt).await.unwrap();
+}
 
-    // Queues: visibility, redelivery with a growing receive count, DLQ after the maximum, redrive.
+/// Queues: visibility, redelivery with a growing receive count, DLQ after the maximum, redrive.
+async fn a_failing_message_is_received_five_times_then_dead_lettered_and_can_be_redriven(
+    a: &Adapters,
+    _tag: &str,
+) {
     drain(a.queues.as_ref(), "notify").await;
     a.queues.send("notify", "poison").await.unwrap();
     let mut counts = vec![];
@@ -175,8 +193,10 @@ async fn contract(a: Adapters, tag: &str) {
         .unwrap();
     assert_eq!(back.len(), 1);
     a.queues.ack("notify", &back[0].receipt).await.unwrap();
+}
 
-    // Allocation: one number per owner, never shared, even concurrently.
+/// Allocation: one number per owner, never shared, even concurrently.
+async fn each_owner_gets_one_number_and_no_two_owners_share_one(a: &Adapters, _tag: &str) {
     let mut handles = vec![];
     for i in 0..20 {
         let n = a.numbers.clone();
@@ -199,8 +219,12 @@ async fn contract(a: Adapters, tag: &str) {
         a.numbers.allocate("tiny", "y", 1).await,
         Err(AllocError::Exhausted(_))
     ));
+}
 
-    // Notifications are idempotent by sequence.
+/// Notifications are idempotent by sequence.
+async fn a_notification_is_recorded_once_per_sequence(a: &Adapters, tag: &str) {
+    let id = format!("BC{tag}1");
+
     let n = Notification {
         case_id: id.clone(),
         seq: 1,
@@ -212,8 +236,10 @@ async fn contract(a: Adapters, tag: &str) {
     a.notifier.send(&n).await.unwrap();
     a.notifier.send(&n).await.unwrap();
     assert_eq!(a.notifier.sent(&id).await.unwrap().len(), 1);
+}
 
-    // Blobs: round trip, write-once archives.
+/// Blobs: round trip, write-once archives.
+async fn blobs_round_trip_archives_are_write_once_and_uploads_get_a_url(a: &Adapters, _tag: &str) {
     a.blobs
         .put("materials/x/m1", b"%PDF-1", "application/pdf")
         .await
@@ -250,42 +276,69 @@ async fn contract(a: Adapters, tag: &str) {
     assert!(url.contains("materials/x/m2"));
 }
 
-#[tokio::test]
-async fn embedded_adapters_keep_the_contract() {
+/// The embedded adapters over a fresh data directory.
+fn embedded() -> (tempfile::TempDir, Adapters) {
     let dir = tempfile::tempdir().unwrap();
     let e =
         embedded::Embedded::open(dir.path(), embedded::Durability::Normal, 5, b"secret").unwrap();
-    contract(
-        Adapters {
-            store: e.store.clone(),
-            queues: e.queues.clone(),
-            numbers: e.numbers.clone(),
-            notifier: e.notifier.clone(),
-            blobs: e.blobs.clone(),
-            tick: Duration::from_millis(200),
-        },
-        "E",
-    )
-    .await;
+    let a = Adapters {
+        store: e.store.clone(),
+        queues: e.queues.clone(),
+        numbers: e.numbers.clone(),
+        notifier: e.notifier.clone(),
+        blobs: e.blobs.clone(),
+        tick: Duration::from_millis(200),
+    };
+    (dir, a)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn aws_adapters_keep_the_contract_on_moto() {
+/// The AWS adapters over the resources of the SAM template, deployed to a fresh moto.
+async fn on_moto() -> (moto::Moto, Adapters) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let m = moto::Moto::start(&root);
     let outputs = m.deploy("contract");
     let resources = aws::Resources::from_outputs(&outputs).unwrap();
-    let a = aws::Aws::new(&m.sdk_config().await, &resources, 5);
-    contract(
-        Adapters {
-            store: a.store.clone(),
-            queues: a.queues.clone(),
-            numbers: a.numbers.clone(),
-            notifier: a.notifier.clone(),
-            blobs: a.blobs.clone(),
-            tick: Duration::from_secs(1),
-        },
-        "A",
-    )
-    .await;
+    let aws = aws::Aws::new(&m.sdk_config().await, &resources, 5);
+    let a = Adapters {
+        store: aws.store.clone(),
+        queues: aws.queues.clone(),
+        numbers: aws.numbers.clone(),
+        notifier: aws.notifier.clone(),
+        blobs: aws.blobs.clone(),
+        tick: Duration::from_secs(1),
+    };
+    (m, a)
 }
+
+/// Each clause of the contract, once for each adapter set.
+macro_rules! contract {
+    ($($clause:ident),* $(,)?) => {
+        mod embedded_adapters {
+            $(
+                #[tokio::test]
+                async fn $clause() {
+                    let (_dir, a) = super::embedded();
+                    super::$clause(&a, "E").await;
+                }
+            )*
+        }
+        mod aws_adapters_on_moto {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $clause() {
+                    let (_moto, a) = super::on_moto().await;
+                    super::$clause(&a, "A").await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    cases_are_created_once_per_idempotency_key_and_change_only_on_their_version,
+    a_message_committed_with_a_case_is_delivered,
+    a_failing_message_is_received_five_times_then_dead_lettered_and_can_be_redriven,
+    each_owner_gets_one_number_and_no_two_owners_share_one,
+    a_notification_is_recorded_once_per_sequence,
+    blobs_round_trip_archives_are_write_once_and_uploads_get_a_url,
+);

@@ -133,7 +133,7 @@ fn acceptance_sets_the_four_working_day_deadline() {
 }
 
 #[test]
-fn completing_every_step_completes_and_archives() {
+fn completing_every_step_completes_the_case_and_leaves_archiving_until_notified() {
     let mut c = accepted_case();
     let sys = Actor::system(Dept::Hospital);
     let mut last = vec![];
@@ -337,10 +337,10 @@ fn acceptance_reports_everything_missing_at_once() {
 }
 
 #[test]
-fn department_rules() {
-    let mut c = accepted_case();
-    let s = Settings::default();
+fn a_regular_birth_passes_the_hospital_and_the_police() {
+    let c = accepted_case();
     let today = now().date_naive();
+    let s = Settings::default();
     assert_eq!(
         steps::review(Step::BirthCertificate, &c, &s, today),
         Verdict::Pass
@@ -349,28 +349,64 @@ fn department_rules() {
         steps::review(Step::HouseholdRegistration, &c, &s, today),
         Verdict::Pass
     );
-    // Late registration (over a month after birth) needs the police.
+}
+
+#[test]
+fn registration_over_a_month_after_birth_goes_to_a_police_officer() {
+    let c = accepted_case();
+    let later = now().date_naive() + Duration::days(40);
+    assert!(matches!(
+        steps::review(Step::HouseholdRegistration, &c, &Settings::default(), later),
+        Verdict::Review(_)
+    ));
+}
+
+#[test]
+fn an_ethnicity_that_is_neither_parents_is_returned_by_the_hospital() {
+    let mut c = accepted_case();
+    c.form.newborn.ethnicity = "回族".into();
     assert!(matches!(
         steps::review(
-            Step::HouseholdRegistration,
+            Step::BirthCertificate,
             &c,
-            &s,
-            today + Duration::days(40)
+            &Settings::default(),
+            now().date_naive()
+        ),
+        Verdict::Return(_)
+    ));
+}
+
+#[test]
+fn a_very_preterm_birth_is_checked_by_a_hospital_officer() {
+    let mut c = accepted_case();
+    c.form.newborn.gestational_weeks = 26;
+    assert!(matches!(
+        steps::review(
+            Step::BirthCertificate,
+            &c,
+            &Settings::default(),
+            now().date_naive()
         ),
         Verdict::Review(_)
     ));
-    // Ethnicity must follow a parent.
+}
+
+#[test]
+fn on_manual_review_every_verdict_becomes_an_officers_task_and_an_approval_issues() {
+    let mut c = accepted_case();
+    let (s, today) = (Settings::default(), now().date_naive());
+    assert_eq!(
+        steps::verdict(Step::BirthCertificate, &c, &s, today, true),
+        Verdict::Review(vec![])
+    );
     c.form.newborn.ethnicity = "回族".into();
     assert!(matches!(
-        steps::review(Step::BirthCertificate, &c, &s, today),
-        Verdict::Return(_)
+        steps::verdict(Step::BirthCertificate, &c, &s, today, true),
+        Verdict::Review(f) if !f.is_empty()
     ));
-    // Very preterm: the hospital checks by hand.
-    c.form.newborn.ethnicity = "汉族".into();
-    c.form.newborn.gestational_weeks = 26;
     assert!(matches!(
-        steps::review(Step::BirthCertificate, &c, &s, today),
-        Verdict::Review(_)
+        steps::verdict(Step::BirthCertificate, &c, &s, today, false),
+        Verdict::Return(_)
     ));
 }
 
