@@ -28,7 +28,9 @@ async fn requests_per_completed_case() {
     cfg.workers_per_queue = 1;
     cfg.sla_interval = Duration::from_secs(3600);
     let secret = b"cost-secret".to_vec();
-    let running = onething::start_app(cfg, app, secret.clone()).await.unwrap();
+    let running = onething::start_app(cfg, app, a.queues.clone(), secret.clone())
+        .await
+        .unwrap();
     let t = TestApp::attach(&running, secret);
 
     let before = a.usage.snapshot();

@@ -9,6 +9,7 @@ use crate::moto;
 use application::{App, HandlerError};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use bytes::Bytes;
+use ports::QueueConsumer;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -103,7 +104,14 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
     let body: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
     let id = body["case_id"].as_str().unwrap().to_string();
 
-    // The event source mappings, played by hand.
+    // The event source mappings, played by hand, over the stack's queues.
+    let sqs = aws::Aws::new(
+        &m.sdk_config().await,
+        &aws::Resources::from_outputs(&outputs).unwrap(),
+        5,
+    )
+    .queues
+    .clone();
     let mut handled = 0;
     for _ in 0..200 {
         let c = api_app.store.get(&id).await.unwrap().unwrap();
@@ -112,11 +120,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
             break;
         }
         for q in domain::flow::all_queues() {
-            let msgs = api_app
-                .queues
-                .receive(q, 10, Duration::from_secs(30))
-                .await
-                .unwrap();
+            let msgs = sqs.receive(q, 10, Duration::from_secs(30)).await.unwrap();
             if msgs.is_empty() {
                 continue;
             }
@@ -135,7 +139,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
                 resp.batch_item_failures
             );
             for r in &msgs {
-                api_app.queues.ack(q, &r.receipt).await.unwrap();
+                sqs.ack(q, &r.receipt).await.unwrap();
                 handled += 1;
             }
         }

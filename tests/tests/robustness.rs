@@ -117,7 +117,7 @@ async fn duplicate_messages_change_nothing() {
 async fn poison_message_goes_to_its_dlq_and_can_be_redriven() {
     let app = TestApp::start().await;
     let running = app.running.as_ref().unwrap();
-    let q = &running.app.queues;
+    let q = &running.queues;
     q.send(
         "certify-birth",
         r#"{"kind":"step","case_id":"BC-NOPE","step":"birth_certificate"}"#,

@@ -18,7 +18,7 @@ use application::FixtureSharing;
 use domain::flow::Dept;
 use domain::{Calendar, Settings};
 use embedded::{Durability, Embedded};
-use ports::Clock;
+use ports::{Clock, Queue};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -236,6 +236,8 @@ pub fn aws_app(
 pub struct Running {
     pub addr: SocketAddr,
     pub app: App,
+    /// The queues its pollers consume (and operators administer).
+    pub queues: Arc<dyn Queue>,
     pub secret: Vec<u8>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -295,7 +297,7 @@ pub async fn build_aws(cfg: &Config, stack: &str) -> Result<(App, aws::Aws), Str
 
 /// Test runs only: `ONETHING_FAULTS` wraps the store and queues with injected faults
 /// (see `faults`). Never set in production.
-fn with_faults(mut app: App) -> Result<App, String> {
+fn with_faults(mut app: App, queues: Arc<dyn Queue>) -> Result<(App, Arc<dyn Queue>), String> {
     if let Ok(spec) = std::env::var("ONETHING_FAULTS") {
         if !spec.trim().is_empty() {
             let faults = faults::Faults::parse(&spec)?;
@@ -304,10 +306,11 @@ fn with_faults(mut app: App) -> Result<App, String> {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or_else(|| std::process::id() as u64);
             tracing::warn!(?faults, seed, "FAULT INJECTION IS ON (test run)");
-            faults::inject(&mut app, faults, seed);
+            let queues = faults::inject(&mut app, queues, faults, seed);
+            return Ok((app, queues));
         }
     }
-    Ok(app)
+    Ok((app, queues))
 }
 
 /// Start the API, the pollers and the scheduled jobs.
@@ -315,9 +318,10 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
     match cfg.backend.clone() {
         Backend::Embedded => start_embedded(cfg).await,
         Backend::Aws { stack } => {
-            let (app, _adapters) = build_aws(&cfg, &stack).await?;
+            let (app, adapters) = build_aws(&cfg, &stack).await?;
             let secret = jwt_secret(&cfg.data_dir).map_err(|e| e.to_string())?;
-            launch(cfg, with_faults(app)?, secret, None).await
+            let (app, queues) = with_faults(app, adapters.queues.clone())?;
+            launch(cfg, app, queues, secret, None).await
         }
     }
 }
@@ -338,17 +342,25 @@ async fn start_embedded(cfg: Config) -> Result<Running, String> {
             "messages in flight at the last stop are visible again"
         );
     }
-    launch(cfg, with_faults(app)?, secret, Some(e.blobs.clone())).await
+    let (app, queues) = with_faults(app, e.queues.clone())?;
+    launch(cfg, app, queues, secret, Some(e.blobs.clone())).await
 }
 
-/// Serve a ready-made application (the tests use this to observe the adapters).
-pub async fn start_app(cfg: Config, app: App, secret: Vec<u8>) -> Result<Running, String> {
-    launch(cfg, app, secret, None).await
+/// Serve a ready-made application whose messages `queues` carries (the tests use this to
+/// observe the adapters).
+pub async fn start_app(
+    cfg: Config,
+    app: App,
+    queues: Arc<dyn Queue>,
+    secret: Vec<u8>,
+) -> Result<Running, String> {
+    launch(cfg, app, queues, secret, None).await
 }
 
 async fn launch(
     cfg: Config,
     app: App,
+    queues: Arc<dyn Queue>,
     secret: Vec<u8>,
     uploads: Option<Arc<embedded::SqliteBlobs>>,
 ) -> Result<Running, String> {
@@ -372,7 +384,7 @@ async fn launch(
         uploads,
         stop_rx.clone(),
     ))];
-    tasks.extend(pollers::spawn_all(&app, &cfg, stop_rx.clone()));
+    tasks.extend(pollers::spawn_all(&app, &queues, &cfg, stop_rx.clone()));
     tasks.push(tokio::spawn(pollers::sla_loop(
         app.clone(),
         cfg.sla_interval,
@@ -389,6 +401,7 @@ async fn launch(
     Ok(Running {
         addr,
         app,
+        queues,
         secret,
         stop,
         tasks,

@@ -4,8 +4,10 @@
 
 use crate::Config;
 use application::{App, Envelope, HandlerError};
+use ports::Queue;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -28,6 +30,7 @@ pub fn handler_for(queue: &str) -> Option<Handler> {
 
 pub fn spawn_all(
     app: &App,
+    queues: &Arc<dyn Queue>,
     cfg: &Config,
     stop: watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
@@ -37,6 +40,7 @@ pub fn spawn_all(
         for _ in 0..cfg.workers_per_queue.max(1) {
             tasks.push(tokio::spawn(poll(
                 app.clone(),
+                queues.clone(),
                 queue,
                 handler,
                 cfg.visibility,
@@ -54,6 +58,7 @@ fn backoff(receive_count: u32) -> Duration {
 
 async fn poll(
     app: App,
+    queues: Arc<dyn Queue>,
     queue: &'static str,
     handler: Handler,
     visibility: Duration,
@@ -63,7 +68,7 @@ async fn poll(
         if *stop.borrow() {
             return;
         }
-        let batch = match app.queues.receive(queue, 10, visibility).await {
+        let batch = match queues.receive(queue, 10, visibility).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(queue, error = %e, "receive failed");
@@ -73,7 +78,7 @@ async fn poll(
         };
         if batch.is_empty() {
             tokio::select! {
-                _ = app.queues.wait(queue, Duration::from_millis(500)) => {}
+                _ = queues.wait(queue, Duration::from_millis(500)) => {}
                 _ = stop.changed() => return,
             }
             continue;
@@ -82,14 +87,14 @@ async fn poll(
         // is settled on its own (partial batch failure).
         let mut set = tokio::task::JoinSet::new();
         for m in batch {
-            let app = app.clone();
+            let (app, queues) = (app.clone(), queues.clone());
             set.spawn(async move {
                 let outcome = match Envelope::parse(&m.body) {
                     Ok(env) => handler(app.clone(), env).await,
                     Err(e) => Err(HandlerError::Permanent(e)),
                 };
                 let r = match outcome {
-                    Ok(()) => app.queues.ack(queue, &m.receipt).await,
+                    Ok(()) => queues.ack(queue, &m.receipt).await,
                     Err(e) => {
                         match &e {
                             HandlerError::Retryable(_) => tracing::warn!(
@@ -105,7 +110,7 @@ async fn poll(
                                 "failed",
                             ),
                         }
-                        app.queues
+                        queues
                             .retry_later(
                                 queue,
                                 &m.receipt,

@@ -4,14 +4,15 @@
 use crate::repo::CaseRepo;
 use domain::flow::Dept;
 use domain::{Calendar, Settings};
-use ports::{Allocator, BlobStore, CaseStore, Clock, DataSharing, Notifier, Queue};
+use ports::{Allocator, BlobStore, CaseStore, Clock, DataSharing, Notifier, QueueSender};
 use std::collections::HashSet;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn CaseStore>,
-    pub queues: Arc<dyn Queue>,
+    /// Where the handlers send messages (consuming is the hosting runtime's part).
+    pub queues: Arc<dyn QueueSender>,
     pub blobs: Arc<dyn BlobStore>,
     pub sharing: Arc<dyn DataSharing>,
     pub numbers: Arc<dyn Allocator>,
@@ -29,7 +30,7 @@ impl App {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Arc<dyn CaseStore>,
-        queues: Arc<dyn Queue>,
+        queues: Arc<dyn QueueSender>,
         blobs: Arc<dyn BlobStore>,
         sharing: Arc<dyn DataSharing>,
         numbers: Arc<dyn Allocator>,

@@ -21,7 +21,8 @@ use domain::case::Case;
 use domain::flow::Dept;
 use domain::notice::Notification;
 use ports::{
-    AllocError, Allocator, CaseStore, Created, Delivered, Notifier, OutMessage, Queue, StoreError,
+    AllocError, Allocator, CaseStore, Created, Delivered, Notifier, OutMessage, QueueSender,
+    StoreError,
 };
 use std::collections::HashMap;
 use std::sync::Arc;

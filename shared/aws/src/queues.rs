@@ -7,7 +7,7 @@ use crate::usage::{Op, Usage};
 use async_trait::async_trait;
 use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName};
 use aws_sdk_sqs::Client;
-use ports::{DeadLetter, Queue, Received, StoreError};
+use ports::{DeadLetter, DeadLetterAdmin, QueueConsumer, QueueSender, Received, StoreError};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -161,12 +161,15 @@ fn receive_count(m: &aws_sdk_sqs::types::Message) -> u32 {
 }
 
 #[async_trait]
-impl Queue for SqsQueues {
+impl QueueSender for SqsQueues {
     async fn send(&self, queue: &str, body: &str) -> Result<(), StoreError> {
         let url = self.url(queue)?.to_string();
         self.send_to(&url, body).await
     }
+}
 
+#[async_trait]
+impl QueueConsumer for SqsQueues {
     async fn receive(
         &self,
         queue: &str,
@@ -246,6 +249,14 @@ impl Queue for SqsQueues {
         Ok(())
     }
 
+    async fn wait(&self, _queue: &str, timeout: Duration) {
+        // Receives long-poll already; just yield briefly.
+        tokio::time::sleep(timeout.min(Duration::from_millis(50))).await;
+    }
+}
+
+#[async_trait]
+impl DeadLetterAdmin for SqsQueues {
     async fn dead_letters(&self, queue: &str) -> Result<Vec<DeadLetter>, StoreError> {
         let dlq = self.dlq(queue)?.to_string();
         let mut seen = HashSet::new();
@@ -331,10 +342,5 @@ impl Queue for SqsQueues {
             }
         }
         Ok(moved)
-    }
-
-    async fn wait(&self, _queue: &str, timeout: Duration) {
-        // Receives long-poll already; just yield briefly.
-        tokio::time::sleep(timeout.min(Duration::from_millis(50))).await;
     }
 }

@@ -6,8 +6,8 @@ use domain::case::Case;
 use domain::flow::Dept;
 use domain::notice::Notification;
 use ports::{
-    AllocError, Allocator, CaseStore, Created, DeadLetter, Delivered, Notifier, OutMessage, Queue,
-    Received, StoreError,
+    AllocError, Allocator, CaseStore, Created, DeadLetter, DeadLetterAdmin, Delivered, Notifier,
+    OutMessage, QueueConsumer, QueueSender, Received, StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -521,7 +521,7 @@ fn split_receipt(receipt: &str) -> Result<i64, StoreError> {
 }
 
 #[async_trait]
-impl Queue for SqliteQueue {
+impl QueueSender for SqliteQueue {
     async fn send(&self, queue: &str, body: &str) -> Result<(), StoreError> {
         let m = vec![OutMessage {
             queue: queue.into(),
@@ -536,7 +536,10 @@ impl Queue for SqliteQueue {
         self.db.wake([queue.to_string()]);
         Ok(())
     }
+}
 
+#[async_trait]
+impl QueueConsumer for SqliteQueue {
     async fn receive(
         &self,
         queue: &str,
@@ -654,6 +657,14 @@ impl Queue for SqliteQueue {
         Ok(())
     }
 
+    async fn wait(&self, queue: &str, timeout: Duration) {
+        let w = self.db.waker(queue);
+        let _ = tokio::time::timeout(timeout, w.notified()).await;
+    }
+}
+
+#[async_trait]
+impl DeadLetterAdmin for SqliteQueue {
     async fn dead_letters(&self, queue: &str) -> Result<Vec<DeadLetter>, StoreError> {
         let queue = queue.to_string();
         self.db
@@ -701,11 +712,6 @@ impl Queue for SqliteQueue {
             .await?;
         self.db.wake([queue.to_string()]);
         Ok(n)
-    }
-
-    async fn wait(&self, queue: &str, timeout: Duration) {
-        let w = self.db.waker(queue);
-        let _ = tokio::time::timeout(timeout, w.notified()).await;
     }
 }
 

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use domain::case::Case;
 use domain::flow::Dept;
 use ports::{
-    AllocError, Allocator, CaseStore, Created, DeadLetter, OutMessage, Queue, Received, StoreError,
+    AllocError, Allocator, CaseStore, Created, DeadLetter, DeadLetterAdmin, OutMessage, Queue,
+    QueueConsumer, QueueSender, Received, StoreError,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -152,7 +153,7 @@ pub struct FaultyQueue {
 }
 
 #[async_trait]
-impl Queue for FaultyQueue {
+impl QueueSender for FaultyQueue {
     async fn send(&self, queue: &str, body: &str) -> Result<(), StoreError> {
         throttled(&self.faults, &self.dice)?;
         self.inner.send(queue, body).await?;
@@ -162,6 +163,10 @@ impl Queue for FaultyQueue {
         }
         Ok(())
     }
+}
+
+#[async_trait]
+impl QueueConsumer for FaultyQueue {
     async fn receive(
         &self,
         queue: &str,
@@ -183,12 +188,14 @@ impl Queue for FaultyQueue {
         }
         Ok(got)
     }
+
     async fn ack(&self, queue: &str, receipt: &str) -> Result<(), StoreError> {
         // The handler's work is committed; crash before the message is deleted.
         maybe_crash(&self.faults, &self.dice, "before-ack");
         throttled(&self.faults, &self.dice)?;
         self.inner.ack(queue, receipt).await
     }
+
     async fn retry_later(
         &self,
         queue: &str,
@@ -198,6 +205,7 @@ impl Queue for FaultyQueue {
     ) -> Result<(), StoreError> {
         self.inner.retry_later(queue, receipt, delay, error).await
     }
+
     async fn dead_letter(
         &self,
         queue: &str,
@@ -206,14 +214,20 @@ impl Queue for FaultyQueue {
     ) -> Result<(), StoreError> {
         self.inner.dead_letter(queue, message, error).await
     }
+
+    async fn wait(&self, queue: &str, timeout: Duration) {
+        self.inner.wait(queue, timeout).await
+    }
+}
+
+#[async_trait]
+impl DeadLetterAdmin for FaultyQueue {
     async fn dead_letters(&self, queue: &str) -> Result<Vec<DeadLetter>, StoreError> {
         self.inner.dead_letters(queue).await
     }
+
     async fn redrive(&self, queue: &str, message_id: Option<&str>) -> Result<usize, StoreError> {
         self.inner.redrive(queue, message_id).await
-    }
-    async fn wait(&self, queue: &str, timeout: Duration) {
-        self.inner.wait(queue, timeout).await
     }
 }
 
@@ -242,8 +256,14 @@ impl Allocator for FaultyAllocator {
     }
 }
 
-/// Wrap an application's store, queues and allocator with the given faults.
-pub fn inject(app: &mut application::App, faults: Faults, seed: u64) {
+/// Wrap an application's store and allocator, and the queues it sends to and the runtime
+/// consumes, with the given faults. Returns the faulty queues for the runtime's pollers.
+pub fn inject(
+    app: &mut application::App,
+    queues: Arc<dyn Queue>,
+    faults: Faults,
+    seed: u64,
+) -> Arc<dyn Queue> {
     let dice = Arc::new(Dice::new(seed));
     app.store = Arc::new(FaultyStore {
         inner: app.store.clone(),
@@ -255,11 +275,13 @@ pub fn inject(app: &mut application::App, faults: Faults, seed: u64) {
         faults: faults.clone(),
         dice: dice.clone(),
     });
-    app.queues = Arc::new(FaultyQueue {
-        inner: app.queues.clone(),
+    let faulty: Arc<dyn Queue> = Arc::new(FaultyQueue {
+        inner: queues,
         faults,
         dice,
     });
+    app.queues = faulty.clone();
+    faulty
 }
 
 #[cfg(test)]

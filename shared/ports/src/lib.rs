@@ -92,10 +92,16 @@ pub struct DeadLetter {
     pub dead_at: Option<String>,
 }
 
-/// At-least-once queues with a visibility timeout, a maximum receive count and a DLQ.
+/// Sending to at-least-once queues: what the application does.
 #[async_trait]
-pub trait Queue: Send + Sync {
+pub trait QueueSender: Send + Sync {
     async fn send(&self, queue: &str, body: &str) -> Result<(), StoreError>;
+}
+
+/// Consuming a queue, as an event source mapping does: what the runtime that hosts the
+/// functions does (the local runtime's pollers; Lambda itself on AWS).
+#[async_trait]
+pub trait QueueConsumer: Send + Sync {
     /// Up to `max` visible messages, hidden for `visibility` after receipt. A message
     /// received more than the maximum receive count goes to the queue's DLQ instead.
     async fn receive(
@@ -121,12 +127,23 @@ pub trait Queue: Send + Sync {
         message: &Received,
         error: &str,
     ) -> Result<(), StoreError>;
-    async fn dead_letters(&self, queue: &str) -> Result<Vec<DeadLetter>, StoreError>;
-    /// Move dead letters (one, or all when `message_id` is None) back to their queue.
-    async fn redrive(&self, queue: &str, message_id: Option<&str>) -> Result<usize, StoreError>;
     /// Wait until a message may be available on `queue` (or the timeout passes).
     async fn wait(&self, queue: &str, timeout: Duration);
 }
+
+/// Dead-letter administration: what operators do (`onething dlq`).
+#[async_trait]
+pub trait DeadLetterAdmin: Send + Sync {
+    async fn dead_letters(&self, queue: &str) -> Result<Vec<DeadLetter>, StoreError>;
+    /// Move dead letters (one, or all when `message_id` is None) back to their queue.
+    async fn redrive(&self, queue: &str, message_id: Option<&str>) -> Result<usize, StoreError>;
+}
+
+/// At-least-once queues with a visibility timeout, a maximum receive count and a DLQ:
+/// all three roles, as an adapter provides them.
+pub trait Queue: QueueSender + QueueConsumer + DeadLetterAdmin {}
+
+impl<T: QueueSender + QueueConsumer + DeadLetterAdmin + ?Sized> Queue for T {}
 
 /// Materials and archives.
 #[async_trait]
