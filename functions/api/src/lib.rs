@@ -7,12 +7,14 @@
 
 pub mod apigw;
 pub mod auth;
+pub mod route;
 
 use application::{App, ServiceError};
 use auth::{Auth, AuthError, Claims};
 use bytes::Bytes;
 use domain::case::Actor;
 use http::{header, HeaderMap, Request, Response, StatusCode};
+use route::{Route, Unrouted};
 use serde_json::{json, Value};
 
 /// The OpenAPI 3 document of this API.
@@ -20,47 +22,6 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Largest JSON request body.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
-
-/// Every route: method and path pattern. The OpenAPI document must list exactly these.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/healthz"),
-    ("GET", "/openapi.json"),
-    ("GET", "/v1/guide"),
-    ("POST", "/v1/applications"),
-    ("GET", "/v1/cases"),
-    ("GET", "/v1/cases/{case_id}"),
-    ("POST", "/v1/cases/{case_id}/materials"),
-    ("POST", "/v1/cases/{case_id}/resubmit"),
-    ("POST", "/v1/cases/{case_id}/rating"),
-    ("POST", "/v1/cases/{case_id}/complaints"),
-    (
-        "POST",
-        "/v1/cases/{case_id}/complaints/{complaint_id}/answer",
-    ),
-    ("GET", "/v1/tasks"),
-    ("POST", "/v1/tasks/{task_id}/decision"),
-    ("GET", "/v1/supervision/report"),
-];
-
-/// Match a path against a pattern, returning the captured segments.
-fn match_pattern<'a>(pattern: &str, path: &'a str) -> Option<Vec<&'a str>> {
-    let mut caps = vec![];
-    let mut p = pattern.split('/');
-    let mut a = path.split('/');
-    loop {
-        match (p.next(), a.next()) {
-            (None, None) => return Some(caps),
-            (Some(ps), Some(seg)) if ps.starts_with('{') => {
-                if seg.is_empty() {
-                    return None;
-                }
-                caps.push(seg);
-            }
-            (Some(ps), Some(seg)) if ps == seg => {}
-            _ => return None,
-        }
-    }
-}
 
 pub struct Api {
     pub app: App,
@@ -277,44 +238,30 @@ impl Api {
         let method = req.method().clone();
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
-        let matched = ROUTES.iter().find_map(|(m, p)| {
-            (*m == method.as_str())
-                .then(|| {
-                    match_pattern(p, &path)
-                        .map(|c| (*p, c.into_iter().map(String::from).collect::<Vec<_>>()))
-                })
-                .flatten()
-        });
-        let (route, resp) = match matched {
-            None => {
-                let allowed: Vec<&str> = ROUTES
-                    .iter()
-                    .filter(|(_, p)| match_pattern(p, &path).is_some())
-                    .map(|(m, _)| *m)
-                    .collect();
-                let r = if !allowed.is_empty() {
-                    let mut r = error_response(
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        "method_not_allowed",
-                        "method not allowed on this path",
-                        vec![],
-                    );
-                    r.headers_mut()
-                        .insert(header::ALLOW, allowed.join(", ").parse().expect("header"));
-                    r
-                } else {
-                    error_response(
-                        StatusCode::NOT_FOUND,
-                        "not_found",
-                        "no such resource",
-                        vec![],
-                    )
-                };
+        let (route, resp) = match Route::parse(method.as_str(), &path) {
+            Err(Unrouted::MethodNotAllowed(allowed)) => {
+                let mut r = error_response(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    "method not allowed on this path",
+                    vec![],
+                );
+                r.headers_mut()
+                    .insert(header::ALLOW, allowed.join(", ").parse().expect("header"));
                 ("unmatched", r)
             }
-            Some((route, caps)) => (
-                route,
-                self.dispatch(route, &caps, &parts, &body)
+            Err(Unrouted::NotFound) => (
+                "unmatched",
+                error_response(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "no such resource",
+                    vec![],
+                ),
+            ),
+            Ok(route) => (
+                route.pattern(),
+                self.dispatch(route, &parts, &body)
                     .await
                     .unwrap_or_else(service_error),
             ),
@@ -331,22 +278,21 @@ impl Api {
 
     async fn dispatch(
         &self,
-        route: &str,
-        caps: &[String],
+        route: Route,
         parts: &http::request::Parts,
         body: &[u8],
     ) -> Result<Response<Bytes>, ServiceError> {
         let app = &self.app;
         match route {
-            "/healthz" => return Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
-            "/openapi.json" => {
+            Route::Healthz => return Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
+            Route::OpenApi => {
                 return Ok(Response::builder()
                     .status(StatusCode::OK)
                     .header(header::CONTENT_TYPE, "application/json")
                     .body(Bytes::from_static(OPENAPI.as_bytes()))
                     .expect("response"))
             }
-            "/v1/guide" => {
+            Route::Guide => {
                 return Ok(json_response(
                     StatusCode::OK,
                     &application::service::guide(),
@@ -358,10 +304,10 @@ impl Api {
             .authenticate(parts)
             .map_err(|e| ServiceError::Unauthorized(e.to_string()))?;
         let q = parts.uri.query();
-        let cap = |i: usize| caps.get(i).map(String::as_str).unwrap_or("");
         let ok = |status: StatusCode, v: Value| Ok(json_response(status, &v));
-        match (parts.method.as_str(), route) {
-            ("POST", "/v1/applications") => {
+        match route {
+            Route::Healthz | Route::OpenApi | Route::Guide => unreachable!("served above"),
+            Route::Submit => {
                 let v = json_body(&parts.headers, body)?;
                 let key = parts
                     .headers
@@ -391,31 +337,31 @@ impl Api {
                 }
                 Ok(r)
             }
-            ("GET", "/v1/cases") => ok(
+            Route::MyCases => ok(
                 StatusCode::OK,
                 application::service::my_cases(app, &actor).await?,
             ),
-            ("GET", "/v1/cases/{case_id}") => ok(
+            Route::Case { case_id } => ok(
                 StatusCode::OK,
-                application::service::case_view(app, &actor, cap(0)).await?,
+                application::service::case_view(app, &actor, &case_id).await?,
             ),
-            ("POST", "/v1/cases/{case_id}/materials") => {
+            Route::AddMaterial { case_id } => {
                 let v = json_body(&parts.headers, body)?;
                 ok(
                     StatusCode::CREATED,
                     application::service::new_material(
                         app,
                         &actor,
-                        cap(0),
+                        &case_id,
                         &v,
                         &self.base_url(&parts.headers),
                     )
                     .await?,
                 )
             }
-            ("POST", "/v1/cases/{case_id}/resubmit") => {
+            Route::Resubmit { case_id } => {
                 let v = json_body(&parts.headers, body)?;
-                let c = application::service::resubmit(app, &actor, cap(0), &v).await?;
+                let c = application::service::resubmit(app, &actor, &case_id, &v).await?;
                 ok(
                     StatusCode::ACCEPTED,
                     json!({
@@ -426,40 +372,50 @@ impl Api {
                     }),
                 )
             }
-            ("POST", "/v1/cases/{case_id}/rating") => {
+            Route::Rate { case_id } => {
                 let v = json_body(&parts.headers, body)?;
                 ok(
                     StatusCode::CREATED,
-                    application::service::rate(app, &actor, cap(0), &v).await?,
+                    application::service::rate(app, &actor, &case_id, &v).await?,
                 )
             }
-            ("POST", "/v1/cases/{case_id}/complaints") => {
+            Route::Complain { case_id } => {
                 let v = json_body(&parts.headers, body)?;
                 ok(
                     StatusCode::CREATED,
-                    application::service::complain(app, &actor, cap(0), &v).await?,
+                    application::service::complain(app, &actor, &case_id, &v).await?,
                 )
             }
-            ("POST", "/v1/cases/{case_id}/complaints/{complaint_id}/answer") => {
+            Route::AnswerComplaint {
+                case_id,
+                complaint_id,
+            } => {
                 let v = json_body(&parts.headers, body)?;
                 ok(
                     StatusCode::OK,
-                    application::service::answer_complaint(app, &actor, cap(0), cap(1), &v).await?,
+                    application::service::answer_complaint(
+                        app,
+                        &actor,
+                        &case_id,
+                        &complaint_id,
+                        &v,
+                    )
+                    .await?,
                 )
             }
-            ("GET", "/v1/tasks") => ok(
+            Route::Tasks => ok(
                 StatusCode::OK,
                 application::service::tasks(app, &actor, query_param(q, "status").as_deref())
                     .await?,
             ),
-            ("POST", "/v1/tasks/{task_id}/decision") => {
+            Route::Decide { task_id } => {
                 let v = json_body(&parts.headers, body)?;
                 ok(
                     StatusCode::OK,
-                    application::service::decide(app, &actor, cap(0), &v).await?,
+                    application::service::decide(app, &actor, &task_id, &v).await?,
                 )
             }
-            ("GET", "/v1/supervision/report") => {
+            Route::Report => {
                 if actor.role != domain::Role::Supervisor {
                     return Err(ServiceError::Forbidden(
                         "the supervision report is for supervisors".into(),
@@ -474,7 +430,6 @@ impl Api {
                     application::report::report(app, &actor, from, to).await?,
                 )
             }
-            _ => Err(ServiceError::NotFound),
         }
     }
 }
@@ -484,13 +439,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn patterns() {
-        assert_eq!(
-            match_pattern("/v1/cases/{case_id}", "/v1/cases/abc"),
-            Some(vec!["abc"])
-        );
-        assert_eq!(match_pattern("/v1/cases/{case_id}", "/v1/cases/"), None);
-        assert_eq!(match_pattern("/v1/cases/{case_id}", "/v1/cases/a/b"), None);
+    fn percent_decoding_of_query_values() {
         assert_eq!(percent_decode("image%2Fpng"), "image/png");
         assert_eq!(percent_decode("%zz%2"), "%zz%2");
     }
@@ -509,7 +458,7 @@ mod tests {
                 }
             }
         }
-        let mut routed: Vec<(String, String)> = ROUTES
+        let mut routed: Vec<(String, String)> = Route::TABLE
             .iter()
             .map(|(m, p)| (m.to_string(), p.to_string()))
             .collect();
