@@ -51,8 +51,8 @@ async fn requests_per_completed_case() {
         for _ in 0..300 {
             use ports::{CaseStore, Notifier};
             let c = observer.store.get(id).await.unwrap().unwrap();
-            if c.status == domain::CaseStatus::Completed
-                && c.archive.is_some()
+            if c.status() == domain::CaseStatus::Completed
+                && c.archive().is_some()
                 && observer.notifier.sent(id).await.unwrap().len() == 3
             {
                 done = true;

@@ -4,7 +4,7 @@
 use crate::moto;
 
 use chrono::Utc;
-use domain::case::{Actor, Case, CaseStatus, NoticeKind, Role};
+use domain::case::{AcceptanceOutcome, Actor, Case, CaseStatus, NoticeKind, Role};
 use domain::notice::Notification;
 use ports::{
     AllocError, Allocator, BlobStore, CaseStore, Created, Notifier, OutMessage, Queue, StoreError,
@@ -25,6 +25,11 @@ struct Adapters {
 }
 
 fn a_case(id: &str, owner: &str) -> Case {
+    a_case_keyed(id, owner, &format!("key-{id}"))
+}
+
+/// A new case submitted under this idempotency key, at version 1.
+fn a_case_keyed(id: &str, owner: &str, key: &str) -> Case {
     let form = domain::Form::parse(
         &crate::helpers::form_a(),
         domain::case::shanghai_now(Utc::now()),
@@ -42,7 +47,7 @@ fn a_case(id: &str, owner: &str) -> Case {
         owner.into(),
         actor,
         form,
-        format!("key-{id}"),
+        key.into(),
         "h".into(),
         &cal,
     )
@@ -74,20 +79,31 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
         a.store.create(&c, "scope-1", &out).await.unwrap(),
         Created::New
     ));
-    let mut again = a_case(&format!("BC{tag}2"), crate::helpers::FATHER_A);
-    again.idempotency_key = c.idempotency_key.clone();
+    let again = a_case_keyed(
+        &format!("BC{tag}2"),
+        crate::helpers::FATHER_A,
+        c.idempotency_key(),
+    );
     match a.store.create(&again, "scope-1", &[]).await.unwrap() {
-        Created::Existing(e) => assert_eq!(e.case_id, id, "same scope and key: the first case"),
+        Created::Existing(e) => assert_eq!(e.case_id(), id, "same scope and key: the first case"),
         Created::New => panic!("idempotency key ignored"),
     }
     let got = a.store.get(&id).await.unwrap().unwrap();
     assert_eq!(got, c);
     let mut next = got.clone();
-    next.version = 2;
-    next.status = CaseStatus::InProgress;
+    next.conclude_acceptance(
+        AcceptanceOutcome::NotAccepted {
+            reasons: vec!["不予受理".into()],
+        },
+        &Actor::system(domain::Dept::ServiceCenter),
+        domain::case::shanghai_now(Utc::now()),
+        &domain::Calendar::builtin(domain::UnknownYearPolicy::AssumeWeekdays),
+    )
+    .unwrap();
+    assert_eq!(next.prepare_commit(), 1);
     a.store.commit(&next, 1, &[]).await.unwrap();
     let mut stale = got.clone();
-    stale.version = 2;
+    stale.prepare_commit();
     assert!(
         matches!(
             a.store.commit(&stale, 1, &[]).await,
@@ -96,8 +112,8 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
         "a stale version loses"
     );
     assert_eq!(
-        a.store.get(&id).await.unwrap().unwrap().status,
-        CaseStatus::InProgress
+        a.store.get(&id).await.unwrap().unwrap().status(),
+        CaseStatus::NotAccepted
     );
     assert!(a.store.get("BC-none").await.unwrap().is_none());
     assert_eq!(

@@ -116,7 +116,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
     for _ in 0..200 {
         let c = api_app.store.get(&id).await.unwrap().unwrap();
         let sent = api_app.notifier.sent(&id).await.unwrap().len();
-        if c.status == domain::CaseStatus::Completed && c.archive.is_some() && sent == 3 {
+        if c.status() == domain::CaseStatus::Completed && c.archive().is_some() && sent == 3 {
             break;
         }
         for q in domain::flow::all_queues() {
@@ -145,9 +145,10 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
         }
     }
     let c = api_app.store.get(&id).await.unwrap().unwrap();
-    assert_eq!(c.status, domain::CaseStatus::Completed);
+    assert_eq!(c.status(), domain::CaseStatus::Completed);
     let archive = c
-        .archive
+        .archive()
+        .as_ref()
         .expect("archived by the archive function through S3");
     let bucket = format!("s3://{}/archives/", outputs["ArchiveBucket"]);
     assert!(
@@ -157,7 +158,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
     );
     assert!(archive.files > 0);
     assert_eq!(api_app.notifier.sent(&id).await.unwrap().len(), 3);
-    let newborn = c.results.newborn_id_number().expect("newborn id");
+    let newborn = c.results().newborn_id_number().expect("newborn id");
     domain::idnum::IdNumber::parse(newborn, chrono::Utc::now().date_naive())
         .expect("a valid newborn ID");
     assert!(handled >= 10, "every function ran: {handled} messages");

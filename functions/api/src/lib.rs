@@ -317,17 +317,17 @@ impl Api {
                 let mut r = json_response(
                     StatusCode::ACCEPTED,
                     &json!({
-                        "case_id": case.case_id,
-                        "status": case.status,
-                        "channel": case.channel,
-                        "version": case.version,
-                        "submitted_at": case.submitted_at,
-                        "links": {"self": format!("/v1/cases/{}", case.case_id)},
+                        "case_id": case.case_id(),
+                        "status": case.status(),
+                        "channel": case.channel(),
+                        "version": case.version(),
+                        "submitted_at": case.submitted_at(),
+                        "links": {"self": format!("/v1/cases/{}", case.case_id())},
                     }),
                 );
                 r.headers_mut().insert(
                     header::LOCATION,
-                    format!("/v1/cases/{}", case.case_id)
+                    format!("/v1/cases/{}", case.case_id())
                         .parse()
                         .expect("header"),
                 );
@@ -365,9 +365,9 @@ impl Api {
                 ok(
                     StatusCode::ACCEPTED,
                     json!({
-                        "case_id": c.case_id,
-                        "status": c.status,
-                        "version": c.version,
+                        "case_id": c.case_id(),
+                        "status": c.status(),
+                        "version": c.version(),
                         "current_step": c.current_step(),
                     }),
                 )

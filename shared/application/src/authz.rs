@@ -14,18 +14,18 @@ use domain::view::Viewer;
 /// How `actor` may see `case`, or None (then the case "does not exist" for them).
 pub fn viewer(actor: &Actor, case: &Case) -> Option<Viewer> {
     match actor.role {
-        Role::Guardian => (case.owner == actor.sub).then_some(Viewer::Entitled),
+        Role::Guardian => (case.owner() == actor.sub).then_some(Viewer::Entitled),
         Role::WindowOfficer => {
             let own =
-                case.created_by.sub == actor.sub && case.created_by.role == Role::WindowOfficer;
-            let channel_dept = case.channel.window_dept();
+                case.created_by().sub == actor.sub && case.created_by().role == Role::WindowOfficer;
+            let channel_dept = case.channel().window_dept();
             (own || (channel_dept.is_some() && channel_dept == actor.dept))
                 .then_some(Viewer::Entitled)
         }
         Role::DeptOfficer => match actor.dept {
             Some(Dept::Health) => Some(Viewer::Masked),
             Some(d) => case
-                .steps
+                .steps()
                 .iter()
                 .any(|s| s.dept == d && s.status != domain::StepStatus::Pending)
                 .then_some(Viewer::Entitled),
@@ -66,7 +66,7 @@ pub fn valid_identifier(s: &str) -> bool {
 /// window officer who entered it).
 pub fn can_change(actor: &Actor, case: &Case, window_too: bool) -> bool {
     match actor.role {
-        Role::Guardian => case.owner == actor.sub,
+        Role::Guardian => case.owner() == actor.sub,
         Role::WindowOfficer => window_too && viewer(actor, case).is_some(),
         _ => false,
     }

@@ -64,7 +64,7 @@ fn dom(e: domain::DomainError) -> HandlerError {
 
 /// Ask data sharing for everything acceptance needs.
 pub async fn gather(app: &App, case: &Case) -> Result<SharedFacts, StoreError> {
-    let f = &case.form;
+    let f = &case.form();
     let mother = app.sharing.person(f.mother.id_number.as_str()).await?;
     let father = match &f.father {
         Some(p) => app.sharing.person(p.id_number.as_str()).await?,
@@ -181,7 +181,7 @@ async fn allocate(app: &App, case: &Case, step: Step) -> Result<Numbers, Handler
     for req in steps::allocations(step, case) {
         let n = app
             .numbers
-            .allocate(&req.namespace, &case.case_id, req.max)
+            .allocate(&req.namespace, case.case_id(), req.max)
             .await
             .map_err(|e| match e {
                 AllocError::Exhausted(ns) => {
@@ -216,9 +216,9 @@ pub async fn notify(
     // last deliveries at least one sees them all).
     // (A notification read before the case finished and delivered after its last one
     // leaves the archive to the SLA monitor's re-drive.)
-    if case.status.is_finished() && case.archive.is_none() {
+    if case.status().is_finished() && case.archive().is_none() {
         let delivered = app.notifier.sent(case_id).await?.len() as u32;
-        if delivered >= case.notice_seq {
+        if delivered >= case.notice_seq() {
             let out = Envelope::Archive {
                 case_id: case_id.to_string(),
             }
@@ -233,10 +233,10 @@ pub async fn notify(
 /// with a manifest of SHA-256 checksums, written once.
 pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
     let (done, _) = app.repo().update_async(case_id, |mut case| async move {
-        if case.archive.is_some() {
+        if case.archive().is_some() {
             return Ok((Change::Keep(false), case));
         }
-        if !case.status.is_finished() {
+        if !case.status().is_finished() {
             return Err(HandlerError::Permanent(format!(
                 "case {case_id} is not finished"
             )));
@@ -244,7 +244,7 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
 
         // The archive holds the notifications too: wait until every one was delivered.
         let delivered = app.notifier.sent(case_id).await?;
-        if (delivered.len() as u32) < case.notice_seq {
+        if (delivered.len() as u32) < case.notice_seq() {
             // The notify function sends the archive message again once the last
             // notification is delivered (and the SLA monitor backs that up).
             tracing::debug!(
@@ -253,7 +253,7 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
             );
             return Ok((Change::Keep(false), case));
         }
-        let expected = case.version;
+        let expected = case.version();
         // Keys carry the version so a retry after a crash rewrites identical bytes.
         let prefix = format!("archives/{case_id}/v{expected}");
         let json_file = |name: &str, v: serde_json::Value| {
@@ -264,15 +264,15 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
             )
         };
         let mut files: Vec<(String, Vec<u8>, String)> = vec![
-            json_file("form.json", case.form.to_json()),
+            json_file("form.json", case.form().to_json()),
             json_file("case.json", view::case_json(&case, Viewer::Entitled)),
-            json_file("results.json", json!(case.results)),
-            json_file("history.json", json!(case.timeline)),
+            json_file("results.json", json!(case.results())),
+            json_file("history.json", json!(case.timeline())),
             json_file("notifications.json", json!(delivered)),
-            json_file("shared-data.json", json!(case.shared)),
+            json_file("shared-data.json", json!(case.shared())),
         ];
         let mut missing_materials = vec![];
-        for m in &case.materials {
+        for m in case.materials() {
             match app.blobs.get(&m.blob_key).await? {
                 Some(bytes) => files.push((
                     format!("materials/{}-{}", m.material_id, m.kind.as_str()),
@@ -282,9 +282,9 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                 None => missing_materials.push(m.material_id.clone()),
             }
         }
-        let finished = case.finished_at.map(|t| t.to_rfc3339());
+        let finished = case.finished_at().map(|t| t.to_rfc3339());
         let manifest = json!({
-            "case_id": case_id, "status": case.status, "finished_at": finished, "case_version": expected,
+            "case_id": case_id, "status": case.status(), "finished_at": finished, "case_version": expected,
             "files": files.iter().map(|(p, b, t)| json!({"path": p, "sha256": sha256_hex(b), "size": b.len(), "content_type": t})).collect::<Vec<_>>(),
             "never_uploaded_materials": missing_materials,
         });
@@ -340,7 +340,7 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
     for case in app.store.unfinished().await? {
         tick.scanned += 1;
         tick.overdue_open_steps += case
-            .steps
+            .steps()
             .iter()
             .filter(|s| {
                 matches!(
@@ -352,7 +352,7 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
         if case.clone().mark_overdue(now) {
             let (marked, _) = app
                 .repo()
-                .update(&case.case_id, |c| {
+                .update(case.case_id(), |c| {
                     Ok::<_, HandlerError>(if c.mark_overdue(now) {
                         Change::Commit(true, vec![])
                     } else {
@@ -363,37 +363,37 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
             tick.marked_overdue += usize::from(marked);
         }
         if let Some(step) = case.current_step() {
-            if case.is_actionable(step) && now - case.updated_at > stale_after {
+            if case.is_actionable(step) && now - case.updated_at() > stale_after {
                 let env = Envelope::Step {
-                    case_id: case.case_id.clone(),
+                    case_id: case.case_id().to_string(),
                     step,
                 };
                 let out = env.to_out();
                 app.queues.send(&out.queue, &out.body).await?;
                 tick.redriven += 1;
                 tracing::warn!(
-                    case_id = %case.case_id,
+                    case_id = %case.case_id(),
                     step = step.as_str(),
                     "re-driving a case that stopped moving",
                 );
             }
         }
-        if now - case.updated_at <= stale_after {
+        if now - case.updated_at() <= stale_after {
             continue;
         }
         // Notifications whose messages were lost (e.g. dead-lettered after crashes).
         let sent: std::collections::HashSet<u32> = app
             .notifier
-            .sent(&case.case_id)
+            .sent(case.case_id())
             .await?
             .iter()
             .map(|d| d.notification.seq)
             .collect();
-        for (i, kind) in case.notices.iter().enumerate() {
+        for (i, kind) in case.notices().iter().enumerate() {
             let seq = i as u32 + 1;
             if !sent.contains(&seq) {
                 let out = Envelope::Notify {
-                    case_id: case.case_id.clone(),
+                    case_id: case.case_id().to_string(),
                     notice: *kind,
                     seq,
                 }
@@ -401,21 +401,21 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
                 app.queues.send(&out.queue, &out.body).await?;
                 tick.redriven += 1;
                 tracing::warn!(
-                    case_id = %case.case_id,
+                    case_id = %case.case_id(),
                     seq,
                     "re-sending a notification that was never delivered",
                 );
             }
         }
         // A finished case without its archive.
-        if case.status.is_finished() && case.archive.is_none() {
+        if case.status().is_finished() && case.archive().is_none() {
             let out = Envelope::Archive {
-                case_id: case.case_id.clone(),
+                case_id: case.case_id().to_string(),
             }
             .to_out();
             app.queues.send(&out.queue, &out.body).await?;
             tick.redriven += 1;
-            tracing::warn!(case_id = %case.case_id, "re-driving the archive of a finished case");
+            tracing::warn!(case_id = %case.case_id(), "re-driving the archive of a finished case");
         }
     }
     Ok(tick)

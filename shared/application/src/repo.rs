@@ -87,7 +87,7 @@ impl<'a> CaseRepo<'a> {
             let expected = case.prepare_commit();
             match self
                 .store
-                .commit(&case, expected, &outbox(&case.case_id, &effects))
+                .commit(&case, expected, &outbox(case.case_id(), &effects))
                 .await
             {
                 Ok(()) => return Ok((value, case)),
@@ -108,7 +108,7 @@ impl<'a> CaseRepo<'a> {
     ) -> Result<Created, StoreError> {
         case.prepare_commit();
         self.store
-            .create(case, scope, &outbox(&case.case_id, effects))
+            .create(case, scope, &outbox(case.case_id(), effects))
             .await
     }
 }

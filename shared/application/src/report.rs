@@ -109,9 +109,10 @@ pub async fn report(
     let (mut completed, mut completed_on_time, mut joint) = (0usize, 0usize, 0usize);
 
     for c in &cases {
-        *by_status.entry(c.status.as_str()).or_default() += 1;
-        for s in &c.steps {
-            if s.step == Step::Acceptance && c.accepted_at.is_none() && !c.status.is_finished() {
+        *by_status.entry(c.status().as_str()).or_default() += 1;
+        for s in c.steps() {
+            if s.step == Step::Acceptance && c.accepted_at().is_none() && !c.status().is_finished()
+            {
                 // Not yet accepted: still counts as open acceptance work.
             }
             let d = depts.entry(s.dept).or_default();
@@ -145,14 +146,14 @@ pub async fn report(
                 }
             }
         }
-        let within = match c.status {
+        let within = match c.status() {
             CaseStatus::Completed => {
                 completed += 1;
                 let ok = c.on_time() == Some(true);
                 if ok {
                     completed_on_time += 1;
                 }
-                if c.steps.iter().all(|s| s.status == StepStatus::Done) {
+                if c.steps().iter().all(|s| s.status == StepStatus::Done) {
                     joint += 1;
                 }
                 Some(ok)
@@ -160,26 +161,26 @@ pub async fn report(
             _ => None,
         };
         per_case.push(json!({
-            "case_id": c.case_id, "status": c.status, "channel": c.channel,
-            "submitted_at": c.submitted_at, "accepted_at": c.accepted_at, "due_at": c.due_at, "finished_at": c.finished_at,
+            "case_id": c.case_id(), "status": c.status(), "channel": c.channel(),
+            "submitted_at": c.submitted_at(), "accepted_at": c.accepted_at(), "due_at": c.due_at(), "finished_at": c.finished_at(),
             "completed_within_4_working_days": within,
-            "overdue": c.overdue || c.due_at.is_some_and(|d| !c.status.is_finished() && now > d),
-            "archived": c.archive.is_some(),
+            "overdue": c.overdue() || c.due_at().is_some_and(|d| !c.status().is_finished() && now > d),
+            "archived": c.archive().is_some(),
         }));
-        for r in &c.ratings {
+        for r in c.ratings() {
             *ratings.entry(r.level).or_default() += 1;
             if r.bad.as_ref().is_some_and(|b| b.rectified_at.is_none()) {
                 bad_open += 1;
             }
         }
-        for x in &c.complaints {
+        for x in c.complaints() {
             if x.status == "open" {
                 complaints_open += 1;
             } else {
                 complaints_answered += 1;
             }
         }
-        if let Some(n) = &c.acceptance_notice {
+        if let Some(n) = &c.acceptance_notice() {
             for m in &n.received_materials {
                 match m.source {
                     MaterialSource::DataSharing => shared_n += 1,
@@ -188,9 +189,9 @@ pub async fn report(
                 }
             }
         }
-        if c.status.is_finished() {
+        if c.status().is_finished() {
             finished += 1;
-            if c.archive.is_some() {
+            if c.archive().is_some() {
                 archived += 1;
             }
         }

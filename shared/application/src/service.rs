@@ -129,15 +129,15 @@ pub async fn submit(
         match app.repo().create(&mut case, &actor.sub, &effects).await {
             Ok(Created::New) => {
                 tracing::info!(
-                    case_id = %case.case_id,
-                    channel = case.channel.as_str(),
+                    case_id = %case.case_id(),
+                    channel = case.channel().as_str(),
                     actor = %actor.label(),
                     "case submitted",
                 );
                 return Ok((case, true));
             }
             Ok(Created::Existing(existing)) => {
-                if existing.request_hash == hash {
+                if existing.request_hash() == hash {
                     return Ok((*existing, false));
                 }
                 return Err(ServiceError::Conflict(
@@ -291,7 +291,7 @@ pub async fn confirm_upload(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let Some(m) = case
-        .materials
+        .materials()
         .iter()
         .find(|m| m.material_id == material_id)
         .cloned()
@@ -354,7 +354,7 @@ pub async fn resubmit(
     let mut problems = vec![];
     let ids = req.materials;
     for id in &ids {
-        if !case.materials.iter().any(|m| &m.material_id == id) {
+        if !case.materials().iter().any(|m| &m.material_id == id) {
             problems.push(Problem::new(
                 format!("materials.{id}"),
                 "unknown",
@@ -366,7 +366,7 @@ pub async fn resubmit(
     }
     // Any other upload that landed counts too (e.g. uploaded straight to the bucket).
     for m in case
-        .materials
+        .materials()
         .iter()
         .filter(|m| m.status == MaterialStatus::AwaitingUpload && !ids.contains(&m.material_id))
     {
@@ -375,7 +375,7 @@ pub async fn resubmit(
     let now = app.now();
     let form = match req.corrections {
         None => None,
-        Some(c) => match case.form.corrected(&Value::Object(c), now) {
+        Some(c) => match case.form().corrected(&Value::Object(c), now) {
             Ok(f) => Some(f),
             Err(mut p) => {
                 for x in p.iter_mut() {
@@ -518,7 +518,7 @@ pub async fn answer_complaint(
 ) -> Result<Value, ServiceError> {
     let (case, _) = load_visible(app, actor, case_id).await?;
     let Some(c) = case
-        .complaints
+        .complaints()
         .iter()
         .find(|c| c.complaint_id == complaint_id)
     else {
@@ -581,24 +581,24 @@ pub async fn tasks(app: &App, actor: &Actor, status: Option<&str>) -> Result<Val
                 let summary = format!(
                     "{}：新生儿{}，出生日期 {}，渠道 {}",
                     s.step.as_str(),
-                    if c.form.newborn.sex == domain::idnum::Sex::Male {
+                    if c.form().newborn.sex == domain::idnum::Sex::Male {
                         "男"
                     } else {
                         "女"
                     },
-                    c.form.newborn.birth_time.date_naive(),
-                    c.channel.as_str()
+                    c.form().newborn.birth_time.date_naive(),
+                    c.channel().as_str()
                 );
                 (
                     t.due_at,
                     json!({
                         "task_id": t.task_id,
-                        "case_id": c.case_id,
+                        "case_id": c.case_id(),
                         "step": s.step,
                         "dept": s.dept,
                         "created_at": t.created_at,
                         "due_at": t.due_at,
-                        "version": c.version,
+                        "version": c.version(),
                         "summary": summary,
                         "findings": t.findings,
                         "overdue": s.overdue,
@@ -716,9 +716,9 @@ pub async fn decide(
     Ok(json!({
         "task_id": task_id,
         "decision": decision,
-        "case_id": case.case_id,
-        "status": case.status,
-        "version": case.version,
+        "case_id": case.case_id(),
+        "status": case.status(),
+        "version": case.version(),
     }))
 }
 

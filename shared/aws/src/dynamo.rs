@@ -54,17 +54,17 @@ fn case_key(id: &str) -> Item {
 
 /// The case item with its index attributes.
 fn case_item(case: &Case) -> Item {
-    let mut item = case_key(&case.case_id);
-    item.insert("version".into(), n(case.version));
+    let mut item = case_key(case.case_id());
+    item.insert("version".into(), n(case.version()));
     item.insert(
         "doc".into(),
         s(serde_json::to_string(case).expect("case serialises")),
     );
-    item.insert("status".into(), s(case.status.as_str()));
-    let submitted = case.submitted_at.timestamp_millis();
+    item.insert("status".into(), s(case.status().as_str()));
+    let submitted = case.submitted_at().timestamp_millis();
     item.insert(
         "gsi1pk".into(),
-        s(format!("OWNER#{}", hex_sha256(&case.owner))),
+        s(format!("OWNER#{}", hex_sha256(case.owner()))),
     );
     item.insert("gsi1sk".into(), n(submitted));
     if let Some((st, t)) = case.open_task() {
@@ -73,9 +73,9 @@ fn case_item(case: &Case) -> Item {
     }
     if !case.is_settled() {
         item.insert("gsi3pk".into(), s("UNFINISHED"));
-        item.insert("gsi3sk".into(), n(case.updated_at.timestamp_millis()));
+        item.insert("gsi3sk".into(), n(case.updated_at().timestamp_millis()));
     }
-    let utc = case.submitted_at.with_timezone(&Utc);
+    let utc = case.submitted_at().with_timezone(&Utc);
     item.insert(
         "gsi4pk".into(),
         s(format!("MONTH#{:04}{:02}", utc.year(), utc.month())),
@@ -308,13 +308,13 @@ impl CaseStore for DynamoStore {
         scope: &str,
         outbox: &[OutMessage],
     ) -> Result<Created, StoreError> {
-        let idem_pk = format!("IDEM#{}#{}", hex_sha256(scope), case.idempotency_key);
+        let idem_pk = format!("IDEM#{}#{}", hex_sha256(scope), case.idempotency_key());
         let idem = HashMap::from([
             ("pk".into(), s(idem_pk.clone())),
             ("sk".into(), s("IDEM")),
-            ("case_id".into(), s(case.case_id.clone())),
+            ("case_id".into(), s(case.case_id().to_string())),
         ]);
-        let out = outbox_items(&case.case_id, outbox);
+        let out = outbox_items(case.case_id(), outbox);
         let mut items = vec![
             put(
                 &self.table,
@@ -367,7 +367,7 @@ impl CaseStore for DynamoStore {
             },
         }
         self.relay(
-            &case.case_id,
+            case.case_id(),
             out.into_iter()
                 .map(|(sk, _)| sk)
                 .zip(outbox.iter().cloned())
@@ -383,7 +383,7 @@ impl CaseStore for DynamoStore {
         expected: u64,
         outbox: &[OutMessage],
     ) -> Result<(), StoreError> {
-        let out = outbox_items(&case.case_id, outbox);
+        let out = outbox_items(case.case_id(), outbox);
         let mut items = vec![put(
             &self.table,
             case_item(case),
@@ -402,7 +402,7 @@ impl CaseStore for DynamoStore {
             return match cancelled_by_condition(&e) {
                 Some(_) => Err(StoreError::Conflict(format!(
                     "case {} is no longer at version {expected}",
-                    case.case_id
+                    case.case_id()
                 ))),
                 None => Err(sdk_err("commit case", e)),
             };
@@ -410,7 +410,7 @@ impl CaseStore for DynamoStore {
         // After the commit: relay failures leave the outbox items for the sweep.
         if let Err(e) = self
             .relay(
-                &case.case_id,
+                case.case_id(),
                 out.into_iter()
                     .map(|(sk, _)| sk)
                     .zip(outbox.iter().cloned())
@@ -419,7 +419,7 @@ impl CaseStore for DynamoStore {
             .await
         {
             tracing::warn!(
-                case_id = %case.case_id,
+                case_id = %case.case_id(),
                 error = %e,
                 "outbox relay deferred to the sweep",
             );
@@ -478,7 +478,7 @@ impl CaseStore for DynamoStore {
                 )
                 .await?;
             for c in self.cases_from(items).await? {
-                let at = c.submitted_at.with_timezone(&Utc);
+                let at = c.submitted_at().with_timezone(&Utc);
                 if at >= from && at < to {
                     out.push(c);
                 }

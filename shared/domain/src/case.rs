@@ -254,40 +254,128 @@ pub struct ArchiveRef {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
-    pub case_id: String,
-    pub version: u64,
-    pub status: CaseStatus,
-    pub channel: Channel,
+    pub(crate) case_id: String,
+    pub(crate) version: u64,
+    pub(crate) status: CaseStatus,
+    pub(crate) channel: Channel,
     /// The guardian who owns the case (their citizen ID number).
-    pub owner: String,
-    pub created_by: Actor,
-    pub idempotency_key: String,
-    pub request_hash: String,
-    pub form: Form,
-    pub submitted_at: Time,
-    pub accepted_at: Option<Time>,
-    pub due_at: Option<Time>,
-    pub finished_at: Option<Time>,
-    pub updated_at: Time,
-    pub acceptance_notice: Option<AcceptanceNotice>,
-    pub missing: Vec<Missing>,
-    pub steps: Vec<StepState>,
-    pub results: StepResults,
-    pub timeline: Vec<Event>,
-    pub materials: Vec<Material>,
-    pub shared: SharedFacts,
-    pub ratings: Vec<Rating>,
-    pub complaints: Vec<Complaint>,
-    pub archive: Option<ArchiveRef>,
-    pub warnings: Vec<String>,
+    pub(crate) owner: String,
+    pub(crate) created_by: Actor,
+    pub(crate) idempotency_key: String,
+    pub(crate) request_hash: String,
+    pub(crate) form: Form,
+    pub(crate) submitted_at: Time,
+    pub(crate) accepted_at: Option<Time>,
+    pub(crate) due_at: Option<Time>,
+    pub(crate) finished_at: Option<Time>,
+    pub(crate) updated_at: Time,
+    pub(crate) acceptance_notice: Option<AcceptanceNotice>,
+    pub(crate) missing: Vec<Missing>,
+    pub(crate) steps: Vec<StepState>,
+    pub(crate) results: StepResults,
+    pub(crate) timeline: Vec<Event>,
+    pub(crate) materials: Vec<Material>,
+    pub(crate) shared: SharedFacts,
+    pub(crate) ratings: Vec<Rating>,
+    pub(crate) complaints: Vec<Complaint>,
+    pub(crate) archive: Option<ArchiveRef>,
+    pub(crate) warnings: Vec<String>,
     /// Sequence of guardian notifications, for idempotent delivery.
-    pub notice_seq: u32,
+    pub(crate) notice_seq: u32,
     /// The kind of every notification owed to the guardian, in order (index = seq - 1),
     /// so a lost one can be sent again.
     #[serde(default)]
-    pub notices: Vec<NoticeKind>,
+    pub(crate) notices: Vec<NoticeKind>,
     #[serde(default)]
-    pub overdue: bool,
+    pub(crate) overdue: bool,
+}
+
+/// Read access: the fields are the domain's; every change is a transition method.
+impl Case {
+    pub fn case_id(&self) -> &str {
+        &self.case_id
+    }
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+    pub fn status(&self) -> CaseStatus {
+        self.status
+    }
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+    pub fn created_by(&self) -> &Actor {
+        &self.created_by
+    }
+    pub fn idempotency_key(&self) -> &str {
+        &self.idempotency_key
+    }
+    pub fn request_hash(&self) -> &str {
+        &self.request_hash
+    }
+    pub fn form(&self) -> &Form {
+        &self.form
+    }
+    pub fn submitted_at(&self) -> Time {
+        self.submitted_at
+    }
+    pub fn accepted_at(&self) -> Option<Time> {
+        self.accepted_at
+    }
+    pub fn due_at(&self) -> Option<Time> {
+        self.due_at
+    }
+    pub fn finished_at(&self) -> Option<Time> {
+        self.finished_at
+    }
+    pub fn updated_at(&self) -> Time {
+        self.updated_at
+    }
+    pub fn acceptance_notice(&self) -> &Option<AcceptanceNotice> {
+        &self.acceptance_notice
+    }
+    pub fn missing(&self) -> &[Missing] {
+        &self.missing
+    }
+    pub fn steps(&self) -> &[StepState] {
+        &self.steps
+    }
+    pub fn results(&self) -> &StepResults {
+        &self.results
+    }
+    pub fn timeline(&self) -> &[Event] {
+        &self.timeline
+    }
+    pub fn materials(&self) -> &[Material] {
+        &self.materials
+    }
+    pub fn shared(&self) -> &SharedFacts {
+        &self.shared
+    }
+    pub fn ratings(&self) -> &[Rating] {
+        &self.ratings
+    }
+    pub fn complaints(&self) -> &[Complaint] {
+        &self.complaints
+    }
+    pub fn archive(&self) -> &Option<ArchiveRef> {
+        &self.archive
+    }
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+    pub fn notice_seq(&self) -> u32 {
+        self.notice_seq
+    }
+    pub fn notices(&self) -> &[NoticeKind] {
+        &self.notices
+    }
+    pub fn overdue(&self) -> bool {
+        self.overdue
+    }
 }
 
 /// What the caller must do after a transition. A finished case is archived once the

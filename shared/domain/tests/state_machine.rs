@@ -84,9 +84,25 @@ fn new_case() -> (Case, Vec<Effect>) {
 }
 
 fn accepted_case() -> Case {
-    let (mut c, _) = new_case();
-    c.shared = facts();
-    let outcome = acceptance::assess(&c, &facts());
+    accepted_case_with(|_| {})
+}
+
+/// Family A's case, with the form changed by `edit`, accepted on the shared records.
+fn accepted_case_with(edit: impl FnOnce(&mut Value)) -> Case {
+    let mut f = form_json();
+    edit(&mut f);
+    let (mut c, _) = Case::new(
+        "BC1".into(),
+        now(),
+        FATHER.into(),
+        guardian(),
+        Form::parse(&f, now()).unwrap(),
+        "k".into(),
+        "h".into(),
+        &cal(),
+    )
+    .unwrap();
+    let outcome = c.assess_acceptance(facts());
     let effects = c
         .conclude_acceptance(outcome, &Actor::system(Dept::ServiceCenter), now(), &cal())
         .unwrap();
@@ -99,7 +115,7 @@ fn accepted_case() -> Case {
 #[test]
 fn a_new_case_dispatches_acceptance() {
     let (c, effects) = new_case();
-    assert_eq!(c.status, CaseStatus::Submitted);
+    assert_eq!(c.status(), CaseStatus::Submitted);
     assert_eq!(
         effects,
         vec![Effect::Dispatch {
@@ -113,9 +129,12 @@ fn a_new_case_dispatches_acceptance() {
 #[test]
 fn acceptance_sets_the_four_working_day_deadline() {
     let c = accepted_case();
-    assert_eq!(c.status, CaseStatus::InProgress);
+    assert_eq!(c.status(), CaseStatus::InProgress);
     // Monday 2026-11-30 → Friday 2026-12-04, end of day.
-    assert_eq!(c.due_at.unwrap().to_rfc3339(), "2026-12-04T23:59:59+08:00");
+    assert_eq!(
+        c.due_at().unwrap().to_rfc3339(),
+        "2026-12-04T23:59:59+08:00"
+    );
     assert_eq!(
         c.step(Step::BirthCertificate).status,
         StepStatus::InProgress
@@ -124,7 +143,7 @@ fn acceptance_sets_the_four_working_day_deadline() {
         c.step(Step::BirthCertificate).due_at.unwrap().to_rfc3339(),
         "2026-12-01T23:59:59+08:00"
     );
-    let notice = c.acceptance_notice.as_ref().unwrap();
+    let notice = c.acceptance_notice().as_ref().unwrap();
     assert_eq!(
         notice.received_materials.len(),
         5,
@@ -154,7 +173,7 @@ fn completing_every_step_completes_the_case_and_leaves_archiving_until_notified(
         // A duplicate message finds nothing to do.
         assert!(!c.is_actionable(step));
     }
-    assert_eq!(c.status, CaseStatus::Completed);
+    assert_eq!(c.status(), CaseStatus::Completed);
     assert!(!c.is_settled(), "finished, to be archived once notified");
     assert!(last.iter().any(|e| matches!(
         e,
@@ -164,10 +183,10 @@ fn completing_every_step_completes_the_case_and_leaves_archiving_until_notified(
         }
     )));
     assert_eq!(c.on_time(), Some(true));
-    let id = c.results.newborn_id_number().unwrap();
+    let id = c.results().newborn_id_number().unwrap();
     assert!(id.starts_with("33010620261128"));
     assert_eq!(
-        c.results
+        c.results()
             .card
             .as_ref()
             .unwrap()
@@ -203,11 +222,11 @@ fn return_resumes_at_that_step_and_rejection_ends() {
         now(),
     )
     .unwrap();
-    assert_eq!(c.status, CaseStatus::Returned);
+    assert_eq!(c.status(), CaseStatus::Returned);
     // Nothing moves while returned.
     assert!(!c.is_actionable(Step::HouseholdRegistration));
     let corrected = c
-        .form
+        .form()
         .corrected(&json!({"newborn": {"name": "王小河"}}), now())
         .unwrap();
     let effects = c
@@ -219,14 +238,14 @@ fn return_resumes_at_that_step_and_rejection_ends() {
             step: Step::HouseholdRegistration
         }]
     );
-    assert_eq!(c.status, CaseStatus::InProgress);
+    assert_eq!(c.status(), CaseStatus::InProgress);
     assert_eq!(
         c.step(Step::BirthCertificate).status,
         StepStatus::Done,
         "earlier steps stay done"
     );
     assert_eq!(c.step(Step::HouseholdRegistration).round, 2);
-    assert_eq!(c.form.newborn.name, "王小河");
+    assert_eq!(c.form().newborn.name, "王小河");
     // Reject: ends, archived, results already issued stay.
     let effects = c
         .reject_step(
@@ -236,7 +255,7 @@ fn return_resumes_at_that_step_and_rejection_ends() {
             now(),
         )
         .unwrap();
-    assert_eq!(c.status, CaseStatus::Rejected);
+    assert_eq!(c.status(), CaseStatus::Rejected);
     assert!(effects.iter().any(|e| matches!(
         e,
         Effect::Notify {
@@ -244,7 +263,7 @@ fn return_resumes_at_that_step_and_rejection_ends() {
             ..
         }
     )));
-    assert!(c.results.birth.is_some(), "issued results stay valid");
+    assert!(c.results().birth.is_some(), "issued results stay valid");
     assert!(matches!(
         c.resubmit(None, &guardian(), now(), &cal()),
         Err(DomainError::InvalidState { .. })
@@ -254,7 +273,9 @@ fn return_resumes_at_that_step_and_rejection_ends() {
 #[test]
 fn decisions_check_task_and_version() {
     let mut c = accepted_case();
-    c.version = 3;
+    while c.version() < 3 {
+        c.prepare_commit();
+    }
     c.await_review(Step::BirthCertificate, vec!["核对".into()], now(), &cal())
         .unwrap();
     let (_, task) = c.open_task().unwrap();
@@ -363,8 +384,7 @@ fn registration_over_a_month_after_birth_goes_to_a_police_officer() {
 
 #[test]
 fn an_ethnicity_that_is_neither_parents_is_returned_by_the_hospital() {
-    let mut c = accepted_case();
-    c.form.newborn.ethnicity = "回族".into();
+    let c = accepted_case_with(|f| f["newborn"]["ethnicity"] = json!("回族"));
     assert!(matches!(
         steps::review(
             Step::BirthCertificate,
@@ -378,8 +398,7 @@ fn an_ethnicity_that_is_neither_parents_is_returned_by_the_hospital() {
 
 #[test]
 fn a_very_preterm_birth_is_checked_by_a_hospital_officer() {
-    let mut c = accepted_case();
-    c.form.newborn.gestational_weeks = 26;
+    let c = accepted_case_with(|f| f["newborn"]["gestational_weeks"] = json!(26));
     assert!(matches!(
         steps::review(
             Step::BirthCertificate,
@@ -393,13 +412,13 @@ fn a_very_preterm_birth_is_checked_by_a_hospital_officer() {
 
 #[test]
 fn on_manual_review_every_verdict_becomes_an_officers_task_and_an_approval_issues() {
-    let mut c = accepted_case();
     let (s, today) = (Settings::default(), now().date_naive());
+    let c = accepted_case();
     assert_eq!(
         steps::verdict(Step::BirthCertificate, &c, &s, today, true),
         Verdict::Review(vec![])
     );
-    c.form.newborn.ethnicity = "回族".into();
+    let c = accepted_case_with(|f| f["newborn"]["ethnicity"] = json!("回族"));
     assert!(matches!(
         steps::verdict(Step::BirthCertificate, &c, &s, today, true),
         Verdict::Review(f) if !f.is_empty()
@@ -467,7 +486,16 @@ fn ratings_once_plus_follow_up() {
         c.rate(5, None, &guardian(), now(), &cal(), &s).is_err(),
         "not finished"
     );
-    c.status = CaseStatus::Completed;
+    c.conclude_acceptance(
+        AcceptanceOutcome::NotAccepted {
+            reasons: vec!["不予受理".into()],
+        },
+        &Actor::system(Dept::ServiceCenter),
+        now(),
+        &cal(),
+    )
+    .unwrap();
+    assert!(c.status().is_finished());
     let r = c
         .rate(1, Some("差".into()), &guardian(), now(), &cal(), &s)
         .unwrap();

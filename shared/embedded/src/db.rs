@@ -301,7 +301,7 @@ fn row_fields(case: &Case) -> (String, Option<&'static str>, Option<i64>, i64) {
         Some((s, t)) => (Some(s.dept.as_str()), Some(t.due_at.timestamp_millis())),
         None => (None, None),
     };
-    (doc, dept, due, case.submitted_at.timestamp_millis())
+    (doc, dept, due, case.submitted_at().timestamp_millis())
 }
 
 fn parse_case(doc: String) -> Result<Case, StoreError> {
@@ -341,7 +341,7 @@ impl CaseStore for SqliteStore {
                 let existing: Option<String> = c
                     .query_row(
                         sql::SELECT_IDEMPOTENCY,
-                        params![scope, case.idempotency_key],
+                        params![scope, case.idempotency_key()],
                         |r| r.get(0),
                     )
                     .optional()
@@ -354,10 +354,10 @@ impl CaseStore for SqliteStore {
                     .execute(
                         sql::INSERT_CASES,
                         params![
-                            case.case_id,
-                            case.version as i64,
-                            case.owner,
-                            case.status.as_str(),
+                            case.case_id(),
+                            case.version() as i64,
+                            case.owner(),
+                            case.status().as_str(),
                             case.is_settled() as i64,
                             submitted,
                             dept,
@@ -371,7 +371,7 @@ impl CaseStore for SqliteStore {
                 }
                 c.execute(
                     sql::INSERT_IDEMPOTENCY,
-                    params![scope, case.idempotency_key, case.case_id],
+                    params![scope, case.idempotency_key(), case.case_id()],
                 )
                 .map_err(unavailable)?;
                 insert_messages(c, &outbox)?;
@@ -400,13 +400,13 @@ impl CaseStore for SqliteStore {
                     .prepare_cached(sql::UPDATE_CASES)
                     .and_then(|mut s| {
                         s.execute(params![
-                            case.version as i64,
-                            case.status.as_str(),
+                            case.version() as i64,
+                            case.status().as_str(),
                             case.is_settled() as i64,
                             dept,
                             due,
                             doc,
-                            case.case_id,
+                            case.case_id(),
                             expected as i64
                         ])
                     })
@@ -414,7 +414,7 @@ impl CaseStore for SqliteStore {
                 if n == 0 {
                     return Err(StoreError::Conflict(format!(
                         "case {} is no longer at version {expected}",
-                        case.case_id
+                        case.case_id()
                     )));
                 }
                 insert_messages(c, &outbox)?;
