@@ -14,7 +14,6 @@ use crate::sharing::SharedFacts;
 use crate::steps::{ApprovalData, StepResults};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 pub type Time = DateTime<FixedOffset>;
 
@@ -181,7 +180,100 @@ pub struct AcceptanceNotice {
     pub time_limit_working_days: u32,
     pub accepted_at: Time,
     pub due_at: Time,
-    pub delivery: Value,
+    pub delivery: DeliverySummary,
+}
+
+/// How the results will be handed over, as the acceptance notice states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "DeliveryWire", try_from = "DeliveryWire")]
+pub enum DeliverySummary {
+    /// By mail to this address (masked) or for pick-up at this site, as the form asks.
+    AsAsked {
+        method: crate::form::DeliveryMethod,
+        address: Option<String>,
+        pickup_site: Option<String>,
+    },
+    /// At the window that took the offline application.
+    Window { site: String, window: String },
+    /// Nothing asked and no window: pick-up.
+    Pickup,
+}
+
+/// The stored shape (as earlier versions wrote it).
+#[derive(Serialize, Deserialize)]
+struct DeliveryWire {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::present"
+    )]
+    address: Option<Option<String>>,
+    method: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::present"
+    )]
+    pickup_site: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    site: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    window: Option<String>,
+}
+
+impl From<DeliverySummary> for DeliveryWire {
+    fn from(d: DeliverySummary) -> Self {
+        match d {
+            DeliverySummary::AsAsked {
+                method,
+                address,
+                pickup_site,
+            } => DeliveryWire {
+                address: Some(address),
+                method: method.as_str().into(),
+                pickup_site: Some(pickup_site),
+                site: None,
+                window: None,
+            },
+            DeliverySummary::Window { site, window } => DeliveryWire {
+                address: None,
+                method: "window".into(),
+                pickup_site: None,
+                site: Some(site),
+                window: Some(window),
+            },
+            DeliverySummary::Pickup => DeliveryWire {
+                address: None,
+                method: "pickup".into(),
+                pickup_site: None,
+                site: None,
+                window: None,
+            },
+        }
+    }
+}
+
+impl TryFrom<DeliveryWire> for DeliverySummary {
+    type Error = String;
+    fn try_from(w: DeliveryWire) -> Result<Self, String> {
+        use crate::form::DeliveryMethod;
+        Ok(match (w.method.as_str(), w.address, w.pickup_site) {
+            ("window", _, _) => DeliverySummary::Window {
+                site: w.site.ok_or("window delivery without a site")?,
+                window: w.window.ok_or("window delivery without a window")?,
+            },
+            ("pickup", None, None) => DeliverySummary::Pickup,
+            (m, address, pickup_site) => DeliverySummary::AsAsked {
+                method: match m {
+                    "mail" => DeliveryMethod::Mail,
+                    "pickup" => DeliveryMethod::Pickup,
+                    other => return Err(format!("unknown delivery method {other}")),
+                },
+                address: address.flatten(),
+                pickup_site: pickup_site.flatten(),
+            },
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -775,15 +867,18 @@ impl Case {
         Ok(effects)
     }
 
-    fn delivery_summary(&self) -> Value {
+    fn delivery_summary(&self) -> DeliverySummary {
         match (&self.form.window, &self.form.delivery) {
-            (_, Some(d)) => json!({
-                "method": d.method,
-                "address": d.address.as_deref().map(crate::idnum::mask_address),
-                "pickup_site": d.pickup_site,
-            }),
-            (Some(w), None) => json!({"method": "window", "site": w.site, "window": w.number}),
-            (None, None) => json!({"method": "pickup"}),
+            (_, Some(d)) => DeliverySummary::AsAsked {
+                method: d.method,
+                address: d.address.as_deref().map(crate::idnum::mask_address),
+                pickup_site: d.pickup_site.clone(),
+            },
+            (Some(w), None) => DeliverySummary::Window {
+                site: w.site.clone(),
+                window: w.number.clone(),
+            },
+            (None, None) => DeliverySummary::Pickup,
         }
     }
 

@@ -64,6 +64,15 @@ pub enum DeliveryMethod {
     Pickup,
 }
 
+impl DeliveryMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryMethod::Mail => "mail",
+            DeliveryMethod::Pickup => "pickup",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
     pub method: DeliveryMethod,

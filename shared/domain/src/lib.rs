@@ -15,6 +15,7 @@ pub mod settings;
 pub mod sharing;
 pub mod steps;
 pub mod view;
+pub mod wire;
 
 pub use calendar::{Calendar, UnknownYearPolicy};
 pub use case::{Actor, Case, CaseStatus, Decision, DomainError, Effect, Role, StepStatus};

@@ -66,7 +66,11 @@ impl Issuance {
 /// missing site or address is `null`, as earlier versions stored it).
 #[derive(Serialize, Deserialize)]
 struct HandoverWire {
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::present"
+    )]
     address: Option<Option<String>>,
     issued_at: Time,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,27 +79,26 @@ struct HandoverWire {
     method: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pickup_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::present"
+    )]
     pickup_site: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::present"
+    )]
     site: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tracking_number: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::present"
+    )]
     window: Option<Option<String>>,
-}
-
-/// A field that is present (possibly `null`) or absent.
-mod present {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    pub fn serialize<S: Serializer>(v: &Option<Option<String>>, s: S) -> Result<S::Ok, S::Error> {
-        v.as_ref().expect("skipped when absent").serialize(s)
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(d).map(Some)
-    }
 }
 
 impl From<Handover> for HandoverWire {
