@@ -9,6 +9,7 @@ pub mod apigw;
 pub mod auth;
 pub mod route;
 
+use application::response::{Links, Resubmitted, Submitted};
 use application::{App, ServiceError};
 use auth::{Auth, AuthError, Claims};
 use bytes::Bytes;
@@ -30,7 +31,7 @@ pub struct Api {
     pub public_base_url: Option<String>,
 }
 
-fn json_response(status: StatusCode, v: &Value) -> Response<Bytes> {
+fn json_response(status: StatusCode, v: &impl serde::Serialize) -> Response<Bytes> {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
@@ -304,7 +305,6 @@ impl Api {
             .authenticate(parts)
             .map_err(|e| ServiceError::Unauthorized(e.to_string()))?;
         let q = parts.uri.query();
-        let ok = |status: StatusCode, v: Value| Ok(json_response(status, &v));
         match route {
             Route::Healthz | Route::OpenApi | Route::Guide => unreachable!("served above"),
             Route::Submit => {
@@ -316,14 +316,16 @@ impl Api {
                 let (case, created) = application::service::submit(app, &actor, key, &v).await?;
                 let mut r = json_response(
                     StatusCode::ACCEPTED,
-                    &json!({
-                        "case_id": case.case_id(),
-                        "status": case.status(),
-                        "channel": case.channel(),
-                        "version": case.version(),
-                        "submitted_at": case.submitted_at(),
-                        "links": {"self": format!("/v1/cases/{}", case.case_id())},
-                    }),
+                    &Submitted {
+                        case_id: case.case_id().to_string(),
+                        channel: case.channel(),
+                        links: Links {
+                            this: format!("/v1/cases/{}", case.case_id()),
+                        },
+                        status: case.status(),
+                        submitted_at: case.submitted_at(),
+                        version: case.version(),
+                    },
                 );
                 r.headers_mut().insert(
                     header::LOCATION,
@@ -364,12 +366,12 @@ impl Api {
                 let c = application::service::resubmit(app, &actor, &case_id, &v).await?;
                 ok(
                     StatusCode::ACCEPTED,
-                    json!({
-                        "case_id": c.case_id(),
-                        "status": c.status(),
-                        "version": c.version(),
-                        "current_step": c.current_step(),
-                    }),
+                    Resubmitted {
+                        case_id: c.case_id().to_string(),
+                        current_step: c.current_step(),
+                        status: c.status(),
+                        version: c.version(),
+                    },
                 )
             }
             Route::Rate { case_id } => {
@@ -432,6 +434,11 @@ impl Api {
             }
         }
     }
+}
+
+/// A JSON answer with this status.
+fn ok(status: StatusCode, v: impl serde::Serialize) -> Result<Response<Bytes>, ServiceError> {
+    Ok(json_response(status, &v))
 }
 
 #[cfg(test)]

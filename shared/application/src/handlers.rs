@@ -265,7 +265,11 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
         };
         let mut files: Vec<(String, Vec<u8>, String)> = vec![
             json_file("form.json", case.form().to_json()),
-            json_file("case.json", view::case_json(&case, Viewer::Entitled)),
+            json_file(
+                "case.json",
+                serde_json::to_value(view::CaseView::of(&case, Viewer::Entitled))
+                    .expect("serialises"),
+            ),
             json_file("results.json", json!(case.results())),
             json_file("history.json", json!(case.timeline())),
             json_file("notifications.json", json!(delivered)),

@@ -19,6 +19,7 @@ pub mod handlers;
 pub mod message;
 pub mod repo;
 pub mod report;
+pub mod response;
 pub mod service;
 
 pub use context::App;

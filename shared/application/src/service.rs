@@ -5,12 +5,14 @@
 use crate::authz::{can_change, load_visible, officer_dept, valid_identifier};
 use crate::body;
 use crate::repo::Change;
+use crate::response::{CaseList, Decided, TaskLine, TaskList, UploadTicket};
 use crate::{App, ServiceError};
 use chrono::{Duration, Utc};
 use domain::case::{Actor, Case, Material, MaterialStatus, Role};
+use domain::case::{Complaint, Rating};
 use domain::flow::{Dept, MaterialKind, Step};
 use domain::problem::{Problem, Problems};
-use domain::view::{self, Viewer};
+use domain::view::{CaseSummary, CaseView, NotificationView, Viewer};
 use domain::{Decision, Form};
 use ports::{Created, StoreError};
 use serde_json::{json, Value};
@@ -154,30 +156,29 @@ pub async fn submit(
 }
 
 /// `GET /v1/cases/{id}`.
-pub async fn case_view(app: &App, actor: &Actor, case_id: &str) -> Result<Value, ServiceError> {
+pub async fn case_view(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView, ServiceError> {
     let (case, v) = load_visible(app, actor, case_id).await?;
-    let mut out = view::case_json(&case, v);
+    let mut out = CaseView::of(&case, v);
     if v == Viewer::Entitled {
         let sent = app.notifier.sent(case_id).await?;
-        out["notifications"] = json!(sent
-            .iter()
-            .map(|d| {
-                json!({
-                    "seq": d.notification.seq,
-                    "kind": d.notification.kind,
-                    "title": d.notification.title,
-                    "body": d.notification.body,
-                    "channel": d.channel,
-                    "sent_at": d.sent_at,
+        out.notifications = Some(
+            sent.into_iter()
+                .map(|d| NotificationView {
+                    body: d.notification.body,
+                    channel: d.channel,
+                    kind: d.notification.kind,
+                    sent_at: d.sent_at,
+                    seq: d.notification.seq,
+                    title: d.notification.title,
                 })
-            })
-            .collect::<Vec<_>>());
+                .collect(),
+        );
     }
     Ok(out)
 }
 
 /// `GET /v1/cases`.
-pub async fn my_cases(app: &App, actor: &Actor) -> Result<Value, ServiceError> {
+pub async fn my_cases(app: &App, actor: &Actor) -> Result<CaseList, ServiceError> {
     if actor.role != Role::Guardian {
         return Err(ServiceError::Forbidden(
             "lists the signed-in guardian's own cases".into(),
@@ -187,7 +188,9 @@ pub async fn my_cases(app: &App, actor: &Actor) -> Result<Value, ServiceError> {
         .store
         .by_owner(&domain::idnum::normalise(&actor.sub))
         .await?;
-    Ok(json!({"cases": cases.iter().map(view::case_summary).collect::<Vec<_>>()}))
+    Ok(CaseList {
+        cases: cases.iter().map(CaseSummary::of).collect(),
+    })
 }
 
 /// `POST /v1/cases/{id}/materials`: register a material and hand out its upload URL.
@@ -197,7 +200,7 @@ pub async fn new_material(
     case_id: &str,
     body: &Value,
     base_url: &str,
-) -> Result<Value, ServiceError> {
+) -> Result<UploadTicket, ServiceError> {
     let (case, _) = load_visible(app, actor, case_id).await?;
     if !can_change(actor, &case, true) {
         return Err(ServiceError::Forbidden(
@@ -262,10 +265,15 @@ pub async fn new_material(
             Ok::<_, ServiceError>(Change::Commit((), vec![]))
         })
         .await?;
-    Ok(
-        json!({"material_id": material_id, "kind": kind, "content_type": content_type, "size": size,
-              "upload_url": url, "upload_method": "PUT", "expires_at": expires}),
-    )
+    Ok(UploadTicket {
+        content_type,
+        expires_at: expires,
+        kind,
+        material_id,
+        size,
+        upload_method: "PUT",
+        upload_url: url,
+    })
 }
 
 /// Whether the bytes start like the declared type.
@@ -409,7 +417,7 @@ pub async fn rate(
     actor: &Actor,
     case_id: &str,
     body: &Value,
-) -> Result<Value, ServiceError> {
+) -> Result<Rating, ServiceError> {
     let (case, _) = load_visible(app, actor, case_id).await?;
     if !can_change(actor, &case, false) {
         return Err(ServiceError::Forbidden(
@@ -453,10 +461,7 @@ pub async fn rate(
                     &app.settings,
                 )
                 .map_err(domain_err)?;
-            Ok::<_, ServiceError>(Change::Commit(
-                serde_json::to_value(r).expect("serialises"),
-                vec![],
-            ))
+            Ok::<_, ServiceError>(Change::Commit(r.clone(), vec![]))
         })
         .await?;
     Ok(rating)
@@ -468,7 +473,7 @@ pub async fn complain(
     actor: &Actor,
     case_id: &str,
     body: &Value,
-) -> Result<Value, ServiceError> {
+) -> Result<Complaint, ServiceError> {
     let (case, _) = load_visible(app, actor, case_id).await?;
     if !can_change(actor, &case, false) {
         return Err(ServiceError::Forbidden(
@@ -498,10 +503,7 @@ pub async fn complain(
         .repo()
         .update(case_id, |c| {
             let x = c.complain(id.clone(), text.clone(), actor, now);
-            Ok::<_, ServiceError>(Change::Commit(
-                serde_json::to_value(x).expect("serialises"),
-                vec![],
-            ))
+            Ok::<_, ServiceError>(Change::Commit(x.clone(), vec![]))
         })
         .await?;
     Ok(complaint)
@@ -515,7 +517,7 @@ pub async fn answer_complaint(
     case_id: &str,
     complaint_id: &str,
     body: &Value,
-) -> Result<Value, ServiceError> {
+) -> Result<Complaint, ServiceError> {
     let (case, _) = load_visible(app, actor, case_id).await?;
     let Some(c) = case
         .complaints()
@@ -550,17 +552,18 @@ pub async fn answer_complaint(
             let x = c
                 .answer_complaint(complaint_id, answer.clone(), actor, now)
                 .map_err(domain_err)?;
-            Ok::<_, ServiceError>(Change::Commit(
-                serde_json::to_value(x).expect("serialises"),
-                vec![],
-            ))
+            Ok::<_, ServiceError>(Change::Commit(x.clone(), vec![]))
         })
         .await?;
     Ok(v)
 }
 
 /// `GET /v1/tasks?status=open`.
-pub async fn tasks(app: &App, actor: &Actor, status: Option<&str>) -> Result<Value, ServiceError> {
+pub async fn tasks(
+    app: &App,
+    actor: &Actor,
+    status: Option<&str>,
+) -> Result<TaskList, ServiceError> {
     let dept = officer_dept(actor)?;
     match status {
         None | Some("open") => {}
@@ -573,7 +576,7 @@ pub async fn tasks(app: &App, actor: &Actor, status: Option<&str>) -> Result<Val
         }
     }
     let cases = app.store.open_tasks(dept).await?;
-    let mut out: Vec<(domain::case::Time, Value)> = cases
+    let mut tasks: Vec<TaskLine> = cases
         .iter()
         .filter_map(|c| {
             let (s, t) = c.open_task()?;
@@ -589,26 +592,23 @@ pub async fn tasks(app: &App, actor: &Actor, status: Option<&str>) -> Result<Val
                     c.form().newborn.birth_time.date_naive(),
                     c.channel().as_str()
                 );
-                (
-                    t.due_at,
-                    json!({
-                        "task_id": t.task_id,
-                        "case_id": c.case_id(),
-                        "step": s.step,
-                        "dept": s.dept,
-                        "created_at": t.created_at,
-                        "due_at": t.due_at,
-                        "version": c.version(),
-                        "summary": summary,
-                        "findings": t.findings,
-                        "overdue": s.overdue,
-                    }),
-                )
+                TaskLine {
+                    case_id: c.case_id().to_string(),
+                    created_at: t.created_at,
+                    dept: s.dept,
+                    due_at: t.due_at,
+                    findings: t.findings.clone(),
+                    overdue: s.overdue,
+                    step: s.step,
+                    summary,
+                    task_id: t.task_id.clone(),
+                    version: c.version(),
+                }
             })
         })
         .collect();
-    out.sort_by_key(|a| a.0);
-    Ok(json!({"tasks": out.into_iter().map(|x| x.1).collect::<Vec<_>>()}))
+    tasks.sort_by_key(|t| t.due_at);
+    Ok(TaskList { tasks })
 }
 
 /// `POST /v1/tasks/{task_id}/decision`.
@@ -617,7 +617,7 @@ pub async fn decide(
     actor: &Actor,
     task_id: &str,
     body: &Value,
-) -> Result<Value, ServiceError> {
+) -> Result<Decided, ServiceError> {
     let dept = officer_dept(actor)?;
     if !valid_identifier(task_id) {
         return Err(ServiceError::NotFound);
@@ -713,13 +713,13 @@ pub async fn decide(
         })
         .await?;
     tracing::info!(task_id, decision = ?decision, actor = %actor.label(), "task decided");
-    Ok(json!({
-        "task_id": task_id,
-        "decision": decision,
-        "case_id": case.case_id(),
-        "status": case.status(),
-        "version": case.version(),
-    }))
+    Ok(Decided {
+        case_id: case.case_id().to_string(),
+        decision,
+        status: case.status(),
+        task_id: task_id.to_string(),
+        version: case.version(),
+    })
 }
 
 /// The simple guide of Table A.1.

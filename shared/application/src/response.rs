@@ -1,0 +1,82 @@
+//! What the use cases answer, typed (the API serialises these as they are).
+
+use domain::case::{CaseStatus, Time};
+use domain::flow::{Channel, Dept, MaterialKind, Step};
+use domain::view::CaseSummary;
+use domain::Decision;
+use serde::Serialize;
+
+/// `GET /v1/cases`: the guardian's own cases, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseList {
+    pub cases: Vec<CaseSummary>,
+}
+
+/// `POST /v1/applications` (202).
+#[derive(Debug, Clone, Serialize)]
+pub struct Submitted {
+    pub case_id: String,
+    pub channel: Channel,
+    pub links: Links,
+    pub status: CaseStatus,
+    pub submitted_at: Time,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Links {
+    #[serde(rename = "self")]
+    pub this: String,
+}
+
+/// `POST /v1/cases/{id}/resubmit` (202).
+#[derive(Debug, Clone, Serialize)]
+pub struct Resubmitted {
+    pub case_id: String,
+    pub current_step: Option<Step>,
+    pub status: CaseStatus,
+    pub version: u64,
+}
+
+/// `POST /v1/cases/{id}/materials` (201): where to upload the bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadTicket {
+    pub content_type: String,
+    pub expires_at: Time,
+    pub kind: MaterialKind,
+    pub material_id: String,
+    pub size: u64,
+    pub upload_method: &'static str,
+    pub upload_url: String,
+}
+
+/// `GET /v1/tasks`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskList {
+    pub tasks: Vec<TaskLine>,
+}
+
+/// An open task, oldest due first; no personal data in its summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskLine {
+    pub case_id: String,
+    pub created_at: Time,
+    pub dept: Dept,
+    pub due_at: Time,
+    pub findings: Vec<String>,
+    pub overdue: bool,
+    pub step: Step,
+    pub summary: String,
+    pub task_id: String,
+    pub version: u64,
+}
+
+/// `POST /v1/tasks/{task_id}/decision`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decided {
+    pub case_id: String,
+    pub decision: Decision,
+    pub status: CaseStatus,
+    pub task_id: String,
+    pub version: u64,
+}
