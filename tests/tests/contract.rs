@@ -24,7 +24,7 @@ struct Adapters {
     tick: Duration,
 }
 
-fn a_case(id: &str, owner: &str) -> Case {
+pub(crate) fn a_case(id: &str, owner: &str) -> Case {
     a_case_keyed(id, owner, &format!("key-{id}"))
 }
 

@@ -10,6 +10,7 @@ mod contract;
 mod events;
 mod flows;
 mod lambda_wiring;
+mod repo;
 mod review;
 mod robustness;
 mod sharing_http;

@@ -23,18 +23,20 @@ pub fn parse<T: DeserializeOwned>(body: &Value) -> Result<T, ServiceError> {
             p if p == "." => String::new(),
             p => p,
         };
-        let inner = e.into_inner().to_string();
-        let code = if inner.starts_with("missing field") {
-            "required"
-        } else {
-            "type"
+        // serde's own message would echo the value sent (possibly personal data):
+        // say what is wrong without it.
+        let (field, code, message) = match e.into_inner().to_string() {
+            m if m.starts_with("missing field") => {
+                let name = m.split('`').nth(1).unwrap_or_default();
+                let field = if field.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{field}.{name}")
+                };
+                (field, "required", "is required")
+            }
+            _ => (field, "type", "has the wrong type for this field"),
         };
-        // serde's message without its position suffix (line/column of the body).
-        let message = inner
-            .split(" at line ")
-            .next()
-            .unwrap_or_default()
-            .to_string();
         ServiceError::Invalid(vec![Problem::new(field, code, message)])
     })
 }
@@ -92,4 +94,50 @@ pub struct TaskDecision {
     pub version: u64,
     #[serde(default, deserialize_with = "present")]
     pub data: Option<domain::steps::ApprovalData>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problem(r: Result<impl std::fmt::Debug, ServiceError>) -> Problem {
+        match r {
+            Err(ServiceError::Invalid(p)) => p.into_iter().next().expect("a problem"),
+            other => panic!("expected a field problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_named_and_required() {
+        let p = problem(parse::<NewComplaint>(&json!({})));
+        assert_eq!((p.field.as_str(), p.code.as_str()), ("text", "required"));
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_field_without_echoing_the_value() {
+        let p = problem(parse::<NewRating>(&json!({"level": "330106199001010130"})));
+        assert_eq!((p.field.as_str(), p.code.as_str()), ("level", "type"));
+        assert!(!p.message.contains("330106"), "{}", p.message);
+    }
+
+    #[test]
+    fn null_where_an_array_or_object_is_expected_is_refused() {
+        let p = problem(parse::<Resubmission>(&json!({"materials": null})));
+        assert_eq!(p.field, "materials");
+        let p = problem(parse::<Resubmission>(&json!({"corrections": null})));
+        assert_eq!(p.field, "corrections");
+        assert!(
+            parse::<Resubmission>(&json!({})).is_ok(),
+            "both may be absent"
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_refused() {
+        for body in [json!(null), json!([1]), json!(1e-5)] {
+            let p = problem(parse::<Resubmission>(&body));
+            assert_eq!(p.code, "type");
+        }
+    }
 }

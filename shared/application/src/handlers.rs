@@ -8,8 +8,7 @@ use crate::repo::Change;
 use crate::service::sha256_hex;
 use crate::{App, HandlerError};
 use chrono::Duration;
-use domain::case::AcceptanceOutcome;
-use domain::case::{Actor, ArchiveRef, Case};
+use domain::case::{AcceptanceOutcome, Actor, ArchiveRef, Case};
 use domain::flow::{Dept, Step};
 use domain::sharing::SharedFacts;
 use domain::steps::{self, Numbers, Verdict};
@@ -55,6 +54,12 @@ async fn load(app: &App, case_id: &str) -> Result<Case, HandlerError> {
         .ok_or_else(|| HandlerError::Permanent(format!("case {case_id} does not exist")))
 }
 
+/// Send a message outside a case commit (re-drives and the archive trigger).
+async fn send(app: &App, env: &Envelope) -> Result<(), StoreError> {
+    let out = env.to_out();
+    app.queues.send(&out.queue, &out.body).await
+}
+
 fn dom(e: domain::DomainError) -> HandlerError {
     match e {
         domain::DomainError::Calendar(c) => HandlerError::Retryable(c.to_string()),
@@ -64,7 +69,7 @@ fn dom(e: domain::DomainError) -> HandlerError {
 
 /// Ask data sharing for everything acceptance needs.
 pub async fn gather(app: &App, case: &Case) -> Result<SharedFacts, StoreError> {
-    let f = &case.form();
+    let f = case.form();
     let mother = app.sharing.person(f.mother.id_number.as_str()).await?;
     let father = match &f.father {
         Some(p) => app.sharing.person(p.id_number.as_str()).await?,
@@ -219,11 +224,13 @@ pub async fn notify(
     if case.status().is_finished() && case.archive().is_none() {
         let delivered = app.notifier.sent(case_id).await?.len() as u32;
         if delivered >= case.notice_seq() {
-            let out = Envelope::Archive {
-                case_id: case_id.to_string(),
-            }
-            .to_out();
-            app.queues.send(&out.queue, &out.body).await?;
+            send(
+                app,
+                &Envelope::Archive {
+                    case_id: case_id.to_string(),
+                },
+            )
+            .await?;
         }
     }
     Ok(())
@@ -353,27 +360,26 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
                 ) && s.due_at.is_some_and(|d| now > d)
             })
             .count();
-        if case.clone().mark_overdue(now) {
-            let (marked, _) = app
-                .repo()
-                .update(case.case_id(), |c| {
-                    Ok::<_, HandlerError>(if c.mark_overdue(now) {
-                        Change::Commit(true, vec![])
-                    } else {
-                        Change::Keep(false)
-                    })
+        // Marked on the case as scanned (read again only if it changed meanwhile); the
+        // checks below look at the case as scanned.
+        let (marked, _) = app
+            .repo()
+            .update_from(case.clone(), |c| {
+                Ok::<_, HandlerError>(if c.mark_overdue(now) {
+                    Change::Commit(true, vec![])
+                } else {
+                    Change::Keep(false)
                 })
-                .await?;
-            tick.marked_overdue += usize::from(marked);
-        }
+            })
+            .await?;
+        tick.marked_overdue += usize::from(marked);
         if let Some(step) = case.current_step() {
             if case.is_actionable(step) && now - case.updated_at() > stale_after {
                 let env = Envelope::Step {
                     case_id: case.case_id().to_string(),
                     step,
                 };
-                let out = env.to_out();
-                app.queues.send(&out.queue, &out.body).await?;
+                send(app, &env).await?;
                 tick.redriven += 1;
                 tracing::warn!(
                     case_id = %case.case_id(),
@@ -396,13 +402,15 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
         for (i, kind) in case.notices().iter().enumerate() {
             let seq = i as u32 + 1;
             if !sent.contains(&seq) {
-                let out = Envelope::Notify {
-                    case_id: case.case_id().to_string(),
-                    notice: *kind,
-                    seq,
-                }
-                .to_out();
-                app.queues.send(&out.queue, &out.body).await?;
+                send(
+                    app,
+                    &Envelope::Notify {
+                        case_id: case.case_id().to_string(),
+                        notice: *kind,
+                        seq,
+                    },
+                )
+                .await?;
                 tick.redriven += 1;
                 tracing::warn!(
                     case_id = %case.case_id(),
@@ -413,11 +421,13 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
         }
         // A finished case without its archive.
         if case.status().is_finished() && case.archive().is_none() {
-            let out = Envelope::Archive {
-                case_id: case.case_id().to_string(),
-            }
-            .to_out();
-            app.queues.send(&out.queue, &out.body).await?;
+            send(
+                app,
+                &Envelope::Archive {
+                    case_id: case.case_id().to_string(),
+                },
+            )
+            .await?;
             tick.redriven += 1;
             tracing::warn!(case_id = %case.case_id(), "re-driving the archive of a finished case");
         }

@@ -62,6 +62,33 @@ impl<'a> CaseRepo<'a> {
         .await
     }
 
+    /// [`CaseRepo::update`] starting from a case the caller has just read (a scan): the
+    /// first attempt decides on it without reading again; a lost race reads afresh.
+    pub async fn update_from<T, E>(
+        &self,
+        read: Case,
+        mut decide: impl FnMut(&mut Case) -> Result<Change<T>, E>,
+    ) -> Result<(T, Case), E>
+    where
+        E: From<RepoError>,
+    {
+        let mut case = read;
+        let (value, effects) = match decide(&mut case)? {
+            Change::Keep(v) => return Ok((v, case)),
+            Change::Commit(v, effects) => (v, effects),
+        };
+        let expected = case.prepare_commit();
+        match self
+            .store
+            .commit(&case, expected, &outbox(case.case_id(), &effects))
+            .await
+        {
+            Ok(()) => Ok((value, case)),
+            Err(StoreError::Conflict(_)) => self.update(case.case_id(), decide).await,
+            Err(e) => Err(RepoError::Store(e).into()),
+        }
+    }
+
     /// [`CaseRepo::update`] for decisions that need I/O first (data sharing, number
     /// allocation, archive writes): `decide` takes the case read and gives it back.
     pub async fn update_async<T, E, Fut>(

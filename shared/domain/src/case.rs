@@ -710,7 +710,7 @@ impl Case {
             .and_then(|s| s.task.as_ref().map(|t| (s, t)))
     }
 
-    pub fn log(&mut self, at: Time, actor: &str, action: &str, detail: &str) {
+    pub(crate) fn log(&mut self, at: Time, actor: &str, action: &str, detail: &str) {
         self.timeline.push(Event {
             at,
             actor: actor.into(),
