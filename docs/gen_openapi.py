@@ -31,16 +31,18 @@ form = obj({
     "window": {"oneOf": [{"type": "null"}, obj({"site": NS, "number": NS}, ["site", "number"])], "description": "required for service_center and hospital, absent online"},
     "newborn": obj({"name": NS, "sex": {"type": "string", "enum": ["male", "female"]}, "birth_time": DT, "hospital_code": NS,
                     "weight_g": {"type": "integer", "minimum": 300, "maximum": 8000}, "length_cm": {"type": "integer", "minimum": 20, "maximum": 75},
-                    "gestational_weeks": {"type": "integer", "minimum": 20, "maximum": 45}, "ethnicity": NS},
+                    "gestational_weeks": {"type": "integer", "minimum": 20, "maximum": 45}, "ethnicity": NS,
+                    "birth_order": {"type": "integer", "minimum": 1, "maximum": 9, "default": 1, "description": "twins: two applications with orders 1 and 2"},
+                    "multiple_birth": {"type": "integer", "minimum": 1, "maximum": 9, "default": 1, "description": "how many were born together (birth_order <= multiple_birth)"}},
                    ["name", "sex", "birth_time", "hospital_code", "weight_g", "length_cm", "gestational_weeks", "ethnicity"]),
     "mother": parent,
     "father": {"oneOf": [{"type": "null"}, parent]},
     "household": obj({"register_with": {"type": "string", "enum": ["father", "mother"]}}, ["register_with"]),
     "insurance": obj({"enrol_newborn": B, "maternity_benefit": B}, ["enrol_newborn", "maternity_benefit"]),
     "social_security_card": obj({"apply": B}, ["apply"]),
-    "delivery": {"oneOf": [{"type": "null"}, obj({"method": {"type": "string", "enum": ["mail", "pickup"]}, "address": {"type": ["string", "null"]}, "pickup_site": {"type": ["string", "null"]}}, ["method"])],
-                 "description": "required online; offline channels issue at their window"},
-    "applicant": obj({"name": NS, "id_number": ID, "relation": {"type": "string", "enum": ["father", "mother", "guardian"]}, "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"}}, ["name", "id_number", "relation", "phone"]),
+    "delivery": {"oneOf": [{"type": "null"}, obj({"method": {"type": "string", "enum": ["mail", "pickup", "window"]}, "address": {"type": ["string", "null"]}, "pickup_site": {"type": ["string", "null"]}}, ["method"])],
+                 "description": "required online (mail or pickup); offline channels may choose mail or pickup too, and default to window (the window that took the application)"},
+    "applicant": obj({"name": NS, "id_number": ID, "relation": {"type": "string", "enum": ["father", "mother", "guardian"], "description": "online only mother or father, applying as themselves; a guardian applies at a window with guardianship_proof"}, "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"}}, ["name", "id_number", "relation", "phone"]),
 }, ["channel", "newborn", "mother", "household", "insurance", "social_security_card", "applicant"])
 
 NS_ = {"type": ["string", "null"]}
@@ -55,12 +57,12 @@ person_view = obj({"name": S, "id_number": S}, ["name", "id_number"])
 form_view = obj({
     "channel": S, "window": nullable(obj({"site": S, "number": S}, ["site", "number"])),
     "newborn": obj({"name": S, "sex": {"type": "string", "enum": ["male", "female"]}, "birth_time": DT, "hospital_code": S,
-                    "weight_g": I, "length_cm": I, "gestational_weeks": I, "ethnicity": S}, ["name", "sex", "birth_time", "hospital_code"]),
+                    "weight_g": I, "length_cm": I, "gestational_weeks": I, "ethnicity": S, "birth_order": I, "multiple_birth": I}, ["name", "sex", "birth_time", "hospital_code"]),
     "mother": person_view, "father": nullable(person_view),
     "household": obj({"register_with": {"type": "string", "enum": ["father", "mother"]}}, ["register_with"]),
     "insurance": obj({"enrol_newborn": B, "maternity_benefit": B}, ["enrol_newborn", "maternity_benefit"]),
     "social_security_card": obj({"apply": B}, ["apply"]),
-    "delivery": nullable(obj({"method": {"type": "string", "enum": ["mail", "pickup"]}, "address": NS_, "pickup_site": NS_}, ["method"])),
+    "delivery": nullable(obj({"method": {"type": "string", "enum": ["mail", "pickup", "window"]}, "address": NS_, "pickup_site": NS_}, ["method"])),
     "applicant": obj({"name": S, "id_number": S, "relation": S, "phone": S}, ["name", "id_number", "relation", "phone"]),
 }, ["channel", "newborn", "mother", "household", "insurance", "social_security_card", "applicant"])
 rating = obj({"level": I, "label": S, "comment": NS_, "at": DT, "follow_up": B,
@@ -77,13 +79,26 @@ results = obj({
     "newborn_id_number": {"type": "string", "description": "police: the newborn's citizen ID number"},
     "household_number": {"type": "string", "description": "police: the household the newborn is registered in"},
     "medical_insurance": obj({"enrolled": B, "insurance_number": S, "scheme": S, "reason": S,
-                              "premium_notice": obj({"amount_cny": I, "pay_by": {"type": "string", "format": "date"}, "year": I, "how": S}, ["amount_cny", "pay_by", "year", "how"])}, ["enrolled"]),
+                              "status": {"type": "string", "enum": ["pending_payment", "paid"], "description": "cover is active once the premium is paid"},
+                              "payment": obj({"paid_at": DT, "amount_cny": I, "receipt": S, "recorded_at": DT}, ["paid_at", "amount_cny", "receipt"]),
+                              "premium_notice": obj({"amount_cny": I, "pay_by": {"type": "string", "format": "date", "description": "never earlier than 30 days after the notice"}, "year": I, "how": S}, ["amount_cny", "pay_by", "year", "how"])}, ["enrolled"]),
     "maternity_benefit": obj({"status": {"type": "string", "enum": ["not_requested", "approved", "not_eligible"]}, "settlement": S, "reason": S}, ["status"]),
     "social_security_card": obj({"applied": B, "number": S, "card_serial": S, "issued_at": DT}),
     "issuance": obj({"method": {"type": "string", "enum": ["mail", "pickup", "window"]}, "issued_at": DT, "items": {"type": "array", "items": S},
                      "tracking_number": S, "address": {"type": ["string", "null"]}, "pickup_code": S, "pickup_site": {"type": ["string", "null"]},
                      "site": {"type": ["string", "null"]}, "window": {"type": ["string", "null"]}, "issued_by": S}, ["method", "issued_at", "items"]),
 })
+delivery_record = obj({"items": {"type": "array", "items": S}, "by": S, "step": S, "method": {"type": "string", "enum": ["mail", "pickup", "window"]},
+                       "tracking_number": S, "pickup_code": S, "pickup_site": S, "address": S, "site": S, "window": S, "issued_at": DT},
+                      ["items", "by", "step", "method", "issued_at"])
+superseded = obj({"kind": S, "value": S, "superseded_at": DT, "reason": S}, ["kind", "value", "superseded_at", "reason"])
+case_results = dict(results)
+case_results["properties"] = dict(results["properties"])
+case_results["properties"]["deliveries"] = {"type": "array", "items": delivery_record,
+    "description": "every hand-over: online each unit hands over its own documents when its step is done; offline the accepting unit at the end (or by mail)"}
+case_results["properties"]["superseded"] = {"type": "array", "items": superseded,
+    "description": "results replaced by corrections; a superseded number is never issued again"}
+case_results["required"] = ["deliveries", "superseded"]
 
 step = obj({"step": {"type": "string", "enum": ["acceptance", "birth_certificate", "household_registration", "medical_insurance", "social_security_card", "unified_issuance"]},
             "dept": {"type": "string", "enum": ["hospital", "police", "medical_insurance", "hrss", "service_center", "health"]},
@@ -91,7 +106,7 @@ step = obj({"step": {"type": "string", "enum": ["acceptance", "birth_certificate
             "started_at": NDT, "due_at": NDT, "finished_at": NDT, "reasons": {"type": "array", "items": S}, "results": results,
             "task_id": {"type": ["string", "null"]}, "overdue": B, "round": I},
            ["step", "dept", "status", "reasons", "results"])
-status_enum = {"type": "string", "enum": ["submitted", "incomplete", "not_accepted", "in_progress", "returned", "rejected", "completed"]}
+status_enum = {"type": "string", "enum": ["submitted", "incomplete", "not_accepted", "in_progress", "returned", "rejected", "completed", "withdrawn"]}
 case = obj({
     "case_id": S, "status": status_enum, "channel": S, "version": I,
     "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "updated_at": DT, "overdue": B,
@@ -101,9 +116,12 @@ case = obj({
         "window": nullable(obj({"site": S, "number": S}, ["site", "number"])),
         "delivery": obj({"method": {"type": "string", "enum": ["mail", "pickup", "window"]}, "address": NS_, "pickup_site": NS_, "site": NS_, "window": NS_}, ["method"]),
     }, ["notice_number", "accepted_by", "accepted_at", "due_at", "time_limit_working_days", "received_materials"]), "The acceptance notice (受理通知), once accepted"),
-    "missing": {"type": "array", "items": obj({"material": S, "reason": S}, ["material", "reason"])},
+    "missing": {"type": "array", "items": obj({"material": S, "name": {"type": "string", "description": "the material's Chinese name"}, "reason": S,
+                                               "field": {"type": "string", "description": "the form field to correct, when the problem is with the form"},
+                                               "alternatives": {"type": "array", "items": S, "description": "material kinds that may stand in for it (commitment)"}},
+                                              ["material", "reason"])},
     "steps": {"type": "array", "items": ref("Step")},
-    "results": results,
+    "results": case_results,
     "timeline": {"type": "array", "items": obj({"at": DT, "actor": S, "action": S, "detail": S}, ["at", "actor", "action", "detail"])},
     "form": ref("FormView"),
     "materials": {"type": "array", "items": obj({"material_id": S, "kind": S, "content_type": S, "size": I, "status": {"type": "string", "enum": ["awaiting_upload", "uploaded"]},
@@ -158,8 +176,29 @@ doc = {
      "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ApplicationForm"), "example": EXAMPLE_FORM}}},
      "responses": {"202": {**resp("Submitted; acceptance runs next", obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "links": obj({"self": S}, ["self"])}, ["case_id", "status"])),
                            "links": {op: {"operationId": op, "parameters": {"case_id": "$response.body#/case_id"}}
-                                     for op in ["getCase", "addMaterial", "resubmit", "rate", "complain"]}},
-                   **errors("400", "401", "403", "413", "415", "503"), "409": err("Idempotency key reused with another body")}}},
+                                     for op in ["getCase", "addMaterial", "resubmit", "withdraw", "rate", "complain"]}},
+                   **errors("400", "401", "403", "413", "415", "503"),
+                   "409": err("Idempotency key reused with another body; or duplicate_newborn: the newborn (mother, birth date, birth order) already has a live case (error.existing_case_id when the caller owns it, is its mother or father, or is a window officer)"),
+                   "429": {**err("Too many applications from this guardian today, or too many unfinished cases"),
+                           "headers": {"Retry-After": {"description": "seconds", "schema": I}}}}}},
+  "/v1/births": {"post": {"summary": "A midwifery institution's delivery record (hospital officers, or the hospital's system)", "operationId": "recordBirth", "security": sec,
+     "description": "What a birth medical certificate certifies. An application matches a record when institution, mother's ID number, birth order and birth time (to the minute) agree; sex, weight, length or gestational weeks that differ make the case incomplete; no record sends the hospital step to an officer. The same record again is 200 with the same id; a different record of the same birth is 409.",
+     "requestBody": json_body(obj({"institution_code": NS, "mother_id_number": ID, "birth_time": DT, "sex": {"type": "string", "enum": ["male", "female"]},
+                                   "birth_order": {"type": "integer", "minimum": 1, "maximum": 9}, "multiple_birth": {"type": "integer", "minimum": 1, "maximum": 9},
+                                   "weight_g": {"type": "integer", "minimum": 300, "maximum": 8000}, "length_cm": {"type": "integer", "minimum": 20, "maximum": 75},
+                                   "gestational_weeks": {"type": "integer", "minimum": 20, "maximum": 45}},
+                                  ["institution_code", "mother_id_number", "birth_time", "sex", "weight_g", "length_cm", "gestational_weeks"])),
+     "responses": {"201": resp("Recorded", obj({"birth_id": S}, ["birth_id"])), "200": resp("The same record again", obj({"birth_id": S}, ["birth_id"])),
+                   **errors("400", "401", "403", "413", "415"), "409": err("A different record of this birth exists")}}},
+  "/v1/cases/{case_id}/withdraw": {"post": {"summary": "Withdraw while submitted, incomplete or returned", "operationId": "withdraw", "security": sec, "parameters": [case_id],
+     "description": "The owner, or the window officer of an offline case. The case ends as withdrawn and the newborn may be applied for again. A case left incomplete or returned longer than the configured limit (default 90 days) is withdrawn by the system, and the guardian is told.",
+     "requestBody": json_body(obj({"reason": {"type": ["string", "null"], "maxLength": 500}})),
+     "responses": {"200": resp("Withdrawn", obj({"case_id": S, "status": status_enum, "version": I, "current_step": {"type": ["string", "null"]}}, ["case_id", "status", "version"])),
+                   **errors("400", "401", "403", "404", "413", "415"), "409": err("Not submitted, incomplete or returned")}}},
+  "/v1/cases/{case_id}/premium-payment": {"post": {"summary": "Record that the newborn's medical insurance premium was paid (medical security)", "operationId": "recordPremiumPayment", "security": sec, "parameters": [case_id],
+     "requestBody": json_body(obj({"paid_at": DT, "amount_cny": {"type": "integer", "minimum": 1, "maximum": 100000}, "receipt": {"type": "string", "minLength": 1, "maxLength": 64}}, ["paid_at", "amount_cny", "receipt"])),
+     "responses": {"200": resp("Recorded", obj({"case_id": S, "version": I, "medical_insurance": results["properties"]["medical_insurance"]}, ["case_id", "version"])),
+                   **errors("400", "401", "403", "404", "413", "415"), "409": err("Not enrolled, or already paid")}}},
   "/v1/cases": {"get": {"summary": "The guardian's own cases, newest first", "operationId": "listCases", "security": sec,
      "responses": {"200": resp("Cases", obj({"cases": {"type": "array", "items": ref("CaseSummary")}}, ["cases"])), **errors("401", "403")}}},
   "/v1/cases/{case_id}": {"get": {"summary": "A case", "operationId": "getCase", "security": sec, "parameters": [case_id],
@@ -167,13 +206,13 @@ doc = {
      "responses": {"200": resp("The case", ref("Case")), **errors("401", "404")}}},
   "/v1/cases/{case_id}/materials": {"post": {"summary": "Register a material and get its upload URL", "operationId": "addMaterial", "security": sec, "parameters": [case_id],
      "description": "Then PUT the bytes to upload_url with the same Content-Type and Content-Length before expires_at. The bytes must match the declared type (checked by their magic bytes).",
-     "requestBody": json_body(obj({"kind": {"type": "string", "enum": ["mother_id_card", "father_id_card", "household_register", "marriage_certificate", "other"]},
+     "requestBody": json_body(obj({"kind": {"type": "string", "enum": ["mother_id_card", "father_id_card", "household_register", "marriage_certificate", "commitment", "guardianship_proof", "other"]},
                                    "content_type": {"type": "string", "enum": ["application/pdf", "image/jpeg", "image/png"]},
                                    "size": {"type": "integer", "minimum": 1, "maximum": 10485760}}, ["kind", "content_type", "size"])),
      "responses": {"201": resp("Upload ticket", obj({"material_id": S, "upload_url": S, "upload_method": S, "expires_at": DT, "kind": S, "content_type": S, "size": I}, ["material_id", "upload_url", "expires_at"])),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("The case is finished")}}},
   "/v1/cases/{case_id}/resubmit": {"post": {"summary": "Resubmit after incomplete or returned", "operationId": "resubmit", "security": sec, "parameters": [case_id],
-     "description": "corrections is a JSON merge patch (RFC 7386) over the form (channel and window cannot change); the corrected form is validated again. The case resumes where it stopped: acceptance after incomplete, the returning department's step after a return.",
+     "description": "The owner, or the window officer of an offline case (人工代办). corrections is a JSON merge patch (RFC 7386) over the form; channel, window, mother.id_number, newborn.birth_time, newborn.birth_order and the applicant cannot change (400 immutable), and the owner stays a parent. Data sharing is asked again. The case resumes at the earliest of the returned step and the earliest step whose result depends on a corrected field (newborn and parents' names: birth_certificate; household and father: household_registration; insurance; social_security_card; delivery: issuance); replaced numbers go to results.superseded.",
      "requestBody": json_body(obj({"corrections": {"type": "object", "additionalProperties": True, "description": "A JSON merge patch (RFC 7386) over the application form"}, "materials": {"type": "array", "items": S}})),
      "responses": {"202": resp("Resumed", obj({"case_id": S, "status": status_enum, "version": I, "current_step": {"type": ["string", "null"]}}, ["case_id", "status", "version"])),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not incomplete or returned")}}},
@@ -196,8 +235,8 @@ doc = {
      "responses": {"200": resp("Tasks", obj({"tasks": {"type": "array", "items": ref("Task")}}, ["tasks"])), **errors("400", "401", "403")}}},
   "/v1/tasks/{task_id}/decision": {"post": {"summary": "Decide a task: approve, return for correction, or reject", "operationId": "decide", "security": sec,
      "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": S}],
-     "description": "reasons are required unless approve. version is the task's version as listed; a stale version, or a task already decided, is 409. An approving police officer may pass data.address_code (a Zhejiang county code in force) and data.household_number when the household register was uploaded rather than shared.",
-     "requestBody": json_body(obj({"decision": {"type": "string", "enum": ["approve", "return", "reject"]}, "reasons": {"type": "array", "items": S}, "version": I, "data": obj({"address_code": {"type": "string", "description": "the household's county code in force (police, when the household register was uploaded)"}, "household_number": {"type": "string", "description": "the household number on the uploaded register (police)"}})}, ["decision", "version"])),
+     "description": "reasons are required unless approve. version is the task's version as listed; a stale version, or a task already decided, is 409. A police approval must carry data.address_code (a Zhejiang county code in force) when the household's code is retired or unknown, and data.household_number when the household register was uploaded; a medical-security approval must carry data.amount_cny when no premium is configured for the city and year.",
+     "requestBody": json_body(obj({"decision": {"type": "string", "enum": ["approve", "return", "reject"]}, "reasons": {"type": "array", "items": S}, "version": I, "data": obj({"address_code": {"type": "string", "description": "the household's county code in force (police)"}, "household_number": {"type": "string", "description": "the household number on the uploaded register (police)"}, "amount_cny": {"type": "integer", "minimum": 1, "description": "the premium, when none is configured (medical security)"}})}, ["decision", "version"])),
      "responses": {"200": resp("Decided", obj({"task_id": S, "decision": S, "case_id": S, "status": status_enum, "version": I}, ["task_id", "decision", "case_id", "status", "version"])),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Stale version or already decided")}}},
   "/v1/supervision/report": {"get": {"summary": "Supervision figures for cases submitted in a period (personal data masked)", "operationId": "report", "security": sec,
@@ -232,7 +271,7 @@ TAGS = [("public", "No token: liveness, this document, the guide"),
         ("supervision", "Supervisors' figures")]
 def tag_of(path):
     if path in ("/healthz", "/openapi.json", "/v1/guide"): return "public"
-    if path == "/v1/applications": return "applications"
+    if path in ("/v1/applications", "/v1/births"): return "applications"
     if "/rating" in path or "/complaints" in path: return "feedback"
     if path.startswith("/v1/tasks"): return "tasks"
     if path.startswith("/v1/supervision"): return "supervision"

@@ -265,7 +265,7 @@ async fn authorization_matrix() {
         (
             "POST",
             "/v1/applications".into(),
-            form_a(),
+            newborn(2),
             [202, 400, 403, 403, 403, 403, 403, 401],
         ),
     ];

@@ -37,8 +37,8 @@ async fn requests_per_completed_case() {
     const CASES: usize = 3;
     let g = t.guardian(FATHER_A);
     let mut ids = vec![];
-    for _ in 0..CASES {
-        ids.push(t.apply(&g, &form_a()).await);
+    for n in 1..=CASES {
+        ids.push(t.apply(&g, &crate::helpers::newborn(n)).await);
     }
     // Watch through a second set of adapters, so that watching is not counted.
     let observer = aws::Aws::new(
@@ -53,7 +53,7 @@ async fn requests_per_completed_case() {
             let c = observer.store.get(id).await.unwrap().unwrap();
             if c.status() == domain::CaseStatus::Completed
                 && c.archive().is_some()
-                && observer.notifier.sent(id).await.unwrap().len() == 3
+                && observer.notifier.sent(id).await.unwrap().len() == 6
             {
                 done = true;
                 break;
@@ -77,16 +77,17 @@ async fn requests_per_completed_case() {
         eprintln!("  {k:<36} {v:>6.1}");
     }
     let get = |name: &str| per_case.iter().find(|(k, _)| *k == name).unwrap().1;
-    // Deterministic: accept, five steps, three notifications, one archive.
-    assert_eq!(get("sqs.SendMessage"), 10.0);
+    // Deterministic: accept, five steps, six notifications (accepted, three units'
+    // hand-overs online, the premium notice, completed), one archive.
+    assert_eq!(get("sqs.SendMessage"), 13.0);
     // The archive message is sent when the last notification is delivered; two
     // notifications delivered at the same moment may both send it (the second is a no-op).
     let received = get("sqs.ReceiveMessage.messages");
     assert!(
-        (10.0..=11.0).contains(&received),
+        (13.0..=14.0).contains(&received),
         "each message received once (the archive at most twice): {received}"
     );
-    assert_eq!(get("sqs.DeleteMessage"), 10.0);
+    assert_eq!(get("sqs.DeleteMessage"), 13.0);
     assert_eq!(
         get("s3.PutObject"),
         7.0,

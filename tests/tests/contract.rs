@@ -28,13 +28,23 @@ pub(crate) fn a_case(id: &str, owner: &str) -> Case {
     a_case_keyed(id, owner, &format!("key-{id}"))
 }
 
-/// A new case submitted under this idempotency key, at version 1.
+/// A new case submitted under this idempotency key, at version 1 (for a newborn of its
+/// own, picked by the id).
 fn a_case_keyed(id: &str, owner: &str, key: &str) -> Case {
-    let form = domain::Form::parse(
-        &crate::helpers::form_a(),
-        domain::case::shanghai_now(Utc::now()),
-    )
-    .unwrap();
+    let variant = id
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+    a_case_for(id, owner, key, variant)
+}
+
+/// A new case for newborn `variant` (its birth order and date).
+fn a_case_for(id: &str, owner: &str, key: &str, variant: u32) -> Case {
+    let mut f = testkit::family::form_a_born(&testkit::family::born_days_ago(
+        1 + (variant / 9 % 20) as i64,
+    ));
+    f["newborn"]["birth_order"] = serde_json::json!(1 + variant % 9);
+    f["newborn"]["multiple_birth"] = serde_json::json!(9);
+    let form = domain::Form::parse(&f, domain::case::shanghai_now(Utc::now())).unwrap();
     let actor = Actor {
         sub: owner.into(),
         role: Role::Guardian,
@@ -86,7 +96,7 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
     );
     match a.store.create(&again, "scope-1", &[]).await.unwrap() {
         Created::Existing(e) => assert_eq!(e.case_id(), id, "same scope and key: the first case"),
-        Created::New => panic!("idempotency key ignored"),
+        Created::New | Created::Duplicate { .. } => panic!("idempotency key ignored"),
     }
     let got = a.store.get(&id).await.unwrap().unwrap();
     assert_eq!(got, c);
@@ -152,6 +162,98 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
 }
 
 /// The outbox message was delivered.
+/// One newborn, one live case: a second case for the newborn is refused (naming the
+/// first) until the first ends in a way that frees it.
+async fn a_newborn_has_one_live_case_until_the_case_ends(a: &Adapters, tag: &str) {
+    let variant = 4242 + tag.len() as u32;
+    let first = a_case_for(
+        &format!("BC{tag}N1"),
+        crate::helpers::FATHER_A,
+        "n-1",
+        variant,
+    );
+    let second = a_case_for(
+        &format!("BC{tag}N2"),
+        crate::helpers::MOTHER_A,
+        "n-2",
+        variant,
+    );
+    assert!(matches!(
+        a.store.create(&first, "scope-n1", &[]).await.unwrap(),
+        Created::New
+    ));
+    match a.store.create(&second, "scope-n2", &[]).await.unwrap() {
+        Created::Duplicate { case_id } => assert_eq!(case_id, first.case_id()),
+        other => panic!("a second live case for one newborn: {other:?}"),
+    }
+    let mut ended = first.clone();
+    ended
+        .withdraw(
+            "申请人撤回".into(),
+            &Actor::system(domain::Dept::ServiceCenter),
+            domain::case::shanghai_now(Utc::now()),
+        )
+        .unwrap();
+    let v = ended.prepare_commit();
+    a.store.commit(&ended, v, &[]).await.unwrap();
+    // A later commit of the ended case does not touch the claim again.
+    let mut later = a.store.get(first.case_id()).await.unwrap().unwrap();
+    let v = later.prepare_commit();
+    a.store.commit(&later, v, &[]).await.unwrap();
+    assert!(
+        matches!(
+            a.store.create(&second, "scope-n2", &[]).await.unwrap(),
+            Created::New
+        ),
+        "the withdrawn case freed the newborn"
+    );
+    let third = a_case_for(
+        &format!("BC{tag}N3"),
+        crate::helpers::FATHER_A,
+        "n-3",
+        variant,
+    );
+    match a.store.create(&third, "scope-n3", &[]).await.unwrap() {
+        Created::Duplicate { case_id } => assert_eq!(case_id, second.case_id()),
+        other => panic!("the claim was released twice: {other:?}"),
+    }
+}
+
+/// Of concurrent applications for one newborn exactly one is created.
+async fn of_concurrent_cases_for_one_newborn_exactly_one_is_created(a: &Adapters, tag: &str) {
+    let variant = 777 + tag.len() as u32;
+    let cases: Vec<Case> = (0..6)
+        .map(|i| {
+            a_case_for(
+                &format!("BC{tag}C{i}"),
+                crate::helpers::FATHER_A,
+                &format!("c-{i}"),
+                variant,
+            )
+        })
+        .collect();
+    let create = |i: usize| a.store.create(&cases[i], "scope-c", &[]);
+    let (r0, r1, r2, r3, r4, r5) = tokio::join!(
+        create(0),
+        create(1),
+        create(2),
+        create(3),
+        create(4),
+        create(5)
+    );
+    let results = [r0, r1, r2, r3, r4, r5];
+    let created = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Created::New)))
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Created::Duplicate { .. })))
+        .count();
+    assert_eq!(created, 1, "{results:?}");
+    assert_eq!(created + refused, cases.len(), "{results:?}");
+}
+
 async fn a_message_committed_with_a_case_is_delivered(a: &Adapters, tag: &str) {
     let id = format!("BC{tag}1");
     let c = a_case(&id, crate::helpers::FATHER_A);
@@ -353,6 +455,8 @@ macro_rules! contract {
 contract!(
     cases_are_created_once_per_idempotency_key_and_change_only_on_their_version,
     a_message_committed_with_a_case_is_delivered,
+    a_newborn_has_one_live_case_until_the_case_ends,
+    of_concurrent_cases_for_one_newborn_exactly_one_is_created,
     a_failing_message_is_received_five_times_then_dead_lettered_and_can_be_redriven,
     each_owner_gets_one_number_and_no_two_owners_share_one,
     a_notification_is_recorded_once_per_sequence,

@@ -119,14 +119,32 @@ async fn online_happy_path_completes_in_one_go() {
     assert!(case["materials"].as_array().unwrap().is_empty());
     // The archive exists with its manifest, and the guardian was told.
     assert!(case["archive"]["manifest_sha256"].as_str().unwrap().len() == 64);
-    let case = app.wait_notifications(&id, &g, 3).await;
+    let case = app.wait_notifications(&id, &g, 6).await;
     let kinds: Vec<&str> = case["notifications"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| n["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, vec!["accepted", "premium_due", "completed"]);
+    // Online, each unit hands over its own documents as soon as its step is done.
+    assert_eq!(
+        kinds,
+        vec![
+            "accepted",
+            "delivered",
+            "delivered",
+            "premium_due",
+            "delivered",
+            "completed"
+        ]
+    );
+    let by: Vec<&str> = case["results"]["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["by"].as_str().unwrap())
+        .collect();
+    assert_eq!(by, vec!["hospital", "police", "hrss", "service_center"]);
 
     // The guardian's list shows it.
     let list = app.get("/v1/cases", &g).await;
@@ -286,10 +304,10 @@ async fn one_notice_lists_everything_missing_then_upload_and_resubmit_completes(
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0]["kind"], "incomplete");
     for m in [
-        "mother_id_card",
-        "father_id_card",
-        "household_register",
-        "marriage_certificate",
+        "新生儿母亲居民身份证",
+        "新生儿父亲居民身份证",
+        "新生儿拟落户方居民户口簿",
+        "新生儿父母结婚证",
     ] {
         assert!(
             notes[0]["body"].as_str().unwrap().contains(m),
@@ -328,7 +346,7 @@ async fn one_notice_lists_everything_missing_then_upload_and_resubmit_completes(
         "decision": "approve",
         "reasons": [],
         "version": task["version"],
-        "data": {"address_code": "330102"},
+        "data": {"address_code": "330102", "household_number": "330102009001"},
     });
     let r = app
         .post(
@@ -394,7 +412,7 @@ async fn not_accepted_with_reasons() {
     assert!(
         reasons
             .iter()
-            .any(|r| r.as_str().unwrap().contains("Zhejiang household")),
+            .any(|r| r.as_str().unwrap().contains("不在浙江省")),
         "{reasons:?}"
     );
     assert!(case["finished_at"].is_string());
@@ -410,7 +428,7 @@ async fn not_accepted_with_reasons() {
     assert!(step(&case, "acceptance")["reasons"][0]
         .as_str()
         .unwrap()
-        .contains("midwifery"));
+        .contains("不是本省助产机构"));
 }
 
 #[tokio::test]

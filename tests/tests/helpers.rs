@@ -28,8 +28,20 @@ impl TestApp {
         Self::start_with(&[]).await
     }
 
+    /// A runtime whose guardians may submit many applications (load-like tests).
+    pub async fn start_loaded(manual: &[&str]) -> TestApp {
+        Self::start_configured(manual, Some(testkit::family::LOAD_SETTINGS)).await
+    }
+
     pub async fn start_with(manual: &[&str]) -> TestApp {
+        Self::start_configured(manual, None).await
+    }
+
+    async fn start_configured(manual: &[&str], settings: Option<&str>) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
+        if let Some(s) = settings {
+            std::fs::write(dir.path().join("settings.json"), s).expect("settings");
+        }
         let manual: HashSet<domain::Dept> = manual
             .iter()
             .map(|d| domain::Dept::parse(d).expect("dept"))
@@ -120,7 +132,29 @@ impl TestApp {
         .await
     }
 
+    /// Submit an application, the hospital's system having pushed the birth record first
+    /// (as it does before a family applies).
     pub async fn submit(&self, token: &str, key: &str, form: &Value) -> Resp {
+        if form.get("newborn").is_some_and(Value::is_object) {
+            let r = self
+                .post(
+                    "/v1/births",
+                    &self.officer("hospital"),
+                    &testkit::family::birth_record(form),
+                )
+                .await;
+            assert!(
+                [200, 201, 400, 409].contains(&r.status),
+                "birth record: {} {}",
+                r.status,
+                r.body
+            );
+        }
+        self.submit_unrecorded(token, key, form).await
+    }
+
+    /// Submit an application for a birth the hospital has not recorded.
+    pub async fn submit_unrecorded(&self, token: &str, key: &str, form: &Value) -> Resp {
         self.raw(
             "POST",
             "/v1/applications",
@@ -251,12 +285,30 @@ impl Drop for TestApp {
 }
 
 async fn launch(dir: PathBuf, manual: &HashSet<domain::Dept>) -> Running {
+    if std::env::var_os("ONETHING_TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+            .try_init();
+    }
+    let settings = dir.join("settings.json");
     let mut cfg = Config::new("127.0.0.1:0".parse().unwrap(), dir);
+    if settings.exists() {
+        cfg.settings = Some(settings);
+    }
     cfg.manual = manual.clone();
     cfg.durability = embedded::Durability::Normal;
     cfg.workers_per_queue = 1;
     cfg.sla_interval = Duration::from_secs(3600);
     onething::start(cfg).await.expect("runtime starts")
+}
+
+/// Family A's form for their `n`-th newborn (birth order `n` of a ninefold birth): a
+/// newborn of its own, for tests that need several live cases.
+pub fn newborn(n: usize) -> Value {
+    let mut f = form_a();
+    f["newborn"]["birth_order"] = json!(n);
+    f["newborn"]["multiple_birth"] = json!(9);
+    f
 }
 
 pub fn uuid_key() -> String {

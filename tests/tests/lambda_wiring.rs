@@ -85,6 +85,24 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
         auth: api::auth::Auth::Upstream,
         public_base_url: None,
     };
+    // The hospital's system pushes the delivery record first.
+    let mut req = http::Request::post("/v1/births")
+        .header("content-type", "application/json")
+        .body(Bytes::from(
+            testkit::family::birth_record(&form_a()).to_string(),
+        ))
+        .unwrap();
+    req.extensions_mut().insert(api::auth::Claims {
+        sub: "officer-hospital".into(),
+        role: "dept_officer".into(),
+        dept: Some("hospital".into()),
+        exp: i64::MAX,
+        iat: None,
+        iss: None,
+        aud: None,
+    });
+    let resp = api.handle(req).await;
+    assert_eq!(resp.status(), 201, "{:?}", resp.body());
     let mut req = http::Request::post("/v1/applications")
         .header("content-type", "application/json")
         .header("idempotency-key", "wiring-1")
@@ -116,7 +134,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
     for _ in 0..200 {
         let c = api_app.store.get(&id).await.unwrap().unwrap();
         let sent = api_app.notifier.sent(&id).await.unwrap().len();
-        if c.status() == domain::CaseStatus::Completed && c.archive().is_some() && sent == 3 {
+        if c.status() == domain::CaseStatus::Completed && c.archive().is_some() && sent == 6 {
             break;
         }
         for q in domain::flow::all_queues() {
@@ -157,7 +175,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
         archive.location
     );
     assert!(archive.files > 0);
-    assert_eq!(api_app.notifier.sent(&id).await.unwrap().len(), 3);
+    assert_eq!(api_app.notifier.sent(&id).await.unwrap().len(), 6);
     let newborn = c.results().newborn_id_number().expect("newborn id");
     domain::idnum::IdNumber::parse(newborn, chrono::Utc::now().date_naive())
         .expect("a valid newborn ID");

@@ -41,6 +41,15 @@ impl CaseStore for Counting {
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
         self.inner.by_owner(owner).await
     }
+    async fn record_birth(
+        &self,
+        r: &domain::sharing::BirthRecord,
+    ) -> Result<(String, bool), StoreError> {
+        self.inner.record_birth(r).await
+    }
+    async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
+        self.inner.birth(key).await
+    }
     async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
         self.inner.open_tasks(dept).await
     }

@@ -8,14 +8,14 @@ use std::sync::Arc;
 
 #[tokio::test]
 async fn restart_loses_nothing() {
-    let mut app = TestApp::start_with(&["police"]).await;
+    let mut app = TestApp::start_loaded(&["police"]).await;
     let g = app.guardian(FATHER_A);
-    let waiting = app.apply(&g, &form_a()).await;
+    let waiting = app.apply(&g, &newborn(1)).await;
     app.task_for("police", &waiting).await;
     // Submit a burst and stop abruptly while it is in flight.
     let mut ids = vec![];
-    for _ in 0..10 {
-        ids.push(app.apply(&g, &form_a()).await);
+    for i in 0..10 {
+        ids.push(app.apply(&g, &testkit::family::form_a_nth(9 + i, 3)).await);
     }
     app.restart(true).await;
     let task = app.task_for("police", &waiting).await;

@@ -58,43 +58,98 @@ pub fn error_response(
     r
 }
 
+/// A message fit to show a citizen: the service's own text when it is Chinese, otherwise
+/// the plain Chinese statement of the error's kind (internal English never leaks).
+fn citizen_text(m: &str, fallback: &str) -> String {
+    let chinese = m.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    if chinese {
+        m.to_string()
+    } else {
+        fallback.to_string()
+    }
+}
+
 fn service_error(e: ServiceError) -> Response<Bytes> {
     match e {
         ServiceError::Invalid(problems) => error_response(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            &format!("{} problem(s) with the request", problems.len()),
+            &format!("申请内容有 {} 处需要修改，请按提示逐项更正", problems.len()),
             problems
                 .iter()
-                .map(|p| json!({"field": p.field, "code": p.code, "message": p.message}))
+                .map(|p| {
+                    json!({"field": p.field, "code": p.code,
+                           "message": citizen_text(&p.message, "此项内容不正确")})
+                })
                 .collect(),
         ),
-        ServiceError::BadRequest(m) => {
-            error_response(StatusCode::BAD_REQUEST, "invalid_request", &m, vec![])
-        }
-        ServiceError::Unauthorized(m) => {
-            error_response(StatusCode::UNAUTHORIZED, "unauthorized", &m, vec![])
-        }
-        ServiceError::Forbidden(m) => {
-            error_response(StatusCode::FORBIDDEN, "forbidden", &m, vec![])
-        }
-        ServiceError::NotFound => error_response(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such resource",
+        ServiceError::BadRequest(m) => error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &citizen_text(&m, "请求内容不正确"),
             vec![],
         ),
-        ServiceError::Conflict(m) => error_response(StatusCode::CONFLICT, "conflict", &m, vec![]),
+        ServiceError::Unauthorized(m) => {
+            tracing::debug!(reason = %m, "unauthorized");
+            error_response(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "请先登录（登录凭证缺失、无效或已过期）",
+                vec![],
+            )
+        }
+        ServiceError::Forbidden(m) => error_response(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            &citizen_text(&m, "您无权进行此项操作"),
+            vec![],
+        ),
+        ServiceError::NotFound => {
+            error_response(StatusCode::NOT_FOUND, "not_found", "未找到该内容", vec![])
+        }
+        ServiceError::Conflict(m) => error_response(
+            StatusCode::CONFLICT,
+            "conflict",
+            &citizen_text(&m, "办件状态已变化，请刷新后重试"),
+            vec![],
+        ),
+        ServiceError::Duplicate { existing_case_id } => {
+            let mut body = json!({"error": {
+                "code": "duplicate_newborn",
+                "message": "该新生儿已有正在办理的出生“一件事”申请，不能重复申请",
+                "details": [],
+            }});
+            if let Some(id) = existing_case_id {
+                body["error"]["existing_case_id"] = json!(id);
+            }
+            json_response(StatusCode::CONFLICT, &body)
+        }
+        ServiceError::Throttled {
+            message,
+            retry_after,
+        } => {
+            let mut r = error_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                &citizen_text(&message, "请求过于频繁，请稍后再试"),
+                vec![],
+            );
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                retry_after.to_string().parse().expect("header"),
+            );
+            r
+        }
         ServiceError::TooLarge(m) => error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            &m,
+            &citizen_text(&m, "请求内容过大"),
             vec![],
         ),
         ServiceError::UnsupportedMediaType(m) => error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            &m,
+            &citizen_text(&m, "请求内容类型不正确，请以 JSON 格式提交"),
             vec![],
         ),
         ServiceError::Unavailable(m) => {
@@ -102,7 +157,7 @@ fn service_error(e: ServiceError) -> Response<Bytes> {
             let mut r = error_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                "the service is busy; try again shortly",
+                "系统繁忙，请稍后再试",
                 vec![],
             );
             r.headers_mut()
@@ -114,7 +169,7 @@ fn service_error(e: ServiceError) -> Response<Bytes> {
             error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                "internal error",
+                "系统内部错误，请稍后再试",
                 vec![],
             )
         }
@@ -176,7 +231,7 @@ pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ServiceError
             "",
             "json",
             format!(
-                "the body is not valid JSON (line {}, column {})",
+                "请求内容格式不正确（第 {} 行第 {} 列）",
                 e.line(),
                 e.column()
             ),
@@ -244,7 +299,7 @@ impl Api {
                 let mut r = error_response(
                     StatusCode::METHOD_NOT_ALLOWED,
                     "method_not_allowed",
-                    "method not allowed on this path",
+                    "该地址不支持此请求方法",
                     vec![],
                 );
                 r.headers_mut()
@@ -253,12 +308,7 @@ impl Api {
             }
             Err(Unrouted::NotFound) => (
                 "unmatched",
-                error_response(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "no such resource",
-                    vec![],
-                ),
+                error_response(StatusCode::NOT_FOUND, "not_found", "未找到该内容", vec![]),
             ),
             Ok(route) => (
                 route.pattern(),
@@ -415,6 +465,43 @@ impl Api {
                 ok(
                     StatusCode::OK,
                     application::service::decide(app, &actor, &task_id, &v).await?,
+                )
+            }
+            Route::Births => {
+                let v = json_body(&parts.headers, body)?;
+                let (birth_id, created) =
+                    application::service::record_birth(app, &actor, &v).await?;
+                let status = if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                };
+                ok(status, json!({ "birth_id": birth_id }))
+            }
+            Route::Withdraw { case_id } => {
+                let v = json_body(&parts.headers, body)?;
+                let c = application::service::withdraw(app, &actor, &case_id, &v).await?;
+                ok(
+                    StatusCode::OK,
+                    Resubmitted {
+                        case_id: c.case_id().to_string(),
+                        current_step: c.current_step(),
+                        status: c.status(),
+                        version: c.version(),
+                    },
+                )
+            }
+            Route::PremiumPayment { case_id } => {
+                let v = json_body(&parts.headers, body)?;
+                let c = application::service::premium_payment(app, &actor, &case_id, &v).await?;
+                ok(
+                    StatusCode::OK,
+                    json!({
+                        "case_id": c.case_id(),
+                        "medical_insurance": c.results().insurance.as_ref()
+                            .map(|i| &i.medical_insurance),
+                        "version": c.version(),
+                    }),
                 )
             }
             Route::Report => {

@@ -33,6 +33,13 @@ pub enum Route {
         task_id: String,
     },
     Report,
+    Births,
+    Withdraw {
+        case_id: String,
+    },
+    PremiumPayment {
+        case_id: String,
+    },
 }
 
 /// Why a request has no route.
@@ -65,6 +72,9 @@ impl Route {
         ("GET", "/v1/tasks"),
         ("POST", "/v1/tasks/{task_id}/decision"),
         ("GET", "/v1/supervision/report"),
+        ("POST", "/v1/births"),
+        ("POST", "/v1/cases/{case_id}/withdraw"),
+        ("POST", "/v1/cases/{case_id}/premium-payment"),
     ];
 
     /// The route of `method path`, or why there is none.
@@ -104,6 +114,11 @@ impl Route {
             ("GET", ["v1", "tasks"]) => Route::Tasks,
             ("POST", ["v1", "tasks", t, "decision"]) => Route::Decide { task_id: id(t)? },
             ("GET", ["v1", "supervision", "report"]) => Route::Report,
+            ("POST", ["v1", "births"]) => Route::Births,
+            ("POST", ["v1", "cases", c, "withdraw"]) => Route::Withdraw { case_id: id(c)? },
+            ("POST", ["v1", "cases", c, "premium-payment"]) => {
+                Route::PremiumPayment { case_id: id(c)? }
+            }
             _ => return None,
         })
     }
@@ -125,6 +140,9 @@ impl Route {
             Route::Tasks => 11,
             Route::Decide { .. } => 12,
             Route::Report => 13,
+            Route::Births => 14,
+            Route::Withdraw { .. } => 15,
+            Route::PremiumPayment { .. } => 16,
         };
         Self::TABLE[i].1
     }

@@ -50,7 +50,11 @@ impl Drop for Server {
     }
 }
 
-const FAMILIES: usize = 40;
+/// Synthetic families: every case is a newborn of its own (family, birth date), and no
+/// guardian needs more than a few applications.
+const FAMILIES: usize = 500;
+/// Birth dates spread over the last this many days.
+const DAYS: usize = 25;
 const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 
 fn id(area: &str, date: &str, seq: u32) -> String {
@@ -75,8 +79,10 @@ fn registry() -> (Vec<(String, String)>, Value) {
     let (mut people, mut households, mut marriages, mut fam) = (vec![], vec![], vec![], vec![]);
     for i in 0..FAMILIES {
         let county = COUNTIES[i % COUNTIES.len()];
-        let f = id(county, "19900101", (2 * i + 1) as u32);
-        let m = id(county, "19920202", (2 * i + 2) as u32);
+        // Sequences: odd for fathers, even for mothers, three digits.
+        let (block, j) = (i / 400, (i % 400) as u32);
+        let f = id(county, ["19900101", "19890303"][block], 2 * j + 1);
+        let m = id(county, ["19920202", "19910404"][block], 2 * j + 2);
         let hh = format!("{county}{:06}", 900000 + i);
         people.push(json!({
             "id_number": f,
@@ -126,17 +132,21 @@ fn registry() -> (Vec<(String, String)>, Value) {
 }
 
 fn form(father: &str, mother: &str, i: usize) -> Value {
-    // Spread birth dates over the last 25 days and both sexes: citizen ID sequences are
-    // per (county, date, sex).
-    let birth = Utc::now() - CDuration::days(1 + (i % 25) as i64);
+    // Family i % FAMILIES, its ((i / FAMILIES) % DAYS)-th day: a newborn of its own; both
+    // sexes, as citizen ID sequences are per (county, date, sex). Beyond FAMILIES x DAYS
+    // cases, later birth orders of multiple births.
+    let day = (i / FAMILIES) % DAYS;
+    let order = 1 + (i / (FAMILIES * DAYS)) % 9;
+    let birth = Utc::now() - CDuration::days(1 + day as i64);
     let birth = birth
         .with_timezone(&domain::calendar::shanghai())
         .format("%Y-%m-%dT08:30:00+08:00")
         .to_string();
     json!({
         "channel": "zlb_app",
-        "newborn": {"name": "测试宝宝", "sex": if i.is_multiple_of(2) { "female" } else { "male" }, "birth_time": birth,
-                    "hospital_code": "H330106001", "weight_g": 3200, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族"},
+        "newborn": {"name": "测试宝宝", "sex": if (i / FAMILIES).is_multiple_of(2) { "female" } else { "male" }, "birth_time": birth,
+                    "hospital_code": "H330106001", "weight_g": 3200, "length_cm": 50, "gestational_weeks": 39, "ethnicity": "汉族",
+                    "birth_order": order, "multiple_birth": if order > 1 { 9 } else { 1 }},
         "mother": {"name": "测试母", "id_number": mother},
         "father": {"name": "测试父", "id_number": father},
         "household": {"register_with": "father"},
@@ -144,6 +154,22 @@ fn form(father: &str, mother: &str, i: usize) -> Value {
         "social_security_card": {"apply": true},
         "delivery": {"method": "mail", "address": "杭州市西湖区文三路 1 号", "pickup_site": null},
         "applicant": {"name": "测试父", "id_number": father, "relation": "father", "phone": "13800000000"}
+    })
+}
+
+/// The hospital's delivery record of the birth a form names.
+fn birth_record(form: &Value) -> Value {
+    let nb = &form["newborn"];
+    json!({
+        "institution_code": nb["hospital_code"],
+        "mother_id_number": form["mother"]["id_number"],
+        "birth_time": nb["birth_time"],
+        "sex": nb["sex"],
+        "birth_order": nb["birth_order"],
+        "multiple_birth": nb["multiple_birth"],
+        "weight_g": nb["weight_g"],
+        "length_cm": nb["length_cm"],
+        "gestational_weeks": nb["gestational_weeks"],
     })
 }
 
@@ -171,7 +197,16 @@ pub async fn run(a: Args) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let (families, reg) = registry();
     let reg_path = dir.join("registry.json");
-    let written = std::fs::write(&reg_path, reg.to_string()).map_err(|e| e.to_string());
+    // A load test: the per-guardian daily and unfinished-case limits are raised.
+    let settings_path = dir.join("settings.json");
+    let written = std::fs::write(&reg_path, reg.to_string())
+        .and_then(|_| {
+            std::fs::write(
+                &settings_path,
+                r#"{"max_applications_per_day": 1000000, "max_unfinished_cases": 1000000}"#,
+            )
+        })
+        .map_err(|e| e.to_string());
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(&dir);
         return Err(e);
@@ -190,6 +225,8 @@ pub async fn run(a: Args) -> Result<(), String> {
         .arg(dir.join("data"))
         .arg("--registry")
         .arg(&reg_path)
+        .arg("--settings")
+        .arg(&settings_path)
         .env("ONETHING_JWT_SECRET", &secret)
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
@@ -296,6 +333,19 @@ async fn drive(
         })
         .collect();
     let tokens = Arc::new(tokens);
+    // The hospital's system records each birth before the family applies.
+    let hospital = Arc::new(api::auth::sign(
+        secret.as_bytes(),
+        &api::auth::Claims {
+            sub: "hospital-system".into(),
+            role: "dept_officer".into(),
+            dept: Some("hospital".into()),
+            exp: now + 86400,
+            iat: None,
+            iss: None,
+            aud: None,
+        },
+    ));
     let sem = Arc::new(tokio::sync::Semaphore::new(a.concurrency));
     let start = Instant::now();
     let mut handles = vec![];
@@ -314,10 +364,31 @@ async fn drive(
             .await
             .map_err(|e| e.to_string())?;
         let (client, tokens, base) = (client.clone(), tokens.clone(), base.to_string());
+        let hospital = hospital.clone();
         let fam = i % families.len();
-        let body = form(&families[fam].0, &families[fam].1, i).to_string();
+        let form = form(&families[fam].0, &families[fam].1, i);
+        let body = form.to_string();
+        let birth = birth_record(&form).to_string();
         handles.push(tokio::spawn(async move {
             let _permit = permit;
+            for _ in 0..20 {
+                let req = http::Request::post(format!("{base}/v1/births"))
+                    .header("content-type", "application/json")
+                    .header("authorization", format!("Bearer {hospital}"))
+                    .body(Full::new(Bytes::from(birth.clone())))
+                    .expect("request");
+                match client.request(req).await {
+                    Ok(r) if r.status() == 201 || r.status() == 200 => break,
+                    Ok(r) if r.status() == 503 || r.status() == 429 => {
+                        tokio::time::sleep(Duration::from_millis(100)).await
+                    }
+                    Ok(r) => {
+                        eprintln!("birth record {i}: HTTP {}", r.status());
+                        return None;
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
             for _ in 0..20 {
                 let req = http::Request::post(format!("{base}/v1/applications"))
                     .header("content-type", "application/json")

@@ -35,7 +35,21 @@ fn serve(m: &moto::Moto, stack: &str, manual: &str) -> Serve {
 /// `onething serve --backend aws --stack STACK` against the emulator (its data dir
 /// only holds the signing secret, which comes from the environment here).
 fn serve_with(m: &moto::Moto, stack: &str, manual: &str, faults: &str) -> Serve {
-    let mut args = vec!["--backend", "aws", "--stack", stack];
+    // One guardian submits many applications here: the per-guardian limits are raised.
+    let settings = std::env::temp_dir().join(format!(
+        "onething-aws-e2e-settings-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&settings, family::LOAD_SETTINGS).unwrap();
+    let settings = settings.to_str().unwrap().to_string();
+    let mut args = vec![
+        "--backend",
+        "aws",
+        "--stack",
+        stack,
+        "--settings",
+        &settings,
+    ];
     if !manual.is_empty() {
         args.extend(["--manual", manual]);
     }
@@ -51,6 +65,11 @@ fn token(role: &str, dept: Option<&str>, sub: &str) -> String {
     testkit::tokens::sign(SECRET.as_bytes(), role, dept, sub)
 }
 
+/// A hospital officer (the hospital's system pushing delivery records).
+fn hospital() -> String {
+    token("dept_officer", Some("hospital"), "hospital-system")
+}
+
 /// A boy born two days ago at `hospital` to these parents, for pick-up.
 fn form(father: (&str, &str), mother: (&str, &str), hospital: &str) -> Value {
     let mut f = family::with_parents(family::form_a(), Some(father), mother);
@@ -62,8 +81,10 @@ fn form(father: (&str, &str), mother: (&str, &str), hospital: &str) -> Value {
     f
 }
 
-/// Submit an application and expect it acknowledged (202); the response body.
+/// Submit an application (the birth recorded first) and expect it acknowledged (202);
+/// the response body.
 async fn apply(http: &Http, base: &str, token: &str, form: &Value, key: &str) -> Value {
+    http.record_birth(base, &hospital(), form).await;
     let r = http
         .json(
             "POST",
@@ -410,6 +431,11 @@ async fn faults_on_aws_lose_and_duplicate_nothing() {
         } else {
             "male"
         });
+        // A newborn of its own each (birth orders of a ninefold birth, three days).
+        f["newborn"]["birth_time"] = json!(family::born_days_ago(1 + (i % 3) as i64));
+        f["newborn"]["birth_order"] = json!(1 + i / 3);
+        f["newborn"]["multiple_birth"] = json!(9);
+        http.record_birth(&s.base, &hospital(), &f).await;
         let key = format!("f-{i}");
         let mut id = None;
         for _ in 0..100 {

@@ -27,6 +27,7 @@ struct Server {
     child: Mutex<Option<Child>>,
     dir: std::path::PathBuf,
     log: std::path::PathBuf,
+    settings: std::path::PathBuf,
     port: u16,
     starts: AtomicUsize,
 }
@@ -42,6 +43,8 @@ impl Server {
             .args(["serve", "--addr", &format!("127.0.0.1:{}", self.port)])
             .arg("--data-dir")
             .arg(&self.dir)
+            .arg("--settings")
+            .arg(&self.settings)
             .env("ONETHING_JWT_SECRET", SECRET)
             .env("ONETHING_FAULTS", FAULTS)
             // The SLA monitor re-drives stragglers (e.g. messages dead-lettered by
@@ -91,6 +94,11 @@ async fn chaos_loses_and_duplicates_nothing() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(150);
+    // Every case is a newborn of its own: family A has 9 birth orders x 25 days of them.
+    assert!(
+        cases <= 225,
+        "form_a_nth gives 225 distinct newborns; ONETHING_CHAOS_CASES={cases} is more"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -101,6 +109,12 @@ async fn chaos_loses_and_duplicates_nothing() {
         child: Mutex::new(None),
         dir: tmp.path().join("data"),
         log: tmp.path().join("serve.log"),
+        settings: {
+            // One guardian submits every case: the per-guardian limits are raised.
+            let p = tmp.path().join("settings.json");
+            std::fs::write(&p, testkit::family::LOAD_SETTINGS).unwrap();
+            p
+        },
         port,
         starts: AtomicUsize::new(0),
     });
@@ -138,46 +152,87 @@ async fn chaos_loses_and_duplicates_nothing() {
         })
     };
 
+    let hospital = testkit::tokens::sign(
+        SECRET.as_bytes(),
+        "dept_officer",
+        Some("hospital"),
+        "hospital-system",
+    );
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let call =
-        move |method: &'static str, url: String, body: Option<String>, key: Option<String>| {
-            let client = client.clone();
-            let token = token.clone();
-            async move {
-                let mut b = http::Request::builder()
-                    .method(method)
-                    .uri(url)
-                    .header("authorization", format!("Bearer {token}"));
-                if body.is_some() {
-                    b = b.header("content-type", "application/json");
-                }
-                if let Some(k) = key {
-                    b = b.header("idempotency-key", k);
-                }
-                let req = b
-                    .body(Full::new(Bytes::from(body.unwrap_or_default())))
-                    .unwrap();
-                let r = tokio::time::timeout(Duration::from_secs(5), client.request(req))
-                    .await
-                    .ok()?
-                    .ok()?;
-                let status = r.status().as_u16();
-                let bytes = r.into_body().collect().await.ok()?.to_bytes();
-                Some((
-                    status,
-                    serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
-                ))
+    let call_as = move |token: String,
+                        method: &'static str,
+                        url: String,
+                        body: Option<String>,
+                        key: Option<String>| {
+        let client = client.clone();
+        async move {
+            let mut b = http::Request::builder()
+                .method(method)
+                .uri(url)
+                .header("authorization", format!("Bearer {token}"));
+            if body.is_some() {
+                b = b.header("content-type", "application/json");
             }
-        };
+            if let Some(k) = key {
+                b = b.header("idempotency-key", k);
+            }
+            let req = b
+                .body(Full::new(Bytes::from(body.unwrap_or_default())))
+                .unwrap();
+            let r = tokio::time::timeout(Duration::from_secs(5), client.request(req))
+                .await
+                .ok()?
+                .ok()?;
+            let status = r.status().as_u16();
+            let bytes = r.into_body().collect().await.ok()?.to_bytes();
+            Some((
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            ))
+        }
+    };
+    let call = {
+        let call_as = call_as.clone();
+        move |method: &'static str, url: String, body: Option<String>, key: Option<String>| {
+            call_as(token.clone(), method, url, body, key)
+        }
+    };
 
     // Submit every case, retrying through crashes with the same idempotency key.
     let sem = Arc::new(tokio::sync::Semaphore::new(8));
     let mut handles = vec![];
     for i in 0..cases {
         let permit = sem.clone().acquire_owned().await.unwrap();
-        let (base, call) = (base.clone(), call.clone());
+        let (base, call, call_as, hospital) = (
+            base.clone(),
+            call.clone(),
+            call_as.clone(),
+            hospital.clone(),
+        );
         handles.push(tokio::spawn(async move {
             let _p = permit;
+            // The hospital's system records the birth first.
+            let record = testkit::family::birth_record(&form(i)).to_string();
+            let mut recorded = false;
+            for _ in 0..2000 {
+                match call_as(
+                    hospital.clone(),
+                    "POST",
+                    format!("{base}/v1/births"),
+                    Some(record.clone()),
+                    None,
+                )
+                .await
+                {
+                    Some((200 | 201, _)) => {
+                        recorded = true;
+                        break;
+                    }
+                    Some((s, v)) if s < 500 && s != 429 => panic!("birth {i}: {s} {v}"),
+                    _ => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+            assert!(recorded, "birth {i} never recorded");
             let body = form(i).to_string();
             for _ in 0..2000 {
                 match call(

@@ -15,16 +15,20 @@ use testkit::serve::Serve;
 const SECRET: &str = "kill9-test-secret";
 
 fn start(dir: &std::path::Path) -> Serve {
+    // One guardian submits every application: the per-guardian limits are raised.
+    let settings = dir.with_extension("settings.json");
+    std::fs::write(&settings, family::LOAD_SETTINGS).unwrap();
     Serve::start(
         std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
         dir,
-        &[],
+        &["--settings", settings.to_str().unwrap()],
         [("ONETHING_JWT_SECRET", SECRET)],
     )
 }
 
+/// A newborn of its own for each of the 240 applications.
 fn form(i: usize) -> Value {
-    family::form_a_nth(i, 20)
+    family::form_a_nth(i, 27)
 }
 
 fn token() -> String {
@@ -43,6 +47,20 @@ async fn kill_minus_nine_loses_nothing() {
     let tok = token();
     let mut accepted: Vec<(String, Value)> = vec![];
     let mut key = 0usize;
+    {
+        // The hospital's system records every birth first.
+        let server = start(dir.path());
+        let hospital = testkit::tokens::sign(
+            SECRET.as_bytes(),
+            "dept_officer",
+            Some("hospital"),
+            "hospital-system",
+        );
+        let http = testkit::http::Http::default();
+        for k in 1..=240 {
+            http.record_birth(&server.base, &hospital, &form(k)).await;
+        }
+    }
     for round in 0..4 {
         let mut server = start(dir.path());
         let base = server.base.clone();

@@ -73,6 +73,16 @@ async fn no_personal_data_in_logs_at_trace_level() {
         }
     };
     let g = tok(FATHER, "guardian", None);
+    // The hospital's system records the birth (its record carries the mother's number).
+    let (s, _) = call(
+        "POST",
+        "/v1/births".into(),
+        tok("hospital-system", "dept_officer", Some("hospital")),
+        family::birth_record(&form(("王海", FATHER), ("李梅", MOTHER))),
+        None,
+    )
+    .await;
+    assert_eq!(s, 201);
     // A case that waits for the police, is decided, completes; a case that is incomplete;
     // an invalid form; a stranger's look at a case.
     let (s, v) = call(

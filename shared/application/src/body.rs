@@ -15,7 +15,7 @@ pub fn parse<T: DeserializeOwned>(body: &Value) -> Result<T, ServiceError> {
         return Err(ServiceError::Invalid(vec![Problem::new(
             "",
             "type",
-            "the body must be a JSON object",
+            "请求内容格式不正确",
         )]));
     }
     serde_path_to_error::deserialize(body).map_err(|e| {
@@ -33,9 +33,9 @@ pub fn parse<T: DeserializeOwned>(body: &Value) -> Result<T, ServiceError> {
                 } else {
                     format!("{field}.{name}")
                 };
-                (field, "required", "is required")
+                (field, "required", "此项为必填项")
             }
-            _ => (field, "type", "has the wrong type for this field"),
+            _ => (field, "type", "此项的类型不正确"),
         };
         ServiceError::Invalid(vec![Problem::new(field, code, message)])
     })
@@ -94,6 +94,37 @@ pub struct TaskDecision {
     pub version: u64,
     #[serde(default, deserialize_with = "present")]
     pub data: Option<domain::steps::ApprovalData>,
+}
+
+/// `POST /v1/cases/{id}/withdraw`.
+#[derive(Debug, Deserialize)]
+pub struct Withdrawal {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /v1/cases/{id}/premium-payment`.
+#[derive(Debug, Deserialize)]
+pub struct PremiumPaid {
+    pub paid_at: String,
+    pub amount_cny: i64,
+    pub receipt: String,
+}
+
+/// `POST /v1/births`: the hospital's delivery record.
+#[derive(Debug, Deserialize)]
+pub struct Birth {
+    pub institution_code: String,
+    pub mother_id_number: String,
+    pub birth_time: String,
+    pub sex: String,
+    #[serde(default)]
+    pub birth_order: Option<i64>,
+    #[serde(default)]
+    pub multiple_birth: Option<i64>,
+    pub weight_g: i64,
+    pub length_cm: i64,
+    pub gestational_weeks: i64,
 }
 
 #[cfg(test)]

@@ -19,6 +19,12 @@ pub enum ServiceError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// The newborn already has a live case; its id only for those who may know it.
+    #[error("duplicate newborn")]
+    Duplicate { existing_case_id: Option<String> },
+    /// Too many requests: try again after this many seconds.
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u64 },
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
@@ -63,8 +69,17 @@ impl From<RepoError> for ServiceError {
     fn from(e: RepoError) -> Self {
         match e {
             RepoError::NotFound(_) => ServiceError::NotFound,
-            RepoError::Busy(_) => ServiceError::Unavailable("the case is busy; try again".into()),
+            RepoError::Busy(_) => ServiceError::Unavailable("the case is busy".into()),
             RepoError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<HandlerError> for ServiceError {
+    fn from(e: HandlerError) -> Self {
+        match e {
+            HandlerError::Retryable(m) => ServiceError::Unavailable(m),
+            HandlerError::Permanent(m) => ServiceError::Internal(m),
         }
     }
 }

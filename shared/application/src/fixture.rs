@@ -2,7 +2,9 @@
 //! test stack), and the built-in sample registry. Pure: no I/O beyond parsing the JSON.
 
 use async_trait::async_trait;
-use domain::sharing::{HouseholdRecord, Institution, MarriageRecord, Person, Registry};
+use domain::sharing::{
+    BirthRecord, HouseholdRecord, Institution, MarriageRecord, Person, Registry,
+};
 use ports::{DataSharing, StoreError};
 use std::collections::HashMap;
 
@@ -11,6 +13,7 @@ pub struct FixtureSharing {
     households: HashMap<String, HouseholdRecord>,
     marriages: HashMap<(String, String), MarriageRecord>,
     institutions: HashMap<String, Institution>,
+    births: HashMap<String, BirthRecord>,
 }
 
 impl FixtureSharing {
@@ -36,6 +39,14 @@ impl FixtureSharing {
                 .institutions
                 .into_iter()
                 .map(|i| (i.code.clone(), i))
+                .collect(),
+            births: r
+                .births
+                .into_iter()
+                .map(|mut b| {
+                    b.mother_id_number = norm(&b.mother_id_number);
+                    (b.key(), b)
+                })
                 .collect(),
         }
     }
@@ -66,6 +77,9 @@ impl DataSharing for FixtureSharing {
     }
     async fn institution(&self, code: &str) -> Result<Option<Institution>, StoreError> {
         Ok(self.institutions.get(code).cloned())
+    }
+    async fn birth(&self, key: &str) -> Result<Option<BirthRecord>, StoreError> {
+        Ok(self.births.get(key).cloned())
     }
 }
 

@@ -67,9 +67,9 @@ fn dom(e: domain::DomainError) -> HandlerError {
     }
 }
 
-/// Ask data sharing for everything acceptance needs.
-pub async fn gather(app: &App, case: &Case) -> Result<SharedFacts, StoreError> {
-    let f = case.form();
+/// Ask data sharing for everything acceptance needs (asked again on every resubmission,
+/// with the corrected form), and look up the hospital's delivery record.
+pub async fn gather(app: &App, f: &domain::Form) -> Result<SharedFacts, StoreError> {
     let mother = app.sharing.person(f.mother.id_number.as_str()).await?;
     let father = match &f.father {
         Some(p) => app.sharing.person(p.id_number.as_str()).await?,
@@ -92,12 +92,23 @@ pub async fn gather(app: &App, case: &Case) -> Result<SharedFacts, StoreError> {
         None => None,
     };
     let institution = app.sharing.institution(&f.newborn.hospital_code).await?;
+    let key = domain::sharing::birth_key(
+        &f.newborn.hospital_code,
+        f.mother.id_number.as_str(),
+        f.newborn.birth_order,
+        f.newborn.birth_time,
+    );
+    let birth = match app.store.birth(&key).await? {
+        Some(b) => Some(b),
+        None => app.sharing.birth(&key).await?,
+    };
     Ok(SharedFacts {
         mother,
         father,
         household,
         marriage,
         institution,
+        birth,
     })
 }
 
@@ -110,8 +121,14 @@ pub async fn accept(app: &App, case_id: &str) -> Result<(), HandlerError> {
             if !case.is_actionable(Step::Acceptance) || case.step(Step::Acceptance).task.is_some() {
                 return Ok((Change::Keep(false), case));
             }
-            let facts = gather(app, &case).await?;
-            let outcome = case.assess_acceptance(facts);
+            let facts = gather(app, case.form()).await?;
+            // Twins: what was uploaded for a sibling's application counts for this one.
+            if case.form().newborn.multiple_birth > 1 {
+                for sibling in app.store.by_owner(case.owner()).await? {
+                    case.reuse_sibling_materials(&sibling, app.now());
+                }
+            }
+            let outcome = case.assess_acceptance(facts, &app.settings);
             let now = app.now();
             let effects = match outcome {
                 AcceptanceOutcome::Accept { .. } if app.is_manual(Dept::ServiceCenter) => case
@@ -156,8 +173,12 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
                     case.return_step(step, reasons, system, now).map_err(dom)?
                 }
                 Verdict::Pass => {
-                    let numbers = allocate(app, &case, step).await?;
+                    let numbers =
+                        allocate(app, &case, steps::allocations(step, &case, &app.settings))
+                            .await?;
                     let results = steps::issue(step, &case, &numbers, &app.settings, now)
+                        .map_err(HandlerError::Permanent)?;
+                    let delivery = steps::delivery(step, &case, &numbers, now)
                         .map_err(HandlerError::Permanent)?;
                     let actor = match &case.step(step).approved_by {
                         Some(_) => Actor {
@@ -166,7 +187,7 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
                         },
                         None => system.clone(),
                     };
-                    case.complete_step(step, results, &actor, now, &app.calendar)
+                    case.complete_step(step, results, delivery, &actor, now, &app.calendar)
                         .map_err(dom)?
                 }
             };
@@ -179,14 +200,23 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
     Ok(())
 }
 
-/// The numbers the step needs (the same owner always gets the same number back, so a
-/// retry after a lost race or a crash reuses them).
-async fn allocate(app: &App, case: &Case, step: Step) -> Result<Numbers, HandlerError> {
+/// The numbers a step needs (the same owner always gets the same number back, so a
+/// retry after a lost race or a crash reuses them). Owners other than the case (the
+/// newborn) are stored as digests.
+pub async fn allocate(
+    app: &App,
+    case: &Case,
+    requests: Vec<domain::steps::AllocationRequest>,
+) -> Result<Numbers, HandlerError> {
     let mut numbers = Numbers::default();
-    for req in steps::allocations(step, case) {
+    for req in requests {
+        let owner = match &req.owner {
+            Some(o) => sha256_hex(o.as_bytes()),
+            None => case.case_id().to_string(),
+        };
         let n = app
             .numbers
-            .allocate(&req.namespace, case.case_id(), req.max)
+            .allocate(&req.namespace, &owner, req.max)
             .await
             .map_err(|e| match e {
                 AllocError::Exhausted(ns) => {
@@ -336,6 +366,8 @@ pub struct Tick {
     pub overdue_open_steps: usize,
     /// Outbox messages re-sent after a crash between commit and send.
     pub outbox_relayed: usize,
+    /// Abandoned cases withdrawn and premium reminders sent.
+    pub withdrawn_or_reminded: usize,
 }
 
 /// The scheduled `sla-monitor`: mark overdue steps and cases, and re-drive any case whose
@@ -373,6 +405,21 @@ pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerE
             })
             .await?;
         tick.marked_overdue += usize::from(marked);
+        // Abandoned cases are withdrawn; unpaid premiums are reminded.
+        let settings = &app.settings;
+        let (acted, _) = app
+            .repo()
+            .update_from(case.clone(), |c| {
+                let effects = c
+                    .withdraw_if_abandoned(now, settings.auto_withdraw_days)
+                    .or_else(|| c.remind_premium_if_due(now, settings.premium_reminder_days));
+                Ok::<_, HandlerError>(match effects {
+                    Some(e) => Change::Commit(true, e),
+                    None => Change::Keep(false),
+                })
+            })
+            .await?;
+        tick.withdrawn_or_reminded += usize::from(acted);
         if let Some(step) = case.current_step() {
             if case.is_actionable(step) && now - case.updated_at() > stale_after {
                 let env = Envelope::Step {

@@ -87,20 +87,14 @@ pub async fn submit(
                     "offline channels are entered by a window officer".into(),
                 ));
             }
+            // Online, only a parent named in the form applies, as themselves (the form
+            // reader already holds the relation to the parent it names).
             let sub = domain::idnum::normalise(&actor.sub);
-            let own = [
-                Some(&form.applicant.id_number),
-                Some(&form.mother.id_number),
-                form.father.as_ref().map(|f| &f.id_number),
-            ]
-            .into_iter()
-            .flatten()
-            .any(|id| id.as_str() == sub);
-            if !own {
+            if form.applicant.id_number.as_str() != sub {
                 return Err(ServiceError::Invalid(vec![Problem::new(
                     "applicant.id_number",
                     "not_caller",
-                    "a guardian applies for their own child: the signed-in guardian must be the applicant or a parent",
+                    "网上申请须由新生儿父亲或母亲本人提出：申请人身份证号码应为登录者本人的号码",
                 )]));
             }
             sub
@@ -115,6 +109,9 @@ pub async fn submit(
         }
     };
     let hash = sha256_hex(body.to_string().as_bytes());
+    if let Some(replay) = within_limits(app, actor, &owner, key, &hash, now).await? {
+        return Ok((replay, false));
+    }
     // A new id on the (unlikely) collision; the idempotency key decides sameness.
     for _ in 0..3 {
         let (mut case, effects) = Case::new(
@@ -143,8 +140,31 @@ pub async fn submit(
                     return Ok((*existing, false));
                 }
                 return Err(ServiceError::Conflict(
-                    "this Idempotency-Key was used with a different application".into(),
+                    "该幂等键（Idempotency-Key）已用于另一份申请".into(),
                 ));
+            }
+            Ok(Created::Duplicate { case_id }) => {
+                tracing::info!(
+                    existing_case_id = %case_id,
+                    actor = %actor.label(),
+                    "duplicate newborn refused",
+                );
+                let existing = app.store.get(&case_id).await?;
+                let reveal = match actor.role {
+                    Role::WindowOfficer => true,
+                    _ => existing.is_some_and(|c| {
+                        let sub = domain::idnum::normalise(&actor.sub);
+                        c.owner() == sub
+                            || c.form().mother.id_number.as_str() == sub
+                            || c.form()
+                                .father
+                                .as_ref()
+                                .is_some_and(|f| f.id_number.as_str() == sub)
+                    }),
+                };
+                return Err(ServiceError::Duplicate {
+                    existing_case_id: reveal.then_some(case_id),
+                });
             }
             Err(StoreError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
@@ -153,6 +173,51 @@ pub async fn submit(
     Err(ServiceError::Unavailable(
         "could not allocate a case id".into(),
     ))
+}
+
+/// A guardian's limits: applications a day and unfinished cases (settings). A replay of an
+/// application already made (same key and body) is answered with its case instead.
+async fn within_limits(
+    app: &App,
+    actor: &Actor,
+    owner: &str,
+    key: &str,
+    hash: &str,
+    now: domain::case::Time,
+) -> Result<Option<Case>, ServiceError> {
+    let cases = app.store.by_owner(owner).await?;
+    if let Some(c) = cases.iter().find(|c| {
+        c.idempotency_key() == key && c.created_by().sub == actor.sub && c.request_hash() == hash
+    }) {
+        return Ok(Some(c.clone()));
+    }
+    let today = now.date_naive();
+    let submitted_today = cases
+        .iter()
+        .filter(|c| c.submitted_at().date_naive() == today)
+        .count();
+    if submitted_today >= app.settings.max_applications_per_day {
+        let midnight = domain::calendar::end_of_day(today) + Duration::seconds(1);
+        let wait = (midnight - now).num_seconds().max(1) as u64;
+        return Err(ServiceError::Throttled {
+            message: format!(
+                "同一申请人每天最多提交 {} 份申请，请明天再试",
+                app.settings.max_applications_per_day
+            ),
+            retry_after: wait,
+        });
+    }
+    let unfinished = cases.iter().filter(|c| !c.status().is_finished()).count();
+    if unfinished >= app.settings.max_unfinished_cases {
+        return Err(ServiceError::Throttled {
+            message: format!(
+                "同一申请人最多同时办理 {} 件未办结的申请，请待已有申请办结或撤回后再试",
+                app.settings.max_unfinished_cases
+            ),
+            retry_after: 3600,
+        });
+    }
+    Ok(None)
 }
 
 /// `GET /v1/cases/{id}`.
@@ -353,9 +418,9 @@ pub async fn resubmit(
     body: &Value,
 ) -> Result<Case, ServiceError> {
     let (case, _) = load_visible(app, actor, case_id).await?;
-    if !can_change(actor, &case, false) {
+    if !can_change(actor, &case, true) {
         return Err(ServiceError::Forbidden(
-            "only the guardian who owns the case resubmits".into(),
+            "只有申请人或受理窗口的工作人员可以重新提交".into(),
         ));
     }
     let req: body::Resubmission = body::parse(body)?;
@@ -396,19 +461,237 @@ pub async fn resubmit(
             }
         },
     };
+    // A correction never removes the guardian who owns the case from the parents.
+    if let Some(f) = &form {
+        if case.created_by().role == Role::Guardian {
+            let owner = case.owner();
+            let still = f.mother.id_number.as_str() == owner
+                || f.father
+                    .as_ref()
+                    .is_some_and(|p| p.id_number.as_str() == owner);
+            if !still {
+                problems.push(Problem::new(
+                    "corrections.father",
+                    "owner_removed",
+                    "更正不能将申请人本人从新生儿父母中移除",
+                ));
+            }
+        }
+    }
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
     }
+    // Data sharing is asked again with the corrected form.
+    let facts = if case.accepted_at().is_some() {
+        Some(crate::handlers::gather(app, form.as_ref().unwrap_or(case.form())).await?)
+    } else {
+        None
+    };
     let (_, case) = app
         .repo()
         .update(case_id, |c| {
             let effects = c
-                .resubmit(form.clone(), actor, now, &app.calendar)
+                .resubmit(
+                    form.clone(),
+                    facts.clone(),
+                    actor,
+                    now,
+                    &app.calendar,
+                    &app.settings,
+                )
                 .map_err(domain_err)?;
             Ok::<_, ServiceError>(Change::Commit((), effects))
         })
         .await?;
     Ok(case)
+}
+
+/// `POST /v1/cases/{id}/withdraw`: the owner or the window officer withdraws while the
+/// case waits (submitted, incomplete, returned).
+pub async fn withdraw(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    body: &Value,
+) -> Result<Case, ServiceError> {
+    let (case, _) = load_visible(app, actor, case_id).await?;
+    if !can_change(actor, &case, true) {
+        return Err(ServiceError::Forbidden(
+            "只有申请人或受理窗口的工作人员可以撤回申请".into(),
+        ));
+    }
+    let req: body::Withdrawal = body::parse(body)?;
+    let reason = match req.reason.as_deref().map(str::trim) {
+        None | Some("") => "申请人撤回申请".to_string(),
+        Some(r) if r.chars().count() <= 500 && !r.chars().any(char::is_control) => r.to_string(),
+        Some(_) => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "reason",
+                "format",
+                "撤回原因最多 500 个字符，且不能包含控制字符",
+            )]))
+        }
+    };
+    let now = app.now();
+    let (_, case) = app
+        .repo()
+        .update(case_id, |c| {
+            let effects = c.withdraw(reason.clone(), actor, now).map_err(domain_err)?;
+            Ok::<_, ServiceError>(Change::Commit((), effects))
+        })
+        .await?;
+    tracing::info!(case_id, actor = %actor.label(), "case withdrawn");
+    Ok(case)
+}
+
+/// `POST /v1/cases/{id}/premium-payment`: medical security records that the newborn's
+/// premium was paid.
+pub async fn premium_payment(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    body: &Value,
+) -> Result<Case, ServiceError> {
+    if officer_dept(actor)? != Dept::MedicalInsurance {
+        return Err(ServiceError::Forbidden("缴费记录由医疗保障部门登记".into()));
+    }
+    let (_, _) = load_visible(app, actor, case_id).await?;
+    let req: body::PremiumPaid = body::parse(body)?;
+    let mut p = Problems::default();
+    let now = app.now();
+    let paid_at = match chrono::DateTime::parse_from_rfc3339(&req.paid_at) {
+        Ok(t) if t <= now => Some(t),
+        Ok(_) => {
+            p.push("paid_at", "future", "缴费时间不能晚于现在");
+            None
+        }
+        Err(_) => {
+            p.push(
+                "paid_at",
+                "format",
+                "时间格式应如 2026-12-01T10:00:00+08:00",
+            );
+            None
+        }
+    };
+    let amount = u32::try_from(req.amount_cny)
+        .ok()
+        .filter(|a| (1..=100_000).contains(a));
+    if amount.is_none() {
+        p.push("amount_cny", "range", "缴费金额应为 1 到 100000 元");
+    }
+    let receipt = req.receipt.trim().to_string();
+    if receipt.is_empty() || receipt.chars().count() > 64 || receipt.chars().any(char::is_control) {
+        p.push("receipt", "format", "缴费凭证号应为 1 到 64 个字符");
+    }
+    if !p.is_empty() {
+        return Err(ServiceError::Invalid(p.0));
+    }
+    let payment = domain::case::PremiumPayment {
+        paid_at: paid_at.expect("checked"),
+        amount_cny: amount.expect("checked"),
+        receipt,
+        recorded_at: now,
+    };
+    let (_, case) = app
+        .repo()
+        .update(case_id, |c| {
+            c.record_premium_payment(payment.clone(), actor)
+                .map_err(domain_err)?;
+            Ok::<_, ServiceError>(Change::Commit((), vec![]))
+        })
+        .await?;
+    Ok(case)
+}
+
+/// `POST /v1/births`: a hospital's delivery record. `(birth_id, created)`.
+pub async fn record_birth(
+    app: &App,
+    actor: &Actor,
+    body: &Value,
+) -> Result<(String, bool), ServiceError> {
+    if officer_dept(actor)? != Dept::Hospital {
+        return Err(ServiceError::Forbidden("分娩记录由助产机构登记".into()));
+    }
+    let req: body::Birth = body::parse(body)?;
+    let now = app.now();
+    let mut p = Problems::default();
+    let code = req.institution_code.trim().to_string();
+    if code.is_empty() || code.len() > 40 || !valid_identifier(&code) {
+        p.push("institution_code", "format", "助产机构代码格式不正确");
+    }
+    let mother = match domain::idnum::IdNumber::parse(&req.mother_id_number, now.date_naive()) {
+        Ok(id) if id.sex() == domain::idnum::Sex::Female => Some(id),
+        Ok(_) => {
+            p.push("mother_id_number", "sex", "该号码属于男性，与母亲不符");
+            None
+        }
+        Err(e) => {
+            p.push(
+                "mother_id_number",
+                e.code(),
+                format!("不是有效的公民身份号码：{e}"),
+            );
+            None
+        }
+    };
+    let birth_time = match chrono::DateTime::parse_from_rfc3339(&req.birth_time) {
+        Ok(t) if t <= now => Some(t),
+        Ok(_) => {
+            p.push("birth_time", "future", "出生时间不能晚于现在");
+            None
+        }
+        Err(_) => {
+            p.push(
+                "birth_time",
+                "format",
+                "出生时间格式应如 2026-11-28T08:30:00+08:00",
+            );
+            None
+        }
+    };
+    let sex = match req.sex.as_str() {
+        "male" => Some(domain::idnum::Sex::Male),
+        "female" => Some(domain::idnum::Sex::Female),
+        _ => {
+            p.push("sex", "enum", "取值不在允许的范围内");
+            None
+        }
+    };
+    let mut int = |field: &str, v: i64, lo: i64, hi: i64| -> u32 {
+        if !(lo..=hi).contains(&v) {
+            p.push(field, "range", format!("应为 {lo} 到 {hi} 之间的整数"));
+        }
+        v.clamp(lo, hi) as u32
+    };
+    let birth_order = int("birth_order", req.birth_order.unwrap_or(1), 1, 9);
+    let multiple_birth = int("multiple_birth", req.multiple_birth.unwrap_or(1), 1, 9);
+    let weight_g = int("weight_g", req.weight_g, 300, 8000);
+    let length_cm = int("length_cm", req.length_cm, 20, 75);
+    let gestational_weeks = int("gestational_weeks", req.gestational_weeks, 20, 45);
+    if birth_order > multiple_birth {
+        p.push("birth_order", "range", "出生顺序不能大于同胎数");
+    }
+    if !p.is_empty() {
+        return Err(ServiceError::Invalid(p.0));
+    }
+    let record = domain::sharing::BirthRecord {
+        institution_code: code,
+        mother_id_number: mother.expect("checked").as_str().to_string(),
+        birth_time: birth_time.expect("checked"),
+        sex: sex.expect("checked"),
+        birth_order,
+        multiple_birth,
+        weight_g,
+        length_cm,
+        gestational_weeks,
+    };
+    let out = app.store.record_birth(&record).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ServiceError::Conflict("这次分娩已有一条内容不同的记录".into()),
+        other => other.into(),
+    })?;
+    tracing::info!(birth_id = %out.0, created = out.1, actor = %actor.label(), "birth recorded");
+    Ok(out)
 }
 
 /// `POST /v1/cases/{id}/rating`.
@@ -653,16 +936,6 @@ pub async fn decide(
     }
     let version = req.version;
     let data = req.data.unwrap_or_default();
-    if let Some(code) = &data.address_code {
-        if !(domain::idnum::Divisions::builtin().is_current_county(code) && code.starts_with("33"))
-        {
-            p.push(
-                "data.address_code",
-                "unknown",
-                "must be a Zhejiang county code in force",
-            );
-        }
-    }
     if !p.is_empty() {
         return Err(ServiceError::Invalid(p.0));
     }
@@ -687,6 +960,24 @@ pub async fn decide(
     }
     let now = app.now();
     let decision = decision.expect("checked above");
+    if decision == Decision::Approve {
+        let problems = domain::steps::approval_problems(step, &case, &data, &app.settings);
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems));
+        }
+    }
+    // A rejection still hands over what was issued: its tracking number or pick-up code
+    // first (allocated once per case, so a retry gets the same).
+    let handover_numbers = if decision == Decision::Reject {
+        crate::handlers::allocate(
+            app,
+            &case,
+            domain::steps::issuance::rejection_allocations(&case),
+        )
+        .await?
+    } else {
+        domain::steps::Numbers::default()
+    };
     let (_, case) = app
         .repo()
         .update(case_id, |c| {
@@ -698,6 +989,10 @@ pub async fn decide(
                         reasons: reasons.clone(),
                         data: data.clone(),
                         version,
+                        handover: match decision {
+                            Decision::Reject => rejection_handover(c, &handover_numbers, now)?,
+                            _ => None,
+                        },
                     },
                     actor,
                     now,
@@ -720,6 +1015,30 @@ pub async fn decide(
         task_id: task_id.to_string(),
         version: case.version(),
     })
+}
+
+/// The hand-over of results issued before a rejection, by the unit that took the
+/// application (online units already handed over their own documents).
+fn rejection_handover(
+    case: &Case,
+    numbers: &domain::steps::Numbers,
+    now: domain::case::Time,
+) -> Result<Option<domain::steps::issuance::DeliveryRecord>, ServiceError> {
+    use domain::steps::issuance;
+    let items = issuance::undelivered_items(case);
+    if items.is_empty() {
+        return Ok(None);
+    }
+    issuance::delivery_record(
+        case,
+        Step::UnifiedIssuance,
+        issuance::accepting_unit(case.channel()),
+        items,
+        numbers,
+        now,
+    )
+    .map(Some)
+    .map_err(ServiceError::Internal)
 }
 
 /// The simple guide of Table A.1.

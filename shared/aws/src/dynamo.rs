@@ -6,6 +6,8 @@
 //! | outbox message | `CASE#{id}` | `OUTBOX#{uuid}` | written in the case's transaction; gsi3 `OUTBOX` |
 //! | notification | `CASE#{id}` | `NOTE#{seq}` | idempotent by seq |
 //! | idempotency key | `IDEM#{scope}#{key}` | `IDEM` | `case_id` |
+//! | newborn claim | `NEWBORN#{digest}` | `NEWBORN` | `case_id`; written with the case, deleted when it ends unfinished |
+//! | birth record | `BIRTH#{birth_id}` | `BIRTH` | `doc` |
 //! | allocation counter | `ALLOC#{namespace}` | `COUNTER` | `last` |
 //! | allocation | `ALLOC#{namespace}` | `OWNER#{case_id}` | `ordinal` |
 
@@ -84,6 +86,17 @@ fn case_item(case: &Case) -> Item {
     item
 }
 
+/// The newborn's claim item (keyed by a digest: no ID number in keys).
+fn newborn_key(case: &Case) -> Item {
+    HashMap::from([
+        (
+            "pk".into(),
+            s(format!("NEWBORN#{}", ports::newborn_claim(case))),
+        ),
+        ("sk".into(), s("NEWBORN")),
+    ])
+}
+
 fn outbox_items(case_id: &str, outbox: &[OutMessage]) -> Vec<(String, Item)> {
     let now = Utc::now().timestamp_millis();
     outbox
@@ -128,7 +141,31 @@ fn put(
         .build())
 }
 
-/// Whether a failed transaction was cancelled by a condition (and which items).
+/// Why each item of a cancelled `TransactWriteItems` failed (true: its condition), from the
+/// typed cancellation reasons; None when the call failed for another reason.
+fn transaction_reasons(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+    >,
+) -> Option<Vec<bool>> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match e.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(t)
+            if !t.cancellation_reasons().is_empty() =>
+        {
+            Some(
+                t.cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                    .collect(),
+            )
+        }
+        _ => cancelled_by_condition(e),
+    }
+}
+
+/// Whether a failed transaction was cancelled by a condition (and which items), from the
+/// message text (a fallback for endpoints that omit the typed reasons).
 fn cancelled_by_condition<E: ProvideErrorMetadata + std::fmt::Debug>(
     e: &aws_sdk_dynamodb::error::SdkError<E>,
 ) -> Option<Vec<bool>> {
@@ -315,6 +352,9 @@ impl CaseStore for DynamoStore {
             ("case_id".into(), s(case.case_id().to_string())),
         ]);
         let out = outbox_items(case.case_id(), outbox);
+        let claim_key = newborn_key(case);
+        let mut claim = claim_key.clone();
+        claim.insert("case_id".into(), s(case.case_id().to_string()));
         let mut items = vec![
             put(
                 &self.table,
@@ -324,6 +364,11 @@ impl CaseStore for DynamoStore {
             put(
                 &self.table,
                 case_item(case),
+                Some(("attribute_not_exists(pk)", vec![])),
+            )?,
+            put(
+                &self.table,
+                claim,
                 Some(("attribute_not_exists(pk)", vec![])),
             )?,
         ];
@@ -338,7 +383,7 @@ impl CaseStore for DynamoStore {
             .await
         {
             Ok(_) => {}
-            Err(e) => match cancelled_by_condition(&e) {
+            Err(e) => match transaction_reasons(&e) {
                 Some(reasons) if reasons.first() == Some(&true) => {
                     let r = self
                         .c(Op::DdbGetItem)
@@ -361,6 +406,27 @@ impl CaseStore for DynamoStore {
                         StoreError::Unavailable("idempotent case not readable yet".into())
                     })?;
                     return Ok(Created::Existing(Box::new(existing)));
+                }
+                Some(reasons) if reasons.get(2) == Some(&true) => {
+                    let r = self
+                        .c(Op::DdbGetItem)
+                        .get_item()
+                        .table_name(&self.table)
+                        .set_key(Some(claim_key))
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_err("get newborn claim", e))?;
+                    let holder = r
+                        .item()
+                        .and_then(|i| i.get("case_id"))
+                        .and_then(|v| v.as_s().ok())
+                        .cloned();
+                    return match holder {
+                        Some(case_id) => Ok(Created::Duplicate { case_id }),
+                        // Released in between: the caller may try again.
+                        None => Err(StoreError::Unavailable("newborn claim changed".into())),
+                    };
                 }
                 Some(_) => return Err(StoreError::Conflict("case id taken".into())),
                 None => return Err(sdk_err("create case", e)),
@@ -389,6 +455,17 @@ impl CaseStore for DynamoStore {
             case_item(case),
             Some(("version = :v", vec![(":v", n(expected))])),
         )?];
+        if case.releases_newborn_now() {
+            // Released only if this case holds the claim (a retried commit finds it gone).
+            let del = aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(newborn_key(case)))
+                .condition_expression("attribute_not_exists(pk) OR case_id = :me")
+                .expression_attribute_values(":me", s(case.case_id().to_string()))
+                .build()
+                .map_err(|e| sdk_err("delete", e))?;
+            items.push(TransactWriteItem::builder().delete(del).build());
+        }
         for (_, it) in &out {
             items.push(put(&self.table, it.clone(), None)?);
         }
@@ -399,7 +476,7 @@ impl CaseStore for DynamoStore {
             .send()
             .await
         {
-            return match cancelled_by_condition(&e) {
+            return match transaction_reasons(&e) {
                 Some(_) => Err(StoreError::Conflict(format!(
                     "case {} is no longer at version {expected}",
                     case.case_id()
@@ -425,6 +502,58 @@ impl CaseStore for DynamoStore {
             );
         }
         Ok(())
+    }
+
+    async fn record_birth(
+        &self,
+        record: &domain::sharing::BirthRecord,
+    ) -> Result<(String, bool), StoreError> {
+        let id = ports::birth_id(&record.key());
+        let doc = serde_json::to_string(record).expect("serialises");
+        let r = self
+            .c(Op::DdbPutItem)
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("BIRTH#{id}")))
+            .item("sk", s("BIRTH"))
+            .item("doc", s(doc.clone()))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok((id, true)),
+            Err(e)
+                if e.as_service_error().and_then(|x| x.code())
+                    == Some("ConditionalCheckFailedException") =>
+            {
+                match self.birth(&record.key()).await? {
+                    Some(existing) if &existing == record => Ok((id, false)),
+                    _ => Err(StoreError::Conflict(
+                        "a different record of this birth exists".into(),
+                    )),
+                }
+            }
+            Err(e) => Err(sdk_err("record birth", e)),
+        }
+    }
+
+    async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
+        let id = ports::birth_id(key);
+        let r = self
+            .c(Op::DdbGetItem)
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("BIRTH#{id}")))
+            .key("sk", s("BIRTH"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("get birth", e))?;
+        r.item()
+            .and_then(|i| i.get("doc"))
+            .and_then(|v| v.as_s().ok())
+            .map(|d| serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
     }
 
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
@@ -608,7 +737,7 @@ impl Allocator for DynamoAllocator {
                 .await
             {
                 Ok(_) => return Ok(next),
-                Err(e) if cancelled_by_condition(&e).is_some() => continue,
+                Err(e) if transaction_reasons(&e).is_some() => continue,
                 Err(e) => return Err(sdk_err("allocate", e).into()),
             }
         }

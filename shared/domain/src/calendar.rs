@@ -176,6 +176,20 @@ impl Calendar {
         Ok(Dated { date, warnings })
     }
 
+    /// Working days in `(from, to]` (`from` never counts); 0 when `to <= from`. A day of
+    /// an unknown year that the policy refuses counts as a working day.
+    pub fn workdays_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        let mut n = 0;
+        let mut day = from;
+        while day < to {
+            day += Duration::days(1);
+            if self.is_workday(day).map(|(w, _)| w).unwrap_or(true) {
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// The deadline (last second of the N-th working day after the day of `at`, Asia/Shanghai).
     pub fn deadline_after(
         &self,

@@ -11,6 +11,7 @@ use crate::flow::{
 };
 use crate::form::{Form, Window};
 use crate::sharing::SharedFacts;
+pub use crate::steps::insurance::PremiumPayment;
 use crate::steps::{ApprovalData, StepResults};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,7 @@ pub enum CaseStatus {
     Returned,
     Rejected,
     Completed,
+    Withdrawn,
 }
 
 impl CaseStatus {
@@ -39,13 +41,36 @@ impl CaseStatus {
             CaseStatus::Returned => "returned",
             CaseStatus::Rejected => "rejected",
             CaseStatus::Completed => "completed",
+            CaseStatus::Withdrawn => "withdrawn",
+        }
+    }
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            CaseStatus::Submitted => "已提交",
+            CaseStatus::Incomplete => "待补正材料",
+            CaseStatus::NotAccepted => "不予受理",
+            CaseStatus::InProgress => "办理中",
+            CaseStatus::Returned => "退回修改",
+            CaseStatus::Rejected => "审查不通过",
+            CaseStatus::Completed => "已办结",
+            CaseStatus::Withdrawn => "已撤回",
         }
     }
     /// Finished cases never change status again.
     pub fn is_finished(self) -> bool {
         matches!(
             self,
-            CaseStatus::NotAccepted | CaseStatus::Rejected | CaseStatus::Completed
+            CaseStatus::NotAccepted
+                | CaseStatus::Rejected
+                | CaseStatus::Completed
+                | CaseStatus::Withdrawn
+        )
+    }
+    /// A case that ends this way frees its newborn for a new application.
+    pub fn releases_newborn(self) -> bool {
+        matches!(
+            self,
+            CaseStatus::NotAccepted | CaseStatus::Rejected | CaseStatus::Withdrawn
         )
     }
 }
@@ -153,7 +178,37 @@ pub struct StepState {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Missing {
+    /// The form field to correct, when the problem is with the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
     pub material: String,
+    /// The material's Chinese name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    pub reason: String,
+    /// Material kinds that may stand in for this one (e.g. a written commitment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<String>,
+}
+
+impl Missing {
+    pub fn new(material: &str, name: &str, reason: impl Into<String>) -> Missing {
+        Missing {
+            field: None,
+            material: material.into(),
+            name: name.into(),
+            reason: reason.into(),
+            alternatives: vec![],
+        }
+    }
+}
+
+/// A result replaced by a correction: never issued again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Superseded {
+    pub kind: String,
+    pub value: String,
+    pub superseded_at: Time,
     pub reason: String,
 }
 
@@ -380,6 +435,29 @@ pub struct Case {
     pub(crate) notices: Vec<NoticeKind>,
     #[serde(default)]
     pub(crate) overdue: bool,
+    /// The version at which the case ended in a way that frees its newborn (the store
+    /// releases the newborn's claim in that commit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) newborn_released_in: Option<u64>,
+    /// Every hand-over of result documents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) deliveries: Vec<crate::steps::issuance::DeliveryRecord>,
+    /// Results replaced by corrections.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) superseded: Vec<Superseded>,
+    /// While a returned case waits on the guardian its clock stops: when it stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) clock_stopped_at: Option<Time>,
+    /// Working days the guardian held the case (returns), apart from departments' time.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) guardian_working_days: u32,
+    /// The premium reminder (7 days before `pay_by`) was sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) premium_reminded: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Read access: the fields are the domain's; every change is a transition method.
@@ -468,6 +546,33 @@ impl Case {
     pub fn overdue(&self) -> bool {
         self.overdue
     }
+    pub fn newborn_released_in(&self) -> Option<u64> {
+        self.newborn_released_in
+    }
+    pub fn deliveries(&self) -> &[crate::steps::issuance::DeliveryRecord] {
+        &self.deliveries
+    }
+    pub fn superseded(&self) -> &[Superseded] {
+        &self.superseded
+    }
+    pub fn guardian_working_days(&self) -> u32 {
+        self.guardian_working_days
+    }
+    pub fn premium_reminded(&self) -> bool {
+        self.premium_reminded
+    }
+
+    /// The newborn this case is for: the mother's ID number, the birth date (Asia/Shanghai)
+    /// and the birth order. Two live cases never share it.
+    pub fn newborn_key(&self) -> String {
+        self.form.newborn_key()
+    }
+
+    /// This commit frees the newborn (the case has just ended as not accepted, rejected
+    /// or withdrawn).
+    pub fn releases_newborn_now(&self) -> bool {
+        self.newborn_released_in == Some(self.version)
+    }
 }
 
 /// What the caller must do after a transition. A finished case is archived once the
@@ -492,6 +597,9 @@ pub enum NoticeKind {
     Rejected,
     PremiumDue,
     Completed,
+    Withdrawn,
+    PremiumReminder,
+    Delivered,
 }
 
 impl NoticeKind {
@@ -504,6 +612,9 @@ impl NoticeKind {
             NoticeKind::Rejected => "rejected",
             NoticeKind::PremiumDue => "premium_due",
             NoticeKind::Completed => "completed",
+            NoticeKind::Withdrawn => "withdrawn",
+            NoticeKind::PremiumReminder => "premium_reminder",
+            NoticeKind::Delivered => "delivered",
         }
     }
 }
@@ -544,6 +655,9 @@ pub struct OfficerDecision {
     pub data: ApprovalData,
     /// The case version the officer saw.
     pub version: u64,
+    /// On a rejection: the hand-over of results already issued (see
+    /// [`crate::steps::issuance::undelivered_items`]).
+    pub handover: Option<crate::steps::issuance::DeliveryRecord>,
 }
 
 /// What acceptance concluded.
@@ -618,6 +732,12 @@ impl Case {
             notice_seq: 0,
             notices: vec![],
             overdue: false,
+            newborn_released_in: None,
+            deliveries: vec![],
+            superseded: vec![],
+            clock_stopped_at: None,
+            guardian_working_days: 0,
+            premium_reminded: false,
         };
         case.log(
             now,
@@ -639,9 +759,13 @@ impl Case {
 
     /// Acceptance asked data sharing: keep what it found on the case (later steps read
     /// it instead of asking again) and assess the application against it.
-    pub fn assess_acceptance(&mut self, facts: SharedFacts) -> AcceptanceOutcome {
+    pub fn assess_acceptance(
+        &mut self,
+        facts: SharedFacts,
+        settings: &crate::settings::Settings,
+    ) -> AcceptanceOutcome {
         self.shared = facts;
-        crate::steps::acceptance::assess(self, &self.shared)
+        crate::steps::acceptance::assess(self, &self.shared, settings)
     }
 
     /// A material registered for upload.
@@ -674,6 +798,36 @@ impl Case {
         let kind = m.kind;
         self.log(now, "system:materials", "material_uploaded", kind.as_str());
         true
+    }
+
+    /// Twins: materials uploaded for a sibling's application (same owner, mother and birth
+    /// date, another birth order) count for this one, so nothing is uploaded twice.
+    pub fn reuse_sibling_materials(&mut self, sibling: &Case, now: Time) {
+        let same_birth = sibling.case_id != self.case_id
+            && sibling.owner == self.owner
+            && sibling.form.mother.id_number == self.form.mother.id_number
+            && sibling.form.newborn.birth_time.date_naive()
+                == self.form.newborn.birth_time.date_naive()
+            && sibling.form.newborn.birth_order != self.form.newborn.birth_order;
+        if !same_birth {
+            return;
+        }
+        for m in &sibling.materials {
+            let shared_kind = !matches!(m.kind, MaterialKind::Other);
+            if shared_kind
+                && m.status == MaterialStatus::Uploaded
+                && !self.has_upload(m.kind)
+                && !self.materials.iter().any(|x| x.blob_key == m.blob_key)
+            {
+                self.materials.push(m.clone());
+                self.log(
+                    now,
+                    "system:materials",
+                    "material_reused",
+                    &format!("{}（同胎申请 {}）", m.kind.name_zh(), sibling.case_id),
+                );
+            }
+        }
     }
 
     /// The finished case was archived.
@@ -745,6 +899,15 @@ impl Case {
     ) -> Result<Time, DomainError> {
         match flow::time_limit(step, self.channel) {
             TimeLimit::Immediate => Ok(crate::calendar::end_of_day(now.date_naive())),
+            TimeLimit::CaseLimit => match self.due_at {
+                Some(d) => Ok(d),
+                None => {
+                    let (due, w) =
+                        cal.deadline_after(now.with_timezone(&Utc), CASE_TIME_LIMIT_WORKING_DAYS)?;
+                    self.warn_calendar(w);
+                    Ok(due)
+                }
+            },
             TimeLimit::WorkingDays(n) => {
                 let (due, w) = cal.deadline_after(now.with_timezone(&Utc), n)?;
                 self.warn_calendar(w);
@@ -856,6 +1019,7 @@ impl Case {
             AcceptanceOutcome::NotAccepted { reasons } => {
                 self.status = CaseStatus::NotAccepted;
                 self.finished_at = Some(now);
+                self.newborn_released_in = Some(self.version + 1);
                 let s = self.step_mut(Step::Acceptance);
                 s.status = StepStatus::Rejected;
                 s.finished_at = Some(now);
@@ -928,6 +1092,7 @@ impl Case {
         &mut self,
         step: Step,
         results: StepResults,
+        delivery: Option<crate::steps::issuance::DeliveryRecord>,
         actor: &Actor,
         now: Time,
         cal: &Calendar,
@@ -937,6 +1102,23 @@ impl Case {
             "completing a step",
         )?;
         let mut effects = vec![];
+        for (kind, old, new) in crate::steps::numbers_replaced(&self.results, &results) {
+            self.supersede(kind, old, now, "更正后重新出具");
+            let _ = new;
+        }
+        if let Some(d) = delivery {
+            let online = !self.channel.is_offline() && step != Step::UnifiedIssuance;
+            self.log(
+                now,
+                &actor.label(),
+                "delivered",
+                &format!("{}：{}", d.method.name_zh(), d.items.join("、")),
+            );
+            self.deliveries.push(d);
+            if online {
+                effects.push(self.notify(NoticeKind::Delivered));
+            }
+        }
         {
             let s = self.step_mut(step);
             s.status = StepStatus::Done;
@@ -992,6 +1174,7 @@ impl Case {
         s.reasons = reasons.clone();
         s.task = None;
         self.status = CaseStatus::Returned;
+        self.clock_stopped_at = Some(now);
         self.log(
             now,
             &actor.label(),
@@ -1006,6 +1189,7 @@ impl Case {
         &mut self,
         step: Step,
         reasons: Vec<String>,
+        handover: Option<crate::steps::issuance::DeliveryRecord>,
         actor: &Actor,
         now: Time,
     ) -> Result<Vec<Effect>, DomainError> {
@@ -1024,6 +1208,20 @@ impl Case {
         s.finished_at = Some(now);
         s.task = None;
         self.finished_at = Some(now);
+        self.newborn_released_in = Some(self.version + 1);
+        if let Some(d) = handover {
+            self.log(
+                now,
+                &actor.label(),
+                "delivered",
+                &format!(
+                    "已出具的结果照常交付（{}）：{}",
+                    d.method.name_zh(),
+                    d.items.join("、")
+                ),
+            );
+            self.deliveries.push(d);
+        }
         if step == Step::Acceptance {
             self.status = CaseStatus::NotAccepted;
             self.log(now, &actor.label(), "not_accepted", &reasons.join("; "));
@@ -1056,6 +1254,7 @@ impl Case {
             reasons,
             data,
             version,
+            handover,
         } = d;
         let task_id = task_id.as_str();
 
@@ -1095,9 +1294,8 @@ impl Case {
                 if step == Step::Acceptance {
                     let missing: Vec<Missing> = reasons
                         .iter()
-                        .map(|r| Missing {
-                            material: "registration_form".into(),
-                            reason: r.clone(),
+                        .map(|r| {
+                            Missing::new("registration_form", "出生一件事办理登记表", r.clone())
                         })
                         .collect();
                     let st = self.step_mut(step);
@@ -1112,7 +1310,7 @@ impl Case {
                 }
                 self.return_step(step, reasons, actor, now)
             }
-            Decision::Reject => self.reject_step(step, reasons, actor, now),
+            Decision::Reject => self.reject_step(step, reasons, handover, actor, now),
         }
     }
 
@@ -1155,8 +1353,14 @@ impl Case {
         } else if self.has_upload(MaterialKind::MarriageCertificate) {
             add(MaterialKind::MarriageCertificate, false);
         }
-        if self.has_upload(MaterialKind::Other) {
-            add(MaterialKind::Other, false);
+        for kind in [
+            MaterialKind::Commitment,
+            MaterialKind::GuardianshipProof,
+            MaterialKind::Other,
+        ] {
+            if self.has_upload(kind) {
+                add(kind, false);
+            }
         }
         out
     }
@@ -1167,49 +1371,298 @@ impl Case {
             .any(|m| m.kind == kind && m.status == MaterialStatus::Uploaded)
     }
 
-    /// The guardian resubmits after `incomplete` or `returned`, with corrections applied.
-    /// The case resumes where it stopped.
+    /// The guardian (or the window officer) resubmits after `incomplete` or `returned`,
+    /// with corrections applied and data sharing asked again (`facts`). A case never
+    /// accepted goes back to acceptance. An accepted case is assessed again at once (one
+    /// notice if anything is now missing); otherwise it resumes at the earliest of the
+    /// returned step and the earliest step whose result depends on a corrected field, and
+    /// that step and every later one are done again. The clock stopped while the case
+    /// waited on the guardian; the remaining working days run on.
+    #[allow(clippy::too_many_arguments)]
     pub fn resubmit(
         &mut self,
         form: Option<Form>,
+        facts: Option<SharedFacts>,
         actor: &Actor,
         now: Time,
         cal: &Calendar,
+        settings: &crate::settings::Settings,
     ) -> Result<Vec<Effect>, DomainError> {
         self.require(
             matches!(self.status, CaseStatus::Incomplete | CaseStatus::Returned),
             "resubmission",
         )?;
+        let changed = match &form {
+            Some(f) => self.form.changed_fields(f),
+            None => vec![],
+        };
         if let Some(f) = form {
             self.form = f;
         }
-        let step = self
+        self.restart_clock(now, cal);
+        let returned = self
             .steps
             .iter()
-            .find(|s| s.status == StepStatus::Returned)
-            .map(|s| s.step)
-            .unwrap_or(Step::Acceptance);
-        if step == Step::Acceptance {
+            .find(|s| s.status == StepStatus::Returned && s.step != Step::Acceptance)
+            .map(|s| s.step);
+        if self.accepted_at.is_none() {
             self.status = CaseStatus::Submitted;
             self.missing.clear();
-        } else {
-            self.status = CaseStatus::InProgress;
+            self.step_mut(Step::Acceptance).reasons.clear();
+            self.log(now, &actor.label(), "resubmitted", "重新提交，重新受理审查");
+            return self.start_step(Step::Acceptance, now, cal);
         }
-        self.step_mut(step).reasons.clear();
+        // Accepted before: everything acceptance decides is decided again now.
+        if let Some(facts) = facts {
+            self.shared = facts;
+        }
+        let outcome = crate::steps::acceptance::assess(self, &self.shared, settings);
+        let missing = match outcome {
+            AcceptanceOutcome::Accept { received } => {
+                if let Some(n) = self.acceptance_notice.as_mut() {
+                    n.received_materials = received;
+                }
+                vec![]
+            }
+            AcceptanceOutcome::Incomplete { missing } => missing,
+            AcceptanceOutcome::NotAccepted { reasons } => reasons
+                .into_iter()
+                .map(|r| Missing::new("registration_form", "出生一件事办理登记表", r))
+                .collect(),
+        };
+        if !missing.is_empty() {
+            self.status = CaseStatus::Incomplete;
+            self.clock_stopped_at = Some(now);
+            self.missing = missing;
+            let list: Vec<String> = self.missing.iter().map(|m| m.name.clone()).collect();
+            self.log(
+                now,
+                &actor.label(),
+                "incomplete",
+                &format!("更正后仍需补充：{}", list.join("、")),
+            );
+            return Ok(vec![self.notify(NoticeKind::Incomplete)]);
+        }
+        self.missing.clear();
+        let affected = crate::steps::earliest_affected(&changed)
+            .filter(|s| self.step(*s).status != StepStatus::Pending);
+        let resume = [returned, affected, self.current_step()]
+            .into_iter()
+            .flatten()
+            .filter(|s| *s != Step::Acceptance)
+            .min()
+            .unwrap_or(Step::BirthCertificate);
+        // Redo `resume` and every later step that already ran.
+        for s in Step::ALL.into_iter().filter(|s| *s > resume) {
+            let st = self.step_mut(s);
+            if st.status != StepStatus::Pending {
+                st.status = StepStatus::Pending;
+                st.task = None;
+                st.reasons.clear();
+                st.finished_at = None;
+            }
+        }
+        if resume == Step::BirthCertificate
+            && affected == Some(Step::BirthCertificate)
+            && self.step(Step::BirthCertificate).status == StepStatus::Done
+        {
+            // The certified content changed: the certificates are reissued, never reused.
+            if let Some(b) = self.results.birth.clone() {
+                self.supersede(
+                    "birth_certificate_number",
+                    b.birth_certificate_number,
+                    now,
+                    "出生信息更正，重新签发",
+                );
+                self.supersede(
+                    "vaccination_certificate_number",
+                    b.vaccination_certificate_number,
+                    now,
+                    "出生信息更正，重新签发",
+                );
+            }
+        }
+        self.status = CaseStatus::InProgress;
+        self.step_mut(resume).reasons.clear();
+        let detail = if changed.is_empty() {
+            format!("从{}继续办理", resume.name_zh())
+        } else {
+            format!("更正 {} 项，从{}重新办理", changed.len(), resume.name_zh())
+        };
+        self.log(now, &actor.label(), "resubmitted", &detail);
+        self.start_step(resume, now, cal)
+    }
+
+    /// Record a result replaced by a correction (once per value).
+    fn supersede(&mut self, kind: &str, value: String, now: Time, reason: &str) {
+        if self
+            .superseded
+            .iter()
+            .any(|s| s.kind == kind && s.value == value)
+        {
+            return;
+        }
+        self.superseded.push(Superseded {
+            kind: kind.into(),
+            value,
+            superseded_at: now,
+            reason: reason.into(),
+        });
+    }
+
+    /// The guardian is back: the case's working days that were left when it stopped run
+    /// on from today; the days the guardian held it are counted apart.
+    fn restart_clock(&mut self, now: Time, cal: &Calendar) {
+        let Some(stopped) = self.clock_stopped_at.take() else {
+            return;
+        };
+        let held = cal.workdays_between(stopped.date_naive(), now.date_naive());
+        self.guardian_working_days += held;
+        if let Some(due) = self.due_at {
+            let left = cal.workdays_between(stopped.date_naive(), due.date_naive());
+            if let Ok((new_due, w)) = cal.deadline_after(now.with_timezone(&Utc), left) {
+                self.warn_calendar(w);
+                if new_due > due {
+                    self.due_at = Some(new_due);
+                    self.overdue = false;
+                }
+            }
+        }
+    }
+
+    /// Withdraw the application (by the guardian or the window officer, or by the system
+    /// after the configured limit): the case ends and the newborn is free again.
+    pub fn withdraw(
+        &mut self,
+        reason: String,
+        actor: &Actor,
+        now: Time,
+    ) -> Result<Vec<Effect>, DomainError> {
+        self.require(
+            matches!(
+                self.status,
+                CaseStatus::Submitted | CaseStatus::Incomplete | CaseStatus::Returned
+            ),
+            "withdrawal",
+        )?;
+        for s in self.steps.iter_mut() {
+            if matches!(
+                s.status,
+                StepStatus::InProgress | StepStatus::AwaitingReview
+            ) {
+                s.status = StepStatus::Returned;
+                s.task = None;
+                s.reasons = vec![reason.clone()];
+            }
+        }
+        self.status = CaseStatus::Withdrawn;
+        self.finished_at = Some(now);
+        self.clock_stopped_at = None;
+        self.newborn_released_in = Some(self.version + 1);
+        self.log(now, &actor.label(), "withdrawn", &reason);
+        Ok(vec![self.notify(NoticeKind::Withdrawn)])
+    }
+
+    /// A case left incomplete or returned longer than `days`: the system withdraws it.
+    pub fn withdraw_if_abandoned(&mut self, now: Time, days: i64) -> Option<Vec<Effect>> {
+        let waiting = matches!(self.status, CaseStatus::Incomplete | CaseStatus::Returned);
+        if !waiting || now - self.updated_at < chrono::Duration::days(days) {
+            return None;
+        }
+        let actor = Actor::system(Dept::ServiceCenter);
+        self.withdraw(
+            format!("超过 {days} 天未补正或更正，系统自动撤回"),
+            &actor,
+            now,
+        )
+        .ok()
+    }
+
+    /// The newborn's premium was paid (recorded by medical security or the payment platform).
+    pub fn record_premium_payment(
+        &mut self,
+        payment: crate::steps::insurance::PremiumPayment,
+        actor: &Actor,
+    ) -> Result<(), DomainError> {
+        use crate::steps::insurance::PremiumStatus;
+        let now = payment.recorded_at;
+        let Some(ins) = self.results.insurance.as_mut() else {
+            return Err(DomainError::Rule("新生儿尚未办理医保参保登记".into()));
+        };
+        let mi = &mut ins.medical_insurance;
+        if !mi.enrolled {
+            return Err(DomainError::Rule("新生儿未办理医保参保登记".into()));
+        }
+        if mi.status == Some(PremiumStatus::Paid) {
+            return Err(DomainError::InvalidState {
+                status: "paid",
+                action: "recording the payment again",
+            });
+        }
+        mi.status = Some(PremiumStatus::Paid);
+        let amount = payment.amount_cny;
+        mi.payment = Some(payment);
+        let mi = mi.clone();
+        let updated = mi;
+        if let Some(si) = self
+            .step_mut(Step::MedicalInsurance)
+            .results
+            .insurance
+            .as_mut()
+        {
+            si.medical_insurance = updated;
+        }
         self.log(
             now,
             &actor.label(),
-            "resubmitted",
-            &format!("resumes at {}", step.as_str()),
+            "premium_paid",
+            &format!("已缴纳 {amount} 元"),
         );
-        self.start_step(step, now, cal)
+        Ok(())
+    }
+
+    /// Whether the premium reminder is still owed (enrolled, unpaid, not yet reminded).
+    pub fn premium_reminder_owed(&self) -> bool {
+        use crate::steps::insurance::PremiumStatus;
+        !self.premium_reminded
+            && self
+                .results
+                .insurance
+                .as_ref()
+                .is_some_and(|i| i.medical_insurance.status == Some(PremiumStatus::PendingPayment))
+    }
+
+    /// Remind the guardian `days` before `pay_by` when the premium is still unpaid.
+    pub fn remind_premium_if_due(&mut self, now: Time, days: i64) -> Option<Vec<Effect>> {
+        if !self.premium_reminder_owed() {
+            return None;
+        }
+        let pay_by = self
+            .results
+            .insurance
+            .as_ref()?
+            .medical_insurance
+            .premium_notice
+            .as_ref()?
+            .pay_by;
+        if now.date_naive() < pay_by - chrono::Duration::days(days) {
+            return None;
+        }
+        self.premium_reminded = true;
+        self.log(
+            now,
+            "system:medical_insurance",
+            "premium_reminder",
+            &pay_by.to_string(),
+        );
+        Some(vec![self.notify(NoticeKind::PremiumReminder)])
     }
 
     /// Nothing more will happen to the case by itself: it is finished and archived. Until
     /// then the SLA monitor keeps an eye on it (stalled steps, lost notifications, a
     /// missing archive).
     pub fn is_settled(&self) -> bool {
-        self.status.is_finished() && self.archive.is_some()
+        self.status.is_finished() && self.archive.is_some() && !self.premium_reminder_owed()
     }
 
     /// Mark overdue steps and the case; returns true if anything changed.

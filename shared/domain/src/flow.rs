@@ -128,6 +128,16 @@ impl Step {
     pub fn queue(self) -> &'static str {
         spec(self).queue
     }
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Step::Acceptance => "受理",
+            Step::BirthCertificate => "出生医学证明办理",
+            Step::HouseholdRegistration => "户口登记",
+            Step::MedicalInsurance => "医保参保登记和生育保险待遇审核",
+            Step::SocialSecurityCard => "社保卡办理",
+            Step::UnifiedIssuance => "统一出件",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -137,15 +147,21 @@ pub enum MaterialKind {
     FatherIdCard,
     HouseholdRegister,
     MarriageCertificate,
+    /// A written commitment (书面告知承诺书) standing in for a substitutable material.
+    Commitment,
+    /// Proof of guardianship, for a guardian who is not a parent (at a window).
+    GuardianshipProof,
     Other,
 }
 
 impl MaterialKind {
-    pub const ALL: [MaterialKind; 5] = [
+    pub const ALL: [MaterialKind; 7] = [
         MaterialKind::MotherIdCard,
         MaterialKind::FatherIdCard,
         MaterialKind::HouseholdRegister,
         MaterialKind::MarriageCertificate,
+        MaterialKind::Commitment,
+        MaterialKind::GuardianshipProof,
         MaterialKind::Other,
     ];
     pub fn parse(s: &str) -> Option<Self> {
@@ -157,15 +173,19 @@ impl MaterialKind {
             MaterialKind::FatherIdCard => "father_id_card",
             MaterialKind::HouseholdRegister => "household_register",
             MaterialKind::MarriageCertificate => "marriage_certificate",
+            MaterialKind::Commitment => "commitment",
+            MaterialKind::GuardianshipProof => "guardianship_proof",
             MaterialKind::Other => "other",
         }
     }
     pub fn name_zh(self) -> &'static str {
         match self {
-            MaterialKind::MotherIdCard => "母亲居民身份证",
-            MaterialKind::FatherIdCard => "父亲居民身份证",
-            MaterialKind::HouseholdRegister => "拟落户方居民户口簿",
-            MaterialKind::MarriageCertificate => "父母结婚证",
+            MaterialKind::MotherIdCard => "新生儿母亲居民身份证",
+            MaterialKind::FatherIdCard => "新生儿父亲居民身份证",
+            MaterialKind::HouseholdRegister => "新生儿拟落户方居民户口簿",
+            MaterialKind::MarriageCertificate => "新生儿父母结婚证",
+            MaterialKind::Commitment => "书面告知承诺书",
+            MaterialKind::GuardianshipProof => "监护关系证明",
             MaterialKind::Other => "其他材料",
         }
     }
@@ -176,8 +196,10 @@ impl MaterialKind {
 pub enum TimeLimit {
     /// Within N working days of the step's start.
     WorkingDays(u32),
-    /// Same day: the hospital's certificates when applied for at the hospital (即办).
+    /// Same day: the hospital's certificates when applied for at a window (即办).
     Immediate,
+    /// No time of its own: the case's limit (unified issuance).
+    CaseLimit,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -245,8 +267,8 @@ pub const FLOW: [StepSpec; 6] = [
         name: "unified_issuance",
         dept: Dept::ServiceCenter,
         queue: "unify-issuance",
-        online_limit: TimeLimit::WorkingDays(1),
-        offline_limit: TimeLimit::WorkingDays(1),
+        online_limit: TimeLimit::CaseLimit,
+        offline_limit: TimeLimit::CaseLimit,
         matters: &[],
     },
 ];
@@ -278,7 +300,7 @@ pub fn spec(step: Step) -> &'static StepSpec {
 pub fn time_limit(step: Step, channel: Channel) -> TimeLimit {
     let s = spec(step);
     match (step, channel) {
-        (Step::BirthCertificate, Channel::Hospital) => TimeLimit::Immediate,
+        (Step::BirthCertificate, c) if c.is_offline() => TimeLimit::Immediate,
         (Step::Acceptance, c) if c.is_offline() => s.offline_limit,
         (Step::Acceptance, _) => s.online_limit,
         _ if channel.is_offline() => s.offline_limit,

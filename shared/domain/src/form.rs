@@ -26,6 +26,19 @@ pub struct Newborn {
     pub length_cm: u32,
     pub gestational_weeks: u32,
     pub ethnicity: String,
+    /// 1 for a single birth; twins are two applications with orders 1 and 2.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub birth_order: u32,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub multiple_birth: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +75,8 @@ pub struct CardRequest {
 pub enum DeliveryMethod {
     Mail,
     Pickup,
+    /// Hand-over at the window that took an offline application.
+    Window,
 }
 
 impl DeliveryMethod {
@@ -69,6 +84,14 @@ impl DeliveryMethod {
         match self {
             DeliveryMethod::Mail => "mail",
             DeliveryMethod::Pickup => "pickup",
+            DeliveryMethod::Window => "window",
+        }
+    }
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            DeliveryMethod::Mail => "邮寄",
+            DeliveryMethod::Pickup => "自取",
+            DeliveryMethod::Window => "窗口领取",
         }
     }
 }
@@ -124,13 +147,13 @@ impl<'a> Reader<'a> {
         match parent.get(key) {
             None | Some(Value::Null) => {
                 if required {
-                    self.p.push(&field, "required", "is required");
+                    self.p.push(&field, "required", "此项为必填项");
                 }
                 None
             }
             Some(Value::Object(m)) => Some(m),
             Some(_) => {
-                self.p.push(&field, "type", "must be an object");
+                self.p.push(&field, "type", "格式不正确");
                 None
             }
         }
@@ -146,31 +169,27 @@ impl<'a> Reader<'a> {
         let field = join(path, key);
         match parent.get(key) {
             None | Some(Value::Null) => {
-                self.p.push(&field, "required", "is required");
+                self.p.push(&field, "required", "此项为必填项");
                 None
             }
             Some(Value::String(s)) => {
                 let t = s.trim();
                 if t.is_empty() {
-                    self.p.push(&field, "required", "must not be empty");
+                    self.p.push(&field, "required", "此项不能为空");
                     None
                 } else if t.chars().count() > max {
                     self.p
-                        .push(&field, "too_long", format!("at most {max} characters"));
+                        .push(&field, "too_long", format!("最多 {max} 个字符"));
                     None
                 } else if t.chars().any(char::is_control) {
-                    self.p.push(
-                        &field,
-                        "control_character",
-                        "must not contain control characters",
-                    );
+                    self.p.push(&field, "control_character", "不能包含控制字符");
                     None
                 } else {
                     Some(t.to_string())
                 }
             }
             Some(_) => {
-                self.p.push(&field, "type", "must be a string");
+                self.p.push(&field, "type", "应为文本");
                 None
             }
         }
@@ -193,12 +212,12 @@ impl<'a> Reader<'a> {
         let field = join(path, key);
         match parent.get(key) {
             None | Some(Value::Null) => {
-                self.p.push(&field, "required", "is required");
+                self.p.push(&field, "required", "此项为必填项");
                 None
             }
             Some(Value::Bool(b)) => Some(*b),
             Some(_) => {
-                self.p.push(&field, "type", "must be true or false");
+                self.p.push(&field, "type", "应为是或否");
                 None
             }
         }
@@ -215,24 +234,36 @@ impl<'a> Reader<'a> {
         let field = join(path, key);
         match parent.get(key) {
             None | Some(Value::Null) => {
-                self.p.push(&field, "required", "is required");
+                self.p.push(&field, "required", "此项为必填项");
                 None
             }
             Some(Value::Number(n)) => match n.as_u64() {
                 Some(v) if (lo..=hi).contains(&v) => Some(v as u32),
                 _ => {
-                    self.p.push(
-                        &field,
-                        "range",
-                        format!("must be a whole number from {lo} to {hi}"),
-                    );
+                    self.p
+                        .push(&field, "range", format!("应为 {lo} 到 {hi} 之间的整数"));
                     None
                 }
             },
             Some(_) => {
-                self.p.push(&field, "type", "must be a number");
+                self.p.push(&field, "type", "应为数字");
                 None
             }
+        }
+    }
+
+    /// An optional whole number: `None` when absent, `Some(None)` when invalid.
+    fn opt_int(
+        &mut self,
+        parent: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        lo: u64,
+        hi: u64,
+    ) -> Option<Option<u32>> {
+        match parent.get(key) {
+            None | Some(Value::Null) => None,
+            _ => Some(self.int(parent, path, key, lo, hi)),
         }
     }
 
@@ -242,11 +273,8 @@ impl<'a> Reader<'a> {
         match IdNumber::parse(&raw, self.today) {
             Ok(id) => Some(id),
             Err(e) => {
-                self.p.push(
-                    &field,
-                    e.code(),
-                    format!("not a valid citizen ID number: {e}"),
-                );
+                self.p
+                    .push(&field, e.code(), format!("不是有效的公民身份号码：{e}"));
                 None
             }
         }
@@ -264,11 +292,7 @@ impl<'a> Reader<'a> {
         if allowed.contains(&v.as_str()) {
             Some(v)
         } else {
-            self.p.push(
-                &field,
-                "enum",
-                format!("must be one of: {}", allowed.join(", ")),
-            );
+            self.p.push(&field, "enum", "取值不在允许的范围内");
             None
         }
     }
@@ -282,8 +306,17 @@ impl<'a> Reader<'a> {
                     &join(path, "id_number"),
                     "sex",
                     format!(
-                        "the number is a {}'s, but this is the {path}",
-                        id.sex().as_str()
+                        "该号码属于{}，与{}不符",
+                        if id.sex() == Sex::Male {
+                            "男性"
+                        } else {
+                            "女性"
+                        },
+                        if expect == Sex::Male {
+                            "父亲"
+                        } else {
+                            "母亲"
+                        }
                     ),
                 );
             }
@@ -315,11 +348,7 @@ impl Form {
     /// Parse and validate the form. `now` is the submission instant (for "not in the future").
     pub fn parse(v: &Value, now: DateTime<FixedOffset>) -> Result<Form, Vec<Problem>> {
         let Some(root) = v.as_object() else {
-            return Err(vec![Problem::new(
-                "",
-                "type",
-                "the form must be a JSON object",
-            )]);
+            return Err(vec![Problem::new("", "type", "登记表格式不正确")]);
         };
         let mut r = Reader {
             p: Problems::default(),
@@ -350,18 +379,10 @@ impl Form {
         if let Some(c) = channel {
             let has_window = !matches!(root.get("window"), None | Some(Value::Null));
             if c.is_offline() && !has_window {
-                r.p.push(
-                    "window",
-                    "required",
-                    "is required for the service_center and hospital channels",
-                );
+                r.p.push("window", "required", "窗口受理的申请须填写受理窗口");
             }
             if !c.is_offline() && has_window {
-                r.p.push(
-                    "window",
-                    "not_allowed",
-                    "must be absent for online channels",
-                );
+                r.p.push("window", "not_allowed", "网上申请不填写受理窗口");
             }
         }
 
@@ -377,7 +398,7 @@ impl Form {
             let birth_time = r.text(m, "newborn", "birth_time", 40).and_then(|s| {
                 match DateTime::parse_from_rfc3339(&s) {
                     Ok(t) if t > now => {
-                        r.p.push("newborn.birth_time", "future", "must not be in the future");
+                        r.p.push("newborn.birth_time", "future", "出生时间不能晚于现在");
                         None
                     }
                     Ok(t) => Some(t),
@@ -385,7 +406,7 @@ impl Form {
                         r.p.push(
                             "newborn.birth_time",
                             "format",
-                            "must be an RFC 3339 time with offset",
+                            "出生时间格式应如 2026-11-28T08:30:00+08:00",
                         );
                         None
                     }
@@ -396,6 +417,17 @@ impl Form {
             let length_cm = r.int(m, "newborn", "length_cm", 20, 75);
             let gestational_weeks = r.int(m, "newborn", "gestational_weeks", 20, 45);
             let ethnicity = r.text(m, "newborn", "ethnicity", 20);
+            let birth_order = r
+                .opt_int(m, "newborn", "birth_order", 1, 9)
+                .unwrap_or(Some(1));
+            let multiple_birth = r
+                .opt_int(m, "newborn", "multiple_birth", 1, 9)
+                .unwrap_or(Some(1));
+            if let (Some(o), Some(n)) = (birth_order, multiple_birth) {
+                if o > n {
+                    r.p.push("newborn.birth_order", "range", "出生顺序不能大于同胎数");
+                }
+            }
             Some(Newborn {
                 name: name?,
                 sex: sex?,
@@ -405,6 +437,8 @@ impl Form {
                 length_cm: length_cm?,
                 gestational_weeks: gestational_weeks?,
                 ethnicity: ethnicity?,
+                birth_order: birth_order?,
+                multiple_birth: multiple_birth?,
             })
         });
 
@@ -431,7 +465,7 @@ impl Form {
                 r.p.push(
                     "household.register_with",
                     "no_father",
-                    "must be mother when no father is named",
+                    "未填写父亲时只能随母落户",
                 );
             }
         }
@@ -449,24 +483,31 @@ impl Form {
                 .map(|apply| CardRequest { apply })
         });
 
-        let delivery_required = channel.map(|c| !c.is_offline()).unwrap_or(false);
+        let offline = channel.map(|c| c.is_offline()).unwrap_or(false);
+        let delivery_required = channel.is_some() && !offline;
         let delivery = r
             .obj(root, "", "delivery", delivery_required)
             .and_then(|m| {
-                let method = r.one_of(m, "delivery", "method", &["mail", "pickup"]);
+                let method = r.one_of(m, "delivery", "method", &["mail", "pickup", "window"]);
                 let address = r.opt_text(m, "delivery", "address", MAX_TEXT);
                 let pickup_site = r.opt_text(m, "delivery", "pickup_site", MAX_TEXT);
                 let method = match method?.as_str() {
                     "mail" => {
                         if address.is_none() && !r.p.0.iter().any(|p| p.field == "delivery.address")
                         {
-                            r.p.push(
-                                "delivery.address",
-                                "required",
-                                "is required for mail delivery",
-                            );
+                            r.p.push("delivery.address", "required", "选择邮寄时须填写邮寄地址");
                         }
                         DeliveryMethod::Mail
+                    }
+                    "window" => {
+                        if channel.is_some() && !offline {
+                            r.p.push(
+                                "delivery.method",
+                                "window_offline_only",
+                                "窗口领取仅适用于在窗口提出的申请，网上申请请选择邮寄或自取",
+                            );
+                        }
+                        DeliveryMethod::Window
                     }
                     _ => {
                         if pickup_site.is_none()
@@ -475,7 +516,7 @@ impl Form {
                             r.p.push(
                                 "delivery.pickup_site",
                                 "required",
-                                "is required for pick-up",
+                                "选择自取时须填写领取地点",
                             );
                         }
                         DeliveryMethod::Pickup
@@ -496,11 +537,7 @@ impl Form {
                 if valid_phone(&p) {
                     Some(p)
                 } else {
-                    r.p.push(
-                        "applicant.phone",
-                        "format",
-                        "must be an 11-digit mainland mobile number",
-                    );
+                    r.p.push("applicant.phone", "format", "应为 11 位中国大陆手机号码");
                     None
                 }
             });
@@ -519,12 +556,17 @@ impl Form {
                 "mother" if a.id_number != m.id_number => r.p.push(
                     "applicant.id_number",
                     "relation_mismatch",
-                    "the applicant says they are the mother but the number is not the mother's",
+                    "申请人关系为母亲，但身份证号码与母亲不一致",
                 ),
                 "father" if f.map(|f| &f.id_number) != Some(&a.id_number) => r.p.push(
                     "applicant.id_number",
                     "relation_mismatch",
-                    "the applicant says they are the father but the number is not the father's",
+                    "申请人关系为父亲，但身份证号码与父亲不一致",
+                ),
+                "guardian" if channel.is_some() && !offline => r.p.push(
+                    "applicant.relation",
+                    "parent_required_online",
+                    "网上申请须由新生儿父亲或母亲本人提出；其他监护人请携带监护证明到窗口办理",
                 ),
                 _ => {}
             }
@@ -534,7 +576,7 @@ impl Form {
                 r.p.push(
                     "mother.id_number",
                     "birth_order",
-                    "the mother must be born before the newborn",
+                    "母亲的出生日期应早于新生儿",
                 );
             }
         }
@@ -556,41 +598,100 @@ impl Form {
         })
     }
 
+    /// The newborn's identity: mother's ID number, birth date in Asia/Shanghai, birth order.
+    pub fn newborn_key(&self) -> String {
+        let date = self
+            .newborn
+            .birth_time
+            .with_timezone(&crate::calendar::shanghai())
+            .date_naive();
+        format!(
+            "{}:{}:{}",
+            self.mother.id_number.as_str(),
+            date.format("%Y%m%d"),
+            self.newborn.birth_order
+        )
+    }
+
     /// The form as the API shows it.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).expect("form serialises")
     }
 
     /// Apply corrections (a JSON merge patch, RFC 7386) and validate the result again.
-    /// The channel and the window cannot be changed by a correction.
+    /// The fields that identify the application ([`IMMUTABLE`]) cannot be changed.
     pub fn corrected(
         &self,
         corrections: &Value,
         now: DateTime<FixedOffset>,
     ) -> Result<Form, Vec<Problem>> {
-        let Some(c) = corrections.as_object() else {
+        let Some(_) = corrections.as_object() else {
             return Err(vec![Problem::new(
                 "corrections",
                 "type",
-                "must be an object",
+                "更正内容格式不正确",
             )]);
         };
-        let mut problems = Vec::new();
-        for key in ["channel", "window"] {
-            if c.contains_key(key) {
-                problems.push(Problem::new(
-                    format!("corrections.{key}"),
+        let before = self.to_json();
+        let mut doc = before.clone();
+        merge_patch(&mut doc, corrections);
+        let problems: Vec<Problem> = IMMUTABLE
+            .iter()
+            .filter(|path| pointer(&before, path) != pointer(&doc, path))
+            .map(|path| {
+                Problem::new(
+                    format!("corrections.{path}"),
                     "immutable",
-                    "cannot be corrected; apply again instead",
-                ));
-            }
-        }
+                    "此项用于识别本次申请，不能更正；如确需修改，请撤回申请后重新申请",
+                )
+            })
+            .collect();
         if !problems.is_empty() {
             return Err(problems);
         }
-        let mut doc = self.to_json();
-        merge_patch(&mut doc, corrections);
         Form::parse(&doc, now)
+    }
+
+    /// The fields a correction changed, as dotted paths of the form's JSON.
+    pub fn changed_fields(&self, other: &Form) -> Vec<String> {
+        let mut out = vec![];
+        diff(&self.to_json(), &other.to_json(), "", &mut out);
+        out
+    }
+}
+
+/// Fields that identify an application (or its applicant): a correction cannot change them.
+pub const IMMUTABLE: [&str; 7] = [
+    "channel",
+    "window",
+    "mother.id_number",
+    "newborn.birth_time",
+    "newborn.birth_order",
+    "applicant.id_number",
+    "applicant.relation",
+];
+
+fn pointer<'v>(v: &'v Value, dotted: &str) -> Option<&'v Value> {
+    let p = format!("/{}", dotted.replace('.', "/"));
+    v.pointer(&p).filter(|x| !x.is_null())
+}
+
+fn diff(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let null = Value::Null;
+                diff(
+                    x.get(k).unwrap_or(&null),
+                    y.get(k).unwrap_or(&null),
+                    &join(path, k),
+                    out,
+                );
+            }
+        }
+        _ if a != b => out.push(path.to_string()),
+        _ => {}
     }
 }
 

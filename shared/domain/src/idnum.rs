@@ -30,13 +30,13 @@ impl Sex {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
-    #[error("must be 18 characters: 17 digits and a digit or X")]
+    #[error("应为 18 位：17 位数字加 1 位数字或 X")]
     Pattern,
-    #[error("the birth date is not a real date")]
+    #[error("号码中的出生日期不是真实日期")]
     Date,
-    #[error("the birth date is in the future")]
+    #[error("号码中的出生日期晚于今天")]
     Future,
-    #[error("the check character is wrong")]
+    #[error("校验码不正确")]
     Checksum,
 }
 
@@ -266,6 +266,12 @@ impl Divisions {
             }
         }
         Divisions { current }
+    }
+
+    /// The built-in list, parsed once.
+    pub fn current() -> &'static Divisions {
+        static D: std::sync::OnceLock<Divisions> = std::sync::OnceLock::new();
+        D.get_or_init(Divisions::builtin)
     }
 
     /// A county-level code (not a province or city aggregate) in force now.

@@ -22,8 +22,21 @@ pub struct Settings {
     pub insurance_payment_days: i64,
     /// Newborn premium per city and year (residents' medical insurance).
     pub premiums: Vec<Premium>,
-    /// Premium used when no row matches; None makes a missing row a manual review.
-    pub default_premium_cny: Option<u32>,
+    /// The premium notice gives the guardian at least this many days to pay.
+    pub min_days_to_pay: i64,
+    /// Reminder this many days before `pay_by` when the premium is unpaid.
+    pub premium_reminder_days: i64,
+    /// Materials a written commitment (书面告知承诺书) may stand in for.
+    pub substitutable: Vec<crate::flow::MaterialKind>,
+    /// A case left incomplete or returned this many days is withdrawn by the system.
+    pub auto_withdraw_days: i64,
+    /// A guardian may submit at most this many applications a day...
+    pub max_applications_per_day: usize,
+    /// ...and hold at most this many unfinished cases.
+    pub max_unfinished_cases: usize,
+    /// County codes in force (the newborn's ID number takes one of these); empty: the
+    /// built-in list (`data/zj-division-codes-2024.txt`).
+    pub counties_in_force: Vec<String>,
     /// Bad rating: return visit within N working days.
     pub bad_rating_return_visit_days: u32,
     /// Bad rating: rectification with feedback within N working days.
@@ -54,7 +67,13 @@ impl Default for Settings {
                 p("3310", 400),
                 p("3311", 390),
             ],
-            default_premium_cny: Some(400),
+            min_days_to_pay: 30,
+            premium_reminder_days: 7,
+            substitutable: vec![crate::flow::MaterialKind::MarriageCertificate],
+            auto_withdraw_days: 90,
+            max_applications_per_day: 5,
+            max_unfinished_cases: 10,
+            counties_in_force: vec![],
             bad_rating_return_visit_days: 1,
             bad_rating_rectify_days: 15,
         }
@@ -62,12 +81,24 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The configured premium for the household's city and the birth year; never a default.
     pub fn premium(&self, county_code: &str, year: i32) -> Option<u32> {
         let city = county_code.get(..4)?;
         self.premiums
             .iter()
             .find(|p| p.city == city && p.year == year)
             .map(|p| p.amount_cny)
-            .or(self.default_premium_cny)
+    }
+
+    /// A Zhejiang county-level code in force (never a retired or aggregate code).
+    pub fn county_in_force(&self, code: &str) -> bool {
+        if !code.starts_with("33") || code.len() != 6 || code.ends_with("00") {
+            return false;
+        }
+        if self.counties_in_force.is_empty() {
+            crate::idnum::Divisions::current().is_current_county(code)
+        } else {
+            self.counties_in_force.iter().any(|c| c == code)
+        }
     }
 }

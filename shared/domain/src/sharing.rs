@@ -45,6 +45,61 @@ pub struct Institution {
     pub kind: String,
 }
 
+/// A midwifery institution's delivery record (A.4.2.1): what a birth medical certificate
+/// certifies. Pushed by the hospital's system (`POST /v1/births`) or shared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BirthRecord {
+    pub institution_code: String,
+    pub mother_id_number: String,
+    pub birth_time: chrono::DateTime<chrono::FixedOffset>,
+    pub sex: crate::idnum::Sex,
+    #[serde(default = "one")]
+    pub birth_order: u32,
+    #[serde(default = "one")]
+    pub multiple_birth: u32,
+    pub weight_g: u32,
+    pub length_cm: u32,
+    pub gestational_weeks: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl BirthRecord {
+    /// What identifies a record: institution, mother, birth order, birth time to the minute.
+    pub fn key(&self) -> String {
+        birth_key(
+            &self.institution_code,
+            &self.mother_id_number,
+            self.birth_order,
+            self.birth_time,
+        )
+    }
+
+    /// Whether the application's form names this birth.
+    pub fn matches(&self, form: &crate::form::Form) -> bool {
+        self.key()
+            == birth_key(
+                &form.newborn.hospital_code,
+                form.mother.id_number.as_str(),
+                form.newborn.birth_order,
+                form.newborn.birth_time,
+            )
+    }
+}
+
+/// The matching key of a birth: the birth time is compared to the minute, in UTC.
+pub fn birth_key(
+    institution: &str,
+    mother_id: &str,
+    birth_order: u32,
+    birth_time: chrono::DateTime<chrono::FixedOffset>,
+) -> String {
+    let minute = birth_time.with_timezone(&chrono::Utc).format("%Y%m%d%H%M");
+    format!("{institution}:{mother_id}:{birth_order}:{minute}")
+}
+
 /// The fixture: what the provincial platform would answer.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Registry {
@@ -56,6 +111,8 @@ pub struct Registry {
     pub marriages: Vec<MarriageRecord>,
     #[serde(default)]
     pub institutions: Vec<Institution>,
+    #[serde(default)]
+    pub births: Vec<BirthRecord>,
 }
 
 /// What acceptance obtained from data sharing, kept on the case so later steps read it
@@ -67,4 +124,7 @@ pub struct SharedFacts {
     pub household: Option<HouseholdRecord>,
     pub marriage: Option<MarriageRecord>,
     pub institution: Option<Institution>,
+    /// The hospital's delivery record matching the form, if there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth: Option<BirthRecord>,
 }

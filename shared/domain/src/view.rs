@@ -1,6 +1,7 @@
 //! The case as the API shows it, in full for those whose work needs it and masked for
 //! everyone else (supervisors, reports).
 
+use crate::case::Superseded;
 use crate::case::{
     AcceptanceNotice, ArchiveRef, Case, CaseStatus, Complaint, Event, MaterialStatus, Missing,
     NoticeKind, Rating, StepStatus, Time,
@@ -8,6 +9,7 @@ use crate::case::{
 use crate::flow::{Channel, Dept, MaterialKind, Step};
 use crate::form::{Applicant, Delivery, Form, Newborn, Parent};
 use crate::idnum::{mask_address, mask_id, mask_name, mask_phone};
+use crate::steps::issuance::DeliveryRecord;
 use crate::steps::StepResults;
 use serde::Serialize;
 
@@ -41,7 +43,7 @@ pub struct CaseView {
     pub notifications: Option<Vec<NotificationView>>,
     pub overdue: bool,
     pub ratings: Vec<Rating>,
-    pub results: StepResults,
+    pub results: ResultsView,
     pub status: CaseStatus,
     pub steps: Vec<StepView>,
     pub submitted_at: Time,
@@ -49,6 +51,15 @@ pub struct CaseView {
     pub updated_at: Time,
     pub version: u64,
     pub warnings: Vec<String>,
+}
+
+/// The results of a case: every step's, every hand-over, and what corrections replaced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResultsView {
+    #[serde(flatten)]
+    pub steps: StepResults,
+    pub deliveries: Vec<DeliveryRecord>,
+    pub superseded: Vec<Superseded>,
 }
 
 /// A step of a case, as shown.
@@ -148,7 +159,11 @@ impl CaseView {
             notifications: None,
             overdue: case.overdue,
             ratings: case.ratings.clone(),
-            results: case.results.clone(),
+            results: ResultsView {
+                steps: case.results.clone(),
+                deliveries: case.deliveries.clone(),
+                superseded: case.superseded.clone(),
+            },
             status: case.status,
             steps,
             submitted_at: case.submitted_at,
@@ -248,6 +263,9 @@ impl Mask for Case {
             s.results = s.results.masked();
         }
         c.owner = mask_id(&self.owner);
+        for x in c.superseded.iter_mut() {
+            x.value = mask_id(&x.value);
+        }
         c
     }
 }

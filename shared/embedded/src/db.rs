@@ -67,6 +67,12 @@ CREATE TABLE IF NOT EXISTS counters (namespace TEXT PRIMARY KEY, last INTEGER NO
 CREATE TABLE IF NOT EXISTS blobs (
   key TEXT PRIMARY KEY, content_type TEXT NOT NULL, write_once INTEGER NOT NULL, bytes BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS newborns (
+  claim TEXT PRIMARY KEY, case_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS births (
+  birth_id TEXT PRIMARY KEY, doc TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS notifications (
   case_id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL, sent_at INTEGER NOT NULL,
   PRIMARY KEY (case_id, seq)
@@ -349,6 +355,23 @@ impl CaseStore for SqliteStore {
                 if let Some(doc) = existing {
                     return Ok(Created::Existing(Box::new(parse_case(doc)?)));
                 }
+                let claim = ports::newborn_claim(&case);
+                let holder: Option<String> = c
+                    .query_row(
+                        "SELECT case_id FROM newborns WHERE claim = ?1",
+                        [&claim],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                if let Some(case_id) = holder {
+                    return Ok(Created::Duplicate { case_id });
+                }
+                c.execute(
+                    "INSERT INTO newborns (claim, case_id) VALUES (?1, ?2)",
+                    params![claim, case.case_id()],
+                )
+                .map_err(unavailable)?;
                 let (doc, dept, due, submitted) = row_fields(&case);
                 let n = c
                     .execute(
@@ -417,6 +440,13 @@ impl CaseStore for SqliteStore {
                         case.case_id()
                     )));
                 }
+                if case.releases_newborn_now() {
+                    c.execute(
+                        "DELETE FROM newborns WHERE claim = ?1 AND case_id = ?2",
+                        params![ports::newborn_claim(&case), case.case_id()],
+                    )
+                    .map_err(unavailable)?;
+                }
                 insert_messages(c, &outbox)?;
                 Ok(())
             })
@@ -428,6 +458,57 @@ impl CaseStore for SqliteStore {
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
         let owner = owner.to_string();
         self.query(sql::SELECT_CASES, vec![owner.into()]).await
+    }
+
+    async fn record_birth(
+        &self,
+        record: &domain::sharing::BirthRecord,
+    ) -> Result<(String, bool), StoreError> {
+        let id = ports::birth_id(&record.key());
+        let doc = serde_json::to_string(record).expect("serialises");
+        let id2 = id.clone();
+        let created = self
+            .0
+            .write(move |c| {
+                let existing: Option<String> = c
+                    .query_row("SELECT doc FROM births WHERE birth_id = ?1", [&id2], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(unavailable)?;
+                match existing {
+                    Some(d) if d == doc => Ok(false),
+                    Some(_) => Err(StoreError::Conflict(
+                        "a different record of this birth exists".into(),
+                    )),
+                    None => {
+                        c.execute(
+                            "INSERT INTO births (birth_id, doc) VALUES (?1, ?2)",
+                            params![id2, doc],
+                        )
+                        .map_err(unavailable)?;
+                        Ok(true)
+                    }
+                }
+            })
+            .await?;
+        Ok((id, created))
+    }
+
+    async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
+        let id = ports::birth_id(key);
+        let doc: Option<String> = self
+            .0
+            .read(move |c| {
+                c.query_row("SELECT doc FROM births WHERE birth_id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(unavailable)
+            })
+            .await?;
+        doc.map(|d| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
     }
 
     async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {

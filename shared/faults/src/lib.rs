@@ -128,6 +128,16 @@ impl CaseStore for FaultyStore {
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
         self.inner.by_owner(owner).await
     }
+    async fn record_birth(
+        &self,
+        record: &domain::sharing::BirthRecord,
+    ) -> Result<(String, bool), StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.inner.record_birth(record).await
+    }
+    async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
+        self.inner.birth(key).await
+    }
     async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
         self.inner.open_tasks(dept).await
     }

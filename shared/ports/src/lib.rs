@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use domain::case::Case;
 use domain::flow::Dept;
 use domain::notice::Notification;
-use domain::sharing::{HouseholdRecord, Institution, MarriageRecord, Person};
+use domain::sharing::{BirthRecord, HouseholdRecord, Institution, MarriageRecord, Person};
 use std::time::Duration;
 
 /// A message to send when a change commits (the store's outbox).
@@ -30,6 +30,28 @@ pub enum Created {
     New,
     /// The key was used before: the case it created.
     Existing(Box<Case>),
+    /// The newborn already has a live case (see [`newborn_claim`]): this one.
+    Duplicate { case_id: String },
+}
+
+/// The key under which a store claims a newborn (a case's [`Case::newborn_key`]): a
+/// digest, so the mother's ID number never appears in a key.
+pub fn newborn_claim(case: &Case) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(case.newborn_key().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The key under which a birth record is stored (a digest of [`BirthRecord::key`]).
+pub fn birth_id(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d: String = Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("BR{}", &d[..24].to_uppercase())
 }
 
 /// Case state. Every change is a conditional write on the case's version; the messages
@@ -38,7 +60,9 @@ pub enum Created {
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     async fn get(&self, case_id: &str) -> Result<Option<Case>, StoreError>;
-    /// Insert a new case (version 1) unless `(scope, case.idempotency_key)` is taken.
+    /// Insert a new case (version 1) unless `(scope, case.idempotency_key)` is taken
+    /// ([`Created::Existing`]) or its newborn is claimed by a live case
+    /// ([`Created::Duplicate`]); the claim is taken in the same atomic write.
     async fn create(
         &self,
         case: &Case,
@@ -46,6 +70,8 @@ pub trait CaseStore: Send + Sync {
         outbox: &[OutMessage],
     ) -> Result<Created, StoreError>;
     /// Store `case` (whose `version` is `expected + 1`) if the stored version is `expected`.
+    /// When [`Case::releases_newborn_now`], the newborn's claim is released in the same
+    /// write (only if this case holds it).
     async fn commit(
         &self,
         case: &Case,
@@ -64,6 +90,12 @@ pub trait CaseStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Case>, StoreError>;
+    /// Store a hospital's delivery record once: `(birth_id, true)` when new, `(birth_id,
+    /// false)` for the same record again; a different record under the same key is a
+    /// conflict.
+    async fn record_birth(&self, record: &BirthRecord) -> Result<(String, bool), StoreError>;
+    /// The delivery record stored under this key ([`BirthRecord::key`]).
+    async fn birth(&self, key: &str) -> Result<Option<BirthRecord>, StoreError>;
     /// Send outbox messages that committed but were not sent (a crash came between) and
     /// are older than `older_than_ms`. Stores whose commit enqueues atomically have none.
     async fn relay_stale_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
@@ -180,6 +212,11 @@ pub trait DataSharing: Send + Sync {
         wife_id: &str,
     ) -> Result<Option<MarriageRecord>, StoreError>;
     async fn institution(&self, code: &str) -> Result<Option<Institution>, StoreError>;
+    /// A delivery record shared by the platform under this key ([`BirthRecord::key`]).
+    async fn birth(&self, key: &str) -> Result<Option<BirthRecord>, StoreError> {
+        let _ = key;
+        Ok(None)
+    }
 }
 
 /// The port a Lambda function was not given. Each function links only the adapters its

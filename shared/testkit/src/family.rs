@@ -59,8 +59,10 @@ pub fn form_a() -> Value {
     form_a_born(&born_days_ago(2))
 }
 
-/// The `i`-th of many applications for family A (load tests): birth dates spread over
-/// `days` days, boys and girls alternating, so numbers come from several sequences.
+/// The `i`-th of many applications for family A (load tests): each for a newborn of its
+/// own (birth dates spread over `days` days, birth orders 1–9 of a ninefold birth), boys
+/// and girls alternating, so numbers come from several sequences. Distinct for
+/// `i < 9 * days`.
 pub fn form_a_nth(i: usize, days: usize) -> Value {
     let mut f = form_a_born(&born_days_ago(1 + (i % days) as i64));
     f["newborn"]["sex"] = json!(if i.is_multiple_of(2) {
@@ -68,8 +70,31 @@ pub fn form_a_nth(i: usize, days: usize) -> Value {
     } else {
         "male"
     });
+    f["newborn"]["birth_order"] = json!(1 + (i / days) % 9);
+    f["newborn"]["multiple_birth"] = json!(9);
     f
 }
+
+/// The hospital's delivery record of the birth a form names (what `POST /v1/births`
+/// takes), as the hospital's system would push it before the family applies.
+pub fn birth_record(form: &Value) -> Value {
+    let nb = &form["newborn"];
+    json!({
+        "institution_code": nb["hospital_code"],
+        "mother_id_number": form["mother"]["id_number"],
+        "birth_time": nb["birth_time"],
+        "sex": nb["sex"],
+        "birth_order": nb.get("birth_order").cloned().unwrap_or(json!(1)),
+        "multiple_birth": nb.get("multiple_birth").cloned().unwrap_or(json!(1)),
+        "weight_g": nb["weight_g"],
+        "length_cm": nb["length_cm"],
+        "gestational_weeks": nb["gestational_weeks"],
+    })
+}
+
+/// Operator settings for load tests: one guardian submits many applications.
+pub const LOAD_SETTINGS: &str =
+    r#"{"max_applications_per_day": 1000000, "max_unfinished_cases": 1000000}"#;
 
 /// The form with other parents: `father` (name, ID) applies, or without a father the
 /// mother applies and the baby registers with her.

@@ -72,4 +72,27 @@ impl Http {
         self.call(method, url, Some(token), &h, Bytes::from(body.to_string()))
             .await
     }
+
+    /// Push the hospital's delivery record of the birth `form` names to `base`, as the
+    /// hospital's system does before a family applies (an injected throttle is retried).
+    pub async fn record_birth(&self, base: &str, hospital_token: &str, form: &Value) {
+        let record = crate::family::birth_record(form);
+        for _ in 0..100 {
+            let r = self
+                .json(
+                    "POST",
+                    &format!("{base}/v1/births"),
+                    hospital_token,
+                    &record,
+                    None,
+                )
+                .await;
+            match r.status {
+                200 | 201 => return,
+                503 => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                s => panic!("birth record refused: {s} {}", r.body),
+            }
+        }
+        panic!("birth record kept being throttled");
+    }
 }

@@ -1,44 +1,42 @@
-//! Acceptance (受理), by the service centre or the window that took the application:
-//! policy first (not accepted), then completeness (one notice with everything missing).
+//! Acceptance (受理), by the unit that took the application: policy first (not accepted),
+//! then everything else decidable from the form and the shared records, all in one notice
+//! (一次告知). A department never returns a case for something acceptance could see: the
+//! newborn's ethnicity, the birth record, the parents' records, the household, the
+//! marriage requirement (only when registering with the father) and the proof of
+//! guardianship are all decided here.
 
 use crate::case::{AcceptanceOutcome, Case, Missing};
 use crate::flow::MaterialKind;
 use crate::form::ParentRole;
+use crate::settings::Settings;
 use crate::sharing::SharedFacts;
 
-/// Acceptance: policy first (not accepted), then completeness (one notice with everything
-/// missing). Data sharing is tried first; a material is asked for only when sharing has no
-/// record and the guardian has not uploaded it.
-// What the guardian is told (one notice lists every one that applies).
-const NOT_MIDWIFERY: &str = "不是本省助产机构 (not a Zhejiang midwifery institution)";
-const NO_INSTITUTION: &str =
-    "不是本省助产机构 (the birth institution is not a Zhejiang midwifery institution)";
-const NOT_ZHEJIANG_HOUSEHOLD: &str = "拟落户方户籍不在浙江省，不符合本省落户政策 \
-     (the household to register with is not a Zhejiang household)";
-const NO_MOTHER_RECORD: &str =
-    "数据共享未获取到母亲居民身份证信息，请上传 (no resident ID record for the mother)";
-const NO_FATHER_RECORD: &str =
-    "数据共享未获取到父亲居民身份证信息，请上传 (no resident ID record for the father)";
-const NO_MARRIAGE_RECORD: &str =
-    "数据共享未获取到父母婚姻登记信息，请上传结婚证 (no marriage record for the parents)";
-const NAME_MISMATCH: &str = "与居民身份证信息不一致 (does not match the ID record)";
+const FORM: &str = "registration_form";
+const FORM_NAME: &str = "出生一件事办理登记表";
 
-pub fn assess(case: &Case, facts: &SharedFacts) -> AcceptanceOutcome {
+/// A problem with the form that the guardian corrects (named by its field).
+fn form_problem(field: &str, reason: String) -> Missing {
+    Missing {
+        field: Some(field.to_string()),
+        ..Missing::new(FORM, FORM_NAME, reason)
+    }
+}
+
+pub fn assess(case: &Case, facts: &SharedFacts, settings: &Settings) -> AcceptanceOutcome {
     let form = &case.form;
     let mut reasons = vec![];
     match &facts.institution {
-        None => reasons.push(format!(
-            "新生儿出生机构 {} {NO_INSTITUTION}",
-            form.newborn.hospital_code
-        )),
-        Some(i) if i.kind != "midwifery" || !i.county_code.starts_with("33") => {
-            reasons.push(format!("{} {NOT_MIDWIFERY}", i.name))
+        None => {
+            reasons.push("新生儿出生机构不是本省助产机构，不属于出生“一件事”办理范围".to_string())
         }
+        Some(i) if i.kind != "midwifery" || !i.county_code.starts_with("33") => reasons.push(
+            format!("{}不是本省助产机构，不属于出生“一件事”办理范围", i.name),
+        ),
         _ => {}
     }
     if let Some(h) = &facts.household {
         if !h.address_code.starts_with("33") {
-            reasons.push(NOT_ZHEJIANG_HOUSEHOLD.into());
+            reasons.push("拟落户方户籍不在浙江省，不符合本省落户政策".to_string());
         }
     }
     if !reasons.is_empty() {
@@ -48,64 +46,118 @@ pub fn assess(case: &Case, facts: &SharedFacts) -> AcceptanceOutcome {
     let mut missing = vec![];
     let need = |kind: MaterialKind, reason: String, missing: &mut Vec<Missing>| {
         if !case.has_upload(kind) {
-            missing.push(Missing {
-                material: kind.as_str().into(),
-                reason,
-            });
+            missing.push(Missing::new(kind.as_str(), kind.name_zh(), reason));
         }
     };
-    let mut form_problems = vec![];
+    let mut problems = vec![];
     match &facts.mother {
         None => need(
             MaterialKind::MotherIdCard,
-            NO_MOTHER_RECORD.into(),
+            "未能通过数据共享获取母亲的居民身份证信息，请上传身份证扫描件".into(),
             &mut missing,
         ),
-        Some(p) if p.name != form.mother.name => {
-            form_problems.push(format!("mother.name {NAME_MISMATCH}"))
-        }
+        Some(p) if p.name != form.mother.name => problems.push(form_problem(
+            "mother.name",
+            "母亲姓名与居民身份证信息不一致，请核对".into(),
+        )),
         _ => {}
     }
     if let Some(father) = &form.father {
         match &facts.father {
             None => need(
                 MaterialKind::FatherIdCard,
-                NO_FATHER_RECORD.into(),
+                "未能通过数据共享获取父亲的居民身份证信息，请上传身份证扫描件".into(),
                 &mut missing,
             ),
-            Some(p) if p.name != father.name => {
-                form_problems.push(format!("father.name {NAME_MISMATCH}"))
-            }
+            Some(p) if p.name != father.name => problems.push(form_problem(
+                "father.name",
+                "父亲姓名与居民身份证信息不一致，请核对".into(),
+            )),
             _ => {}
         }
-        if facts.marriage.is_none() {
-            need(
-                MaterialKind::MarriageCertificate,
-                NO_MARRIAGE_RECORD.into(),
-                &mut missing,
+    }
+    // Registering with the father needs the marriage record (婚生) or, where the operator
+    // allows it, a written commitment; registering with the mother never needs it.
+    if form.household.register_with == ParentRole::Father && facts.marriage.is_none() {
+        let commitment_allowed = settings
+            .substitutable
+            .contains(&MaterialKind::MarriageCertificate);
+        let covered = case.has_upload(MaterialKind::MarriageCertificate)
+            || (commitment_allowed && case.has_upload(MaterialKind::Commitment));
+        if !covered {
+            let kind = MaterialKind::MarriageCertificate;
+            let mut m = Missing::new(
+                kind.as_str(),
+                kind.name_zh(),
+                if commitment_allowed {
+                    "随父落户须提供父母婚姻证明：未能通过数据共享获取婚姻登记信息，请上传结婚证，\
+                     或签署并上传书面告知承诺书"
+                } else {
+                    "随父落户须提供父母婚姻证明：未能通过数据共享获取婚姻登记信息，请上传结婚证"
+                },
             );
+            if commitment_allowed {
+                m.alternatives = vec![MaterialKind::Commitment.as_str().to_string()];
+            }
+            missing.push(m);
         }
     }
     if facts.household.is_none() {
         let whose = match form.household.register_with {
-            ParentRole::Father => "父亲 (father)",
-            ParentRole::Mother => "母亲 (mother)",
+            ParentRole::Father => "父亲",
+            ParentRole::Mother => "母亲",
         };
         need(
             MaterialKind::HouseholdRegister,
-            format!(
-                "数据共享未获取到拟落户方{whose}的居民户口簿，请上传 \
-                 (no household register record)"
-            ),
+            format!("未能通过数据共享获取拟落户方（{whose}）的居民户口簿，请上传户口簿扫描件"),
             &mut missing,
         );
     }
-    for p in form_problems {
-        missing.push(Missing {
-            material: "registration_form".into(),
-            reason: p,
-        });
+    if form.applicant.relation == "guardian" {
+        need(
+            MaterialKind::GuardianshipProof,
+            "申请人不是新生儿父母，请提供监护关系证明".into(),
+            &mut missing,
+        );
     }
+    // The newborn's ethnicity follows the father's or the mother's.
+    let parents: Vec<&str> = [facts.mother.as_ref(), facts.father.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.ethnicity.as_deref())
+        .collect();
+    if !parents.is_empty() && !parents.contains(&form.newborn.ethnicity.as_str()) {
+        problems.push(form_problem(
+            "newborn.ethnicity",
+            format!("新生儿民族应随父或随母（{}），请更正", parents.join("、")),
+        ));
+    }
+    // The hospital's delivery record is what the certificate certifies.
+    if let Some(b) = &facts.birth {
+        let nb = &form.newborn;
+        let mut differs = |field: &str, what: &str, ok: bool| {
+            if !ok {
+                problems.push(form_problem(
+                    field,
+                    format!("新生儿{what}与助产机构分娩记录不一致，请核对"),
+                ));
+            }
+        };
+        differs("newborn.sex", "性别", b.sex == nb.sex);
+        differs("newborn.weight_g", "出生体重", b.weight_g == nb.weight_g);
+        differs("newborn.length_cm", "出生身长", b.length_cm == nb.length_cm);
+        differs(
+            "newborn.gestational_weeks",
+            "出生孕周",
+            b.gestational_weeks == nb.gestational_weeks,
+        );
+        differs(
+            "newborn.multiple_birth",
+            "同胎数",
+            b.multiple_birth == nb.multiple_birth,
+        );
+    }
+    missing.extend(problems);
     if missing.is_empty() {
         let mut probe = case.clone();
         probe.shared = facts.clone();

@@ -1,5 +1,6 @@
 //! The hospital (助产机构): the birth medical certificate (出生医学证明) and the
-//! vaccination certificate (预防接种证).
+//! vaccination certificate (预防接种证). The certificate certifies the hospital's own
+//! delivery record (A.4.2.1), never the guardian's word alone.
 
 use super::{AllocationRequest, NumberKind, Numbers, Verdict};
 use crate::case::Case;
@@ -14,28 +15,17 @@ pub struct Certificates {
     pub vaccination_certificate_number: String,
 }
 
-/// Gestational age or weight out of the usual range goes to the hospital's officer; an
-/// ethnicity that is neither parent's goes back to the guardian.
+/// No delivery record matching the form, or a gestational age or weight out of the usual
+/// range, goes to the hospital's officer. (Everything the guardian could correct was
+/// decided at acceptance.)
 pub fn review(case: &Case) -> Verdict {
     let form = &case.form;
-    let facts = &case.shared;
     let mut review = vec![];
-    if form.newborn.gestational_weeks < 28 || form.newborn.weight_g < 1000 {
-        review.push(
-            "出生孕周或体重异常，需助产机构核对 \
-             (gestational age or weight needs the hospital's check)"
-                .to_string(),
-        );
+    if case.shared.birth.is_none() {
+        review.push("未找到本机构与登记表一致的分娩记录，需助产机构核实出生信息".to_string());
     }
-    let parents: Vec<&str> = [facts.mother.as_ref(), facts.father.as_ref()]
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.ethnicity.as_deref())
-        .collect();
-    if !parents.is_empty() && !parents.contains(&form.newborn.ethnicity.as_str()) {
-        return Verdict::Return(vec![
-            "新生儿民族应随父或随母，请更正 newborn.ethnicity (the newborn's ethnicity must be the father's or the mother's)".into(),
-        ]);
+    if form.newborn.gestational_weeks < 28 || form.newborn.weight_g < 1000 {
+        review.push("出生孕周或体重异常，需助产机构核对".to_string());
     }
     if review.is_empty() {
         Verdict::Pass
@@ -44,17 +34,27 @@ pub fn review(case: &Case) -> Verdict {
     }
 }
 
-pub fn allocations(_case: &Case) -> Vec<AllocationRequest> {
+/// The certificate numbers belong to the newborn (not the case): a second case for the
+/// same newborn gets the same numbers back; a reissue after a correction gets new ones.
+pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
+    let generation = case
+        .superseded
+        .iter()
+        .filter(|s| s.kind == "birth_certificate_number")
+        .count();
+    let owner = format!("newborn:{}#{generation}", case.newborn_key());
     vec![
-        AllocationRequest::new(
+        AllocationRequest::owned(
             NumberKind::BirthCertificate,
             "birth_certificate",
             999_999_999,
+            owner.clone(),
         ),
-        AllocationRequest::new(
+        AllocationRequest::owned(
             NumberKind::VaccinationCertificate,
             "vaccination_certificate",
             999_999_999,
+            owner,
         ),
     ]
 }

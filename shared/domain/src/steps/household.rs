@@ -1,11 +1,18 @@
 //! The police (公安): household registration (户口登记) and the newborn's citizen ID
 //! number (GB 11643).
+//!
+//! The number takes the county code of the registering household only when that code is
+//! in force; a retired code, or a household register that was uploaded rather than
+//! shared, gives the system nothing it may use: a police officer supplies the current
+//! code (and the household number) with the approval. Nothing is guessed from the birth
+//! hospital's county and no household number is invented.
 
-use super::{AllocationRequest, NumberKind, Numbers, Verdict};
+use super::{AllocationRequest, ApprovalData, NumberKind, Numbers, Verdict};
 use crate::case::Case;
-use crate::flow::Step;
+use crate::flow::{MaterialKind, Step};
 use crate::form::ParentRole;
 use crate::idnum::{mask_id, IdNumber};
+use crate::problem::Problem;
 use crate::settings::Settings;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -29,24 +36,9 @@ impl Registration {
     }
 }
 
-/// What a police officer may supply with an approval: the household's address code when
-/// the household register was uploaded rather than shared, and its household number.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApprovalData {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub household_number: Option<String>,
-}
-
-impl ApprovalData {
-    pub fn is_empty(&self) -> bool {
-        *self == ApprovalData::default()
-    }
-}
-
-/// Late registration, an uploaded household register or an uploaded marriage certificate
-/// (registering with the father) go to a police officer.
+/// Late registration, an uploaded household register, a household code not in force, a
+/// marriage proven by upload or by a written commitment, or a guardian who is not a
+/// parent: a police officer decides.
 pub fn review(case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
     let form = &case.form;
     let facts = &case.shared;
@@ -56,22 +48,25 @@ pub fn review(case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
         .checked_add_months(Months::new(settings.late_registration_months))
         .unwrap_or(birth);
     if today > limit {
-        review.push(
-            "出生超过一个月申报户口，需民警人工审核 (late registration needs an officer's review)"
-                .to_string(),
-        );
+        review.push("出生超过一个月申报户口，需民警人工审核".to_string());
     }
-    if facts.household.is_none() {
-        review.push(
-            "户口簿为上传材料，需民警核验 (the household register was uploaded, not shared)"
-                .to_string(),
-        );
+    match &facts.household {
+        None => review.push("户口簿为上传材料，需民警核验并确定户籍地址代码和户号".to_string()),
+        Some(h) if !settings.county_in_force(&h.address_code) => review.push(format!(
+            "拟落户户籍地址的行政区划代码 {} 不是现行县级代码，需民警确定现行代码",
+            h.address_code
+        )),
+        _ => {}
     }
     if form.household.register_with == ParentRole::Father && facts.marriage.is_none() {
-        review.push(
-            "随父落户的婚姻证明为上传材料，需民警核验 (the marriage certificate was uploaded)"
-                .to_string(),
-        );
+        if case.has_upload(MaterialKind::Commitment) {
+            review.push("随父落户以书面告知承诺书代替婚姻证明，需民警核查".to_string());
+        } else {
+            review.push("随父落户的结婚证为上传材料，需民警核验".to_string());
+        }
+    }
+    if form.applicant.relation == "guardian" {
+        review.push("申请人为其他监护人，需民警核验监护关系证明".to_string());
     }
     if review.is_empty() {
         Verdict::Pass
@@ -84,28 +79,24 @@ fn approval(case: &Case) -> &ApprovalData {
     &case.step(Step::HouseholdRegistration).approval_data
 }
 
-/// The household address code the newborn's number uses: what the approving officer
-/// supplied, or the shared household record, or the birth institution's county.
-pub fn address_code(case: &Case) -> Option<String> {
+/// The county code the newborn's number uses: what the approving officer supplied, or
+/// the shared household record's when it is in force. Never the hospital's county.
+pub fn address_code(case: &Case, settings: &Settings) -> Option<String> {
     approval(case)
         .address_code
         .clone()
+        .filter(|c| settings.county_in_force(c))
         .or_else(|| {
             case.shared
                 .household
                 .as_ref()
                 .map(|h| h.address_code.clone())
-        })
-        .or_else(|| {
-            case.shared
-                .institution
-                .as_ref()
-                .map(|i| i.county_code.clone())
+                .filter(|c| settings.county_in_force(c))
         })
 }
 
 /// The household number: what the approving officer supplied, or the shared record's.
-fn known_household_number(case: &Case) -> Option<String> {
+fn household_number(case: &Case) -> Option<String> {
     approval(case).household_number.clone().or_else(|| {
         case.shared
             .household
@@ -114,10 +105,55 @@ fn known_household_number(case: &Case) -> Option<String> {
     })
 }
 
-pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
-    let county = address_code(case).unwrap_or_default();
+/// What an approval must carry: a county code in force when the case has none, and the
+/// household number when the household register was uploaded.
+pub fn approval_problems(case: &Case, data: &ApprovalData, settings: &Settings) -> Vec<Problem> {
+    let mut p = vec![];
+    if let Some(code) = &data.address_code {
+        if !settings.county_in_force(code) {
+            p.push(Problem::new(
+                "data.address_code",
+                "not_in_force",
+                "应为浙江省现行的县级行政区划代码",
+            ));
+        }
+    } else if address_code(case, settings).is_none() {
+        p.push(Problem::new(
+            "data.address_code",
+            "required",
+            "拟落户户籍没有可用的现行行政区划代码，批准时须填写现行县级代码",
+        ));
+    }
+    match &data.household_number {
+        Some(h) if h.is_empty() || h.len() > 20 || !h.bytes().all(|b| b.is_ascii_digit()) => p
+            .push(Problem::new(
+                "data.household_number",
+                "format",
+                "户号应为 1 到 20 位数字",
+            )),
+        None if case.shared.household.is_none() => p.push(Problem::new(
+            "data.household_number",
+            "required",
+            "户口簿为上传材料，批准时须填写核验后的户号",
+        )),
+        _ => {}
+    }
+    p
+}
+
+/// The newborn's number belongs to the newborn: the same newborn gets the same number in
+/// any case, until a correction supersedes it (then a new one, never the old one again).
+pub fn allocations(case: &Case, settings: &Settings) -> Vec<AllocationRequest> {
+    let Some(county) = address_code(case, settings) else {
+        return vec![];
+    };
     let newborn = &case.form.newborn;
-    let mut v = vec![AllocationRequest::new(
+    let generation = case
+        .superseded
+        .iter()
+        .filter(|s| s.kind == "newborn_id_number")
+        .count();
+    vec![AllocationRequest::owned(
         NumberKind::CitizenId,
         format!(
             "citizen_id:{county}:{}:{}",
@@ -125,19 +161,13 @@ pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
             newborn.sex.as_str()
         ),
         IdNumber::max_ordinal(newborn.sex) as u64,
-    )];
-    if known_household_number(case).is_none() {
-        v.push(AllocationRequest::new(
-            NumberKind::Household,
-            format!("household:{county}"),
-            999_999_999,
-        ));
-    }
-    v
+        format!("newborn:{}#{generation}", case.newborn_key()),
+    )]
 }
 
-pub fn issue(case: &Case, numbers: &Numbers) -> Result<Registration, String> {
-    let county = address_code(case).ok_or("no household address code")?;
+pub fn issue(case: &Case, numbers: &Numbers, settings: &Settings) -> Result<Registration, String> {
+    let county = address_code(case, settings).ok_or("no county code in force")?;
+    let household_number = household_number(case).ok_or("no household number")?;
     let newborn = &case.form.newborn;
     let birth = newborn.birth_time.date_naive();
     let id = IdNumber::assemble(
@@ -147,10 +177,6 @@ pub fn issue(case: &Case, numbers: &Numbers) -> Result<Registration, String> {
         numbers.get(NumberKind::CitizenId)? as u32,
     )
     .ok_or_else(|| format!("no citizen ID sequence left for {county} on {birth}"))?;
-    let household_number = match known_household_number(case) {
-        Some(h) => h,
-        None => format!("{county}{:09}", numbers.get(NumberKind::Household)?),
-    };
     Ok(Registration {
         household_number,
         newborn_id_number: id.as_str().to_string(),

@@ -2,9 +2,11 @@
 //! (医保参保登记) with its premium notice, and the mother's maternity benefit review
 //! (生育保险待遇审核).
 
-use super::Verdict;
-use crate::case::Case;
+use super::{ApprovalData, Verdict};
+use crate::case::{Case, Time};
+use crate::flow::Step;
 use crate::idnum::mask_id;
+use crate::problem::Problem;
 use crate::settings::Settings;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -45,6 +47,27 @@ pub struct MedicalInsurance {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheme: Option<String>,
+    /// Cover is active once the premium is paid (enrolled cases only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PremiumStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PremiumPayment>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PremiumStatus {
+    PendingPayment,
+    Paid,
+}
+
+/// The premium payment, as medical security (or the payment platform) recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PremiumPayment {
+    pub paid_at: Time,
+    pub amount_cny: u32,
+    pub receipt: String,
+    pub recorded_at: Time,
 }
 
 /// The premium the guardian pays for the newborn's first year.
@@ -75,24 +98,61 @@ pub struct MaternityBenefit {
     pub status: BenefitStatus,
 }
 
-/// The newborn's premium: by the household's city and the birth year.
+/// The newborn's premium: configured by the household's city and the birth year (never a
+/// default), or what the approving officer set when none is configured.
 pub fn premium_for(case: &Case, settings: &Settings) -> Option<u32> {
-    let county = super::household::address_code(case)?;
-    settings.premium(&county, case.form.newborn.birth_time.year())
+    let configured = super::household::address_code(case, settings)
+        .and_then(|county| settings.premium(&county, case.form.newborn.birth_time.year()));
+    configured.or(case.step(Step::MedicalInsurance).approval_data.amount_cny)
 }
 
-/// No premium configured for the household's city goes to a medical security officer.
+/// No premium configured for the household's city and the birth year: a medical-security
+/// officer decides (the approval carries the amount).
 pub fn review(case: &Case, settings: &Settings) -> Verdict {
     if case.form.insurance.enrol_newborn && premium_for(case, settings).is_none() {
         Verdict::Review(vec![
-            "参保地未配置缴费标准，需医保经办核定 (no premium configured for the city)".into(),
+            "参保地当年的新生儿缴费标准未配置，需医保经办人员核定缴费金额".into(),
         ])
     } else {
         Verdict::Pass
     }
 }
 
-pub fn issue(case: &Case, settings: &Settings) -> Result<Enrolment, String> {
+/// An approval must carry the amount when no premium is configured.
+pub fn approval_problems(case: &Case, data: &ApprovalData, settings: &Settings) -> Vec<Problem> {
+    match data.amount_cny {
+        Some(0) => vec![Problem::new(
+            "data.amount_cny",
+            "range",
+            "缴费金额应大于 0 元",
+        )],
+        Some(a) if a > 100_000 => {
+            vec![Problem::new(
+                "data.amount_cny",
+                "range",
+                "缴费金额超出合理范围",
+            )]
+        }
+        None if case.form.insurance.enrol_newborn && premium_for(case, settings).is_none() => {
+            vec![Problem::new(
+                "data.amount_cny",
+                "required",
+                "参保地当年缴费标准未配置，批准时须填写核定的缴费金额（元）",
+            )]
+        }
+        _ => vec![],
+    }
+}
+
+/// The last day to pay: within the national window after birth, but never fewer than
+/// `min_days_to_pay` days after the guardian is told.
+pub fn pay_by(birth: NaiveDate, told: NaiveDate, settings: &Settings) -> NaiveDate {
+    let by_birth = birth + Duration::days(settings.insurance_payment_days);
+    let by_notice = told + Duration::days(settings.min_days_to_pay);
+    by_birth.max(by_notice)
+}
+
+pub fn issue(case: &Case, settings: &Settings, now: Time) -> Result<Enrolment, String> {
     let form = &case.form;
     let birth = form.newborn.birth_time.date_naive();
     let medical_insurance = if form.insurance.enrol_newborn {
@@ -107,19 +167,23 @@ pub fn issue(case: &Case, settings: &Settings) -> Result<Enrolment, String> {
             premium_notice: Some(PremiumNotice {
                 amount_cny: amount,
                 how: "浙里办 APP 或 浙江政务服务网 缴费".into(),
-                pay_by: birth + Duration::days(settings.insurance_payment_days),
+                pay_by: pay_by(birth, now.date_naive(), settings),
                 year: birth.year(),
             }),
             reason: None,
             scheme: Some("城乡居民基本医疗保险".into()),
+            status: Some(PremiumStatus::PendingPayment),
+            payment: None,
         }
     } else {
         MedicalInsurance {
             enrolled: false,
             insurance_number: None,
             premium_notice: None,
-            reason: Some("not requested".into()),
+            reason: Some("申请人未申请新生儿参保登记".into()),
             scheme: None,
+            status: None,
+            payment: None,
         }
     };
     let maternity_benefit = if !form.insurance.maternity_benefit {
@@ -141,9 +205,7 @@ pub fn issue(case: &Case, settings: &Settings) -> Result<Enrolment, String> {
         }
     } else {
         MaternityBenefit {
-            reason: Some(
-                "母亲未参加职工生育保险 (the mother is not insured as an employee)".into(),
-            ),
+            reason: Some("母亲未参加职工生育保险".into()),
             settlement: None,
             status: BenefitStatus::NotEligible,
         }

@@ -3,7 +3,7 @@
 
 use super::{AllocationRequest, NumberKind, Numbers, Verdict};
 use crate::case::{Case, Time};
-use crate::flow::Channel;
+use crate::flow::{Channel, Dept, Step};
 use crate::form::DeliveryMethod;
 use crate::idnum::mask_address;
 use serde::{Deserialize, Serialize};
@@ -186,24 +186,201 @@ pub fn review(_case: &Case) -> Verdict {
     Verdict::Pass
 }
 
-pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
-    if case.channel.is_offline() {
-        return vec![];
+/// One hand-over of result documents (A.5.3): who handed what over, how, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    pub items: Vec<String>,
+    pub by: Dept,
+    /// The step whose completion (or the case's end) caused the hand-over.
+    pub step: Step,
+    pub method: DeliveryMethod,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_site: Option<String>,
+    /// Stored masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    pub issued_at: Time,
+}
+
+/// The unit that took the application: it accepts, and on offline channels hands over.
+pub fn accepting_unit(channel: Channel) -> Dept {
+    match channel {
+        Channel::Hospital => Dept::Hospital,
+        _ => Dept::ServiceCenter,
     }
-    match case.form.delivery.as_ref().map(|d| d.method) {
-        Some(DeliveryMethod::Mail) => {
-            vec![AllocationRequest::new(
-                NumberKind::MailSerial,
-                "mail",
-                99_999_999,
-            )]
+}
+
+/// How the applicant asked to receive results: mail and pick-up on every channel, the
+/// window of an offline application by default there.
+pub fn method(case: &Case) -> DeliveryMethod {
+    match case.form.delivery.as_ref() {
+        Some(d) => d.method,
+        None if case.channel.is_offline() => DeliveryMethod::Window,
+        None => DeliveryMethod::Pickup,
+    }
+}
+
+/// The documents a step's results are handed over as.
+pub fn step_items(step: Step, case: &Case) -> Vec<String> {
+    let form = &case.form;
+    let v: Vec<&str> = match step {
+        Step::BirthCertificate => vec!["出生医学证明", "预防接种证"],
+        Step::HouseholdRegistration => vec!["户口簿（新生儿登记页）"],
+        Step::MedicalInsurance => {
+            let mut v = vec![];
+            if form.insurance.enrol_newborn {
+                v.push("医保参保登记凭证");
+            }
+            if form.insurance.maternity_benefit {
+                v.push("生育保险待遇审核结果");
+            }
+            v
         }
-        _ => vec![AllocationRequest::new(
+        Step::SocialSecurityCard if form.social_security_card.apply => vec!["社保卡"],
+        _ => vec![],
+    };
+    v.into_iter().map(String::from).collect()
+}
+
+/// Online, each unit hands over its own documents when its step is done (各自出件,
+/// A.5.3.3); medical security's decisions and the completion notice go out with unified
+/// issuance. Offline, the accepting unit hands everything over at the end (A.5.3.1–2).
+pub fn hands_over_at(step: Step, case: &Case) -> Vec<String> {
+    let online = !case.channel.is_offline();
+    match step {
+        Step::BirthCertificate | Step::HouseholdRegistration | Step::SocialSecurityCard
+            if online =>
+        {
+            step_items(step, case)
+        }
+        Step::UnifiedIssuance => {
+            let mut v = vec!["出生一件事办结告知书".to_string()];
+            let steps: &[Step] = if online {
+                &[Step::MedicalInsurance]
+            } else {
+                &[
+                    Step::BirthCertificate,
+                    Step::HouseholdRegistration,
+                    Step::MedicalInsurance,
+                    Step::SocialSecurityCard,
+                ]
+            };
+            for s in steps {
+                v.extend(step_items(*s, case));
+            }
+            v
+        }
+        _ => vec![],
+    }
+}
+
+fn delivery_allocation(case: &Case, tag: &str) -> Vec<AllocationRequest> {
+    let owner = format!("{}:{tag}", case.case_id);
+    match method(case) {
+        DeliveryMethod::Mail => vec![AllocationRequest::owned(
+            NumberKind::MailSerial,
+            "mail",
+            99_999_999,
+            owner,
+        )],
+        DeliveryMethod::Pickup => vec![AllocationRequest::owned(
             NumberKind::PickupCode,
             "pickup",
             99_999_999,
+            owner,
         )],
+        DeliveryMethod::Window => vec![],
     }
+}
+
+/// The numbers a hand-over at `step` needs (a tracking number or a pick-up code).
+pub fn allocations_at(step: Step, case: &Case) -> Vec<AllocationRequest> {
+    if hands_over_at(step, case).is_empty() {
+        return vec![];
+    }
+    delivery_allocation(
+        case,
+        &format!("{}:{}", step.as_str(), case.step(step).round),
+    )
+}
+
+pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
+    allocations_at(Step::UnifiedIssuance, case)
+}
+
+/// What was issued but not yet handed over when the case ends early (a rejection): the
+/// unit that took the application hands it over (results issued stay valid).
+pub fn undelivered_items(case: &Case) -> Vec<String> {
+    let delivered: Vec<&String> = case.deliveries.iter().flat_map(|d| &d.items).collect();
+    [
+        Step::BirthCertificate,
+        Step::HouseholdRegistration,
+        Step::MedicalInsurance,
+        Step::SocialSecurityCard,
+    ]
+    .into_iter()
+    .filter(|s| case.step(*s).status == crate::case::StepStatus::Done)
+    .flat_map(|s| step_items(s, case))
+    .filter(|i| !delivered.contains(&i))
+    .collect()
+}
+
+/// The numbers the hand-over on a rejection needs.
+pub fn rejection_allocations(case: &Case) -> Vec<AllocationRequest> {
+    if undelivered_items(case).is_empty() {
+        return vec![];
+    }
+    delivery_allocation(case, "rejection")
+}
+
+/// The record of a hand-over of `items` by `by`, as the applicant chose.
+pub fn delivery_record(
+    case: &Case,
+    step: Step,
+    by: Dept,
+    items: Vec<String>,
+    numbers: &Numbers,
+    now: Time,
+) -> Result<DeliveryRecord, String> {
+    let form = &case.form;
+    let d = form.delivery.as_ref();
+    let mut r = DeliveryRecord {
+        items,
+        by,
+        step,
+        method: method(case),
+        tracking_number: None,
+        pickup_code: None,
+        pickup_site: None,
+        address: None,
+        site: None,
+        window: None,
+        issued_at: now,
+    };
+    match r.method {
+        DeliveryMethod::Mail => {
+            let serial = numbers.get(NumberKind::MailSerial)?;
+            r.tracking_number = Some(format!("EA{serial:08}{}CN", s10_check(serial)));
+            r.address = d.and_then(|d| d.address.as_deref()).map(mask_address);
+        }
+        DeliveryMethod::Pickup => {
+            r.pickup_code = Some(format!("P{:08}", numbers.get(NumberKind::PickupCode)?));
+            r.pickup_site = d.and_then(|d| d.pickup_site.clone());
+        }
+        DeliveryMethod::Window => {
+            r.site = form.window.as_ref().map(|w| w.site.clone());
+            r.window = form.window.as_ref().map(|w| w.number.clone());
+        }
+    }
+    Ok(r)
 }
 
 /// S10 (UPU) check digit for an 8-digit mail item serial.
@@ -222,50 +399,36 @@ pub fn s10_check(serial: u64) -> u64 {
     }
 }
 
-/// What is handed over: the items the family applied for.
-fn items(case: &Case) -> Vec<String> {
-    let form = &case.form;
-    let mut v = vec!["出生医学证明", "预防接种证", "户口簿"];
-    if form.insurance.enrol_newborn {
-        v.push("医保参保登记");
-    }
-    if form.social_security_card.apply {
-        v.push("社保卡");
-    }
-    if form.insurance.maternity_benefit {
-        v.push("生育保险待遇审核结果");
-    }
-    v.into_iter().map(String::from).collect()
-}
-
+/// Unified issuance's own hand-over, as the `issuance` result shows it.
 pub fn issue(case: &Case, numbers: &Numbers, now: Time) -> Result<Issuance, String> {
-    let items = items(case);
-    let form = &case.form;
-    let issuance = match (case.channel, form.delivery.as_ref()) {
-        (Channel::Hospital | Channel::ServiceCenter, _) => {
-            let w = form.window.as_ref();
-            Handover::Window {
-                site: w.map(|w| w.site.clone()),
-                window: w.map(|w| w.number.clone()),
-                issued_by: case.channel,
-                issued_at: now,
-                items,
-            }
-        }
-        (_, Some(d)) if d.method == DeliveryMethod::Mail => {
-            let serial = numbers.get(NumberKind::MailSerial)?;
-            Handover::Mail {
-                tracking_number: format!("EA{serial:08}{}CN", s10_check(serial)),
-                address: d.address.as_deref().map(mask_address),
-                issued_at: now,
-                items,
-            }
-        }
-        (_, d) => Handover::Pickup {
-            pickup_code: format!("P{:08}", numbers.get(NumberKind::PickupCode)?),
-            pickup_site: d.and_then(|d| d.pickup_site.clone()),
+    let items = hands_over_at(Step::UnifiedIssuance, case);
+    let r = delivery_record(
+        case,
+        Step::UnifiedIssuance,
+        accepting_unit(case.channel),
+        items,
+        numbers,
+        now,
+    )?;
+    let issuance = match r.method {
+        DeliveryMethod::Window => Handover::Window {
+            site: r.site,
+            window: r.window,
+            issued_by: case.channel,
             issued_at: now,
-            items,
+            items: r.items,
+        },
+        DeliveryMethod::Mail => Handover::Mail {
+            tracking_number: r.tracking_number.unwrap_or_default(),
+            address: r.address,
+            issued_at: now,
+            items: r.items,
+        },
+        DeliveryMethod::Pickup => Handover::Pickup {
+            pickup_code: r.pickup_code.unwrap_or_default(),
+            pickup_site: r.pickup_site,
+            issued_at: now,
+            items: r.items,
         },
     };
     Ok(Issuance { issuance })

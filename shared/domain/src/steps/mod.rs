@@ -30,7 +30,37 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub use household::ApprovalData;
+/// What an officer may supply with an approval: the household's county code in force and
+/// its household number (police), the premium when none is configured (medical security).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_cny: Option<u32>,
+}
+
+impl ApprovalData {
+    pub fn is_empty(&self) -> bool {
+        *self == ApprovalData::default()
+    }
+}
+
+/// What an approval of `step` must carry (field problems, empty when it is complete).
+pub fn approval_problems(
+    step: Step,
+    case: &Case,
+    data: &ApprovalData,
+    settings: &Settings,
+) -> Vec<crate::problem::Problem> {
+    match step {
+        Step::HouseholdRegistration => household::approval_problems(case, data, settings),
+        Step::MedicalInsurance => insurance::approval_problems(case, data, settings),
+        _ => vec![],
+    }
+}
 
 /// A department's automatic verdict on its step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,14 +110,18 @@ pub fn review(step: Step, case: &Case, settings: &Settings, today: NaiveDate) ->
 }
 
 /// The numbers a step needs from the allocator before it can issue.
-pub fn allocations(step: Step, case: &Case) -> Vec<AllocationRequest> {
-    match step {
+pub fn allocations(step: Step, case: &Case, settings: &Settings) -> Vec<AllocationRequest> {
+    let mut v = match step {
         Step::Acceptance | Step::MedicalInsurance => vec![],
         Step::BirthCertificate => birth_certificate::allocations(case),
-        Step::HouseholdRegistration => household::allocations(case),
+        Step::HouseholdRegistration => household::allocations(case, settings),
         Step::SocialSecurityCard => card::allocations(case),
         Step::UnifiedIssuance => issuance::allocations(case),
+    };
+    if step != Step::UnifiedIssuance {
+        v.extend(issuance::allocations_at(step, case));
     }
+    v
 }
 
 /// The step's results, from the numbers allocated for its [`allocations`].
@@ -105,11 +139,11 @@ pub fn issue(
             ..StepResults::default()
         },
         Step::HouseholdRegistration => StepResults {
-            household: Some(household::issue(case, numbers)?),
+            household: Some(household::issue(case, numbers, settings)?),
             ..StepResults::default()
         },
         Step::MedicalInsurance => StepResults {
-            insurance: Some(insurance::issue(case, settings)?),
+            insurance: Some(insurance::issue(case, settings, now)?),
             ..StepResults::default()
         },
         Step::SocialSecurityCard => StepResults {
@@ -121,6 +155,100 @@ pub fn issue(
             ..StepResults::default()
         },
     })
+}
+
+/// The dependency table of corrections: the earliest step whose result depends on one of
+/// the changed form fields (dotted paths), if any.
+///
+/// | field | earliest step |
+/// |---|---|
+/// | `newborn.*`, `mother.name`, `father.name` | birth_certificate |
+/// | `household.*`, the father (otherwise) | household_registration |
+/// | `insurance.*` | medical_insurance |
+/// | `social_security_card.*` | social_security_card |
+/// | `delivery.*` | unified_issuance |
+pub fn earliest_affected(changed: &[String]) -> Option<Step> {
+    changed
+        .iter()
+        .filter_map(|f| {
+            let top = f.split('.').next().unwrap_or("");
+            Some(match (top, f.as_str()) {
+                ("newborn", _) | (_, "mother.name") | (_, "father.name") => Step::BirthCertificate,
+                ("household", _) | ("father", _) => Step::HouseholdRegistration,
+                ("insurance", _) => Step::MedicalInsurance,
+                ("social_security_card", _) => Step::SocialSecurityCard,
+                ("delivery", _) => Step::UnifiedIssuance,
+                _ => return None,
+            })
+        })
+        .min()
+}
+
+/// Numbers a step's new results replace: `(kind, old, new)` for each that changed.
+pub fn numbers_replaced(
+    old: &StepResults,
+    new: &StepResults,
+) -> Vec<(&'static str, String, String)> {
+    let mut out = vec![];
+    let mut cmp = |kind: &'static str, o: Option<&String>, n: Option<&String>| {
+        if let (Some(o), Some(n)) = (o, n) {
+            if o != n {
+                out.push((kind, o.clone(), n.clone()));
+            }
+        }
+    };
+    if let (Some(o), Some(n)) = (&old.birth, &new.birth) {
+        cmp(
+            "birth_certificate_number",
+            Some(&o.birth_certificate_number),
+            Some(&n.birth_certificate_number),
+        );
+        cmp(
+            "vaccination_certificate_number",
+            Some(&o.vaccination_certificate_number),
+            Some(&n.vaccination_certificate_number),
+        );
+    }
+    if let (Some(o), Some(n)) = (&old.household, &new.household) {
+        cmp(
+            "newborn_id_number",
+            Some(&o.newborn_id_number),
+            Some(&n.newborn_id_number),
+        );
+        cmp(
+            "household_number",
+            Some(&o.household_number),
+            Some(&n.household_number),
+        );
+    }
+    if let (Some(o), Some(n)) = (&old.card, &new.card) {
+        cmp(
+            "social_security_card_serial",
+            o.social_security_card.card_serial.as_ref(),
+            n.social_security_card.card_serial.as_ref(),
+        );
+    }
+    out
+}
+
+/// The hand-over a step makes when it is done (online: the unit's own documents; the
+/// unified issuance's on every channel), from the numbers allocated for it.
+pub fn delivery(
+    step: Step,
+    case: &Case,
+    numbers: &Numbers,
+    now: Time,
+) -> Result<Option<issuance::DeliveryRecord>, String> {
+    let items = issuance::hands_over_at(step, case);
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let by = if step == Step::UnifiedIssuance {
+        issuance::accepting_unit(case.channel())
+    } else {
+        step.dept()
+    };
+    issuance::delivery_record(case, step, by, items, numbers, now).map(Some)
 }
 
 /// Which number an allocation is for.
@@ -137,12 +265,15 @@ pub enum NumberKind {
     PickupCode,
 }
 
-/// A number the step needs from the allocator: a namespace, the largest ordinal it may hold.
+/// A number the step needs from the allocator: a namespace, the largest ordinal it may
+/// hold, and whose it is (the same owner always gets the same number back).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllocationRequest {
     pub kind: NumberKind,
     pub namespace: String,
     pub max: u64,
+    /// `None`: the case itself.
+    pub owner: Option<String>,
 }
 
 impl AllocationRequest {
@@ -151,6 +282,19 @@ impl AllocationRequest {
             kind,
             namespace: namespace.into(),
             max,
+            owner: None,
+        }
+    }
+    /// A number owned by something other than the case (the newborn, a hand-over).
+    pub fn owned(
+        kind: NumberKind,
+        namespace: impl Into<String>,
+        max: u64,
+        owner: impl Into<String>,
+    ) -> Self {
+        AllocationRequest {
+            owner: Some(owner.into()),
+            ..AllocationRequest::new(kind, namespace, max)
         }
     }
 }
