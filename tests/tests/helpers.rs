@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use testkit::family::{
-    form_a, pdf_bytes, with_parents, FATHER_A, FATHER_C, FATHER_D, FATHER_E, MOTHER_A, MOTHER_B,
-    MOTHER_C, MOTHER_D, MOTHER_E,
+    form_a, pdf_bytes, with_parents, FATHER_A, FATHER_C, FATHER_D, FATHER_E, FATHER_G, MOTHER_A,
+    MOTHER_B, MOTHER_C, MOTHER_D, MOTHER_E, MOTHER_G,
 };
 
 pub struct TestApp {
@@ -31,6 +31,11 @@ impl TestApp {
     /// A runtime whose guardians may submit many applications (load-like tests).
     pub async fn start_loaded(manual: &[&str]) -> TestApp {
         Self::start_configured(manual, Some(testkit::family::LOAD_SETTINGS)).await
+    }
+
+    /// A runtime with these operator settings (JSON).
+    pub async fn start_settings(manual: &[&str], settings: &str) -> TestApp {
+        Self::start_configured(manual, Some(settings)).await
     }
 
     pub async fn start_with(manual: &[&str]) -> TestApp {

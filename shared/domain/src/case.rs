@@ -743,7 +743,7 @@ impl Case {
             now,
             &created_by.label(),
             "submitted",
-            &format!("channel {}", case.channel.as_str()),
+            &format!("提交申请（{}）", case.channel.name_zh()),
         );
         let effects = case.start_step(Step::Acceptance, now, cal)?;
         Ok((case, effects))
@@ -778,7 +778,7 @@ impl Case {
         self.require(!self.status.is_finished(), "adding a material")?;
         let kind = m.kind;
         self.materials.push(m);
-        self.log(now, &actor.label(), "material_registered", kind.as_str());
+        self.log(now, &actor.label(), "material_registered", kind.name_zh());
         Ok(())
     }
 
@@ -796,7 +796,7 @@ impl Case {
         m.uploaded_at = Some(now);
         m.sha256 = Some(sha256);
         let kind = m.kind;
-        self.log(now, "system:materials", "material_uploaded", kind.as_str());
+        self.log(now, "system:materials", "material_uploaded", kind.name_zh());
         true
     }
 
@@ -836,7 +836,12 @@ impl Case {
         let now = archive.archived_at;
         let files = archive.files;
         self.archive = Some(archive);
-        self.log(now, "system:archive", "archived", &format!("{files} files"));
+        self.log(
+            now,
+            "system:archive",
+            "archived",
+            &format!("已归档 {files} 个文件"),
+        );
         Ok(())
     }
 
@@ -997,7 +1002,12 @@ impl Case {
                 s.status = StepStatus::Done;
                 s.finished_at = Some(now);
                 s.reasons.clear();
-                self.log(now, &who, "accepted", &format!("due {}", due.to_rfc3339()));
+                self.log(
+                    now,
+                    &who,
+                    "accepted",
+                    &format!("已受理，应于 {} 前办结", due.format("%Y-%m-%d")),
+                );
                 effects.push(self.notify(NoticeKind::Accepted));
                 effects.extend(self.start_step(Step::BirthCertificate, now, cal)?);
             }
@@ -1012,7 +1022,7 @@ impl Case {
                     now,
                     &who,
                     "incomplete",
-                    &format!("missing: {}", list.join(", ")),
+                    &format!("需补充：{}", list.join("、")),
                 );
                 effects.push(self.notify(NoticeKind::Incomplete));
             }
@@ -1032,7 +1042,12 @@ impl Case {
     }
 
     fn delivery_summary(&self) -> DeliverySummary {
+        use crate::form::DeliveryMethod;
         match (&self.form.window, &self.form.delivery) {
+            (Some(w), Some(d)) if d.method == DeliveryMethod::Window => DeliverySummary::Window {
+                site: w.site.clone(),
+                window: w.number.clone(),
+            },
             (_, Some(d)) => DeliverySummary::AsAsked {
                 method: d.method,
                 address: d.address.as_deref().map(crate::idnum::mask_address),
@@ -1074,15 +1089,15 @@ impl Case {
             findings: findings.clone(),
         });
         let detail = if findings.is_empty() {
-            "manual review".to_string()
+            "人工审核".to_string()
         } else {
-            findings.join("; ")
+            findings.join("；")
         };
         self.log(
             now,
             &format!("system:{}", step.dept().as_str()),
             "awaiting_review",
-            &format!("{}: {detail}", step.as_str()),
+            &format!("{}：{detail}", step.name_zh()),
         );
         Ok(vec![])
     }
@@ -1131,7 +1146,7 @@ impl Case {
             .as_ref()
             .is_some_and(|i| i.medical_insurance.premium_notice.is_some());
         self.results.merge(results);
-        self.log(now, &actor.label(), "step_done", step.as_str());
+        self.log(now, &actor.label(), "step_done", step.name_zh());
         if premium_due {
             effects.push(self.notify(NoticeKind::PremiumDue));
         }
@@ -1140,12 +1155,7 @@ impl Case {
             None => {
                 self.status = CaseStatus::Completed;
                 self.finished_at = Some(now);
-                self.log(
-                    now,
-                    &actor.label(),
-                    "completed",
-                    "all results issued together",
-                );
+                self.log(now, &actor.label(), "completed", "全部结果已出具，办结");
                 effects.push(self.notify(NoticeKind::Completed));
             }
         }
@@ -1179,7 +1189,7 @@ impl Case {
             now,
             &actor.label(),
             "returned",
-            &format!("{}: {}", step.as_str(), reasons.join("; ")),
+            &format!("{}：{}", step.name_zh(), reasons.join("；")),
         );
         Ok(vec![self.notify(NoticeKind::Returned)])
     }
@@ -1224,7 +1234,7 @@ impl Case {
         }
         if step == Step::Acceptance {
             self.status = CaseStatus::NotAccepted;
-            self.log(now, &actor.label(), "not_accepted", &reasons.join("; "));
+            self.log(now, &actor.label(), "not_accepted", &reasons.join("；"));
             Ok(vec![self.notify(NoticeKind::NotAccepted)])
         } else {
             self.status = CaseStatus::Rejected;
@@ -1232,7 +1242,7 @@ impl Case {
                 now,
                 &actor.label(),
                 "rejected",
-                &format!("{}: {}", step.as_str(), reasons.join("; ")),
+                &format!("{}：{}", step.name_zh(), reasons.join("；")),
             );
             Ok(vec![self.notify(NoticeKind::Rejected)])
         }
@@ -1287,7 +1297,7 @@ impl Case {
                 st.task = None;
                 st.approved_by = Some(actor.label());
                 st.approval_data = data;
-                self.log(now, &actor.label(), "approved", step.as_str());
+                self.log(now, &actor.label(), "approved", step.name_zh());
                 Ok(vec![Effect::Dispatch { step }])
             }
             Decision::Return => {
@@ -1682,7 +1692,7 @@ impl Case {
             }
         }
         for step in newly {
-            self.log(now, "system:sla-monitor", "step_overdue", step.as_str());
+            self.log(now, "system:sla-monitor", "step_overdue", step.name_zh());
         }
         if !self.overdue && !self.status.is_finished() && self.due_at.is_some_and(|d| now > d) {
             self.overdue = true;
@@ -1691,7 +1701,7 @@ impl Case {
                 now,
                 "system:sla-monitor",
                 "case_overdue",
-                "the 4 working-day limit has passed",
+                "已超过 4 个工作日办结时限",
             );
         }
         changed
@@ -1773,7 +1783,7 @@ impl Case {
             } else {
                 "rated"
             },
-            &format!("level {level}"),
+            &format!("{level} 星"),
         );
         Ok(self.ratings.last().expect("just pushed"))
     }
@@ -1800,7 +1810,7 @@ impl Case {
             now,
             &actor.label(),
             "complaint",
-            &format!("routed to {}", dept.as_str()),
+            &format!("转{}处理", dept.name_zh()),
         );
         self.complaints.last().expect("just pushed")
     }
@@ -1829,7 +1839,7 @@ impl Case {
         c.answer = Some(answer);
         c.answered_at = Some(now);
         c.answered_by = Some(label.clone());
-        self.log(now, &label, "complaint_answered", complaint_id);
+        self.log(now, &label, "complaint_answered", "投诉已答复");
         Ok(&self.complaints[idx])
     }
 }

@@ -31,6 +31,14 @@ impl Channel {
             Channel::Hospital => "hospital",
         }
     }
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Channel::ZlbApp => "浙里办",
+            Channel::ZjWeb => "浙江政务服务网",
+            Channel::ServiceCenter => "行政服务中心窗口",
+            Channel::Hospital => "助产机构窗口",
+        }
+    }
     /// Offline channels are a window where an officer enters the application.
     pub fn is_offline(self) -> bool {
         matches!(self, Channel::ServiceCenter | Channel::Hospital)

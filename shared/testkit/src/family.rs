@@ -17,6 +17,10 @@ pub const MOTHER_D: &str = "330106199009090286";
 pub const FATHER_E: &str = "330102199102020172";
 pub const MOTHER_E: &str = "330102199303030246";
 
+/// Family G: married; their household record carries the retired county code 330104.
+pub const FATHER_G: &str = "330104198707070138";
+pub const MOTHER_G: &str = "330104198909090241";
+
 /// A birth time `days` days ago, 08:30 in Asia/Shanghai.
 pub fn born_days_ago(days: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::days(days))

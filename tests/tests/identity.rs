@@ -1,0 +1,640 @@
+//! One newborn, one identity: results that stay legally right on real families — one
+//! live case per newborn, who may apply, birth records, county codes in force, one
+//! notice, corrections that keep every result agreeing with the final form, premiums,
+//! hand-overs, and Chinese texts for citizens.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+fn at_window(mut f: Value, channel: &str) -> Value {
+    f["channel"] = json!(channel);
+    f["window"] = json!({"site": "西湖区行政服务中心", "number": "12"});
+    f.as_object_mut().unwrap().remove("delivery");
+    f
+}
+
+fn step<'a>(case: &'a Value, name: &str) -> &'a Value {
+    case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap()
+}
+
+fn codes(r: &Resp) -> Vec<(String, String)> {
+    r.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["field"].as_str().unwrap().to_string(),
+                d["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_second_application_for_one_newborn_is_refused_from_every_channel_and_either_parent() {
+    let app = TestApp::start_with(&["police"]).await;
+    let father = app.guardian(FATHER_A);
+    let id = app.apply(&father, &form_a()).await;
+
+    // The mother, online: she is named in the case, so she is told which.
+    let mother = app.guardian(MOTHER_A);
+    let mut f = form_a();
+    f["applicant"] = json!({"name": "李梅", "id_number": MOTHER_A, "relation": "mother",
+                            "phone": "13900000000"});
+    let r = app.submit(&mother, &uuid_key(), &f).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], "duplicate_newborn");
+    assert_eq!(r.body["error"]["existing_case_id"], id.as_str());
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("新生儿"));
+
+    // A window officer of the service centre: told which.
+    let r = app
+        .submit(
+            &app.window("service_center"),
+            &uuid_key(),
+            &at_window(form_a(), "service_center"),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["error"]["existing_case_id"], id.as_str());
+
+    // Someone else naming himself the father of the same baby: refused, and not told
+    // whose case exists.
+    let stranger = app.guardian(FATHER_C);
+    let f = with_parents(form_a(), Some(("张伟", FATHER_C)), ("李梅", MOTHER_A));
+    let r = app.submit(&stranger, &uuid_key(), &f).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body["error"].get("existing_case_id").is_none());
+
+    // Returned by the police, the father withdraws; the newborn is free again and the
+    // mother applies.
+    let task = app.task_for("police", &id).await;
+    app.decide("police", &task, "return", &["请由母亲申请随母落户"])
+        .await;
+    app.wait_for(&id, &father, "returned").await;
+    // Told so far: accepted, the hospital's hand-over, returned.
+    let told = 3;
+    app.wait_notifications(&id, &father, told).await;
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/withdraw"),
+            &father,
+            &json!({"reason": "改由母亲申请"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "withdrawn");
+    app.wait_for(&id, &father, "withdrawn").await;
+    let case = app.wait_notifications(&id, &father, told + 1).await;
+    let kinds: Vec<&str> = case["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.last(), Some(&"withdrawn"));
+    let mut f = form_a();
+    f["applicant"] = json!({"name": "李梅", "id_number": MOTHER_A, "relation": "mother",
+                            "phone": "13900000000"});
+    let second = app.apply(&mother, &f).await;
+    let task = app.task_for("police", &second).await;
+    app.decide("police", &task, "approve", &[]).await;
+    let case = app.wait_for(&second, &mother, "completed").await;
+    // One newborn, one certificate: the number the hospital issued in the first case.
+    assert_eq!(
+        case["results"]["birth_certificate_number"],
+        app.case(&id, &father).await["results"]["birth_certificate_number"]
+    );
+    // A withdrawn case cannot be withdrawn or resubmitted again.
+    let r = app
+        .post(&format!("/v1/cases/{id}/withdraw"), &father, &json!({}))
+        .await;
+    assert_eq!(r.status, 409);
+}
+
+#[tokio::test]
+async fn of_concurrent_applications_for_one_newborn_exactly_one_is_accepted() {
+    let app = TestApp::start().await;
+    let record = testkit::family::birth_record(&form_a());
+    let r = app
+        .post("/v1/births", &app.officer("hospital"), &record)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let father = app.guardian(FATHER_A);
+    let mother = app.guardian(MOTHER_A);
+    let mut by_mother = form_a();
+    by_mother["applicant"] = json!({"name": "李梅", "id_number": MOTHER_A,
+                                    "relation": "mother", "phone": "13900000000"});
+    let by_father = form_a();
+    let (a, b, c, d) = tokio::join!(
+        app.submit_unrecorded(&father, "c-1", &by_father),
+        app.submit_unrecorded(&mother, "c-2", &by_mother),
+        app.submit_unrecorded(&father, "c-3", &by_father),
+        app.submit_unrecorded(&mother, "c-4", &by_mother),
+    );
+    let statuses = [a.status, b.status, c.status, d.status];
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 202).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        3,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn online_only_a_parent_applies_and_only_as_themselves() {
+    let app = TestApp::start().await;
+    // A "guardian" online: refused, pointing to the window.
+    let g = app.guardian(FATHER_C);
+    let mut f = form_a();
+    f["applicant"] = json!({"name": "张伟", "id_number": FATHER_C, "relation": "guardian",
+                            "phone": "13900000000"});
+    let r = app.submit(&g, &uuid_key(), &f).await;
+    assert_eq!(r.status, 400);
+    assert!(codes(&r).contains(&("applicant.relation".into(), "parent_required_online".into())));
+    // Applying in the father's name while signed in as someone else.
+    let r = app.submit(&g, &uuid_key(), &form_a()).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        codes(&r),
+        vec![("applicant.id_number".to_string(), "not_caller".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn a_guardian_applies_at_a_window_with_proof_and_the_police_review() {
+    let app = TestApp::start().await;
+    let window = app.window("service_center");
+    let mut f = at_window(form_a(), "service_center");
+    f["applicant"] = json!({"name": "王奶奶", "id_number": "330106195001010028",
+                            "relation": "guardian", "phone": "13900000000"});
+    let id = app.apply(&window, &f).await;
+    let case = app.wait_for(&id, &window, "incomplete").await;
+    let missing: Vec<&str> = case["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["material"].as_str().unwrap())
+        .collect();
+    assert_eq!(missing, vec!["guardianship_proof"]);
+    assert_eq!(case["missing"][0]["name"], "监护关系证明");
+    app.upload(&id, &window, "guardianship_proof").await;
+    let r = app
+        .post(&format!("/v1/cases/{id}/resubmit"), &window, &json!({}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let task = app.task_for("police", &id).await;
+    assert!(task["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x.as_str().unwrap().contains("监护")));
+}
+
+#[tokio::test]
+async fn a_resubmission_never_changes_the_applicant_or_the_newborns_identity() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let task = app.task_for("police", &id).await;
+    assert_eq!(
+        app.decide("police", &task, "return", &["请核对"])
+            .await
+            .status,
+        200
+    );
+    app.wait_for(&id, &g, "returned").await;
+    let resubmit = |c: Value| {
+        let app = &app;
+        let g = g.clone();
+        let id = id.clone();
+        async move {
+            app.post(
+                &format!("/v1/cases/{id}/resubmit"),
+                &g,
+                &json!({ "corrections": c }),
+            )
+            .await
+        }
+    };
+    let r = resubmit(json!({"mother": {"id_number": MOTHER_C}})).await;
+    assert_eq!(r.status, 400);
+    assert!(codes(&r).contains(&("corrections.mother.id_number".into(), "immutable".into())));
+    let r = resubmit(json!({"applicant": {"id_number": MOTHER_A, "relation": "mother"}})).await;
+    assert_eq!(r.status, 400);
+    assert!(codes(&r).contains(&("corrections.applicant.id_number".into(), "immutable".into())));
+    let r = resubmit(json!({"newborn": {"birth_order": 2, "multiple_birth": 2}})).await;
+    assert!(codes(&r).contains(&("corrections.newborn.birth_order".into(), "immutable".into())));
+    // Swapping the father (the owner, who applied) for someone else.
+    let r = resubmit(json!({"father": {"name": "张伟", "id_number": FATHER_C},
+                            "household": {"register_with": "mother"}}))
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let case = app.case(&id, &g).await;
+    assert_eq!(case["form"]["father"]["id_number"], FATHER_A);
+    assert_eq!(case["status"], "returned");
+}
+
+#[tokio::test]
+async fn a_birth_without_a_delivery_record_waits_for_the_hospital_and_gets_no_number_before() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let r = app.submit_unrecorded(&g, &uuid_key(), &form_a()).await;
+    assert_eq!(r.status, 202);
+    let id = r.body["case_id"].as_str().unwrap().to_string();
+    let task = app.task_for("hospital", &id).await;
+    assert!(task["findings"][0].as_str().unwrap().contains("分娩记录"));
+    let case = app.case(&id, &g).await;
+    assert!(case["results"]["newborn_id_number"].is_null());
+    assert!(case["results"]["birth_certificate_number"].is_null());
+    assert_eq!(
+        app.decide("hospital", &task, "approve", &[]).await.status,
+        200
+    );
+    let case = app.wait_for(&id, &g, "completed").await;
+    assert!(case["results"]["newborn_id_number"].is_string());
+}
+
+#[tokio::test]
+async fn a_delivery_record_that_differs_from_the_form_is_in_the_one_notice() {
+    let app = TestApp::start().await;
+    let mut record = testkit::family::birth_record(&form_a());
+    record["weight_g"] = json!(3100);
+    record["sex"] = json!("male");
+    let r = app
+        .post("/v1/births", &app.officer("hospital"), &record)
+        .await;
+    assert_eq!(r.status, 201);
+    let again = app
+        .post("/v1/births", &app.officer("hospital"), &record)
+        .await;
+    assert_eq!((again.status, &again.body), (200, &r.body));
+    // Only a hospital officer records births.
+    let r = app
+        .post("/v1/births", &app.officer("police"), &record)
+        .await;
+    assert_eq!(r.status, 403);
+    let g = app.guardian(FATHER_A);
+    let r = app.submit_unrecorded(&g, &uuid_key(), &form_a()).await;
+    let id = r.body["case_id"].as_str().unwrap().to_string();
+    let case = app.wait_for(&id, &g, "incomplete").await;
+    let fields: Vec<&str> = case["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["field"].as_str())
+        .collect();
+    assert_eq!(fields, vec!["newborn.sex", "newborn.weight_g"]);
+}
+
+/// Police return; the guardian corrects the newborn's name and registers with the mother:
+/// the hospital certifies again (its numbers superseded), the police register again, and
+/// every result agrees with the final form.
+#[tokio::test]
+async fn a_correction_after_a_police_return_goes_back_to_the_earliest_dependent_step() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let task = app.task_for("police", &id).await;
+    let before = app.case(&id, &g).await;
+    let old_cert = before["results"]["birth_certificate_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.decide("police", &task, "return", &["请核对新生儿姓名"])
+        .await;
+    app.wait_for(&id, &g, "returned").await;
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/resubmit"),
+            &g,
+            &json!({"corrections": {"newborn": {"name": "王小河"},
+                                    "household": {"register_with": "mother"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["current_step"], "birth_certificate");
+    let task = app.task_for("police", &id).await;
+    assert_eq!(
+        app.decide("police", &task, "approve", &[]).await.status,
+        200
+    );
+    let case = app.wait_for(&id, &g, "completed").await;
+    let cert = case["results"]["birth_certificate_number"]
+        .as_str()
+        .unwrap();
+    assert_ne!(cert, old_cert, "the certificate was reissued");
+    let superseded: Vec<(&str, &str)> = case["results"]["superseded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["kind"].as_str().unwrap(), s["value"].as_str().unwrap()))
+        .collect();
+    assert!(superseded.contains(&("birth_certificate_number", old_cert.as_str())));
+    let nid = case["results"]["newborn_id_number"].as_str().unwrap();
+    assert!(nid.starts_with("330106"), "the mother's household county");
+    let sex_digit = nid.as_bytes()[16] - b'0';
+    assert_eq!(sex_digit % 2, 0, "a girl");
+    assert_eq!(case["form"]["newborn"]["name"], "王小河");
+    assert_eq!(step(&case, "birth_certificate")["round"], 2);
+}
+
+#[tokio::test]
+async fn a_retired_county_code_waits_for_a_police_officer_who_supplies_the_code_in_force() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_G);
+    let f = with_parents(form_a(), Some(("钱江", FATHER_G)), ("沈月", MOTHER_G));
+    let id = app.apply(&g, &f).await;
+    let task = app.task_for("police", &id).await;
+    assert!(task["findings"][0].as_str().unwrap().contains("330104"));
+    let decide = |data: Value| {
+        let body = json!({"decision": "approve", "version": task["version"], "data": data});
+        let app = &app;
+        let path = format!("/v1/tasks/{}/decision", task["task_id"].as_str().unwrap());
+        async move { app.post(&path, &app.officer("police"), &body).await }
+    };
+    let r = decide(json!({})).await;
+    assert_eq!(r.status, 400);
+    assert!(codes(&r).contains(&("data.address_code".into(), "required".into())));
+    let r = decide(json!({"address_code": "330103"})).await;
+    assert!(codes(&r).contains(&("data.address_code".into(), "not_in_force".into())));
+    let r = decide(json!({"address_code": "330102"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let case = app.wait_for(&id, &g, "completed").await;
+    let nid = case["results"]["newborn_id_number"].as_str().unwrap();
+    assert!(nid.starts_with("330102"), "{nid}");
+    assert_eq!(case["results"]["household_number"], "330104000007");
+}
+
+#[tokio::test]
+async fn the_marriage_record_is_asked_only_when_registering_with_the_father_and_a_commitment_may_stand_in(
+) {
+    let app = TestApp::start().await;
+    // Family C has no marriage record. With the mother: nothing is missing.
+    let g = app.guardian(FATHER_C);
+    let mut f = with_parents(form_a(), Some(("张伟", FATHER_C)), ("刘芳", MOTHER_C));
+    f["newborn"]["hospital_code"] = json!("H330302001");
+    f["household"]["register_with"] = json!("mother");
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_for(&id, &g, "completed").await;
+    assert!(case["results"]["newborn_id_number"]
+        .as_str()
+        .unwrap()
+        .starts_with("330302"));
+    // With the father (twins' second: a newborn of its own): the marriage certificate,
+    // or a written commitment instead, which the police then review.
+    f["household"]["register_with"] = json!("father");
+    f["newborn"]["birth_order"] = json!(2);
+    f["newborn"]["multiple_birth"] = json!(2);
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_for(&id, &g, "incomplete").await;
+    assert_eq!(case["missing"][0]["material"], "marriage_certificate");
+    assert_eq!(case["missing"][0]["alternatives"], json!(["commitment"]));
+    app.upload(&id, &g, "commitment").await;
+    let r = app
+        .post(&format!("/v1/cases/{id}/resubmit"), &g, &json!({}))
+        .await;
+    assert_eq!(r.status, 202);
+    let task = app.task_for("police", &id).await;
+    assert!(task["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x.as_str().unwrap().contains("承诺")));
+}
+
+#[tokio::test]
+async fn the_premium_comes_only_from_configuration_and_its_payment_is_recorded() {
+    let app = TestApp::start_settings(&[], r#"{"premiums": []}"#).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let task = app.task_for("medical_insurance", &id).await;
+    let path = format!("/v1/tasks/{}/decision", task["task_id"].as_str().unwrap());
+    let mi = app.officer("medical_insurance");
+    let r = app
+        .post(
+            &path,
+            &mi,
+            &json!({"decision": "approve", "version": task["version"]}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(codes(&r).contains(&("data.amount_cny".into(), "required".into())));
+    let r = app
+        .post(
+            &path,
+            &mi,
+            &json!({"decision": "approve", "version": task["version"], "data": {"amount_cny": 380}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let case = app.wait_for(&id, &g, "completed").await;
+    let ins = &case["results"]["medical_insurance"];
+    assert_eq!(ins["status"], "pending_payment");
+    assert_eq!(ins["premium_notice"]["amount_cny"], 380);
+    let pay_by = chrono::NaiveDate::parse_from_str(
+        ins["premium_notice"]["pay_by"].as_str().unwrap(),
+        "%Y-%m-%d",
+    )
+    .unwrap();
+    assert!(pay_by >= chrono::Utc::now().date_naive() + chrono::Duration::days(29));
+    let pay = json!({"paid_at": chrono::Utc::now().to_rfc3339(), "amount_cny": 380,
+                     "receipt": "R2026-0001"});
+    let url = format!("/v1/cases/{id}/premium-payment");
+    assert_eq!(app.post(&url, &g, &pay).await.status, 403);
+    let r = app.post(&url, &mi, &pay).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["medical_insurance"]["status"], "paid");
+    assert_eq!(app.post(&url, &mi, &pay).await.status, 409);
+    let case = app.case(&id, &g).await;
+    assert_eq!(case["results"]["medical_insurance"]["status"], "paid");
+}
+
+#[tokio::test]
+async fn results_issued_before_a_rejection_are_handed_over_by_the_accepting_window() {
+    let app = TestApp::start_with(&["police"]).await;
+    let window = app.window("service_center");
+    let id = app
+        .apply(&window, &at_window(form_a(), "service_center"))
+        .await;
+    let case = app.wait_for(&id, &window, "in_progress").await;
+    // Offline at the service centre the hospital's certificates are immediate (即办).
+    let accepted = case["accepted_at"].as_str().unwrap()[..10].to_string();
+    assert!(step(&case, "birth_certificate")["due_at"]
+        .as_str()
+        .unwrap()
+        .starts_with(&accepted));
+    let task = app.task_for("police", &id).await;
+    assert_eq!(
+        app.decide("police", &task, "reject", &["不符合落户政策"])
+            .await
+            .status,
+        200
+    );
+    let case = app.wait_for(&id, &window, "rejected").await;
+    let d = &case["results"]["deliveries"];
+    assert_eq!(d.as_array().unwrap().len(), 1, "{d}");
+    assert_eq!(d[0]["by"], "service_center");
+    assert_eq!(d[0]["method"], "window");
+    assert_eq!(d[0]["items"], json!(["出生医学证明", "预防接种证"]));
+}
+
+#[tokio::test]
+async fn an_offline_applicant_who_chooses_mail_gets_mail() {
+    let app = TestApp::start().await;
+    let window = app.window("hospital");
+    let mut f = at_window(form_a(), "hospital");
+    f["delivery"] = json!({"method": "mail", "address": "杭州市西湖区文三路 1 号"});
+    let id = app.apply(&window, &f).await;
+    let case = app.wait_for(&id, &window, "completed").await;
+    assert_eq!(case["results"]["issuance"]["method"], "mail");
+    assert!(case["results"]["issuance"]["tracking_number"].is_string());
+    let d = case["results"]["deliveries"].as_array().unwrap();
+    assert_eq!(d.len(), 1, "offline: one hand-over at the end");
+    assert_eq!(d[0]["by"], "hospital");
+    assert!(d[0]["items"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("出生医学证明")));
+    // Window hand-over is for offline applications only.
+    let mut f = form_a();
+    f["delivery"] = json!({"method": "window"});
+    let r = app.submit(&app.guardian(FATHER_A), &uuid_key(), &f).await;
+    assert!(codes(&r).contains(&("delivery.method".into(), "window_offline_only".into())));
+}
+
+#[tokio::test]
+async fn a_guardian_has_a_daily_limit_of_applications() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    for n in 1..=5 {
+        app.apply(&g, &newborn(n)).await;
+    }
+    let r = app.submit(&g, &uuid_key(), &newborn(6)).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&wait));
+}
+
+#[tokio::test]
+async fn twins_second_application_reuses_what_was_uploaded_for_the_first() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_C);
+    let mut f = with_parents(form_a(), Some(("张伟", FATHER_C)), ("刘芳", MOTHER_C));
+    f["newborn"]["hospital_code"] = json!("H330302001");
+    f["newborn"]["multiple_birth"] = json!(2);
+    let first = app.apply(&g, &f).await;
+    app.wait_for(&first, &g, "incomplete").await;
+    app.upload(&first, &g, "marriage_certificate").await;
+    let r = app
+        .post(&format!("/v1/cases/{first}/resubmit"), &g, &json!({}))
+        .await;
+    assert_eq!(r.status, 202);
+    app.task_for("police", &first).await;
+    f["newborn"]["birth_order"] = json!(2);
+    f["newborn"]["name"] = json!("张小二");
+    let second = app.apply(&g, &f).await;
+    app.task_for("police", &second).await;
+    let case = app.case(&second, &g).await;
+    assert!(case["missing"].as_array().unwrap().is_empty());
+    assert_eq!(case["materials"][0]["kind"], "marriage_certificate");
+}
+
+/// Every text a citizen reads — error messages and field messages, the one notice, the
+/// notifications — is Chinese, with no internal codes or English.
+#[tokio::test]
+async fn citizen_facing_texts_are_chinese_without_codes() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_E);
+    let mut texts: Vec<String> = vec![];
+    let mut bad = form_a();
+    bad["channel"] = json!("fax");
+    bad["mother"]["id_number"] = json!("330106199203040224");
+    bad["newborn"]["weight_g"] = json!(9);
+    bad["applicant"]["phone"] = json!("123");
+    bad["household"] = json!({});
+    for r in [
+        app.submit(&g, &uuid_key(), &bad).await,
+        app.submit(&g, "", &form_a()).await,
+        app.get("/v1/cases/BC-NONE", &g).await,
+        app.get("/v1/tasks", &g).await,
+        app.raw("GET", "/v1/cases", None, &[], bytes::Bytes::new())
+            .await,
+        app.raw(
+            "POST",
+            "/v1/applications",
+            Some(&g),
+            &[("content-type", "text/plain"), ("idempotency-key", "x")],
+            bytes::Bytes::from_static(b"x"),
+        )
+        .await,
+        app.raw(
+            "POST",
+            "/v1/applications",
+            Some(&g),
+            &[
+                ("content-type", "application/json"),
+                ("idempotency-key", "x"),
+            ],
+            bytes::Bytes::from_static(b"{"),
+        )
+        .await,
+    ] {
+        texts.push(r.body["error"]["message"].as_str().unwrap().to_string());
+        for d in r.body["error"]["details"].as_array().unwrap() {
+            texts.push(d["message"].as_str().unwrap().to_string());
+        }
+    }
+    // Family E is nobody in sharing: the one notice lists everything.
+    let f = with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E));
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_notifications(&id, &g, 1).await;
+    for m in case["missing"].as_array().unwrap() {
+        texts.push(m["name"].as_str().unwrap().to_string());
+        texts.push(m["reason"].as_str().unwrap().to_string());
+    }
+    for n in case["notifications"].as_array().unwrap() {
+        texts.push(n["title"].as_str().unwrap().to_string());
+        texts.push(n["body"].as_str().unwrap().to_string());
+    }
+    assert!(texts.len() > 15);
+    let word = regex_lite_english();
+    for t in &texts {
+        assert!(
+            t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "not Chinese: {t}"
+        );
+        assert!(!word(t), "English or an internal code in: {t}");
+    }
+}
+
+/// A lower-case run of three or more ASCII letters (an English word or a snake_case code).
+fn regex_lite_english() -> impl Fn(&str) -> bool {
+    |t: &str| {
+        let mut run = 0;
+        for c in t.chars() {
+            if c.is_ascii_lowercase() || (run > 0 && c == '_') {
+                run += 1;
+                if run >= 3 {
+                    return true;
+                }
+            } else {
+                run = 0;
+            }
+        }
+        false
+    }
+}
