@@ -380,8 +380,7 @@ async fn a_retired_county_code_waits_for_a_police_officer_who_supplies_the_code_
 }
 
 #[tokio::test]
-async fn the_marriage_record_is_asked_only_when_registering_with_the_father_and_a_commitment_may_stand_in(
-) {
+async fn a_marriage_record_is_asked_only_with_the_father_and_a_commitment_may_stand_in() {
     let app = TestApp::start().await;
     // Family C has no marriage record. With the mother: nothing is missing.
     let g = app.guardian(FATHER_C);
@@ -437,7 +436,8 @@ async fn the_premium_comes_only_from_configuration_and_its_payment_is_recorded()
         .post(
             &path,
             &mi,
-            &json!({"decision": "approve", "version": task["version"], "data": {"amount_cny": 380}}),
+            &json!({"decision": "approve", "version": task["version"],
+                    "data": {"amount_cny": 380}}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -166,6 +166,7 @@ pub async fn report(
             "completed_within_4_working_days": within,
             "overdue": c.overdue() || c.due_at().is_some_and(|d| !c.status().is_finished() && now > d),
             "archived": c.archive().is_some(),
+            "guardian_working_days": c.guardian_working_days(),
         }));
         for r in c.ratings() {
             *ratings.entry(r.level).or_default() += 1;

@@ -388,3 +388,41 @@ fn no_premium_is_assumed_for_a_city_or_year_without_one() {
     assert!(!s.county_in_force("330100"), "a city aggregate");
     assert!(s.county_in_force("330102"));
 }
+
+#[test]
+fn an_unpaid_premium_is_reminded_once_seven_days_before_it_is_due() {
+    let mut alloc = Allocator::default();
+    let mut c = run(vec![], &mut alloc);
+    check(&c);
+    let pay_by = c
+        .results()
+        .insurance
+        .as_ref()
+        .unwrap()
+        .medical_insurance
+        .premium_notice
+        .as_ref()
+        .unwrap()
+        .pay_by;
+    let at = |d: chrono::NaiveDate| {
+        d.and_hms_opt(9, 0, 0)
+            .unwrap()
+            .and_local_timezone(onething_domain::calendar::shanghai())
+            .unwrap()
+    };
+    assert!(
+        c.premium_reminder_owed(),
+        "the case stays watched until reminded"
+    );
+    assert!(c
+        .remind_premium_if_due(at(pay_by - Duration::days(8)), 7)
+        .is_none());
+    let effects = c
+        .remind_premium_if_due(at(pay_by - Duration::days(7)), 7)
+        .expect("reminded");
+    assert_eq!(effects.len(), 1);
+    assert!(c
+        .remind_premium_if_due(at(pay_by - Duration::days(6)), 7)
+        .is_none());
+    assert!(!c.premium_reminder_owed());
+}
