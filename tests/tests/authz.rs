@@ -302,7 +302,7 @@ async fn authorization_matrix() {
 #[tokio::test]
 async fn wrong_issuer_or_audience_is_401() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = onething::Config::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
+    let mut cfg = onething::Config::new("127.0.0.1:0".parse().unwrap(), dir.path().join("data"));
     cfg.durability = embedded::Durability::Normal;
     cfg.jwt_issuer = Some("https://auth.zjzwfw.test".into());
     cfg.jwt_audience = Some("onething".into());

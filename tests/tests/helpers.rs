@@ -295,8 +295,10 @@ async fn launch(dir: PathBuf, manual: &HashSet<domain::Dept>) -> Running {
             .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
             .try_init();
     }
+    // The data directory is the owner's alone (the server refuses a shared one); the
+    // settings file sits beside it.
     let settings = dir.join("settings.json");
-    let mut cfg = Config::new("127.0.0.1:0".parse().unwrap(), dir);
+    let mut cfg = Config::new("127.0.0.1:0".parse().unwrap(), dir.join("data"));
     if settings.exists() {
         cfg.settings = Some(settings);
     }

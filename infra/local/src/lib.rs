@@ -100,40 +100,148 @@ impl Config {
     }
 }
 
-/// The HS256 secret: `ONETHING_JWT_SECRET`, or a random one kept in the data directory.
+/// The shortest secret accepted (HS256 keys and upload-URL keys).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The HS256 secret: `ONETHING_JWT_SECRET` (at least 32 bytes), or a random one kept in
+/// the data directory.
 pub fn jwt_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
     if let Ok(s) = std::env::var("ONETHING_JWT_SECRET") {
         if !s.is_empty() {
+            if s.len() < MIN_SECRET_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "ONETHING_JWT_SECRET is {} bytes; at least {MIN_SECRET_BYTES} are needed \
+                         (e.g. `openssl rand -hex 32`)",
+                        s.len()
+                    ),
+                ));
+            }
             return Ok(s.into_bytes());
         }
     }
     secret_file(data_dir, "jwt-secret")
 }
 
-fn secret_file(data_dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
-    std::fs::create_dir_all(data_dir)?;
-    let path = data_dir.join(name);
-    match std::fs::read_to_string(&path) {
-        Ok(s) if !s.trim().is_empty() => Ok(s.trim().as_bytes().to_vec()),
-        _ => {
-            let s = format!(
-                "{}{}",
-                uuid::Uuid::new_v4().simple(),
-                uuid::Uuid::new_v4().simple()
-            );
-            let tmp = data_dir.join(format!(".{name}.tmp"));
-            std::fs::write(&tmp, &s)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-            }
-            // Two processes racing: the first rename wins, both read the winner.
-            if !path.exists() {
-                std::fs::rename(&tmp, &path)?;
-            }
-            Ok(std::fs::read_to_string(&path)?.trim().as_bytes().to_vec())
+fn refused(msg: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::PermissionDenied, msg)
+}
+
+/// Files only their owner reads: from here on every file the process creates is 0600 and
+/// every directory 0700 (umask 077); the data directory must be a real directory owned by
+/// this user with no group or world access, and so must everything in it. Refuses to go on
+/// otherwise, naming what to fix.
+pub fn secure_data_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        // SAFETY: umask only sets the process's file mode creation mask.
+        unsafe {
+            libc::umask(0o077);
         }
+        std::fs::create_dir_all(dir)?;
+        // SAFETY: geteuid has no preconditions.
+        let me = unsafe { libc::geteuid() };
+        let check = |p: &Path, what: &str| -> std::io::Result<()> {
+            let m = std::fs::symlink_metadata(p)?;
+            if m.file_type().is_symlink() {
+                return Err(refused(format!(
+                    "{what} {} is a symbolic link",
+                    p.display()
+                )));
+            }
+            if m.uid() != me {
+                return Err(refused(format!(
+                    "{what} {} belongs to another user (uid {})",
+                    p.display(),
+                    m.uid()
+                )));
+            }
+            if m.permissions().mode() & 0o077 != 0 {
+                return Err(refused(format!(
+                    "{what} {} is readable or writable by others (mode {:o}): run \
+                     `chmod -R go-rwx {}`",
+                    p.display(),
+                    m.permissions().mode() & 0o777,
+                    p.display()
+                )));
+            }
+            Ok(())
+        };
+        check(dir, "the data directory")?;
+        for entry in std::fs::read_dir(dir)? {
+            check(&entry?.path(), "the data file")?;
+        }
+    }
+    Ok(())
+}
+
+/// A secret kept in the data directory: read without following a link; created (random,
+/// 256 bits in hex) exclusively, 0600, never through a planted link.
+fn secret_file(data_dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    secure_data_dir(data_dir)?;
+    let path = data_dir.join(name);
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.custom_flags(libc::O_NOFOLLOW);
+    }
+    let existing = match open.open(&path) {
+        Ok(mut f) => {
+            let mut s = String::new();
+            f.read_to_string(&mut s)?;
+            Some(s.trim().to_string())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(refused(format!("{}: {e}", path.display()))),
+    };
+    if let Some(s) = existing.filter(|s| !s.is_empty()) {
+        if s.len() < MIN_SECRET_BYTES {
+            return Err(refused(format!(
+                "{} holds a secret shorter than {MIN_SECRET_BYTES} bytes",
+                path.display()
+            )));
+        }
+        return Ok(s.into_bytes());
+    }
+    let s = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let mut create = std::fs::OpenOptions::new();
+    create.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        create.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    match create.open(&path) {
+        Ok(mut f) => {
+            f.write_all(s.as_bytes())?;
+            f.sync_all()?;
+            Ok(s.into_bytes())
+        }
+        // Another process created it first (or something planted a file or a link there):
+        // read it as an existing secret, without following links.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mut f = open.open(&path)?;
+            let mut s = String::new();
+            f.read_to_string(&mut s)?;
+            let s = s.trim().to_string();
+            if s.len() < MIN_SECRET_BYTES {
+                return Err(refused(format!(
+                    "{} is not a usable secret",
+                    path.display()
+                )));
+            }
+            Ok(s.into_bytes())
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -315,6 +423,8 @@ fn with_faults(mut app: App, queues: Arc<dyn Queue>) -> Result<(App, Arc<dyn Que
 
 /// Start the API, the pollers and the scheduled jobs.
 pub async fn start(cfg: Config) -> Result<Running, String> {
+    secure_data_dir(&cfg.data_dir)
+        .map_err(|e| format!("data dir {}: {e}", cfg.data_dir.display()))?;
     match cfg.backend.clone() {
         Backend::Embedded => start_embedded(cfg).await,
         Backend::Aws { stack } => {

@@ -15,7 +15,7 @@ use testkit::tools::root;
 
 const FATHER_C: &str = "330302198808080157";
 const MOTHER_C: &str = "330302198910100265";
-const SECRET: &str = "aws-e2e-secret";
+const SECRET: &str = "aws-e2e-secret-0123456789abcdef01234567";
 
 fn onething(m: &moto::Moto, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_onething"));

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 fn form(i: usize) -> Value {
     testkit::family::form_a_nth(i, 25)
 }
-const SECRET: &str = "chaos-secret";
+const SECRET: &str = "chaos-secret-0123456789abcdef0123456789";
 const FAULTS: &str = "dup=0.2,reorder=0.5,throttle=0.03,crash=0.003";
 
 struct Server {

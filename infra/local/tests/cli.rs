@@ -45,7 +45,10 @@ fn an_officer_token_needs_a_department() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_onething"))
         .args(["token", "--role", "dept_officer", "--sub", "officer-1"])
-        .env("ONETHING_JWT_SECRET", "cli-secret")
+        .env(
+            "ONETHING_JWT_SECRET",
+            "cli-secret-0123456789abcdef0123456789ab",
+        )
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -80,5 +83,47 @@ fn bench_reports_json_and_stops_its_server() {
             || std::fs::read_to_string(format!("/proc/{pid}/stat"))
                 .is_ok_and(|s| s.contains(") Z ")),
         "the bench's server {pid} is still running"
+    );
+}
+
+/// The local database holds personal data: only its owner may read the data directory,
+/// and a short or planted secret is refused.
+#[test]
+fn the_data_directory_is_the_owners_alone_and_secrets_are_long_and_never_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A fresh data directory and its secret are created owner-only.
+    let secret = onething::jwt_secret(&data).unwrap();
+    assert!(secret.len() >= onething::MIN_SECRET_BYTES);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("jwt-secret")), 0o600);
+    // World-readable: refused, naming the fix.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let e = onething::secure_data_dir(&data).unwrap_err().to_string();
+    assert!(e.contains("chmod"), "{e}");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // A secret planted as a link to another file is not followed.
+    let other = tempfile::tempdir().unwrap();
+    let target = other.path().join("stolen");
+    std::fs::write(&target, "x".repeat(64)).unwrap();
+    let planted = dir.path().join("planted");
+    std::fs::create_dir(&planted).unwrap();
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::symlink(&target, planted.join("jwt-secret")).unwrap();
+    assert!(onething::jwt_secret(&planted).is_err());
+    // A one-character secret in the environment is refused by serve.
+    let out = Command::new(env!("CARGO_BIN_EXE_onething"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("short"))
+        .env("ONETHING_JWT_SECRET", "x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("at least 32"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -12,15 +12,15 @@ use std::time::Duration;
 use testkit::family;
 use testkit::serve::Serve;
 
-const SECRET: &str = "kill9-test-secret";
+const SECRET: &str = "kill9-test-secret-0123456789abcdef012345";
 
 fn start(dir: &std::path::Path) -> Serve {
     // One guardian submits every application: the per-guardian limits are raised.
-    let settings = dir.with_extension("settings.json");
+    let settings = dir.join("settings.json");
     std::fs::write(&settings, family::LOAD_SETTINGS).unwrap();
     Serve::start(
         std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
-        dir,
+        &dir.join("data"),
         &["--settings", settings.to_str().unwrap()],
         [("ONETHING_JWT_SECRET", SECRET)],
     )

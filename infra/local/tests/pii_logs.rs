@@ -16,7 +16,7 @@ const FATHER: &str = family::FATHER_A;
 const MOTHER: &str = family::MOTHER_A;
 const FATHER_E: &str = "330102199102020172";
 const MOTHER_E: &str = "330102199303030246";
-const SECRET: &str = "pii-secret";
+const SECRET: &str = "pii-secret-0123456789abcdef0123456789ab";
 
 /// The form with these parents, the father applying (with a phone the scan looks for).
 fn form(father: (&str, &str), mother: (&str, &str)) -> Value {

@@ -4,6 +4,8 @@
 //! on semantic grounds (ID check characters, cross-field rules, data sharing) are expected,
 //! so that one check (`positive_data_acceptance`) is excluded.
 
+const ST_SECRET: &str = "st-secret-0123456789abcdef0123456789abcd";
+
 use std::path::Path;
 use std::process::Command;
 use testkit::serve::Serve;
@@ -17,10 +19,15 @@ fn schemathesis_finds_no_failure() {
     let server = Serve::start_fresh(
         Path::new(env!("CARGO_BIN_EXE_onething")),
         &[],
-        [("ONETHING_JWT_SECRET", "st-secret")],
+        [("ONETHING_JWT_SECRET", ST_SECRET)],
     );
     let base = server.base.clone();
-    let token = testkit::tokens::sign(b"st-secret", "guardian", None, testkit::family::FATHER_A);
+    let token = testkit::tokens::sign(
+        ST_SECRET.as_bytes(),
+        "guardian",
+        None,
+        testkit::family::FATHER_A,
+    );
     let out = Command::new(&st)
         .args([
             "run",

@@ -26,7 +26,8 @@ impl Serve {
         V: AsRef<OsStr>,
     {
         let dir = tempfile::tempdir().expect("a temporary data directory");
-        let mut s = Self::start(bin, dir.path(), args, envs);
+        // `serve` creates the data directory itself, owner-only (it refuses a shared one).
+        let mut s = Self::start(bin, &dir.path().join("data"), args, envs);
         s._data = Some(dir);
         s
     }
