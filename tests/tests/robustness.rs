@@ -463,3 +463,67 @@ async fn hostile_bodies_never_cause_a_5xx() {
         404
     );
 }
+
+/// A material's bytes are written once: its upload URL cannot replace them after they are
+/// stored (or after an officer reviewed them), and nothing is uploaded to an ended case.
+#[tokio::test]
+async fn a_materials_bytes_are_written_once_and_never_to_an_ended_case() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_E);
+    let id = app
+        .apply(
+            &g,
+            &with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E)),
+        )
+        .await;
+    app.wait_for(&id, &g, "incomplete").await;
+    let bytes = pdf_bytes();
+    let ticket = |kind: &'static str| {
+        let app = &app;
+        let g = g.clone();
+        let id = id.clone();
+        let size = bytes.len();
+        async move {
+            let r = app
+                .post(
+                    &format!("/v1/cases/{id}/materials"),
+                    &g,
+                    &json!({"kind": kind, "content_type": "application/pdf", "size": size}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["upload_url"].as_str().unwrap().to_string()
+        }
+    };
+    let put = |url: String, body: Vec<u8>| {
+        let app = &app;
+        async move {
+            app.raw(
+                "PUT",
+                &url,
+                None,
+                &[("content-type", "application/pdf")],
+                Bytes::from(body),
+            )
+            .await
+        }
+    };
+    let url = ticket("mother_id_card").await;
+    let first = put(url.clone(), bytes.clone()).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // The same URL again, with other bytes of the same length or the same bytes: refused.
+    let mut other = bytes.clone();
+    let last = other.len() - 1;
+    other[last] ^= 1;
+    assert_eq!(put(url.clone(), other).await.status, 409);
+    assert_eq!(put(url.clone(), bytes.clone()).await.status, 409);
+    let case = app.case(&id, &g).await;
+    assert_eq!(case["materials"][0]["sha256"], first.body["sha256"]);
+    // An ended case takes no upload, even on a URL handed out before it ended.
+    let url = ticket("father_id_card").await;
+    let r = app
+        .post(&format!("/v1/cases/{id}/withdraw"), &g, &json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(put(url, bytes.clone()).await.status, 409);
+}

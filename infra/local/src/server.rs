@@ -58,7 +58,7 @@ fn too_large() -> Response<Bytes> {
     api::error_response(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        "the body is too large",
+        "请求内容过大",
         vec![],
     )
 }
@@ -69,10 +69,24 @@ async fn route(
     req: Request<Incoming>,
 ) -> Response<Bytes> {
     let is_upload = req.uri().path().starts_with("/uploads/");
-    let limit = if is_upload {
-        MAX_UPLOAD
+    // An upload is checked (method, signature, expiry, declared length, the case still
+    // open, the bytes not stored yet) before a single body byte is read, and then at most
+    // the signed size is read.
+    let upload_ticket = if is_upload {
+        let Some(b) = &blobs else {
+            // On AWS, uploads go straight to S3 through presigned URLs.
+            return api::error_response(StatusCode::NOT_FOUND, "not_found", "未找到该内容", vec![]);
+        };
+        match check_upload(&api, b, &req).await {
+            Ok(t) => Some(t),
+            Err(r) => return r,
+        }
     } else {
-        api::MAX_JSON_BODY
+        None
+    };
+    let limit = match &upload_ticket {
+        Some(t) => t.size as usize,
+        None => api::MAX_JSON_BODY,
     };
     let declared = req
         .headers()
@@ -95,44 +109,46 @@ async fn route(
             return api::error_response(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                "could not read the body",
+                "无法读取请求内容",
                 vec![],
             )
         }
     };
-    if is_upload {
-        return match blobs {
-            Some(b) => upload(&api, &b, parts, bytes).await,
-            // On AWS, uploads go straight to S3 through presigned URLs.
-            None => api::error_response(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no such resource",
-                vec![],
-            ),
-        };
+    if let (Some(t), Some(b)) = (upload_ticket, blobs) {
+        return upload(&api, &b, t, parts, bytes).await;
     }
     api.handle(Request::from_parts(parts, bytes)).await
 }
 
-/// The local stand-in for an S3 presigned PUT.
-async fn upload(
+/// What a verified upload URL pins.
+struct Ticket {
+    key: String,
+    content_type: String,
+    size: u64,
+    case_id: String,
+    material_id: String,
+}
+
+fn refuse(status: StatusCode, code: &str, msg: &str) -> Response<Bytes> {
+    api::error_response(status, code, msg, vec![])
+}
+
+/// Check an upload before its body is read: a genuine, unexpired URL for a material of an
+/// open case whose bytes are not stored yet (write-once), with the declared length.
+async fn check_upload(
     api: &api::Api,
     blobs: &SqliteBlobs,
-    parts: http::request::Parts,
-    body: Bytes,
-) -> Response<Bytes> {
-    let bad =
-        |status: StatusCode, code: &str, msg: &str| api::error_response(status, code, msg, vec![]);
-    if parts.method != Method::PUT {
-        return bad(
+    req: &Request<Incoming>,
+) -> Result<Ticket, Response<Bytes>> {
+    if req.method() != Method::PUT {
+        return Err(refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            "PUT the bytes",
-        );
+            "请使用 PUT 上传材料",
+        ));
     }
-    let key = parts.uri.path().trim_start_matches("/uploads/").to_string();
-    let q = parts.uri.query().unwrap_or("");
+    let key = req.uri().path().trim_start_matches("/uploads/").to_string();
+    let q = req.uri().query().unwrap_or("");
     let get = |name: &str| {
         q.split('&').find_map(|kv| {
             kv.split_once('=')
@@ -146,15 +162,96 @@ async fn upload(
         get("expires").and_then(|s| s.parse::<i64>().ok()),
         get("signature"),
     ) else {
-        return bad(StatusCode::FORBIDDEN, "forbidden", "not a valid upload URL");
+        return Err(refuse(StatusCode::FORBIDDEN, "forbidden", "上传地址无效"));
     };
     if let Err(why) = blobs.verify_upload(&key, &ct, size, expires, &sig, api.app.clock.now()) {
-        return bad(
+        tracing::debug!(reason = why, "upload URL rejected");
+        return Err(refuse(
             StatusCode::FORBIDDEN,
             "forbidden",
-            &format!("upload URL rejected: {why}"),
-        );
+            "上传地址无效或已过期，请重新获取",
+        ));
     }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared != Some(size) || size > MAX_UPLOAD as u64 {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "上传内容的长度应与登记的大小一致",
+        ));
+    }
+    // materials/{case_id}/{material_id}
+    let mut segs = key.split('/');
+    let (Some("materials"), Some(case_id), Some(material_id)) =
+        (segs.next(), segs.next(), segs.next())
+    else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "不是材料上传地址",
+        ));
+    };
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::warn!(error = %e, "upload check failed");
+        refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "系统繁忙，请稍后再试",
+        )
+    };
+    match api.app.store.get(case_id).await {
+        Ok(Some(c)) if c.status().is_finished() => {
+            return Err(refuse(
+                StatusCode::CONFLICT,
+                "conflict",
+                "申请已办结或终止，不能再上传材料",
+            ))
+        }
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(refuse(StatusCode::NOT_FOUND, "not_found", "未找到该内容")),
+        Err(e) => return Err(unavailable(&e)),
+    }
+    match blobs.get(&key).await {
+        Ok(Some(_)) => {
+            return Err(refuse(
+                StatusCode::CONFLICT,
+                "conflict",
+                "该材料已上传，不能替换；如需更换请重新登记一份材料",
+            ))
+        }
+        Ok(None) => {}
+        Err(e) => return Err(unavailable(&e)),
+    }
+    Ok(Ticket {
+        case_id: case_id.to_string(),
+        material_id: material_id.to_string(),
+        key,
+        content_type: ct,
+        size,
+    })
+}
+
+/// The local stand-in for an S3 presigned PUT (the URL was checked by [`check_upload`]).
+async fn upload(
+    api: &api::Api,
+    blobs: &SqliteBlobs,
+    t: Ticket,
+    parts: http::request::Parts,
+    body: Bytes,
+) -> Response<Bytes> {
+    let bad =
+        |status: StatusCode, code: &str, msg: &str| api::error_response(status, code, msg, vec![]);
+    let Ticket {
+        key,
+        content_type: ct,
+        size,
+        case_id,
+        material_id,
+    } = t;
     let sent_ct = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -164,39 +261,43 @@ async fn upload(
         return bad(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "Content-Type must be the declared type",
+            "上传内容的类型应与登记的类型一致",
         );
     }
     if body.len() as u64 != size {
         return bad(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            "the body length must be the declared size",
+            "上传内容的长度应与登记的大小一致",
         );
     }
     if !application::service::magic_matches(&ct, &body) {
         return bad(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "the bytes are not of the declared type",
+            "上传内容不是登记的文件类型",
         );
     }
-    if let Err(e) = blobs.put(&key, &body, &ct).await {
-        tracing::warn!(error = %e, "upload store failed");
-        return bad(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
+    // Write-once: of two concurrent uploads of different bytes one is refused.
+    match blobs.put_once(&key, &body, &ct).await {
+        Ok(()) => {}
+        Err(ports::StoreError::Conflict(_)) => {
+            return bad(
+                StatusCode::CONFLICT,
+                "conflict",
+                "该材料已上传，不能替换；如需更换请重新登记一份材料",
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "upload store failed");
+            return bad(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "系统繁忙，请稍后再试",
+            );
+        }
     }
-    // materials/{case_id}/{material_id}
-    let mut segs = key.split('/');
-    let (Some("materials"), Some(case_id), Some(material_id)) =
-        (segs.next(), segs.next(), segs.next())
-    else {
-        return bad(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "not a material upload",
-        );
-    };
-    match application::service::confirm_upload(&api.app, case_id, material_id).await {
+    match application::service::confirm_upload(&api.app, &case_id, &material_id).await {
         Ok(Ok(())) => {
             let v = json!({"material_id": material_id, "status": "uploaded", "size": size,
                            "sha256": application::service::sha256_hex(&body)});
@@ -213,12 +314,15 @@ async fn upload(
             vec![json!(p)],
         ),
         Err(application::ServiceError::NotFound) => {
-            bad(StatusCode::NOT_FOUND, "not_found", "no such material")
+            bad(StatusCode::NOT_FOUND, "not_found", "未找到该材料")
         }
-        Err(e) => bad(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            &e.to_string(),
-        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "upload confirmation failed");
+            bad(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "系统繁忙，请稍后再试",
+            )
+        }
     }
 }

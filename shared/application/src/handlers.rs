@@ -313,8 +313,18 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
             json_file("shared-data.json", json!(case.shared())),
         ];
         let mut missing_materials = vec![];
+        let mut altered_materials = vec![];
         for m in case.materials() {
             match app.blobs.get(&m.blob_key).await? {
+                // The bytes must be those whose checksum the case recorded at upload.
+                Some(bytes) if m.sha256.as_ref().is_some_and(|h| *h != sha256_hex(&bytes)) => {
+                    tracing::error!(
+                        case_id,
+                        material_id = %m.material_id,
+                        "a material's bytes differ from the checksum recorded at upload",
+                    );
+                    altered_materials.push(m.material_id.clone());
+                }
                 Some(bytes) => files.push((
                     format!("materials/{}-{}", m.material_id, m.kind.as_str()),
                     bytes,
@@ -328,6 +338,7 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
             "case_id": case_id, "status": case.status(), "finished_at": finished, "case_version": expected,
             "files": files.iter().map(|(p, b, t)| json!({"path": p, "sha256": sha256_hex(b), "size": b.len(), "content_type": t})).collect::<Vec<_>>(),
             "never_uploaded_materials": missing_materials,
+            "altered_materials": altered_materials,
         });
         let manifest_bytes = serde_json::to_vec_pretty(&manifest).expect("json");
         for (p, b, t) in &files {

@@ -376,24 +376,20 @@ pub async fn confirm_upload(
     }
     let field = format!("materials.{material_id}");
     let Some(bytes) = app.blobs.get(&m.blob_key).await? else {
-        return Ok(Err(Problem::new(
-            field,
-            "not_uploaded",
-            "the bytes have not been uploaded",
-        )));
+        return Ok(Err(Problem::new(field, "not_uploaded", "材料尚未上传")));
     };
     if bytes.len() as u64 != m.size {
         return Ok(Err(Problem::new(
             field,
             "size",
-            "the uploaded size differs from the declared size",
+            "上传内容的大小与登记的大小不一致",
         )));
     }
     if !magic_matches(&m.content_type, &bytes) {
         return Ok(Err(Problem::new(
             field,
             "content",
-            "the bytes are not of the declared type",
+            "上传内容不是登记的文件类型",
         )));
     }
     let digest = sha256_hex(&bytes);
