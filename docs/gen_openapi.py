@@ -137,10 +137,11 @@ case = obj({
 summary = obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "current_step": {"type": ["string", "null"]}, "newborn_name": S}, ["case_id", "status", "version"])
 task = obj({"task_id": S, "case_id": S, "step": S, "dept": S, "created_at": DT, "due_at": DT, "version": I, "summary": S, "findings": {"type": "array", "items": S}, "overdue": B},
            ["task_id", "case_id", "step", "dept", "created_at", "due_at", "version", "summary"])
-error = obj({"error": obj({"code": S, "message": S, "details": {"type": "array", "items": obj({"field": S, "code": S, "message": S}, ["field", "code", "message"])}}, ["code", "message", "details"])}, ["error"])
-error["example"] = {"error": {"code": "invalid", "message": "invalid input", "details": [
-    {"field": "mother.id_number", "code": "check", "message": "the check character does not match"},
-    {"field": "newborn.birth_time", "code": "future", "message": "must not be in the future"}]}}
+error = obj({"error": obj({"code": S, "message": {"type": "string", "description": "Chinese, fit to show a citizen as it is"}, "details": {"type": "array", "items": obj({"field": S, "code": S, "message": S}, ["field", "code", "message"])},
+                          "existing_case_id": {"type": "string", "description": "duplicate_newborn only: the live case, for its owner, either parent named in it, or a window officer"}}, ["code", "message", "details"])}, ["error"])
+error["example"] = {"error": {"code": "invalid_request", "message": "申请内容有 2 处需要修改，请按提示逐项更正", "details": [
+    {"field": "mother.id_number", "code": "checksum", "message": "不是有效的公民身份号码：校验码不正确"},
+    {"field": "newborn.birth_time", "code": "future", "message": "出生时间不能晚于现在"}]}}
 
 EXAMPLE_FORM = {
     "channel": "zlb_app",

@@ -257,6 +257,25 @@ async fn authorization_matrix() {
             [403, 403, 403, 403, 409, 404, 403, 401],
         ),
         (
+            "POST",
+            format!("/v1/cases/{id}/withdraw"),
+            json!({"reason": "不办了"}),
+            // The owner may withdraw, but not while a department has the case.
+            [409, 404, 404, 404, 403, 404, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/v1/cases/{id}/premium-payment"),
+            json!({"paid_at": chrono::Utc::now().to_rfc3339(), "amount_cny": 440, "receipt": "R1"}),
+            [403, 403, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/v1/births".into(),
+            testkit::family::birth_record(&form_a()),
+            [403, 403, 403, 403, 403, 403, 403, 401],
+        ),
+        (
             "GET",
             format!("/v1/supervision/report?from={today}&to={today}"),
             json!(null),
@@ -295,6 +314,26 @@ async fn authorization_matrix() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Medical security records a payment only on a case that reached it (this one waits
+    // at the police: not theirs yet); hospitals record births (the same record again: 200).
+    let pay = json!({"paid_at": chrono::Utc::now().to_rfc3339(), "amount_cny": 440,
+                     "receipt": "R1"});
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/premium-payment"),
+            &app.officer("medical_insurance"),
+            &pay,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = app
+        .post(
+            "/v1/births",
+            &app.officer("hospital"),
+            &testkit::family::birth_record(&form_a()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
 
 /// With an issuer and audience configured (as the API Gateway authorizer checks them),

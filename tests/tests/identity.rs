@@ -509,6 +509,16 @@ async fn an_offline_applicant_who_chooses_mail_gets_mail() {
         .as_array()
         .unwrap()
         .contains(&json!("出生医学证明")));
+    // Asked explicitly, hand-over at the window that took the application.
+    let mut f = at_window(newborn(2), "service_center");
+    f["delivery"] = json!({"method": "window"});
+    let id = app.apply(&app.window("service_center"), &f).await;
+    let case = app
+        .wait_for(&id, &app.window("service_center"), "completed")
+        .await;
+    assert_eq!(case["acceptance_notice"]["delivery"]["method"], "window");
+    assert_eq!(case["results"]["deliveries"][0]["method"], "window");
+    assert_eq!(case["results"]["deliveries"][0]["window"], "12");
     // Window hand-over is for offline applications only.
     let mut f = form_a();
     f["delivery"] = json!({"method": "window"});

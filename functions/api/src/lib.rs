@@ -58,11 +58,21 @@ pub fn error_response(
     r
 }
 
-/// A message fit to show a citizen: the service's own text when it is Chinese, otherwise
-/// the plain Chinese statement of the error's kind (internal English never leaks).
+/// A message fit to show a citizen: the service's own text when it is Chinese (and holds no
+/// English word or snake_case code), otherwise the plain Chinese statement of the error's
+/// kind, so internal English never leaks.
 fn citizen_text(m: &str, fallback: &str) -> String {
     let chinese = m.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
-    if chinese {
+    let mut run = 0;
+    let english = m.chars().any(|c| {
+        run = if c.is_ascii_lowercase() || (run > 0 && c == '_') {
+            run + 1
+        } else {
+            0
+        };
+        run >= 3
+    });
+    if chinese && !english {
         m.to_string()
     } else {
         fallback.to_string()
@@ -506,9 +516,7 @@ impl Api {
             }
             Route::Report => {
                 if actor.role != domain::Role::Supervisor {
-                    return Err(ServiceError::Forbidden(
-                        "the supervision report is for supervisors".into(),
-                    ));
+                    return Err(ServiceError::Forbidden("监督报告仅供监督人员查看".into()));
                 }
                 let (from, to) = application::report::parse_period(
                     query_param(q, "from").as_deref(),

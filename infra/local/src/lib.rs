@@ -180,33 +180,11 @@ pub fn secure_data_dir(dir: &Path) -> std::io::Result<()> {
 /// A secret kept in the data directory: read without following a link; created (random,
 /// 256 bits in hex) exclusively, 0600, never through a planted link.
 fn secret_file(data_dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
-    use std::io::{Read, Write};
+    use std::io::Write;
     secure_data_dir(data_dir)?;
     let path = data_dir.join(name);
-    let mut open = std::fs::OpenOptions::new();
-    open.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        open.custom_flags(libc::O_NOFOLLOW);
-    }
-    let existing = match open.open(&path) {
-        Ok(mut f) => {
-            let mut s = String::new();
-            f.read_to_string(&mut s)?;
-            Some(s.trim().to_string())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(refused(format!("{}: {e}", path.display()))),
-    };
-    if let Some(s) = existing.filter(|s| !s.is_empty()) {
-        if s.len() < MIN_SECRET_BYTES {
-            return Err(refused(format!(
-                "{} holds a secret shorter than {MIN_SECRET_BYTES} bytes",
-                path.display()
-            )));
-        }
-        return Ok(s.into_bytes());
+    if let Some(s) = read_secret(&path)? {
+        return Ok(s);
     }
     let s = format!(
         "{}{}",
@@ -226,22 +204,38 @@ fn secret_file(data_dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
             f.sync_all()?;
             Ok(s.into_bytes())
         }
-        // Another process created it first (or something planted a file or a link there):
-        // read it as an existing secret, without following links.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let mut f = open.open(&path)?;
-            let mut s = String::new();
-            f.read_to_string(&mut s)?;
-            let s = s.trim().to_string();
-            if s.len() < MIN_SECRET_BYTES {
-                return Err(refused(format!(
-                    "{} is not a usable secret",
-                    path.display()
-                )));
-            }
-            Ok(s.into_bytes())
-        }
+        // Another process created it first (or something was planted there): it must read
+        // as a secret like any existing one.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_secret(&path)?
+            .ok_or_else(|| refused(format!("{} is not a usable secret", path.display()))),
         Err(e) => Err(e),
+    }
+}
+
+/// An existing secret file, opened without following a link: None when there is none yet
+/// (or it is empty); refused when it is a link or shorter than [`MIN_SECRET_BYTES`].
+fn read_secret(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut s = String::new();
+    match open.open(path) {
+        Ok(mut f) => f.read_to_string(&mut s)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(refused(format!("{}: {e}", path.display()))),
+    };
+    match s.trim() {
+        "" => Ok(None),
+        t if t.len() < MIN_SECRET_BYTES => Err(refused(format!(
+            "{} holds a secret shorter than {MIN_SECRET_BYTES} bytes",
+            path.display()
+        ))),
+        t => Ok(Some(t.as_bytes().to_vec())),
     }
 }
 

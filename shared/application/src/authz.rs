@@ -76,8 +76,6 @@ pub fn can_change(actor: &Actor, case: &Case, window_too: bool) -> bool {
 pub fn officer_dept(actor: &Actor) -> Result<Dept, ServiceError> {
     match (actor.role, actor.dept) {
         (Role::DeptOfficer, Some(d)) => Ok(d),
-        _ => Err(ServiceError::Forbidden(
-            "tasks belong to department officers".into(),
-        )),
+        _ => Err(ServiceError::Forbidden("任务仅供部门经办人员处理".into())),
     }
 }

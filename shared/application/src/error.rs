@@ -69,7 +69,7 @@ impl From<RepoError> for ServiceError {
     fn from(e: RepoError) -> Self {
         match e {
             RepoError::NotFound(_) => ServiceError::NotFound,
-            RepoError::Busy(_) => ServiceError::Unavailable("the case is busy".into()),
+            RepoError::Busy(_) => ServiceError::Unavailable("系统繁忙，请稍后再试".into()),
             RepoError::Store(s) => s.into(),
         }
     }

@@ -300,14 +300,12 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                 "application/json".to_string(),
             )
         };
+        let shown = view::CaseView::of(&case, Viewer::Entitled);
         let mut files: Vec<(String, Vec<u8>, String)> = vec![
             json_file("form.json", case.form().to_json()),
-            json_file(
-                "case.json",
-                serde_json::to_value(view::CaseView::of(&case, Viewer::Entitled))
-                    .expect("serialises"),
-            ),
-            json_file("results.json", json!(case.results())),
+            // Every result, with every hand-over and what corrections superseded.
+            json_file("results.json", json!(shown.results)),
+            json_file("case.json", serde_json::to_value(shown).expect("serialises")),
             json_file("history.json", json!(case.timeline())),
             json_file("notifications.json", json!(delivered)),
             json_file("shared-data.json", json!(case.shared())),

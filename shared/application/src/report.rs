@@ -35,24 +35,20 @@ pub fn parse_period(
     let mut date = |name: &str, v: Option<&str>| match v.map(|s| s.parse::<NaiveDate>()) {
         Some(Ok(d)) => Some(d),
         Some(Err(_)) => {
-            p.push(Problem::new(name, "format", "must be a date YYYY-MM-DD"));
+            p.push(Problem::new(name, "format", "日期格式应如 2026-12-01"));
             None
         }
         None => {
-            p.push(Problem::new(name, "required", "is required"));
+            p.push(Problem::new(name, "required", "此项为必填项"));
             None
         }
     };
     let (f, t) = (date("from", from), date("to", to));
     if let (Some(f), Some(t)) = (f, t) {
         if f > t {
-            p.push(Problem::new("to", "range", "must not be before from"));
+            p.push(Problem::new("to", "range", "结束日期不能早于开始日期"));
         } else if (t - f).num_days() > 366 {
-            p.push(Problem::new(
-                "to",
-                "range",
-                "a report covers at most 366 days",
-            ));
+            p.push(Problem::new("to", "range", "统计期间最长 366 天"));
         }
     }
     if !p.is_empty() {
@@ -68,9 +64,7 @@ pub async fn report(
     to: NaiveDate,
 ) -> Result<Value, ServiceError> {
     if actor.role != Role::Supervisor {
-        return Err(ServiceError::Forbidden(
-            "the supervision report is for supervisors".into(),
-        ));
+        return Err(ServiceError::Forbidden("监督报告仅供监督人员查看".into()));
     }
     let tz = shanghai();
     let start = tz

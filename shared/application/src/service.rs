@@ -54,7 +54,7 @@ pub async fn submit(
 ) -> Result<(Case, bool), ServiceError> {
     if !matches!(actor.role, Role::Guardian | Role::WindowOfficer) {
         return Err(ServiceError::Forbidden(
-            "only guardians and window officers submit applications".into(),
+            "申请由新生儿父母或受理窗口工作人员提交".into(),
         ));
     }
     let key = match key {
@@ -67,14 +67,14 @@ pub async fn submit(
             return Err(ServiceError::Invalid(vec![Problem::new(
                 "Idempotency-Key",
                 "format",
-                "must be 1 to 128 visible ASCII characters",
+                "应为 1 到 128 个可见的 ASCII 字符",
             )]))
         }
         None => {
             return Err(ServiceError::Invalid(vec![Problem::new(
                 "Idempotency-Key",
                 "required",
-                "the Idempotency-Key header is required",
+                "请求须带幂等键（Idempotency-Key）",
             )]))
         }
     };
@@ -84,7 +84,7 @@ pub async fn submit(
         Role::Guardian => {
             if form.channel.is_offline() {
                 return Err(ServiceError::Forbidden(
-                    "offline channels are entered by a window officer".into(),
+                    "窗口渠道的申请由受理窗口工作人员录入".into(),
                 ));
             }
             // Online, only a parent named in the form applies, as themselves (the form
@@ -102,7 +102,7 @@ pub async fn submit(
         _ => {
             if form.channel.window_dept().is_none() || form.channel.window_dept() != actor.dept {
                 return Err(ServiceError::Forbidden(
-                    "a window officer enters applications on their own window's channel".into(),
+                    "受理窗口工作人员只能录入本窗口渠道的申请".into(),
                 ));
             }
             form.applicant.id_number.as_str().to_string()
@@ -170,9 +170,7 @@ pub async fn submit(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ServiceError::Unavailable(
-        "could not allocate a case id".into(),
-    ))
+    Err(ServiceError::Unavailable("系统繁忙，请稍后再试".into()))
 }
 
 /// A guardian's limits: applications a day and unfinished cases (settings). A replay of an
@@ -246,7 +244,7 @@ pub async fn case_view(app: &App, actor: &Actor, case_id: &str) -> Result<CaseVi
 pub async fn my_cases(app: &App, actor: &Actor) -> Result<CaseList, ServiceError> {
     if actor.role != Role::Guardian {
         return Err(ServiceError::Forbidden(
-            "lists the signed-in guardian's own cases".into(),
+            "此列表仅供申请人查看本人的申请".into(),
         ));
     }
     let cases = app
@@ -269,29 +267,20 @@ pub async fn new_material(
     let (case, _) = load_visible(app, actor, case_id).await?;
     if !can_change(actor, &case, true) {
         return Err(ServiceError::Forbidden(
-            "only the guardian or the window officer adds materials".into(),
+            "只有申请人或受理窗口工作人员可以补充材料".into(),
         ));
     }
     let req: body::NewMaterial = body::parse(body)?;
     let mut p = Problems::default();
     let kind = MaterialKind::parse(&req.kind);
     if kind.is_none() {
-        p.push(
-            "kind",
-            "enum",
-            "must be one of mother_id_card, father_id_card, household_register, \
-             marriage_certificate, other",
-        );
+        p.push("kind", "enum", "材料类型不在允许的范围内");
     }
     if !MATERIAL_TYPES.contains(&req.content_type.as_str()) {
-        p.push(
-            "content_type",
-            "enum",
-            "must be application/pdf, image/jpeg or image/png",
-        );
+        p.push("content_type", "enum", "文件类型应为 PDF、JPEG 或 PNG");
     }
     if !(1..=MAX_MATERIAL_BYTES).contains(&req.size) {
-        p.push("size", "range", "must be 1 byte to 10 MiB");
+        p.push("size", "range", "文件大小应为 1 字节到 10 MiB");
     }
     let Some(kind) = kind.filter(|_| p.is_empty()) else {
         return Err(ServiceError::Invalid(p.0));
@@ -427,7 +416,7 @@ pub async fn resubmit(
             problems.push(Problem::new(
                 format!("materials.{id}"),
                 "unknown",
-                "no such material on this case",
+                "本申请没有这份材料",
             ));
         } else if let Err(p) = confirm_upload(app, case_id, id).await? {
             problems.push(p);
@@ -699,15 +688,17 @@ pub async fn rate(
 ) -> Result<Rating, ServiceError> {
     let (case, _) = load_visible(app, actor, case_id).await?;
     if !can_change(actor, &case, false) {
-        return Err(ServiceError::Forbidden(
-            "only the guardian who owns the case rates it".into(),
-        ));
+        return Err(ServiceError::Forbidden("只有申请人本人可以评价".into()));
     }
     let req: body::NewRating = body::parse(body)?;
     let mut p = Problems::default();
     let level = u8::try_from(req.level).ok().filter(|l| (1..=5).contains(l));
     if level.is_none() {
-        p.push("level", "range", "must be 1 (非常不满意) to 5 (非常满意)");
+        p.push(
+            "level",
+            "range",
+            "评价等级应为 1（非常不满意）到 5（非常满意）",
+        );
     }
     let comment = match req.comment {
         None => None,
@@ -718,7 +709,7 @@ pub async fn rate(
             p.push(
                 "comment",
                 "format",
-                "must be text of at most 500 characters",
+                "评价内容最多 500 个字符，且不能包含控制字符",
             );
             None
         }
@@ -755,9 +746,7 @@ pub async fn complain(
 ) -> Result<Complaint, ServiceError> {
     let (case, _) = load_visible(app, actor, case_id).await?;
     if !can_change(actor, &case, false) {
-        return Err(ServiceError::Forbidden(
-            "only the guardian who owns the case complains about it".into(),
-        ));
+        return Err(ServiceError::Forbidden("只有申请人本人可以投诉".into()));
     }
     let req: body::NewComplaint = body::parse(body)?;
     let text = match Some(req.text.trim()) {
@@ -772,7 +761,7 @@ pub async fn complain(
             return Err(ServiceError::Invalid(vec![Problem::new(
                 "text",
                 "required",
-                "must be 1 to 2000 characters of text",
+                "投诉内容应为 1 到 2000 个字符，且不能包含控制字符",
             )]))
         }
     };
@@ -809,9 +798,7 @@ pub async fn answer_complaint(
         || (matches!(actor.role, Role::DeptOfficer | Role::WindowOfficer)
             && actor.dept == Some(c.dept));
     if !allowed {
-        return Err(ServiceError::Forbidden(
-            "the complaint is routed to another department".into(),
-        ));
+        return Err(ServiceError::Forbidden("该投诉已转其他部门处理".into()));
     }
     let req: body::ComplaintAnswer = body::parse(body)?;
     let answer = match Some(req.answer.trim()) {
@@ -820,7 +807,7 @@ pub async fn answer_complaint(
             return Err(ServiceError::Invalid(vec![Problem::new(
                 "answer",
                 "required",
-                "must be 1 to 2000 characters",
+                "答复内容应为 1 到 2000 个字符",
             )]))
         }
     };
@@ -850,7 +837,7 @@ pub async fn tasks(
             return Err(ServiceError::Invalid(vec![Problem::new(
                 "status",
                 "enum",
-                "only open tasks are listed",
+                "只能查询待办任务",
             )]))
         }
     }
@@ -909,7 +896,7 @@ pub async fn decide(
         "return" => Some(Decision::Return),
         "reject" => Some(Decision::Reject),
         _ => {
-            p.push("decision", "enum", "must be approve, return or reject");
+            p.push("decision", "enum", "决定应为批准、退回或不通过");
             None
         }
     };
@@ -921,14 +908,10 @@ pub async fn decide(
         .map(String::from)
         .collect();
     if matches!(decision, Some(Decision::Return | Decision::Reject)) && reasons.is_empty() {
-        p.push(
-            "reasons",
-            "required",
-            "give at least one reason to return or reject",
-        );
+        p.push("reasons", "required", "退回或不通过须至少填写一条理由");
     }
     if reasons.iter().any(|r| r.chars().count() > 500) {
-        p.push("reasons", "too_long", "each reason at most 500 characters");
+        p.push("reasons", "too_long", "每条理由最多 500 个字符");
     }
     let version = req.version;
     let data = req.data.unwrap_or_default();
@@ -996,7 +979,7 @@ pub async fn decide(
                 )
                 .map_err(|e| match e {
                     domain::DomainError::TaskNotOpen => {
-                        ServiceError::Conflict("the task was already decided".into())
+                        ServiceError::Conflict("该任务已处理".into())
                     }
                     other => domain_err(other),
                 })?;

@@ -89,10 +89,7 @@ fn case_item(case: &Case) -> Item {
 /// The newborn's claim item (keyed by a digest: no ID number in keys).
 fn newborn_key(case: &Case) -> Item {
     HashMap::from([
-        (
-            "pk".into(),
-            s(format!("NEWBORN#{}", ports::newborn_claim(case))),
-        ),
+        ("pk".into(), s(format!("NEWBORN#{}", case.newborn_claim()))),
         ("sk".into(), s("NEWBORN")),
     ])
 }
@@ -508,7 +505,7 @@ impl CaseStore for DynamoStore {
         &self,
         record: &domain::sharing::BirthRecord,
     ) -> Result<(String, bool), StoreError> {
-        let id = ports::birth_id(&record.key());
+        let id = record.id();
         let doc = serde_json::to_string(record).expect("serialises");
         let r = self
             .c(Op::DdbPutItem)
@@ -538,7 +535,7 @@ impl CaseStore for DynamoStore {
     }
 
     async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
-        let id = ports::birth_id(key);
+        let id = domain::sharing::birth_id(key);
         let r = self
             .c(Op::DdbGetItem)
             .get_item()

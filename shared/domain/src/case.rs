@@ -568,6 +568,12 @@ impl Case {
         self.form.newborn_key()
     }
 
+    /// The key under which a store claims the newborn: a SHA-256 digest of
+    /// [`Case::newborn_key`], so the mother's ID number never appears in a key.
+    pub fn newborn_claim(&self) -> String {
+        crate::sharing::hex_sha256(&self.newborn_key())
+    }
+
     /// This commit frees the newborn (the case has just ended as not accepted, rejected
     /// or withdrawn).
     pub fn releases_newborn_now(&self) -> bool {
@@ -1304,9 +1310,7 @@ impl Case {
                 if step == Step::Acceptance {
                     let missing: Vec<Missing> = reasons
                         .iter()
-                        .map(|r| {
-                            Missing::new("registration_form", "出生一件事办理登记表", r.clone())
-                        })
+                        .map(|r| crate::steps::acceptance::form_reason(r.clone()))
                         .collect();
                     let st = self.step_mut(step);
                     st.status = StepStatus::InProgress;
@@ -1437,7 +1441,7 @@ impl Case {
             AcceptanceOutcome::Incomplete { missing } => missing,
             AcceptanceOutcome::NotAccepted { reasons } => reasons
                 .into_iter()
-                .map(|r| Missing::new("registration_form", "出生一件事办理登记表", r))
+                .map(crate::steps::acceptance::form_reason)
                 .collect(),
         };
         if !missing.is_empty() {

@@ -77,6 +77,11 @@ impl BirthRecord {
         )
     }
 
+    /// The record's id (`BR` + a digest of [`BirthRecord::key`]): no ID number in a key.
+    pub fn id(&self) -> String {
+        birth_id(&self.key())
+    }
+
     /// Whether the application's form names this birth.
     pub fn matches(&self, form: &crate::form::Form) -> bool {
         self.key()
@@ -98,6 +103,19 @@ pub fn birth_key(
 ) -> String {
     let minute = birth_time.with_timezone(&chrono::Utc).format("%Y%m%d%H%M");
     format!("{institution}:{mother_id}:{birth_order}:{minute}")
+}
+
+/// The id of the birth record stored under `key` ([`BirthRecord::key`]).
+pub fn birth_id(key: &str) -> String {
+    format!("BR{}", &hex_sha256(key)[..24].to_uppercase())
+}
+
+pub(crate) fn hex_sha256(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The fixture: what the provincial platform would answer.

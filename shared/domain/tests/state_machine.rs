@@ -638,3 +638,50 @@ fn a_case_returned_at_acceptance_is_stored_and_loads_again() {
     let back: Result<Case, _> = serde_json::from_str(&s);
     assert!(back.is_ok(), "{:?} {s}", back.err());
 }
+
+/// While a returned case waits on the guardian its clock stops: the working days that were
+/// left run on from the resubmission, and the guardian's days are counted apart.
+#[test]
+fn the_case_clock_stops_while_the_guardian_corrects() {
+    let mut c = accepted_case();
+    assert_eq!(
+        c.due_at().unwrap().to_rfc3339(),
+        "2026-12-04T23:59:59+08:00"
+    );
+    let sys = Actor::system(Dept::Hospital);
+    let n: Numbers = [
+        (NumberKind::BirthCertificate, 1),
+        (NumberKind::VaccinationCertificate, 1),
+        (NumberKind::MailSerial, 1),
+    ]
+    .into_iter()
+    .collect();
+    let s = Settings::default();
+    let r = steps::issue(Step::BirthCertificate, &c, &n, &s, now()).unwrap();
+    c.complete_step(Step::BirthCertificate, r, None, &sys, now(), &cal())
+        .unwrap();
+    let police = Actor {
+        sub: "p1".into(),
+        role: Role::DeptOfficer,
+        dept: Some(Dept::Police),
+    };
+    // Returned on Tuesday; three working days were left (Wed, Thu, Fri).
+    let tuesday = DateTime::parse_from_rfc3339("2026-12-01T10:00:00+08:00").unwrap();
+    c.return_step(
+        Step::HouseholdRegistration,
+        vec!["请核对".into()],
+        &police,
+        tuesday,
+    )
+    .unwrap();
+    // Resubmitted on Thursday: the guardian held it two working days.
+    let thursday = DateTime::parse_from_rfc3339("2026-12-03T10:00:00+08:00").unwrap();
+    c.resubmit(None, Some(facts()), &guardian(), thursday, &cal(), &s)
+        .unwrap();
+    assert_eq!(c.guardian_working_days(), 2);
+    // Fri, Mon, Tue.
+    assert_eq!(
+        c.due_at().unwrap().to_rfc3339(),
+        "2026-12-08T23:59:59+08:00"
+    );
+}

@@ -355,7 +355,7 @@ impl CaseStore for SqliteStore {
                 if let Some(doc) = existing {
                     return Ok(Created::Existing(Box::new(parse_case(doc)?)));
                 }
-                let claim = ports::newborn_claim(&case);
+                let claim = case.newborn_claim();
                 let holder: Option<String> = c
                     .query_row(
                         "SELECT case_id FROM newborns WHERE claim = ?1",
@@ -443,7 +443,7 @@ impl CaseStore for SqliteStore {
                 if case.releases_newborn_now() {
                     c.execute(
                         "DELETE FROM newborns WHERE claim = ?1 AND case_id = ?2",
-                        params![ports::newborn_claim(&case), case.case_id()],
+                        params![case.newborn_claim(), case.case_id()],
                     )
                     .map_err(unavailable)?;
                 }
@@ -464,7 +464,7 @@ impl CaseStore for SqliteStore {
         &self,
         record: &domain::sharing::BirthRecord,
     ) -> Result<(String, bool), StoreError> {
-        let id = ports::birth_id(&record.key());
+        let id = record.id();
         let doc = serde_json::to_string(record).expect("serialises");
         let id2 = id.clone();
         let created = self
@@ -496,7 +496,7 @@ impl CaseStore for SqliteStore {
     }
 
     async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
-        let id = ports::birth_id(key);
+        let id = domain::sharing::birth_id(key);
         let doc: Option<String> = self
             .0
             .read(move |c| {

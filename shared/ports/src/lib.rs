@@ -30,28 +30,8 @@ pub enum Created {
     New,
     /// The key was used before: the case it created.
     Existing(Box<Case>),
-    /// The newborn already has a live case (see [`newborn_claim`]): this one.
+    /// The newborn already has a live case (see [`Case::newborn_claim`]): this one.
     Duplicate { case_id: String },
-}
-
-/// The key under which a store claims a newborn (a case's [`Case::newborn_key`]): a
-/// digest, so the mother's ID number never appears in a key.
-pub fn newborn_claim(case: &Case) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(case.newborn_key().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The key under which a birth record is stored (a digest of [`BirthRecord::key`]).
-pub fn birth_id(key: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let d: String = Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("BR{}", &d[..24].to_uppercase())
 }
 
 /// Case state. Every change is a conditional write on the case's version; the messages

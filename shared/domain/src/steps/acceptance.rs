@@ -14,11 +14,17 @@ use crate::sharing::SharedFacts;
 const FORM: &str = "registration_form";
 const FORM_NAME: &str = "出生一件事办理登记表";
 
+/// Something the guardian corrects on the form (an officer's reason, or a policy reason
+/// met after acceptance).
+pub fn form_reason(reason: impl Into<String>) -> Missing {
+    Missing::new(FORM, FORM_NAME, reason)
+}
+
 /// A problem with the form that the guardian corrects (named by its field).
 fn form_problem(field: &str, reason: String) -> Missing {
     Missing {
         field: Some(field.to_string()),
-        ..Missing::new(FORM, FORM_NAME, reason)
+        ..form_reason(reason)
     }
 }
 
