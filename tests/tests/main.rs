@@ -9,6 +9,7 @@ mod aws_cost;
 mod contract;
 mod events;
 mod flows;
+mod hardening;
 mod identity;
 mod lambda_wiring;
 mod repo;

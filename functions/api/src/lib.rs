@@ -23,6 +23,10 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Largest JSON request body.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
+/// At most this many problems in one error response (the rest are counted).
+pub const MAX_PROBLEMS: usize = 50;
+/// Texts in a problem are cut to this many characters.
+const MAX_PROBLEM_TEXT: usize = 200;
 
 pub struct Api {
     pub app: App,
@@ -45,8 +49,27 @@ pub fn error_response(
     status: StatusCode,
     code: &str,
     message: &str,
-    details: Vec<Value>,
+    mut details: Vec<Value>,
 ) -> Response<Bytes> {
+    // An error is never much larger than the request that caused it: at most
+    // `MAX_PROBLEMS` problems, each with short texts.
+    if details.len() > MAX_PROBLEMS {
+        let more = details.len() - MAX_PROBLEMS;
+        details.truncate(MAX_PROBLEMS);
+        details.push(json!({"field": "", "code": "too_many_problems",
+                            "message": format!("另有 {more} 处问题未列出，请先更正以上各项")}));
+    }
+    for d in details.iter_mut() {
+        if let Some(o) = d.as_object_mut() {
+            for v in o.values_mut() {
+                if let Value::String(s) = v {
+                    if s.chars().count() > MAX_PROBLEM_TEXT {
+                        *s = s.chars().take(MAX_PROBLEM_TEXT).collect::<String>() + "…";
+                    }
+                }
+            }
+        }
+    }
     let mut r = json_response(
         status,
         &json!({"error": {"code": code, "message": message, "details": details}}),
@@ -236,7 +259,7 @@ pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ServiceError
     }
     let text = std::str::from_utf8(body)
         .map_err(|_| ServiceError::BadRequest("the body is not valid UTF-8".into()))?;
-    serde_json::from_str(text).map_err(|e| {
+    let v: Value = serde_json::from_str(text).map_err(|e| {
         ServiceError::Invalid(vec![domain::Problem::new(
             "",
             "json",
@@ -246,7 +269,17 @@ pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ServiceError
                 e.column()
             ),
         )])
-    })
+    })?;
+    // Every body of this API is a JSON object; `null`, `[1]` or `1e-05` is not "no
+    // changes", it is a malformed request.
+    if !v.is_object() {
+        return Err(ServiceError::Invalid(vec![domain::Problem::new(
+            "",
+            "object_required",
+            "请求内容应为一个 JSON 对象",
+        )]));
+    }
+    Ok(v)
 }
 
 impl Api {

@@ -486,6 +486,7 @@ async fn launch(
         listener,
         api,
         uploads,
+        server::Limits::from_env(),
         stop_rx.clone(),
     ))];
     tasks.extend(pollers::spawn_all(&app, &queues, &cfg, stop_rx.clone()));

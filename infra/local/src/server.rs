@@ -10,48 +10,272 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use ports::BlobStore;
 use serde_json::json;
-use std::sync::Arc;
-use tokio::sync::watch;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify, Semaphore};
 
 const MAX_UPLOAD: usize = application::service::MAX_MATERIAL_BYTES as usize;
+
+/// How the server protects itself from clients that hold connections open or send slowly.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Open connections at most; beyond it the longest-idle connection is closed to make
+    /// room, or the new one is refused when every connection is busy.
+    pub max_connections: usize,
+    /// A connection must present a complete request head within this time of opening or
+    /// of its previous response (slow headers and idle keep-alive alike).
+    pub header_timeout: Duration,
+    /// A JSON body must arrive within this time.
+    pub body_timeout: Duration,
+    /// Upload bodies read at the same time, at most (bounds memory: each is at most the
+    /// signed size, 10 MiB).
+    pub concurrent_uploads: usize,
+}
+
+impl Limits {
+    /// From the environment (`ONETHING_MAX_CONNECTIONS`, `ONETHING_HEADER_TIMEOUT_MS`,
+    /// `ONETHING_BODY_TIMEOUT_MS`), with the connection cap kept below the process's
+    /// descriptor limit so that the database and the logs always have descriptors left.
+    pub fn from_env() -> Limits {
+        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+        let fds = raise_nofile_limit();
+        let room = fds.saturating_sub(FD_RESERVE).max(8) as usize;
+        Limits {
+            max_connections: env("ONETHING_MAX_CONNECTIONS")
+                .map(|n| n as usize)
+                .unwrap_or(4096)
+                .clamp(1, room),
+            header_timeout: Duration::from_millis(
+                env("ONETHING_HEADER_TIMEOUT_MS").unwrap_or(10_000),
+            ),
+            body_timeout: Duration::from_millis(env("ONETHING_BODY_TIMEOUT_MS").unwrap_or(20_000)),
+            concurrent_uploads: 8,
+        }
+    }
+}
+
+/// Descriptors kept back from connections for the database, blobs, logs and the listener.
+const FD_RESERVE: u64 = 48;
+
+/// Raise the soft descriptor limit to the hard one (as servers do) and return it.
+fn raise_nofile_limit() -> u64 {
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit write/read the struct we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) != 0 {
+            return 1024;
+        }
+        if rl.rlim_cur < rl.rlim_max {
+            let want = libc::rlimit {
+                rlim_cur: rl.rlim_max,
+                rlim_max: rl.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+                rl.rlim_cur = rl.rlim_max;
+            }
+        }
+    }
+    rl.rlim_cur
+}
+
+/// One open connection, as the accept loop sees it.
+struct Conn {
+    /// Requests being handled on it now.
+    busy: AtomicUsize,
+    /// Milliseconds (since the server started) when it last became idle.
+    idle_since: AtomicU64,
+    /// Close it now (it was chosen to make room).
+    evict: Notify,
+}
+
+/// The open connections.
+struct Conns {
+    epoch: Instant,
+    next: AtomicU64,
+    open: Mutex<HashMap<u64, Arc<Conn>>>,
+}
+
+impl Conns {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Make room for one more connection under `max`: close the longest-idle one when
+    /// full. False when every connection is busy.
+    fn make_room(&self, max: usize) -> bool {
+        let mut open = self.open.lock().expect("connections");
+        if open.len() < max {
+            return true;
+        }
+        let oldest = open
+            .iter()
+            .filter(|(_, c)| c.busy.load(Ordering::SeqCst) == 0)
+            .min_by_key(|(_, c)| c.idle_since.load(Ordering::SeqCst))
+            .map(|(id, _)| *id);
+        match oldest.and_then(|id| open.remove(&id)) {
+            Some(c) => {
+                c.evict.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn add(&self) -> (u64, Arc<Conn>) {
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        let c = Arc::new(Conn {
+            busy: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(self.now_ms()),
+            evict: Notify::new(),
+        });
+        self.open.lock().expect("connections").insert(id, c.clone());
+        (id, c)
+    }
+
+    fn remove(&self, id: u64) {
+        self.open.lock().expect("connections").remove(&id);
+    }
+}
+
+/// Warn at most once per interval, counting what was held back.
+struct RateLimitedWarning {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl RateLimitedWarning {
+    fn warn(&mut self, what: &str, error: &dyn std::fmt::Display) {
+        let due = self
+            .last
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(10));
+        if due {
+            tracing::warn!(error = %error, suppressed = self.suppressed, "{what}");
+            self.last = Some(Instant::now());
+            self.suppressed = 0;
+        } else {
+            self.suppressed += 1;
+        }
+    }
+}
 
 pub async fn serve(
     listener: tokio::net::TcpListener,
     api: Arc<api::Api>,
     blobs: Option<Arc<SqliteBlobs>>,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) {
+    let conns = Arc::new(Conns {
+        epoch: Instant::now(),
+        next: AtomicU64::new(0),
+        open: Mutex::new(HashMap::new()),
+    });
+    let uploads = Arc::new(Semaphore::new(limits.concurrent_uploads));
+    let mut accept_warning = RateLimitedWarning {
+        last: None,
+        suppressed: 0,
+    };
+    let mut full_warning = RateLimitedWarning {
+        last: None,
+        suppressed: 0,
+    };
+    let mut backoff = Duration::ZERO;
     loop {
         let (stream, _) = tokio::select! {
             r = listener.accept() => match r {
-                Ok(x) => x,
+                Ok(x) => {
+                    backoff = Duration::ZERO;
+                    x
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
+                    // Out of descriptors or memory: wait (the pending connection stays in
+                    // the backlog) instead of spinning, and say so once in a while.
+                    accept_warning.warn("accept failed; backing off", &e);
+                    backoff = (backoff * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stop.changed() => return,
+                    }
                     continue;
                 }
             },
             _ = stop.changed() => return,
         };
+        if !conns.make_room(limits.max_connections) {
+            full_warning.warn(
+                "connection limit reached and every connection is busy; refusing one",
+                &limits.max_connections,
+            );
+            drop(stream);
+            continue;
+        }
         let _ = stream.set_nodelay(true);
-        let (api, blobs) = (api.clone(), blobs.clone());
+        let (id, conn_state) = conns.add();
+        let (api, blobs, conns, uploads) =
+            (api.clone(), blobs.clone(), conns.clone(), uploads.clone());
         let mut stop = stop.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req: Request<Incoming>| {
-                let (api, blobs) = (api.clone(), blobs.clone());
-                async move {
-                    Ok::<_, std::convert::Infallible>(route(api, blobs, req).await.map(Full::new))
-                }
-            });
+            let svc = {
+                let (state, conns) = (conn_state.clone(), conns.clone());
+                service_fn(move |req: Request<Incoming>| {
+                    let (api, blobs, uploads) = (api.clone(), blobs.clone(), uploads.clone());
+                    let (state, conns) = (state.clone(), conns.clone());
+                    async move {
+                        state.busy.fetch_add(1, Ordering::SeqCst);
+                        let r = route(api, blobs, &uploads, limits, req).await;
+                        state.idle_since.store(conns.now_ms(), Ordering::SeqCst);
+                        state.busy.fetch_sub(1, Ordering::SeqCst);
+                        Ok::<_, std::convert::Infallible>(r.map(Full::new))
+                    }
+                })
+            };
             let conn = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
+                .max_buf_size(64 * 1024)
                 .serve_connection(TokioIo::new(stream), svc);
             tokio::pin!(conn);
+            let idle_too_long = async {
+                // Between requests (and while a request head trickles in) a connection
+                // may stay at most `header_timeout`.
+                let tick = (limits.header_timeout / 4).max(Duration::from_millis(50));
+                loop {
+                    tokio::time::sleep(tick).await;
+                    let idle_for = conns
+                        .now_ms()
+                        .saturating_sub(conn_state.idle_since.load(Ordering::SeqCst));
+                    if conn_state.busy.load(Ordering::SeqCst) == 0
+                        && idle_for >= limits.header_timeout.as_millis() as u64
+                    {
+                        return;
+                    }
+                }
+            };
             tokio::select! {
                 _ = conn.as_mut() => {}
+                _ = idle_too_long => {}
+                _ = conn_state.evict.notified() => {}
                 _ = stop.changed() => conn.as_mut().graceful_shutdown(),
             }
+            conns.remove(id);
         });
     }
+}
+
+fn busy() -> Response<Bytes> {
+    let mut r = api::error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "系统繁忙，请稍后再试",
+        vec![],
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, http::HeaderValue::from_static("5"));
+    r
 }
 
 fn too_large() -> Response<Bytes> {
@@ -66,6 +290,8 @@ fn too_large() -> Response<Bytes> {
 async fn route(
     api: Arc<api::Api>,
     blobs: Option<Arc<SqliteBlobs>>,
+    uploads: &Semaphore,
+    limits: Limits,
     req: Request<Incoming>,
 ) -> Response<Bytes> {
     let is_upload = req.uri().path().starts_with("/uploads/");
@@ -96,8 +322,31 @@ async fn route(
     if declared.is_some_and(|n| n > limit) {
         return too_large();
     }
+    // Uploads wait for one of a few slots (memory stays bounded), and every body must
+    // arrive in time: a JSON body within `body_timeout`, an upload at no less than
+    // 16 KiB/s on top of that.
+    let _slot = match &upload_ticket {
+        Some(_) => match tokio::time::timeout(limits.body_timeout, uploads.acquire()).await {
+            Ok(Ok(p)) => Some(p),
+            _ => return busy(),
+        },
+        None => None,
+    };
+    let deadline = limits.body_timeout + Duration::from_secs(limit as u64 / (16 * 1024));
     let (parts, body) = req.into_parts();
-    let bytes = match Limited::new(body, limit).collect().await {
+    let collected = match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await
+    {
+        Ok(r) => r,
+        Err(_) => {
+            return api::error_response(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "请求内容发送超时，请重试",
+                vec![],
+            )
+        }
+    };
+    let bytes = match collected {
         Ok(b) => b.to_bytes(),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()

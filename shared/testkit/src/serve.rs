@@ -59,7 +59,40 @@ impl Serve {
         K: AsRef<OsStr>,
         V: AsRef<OsStr>,
     {
+        Self::start_limited(bin, data_dir, args, envs, stderr, None)
+    }
+
+    /// [`Serve::start_with`] in a process allowed at most `nofile` open descriptors
+    /// (soft and hard limit), as on a small host.
+    pub fn start_limited<K, V>(
+        bin: &Path,
+        data_dir: &Path,
+        args: &[&str],
+        envs: impl IntoIterator<Item = (K, V)>,
+        stderr: Stdio,
+        nofile: Option<u64>,
+    ) -> Serve
+    where
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
         let mut cmd = Command::new(bin);
+        if let Some(n) = nofile {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only setrlimit, which is async-signal-safe, runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let rl = libc::rlimit {
+                        rlim_cur: n as libc::rlim_t,
+                        rlim_max: n as libc::rlim_t,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &rl) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
         cmd.args(["serve", "--addr", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(data_dir)
