@@ -134,6 +134,24 @@ case = obj({
     "notifications": {"type": "array", "items": obj({"seq": I, "kind": S, "title": S, "body": S, "channel": S, "sent_at": DT}, ["seq", "kind", "title", "body"]),
                       "description": "what the guardian was told (owner and officers only)"},
 }, ["case_id", "status", "channel", "version", "submitted_at", "steps", "results", "timeline", "missing"])
+masked_case = obj({
+    "case_id": S, "channel": S, "status": status_enum, "version": I, "masked": {"type": "boolean", "const": True},
+    "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "updated_at": DT, "overdue": B,
+    "current_step": {"type": ["string", "null"]}, "birth_date": {"type": "string", "format": "date"},
+    "steps": {"type": "array", "items": obj({"step": S, "dept": S, "status": S, "round": I, "started_at": NDT, "due_at": NDT, "finished_at": NDT,
+                                             "overdue": B, "reasons": {"type": "integer", "description": "how many reasons (their text is not shown)"}},
+                                            ["step", "dept", "status"])},
+    "materials": {"type": "array", "items": obj({"kind": S, "status": S, "created_at": DT, "uploaded_at": NDT}, ["kind", "status"])},
+    "missing": {"type": "array", "items": S}, "results_issued": {"type": "array", "items": S}, "superseded": I,
+    "ratings": {"type": "array", "items": obj({"level": I, "label": S, "at": DT, "has_comment": B, "responsible_dept": {"type": ["string", "null"]},
+                                               "return_visit_due": NDT, "return_visit_at": NDT, "rectify_due": NDT, "rectified_at": NDT}, ["level", "at"])},
+    "complaints": {"type": "array", "items": obj({"complaint_id": S, "at": DT, "dept": S, "status": S, "answered_at": NDT}, ["complaint_id", "at", "dept", "status"])},
+    "timeline": {"type": "array", "items": obj({"at": DT, "actor": {"type": "string", "description": "guardian, system, or role:dept"}, "action": S}, ["at", "actor", "action"])},
+    "archived": B,
+}, ["case_id", "status", "masked", "steps", "timeline"])
+masked_case["description"] = ("What those who may not see personal data see (supervisors, the health unit): an allow-list of times, statuses, steps, "
+                              "material kinds and follow-up states. No name, ID number, phone, address, birth time, weight, result or tracking number, "
+                              "or free text (reasons, complaints, comments, answers, timeline details).")
 summary = obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "current_step": {"type": ["string", "null"]}, "newborn_name": S}, ["case_id", "status", "version"])
 task = obj({"task_id": S, "case_id": S, "step": S, "dept": S, "created_at": DT, "due_at": DT, "version": I, "summary": S, "findings": {"type": "array", "items": S}, "overdue": B},
            ["task_id", "case_id", "step", "dept", "created_at", "due_at", "version", "summary"])
@@ -164,7 +182,7 @@ doc = {
  "servers": [{"url": "http://127.0.0.1:8080"}],
  "components": {
    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "Claims: sub (a guardian's citizen ID number), role (guardian | window_officer | dept_officer | supervisor), dept (officers), exp."}},
-   "schemas": {"Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "CaseSummary": summary, "Task": task, "Step": step,
+   "schemas": {"Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "MaskedCase": masked_case, "CaseSummary": summary, "Task": task, "Step": step,
                "Rating": rating, "Complaint": complaint},
  },
  "paths": {
@@ -202,16 +220,19 @@ doc = {
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not enrolled, or already paid")}}},
   "/v1/cases": {"get": {"summary": "The guardian's own cases, newest first", "operationId": "listCases", "security": sec,
      "responses": {"200": resp("Cases", obj({"cases": {"type": "array", "items": ref("CaseSummary")}}, ["cases"])), **errors("401", "403")}}},
-  "/v1/cases/{case_id}": {"get": {"summary": "A case", "operationId": "getCase", "security": sec, "parameters": [case_id],
-     "description": "The owner, the window that entered it, and the departments whose step it reached see it in full; supervisors (and the health lead unit) see it with personal data masked; everyone else gets 404.",
-     "responses": {"200": resp("The case", ref("Case")), **errors("401", "404")}}},
+  "/v1/cases/{case_id}": {"get": {"summary": "A case", "operationId": "getCase", "security": sec,
+     "parameters": [case_id, {"name": "break_glass", "in": "query", "required": False,
+                              "description": "Supervisors only: open the case in full for this reason (recorded in the audit trail)",
+                              "schema": {"type": "string", "enum": ["complaint_investigation", "overdue_investigation", "legal_request", "data_subject_request"]}}],
+     "description": "The owner, the window officer who entered it (or one of the same site), and the departments whose step it reached see it in full (Case); supervisors and the health lead unit see the MaskedCase allow-list, unless a supervisor gives a break_glass reason; everyone else gets 404. Every full view is recorded in the audit trail.",
+     "responses": {"200": resp("The case", {"oneOf": [ref("Case"), ref("MaskedCase")]}), **errors("400", "401", "403", "404")}}},
   "/v1/cases/{case_id}/materials": {"post": {"summary": "Register a material and get its upload URL", "operationId": "addMaterial", "security": sec, "parameters": [case_id],
      "description": "Then PUT the bytes to upload_url with the same Content-Type and Content-Length before expires_at. The bytes must match the declared type (checked by their magic bytes).",
      "requestBody": json_body(obj({"kind": {"type": "string", "enum": ["mother_id_card", "father_id_card", "household_register", "marriage_certificate", "commitment", "guardianship_proof", "other"]},
                                    "content_type": {"type": "string", "enum": ["application/pdf", "image/jpeg", "image/png"]},
                                    "size": {"type": "integer", "minimum": 1, "maximum": 10485760}}, ["kind", "content_type", "size"])),
      "responses": {"201": resp("Upload ticket", obj({"material_id": S, "upload_url": S, "upload_method": S, "expires_at": DT, "kind": S, "content_type": S, "size": I}, ["material_id", "upload_url", "expires_at"])),
-                   **errors("400", "401", "403", "404", "413", "415"), "409": err("The case is finished")}}},
+                   **errors("400", "401", "403", "404", "413", "415"), "409": err("The case is finished; or limit_reached: 20 materials or 50 MiB per case")}}},
   "/v1/cases/{case_id}/resubmit": {"post": {"summary": "Resubmit after incomplete or returned", "operationId": "resubmit", "security": sec, "parameters": [case_id],
      "description": "The owner, or the window officer of an offline case (人工代办). corrections is a JSON merge patch (RFC 7386) over the form; channel, window, mother.id_number, newborn.birth_time, newborn.birth_order and the applicant cannot change (400 immutable), and the owner stays a parent. Data sharing is asked again. The case resumes at the earliest of the returned step and the earliest step whose result depends on a corrected field (newborn and parents' names: birth_certificate; household and father: household_registration; insurance; social_security_card; delivery: issuance); replaced numbers go to results.superseded.",
      "requestBody": json_body(obj({"corrections": {"type": "object", "additionalProperties": True, "description": "A JSON merge patch (RFC 7386) over the application form"}, "materials": {"type": "array", "items": S}})),
@@ -226,7 +247,7 @@ doc = {
      "requestBody": json_body(obj({"text": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["text"])),
      "responses": {"201": {**resp("Recorded", obj({"complaint_id": S, "text": S, "at": DT, "dept": S, "status": S}, ["complaint_id", "dept", "status"])),
                            "links": {"answerComplaint": {"operationId": "answerComplaint", "parameters": {"case_id": "$request.path.case_id", "complaint_id": "$response.body#/complaint_id"}}}},
-                   **errors("400", "401", "403", "404", "413", "415")}}},
+                   **errors("400", "401", "403", "404", "413", "415"), "409": err("limit_reached: 10 complaints per case")}}},
   "/v1/cases/{case_id}/complaints/{complaint_id}/answer": {"post": {"summary": "Answer a complaint (the routed department or a supervisor)", "operationId": "answerComplaint", "security": sec,
      "parameters": [case_id, {"name": "complaint_id", "in": "path", "required": True, "schema": S}],
      "requestBody": json_body(obj({"answer": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["answer"])),

@@ -19,7 +19,7 @@ def sub(s): return {"Fn::Sub": s}
 # function logical id → (binary, consumed queue or None, queues it sends to, extra)
 NEXT = {q: ([STEP_QUEUES[i + 1]] if i + 1 < len(STEP_QUEUES) else []) + ["notify", "archive"] for i, q in enumerate(STEP_QUEUES)}
 FUNCTIONS = {
-    "ApiFunction": ("api", None, QUEUES, {"s3_materials": "rw"}),
+    "ApiFunction": ("api", None, QUEUES, {"s3_materials": "rw", "audit": True}),
     **{f"{camel(q)}Function": (q, q, NEXT[q], {"secret": q == "accept"}) for q in STEP_QUEUES},
     "NotifyFunction": ("notify", "notify", [], {}),
     "ArchiveFunction": ("archive", "archive", [], {"s3_materials": "r", "s3_archive": "rw"}),
@@ -39,6 +39,8 @@ P = {
     "ManualDepartments": {"Type": "String", "Default": "", "Description": "Comma-separated departments on manual review (hospital,police,medical_insurance,hrss,service_center)"},
     "AlarmEmail": {"Type": "String", "Default": "", "Description": "Optional e-mail subscribed to the alarm topic"},
     "LogRetentionDays": {"Type": "Number", "Default": 365, "AllowedValues": [30, 90, 180, 365, 731, 1827, 3653]},
+    "AuditRetentionDays": {"Type": "Number", "Default": 1827, "AllowedValues": [365, 731, 1827, 3653],
+                           "Description": "Retention of the personal-data audit trail (its own log group)"},
     "ArchiveRetentionYears": {"Type": "Number", "Default": 30, "MinValue": 1, "Description": "Object Lock retention of archives (years)"},
 }
 C = {
@@ -163,6 +165,9 @@ def role(fid, consumes, sends, extra):
     if extra.get("schedule"):
         stmts.append({"Sid": "Metrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*",
                       "Condition": {"StringEquals": {"cloudwatch:namespace": "onething"}}})
+    if extra.get("audit"):
+        stmts.append({"Sid": "AuditTrail", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                      "Resource": {"Fn::Join": ["", [att("AuditLogs", "Arn")]]}})
     if extra.get("secret"):
         stmts.append({"Sid": "DataSharingSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                       "Resource": {"Fn::If": ["HasSecret", ref("DataSharingSecretArn"), sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:onething-none")]}})
@@ -183,6 +188,8 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
         env[f"QUEUE_URL_{key(q)}"] = ref(f"{camel(q)}Queue")
     if consumes:
         env[f"DLQ_URL_{key(consumes)}"] = ref(f"{camel(consumes)}Dlq")
+    if extra.get("audit"):
+        env["AUDIT_LOG_GROUP"] = ref("AuditLogs")
     props = {"FunctionName": sub(f"onething-{binary}-${{Stage}}"), "CodeUri": f"../target/lambda/{binary}/bootstrap.zip", "Handler": "bootstrap", "Runtime": "provided.al2023",
              "Architectures": ["arm64"], "MemorySize": 128, "Timeout": TIMEOUT, "Role": att(f"{fid}Role", "Arn"),
              "ReservedConcurrentExecutions": 50 if binary == "api" else 10, "KmsKeyArn": att("Key", "Arn"),
@@ -207,6 +214,10 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
     # function links only the adapters it uses); `sam deploy` uploads it as it is.
     r[fid] = {"Type": "AWS::Serverless::Function", "Metadata": {**fn_skip}, "Properties": props}
 
+# The personal-data audit trail (PIPL): its own group, kept longer than the application logs.
+r["AuditLogs"] = {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                  "Properties": {"LogGroupName": sub("/onething/${Stage}/audit"),
+                                 "RetentionInDays": ref("AuditRetentionDays"), "KmsKeyId": att("Key", "Arn")}}
 r["ApiAccessLogs"] = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": sub("/onething/${Stage}/http-api"), "RetentionInDays": ref("LogRetentionDays"), "KmsKeyId": att("Key", "Arn")}}
 r["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": {
     "StageName": "$default",
@@ -219,6 +230,7 @@ r["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": {
 O = {
     "TableName": {"Value": ref("Table")}, "MaterialsBucket": {"Value": ref("MaterialsBucket")}, "ArchiveBucket": {"Value": ref("ArchiveBucket")},
     "KeyArn": {"Value": att("Key", "Arn")}, "AlarmTopicArn": {"Value": ref("AlarmTopic")},
+    "AuditLogGroup": {"Value": ref("AuditLogs")},
     "ApiUrl": {"Value": sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")},
 }
 for q in QUEUES:

@@ -161,6 +161,7 @@ async fn bad_tokens_are_401() {
         iat: None,
         iss: None,
         aud: None,
+        ..Default::default()
     };
     let expired = api::auth::sign(&app.secret, &claims(now - 10, "guardian"));
     let wrong_key = api::auth::sign(b"not the secret", &claims(now + 100, "guardian"));
@@ -356,6 +357,7 @@ async fn wrong_issuer_or_audience_is_401() {
         iat: None,
         iss: iss.map(String::from),
         aud: aud.map(String::from),
+        ..Default::default()
     };
     let sign = |c| api::auth::sign(&running.secret, &c);
     let good = sign(claims(Some("https://auth.zjzwfw.test"), Some("onething")));

@@ -49,6 +49,7 @@ fn a_case_for(id: &str, owner: &str, key: &str, variant: u32) -> Case {
         sub: owner.into(),
         role: Role::Guardian,
         dept: None,
+        scope: Default::default(),
     };
     let cal = domain::Calendar::builtin(domain::UnknownYearPolicy::AssumeWeekdays);
     let (mut c, _) = Case::new(

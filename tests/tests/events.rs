@@ -51,6 +51,9 @@ async fn every_sample_event_is_handled_by_its_function() {
                 app: running.app.clone(),
                 auth: api::auth::Auth::Upstream,
                 public_base_url: None,
+                audit: std::sync::Arc::new(
+                    embedded::JsonlAudit::open(&app.dir.path().join("events-audit.jsonl")).unwrap(),
+                ),
             };
             let resp = api::apigw::handle(&api, req).await;
             assert_eq!(resp.status_code, 200, "{name}: {:?}", resp.body);

@@ -34,6 +34,7 @@ fn lambda_env(endpoint: &str, outputs: &HashMap<String, String>) -> HashMap<Stri
         outputs["MaterialsBucket"].clone(),
     );
     v.insert("ARCHIVE_BUCKET".into(), outputs["ArchiveBucket"].clone());
+    v.insert("AUDIT_LOG_GROUP".into(), outputs["AuditLogGroup"].clone());
     for q in domain::flow::all_queues() {
         let k = aws::queue_key(q);
         v.insert(
@@ -60,7 +61,9 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
     };
 
     // Each function as its main.rs builds it.
-    let api_app = init().with_s3().app();
+    let api_init = init().with_s3();
+    let api_audit = api_init.audit();
+    let api_app = api_init.app();
     let mut apps: HashMap<&str, App> = HashMap::new();
     for q in domain::flow::all_queues() {
         let app = match q {
@@ -84,6 +87,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
         app: api_app.clone(),
         auth: api::auth::Auth::Upstream,
         public_base_url: None,
+        audit: api_audit.clone(),
     };
     // The hospital's system pushes the delivery record first.
     let mut req = http::Request::post("/v1/births")
@@ -100,6 +104,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
         iat: None,
         iss: None,
         aud: None,
+        ..Default::default()
     });
     let resp = api.handle(req).await;
     assert_eq!(resp.status(), 201, "{:?}", resp.body());
@@ -116,6 +121,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
         iat: None,
         iss: None,
         aud: None,
+        ..Default::default()
     });
     let resp = api.handle(req).await;
     assert_eq!(resp.status(), 202, "{:?}", resp.body());

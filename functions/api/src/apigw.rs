@@ -40,6 +40,12 @@ pub fn claims(ctx: &ApiGatewayV2httpRequestContext) -> Option<Claims> {
         iat: None,
         iss: c.get("iss").cloned(),
         aud: c.get("aud").cloned(),
+        nbf: None,
+        scope: domain::case::Scope {
+            region: c.get("region").cloned(),
+            hospital: c.get("hospital").cloned(),
+            site: c.get("site").cloned(),
+        },
     })
 }
 

@@ -3,13 +3,13 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use domain::case::{Actor, Role};
+use domain::case::{Actor, Role, Scope};
 use domain::flow::Dept;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
     pub sub: String,
     pub role: String,
@@ -22,7 +22,17 @@ pub struct Claims {
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// The optional `region`, `hospital` and `site` claims.
+    #[serde(flatten)]
+    pub scope: Scope,
 }
+
+/// The longest lifetime a token may have (from `iat`, or from now when it has none).
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
+/// Clock skew allowed for `nbf` and `iat`.
+const LEEWAY_SECS: i64 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {
@@ -33,6 +43,8 @@ pub enum AuthError {
     Expired,
     Audience,
     Claims,
+    NotYetValid,
+    Lifetime,
 }
 
 impl std::fmt::Display for AuthError {
@@ -45,6 +57,8 @@ impl std::fmt::Display for AuthError {
             AuthError::Expired => "the token has expired",
             AuthError::Audience => "the token is for another audience or issuer",
             AuthError::Claims => "the token's claims are invalid",
+            AuthError::NotYetValid => "the token is not valid yet",
+            AuthError::Lifetime => "the token's lifetime is longer than allowed",
         })
     }
 }
@@ -97,6 +111,11 @@ pub fn verify(
     if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
         return Err(AuthError::Algorithm);
     }
+    // No header extension is understood, so a token that marks one critical is refused
+    // (RFC 7515 §4.1.11).
+    if header.get("crit").is_some() {
+        return Err(AuthError::Malformed);
+    }
     let sig = URL_SAFE_NO_PAD
         .decode(s)
         .map_err(|_| AuthError::Malformed)?;
@@ -111,6 +130,14 @@ pub fn verify(
     .map_err(|_| AuthError::Claims)?;
     if claims.exp <= now {
         return Err(AuthError::Expired);
+    }
+    if claims.nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECS)
+        || claims.iat.is_some_and(|iat| iat > now + LEEWAY_SECS)
+    {
+        return Err(AuthError::NotYetValid);
+    }
+    if claims.exp - claims.iat.unwrap_or(now).min(now) > MAX_TOKEN_LIFETIME_SECS {
+        return Err(AuthError::Lifetime);
     }
     if let Some(iss) = issuer {
         if claims.iss.as_deref() != Some(iss) {
@@ -133,14 +160,48 @@ pub fn actor(claims: &Claims) -> Result<Actor, AuthError> {
         Some(d) => Some(Dept::parse(d).ok_or(AuthError::Claims)?),
         None => None,
     };
-    if claims.sub.trim().is_empty() || claims.sub.len() > 128 {
+    // A person's subject: printable, short, and never the automated system's.
+    if claims.sub.trim().is_empty()
+        || claims.sub.len() > 128
+        || claims
+            .sub
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+        || claims.sub.to_ascii_lowercase().starts_with("system")
+    {
         return Err(AuthError::Claims);
     }
     let sub = match role {
         Role::Guardian => domain::idnum::normalise(&claims.sub),
         _ => claims.sub.clone(),
     };
-    Ok(Actor { sub, role, dept })
+    let region_ok = |r: &String| {
+        (2..=6).contains(&r.len())
+            && r.len().is_multiple_of(2)
+            && r.bytes().all(|b| b.is_ascii_digit())
+    };
+    let code_ok =
+        |h: &String| !h.is_empty() && h.len() <= 32 && h.bytes().all(|b| b.is_ascii_alphanumeric());
+    let site_ok = |x: &String| {
+        !x.trim().is_empty() && x.chars().count() <= 64 && !x.chars().any(char::is_control)
+    };
+    let c = &claims.scope;
+    if c.region.as_ref().is_some_and(|r| !region_ok(r))
+        || c.hospital.as_ref().is_some_and(|h| !code_ok(h))
+        || c.site.as_ref().is_some_and(|x| !site_ok(x))
+    {
+        return Err(AuthError::Claims);
+    }
+    let scope = match role {
+        Role::Guardian => Scope::default(),
+        _ => claims.scope.clone(),
+    };
+    Ok(Actor {
+        sub,
+        role,
+        dept,
+        scope,
+    })
 }
 
 #[cfg(test)]
@@ -156,6 +217,8 @@ mod tests {
             iat: None,
             iss: None,
             aud: None,
+            nbf: None,
+            scope: Scope::default(),
         }
     }
 

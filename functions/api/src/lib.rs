@@ -13,10 +13,14 @@ use application::response::{Links, Resubmitted, Submitted};
 use application::{App, ServiceError};
 use auth::{Auth, AuthError, Claims};
 use bytes::Bytes;
+use domain::audit::{AuditAction, AuditEvent};
 use domain::case::Actor;
 use http::{header, HeaderMap, Request, Response, StatusCode};
+use ports::AuditLog;
 use route::{Route, Unrouted};
 use serde_json::{json, Value};
+use std::sync::Arc;
+use tracing::Instrument;
 
 /// The OpenAPI 3 document of this API.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -33,6 +37,23 @@ pub struct Api {
     pub auth: Auth,
     /// Base URL for local upload links when the request has no Host header.
     pub public_base_url: Option<String>,
+    /// Where every read and write of a case's personal data is recorded.
+    pub audit: Arc<dyn AuditLog>,
+}
+
+/// The request id: the caller's `X-Request-Id` when it is 1–64 safe characters
+/// (letters, digits, `-`, `_`, `.`), otherwise a new one.
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 fn json_response(status: StatusCode, v: &impl serde::Serialize) -> Response<Bytes> {
@@ -173,6 +194,12 @@ fn service_error(e: ServiceError) -> Response<Bytes> {
             );
             r
         }
+        ServiceError::Limit(m) => error_response(
+            StatusCode::CONFLICT,
+            "limit_reached",
+            &citizen_text(&m, "已达到本件申请的数量上限"),
+            vec![],
+        ),
         ServiceError::TooLarge(m) => error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
@@ -333,9 +360,20 @@ impl Api {
 
     /// Serve one request.
     pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
+        let request_id = request_id(req.headers());
+        let span = tracing::info_span!("request", request_id = %request_id);
+        let mut resp = self.handle_in(req, &request_id).instrument(span).await;
+        if let Ok(v) = http::HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert("x-request-id", v);
+        }
+        resp
+    }
+
+    async fn handle_in(&self, req: Request<Bytes>, request_id: &str) -> Response<Bytes> {
         let started = std::time::Instant::now();
         let method = req.method().clone();
         let (parts, body) = req.into_parts();
+        let mut audit: Option<AuditEvent> = None;
         let path = parts.uri.path().to_string();
         let (route, resp) = match Route::parse(method.as_str(), &path) {
             Err(Unrouted::MethodNotAllowed(allowed)) => {
@@ -355,10 +393,17 @@ impl Api {
             ),
             Ok(route) => (
                 route.pattern(),
-                self.dispatch(route, &parts, &body)
+                self.dispatch(route, &parts, &body, request_id, &mut audit)
                     .await
                     .unwrap_or_else(service_error),
             ),
+        };
+        let resp = match audit {
+            Some(mut event) if resp.status().is_success() => {
+                event.status = resp.status().as_u16();
+                self.record_audit(event, resp).await
+            }
+            _ => resp,
         };
         tracing::info!(
             method = %method,
@@ -370,13 +415,33 @@ impl Api {
         resp
     }
 
+    /// Record an access to personal data before the response leaves. A read whose record
+    /// cannot be written is not answered (503); a write has already happened, so its
+    /// response still goes out and the failure is logged as an error.
+    async fn record_audit(&self, event: AuditEvent, resp: Response<Bytes>) -> Response<Bytes> {
+        match self.audit.record(&event).await {
+            Ok(()) => resp,
+            Err(e) if event.action == AuditAction::Write => {
+                tracing::error!(error = %e, operation = %event.operation, "audit record lost");
+                resp
+            }
+            Err(e) => {
+                tracing::error!(error = %e, operation = %event.operation, "audit record failed");
+                service_error(ServiceError::Unavailable("系统繁忙，请稍后再试".into()))
+            }
+        }
+    }
+
     async fn dispatch(
         &self,
         route: Route,
         parts: &http::request::Parts,
         body: &[u8],
+        request_id: &str,
+        audit: &mut Option<AuditEvent>,
     ) -> Result<Response<Bytes>, ServiceError> {
         let app = &self.app;
+        let operation = route.pattern();
         match route {
             Route::Healthz => return Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
             Route::OpenApi => {
@@ -398,6 +463,13 @@ impl Api {
             .authenticate(parts)
             .map_err(|e| ServiceError::Unauthorized(e.to_string()))?;
         let q = parts.uri.query();
+        let now = app.clock.now();
+        let mut note = |action: AuditAction, cases: Vec<String>, fields: &[&str]| {
+            let mut e = AuditEvent::new(now, request_id, &actor, action, operation);
+            e.cases = cases;
+            e.fields = fields.iter().map(|f| f.to_string()).collect();
+            *audit = Some(e);
+        };
         match route {
             Route::Healthz | Route::OpenApi | Route::Guide => unreachable!("served above"),
             Route::Submit => {
@@ -407,6 +479,11 @@ impl Api {
                     .get("idempotency-key")
                     .map(|k| k.to_str().unwrap_or("\u{0}"));
                 let (case, created) = application::service::submit(app, &actor, key, &v).await?;
+                note(
+                    AuditAction::Write,
+                    vec![case.case_id().to_string()],
+                    &["form"],
+                );
                 let mut r = json_response(
                     StatusCode::ACCEPTED,
                     &Submitted {
@@ -432,31 +509,52 @@ impl Api {
                 }
                 Ok(r)
             }
-            Route::MyCases => ok(
-                StatusCode::OK,
-                application::service::my_cases(app, &actor).await?,
-            ),
-            Route::Case { case_id } => ok(
-                StatusCode::OK,
-                application::service::case_view(app, &actor, &case_id).await?,
-            ),
+            Route::MyCases => {
+                let list = application::service::my_cases(app, &actor).await?;
+                let ids = list.cases.iter().map(|c| c.case_id.clone()).collect();
+                note(AuditAction::Read, ids, &["newborn_name", "status"]);
+                ok(StatusCode::OK, list)
+            }
+            Route::Case { case_id } => {
+                let reason = query_param(q, "break_glass");
+                let shown =
+                    application::service::case_view(app, &actor, &case_id, reason.as_deref())
+                        .await?;
+                // The masked view holds no personal data; the full view is recorded.
+                if let domain::view::Shown::Full(_) = &shown {
+                    let action = match reason {
+                        Some(_) => AuditAction::BreakGlassRead,
+                        None => AuditAction::Read,
+                    };
+                    note(action, vec![case_id.clone()], &CASE_FIELDS);
+                    if let Some(e) = audit.as_mut() {
+                        e.reason = reason;
+                    }
+                }
+                ok(StatusCode::OK, shown)
+            }
             Route::AddMaterial { case_id } => {
                 let v = json_body(&parts.headers, body)?;
-                ok(
-                    StatusCode::CREATED,
-                    application::service::new_material(
-                        app,
-                        &actor,
-                        &case_id,
-                        &v,
-                        &self.base_url(&parts.headers),
-                    )
-                    .await?,
+                let t = application::service::new_material(
+                    app,
+                    &actor,
+                    &case_id,
+                    &v,
+                    &self.base_url(&parts.headers),
                 )
+                .await?;
+                let field = format!("material:{}", t.material_id);
+                note(AuditAction::Write, vec![case_id.clone()], &[&field]);
+                ok(StatusCode::CREATED, t)
             }
             Route::Resubmit { case_id } => {
                 let v = json_body(&parts.headers, body)?;
                 let c = application::service::resubmit(app, &actor, &case_id, &v).await?;
+                note(
+                    AuditAction::Write,
+                    vec![case_id.clone()],
+                    &["form", "materials"],
+                );
                 ok(
                     StatusCode::ACCEPTED,
                     Resubmitted {
@@ -469,34 +567,31 @@ impl Api {
             }
             Route::Rate { case_id } => {
                 let v = json_body(&parts.headers, body)?;
-                ok(
-                    StatusCode::CREATED,
-                    application::service::rate(app, &actor, &case_id, &v).await?,
-                )
+                let r = application::service::rate(app, &actor, &case_id, &v).await?;
+                note(AuditAction::Write, vec![case_id.clone()], &["ratings"]);
+                ok(StatusCode::CREATED, r)
             }
             Route::Complain { case_id } => {
                 let v = json_body(&parts.headers, body)?;
-                ok(
-                    StatusCode::CREATED,
-                    application::service::complain(app, &actor, &case_id, &v).await?,
-                )
+                let c = application::service::complain(app, &actor, &case_id, &v).await?;
+                note(AuditAction::Write, vec![case_id.clone()], &["complaints"]);
+                ok(StatusCode::CREATED, c)
             }
             Route::AnswerComplaint {
                 case_id,
                 complaint_id,
             } => {
                 let v = json_body(&parts.headers, body)?;
-                ok(
-                    StatusCode::OK,
-                    application::service::answer_complaint(
-                        app,
-                        &actor,
-                        &case_id,
-                        &complaint_id,
-                        &v,
-                    )
-                    .await?,
+                let c = application::service::answer_complaint(
+                    app,
+                    &actor,
+                    &case_id,
+                    &complaint_id,
+                    &v,
                 )
+                .await?;
+                note(AuditAction::Write, vec![case_id.clone()], &["complaints"]);
+                ok(StatusCode::OK, c)
             }
             Route::Tasks => ok(
                 StatusCode::OK,
@@ -505,15 +600,20 @@ impl Api {
             ),
             Route::Decide { task_id } => {
                 let v = json_body(&parts.headers, body)?;
-                ok(
-                    StatusCode::OK,
-                    application::service::decide(app, &actor, &task_id, &v).await?,
-                )
+                let d = application::service::decide(app, &actor, &task_id, &v).await?;
+                note(
+                    AuditAction::Write,
+                    vec![d.case_id.clone()],
+                    &["steps", "results"],
+                );
+                ok(StatusCode::OK, d)
             }
             Route::Births => {
                 let v = json_body(&parts.headers, body)?;
                 let (birth_id, created) =
                     application::service::record_birth(app, &actor, &v).await?;
+                let field = format!("birth:{birth_id}");
+                note(AuditAction::Write, vec![], &[&field]);
                 let status = if created {
                     StatusCode::CREATED
                 } else {
@@ -524,6 +624,7 @@ impl Api {
             Route::Withdraw { case_id } => {
                 let v = json_body(&parts.headers, body)?;
                 let c = application::service::withdraw(app, &actor, &case_id, &v).await?;
+                note(AuditAction::Write, vec![case_id.clone()], &["status"]);
                 ok(
                     StatusCode::OK,
                     Resubmitted {
@@ -537,6 +638,11 @@ impl Api {
             Route::PremiumPayment { case_id } => {
                 let v = json_body(&parts.headers, body)?;
                 let c = application::service::premium_payment(app, &actor, &case_id, &v).await?;
+                note(
+                    AuditAction::Write,
+                    vec![case_id.clone()],
+                    &["results.medical_insurance"],
+                );
                 ok(
                     StatusCode::OK,
                     json!({
@@ -563,6 +669,18 @@ impl Api {
         }
     }
 }
+
+/// What a full case view shows of the case's personal data.
+const CASE_FIELDS: [&str; 8] = [
+    "form",
+    "results",
+    "materials",
+    "missing",
+    "timeline",
+    "complaints",
+    "ratings",
+    "notifications",
+];
 
 /// A JSON answer with this status.
 fn ok(status: StatusCode, v: impl serde::Serialize) -> Result<Response<Bytes>, ServiceError> {

@@ -10,10 +10,13 @@ use std::sync::Arc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
+    let init = lambda::Init::from_env()?.with_s3();
+    let audit = init.audit();
     let api = Arc::new(Api {
-        app: lambda::Init::from_env()?.with_s3().app(),
+        app: init.app(),
         auth: Auth::Upstream,
         public_base_url: std::env::var("ONETHING_PUBLIC_URL").ok(),
+        audit,
     });
     run(service_fn(move |event: LambdaEvent<_>| {
         let api = api.clone();

@@ -328,6 +328,7 @@ async fn drive(
                     iat: None,
                     iss: None,
                     aud: None,
+                    ..Default::default()
                 },
             )
         })
@@ -344,6 +345,7 @@ async fn drive(
             iat: None,
             iss: None,
             aud: None,
+            ..Default::default()
         },
     ));
     let sem = Arc::new(tokio::sync::Semaphore::new(a.concurrency));

@@ -425,7 +425,8 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
             let (app, adapters) = build_aws(&cfg, &stack).await?;
             let secret = jwt_secret(&cfg.data_dir).map_err(|e| e.to_string())?;
             let (app, queues) = with_faults(app, adapters.queues.clone())?;
-            launch(cfg, app, queues, secret, None).await
+            let audit = adapters.audit.clone();
+            launch(cfg, app, queues, secret, None, audit).await
         }
     }
 }
@@ -447,7 +448,8 @@ async fn start_embedded(cfg: Config) -> Result<Running, String> {
         );
     }
     let (app, queues) = with_faults(app, e.queues.clone())?;
-    launch(cfg, app, queues, secret, Some(e.blobs.clone())).await
+    let audit = e.audit.clone();
+    launch(cfg, app, queues, secret, Some(e.blobs.clone()), audit).await
 }
 
 /// Serve a ready-made application whose messages `queues` carries (the tests use this to
@@ -458,7 +460,28 @@ pub async fn start_app(
     queues: Arc<dyn Queue>,
     secret: Vec<u8>,
 ) -> Result<Running, String> {
-    launch(cfg, app, queues, secret, None).await
+    // The audit trail beside the data directory's other files.
+    std::fs::create_dir_all(&cfg.data_dir).map_err(|e| e.to_string())?;
+    let audit = Arc::new(
+        embedded::JsonlAudit::open(&cfg.data_dir.join(embedded::AUDIT_FILE))
+            .map_err(|e| e.to_string())?,
+    );
+    launch(cfg, app, queues, secret, None, audit).await
+}
+
+/// The base of the URLs this server hands out (upload URLs): `ONETHING_PUBLIC_URL`, or
+/// the bound address (loopback when bound to every interface).
+fn public_base_url(addr: SocketAddr) -> String {
+    if let Ok(u) = std::env::var("ONETHING_PUBLIC_URL") {
+        if u.starts_with("http://") || u.starts_with("https://") {
+            return u.trim_end_matches('/').to_string();
+        }
+    }
+    let mut a = addr;
+    if a.ip().is_unspecified() {
+        a.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{a}")
 }
 
 async fn launch(
@@ -467,6 +490,7 @@ async fn launch(
     queues: Arc<dyn Queue>,
     secret: Vec<u8>,
     uploads: Option<Arc<embedded::SqliteBlobs>>,
+    audit: Arc<dyn ports::AuditLog>,
 ) -> Result<Running, String> {
     let (stop, stop_rx) = watch::channel(false);
     let listener = tokio::net::TcpListener::bind(cfg.addr)
@@ -480,7 +504,9 @@ async fn launch(
             issuer: cfg.jwt_issuer.clone(),
             audience: cfg.jwt_audience.clone(),
         },
-        public_base_url: None,
+        // Upload URLs name this server as it was started, never a client's Host header.
+        public_base_url: Some(public_base_url(addr)),
+        audit,
     });
     let mut tasks = vec![tokio::spawn(server::serve(
         listener,

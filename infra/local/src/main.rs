@@ -28,6 +28,8 @@ enum Cmd {
     Token(TokenArgs),
     /// Inspect and redrive dead-lettered messages.
     Dlq(DlqArgs),
+    /// The audit trail of one case: who read or changed its personal data, when.
+    Audit(AuditArgs),
     /// Drive automated cases through a fresh local runtime over HTTP and report figures.
     Bench(bench::Args),
 }
@@ -161,7 +163,17 @@ struct TokenArgs {
     /// The data dir of the `serve` that will check the token (its signing secret).
     #[arg(long, default_value = ".onething")]
     data_dir: PathBuf,
-    /// Lifetime in seconds.
+    /// Officers and supervisors: the administrative division code prefix they work in
+    /// (`33`, `3301`, `330106`; absent = the whole province).
+    #[arg(long)]
+    region: Option<String>,
+    /// Hospital officers and windows: their institution code.
+    #[arg(long)]
+    hospital: Option<String>,
+    /// Window officers: their site (`site_id` or exact name).
+    #[arg(long)]
+    site: Option<String>,
+    /// Lifetime in seconds (at most 24 hours).
     #[arg(long, default_value_t = 8 * 3600)]
     ttl: i64,
     /// `iss` claim (default: ONETHING_JWT_ISSUER, as `serve` expects).
@@ -170,6 +182,20 @@ struct TokenArgs {
     /// `aud` claim (default: ONETHING_JWT_AUDIENCE, as `serve` expects).
     #[arg(long)]
     aud: Option<String>,
+}
+
+#[derive(Args)]
+struct AuditArgs {
+    /// The case.
+    #[arg(long = "case")]
+    case_id: String,
+    /// One JSON line per event instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[arg(long, default_value = ".onething")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 #[derive(Args)]
@@ -247,6 +273,7 @@ async fn main() {
         Cmd::Serve(args) => serve(args).await,
         Cmd::Token(args) => token(args),
         Cmd::Dlq(args) => dlq(args).await,
+        Cmd::Audit(args) => audit(args).await,
         Cmd::Bench(args) => bench::run(args).await,
     };
     if let Err(e) = result {
@@ -283,10 +310,19 @@ fn token(args: TokenArgs) -> Result<(), String> {
         dept,
         sub,
         data_dir,
+        region,
+        hospital,
+        site,
         ttl,
         iss,
         aud,
     } = args;
+    if !(1..=api::auth::MAX_TOKEN_LIFETIME_SECS).contains(&ttl) {
+        return Err(format!(
+            "--ttl must be between 1 and {} seconds",
+            api::auth::MAX_TOKEN_LIFETIME_SECS
+        ));
+    }
     if matches!(role, RoleArg::WindowOfficer | RoleArg::DeptOfficer) && dept.is_none() {
         return Err("officers need --dept".into());
     }
@@ -312,8 +348,75 @@ fn token(args: TokenArgs) -> Result<(), String> {
         iat: Some(now),
         iss: iss.or_else(|| env("ONETHING_JWT_ISSUER")),
         aud: aud.or_else(|| env("ONETHING_JWT_AUDIENCE")),
+        scope: domain::case::Scope {
+            region,
+            hospital,
+            site,
+        },
+        ..Default::default()
     };
+    // Refuse here what `serve` would refuse.
+    api::auth::actor(&claims).map_err(|e| format!("invalid claims: {e}"))?;
     println!("{}", api::auth::sign(&secret, &claims));
+    Ok(())
+}
+
+async fn audit(args: AuditArgs) -> Result<(), String> {
+    use ports::AuditLog;
+    let AuditArgs {
+        case_id,
+        json,
+        data_dir,
+        backend,
+    } = args;
+    let mut cfg = Config::new("127.0.0.1:0".parse().expect("addr"), data_dir.clone());
+    cfg.backend = backend.backend()?;
+    let events = match &cfg.backend {
+        onething::Backend::Embedded => {
+            let path = data_dir.join(embedded::AUDIT_FILE);
+            if !path.exists() {
+                return Err(format!("no audit trail in {}", data_dir.display()));
+            }
+            embedded::JsonlAudit::read_all(&path)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .filter(|e| e.concerns(&case_id))
+                .collect::<Vec<_>>()
+        }
+        onething::Backend::Aws { stack } => {
+            let (_, a) = onething::build_aws(&cfg, stack).await?;
+            a.audit
+                .for_case(&case_id)
+                .await
+                .map_err(|e| e.to_string())?
+        }
+    };
+    for e in &events {
+        if json {
+            println!("{}", serde_json::to_string(e).map_err(|e| e.to_string())?);
+        } else {
+            println!(
+                "{}  {:<16} {:<6} {:<40} {:<45} {}{}",
+                e.at.with_timezone(&domain::calendar::shanghai())
+                    .format("%Y-%m-%d %H:%M:%S"),
+                serde_json::to_value(e.action)
+                    .map_err(|e| e.to_string())?
+                    .as_str()
+                    .unwrap_or(""),
+                e.status,
+                e.operation,
+                e.actor,
+                e.fields.join(","),
+                e.reason
+                    .as_deref()
+                    .map(|r| format!("  reason={r}"))
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    if !json {
+        eprintln!("{} audit events for case {case_id}", events.len());
+    }
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! Who may see and change what. Every use case asks here; nothing else decides access.
 //!
 //! - Guardians: their own cases, in full.
-//! - Window officers: the cases of their window's channel, in full.
+//! - Window officers: the offline cases they entered, and those taken at their site
+//!   (`site` claim; hospital windows also by `hospital`), in full.
 //! - Department officers: cases that reached a step of their department, in full; the
 //!   health unit (lead unit) sees every case masked.
 //! - Supervisors: every case, masked.
@@ -15,13 +16,7 @@ use domain::view::Viewer;
 pub fn viewer(actor: &Actor, case: &Case) -> Option<Viewer> {
     match actor.role {
         Role::Guardian => (case.owner() == actor.sub).then_some(Viewer::Entitled),
-        Role::WindowOfficer => {
-            let own =
-                case.created_by().sub == actor.sub && case.created_by().role == Role::WindowOfficer;
-            let channel_dept = case.channel().window_dept();
-            (own || (channel_dept.is_some() && channel_dept == actor.dept))
-                .then_some(Viewer::Entitled)
-        }
+        Role::WindowOfficer => window_may_see(actor, case).then_some(Viewer::Entitled),
         Role::DeptOfficer => match actor.dept {
             Some(Dept::Health) => Some(Viewer::Masked),
             Some(d) => case
@@ -33,6 +28,33 @@ pub fn viewer(actor: &Actor, case: &Case) -> Option<Viewer> {
         },
         Role::Supervisor => Some(Viewer::Masked),
     }
+}
+
+/// A window officer sees the offline cases of their own unit taken at their own window's
+/// site: the cases they entered themselves, and, with a `site` claim (hospital windows
+/// also or instead a `hospital` claim), the cases taken at that site (and hospital). A
+/// window officer without either claim sees only the cases they entered.
+fn window_may_see(actor: &Actor, case: &Case) -> bool {
+    let channel_dept = case.channel().window_dept();
+    if channel_dept.is_none() || channel_dept != actor.dept {
+        return false;
+    }
+    let by = case.created_by();
+    if by.role == Role::WindowOfficer && by.sub == actor.sub {
+        return true;
+    }
+    let form = case.form();
+    let site = actor.scope.site.as_ref().map(|s| {
+        form.window
+            .as_ref()
+            .is_some_and(|w| w.site.trim() == s.trim())
+    });
+    let hospital = actor
+        .scope
+        .hospital
+        .as_ref()
+        .map(|h| form.newborn.hospital_code == *h);
+    (site.is_some() || hospital.is_some()) && site != Some(false) && hospital != Some(false)
 }
 
 pub async fn load_visible(

@@ -27,6 +27,9 @@ pub enum ServiceError {
     Throttled { message: String, retry_after: u64 },
     #[error("{0}")]
     TooLarge(String),
+    /// A per-case cap was reached (409 `limit_reached`).
+    #[error("{0}")]
+    Limit(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]

@@ -12,7 +12,7 @@ use domain::case::{AcceptanceOutcome, Actor, ArchiveRef, Case};
 use domain::flow::{Dept, Step};
 use domain::sharing::SharedFacts;
 use domain::steps::{self, Numbers, Verdict};
-use domain::view::{self, Viewer};
+use domain::view;
 use ports::{AllocError, StoreError};
 use serde_json::json;
 
@@ -300,7 +300,7 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                 "application/json".to_string(),
             )
         };
-        let shown = view::CaseView::of(&case, Viewer::Entitled);
+        let shown = view::CaseView::of(&case);
         let mut files: Vec<(String, Vec<u8>, String)> = vec![
             json_file("form.json", case.form().to_json()),
             // Every result, with every hand-over and what corrections superseded.
@@ -377,6 +377,8 @@ pub struct Tick {
     pub outbox_relayed: usize,
     /// Abandoned cases withdrawn and premium reminders sent.
     pub withdrawn_or_reminded: usize,
+    /// Cases (or the outbox relay) the run could not handle; the next run tries again.
+    pub failed: usize,
 }
 
 /// The scheduled `sla-monitor`: mark overdue steps and cases, and re-drive any case whose
@@ -384,109 +386,131 @@ pub struct Tick {
 /// queue outage or stuck in a DLQ that was purged). Re-driving is safe: handlers are
 /// idempotent.
 pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerError> {
-    let mut tick = Tick {
-        outbox_relayed: app.store.relay_stale_outbox(60_000).await?,
-        ..Tick::default()
-    };
+    let mut tick = Tick::default();
+    // One failure (a store hiccup, one unreadable or oversized case) never stops the run:
+    // it is counted and logged, and the next run tries again.
+    match app.store.relay_stale_outbox(60_000).await {
+        Ok(n) => tick.outbox_relayed = n,
+        Err(e) => {
+            tick.failed += 1;
+            tracing::warn!(error = %e, "relaying the stale outbox failed");
+        }
+    }
     let now = app.now();
     for case in app.store.unfinished().await? {
         tick.scanned += 1;
-        tick.overdue_open_steps += case
-            .steps()
-            .iter()
-            .filter(|s| {
-                matches!(
-                    s.status,
-                    domain::StepStatus::InProgress | domain::StepStatus::AwaitingReview
-                ) && s.due_at.is_some_and(|d| now > d)
-            })
-            .count();
-        // Marked on the case as scanned (read again only if it changed meanwhile); the
-        // checks below look at the case as scanned.
-        let (marked, _) = app
-            .repo()
-            .update_from(case.clone(), |c| {
-                Ok::<_, HandlerError>(if c.mark_overdue(now) {
-                    Change::Commit(true, vec![])
-                } else {
-                    Change::Keep(false)
-                })
-            })
-            .await?;
-        tick.marked_overdue += usize::from(marked);
-        // Abandoned cases are withdrawn; unpaid premiums are reminded.
-        let settings = &app.settings;
-        let (acted, _) = app
-            .repo()
-            .update_from(case.clone(), |c| {
-                let effects = c
-                    .withdraw_if_abandoned(now, settings.auto_withdraw_days)
-                    .or_else(|| c.remind_premium_if_due(now, settings.premium_reminder_days));
-                Ok::<_, HandlerError>(match effects {
-                    Some(e) => Change::Commit(true, e),
-                    None => Change::Keep(false),
-                })
-            })
-            .await?;
-        tick.withdrawn_or_reminded += usize::from(acted);
-        if let Some(step) = case.current_step() {
-            if case.is_actionable(step) && now - case.updated_at() > stale_after {
-                let env = Envelope::Step {
-                    case_id: case.case_id().to_string(),
-                    step,
-                };
-                send(app, &env).await?;
-                tick.redriven += 1;
-                tracing::warn!(
-                    case_id = %case.case_id(),
-                    step = step.as_str(),
-                    "re-driving a case that stopped moving",
-                );
-            }
+        if let Err(e) = tick_case(app, &case, now, stale_after, &mut tick).await {
+            tick.failed += 1;
+            tracing::warn!(case_id = %case.case_id(), error = %e, "the SLA monitor skipped a case");
         }
-        if now - case.updated_at() <= stale_after {
-            continue;
+    }
+    Ok(tick)
+}
+
+/// The SLA monitor's work on one unfinished case.
+async fn tick_case(
+    app: &App,
+    case: &Case,
+    now: domain::case::Time,
+    stale_after: Duration,
+    tick: &mut Tick,
+) -> Result<(), HandlerError> {
+    tick.scanned += 1;
+    tick.overdue_open_steps += case
+        .steps()
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.status,
+                domain::StepStatus::InProgress | domain::StepStatus::AwaitingReview
+            ) && s.due_at.is_some_and(|d| now > d)
+        })
+        .count();
+    // Marked on the case as scanned (read again only if it changed meanwhile); the
+    // checks below look at the case as scanned.
+    let (marked, _) = app
+        .repo()
+        .update_from(case.clone(), |c| {
+            Ok::<_, HandlerError>(if c.mark_overdue(now) {
+                Change::Commit(true, vec![])
+            } else {
+                Change::Keep(false)
+            })
+        })
+        .await?;
+    tick.marked_overdue += usize::from(marked);
+    // Abandoned cases are withdrawn; unpaid premiums are reminded.
+    let settings = &app.settings;
+    let (acted, _) = app
+        .repo()
+        .update_from(case.clone(), |c| {
+            let effects = c
+                .withdraw_if_abandoned(now, settings.auto_withdraw_days)
+                .or_else(|| c.remind_premium_if_due(now, settings.premium_reminder_days));
+            Ok::<_, HandlerError>(match effects {
+                Some(e) => Change::Commit(true, e),
+                None => Change::Keep(false),
+            })
+        })
+        .await?;
+    tick.withdrawn_or_reminded += usize::from(acted);
+    if let Some(step) = case.current_step() {
+        if case.is_actionable(step) && now - case.updated_at() > stale_after {
+            let env = Envelope::Step {
+                case_id: case.case_id().to_string(),
+                step,
+            };
+            send(app, &env).await?;
+            tick.redriven += 1;
+            tracing::warn!(
+                case_id = %case.case_id(),
+                step = step.as_str(),
+                "re-driving a case that stopped moving",
+            );
         }
-        // Notifications whose messages were lost (e.g. dead-lettered after crashes).
-        let sent: std::collections::HashSet<u32> = app
-            .notifier
-            .sent(case.case_id())
-            .await?
-            .iter()
-            .map(|d| d.notification.seq)
-            .collect();
-        for (i, kind) in case.notices().iter().enumerate() {
-            let seq = i as u32 + 1;
-            if !sent.contains(&seq) {
-                send(
-                    app,
-                    &Envelope::Notify {
-                        case_id: case.case_id().to_string(),
-                        notice: *kind,
-                        seq,
-                    },
-                )
-                .await?;
-                tick.redriven += 1;
-                tracing::warn!(
-                    case_id = %case.case_id(),
-                    seq,
-                    "re-sending a notification that was never delivered",
-                );
-            }
-        }
-        // A finished case without its archive.
-        if case.status().is_finished() && case.archive().is_none() {
+    }
+    if now - case.updated_at() <= stale_after {
+        return Ok(());
+    }
+    // Notifications whose messages were lost (e.g. dead-lettered after crashes).
+    let sent: std::collections::HashSet<u32> = app
+        .notifier
+        .sent(case.case_id())
+        .await?
+        .iter()
+        .map(|d| d.notification.seq)
+        .collect();
+    for (i, kind) in case.notices().iter().enumerate() {
+        let seq = i as u32 + 1;
+        if !sent.contains(&seq) {
             send(
                 app,
-                &Envelope::Archive {
+                &Envelope::Notify {
                     case_id: case.case_id().to_string(),
+                    notice: *kind,
+                    seq,
                 },
             )
             .await?;
             tick.redriven += 1;
-            tracing::warn!(case_id = %case.case_id(), "re-driving the archive of a finished case");
+            tracing::warn!(
+                case_id = %case.case_id(),
+                seq,
+                "re-sending a notification that was never delivered",
+            );
         }
     }
-    Ok(tick)
+    // A finished case without its archive.
+    if case.status().is_finished() && case.archive().is_none() {
+        send(
+            app,
+            &Envelope::Archive {
+                case_id: case.case_id().to_string(),
+            },
+        )
+        .await?;
+        tick.redriven += 1;
+        tracing::warn!(case_id = %case.case_id(), "re-driving the archive of a finished case");
+    }
+    Ok(())
 }

@@ -32,8 +32,20 @@ pub fn parse_period(
     to: Option<&str>,
 ) -> Result<(NaiveDate, NaiveDate), ServiceError> {
     let mut p = vec![];
+    // Supervision covers this system's lifetime; dates far outside it are mistakes (and
+    // the calendar arithmetic on them would overflow).
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).expect("date");
+    let latest = NaiveDate::from_ymd_opt(2199, 12, 31).expect("date");
     let mut date = |name: &str, v: Option<&str>| match v.map(|s| s.parse::<NaiveDate>()) {
-        Some(Ok(d)) => Some(d),
+        Some(Ok(d)) if (earliest..=latest).contains(&d) => Some(d),
+        Some(Ok(_)) => {
+            p.push(Problem::new(
+                name,
+                "range",
+                "日期应在 2000-01-01 到 2199-12-31 之间",
+            ));
+            None
+        }
         Some(Err(_)) => {
             p.push(Problem::new(name, "format", "日期格式应如 2026-12-01"));
             None

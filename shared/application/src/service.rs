@@ -12,7 +12,8 @@ use domain::case::{Actor, Case, Material, MaterialStatus, Role};
 use domain::case::{Complaint, Rating};
 use domain::flow::{Dept, MaterialKind, Step};
 use domain::problem::{Problem, Problems};
-use domain::view::{CaseSummary, CaseView, NotificationView, Viewer};
+use domain::text::free_text_problem;
+use domain::view::{CaseSummary, NotificationView, Shown, Viewer};
 use domain::{Decision, Form};
 use ports::{Created, StoreError};
 use serde_json::{json, Value};
@@ -42,6 +43,7 @@ fn domain_err(e: domain::DomainError) -> ServiceError {
         | domain::DomainError::Stale { .. } => ServiceError::Conflict(e.to_string()),
         domain::DomainError::Calendar(c) => ServiceError::Unavailable(c.to_string()),
         domain::DomainError::Rule(m) => ServiceError::Conflict(m),
+        domain::DomainError::Limit(m) => ServiceError::Limit(m),
     }
 }
 
@@ -218,10 +220,44 @@ async fn within_limits(
     Ok(None)
 }
 
-/// `GET /v1/cases/{id}`.
-pub async fn case_view(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView, ServiceError> {
-    let (case, v) = load_visible(app, actor, case_id).await?;
-    let mut out = CaseView::of(&case, v);
+/// Why a supervisor opens one case in full ("break-glass"): the only way past the masked
+/// view, and always recorded in the audit trail with the reason.
+pub const BREAK_GLASS_REASONS: [&str; 4] = [
+    "complaint_investigation",
+    "overdue_investigation",
+    "legal_request",
+    "data_subject_request",
+];
+
+/// `GET /v1/cases/{id}[?break_glass=REASON]`: the case as the caller may see it; a
+/// supervisor may open it in full with a reason code.
+pub async fn case_view(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    break_glass: Option<&str>,
+) -> Result<Shown, ServiceError> {
+    let (case, mut v) = load_visible(app, actor, case_id).await?;
+    if let Some(reason) = break_glass {
+        if actor.role != Role::Supervisor {
+            return Err(ServiceError::Forbidden(
+                "仅监督人员可因监督事由查看完整信息".into(),
+            ));
+        }
+        if !BREAK_GLASS_REASONS.contains(&reason) {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "break_glass",
+                "enum",
+                "查看完整信息须注明有效的事由代码（见接口文档）",
+            )]));
+        }
+        tracing::warn!(case_id, reason, actor = %actor.label(), "break-glass read of a case");
+        v = Viewer::Entitled;
+    }
+    let mut out = match Shown::of(&case, v) {
+        Shown::Full(full) => *full,
+        masked => return Ok(masked),
+    };
     if v == Viewer::Entitled {
         let sent = app.notifier.sent(case_id).await?;
         out.notifications = Some(
@@ -237,7 +273,7 @@ pub async fn case_view(app: &App, actor: &Actor, case_id: &str) -> Result<CaseVi
                 .collect(),
         );
     }
-    Ok(out)
+    Ok(Shown::Full(Box::new(out)))
 }
 
 /// `GET /v1/cases`.
@@ -508,7 +544,7 @@ pub async fn withdraw(
     let req: body::Withdrawal = body::parse(body)?;
     let reason = match req.reason.as_deref().map(str::trim) {
         None | Some("") => "申请人撤回申请".to_string(),
-        Some(r) if r.chars().count() <= 500 && !r.chars().any(char::is_control) => r.to_string(),
+        Some(r) if free_text_problem(r, 500).is_none() => r.to_string(),
         Some(_) => {
             return Err(ServiceError::Invalid(vec![Problem::new(
                 "reason",
@@ -566,7 +602,7 @@ pub async fn premium_payment(
         p.push("amount_cny", "range", "缴费金额应为 1 到 100000 元");
     }
     let receipt = req.receipt.trim().to_string();
-    if receipt.is_empty() || receipt.chars().count() > 64 || receipt.chars().any(char::is_control) {
+    if free_text_problem(&receipt, 64).is_some() || receipt.contains('\n') {
         p.push("receipt", "format", "缴费凭证号应为 1 到 64 个字符");
     }
     if !p.is_empty() {
@@ -702,14 +738,13 @@ pub async fn rate(
     }
     let comment = match req.comment {
         None => None,
-        Some(s) if s.chars().count() <= 500 && !s.chars().any(|c| c.is_control() && c != '\n') => {
-            Some(s.trim().to_string())
-        }
+        Some(s) if s.trim().is_empty() => None,
+        Some(s) if free_text_problem(&s, 500).is_none() => Some(s.trim().to_string()),
         Some(_) => {
             p.push(
                 "comment",
                 "format",
-                "评价内容最多 500 个字符，且不能包含控制字符",
+                "评价内容最多 500 个字符，且不能包含控制字符或不可见的格式字符",
             );
             None
         }
@@ -750,13 +785,7 @@ pub async fn complain(
     }
     let req: body::NewComplaint = body::parse(body)?;
     let text = match Some(req.text.trim()) {
-        Some(t)
-            if !t.is_empty()
-                && t.chars().count() <= 2000
-                && !t.chars().any(|c| c.is_control() && c != '\n') =>
-        {
-            t.to_string()
-        }
+        Some(t) if free_text_problem(t, 2000).is_none() => t.to_string(),
         _ => {
             return Err(ServiceError::Invalid(vec![Problem::new(
                 "text",
@@ -770,7 +799,9 @@ pub async fn complain(
     let (complaint, _) = app
         .repo()
         .update(case_id, |c| {
-            let x = c.complain(id.clone(), text.clone(), actor, now);
+            let x = c
+                .complain(id.clone(), text.clone(), actor, now)
+                .map_err(domain_err)?;
             Ok::<_, ServiceError>(Change::Commit(x.clone(), vec![]))
         })
         .await?;
@@ -794,20 +825,19 @@ pub async fn answer_complaint(
     else {
         return Err(ServiceError::NotFound);
     };
+    // The responsible department's officers (or a supervisor) answer; a window officer
+    // never answers a complaint, which may be about a window.
     let allowed = actor.role == Role::Supervisor
-        || (matches!(actor.role, Role::DeptOfficer | Role::WindowOfficer)
-            && actor.dept == Some(c.dept));
+        || (actor.role == Role::DeptOfficer && actor.dept == Some(c.dept));
     if !allowed {
         return Err(ServiceError::Forbidden("该投诉已转其他部门处理".into()));
     }
     let req: body::ComplaintAnswer = body::parse(body)?;
-    let answer = match Some(req.answer.trim()) {
-        Some(t) if !t.is_empty() && t.chars().count() <= 2000 => t.to_string(),
-        _ => {
+    let answer = match free_text_problem(&req.answer, 2000) {
+        None => req.answer.trim().to_string(),
+        Some((code, message)) => {
             return Err(ServiceError::Invalid(vec![Problem::new(
-                "answer",
-                "required",
-                "答复内容应为 1 到 2000 个字符",
+                "answer", code, message,
             )]))
         }
     };
@@ -910,8 +940,13 @@ pub async fn decide(
     if matches!(decision, Some(Decision::Return | Decision::Reject)) && reasons.is_empty() {
         p.push("reasons", "required", "退回或不通过须至少填写一条理由");
     }
-    if reasons.iter().any(|r| r.chars().count() > 500) {
-        p.push("reasons", "too_long", "每条理由最多 500 个字符");
+    if reasons.len() > 20 {
+        p.push("reasons", "too_many", "理由最多 20 条");
+    }
+    for (i, r) in reasons.iter().enumerate() {
+        if let Some((code, message)) = free_text_problem(r, 500) {
+            p.push(&format!("reasons[{i}]"), code, message);
+        }
     }
     let version = req.version;
     let data = req.data.unwrap_or_default();

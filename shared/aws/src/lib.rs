@@ -5,12 +5,14 @@
 //!
 //! Table design: see `infra/README.md`.
 
+mod audit;
 mod blobs;
 mod dynamo;
 mod queues;
 mod sharing;
 mod usage;
 
+pub use audit::CloudWatchAudit;
 pub use blobs::S3Blobs;
 pub use dynamo::{DynamoAllocator, DynamoNotifier, DynamoStore};
 pub use queues::{QueueUrls, SqsQueues};
@@ -26,6 +28,8 @@ pub struct Resources {
     pub table: String,
     pub materials_bucket: String,
     pub archive_bucket: String,
+    /// The audit trail's log group.
+    pub audit_log_group: String,
     /// Logical queue name → (queue URL, DLQ URL).
     pub queues: HashMap<String, (String, String)>,
 }
@@ -51,6 +55,7 @@ pub fn queue_output(queue: &str, dlq: bool) -> String {
 
 impl Resources {
     /// From the Lambda environment: `TABLE_NAME`, `MATERIALS_BUCKET`, `ARCHIVE_BUCKET`,
+    /// `AUDIT_LOG_GROUP`,
     /// `QUEUE_URL_<NAME>` and `DLQ_URL_<NAME>` for each queue the function uses.
     pub fn from_env() -> Resources {
         Self::from_lookup(&|k| std::env::var(k).ok())
@@ -71,6 +76,7 @@ impl Resources {
             table: var("TABLE_NAME"),
             materials_bucket: var("MATERIALS_BUCKET"),
             archive_bucket: var("ARCHIVE_BUCKET"),
+            audit_log_group: var("AUDIT_LOG_GROUP"),
             queues,
         }
     }
@@ -94,6 +100,7 @@ impl Resources {
             table: get("TableName")?,
             materials_bucket: get("MaterialsBucket")?,
             archive_bucket: get("ArchiveBucket")?,
+            audit_log_group: get("AuditLogGroup")?,
             queues,
         })
     }
@@ -146,6 +153,7 @@ impl Core {
 pub struct Aws {
     pub core: Core,
     pub blobs: Arc<S3Blobs>,
+    pub audit: Arc<CloudWatchAudit>,
 }
 
 impl std::ops::Deref for Aws {
@@ -159,7 +167,8 @@ impl Aws {
     pub fn new(config: &aws_types::SdkConfig, r: &Resources, max_receive: u32) -> Aws {
         let core = Core::new(config, r, max_receive);
         let blobs = Arc::new(S3Blobs::from_config(config, r, core.usage.clone()));
-        Aws { core, blobs }
+        let audit = Arc::new(CloudWatchAudit::from_config(config, &r.audit_log_group));
+        Aws { core, blobs, audit }
     }
 }
 

@@ -35,8 +35,17 @@ pub struct HttpSharing {
 
 impl HttpSharing {
     pub fn new(base: &str, key_source: ApiKey) -> Result<Self, String> {
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err("the data-sharing URL must start with https:// or http://".into());
+        // Personal data travels over TLS only; plain http is for a fixture on this host.
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| {
+                base.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            });
+        if !(base.starts_with("https://") || loopback) {
+            return Err(
+                "the data-sharing URL must start with https:// (http:// only to this host)".into(),
+            );
         }
         Ok(HttpSharing {
             base: base.trim_end_matches('/').to_string(),

@@ -122,22 +122,59 @@ pub struct Actor {
     pub sub: String,
     pub role: Role,
     pub dept: Option<Dept>,
+    /// Where an officer or supervisor works (from the token's optional claims).
+    #[serde(default, skip_serializing_if = "Scope::is_everywhere")]
+    pub scope: Scope,
+}
+
+/// The optional claims that narrow what an officer or supervisor works on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    /// An administrative division code prefix (`33`, `3301`, `330106`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// A hospital officer's or window's institution code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hospital: Option<String>,
+    /// A window officer's site (its `site_id` or exact name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+}
+
+impl Scope {
+    pub fn is_everywhere(&self) -> bool {
+        *self == Scope::default()
+    }
 }
 
 impl Actor {
-    pub fn system(dept: Dept) -> Actor {
+    /// An actor with no narrowing claims.
+    pub fn new(sub: impl Into<String>, role: Role, dept: Option<Dept>) -> Actor {
         Actor {
-            sub: format!("system:{}", dept.as_str()),
-            role: Role::DeptOfficer,
-            dept: Some(dept),
+            sub: sub.into(),
+            role,
+            dept,
+            scope: Scope::default(),
         }
+    }
+    pub fn system(dept: Dept) -> Actor {
+        Actor::new(
+            format!("system:{}", dept.as_str()),
+            Role::DeptOfficer,
+            Some(dept),
+        )
+    }
+    /// The automated system acting for a department (never a person whose id happens to
+    /// start with `system:`: the API refuses such subjects).
+    pub fn is_system(&self) -> bool {
+        self.role == Role::DeptOfficer && self.dept.is_some_and(|d| *self == Actor::system(d))
     }
     /// A label fit for timelines and logs: guardians are masked.
     pub fn label(&self) -> String {
         match self.role {
             Role::Guardian => format!("guardian:{}", crate::idnum::mask_id(&self.sub)),
             r => match self.dept {
-                Some(d) if self.sub.starts_with("system:") => format!("system:{}", d.as_str()),
+                Some(d) if self.is_system() => format!("system:{}", d.as_str()),
                 Some(d) => format!("{}:{}:{}", r.as_str(), d.as_str(), self.sub),
                 None => format!("{}:{}", r.as_str(), self.sub),
             },
@@ -640,7 +677,17 @@ pub enum DomainError {
     Calendar(#[from] CalendarError),
     #[error("{0}")]
     Rule(String),
+    /// A per-case cap was reached (the message is Chinese, fit to show).
+    #[error("{0}")]
+    Limit(String),
 }
+
+/// Materials a case may hold (registered, whether or not uploaded).
+pub const MAX_MATERIALS_PER_CASE: usize = 20;
+/// Declared bytes of all materials of a case.
+pub const MAX_MATERIAL_BYTES_PER_CASE: u64 = 50 * 1024 * 1024;
+/// Complaints about one case.
+pub const MAX_COMPLAINTS_PER_CASE: usize = 10;
 
 /// An officer's decision on a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -782,6 +829,18 @@ impl Case {
         now: Time,
     ) -> Result<(), DomainError> {
         self.require(!self.status.is_finished(), "adding a material")?;
+        if self.materials.len() >= MAX_MATERIALS_PER_CASE {
+            return Err(DomainError::Limit(format!(
+                "每件申请最多登记 {MAX_MATERIALS_PER_CASE} 份材料"
+            )));
+        }
+        let bytes: u64 = self.materials.iter().map(|x| x.size).sum();
+        if bytes + m.size > MAX_MATERIAL_BYTES_PER_CASE {
+            return Err(DomainError::Limit(format!(
+                "每件申请的材料合计不能超过 {} MiB",
+                MAX_MATERIAL_BYTES_PER_CASE / 1024 / 1024
+            )));
+        }
         let kind = m.kind;
         self.materials.push(m);
         self.log(now, &actor.label(), "material_registered", kind.name_zh());
@@ -988,9 +1047,7 @@ impl Case {
                 self.missing.clear();
                 let accepted_by = match (self.channel.is_offline(), &self.created_by) {
                     (true, officer) if officer.role == Role::WindowOfficer => officer.label(),
-                    _ if actor.sub.starts_with("system:") => {
-                        "联办系统自动受理 (automatic acceptance)".to_string()
-                    }
+                    _ if actor.is_system() => "联办系统自动受理 (automatic acceptance)".to_string(),
                     _ => who.clone(),
                 };
                 self.acceptance_notice = Some(AcceptanceNotice {
@@ -1798,8 +1855,20 @@ impl Case {
         text: String,
         actor: &Actor,
         now: Time,
-    ) -> &Complaint {
-        let dept = self.responsible_dept();
+    ) -> Result<&Complaint, DomainError> {
+        if self.complaints.len() >= MAX_COMPLAINTS_PER_CASE {
+            return Err(DomainError::Limit(format!(
+                "每件申请最多提交 {MAX_COMPLAINTS_PER_CASE} 次投诉，请通过 12345 热线反映"
+            )));
+        }
+        // A complaint about a window (the unit that took an offline application) goes to
+        // the service centre's officers, never to the window officer it may name.
+        let dept = match self.responsible_dept() {
+            d if self.channel.is_offline() && Some(d) == self.channel.window_dept() => {
+                Dept::ServiceCenter
+            }
+            d => d,
+        };
         self.complaints.push(Complaint {
             complaint_id,
             text,
@@ -1816,7 +1885,7 @@ impl Case {
             "complaint",
             &format!("转{}处理", dept.name_zh()),
         );
-        self.complaints.last().expect("just pushed")
+        Ok(self.complaints.last().expect("just pushed"))
     }
 
     pub fn answer_complaint(

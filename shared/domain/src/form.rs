@@ -181,8 +181,12 @@ impl<'a> Reader<'a> {
                     self.p
                         .push(&field, "too_long", format!("最多 {max} 个字符"));
                     None
-                } else if t.chars().any(char::is_control) {
-                    self.p.push(&field, "control_character", "不能包含控制字符");
+                } else if t.chars().any(|c| crate::text::is_forbidden(c, false)) {
+                    self.p.push(
+                        &field,
+                        "control_character",
+                        "不能包含控制字符或不可见的格式字符",
+                    );
                     None
                 } else {
                     Some(t.to_string())
@@ -192,6 +196,21 @@ impl<'a> Reader<'a> {
                 self.p.push(&field, "type", "应为文本");
                 None
             }
+        }
+    }
+
+    /// A personal name ([`crate::text::valid_name`]).
+    fn name(&mut self, parent: &Map<String, Value>, path: &str, key: &str) -> Option<String> {
+        let v = self.text(parent, path, key, MAX_NAME)?;
+        if crate::text::valid_name(&v) {
+            Some(v)
+        } else {
+            self.p.push(
+                &join(path, key),
+                "name_format",
+                "姓名应为汉字（少数民族姓名各部分之间用“·”分隔），外国人姓名用拉丁字母",
+            );
+            None
         }
     }
 
@@ -298,7 +317,7 @@ impl<'a> Reader<'a> {
     }
 
     fn parent(&mut self, m: &Map<String, Value>, path: &str, expect: Sex) -> Option<Parent> {
-        let name = self.text(m, path, "name", MAX_NAME);
+        let name = self.name(m, path, "name");
         let id = self.id(m, path, "id_number");
         if let Some(id) = &id {
             if id.sex() != expect {
@@ -387,7 +406,7 @@ impl Form {
         }
 
         let newborn = r.obj(root, "", "newborn", true).and_then(|m| {
-            let name = r.text(m, "newborn", "name", MAX_NAME);
+            let name = r.name(m, "newborn", "name");
             let sex = r.one_of(m, "newborn", "sex", &["male", "female"]).map(|s| {
                 if s == "male" {
                     Sex::Male
@@ -530,7 +549,7 @@ impl Form {
             });
 
         let applicant = r.obj(root, "", "applicant", true).and_then(|m| {
-            let name = r.text(m, "applicant", "name", MAX_NAME);
+            let name = r.name(m, "applicant", "name");
             let id_number = r.id(m, "applicant", "id_number");
             let relation = r.one_of(m, "applicant", "relation", &RELATIONS);
             let phone = r.text(m, "applicant", "phone", 20).and_then(|p| {

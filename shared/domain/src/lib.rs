@@ -4,6 +4,7 @@
 //! each department's step ([`steps`]), the working-day calendar ([`calendar`]), citizen ID numbers
 //! ([`idnum`]), the form ([`form`]), notifications ([`notice`]) and the API views ([`view`]).
 
+pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod flow;
@@ -14,6 +15,7 @@ pub mod problem;
 pub mod settings;
 pub mod sharing;
 pub mod steps;
+pub mod text;
 pub mod view;
 pub mod wire;
 

@@ -18,8 +18,233 @@ use serde::Serialize;
 pub enum Viewer {
     /// The guardian who owns the case, or an officer whose step needs the data.
     Entitled,
-    /// Sees the case with personal data masked.
+    /// Sees only what supervision needs: an allow-list of fields without personal data
+    /// ([`MaskedCaseView`]).
     Masked,
+}
+
+/// A case as those who may not see personal data see it (supervisors, the health unit).
+/// An allow-list: only times, statuses, steps, material kinds and follow-up states.
+/// No name, ID number, phone, address, birth time, weight, sex, result number, tracking
+/// number, or free text (officers' reasons, complaints, comments, answers, timeline
+/// details) — a field added to the case later is not shown here until it is listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MaskedCaseView {
+    pub case_id: String,
+    pub channel: Channel,
+    pub status: CaseStatus,
+    pub version: u64,
+    pub masked: bool,
+    pub submitted_at: Time,
+    pub accepted_at: Option<Time>,
+    pub due_at: Option<Time>,
+    pub finished_at: Option<Time>,
+    pub updated_at: Time,
+    pub overdue: bool,
+    pub current_step: Option<Step>,
+    /// The newborn's birth date only (not the time).
+    pub birth_date: chrono::NaiveDate,
+    pub steps: Vec<MaskedStep>,
+    pub materials: Vec<MaskedMaterial>,
+    /// The kinds of material the one notice asked for.
+    pub missing: Vec<String>,
+    /// Which results were issued (not their numbers).
+    pub results_issued: Vec<&'static str>,
+    pub superseded: usize,
+    pub ratings: Vec<MaskedRating>,
+    pub complaints: Vec<MaskedComplaint>,
+    pub timeline: Vec<MaskedEvent>,
+    pub archived: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MaskedStep {
+    pub step: Step,
+    pub dept: Dept,
+    pub status: StepStatus,
+    pub round: u32,
+    pub started_at: Option<Time>,
+    pub due_at: Option<Time>,
+    pub finished_at: Option<Time>,
+    pub overdue: bool,
+    /// How many reasons the department gave (their text may name people).
+    pub reasons: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MaskedMaterial {
+    pub kind: MaterialKind,
+    pub status: MaterialStatus,
+    pub created_at: Time,
+    pub uploaded_at: Option<Time>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MaskedRating {
+    pub level: u8,
+    pub label: String,
+    pub at: Time,
+    pub has_comment: bool,
+    pub responsible_dept: Option<Dept>,
+    pub return_visit_due: Option<Time>,
+    pub return_visit_at: Option<Time>,
+    pub rectify_due: Option<Time>,
+    pub rectified_at: Option<Time>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MaskedComplaint {
+    pub complaint_id: String,
+    pub at: Time,
+    pub dept: Dept,
+    pub status: String,
+    pub answered_at: Option<Time>,
+}
+
+/// A timeline entry without its actor's identity or its detail text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MaskedEvent {
+    pub at: Time,
+    /// `guardian`, `system`, or the officer's role and department (`dept_officer:police`).
+    pub actor: String,
+    pub action: String,
+}
+
+impl MaskedCaseView {
+    pub fn of(case: &Case) -> MaskedCaseView {
+        let r = &case.results;
+        let mut issued = vec![];
+        if r.birth.is_some() {
+            issued.push("birth_certificate");
+        }
+        if r.household.is_some() {
+            issued.push("household_registration");
+        }
+        if r.insurance.is_some() {
+            issued.push("medical_insurance");
+        }
+        if r.card.is_some() {
+            issued.push("social_security_card");
+        }
+        if r.issuance.is_some() {
+            issued.push("issuance");
+        }
+        MaskedCaseView {
+            case_id: case.case_id.clone(),
+            channel: case.channel,
+            status: case.status,
+            version: case.version,
+            masked: true,
+            submitted_at: case.submitted_at,
+            accepted_at: case.accepted_at,
+            due_at: case.due_at,
+            finished_at: case.finished_at,
+            updated_at: case.updated_at,
+            overdue: case.overdue,
+            current_step: case.current_step(),
+            birth_date: case
+                .form
+                .newborn
+                .birth_time
+                .with_timezone(&crate::calendar::shanghai())
+                .date_naive(),
+            steps: case
+                .steps
+                .iter()
+                .map(|s| MaskedStep {
+                    step: s.step,
+                    dept: s.dept,
+                    status: s.status,
+                    round: s.round,
+                    started_at: s.started_at,
+                    due_at: s.due_at,
+                    finished_at: s.finished_at,
+                    overdue: s.overdue,
+                    reasons: s.reasons.len(),
+                })
+                .collect(),
+            materials: case
+                .materials
+                .iter()
+                .map(|m| MaskedMaterial {
+                    kind: m.kind,
+                    status: m.status,
+                    created_at: m.created_at,
+                    uploaded_at: m.uploaded_at,
+                })
+                .collect(),
+            missing: case.missing.iter().map(|m| m.material.clone()).collect(),
+            results_issued: issued,
+            superseded: case.superseded.len(),
+            ratings: case
+                .ratings
+                .iter()
+                .map(|x| MaskedRating {
+                    level: x.level,
+                    label: x.label.clone(),
+                    at: x.at,
+                    has_comment: x.comment.as_deref().is_some_and(|c| !c.is_empty()),
+                    responsible_dept: x.bad.as_ref().map(|b| b.responsible_dept),
+                    return_visit_due: x.bad.as_ref().map(|b| b.return_visit_due),
+                    return_visit_at: x.bad.as_ref().and_then(|b| b.return_visit_at),
+                    rectify_due: x.bad.as_ref().map(|b| b.rectify_due),
+                    rectified_at: x.bad.as_ref().and_then(|b| b.rectified_at),
+                })
+                .collect(),
+            complaints: case
+                .complaints
+                .iter()
+                .map(|x| MaskedComplaint {
+                    complaint_id: x.complaint_id.clone(),
+                    at: x.at,
+                    dept: x.dept,
+                    status: x.status.clone(),
+                    answered_at: x.answered_at,
+                })
+                .collect(),
+            timeline: case
+                .timeline
+                .iter()
+                .map(|e| MaskedEvent {
+                    at: e.at,
+                    actor: actor_kind(&e.actor),
+                    action: e.action.clone(),
+                })
+                .collect(),
+            archived: case.archive.is_some(),
+        }
+    }
+}
+
+/// `guardian:330***12` → `guardian`; `dept_officer:police:alice` → `dept_officer:police`;
+/// `system:police` → `system`.
+fn actor_kind(label: &str) -> String {
+    let mut parts = label.split(':');
+    match (parts.next(), parts.next()) {
+        (Some(role @ ("dept_officer" | "window_officer" | "supervisor")), Some(dept)) => {
+            format!("{role}:{dept}")
+        }
+        (Some("system"), _) => "system".into(),
+        (Some("guardian"), _) => "guardian".into(),
+        _ => "other".into(),
+    }
+}
+
+/// The case as `viewer` may see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Shown {
+    Full(Box<CaseView>),
+    Masked(Box<MaskedCaseView>),
+}
+
+impl Shown {
+    pub fn of(case: &Case, viewer: Viewer) -> Shown {
+        match viewer {
+            Viewer::Entitled => Shown::Full(Box::new(CaseView::of(case))),
+            Viewer::Masked => Shown::Masked(Box::new(MaskedCaseView::of(case))),
+        }
+    }
 }
 
 /// A case as the API shows it (and the archive keeps it). Fields in key order, so the
@@ -103,12 +328,9 @@ pub struct NotificationView {
 }
 
 impl CaseView {
-    /// The case as `viewer` may see it.
-    pub fn of(case: &Case, viewer: Viewer) -> CaseView {
-        match viewer {
-            Viewer::Entitled => Self::document(case),
-            Viewer::Masked => Self::document(&case.masked()),
-        }
+    /// The case in full (for those entitled to it; see [`Shown`]).
+    pub fn of(case: &Case) -> CaseView {
+        Self::document(case)
     }
 
     fn document(case: &Case) -> CaseView {

@@ -171,6 +171,7 @@ fn run(returns: Vec<(usize, Correction)>, alloc: &mut Allocator) -> Case {
         sub: FATHER.into(),
         role: Role::Guardian,
         dept: None,
+        scope: Default::default(),
     };
     let (mut c, _) = Case::new(
         "BC1".into(),
@@ -200,6 +201,7 @@ fn run(returns: Vec<(usize, Correction)>, alloc: &mut Allocator) -> Case {
             sub: "officer".into(),
             role: Role::DeptOfficer,
             dept: Some(step.dept()),
+            scope: Default::default(),
         };
         // A department returns the case (an officer's decision), or the rules decide.
         if step != Step::UnifiedIssuance {
@@ -336,6 +338,7 @@ fn a_case_left_returned_for_ninety_days_is_withdrawn_and_frees_the_newborn() {
         sub: FATHER.into(),
         role: Role::Guardian,
         dept: None,
+        scope: Default::default(),
     };
     let (mut c, _) = Case::new(
         "BC1".into(),

@@ -34,6 +34,7 @@ fn guardian() -> Actor {
         sub: FATHER.into(),
         role: Role::Guardian,
         dept: None,
+        scope: Default::default(),
     }
 }
 
@@ -240,6 +241,7 @@ fn return_resumes_at_that_step_and_rejection_ends() {
         sub: "p1".into(),
         role: Role::DeptOfficer,
         dept: Some(Dept::Police),
+        scope: Default::default(),
     };
     c.return_step(
         Step::HouseholdRegistration,
@@ -361,6 +363,7 @@ fn decisions_check_task_and_version() {
         sub: "h1".into(),
         role: Role::DeptOfficer,
         dept: Some(Dept::Hospital),
+        scope: Default::default(),
     };
     let d = |decision, version, id: &str| OfficerDecision {
         task_id: id.into(),
@@ -619,6 +622,7 @@ fn a_case_returned_at_acceptance_is_stored_and_loads_again() {
         sub: "w".into(),
         role: Role::DeptOfficer,
         dept: Some(Dept::ServiceCenter),
+        scope: Default::default(),
     };
     c.decide(
         OfficerDecision {
@@ -664,6 +668,7 @@ fn the_case_clock_stops_while_the_guardian_corrects() {
         sub: "p1".into(),
         role: Role::DeptOfficer,
         dept: Some(Dept::Police),
+        scope: Default::default(),
     };
     // Returned on Tuesday; three working days were left (Wed, Thu, Fri).
     let tuesday = DateTime::parse_from_rfc3339("2026-12-01T10:00:00+08:00").unwrap();

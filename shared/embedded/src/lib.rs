@@ -6,16 +6,21 @@
 //! a case change and the messages it causes commit in one transaction: a `kill -9` at any
 //! moment loses nothing that was acknowledged and sends nothing twice that was not meant.
 
+mod audit;
 mod blobs;
 mod db;
 mod hmac;
 
+pub use audit::JsonlAudit;
 pub use blobs::SqliteBlobs;
 pub use db::{Db, Durability, SqliteAllocator, SqliteNotifier, SqliteQueue, SqliteStore};
 pub use hmac::hmac_sha256_hex;
 
 use std::path::Path;
 use std::sync::Arc;
+
+/// The audit trail's file in the data directory.
+pub const AUDIT_FILE: &str = "audit.jsonl";
 
 /// Every embedded adapter over one data directory.
 pub struct Embedded {
@@ -25,6 +30,7 @@ pub struct Embedded {
     pub numbers: Arc<SqliteAllocator>,
     pub notifier: Arc<SqliteNotifier>,
     pub blobs: Arc<SqliteBlobs>,
+    pub audit: Arc<JsonlAudit>,
 }
 
 impl Embedded {
@@ -44,6 +50,7 @@ impl Embedded {
             numbers: Arc::new(SqliteAllocator(db.clone())),
             notifier: Arc::new(SqliteNotifier(db.clone())),
             blobs: Arc::new(SqliteBlobs::new(db.clone(), secret.to_vec())),
+            audit: Arc::new(JsonlAudit::open(&dir.join(AUDIT_FILE))?),
             db,
         })
     }

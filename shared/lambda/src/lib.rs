@@ -111,6 +111,14 @@ impl Init {
         Ok(self)
     }
 
+    /// The audit trail (`AUDIT_LOG_GROUP`): the API records every access to personal data.
+    pub fn audit(&self) -> Arc<dyn ports::AuditLog> {
+        Arc::new(aws::CloudWatchAudit::from_config(
+            &self.config,
+            &self.resources.audit_log_group,
+        ))
+    }
+
     /// The application context.
     pub fn app(self) -> App {
         let manual = (self.var)("ONETHING_MANUAL")

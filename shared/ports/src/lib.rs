@@ -1,5 +1,5 @@
 //! Ports: the narrow traits behind which storage, queues, blobs, data sharing, number
-//! allocation, notifications and the clock sit, and their errors. Nothing else: the use
+//! allocation, notifications, the audit trail and the clock sit, and their errors. Nothing else: the use
 //! cases and handlers that drive the domain through these traits are in
 //! `onething-application`; two adapter sets implement them: embedded
 //! (`onething-embedded`, the default) and AWS (`onething-aws`).
@@ -10,6 +10,7 @@ pub use error::StoreError;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use domain::audit::AuditEvent;
 use domain::case::Case;
 use domain::flow::Dept;
 use domain::notice::Notification;
@@ -282,6 +283,15 @@ pub trait Notifier: Send + Sync {
     /// Idempotent by `(case_id, seq)`.
     async fn send(&self, n: &Notification) -> Result<(), StoreError>;
     async fn sent(&self, case_id: &str) -> Result<Vec<Delivered>, StoreError>;
+}
+
+/// The audit trail of personal data: append-only, kept apart from the application log.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Append one event (durably, before the response is sent).
+    async fn record(&self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Every event about this case, oldest first.
+    async fn for_case(&self, case_id: &str) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
 pub trait Clock: Send + Sync {

@@ -13,6 +13,7 @@ pub fn sign(secret: &[u8], role: &str, dept: Option<&str>, sub: &str) -> String 
             iat: None,
             iss: None,
             aud: None,
+            ..Default::default()
         },
     )
 }

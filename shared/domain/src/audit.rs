@@ -1,0 +1,71 @@
+//! The audit trail of personal data (PIPL): who read or changed which case's personal
+//! data, when, through which request. Kept apart from the application log, longer.
+
+use crate::case::{Actor, Role};
+use crate::flow::Dept;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Read,
+    Write,
+    /// A supervisor opened a case in full, with a reason code.
+    BreakGlassRead,
+}
+
+/// One access to personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+    /// The actor's label (a guardian's ID number masked; officers by their id).
+    pub actor: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept: Option<Dept>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub action: AuditAction,
+    /// The API operation, e.g. `GET /v1/cases/{case_id}`.
+    pub operation: String,
+    pub status: u16,
+    /// The cases whose personal data this was.
+    pub cases: Vec<String>,
+    /// What was read or written: parts of the case (`form`, `results`, ...) or a material
+    /// (`material:M...`).
+    pub fields: Vec<String>,
+    /// A break-glass read's reason code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl AuditEvent {
+    pub fn new(
+        at: DateTime<Utc>,
+        request_id: &str,
+        actor: &Actor,
+        action: AuditAction,
+        operation: &str,
+    ) -> AuditEvent {
+        AuditEvent {
+            at,
+            request_id: request_id.to_string(),
+            actor: actor.label(),
+            role: actor.role,
+            dept: actor.dept,
+            region: actor.scope.region.clone(),
+            action,
+            operation: operation.to_string(),
+            status: 0,
+            cases: vec![],
+            fields: vec![],
+            reason: None,
+        }
+    }
+
+    pub fn concerns(&self, case_id: &str) -> bool {
+        self.cases.iter().any(|c| c == case_id)
+    }
+}

@@ -1,0 +1,118 @@
+//! Rules for text people type: free text (comments, complaints, reasons, answers) and
+//! personal names. Text shown to others never carries control characters, invisible
+//! formatting (zero-width, bidirectional overrides) or markup.
+
+/// Characters no stored text may hold: controls (a line feed is allowed in free text),
+/// zero-width and joiner characters, bidirectional embeddings/overrides/isolates, the
+/// byte-order mark and interlinear annotation marks.
+pub fn is_forbidden(c: char, allow_newline: bool) -> bool {
+    (c.is_control() && !(allow_newline && c == '\n'))
+        || matches!(c,
+            '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Why free text is refused, if it is: empty, longer than `max` characters, or holding a
+/// forbidden character.
+pub fn free_text_problem(s: &str, max: usize) -> Option<(&'static str, String)> {
+    let t = s.trim();
+    if t.is_empty() {
+        Some(("required", "此项不能为空".into()))
+    } else if t.chars().count() > max {
+        Some(("too_long", format!("最多 {max} 个字符")))
+    } else if t.chars().any(|c| is_forbidden(c, true)) {
+        Some((
+            "control_character",
+            "不能包含控制字符或不可见的格式字符".into(),
+        ))
+    } else {
+        None
+    }
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{3134F}')
+}
+
+/// Whether `s` is a personal name as the household register writes it. Two forms:
+/// - Chinese: Chinese characters, with `·` (U+00B7) between parts of a transcribed
+///   name (e.g. 阿依古丽·买买提), never first, last or doubled;
+/// - foreign: Latin letters, with single spaces, hyphens, apostrophes or full stops
+///   between them (e.g. `Anna-Maria O'Neil`), starting and ending with a letter.
+///
+/// Mixed scripts, digits, emoji, markup and invisible characters are refused.
+pub fn valid_name(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    let (Some(first), Some(last)) = (chars.first(), chars.last()) else {
+        return false;
+    };
+    // Never first or last, never two in a row (except an initial's full stop before a
+    // space, as in `J. Smith`).
+    let separators_ok = |sep: &dyn Fn(char) -> bool| {
+        !sep(*first)
+            && !sep(*last)
+            && chars
+                .windows(2)
+                .all(|w| !(sep(w[0]) && sep(w[1])) || w == ['.', ' '])
+    };
+    if chars.iter().all(|&c| is_han(c) || c == '·') {
+        return chars.iter().any(|&c| is_han(c)) && separators_ok(&|c| c == '·');
+    }
+    let latin_sep = |c: char| matches!(c, ' ' | '-' | '\'' | '.');
+    chars
+        .iter()
+        .all(|&c| c.is_ascii_alphabetic() || latin_sep(c))
+        && separators_ok(&latin_sep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_and_foreign_names_by_their_rules() {
+        for ok in [
+            "王小溪",
+            "阿依古丽·买买提",
+            "欧阳娜娜",
+            "Anna-Maria O'Neil",
+            "J. Smith",
+        ] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "·王",
+            "王·",
+            "王··溪",
+            "王小溪😀",
+            "王\u{202E}溪",
+            "王\u{200B}溪",
+            "<b>王</b>",
+            "王 Anna",
+            "Anna  Smith",
+            "王1",
+            "-Anna",
+        ] {
+            assert!(!valid_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn free_text_refuses_invisible_and_control_characters() {
+        assert!(free_text_problem("孩子的名字写错了\n请更正", 100).is_none());
+        for bad in ["a\u{0007}", "a\u{202E}b", "a\u{200D}b", "\u{FEFF}x", "a\rb"] {
+            assert_eq!(free_text_problem(bad, 100).unwrap().0, "control_character");
+        }
+        assert_eq!(free_text_problem("  ", 100).unwrap().0, "required");
+        assert_eq!(free_text_problem("长长长", 2).unwrap().0, "too_long");
+    }
+}
