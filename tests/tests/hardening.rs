@@ -125,3 +125,535 @@ async fn an_error_is_never_much_larger_than_its_request() {
         assert!(r.body["error"]["details"].as_array().unwrap().len() <= 51);
     }
 }
+
+/// An offline application taken at `site` on `channel`.
+fn offline(channel: &str, site: &str) -> Value {
+    let mut f = form_a();
+    f["channel"] = json!(channel);
+    f["window"] = json!({"site": site, "number": "12"});
+    f["delivery"] = Value::Null;
+    f
+}
+
+/// A window officer reads and changes the offline cases of their own site (or, at a
+/// hospital, their hospital), never another window's.
+#[tokio::test]
+async fn a_window_officer_sees_only_the_cases_of_their_own_site() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let site = "西湖区行政服务中心";
+    let window = |sub: &str, site: Option<&str>| {
+        app.scoped(
+            "window_officer",
+            Some("service_center"),
+            sub,
+            (None, None, site),
+        )
+    };
+    let id = app
+        .apply(&window("w-1", Some(site)), &offline("service_center", site))
+        .await;
+    let path = format!("/v1/cases/{id}");
+    let material = json!({"kind": "other", "content_type": "application/pdf", "size": 10});
+    // Another officer of the same site: in full.
+    let colleague = window("w-2", Some(site));
+    assert_eq!(
+        app.get(&path, &colleague).await.body["form"]["mother"]["id_number"],
+        MOTHER_A
+    );
+    // Another site, or no site claim: the case does not exist for them.
+    for stranger in [
+        window("w-3", Some("拱墅区行政服务中心")),
+        window("w-4", None),
+    ] {
+        assert_eq!(app.get(&path, &stranger).await.status, 404);
+        let r = app
+            .post(&format!("{path}/materials"), &stranger, &material)
+            .await;
+        assert_eq!(r.status, 404);
+    }
+    // Hospital windows by their hospital.
+    let hospital_window = |sub: &str, code: &str| {
+        app.scoped(
+            "window_officer",
+            Some("hospital"),
+            sub,
+            (None, Some(code), None),
+        )
+    };
+    let code = form_a()["newborn"]["hospital_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut f = offline("hospital", "浙大妇产科医院出生一件事专窗");
+    f["newborn"]["birth_order"] = json!(2);
+    f["newborn"]["multiple_birth"] = json!(2);
+    let hid = app.apply(&hospital_window("hw-1", &code), &f).await;
+    let hpath = format!("/v1/cases/{hid}");
+    assert_eq!(
+        app.get(&hpath, &hospital_window("hw-2", &code))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.get(&hpath, &hospital_window("hw-3", "H330106999"))
+            .await
+            .status,
+        404
+    );
+}
+
+/// A complaint about a window goes to the service centre's officers; no window officer
+/// (least of all the one it may name) answers or closes it; answers refuse control
+/// characters.
+#[tokio::test]
+async fn a_complaint_about_a_window_goes_to_the_service_centre_and_no_window_answers_it() {
+    let app = TestApp::start().await;
+    let site = "浙大妇产科医院出生一件事专窗";
+    let w = app.scoped(
+        "window_officer",
+        Some("hospital"),
+        "hw-1",
+        (None, None, Some(site)),
+    );
+    let id = app.apply(&w, &offline("hospital", site)).await;
+    let g = app.guardian(FATHER_A);
+    app.wait_for(&id, &g, "completed").await;
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/complaints"),
+            &g,
+            &json!({"text": "窗口态度不好"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["dept"], "service_center");
+    let answer = format!(
+        "/v1/cases/{id}/complaints/{}/answer",
+        r.body["complaint_id"].as_str().unwrap()
+    );
+    let text = json!({"answer": "已核实并整改"});
+    for who in [
+        w.clone(),
+        app.window("service_center"),
+        app.officer("hospital"),
+    ] {
+        let r = app.post(&answer, &who, &text).await;
+        assert!(r.status == 403 || r.status == 404, "{}", r.status);
+    }
+    let sc = app.officer("service_center");
+    for bad in ["已核实\u{0007}", "已核实\u{202E}并整改", "\u{200B}"] {
+        let r = app.post(&answer, &sc, &json!({"answer": bad})).await;
+        assert_eq!(r.status, 400, "{bad:?}");
+    }
+    assert_eq!(app.post(&answer, &sc, &text).await.status, 200);
+}
+
+/// Every string leaf under `v` whose key names a number, an ID or a name.
+fn identifying(v: &Value, key: &str, out: &mut Vec<String>) {
+    match v {
+        Value::String(s)
+            if s.len() >= 4
+                && [
+                    "number",
+                    "name",
+                    "id_number",
+                    "phone",
+                    "address",
+                    "tracking_number",
+                ]
+                .iter()
+                .any(|k| key.ends_with(k)) =>
+        {
+            out.push(s.clone())
+        }
+        Value::Object(m) => m.iter().for_each(|(k, v)| identifying(v, k, out)),
+        Value::Array(a) => a.iter().for_each(|v| identifying(v, key, out)),
+        _ => {}
+    }
+}
+
+/// Supervisors and the health unit see an allow-list: no name, ID number, phone,
+/// address, birth time, weight, result or tracking number, and no free text (complaints,
+/// comments, reasons) in which a guardian may have written anything. A supervisor may
+/// open one case in full with a reason code, and that read is in the audit trail.
+#[tokio::test]
+async fn supervisors_see_no_personal_data_unless_they_break_glass_for_a_reason() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let mut form = form_a();
+    form["delivery"] = json!({"method": "mail", "address": "杭州市西湖区文三路 1 号"});
+    let id = app.apply(&g, &form).await;
+    let full = app.wait_for(&id, &g, "completed").await;
+    let written = format!("我的身份证号 {MOTHER_A}，电话 13912345678，请回电");
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/complaints"),
+            &g,
+            &json!({"text": written}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/rating"),
+            &g,
+            &json!({"level": 1, "comment": written}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let mut secrets = vec![];
+    identifying(&full["form"], "", &mut secrets);
+    identifying(&full["results"], "", &mut secrets);
+    let born = chrono::DateTime::parse_from_rfc3339(
+        full["form"]["newborn"]["birth_time"].as_str().unwrap(),
+    )
+    .unwrap()
+    .with_timezone(&domain::calendar::shanghai());
+    secrets.extend([
+        "13912345678".to_string(),
+        born.format("%H:%M").to_string(),
+        full["form"]["newborn"]["weight_g"].to_string(),
+    ]);
+    assert!(secrets.len() >= 12, "{secrets:?}");
+    let path = format!("/v1/cases/{id}");
+    for viewer in [app.supervisor(), app.officer("health")] {
+        let r = app.get(&path, &viewer).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body["masked"], true);
+        assert_eq!(r.body["birth_date"], born.date_naive().to_string());
+        let shown = r.body.to_string();
+        for s in &secrets {
+            assert!(!shown.contains(s.as_str()), "the masked view shows {s}");
+        }
+        for key in ["form", "results", "notifications", "acceptance_notice"] {
+            assert!(r.body.get(key).is_none(), "the masked view has {key}");
+        }
+    }
+    let audited_before = app.audit_events().len();
+    // Break-glass: supervisors only, with a known reason, recorded.
+    let sup = app.supervisor();
+    assert_eq!(
+        app.get(&format!("{path}?break_glass=curious"), &sup)
+            .await
+            .status,
+        400
+    );
+    let r = app
+        .get(
+            &format!("{path}?break_glass=complaint_investigation"),
+            &app.officer("health"),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = app
+        .get(&format!("{path}?break_glass=complaint_investigation"), &sup)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["form"]["mother"]["id_number"], MOTHER_A);
+    let events = app.audit_events();
+    assert_eq!(
+        events.len(),
+        audited_before + 1,
+        "only the break-glass read"
+    );
+    let e = events.last().unwrap();
+    assert_eq!(e["action"], "break_glass_read");
+    assert_eq!(e["reason"], "complaint_investigation");
+    assert_eq!(e["cases"], json!([id]));
+    assert_eq!(e["role"], "supervisor");
+}
+
+/// Each request that returns or changes a case's personal data leaves exactly one audit
+/// event with its request id; requests that show none (masked views, task lists,
+/// refusals) leave none.
+#[tokio::test]
+async fn every_read_or_change_of_personal_data_leaves_exactly_one_audit_event() {
+    let app = TestApp::start_loaded(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let json_headers = |rid: &'static str| {
+        vec![
+            ("content-type", "application/json"),
+            ("idempotency-key", rid),
+            ("x-request-id", rid),
+        ]
+    };
+    let form = newborn(1);
+    let r = app
+        .post(
+            "/v1/births",
+            &app.officer("hospital"),
+            &testkit::family::birth_record(&form),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = app
+        .raw(
+            "POST",
+            "/v1/applications",
+            Some(&g),
+            &json_headers("rq-apply"),
+            Bytes::from(form.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    assert_eq!(r.headers["x-request-id"], "rq-apply");
+    let id = r.body["case_id"].as_str().unwrap().to_string();
+    app.task_for("police", &id).await;
+    let get = |path: String, token: String, rid: &'static str| {
+        let app = &app;
+        async move {
+            app.raw(
+                "GET",
+                &path,
+                Some(&token),
+                &[("x-request-id", rid)],
+                Bytes::new(),
+            )
+            .await
+            .status
+        }
+    };
+    let case = format!("/v1/cases/{id}");
+    assert_eq!(get(case.clone(), g.clone(), "rq-read").await, 200);
+    assert_eq!(get("/v1/cases".into(), g.clone(), "rq-list").await, 200);
+    assert_eq!(
+        get(case.clone(), app.officer("police"), "rq-officer").await,
+        200
+    );
+    assert_eq!(get(case.clone(), app.supervisor(), "rq-masked").await, 200);
+    assert_eq!(
+        get("/v1/tasks".into(), app.officer("police"), "rq-tasks").await,
+        200
+    );
+    assert_eq!(
+        get(case.clone(), app.guardian(FATHER_C), "rq-stranger").await,
+        404
+    );
+    let r = app
+        .raw(
+            "POST",
+            &format!("{case}/materials"),
+            Some(&g),
+            &json_headers("rq-material"),
+            Bytes::from(
+                json!({"kind": "other", "content_type": "application/pdf", "size": 10}).to_string(),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let task = app.task_for("police", &id).await;
+    let decision = json!({"decision": "approve", "version": task["version"]});
+    let r = app
+        .raw(
+            "POST",
+            &format!("/v1/tasks/{}/decision", task["task_id"].as_str().unwrap()),
+            Some(&app.officer("police")),
+            &json_headers("rq-decide"),
+            Bytes::from(decision.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let events = app.audit_events();
+    let count = |rid: &str| events.iter().filter(|e| e["request_id"] == rid).count();
+    for (rid, n, action) in [
+        ("rq-apply", 1, "write"),
+        ("rq-read", 1, "read"),
+        ("rq-list", 1, "read"),
+        ("rq-officer", 1, "read"),
+        ("rq-material", 1, "write"),
+        ("rq-decide", 1, "write"),
+        ("rq-masked", 0, ""),
+        ("rq-tasks", 0, ""),
+        ("rq-stranger", 0, ""),
+    ] {
+        assert_eq!(count(rid), n, "{rid}");
+        if let Some(e) = events.iter().find(|e| e["request_id"] == rid) {
+            assert_eq!(e["action"], action, "{rid}");
+            assert!(e["cases"].as_array().unwrap().contains(&json!(id)), "{rid}");
+            assert!(
+                !e.to_string().contains(FATHER_A),
+                "{rid}: the guardian is masked"
+            );
+        }
+    }
+    let officer = events
+        .iter()
+        .find(|e| e["request_id"] == "rq-officer")
+        .unwrap();
+    assert_eq!(officer["dept"], "police");
+    assert!(officer["fields"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("form")));
+}
+
+/// A case holds at most 20 materials and 50 MiB of them, and 10 complaints.
+#[tokio::test]
+async fn a_case_holds_at_most_20_materials_of_50_mib_and_10_complaints() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let g = app.guardian(FATHER_A);
+    let big = app.apply(&g, &newborn(1)).await;
+    let material =
+        |size: u64| json!({"kind": "other", "content_type": "application/pdf", "size": size});
+    let register = |id: &str, size: u64| {
+        let (app, g, body) = (&app, g.clone(), material(size));
+        let path = format!("/v1/cases/{id}/materials");
+        async move { app.post(&path, &g, &body).await }
+    };
+    for _ in 0..5 {
+        assert_eq!(register(&big, 10 * 1024 * 1024).await.status, 201);
+    }
+    let r = register(&big, 1).await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].clone()),
+        (409, json!("limit_reached"))
+    );
+    let many = app.apply(&g, &newborn(2)).await;
+    for _ in 0..20 {
+        assert_eq!(register(&many, 1).await.status, 201);
+    }
+    assert_eq!(register(&many, 1).await.status, 409);
+    let complain = |n: usize| {
+        let (app, g) = (&app, g.clone());
+        let path = format!("/v1/cases/{many}/complaints");
+        async move {
+            app.post(&path, &g, &json!({"text": format!("第 {n} 次投诉")}))
+                .await
+        }
+    };
+    for n in 0..10 {
+        assert_eq!(complain(n).await.status, 201);
+    }
+    let r = complain(10).await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].clone()),
+        (409, json!("limit_reached"))
+    );
+}
+
+/// Names follow the household register's rule (Chinese characters with `·`, or Latin
+/// letters for foreign names); free text refuses control and invisible characters.
+#[tokio::test]
+async fn names_and_free_text_refuse_invisible_characters_emoji_and_markup() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let g = app.guardian(FATHER_A);
+    for bad in [
+        "王\u{202E}小溪",
+        "王\u{200B}小溪",
+        "王小溪😀",
+        "<b>王</b>",
+        "王 Anna",
+        "王1",
+    ] {
+        let mut f = form_a();
+        f["newborn"]["name"] = json!(bad);
+        let r = app.submit(&g, &uuid_key(), &f).await;
+        assert_eq!(r.status, 400, "{bad:?}");
+        let d = &r.body["error"]["details"];
+        assert!(
+            d.as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["field"] == "newborn.name"),
+            "{bad:?}: {d}"
+        );
+    }
+    let mut f = newborn(1);
+    f["newborn"]["name"] = json!("阿依古丽·买买提");
+    let id = app.apply(&g, &f).await;
+    for (path, body) in [
+        ("complaints", json!({"text": "请\u{202E}尽快办理"})),
+        ("complaints", json!({"text": "请尽快\u{0000}办理"})),
+        ("withdraw", json!({"reason": "不办了\u{2066}"})),
+    ] {
+        let r = app.post(&format!("/v1/cases/{id}/{path}"), &g, &body).await;
+        assert_eq!(r.status, 400, "{path} {body}");
+    }
+}
+
+/// Tokens that are not valid yet, live longer than a day, mark an unknown extension
+/// critical, claim to be the automated system or carry a malformed scope are refused.
+#[tokio::test]
+async fn tokens_not_yet_valid_too_long_lived_critical_or_claiming_the_system_are_refused() {
+    let app = TestApp::start().await;
+    let now = chrono::Utc::now().timestamp();
+    let header = json!({"alg": "HS256", "typ": "JWT"});
+    let officer = |extra: Value| {
+        let mut c = json!({"sub": "officer-1", "role": "dept_officer", "dept": "police",
+                           "exp": now + 3600});
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        c
+    };
+    let sign = |h: &Value, c: &Value| testkit::tokens::sign_raw(&app.secret, h, c);
+    assert_eq!(
+        app.get("/v1/tasks", &sign(&header, &officer(json!({}))))
+            .await
+            .status,
+        200
+    );
+    let refused = [
+        sign(&header, &officer(json!({"nbf": now + 3600}))),
+        sign(&header, &officer(json!({"iat": now + 3600}))),
+        sign(
+            &header,
+            &officer(json!({"iat": now, "exp": now + 48 * 3600})),
+        ),
+        sign(&header, &officer(json!({"exp": now + 48 * 3600}))),
+        sign(
+            &json!({"alg": "HS256", "typ": "JWT", "crit": ["exp2"], "exp2": 1}),
+            &officer(json!({})),
+        ),
+        sign(&header, &officer(json!({"sub": "system:police"}))),
+        sign(&header, &officer(json!({"sub": "officer\u{0007}"}))),
+        sign(&header, &officer(json!({"region": "zj"}))),
+    ];
+    for (i, t) in refused.iter().enumerate() {
+        assert_eq!(app.get("/v1/tasks", t).await.status, 401, "token {i}");
+    }
+}
+
+/// The local upload URL names the server as started, not the caller's `Host` header.
+#[tokio::test]
+async fn an_upload_url_names_this_server_whatever_the_host_header_says() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &newborn(1)).await;
+    let r = app
+        .raw(
+            "POST",
+            &format!("/v1/cases/{id}/materials"),
+            Some(&g),
+            &[
+                ("content-type", "application/json"),
+                ("host", "attacker.example"),
+            ],
+            Bytes::from(
+                json!({"kind": "other", "content_type": "application/pdf", "size": 10}).to_string(),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let url = r.body["upload_url"].as_str().unwrap();
+    assert!(url.starts_with(&app.base), "{url}");
+}
+
+/// Report periods far outside the system's life are refused, not crashed on.
+#[tokio::test]
+async fn extreme_report_dates_are_refused() {
+    let app = TestApp::start().await;
+    let s = app.supervisor();
+    for (from, to) in [
+        ("+262143-12-31", "+262143-12-31"),
+        ("262142-12-31", "262142-12-31"),
+        ("-262143-01-01", "-262143-01-01"),
+        ("1900-01-01", "1900-01-02"),
+    ] {
+        let r = app
+            .get(&format!("/v1/supervision/report?from={from}&to={to}"), &s)
+            .await;
+        assert_eq!(r.status, 400, "{from}..{to}");
+    }
+}

@@ -93,6 +93,25 @@ impl TestApp {
     pub fn token(&self, role: &str, dept: Option<&str>, sub: &str) -> String {
         testkit::tokens::sign(&self.secret, role, dept, sub)
     }
+    /// A token with the optional `region`, `hospital` and `site` claims.
+    pub fn scoped(
+        &self,
+        role: &str,
+        dept: Option<&str>,
+        sub: &str,
+        scope: (Option<&str>, Option<&str>, Option<&str>),
+    ) -> String {
+        testkit::tokens::sign_scoped(&self.secret, role, dept, sub, scope)
+    }
+    /// Every event of the audit trail so far.
+    pub fn audit_events(&self) -> Vec<Value> {
+        let path = self.dir.path().join("data").join("audit.jsonl");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("an audit line is JSON"))
+            .collect()
+    }
     pub fn guardian(&self, sub: &str) -> String {
         self.token("guardian", None, sub)
     }

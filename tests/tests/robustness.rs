@@ -346,6 +346,96 @@ async fn sla_monitor_marks_overdue_and_redrives_stragglers() {
     assert!(done["results"]["issuance"].is_object());
 }
 
+/// A store on which every write of one case fails (as a DynamoDB item near its size limit
+/// would).
+struct OneCaseFails {
+    inner: Arc<dyn ports::CaseStore>,
+    case_id: String,
+}
+
+#[async_trait::async_trait]
+impl ports::CaseStore for OneCaseFails {
+    async fn get(&self, id: &str) -> Result<Option<domain::Case>, ports::StoreError> {
+        self.inner.get(id).await
+    }
+    async fn create(
+        &self,
+        case: &domain::Case,
+        scope: &str,
+        outbox: &[ports::OutMessage],
+    ) -> Result<ports::Created, ports::StoreError> {
+        self.inner.create(case, scope, outbox).await
+    }
+    async fn commit(
+        &self,
+        case: &domain::Case,
+        expected: u64,
+        outbox: &[ports::OutMessage],
+    ) -> Result<(), ports::StoreError> {
+        if case.case_id() == self.case_id {
+            return Err(ports::StoreError::Corrupt("item too large".into()));
+        }
+        self.inner.commit(case, expected, outbox).await
+    }
+    async fn by_owner(&self, owner: &str) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.inner.by_owner(owner).await
+    }
+    async fn open_tasks(&self, d: domain::Dept) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.inner.open_tasks(d).await
+    }
+    async fn unfinished(&self) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.inner.unfinished().await
+    }
+    async fn submitted_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.inner.submitted_between(from, to).await
+    }
+    async fn record_birth(
+        &self,
+        r: &domain::sharing::BirthRecord,
+    ) -> Result<(String, bool), ports::StoreError> {
+        self.inner.record_birth(r).await
+    }
+    async fn birth(
+        &self,
+        key: &str,
+    ) -> Result<Option<domain::sharing::BirthRecord>, ports::StoreError> {
+        self.inner.birth(key).await
+    }
+}
+
+/// One case the monitor cannot write never stops the run: the other cases are still
+/// marked, and the failure is counted.
+#[tokio::test]
+async fn one_failing_case_never_stops_an_sla_monitor_run() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let g = app.guardian(FATHER_A);
+    let first = app.apply(&g, &newborn(1)).await;
+    let second = app.apply(&g, &newborn(2)).await;
+    app.task_for("hospital", &first).await;
+    app.task_for("hospital", &second).await;
+    let running = app.running.as_ref().unwrap();
+    let mut later = running.app.clone();
+    later.clock = Arc::new(Later(12));
+    later.store = Arc::new(OneCaseFails {
+        inner: running.app.store.clone(),
+        case_id: first.clone(),
+    });
+    let tick = application::handlers::sla_tick(&later, chrono::Duration::days(1))
+        .await
+        .expect("the run completes");
+    assert_eq!(
+        (tick.scanned, tick.failed, tick.marked_overdue),
+        (2, 1, 1),
+        "{tick:?}"
+    );
+    assert_eq!(app.case(&second, &g).await["overdue"], true);
+    assert_eq!(app.case(&first, &g).await["overdue"], false);
+}
+
 #[tokio::test]
 async fn concurrent_resubmissions_resume_once() {
     let app = TestApp::start_with(&["hospital"]).await;

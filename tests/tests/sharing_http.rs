@@ -139,3 +139,26 @@ async fn http_data_sharing_adapter() {
         Err(StoreError::Unavailable(_))
     ));
 }
+
+/// Personal data goes to the data-sharing platform over TLS only: a plain `http://` URL
+/// is refused unless it is this host (a fixture server in tests).
+#[test]
+fn the_data_sharing_client_refuses_plain_http_to_another_host() {
+    let key = || aws::ApiKey::Static("k".into());
+    for refused in [
+        "http://sharing.example.gov.cn",
+        "http://127.0.0.1.attacker.example",
+        "http://localhost.attacker.example/x",
+        "ftp://sharing.example.gov.cn",
+    ] {
+        assert!(aws::HttpSharing::new(refused, key()).is_err(), "{refused}");
+    }
+    for allowed in [
+        "https://sharing.example.gov.cn/api",
+        "http://127.0.0.1:8081",
+        "http://localhost/",
+        "http://[::1]:9000",
+    ] {
+        assert!(aws::HttpSharing::new(allowed, key()).is_ok(), "{allowed}");
+    }
+}

@@ -441,7 +441,7 @@ impl Api {
         audit: &mut Option<AuditEvent>,
     ) -> Result<Response<Bytes>, ServiceError> {
         let app = &self.app;
-        let operation = route.pattern();
+        let operation = format!("{} {}", parts.method, route.pattern());
         match route {
             Route::Healthz => return Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
             Route::OpenApi => {
@@ -465,7 +465,7 @@ impl Api {
         let q = parts.uri.query();
         let now = app.clock.now();
         let mut note = |action: AuditAction, cases: Vec<String>, fields: &[&str]| {
-            let mut e = AuditEvent::new(now, request_id, &actor, action, operation);
+            let mut e = AuditEvent::new(now, request_id, &actor, action, &operation);
             e.cases = cases;
             e.fields = fields.iter().map(|f| f.to_string()).collect();
             *audit = Some(e);

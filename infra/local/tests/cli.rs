@@ -127,3 +127,90 @@ fn the_data_directory_is_the_owners_alone_and_secrets_are_long_and_never_followe
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `onething audit --case ID` reads the audit trail of one case: who read or changed its
+/// personal data, through which request; the trail holds no unmasked ID number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_lists_who_read_and_changed_a_case() {
+    const SECRET: &str = "cli-secret-0123456789abcdef0123456789ab";
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = testkit::serve::Serve::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
+        &data,
+        &[],
+        [("ONETHING_JWT_SECRET", SECRET)],
+    );
+    let http = testkit::http::Http::default();
+    let form = testkit::family::form_a();
+    let hospital =
+        testkit::tokens::sign(SECRET.as_bytes(), "dept_officer", Some("hospital"), "h-1");
+    http.record_birth(&server.base, &hospital, &form).await;
+    let g = testkit::tokens::sign(
+        SECRET.as_bytes(),
+        "guardian",
+        None,
+        testkit::family::FATHER_A,
+    );
+    let r = http
+        .json(
+            "POST",
+            &format!("{}/v1/applications", server.base),
+            &g,
+            &form,
+            Some("k1"),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let id = r.body["case_id"].as_str().unwrap().to_string();
+    let r = http
+        .call(
+            "GET",
+            &format!("{}/v1/cases/{id}", server.base),
+            Some(&g),
+            &[("x-request-id", "read-by-the-guardian")],
+            bytes::Bytes::new(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let data_arg = data.to_str().unwrap();
+    let out = onething(
+        dir.path(),
+        &["audit", "--case", &id, "--data-dir", data_arg, "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{text}");
+    assert_eq!(events[0]["action"], "write");
+    assert_eq!(events[0]["operation"], "POST /v1/applications");
+    assert_eq!(events[1]["action"], "read");
+    assert_eq!(events[1]["request_id"], "read-by-the-guardian");
+    assert!(!text.contains(testkit::family::FATHER_A), "{text}");
+    // Another case has no events; the table form names the operation.
+    let out = onething(
+        dir.path(),
+        &["audit", "--case", "BC0", "--data-dir", data_arg],
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty());
+    let out = onething(
+        dir.path(),
+        &["audit", "--case", &id, "--data-dir", data_arg],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("GET /v1/cases/{case_id}"));
+    // The trail is the owner's alone.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(data.join("audit.jsonl"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "audit.jsonl mode {mode:o}");
+}

@@ -415,7 +415,6 @@ async fn tick_case(
     stale_after: Duration,
     tick: &mut Tick,
 ) -> Result<(), HandlerError> {
-    tick.scanned += 1;
     tick.overdue_open_steps += case
         .steps()
         .iter()

@@ -17,3 +17,42 @@ pub fn sign(secret: &[u8], role: &str, dept: Option<&str>, sub: &str) -> String 
         },
     )
 }
+
+/// As [`sign`], with the optional `region`, `hospital` and `site` claims.
+pub fn sign_scoped(
+    secret: &[u8],
+    role: &str,
+    dept: Option<&str>,
+    sub: &str,
+    (region, hospital, site): (Option<&str>, Option<&str>, Option<&str>),
+) -> String {
+    let mut claims = api::auth::Claims {
+        sub: sub.into(),
+        role: role.into(),
+        dept: dept.map(str::to_string),
+        exp: chrono::Utc::now().timestamp() + 3600,
+        ..Default::default()
+    };
+    claims.scope.region = region.map(str::to_string);
+    claims.scope.hospital = hospital.map(str::to_string);
+    claims.scope.site = site.map(str::to_string);
+    api::auth::sign(secret, &claims)
+}
+
+/// A token with these raw claims and this raw header (for tests of what is refused).
+pub fn sign_raw(secret: &[u8], header: &serde_json::Value, claims: &serde_json::Value) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(input.as_bytes());
+    format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
