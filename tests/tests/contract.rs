@@ -381,18 +381,24 @@ async fn blobs_round_trip_archives_are_write_once_and_uploads_get_a_url(a: &Adap
         .put_once("archives/x/manifest.json", b"{\"x\":1}", "application/json")
         .await
         .is_err());
-    let url = a
+    // An upload URL names its key and says which headers the PUT must carry.
+    let pin = ports::UploadPin {
+        content_type: "image/png".into(),
+        size: 10,
+        sha256: Some("ab".repeat(32)),
+    };
+    let up = a
         .blobs
         .upload_url(
             "materials/x/m2",
-            "image/png",
-            10,
+            &pin,
             Utc::now() + chrono::Duration::minutes(5),
             "http://127.0.0.1:1",
         )
         .await
         .unwrap();
-    assert!(url.contains("materials/x/m2"));
+    assert!(up.url.contains("materials/x/m2"));
+    assert_eq!(up.headers["content-type"], "image/png");
 }
 
 /// The embedded adapters over a fresh data directory.

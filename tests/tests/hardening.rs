@@ -657,3 +657,58 @@ async fn extreme_report_dates_are_refused() {
         assert_eq!(r.status, 400, "{from}..{to}");
     }
 }
+
+/// A material registered with its SHA-256 accepts only those bytes; the upload URL tells
+/// the client the headers to send.
+#[tokio::test]
+async fn a_material_declared_with_its_sha256_accepts_only_those_bytes() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &newborn(1)).await;
+    let bytes = pdf_bytes();
+    let digest = application::service::sha256_hex(&bytes);
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/materials"),
+            &g,
+            &json!({"kind": "other", "content_type": "application/pdf", "size": bytes.len(),
+                    "sha256": digest}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["upload_headers"]["content-type"], "application/pdf");
+    let url = r.body["upload_url"].as_str().unwrap().to_string();
+    let put = |b: Vec<u8>| {
+        let (app, url) = (&app, url.clone());
+        async move {
+            app.raw(
+                "PUT",
+                &url,
+                None,
+                &[("content-type", "application/pdf")],
+                Bytes::from(b),
+            )
+            .await
+        }
+    };
+    let mut other = bytes.clone();
+    *other.last_mut().unwrap() ^= 1;
+    let r = put(other).await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].clone()),
+        (400, json!("checksum_mismatch"))
+    );
+    let r = put(bytes.clone()).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["sha256"], json!(digest));
+    // A malformed digest is refused at registration.
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/materials"),
+            &g,
+            &json!({"kind": "other", "content_type": "application/pdf", "size": 10,
+                    "sha256": "xyz"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}

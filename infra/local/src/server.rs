@@ -376,6 +376,8 @@ struct Ticket {
     size: u64,
     case_id: String,
     material_id: String,
+    /// The SHA-256 declared at registration: only those bytes are stored.
+    declared_sha256: Option<String>,
 }
 
 fn refuse(status: StatusCode, code: &str, msg: &str) -> Response<Bytes> {
@@ -452,7 +454,7 @@ async fn check_upload(
             "系统繁忙，请稍后再试",
         )
     };
-    match api.app.store.get(case_id).await {
+    let declared_sha256 = match api.app.store.get(case_id).await {
         Ok(Some(c)) if c.status().is_finished() => {
             return Err(refuse(
                 StatusCode::CONFLICT,
@@ -460,10 +462,14 @@ async fn check_upload(
                 "申请已办结或终止，不能再上传材料",
             ))
         }
-        Ok(Some(_)) => {}
+        Ok(Some(c)) => c
+            .materials()
+            .iter()
+            .find(|m| m.material_id == material_id)
+            .and_then(|m| m.declared_sha256.clone()),
         Ok(None) => return Err(refuse(StatusCode::NOT_FOUND, "not_found", "未找到该内容")),
         Err(e) => return Err(unavailable(&e)),
-    }
+    };
     match blobs.get(&key).await {
         Ok(Some(_)) => {
             return Err(refuse(
@@ -481,6 +487,7 @@ async fn check_upload(
         key,
         content_type: ct,
         size,
+        declared_sha256,
     })
 }
 
@@ -500,6 +507,7 @@ async fn upload(
         size,
         case_id,
         material_id,
+        declared_sha256,
     } = t;
     let sent_ct = parts
         .headers
@@ -525,6 +533,13 @@ async fn upload(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "上传内容不是登记的文件类型",
+        );
+    }
+    if declared_sha256.is_some_and(|d| d != application::service::sha256_hex(&body)) {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "checksum_mismatch",
+            "上传内容与登记的文件摘要不一致",
         );
     }
     // Write-once: of two concurrent uploads of different bytes one is refused.

@@ -251,20 +251,41 @@ async fn template_deploys_and_cases_complete_on_aws() {
     assert_eq!(st, 201, "{t}");
     let url = t["upload_url"].as_str().unwrap();
     assert!(url.contains("X-Amz-Signature"), "a presigned S3 URL: {url}");
+    // The URL is write-once: `If-None-Match: *` is signed into it.
+    assert!(url.to_ascii_lowercase().contains("if-none-match"), "{url}");
+    let headers: Vec<(String, String)> = t["upload_headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    assert!(
+        headers.contains(&("if-none-match".into(), "*".into())),
+        "{headers:?}"
+    );
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let Resp {
         status: put,
         body: _,
         ..
     } = http
-        .call(
-            "PUT",
-            url,
-            None,
-            &[("content-type", "application/pdf")],
-            Bytes::from(pdf),
-        )
+        .call("PUT", url, None, &headers, Bytes::from(pdf.clone()))
         .await;
     assert_eq!(put, 200);
+    // Replaying the URL cannot replace the bytes.
+    let mut other = pdf.clone();
+    *other.last_mut().unwrap() ^= 1;
+    let again = http
+        .call("PUT", url, None, &headers, Bytes::from(other))
+        .await;
+    assert!(
+        !(200..300).contains(&again.status),
+        "a second PUT to the upload URL was accepted: {}",
+        again.status
+    );
     let Resp {
         status: st,
         body: v,

@@ -52,6 +52,9 @@ pub struct NewMaterial {
     pub kind: String,
     pub content_type: String,
     pub size: u64,
+    /// Optional: the bytes' SHA-256 in hex; then only those bytes are accepted.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 /// `POST /v1/cases/{id}/resubmit`.

@@ -48,6 +48,9 @@ pub struct UploadTicket {
     pub size: u64,
     pub upload_method: &'static str,
     pub upload_url: String,
+    /// The headers the `PUT` must send as they are (on AWS they are signed into the URL:
+    /// `If-None-Match: *` makes the URL write-once).
+    pub upload_headers: std::collections::BTreeMap<String, String>,
 }
 
 /// `GET /v1/tasks`.

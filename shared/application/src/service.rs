@@ -318,6 +318,13 @@ pub async fn new_material(
     if !(1..=MAX_MATERIAL_BYTES).contains(&req.size) {
         p.push("size", "range", "文件大小应为 1 字节到 10 MiB");
     }
+    let sha256 = req.sha256.map(|h| h.to_ascii_lowercase());
+    if sha256
+        .as_ref()
+        .is_some_and(|h| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        p.push("sha256", "format", "文件摘要应为 64 位十六进制 SHA-256");
+    }
     let Some(kind) = kind.filter(|_| p.is_empty()) else {
         return Err(ServiceError::Invalid(p.0));
     };
@@ -326,15 +333,14 @@ pub async fn new_material(
     let material_id = new_id("M", app);
     let blob_key = format!("materials/{case_id}/{material_id}");
     let expires = now + Duration::minutes(UPLOAD_URL_MINUTES);
-    let url = app
+    let pin = ports::UploadPin {
+        content_type: content_type.clone(),
+        size,
+        sha256: sha256.clone(),
+    };
+    let upload = app
         .blobs
-        .upload_url(
-            &blob_key,
-            &content_type,
-            size,
-            expires.with_timezone(&Utc),
-            base_url,
-        )
+        .upload_url(&blob_key, &pin, expires.with_timezone(&Utc), base_url)
         .await?;
     let m = Material {
         material_id: material_id.clone(),
@@ -346,6 +352,7 @@ pub async fn new_material(
         expires_at: expires,
         uploaded_at: None,
         sha256: None,
+        declared_sha256: sha256,
         blob_key,
     };
     app.repo()
@@ -362,7 +369,8 @@ pub async fn new_material(
         material_id,
         size,
         upload_method: "PUT",
-        upload_url: url,
+        upload_url: upload.url,
+        upload_headers: upload.headers,
     })
 }
 
@@ -418,6 +426,13 @@ pub async fn confirm_upload(
         )));
     }
     let digest = sha256_hex(&bytes);
+    if m.declared_sha256.as_ref().is_some_and(|d| *d != digest) {
+        return Ok(Err(Problem::new(
+            field,
+            "checksum",
+            "上传内容与登记的文件摘要不一致",
+        )));
+    }
     let now = app.now();
     app.repo()
         .update(case_id, |c| {

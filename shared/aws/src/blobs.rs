@@ -8,7 +8,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use chrono::{DateTime, Utc};
-use ports::{BlobStore, StoreError};
+use ports::{BlobStore, PresignedUpload, StoreError, UploadPin};
 use std::sync::Arc;
 
 pub struct S3Blobs {
@@ -138,31 +138,67 @@ impl BlobStore for S3Blobs {
     async fn upload_url(
         &self,
         key: &str,
-        content_type: &str,
-        size: u64,
+        pin: &UploadPin,
         expires: DateTime<Utc>,
         _base_url: &str,
-    ) -> Result<String, StoreError> {
+    ) -> Result<PresignedUpload, StoreError> {
         let ttl = (expires - Utc::now())
             .to_std()
             .unwrap_or_default()
             .max(std::time::Duration::from_secs(1));
         self.usage.one(Op::S3Presign);
         let cfg = PresigningConfig::expires_in(ttl).map_err(|e| sdk_err("presign", e))?;
+        // Write-once: `If-None-Match: *` is signed into the URL, so S3 refuses (412) a
+        // second PUT once the object exists; a declared SHA-256 is signed in too, so S3
+        // refuses other bytes.
+        let checksum = match &pin.sha256 {
+            Some(hex) => Some(hex_to_base64(hex).ok_or_else(|| {
+                StoreError::Corrupt("the declared SHA-256 is not 64 hex digits".into())
+            })?),
+            None => None,
+        };
         let p = self
             .c(Op::S3Put)
             .put_object()
             .bucket(self.bucket(key))
             .key(key)
-            .content_type(content_type)
-            .content_length(size as i64)
+            .content_type(&pin.content_type)
+            .content_length(pin.size as i64)
+            .if_none_match("*")
+            .set_checksum_sha256(checksum.clone())
             .presigned(cfg)
             .await
             .map_err(|e| sdk_err("presign", e))?;
-        Ok(p.uri().to_string())
+        // The signed headers, lower-cased (the client sets Content-Length from the body).
+        let mut headers: std::collections::BTreeMap<String, String> = p
+            .headers()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .filter(|(k, _)| k != "content-length" && k != "host")
+            .collect();
+        headers.insert("content-type".into(), pin.content_type.clone());
+        headers.insert("if-none-match".into(), "*".into());
+        if let Some(c) = checksum {
+            headers.insert("x-amz-checksum-sha256".into(), c);
+        }
+        Ok(PresignedUpload {
+            url: p.uri().to_string(),
+            headers,
+        })
     }
 
     fn location(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.bucket(key))
     }
+}
+
+/// A SHA-256 in hex as S3 wants it (base64 of the 32 bytes).
+fn hex_to_base64(hex: &str) -> Option<String> {
+    use base64::Engine;
+    if hex.len() != 64 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..32)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect();
+    Some(base64::engine::general_purpose::STANDARD.encode(bytes?))
 }

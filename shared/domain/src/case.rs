@@ -386,6 +386,9 @@ pub struct Material {
     pub expires_at: Time,
     pub uploaded_at: Option<Time>,
     pub sha256: Option<String>,
+    /// The SHA-256 the uploader declared at registration, if any: only those bytes count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_sha256: Option<String>,
     pub blob_key: String,
 }
 

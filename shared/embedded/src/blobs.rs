@@ -7,7 +7,7 @@ use crate::db::Db;
 use crate::hmac::hmac_sha256_hex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ports::{BlobStore, StoreError};
+use ports::{BlobStore, PresignedUpload, StoreError, UploadPin};
 use std::sync::Arc;
 
 pub struct SqliteBlobs {
@@ -103,18 +103,23 @@ impl BlobStore for SqliteBlobs {
     async fn upload_url(
         &self,
         key: &str,
-        content_type: &str,
-        size: u64,
+        pin: &UploadPin,
         expires: DateTime<Utc>,
         base_url: &str,
-    ) -> Result<String, StoreError> {
+    ) -> Result<PresignedUpload, StoreError> {
         check_key(key)?;
+        let (content_type, size) = (pin.content_type.as_str(), pin.size);
         let exp = expires.timestamp();
         let sig = self.signature(key, content_type, size, exp);
         let ct = content_type.replace('/', "%2F");
-        Ok(format!(
-            "{base_url}/uploads/{key}?content_type={ct}&size={size}&expires={exp}&signature={sig}"
-        ))
+        // A declared SHA-256 is kept with the material and checked by the local upload
+        // endpoint; the URL itself is write-once there.
+        Ok(PresignedUpload {
+            url: format!(
+                "{base_url}/uploads/{key}?content_type={ct}&size={size}&expires={exp}&signature={sig}"
+            ),
+            headers: [("content-type".to_string(), content_type.to_string())].into(),
+        })
     }
 
     fn location(&self, key: &str) -> String {

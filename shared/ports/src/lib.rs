@@ -24,6 +24,21 @@ pub struct OutMessage {
     pub body: String,
 }
 
+/// What an upload URL pins: the bytes' type, length and (optionally) SHA-256 in hex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadPin {
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: Option<String>,
+}
+
+/// A presigned upload: the URL and the headers the `PUT` must send as they are.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PresignedUpload {
+    pub url: String,
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
 /// Result of creating a case under an idempotency key.
 #[derive(Debug)]
 pub enum Created {
@@ -166,15 +181,15 @@ pub trait BlobStore: Send + Sync {
     async fn put_once(&self, key: &str, bytes: &[u8], content_type: &str)
         -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
-    /// A URL the client PUTs the bytes to, pinned to this content type and length.
+    /// A URL the client PUTs the bytes to once, pinned to this content type and length
+    /// (and, when given, this SHA-256 in hex), with the headers the PUT must carry.
     async fn upload_url(
         &self,
         key: &str,
-        content_type: &str,
-        size: u64,
+        pin: &UploadPin,
         expires: DateTime<Utc>,
         base_url: &str,
-    ) -> Result<String, StoreError>;
+    ) -> Result<PresignedUpload, StoreError>;
     /// Where an archive lives, for the case's record.
     fn location(&self, key: &str) -> String;
 }
@@ -227,11 +242,10 @@ impl BlobStore for NotWired {
     async fn upload_url(
         &self,
         _: &str,
-        _: &str,
-        _: u64,
+        _: &UploadPin,
         _: DateTime<Utc>,
         _: &str,
-    ) -> Result<String, StoreError> {
+    ) -> Result<PresignedUpload, StoreError> {
         Err(self.err())
     }
     fn location(&self, _: &str) -> String {
