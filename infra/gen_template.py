@@ -39,12 +39,15 @@ P = {
     "ManualDepartments": {"Type": "String", "Default": "", "Description": "Comma-separated departments on manual review (hospital,police,medical_insurance,hrss,service_center)"},
     "AlarmEmail": {"Type": "String", "Default": "", "Description": "Optional e-mail subscribed to the alarm topic"},
     "LogRetentionDays": {"Type": "Number", "Default": 365, "AllowedValues": [30, 90, 180, 365, 731, 1827, 3653]},
+    "EdgeWebAclArn": {"Type": "String", "Default": "",
+                      "Description": "Optional: the WebAclArn of infra/waf.yaml (deployed in us-east-1); puts a CloudFront distribution with that AWS WAF web ACL (per-IP and per-caller rate limits) in front of the API"},
     "AuditRetentionDays": {"Type": "Number", "Default": 1827, "AllowedValues": [365, 731, 1827, 3653],
                            "Description": "Retention of the personal-data audit trail (its own log group)"},
     "ArchiveRetentionYears": {"Type": "Number", "Default": 30, "MinValue": 1, "Description": "Object Lock retention of archives (years)"},
 }
 C = {
     "HasSecret": {"Fn::Not": [{"Fn::Equals": [ref("DataSharingSecretArn"), ""]}]},
+    "HasEdge": {"Fn::Not": [{"Fn::Equals": [ref("EdgeWebAclArn"), ""]}]},
     "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]},
 }
 
@@ -227,12 +230,33 @@ r["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": {
                           "Format": '{"requestId":"$context.requestId","routeKey":"$context.routeKey","status":"$context.status","latency":"$context.responseLatency","ip":"$context.identity.sourceIp"}'},
     "DefaultRouteSettings": {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100}}}
 
+# The optional edge: CloudFront with the AWS WAF web ACL of infra/waf.yaml, nothing cached.
+r["Edge"] = {"Type": "AWS::CloudFront::Distribution", "Condition": "HasEdge", "Metadata": checkov_skip(
+    ("CKV_AWS_68", "WAF is the EdgeWebAclArn parameter: the distribution exists only when it is set (condition HasEdge)"),
+    ("CKV_AWS_86", "Every request is logged by AWS WAF (Authorization redacted) and by the HTTP API access log"),
+    ("CKV_AWS_174", "The default CloudFront certificate; an operator's custom domain sets TLSv1.2_2021"),
+    ("CKV_AWS_305", "An API, not a website: there is no root object"),
+    ("CKV_AWS_310", "One origin, the regional HTTP API"),
+    ("CKV_AWS_374", "Citizens may apply from abroad; no geo restriction"),
+), "Properties": {"DistributionConfig": {
+    "Enabled": True, "Comment": "onething API behind AWS WAF", "HttpVersion": "http2", "PriceClass": "PriceClass_All",
+    "WebACLId": ref("EdgeWebAclArn"),
+    "Origins": [{"Id": "api", "DomainName": sub("${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
+                 "CustomOriginConfig": {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]}}],
+    "DefaultCacheBehavior": {"TargetOriginId": "api", "ViewerProtocolPolicy": "https-only", "Compress": True,
+                             "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"], "CachedMethods": ["GET", "HEAD"],
+                             # Managed policies: CachingDisabled; AllViewerExceptHostHeader.
+                             "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+                             "OriginRequestPolicyId": "b689b0a8-53d0-40ab-baf2-68738e2966ac"},
+    "ViewerCertificate": {"CloudFrontDefaultCertificate": True}}}}
+
 O = {
     "TableName": {"Value": ref("Table")}, "MaterialsBucket": {"Value": ref("MaterialsBucket")}, "ArchiveBucket": {"Value": ref("ArchiveBucket")},
     "KeyArn": {"Value": att("Key", "Arn")}, "AlarmTopicArn": {"Value": ref("AlarmTopic")},
     "AuditLogGroup": {"Value": ref("AuditLogs")},
     "ApiUrl": {"Value": sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")},
 }
+O["EdgeUrl"] = {"Condition": "HasEdge", "Value": sub("https://${Edge.DomainName}")}
 for q in QUEUES:
     O[f"{camel(q)}QueueUrl"] = {"Value": ref(f"{camel(q)}Queue")}
     O[f"{camel(q)}DlqUrl"] = {"Value": ref(f"{camel(q)}Dlq")}

@@ -7,38 +7,58 @@ use testkit::tools::{assert_generated, assert_tool_passes, py, root};
 #[test]
 fn template_is_the_generators_output() {
     assert_generated("infra/gen_template.py", "infra/template.yaml");
+    assert_generated("infra/gen_waf.py", "infra/waf.yaml");
 }
 
 #[test]
 fn cfn_lint_is_clean() {
-    assert_tool_passes("cfn-lint", &["infra/template.yaml"]);
+    assert_tool_passes("cfn-lint", &["infra/template.yaml", "infra/waf.yaml"]);
 }
 
 #[test]
 fn checkov_has_no_unexplained_failure() {
-    let out = Command::new(py("checkov"))
-        .args([
-            "-f",
-            "infra/template.yaml",
-            "--framework",
-            "cloudformation",
-            "--skip-download",
-            "--compact",
-            "--quiet",
-        ])
-        .env("BC_SKIP_MAPPING", "TRUE")
-        .current_dir(root())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "checkov:\n{text}");
-    assert!(!text.contains("FAILED for resource"), "{text}");
-    // Every skip carries a comment in the template.
-    let template = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
-    let skips = template.matches("- id: CKV_").count();
-    let comments = template.matches("comment: ").count();
-    assert!(
-        skips > 0 && skips == comments,
-        "{skips} skips, {comments} reasons"
-    );
+    for file in ["infra/template.yaml", "infra/waf.yaml"] {
+        let out = Command::new(py("checkov"))
+            .args([
+                "-f",
+                file,
+                "--framework",
+                "cloudformation",
+                "--skip-download",
+                "--compact",
+                "--quiet",
+            ])
+            .env("BC_SKIP_MAPPING", "TRUE")
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "checkov {file}:\n{text}");
+        assert!(!text.contains("FAILED for resource"), "{file}: {text}");
+        // Every skip carries a comment in the template.
+        let template = std::fs::read_to_string(root().join(file)).unwrap();
+        let skips = template.matches("- id: CKV_").count();
+        let comments = template.matches("comment: ").count();
+        assert!(
+            skips > 0 && skips == comments,
+            "{file}: {skips} skips, {comments} reasons"
+        );
+    }
+}
+
+/// The edge firewall limits each caller, not only the stage: rate-based rules per client
+/// IP and per Authorization header, and the main stack puts it in front of the API.
+#[test]
+fn the_edge_firewall_limits_each_caller() {
+    let waf = std::fs::read_to_string(root().join("infra/waf.yaml")).unwrap();
+    for needle in [
+        "AggregateKeyType: IP",
+        "AggregateKeyType: CUSTOM_KEYS",
+        "Name: authorization",
+        "Scope: CLOUDFRONT",
+    ] {
+        assert!(waf.contains(needle), "waf.yaml lacks {needle}");
+    }
+    let main = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
+    assert!(main.contains("WebACLId:") && main.contains("EdgeWebAclArn"));
 }

@@ -53,7 +53,7 @@ pub struct NewMaterial {
     pub content_type: String,
     pub size: u64,
     /// Optional: the bytes' SHA-256 in hex; then only those bytes are accepted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub sha256: Option<String>,
 }
 
