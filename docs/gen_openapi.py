@@ -23,6 +23,11 @@ def errors(*codes): return {c: std_errors[c] for c in codes}
 json_body = lambda schema: {"required": True, "content": {"application/json": {"schema": schema}}}
 case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 128}}
 sec = [{"bearer": []}]
+PAGE = [{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+        {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}, "description": "next_cursor of the previous page"}]
+NEXT = {"type": ["string", "null"], "description": "the cursor of the next page; null on the last"}
+STEP_ENUM = {"type": "string", "enum": ["acceptance", "birth_certificate", "household_registration", "medical_insurance", "social_security_card", "unified_issuance"]}
+FEEDBACK_ID = {"name": "feedback_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 128}}
 
 ID = {"type": "string", "pattern": "^[0-9]{17}[0-9Xx]$", "description": "18-character citizen ID number (GB 11643-1999): checked for a real date and the MOD 11-2 check character"}
 parent = obj({"name": {"type": "string", "minLength": 1, "maxLength": 50}, "id_number": ID}, ["name", "id_number"])
@@ -104,7 +109,8 @@ step = obj({"step": {"type": "string", "enum": ["acceptance", "birth_certificate
             "dept": {"type": "string", "enum": ["hospital", "police", "medical_insurance", "hrss", "service_center", "health"]},
             "status": {"type": "string", "enum": ["pending", "in_progress", "awaiting_review", "done", "returned", "rejected"]},
             "started_at": NDT, "due_at": NDT, "finished_at": NDT, "reasons": {"type": "array", "items": S}, "results": results,
-            "task_id": {"type": ["string", "null"]}, "overdue": B, "round": I},
+            "task_id": {"type": ["string", "null"]}, "overdue": B, "round": I,
+            "region": {"type": ["string", "null"], "description": "where the step is handled: a county code"}},
            ["step", "dept", "status", "reasons", "results"])
 status_enum = {"type": "string", "enum": ["submitted", "incomplete", "not_accepted", "in_progress", "returned", "rejected", "completed", "withdrawn"]}
 case = obj({
@@ -152,8 +158,12 @@ masked_case = obj({
 masked_case["description"] = ("What those who may not see personal data see (supervisors, the health unit): an allow-list of times, statuses, steps, "
                               "material kinds and follow-up states. No name, ID number, phone, address, birth time, weight, result or tracking number, "
                               "or free text (reasons, complaints, comments, answers, timeline details).")
+feedback_item = obj({"feedback_id": S, "kind": {"type": "string", "enum": ["rating", "complaint"]}, "case_id": S, "step": {"type": ["string", "null"]}, "dept": S,
+                     "created_at": DT, "return_visit_due": NDT, "rectify_due": NDT, "answered_at": NDT, "return_visit_at": NDT, "rectified_at": NDT,
+                     "status": {"type": "string", "enum": ["open", "closed"]}, "overdue": B},
+                    ["feedback_id", "kind", "case_id", "dept", "created_at", "status"])
 summary = obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "current_step": {"type": ["string", "null"]}, "newborn_name": S}, ["case_id", "status", "version"])
-task = obj({"task_id": S, "case_id": S, "step": S, "dept": S, "created_at": DT, "due_at": DT, "version": I, "summary": S, "findings": {"type": "array", "items": S}, "overdue": B},
+task = obj({"task_id": S, "case_id": S, "step": S, "dept": S, "region": {"type": ["string", "null"], "description": "where the step is handled (county code)"}, "created_at": DT, "due_at": DT, "version": I, "summary": S, "findings": {"type": "array", "items": S}, "overdue": B},
            ["task_id", "case_id", "step", "dept", "created_at", "due_at", "version", "summary"])
 error = obj({"error": obj({"code": S, "message": {"type": "string", "description": "Chinese, fit to show a citizen as it is"}, "details": {"type": "array", "items": obj({"field": S, "code": S, "message": S}, ["field", "code", "message"])},
                           "existing_case_id": {"type": "string", "description": "duplicate_newborn only: the live case, for its owner, either parent named in it, or a window officer"}}, ["code", "message", "details"])}, ["error"])
@@ -182,7 +192,7 @@ doc = {
  "servers": [{"url": "http://127.0.0.1:8080"}],
  "components": {
    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "Claims: sub (a guardian's citizen ID number), role (guardian | window_officer | dept_officer | supervisor), dept (officers), exp."}},
-   "schemas": {"Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "MaskedCase": masked_case, "CaseSummary": summary, "Task": task, "Step": step,
+   "schemas": {"Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "MaskedCase": masked_case, "FeedbackItem": feedback_item, "CaseSummary": summary, "Task": task, "Step": step,
                "Rating": rating, "Complaint": complaint},
  },
  "paths": {
@@ -218,8 +228,8 @@ doc = {
      "requestBody": json_body(obj({"paid_at": DT, "amount_cny": {"type": "integer", "minimum": 1, "maximum": 100000}, "receipt": {"type": "string", "minLength": 1, "maxLength": 64}}, ["paid_at", "amount_cny", "receipt"])),
      "responses": {"200": resp("Recorded", obj({"case_id": S, "version": I, "medical_insurance": results["properties"]["medical_insurance"]}, ["case_id", "version"])),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not enrolled, or already paid")}}},
-  "/v1/cases": {"get": {"summary": "The guardian's own cases, newest first", "operationId": "listCases", "security": sec,
-     "responses": {"200": resp("Cases", obj({"cases": {"type": "array", "items": ref("CaseSummary")}}, ["cases"])), **errors("401", "403")}}},
+  "/v1/cases": {"get": {"summary": "The guardian's own cases, newest first", "operationId": "listCases", "security": sec, "parameters": PAGE,
+     "responses": {"200": resp("Cases", obj({"cases": {"type": "array", "items": ref("CaseSummary")}, "next_cursor": NEXT}, ["cases", "next_cursor"])), **errors("400", "401", "403")}}},
   "/v1/cases/{case_id}": {"get": {"summary": "A case", "operationId": "getCase", "security": sec,
      "parameters": [case_id, {"name": "break_glass", "in": "query", "required": False,
                               "description": "Supervisors only: open the case in full for this reason (recorded in the audit trail)",
@@ -245,11 +255,11 @@ doc = {
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not incomplete or returned")}}},
   "/v1/cases/{case_id}/rating": {"post": {"summary": "Rate the finished case (好差评): one rating plus one follow-up", "operationId": "rate", "security": sec, "parameters": [case_id],
      "description": "Levels: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意. Levels 1-2 are a bad rating: the responsible unit's return visit and rectification deadlines are set (configurable, 1 and 15 working days).",
-     "requestBody": json_body(obj({"level": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": {"type": ["string", "null"], "maxLength": 500}}, ["level"])),
+     "requestBody": json_body(obj({"level": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": {"type": ["string", "null"], "maxLength": 500}, "step": STEP_ENUM}, ["level"])),
      "responses": {"201": resp("Recorded", ref("Rating")),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not finished, or already rated twice")}}},
   "/v1/cases/{case_id}/complaints": {"post": {"summary": "Complain (投诉); routed to the responsible unit", "operationId": "complain", "security": sec, "parameters": [case_id],
-     "requestBody": json_body(obj({"text": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["text"])),
+     "requestBody": json_body(obj({"text": {"type": "string", "minLength": 1, "maxLength": 2000}, "step": STEP_ENUM}, ["text"])),
      "responses": {"201": {**resp("Recorded", obj({"complaint_id": S, "text": S, "at": DT, "dept": S, "status": S}, ["complaint_id", "dept", "status"])),
                            "links": {"answerComplaint": {"operationId": "answerComplaint", "parameters": {"case_id": "$request.path.case_id", "complaint_id": "$response.body#/complaint_id"}}}},
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("limit_reached: 10 complaints per case")}}},
@@ -257,15 +267,40 @@ doc = {
      "parameters": [case_id, {"name": "complaint_id", "in": "path", "required": True, "schema": S}],
      "requestBody": json_body(obj({"answer": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["answer"])),
      "responses": {"200": resp("Answered", obj({"complaint_id": S, "status": S, "answer": {"type": ["string", "null"]}}, ["complaint_id", "status"])), **errors("400", "401", "403", "404", "413", "415"), "409": err("Already answered")}}},
-  "/v1/tasks": {"get": {"summary": "Open manual-review tasks of the officer's department, oldest due first", "operationId": "listTasks", "security": sec,
-     "parameters": [{"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": ["open"]}}],
-     "responses": {"200": resp("Tasks", obj({"tasks": {"type": "array", "items": ref("Task")}}, ["tasks"])), **errors("400", "401", "403")}}},
+  "/v1/tasks": {"get": {"summary": "Open manual-review tasks of the officer's department, region and hospital: overdue first, oldest due first", "operationId": "listTasks", "security": sec,
+     "parameters": [{"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": ["open"]}},
+                    {"name": "step", "in": "query", "required": False, "schema": STEP_ENUM},
+                    {"name": "overdue", "in": "query", "required": False, "schema": {"type": "string", "enum": ["true", "false"]}}] + PAGE,
+     "responses": {"200": resp("Tasks", obj({"tasks": {"type": "array", "items": ref("Task")}, "next_cursor": NEXT}, ["tasks", "next_cursor"])), **errors("400", "401", "403")}}},
   "/v1/tasks/{task_id}/decision": {"post": {"summary": "Decide a task: approve, return for correction, or reject", "operationId": "decide", "security": sec,
      "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": S}],
      "description": "reasons are required unless approve. version is the task's version as listed; a stale version, or a task already decided, is 409. A police approval must carry data.address_code (a Zhejiang county code in force) when the household's code is retired or unknown, and data.household_number when the household register was uploaded; a medical-security approval must carry data.amount_cny when no premium is configured for the city and year.",
      "requestBody": json_body(obj({"decision": {"type": "string", "enum": ["approve", "return", "reject"]}, "reasons": {"type": "array", "items": S}, "version": I, "data": obj({"address_code": {"type": "string", "description": "the household's county code in force (police)"}, "household_number": {"type": "string", "description": "the household number on the uploaded register (police)"}, "amount_cny": {"type": "integer", "minimum": 1, "description": "the premium, when none is configured (medical security)"}})}, ["decision", "version"])),
      "responses": {"200": resp("Decided", obj({"task_id": S, "decision": S, "case_id": S, "status": status_enum, "version": I}, ["task_id", "decision", "case_id", "status", "version"])),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Stale version or already decided")}}},
+  "/v1/cases/{case_id}/materials/{material_id}": {"get": {"summary": "A short-lived download URL of an uploaded material", "operationId": "getMaterial", "security": sec,
+     "parameters": [case_id, {"name": "material_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 128}}],
+     "description": "The owner, the offline case's window officers and the departments with a step on the case (in their region). The URL serves the bytes as an attachment (Content-Disposition: attachment; locally also X-Content-Type-Options: nosniff). Every grant to an officer is recorded in the case timeline (material_viewed) and in the audit trail.",
+     "responses": {"200": resp("Download", obj({"material_id": S, "kind": S, "content_type": S, "size": I, "sha256": NS_, "download_url": S, "expires_at": DT},
+                                               ["material_id", "kind", "content_type", "size", "download_url", "expires_at"])),
+                   **errors("401", "403", "404"), "409": err("Not uploaded yet")}}},
+  "/v1/feedback": {"get": {"summary": "The department's inbox of bad ratings and complaints (its region and hospital)", "operationId": "listFeedback", "security": sec,
+     "parameters": [{"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": ["open", "closed", "all"]}}] + PAGE,
+     "responses": {"200": resp("Items", obj({"items": {"type": "array", "items": ref("FeedbackItem")}, "next_cursor": NEXT}, ["items", "next_cursor"])), **errors("400", "401", "403")}}},
+  "/v1/feedback/{feedback_id}/answer": {"post": {"summary": "Answer a complaint or bad rating (closes a complaint)", "operationId": "answerFeedback", "security": sec,
+     "parameters": [FEEDBACK_ID], "requestBody": json_body(obj({"text": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["text"])),
+     "responses": {"200": resp("The item", ref("FeedbackItem")), **errors("400", "401", "403", "404", "413", "415"), "409": err("Already answered")}}},
+  "/v1/feedback/{feedback_id}/return-visit": {"post": {"summary": "Record the return visit (回访)", "operationId": "returnVisit", "security": sec,
+     "parameters": [FEEDBACK_ID], "requestBody": json_body(obj({"visited_at": DT, "summary": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["visited_at", "summary"])),
+     "responses": {"200": resp("The item", ref("FeedbackItem")), **errors("400", "401", "403", "404", "413", "415")}}},
+  "/v1/feedback/{feedback_id}/rectification": {"post": {"summary": "Record the rectification (整改反馈); a bad rating visited back and rectified is closed", "operationId": "rectify", "security": sec,
+     "parameters": [FEEDBACK_ID], "requestBody": json_body(obj({"summary": {"type": "string", "minLength": 1, "maxLength": 2000}}, ["summary"])),
+     "responses": {"200": resp("The item", ref("FeedbackItem")), **errors("400", "401", "403", "404", "413", "415")}}},
+  "/v1/supervision/escalations": {"get": {"summary": "Steps overdue by more than one working day (督办), in the supervisor's region, oldest due first", "operationId": "listEscalations", "security": sec,
+     "parameters": PAGE,
+     "responses": {"200": resp("Escalations", obj({"items": {"type": "array", "items": obj({"case_id": S, "step": S, "dept": S, "region": {"type": ["string", "null"]}, "due_at": DT, "overdue_working_days": I},
+                                                                                         ["case_id", "step", "dept", "due_at", "overdue_working_days"])},
+                                                  "next_cursor": NEXT}, ["items", "next_cursor"])), **errors("400", "401", "403")}}},
   "/v1/supervision/report": {"get": {"summary": "Supervision figures for cases submitted in a period (personal data masked)", "operationId": "report", "security": sec,
      "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
                     {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}],

@@ -203,11 +203,11 @@ async fn a_window_officer_sees_only_the_cases_of_their_own_site() {
     );
 }
 
-/// A complaint about a window goes to the service centre's officers; no window officer
-/// (least of all the one it may name) answers or closes it; answers refuse control
-/// characters.
+/// A complaint about a window goes to the department officers of the unit that took the
+/// application (here the hospital, which also hands over); no window officer (least of
+/// all the one it may name) answers or closes it; answers refuse control characters.
 #[tokio::test]
-async fn a_complaint_about_a_window_goes_to_the_service_centre_and_no_window_answers_it() {
+async fn a_complaint_about_a_window_goes_to_its_units_officers_and_no_window_answers_it() {
     let app = TestApp::start().await;
     let site = "浙大妇产科医院出生一件事专窗";
     let w = app.scoped(
@@ -227,7 +227,7 @@ async fn a_complaint_about_a_window_goes_to_the_service_centre_and_no_window_ans
         )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    assert_eq!(r.body["dept"], "service_center");
+    assert_eq!(r.body["dept"], "hospital");
     let answer = format!(
         "/v1/cases/{id}/complaints/{}/answer",
         r.body["complaint_id"].as_str().unwrap()
@@ -235,13 +235,13 @@ async fn a_complaint_about_a_window_goes_to_the_service_centre_and_no_window_ans
     let text = json!({"answer": "已核实并整改"});
     for who in [
         w.clone(),
-        app.window("service_center"),
-        app.officer("hospital"),
+        app.window("hospital"),
+        app.officer("service_center"),
     ] {
         let r = app.post(&answer, &who, &text).await;
         assert!(r.status == 403 || r.status == 404, "{}", r.status);
     }
-    let sc = app.officer("service_center");
+    let sc = app.officer("hospital");
     for bad in ["已核实\u{0007}", "已核实\u{202E}并整改", "\u{200B}"] {
         let r = app.post(&answer, &sc, &json!({"answer": bad})).await;
         assert_eq!(r.status, 400, "{bad:?}");

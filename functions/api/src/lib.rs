@@ -510,7 +510,7 @@ impl Api {
                 Ok(r)
             }
             Route::MyCases => {
-                let list = application::service::my_cases(app, &actor).await?;
+                let list = application::service::my_cases(app, &actor, &page_request(q)?).await?;
                 let ids = list.cases.iter().map(|c| c.case_id.clone()).collect();
                 note(AuditAction::Read, ids, &["newborn_name", "status"]);
                 ok(StatusCode::OK, list)
@@ -593,11 +593,18 @@ impl Api {
                 note(AuditAction::Write, vec![case_id.clone()], &["complaints"]);
                 ok(StatusCode::OK, c)
             }
-            Route::Tasks => ok(
-                StatusCode::OK,
-                application::service::tasks(app, &actor, query_param(q, "status").as_deref())
-                    .await?,
-            ),
+            Route::Tasks => {
+                let filter = application::service::TaskFilter {
+                    status: query_param(q, "status"),
+                    step: query_param(q, "step"),
+                    overdue: query_param(q, "overdue"),
+                };
+                let page = page_request(q)?;
+                ok(
+                    StatusCode::OK,
+                    application::service::tasks(app, &actor, &filter, &page).await?,
+                )
+            }
             Route::Decide { task_id } => {
                 let v = json_body(&parts.headers, body)?;
                 let d = application::service::decide(app, &actor, &task_id, &v).await?;
@@ -653,6 +660,46 @@ impl Api {
                     }),
                 )
             }
+            Route::Material {
+                case_id,
+                material_id,
+            } => {
+                let d = application::service::material_download(
+                    app,
+                    &actor,
+                    &case_id,
+                    &material_id,
+                    &self.base_url(&parts.headers),
+                )
+                .await?;
+                let field = format!("material:{material_id}");
+                note(AuditAction::Read, vec![case_id.clone()], &[&field]);
+                ok(StatusCode::OK, d)
+            }
+            Route::Feedback => ok(
+                StatusCode::OK,
+                application::service::feedback_inbox(
+                    app,
+                    &actor,
+                    query_param(q, "status").as_deref(),
+                    &page_request(q)?,
+                )
+                .await?,
+            ),
+            Route::FollowUp {
+                feedback_id,
+                action,
+            } => {
+                let v = json_body(&parts.headers, body)?;
+                let (item, case_id) =
+                    application::service::follow_up(app, &actor, &feedback_id, action, &v).await?;
+                note(AuditAction::Write, vec![case_id], &["feedback"]);
+                ok(StatusCode::OK, item)
+            }
+            Route::Escalations => ok(
+                StatusCode::OK,
+                application::service::escalations(app, &actor, &page_request(q)?).await?,
+            ),
             Route::Report => {
                 if actor.role != domain::Role::Supervisor {
                     return Err(ServiceError::Forbidden("监督报告仅供监督人员查看".into()));
@@ -668,6 +715,14 @@ impl Api {
             }
         }
     }
+}
+
+/// `?limit=&cursor=` of a list.
+fn page_request(q: Option<&str>) -> Result<application::paging::PageRequest, ServiceError> {
+    application::paging::PageRequest::parse(
+        query_param(q, "limit").as_deref(),
+        query_param(q, "cursor").as_deref(),
+    )
 }
 
 /// What a full case view shows of the case's personal data.

@@ -40,6 +40,17 @@ pub enum Route {
     PremiumPayment {
         case_id: String,
     },
+    Material {
+        case_id: String,
+        material_id: String,
+    },
+    Feedback,
+    FollowUp {
+        feedback_id: String,
+        /// `answer`, `return-visit` or `rectification`.
+        action: &'static str,
+    },
+    Escalations,
 }
 
 /// Why a request has no route.
@@ -75,6 +86,12 @@ impl Route {
         ("POST", "/v1/births"),
         ("POST", "/v1/cases/{case_id}/withdraw"),
         ("POST", "/v1/cases/{case_id}/premium-payment"),
+        ("GET", "/v1/cases/{case_id}/materials/{material_id}"),
+        ("GET", "/v1/feedback"),
+        ("POST", "/v1/feedback/{feedback_id}/answer"),
+        ("POST", "/v1/feedback/{feedback_id}/return-visit"),
+        ("POST", "/v1/feedback/{feedback_id}/rectification"),
+        ("GET", "/v1/supervision/escalations"),
     ];
 
     /// The route of `method path`, or why there is none.
@@ -119,6 +136,21 @@ impl Route {
             ("POST", ["v1", "cases", c, "premium-payment"]) => {
                 Route::PremiumPayment { case_id: id(c)? }
             }
+            ("GET", ["v1", "cases", c, "materials", m]) => Route::Material {
+                case_id: id(c)?,
+                material_id: id(m)?,
+            },
+            ("GET", ["v1", "feedback"]) => Route::Feedback,
+            ("POST", ["v1", "feedback", f, a]) => Route::FollowUp {
+                feedback_id: id(f)?,
+                action: match *a {
+                    "answer" => "answer",
+                    "return-visit" => "return-visit",
+                    "rectification" => "rectification",
+                    _ => return None,
+                },
+            },
+            ("GET", ["v1", "supervision", "escalations"]) => Route::Escalations,
             _ => return None,
         })
     }
@@ -143,6 +175,14 @@ impl Route {
             Route::Births => 14,
             Route::Withdraw { .. } => 15,
             Route::PremiumPayment { .. } => 16,
+            Route::Material { .. } => 17,
+            Route::Feedback => 18,
+            Route::FollowUp { action, .. } => match *action {
+                "answer" => 19,
+                "return-visit" => 20,
+                _ => 21,
+            },
+            Route::Escalations => 22,
         };
         Self::TABLE[i].1
     }

@@ -294,6 +294,12 @@ async fn route(
     limits: Limits,
     req: Request<Incoming>,
 ) -> Response<Bytes> {
+    if req.uri().path().starts_with("/downloads/") {
+        return match &blobs {
+            Some(b) => download(&api, b, &req).await,
+            None => api::error_response(StatusCode::NOT_FOUND, "not_found", "未找到该内容", vec![]),
+        };
+    }
     let is_upload = req.uri().path().starts_with("/uploads/");
     // An upload is checked (method, signature, expiry, declared length, the case still
     // open, the bytes not stored yet) before a single body byte is read, and then at most
@@ -583,6 +589,77 @@ async fn upload(
         Err(e) => {
             tracing::warn!(error = %e, "upload confirmation failed");
             bad(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "系统繁忙，请稍后再试",
+            )
+        }
+    }
+}
+
+/// The local stand-in for an S3 presigned GET of a material: a signed, unexpired URL
+/// serves the bytes as an attachment that browsers do not sniff.
+async fn download(api: &api::Api, blobs: &SqliteBlobs, req: &Request<Incoming>) -> Response<Bytes> {
+    if req.method() != Method::GET {
+        return refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "请使用 GET 下载材料",
+        );
+    }
+    let key = req
+        .uri()
+        .path()
+        .trim_start_matches("/downloads/")
+        .to_string();
+    let q = req.uri().query().unwrap_or("");
+    let get = |name: &str| {
+        q.split('&').find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| *k == name)
+                .map(|(_, v)| api::percent_decode(v))
+        })
+    };
+    let (Some(ct), Some(filename), Some(expires), Some(sig)) = (
+        get("content_type"),
+        get("filename"),
+        get("expires").and_then(|s| s.parse::<i64>().ok()),
+        get("signature"),
+    ) else {
+        return refuse(StatusCode::FORBIDDEN, "forbidden", "下载地址无效");
+    };
+    if blobs
+        .verify_download(&key, &ct, &filename, expires, &sig, api.app.clock.now())
+        .is_err()
+    {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "下载地址无效或已过期，请重新获取",
+        );
+    }
+    match blobs.get(&key).await {
+        Ok(Some(bytes)) => {
+            let safe_name: String = filename
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+                .collect();
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, ct)
+                .header(
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{safe_name}\""),
+                )
+                .header("x-content-type-options", "nosniff")
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(Bytes::from(bytes))
+                .expect("response")
+        }
+        Ok(None) => refuse(StatusCode::NOT_FOUND, "not_found", "未找到该材料"),
+        Err(e) => {
+            tracing::warn!(error = %e, "download failed");
+            refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "系统繁忙，请稍后再试",

@@ -18,15 +18,21 @@ pub fn viewer(actor: &Actor, case: &Case) -> Option<Viewer> {
         Role::Guardian => (case.owner() == actor.sub).then_some(Viewer::Entitled),
         Role::WindowOfficer => window_may_see(actor, case).then_some(Viewer::Entitled),
         Role::DeptOfficer => match actor.dept {
-            Some(Dept::Health) => Some(Viewer::Masked),
+            Some(Dept::Health) => case.in_scope(&actor.scope).then_some(Viewer::Masked),
+            // A department sees a case once a step of theirs, handled in their region
+            // (and hospital), has started.
             Some(d) => case
                 .steps()
                 .iter()
-                .any(|s| s.dept == d && s.status != domain::StepStatus::Pending)
+                .any(|s| {
+                    s.dept == d
+                        && s.status != domain::StepStatus::Pending
+                        && case.step_in_scope(s.step, &actor.scope)
+                })
                 .then_some(Viewer::Entitled),
             None => None,
         },
-        Role::Supervisor => Some(Viewer::Masked),
+        Role::Supervisor => case.in_scope(&actor.scope).then_some(Viewer::Masked),
     }
 }
 

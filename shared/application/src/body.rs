@@ -74,12 +74,37 @@ pub struct NewRating {
     pub level: i64,
     #[serde(default)]
     pub comment: Option<String>,
+    /// The step the rating concerns (default: the step the case ended at).
+    #[serde(default, deserialize_with = "present")]
+    pub step: Option<String>,
 }
 
 /// `POST /v1/cases/{id}/complaints`.
 #[derive(Debug, Deserialize)]
 pub struct NewComplaint {
     pub text: String,
+    /// The step the complaint concerns (default: the step the case is at or ended at).
+    #[serde(default, deserialize_with = "present")]
+    pub step: Option<String>,
+}
+
+/// `POST /v1/feedback/{id}/answer`.
+#[derive(Debug, Deserialize)]
+pub struct FeedbackAnswer {
+    pub text: String,
+}
+
+/// `POST /v1/feedback/{id}/return-visit`.
+#[derive(Debug, Deserialize)]
+pub struct ReturnVisit {
+    pub visited_at: String,
+    pub summary: String,
+}
+
+/// `POST /v1/feedback/{id}/rectification`.
+#[derive(Debug, Deserialize)]
+pub struct Rectification {
+    pub summary: String,
 }
 
 /// `POST /v1/cases/{id}/complaints/{cid}/answer`.

@@ -9,7 +9,7 @@ use crate::service::sha256_hex;
 use crate::{App, HandlerError};
 use chrono::Duration;
 use domain::case::{AcceptanceOutcome, Actor, ArchiveRef, Case};
-use domain::flow::{Dept, Step};
+use domain::flow::Step;
 use domain::sharing::SharedFacts;
 use domain::steps::{self, Numbers, Verdict};
 use domain::view;
@@ -114,13 +114,15 @@ pub async fn gather(app: &App, f: &domain::Form) -> Result<SharedFacts, StoreErr
 
 /// The `accept` function: completeness and policy, data sharing first.
 pub async fn accept(app: &App, case_id: &str) -> Result<(), HandlerError> {
-    let system = &Actor::system(Dept::ServiceCenter);
     let (done, _) = app
         .repo()
         .update_async(case_id, |mut case| async move {
             if !case.is_actionable(Step::Acceptance) || case.step(Step::Acceptance).task.is_some() {
                 return Ok((Change::Keep(false), case));
             }
+            // The unit that took the application accepts it (the hospital at its window).
+            let unit = case.step(Step::Acceptance).dept;
+            let system = &Actor::system(unit);
             let facts = gather(app, case.form()).await?;
             // Twins: what was uploaded for a sibling's application counts for this one.
             if case.form().newborn.multiple_birth > 1 {
@@ -131,7 +133,7 @@ pub async fn accept(app: &App, case_id: &str) -> Result<(), HandlerError> {
             let outcome = case.assess_acceptance(facts, &app.settings);
             let now = app.now();
             let effects = match outcome {
-                AcceptanceOutcome::Accept { .. } if app.is_manual(Dept::ServiceCenter) => case
+                AcceptanceOutcome::Accept { .. } if app.is_manual(unit) => case
                     .await_review(Step::Acceptance, vec![], now, &app.calendar)
                     .map_err(dom)?,
                 o => case
@@ -149,14 +151,15 @@ pub async fn accept(app: &App, case_id: &str) -> Result<(), HandlerError> {
 
 /// A department's step: review by rules (or wait for an officer), then issue.
 pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), HandlerError> {
-    let dept = step.dept();
-    let system = &Actor::system(dept);
     let (done, _) = app
         .repo()
         .update_async(case_id, |mut case| async move {
             if !case.is_actionable(step) {
                 return Ok((Change::Keep(false), case));
             }
+            // The case says which unit owns the step (issuance: the unit that took it).
+            let dept = case.step(step).dept;
+            let system = &Actor::system(dept);
             let now = app.now();
             let verdict = steps::verdict(
                 step,
@@ -379,6 +382,8 @@ pub struct Tick {
     pub withdrawn_or_reminded: usize,
     /// Cases (or the outbox relay) the run could not handle; the next run tries again.
     pub failed: usize,
+    /// Cases with a step escalated (督办) in this run.
+    pub escalated: usize,
 }
 
 /// The scheduled `sla-monitor`: mark overdue steps and cases, and re-drive any case whose
@@ -438,6 +443,18 @@ async fn tick_case(
         })
         .await?;
     tick.marked_overdue += usize::from(marked);
+    // Steps overdue by more than a working day are escalated (once per round).
+    let (escalated, _) = app
+        .repo()
+        .update_from(case.clone(), |c| {
+            Ok::<_, HandlerError>(if c.escalate_overdue(now, &app.calendar) {
+                Change::Commit(true, vec![])
+            } else {
+                Change::Keep(false)
+            })
+        })
+        .await?;
+    tick.escalated += usize::from(escalated);
     // Abandoned cases are withdrawn; unpaid premiums are reminded.
     let settings = &app.settings;
     let (acted, _) = app

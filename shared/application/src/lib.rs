@@ -17,6 +17,7 @@ pub mod error;
 pub mod fixture;
 pub mod handlers;
 pub mod message;
+pub mod paging;
 pub mod repo;
 pub mod report;
 pub mod response;

@@ -10,6 +10,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseList {
     pub cases: Vec<CaseSummary>,
+    pub next_cursor: Option<String>,
 }
 
 /// `POST /v1/applications` (202).
@@ -53,10 +54,37 @@ pub struct UploadTicket {
     pub upload_headers: std::collections::BTreeMap<String, String>,
 }
 
+/// `GET /v1/cases/{id}/materials/{mid}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MaterialDownload {
+    pub material_id: String,
+    pub kind: domain::flow::MaterialKind,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: Option<String>,
+    pub download_url: String,
+    pub expires_at: Time,
+}
+
+/// `GET /v1/supervision/escalations`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EscalationList {
+    pub items: Vec<domain::supervision::Escalation>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /v1/feedback`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedbackList {
+    pub items: Vec<domain::feedback::FeedbackItem>,
+    pub next_cursor: Option<String>,
+}
+
 /// `GET /v1/tasks`.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskList {
     pub tasks: Vec<TaskLine>,
+    pub next_cursor: Option<String>,
 }
 
 /// An open task, oldest due first; no personal data in its summary.
@@ -68,6 +96,7 @@ pub struct TaskLine {
     pub due_at: Time,
     pub findings: Vec<String>,
     pub overdue: bool,
+    pub region: Option<String>,
     pub step: Step,
     pub summary: String,
     pub task_id: String,

@@ -10,6 +10,7 @@ use crate::{App, ServiceError};
 use chrono::{Duration, Utc};
 use domain::case::{Actor, Case, Material, MaterialStatus, Role};
 use domain::case::{Complaint, Rating};
+use domain::feedback::FollowUp;
 use domain::flow::{Dept, MaterialKind, Step};
 use domain::problem::{Problem, Problems};
 use domain::text::free_text_problem;
@@ -277,7 +278,11 @@ pub async fn case_view(
 }
 
 /// `GET /v1/cases`.
-pub async fn my_cases(app: &App, actor: &Actor) -> Result<CaseList, ServiceError> {
+pub async fn my_cases(
+    app: &App,
+    actor: &Actor,
+    page: &crate::paging::PageRequest,
+) -> Result<CaseList, ServiceError> {
     if actor.role != Role::Guardian {
         return Err(ServiceError::Forbidden(
             "此列表仅供申请人查看本人的申请".into(),
@@ -287,9 +292,10 @@ pub async fn my_cases(app: &App, actor: &Actor) -> Result<CaseList, ServiceError
         .store
         .by_owner(&domain::idnum::normalise(&actor.sub))
         .await?;
-    Ok(CaseList {
-        cases: cases.iter().map(CaseSummary::of).collect(),
-    })
+    let (cases, next_cursor) = page.page(cases.iter().map(CaseSummary::of).collect(), |c| {
+        crate::paging::time_key(c.submitted_at, &c.case_id, true)
+    });
+    Ok(CaseList { cases, next_cursor })
 }
 
 /// `POST /v1/cases/{id}/materials`: register a material and hand out its upload URL.
@@ -743,6 +749,7 @@ pub async fn rate(
     }
     let req: body::NewRating = body::parse(body)?;
     let mut p = Problems::default();
+    let step = feedback_step(req.step.as_deref(), &mut p);
     let level = u8::try_from(req.level).ok().filter(|l| (1..=5).contains(l));
     if level.is_none() {
         p.push(
@@ -775,6 +782,7 @@ pub async fn rate(
                 .rate(
                     level.unwrap(),
                     comment.clone(),
+                    step,
                     actor,
                     now,
                     &app.calendar,
@@ -799,6 +807,11 @@ pub async fn complain(
         return Err(ServiceError::Forbidden("只有申请人本人可以投诉".into()));
     }
     let req: body::NewComplaint = body::parse(body)?;
+    let mut p = Problems::default();
+    let step = feedback_step(req.step.as_deref(), &mut p);
+    if !p.is_empty() {
+        return Err(ServiceError::Invalid(p.0));
+    }
     let text = match Some(req.text.trim()) {
         Some(t) if free_text_problem(t, 2000).is_none() => t.to_string(),
         _ => {
@@ -815,7 +828,15 @@ pub async fn complain(
         .repo()
         .update(case_id, |c| {
             let x = c
-                .complain(id.clone(), text.clone(), actor, now)
+                .complain(
+                    id.clone(),
+                    text.clone(),
+                    step,
+                    actor,
+                    now,
+                    &app.calendar,
+                    &app.settings,
+                )
                 .map_err(domain_err)?;
             Ok::<_, ServiceError>(Change::Commit(x.clone(), vec![]))
         })
@@ -873,10 +894,11 @@ pub async fn answer_complaint(
 pub async fn tasks(
     app: &App,
     actor: &Actor,
-    status: Option<&str>,
+    filter: &TaskFilter,
+    page: &crate::paging::PageRequest,
 ) -> Result<TaskList, ServiceError> {
     let dept = officer_dept(actor)?;
-    match status {
+    match filter.status.as_deref() {
         None | Some("open") => {}
         Some(_) => {
             return Err(ServiceError::Invalid(vec![Problem::new(
@@ -886,12 +908,34 @@ pub async fn tasks(
             )]))
         }
     }
+    let step = match filter.step.as_deref() {
+        None => None,
+        Some(s) => Some(Step::parse(s).ok_or_else(|| {
+            ServiceError::Invalid(vec![Problem::new("step", "enum", "环节名称不正确")])
+        })?),
+    };
+    let overdue_only = match filter.overdue.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "overdue",
+                "enum",
+                "应为 true 或 false",
+            )]))
+        }
+    };
     let cases = app.store.open_tasks(dept).await?;
-    let mut tasks: Vec<TaskLine> = cases
+    // The officer's own department, region and hospital only.
+    let tasks: Vec<TaskLine> = cases
         .iter()
         .filter_map(|c| {
             let (s, t) = c.open_task()?;
-            (s.dept == dept).then(|| {
+            let wanted = s.dept == dept
+                && c.step_in_scope(s.step, &actor.scope)
+                && step.is_none_or(|x| x == s.step)
+                && (!overdue_only || s.overdue);
+            wanted.then(|| {
                 let summary = format!(
                     "{}：新生儿{}，出生日期 {}，渠道 {}",
                     s.step.as_str(),
@@ -910,6 +954,7 @@ pub async fn tasks(
                     due_at: t.due_at,
                     findings: t.findings.clone(),
                     overdue: s.overdue,
+                    region: c.step_region(s.step),
                     step: s.step,
                     summary,
                     task_id: t.task_id.clone(),
@@ -918,8 +963,23 @@ pub async fn tasks(
             })
         })
         .collect();
-    tasks.sort_by_key(|t| t.due_at);
-    Ok(TaskList { tasks })
+    // Overdue first (the oldest due), then the rest, oldest due first.
+    let (tasks, next_cursor) = page.page(tasks, |t| {
+        format!(
+            "{}{}",
+            u8::from(!t.overdue),
+            crate::paging::time_key(t.due_at, &t.task_id, false)
+        )
+    });
+    Ok(TaskList { tasks, next_cursor })
+}
+
+/// `GET /v1/tasks` filters.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub status: Option<String>,
+    pub step: Option<String>,
+    pub overdue: Option<String>,
 }
 
 /// `POST /v1/tasks/{task_id}/decision`.
@@ -984,7 +1044,12 @@ pub async fn decide(
         .next()
         .and_then(|r| r.parse().ok())
         .ok_or(ServiceError::NotFound)?;
-    if step.dept() != dept || round == 0 || round > case.step(step).round {
+    // Another department's, region's or hospital's task does not exist for this officer.
+    if case.step(step).dept != dept
+        || !case.step_in_scope(step, &actor.scope)
+        || round == 0
+        || round > case.step(step).round
+    {
         return Err(ServiceError::NotFound);
     }
     let now = app.now();
@@ -1109,4 +1174,230 @@ pub fn guide() -> Value {
         "lead_unit": Dept::Health.as_str(),
         "first_step": Step::Acceptance.as_str(),
     })
+}
+
+/// The optional `step` of a rating or complaint.
+fn feedback_step(step: Option<&str>, p: &mut Problems) -> Option<Step> {
+    let s = step?;
+    let parsed = Step::parse(s);
+    if parsed.is_none() {
+        p.push("step", "enum", "环节名称不正确");
+    }
+    parsed
+}
+
+/// `GET /v1/feedback[?status=open|closed|all]`: the bad ratings and complaints routed to
+/// the officer's department, in their region (and hospital), oldest first, paged.
+pub async fn feedback_inbox(
+    app: &App,
+    actor: &Actor,
+    status: Option<&str>,
+    page: &crate::paging::PageRequest,
+) -> Result<crate::response::FeedbackList, ServiceError> {
+    let dept = officer_dept(actor)?;
+    let status = match status.unwrap_or("open") {
+        s @ ("open" | "closed" | "all") => s,
+        _ => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "status",
+                "enum",
+                "状态应为 open、closed 或 all",
+            )]))
+        }
+    };
+    let now = app.now();
+    let cases = app.store.with_feedback(dept).await?;
+    let items: Vec<domain::feedback::FeedbackItem> = cases
+        .iter()
+        .flat_map(|c| {
+            c.feedback(now).into_iter().filter(|f| {
+                f.dept == dept
+                    && (status == "all" || f.status == status)
+                    && c.step_in_scope(f.step.unwrap_or(Step::Acceptance), &actor.scope)
+            })
+        })
+        .collect();
+    let (items, next_cursor) = page.page(items, |f| {
+        crate::paging::time_key(f.created_at, &f.feedback_id, false)
+    });
+    Ok(crate::response::FeedbackList { items, next_cursor })
+}
+
+/// `POST /v1/feedback/{id}/answer | return-visit | rectification`: the department the item
+/// is routed to records its follow-up.
+pub async fn follow_up(
+    app: &App,
+    actor: &Actor,
+    feedback_id: &str,
+    action: &str,
+    body: &Value,
+) -> Result<(domain::feedback::FeedbackItem, String), ServiceError> {
+    let dept = officer_dept(actor)?;
+    let case_id = feedback_id
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    if !valid_identifier(feedback_id) || case_id.is_empty() {
+        return Err(ServiceError::NotFound);
+    }
+    let now = app.now();
+    let case = app
+        .store
+        .get(&case_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let item = case
+        .feedback(now)
+        .into_iter()
+        .find(|f| f.feedback_id == feedback_id)
+        .ok_or(ServiceError::NotFound)?;
+    if item.dept != dept || !case.step_in_scope(item.step.unwrap_or(Step::Acceptance), &actor.scope)
+    {
+        return Err(ServiceError::NotFound);
+    }
+    let text = |field: &str, v: &str, max: usize| match free_text_problem(v, max) {
+        None => Ok(v.trim().to_string()),
+        Some((code, message)) => Err(ServiceError::Invalid(vec![Problem::new(
+            field, code, message,
+        )])),
+    };
+    let follow = match action {
+        "answer" => {
+            let req: body::FeedbackAnswer = body::parse(body)?;
+            FollowUp::Answer(text("text", &req.text, 2000)?)
+        }
+        "return-visit" => {
+            let req: body::ReturnVisit = body::parse(body)?;
+            let visited_at = chrono::DateTime::parse_from_rfc3339(&req.visited_at)
+                .ok()
+                .filter(|t| *t <= now + Duration::minutes(5))
+                .ok_or_else(|| {
+                    ServiceError::Invalid(vec![Problem::new(
+                        "visited_at",
+                        "format",
+                        "回访时间应为不晚于现在的 RFC 3339 时间",
+                    )])
+                })?;
+            FollowUp::ReturnVisit {
+                visited_at,
+                summary: text("summary", &req.summary, 2000)?,
+            }
+        }
+        "rectification" => {
+            let req: body::Rectification = body::parse(body)?;
+            FollowUp::Rectification(text("summary", &req.summary, 2000)?)
+        }
+        _ => return Err(ServiceError::NotFound),
+    };
+    let (item, _) = app
+        .repo()
+        .update(&case_id, |c| {
+            let x = c
+                .follow_up(feedback_id, follow.clone(), actor, now)
+                .map_err(domain_err)?;
+            Ok::<_, ServiceError>(Change::Commit(x, vec![]))
+        })
+        .await?;
+    Ok((item, case_id))
+}
+
+/// How long a material download URL lives.
+const DOWNLOAD_URL_MINUTES: i64 = 5;
+
+/// `GET /v1/cases/{id}/materials/{mid}`: a short-lived download URL for the owner, the
+/// offline window and the departments with a step on the case; every grant to an officer
+/// goes into the case's timeline.
+pub async fn material_download(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    material_id: &str,
+    base_url: &str,
+) -> Result<crate::response::MaterialDownload, ServiceError> {
+    let (case, v) = load_visible(app, actor, case_id).await?;
+    let allowed = v == Viewer::Entitled
+        && match actor.role {
+            Role::Guardian | Role::WindowOfficer => true,
+            Role::DeptOfficer => actor.dept != Some(domain::Dept::Health),
+            Role::Supervisor => false,
+        };
+    if !allowed {
+        return Err(ServiceError::Forbidden("您无权查看该材料".into()));
+    }
+    let m = case
+        .materials()
+        .iter()
+        .find(|m| m.material_id == material_id)
+        .cloned()
+        .ok_or(ServiceError::NotFound)?;
+    if m.status != MaterialStatus::Uploaded {
+        return Err(ServiceError::Conflict("该材料尚未上传".into()));
+    }
+    let now = app.now();
+    let expires = now + Duration::minutes(DOWNLOAD_URL_MINUTES);
+    let ext = match m.content_type.as_str() {
+        "application/pdf" => "pdf",
+        "image/jpeg" => "jpg",
+        _ => "png",
+    };
+    let url = app
+        .blobs
+        .download_url(
+            &m.blob_key,
+            &m.content_type,
+            &format!("{material_id}.{ext}"),
+            expires.with_timezone(&Utc),
+            base_url,
+        )
+        .await?;
+    if actor.role != Role::Guardian {
+        app.repo()
+            .update(case_id, |c| {
+                c.record_material_grant(material_id, actor, now);
+                Ok::<_, ServiceError>(Change::Commit((), vec![]))
+            })
+            .await?;
+    }
+    Ok(crate::response::MaterialDownload {
+        material_id: m.material_id,
+        kind: m.kind,
+        content_type: m.content_type,
+        size: m.size,
+        sha256: m.sha256,
+        download_url: url,
+        expires_at: expires,
+    })
+}
+
+/// `GET /v1/supervision/escalations`: steps overdue by more than one working day in the
+/// supervisor's region, oldest due first, paged.
+pub async fn escalations(
+    app: &App,
+    actor: &Actor,
+    page: &crate::paging::PageRequest,
+) -> Result<crate::response::EscalationList, ServiceError> {
+    if actor.role != Role::Supervisor {
+        return Err(ServiceError::Forbidden("督办清单仅供监督人员查看".into()));
+    }
+    let now = app.now();
+    let items: Vec<domain::supervision::Escalation> = app
+        .store
+        .unfinished()
+        .await?
+        .iter()
+        .flat_map(|c| {
+            c.escalations(now, &app.calendar)
+                .into_iter()
+                .filter(|e| c.step_in_scope(e.step, &actor.scope))
+        })
+        .collect();
+    let (items, next_cursor) = page.page(items, |e| {
+        crate::paging::time_key(
+            e.due_at,
+            &format!("{}.{}", e.case_id, e.step.as_str()),
+            false,
+        )
+    });
+    Ok(crate::response::EscalationList { items, next_cursor })
 }

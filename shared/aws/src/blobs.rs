@@ -186,6 +186,37 @@ impl BlobStore for S3Blobs {
         })
     }
 
+    async fn download_url(
+        &self,
+        key: &str,
+        content_type: &str,
+        filename: &str,
+        expires: DateTime<Utc>,
+        _base_url: &str,
+    ) -> Result<String, StoreError> {
+        let ttl = (expires - Utc::now())
+            .to_std()
+            .unwrap_or_default()
+            .max(std::time::Duration::from_secs(1));
+        self.usage.one(Op::S3Presign);
+        let cfg = PresigningConfig::expires_in(ttl).map_err(|e| sdk_err("presign", e))?;
+        // S3 answers with the content type and disposition signed into the URL. S3 cannot
+        // add `X-Content-Type-Options: nosniff` to a presigned GET; the type is forced to
+        // the registered one and the disposition is an attachment, so browsers download
+        // rather than render (see docs/decisions.md).
+        let p = self
+            .c(Op::S3Get)
+            .get_object()
+            .bucket(self.bucket(key))
+            .key(key)
+            .response_content_type(content_type)
+            .response_content_disposition(format!("attachment; filename=\"{filename}\""))
+            .presigned(cfg)
+            .await
+            .map_err(|e| sdk_err("presign", e))?;
+        Ok(p.uri().to_string())
+    }
+
     fn location(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.bucket(key))
     }

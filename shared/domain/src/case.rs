@@ -211,6 +211,9 @@ pub struct StepState {
     pub approval_data: ApprovalData,
     #[serde(default)]
     pub overdue: bool,
+    /// The round in which the step was escalated (督办), if it was.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub escalated_round: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -407,6 +410,15 @@ pub struct BadRatingFollowUp {
     pub rectify_due: Time,
     pub return_visit_at: Option<Time>,
     pub rectified_at: Option<Time>,
+    /// The step the rating concerns (its department follows it up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_visit_summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rectification: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -429,6 +441,21 @@ pub struct Complaint {
     pub answer: Option<String>,
     pub answered_at: Option<Time>,
     pub answered_by: Option<String>,
+    /// The step the complaint concerns (its department answers it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_visit_due: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rectify_due: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_visit_at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_visit_summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rectified_at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rectification: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -745,7 +772,13 @@ impl Case {
             .iter()
             .map(|s| StepState {
                 step: s.step,
-                dept: s.dept,
+                // Acceptance and issuance belong to the unit that took the application.
+                dept: match s.step {
+                    Step::Acceptance | Step::UnifiedIssuance => {
+                        crate::steps::issuance::accepting_unit(form.channel)
+                    }
+                    _ => s.dept,
+                },
                 status: StepStatus::Pending,
                 started_at: None,
                 due_at: None,
@@ -757,6 +790,7 @@ impl Case {
                 approved_by: None,
                 approval_data: ApprovalData::default(),
                 overdue: false,
+                escalated_round: 0,
             })
             .collect();
         let mut case = Case {
@@ -915,6 +949,93 @@ impl Case {
 
     pub fn step(&self, step: Step) -> &StepState {
         &self.steps[step.index()]
+    }
+
+    /// Where a step is handled: a county code (A.5.1, 8.1.1). The hospital: the birth
+    /// hospital's county. The police, medical security and HR&SS: the registering
+    /// household's county (the code a police officer supplied, if any). The service
+    /// centre: its window's county (named in the site), or online the household's. Until
+    /// the household is known, the hospital's county stands in; None when nothing says.
+    pub fn step_region(&self, step: Step) -> Option<String> {
+        let divisions = crate::idnum::Divisions::current();
+        let hospital = self
+            .shared
+            .institution
+            .as_ref()
+            .map(|i| i.county_code.clone())
+            .or_else(|| {
+                let code = self.form.newborn.hospital_code.get(1..7)?;
+                code.bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| code.to_string())
+            });
+        let household = self
+            .step(Step::HouseholdRegistration)
+            .approval_data
+            .address_code
+            .clone()
+            .or_else(|| {
+                self.shared
+                    .household
+                    .as_ref()
+                    .map(|h| h.address_code.clone())
+            });
+        let window = self
+            .form
+            .window
+            .as_ref()
+            .and_then(|w| divisions.county_named_in(&w.site))
+            .map(str::to_string);
+        match self.step(step).dept {
+            Dept::Hospital => hospital,
+            Dept::Police | Dept::MedicalInsurance | Dept::Hrss => household.or(hospital),
+            Dept::ServiceCenter => window.or(household).or(hospital),
+            Dept::Health => None,
+        }
+    }
+
+    /// Whether a step is handled within `scope` (a region prefix; for hospital steps also
+    /// the `hospital` institution code). No region claim means the whole province.
+    pub fn step_in_scope(&self, step: Step, scope: &Scope) -> bool {
+        let region_ok = match &scope.region {
+            None => true,
+            Some(prefix) => self
+                .step_region(step)
+                .is_some_and(|r| r.starts_with(prefix.as_str())),
+        };
+        let hospital_ok = match (&scope.hospital, self.step(step).dept) {
+            (Some(h), Dept::Hospital) => self.form.newborn.hospital_code == *h,
+            _ => true,
+        };
+        region_ok && hospital_ok
+    }
+
+    /// Whether any step of the case is handled within `scope` (supervisors).
+    pub fn in_scope(&self, scope: &Scope) -> bool {
+        scope.region.is_none() || self.steps.iter().any(|s| self.step_in_scope(s.step, scope))
+    }
+
+    pub(crate) fn mark_escalated(&mut self, step: Step, round: u32) {
+        self.step_mut(step).escalated_round = round;
+    }
+
+    /// Record that an officer was given a material (who, which, when).
+    pub fn record_material_grant(&mut self, material_id: &str, actor: &Actor, now: Time) -> bool {
+        let Some(kind) = self
+            .materials
+            .iter()
+            .find(|m| m.material_id == material_id)
+            .map(|m| m.kind)
+        else {
+            return false;
+        };
+        self.log(
+            now,
+            &actor.label(),
+            "material_viewed",
+            &format!("{}（{material_id}）", kind.name_zh()),
+        );
+        true
     }
 
     fn step_mut(&mut self, step: Step) -> &mut StepState {
@@ -1161,7 +1282,7 @@ impl Case {
         };
         self.log(
             now,
-            &format!("system:{}", step.dept().as_str()),
+            &format!("system:{}", self.step(step).dept.as_str()),
             "awaiting_review",
             &format!("{}：{detail}", step.name_zh()),
         );
@@ -1779,21 +1900,27 @@ impl Case {
         }
     }
 
-    /// The responsible department for a complaint or rating: where the case is (or ended).
-    pub fn responsible_dept(&self) -> Dept {
-        self.steps
-            .iter()
-            .rev()
-            .find(|s| s.status != StepStatus::Pending)
-            .map(|s| s.dept)
-            .unwrap_or(Dept::ServiceCenter)
+    /// Where a complaint or bad rating goes: the department of the step it concerns, by
+    /// default the step the case is at or ended at (its last started step).
+    pub fn route_feedback(&self, step: Option<Step>) -> (Dept, Step) {
+        let step = step.unwrap_or_else(|| {
+            self.steps
+                .iter()
+                .rev()
+                .find(|s| s.status != StepStatus::Pending)
+                .map(|s| s.step)
+                .unwrap_or(Step::Acceptance)
+        });
+        (self.step(step).dept, step)
     }
 
     /// Rate the finished case: one rating plus one follow-up rating (追评).
+    #[allow(clippy::too_many_arguments)]
     pub fn rate(
         &mut self,
         level: u8,
         comment: Option<String>,
+        step: Option<Step>,
         actor: &Actor,
         now: Time,
         cal: &Calendar,
@@ -1811,7 +1938,7 @@ impl Case {
         let label = ["非常不满意", "不满意", "基本满意", "满意", "非常满意"][(level - 1) as usize]
             .to_string();
         let bad = if level <= 2 {
-            let dept = self.responsible_dept();
+            let (dept, step) = self.route_feedback(step);
             let (visit, w1) = cal.deadline_after(
                 now.with_timezone(&Utc),
                 settings.bad_rating_return_visit_days,
@@ -1826,6 +1953,10 @@ impl Case {
                 rectify_due: rectify,
                 return_visit_at: None,
                 rectified_at: None,
+                step: Some(step),
+                return_visit_summary: None,
+                rectification: None,
+                answer: None,
             })
         } else {
             None
@@ -1852,26 +1983,33 @@ impl Case {
         Ok(self.ratings.last().expect("just pushed"))
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn complain(
         &mut self,
         complaint_id: String,
         text: String,
+        step: Option<Step>,
         actor: &Actor,
         now: Time,
+        cal: &Calendar,
+        settings: &crate::settings::Settings,
     ) -> Result<&Complaint, DomainError> {
         if self.complaints.len() >= MAX_COMPLAINTS_PER_CASE {
             return Err(DomainError::Limit(format!(
                 "每件申请最多提交 {MAX_COMPLAINTS_PER_CASE} 次投诉，请通过 12345 热线反映"
             )));
         }
-        // A complaint about a window (the unit that took an offline application) goes to
-        // the service centre's officers, never to the window officer it may name.
-        let dept = match self.responsible_dept() {
-            d if self.channel.is_offline() && Some(d) == self.channel.window_dept() => {
-                Dept::ServiceCenter
-            }
-            d => d,
-        };
+        // Routed to the department of the step it concerns (never to a window officer:
+        // only department officers answer).
+        let (dept, step) = self.route_feedback(step);
+        let (visit, w1) = cal.deadline_after(
+            now.with_timezone(&Utc),
+            settings.bad_rating_return_visit_days,
+        )?;
+        let (rectify, w2) =
+            cal.deadline_after(now.with_timezone(&Utc), settings.bad_rating_rectify_days)?;
+        self.warn_calendar(w1);
+        self.warn_calendar(w2);
         self.complaints.push(Complaint {
             complaint_id,
             text,
@@ -1881,6 +2019,13 @@ impl Case {
             answer: None,
             answered_at: None,
             answered_by: None,
+            step: Some(step),
+            return_visit_due: Some(visit),
+            rectify_due: Some(rectify),
+            return_visit_at: None,
+            return_visit_summary: None,
+            rectified_at: None,
+            rectification: None,
         });
         self.log(
             now,
@@ -1898,24 +2043,12 @@ impl Case {
         actor: &Actor,
         now: Time,
     ) -> Result<&Complaint, DomainError> {
-        let label = actor.label();
-        let idx = self
+        let id = format!("{}.{complaint_id}", self.case_id);
+        self.follow_up(&id, crate::feedback::FollowUp::Answer(answer), actor, now)?;
+        Ok(self
             .complaints
             .iter()
-            .position(|c| c.complaint_id == complaint_id)
-            .ok_or_else(|| DomainError::Rule("no such complaint".into()))?;
-        if self.complaints[idx].status != "open" {
-            return Err(DomainError::InvalidState {
-                status: "answered",
-                action: "answering again",
-            });
-        }
-        let c = &mut self.complaints[idx];
-        c.status = "answered".into();
-        c.answer = Some(answer);
-        c.answered_at = Some(now);
-        c.answered_by = Some(label.clone());
-        self.log(now, &label, "complaint_answered", "投诉已答复");
-        Ok(&self.complaints[idx])
+            .find(|c| c.complaint_id == complaint_id)
+            .expect("answered above"))
     }
 }

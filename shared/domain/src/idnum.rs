@@ -282,6 +282,16 @@ impl Divisions {
     pub fn name(&self, code: &str) -> Option<&str> {
         self.current.get(code).map(String::as_str)
     }
+
+    /// The county a place named after it is in: `西湖区行政服务中心` → `330106` (the longest
+    /// county name the text starts with; cities' own names do not count).
+    pub fn county_named_in(&self, text: &str) -> Option<&str> {
+        self.current
+            .iter()
+            .filter(|(code, name)| !code.ends_with("00") && text.trim().starts_with(name.as_str()))
+            .max_by_key(|(_, name)| name.chars().count())
+            .map(|(code, _)| code.as_str())
+    }
 }
 
 #[cfg(test)]

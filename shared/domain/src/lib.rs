@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod case;
+pub mod feedback;
 pub mod flow;
 pub mod form;
 pub mod idnum;
@@ -15,6 +16,7 @@ pub mod problem;
 pub mod settings;
 pub mod sharing;
 pub mod steps;
+pub mod supervision;
 pub mod text;
 pub mod view;
 pub mod wire;

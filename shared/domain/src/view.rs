@@ -69,6 +69,7 @@ pub struct MaskedStep {
     pub overdue: bool,
     /// How many reasons the department gave (their text may name people).
     pub reasons: usize,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -161,6 +162,7 @@ impl MaskedCaseView {
                     finished_at: s.finished_at,
                     overdue: s.overdue,
                     reasons: s.reasons.len(),
+                    region: case.step_region(s.step),
                 })
                 .collect(),
             materials: case
@@ -295,6 +297,8 @@ pub struct StepView {
     pub finished_at: Option<Time>,
     pub overdue: bool,
     pub reasons: Vec<String>,
+    /// Where the step is handled (a county code), when known.
+    pub region: Option<String>,
     pub results: StepResults,
     pub round: u32,
     pub started_at: Option<Time>,
@@ -343,6 +347,7 @@ impl CaseView {
                 finished_at: s.finished_at,
                 overdue: s.overdue,
                 reasons: s.reasons.clone(),
+                region: case.step_region(s.step),
                 results: s.results.clone(),
                 round: s.round,
                 started_at: s.started_at,

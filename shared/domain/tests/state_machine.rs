@@ -570,7 +570,8 @@ fn ratings_once_plus_follow_up() {
     let (mut c, _) = new_case();
     let s = Settings::default();
     assert!(
-        c.rate(5, None, &guardian(), now(), &cal(), &s).is_err(),
+        c.rate(5, None, None, &guardian(), now(), &cal(), &s)
+            .is_err(),
         "not finished"
     );
     c.conclude_acceptance(
@@ -584,7 +585,7 @@ fn ratings_once_plus_follow_up() {
     .unwrap();
     assert!(c.status().is_finished());
     let r = c
-        .rate(1, Some("差".into()), &guardian(), now(), &cal(), &s)
+        .rate(1, Some("差".into()), None, &guardian(), now(), &cal(), &s)
         .unwrap();
     let bad = r.bad.as_ref().unwrap();
     assert_eq!(
@@ -593,11 +594,13 @@ fn ratings_once_plus_follow_up() {
     );
     assert_eq!(bad.rectify_due.to_rfc3339(), "2026-12-21T23:59:59+08:00");
     assert!(
-        c.rate(4, None, &guardian(), now(), &cal(), &s)
+        c.rate(4, None, None, &guardian(), now(), &cal(), &s)
             .unwrap()
             .follow_up
     );
-    assert!(c.rate(4, None, &guardian(), now(), &cal(), &s).is_err());
+    assert!(c
+        .rate(4, None, None, &guardian(), now(), &cal(), &s)
+        .is_err());
 }
 
 #[test]

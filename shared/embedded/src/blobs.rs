@@ -47,6 +47,48 @@ impl SqliteBlobs {
         )
     }
 
+    fn download_signature(
+        &self,
+        key: &str,
+        content_type: &str,
+        filename: &str,
+        expires: i64,
+    ) -> String {
+        hmac_sha256_hex(
+            &self.secret,
+            format!("GET\n{key}\n{content_type}\n{filename}\n{expires}").as_bytes(),
+        )
+    }
+
+    /// Check a signed download URL: Ok(()) if it is genuine and unexpired.
+    pub fn verify_download(
+        &self,
+        key: &str,
+        content_type: &str,
+        filename: &str,
+        expires: i64,
+        sig: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), &'static str> {
+        if !valid_key(key) {
+            return Err("invalid key");
+        }
+        let expected = self.download_signature(key, content_type, filename, expires);
+        let same = expected.len() == sig.len()
+            && expected
+                .bytes()
+                .zip(sig.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0;
+        if !same {
+            return Err("bad signature");
+        }
+        if now.timestamp() > expires {
+            return Err("expired");
+        }
+        Ok(())
+    }
+
     /// Check a signed upload: Ok(()) if the URL is genuine and unexpired and the request
     /// matches what it pins.
     pub fn verify_upload(
@@ -120,6 +162,29 @@ impl BlobStore for SqliteBlobs {
             ),
             headers: [("content-type".to_string(), content_type.to_string())].into(),
         })
+    }
+
+    async fn download_url(
+        &self,
+        key: &str,
+        content_type: &str,
+        filename: &str,
+        expires: DateTime<Utc>,
+        base_url: &str,
+    ) -> Result<String, StoreError> {
+        check_key(key)?;
+        let exp = expires.timestamp();
+        let sig = self.download_signature(key, content_type, filename, exp);
+        let enc = |s: &str| {
+            s.replace('%', "%25")
+                .replace('/', "%2F")
+                .replace('&', "%26")
+        };
+        Ok(format!(
+            "{base_url}/downloads/{key}?content_type={}&filename={}&expires={exp}&signature={sig}",
+            enc(content_type),
+            enc(filename)
+        ))
     }
 
     fn location(&self, key: &str) -> String {

@@ -80,6 +80,19 @@ pub trait CaseStore: Send + Sync {
     async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError>;
     /// Cases not yet settled (unfinished, or finished but not archived), for the SLA monitor.
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError>;
+    /// Cases with ratings or complaints, for a department's feedback inbox (the caller
+    /// picks the items routed to `dept`). By default every case since 2000.
+    async fn with_feedback(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
+        let _ = dept;
+        let from = DateTime::<Utc>::from_timestamp(946_684_800, 0).expect("2000-01-01");
+        let all = self
+            .submitted_between(from, Utc::now() + chrono::Duration::days(1))
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter(|c| !c.ratings().is_empty() || !c.complaints().is_empty())
+            .collect())
+    }
     /// Cases submitted in `[from, to)`, for supervision.
     async fn submitted_between(
         &self,
@@ -190,6 +203,16 @@ pub trait BlobStore: Send + Sync {
         expires: DateTime<Utc>,
         base_url: &str,
     ) -> Result<PresignedUpload, StoreError>;
+    /// A short-lived URL that serves the stored bytes as an attachment (`filename`) with
+    /// `X-Content-Type-Options: nosniff`.
+    async fn download_url(
+        &self,
+        key: &str,
+        content_type: &str,
+        filename: &str,
+        expires: DateTime<Utc>,
+        base_url: &str,
+    ) -> Result<String, StoreError>;
     /// Where an archive lives, for the case's record.
     fn location(&self, key: &str) -> String;
 }
@@ -246,6 +269,16 @@ impl BlobStore for NotWired {
         _: DateTime<Utc>,
         _: &str,
     ) -> Result<PresignedUpload, StoreError> {
+        Err(self.err())
+    }
+    async fn download_url(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: DateTime<Utc>,
+        _: &str,
+    ) -> Result<String, StoreError> {
         Err(self.err())
     }
     fn location(&self, _: &str) -> String {
