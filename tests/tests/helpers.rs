@@ -249,7 +249,7 @@ impl TestApp {
     pub async fn task_for(&self, dept: &str, case_id: &str) -> Value {
         let t = self.officer(dept);
         for _ in 0..300 {
-            let r = self.get("/v1/tasks?status=open", &t).await;
+            let r = self.get("/v1/tasks?status=open&limit=100", &t).await;
             assert_eq!(r.status, 200, "{}", r.body);
             if let Some(task) = r.body["tasks"]
                 .as_array()

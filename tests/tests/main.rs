@@ -12,6 +12,7 @@ mod flows;
 mod hardening;
 mod identity;
 mod lambda_wiring;
+mod officers;
 mod repo;
 mod review;
 mod robustness;

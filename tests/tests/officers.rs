@@ -1,0 +1,455 @@
+//! The people who work the cases: regions, materials, assisted handling, feedback
+//! inboxes, escalation, paged lists.
+
+use crate::helpers::*;
+use bytes::Bytes;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+/// Family F: Gongshu district (330105), born at the Hangzhou maternity hospital.
+fn family_f() -> Value {
+    let mut f = with_parents(
+        form_a(),
+        Some(("周强", "330103198505050191")),
+        ("吴敏", "330105198606060201"),
+    );
+    f["newborn"]["hospital_code"] = json!("H330105001");
+    f
+}
+
+fn ids(list: &Value, key: &str) -> Vec<String> {
+    list[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["case_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A county's police officer sees and decides only the tasks of households in their
+/// county; a city officer sees the city's; another city's officer sees none.
+#[tokio::test]
+async fn a_county_officer_sees_and_decides_only_their_countys_tasks() {
+    let app = TestApp::start_with(&["police"]).await;
+    let xihu = app.apply(&app.guardian(FATHER_A), &form_a()).await;
+    let gongshu = app
+        .apply(&app.guardian("330103198505050191"), &family_f())
+        .await;
+    app.task_for("police", &xihu).await;
+    let task_f = app.task_for("police", &gongshu).await;
+    let police = |region: &str| {
+        app.scoped(
+            "dept_officer",
+            Some("police"),
+            &format!("p-{region}"),
+            (Some(region), None, None),
+        )
+    };
+    let county = police("330106");
+    let tasks = app.get("/v1/tasks", &county).await;
+    assert_eq!(ids(&tasks.body, "tasks"), vec![xihu.clone()]);
+    assert_eq!(tasks.body["tasks"][0]["region"], "330106");
+    assert_eq!(tasks.body["next_cursor"], Value::Null);
+    let mut city = ids(&app.get("/v1/tasks", &police("3301")).await.body, "tasks");
+    city.sort();
+    let mut both = vec![xihu.clone(), gongshu.clone()];
+    both.sort();
+    assert_eq!(city, both);
+    assert!(ids(&app.get("/v1/tasks", &police("3302")).await.body, "tasks").is_empty());
+    // Another county's case and task do not exist for the Xihu officer.
+    assert_eq!(
+        app.get(&format!("/v1/cases/{gongshu}"), &county)
+            .await
+            .status,
+        404
+    );
+    let decide = format!("/v1/tasks/{}/decision", task_f["task_id"].as_str().unwrap());
+    let body = json!({"decision": "approve", "version": task_f["version"]});
+    assert_eq!(app.post(&decide, &county, &body).await.status, 404);
+    // The Gongshu officer decides it; the case shows where each step is handled.
+    assert_eq!(
+        app.post(&decide, &police("330105"), &body).await.status,
+        200
+    );
+    let case = app.get(&format!("/v1/cases/{xihu}"), &county).await.body;
+    let police_step = case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "household_registration")
+        .unwrap()
+        .clone();
+    assert_eq!(police_step["region"], "330106");
+    // Supervisors likewise: a Wenzhou supervisor does not see a Hangzhou case.
+    let sup = |region: &str| app.scoped("supervisor", None, "s-1", (Some(region), None, None));
+    assert_eq!(
+        app.get(&format!("/v1/cases/{xihu}"), &sup("3303"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/v1/cases/{xihu}"), &sup("3301"))
+            .await
+            .status,
+        200
+    );
+}
+
+/// A hospital officer works only their own hospital's births.
+#[tokio::test]
+async fn a_hospital_officer_works_only_their_hospitals_births() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let a = app.apply(&app.guardian(FATHER_A), &form_a()).await;
+    let f = app
+        .apply(&app.guardian("330103198505050191"), &family_f())
+        .await;
+    app.task_for("hospital", &a).await;
+    app.task_for("hospital", &f).await;
+    let officer = |code: &str| {
+        app.scoped(
+            "dept_officer",
+            Some("hospital"),
+            &format!("h-{code}"),
+            (None, Some(code), None),
+        )
+    };
+    let list = app.get("/v1/tasks", &officer("H330106001")).await;
+    assert_eq!(ids(&list.body, "tasks"), vec![a.clone()]);
+    let list = app.get("/v1/tasks", &officer("H330105001")).await;
+    assert_eq!(ids(&list.body, "tasks"), vec![f.clone()]);
+    assert_eq!(
+        app.get(&format!("/v1/cases/{a}"), &officer("H330105001"))
+            .await
+            .status,
+        404
+    );
+}
+
+/// Acceptance and issuance of a hospital-channel case belong to the hospital: in manual
+/// mode its acceptance task is in the hospital's queue, not the service centre's.
+#[tokio::test]
+async fn a_hospital_window_application_is_accepted_and_issued_by_the_hospital() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let mut f = form_a();
+    f["channel"] = json!("hospital");
+    f["window"] = json!({"site": "浙江大学医学院附属妇产科医院", "number": "3"});
+    f["delivery"] = Value::Null;
+    let id = app.apply(&app.window("hospital"), &f).await;
+    let task = app.task_for("hospital", &id).await;
+    assert_eq!(task["step"], "acceptance");
+    let sc = app.get("/v1/tasks", &app.officer("service_center")).await;
+    assert!(ids(&sc.body, "tasks").is_empty());
+    let case = app
+        .get(&format!("/v1/cases/{id}"), &app.window("hospital"))
+        .await
+        .body;
+    for s in case["steps"].as_array().unwrap() {
+        if s["step"] == "acceptance" || s["step"] == "unified_issuance" {
+            assert_eq!(s["dept"], "hospital", "{}", s["step"]);
+        }
+    }
+}
+
+/// An officer whose department has a step on the case downloads a material; the grant is
+/// in the timeline; the URL serves an attachment browsers do not sniff. Others cannot.
+#[tokio::test]
+async fn officers_download_materials_and_the_timeline_records_it() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.task_for("police", &id).await;
+    let mid = app.upload(&id, &g, "other").await;
+    let path = format!("/v1/cases/{id}/materials/{mid}");
+    let r = app.get(&path, &app.officer("police")).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["kind"], "other");
+    let url = r.body["download_url"].as_str().unwrap();
+    let file = app.raw("GET", url, None, &[], Bytes::new()).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.headers["x-content-type-options"], "nosniff");
+    assert!(file.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(file.headers["content-type"], "application/pdf");
+    // A tampered URL is refused.
+    let forged = url.replace("signature=", "signature=0");
+    assert_eq!(
+        app.raw("GET", &forged, None, &[], Bytes::new())
+            .await
+            .status,
+        403
+    );
+    let timeline = app.case(&id, &g).await["timeline"].clone();
+    let grants: Vec<&Value> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "material_viewed")
+        .collect();
+    assert_eq!(grants.len(), 1);
+    assert!(grants[0]["actor"].as_str().unwrap().contains("police"));
+    assert!(grants[0]["detail"].as_str().unwrap().contains(&mid));
+    // The owner downloads without a timeline entry; a department without a started step,
+    // a supervisor and a stranger cannot.
+    assert_eq!(app.get(&path, &g).await.status, 200);
+    assert_eq!(app.get(&path, &app.officer("hrss")).await.status, 404);
+    assert_eq!(app.get(&path, &app.supervisor()).await.status, 403);
+    assert_eq!(app.get(&path, &app.guardian(FATHER_C)).await.status, 404);
+    let again = app.case(&id, &g).await["timeline"].clone();
+    let n = again
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "material_viewed")
+        .count();
+    assert_eq!(n, 1);
+}
+
+/// 人工代办: a window officer completes an offline case that was incomplete, for the family.
+#[tokio::test]
+async fn a_window_officer_completes_an_incomplete_offline_case_for_the_family() {
+    let app = TestApp::start().await;
+    let w = app.window("service_center");
+    let mut f = with_parents(form_a(), Some(("张伟", FATHER_C)), ("刘芳", MOTHER_C));
+    f["newborn"]["hospital_code"] = json!("H330302001");
+    f["channel"] = json!("service_center");
+    f["window"] = json!({"site": "鹿城区行政服务中心", "number": "2"});
+    f["delivery"] = Value::Null;
+    let id = app.apply(&w, &f).await;
+    app.wait_for(&id, &w, "incomplete").await;
+    let mid = app.upload(&id, &w, "marriage_certificate").await;
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/resubmit"),
+            &w,
+            &json!({"materials": [mid]}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let case = app.case(&id, &w).await;
+    assert_ne!(case["status"], "incomplete");
+    assert!(case["missing"].as_array().unwrap().is_empty());
+    // The service centre's step is handled in the window's county.
+    let acceptance = &case["steps"][0];
+    assert_eq!(acceptance["region"], "330302");
+}
+
+/// A bad rating goes to the department of the step it concerns; that department visits
+/// back and rectifies, which closes it; a complaint is answered and closed. Other
+/// departments and regions neither see nor touch them.
+#[tokio::test]
+async fn feedback_is_routed_followed_up_and_closed() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.wait_for(&id, &g, "completed").await;
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/rating"),
+            &g,
+            &json!({"level": 1, "comment": "户口办得慢", "step": "household_registration"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/complaints"),
+            &g,
+            &json!({"text": "邮寄太慢"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.body["dept"], "service_center");
+    let police = app.officer("police");
+    let inbox = app.get("/v1/feedback", &police).await;
+    assert_eq!(inbox.status, 200);
+    let items = inbox.body["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["kind"], "rating");
+    assert_eq!(items[0]["step"], "household_registration");
+    assert_eq!(items[0]["status"], "open");
+    let fid = items[0]["feedback_id"].as_str().unwrap().to_string();
+    assert!(
+        app.get("/v1/feedback", &app.officer("hrss")).await.body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let far = app.scoped(
+        "dept_officer",
+        Some("police"),
+        "p-wz",
+        (Some("3303"), None, None),
+    );
+    assert!(app.get("/v1/feedback", &far).await.body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let visit = json!({"visited_at": chrono::Utc::now().to_rfc3339(), "summary": "已电话回访"});
+    let url = |action: &str| format!("/v1/feedback/{fid}/{action}");
+    assert_eq!(
+        app.post(&url("return-visit"), &far, &visit).await.status,
+        404
+    );
+    assert_eq!(
+        app.post(&url("return-visit"), &app.officer("hrss"), &visit)
+            .await
+            .status,
+        404
+    );
+    let r = app.post(&url("return-visit"), &police, &visit).await;
+    assert_eq!((r.status, r.body["status"].clone()), (200, json!("open")));
+    let r = app
+        .post(
+            &url("rectification"),
+            &police,
+            &json!({"summary": "已优化审核流程"}),
+        )
+        .await;
+    assert_eq!((r.status, r.body["status"].clone()), (200, json!("closed")));
+    let open = app.get("/v1/feedback?status=open", &police).await;
+    assert!(open.body["items"].as_array().unwrap().is_empty());
+    let closed = app.get("/v1/feedback?status=closed", &police).await;
+    assert_eq!(closed.body["items"].as_array().unwrap().len(), 1);
+    // The complaint: the service centre answers it through its inbox.
+    let sc = app.officer("service_center");
+    let inbox = app.get("/v1/feedback", &sc).await.body;
+    let complaint = inbox["items"][0].clone();
+    assert_eq!(complaint["kind"], "complaint");
+    let cid = complaint["feedback_id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/v1/feedback/{cid}/answer"),
+            &sc,
+            &json!({"text": "已加急寄出"}),
+        )
+        .await;
+    assert_eq!((r.status, r.body["status"].clone()), (200, json!("closed")));
+    let case = app.case(&id, &g).await;
+    let actions: HashSet<&str> = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for a in [
+        "bad_rating_visited",
+        "bad_rating_rectified",
+        "complaint_answered",
+    ] {
+        assert!(actions.contains(a), "{a}");
+    }
+}
+
+/// A step overdue by more than a working day is escalated once, the timeline says so, and
+/// the region's supervisors find it in their list (another region's do not).
+#[tokio::test]
+async fn an_overdue_step_is_escalated_to_its_regions_supervisors() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.task_for("police", &id).await;
+    let running = app.running.as_ref().unwrap();
+    let mut later = running.app.clone();
+    later.clock = std::sync::Arc::new(Days(10));
+    let tick = application::handlers::sla_tick(&later, chrono::Duration::days(100))
+        .await
+        .unwrap();
+    assert_eq!(tick.escalated, 1);
+    let again = application::handlers::sla_tick(&later, chrono::Duration::days(100))
+        .await
+        .unwrap();
+    assert_eq!(again.escalated, 0, "once per round");
+    let case = app.case(&id, &g).await;
+    let n = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "escalated")
+        .count();
+    assert_eq!(n, 1);
+    let supervisor = |region: &str| domain::case::Actor {
+        sub: "s-1".into(),
+        role: domain::Role::Supervisor,
+        dept: None,
+        scope: domain::case::Scope {
+            region: Some(region.into()),
+            ..Default::default()
+        },
+    };
+    let page = application::paging::PageRequest::parse(None, None).unwrap();
+    let list = application::service::escalations(&later, &supervisor("3301"), &page)
+        .await
+        .unwrap();
+    assert_eq!(list.items.len(), 1);
+    assert_eq!(list.items[0].case_id, id);
+    assert_eq!(list.items[0].step, domain::Step::HouseholdRegistration);
+    assert!(list.items[0].overdue_working_days > 1);
+    let far = application::service::escalations(&later, &supervisor("3303"), &page)
+        .await
+        .unwrap();
+    assert!(far.items.is_empty());
+    // Today nothing is overdue: the list over HTTP is empty but well-formed.
+    let r = app
+        .get("/v1/supervision/escalations", &app.supervisor())
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["items"], json!([]));
+    assert_eq!(r.body["next_cursor"], Value::Null);
+}
+
+struct Days(i64);
+impl ports::Clock for Days {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::days(self.0)
+    }
+}
+
+/// Paging returns every item exactly once across pages, and refuses bad limits and cursors.
+#[tokio::test]
+async fn paging_returns_every_item_exactly_once() {
+    let app = TestApp::start_loaded(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let mut all = HashSet::new();
+    for i in 0..23 {
+        all.insert(app.apply(&g, &testkit::family::form_a_nth(i, 3)).await);
+    }
+    for (path, key, officer) in [
+        ("/v1/cases", "cases", g.clone()),
+        ("/v1/tasks", "tasks", app.officer("police")),
+    ] {
+        if key == "tasks" {
+            for id in &all {
+                app.task_for("police", id).await;
+            }
+        }
+        let mut seen = vec![];
+        let mut cursor: Option<String> = None;
+        for _ in 0..10 {
+            let url = match &cursor {
+                Some(c) => format!("{path}?limit=7&cursor={c}"),
+                None => format!("{path}?limit=7"),
+            };
+            let r = app.get(&url, &officer).await;
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            let page = ids(&r.body, key);
+            assert!(page.len() <= 7);
+            seen.extend(page);
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), all.len(), "{path}: {seen:?}");
+        assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), all, "{path}");
+    }
+    for bad in ["?limit=0", "?limit=101", "?limit=x", "?cursor=bm9wZQ"] {
+        assert_eq!(
+            app.get(&format!("/v1/cases{bad}"), &g).await.status,
+            400,
+            "{bad}"
+        );
+    }
+}
