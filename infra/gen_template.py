@@ -72,6 +72,8 @@ r["Table"] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Updat
     "AttributeDefinitions": attrs,
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     "GlobalSecondaryIndexes": gsis,
+    # Kept POST answers (RESP# items) expire; nothing else carries expires_at.
+    "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
     "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
     "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": ref("Key")},
     "DeletionProtectionEnabled": True,

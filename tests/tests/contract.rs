@@ -435,6 +435,73 @@ async fn on_moto() -> (moto::Moto, Adapters) {
     (m, a)
 }
 
+/// A POST's idempotency key: reserved once, its answer replayed, another request under it
+/// refused, a failed request's reservation released, a dead reservation taken over, an
+/// expired record reused.
+async fn a_post_answer_is_kept_under_its_idempotency_key(a: &Adapters, tag: &str) {
+    use ports::{Remembered, StoredResponse};
+    let (scope, key) = (format!("scope-{tag}"), format!("key-{tag}"));
+    let now = Utc::now();
+    let st = &a.store;
+    assert_eq!(
+        st.remember(&scope, &key, "h1", now).await.unwrap(),
+        Remembered::New
+    );
+    assert_eq!(
+        st.remember(&scope, &key, "h1", now).await.unwrap(),
+        Remembered::InFlight
+    );
+    assert_eq!(
+        st.remember(&scope, &key, "h2", now).await.unwrap(),
+        Remembered::Mismatch
+    );
+    let answer = StoredResponse {
+        status: 201,
+        body: "{\"ok\":true}".into(),
+    };
+    let later = now + chrono::Duration::hours(24);
+    st.keep_response(&scope, &key, &answer, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        st.remember(&scope, &key, "h1", now).await.unwrap(),
+        Remembered::Replay(answer.clone())
+    );
+    // A kept answer is not released by a late failure report.
+    st.forget(&scope, &key).await.unwrap();
+    assert!(matches!(
+        st.remember(&scope, &key, "h1", now).await.unwrap(),
+        Remembered::Replay(_)
+    ));
+    // After it expires, the key is free again.
+    let after = later + chrono::Duration::seconds(5);
+    assert_eq!(
+        st.remember(&scope, &key, "h3", after).await.unwrap(),
+        Remembered::New
+    );
+    // A failed request's reservation is released; a dead one is taken over.
+    let k2 = format!("key2-{tag}");
+    assert_eq!(
+        st.remember(&scope, &k2, "h1", now).await.unwrap(),
+        Remembered::New
+    );
+    st.forget(&scope, &k2).await.unwrap();
+    assert_eq!(
+        st.remember(&scope, &k2, "h1", now).await.unwrap(),
+        Remembered::New
+    );
+    let minutes = now + chrono::Duration::minutes(2);
+    assert_eq!(
+        st.remember(&scope, &k2, "h1", minutes).await.unwrap(),
+        Remembered::New
+    );
+    // Scopes are separate.
+    assert_eq!(
+        st.remember("other", &key, "h9", now).await.unwrap(),
+        Remembered::New
+    );
+}
+
 /// Each clause of the contract, once for each adapter set.
 macro_rules! contract {
     ($($clause:ident),* $(,)?) => {
@@ -468,4 +535,5 @@ contract!(
     each_owner_gets_one_number_and_no_two_owners_share_one,
     a_notification_is_recorded_once_per_sequence,
     blobs_round_trip_archives_are_write_once_and_uploads_get_a_url,
+    a_post_answer_is_kept_under_its_idempotency_key,
 );

@@ -453,3 +453,69 @@ async fn paging_returns_every_item_exactly_once() {
         );
     }
 }
+
+/// Every POST honours an optional Idempotency-Key: a retried rating does not use up the
+/// follow-up rating, a retried complaint is stored once, the same key with another body
+/// is 409, and another caller's same key is theirs.
+#[tokio::test]
+async fn retried_posts_with_an_idempotency_key_take_effect_once() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.wait_for(&id, &g, "completed").await;
+    let post = |path: String, key: &'static str, body: Value| {
+        let (app, g) = (&app, g.clone());
+        async move {
+            app.raw(
+                "POST",
+                &path,
+                Some(&g),
+                &[
+                    ("content-type", "application/json"),
+                    ("idempotency-key", key),
+                ],
+                Bytes::from(body.to_string()),
+            )
+            .await
+        }
+    };
+    let rating = format!("/v1/cases/{id}/rating");
+    let first = post(rating.clone(), "rate-1", json!({"level": 5})).await;
+    assert_eq!(first.status, 201);
+    let again = post(rating.clone(), "rate-1", json!({"level": 5})).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body, first.body);
+    assert_eq!(
+        post(rating.clone(), "rate-1", json!({"level": 4}))
+            .await
+            .status,
+        409
+    );
+    // The follow-up rating is still there to give.
+    let follow = post(rating.clone(), "rate-2", json!({"level": 4})).await;
+    assert_eq!(follow.status, 201, "{:?}", follow.body);
+    assert_eq!(follow.body["follow_up"], true);
+    let complaints = format!("/v1/cases/{id}/complaints");
+    for _ in 0..3 {
+        let r = post(complaints.clone(), "c-1", json!({"text": "请尽快寄出"})).await;
+        assert_eq!(r.status, 201);
+    }
+    let case = app.case(&id, &g).await;
+    assert_eq!(case["ratings"].as_array().unwrap().len(), 2);
+    assert_eq!(case["complaints"].as_array().unwrap().len(), 1);
+    // A malformed key is refused.
+    let r = app
+        .raw(
+            "POST",
+            &complaints,
+            Some(&g),
+            &[
+                ("content-type", "application/json"),
+                ("idempotency-key", &"k".repeat(129)),
+            ],
+            Bytes::from(json!({"text": "x"}).to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}

@@ -21,6 +21,29 @@ struct Counting {
 
 #[async_trait::async_trait]
 impl CaseStore for Counting {
+    async fn remember(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ports::Remembered, ports::StoreError> {
+        self.inner.remember(scope, key, request_hash, now).await
+    }
+    async fn keep_response(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &ports::StoredResponse,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ports::StoreError> {
+        self.inner
+            .keep_response(scope, key, response, expires)
+            .await
+    }
+    async fn forget(&self, scope: &str, key: &str) -> Result<(), ports::StoreError> {
+        self.inner.forget(scope, key).await
+    }
     async fn get(&self, id: &str) -> Result<Option<Case>, StoreError> {
         self.gets.fetch_add(1, Ordering::SeqCst);
         self.inner.get(id).await

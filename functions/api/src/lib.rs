@@ -441,7 +441,6 @@ impl Api {
         audit: &mut Option<AuditEvent>,
     ) -> Result<Response<Bytes>, ServiceError> {
         let app = &self.app;
-        let operation = format!("{} {}", parts.method, route.pattern());
         match route {
             Route::Healthz => return Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
             Route::OpenApi => {
@@ -462,6 +461,91 @@ impl Api {
         let actor = self
             .authenticate(parts)
             .map_err(|e| ServiceError::Unauthorized(e.to_string()))?;
+        // Every POST honours an optional Idempotency-Key (applications have their own,
+        // required one, kept with the case).
+        let key = parts.headers.get("idempotency-key");
+        if parts.method != http::Method::POST || route == Route::Submit || key.is_none() {
+            return self
+                .dispatch_as(route, parts, body, request_id, audit, &actor)
+                .await;
+        }
+        let key = key
+            .and_then(|k| k.to_str().ok())
+            .filter(|k| (1..=128).contains(&k.len()) && !k.chars().any(char::is_control))
+            .ok_or_else(|| {
+                ServiceError::Invalid(vec![domain::Problem::new(
+                    "Idempotency-Key",
+                    "format",
+                    "幂等键应为 1 到 128 个可见字符",
+                )])
+            })?;
+        let digest = |s: &[u8]| application::service::sha256_hex(s);
+        let scope = digest(format!("{}:{}", actor.role.as_str(), actor.sub).as_bytes());
+        let key = digest(key.as_bytes());
+        let mut request = format!("{} {}\n", parts.method, parts.uri.path()).into_bytes();
+        request.extend_from_slice(body);
+        let hash = digest(&request);
+        let now = app.clock.now();
+        match app.store.remember(&scope, &key, &hash, now).await? {
+            ports::Remembered::Replay(stored) => {
+                let mut r = Response::builder()
+                    .status(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK))
+                    .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+                    .header(header::CACHE_CONTROL, "no-store")
+                    .header("x-content-type-options", "nosniff")
+                    .body(Bytes::from(stored.body))
+                    .expect("response");
+                r.headers_mut()
+                    .insert("idempotent-replayed", "true".parse().expect("header"));
+                return Ok(r);
+            }
+            ports::Remembered::Mismatch => {
+                return Err(ServiceError::Conflict(
+                    "该幂等键已用于另一请求，请使用新的幂等键".into(),
+                ))
+            }
+            ports::Remembered::InFlight => {
+                return Err(ServiceError::Conflict(
+                    "相同的请求正在处理，请稍后重试".into(),
+                ))
+            }
+            ports::Remembered::New => {}
+        }
+        let result = self
+            .dispatch_as(route, parts, body, request_id, audit, &actor)
+            .await;
+        let kept = match &result {
+            Ok(r) if r.status().is_success() => {
+                let response = ports::StoredResponse {
+                    status: r.status().as_u16(),
+                    body: String::from_utf8_lossy(r.body()).into_owned(),
+                };
+                let expires = now + chrono::Duration::hours(ports::IDEMPOTENCY_TTL_HOURS);
+                app.store
+                    .keep_response(&scope, &key, &response, expires)
+                    .await
+            }
+            _ => app.store.forget(&scope, &key).await,
+        };
+        if let Err(e) = kept {
+            tracing::warn!(error = %e, "idempotency record not kept");
+        }
+        result
+    }
+
+    /// Serve an authenticated request.
+    async fn dispatch_as(
+        &self,
+        route: Route,
+        parts: &http::request::Parts,
+        body: &[u8],
+        request_id: &str,
+        audit: &mut Option<AuditEvent>,
+        actor: &Actor,
+    ) -> Result<Response<Bytes>, ServiceError> {
+        let app = &self.app;
+        let actor = actor.clone();
+        let operation = format!("{} {}", parts.method, route.pattern());
         let q = parts.uri.query();
         let now = app.clock.now();
         let mut note = |action: AuditAction, cases: Vec<String>, fields: &[&str]| {

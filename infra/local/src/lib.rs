@@ -61,6 +61,8 @@ pub struct Config {
     /// When set, tokens must carry this `aud`.
     pub jwt_audience: Option<String>,
     pub clock: Arc<dyn Clock>,
+    /// Browser origins allowed by CORS (none unless configured).
+    pub cors_origins: Vec<String>,
 }
 
 impl Config {
@@ -70,6 +72,7 @@ impl Config {
             addr,
             data_dir,
             registry: None,
+            cors_origins: vec![],
             manual: HashSet::new(),
             durability: Durability::Full,
             calendar: None,
@@ -513,6 +516,7 @@ async fn launch(
         api,
         uploads,
         server::Limits::from_env(),
+        Arc::new(cfg.cors_origins.clone()),
         stop_rx.clone(),
     ))];
     tasks.extend(pollers::spawn_all(&app, &queues, &cfg, stop_rx.clone()));

@@ -148,6 +148,10 @@ struct ServeArgs {
     /// How durable each commit is.
     #[arg(long, value_enum, default_value_t = DurabilityArg::Full)]
     durability: DurabilityArg,
+    /// A browser portal's origin (e.g. `https://portal.example.gov.cn`) allowed to call
+    /// the API and upload; repeatable. No origin is allowed unless given.
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
 }
 
 #[derive(Args)]
@@ -292,6 +296,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     cfg.calendar = args.calendar;
     cfg.settings = args.settings;
+    for o in &args.cors_origins {
+        if !(o.starts_with("https://") || o.starts_with("http://")) || o.ends_with('/') {
+            return Err(format!(
+                "--cors-origin {o:?}: an origin is scheme://host[:port], without a path"
+            ));
+        }
+    }
+    cfg.cors_origins = args.cors_origins;
     cfg.durability = match args.durability {
         DurabilityArg::Full => embedded::Durability::Full,
         DurabilityArg::Normal => embedded::Durability::Normal,

@@ -168,6 +168,7 @@ pub async fn serve(
     api: Arc<api::Api>,
     blobs: Option<Arc<SqliteBlobs>>,
     limits: Limits,
+    cors: Arc<Vec<String>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let conns = Arc::new(Conns {
@@ -216,18 +217,31 @@ pub async fn serve(
         }
         let _ = stream.set_nodelay(true);
         let (id, conn_state) = conns.add();
-        let (api, blobs, conns, uploads) =
-            (api.clone(), blobs.clone(), conns.clone(), uploads.clone());
+        let (api, blobs, conns, uploads, cors) = (
+            api.clone(),
+            blobs.clone(),
+            conns.clone(),
+            uploads.clone(),
+            cors.clone(),
+        );
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let svc = {
                 let (state, conns) = (conn_state.clone(), conns.clone());
                 service_fn(move |req: Request<Incoming>| {
                     let (api, blobs, uploads) = (api.clone(), blobs.clone(), uploads.clone());
+                    let cors = cors.clone();
                     let (state, conns) = (state.clone(), conns.clone());
                     async move {
                         state.busy.fetch_add(1, Ordering::SeqCst);
-                        let r = route(api, blobs, &uploads, limits, req).await;
+                        let origin = allowed_origin(&cors, &req);
+                        let r = if req.method() == Method::OPTIONS {
+                            preflight(origin.as_deref())
+                        } else {
+                            let mut r = route(api, blobs, &uploads, limits, req).await;
+                            add_cors(&mut r, origin.as_deref());
+                            r
+                        };
                         state.idle_since.store(conns.now_ms(), Ordering::SeqCst);
                         state.busy.fetch_sub(1, Ordering::SeqCst);
                         Ok::<_, std::convert::Infallible>(r.map(Full::new))
@@ -263,6 +277,51 @@ pub async fn serve(
             }
             conns.remove(id);
         });
+    }
+}
+
+/// The request's `Origin` when it is one of the configured portals.
+fn allowed_origin(cors: &[String], req: &Request<Incoming>) -> Option<String> {
+    let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
+    cors.iter().any(|o| o == origin).then(|| origin.to_string())
+}
+
+/// A CORS preflight: answered without authentication for configured origins only.
+fn preflight(origin: Option<&str>) -> Response<Bytes> {
+    let Some(origin) = origin else {
+        return api::error_response(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "该来源不允许跨域访问",
+            vec![],
+        );
+    };
+    let mut r = Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            "GET, POST, PUT, DELETE, OPTIONS",
+        )
+        .header(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "authorization, content-type, idempotency-key, x-request-id",
+        )
+        .header(header::ACCESS_CONTROL_MAX_AGE, "600")
+        .body(Bytes::new())
+        .expect("response");
+    add_cors(&mut r, Some(origin));
+    r
+}
+
+fn add_cors(r: &mut Response<Bytes>, origin: Option<&str>) {
+    let h = r.headers_mut();
+    h.append(header::VARY, http::HeaderValue::from_static("origin"));
+    if let Some(v) = origin.and_then(|o| http::HeaderValue::from_str(o).ok()) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            http::HeaderValue::from_static("x-request-id, retry-after, location"),
+        );
     }
 }
 

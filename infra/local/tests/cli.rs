@@ -214,3 +214,79 @@ async fn audit_lists_who_read_and_changed_a_case() {
         .mode();
     assert_eq!(mode & 0o077, 0, "audit.jsonl mode {mode:o}");
 }
+
+/// `serve --cors-origin` answers preflights without a token for the configured origins
+/// only, and marks their responses; other origins get nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_is_allowed_for_configured_portals_only() {
+    const SECRET: &str = "cli-secret-0123456789abcdef0123456789ab";
+    let portal = "https://portal.example.gov.cn";
+    let server = testkit::serve::Serve::start_fresh(
+        std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
+        &["--cors-origin", portal],
+        [("ONETHING_JWT_SECRET", SECRET)],
+    );
+    let http = testkit::http::Http::default();
+    let preflight = |origin: &'static str| {
+        let (http, url) = (http.clone(), format!("{}/v1/applications", server.base));
+        async move {
+            http.call(
+                "OPTIONS",
+                &url,
+                None,
+                &[
+                    ("origin", origin),
+                    ("access-control-request-method", "POST"),
+                    (
+                        "access-control-request-headers",
+                        "authorization, content-type, idempotency-key",
+                    ),
+                ],
+                bytes::Bytes::new(),
+            )
+            .await
+        }
+    };
+    let ok = preflight(portal).await;
+    assert_eq!(ok.status, 204);
+    assert_eq!(ok.headers["access-control-allow-origin"], portal);
+    let allowed = ok.headers["access-control-allow-headers"].to_str().unwrap();
+    for h in [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "x-request-id",
+    ] {
+        assert!(allowed.contains(h), "{allowed}");
+    }
+    let other = preflight("https://evil.example").await;
+    assert_eq!(other.status, 403);
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+    // An actual request from the portal is marked and exposes the request id.
+    let r = http
+        .call(
+            "GET",
+            &format!("{}/v1/guide", server.base),
+            None,
+            &[("origin", portal)],
+            bytes::Bytes::new(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["access-control-allow-origin"], portal);
+    assert!(r.headers["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .contains("x-request-id"));
+    assert!(r.headers.get("x-request-id").is_some());
+    let r = http
+        .call(
+            "GET",
+            &format!("{}/v1/guide", server.base),
+            None,
+            &[("origin", "https://evil.example")],
+            bytes::Bytes::new(),
+        )
+        .await;
+    assert!(r.headers.get("access-control-allow-origin").is_none());
+}

@@ -8,6 +8,7 @@
 //! | idempotency key | `IDEM#{scope}#{key}` | `IDEM` | `case_id` |
 //! | newborn claim | `NEWBORN#{digest}` | `NEWBORN` | `case_id`; written with the case, deleted when it ends unfinished |
 //! | birth record | `BIRTH#{birth_id}` | `BIRTH` | `doc` |
+//! | kept POST answer | `RESP#{scope}#{key}` | `RESP` | `request_hash`, `reserved_at`, `status`, `body`; `expires_at` is the table's TTL |
 //! | allocation counter | `ALLOC#{namespace}` | `COUNTER` | `last` |
 //! | allocation | `ALLOC#{namespace}` | `OWNER#{case_id}` | `ordinal` |
 
@@ -531,6 +532,123 @@ impl CaseStore for DynamoStore {
                 }
             }
             Err(e) => Err(sdk_err("record birth", e)),
+        }
+    }
+
+    async fn remember(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ports::Remembered, StoreError> {
+        let pk = format!("RESP#{scope}#{key}");
+        let now_ms = now.timestamp_millis();
+        let expires = now + chrono::Duration::hours(ports::IDEMPOTENCY_TTL_HOURS);
+        for _ in 0..3 {
+            // Reserve unless an unexpired record exists (TTL deletion is lazy, so the
+            // expiry is checked here too), or take over a reservation that died.
+            let r = self
+                .c(Op::DdbPutItem)
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(pk.clone()))
+                .item("sk", s("RESP"))
+                .item("request_hash", s(request_hash))
+                .item("reserved_at", n(now_ms))
+                .item("expires_at", n(expires.timestamp()))
+                .condition_expression(
+                    "attribute_not_exists(pk) OR expires_at < :now \
+                     OR (attribute_not_exists(#st) AND reserved_at < :stale AND request_hash = :h)",
+                )
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":now", n(now.timestamp()))
+                .expression_attribute_values(":stale", n(now_ms - 60_000))
+                .expression_attribute_values(":h", s(request_hash))
+                .send()
+                .await;
+            match r {
+                Ok(_) => return Ok(ports::Remembered::New),
+                Err(e)
+                    if e.as_service_error().and_then(|x| x.code())
+                        == Some("ConditionalCheckFailedException") => {}
+                Err(e) => return Err(sdk_err("remember", e)),
+            }
+            let got = self
+                .c(Op::DdbGetItem)
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", s(pk.clone()))
+                .key("sk", s("RESP"))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| sdk_err("remember", e))?;
+            let Some(item) = got.item() else { continue };
+            let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+            let num = |k: &str| {
+                item.get(k)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse::<i64>().ok())
+            };
+            if text("request_hash").as_deref() != Some(request_hash) {
+                return Ok(ports::Remembered::Mismatch);
+            }
+            return Ok(match (num("status"), text("body")) {
+                (Some(status), Some(body)) => ports::Remembered::Replay(ports::StoredResponse {
+                    status: status as u16,
+                    body,
+                }),
+                _ => ports::Remembered::InFlight,
+            });
+        }
+        Ok(ports::Remembered::InFlight)
+    }
+
+    async fn keep_response(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &ports::StoredResponse,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.c(Op::DdbUpdateItem)
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RESP#{scope}#{key}")))
+            .key("sk", s("RESP"))
+            .update_expression("SET #st = :st, body = :b, expires_at = :e")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":st", n(response.status))
+            .expression_attribute_values(":b", s(response.body.clone()))
+            .expression_attribute_values(":e", n(expires.timestamp()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_err("keep response", e))
+    }
+
+    async fn forget(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        let r = self
+            .c(Op::DdbDeleteItem)
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RESP#{scope}#{key}")))
+            .key("sk", s("RESP"))
+            .condition_expression("attribute_not_exists(#st)")
+            .expression_attribute_names("#st", "status")
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error().and_then(|x| x.code())
+                    == Some("ConditionalCheckFailedException") =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_err("forget", e)),
         }
     }
 

@@ -9,6 +9,7 @@ pub enum Op {
     DdbQuery,
     DdbPutItem,
     DdbDeleteItem,
+    DdbUpdateItem,
     DdbTransactWrite,
     DdbTransactItems,
     SqsSend,
@@ -22,11 +23,12 @@ pub enum Op {
     SecretsGet,
 }
 
-const OPS: [(Op, &str); 15] = [
+const OPS: [(Op, &str); 16] = [
     (Op::DdbGetItem, "dynamodb.GetItem"),
     (Op::DdbQuery, "dynamodb.Query"),
     (Op::DdbPutItem, "dynamodb.PutItem"),
     (Op::DdbDeleteItem, "dynamodb.DeleteItem"),
+    (Op::DdbUpdateItem, "dynamodb.UpdateItem"),
     (Op::DdbTransactWrite, "dynamodb.TransactWriteItems"),
     (Op::DdbTransactItems, "dynamodb.TransactWriteItems.items"),
     (Op::SqsSend, "sqs.SendMessage"),
@@ -42,7 +44,7 @@ const OPS: [(Op, &str); 15] = [
 
 #[derive(Debug, Default)]
 pub struct Usage {
-    counts: [AtomicU64; 15],
+    counts: [AtomicU64; OPS.len()],
 }
 
 impl Usage {

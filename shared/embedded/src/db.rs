@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS idempotency (
   scope TEXT NOT NULL, key TEXT NOT NULL, case_id TEXT NOT NULL,
   PRIMARY KEY (scope, key)
 );
+CREATE TABLE IF NOT EXISTS responses (
+  scope TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
+  reserved_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, status INTEGER, body TEXT,
+  PRIMARY KEY (scope, key)
+);
 CREATE TABLE IF NOT EXISTS messages (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   queue TEXT NOT NULL,
@@ -493,6 +498,93 @@ impl CaseStore for SqliteStore {
             })
             .await?;
         Ok((id, created))
+    }
+
+    async fn remember(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ports::Remembered, StoreError> {
+        let (scope, key, hash) = (scope.to_string(), key.to_string(), request_hash.to_string());
+        let now_ms = now.timestamp_millis();
+        let expires =
+            (now + chrono::Duration::hours(ports::IDEMPOTENCY_TTL_HOURS)).timestamp_millis();
+        self.0
+            .write(move |c| {
+                type Row = (String, i64, i64, Option<i64>, Option<String>);
+                let row: Option<Row> = c
+                    .query_row(
+                        "SELECT request_hash, reserved_at, expires_at, status, body FROM responses \
+                         WHERE scope = ?1 AND key = ?2",
+                        params![scope, key],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                let take = match row {
+                    Some((_, _, exp, _, _)) if exp < now_ms => true,
+                    None => true,
+                    Some((h, _, _, _, _)) if h != hash => return Ok(ports::Remembered::Mismatch),
+                    Some((_, _, _, Some(status), Some(body))) => {
+                        return Ok(ports::Remembered::Replay(ports::StoredResponse {
+                            status: status as u16,
+                            body,
+                        }))
+                    }
+                    Some((_, at, _, _, _)) if now_ms - at < 60_000 => {
+                        return Ok(ports::Remembered::InFlight)
+                    }
+                    Some(_) => true,
+                };
+                if take {
+                    c.execute(
+                        "INSERT OR REPLACE INTO responses (scope, key, request_hash, reserved_at, \
+                         expires_at, status, body) VALUES (?1, ?2, ?3, ?4, ?5, NULL, NULL)",
+                        params![scope, key, hash, now_ms, expires],
+                    )
+                    .map_err(unavailable)?;
+                }
+                Ok(ports::Remembered::New)
+            })
+            .await
+    }
+
+    async fn keep_response(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &ports::StoredResponse,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (scope, key, body) = (scope.to_string(), key.to_string(), response.body.clone());
+        let (status, exp) = (response.status as i64, expires.timestamp_millis());
+        self.0
+            .write(move |c| {
+                c.execute(
+                    "UPDATE responses SET status = ?3, body = ?4, expires_at = ?5 \
+                     WHERE scope = ?1 AND key = ?2",
+                    params![scope, key, status, body, exp],
+                )
+                .map(|_| ())
+                .map_err(unavailable)
+            })
+            .await
+    }
+
+    async fn forget(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        let (scope, key) = (scope.to_string(), key.to_string());
+        self.0
+            .write(move |c| {
+                c.execute(
+                    "DELETE FROM responses WHERE scope = ?1 AND key = ?2 AND status IS NULL",
+                    params![scope, key],
+                )
+                .map(|_| ())
+                .map_err(unavailable)
+            })
+            .await
     }
 
     async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {

@@ -98,6 +98,32 @@ pub struct FaultyStore {
 
 #[async_trait]
 impl CaseStore for FaultyStore {
+    async fn remember(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ports::Remembered, ports::StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.inner.remember(scope, key, request_hash, now).await
+    }
+    async fn keep_response(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &ports::StoredResponse,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ports::StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.inner
+            .keep_response(scope, key, response, expires)
+            .await
+    }
+    async fn forget(&self, scope: &str, key: &str) -> Result<(), ports::StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.inner.forget(scope, key).await
+    }
     async fn get(&self, case_id: &str) -> Result<Option<Case>, StoreError> {
         throttled(&self.faults, &self.dice)?;
         self.inner.get(case_id).await

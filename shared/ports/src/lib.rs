@@ -39,6 +39,29 @@ pub struct PresignedUpload {
     pub headers: std::collections::BTreeMap<String, String>,
 }
 
+/// A POST's answer kept under its `Idempotency-Key`, to be given again to a retry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// What an `Idempotency-Key` holds when a request arrives with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remembered {
+    /// Unused (or expired): reserved now for this request; run it.
+    New,
+    /// The same request ran before: its answer.
+    Replay(StoredResponse),
+    /// The key was used with another request.
+    Mismatch,
+    /// The same request is running now.
+    InFlight,
+}
+
+/// How long an idempotency key is kept.
+pub const IDEMPOTENCY_TTL_HOURS: i64 = 24;
+
 /// Result of creating a case under an idempotency key.
 #[derive(Debug)]
 pub enum Created {
@@ -80,6 +103,26 @@ pub trait CaseStore: Send + Sync {
     async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError>;
     /// Cases not yet settled (unfinished, or finished but not archived), for the SLA monitor.
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError>;
+    /// Reserve `(scope, key)` for the request whose hash is `request_hash` (scopes and keys
+    /// are opaque digests), unless it holds an unexpired record: then what it holds. A
+    /// reservation older than a minute without an answer is taken over (its request died).
+    async fn remember(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Remembered, StoreError>;
+    /// Keep the answer of the request that reserved `(scope, key)` until `expires`.
+    async fn keep_response(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &StoredResponse,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Release a reservation whose request failed (a retry runs it again).
+    async fn forget(&self, scope: &str, key: &str) -> Result<(), StoreError>;
     /// Cases with ratings or complaints, for a department's feedback inbox (the caller
     /// picks the items routed to `dept`). By default every case since 2000.
     async fn with_feedback(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {

@@ -68,6 +68,16 @@ pub fn review(case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
     if form.applicant.relation == "guardian" {
         review.push("申请人为其他监护人，需民警核验监护关系证明".to_string());
     }
+    // A parent's ID card that data sharing could not provide was uploaded: the police
+    // check it against the person (nobody else reviews an uploaded ID card).
+    for (kind, who) in [
+        (MaterialKind::MotherIdCard, "母亲"),
+        (MaterialKind::FatherIdCard, "父亲"),
+    ] {
+        if case.has_upload(kind) {
+            review.push(format!("{who}身份证为上传材料，需民警核验"));
+        }
+    }
     if review.is_empty() {
         Verdict::Pass
     } else {
