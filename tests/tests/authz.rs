@@ -197,6 +197,14 @@ async fn authorization_matrix() {
         .with_timezone(&domain::calendar::shanghai())
         .date_naive();
 
+    let mid = app.upload(&id, &owner, "other").await;
+    let far_police = app.scoped(
+        "dept_officer",
+        Some("police"),
+        "p-wz",
+        (Some("3303"), None, None),
+    );
+    let far_supervisor = app.scoped("supervisor", None, "s-wz", (Some("3303"), None, None));
     let who: Vec<(&str, Option<String>)> = vec![
         ("owner", Some(owner.clone())),
         ("other guardian", Some(app.guardian(MOTHER_B))),
@@ -206,87 +214,113 @@ async fn authorization_matrix() {
         ("hrss (not reached)", Some(app.officer("hrss"))),
         ("supervisor", Some(app.supervisor())),
         ("no token", None),
+        ("police of another city", Some(far_police.clone())),
+        ("supervisor of another city", Some(far_supervisor.clone())),
     ];
     // (method, path, body, expected status per row of `who`)
-    let rows: Vec<(&str, String, serde_json::Value, [u16; 8])> = vec![
+    let rows: Vec<(&str, String, serde_json::Value, [u16; 10])> = vec![
         (
             "GET",
             format!("/v1/cases/{id}"),
             json!(null),
-            [200, 404, 404, 404, 200, 404, 200, 401],
+            [200, 404, 404, 404, 200, 404, 200, 401, 404, 404],
         ),
         (
             "GET",
             "/v1/cases".into(),
             json!(null),
-            [200, 200, 403, 403, 403, 403, 403, 401],
+            [200, 200, 403, 403, 403, 403, 403, 401, 403, 403],
         ),
         (
             "POST",
             format!("/v1/cases/{id}/materials"),
             json!({"kind": "other", "content_type": "application/pdf", "size": 10}),
-            [201, 404, 404, 404, 403, 404, 403, 401],
+            [201, 404, 404, 404, 403, 404, 403, 401, 404, 404],
         ),
         (
             "POST",
             format!("/v1/cases/{id}/resubmit"),
             json!({}),
-            [409, 404, 404, 404, 403, 404, 403, 401],
+            [409, 404, 404, 404, 403, 404, 403, 401, 404, 404],
         ),
         (
             "POST",
             format!("/v1/cases/{id}/rating"),
             json!({"level": 5}),
-            [409, 404, 404, 404, 403, 404, 403, 401],
+            [409, 404, 404, 404, 403, 404, 403, 401, 404, 404],
         ),
         (
             "POST",
             format!("/v1/cases/{id}/complaints"),
             json!({"text": "慢"}),
-            [201, 404, 404, 404, 403, 404, 403, 401],
+            [201, 404, 404, 404, 403, 404, 403, 401, 404, 404],
         ),
         (
             "GET",
             "/v1/tasks?status=open".into(),
             json!(null),
-            [403, 403, 403, 403, 200, 200, 403, 401],
+            [403, 403, 403, 403, 200, 200, 403, 401, 200, 403],
         ),
         (
             "POST",
             format!("/v1/tasks/{task_id}/decision"),
             json!({"decision": "approve", "version": stale}),
-            [403, 403, 403, 403, 409, 404, 403, 401],
+            [403, 403, 403, 403, 409, 404, 403, 401, 404, 403],
         ),
         (
             "POST",
             format!("/v1/cases/{id}/withdraw"),
             json!({"reason": "不办了"}),
             // The owner may withdraw, but not while a department has the case.
-            [409, 404, 404, 404, 403, 404, 403, 401],
+            [409, 404, 404, 404, 403, 404, 403, 401, 404, 404],
         ),
         (
             "POST",
             format!("/v1/cases/{id}/premium-payment"),
             json!({"paid_at": chrono::Utc::now().to_rfc3339(), "amount_cny": 440, "receipt": "R1"}),
-            [403, 403, 403, 403, 403, 403, 403, 401],
+            [403, 403, 403, 403, 403, 403, 403, 401, 403, 403],
         ),
         (
             "POST",
             "/v1/births".into(),
             testkit::family::birth_record(&form_a()),
-            [403, 403, 403, 403, 403, 403, 403, 401],
+            [403, 403, 403, 403, 403, 403, 403, 401, 403, 403],
         ),
         (
             "GET",
             format!("/v1/supervision/report?from={today}&to={today}"),
             json!(null),
-            [403, 403, 403, 403, 403, 403, 200, 401],
+            [403, 403, 403, 403, 403, 403, 200, 401, 403, 200],
         ),
         (
             "POST",
             "/v1/applications".into(),
             newborn(2),
-            [202, 400, 403, 403, 403, 403, 403, 401],
+            [202, 400, 403, 403, 403, 403, 403, 401, 403, 403],
+        ),
+        (
+            "GET",
+            format!("/v1/cases/{id}/materials/{mid}"),
+            json!(null),
+            [200, 404, 404, 404, 200, 404, 403, 401, 404, 404],
+        ),
+        (
+            "GET",
+            "/v1/feedback".into(),
+            json!(null),
+            [403, 403, 403, 403, 200, 200, 403, 401, 200, 403],
+        ),
+        (
+            "POST",
+            format!("/v1/feedback/{id}.R9/answer"),
+            json!({"text": "已答复"}),
+            [403, 403, 403, 403, 404, 404, 403, 401, 404, 403],
+        ),
+        (
+            "GET",
+            "/v1/supervision/escalations".into(),
+            json!(null),
+            [403, 403, 403, 403, 403, 403, 200, 401, 403, 200],
         ),
     ];
     let mut failures = vec![];

@@ -519,3 +519,42 @@ async fn retried_posts_with_an_idempotency_key_take_effect_once() {
         .await;
     assert_eq!(r.status, 400);
 }
+
+/// A parent's ID card that data sharing could not provide is uploaded, and the police
+/// check it: the household step waits for an officer, whose task says why.
+#[tokio::test]
+async fn an_uploaded_parent_id_card_goes_to_the_police() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_E);
+    let mut f = with_parents(form_a(), Some(("郑浩", FATHER_E)), ("冯雪", MOTHER_E));
+    f["newborn"]["hospital_code"] = json!("H330106001");
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_for(&id, &g, "incomplete").await;
+    let mut uploaded = vec![];
+    for m in case["missing"].as_array().unwrap() {
+        let kind = m["material"].as_str().unwrap();
+        if kind != "commitment" {
+            uploaded.push(app.upload(&id, &g, kind).await);
+        }
+    }
+    assert!(
+        case["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["material"] == "mother_id_card"),
+        "{}",
+        case["missing"]
+    );
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/resubmit"),
+            &g,
+            &json!({"materials": uploaded}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let task = app.task_for("police", &id).await;
+    let findings = task["findings"].to_string();
+    assert!(findings.contains("母亲身份证为上传材料"), "{findings}");
+}
