@@ -303,7 +303,10 @@ doc = {
                                                   "next_cursor": NEXT}, ["items", "next_cursor"])), **errors("400", "401", "403")}}},
   "/v1/supervision/report": {"get": {"summary": "Supervision figures for cases submitted in a period (personal data masked)", "operationId": "report", "security": sec,
      "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
-                    {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}],
+                    {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+                    {"name": "region", "in": "query", "required": False, "description": "a division code prefix within the supervisor's region (default: theirs)",
+                     "schema": {"type": "string", "pattern": "^([0-9]{2}){1,3}$"}},
+                    {"name": "dept", "in": "query", "required": False, "schema": {"type": "string", "enum": ["hospital", "police", "medical_insurance", "hrss", "service_center", "health"]}}],
      "responses": {"200": resp("Report", obj({
         "period": obj({"from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "timezone": S}, ["from", "to"]),
         "generated_at": DT,

@@ -558,3 +558,66 @@ async fn an_uploaded_parent_id_card_goes_to_the_police() {
     let findings = task["findings"].to_string();
     assert!(findings.contains("母亲身份证为上传材料"), "{findings}");
 }
+
+/// The supervision report covers the supervisor's region (or a narrower one they ask for)
+/// and one department if asked, with figures per department and per region, and the
+/// follow-ups of feedback.
+#[tokio::test]
+async fn the_report_is_by_region_and_department_within_the_supervisors_scope() {
+    let app = TestApp::start().await;
+    let a = app.apply(&app.guardian(FATHER_A), &form_a()).await;
+    let f = app
+        .apply(&app.guardian("330103198505050191"), &family_f())
+        .await;
+    let g = app.guardian(FATHER_A);
+    app.wait_for(&a, &g, "completed").await;
+    app.wait_for(&f, &app.guardian("330103198505050191"), "completed")
+        .await;
+    let r = app
+        .post(
+            &format!("/v1/cases/{a}/rating"),
+            &g,
+            &json!({"level": 2, "step": "medical_insurance"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let today = chrono::Utc::now()
+        .with_timezone(&domain::calendar::shanghai())
+        .date_naive();
+    let url = |extra: &str| format!("/v1/supervision/report?from={today}&to={today}{extra}");
+    let city = app.scoped("supervisor", None, "s-hz", (Some("3301"), None, None));
+    let whole = app.get(&url(""), &city).await;
+    assert_eq!(whole.status, 200, "{:?}", whole.body);
+    assert_eq!(whole.body["cases"]["total"], 2);
+    let regions: Vec<&str> = whole.body["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["region"].as_str().unwrap())
+        .collect();
+    assert!(
+        regions.contains(&"330106") && regions.contains(&"330105"),
+        "{regions:?}"
+    );
+    assert_eq!(whole.body["follow_ups"]["open"], 1);
+    let xihu = app.get(&url("&region=330106"), &city).await;
+    assert_eq!(xihu.body["cases"]["total"], 1);
+    assert_eq!(xihu.body["per_case"][0]["case_id"], json!(a));
+    let police = app.get(&url("&region=330106&dept=police"), &city).await;
+    let depts: Vec<&str> = police.body["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["dept"].as_str().unwrap())
+        .collect();
+    assert_eq!(depts, vec!["police"]);
+    assert_eq!(
+        police.body["follow_ups"]["open"], 0,
+        "the bad rating is medical security's"
+    );
+    // Outside the supervisor's own region: refused; a Wenzhou supervisor sees nothing here.
+    assert_eq!(app.get(&url("&region=3303"), &city).await.status, 403);
+    let wz = app.scoped("supervisor", None, "s-wz", (Some("3303"), None, None));
+    assert_eq!(app.get(&url(""), &wz).await.body["cases"]["total"], 0);
+    assert_eq!(app.get(&url("&dept=nope"), &city).await.status, 400);
+}

@@ -792,9 +792,14 @@ impl Api {
                     query_param(q, "from").as_deref(),
                     query_param(q, "to").as_deref(),
                 )?;
+                let filter = application::report::ReportFilter::parse(
+                    &actor,
+                    query_param(q, "region").as_deref(),
+                    query_param(q, "dept").as_deref(),
+                )?;
                 ok(
                     StatusCode::OK,
-                    application::report::report(app, &actor, from, to).await?,
+                    application::report::report(app, &actor, from, to, &filter).await?,
                 )
             }
         }
