@@ -57,6 +57,8 @@ async fn every_sample_event_is_handled_by_its_function() {
             };
             let resp = api::apigw::handle(&api, req).await;
             assert_eq!(resp.status_code, 200, "{name}: {:?}", resp.body);
+            // API Gateway's request id, when the caller sent none.
+            assert_eq!(resp.headers["x-request-id"], "example", "{name}");
             let v = serde_json::to_value(&resp).unwrap();
             let body: serde_json::Value =
                 serde_json::from_str(v["body"].as_str().expect("a text body")).unwrap();

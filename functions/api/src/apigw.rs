@@ -82,6 +82,22 @@ pub fn into_request(e: ApiGatewayV2httpRequest) -> Result<Request<Bytes>, String
     if let Some(c) = claims(&e.request_context) {
         req.extensions_mut().insert(c);
     }
+    // A caller without its own request id gets API Gateway's (one id in the access log,
+    // the function's log lines and the response).
+    let own = req
+        .headers()
+        .get("x-request-id")
+        .is_some_and(|v| crate::request_id(req.headers()) == v.to_str().unwrap_or(""));
+    if !own {
+        if let Some(v) = e
+            .request_context
+            .request_id
+            .as_deref()
+            .and_then(|id| http::HeaderValue::from_str(id).ok())
+        {
+            req.headers_mut().insert("x-request-id", v);
+        }
+    }
     Ok(req)
 }
 
