@@ -140,8 +140,14 @@ for q in QUEUES:
         "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 5, "Threshold": 300, "ComparisonOperator": "GreaterThanThreshold",
         "TreatMissingData": "notBreaching", "AlarmActions": [ref("AlarmTopic")]}}
 r["OverdueStepsAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-    "AlarmDescription": "Steps past their time limit (published by sla-monitor as onething/OverdueSteps)",
+    "AlarmDescription": "Steps past their time limit (published by sla-monitor as onething/OverdueSteps, embedded metric format)",
     "Namespace": "onething", "MetricName": "OverdueSteps", "Dimensions": [{"Name": "Stage", "Value": ref("Stage")}],
+    "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold",
+    "TreatMissingData": "notBreaching", "AlarmActions": [ref("AlarmTopic")]}}
+
+r["SlaFailuresAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+    "AlarmDescription": "The SLA monitor could not handle some cases (published by sla-monitor as onething/SlaFailures): see its log",
+    "Namespace": "onething", "MetricName": "SlaFailures", "Dimensions": [{"Name": "Stage", "Value": ref("Stage")}],
     "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold",
     "TreatMissingData": "notBreaching", "AlarmActions": [ref("AlarmTopic")]}}
 
@@ -167,9 +173,6 @@ def role(fid, consumes, sends, extra):
         stmts.append({"Sid": "Materials", "Effect": "Allow", "Action": acts, "Resource": {"Fn::Join": ["", [att("MaterialsBucket", "Arn"), "/materials/*"]]}})
     if extra.get("s3_archive"):
         stmts.append({"Sid": "Archive", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": {"Fn::Join": ["", [att("ArchiveBucket", "Arn"), "/archives/*"]]}})
-    if extra.get("schedule"):
-        stmts.append({"Sid": "Metrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*",
-                      "Condition": {"StringEquals": {"cloudwatch:namespace": "onething"}}})
     if extra.get("audit"):
         stmts.append({"Sid": "AuditTrail", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                       "Resource": {"Fn::Join": ["", [att("AuditLogs", "Arn")]]}})

@@ -17,7 +17,15 @@ async fn main() -> Result<(), Error> {
                 scanned = t.scanned,
                 overdue = t.marked_overdue,
                 redriven = t.redriven,
+                escalated = t.escalated,
+                failed = t.failed,
                 "sla tick"
+            );
+            // The metrics the template's alarms read (embedded metric format).
+            let stage = std::env::var("ONETHING_STAGE").unwrap_or_else(|_| "prod".into());
+            println!(
+                "{}",
+                onething_sla_monitor::emf_line(&stage, &t, chrono::Utc::now())
             );
             Ok::<_, Error>(serde_json::to_value(t)?)
         }

@@ -62,3 +62,20 @@ fn the_edge_firewall_limits_each_caller() {
     let main = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
     assert!(main.contains("WebACLId:") && main.contains("EdgeWebAclArn"));
 }
+
+/// The alarms read the metrics the SLA monitor publishes (embedded metric format): same
+/// namespace, names and dimension.
+#[test]
+fn the_sla_alarms_read_what_the_monitor_publishes() {
+    let t = sla_monitor::emf_line("prod", &Default::default(), chrono::Utc::now());
+    let template = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
+    for metric in ["OverdueSteps", "SlaFailures"] {
+        assert!(t.contains(&format!("\"Name\":\"{metric}\"")), "{t}");
+        assert!(
+            template.contains(&format!("MetricName: {metric}")),
+            "no alarm on {metric}"
+        );
+    }
+    assert!(template.contains(&format!("Namespace: {}", sla_monitor::METRIC_NAMESPACE)));
+    assert!(t.contains("\"Dimensions\":[[\"Stage\"]]"));
+}
