@@ -502,6 +502,51 @@ async fn a_post_answer_is_kept_under_its_idempotency_key(a: &Adapters, tag: &str
     );
 }
 
+/// The feedback inboxes find the cases with a complaint routed to the department, and
+/// not the others.
+async fn cases_with_feedback_are_found_for_the_department(a: &Adapters, tag: &str) {
+    let with = a_case(&format!("BC{tag}FB1"), crate::helpers::FATHER_A);
+    let without = a_case(&format!("BC{tag}FB2"), crate::helpers::FATHER_A);
+    for c in [&with, &without] {
+        assert!(matches!(
+            a.store.create(c, "fb", &[]).await.unwrap(),
+            Created::New
+        ));
+    }
+    let mut c = a.store.get(with.case_id()).await.unwrap().unwrap();
+    let cal = domain::Calendar::builtin(domain::UnknownYearPolicy::AssumeWeekdays);
+    let now = domain::case::shanghai_now(Utc::now());
+    let guardian = Actor {
+        sub: crate::helpers::FATHER_A.into(),
+        role: Role::Guardian,
+        dept: None,
+        scope: Default::default(),
+    };
+    let step = Some(domain::Step::Acceptance);
+    c.complain(
+        "CP1".into(),
+        "慢".into(),
+        step,
+        &guardian,
+        now,
+        &cal,
+        &Default::default(),
+    )
+    .unwrap();
+    let v = c.prepare_commit();
+    a.store.commit(&c, v, &[]).await.unwrap();
+    let found = a
+        .store
+        .with_feedback(domain::Dept::ServiceCenter)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = found.iter().map(|c| c.case_id()).collect();
+    assert!(ids.contains(&with.case_id()), "{ids:?}");
+    assert!(!ids.contains(&without.case_id()), "{ids:?}");
+    let police = a.store.with_feedback(domain::Dept::Police).await.unwrap();
+    assert!(police.iter().all(|c| c.case_id() != without.case_id()));
+}
+
 /// Each clause of the contract, once for each adapter set.
 macro_rules! contract {
     ($($clause:ident),* $(,)?) => {
@@ -536,4 +581,5 @@ contract!(
     a_notification_is_recorded_once_per_sequence,
     blobs_round_trip_archives_are_write_once_and_uploads_get_a_url,
     a_post_answer_is_kept_under_its_idempotency_key,
+    cases_with_feedback_are_found_for_the_department,
 );

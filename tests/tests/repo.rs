@@ -21,6 +21,12 @@ struct Counting {
 
 #[async_trait::async_trait]
 impl CaseStore for Counting {
+    async fn with_feedback(
+        &self,
+        dept: domain::Dept,
+    ) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.inner.with_feedback(dept).await
+    }
     async fn remember(
         &self,
         scope: &str,

@@ -355,6 +355,12 @@ struct OneCaseFails {
 
 #[async_trait::async_trait]
 impl ports::CaseStore for OneCaseFails {
+    async fn with_feedback(
+        &self,
+        dept: domain::Dept,
+    ) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.inner.with_feedback(dept).await
+    }
     async fn remember(
         &self,
         scope: &str,

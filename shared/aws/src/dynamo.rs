@@ -84,6 +84,11 @@ fn case_item(case: &Case) -> Item {
         s(format!("MONTH#{:04}{:02}", utc.year(), utc.month())),
     );
     item.insert("gsi4sk".into(), n(submitted));
+    // Sparse: only cases with ratings or complaints, for the feedback inboxes.
+    if !case.ratings().is_empty() || !case.complaints().is_empty() {
+        item.insert("gsi5pk".into(), s("FEEDBACK"));
+        item.insert("gsi5sk".into(), n(case.updated_at().timestamp_millis()));
+    }
     item
 }
 
@@ -702,6 +707,19 @@ impl CaseStore for DynamoStore {
             .query_index("gsi3", "gsi3pk", s("UNFINISHED"), None, true)
             .await?;
         self.cases_from(items).await
+    }
+
+    async fn with_feedback(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
+        let items = self
+            .query_index("gsi5", "gsi5pk", s("FEEDBACK"), None, true)
+            .await?;
+        let now = domain::case::shanghai_now(Utc::now());
+        Ok(self
+            .cases_from(items)
+            .await?
+            .into_iter()
+            .filter(|c| c.feedback(now).iter().any(|f| f.dept == dept))
+            .collect())
     }
 
     async fn submitted_between(

@@ -608,6 +608,15 @@ impl CaseStore for SqliteStore {
             .await
     }
 
+    async fn with_feedback(&self, _dept: Dept) -> Result<Vec<Case>, StoreError> {
+        self.query(
+            "SELECT doc FROM cases WHERE json_array_length(doc, '$.ratings') > 0 \
+             OR json_array_length(doc, '$.complaints') > 0",
+            vec![],
+        )
+        .await
+    }
+
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
         self.query("SELECT doc FROM cases WHERE finished = 0", vec![])
             .await

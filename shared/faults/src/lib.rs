@@ -98,6 +98,12 @@ pub struct FaultyStore {
 
 #[async_trait]
 impl CaseStore for FaultyStore {
+    async fn with_feedback(
+        &self,
+        dept: domain::Dept,
+    ) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.inner.with_feedback(dept).await
+    }
     async fn remember(
         &self,
         scope: &str,

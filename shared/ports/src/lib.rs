@@ -123,19 +123,9 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Release a reservation whose request failed (a retry runs it again).
     async fn forget(&self, scope: &str, key: &str) -> Result<(), StoreError>;
-    /// Cases with ratings or complaints, for a department's feedback inbox (the caller
-    /// picks the items routed to `dept`). By default every case since 2000.
-    async fn with_feedback(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
-        let _ = dept;
-        let from = DateTime::<Utc>::from_timestamp(946_684_800, 0).expect("2000-01-01");
-        let all = self
-            .submitted_between(from, Utc::now() + chrono::Duration::days(1))
-            .await?;
-        Ok(all
-            .into_iter()
-            .filter(|c| !c.ratings().is_empty() || !c.complaints().is_empty())
-            .collect())
-    }
+    /// Cases with ratings or complaints (a sparse index), for a department's feedback
+    /// inbox; the caller picks the items routed to `dept`.
+    async fn with_feedback(&self, dept: Dept) -> Result<Vec<Case>, StoreError>;
     /// Cases submitted in `[from, to)`, for supervision.
     async fn submitted_between(
         &self,
