@@ -163,7 +163,7 @@ feedback_item = obj({"feedback_id": S, "kind": {"type": "string", "enum": ["rati
                      "status": {"type": "string", "enum": ["open", "closed"]}, "overdue": B},
                     ["feedback_id", "kind", "case_id", "dept", "created_at", "status"])
 summary = obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "current_step": {"type": ["string", "null"]}, "newborn_name": S}, ["case_id", "status", "version"])
-task = obj({"task_id": S, "case_id": S, "step": S, "dept": S, "region": {"type": ["string", "null"], "description": "where the step is handled (county code)"}, "created_at": DT, "due_at": DT, "version": I, "summary": S, "findings": {"type": "array", "items": S}, "overdue": B},
+task = obj({"task_id": S, "case_id": S, "step": S, "dept": S, "hospital_code": {"type": "string", "description": "the birth hospital"}, "region": {"type": ["string", "null"], "description": "where the step is handled (county code)"}, "created_at": DT, "due_at": DT, "version": I, "summary": S, "findings": {"type": "array", "items": S}, "overdue": B},
            ["task_id", "case_id", "step", "dept", "created_at", "due_at", "version", "summary"])
 error = obj({"error": obj({"code": S, "message": {"type": "string", "description": "Chinese, fit to show a citizen as it is"}, "details": {"type": "array", "items": obj({"field": S, "code": S, "message": S}, ["field", "code", "message"])},
                           "existing_case_id": {"type": "string", "description": "duplicate_newborn only: the live case, for its owner, either parent named in it, or a window officer"}}, ["code", "message", "details"])}, ["error"])

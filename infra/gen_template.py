@@ -63,9 +63,11 @@ r["Key"] = {"Type": "AWS::KMS::Key", "Properties": {
 r["KeyAlias"] = {"Type": "AWS::KMS::Alias", "Properties": {"AliasName": sub("alias/onething-${Stage}"), "TargetKeyId": ref("Key")}}
 
 attrs = [{"AttributeName": n, "AttributeType": t} for n, t in
-         [("pk", "S"), ("sk", "S"), ("gsi1pk", "S"), ("gsi1sk", "N"), ("gsi2pk", "S"), ("gsi2sk", "N"), ("gsi3pk", "S"), ("gsi3sk", "N"), ("gsi4pk", "S"), ("gsi4sk", "N"), ("gsi5pk", "S"), ("gsi5sk", "N")]]
+         [("pk", "S"), ("sk", "S"), ("gsi1pk", "S"), ("gsi1sk", "N"), ("gsi2pk", "S"), ("gsi2sk", "S"), ("gsi3pk", "S"), ("gsi3sk", "N"), ("gsi4pk", "S"), ("gsi4sk", "N"), ("gsi5pk", "S"), ("gsi5sk", "N")]]
 gsis = [{"IndexName": f"gsi{i}", "KeySchema": [{"AttributeName": f"gsi{i}pk", "KeyType": "HASH"}, {"AttributeName": f"gsi{i}sk", "KeyType": "RANGE"}],
-         "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["queue", "body", "status"]} if i == 3 else {"ProjectionType": "KEYS_ONLY"}} for i in range(1, 6)]
+         "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["queue", "body", "status"]} if i == 3
+                       else {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["task"]} if i == 2
+                       else {"ProjectionType": "KEYS_ONLY"}} for i in range(1, 6)]
 r["Table"] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
     "TableName": sub("onething-${Stage}"),
     "BillingMode": "PAY_PER_REQUEST",

@@ -156,7 +156,7 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
     );
     assert!(a
         .store
-        .open_tasks(domain::Dept::Police)
+        .open_tasks(domain::Dept::Police, None)
         .await
         .unwrap()
         .is_empty());

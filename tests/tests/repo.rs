@@ -5,7 +5,6 @@ use crate::contract::a_case;
 use application::repo::{CaseRepo, Change, RepoError};
 use chrono::{DateTime, Utc};
 use domain::case::Case;
-use domain::flow::Dept;
 use ports::{CaseStore, Created, OutMessage, StoreError};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -79,8 +78,12 @@ impl CaseStore for Counting {
     async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
         self.inner.birth(key).await
     }
-    async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
-        self.inner.open_tasks(dept).await
+    async fn open_tasks(
+        &self,
+        dept: domain::Dept,
+        region: Option<&str>,
+    ) -> Result<Vec<domain::view::TaskEntry>, ports::StoreError> {
+        self.inner.open_tasks(dept, region).await
     }
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
         self.inner.unfinished().await

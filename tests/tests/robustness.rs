@@ -409,8 +409,12 @@ impl ports::CaseStore for OneCaseFails {
     async fn by_owner(&self, owner: &str) -> Result<Vec<domain::Case>, ports::StoreError> {
         self.inner.by_owner(owner).await
     }
-    async fn open_tasks(&self, d: domain::Dept) -> Result<Vec<domain::Case>, ports::StoreError> {
-        self.inner.open_tasks(d).await
+    async fn open_tasks(
+        &self,
+        dept: domain::Dept,
+        region: Option<&str>,
+    ) -> Result<Vec<domain::view::TaskEntry>, ports::StoreError> {
+        self.inner.open_tasks(dept, region).await
     }
     async fn unfinished(&self) -> Result<Vec<domain::Case>, ports::StoreError> {
         self.inner.unfinished().await

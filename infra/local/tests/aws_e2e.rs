@@ -331,6 +331,33 @@ async fn template_deploys_and_cases_complete_on_aws() {
         !task.is_null(),
         "the uploaded marriage certificate is reviewed by the police"
     );
+    // On DynamoDB a region's queue is one query by department and region prefix: the
+    // Wenzhou household's task is in Wenzhou's queue, not Hangzhou's.
+    assert_eq!(task["region"], "330302", "{task}");
+    for (region, expected) in [("3303", true), ("330302", true), ("3301", false)] {
+        let scoped = testkit::tokens::sign_scoped(
+            SECRET.as_bytes(),
+            "dept_officer",
+            Some("police"),
+            &format!("police-{region}"),
+            (Some(region), None, None),
+        );
+        let Resp { body: tasks, .. } = http
+            .call(
+                "GET",
+                &format!("{}/v1/tasks?status=open", s.base),
+                Some(&scoped),
+                &[],
+                Bytes::new(),
+            )
+            .await;
+        let listed = tasks["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["case_id"] == idc.as_str());
+        assert_eq!(listed, expected, "region {region}: {tasks}");
+    }
     let Resp {
         status: st,
         body: v,

@@ -1,7 +1,7 @@
 //! What the use cases answer, typed (the API serialises these as they are).
 
 use domain::case::{CaseStatus, Time};
-use domain::flow::{Channel, Dept, MaterialKind, Step};
+use domain::flow::{Channel, MaterialKind, Step};
 use domain::view::CaseSummary;
 use domain::Decision;
 use serde::Serialize;
@@ -88,20 +88,7 @@ pub struct TaskList {
 }
 
 /// An open task, oldest due first; no personal data in its summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct TaskLine {
-    pub case_id: String,
-    pub created_at: Time,
-    pub dept: Dept,
-    pub due_at: Time,
-    pub findings: Vec<String>,
-    pub overdue: bool,
-    pub region: Option<String>,
-    pub step: Step,
-    pub summary: String,
-    pub task_id: String,
-    pub version: u64,
-}
+pub type TaskLine = domain::view::TaskEntry;
 
 /// `POST /v1/tasks/{task_id}/decision`.
 #[derive(Debug, Clone, Serialize)]

@@ -925,42 +925,23 @@ pub async fn tasks(
             )]))
         }
     };
-    let cases = app.store.open_tasks(dept).await?;
-    // The officer's own department, region and hospital only.
-    let tasks: Vec<TaskLine> = cases
-        .iter()
-        .filter_map(|c| {
-            let (s, t) = c.open_task()?;
-            let wanted = s.dept == dept
-                && c.step_in_scope(s.step, &actor.scope)
-                && step.is_none_or(|x| x == s.step)
-                && (!overdue_only || s.overdue);
-            wanted.then(|| {
-                let summary = format!(
-                    "{}：新生儿{}，出生日期 {}，渠道 {}",
-                    s.step.as_str(),
-                    if c.form().newborn.sex == domain::idnum::Sex::Male {
-                        "男"
-                    } else {
-                        "女"
-                    },
-                    c.form().newborn.birth_time.date_naive(),
-                    c.channel().as_str()
-                );
-                TaskLine {
-                    case_id: c.case_id().to_string(),
-                    created_at: t.created_at,
-                    dept: s.dept,
-                    due_at: t.due_at,
-                    findings: t.findings.clone(),
-                    overdue: s.overdue,
-                    region: c.step_region(s.step),
-                    step: s.step,
-                    summary,
-                    task_id: t.task_id.clone(),
-                    version: c.version(),
-                }
-            })
+    // The officer's own department and region from the index (one query), then their
+    // hospital, the step and the overdue filter.
+    let tasks: Vec<TaskLine> = app
+        .store
+        .open_tasks(dept, actor.scope.region.as_deref())
+        .await?
+        .into_iter()
+        .filter(|t| {
+            t.dept == dept
+                && (dept != domain::Dept::Hospital
+                    || actor
+                        .scope
+                        .hospital
+                        .as_ref()
+                        .is_none_or(|h| *h == t.hospital_code))
+                && step.is_none_or(|x| x == t.step)
+                && (!overdue_only || t.overdue)
         })
         .collect();
     // Overdue first (the oldest due), then the rest, oldest due first.

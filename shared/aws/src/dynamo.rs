@@ -70,9 +70,23 @@ fn case_item(case: &Case) -> Item {
         s(format!("OWNER#{}", hex_sha256(case.owner()))),
     );
     item.insert("gsi1sk".into(), n(submitted));
-    if let Some((st, t)) = case.open_task() {
-        item.insert("gsi2pk".into(), s(format!("TASK#{}", st.dept.as_str())));
-        item.insert("gsi2sk".into(), n(t.due_at.timestamp_millis()));
+    // The open task, keyed by department and then by region and due time, with the
+    // queue's line projected: a county's queue is one query reading no case.
+    if let Some(t) = case.task_entry() {
+        item.insert("gsi2pk".into(), s(format!("TASK#{}", t.dept.as_str())));
+        item.insert(
+            "gsi2sk".into(),
+            s(format!(
+                "{}#{:013}#{}",
+                t.region.as_deref().unwrap_or("-"),
+                t.due_at.timestamp_millis(),
+                t.case_id
+            )),
+        );
+        item.insert(
+            "task".into(),
+            s(serde_json::to_string(&t).expect("task serialises")),
+        );
     }
     if !case.is_settled() {
         item.insert("gsi3pk".into(), s("UNFINISHED"));
@@ -689,17 +703,41 @@ impl CaseStore for DynamoStore {
         self.cases_from(items).await
     }
 
-    async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
-        let items = self
-            .query_index(
-                "gsi2",
-                "gsi2pk",
-                s(format!("TASK#{}", dept.as_str())),
-                None,
-                true,
-            )
-            .await?;
-        self.cases_from(items).await
+    async fn open_tasks(
+        &self,
+        dept: Dept,
+        region: Option<&str>,
+    ) -> Result<Vec<domain::view::TaskEntry>, StoreError> {
+        let mut out = vec![];
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = self
+                .c(Op::DdbQuery)
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi2")
+                .expression_attribute_values(":p", s(format!("TASK#{}", dept.as_str())))
+                .set_exclusive_start_key(start.take());
+            q = match region {
+                Some(prefix) => q
+                    .key_condition_expression("gsi2pk = :p AND begins_with(gsi2sk, :r)")
+                    .expression_attribute_values(":r", s(prefix)),
+                None => q.key_condition_expression("gsi2pk = :p"),
+            };
+            let r = q.send().await.map_err(|e| sdk_err("query tasks", e))?;
+            for item in r.items() {
+                let Some(doc) = item.get("task").and_then(|v| v.as_s().ok()) else {
+                    continue;
+                };
+                let t: domain::view::TaskEntry =
+                    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                out.push(t);
+            }
+            match r.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(out),
+            }
+        }
     }
 
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {

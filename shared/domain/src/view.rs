@@ -496,3 +496,55 @@ impl Mask for Case {
         c
     }
 }
+
+/// An open manual-review task as the department's queue lists it (no personal data in its
+/// summary). Kept with the case's index entry, so a queue is listed without reading cases.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct TaskEntry {
+    pub case_id: String,
+    pub created_at: Time,
+    pub dept: Dept,
+    pub due_at: Time,
+    pub findings: Vec<String>,
+    /// The birth hospital (hospital officers see their own only).
+    pub hospital_code: String,
+    pub overdue: bool,
+    /// Where the step is handled (a county code), when known.
+    pub region: Option<String>,
+    pub step: Step,
+    pub summary: String,
+    pub task_id: String,
+    pub version: u64,
+}
+
+impl Case {
+    /// The case's open task, as its department's queue lists it.
+    pub fn task_entry(&self) -> Option<TaskEntry> {
+        let (s, t) = self.open_task()?;
+        let summary = format!(
+            "{}：新生儿{}，出生日期 {}，渠道 {}",
+            s.step.as_str(),
+            if self.form.newborn.sex == crate::idnum::Sex::Male {
+                "男"
+            } else {
+                "女"
+            },
+            self.form.newborn.birth_time.date_naive(),
+            self.channel.as_str()
+        );
+        Some(TaskEntry {
+            case_id: self.case_id.clone(),
+            created_at: t.created_at,
+            dept: s.dept,
+            due_at: t.due_at,
+            findings: t.findings.clone(),
+            hospital_code: self.form.newborn.hospital_code.clone(),
+            overdue: s.overdue,
+            region: self.step_region(s.step),
+            step: s.step,
+            summary,
+            task_id: t.task_id.clone(),
+            version: self.version,
+        })
+    }
+}

@@ -603,9 +603,22 @@ impl CaseStore for SqliteStore {
             .transpose()
     }
 
-    async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
-        self.query(sql::SELECT_CASES_2, vec![dept.as_str().to_string().into()])
-            .await
+    async fn open_tasks(
+        &self,
+        dept: Dept,
+        region: Option<&str>,
+    ) -> Result<Vec<domain::view::TaskEntry>, StoreError> {
+        let cases = self
+            .query(sql::SELECT_CASES_2, vec![dept.as_str().to_string().into()])
+            .await?;
+        Ok(cases
+            .iter()
+            .filter_map(Case::task_entry)
+            .filter(|t| t.dept == dept)
+            .filter(|t| {
+                region.is_none_or(|p| t.region.as_deref().is_some_and(|r| r.starts_with(p)))
+            })
+            .collect())
     }
 
     async fn with_feedback(&self, _dept: Dept) -> Result<Vec<Case>, StoreError> {

@@ -7,7 +7,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::case::Case;
-use domain::flow::Dept;
 use ports::{
     AllocError, Allocator, CaseStore, Created, DeadLetter, DeadLetterAdmin, OutMessage, Queue,
     QueueConsumer, QueueSender, Received, StoreError,
@@ -170,8 +169,12 @@ impl CaseStore for FaultyStore {
     async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
         self.inner.birth(key).await
     }
-    async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
-        self.inner.open_tasks(dept).await
+    async fn open_tasks(
+        &self,
+        dept: domain::Dept,
+        region: Option<&str>,
+    ) -> Result<Vec<domain::view::TaskEntry>, ports::StoreError> {
+        self.inner.open_tasks(dept, region).await
     }
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
         self.inner.unfinished().await

@@ -99,8 +99,13 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// A guardian's cases, newest first.
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError>;
-    /// Cases with an open manual-review task of this department, oldest due first.
-    async fn open_tasks(&self, dept: Dept) -> Result<Vec<Case>, StoreError>;
+    /// The open manual-review tasks of this department handled in `region` (a division
+    /// code prefix; None: everywhere), from the index alone (no case is read).
+    async fn open_tasks(
+        &self,
+        dept: Dept,
+        region: Option<&str>,
+    ) -> Result<Vec<domain::view::TaskEntry>, StoreError>;
     /// Cases not yet settled (unfinished, or finished but not archived), for the SLA monitor.
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError>;
     /// Reserve `(scope, key)` for the request whose hash is `request_hash` (scopes and keys
