@@ -16,4 +16,5 @@ mod officers;
 mod repo;
 mod review;
 mod robustness;
+mod scale;
 mod sharing_http;
