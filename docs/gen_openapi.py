@@ -351,6 +351,16 @@ for path, ops in doc["paths"].items():
             op["security"] = []
         else:
             op["responses"].setdefault("503", std_errors["503"])
+    # Every other POST honours an optional Idempotency-Key: the same key and body from the
+    # same caller within 24 hours gets the first answer again (Idempotent-Replayed: true);
+    # another body, or the first request still running, is 409.
+    post = ops.get("post")
+    if post and path != "/v1/applications":
+        post.setdefault("parameters", []).append(
+            {"name": "Idempotency-Key", "in": "header", "required": False,
+             "description": "optional: a retry with the same key and body gets the first answer again (Idempotent-Replayed: true); another body is 409",
+             "schema": {"type": "string", "minLength": 1, "maxLength": 128}})
+        post["responses"].setdefault("409", err("Idempotency-Key reused with another body, or the same request still running"))
 
 import sys
 out = sys.argv[1] if len(sys.argv) > 1 else "functions/api/openapi.json"

@@ -354,10 +354,15 @@ async fn an_overdue_step_is_escalated_to_its_regions_supervisors() {
     let running = app.running.as_ref().unwrap();
     let mut later = running.app.clone();
     later.clock = std::sync::Arc::new(Days(10));
+    let version = app.case(&id, &g).await["version"].as_u64().unwrap();
     let tick = application::handlers::sla_tick(&later, chrono::Duration::days(100))
         .await
         .unwrap();
     assert_eq!(tick.escalated, 1);
+    assert_eq!(tick.marked_overdue, 1);
+    // Marked overdue and escalated in one write.
+    let after = app.case(&id, &g).await["version"].as_u64().unwrap();
+    assert_eq!(after, version + 1);
     let again = application::handlers::sla_tick(&later, chrono::Duration::days(100))
         .await
         .unwrap();

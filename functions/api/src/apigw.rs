@@ -84,11 +84,7 @@ pub fn into_request(e: ApiGatewayV2httpRequest) -> Result<Request<Bytes>, String
     }
     // A caller without its own request id gets API Gateway's (one id in the access log,
     // the function's log lines and the response).
-    let own = req
-        .headers()
-        .get("x-request-id")
-        .is_some_and(|v| crate::request_id(req.headers()) == v.to_str().unwrap_or(""));
-    if !own {
+    if crate::caller_request_id(req.headers()).is_none() {
         if let Some(v) = e
             .request_context
             .request_id

@@ -44,6 +44,13 @@ pub struct Api {
 /// The request id: the caller's `X-Request-Id` when it is 1–64 safe characters
 /// (letters, digits, `-`, `_`, `.`), otherwise a new one.
 pub fn request_id(headers: &HeaderMap) -> String {
+    caller_request_id(headers)
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// The caller's own `X-Request-Id`, when it is a usable one.
+pub fn caller_request_id(headers: &HeaderMap) -> Option<&str> {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -52,8 +59,6 @@ pub fn request_id(headers: &HeaderMap) -> String {
                 && v.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         })
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 fn json_response(status: StatusCode, v: &impl serde::Serialize) -> Response<Bytes> {

@@ -430,45 +430,30 @@ async fn tick_case(
             ) && s.due_at.is_some_and(|d| now > d)
         })
         .count();
-    // Marked on the case as scanned (read again only if it changed meanwhile); the
-    // checks below look at the case as scanned.
-    let (marked, _) = app
+    // One decision and at most one write per case (on the case as scanned; read again
+    // only if it changed meanwhile): mark what is overdue, escalate steps overdue by more
+    // than a working day (once per round), withdraw an abandoned case or remind an unpaid
+    // premium. The checks below look at the case as scanned.
+    let settings = &app.settings;
+    let ((marked, escalated, acted), _) = app
         .repo()
         .update_from(case.clone(), |c| {
-            Ok::<_, HandlerError>(if c.mark_overdue(now) {
-                Change::Commit(true, vec![])
+            let marked = c.mark_overdue(now);
+            let escalated = c.escalate_overdue(now, &app.calendar);
+            let effects = c
+                .withdraw_if_abandoned(now, settings.auto_withdraw_days)
+                .or_else(|| c.remind_premium_if_due(now, settings.premium_reminder_days));
+            let acted = effects.is_some();
+            let figures = (marked, escalated, acted);
+            Ok::<_, HandlerError>(if marked || escalated || acted {
+                Change::Commit(figures, effects.unwrap_or_default())
             } else {
-                Change::Keep(false)
+                Change::Keep(figures)
             })
         })
         .await?;
     tick.marked_overdue += usize::from(marked);
-    // Steps overdue by more than a working day are escalated (once per round).
-    let (escalated, _) = app
-        .repo()
-        .update_from(case.clone(), |c| {
-            Ok::<_, HandlerError>(if c.escalate_overdue(now, &app.calendar) {
-                Change::Commit(true, vec![])
-            } else {
-                Change::Keep(false)
-            })
-        })
-        .await?;
     tick.escalated += usize::from(escalated);
-    // Abandoned cases are withdrawn; unpaid premiums are reminded.
-    let settings = &app.settings;
-    let (acted, _) = app
-        .repo()
-        .update_from(case.clone(), |c| {
-            let effects = c
-                .withdraw_if_abandoned(now, settings.auto_withdraw_days)
-                .or_else(|| c.remind_premium_if_due(now, settings.premium_reminder_days));
-            Ok::<_, HandlerError>(match effects {
-                Some(e) => Change::Commit(true, e),
-                None => Change::Keep(false),
-            })
-        })
-        .await?;
     tick.withdrawn_or_reminded += usize::from(acted);
     if let Some(step) = case.current_step() {
         if case.is_actionable(step) && now - case.updated_at() > stale_after {

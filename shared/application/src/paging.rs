@@ -62,7 +62,7 @@ impl PageRequest {
         mut items: Vec<T>,
         key: impl Fn(&T) -> String,
     ) -> (Vec<T>, Option<String>) {
-        items.sort_by_key(|x| key(x));
+        items.sort_by_cached_key(|x| key(x));
         let mut rest: Vec<T> = items
             .into_iter()
             .filter(|x| self.after.as_ref().is_none_or(|a| key(x) > *a))

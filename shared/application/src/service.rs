@@ -863,8 +863,7 @@ pub async fn answer_complaint(
     };
     // The responsible department's officers (or a supervisor) answer; a window officer
     // never answers a complaint, which may be about a window.
-    let allowed = actor.role == Role::Supervisor
-        || (actor.role == Role::DeptOfficer && actor.dept == Some(c.dept));
+    let allowed = actor.role == Role::Supervisor || routed_to(actor, &case, c.dept, c.step);
     if !allowed {
         return Err(ServiceError::Forbidden("该投诉已转其他部门处理".into()));
     }
@@ -1157,6 +1156,14 @@ pub fn guide() -> Value {
     })
 }
 
+/// Whether a complaint or bad rating routed to `dept` (about `step`) is this department
+/// officer's to follow up: their department, the step handled in their region.
+fn routed_to(actor: &Actor, case: &Case, dept: domain::Dept, step: Option<Step>) -> bool {
+    actor.role == Role::DeptOfficer
+        && actor.dept == Some(dept)
+        && case.step_in_scope(step.unwrap_or(Step::Acceptance), &actor.scope)
+}
+
 /// The optional `step` of a rating or complaint.
 fn feedback_step(step: Option<&str>, p: &mut Problems) -> Option<Step> {
     let s = step?;
@@ -1192,9 +1199,7 @@ pub async fn feedback_inbox(
         .iter()
         .flat_map(|c| {
             c.feedback(now).into_iter().filter(|f| {
-                f.dept == dept
-                    && (status == "all" || f.status == status)
-                    && c.step_in_scope(f.step.unwrap_or(Step::Acceptance), &actor.scope)
+                (status == "all" || f.status == status) && routed_to(actor, c, f.dept, f.step)
             })
         })
         .collect();
@@ -1213,7 +1218,7 @@ pub async fn follow_up(
     action: &str,
     body: &Value,
 ) -> Result<(domain::feedback::FeedbackItem, String), ServiceError> {
-    let dept = officer_dept(actor)?;
+    officer_dept(actor)?;
     let case_id = feedback_id
         .split('.')
         .next()
@@ -1233,8 +1238,7 @@ pub async fn follow_up(
         .into_iter()
         .find(|f| f.feedback_id == feedback_id)
         .ok_or(ServiceError::NotFound)?;
-    if item.dept != dept || !case.step_in_scope(item.step.unwrap_or(Step::Acceptance), &actor.scope)
-    {
+    if !routed_to(actor, &case, item.dept, item.step) {
         return Err(ServiceError::NotFound);
     }
     let text = |field: &str, v: &str, max: usize| match free_text_problem(v, max) {

@@ -32,6 +32,13 @@ use std::sync::Arc;
 
 type Item = HashMap<String, AttributeValue>;
 
+/// A conditional write refused because its condition did not hold.
+fn condition_failed<E: ProvideErrorMetadata, R>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> bool {
+    e.as_service_error().and_then(|x| x.code()) == Some("ConditionalCheckFailedException")
+}
+
 /// A stable, non-reversible key for a guardian or a caller: raw citizen IDs stay out of keys.
 fn hex_sha256(s: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -539,17 +546,12 @@ impl CaseStore for DynamoStore {
             .await;
         match r {
             Ok(_) => Ok((id, true)),
-            Err(e)
-                if e.as_service_error().and_then(|x| x.code())
-                    == Some("ConditionalCheckFailedException") =>
-            {
-                match self.birth(&record.key()).await? {
-                    Some(existing) if &existing == record => Ok((id, false)),
-                    _ => Err(StoreError::Conflict(
-                        "a different record of this birth exists".into(),
-                    )),
-                }
-            }
+            Err(e) if condition_failed(&e) => match self.birth(&record.key()).await? {
+                Some(existing) if &existing == record => Ok((id, false)),
+                _ => Err(StoreError::Conflict(
+                    "a different record of this birth exists".into(),
+                )),
+            },
             Err(e) => Err(sdk_err("record birth", e)),
         }
     }
@@ -588,9 +590,7 @@ impl CaseStore for DynamoStore {
                 .await;
             match r {
                 Ok(_) => return Ok(ports::Remembered::New),
-                Err(e)
-                    if e.as_service_error().and_then(|x| x.code())
-                        == Some("ConditionalCheckFailedException") => {}
+                Err(e) if condition_failed(&e) => {}
                 Err(e) => return Err(sdk_err("remember", e)),
             }
             let got = self
@@ -661,12 +661,7 @@ impl CaseStore for DynamoStore {
             .await;
         match r {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error().and_then(|x| x.code())
-                    == Some("ConditionalCheckFailedException") =>
-            {
-                Ok(())
-            }
+            Err(e) if condition_failed(&e) => Ok(()),
             Err(e) => Err(sdk_err("forget", e)),
         }
     }
@@ -957,12 +952,7 @@ impl Notifier for DynamoNotifier {
             .await;
         match r {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error().and_then(|x| x.code())
-                    == Some("ConditionalCheckFailedException") =>
-            {
-                Ok(())
-            }
+            Err(e) if condition_failed(&e) => Ok(()),
             Err(e) => Err(sdk_err("record notification", e)),
         }
     }
