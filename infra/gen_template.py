@@ -63,11 +63,12 @@ r["Key"] = {"Type": "AWS::KMS::Key", "Properties": {
 r["KeyAlias"] = {"Type": "AWS::KMS::Alias", "Properties": {"AliasName": sub("alias/onething-${Stage}"), "TargetKeyId": ref("Key")}}
 
 attrs = [{"AttributeName": n, "AttributeType": t} for n, t in
-         [("pk", "S"), ("sk", "S"), ("gsi1pk", "S"), ("gsi1sk", "N"), ("gsi2pk", "S"), ("gsi2sk", "S"), ("gsi3pk", "S"), ("gsi3sk", "N"), ("gsi4pk", "S"), ("gsi4sk", "N"), ("gsi5pk", "S"), ("gsi5sk", "N")]]
+         [("pk", "S"), ("sk", "S"), ("gsi1pk", "S"), ("gsi1sk", "N"), ("gsi2pk", "S"), ("gsi2sk", "S"), ("gsi3pk", "S"), ("gsi3sk", "N"), ("gsi4pk", "S"), ("gsi4sk", "S"), ("gsi5pk", "S"), ("gsi5sk", "S"), ("gsi6pk", "S"), ("gsi6sk", "S")]]
+# Projected read models (see shared/aws/src/dynamo.rs): lists never read cases one by one.
+projected = {2: ["task"], 3: ["queue", "body", "status"], 4: ["row", "submitted"], 5: ["entry"], 6: ["escalations"]}
 gsis = [{"IndexName": f"gsi{i}", "KeySchema": [{"AttributeName": f"gsi{i}pk", "KeyType": "HASH"}, {"AttributeName": f"gsi{i}sk", "KeyType": "RANGE"}],
-         "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["queue", "body", "status"]} if i == 3
-                       else {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["task"]} if i == 2
-                       else {"ProjectionType": "KEYS_ONLY"}} for i in range(1, 6)]
+         "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": projected[i]} if i in projected
+                       else {"ProjectionType": "KEYS_ONLY"}} for i in range(1, 7)]
 r["Table"] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
     "TableName": sub("onething-${Stage}"),
     "BillingMode": "PAY_PER_REQUEST",

@@ -63,7 +63,7 @@ fn a_case_for(id: &str, owner: &str, key: &str, variant: u32) -> Case {
         &cal,
     )
     .unwrap();
-    c.prepare_commit();
+    c.prepare_commit(&cal);
     c
 }
 
@@ -111,10 +111,10 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
         &domain::Calendar::builtin(domain::UnknownYearPolicy::AssumeWeekdays),
     )
     .unwrap();
-    assert_eq!(next.prepare_commit(), 1);
+    assert_eq!(next.prepare_commit(&calendar()), 1);
     a.store.commit(&next, 1, &[]).await.unwrap();
     let mut stale = got.clone();
-    stale.prepare_commit();
+    stale.prepare_commit(&calendar());
     assert!(
         matches!(
             a.store.commit(&stale, 1, &[]).await,
@@ -143,17 +143,18 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
         .is_empty());
     assert_eq!(a.store.unfinished().await.unwrap().len(), 1);
     let day = Utc::now();
-    assert_eq!(
-        a.store
-            .submitted_between(
-                day - chrono::Duration::hours(1),
-                day + chrono::Duration::hours(1)
-            )
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    let (rows, _) = a
+        .store
+        .case_rows(
+            day - chrono::Duration::hours(1),
+            day + chrono::Duration::hours(1),
+            None,
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
     assert!(a
         .store
         .open_tasks(domain::Dept::Police, None)
@@ -195,11 +196,11 @@ async fn a_newborn_has_one_live_case_until_the_case_ends(a: &Adapters, tag: &str
             domain::case::shanghai_now(Utc::now()),
         )
         .unwrap();
-    let v = ended.prepare_commit();
+    let v = ended.prepare_commit(&calendar());
     a.store.commit(&ended, v, &[]).await.unwrap();
     // A later commit of the ended case does not touch the claim again.
     let mut later = a.store.get(first.case_id()).await.unwrap().unwrap();
-    let v = later.prepare_commit();
+    let v = later.prepare_commit(&calendar());
     a.store.commit(&later, v, &[]).await.unwrap();
     assert!(
         matches!(
@@ -533,18 +534,136 @@ async fn cases_with_feedback_are_found_for_the_department(a: &Adapters, tag: &st
         &Default::default(),
     )
     .unwrap();
-    let v = c.prepare_commit();
+    let v = c.prepare_commit(&cal);
     a.store.commit(&c, v, &[]).await.unwrap();
     let found = a
         .store
-        .with_feedback(domain::Dept::ServiceCenter)
+        .feedback_entries(domain::Dept::ServiceCenter, None)
         .await
         .unwrap();
-    let ids: Vec<&str> = found.iter().map(|c| c.case_id()).collect();
+    let ids: Vec<&str> = found.iter().map(|e| e.item.case_id.as_str()).collect();
     assert!(ids.contains(&with.case_id()), "{ids:?}");
     assert!(!ids.contains(&without.case_id()), "{ids:?}");
-    let police = a.store.with_feedback(domain::Dept::Police).await.unwrap();
-    assert!(police.iter().all(|c| c.case_id() != without.case_id()));
+    let region = with.home_region();
+    let here = a
+        .store
+        .feedback_entries(domain::Dept::ServiceCenter, Some(&region[..4]))
+        .await
+        .unwrap();
+    assert_eq!(here.len(), found.len(), "the case's own region finds it");
+    let elsewhere = a
+        .store
+        .feedback_entries(domain::Dept::ServiceCenter, Some("99"))
+        .await
+        .unwrap();
+    assert!(elsewhere.is_empty(), "another region does not");
+    let police = a
+        .store
+        .feedback_entries(domain::Dept::Police, None)
+        .await
+        .unwrap();
+    assert!(police.iter().all(|e| e.item.case_id != with.case_id()));
+}
+
+fn calendar() -> domain::Calendar {
+    domain::Calendar::builtin(domain::UnknownYearPolicy::AssumeWeekdays)
+}
+
+/// Every counter of these cases' tallies, summed.
+fn summed(cases: &[&Case]) -> std::collections::BTreeMap<String, i64> {
+    let mut t = std::collections::BTreeMap::new();
+    for c in cases {
+        for (k, v) in c.tally(&calendar()) {
+            *t.entry(k).or_insert(0) += v;
+        }
+    }
+    t.retain(|_, v| *v != 0);
+    t
+}
+
+/// What the store's aggregates hold for these months, as tally keys.
+async fn stored(a: &Adapters, months: &[String]) -> std::collections::BTreeMap<String, i64> {
+    let mut t = std::collections::BTreeMap::new();
+    for cell in a.store.tallies(months, None).await.unwrap() {
+        for (f, v) in cell.counters {
+            if v != 0 {
+                t.insert(
+                    format!("{}|{}|{}|{f}", cell.month, cell.county, cell.unit),
+                    v,
+                );
+            }
+        }
+    }
+    t
+}
+
+/// The aggregates are the sum of what the cases contribute, after creation, after a
+/// change and after a lost race; the per-case rows page through every case once.
+async fn the_aggregates_follow_every_commit_and_rows_page_once(a: &Adapters, tag: &str) {
+    let one = a_case(&format!("BC{tag}AG1"), crate::helpers::FATHER_A);
+    let two = a_case(&format!("BC{tag}AG2"), crate::helpers::MOTHER_B);
+    for c in [&one, &two] {
+        assert!(matches!(
+            a.store.create(c, "agg", &[]).await.unwrap(),
+            Created::New
+        ));
+    }
+    let months = vec![domain::projection::month_of(one.submitted_at())];
+    assert_eq!(stored(a, &months).await, summed(&[&one, &two]));
+    let got = a.store.get(one.case_id()).await.unwrap().unwrap();
+    let mut next = got.clone();
+    next.conclude_acceptance(
+        AcceptanceOutcome::NotAccepted {
+            reasons: vec!["不予受理".into()],
+        },
+        &Actor::system(domain::Dept::ServiceCenter),
+        domain::case::shanghai_now(Utc::now()),
+        &calendar(),
+    )
+    .unwrap();
+    let v = next.prepare_commit(&calendar());
+    a.store.commit(&next, v, &[]).await.unwrap();
+    assert_eq!(stored(a, &months).await, summed(&[&next, &two]));
+    assert_ne!(
+        summed(&[&next]),
+        summed(&[&one]),
+        "the change moved counters"
+    );
+    let mut stale = got.clone();
+    let v = stale.prepare_commit(&calendar());
+    assert!(a.store.commit(&stale, v, &[]).await.is_err());
+    assert_eq!(
+        stored(a, &months).await,
+        summed(&[&next, &two]),
+        "a lost race adds nothing"
+    );
+    let day = Utc::now();
+    let (from, to) = (
+        day - chrono::Duration::hours(1),
+        day + chrono::Duration::hours(1),
+    );
+    let (first, cursor) = a.store.case_rows(from, to, None, None, 1).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let cursor = cursor.expect("a second page");
+    let (second, end) = a
+        .store
+        .case_rows(from, to, None, Some(&cursor), 1)
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1);
+    assert!(end.is_none(), "two rows, two pages");
+    let mut ids = vec![first[0].case_id.clone(), second[0].case_id.clone()];
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![one.case_id().to_string(), two.case_id().to_string()]
+    );
+    let (none, _) = a
+        .store
+        .case_rows(from, to, Some("99"), None, 10)
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "rows are filtered by region");
 }
 
 /// Each clause of the contract, once for each adapter set.
@@ -582,4 +701,5 @@ contract!(
     blobs_round_trip_archives_are_write_once_and_uploads_get_a_url,
     a_post_answer_is_kept_under_its_idempotency_key,
     cases_with_feedback_are_found_for_the_department,
+    the_aggregates_follow_every_commit_and_rows_page_once,
 );

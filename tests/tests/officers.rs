@@ -605,6 +605,40 @@ async fn the_report_is_by_region_and_department_within_the_supervisors_scope() {
         "{regions:?}"
     );
     assert_eq!(whole.body["follow_ups"]["open"], 1);
+    assert_eq!(whole.body["follow_ups"]["overdue"], 0);
+    // A month on, the bad rating's return visit is overdue.
+    let mut later = app.running.as_ref().unwrap().app.clone();
+    later.clock = std::sync::Arc::new(Days(30));
+    let sup = domain::case::Actor {
+        sub: "s-hz".into(),
+        role: domain::Role::Supervisor,
+        dept: None,
+        scope: domain::case::Scope {
+            region: Some("3301".into()),
+            ..Default::default()
+        },
+    };
+    let filter = application::report::ReportFilter::parse(&sup, None, None).unwrap();
+    let one = application::paging::PageRequest::parse(Some("1"), None).unwrap();
+    let month_on = application::report::report(&later, &sup, today, today, &filter, &one)
+        .await
+        .unwrap();
+    assert_eq!(
+        month_on["follow_ups"]["overdue"], 1,
+        "{}",
+        month_on["follow_ups"]
+    );
+    // The per-case list pages: two cases, one a page.
+    let first = app.get(&url("&limit=1"), &city).await;
+    let rows = first.body["per_case"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 1);
+    let cursor = first.body["per_case_next_cursor"].as_str().unwrap();
+    let second = app
+        .get(&url(&format!("&limit=1&cursor={cursor}")), &city)
+        .await;
+    assert_eq!(second.body["per_case"].as_array().unwrap().len(), 1);
+    assert_ne!(second.body["per_case"][0]["case_id"], rows[0]["case_id"]);
+    assert_eq!(second.body["per_case_next_cursor"], Value::Null);
     let xihu = app.get(&url("&region=330106"), &city).await;
     assert_eq!(xihu.body["cases"]["total"], 1);
     assert_eq!(xihu.body["per_case"][0]["case_id"], json!(a));

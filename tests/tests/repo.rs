@@ -3,7 +3,6 @@
 
 use crate::contract::a_case;
 use application::repo::{CaseRepo, Change, RepoError};
-use chrono::{DateTime, Utc};
 use domain::case::Case;
 use ports::{CaseStore, Created, OutMessage, StoreError};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,11 +19,35 @@ struct Counting {
 
 #[async_trait::async_trait]
 impl CaseStore for Counting {
-    async fn with_feedback(
+    async fn feedback_entries(
         &self,
         dept: domain::Dept,
-    ) -> Result<Vec<domain::Case>, ports::StoreError> {
-        self.inner.with_feedback(dept).await
+        region: Option<&str>,
+    ) -> Result<Vec<domain::projection::FeedbackEntry>, ports::StoreError> {
+        self.inner.feedback_entries(dept, region).await
+    }
+    async fn escalated(
+        &self,
+        region: Option<&str>,
+    ) -> Result<Vec<domain::projection::EscalationEntry>, ports::StoreError> {
+        self.inner.escalated(region).await
+    }
+    async fn tallies(
+        &self,
+        months: &[String],
+        region: Option<&str>,
+    ) -> Result<Vec<domain::projection::TallyCell>, ports::StoreError> {
+        self.inner.tallies(months, region).await
+    }
+    async fn case_rows(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::projection::CaseRow>, Option<String>), ports::StoreError> {
+        self.inner.case_rows(from, to, region, after, limit).await
     }
     async fn remember(
         &self,
@@ -61,7 +84,7 @@ impl CaseStore for Counting {
         if self.race_next_commit.swap(false, Ordering::SeqCst) {
             // The other writer: the same case, one version on.
             let mut other = self.inner.get(c.case_id()).await?.expect("stored");
-            let v = other.prepare_commit();
+            let v = other.prepare_commit(&calendar());
             self.inner.commit(&other, v, &[]).await?;
         }
         self.inner.commit(c, expected, o).await
@@ -88,13 +111,6 @@ impl CaseStore for Counting {
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
         self.inner.unfinished().await
     }
-    async fn submitted_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Case>, StoreError> {
-        self.inner.submitted_between(from, to).await
-    }
 }
 
 async fn store_with_a_case() -> (tempfile::TempDir, Counting, Case) {
@@ -112,6 +128,10 @@ async fn store_with_a_case() -> (tempfile::TempDir, Counting, Case) {
     (dir, store, case)
 }
 
+fn calendar() -> domain::Calendar {
+    domain::Calendar::builtin(domain::UnknownYearPolicy::AssumeWeekdays)
+}
+
 /// A change that only moves the version on.
 fn touch(_: &mut Case) -> Result<Change<()>, RepoError> {
     Ok(Change::Commit((), vec![]))
@@ -120,7 +140,8 @@ fn touch(_: &mut Case) -> Result<Change<()>, RepoError> {
 #[tokio::test]
 async fn a_change_to_a_case_just_read_commits_without_reading_it_again() {
     let (_dir, store, case) = store_with_a_case().await;
-    let (_, after) = CaseRepo::new(&store)
+    let cal = calendar();
+    let (_, after) = CaseRepo::new(&store, &cal)
         .update_from(case, touch)
         .await
         .unwrap();
@@ -132,8 +153,9 @@ async fn a_change_to_a_case_just_read_commits_without_reading_it_again() {
 #[tokio::test]
 async fn a_lost_race_is_decided_again_on_a_fresh_read() {
     let (_dir, store, case) = store_with_a_case().await;
+    let cal = calendar();
     store.race_next_commit.store(true, Ordering::SeqCst);
-    let (_, after) = CaseRepo::new(&store)
+    let (_, after) = CaseRepo::new(&store, &cal)
         .update_from(case, touch)
         .await
         .unwrap();
@@ -149,7 +171,8 @@ async fn a_lost_race_is_decided_again_on_a_fresh_read() {
 #[tokio::test]
 async fn keeping_the_case_writes_nothing() {
     let (_dir, store, _) = store_with_a_case().await;
-    let (kept, case) = CaseRepo::new(&store)
+    let cal = calendar();
+    let (kept, case) = CaseRepo::new(&store, &cal)
         .update("BCREPO1", |_| Ok::<_, RepoError>(Change::Keep(7)))
         .await
         .unwrap();
@@ -161,7 +184,8 @@ async fn keeping_the_case_writes_nothing() {
 #[tokio::test]
 async fn an_unknown_case_is_not_found() {
     let (_dir, store, _) = store_with_a_case().await;
-    let r = CaseRepo::new(&store)
+    let cal = calendar();
+    let r = CaseRepo::new(&store, &cal)
         .update("BC-NONE", |_| Ok::<_, RepoError>(Change::Keep(())))
         .await;
     assert!(matches!(r, Err(RepoError::NotFound(_))));

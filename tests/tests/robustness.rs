@@ -355,11 +355,35 @@ struct OneCaseFails {
 
 #[async_trait::async_trait]
 impl ports::CaseStore for OneCaseFails {
-    async fn with_feedback(
+    async fn feedback_entries(
         &self,
         dept: domain::Dept,
-    ) -> Result<Vec<domain::Case>, ports::StoreError> {
-        self.inner.with_feedback(dept).await
+        region: Option<&str>,
+    ) -> Result<Vec<domain::projection::FeedbackEntry>, ports::StoreError> {
+        self.inner.feedback_entries(dept, region).await
+    }
+    async fn escalated(
+        &self,
+        region: Option<&str>,
+    ) -> Result<Vec<domain::projection::EscalationEntry>, ports::StoreError> {
+        self.inner.escalated(region).await
+    }
+    async fn tallies(
+        &self,
+        months: &[String],
+        region: Option<&str>,
+    ) -> Result<Vec<domain::projection::TallyCell>, ports::StoreError> {
+        self.inner.tallies(months, region).await
+    }
+    async fn case_rows(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::projection::CaseRow>, Option<String>), ports::StoreError> {
+        self.inner.case_rows(from, to, region, after, limit).await
     }
     async fn remember(
         &self,
@@ -418,13 +442,6 @@ impl ports::CaseStore for OneCaseFails {
     }
     async fn unfinished(&self) -> Result<Vec<domain::Case>, ports::StoreError> {
         self.inner.unfinished().await
-    }
-    async fn submitted_between(
-        &self,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<domain::Case>, ports::StoreError> {
-        self.inner.submitted_between(from, to).await
     }
     async fn record_birth(
         &self,

@@ -802,9 +802,14 @@ impl Api {
                     query_param(q, "region").as_deref(),
                     query_param(q, "dept").as_deref(),
                 )?;
+                // The per-case list: 100 rows a page unless asked otherwise.
+                let mut page = page_request(q)?;
+                if query_param(q, "limit").is_none() {
+                    page.limit = application::paging::MAX_LIMIT;
+                }
                 ok(
                     StatusCode::OK,
-                    application::report::report(app, &actor, from, to, &filter).await?,
+                    application::report::report(app, &actor, from, to, &filter, &page).await?,
                 )
             }
         }

@@ -70,13 +70,15 @@ impl PageRequest {
         let more = rest.len() > self.limit;
         rest.truncate(self.limit);
         let next = more
-            .then(|| {
-                rest.last()
-                    .map(|x| URL_SAFE_NO_PAD.encode(format!("k1:{}", key(x))))
-            })
+            .then(|| rest.last().map(|x| cursor_for(&key(x))))
             .flatten();
         (rest, next)
     }
+}
+
+/// The opaque cursor of a page that ends at `key`.
+pub fn cursor_for(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("k1:{key}"))
 }
 
 /// A sort key that orders times ascending (`newest_first`: descending), then ids.

@@ -6,6 +6,7 @@
 
 use crate::message::outbox;
 use domain::case::{Case, Effect};
+use domain::Calendar;
 use ports::{CaseStore, Created, StoreError};
 
 /// How many times a lost race is retried from a fresh read.
@@ -37,11 +38,13 @@ impl From<StoreError> for RepoError {
 
 pub struct CaseRepo<'a> {
     store: &'a dyn CaseStore,
+    /// For the read models recomputed at each commit (working hours in the tally).
+    calendar: &'a Calendar,
 }
 
 impl<'a> CaseRepo<'a> {
-    pub fn new(store: &'a dyn CaseStore) -> Self {
-        CaseRepo { store }
+    pub fn new(store: &'a dyn CaseStore, calendar: &'a Calendar) -> Self {
+        CaseRepo { store, calendar }
     }
 
     /// Read the case, decide, commit; on a lost race read again and decide again.
@@ -77,13 +80,16 @@ impl<'a> CaseRepo<'a> {
             Change::Keep(v) => return Ok((v, case)),
             Change::Commit(v, effects) => (v, effects),
         };
-        let expected = case.prepare_commit();
+        let expected = case.prepare_commit(self.calendar);
         match self
             .store
             .commit(&case, expected, &outbox(case.case_id(), &effects))
             .await
         {
-            Ok(()) => Ok((value, case)),
+            Ok(()) => {
+                case.committed();
+                Ok((value, case))
+            }
             Err(StoreError::Conflict(_)) => self.update(case.case_id(), decide).await,
             Err(e) => Err(RepoError::Store(e).into()),
         }
@@ -111,13 +117,16 @@ impl<'a> CaseRepo<'a> {
                 (Change::Keep(v), case) => return Ok((v, case)),
                 (Change::Commit(v, effects), case) => (v, effects, case),
             };
-            let expected = case.prepare_commit();
+            let expected = case.prepare_commit(self.calendar);
             match self
                 .store
                 .commit(&case, expected, &outbox(case.case_id(), &effects))
                 .await
             {
-                Ok(()) => return Ok((value, case)),
+                Ok(()) => {
+                    case.committed();
+                    return Ok((value, case));
+                }
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(RepoError::Store(e).into()),
             }
@@ -133,9 +142,12 @@ impl<'a> CaseRepo<'a> {
         scope: &str,
         effects: &[Effect],
     ) -> Result<Created, StoreError> {
-        case.prepare_commit();
-        self.store
+        case.prepare_commit(self.calendar);
+        let created = self
+            .store
             .create(case, scope, &outbox(case.case_id(), effects))
-            .await
+            .await;
+        case.committed();
+        created
     }
 }

@@ -1,27 +1,16 @@
-//! `GET /v1/supervision/report`: figures computed from the cases submitted in a period.
+//! `GET /v1/supervision/report`: figures of the cases submitted in a period, summed from the
+//! aggregates the stores keep as cases change ([`domain::projection`]).
 //! Only case ids, statuses, times and counts appear: no personal data.
 
+use crate::paging::PageRequest;
 use crate::{App, ServiceError};
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use domain::calendar::shanghai;
-use domain::case::{Actor, CaseStatus, MaterialSource, Role, StepStatus};
+use domain::case::{Actor, Role};
 use domain::flow::Dept;
 use domain::problem::Problem;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-fn median(v: &mut [f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
 
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
@@ -130,229 +119,235 @@ impl ReportFilter {
     }
 }
 
+/// The median and maximum of a histogram of tenths of an hour.
+fn median_max(hist: &BTreeMap<i64, i64>) -> (Option<f64>, Option<f64>) {
+    let total: i64 = hist.values().sum();
+    if total <= 0 {
+        return (None, None);
+    }
+    // The k-th value (0-based) in ascending order.
+    let nth = |k: i64| {
+        let mut seen = 0;
+        for (v, c) in hist {
+            seen += c;
+            if seen > k {
+                return *v as f64 / 10.0;
+            }
+        }
+        *hist.keys().last().expect("not empty") as f64 / 10.0
+    };
+    let median = if total % 2 == 1 {
+        nth(total / 2)
+    } else {
+        (nth(total / 2 - 1) + nth(total / 2)) / 2.0
+    };
+    let max = hist
+        .iter()
+        .rev()
+        .find(|(_, c)| **c > 0)
+        .map(|(v, _)| *v as f64 / 10.0);
+    (Some(median), max)
+}
+
+/// Figures of a department or a region, summed from step counters.
+#[derive(Default)]
+struct Figures {
+    handled: i64,
+    on_time: i64,
+    hours: BTreeMap<i64, i64>,
+    open: i64,
+    open_overdue: i64,
+    returned: i64,
+    rejected: i64,
+}
+
+impl Figures {
+    fn add(&mut self, name: &str, n: i64) {
+        match name {
+            "handled" => self.handled += n,
+            "on_time" => self.on_time += n,
+            "open" => self.open += n,
+            "open_overdue" => self.open_overdue += n,
+            "returned" => self.returned += n,
+            "rejected" => self.rejected += n,
+            h => {
+                if let Some(t) = h.strip_prefix('h').and_then(|t| t.parse::<i64>().ok()) {
+                    *self.hours.entry(t).or_default() += n;
+                }
+            }
+        }
+    }
+    fn json(&self) -> Value {
+        let rate =
+            (self.handled > 0).then(|| round1(100.0 * self.on_time as f64 / self.handled as f64));
+        let (median, max) = median_max(&self.hours);
+        json!({
+            "cases_handled": self.handled, "on_time": self.on_time, "on_time_rate_percent": rate,
+            "median_handling_working_hours": median.map(round1),
+            "max_handling_working_hours": max.map(round1),
+            "open_tasks": self.open, "open_overdue_tasks": self.open_overdue,
+            "returned": self.returned, "rejected": self.rejected,
+        })
+    }
+}
+
+/// Whether an hour bucket (`yyyymmddhh`, UTC) has wholly passed at `now`.
+fn hour_passed(bucket: &str, now: chrono::DateTime<Utc>) -> bool {
+    chrono::NaiveDateTime::parse_from_str(&format!("{bucket}0000"), "%Y%m%d%H%M%S")
+        .map(|t| t.and_utc() + chrono::Duration::hours(1) <= now)
+        .unwrap_or(false)
+}
+
+/// The months (`yyyymm`) from `from` to `to`.
+fn months(from: NaiveDate, to: NaiveDate) -> Vec<String> {
+    let mut out = vec![];
+    let (mut y, mut m) = (from.year(), from.month());
+    while (y, m) <= (to.year(), to.month()) {
+        out.push(format!("{y:04}{m:02}"));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+/// The report for the days `from..=to` (Asia/Shanghai), summed from the stored aggregates
+/// (one read per month, whatever the number of cases), with one page of the per-case list.
+/// Case figures count each case once, in the county that accepted it; department, region
+/// and follow-up figures count the steps and items handled in the region (of the
+/// department, if asked).
 pub async fn report(
     app: &App,
     actor: &Actor,
     from: NaiveDate,
     to: NaiveDate,
     filter: &ReportFilter,
+    page: &PageRequest,
 ) -> Result<Value, ServiceError> {
     if actor.role != Role::Supervisor {
         return Err(ServiceError::Forbidden("监督报告仅供监督人员查看".into()));
     }
-    let scope = domain::case::Scope {
-        region: filter.region.clone(),
-        ..Default::default()
-    };
     let tz = shanghai();
-    let start = tz
-        .from_local_datetime(&from.and_hms_opt(0, 0, 0).unwrap())
-        .unwrap()
-        .with_timezone(&Utc);
-    let end = tz
-        .from_local_datetime(
-            &(to + chrono::Duration::days(1))
-                .and_hms_opt(0, 0, 0)
-                .unwrap(),
-        )
-        .unwrap()
-        .with_timezone(&Utc);
-    // The cases with a step in the region (and of the department, if asked).
-    let cases: Vec<domain::Case> = app
+    let at_midnight = |d: NaiveDate| {
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let (start, end) = (
+        at_midnight(from),
+        at_midnight(to + chrono::Duration::days(1)),
+    );
+    let now = app.now();
+    let now_utc = now.with_timezone(&Utc);
+    let region = filter.region.as_deref();
+    let cells = app.store.tallies(&months(from, to), region).await?;
+    let (f_month, f_day) = (
+        from.format("%Y%m").to_string(),
+        from.format("%d").to_string(),
+    );
+    let (t_month, t_day) = (to.format("%Y%m").to_string(), to.format("%d").to_string());
+
+    let mut depts: BTreeMap<Dept, Figures> = BTreeMap::new();
+    let mut regions: BTreeMap<String, Figures> = BTreeMap::new();
+    let mut case: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
+    let mut ratings: BTreeMap<String, i64> = (1..=5).map(|l: u8| (l.to_string(), 0)).collect();
+    let (mut fb_open, mut fb_closed, mut fb_overdue) = (0i64, 0i64, 0i64);
+    for (cell, name, n) in domain::projection::in_days(
+        &cells,
+        (f_month.as_str(), f_day.as_str()),
+        (t_month.as_str(), t_day.as_str()),
+    ) {
+        if cell.unit == domain::projection::CASE_UNIT {
+            if let Some(s) = name.strip_prefix("status.") {
+                *by_status.entry(s.to_string()).or_default() += n;
+            } else if let Some(l) = name.strip_prefix("rating.") {
+                *ratings.entry(l.to_string()).or_default() += n;
+            } else {
+                *case.entry(name.to_string()).or_default() += n;
+            }
+            continue;
+        }
+        let Some(dept) = Dept::parse(&cell.unit) else {
+            continue;
+        };
+        if filter.dept.is_some_and(|d| d != dept) {
+            continue;
+        }
+        match name {
+            "fb_open" => fb_open += n,
+            "fb_closed" => fb_closed += n,
+            _ if name.starts_with("fb_due.") => {
+                if hour_passed(&name["fb_due.".len()..], now_utc) {
+                    fb_overdue += n;
+                }
+            }
+            _ => {
+                depts.entry(dept).or_default().add(name, n);
+                regions.entry(cell.county.clone()).or_default().add(name, n);
+            }
+        }
+    }
+    by_status.retain(|_, n| *n != 0);
+    let get = |k: &str| case.get(k).copied().unwrap_or(0);
+    let (rows, next) = app
         .store
-        .submitted_between(start, end)
-        .await?
+        .case_rows(start, end, region, page.after.as_deref(), page.limit)
+        .await?;
+    let per_case: Vec<Value> = rows
         .into_iter()
-        .filter(|c| {
-            c.steps()
-                .iter()
-                .any(|s| c.step_in_scope(s.step, &scope) && filter.dept.is_none_or(|d| d == s.dept))
+        .map(|r| {
+            let r = r.at(now);
+            json!({
+                "case_id": r.case_id, "status": r.status, "channel": r.channel,
+                "region": r.region,
+                "submitted_at": r.submitted_at, "accepted_at": r.accepted_at,
+                "due_at": r.due_at, "finished_at": r.finished_at,
+                "completed_within_4_working_days": r.completed_within_4_working_days,
+                "overdue": r.overdue, "archived": r.archived,
+                "guardian_working_days": r.guardian_working_days,
+            })
         })
         .collect();
-    let now = app.now();
-    let mut regions: BTreeMap<String, D> = BTreeMap::new();
-    let (mut fb_open, mut fb_closed, mut fb_overdue) = (0usize, 0usize, 0usize);
-    let cal = &app.calendar;
-
-    #[derive(Default)]
-    struct D {
-        handled: usize,
-        on_time: usize,
-        hours: Vec<f64>,
-        open_overdue: usize,
-        open: usize,
-        returned: usize,
-        rejected: usize,
-    }
-    let mut depts: BTreeMap<Dept, D> = BTreeMap::new();
-    let mut per_case = vec![];
-    let mut ratings = BTreeMap::from([(1u8, 0usize), (2, 0), (3, 0), (4, 0), (5, 0)]);
-    let (mut bad_open, mut complaints_open, mut complaints_answered) = (0, 0, 0);
-    let (mut shared_n, mut uploaded_n) = (0usize, 0usize);
-    let (mut finished, mut archived) = (0usize, 0usize);
-    let mut by_status: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let (mut completed, mut completed_on_time, mut joint) = (0usize, 0usize, 0usize);
-
-    for c in &cases {
-        *by_status.entry(c.status().as_str()).or_default() += 1;
-        for s in c.steps() {
-            // Only the steps handled in the region (and of the department asked for).
-            if !c.step_in_scope(s.step, &scope) || filter.dept.is_some_and(|d| d != s.dept) {
-                continue;
-            }
-            let region = c.step_region(s.step).unwrap_or_else(|| "unknown".into());
-            for d in [
-                depts.entry(s.dept).or_default(),
-                regions.entry(region).or_default(),
-            ] {
-                match (s.started_at, s.finished_at) {
-                    (Some(st), Some(fin))
-                        if matches!(s.status, StepStatus::Done | StepStatus::Rejected) =>
-                    {
-                        d.handled += 1;
-                        if s.due_at.is_some_and(|due| fin <= due) {
-                            d.on_time += 1;
-                        }
-                        d.hours.push(cal.working_hours_between(
-                            st.with_timezone(&Utc),
-                            fin.with_timezone(&Utc),
-                        ));
-                    }
-                    _ => {}
-                }
-                if s.status == StepStatus::Returned {
-                    d.returned += 1;
-                }
-                if s.status == StepStatus::Rejected {
-                    d.rejected += 1;
-                }
-                if matches!(
-                    s.status,
-                    StepStatus::InProgress | StepStatus::AwaitingReview
-                ) {
-                    d.open += 1;
-                    if s.due_at.is_some_and(|due| now > due) {
-                        d.open_overdue += 1;
-                    }
-                }
-            }
-        }
-        for f in c.feedback(now) {
-            if filter.dept.is_some_and(|d| d != f.dept) {
-                continue;
-            }
-            match f.status {
-                "open" => fb_open += 1,
-                _ => fb_closed += 1,
-            }
-            if f.overdue {
-                fb_overdue += 1;
-            }
-        }
-        let within = match c.status() {
-            CaseStatus::Completed => {
-                completed += 1;
-                let ok = c.on_time() == Some(true);
-                if ok {
-                    completed_on_time += 1;
-                }
-                if c.steps().iter().all(|s| s.status == StepStatus::Done) {
-                    joint += 1;
-                }
-                Some(ok)
-            }
-            _ => None,
-        };
-        per_case.push(json!({
-            "case_id": c.case_id(), "status": c.status(), "channel": c.channel(),
-            "submitted_at": c.submitted_at(), "accepted_at": c.accepted_at(), "due_at": c.due_at(), "finished_at": c.finished_at(),
-            "completed_within_4_working_days": within,
-            "overdue": c.overdue() || c.due_at().is_some_and(|d| !c.status().is_finished() && now > d),
-            "archived": c.archive().is_some(),
-            "guardian_working_days": c.guardian_working_days(),
-        }));
-        for r in c.ratings() {
-            *ratings.entry(r.level).or_default() += 1;
-            if r.bad.as_ref().is_some_and(|b| b.rectified_at.is_none()) {
-                bad_open += 1;
-            }
-        }
-        for x in c.complaints() {
-            if x.status == "open" {
-                complaints_open += 1;
-            } else {
-                complaints_answered += 1;
-            }
-        }
-        if let Some(n) = &c.acceptance_notice() {
-            for m in &n.received_materials {
-                match m.source {
-                    MaterialSource::DataSharing => shared_n += 1,
-                    MaterialSource::Upload => uploaded_n += 1,
-                    MaterialSource::Form => {}
-                }
-            }
-        }
-        if c.status().is_finished() {
-            finished += 1;
-            if c.archive().is_some() {
-                archived += 1;
-            }
-        }
-    }
-    let figures = |d: &mut D| {
-        let rate = (d.handled > 0).then(|| round1(100.0 * d.on_time as f64 / d.handled as f64));
-        json!({
-            "cases_handled": d.handled, "on_time": d.on_time, "on_time_rate_percent": rate,
-            "median_handling_working_hours": median(&mut d.hours).map(round1),
-            "max_handling_working_hours": d.hours.iter().cloned().fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x)))).map(round1),
-            "open_tasks": d.open, "open_overdue_tasks": d.open_overdue,
-            "returned": d.returned, "rejected": d.rejected,
-        })
-    };
     let depts_json: Vec<Value> = depts
-        .into_iter()
-        .map(|(dept, mut d)| {
-            let mut v = figures(&mut d);
+        .iter()
+        .map(|(dept, d)| {
+            let mut v = d.json();
             v["dept"] = json!(dept);
             v["dept_name"] = json!(dept.name_zh());
             v
         })
         .collect();
     let regions_json: Vec<Value> = regions
-        .into_iter()
-        .map(|(region, mut d)| {
-            let mut v = figures(&mut d);
+        .iter()
+        .map(|(region, d)| {
+            let mut v = d.json();
             v["region"] = json!(region);
-            v["region_name"] = json!(domain::idnum::Divisions::current().name(&region));
+            v["region_name"] = json!(domain::idnum::Divisions::current().name(region));
             v
         })
         .collect();
-    let ratio = |a: usize, b: usize| {
-        if b == 0 {
-            None
-        } else {
-            Some(round1(100.0 * a as f64 / b as f64))
-        }
-    };
+    let ratio = |a: i64, b: i64| (b > 0).then(|| round1(100.0 * a as f64 / b as f64));
+    let cal = &app.calendar;
+    let (shared_n, uploaded_n) = (get("shared"), get("uploaded"));
     Ok(json!({
         "period": {"from": from, "to": to, "timezone": "Asia/Shanghai"},
         "generated_at": now,
-        "cases": {"total": cases.len(), "by_status": by_status, "completed": completed,
-                  "completed_within_4_working_days": completed_on_time,
-                  "on_time_rate_percent": ratio(completed_on_time, completed),
-                  "joint_handling_executed": joint},
+        "source": "aggregates",
+        "cases": {"total": get("total"), "by_status": by_status, "completed": get("completed"),
+                  "completed_within_4_working_days": get("completed_on_time"),
+                  "on_time_rate_percent": ratio(get("completed_on_time"), get("completed")),
+                  "joint_handling_executed": get("joint")},
         "filter": {"region": filter.region, "dept": filter.dept},
         "departments": depts_json,
         "regions": regions_json,
         "per_case": per_case,
-        "ratings": {"by_level": ratings.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
-                    "bad_ratings_open": bad_open},
-        "complaints": {"open": complaints_open, "answered": complaints_answered},
+        "per_case_next_cursor": next.map(|k| crate::paging::cursor_for(&k)),
+        "ratings": {"by_level": ratings, "bad_ratings_open": get("bad_open")},
+        "complaints": {"open": get("complaints_open"), "answered": get("complaints_answered")},
         "follow_ups": {"open": fb_open, "closed": fb_closed, "overdue": fb_overdue},
         "materials": {"by_data_sharing": shared_n, "uploaded": uploaded_n,
                       "data_sharing_rate_percent": ratio(shared_n, shared_n + uploaded_n)},
-        "archive": {"finished_cases": finished, "archived": archived, "completeness_percent": ratio(archived, finished)},
+        "archive": {"finished_cases": get("finished"), "archived": get("archived"),
+                    "completeness_percent": ratio(get("archived"), get("finished"))},
         "calendar": {"known_years": cal.known_years(), "unknown_year_policy": cal.policy()},
     }))
 }

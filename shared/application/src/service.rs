@@ -1194,14 +1194,14 @@ pub async fn feedback_inbox(
         }
     };
     let now = app.now();
-    let cases = app.store.with_feedback(dept).await?;
-    let items: Vec<domain::feedback::FeedbackItem> = cases
-        .iter()
-        .flat_map(|c| {
-            c.feedback(now).into_iter().filter(|f| {
-                (status == "all" || f.status == status) && routed_to(actor, c, f.dept, f.step)
-            })
-        })
+    let items: Vec<domain::feedback::FeedbackItem> = app
+        .store
+        .feedback_entries(dept, actor.scope.region.as_deref())
+        .await?
+        .into_iter()
+        .filter(|e| e.routed_to(dept, &actor.scope))
+        .map(|e| e.at(now))
+        .filter(|f| status == "all" || f.status == status)
         .collect();
     let (items, next_cursor) = page.page(items, |f| {
         crate::paging::time_key(f.created_at, &f.feedback_id, false)
@@ -1355,8 +1355,8 @@ pub async fn material_download(
     })
 }
 
-/// `GET /v1/supervision/escalations`: steps overdue by more than one working day in the
-/// supervisor's region, oldest due first, paged.
+/// `GET /v1/supervision/escalations`: the steps the SLA monitor escalated (overdue by more
+/// than one working day, still open) in the supervisor's region, oldest due first, paged.
 pub async fn escalations(
     app: &App,
     actor: &Actor,
@@ -1366,16 +1366,13 @@ pub async fn escalations(
         return Err(ServiceError::Forbidden("督办清单仅供监督人员查看".into()));
     }
     let now = app.now();
+    // The steps the SLA monitor escalated, from the escalation index (no case read).
     let items: Vec<domain::supervision::Escalation> = app
         .store
-        .unfinished()
+        .escalated(actor.scope.region.as_deref())
         .await?
         .iter()
-        .flat_map(|c| {
-            c.escalations(now, &app.calendar)
-                .into_iter()
-                .filter(|e| c.step_in_scope(e.step, &actor.scope))
-        })
+        .filter_map(|e| e.at(now, &app.calendar))
         .collect();
     let (items, next_cursor) = page.page(items, |e| {
         crate::paging::time_key(

@@ -2,7 +2,9 @@
 //!
 //! | item | pk | sk | notes |
 //! |---|---|---|---|
-//! | case | `CASE#{id}` | `CASE` | `version`, `doc` (JSON); gsi1 owner, gsi2 open task, gsi3 unfinished, gsi4 month |
+//! | case | `CASE#{id}` | `CASE` | `version`, `doc` (JSON); gsi1 owner, gsi2 open task (`task` projected), gsi3 unfinished, gsi4 month then home county (`row` projected), gsi6 escalated steps (`escalations` projected) |
+//! | feedback entry | `CASE#{id}` | `FB#{feedback_id}` | `entry`; gsi5 `FEEDBACK#{dept}` / `{region}#{created}#{id}`; written with the case |
+//! | aggregates | `AGG#{yyyymm}` | `{county}#{unit}` | one number per `{dd}.{counter}`, added to in the case's transaction |
 //! | outbox message | `CASE#{id}` | `OUTBOX#{uuid}` | written in the case's transaction; gsi3 `OUTBOX` |
 //! | notification | `CASE#{id}` | `NOTE#{seq}` | idempotent by seq |
 //! | idempotency key | `IDEM#{scope}#{key}` | `IDEM` | `case_id` |
@@ -19,10 +21,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use domain::case::Case;
 use domain::flow::Dept;
 use domain::notice::Notification;
+use domain::projection::{CaseRow, EscalationEntry, FeedbackEntry, TallyCell};
 use ports::{
     AllocError, Allocator, CaseStore, Created, Delivered, Notifier, OutMessage, QueueSender,
     StoreError,
@@ -99,18 +102,94 @@ fn case_item(case: &Case) -> Item {
         item.insert("gsi3pk".into(), s("UNFINISHED"));
         item.insert("gsi3sk".into(), n(case.updated_at().timestamp_millis()));
     }
-    let utc = case.submitted_at().with_timezone(&Utc);
+    // The report's per-case list: by month, then home county and time.
+    let row = case.row();
     item.insert(
         "gsi4pk".into(),
-        s(format!("MONTH#{:04}{:02}", utc.year(), utc.month())),
+        s(format!(
+            "MONTH#{}",
+            domain::projection::month_of(case.submitted_at())
+        )),
     );
-    item.insert("gsi4sk".into(), n(submitted));
-    // Sparse: only cases with ratings or complaints, for the feedback inboxes.
-    if !case.ratings().is_empty() || !case.complaints().is_empty() {
-        item.insert("gsi5pk".into(), s("FEEDBACK"));
-        item.insert("gsi5sk".into(), n(case.updated_at().timestamp_millis()));
+    item.insert(
+        "gsi4sk".into(),
+        s(format!("{}#{submitted:013}#{}", row.region, case.case_id())),
+    );
+    item.insert("submitted".into(), n(submitted));
+    item.insert(
+        "row".into(),
+        s(serde_json::to_string(&row).expect("row serialises")),
+    );
+    // Sparse: cases with a step escalated in its current round.
+    let escalated = case.escalated();
+    if let Some(first) = escalated.iter().min_by_key(|e| e.due_at) {
+        item.insert("gsi6pk".into(), s("ESCALATED"));
+        item.insert(
+            "gsi6sk".into(),
+            s(format!(
+                "{}#{:013}#{}",
+                first.region.as_deref().unwrap_or("-"),
+                first.due_at.timestamp_millis(),
+                case.case_id()
+            )),
+        );
+        item.insert(
+            "escalations".into(),
+            s(serde_json::to_string(&escalated).expect("entries serialise")),
+        );
     }
     item
+}
+
+/// The read-model writes of a commit: the tally's difference added per cell, changed
+/// feedback entries put (see [`domain::projection`]).
+fn projection_items(table: &str, case: &Case) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let pending = case.pending();
+    let mut out = vec![];
+    for cell in domain::projection::cells(&pending.tally) {
+        let mut u = Update::builder()
+            .table_name(table)
+            .key("pk", s(format!("AGG#{}", cell.month)))
+            .key("sk", s(format!("{}#{}", cell.county, cell.unit)));
+        let mut adds = vec![];
+        for (i, (field, v)) in cell.counters.iter().enumerate() {
+            adds.push(format!("#f{i} :v{i}"));
+            u = u
+                .expression_attribute_names(format!("#f{i}"), field)
+                .expression_attribute_values(format!(":v{i}"), n(v));
+        }
+        u = u.update_expression(format!("ADD {}", adds.join(", ")));
+        out.push(
+            TransactWriteItem::builder()
+                .update(u.build().map_err(|e| sdk_err("update", e))?)
+                .build(),
+        );
+    }
+    for e in &pending.feedback {
+        let item = HashMap::from([
+            ("pk".into(), s(format!("CASE#{}", case.case_id()))),
+            ("sk".into(), s(format!("FB#{}", e.item.feedback_id))),
+            (
+                "gsi5pk".into(),
+                s(format!("FEEDBACK#{}", e.item.dept.as_str())),
+            ),
+            (
+                "gsi5sk".into(),
+                s(format!(
+                    "{}#{:013}#{}",
+                    e.region,
+                    e.item.created_at.timestamp_millis(),
+                    e.item.feedback_id
+                )),
+            ),
+            (
+                "entry".into(),
+                s(serde_json::to_string(e).expect("entry serialises")),
+            ),
+        ]);
+        out.push(put(table, item, None)?);
+    }
+    Ok(out)
 }
 
 /// The newborn's claim item (keyed by a digest: no ID number in keys).
@@ -138,6 +217,30 @@ fn outbox_items(case_id: &str, outbox: &[OutMessage]) -> Vec<(String, Item)> {
             (sk, item)
         })
         .collect()
+}
+
+/// A JSON document held in an attribute.
+fn json_attr<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
+    let doc = item
+        .get(name)
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("item without {name}")))?;
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// `yyyymm` of the following month.
+fn next_month(m: &str) -> String {
+    let (y, mo) = (
+        m.get(..4)
+            .and_then(|y| y.parse::<i32>().ok())
+            .unwrap_or(9999),
+        m.get(4..).and_then(|x| x.parse::<u32>().ok()).unwrap_or(12),
+    );
+    if mo >= 12 {
+        format!("{:04}01", y + 1)
+    } else {
+        format!("{y:04}{:02}", mo + 1)
+    }
 }
 
 fn parse_case(item: &Item) -> Result<Case, StoreError> {
@@ -294,6 +397,42 @@ impl DynamoStore {
         Ok(n)
     }
 
+    /// Every item of a partition (of the table, or of an index) whose sort key starts
+    /// with `prefix`.
+    async fn query_prefix(
+        &self,
+        index: Option<&str>,
+        pk: &str,
+        prefix: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut out = vec![];
+        let mut start: Option<Item> = None;
+        let keys = index.unwrap_or("");
+        loop {
+            let mut q = self
+                .c(Op::DdbQuery)
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_string))
+                .expression_attribute_values(":p", s(pk))
+                .set_exclusive_start_key(start.take());
+            q = match prefix {
+                Some(p) => q
+                    .key_condition_expression(format!(
+                        "{keys}pk = :p AND begins_with({keys}sk, :r)"
+                    ))
+                    .expression_attribute_values(":r", s(p)),
+                None => q.key_condition_expression(format!("{keys}pk = :p")),
+            };
+            let r = q.send().await.map_err(|e| sdk_err("query", e))?;
+            out.extend(r.items().iter().cloned());
+            match r.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
     async fn query_index(
         &self,
         index: &str,
@@ -399,6 +538,7 @@ impl CaseStore for DynamoStore {
         for (_, it) in &out {
             items.push(put(&self.table, it.clone(), None)?);
         }
+        items.extend(projection_items(&self.table, case)?);
         match self
             .c(Op::DdbTransactWrite)
             .transact_write_items()
@@ -493,6 +633,7 @@ impl CaseStore for DynamoStore {
         for (_, it) in &out {
             items.push(put(&self.table, it.clone(), None)?);
         }
+        items.extend(projection_items(&self.table, case)?);
         if let Err(e) = self
             .c(Op::DdbTransactWrite)
             .transact_write_items()
@@ -703,36 +844,10 @@ impl CaseStore for DynamoStore {
         dept: Dept,
         region: Option<&str>,
     ) -> Result<Vec<domain::view::TaskEntry>, StoreError> {
-        let mut out = vec![];
-        let mut start: Option<Item> = None;
-        loop {
-            let mut q = self
-                .c(Op::DdbQuery)
-                .query()
-                .table_name(&self.table)
-                .index_name("gsi2")
-                .expression_attribute_values(":p", s(format!("TASK#{}", dept.as_str())))
-                .set_exclusive_start_key(start.take());
-            q = match region {
-                Some(prefix) => q
-                    .key_condition_expression("gsi2pk = :p AND begins_with(gsi2sk, :r)")
-                    .expression_attribute_values(":r", s(prefix)),
-                None => q.key_condition_expression("gsi2pk = :p"),
-            };
-            let r = q.send().await.map_err(|e| sdk_err("query tasks", e))?;
-            for item in r.items() {
-                let Some(doc) = item.get("task").and_then(|v| v.as_s().ok()) else {
-                    continue;
-                };
-                let t: domain::view::TaskEntry =
-                    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                out.push(t);
-            }
-            match r.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(out),
-            }
-        }
+        let items = self
+            .query_prefix(Some("gsi2"), &format!("TASK#{}", dept.as_str()), region)
+            .await?;
+        items.iter().map(|i| json_attr(i, "task")).collect()
     }
 
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
@@ -742,45 +857,124 @@ impl CaseStore for DynamoStore {
         self.cases_from(items).await
     }
 
-    async fn with_feedback(&self, dept: Dept) -> Result<Vec<Case>, StoreError> {
+    async fn feedback_entries(
+        &self,
+        dept: Dept,
+        region: Option<&str>,
+    ) -> Result<Vec<FeedbackEntry>, StoreError> {
         let items = self
-            .query_index("gsi5", "gsi5pk", s("FEEDBACK"), None, true)
+            .query_prefix(Some("gsi5"), &format!("FEEDBACK#{}", dept.as_str()), region)
             .await?;
-        let now = domain::case::shanghai_now(Utc::now());
-        Ok(self
-            .cases_from(items)
-            .await?
-            .into_iter()
-            .filter(|c| c.feedback(now).iter().any(|f| f.dept == dept))
-            .collect())
+        items.iter().map(|i| json_attr(i, "entry")).collect()
     }
 
-    async fn submitted_between(
+    async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError> {
+        let items = self.query_prefix(Some("gsi6"), "ESCALATED", region).await?;
+        let mut out = vec![];
+        for i in &items {
+            let entries: Vec<EscalationEntry> = json_attr(i, "escalations")?;
+            out.extend(entries.into_iter().filter(|e| {
+                region.is_none_or(|p| e.region.as_deref().is_some_and(|r| r.starts_with(p)))
+            }));
+        }
+        Ok(out)
+    }
+
+    async fn tallies(
+        &self,
+        months: &[String],
+        region: Option<&str>,
+    ) -> Result<Vec<TallyCell>, StoreError> {
+        let mut out = vec![];
+        for m in months {
+            for item in self.query_prefix(None, &format!("AGG#{m}"), region).await? {
+                let sk = item.get("sk").and_then(|v| v.as_s().ok());
+                let Some((county, unit)) = sk.and_then(|k| k.rsplit_once('#')) else {
+                    continue;
+                };
+                let counters = item
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "pk" && k.as_str() != "sk")
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_n().ok()?.parse().ok()?)))
+                    .collect();
+                out.push(TallyCell {
+                    month: m.clone(),
+                    county: county.into(),
+                    unit: unit.into(),
+                    counters,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn case_rows(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<Case>, StoreError> {
-        let mut out = vec![];
-        let (mut y, mut m) = (from.year(), from.month());
-        while (y, m) <= (to.year(), to.month()) {
-            let items = self
-                .query_index(
-                    "gsi4",
-                    "gsi4pk",
-                    s(format!("MONTH#{y:04}{m:02}")),
-                    None,
-                    true,
-                )
-                .await?;
-            for c in self.cases_from(items).await? {
-                let at = c.submitted_at().with_timezone(&Utc);
-                if at >= from && at < to {
-                    out.push(c);
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<CaseRow>, Option<String>), StoreError> {
+        // Keys: `{yyyymm}|{gsi4sk}`; gsi4sk ends with the case id.
+        let tz = domain::calendar::shanghai();
+        let first = domain::projection::month_of(from.with_timezone(&tz));
+        let last = domain::projection::month_of(
+            (to - chrono::Duration::milliseconds(1)).with_timezone(&tz),
+        );
+        let (mut month, mut start) = match after.and_then(|a| a.split_once('|')) {
+            Some((m, sk)) => {
+                let case_id = sk.rsplit('#').next().unwrap_or_default();
+                let key = HashMap::from([
+                    ("pk".to_string(), s(format!("CASE#{case_id}"))),
+                    ("sk".to_string(), s("CASE")),
+                    ("gsi4pk".to_string(), s(format!("MONTH#{m}"))),
+                    ("gsi4sk".to_string(), s(sk)),
+                ]);
+                (m.to_string(), Some(key))
+            }
+            None => (first, None),
+        };
+        let mut rows: Vec<(String, CaseRow)> = vec![];
+        while month <= last && rows.len() <= limit {
+            loop {
+                let mut q = self
+                    .c(Op::DdbQuery)
+                    .query()
+                    .table_name(&self.table)
+                    .index_name("gsi4")
+                    .expression_attribute_values(":p", s(format!("MONTH#{month}")))
+                    .filter_expression("submitted >= :from AND submitted < :to")
+                    .expression_attribute_values(":from", n(from.timestamp_millis()))
+                    .expression_attribute_values(":to", n(to.timestamp_millis()))
+                    .limit((limit + 1 - rows.len()) as i32)
+                    .set_exclusive_start_key(start.take());
+                q = match region {
+                    Some(prefix) => q
+                        .key_condition_expression("gsi4pk = :p AND begins_with(gsi4sk, :r)")
+                        .expression_attribute_values(":r", s(prefix)),
+                    None => q.key_condition_expression("gsi4pk = :p"),
+                };
+                let r = q.send().await.map_err(|e| sdk_err("query case rows", e))?;
+                for item in r.items() {
+                    let sk = item
+                        .get("gsi4sk")
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default();
+                    rows.push((format!("{month}|{sk}"), json_attr(item, "row")?));
+                }
+                match r.last_evaluated_key() {
+                    Some(k) if !k.is_empty() && rows.len() <= limit => start = Some(k.clone()),
+                    _ => break,
                 }
             }
-            (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            month = next_month(&month);
         }
-        Ok(out)
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = more.then(|| rows.last().map(|(k, _)| k.clone())).flatten();
+        Ok((rows.into_iter().map(|(_, r)| r).collect(), next))
     }
 
     async fn relay_stale_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {

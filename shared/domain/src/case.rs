@@ -521,6 +521,12 @@ pub struct Case {
     /// The premium reminder (7 days before `pay_by`) was sent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) premium_reminded: bool,
+    /// What the stores' read models hold for this case as of its last commit.
+    #[serde(default, skip_serializing_if = "crate::projection::Indexed::is_empty")]
+    pub(crate) indexed: crate::projection::Indexed,
+    /// What the commit being prepared changes in them.
+    #[serde(skip)]
+    pub(crate) pending: crate::projection::Pending,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -828,6 +834,8 @@ impl Case {
             clock_stopped_at: None,
             guardian_working_days: 0,
             premium_reminded: false,
+            indexed: Default::default(),
+            pending: Default::default(),
         };
         case.log(
             now,
@@ -841,9 +849,12 @@ impl Case {
 
     /// Before a conditional write: the version the write expects, and the case at the
     /// next version.
-    pub fn prepare_commit(&mut self) -> u64 {
+    /// Before a commit: the next version, and the read models recomputed (see
+    /// [`crate::projection`]). Returns the version the commit expects to replace.
+    pub fn prepare_commit(&mut self, cal: &crate::calendar::Calendar) -> u64 {
         let expected = self.version;
         self.version = expected + 1;
+        self.refresh_projections(cal);
         expected
     }
 

@@ -5,9 +5,9 @@
 
 use crate::case::{Actor, Case, DomainError, Time};
 use crate::flow::{Dept, Step};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackKind {
     Rating,
@@ -16,7 +16,7 @@ pub enum FeedbackKind {
 
 /// One inbox item, as the department sees it (no free text of the citizen's here: the
 /// case view, which the department may read, holds it).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeedbackItem {
     pub feedback_id: String,
     pub kind: FeedbackKind,
@@ -30,7 +30,7 @@ pub struct FeedbackItem {
     pub return_visit_at: Option<Time>,
     pub rectified_at: Option<Time>,
     /// `open` or `closed`.
-    pub status: &'static str,
+    pub status: String,
     /// An open item past a deadline.
     pub overdue: bool,
 }
@@ -43,6 +43,35 @@ pub enum FollowUp {
     Rectification(String),
 }
 
+impl FeedbackItem {
+    /// The deadlines still to meet: a complaint's return visit until it is answered; a
+    /// bad rating's return visit and rectification until each is done.
+    fn open_deadlines(&self) -> Vec<Time> {
+        if self.status == "closed" {
+            return vec![];
+        }
+        match self.kind {
+            FeedbackKind::Complaint => self.return_visit_due.into_iter().collect(),
+            FeedbackKind::Rating => [
+                self.return_visit_due
+                    .filter(|_| self.return_visit_at.is_none()),
+                self.rectify_due.filter(|_| self.rectified_at.is_none()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        }
+    }
+    /// An open item past a deadline at `now`.
+    pub fn overdue_at(&self, now: Time) -> bool {
+        self.open_deadlines().iter().any(|d| now > *d)
+    }
+    /// The earliest deadline still to meet.
+    pub fn first_open_deadline(&self) -> Option<Time> {
+        self.open_deadlines().into_iter().min()
+    }
+}
+
 impl Case {
     /// The case's feedback items (bad ratings and complaints), open or closed.
     pub fn feedback(&self, now: Time) -> Vec<FeedbackItem> {
@@ -50,9 +79,6 @@ impl Case {
         for (i, r) in self.ratings().iter().enumerate() {
             let Some(b) = &r.bad else { continue };
             let closed = b.return_visit_at.is_some() && b.rectified_at.is_some();
-            let overdue = !closed
-                && ((b.return_visit_at.is_none() && now > b.return_visit_due)
-                    || (b.rectified_at.is_none() && now > b.rectify_due));
             out.push(FeedbackItem {
                 feedback_id: format!("{}.R{}", self.case_id(), i + 1),
                 kind: FeedbackKind::Rating,
@@ -65,13 +91,12 @@ impl Case {
                 answered_at: None,
                 return_visit_at: b.return_visit_at,
                 rectified_at: b.rectified_at,
-                status: if closed { "closed" } else { "open" },
-                overdue,
+                status: if closed { "closed" } else { "open" }.into(),
+                overdue: false,
             });
         }
         for c in self.complaints() {
             let closed = c.answered_at.is_some();
-            let overdue = !closed && c.return_visit_due.is_some_and(|d| now > d);
             out.push(FeedbackItem {
                 feedback_id: format!("{}.{}", self.case_id(), c.complaint_id),
                 kind: FeedbackKind::Complaint,
@@ -84,9 +109,12 @@ impl Case {
                 answered_at: c.answered_at,
                 return_visit_at: c.return_visit_at,
                 rectified_at: c.rectified_at,
-                status: if closed { "closed" } else { "open" },
-                overdue,
+                status: if closed { "closed" } else { "open" }.into(),
+                overdue: false,
             });
+        }
+        for item in &mut out {
+            item.overdue = item.overdue_at(now);
         }
         out
     }

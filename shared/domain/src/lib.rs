@@ -13,6 +13,7 @@ pub mod form;
 pub mod idnum;
 pub mod notice;
 pub mod problem;
+pub mod projection;
 pub mod settings;
 pub mod sharing;
 pub mod steps;

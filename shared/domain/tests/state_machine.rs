@@ -353,7 +353,7 @@ fn return_resumes_at_that_step_and_rejection_ends() {
 fn decisions_check_task_and_version() {
     let mut c = accepted_case();
     while c.version() < 3 {
-        c.prepare_commit();
+        c.prepare_commit(&cal());
     }
     c.await_review(Step::BirthCertificate, vec!["核对".into()], now(), &cal())
         .unwrap();

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use domain::case::Case;
 use domain::flow::Dept;
 use domain::notice::Notification;
+use domain::projection::{CaseRow, EscalationEntry, FeedbackEntry, TallyCell};
 use ports::{
     AllocError, Allocator, CaseStore, Created, DeadLetter, DeadLetterAdmin, Delivered, Notifier,
     OutMessage, QueueConsumer, QueueSender, Received, StoreError,
@@ -41,6 +42,25 @@ CREATE INDEX IF NOT EXISTS cases_owner ON cases(owner, submitted_at);
 CREATE INDEX IF NOT EXISTS cases_task ON cases(task_dept, task_due) WHERE task_dept IS NOT NULL;
 CREATE INDEX IF NOT EXISTS cases_unfinished ON cases(finished) WHERE finished = 0;
 CREATE INDEX IF NOT EXISTS cases_submitted ON cases(submitted_at);
+CREATE TABLE IF NOT EXISTS tallies (
+  month TEXT NOT NULL, county TEXT NOT NULL, unit TEXT NOT NULL, field TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (month, county, unit, field)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS case_rows (
+  case_id TEXT PRIMARY KEY, region TEXT NOT NULL, submitted_at INTEGER NOT NULL, row TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS case_rows_submitted ON case_rows(submitted_at, case_id);
+CREATE TABLE IF NOT EXISTS feedback (
+  feedback_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, dept TEXT NOT NULL,
+  region TEXT NOT NULL, entry TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_dept ON feedback(dept, region);
+CREATE TABLE IF NOT EXISTS escalations (
+  case_id TEXT NOT NULL, step TEXT NOT NULL, region TEXT NOT NULL, entry TEXT NOT NULL,
+  PRIMARY KEY (case_id, step)
+);
+CREATE INDEX IF NOT EXISTS escalations_region ON escalations(region);
 CREATE TABLE IF NOT EXISTS idempotency (
   scope TEXT NOT NULL, key TEXT NOT NULL, case_id TEXT NOT NULL,
   PRIMARY KEY (scope, key)
@@ -315,6 +335,61 @@ fn row_fields(case: &Case) -> (String, Option<&'static str>, Option<i64>, i64) {
     (doc, dept, due, case.submitted_at().timestamp_millis())
 }
 
+/// The case's read models, in the case's own transaction: the tally's difference added,
+/// its report row, changed feedback entries, its escalations replaced.
+fn write_projections(c: &Connection, case: &Case) -> Result<(), StoreError> {
+    let pending = case.pending();
+    let mut add = c.prepare_cached(sql::ADD_TALLY).map_err(unavailable)?;
+    for cell in domain::projection::cells(&pending.tally) {
+        for (field, n) in &cell.counters {
+            add.execute(params![cell.month, cell.county, cell.unit, field, n])
+                .map_err(unavailable)?;
+        }
+    }
+    let row = case.row();
+    c.prepare_cached(sql::PUT_ROW)
+        .and_then(|mut s| {
+            s.execute(params![
+                case.case_id(),
+                row.region,
+                case.submitted_at().timestamp_millis(),
+                serde_json::to_string(&row).expect("row serialises")
+            ])
+        })
+        .map_err(unavailable)?;
+    for e in &pending.feedback {
+        c.prepare_cached(sql::PUT_FEEDBACK)
+            .and_then(|mut s| {
+                s.execute(params![
+                    e.item.feedback_id,
+                    case.case_id(),
+                    e.item.dept.as_str(),
+                    e.region,
+                    serde_json::to_string(e).expect("entry serialises")
+                ])
+            })
+            .map_err(unavailable)?;
+    }
+    c.execute(
+        "DELETE FROM escalations WHERE case_id = ?1",
+        [case.case_id()],
+    )
+    .map_err(unavailable)?;
+    for e in case.escalated() {
+        c.execute(
+            "INSERT INTO escalations (case_id, step, region, entry) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                case.case_id(),
+                e.step.as_str(),
+                e.region.clone().unwrap_or_default(),
+                serde_json::to_string(&e).expect("entry serialises")
+            ],
+        )
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
 fn parse_case(doc: String) -> Result<Case, StoreError> {
     serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt(format!("case document: {e}")))
 }
@@ -402,6 +477,7 @@ impl CaseStore for SqliteStore {
                     params![scope, case.idempotency_key(), case.case_id()],
                 )
                 .map_err(unavailable)?;
+                write_projections(c, &case)?;
                 insert_messages(c, &outbox)?;
                 Ok(Created::New)
             })
@@ -452,6 +528,7 @@ impl CaseStore for SqliteStore {
                     )
                     .map_err(unavailable)?;
                 }
+                write_projections(c, &case)?;
                 insert_messages(c, &outbox)?;
                 Ok(())
             })
@@ -621,39 +698,113 @@ impl CaseStore for SqliteStore {
             .collect())
     }
 
-    async fn with_feedback(&self, _dept: Dept) -> Result<Vec<Case>, StoreError> {
-        self.query(
-            "SELECT doc FROM cases WHERE json_array_length(doc, '$.ratings') > 0 \
-             OR json_array_length(doc, '$.complaints') > 0",
-            vec![],
-        )
-        .await
+    async fn feedback_entries(
+        &self,
+        dept: Dept,
+        region: Option<&str>,
+    ) -> Result<Vec<FeedbackEntry>, StoreError> {
+        let args = vec![
+            dept.as_str().to_string().into(),
+            region.unwrap_or("").to_string().into(),
+        ];
+        self.json_rows(sql::SELECT_FEEDBACK, args).await
+    }
+
+    async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError> {
+        let args = vec![region.unwrap_or("").to_string().into()];
+        self.json_rows(sql::SELECT_ESCALATIONS, args).await
+    }
+
+    async fn tallies(
+        &self,
+        months: &[String],
+        region: Option<&str>,
+    ) -> Result<Vec<TallyCell>, StoreError> {
+        let months = months.to_vec();
+        let region = region.unwrap_or("").to_string();
+        let rows: Vec<(String, String, String, String, i64)> = self
+            .0
+            .read(move |c| {
+                let mut s = c.prepare_cached(sql::SELECT_TALLIES).map_err(unavailable)?;
+                let mut out = vec![];
+                for m in &months {
+                    let rows = s
+                        .query_map(params![m, region], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                        })
+                        .map_err(unavailable)?;
+                    for r in rows {
+                        out.push(r.map_err(unavailable)?);
+                    }
+                }
+                Ok(out)
+            })
+            .await?;
+        let mut cells: Vec<TallyCell> = vec![];
+        for (month, county, unit, field, n) in rows {
+            match cells.last_mut() {
+                Some(c) if c.month == month && c.county == county && c.unit == unit => {
+                    c.counters.insert(field, n);
+                }
+                _ => cells.push(TallyCell {
+                    month,
+                    county,
+                    unit,
+                    counters: [(field, n)].into(),
+                }),
+            }
+        }
+        Ok(cells)
+    }
+
+    async fn case_rows(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<CaseRow>, Option<String>), StoreError> {
+        // Keyed by submission time then case id: `{ms:013}#{case_id}`.
+        let (after_ms, after_id) = match after.and_then(|a| a.split_once('#')) {
+            Some((ms, id)) => (
+                ms.parse::<i64>()
+                    .map_err(|_| StoreError::Corrupt("cursor".into()))?,
+                id.to_string(),
+            ),
+            None => (i64::MIN, String::new()),
+        };
+        let args = vec![
+            from.timestamp_millis().into(),
+            to.timestamp_millis().into(),
+            region.unwrap_or("").to_string().into(),
+            after_ms.into(),
+            after_id.into(),
+            (limit as i64 + 1).into(),
+        ];
+        let mut rows: Vec<CaseRow> = self.json_rows(sql::SELECT_ROWS, args).await?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = more
+            .then(|| rows.last())
+            .flatten()
+            .map(|r| format!("{:013}#{}", r.submitted_at.timestamp_millis(), r.case_id));
+        Ok((rows, next))
     }
 
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
         self.query("SELECT doc FROM cases WHERE finished = 0", vec![])
             .await
     }
-
-    async fn submitted_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Case>, StoreError> {
-        self.query(
-            sql::SELECT_CASES_3,
-            vec![from.timestamp_millis().into(), to.timestamp_millis().into()],
-        )
-        .await
-    }
 }
 
 impl SqliteStore {
-    async fn query(
+    /// Rows whose first column is a JSON document of `T`.
+    async fn json_rows<T: serde::de::DeserializeOwned>(
         &self,
         sql: &'static str,
         args: Vec<rusqlite::types::Value>,
-    ) -> Result<Vec<Case>, StoreError> {
+    ) -> Result<Vec<T>, StoreError> {
         let docs: Vec<String> = self
             .0
             .read(move |c| {
@@ -666,7 +817,17 @@ impl SqliteStore {
                 Ok(rows)
             })
             .await?;
-        docs.into_iter().map(parse_case).collect()
+        docs.iter()
+            .map(|d| serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
+    }
+
+    async fn query(
+        &self,
+        sql: &'static str,
+        args: Vec<rusqlite::types::Value>,
+    ) -> Result<Vec<Case>, StoreError> {
+        self.json_rows(sql, args).await
     }
 }
 
@@ -1021,9 +1182,24 @@ mod sql {
         "SELECT doc FROM cases WHERE owner = ?1 ORDER BY submitted_at DESC, case_id \
          DESC";
     pub const SELECT_CASES_2: &str = "SELECT doc FROM cases WHERE task_dept = ?1 ORDER BY task_due";
-    pub const SELECT_CASES_3: &str =
-        "SELECT doc FROM cases WHERE submitted_at >= ?1 AND submitted_at < ?2 ORDER BY \
-         submitted_at";
+    pub const ADD_TALLY: &str = "INSERT INTO tallies (month, county, unit, field, n) \
+        VALUES (?1, ?2, ?3, ?4, ?5) \
+        ON CONFLICT (month, county, unit, field) DO UPDATE SET n = n + excluded.n";
+    pub const SELECT_TALLIES: &str = "SELECT month, county, unit, field, n FROM tallies \
+        WHERE month = ?1 AND substr(county, 1, length(?2)) = ?2 ORDER BY county, unit";
+    pub const PUT_ROW: &str =
+        "INSERT OR REPLACE INTO case_rows (case_id, region, submitted_at, row) \
+        VALUES (?1, ?2, ?3, ?4)";
+    pub const SELECT_ROWS: &str = "SELECT row FROM case_rows \
+        WHERE submitted_at >= ?1 AND submitted_at < ?2 AND substr(region, 1, length(?3)) = ?3 \
+        AND (submitted_at > ?4 OR (submitted_at = ?4 AND case_id > ?5)) \
+        ORDER BY submitted_at, case_id LIMIT ?6";
+    pub const PUT_FEEDBACK: &str = "INSERT OR REPLACE INTO feedback \
+        (feedback_id, case_id, dept, region, entry) VALUES (?1, ?2, ?3, ?4, ?5)";
+    pub const SELECT_FEEDBACK: &str = "SELECT entry FROM feedback \
+        WHERE dept = ?1 AND substr(region, 1, length(?2)) = ?2";
+    pub const SELECT_ESCALATIONS: &str = "SELECT entry FROM escalations \
+        WHERE substr(region, 1, length(?1)) = ?1";
     pub const UPDATE_MESSAGES: &str =
         "UPDATE messages SET visible_at = ?1 WHERE dead = 0 AND visible_at > ?1 AND \
          receive_count > 0";

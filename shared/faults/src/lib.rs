@@ -5,7 +5,6 @@
 //! `ONETHING_FAULTS=dup=0.2,reorder=1,throttle=0.05,crash=0.002`.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use domain::case::Case;
 use ports::{
     AllocError, Allocator, CaseStore, Created, DeadLetter, DeadLetterAdmin, OutMessage, Queue,
@@ -97,11 +96,35 @@ pub struct FaultyStore {
 
 #[async_trait]
 impl CaseStore for FaultyStore {
-    async fn with_feedback(
+    async fn feedback_entries(
         &self,
         dept: domain::Dept,
-    ) -> Result<Vec<domain::Case>, ports::StoreError> {
-        self.inner.with_feedback(dept).await
+        region: Option<&str>,
+    ) -> Result<Vec<domain::projection::FeedbackEntry>, ports::StoreError> {
+        self.inner.feedback_entries(dept, region).await
+    }
+    async fn escalated(
+        &self,
+        region: Option<&str>,
+    ) -> Result<Vec<domain::projection::EscalationEntry>, ports::StoreError> {
+        self.inner.escalated(region).await
+    }
+    async fn tallies(
+        &self,
+        months: &[String],
+        region: Option<&str>,
+    ) -> Result<Vec<domain::projection::TallyCell>, ports::StoreError> {
+        self.inner.tallies(months, region).await
+    }
+    async fn case_rows(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::projection::CaseRow>, Option<String>), ports::StoreError> {
+        self.inner.case_rows(from, to, region, after, limit).await
     }
     async fn remember(
         &self,
@@ -178,13 +201,6 @@ impl CaseStore for FaultyStore {
     }
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
         self.inner.unfinished().await
-    }
-    async fn submitted_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Case>, StoreError> {
-        self.inner.submitted_between(from, to).await
     }
     async fn relay_stale_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
         self.inner.relay_stale_outbox(older_than_ms).await

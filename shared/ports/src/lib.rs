@@ -14,6 +14,7 @@ use domain::audit::AuditEvent;
 use domain::case::Case;
 use domain::flow::Dept;
 use domain::notice::Notification;
+use domain::projection::{CaseRow, EscalationEntry, FeedbackEntry, TallyCell};
 use domain::sharing::{BirthRecord, HouseholdRecord, Institution, MarriageRecord, Person};
 use std::time::Duration;
 
@@ -128,15 +129,33 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Release a reservation whose request failed (a retry runs it again).
     async fn forget(&self, scope: &str, key: &str) -> Result<(), StoreError>;
-    /// Cases with ratings or complaints (a sparse index), for a department's feedback
-    /// inbox; the caller picks the items routed to `dept`.
-    async fn with_feedback(&self, dept: Dept) -> Result<Vec<Case>, StoreError>;
-    /// Cases submitted in `[from, to)`, for supervision.
-    async fn submitted_between(
+    /// The feedback entries routed to `dept` in `region` (a division code prefix; None:
+    /// everywhere), from the inbox index alone (no case is read).
+    async fn feedback_entries(
+        &self,
+        dept: Dept,
+        region: Option<&str>,
+    ) -> Result<Vec<FeedbackEntry>, StoreError>;
+    /// The open steps escalated (督办) in `region`, from the escalation index alone.
+    async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError>;
+    /// The supervision aggregates of these months (`yyyymm`) for the counties within
+    /// `region`: one read per month, whatever the number of cases.
+    async fn tallies(
+        &self,
+        months: &[String],
+        region: Option<&str>,
+    ) -> Result<Vec<TallyCell>, StoreError>;
+    /// The per-case rows of the cases submitted in `[from, to)` and counted in `region`,
+    /// in the store's order, after the store's key `after`, at most `limit`; with the key
+    /// of the last row when more follow.
+    async fn case_rows(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<Case>, StoreError>;
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<CaseRow>, Option<String>), StoreError>;
     /// Store a hospital's delivery record once: `(birth_id, true)` when new, `(birth_id,
     /// false)` for the same record again; a different record under the same key is a
     /// conflict.
