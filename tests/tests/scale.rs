@@ -22,7 +22,13 @@ fn size(var: &str, default: usize) -> usize {
 /// through the API (one left at the police review, one approved to completion), then
 /// copies of them (new ids, newborns and submission times over the last 60 days) are
 /// created through the store port, which maintains every read model as in production.
-async fn seed(app: &TestApp, store: &dyn ports::CaseStore, open: usize, total: usize) {
+async fn seed(
+    app: &TestApp,
+    store: &dyn ports::CaseStore,
+    import: Option<&aws::DynamoStore>,
+    open: usize,
+    total: usize,
+) {
     let g = app.guardian(FATHER_A);
     let waiting = app.apply(&g, &testkit::family::form_a_nth(0, 1)).await;
     let done = app.apply(&g, &testkit::family::form_a_nth(1, 1)).await;
@@ -40,7 +46,7 @@ async fn seed(app: &TestApp, store: &dyn ports::CaseStore, open: usize, total: u
     }
     let cal = domain::Calendar::builtin(domain::UnknownYearPolicy::AssumeWeekdays);
     let now = chrono::Utc::now().with_timezone(&domain::calendar::shanghai());
-    let stream = futures_util::stream::iter(2..total).map(|i| {
+    let clones = (2..total).map(|i| {
         let (id, doc) = &templates[usize::from(i > open)];
         let new_id = format!("BCSEED{i:07}");
         let mut v: serde_json::Value =
@@ -56,13 +62,29 @@ async fn seed(app: &TestApp, store: &dyn ports::CaseStore, open: usize, total: u
         v.as_object_mut().unwrap().remove("indexed");
         let mut c: domain::Case = serde_json::from_value(v).unwrap();
         c.prepare_commit(&cal);
-        async move {
-            let r = store.create(&c, "seed", &[]).await.unwrap();
-            assert!(matches!(r, ports::Created::New), "{}", c.case_id());
-        }
+        c
     });
     use futures_util::StreamExt;
-    stream.buffer_unordered(8).collect::<Vec<()>>().await;
+    match import {
+        // DynamoDB: in batches (moto copies its tables on every transaction, so one
+        // transaction per case slows down with the table's size).
+        Some(dynamo) => {
+            let clones: Vec<domain::Case> = clones.collect();
+            for chunk in clones.chunks(1000) {
+                dynamo.import(chunk).await.unwrap();
+            }
+        }
+        None => {
+            futures_util::stream::iter(clones)
+                .map(|c| async move {
+                    let r = store.create(&c, "seed", &[]).await.unwrap();
+                    assert!(matches!(r, ports::Created::New), "{}", c.case_id());
+                })
+                .buffer_unordered(8)
+                .collect::<Vec<()>>()
+                .await;
+        }
+    }
     let queued = store
         .open_tasks(domain::Dept::Police, Some("330106"))
         .await
@@ -155,6 +177,7 @@ async fn a_countys_queue_and_a_months_report_on_the_embedded_store() {
     seed(
         &app,
         app.running.as_ref().unwrap().app.store.as_ref(),
+        None,
         open,
         n,
     )
@@ -195,7 +218,7 @@ async fn a_countys_queue_and_a_months_report_on_dynamodb() {
         .unwrap();
     let t = TestApp::attach(&running, secret);
     let started = Instant::now();
-    seed(&t, running.app.store.as_ref(), open, n).await;
+    seed(&t, running.app.store.as_ref(), Some(&a.core.store), open, n).await;
     eprintln!(
         "dynamodb (moto): {n} cases seeded in {:?}",
         started.elapsed()

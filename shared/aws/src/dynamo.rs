@@ -147,49 +147,66 @@ fn projection_items(table: &str, case: &Case) -> Result<Vec<TransactWriteItem>, 
     let pending = case.pending();
     let mut out = vec![];
     for cell in domain::projection::cells(&pending.tally) {
-        let mut u = Update::builder()
-            .table_name(table)
-            .key("pk", s(format!("AGG#{}", cell.month)))
-            .key("sk", s(format!("{}#{}", cell.county, cell.unit)));
-        let mut adds = vec![];
-        for (i, (field, v)) in cell.counters.iter().enumerate() {
-            adds.push(format!("#f{i} :v{i}"));
-            u = u
-                .expression_attribute_names(format!("#f{i}"), field)
-                .expression_attribute_values(format!(":v{i}"), n(v));
+        for u in tally_updates(table, &cell)? {
+            out.push(TransactWriteItem::builder().update(u).build());
         }
-        u = u.update_expression(format!("ADD {}", adds.join(", ")));
-        out.push(
-            TransactWriteItem::builder()
-                .update(u.build().map_err(|e| sdk_err("update", e))?)
-                .build(),
-        );
     }
     for e in &pending.feedback {
-        let item = HashMap::from([
-            ("pk".into(), s(format!("CASE#{}", case.case_id()))),
-            ("sk".into(), s(format!("FB#{}", e.item.feedback_id))),
-            (
-                "gsi5pk".into(),
-                s(format!("FEEDBACK#{}", e.item.dept.as_str())),
-            ),
-            (
-                "gsi5sk".into(),
-                s(format!(
-                    "{}#{:013}#{}",
-                    e.region,
-                    e.item.created_at.timestamp_millis(),
-                    e.item.feedback_id
-                )),
-            ),
-            (
-                "entry".into(),
-                s(serde_json::to_string(e).expect("entry serialises")),
-            ),
-        ]);
-        out.push(put(table, item, None)?);
+        out.push(put(table, feedback_item(case, e), None)?);
     }
     Ok(out)
+}
+
+/// Add a cell's counters (at most 100 per update: expressions are limited in size).
+fn tally_updates(
+    table: &str,
+    cell: &domain::projection::TallyCell,
+) -> Result<Vec<Update>, StoreError> {
+    let counters: Vec<(&String, &i64)> = cell.counters.iter().collect();
+    counters
+        .chunks(100)
+        .map(|chunk| {
+            let mut u = Update::builder()
+                .table_name(table)
+                .key("pk", s(format!("AGG#{}", cell.month)))
+                .key("sk", s(format!("{}#{}", cell.county, cell.unit)));
+            let mut adds = vec![];
+            for (i, (field, v)) in chunk.iter().enumerate() {
+                adds.push(format!("#f{i} :v{i}"));
+                u = u
+                    .expression_attribute_names(format!("#f{i}"), *field)
+                    .expression_attribute_values(format!(":v{i}"), n(v));
+            }
+            u.update_expression(format!("ADD {}", adds.join(", ")))
+                .build()
+                .map_err(|e| sdk_err("update", e))
+        })
+        .collect()
+}
+
+/// A feedback entry's item, indexed by department then region and time (gsi5).
+fn feedback_item(case: &Case, e: &FeedbackEntry) -> Item {
+    HashMap::from([
+        ("pk".into(), s(format!("CASE#{}", case.case_id()))),
+        ("sk".into(), s(format!("FB#{}", e.item.feedback_id))),
+        (
+            "gsi5pk".into(),
+            s(format!("FEEDBACK#{}", e.item.dept.as_str())),
+        ),
+        (
+            "gsi5sk".into(),
+            s(format!(
+                "{}#{:013}#{}",
+                e.region,
+                e.item.created_at.timestamp_millis(),
+                e.item.feedback_id
+            )),
+        ),
+        (
+            "entry".into(),
+            s(serde_json::to_string(e).expect("entry serialises")),
+        ),
+    ])
 }
 
 /// The newborn's claim item (keyed by a digest: no ID number in keys).
@@ -322,6 +339,72 @@ impl DynamoStore {
     fn c(&self, op: Op) -> &Client {
         self.usage.one(op);
         &self.client
+    }
+
+    /// Load many new cases at once (a migration from another system, or a benchmark's
+    /// seed): case items, newborn claims and feedback entries in batches of 25, then the
+    /// aggregates summed and added once per cell. Unconditional, so only for case ids and
+    /// newborns the table does not hold; each case prepared for its first commit.
+    pub async fn import(&self, cases: &[Case]) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let mut items = vec![];
+        let mut total = domain::projection::Tally::new();
+        for c in cases {
+            items.push(case_item(c));
+            let mut claim = newborn_key(c);
+            claim.insert("case_id".into(), s(c.case_id().to_string()));
+            items.push(claim);
+            for e in &c.pending().feedback {
+                items.push(feedback_item(c, e));
+            }
+            for (k, v) in &c.pending().tally {
+                *total.entry(k.clone()).or_default() += v;
+            }
+        }
+        for chunk in items.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|i| {
+                    let p = PutRequest::builder()
+                        .set_item(Some(i.clone()))
+                        .build()
+                        .map_err(|e| sdk_err("put request", e))?;
+                    Ok(WriteRequest::builder().put_request(p).build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            while !requests.is_empty() {
+                let r = self
+                    .c(Op::DdbBatchWrite)
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_err("batch write", e))?;
+                requests = r
+                    .unprocessed_items()
+                    .and_then(|u| u.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+                if !requests.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+        for cell in domain::projection::cells(&total) {
+            for u in tally_updates(&self.table, &cell)? {
+                self.c(Op::DdbUpdateItem)
+                    .update_item()
+                    .table_name(u.table_name())
+                    .set_key(Some(u.key().clone()))
+                    .update_expression(u.update_expression())
+                    .set_expression_attribute_names(u.expression_attribute_names().cloned())
+                    .set_expression_attribute_values(u.expression_attribute_values().cloned())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_err("add aggregates", e))?;
+            }
+        }
+        Ok(())
     }
 
     fn count_items(&self, items: Vec<TransactWriteItem>) -> Vec<TransactWriteItem> {
@@ -947,7 +1030,8 @@ impl CaseStore for DynamoStore {
                     .filter_expression("submitted >= :from AND submitted < :to")
                     .expression_attribute_values(":from", n(from.timestamp_millis()))
                     .expression_attribute_values(":to", n(to.timestamp_millis()))
-                    .limit((limit + 1 - rows.len()) as i32)
+                    // Evaluated before the period filter: read generously, return a page.
+                    .limit(1000)
                     .set_exclusive_start_key(start.take());
                 q = match region {
                     Some(prefix) => q

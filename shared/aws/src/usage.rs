@@ -12,6 +12,7 @@ pub enum Op {
     DdbUpdateItem,
     DdbTransactWrite,
     DdbTransactItems,
+    DdbBatchWrite,
     SqsSend,
     SqsReceive,
     SqsReceivedMessages,
@@ -23,7 +24,7 @@ pub enum Op {
     SecretsGet,
 }
 
-const OPS: [(Op, &str); 16] = [
+const OPS: [(Op, &str); 17] = [
     (Op::DdbGetItem, "dynamodb.GetItem"),
     (Op::DdbQuery, "dynamodb.Query"),
     (Op::DdbPutItem, "dynamodb.PutItem"),
@@ -31,6 +32,7 @@ const OPS: [(Op, &str); 16] = [
     (Op::DdbUpdateItem, "dynamodb.UpdateItem"),
     (Op::DdbTransactWrite, "dynamodb.TransactWriteItems"),
     (Op::DdbTransactItems, "dynamodb.TransactWriteItems.items"),
+    (Op::DdbBatchWrite, "dynamodb.BatchWriteItem"),
     (Op::SqsSend, "sqs.SendMessage"),
     (Op::SqsReceive, "sqs.ReceiveMessage"),
     (Op::SqsReceivedMessages, "sqs.ReceiveMessage.messages"),

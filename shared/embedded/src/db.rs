@@ -56,6 +56,11 @@ CREATE TABLE IF NOT EXISTS feedback (
   region TEXT NOT NULL, entry TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS feedback_dept ON feedback(dept, region);
+CREATE TABLE IF NOT EXISTS tasks (
+  case_id TEXT PRIMARY KEY, dept TEXT NOT NULL, region TEXT NOT NULL, due INTEGER NOT NULL,
+  entry TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(dept, region, due);
 CREATE TABLE IF NOT EXISTS escalations (
   case_id TEXT NOT NULL, step TEXT NOT NULL, region TEXT NOT NULL, entry TEXT NOT NULL,
   PRIMARY KEY (case_id, step)
@@ -369,6 +374,21 @@ fn write_projections(c: &Connection, case: &Case) -> Result<(), StoreError> {
                 ])
             })
             .map_err(unavailable)?;
+    }
+    c.execute("DELETE FROM tasks WHERE case_id = ?1", [case.case_id()])
+        .map_err(unavailable)?;
+    if let Some(t) = case.task_entry() {
+        c.execute(
+            "INSERT INTO tasks (case_id, dept, region, due, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                case.case_id(),
+                t.dept.as_str(),
+                t.region.clone().unwrap_or_default(),
+                t.due_at.timestamp_millis(),
+                serde_json::to_string(&t).expect("task serialises")
+            ],
+        )
+        .map_err(unavailable)?;
     }
     c.execute(
         "DELETE FROM escalations WHERE case_id = ?1",
@@ -685,17 +705,11 @@ impl CaseStore for SqliteStore {
         dept: Dept,
         region: Option<&str>,
     ) -> Result<Vec<domain::view::TaskEntry>, StoreError> {
-        let cases = self
-            .query(sql::SELECT_CASES_2, vec![dept.as_str().to_string().into()])
-            .await?;
-        Ok(cases
-            .iter()
-            .filter_map(Case::task_entry)
-            .filter(|t| t.dept == dept)
-            .filter(|t| {
-                region.is_none_or(|p| t.region.as_deref().is_some_and(|r| r.starts_with(p)))
-            })
-            .collect())
+        let args = vec![
+            dept.as_str().to_string().into(),
+            region.unwrap_or("").to_string().into(),
+        ];
+        self.json_rows(sql::SELECT_TASKS, args).await
     }
 
     async fn feedback_entries(
@@ -1181,7 +1195,8 @@ mod sql {
     pub const SELECT_CASES: &str =
         "SELECT doc FROM cases WHERE owner = ?1 ORDER BY submitted_at DESC, case_id \
          DESC";
-    pub const SELECT_CASES_2: &str = "SELECT doc FROM cases WHERE task_dept = ?1 ORDER BY task_due";
+    pub const SELECT_TASKS: &str = "SELECT entry FROM tasks \
+        WHERE dept = ?1 AND substr(region, 1, length(?2)) = ?2 ORDER BY due";
     pub const ADD_TALLY: &str = "INSERT INTO tallies (month, county, unit, field, n) \
         VALUES (?1, ?2, ?3, ?4, ?5) \
         ON CONFLICT (month, county, unit, field) DO UPDATE SET n = n + excluded.n";
