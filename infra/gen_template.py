@@ -7,8 +7,16 @@ import sys, yaml
 
 QUEUES = ["accept", "certify-birth", "register-household", "enrol-insurance", "issue-card", "unify-issuance", "notify", "archive"]
 STEP_QUEUES = QUEUES[:6]
-TIMEOUT = 10  # seconds, every function
-VISIBILITY = 6 * TIMEOUT
+# Seconds and MB per function, from what it does: acceptance asks data sharing up to five
+# times (5 s each); archive copies materials; the monitor sweeps; the rest write a case.
+SIZES = {"api": (29, 256), "accept": (40, 256), "archive": (120, 512), "sla-monitor": (300, 512), "notify": (15, 128)}
+def size(binary): return SIZES.get(binary, (20, 256))
+# A queue's visibility timeout: six times its consumer's timeout (AWS's advice for SQS
+# event sources), so a batch is never redelivered while it still runs.
+def visibility(q): return 6 * size(q)[0]
+# Event source concurrency: pollers per queue (at least 2), instead of reserved
+# concurrency, which a new account's quota (10 units) cannot grant.
+MAX_CONCURRENCY = 5
 
 def camel(q): return "".join(w.capitalize() for w in q.split("-"))
 def key(q): return q.replace("-", "_").upper()
@@ -21,7 +29,7 @@ NEXT = {q: ([STEP_QUEUES[i + 1]] if i + 1 < len(STEP_QUEUES) else []) + ["notify
 FUNCTIONS = {
     "ApiFunction": ("api", None, QUEUES, {"s3_materials": "rw", "audit": True}),
     **{f"{camel(q)}Function": (q, q, NEXT[q], {"secret": q == "accept"}) for q in STEP_QUEUES},
-    "NotifyFunction": ("notify", "notify", [], {}),
+    "NotifyFunction": ("notify", "notify", ["archive"], {}),
     "ArchiveFunction": ("archive", "archive", [], {"s3_materials": "r", "s3_archive": "rw"}),
     "SlaMonitorFunction": ("sla-monitor", None, QUEUES, {"schedule": True}),
 }
@@ -43,20 +51,25 @@ P = {
                       "Description": "Optional: the WebAclArn of infra/waf.yaml (deployed in us-east-1); puts a CloudFront distribution with that AWS WAF web ACL (per-IP and per-caller rate limits) in front of the API"},
     "AuditRetentionDays": {"Type": "Number", "Default": 1827, "AllowedValues": [365, 731, 1827, 3653],
                            "Description": "Retention of the personal-data audit trail (its own log group)"},
-    "ArchiveRetentionYears": {"Type": "Number", "Default": 30, "MinValue": 1, "Description": "Object Lock retention of archives (years)"},
+    "ArchiveRetentionYears": {"Type": "Number", "Default": 30, "MinValue": 1,
+                              "Description": "Object Lock retention of archives in the prod stage (years, COMPLIANCE mode: IRREVERSIBLE, nobody can delete an archive or the bucket before it ends, not even the account root). Other stages lock for 1 day in GOVERNANCE mode"},
+    "AllowedOrigins": {"Type": "CommaDelimitedList", "Default": "",
+                       "Description": "Browser origins allowed to call the API and upload materials (CORS), e.g. https://www.zjzwfw.gov.cn; empty: none"},
 }
 C = {
+    "IsProd": {"Fn::Equals": [ref("Stage"), "prod"]},
+    "HasOrigins": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", ref("AllowedOrigins")]}, ""]}]},
     "HasSecret": {"Fn::Not": [{"Fn::Equals": [ref("DataSharingSecretArn"), ""]}]},
     "HasEdge": {"Fn::Not": [{"Fn::Equals": [ref("EdgeWebAclArn"), ""]}]},
     "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]},
 }
 
-r["Key"] = {"Type": "AWS::KMS::Key", "Properties": {
+r["Key"] = {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
     "Description": "onething: cases, materials, archives, queues, logs",
     "EnableKeyRotation": True,
     "KeyPolicy": {"Version": "2012-10-17", "Statement": [
         {"Sid": "Account", "Effect": "Allow", "Principal": {"AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")}, "Action": "kms:*", "Resource": "*"},
-        {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": sub("logs.${AWS::Region}.amazonaws.com")},
+        {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": sub("logs.${AWS::Region}.${AWS::URLSuffix}")},
          "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], "Resource": "*"},
         {"Sid": "Alarms", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
     ]}}}
@@ -84,6 +97,7 @@ r["Table"] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Updat
 
 def bucket(name, versioned, lock, logs_to):
     props = {
+        # At most 63 characters: 9 + name (<= 9) + 16 (Stage) + 12 (account) + 14 (region) + 3.
         "BucketName": sub(f"onething-{name}-${{Stage}}-${{AWS::AccountId}}-${{AWS::Region}}"),
         "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
         "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": ref("Key")}, "BucketKeyEnabled": True}]},
@@ -94,7 +108,8 @@ def bucket(name, versioned, lock, logs_to):
         props["LoggingConfiguration"] = {"DestinationBucketName": ref(logs_to), "LogFilePrefix": f"{name}/"}
     if lock:
         props["ObjectLockEnabled"] = True
-        props["ObjectLockConfiguration"] = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": ref("ArchiveRetentionYears")}}}
+        props["ObjectLockConfiguration"] = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Fn::If": ["IsProd",
+            {"Mode": "COMPLIANCE", "Years": ref("ArchiveRetentionYears")}, {"Mode": "GOVERNANCE", "Days": 1}]}}}
     return props
 
 def tls_only(bucket_id):
@@ -105,7 +120,7 @@ def tls_only(bucket_id):
 
 r["AccessLogBucket"] = {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
     "Metadata": checkov_skip(("CKV_AWS_18", "This is the access-log bucket itself; logging it into itself would loop")),
-    "Properties": {**bucket("access-logs", True, False, None),
+    "Properties": {**bucket("logs", True, False, None),
                    "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
                    "LifecycleConfiguration": {"Rules": [{"Id": "expire", "Status": "Enabled", "ExpirationInDays": 731, "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]}}}
 r["AccessLogBucketPolicy"] = tls_only("AccessLogBucket")
@@ -116,6 +131,9 @@ r["MaterialsBucket"] = {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "
     "Properties": {**bucket("materials", True, False, "AccessLogBucket"),
                    "LifecycleConfiguration": {"Rules": [{"Id": "abort-uploads", "Status": "Enabled", "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
                                                          "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]}}}
+r["MaterialsBucket"]["Properties"]["CorsConfiguration"] = {"Fn::If": ["HasOrigins", {"CorsRules": [
+    {"AllowedOrigins": ref("AllowedOrigins"), "AllowedMethods": ["PUT", "GET"], "AllowedHeaders": ["*"],
+     "ExposedHeaders": ["ETag"], "MaxAge": 600}]}, ref("AWS::NoValue")]}
 r["MaterialsBucketPolicy"] = tls_only("MaterialsBucket")
 r["ArchiveBucket"] = {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
     "Properties": bucket("archives", True, True, "AccessLogBucket")}
@@ -130,7 +148,7 @@ for q in QUEUES:
     r[f"{c}Dlq"] = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": sub(f"onething-{q}-dlq-${{Stage}}"),
         "MessageRetentionPeriod": 1209600, "KmsMasterKeyId": ref("Key")}}
     r[f"{c}Queue"] = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": sub(f"onething-{q}-${{Stage}}"),
-        "VisibilityTimeout": VISIBILITY, "MessageRetentionPeriod": 1209600, "KmsMasterKeyId": ref("Key"),
+        "VisibilityTimeout": visibility(q), "MessageRetentionPeriod": 1209600, "KmsMasterKeyId": ref("Key"),
         "RedrivePolicy": {"deadLetterTargetArn": att(f"{c}Dlq", "Arn"), "maxReceiveCount": 5}}}
     r[f"{c}DlqDepthAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
         "AlarmDescription": f"Messages dead-lettered from {q}: inspect with `onething dlq show {q}`, fix, then redrive",
@@ -174,8 +192,13 @@ def role(fid, consumes, sends, extra):
     if m:
         acts = ["s3:GetObject"] + (["s3:PutObject"] if m == "rw" else [])
         stmts.append({"Sid": "Materials", "Effect": "Allow", "Action": acts, "Resource": {"Fn::Join": ["", [att("MaterialsBucket", "Arn"), "/materials/*"]]}})
+        # Without ListBucket S3 answers 403, not 404, for a missing object.
+        stmts.append({"Sid": "MaterialsList", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": att("MaterialsBucket", "Arn"),
+                      "Condition": {"StringLike": {"s3:prefix": ["materials/*"]}}})
     if extra.get("s3_archive"):
         stmts.append({"Sid": "Archive", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": {"Fn::Join": ["", [att("ArchiveBucket", "Arn"), "/archives/*"]]}})
+        stmts.append({"Sid": "ArchiveList", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": att("ArchiveBucket", "Arn"),
+                      "Condition": {"StringLike": {"s3:prefix": ["archives/*"]}}})
     if extra.get("audit"):
         stmts.append({"Sid": "AuditTrail", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                       "Resource": {"Fn::Join": ["", [att("AuditLogs", "Arn")]]}})
@@ -190,6 +213,7 @@ fn_skip = checkov_skip(
     ("CKV_AWS_116", "SQS-triggered functions use their queue's DLQ (redrive policy, maxReceiveCount 5); API and schedule failures are retried by the caller or the next tick"),
     ("CKV_AWS_117", "No VPC: the functions reach only AWS APIs over TLS and the data-sharing platform's public endpoint"),
     ("CKV_AWS_173", "Environment variables hold only resource names and URLs, no secrets (the data-sharing key is read from Secrets Manager)"),
+    ("CKV_AWS_115", "Concurrency is bounded per SQS event source (ScalingConfig.MaximumConcurrency) and by the HTTP API's throttling; reserved concurrency would fail on a new account's quota"),
 )
 for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
     env = {"ONETHING_BACKEND": "aws", "TABLE_NAME": ref("Table"), "MATERIALS_BUCKET": ref("MaterialsBucket"), "ARCHIVE_BUCKET": ref("ArchiveBucket"),
@@ -202,14 +226,15 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
     if extra.get("audit"):
         env["AUDIT_LOG_GROUP"] = ref("AuditLogs")
     props = {"FunctionName": sub(f"onething-{binary}-${{Stage}}"), "CodeUri": f"../target/lambda/{binary}/bootstrap.zip", "Handler": "bootstrap", "Runtime": "provided.al2023",
-             "Architectures": ["arm64"], "MemorySize": 128, "Timeout": TIMEOUT, "Role": att(f"{fid}Role", "Arn"),
-             "ReservedConcurrentExecutions": 50 if binary == "api" else 10, "KmsKeyArn": att("Key", "Arn"),
+             "Architectures": ["arm64"], "MemorySize": size(binary)[1], "Timeout": size(binary)[0], "Role": att(f"{fid}Role", "Arn"),
+             "KmsKeyArn": att("Key", "Arn"),
              "LoggingConfig": {"LogFormat": "JSON", "LogGroup": ref(f"{fid}Logs")},
              "Environment": {"Variables": env}}
     events = {}
     if consumes:
         events["Queue"] = {"Type": "SQS", "Properties": {"Queue": att(f"{camel(consumes)}Queue", "Arn"), "BatchSize": 10,
-                                                          "MaximumBatchingWindowInSeconds": 0, "FunctionResponseTypes": ["ReportBatchItemFailures"]}}
+                                                          "MaximumBatchingWindowInSeconds": 0, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                                                          "ScalingConfig": {"MaximumConcurrency": MAX_CONCURRENCY}}}
     if extra.get("schedule"):
         events["Every5Minutes"] = {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)", "Enabled": True}}
     if binary == "api":
@@ -236,7 +261,12 @@ r["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": {
              "JwtConfiguration": {"issuer": ref("JwtIssuer"), "audience": [ref("JwtAudience")]}}}},
     "AccessLogSettings": {"DestinationArn": att("ApiAccessLogs", "Arn"),
                           "Format": '{"requestId":"$context.requestId","routeKey":"$context.routeKey","status":"$context.status","latency":"$context.responseLatency","ip":"$context.identity.sourceIp"}'},
-    "DefaultRouteSettings": {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100}}}
+    "DefaultRouteSettings": {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100},
+    # Preflights are answered by API Gateway itself (never the JWT authorizer).
+    "CorsConfiguration": {"Fn::If": ["HasOrigins", {"AllowOrigins": ref("AllowedOrigins"),
+        "AllowHeaders": ["authorization", "content-type", "idempotency-key", "x-request-id"],
+        "AllowMethods": ["GET", "POST", "PUT", "OPTIONS"], "ExposeHeaders": ["x-request-id", "retry-after", "idempotent-replayed"],
+        "MaxAge": 600}, ref("AWS::NoValue")]}}}
 
 # The optional edge: CloudFront with the AWS WAF web ACL of infra/waf.yaml, nothing cached.
 r["Edge"] = {"Type": "AWS::CloudFront::Distribution", "Condition": "HasEdge", "Metadata": checkov_skip(
@@ -271,9 +301,16 @@ for q in QUEUES:
 for fid in FUNCTIONS:
     O[f"{fid}Name"] = {"Value": ref(fid)}
 
+# A prod stack never runs on the built-in data-sharing fixture.
+RULES = {"ProdUsesRealDataSharing": {"RuleCondition": {"Fn::Equals": [ref("Stage"), "prod"]}, "Assertions": [
+    {"Assert": {"Fn::Not": [{"Fn::Equals": [ref("DataSharingBaseUrl"), ""]}]},
+     "AssertDescription": "A prod stack needs DataSharingBaseUrl (the provincial data-sharing platform); only test stacks use the built-in fixture"},
+    {"Assert": {"Fn::Not": [{"Fn::Equals": [ref("DataSharingSecretArn"), ""]}]},
+     "AssertDescription": "A prod stack needs DataSharingSecretArn (the platform's API key in Secrets Manager)"}]}}
+
 doc = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::Serverless-2016-10-31",
        "Description": "onething: Zhejiang birth one-thing (出生一件事) joint handling",
-       "Parameters": P, "Conditions": C, "Resources": r, "Outputs": O}
+       "Parameters": P, "Rules": RULES, "Conditions": C, "Resources": r, "Outputs": O}
 
 class NoAlias(yaml.SafeDumper):
     def ignore_aliases(self, data): return True

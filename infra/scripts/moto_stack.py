@@ -48,4 +48,12 @@ if desc["StackStatus"] != "CREATE_COMPLETE":
     events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
     failed = [e for e in events if "FAILED" in e.get("ResourceStatus", "")]
     sys.exit(f"stack {stack}: {desc['StackStatus']}: {failed[:3]}")
-print(json.dumps({o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}))
+outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
+# Each function's environment as the stack resolved it (`Env:<logical id>`, JSON), so
+# tests wire every function from the template itself, not from a list of their own.
+lam = boto3.client("lambda", **kw)
+for res in cfn.describe_stack_resources(StackName=stack)["StackResources"]:
+    if res.get("ResourceType", res.get("Type")) == "AWS::Lambda::Function":
+        conf = lam.get_function_configuration(FunctionName=res["PhysicalResourceId"])
+        outputs[f"Env:{res['LogicalResourceId']}"] = json.dumps(conf.get("Environment", {}).get("Variables", {}))
+print(json.dumps(outputs))

@@ -15,38 +15,36 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-/// What the template puts in a function's environment, plus what Lambda sets itself.
-fn lambda_env(endpoint: &str, outputs: &HashMap<String, String>) -> HashMap<String, String> {
-    let mut v: HashMap<String, String> = [
+/// A function's environment as the deployed template sets it (read back from the stack),
+/// plus what Lambda sets itself.
+fn lambda_env(
+    endpoint: &str,
+    outputs: &HashMap<String, String>,
+    function: &str,
+) -> HashMap<String, String> {
+    let from_template = outputs
+        .get(&format!("Env:{function}"))
+        .unwrap_or_else(|| panic!("the stack has no function {function}"));
+    let mut v: HashMap<String, String> = serde_json::from_str(from_template).unwrap();
+    for (k, x) in [
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
         ("AWS_SESSION_TOKEN", "testing"),
         ("AWS_ENDPOINT_URL", endpoint),
-        ("DATA_SHARING_URL", ""),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    v.insert("TABLE_NAME".into(), outputs["TableName"].clone());
-    v.insert(
-        "MATERIALS_BUCKET".into(),
-        outputs["MaterialsBucket"].clone(),
-    );
-    v.insert("ARCHIVE_BUCKET".into(), outputs["ArchiveBucket"].clone());
-    v.insert("AUDIT_LOG_GROUP".into(), outputs["AuditLogGroup"].clone());
-    for q in domain::flow::all_queues() {
-        let k = aws::queue_key(q);
-        v.insert(
-            format!("QUEUE_URL_{k}"),
-            outputs[&aws::queue_output(q, false)].clone(),
-        );
-        v.insert(
-            format!("DLQ_URL_{k}"),
-            outputs[&aws::queue_output(q, true)].clone(),
-        );
+    ] {
+        v.insert(k.to_string(), x.to_string());
     }
     v
+}
+
+/// The template's logical id of the function consuming `queue`.
+fn function_of(queue: &str) -> String {
+    let camel: String = queue
+        .split('-')
+        .map(|w| w[..1].to_uppercase() + &w[1..])
+        .collect();
+    format!("{camel}Function")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,22 +52,22 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let m = moto::Moto::start(&root);
     let outputs = m.deploy("wiring");
-    let env = std::sync::Arc::new(lambda_env(&m.endpoint, &outputs));
-    let init = || {
-        let env = env.clone();
+    // Each function with its own environment from the template, as its main.rs builds it:
+    // a queue, bucket or variable a function uses but the template does not give it fails.
+    let init = |function: &str| {
+        let env = lambda_env(&m.endpoint, &outputs, function);
         lambda::Init::from_lookup(move |k| env.get(k).cloned()).unwrap()
     };
-
-    // Each function as its main.rs builds it.
-    let api_init = init().with_s3();
+    let api_init = init("ApiFunction").with_s3();
     let api_audit = api_init.audit();
     let api_app = api_init.app();
     let mut apps: HashMap<&str, App> = HashMap::new();
     for q in domain::flow::all_queues() {
+        let f = function_of(q);
         let app = match q {
-            "accept" => init().with_data_sharing().unwrap().app(),
-            "archive" => init().with_s3().app(),
-            _ => init().app(),
+            "accept" => init(&f).with_data_sharing().unwrap().app(),
+            "archive" => init(&f).with_s3().app(),
+            _ => init(&f).app(),
         };
         apps.insert(q, app);
     }

@@ -79,3 +79,23 @@ fn the_sla_alarms_read_what_the_monitor_publishes() {
     assert!(template.contains(&format!("Namespace: {}", sla_monitor::METRIC_NAMESPACE)));
     assert!(t.contains("\"Dimensions\":[[\"Stage\"]]"));
 }
+
+/// What moto and cfn-lint do not check (infra/scripts/check_template.py): each function's
+/// queues in its environment match its permissions, readers may list (404, not 403), no
+/// partition-specific domain, bucket names fit, the key is retained, event sources bound
+/// their concurrency, visibility timeouts cover the functions' timeouts, a prod stack
+/// needs real data sharing.
+#[test]
+fn the_template_wires_each_function_to_what_it_may_use() {
+    let out = Command::new(py("python"))
+        .args(["infra/scripts/check_template.py", "infra/template.yaml"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

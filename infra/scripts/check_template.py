@@ -1,0 +1,94 @@
+"""Static checks of infra/template.yaml that moto and cfn-lint do not make; exits non-zero
+with one line per finding. Run by infra/local/tests/template.rs.
+
+- each function's environment names exactly the queues its role may send to (and its own);
+- a role that reads objects of a bucket may list it (else a missing object is 403, not 404);
+- no hard-coded `amazonaws.com` but the global service principals, which are the same in
+  every partition (regional ones use ${AWS::URLSuffix});
+- bucket names fit 63 characters with the longest Stage and region;
+- the KMS key outlives the stack like the data it encrypts;
+- every SQS event source has a MaximumConcurrency, and no function reserves concurrency;
+- every queue's visibility timeout is at least six times its consumer's timeout;
+- a prod stack is refused without the data-sharing URL and secret.
+"""
+import json, re, sys, yaml
+
+class Loader(yaml.SafeLoader):
+    pass
+t = yaml.load(open(sys.argv[1] if len(sys.argv) > 1 else "infra/template.yaml"), Loader=Loader)
+R = t["Resources"]
+bad = []
+
+GLOBAL_PRINCIPALS = {"lambda.amazonaws.com", "cloudwatch.amazonaws.com", "logging.s3.amazonaws.com"}
+text = json.dumps(t)
+for m in re.finditer(r'"([^"]*amazonaws\.com[^"]*)"', text):
+    if m.group(1) not in GLOBAL_PRINCIPALS:
+        bad.append(f"hard-coded domain: {m.group(1)} (use ${{AWS::URLSuffix}})")
+
+def refs(x):
+    """Logical ids referenced by Ref / GetAtt in x."""
+    if isinstance(x, dict):
+        if "Ref" in x: return {x["Ref"]}
+        if "Fn::GetAtt" in x: return {x["Fn::GetAtt"][0]}
+        return set().union(*[refs(v) for v in x.values()]) if x else set()
+    if isinstance(x, list):
+        return set().union(*[refs(v) for v in x]) if x else set()
+    return set()
+
+for fid, f in R.items():
+    if f["Type"] != "AWS::Serverless::Function":
+        continue
+    p = f["Properties"]
+    if "ReservedConcurrentExecutions" in p:
+        bad.append(f"{fid}: reserved concurrency (a new account's quota cannot grant it)")
+    env = p["Environment"]["Variables"]
+    env_queues = {next(iter(refs(v))) for k, v in env.items() if k.startswith("QUEUE_URL_")}
+    role = R[f"{fid}Role"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    sendable, readable = set(), set()
+    consumed = None
+    for ev in p.get("Events", {}).values():
+        if ev["Type"] == "SQS":
+            consumed = next(iter(refs(ev["Properties"]["Queue"])))
+            mc = ev["Properties"].get("ScalingConfig", {}).get("MaximumConcurrency", 0)
+            if mc < 2:
+                bad.append(f"{fid}: SQS event without ScalingConfig.MaximumConcurrency >= 2")
+            vis = R[consumed]["Properties"]["VisibilityTimeout"]
+            if vis < 6 * p["Timeout"]:
+                bad.append(f"{fid}: {consumed} visibility {vis} s < 6 x timeout {p['Timeout']} s")
+    for st in role:
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if "sqs:SendMessage" in acts:
+            sendable |= {q for q in refs(st["Resource"]) if q.endswith("Queue")}
+        if "s3:GetObject" in acts:
+            readable |= refs(st["Resource"])
+    listable = set()
+    for st in role:
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if "s3:ListBucket" in acts:
+            listable |= refs(st["Resource"])
+    expected = sendable | ({consumed} if consumed else set())
+    if env_queues != expected:
+        bad.append(f"{fid}: environment queues {sorted(env_queues)} but may send to {sorted(sendable)} (consumes {consumed})")
+    for b in readable - listable:
+        bad.append(f"{fid}: reads {b} without s3:ListBucket (a missing object would be 403)")
+
+for rid, r in R.items():
+    if r["Type"] == "AWS::S3::Bucket":
+        name = r["Properties"]["BucketName"]["Fn::Sub"]
+        longest = name.replace("${Stage}", "x" * 16).replace("${AWS::AccountId}", "1" * 12).replace("${AWS::Region}", "cn-northwest-1")
+        if len(longest) > 63:
+            bad.append(f"{rid}: bucket name can reach {len(longest)} characters")
+key = R["Key"]
+if key.get("DeletionPolicy") != "Retain" or key.get("UpdateReplacePolicy") != "Retain":
+    bad.append("Key: not retained (the data it encrypts is)")
+lock = R["ArchiveBucket"]["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+if "Fn::If" not in lock or lock["Fn::If"][0] != "IsProd" or lock["Fn::If"][2].get("Mode") != "GOVERNANCE":
+    bad.append("ArchiveBucket: COMPLIANCE object lock outside prod")
+rule = t.get("Rules", {}).get("ProdUsesRealDataSharing", {})
+asserted = json.dumps(rule.get("Assertions", []))
+if "DataSharingBaseUrl" not in asserted or "DataSharingSecretArn" not in asserted:
+    bad.append("Rules: a prod stack is not refused without data sharing")
+
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
