@@ -6,6 +6,7 @@ use testkit::moto;
 
 mod authz;
 mod aws_cost;
+mod batch;
 mod contract;
 mod events;
 mod flows;

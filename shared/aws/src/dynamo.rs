@@ -285,13 +285,39 @@ fn put(
         .build())
 }
 
-/// Why each item of a cancelled `TransactWriteItems` failed (true: its condition), from the
-/// typed cancellation reasons; None when the call failed for another reason.
-fn transaction_reasons(
+/// Why an item of a cancelled `TransactWriteItems` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cancel {
+    /// It did not fail.
+    No,
+    /// Its condition did not hold.
+    Condition,
+    /// Another transaction held it, or the request was throttled: worth retrying as is.
+    Contention,
+    /// Anything else (validation, item size...).
+    Other,
+}
+
+fn cancel_of(code: Option<&str>) -> Cancel {
+    match code {
+        None | Some("None") | Some("") => Cancel::No,
+        Some("ConditionalCheckFailed") => Cancel::Condition,
+        Some("TransactionConflict")
+        | Some("ThrottlingError")
+        | Some("ProvisionedThroughputExceeded")
+        | Some("RequestLimitExceeded") => Cancel::Contention,
+        Some(_) => Cancel::Other,
+    }
+}
+
+/// Why each item of a cancelled `TransactWriteItems` failed, from the typed cancellation
+/// reasons (or, for endpoints that omit them, the codes listed in the message); None when
+/// the call failed for another reason.
+fn cancellation(
     e: &aws_sdk_dynamodb::error::SdkError<
         aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
     >,
-) -> Option<Vec<bool>> {
+) -> Option<Vec<Cancel>> {
     use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
     match e.as_service_error()? {
         TransactWriteItemsError::TransactionCanceledException(t)
@@ -300,32 +326,73 @@ fn transaction_reasons(
             Some(
                 t.cancellation_reasons()
                     .iter()
-                    .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                    .map(|r| cancel_of(r.code()))
                     .collect(),
             )
         }
-        _ => cancelled_by_condition(e),
+        svc if svc.code() == Some("TransactionCanceledException") => {
+            // "... cancelled, please refer cancellation reasons for specific reasons
+            // [ConditionalCheckFailed, None]"
+            let msg = svc.message().unwrap_or("");
+            let inner = msg.rsplit('[').next().unwrap_or("").trim_end_matches(']');
+            Some(
+                inner
+                    .split(',')
+                    .map(|r| cancel_of(Some(r.trim())))
+                    .collect(),
+            )
+        }
+        _ => None,
     }
 }
 
-/// Whether a failed transaction was cancelled by a condition (and which items), from the
-/// message text (a fallback for endpoints that omit the typed reasons).
-fn cancelled_by_condition<E: ProvideErrorMetadata + std::fmt::Debug>(
-    e: &aws_sdk_dynamodb::error::SdkError<E>,
-) -> Option<Vec<bool>> {
-    let svc = e.as_service_error()?;
-    if svc.code() != Some("TransactionCanceledException") {
-        return None;
+/// How a transaction ended when it did not commit.
+#[derive(Debug)]
+enum TxError {
+    /// Cancelled by these items' conditions (true: that item's condition failed).
+    Conditions(Vec<bool>),
+    Store(StoreError),
+}
+
+/// Run a transaction; contention (another transaction on an item, throttling) is retried
+/// with jittered backoff a few times before the caller hears of it.
+async fn transact(
+    client: &Client,
+    usage: &Usage,
+    items: Vec<TransactWriteItem>,
+) -> Result<(), TxError> {
+    for attempt in 0..4u32 {
+        usage.one(Op::DdbTransactWrite);
+        usage.add(Op::DdbTransactItems, items.len() as u64);
+        let r = client
+            .transact_write_items()
+            .set_transact_items(Some(items.clone()))
+            .send()
+            .await;
+        let e = match r {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        match cancellation(&e) {
+            Some(c) if c.contains(&Cancel::Condition) => {
+                return Err(TxError::Conditions(
+                    c.iter().map(|x| *x == Cancel::Condition).collect(),
+                ))
+            }
+            Some(c) if c.contains(&Cancel::Contention) && attempt < 3 => {
+                let jitter = (uuid::Uuid::new_v4().as_u128() % 20) as u64;
+                let wait = (10u64 << attempt) + jitter;
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            }
+            Some(c) if c.contains(&Cancel::Contention) => {
+                return Err(TxError::Store(StoreError::Unavailable(
+                    "the transaction kept meeting contention".into(),
+                )))
+            }
+            _ => return Err(TxError::Store(sdk_err("transaction", e))),
+        }
     }
-    // The reasons are listed in the message: "[ConditionalCheckFailed, None]".
-    let msg = svc.message().unwrap_or("");
-    let inner = msg.rsplit('[').next().unwrap_or("").trim_end_matches(']');
-    Some(
-        inner
-            .split(',')
-            .map(|r| r.trim() == "ConditionalCheckFailed")
-            .collect(),
-    )
+    unreachable!("the last attempt returns")
 }
 
 pub struct DynamoStore {
@@ -407,10 +474,6 @@ impl DynamoStore {
         Ok(())
     }
 
-    fn count_items(&self, items: Vec<TransactWriteItem>) -> Vec<TransactWriteItem> {
-        self.usage.add(Op::DdbTransactItems, items.len() as u64);
-        items
-    }
     pub fn new(client: Client, table: String, queues: Arc<SqsQueues>, usage: Arc<Usage>) -> Self {
         DynamoStore {
             client,
@@ -622,16 +685,11 @@ impl CaseStore for DynamoStore {
             items.push(put(&self.table, it.clone(), None)?);
         }
         items.extend(projection_items(&self.table, case)?);
-        match self
-            .c(Op::DdbTransactWrite)
-            .transact_write_items()
-            .set_transact_items(Some(self.count_items(items)))
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e) => match transaction_reasons(&e) {
-                Some(reasons) if reasons.first() == Some(&true) => {
+        match transact(&self.client, &self.usage, items).await {
+            Ok(()) => {}
+            Err(TxError::Store(e)) => return Err(e),
+            Err(TxError::Conditions(reasons)) => match reasons {
+                reasons if reasons.first() == Some(&true) => {
                     let r = self
                         .c(Op::DdbGetItem)
                         .get_item()
@@ -654,7 +712,7 @@ impl CaseStore for DynamoStore {
                     })?;
                     return Ok(Created::Existing(Box::new(existing)));
                 }
-                Some(reasons) if reasons.get(2) == Some(&true) => {
+                reasons if reasons.get(2) == Some(&true) => {
                     let r = self
                         .c(Op::DdbGetItem)
                         .get_item()
@@ -675,8 +733,10 @@ impl CaseStore for DynamoStore {
                         None => Err(StoreError::Unavailable("newborn claim changed".into())),
                     };
                 }
-                Some(_) => return Err(StoreError::Conflict("case id taken".into())),
-                None => return Err(sdk_err("create case", e)),
+                reasons if reasons.get(1) == Some(&true) => {
+                    return Err(StoreError::Conflict("case id taken".into()))
+                }
+                _ => return Err(StoreError::Unavailable("create cancelled".into())),
             },
         }
         self.relay(
@@ -717,20 +777,15 @@ impl CaseStore for DynamoStore {
             items.push(put(&self.table, it.clone(), None)?);
         }
         items.extend(projection_items(&self.table, case)?);
-        if let Err(e) = self
-            .c(Op::DdbTransactWrite)
-            .transact_write_items()
-            .set_transact_items(Some(self.count_items(items)))
-            .send()
-            .await
-        {
-            return match transaction_reasons(&e) {
-                Some(_) => Err(StoreError::Conflict(format!(
+        match transact(&self.client, &self.usage, items).await {
+            Ok(()) => {}
+            Err(TxError::Conditions(_)) => {
+                return Err(StoreError::Conflict(format!(
                     "case {} is no longer at version {expected}",
                     case.case_id()
-                ))),
-                None => Err(sdk_err("commit case", e)),
-            };
+                )))
+            }
+            Err(TxError::Store(e)) => return Err(e),
         }
         // After the commit: relay failures leave the outbox items for the sweep.
         if let Err(e) = self
@@ -1078,10 +1133,6 @@ impl DynamoAllocator {
         &self.client
     }
 
-    fn count_items(&self, items: Vec<TransactWriteItem>) -> Vec<TransactWriteItem> {
-        self.usage.add(Op::DdbTransactItems, items.len() as u64);
-        items
-    }
     pub fn new(client: Client, table: String, usage: Arc<Usage>) -> Self {
         DynamoAllocator {
             client,
@@ -1173,16 +1224,10 @@ impl Allocator for DynamoAllocator {
                     Some(("attribute_not_exists(pk)", vec![])),
                 )?,
             ];
-            match self
-                .c(Op::DdbTransactWrite)
-                .transact_write_items()
-                .set_transact_items(Some(self.count_items(items)))
-                .send()
-                .await
-            {
-                Ok(_) => return Ok(next),
-                Err(e) if transaction_reasons(&e).is_some() => continue,
-                Err(e) => return Err(sdk_err("allocate", e).into()),
+            match transact(&self.client, &self.usage, items).await {
+                Ok(()) => return Ok(next),
+                Err(TxError::Conditions(_)) => continue,
+                Err(TxError::Store(e)) => return Err(e.into()),
             }
         }
         Err(StoreError::Unavailable(format!("allocation in {namespace} kept conflicting")).into())
@@ -1251,5 +1296,22 @@ impl Notifier for DynamoNotifier {
             .filter_map(|i| i.get("doc").and_then(|v| v.as_s().ok()))
             .map(|d| serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string())))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A throttle or another transaction on an item is retried, never read as a failed
+    /// condition (which would mean "case id taken" or "another version").
+    #[test]
+    fn cancellation_codes_are_told_apart() {
+        assert_eq!(cancel_of(Some("ConditionalCheckFailed")), Cancel::Condition);
+        assert_eq!(cancel_of(Some("TransactionConflict")), Cancel::Contention);
+        assert_eq!(cancel_of(Some("ThrottlingError")), Cancel::Contention);
+        assert_eq!(cancel_of(Some("None")), Cancel::No);
+        assert_eq!(cancel_of(None), Cancel::No);
+        assert_eq!(cancel_of(Some("ValidationError")), Cancel::Other);
     }
 }

@@ -14,6 +14,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_types::SdkConfig;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub use lambda_runtime;
 
@@ -186,15 +187,22 @@ fn sdk_config_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<SdkConfig,
         ))
         .time_source(aws_smithy_async::time::SharedTimeSource::default())
         .retry_config(aws_smithy_types::retry::RetryConfig::standard())
-        .timeout_config(
-            aws_smithy_types::timeout::TimeoutConfig::builder()
-                .connect_timeout(std::time::Duration::from_secs(3))
-                .build(),
-        );
+        // A hung request must not eat the function's whole time: each attempt gets 5 s,
+        // an operation with its retries 15 s.
+        .timeout_config(sdk_timeouts());
     if let Some(url) = var("AWS_ENDPOINT_URL") {
         b = b.endpoint_url(url);
     }
     Ok(b.build())
+}
+
+/// The SDK's timeouts: connect, each attempt, each operation (with retries).
+pub fn sdk_timeouts() -> aws_smithy_types::timeout::TimeoutConfig {
+    aws_smithy_types::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .operation_attempt_timeout(std::time::Duration::from_secs(5))
+        .operation_timeout(std::time::Duration::from_secs(15))
+        .build()
 }
 
 /// The SDK's HTTPS client, except that its TLS connector (and with it the system's ~150
@@ -221,7 +229,8 @@ impl HttpClient for ConnectOnFirstUse {
 }
 
 /// The whole life of an SQS-triggered function after init: every batch through `handler`
-/// with partial batch failures.
+/// with partial batch failures, stopping before the invocation's deadline. When every
+/// record of a batch failed the invocation fails (Lambda then backs off the source).
 pub async fn run_sqs<F, Fut>(app: App, handler: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(App, Envelope) -> Fut + Copy + Send + Sync + 'static,
@@ -229,38 +238,108 @@ where
 {
     let batch = move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
         let app = app.clone();
-        async move { Ok::<_, lambda_runtime::Error>(sqs_batch(&app, event.payload, handler).await) }
+        async move {
+            // The context's deadline is in milliseconds since the epoch.
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
+            let left = event.context.deadline.saturating_sub(now_ms);
+            let deadline = Instant::now() + Duration::from_millis(left);
+            let n = event.payload.records.len();
+            let response = sqs_batch_until(&app, event.payload, handler, Some(deadline)).await;
+            if n > 0 && response.batch_item_failures.len() == n {
+                return Err(lambda_runtime::Error::from(format!(
+                    "all {n} records of the batch failed"
+                )));
+            }
+            Ok::<_, lambda_runtime::Error>(response)
+        }
     };
     lambda_runtime::run(lambda_runtime::service_fn(batch)).await
 }
 
-/// Handle each record; report failures by message id.
+/// How long before the invocation's deadline no new record is started.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
+
+/// [`sqs_batch_until`] without a deadline.
 pub async fn sqs_batch<F, Fut>(app: &App, event: SqsEvent, handler: F) -> SqsBatchResponse
 where
-    F: Fn(App, Envelope) -> Fut,
+    F: Fn(App, Envelope) -> Fut + Copy,
     Fut: Future<Output = Result<(), HandlerError>>,
 {
-    let mut response = SqsBatchResponse::default();
+    sqs_batch_until(app, event, handler, None).await
+}
+
+/// Handle a batch: the records of one case in their order, different cases concurrently;
+/// a record whose handler panics fails alone; records not yet started when the deadline
+/// nears are reported as failures untouched (they return to the queue). Failures are
+/// reported by message id.
+pub async fn sqs_batch_until<F, Fut>(
+    app: &App,
+    event: SqsEvent,
+    handler: F,
+    deadline: Option<Instant>,
+) -> SqsBatchResponse
+where
+    F: Fn(App, Envelope) -> Fut + Copy,
+    Fut: Future<Output = Result<(), HandlerError>>,
+{
+    use futures_util::FutureExt;
+    type Record = (String, Result<Envelope, String>);
+    let mut groups: Vec<(String, Vec<Record>)> = vec![];
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
-        let body = record.body.unwrap_or_default();
-        let outcome = match Envelope::parse(&body) {
-            Ok(env) => handler(app.clone(), env).await,
-            Err(e) => Err(HandlerError::Permanent(e)),
+        let parsed = Envelope::parse(&record.body.unwrap_or_default());
+        let key = match &parsed {
+            Ok(env) => env.case_id().to_string(),
+            Err(_) => format!("unparsed:{id}"),
         };
-        if let Err(e) = outcome {
-            match &e {
-                HandlerError::Retryable(_) => {
-                    tracing::warn!(message_id = %id, error = %e, "message will be retried")
-                }
-                HandlerError::Permanent(_) => {
-                    tracing::error!(message_id = %id, error = %e, "message can never succeed")
-                }
-            }
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id;
-            response.batch_item_failures.push(f);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, records)) => records.push((id, parsed)),
+            None => groups.push((key, vec![(id, parsed)])),
         }
+    }
+    let runs = groups.into_iter().map(|(_, records)| async move {
+        let mut failed = vec![];
+        for (id, parsed) in records {
+            if deadline.is_some_and(|d| Instant::now() + DEADLINE_MARGIN >= d) {
+                tracing::warn!(message_id = %id, "not started: the invocation's deadline is near");
+                failed.push(id);
+                continue;
+            }
+            let outcome = match parsed {
+                Ok(env) => std::panic::AssertUnwindSafe(handler(app.clone(), env))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(HandlerError::Retryable("the handler panicked".into()))
+                    }),
+                Err(e) => Err(HandlerError::Permanent(e)),
+            };
+            if let Err(e) = outcome {
+                match &e {
+                    HandlerError::Retryable(_) => {
+                        tracing::warn!(message_id = %id, error = %e, "message will be retried")
+                    }
+                    HandlerError::Permanent(_) => {
+                        tracing::error!(message_id = %id, error = %e, "message can never succeed")
+                    }
+                }
+                failed.push(id);
+            }
+        }
+        failed
+    });
+    let mut response = SqsBatchResponse::default();
+    for id in futures_util::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+    {
+        let mut f = BatchItemFailure::default();
+        f.item_identifier = id;
+        response.batch_item_failures.push(f);
     }
     response
 }
