@@ -703,3 +703,39 @@ contract!(
     cases_with_feedback_are_found_for_the_department,
     the_aggregates_follow_every_commit_and_rows_page_once,
 );
+
+/// The outbox sweep on DynamoDB goes on past a message it cannot send: with the archive
+/// queue missing from a store's wiring, a committed notify message still goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_sweep_goes_on_past_a_failed_send() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let m = moto::Moto::start(&root);
+    let outputs = m.deploy("sweep");
+    let full = aws::Resources::from_outputs(&outputs).unwrap();
+    let mut partial = full.clone();
+    partial.queues.remove("archive");
+    let broken = aws::Aws::new(&m.sdk_config().await, &partial, 5);
+    let c = a_case("BCSWEEP1", crate::helpers::FATHER_A);
+    let out = |q: &str| OutMessage {
+        queue: q.into(),
+        body: format!(r#"{{"kind":"archive","case_id":"BCSWEEP1","q":"{q}"}}"#),
+    };
+    // The commit's own relay fails on the archive message and leaves both in the outbox.
+    broken
+        .store
+        .create(&c, "sweep", &[out("archive"), out("notify")])
+        .await
+        .unwrap_err();
+    let relayed = broken.store.relay_outbox(0).await.unwrap();
+    assert_eq!(
+        relayed, 1,
+        "the notify message went out past the failed one"
+    );
+    let q = aws::Aws::new(&m.sdk_config().await, &full, 5)
+        .queues
+        .clone();
+    let got = ports::QueueConsumer::receive(q.as_ref(), "notify", 10, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}

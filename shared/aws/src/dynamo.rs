@@ -516,7 +516,8 @@ impl DynamoStore {
                 true,
             )
             .await?;
-        let mut n = 0;
+        // One failed send does not stop the sweep: the others still go out.
+        let (mut n, mut failed, mut last) = (0, 0, None);
         for it in items {
             let (Some(pk), Some(sk), Some(q), Some(b)) = (
                 it.get("pk").and_then(|v| v.as_s().ok()),
@@ -527,20 +528,41 @@ impl DynamoStore {
                 continue;
             };
             let case_id = pk.trim_start_matches("CASE#").to_string();
-            self.relay(
-                &case_id,
-                vec![(
-                    sk.clone(),
-                    OutMessage {
-                        queue: q.clone(),
-                        body: b.clone(),
-                    },
-                )],
-            )
-            .await?;
-            n += 1;
+            let sent = self
+                .relay(
+                    &case_id,
+                    vec![(
+                        sk.clone(),
+                        OutMessage {
+                            queue: q.clone(),
+                            body: b.clone(),
+                        },
+                    )],
+                )
+                .await;
+            match sent {
+                Ok(()) => n += 1,
+                Err(e) => {
+                    tracing::warn!(case_id = %case_id, error = %e, "outbox message not relayed");
+                    failed += 1;
+                    last = Some(e);
+                }
+            }
         }
-        Ok(n)
+        match last {
+            // Nothing could be sent: the caller's run failed and says why.
+            Some(e) if n == 0 => Err(e),
+            _ => {
+                if failed > 0 {
+                    tracing::warn!(
+                        relayed = n,
+                        failed,
+                        "outbox sweep left messages for the next run"
+                    );
+                }
+                Ok(n)
+            }
+        }
     }
 
     /// Every item of a partition (of the table, or of an index) whose sort key starts
@@ -1288,6 +1310,8 @@ impl Notifier for DynamoNotifier {
             .key_condition_expression("pk = :p AND begins_with(sk, :n)")
             .expression_attribute_values(":p", s(format!("CASE#{case_id}")))
             .expression_attribute_values(":n", s("NOTE#"))
+            // Read after the notifier's own writes (which sequence numbers went out).
+            .consistent_read(true)
             .send()
             .await
             .map_err(|e| sdk_err("list notifications", e))?;
