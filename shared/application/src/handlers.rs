@@ -435,7 +435,7 @@ async fn tick_case(
     // than a working day (once per round), withdraw an abandoned case or remind an unpaid
     // premium. The checks below look at the case as scanned.
     let settings = &app.settings;
-    let ((marked, escalated, acted), _) = app
+    let ((marked, escalated, acted, redriven), _) = app
         .repo()
         .update_from(case.clone(), |c| {
             let marked = c.mark_overdue(now);
@@ -444,9 +444,19 @@ async fn tick_case(
                 .withdraw_if_abandoned(now, settings.auto_withdraw_days)
                 .or_else(|| c.remind_premium_if_due(now, settings.premium_reminder_days));
             let acted = effects.is_some();
-            let figures = (marked, escalated, acted);
-            Ok::<_, HandlerError>(if marked || escalated || acted {
-                Change::Commit(figures, effects.unwrap_or_default())
+            // A step that stopped moving is re-sent a bounded number of times (backing
+            // off), then handed to its department's officers: never a loop of dead letters.
+            let stale = stale_after;
+            let nudged = if acted {
+                None
+            } else {
+                c.nudge_if_stuck(now, stale, &app.calendar)
+            };
+            let redriven = nudged.is_some();
+            let figures = (marked, escalated, acted, redriven);
+            let effects: Vec<_> = effects.into_iter().chain(nudged).flatten().collect();
+            Ok::<_, HandlerError>(if marked || escalated || acted || redriven {
+                Change::Commit(figures, effects)
             } else {
                 Change::Keep(figures)
             })
@@ -455,20 +465,12 @@ async fn tick_case(
     tick.marked_overdue += usize::from(marked);
     tick.escalated += usize::from(escalated);
     tick.withdrawn_or_reminded += usize::from(acted);
-    if let Some(step) = case.current_step() {
-        if case.is_actionable(step) && now - case.updated_at() > stale_after {
-            let env = Envelope::Step {
-                case_id: case.case_id().to_string(),
-                step,
-            };
-            send(app, &env).await?;
-            tick.redriven += 1;
-            tracing::warn!(
-                case_id = %case.case_id(),
-                step = step.as_str(),
-                "re-driving a case that stopped moving",
-            );
-        }
+    if redriven {
+        tick.redriven += 1;
+        tracing::warn!(
+            case_id = %case.case_id(),
+            "a case that stopped moving was re-sent or handed to an officer",
+        );
     }
     if now - case.updated_at() <= stale_after {
         return Ok(());

@@ -214,6 +214,11 @@ pub struct StepState {
     /// The round in which the step was escalated (督办), if it was.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub escalated_round: u32,
+    /// How many times the SLA monitor re-sent the step in round `redrive_round`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub redrives: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub redrive_round: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -797,6 +802,8 @@ impl Case {
                 approval_data: ApprovalData::default(),
                 overdue: false,
                 escalated_round: 0,
+                redrives: 0,
+                redrive_round: 0,
             })
             .collect();
         let mut case = Case {
@@ -1049,7 +1056,7 @@ impl Case {
         true
     }
 
-    fn step_mut(&mut self, step: Step) -> &mut StepState {
+    pub(crate) fn step_mut(&mut self, step: Step) -> &mut StepState {
         &mut self.steps[step.index()]
     }
 

@@ -75,3 +75,57 @@ impl Case {
         changed
     }
 }
+
+/// How many times the SLA monitor re-sends a step that stopped moving, in one round,
+/// before it hands the step to an officer of its department.
+pub const MAX_REDRIVES: u32 = 3;
+
+impl Case {
+    /// The current automatic step has not moved for `stale_after` (doubled after each
+    /// re-send): re-send it, at most [`MAX_REDRIVES`] times in a round; after that the
+    /// step waits in its department's queue with the reason, instead of failing again and
+    /// again. None when nothing is due.
+    pub fn nudge_if_stuck(
+        &mut self,
+        now: Time,
+        stale_after: chrono::Duration,
+        cal: &Calendar,
+    ) -> Option<Vec<crate::case::Effect>> {
+        let step = self.current_step()?;
+        if !self.is_actionable(step) {
+            return None;
+        }
+        let s = self.step(step);
+        let done = if s.redrive_round == s.round {
+            s.redrives
+        } else {
+            0
+        };
+        let wait = stale_after * 2i32.pow(done.min(10));
+        if now - self.updated_at() <= wait {
+            return None;
+        }
+        if done < MAX_REDRIVES {
+            let round = s.round;
+            let st = self.step_mut(step);
+            st.redrive_round = round;
+            st.redrives = done + 1;
+            self.log(
+                now,
+                "system:sla-monitor",
+                "redriven",
+                &format!("{}：未见进展，第 {} 次重新派发", step.name_zh(), done + 1),
+            );
+            return Some(vec![crate::case::Effect::Dispatch { step }]);
+        }
+        self.await_review(
+            step,
+            vec![format!(
+                "自动办理重新派发 {MAX_REDRIVES} 次后仍未完成，已转人工办理（原因见系统日志和死信队列）"
+            )],
+            now,
+            cal,
+        )
+        .ok()
+    }
+}

@@ -693,3 +693,52 @@ fn the_case_clock_stops_while_the_guardian_corrects() {
         "2026-12-08T23:59:59+08:00"
     );
 }
+
+/// A step that stopped moving is re-sent three times, each wait twice the one before,
+/// then handed to its department's officers with the reason: never re-sent forever.
+#[test]
+fn a_stuck_step_is_resent_a_bounded_number_of_times_then_handed_to_an_officer() {
+    use onething_domain::case::Effect;
+    use onething_domain::supervision::MAX_REDRIVES;
+    let mut c = accepted_case();
+    let step = c.current_step().expect("a step in progress");
+    assert!(c.is_actionable(step));
+    let stale = Duration::minutes(10);
+    let mut t = now();
+    assert!(
+        c.nudge_if_stuck(t, stale, &cal()).is_none(),
+        "not stale yet"
+    );
+    for n in 0..MAX_REDRIVES {
+        // The wait doubles after each re-send.
+        let wait = stale * 2i32.pow(n);
+        assert!(
+            c.nudge_if_stuck(t + wait - Duration::minutes(1), stale, &cal())
+                .is_none(),
+            "re-send {n} not due yet"
+        );
+        t = t + wait + Duration::minutes(1);
+        let effects = c.nudge_if_stuck(t, stale, &cal()).expect("re-sent");
+        assert_eq!(effects, vec![Effect::Dispatch { step }]);
+    }
+    t = t + stale * 2i32.pow(MAX_REDRIVES) + Duration::minutes(1);
+    c.nudge_if_stuck(t, stale, &cal()).expect("handed over");
+    let (s, task) = c.open_task().expect("in its department's queue");
+    assert_eq!(s.step, step);
+    assert!(
+        task.findings[0].contains("转人工办理"),
+        "{:?}",
+        task.findings
+    );
+    assert!(
+        c.nudge_if_stuck(t + Duration::days(30), stale, &cal())
+            .is_none(),
+        "a step waiting for an officer is not re-sent"
+    );
+    let resent = c
+        .timeline()
+        .iter()
+        .filter(|e| e.action == "redriven")
+        .count();
+    assert_eq!(resent as u32, MAX_REDRIVES);
+}
