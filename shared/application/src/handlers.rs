@@ -446,11 +446,10 @@ async fn tick_case(
             let acted = effects.is_some();
             // A step that stopped moving is re-sent a bounded number of times (backing
             // off), then handed to its department's officers: never a loop of dead letters.
-            let stale = stale_after;
             let nudged = if acted {
                 None
             } else {
-                c.nudge_if_stuck(now, stale, &app.calendar)
+                c.nudge_if_stuck(now, stale_after, &app.calendar)
             };
             let redriven = nudged.is_some();
             let figures = (marked, escalated, acted, redriven);

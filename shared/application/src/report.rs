@@ -292,21 +292,7 @@ pub async fn report(
         .store
         .case_rows(start, end, region, page.after.as_deref(), page.limit)
         .await?;
-    let per_case: Vec<Value> = rows
-        .into_iter()
-        .map(|r| {
-            let r = r.at(now);
-            json!({
-                "case_id": r.case_id, "status": r.status, "channel": r.channel,
-                "region": r.region,
-                "submitted_at": r.submitted_at, "accepted_at": r.accepted_at,
-                "due_at": r.due_at, "finished_at": r.finished_at,
-                "completed_within_4_working_days": r.completed_within_4_working_days,
-                "overdue": r.overdue, "archived": r.archived,
-                "guardian_working_days": r.guardian_working_days,
-            })
-        })
-        .collect();
+    let per_case: Vec<domain::projection::CaseRow> = rows.into_iter().map(|r| r.at(now)).collect();
     let depts_json: Vec<Value> = depts
         .iter()
         .map(|(dept, d)| {

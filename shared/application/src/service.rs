@@ -933,12 +933,9 @@ pub async fn tasks(
         .into_iter()
         .filter(|t| {
             t.dept == dept
-                && (dept != domain::Dept::Hospital
-                    || actor
-                        .scope
-                        .hospital
-                        .as_ref()
-                        .is_none_or(|h| *h == t.hospital_code))
+                && actor
+                    .scope
+                    .admits(t.region.as_deref(), t.dept, &t.hospital_code)
                 && step.is_none_or(|x| x == t.step)
                 && (!overdue_only || t.overdue)
         })

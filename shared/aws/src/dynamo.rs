@@ -395,6 +395,14 @@ async fn transact(
     unreachable!("the last attempt returns")
 }
 
+/// Which sort keys of a partition a query wants.
+#[derive(Debug, Clone, Copy)]
+enum SortKey<'a> {
+    Any,
+    Prefix(&'a str),
+    AtMost(i64),
+}
+
 pub struct DynamoStore {
     client: Client,
     table: String,
@@ -508,13 +516,7 @@ impl DynamoStore {
     pub async fn relay_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
         let cutoff = Utc::now().timestamp_millis() - older_than_ms;
         let items = self
-            .query_index(
-                "gsi3",
-                "gsi3pk",
-                s("OUTBOX"),
-                Some(("gsi3sk", cutoff)),
-                true,
-            )
+            .query_all(Some("gsi3"), "OUTBOX", SortKey::AtMost(cutoff), true)
             .await?;
         // One failed send does not stop the sweep: the others still go out.
         let (mut n, mut failed, mut last) = (0, 0, None);
@@ -565,13 +567,15 @@ impl DynamoStore {
         }
     }
 
-    /// Every item of a partition (of the table, or of an index) whose sort key starts
-    /// with `prefix`.
-    async fn query_prefix(
+    /// Every item of a partition (of the table, or of an index `gsiN` whose keys are
+    /// `gsiNpk`/`gsiNsk`) whose sort key matches `sk`, in sort key order (`forward`) or
+    /// reversed.
+    async fn query_all(
         &self,
         index: Option<&str>,
         pk: &str,
-        prefix: Option<&str>,
+        sk: SortKey<'_>,
+        forward: bool,
     ) -> Result<Vec<Item>, StoreError> {
         let mut out = vec![];
         let mut start: Option<Item> = None;
@@ -583,14 +587,18 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .set_index_name(index.map(str::to_string))
                 .expression_attribute_values(":p", s(pk))
+                .scan_index_forward(forward)
                 .set_exclusive_start_key(start.take());
-            q = match prefix {
-                Some(p) => q
+            q = match sk {
+                SortKey::Any => q.key_condition_expression(format!("{keys}pk = :p")),
+                SortKey::Prefix(p) => q
                     .key_condition_expression(format!(
                         "{keys}pk = :p AND begins_with({keys}sk, :r)"
                     ))
                     .expression_attribute_values(":r", s(p)),
-                None => q.key_condition_expression(format!("{keys}pk = :p")),
+                SortKey::AtMost(v) => q
+                    .key_condition_expression(format!("{keys}pk = :p AND {keys}sk <= :v"))
+                    .expression_attribute_values(":v", n(v)),
             };
             let r = q.send().await.map_err(|e| sdk_err("query", e))?;
             out.extend(r.items().iter().cloned());
@@ -601,38 +609,15 @@ impl DynamoStore {
         }
     }
 
-    async fn query_index(
+    /// [`DynamoStore::query_all`] by a sort key prefix (None: the whole partition).
+    async fn query_prefix(
         &self,
-        index: &str,
-        pk_name: &str,
-        pk: AttributeValue,
-        below: Option<(&str, i64)>,
-        forward: bool,
+        index: Option<&str>,
+        pk: &str,
+        prefix: Option<&str>,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut out = vec![];
-        let mut start: Option<Item> = None;
-        loop {
-            let mut q = self
-                .c(Op::DdbQuery)
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .expression_attribute_values(":p", pk.clone())
-                .scan_index_forward(forward)
-                .set_exclusive_start_key(start.take());
-            q = match below {
-                Some((sk_name, v)) => q
-                    .key_condition_expression(format!("{pk_name} = :p AND {sk_name} <= :v"))
-                    .expression_attribute_values(":v", n(v)),
-                None => q.key_condition_expression(format!("{pk_name} = :p")),
-            };
-            let r = q.send().await.map_err(|e| sdk_err("query", e))?;
-            out.extend(r.items().iter().cloned());
-            match r.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(out),
-            }
-        }
+        let sk = prefix.map_or(SortKey::Any, SortKey::Prefix);
+        self.query_all(index, pk, sk, true).await
     }
 
     /// GSIs hold keys only for some items; read the cases themselves (consistently).
@@ -987,14 +972,9 @@ impl CaseStore for DynamoStore {
     }
 
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
+        let owner = format!("OWNER#{}", hex_sha256(owner));
         let items = self
-            .query_index(
-                "gsi1",
-                "gsi1pk",
-                s(format!("OWNER#{}", hex_sha256(owner))),
-                None,
-                false,
-            )
+            .query_all(Some("gsi1"), &owner, SortKey::Any, false)
             .await?;
         self.cases_from(items).await
     }
@@ -1012,7 +992,7 @@ impl CaseStore for DynamoStore {
 
     async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
         let items = self
-            .query_index("gsi3", "gsi3pk", s("UNFINISHED"), None, true)
+            .query_all(Some("gsi3"), "UNFINISHED", SortKey::Any, true)
             .await?;
         self.cases_from(items).await
     }

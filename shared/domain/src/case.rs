@@ -145,6 +145,20 @@ impl Scope {
     pub fn is_everywhere(&self) -> bool {
         *self == Scope::default()
     }
+    /// Whether work of `dept` handled in `region` (for the birth hospital
+    /// `hospital_code`) is within this scope: the region under the scope's prefix, and a
+    /// hospital step at the scope's hospital.
+    pub fn admits(&self, region: Option<&str>, dept: Dept, hospital_code: &str) -> bool {
+        let region_ok = match &self.region {
+            None => true,
+            Some(prefix) => region.is_some_and(|r| r.starts_with(prefix.as_str())),
+        };
+        let hospital_ok = match (&self.hospital, dept) {
+            (Some(h), Dept::Hospital) => hospital_code == h,
+            _ => true,
+        };
+        region_ok && hospital_ok
+    }
 }
 
 impl Actor {
@@ -854,8 +868,6 @@ impl Case {
         Ok((case, effects))
     }
 
-    /// Before a conditional write: the version the write expects, and the case at the
-    /// next version.
     /// Before a commit: the next version, and the read models recomputed (see
     /// [`crate::projection`]). Returns the version the commit expects to replace.
     pub fn prepare_commit(&mut self, cal: &crate::calendar::Calendar) -> u64 {
@@ -1015,17 +1027,11 @@ impl Case {
     /// Whether a step is handled within `scope` (a region prefix; for hospital steps also
     /// the `hospital` institution code). No region claim means the whole province.
     pub fn step_in_scope(&self, step: Step, scope: &Scope) -> bool {
-        let region_ok = match &scope.region {
-            None => true,
-            Some(prefix) => self
-                .step_region(step)
-                .is_some_and(|r| r.starts_with(prefix.as_str())),
-        };
-        let hospital_ok = match (&scope.hospital, self.step(step).dept) {
-            (Some(h), Dept::Hospital) => self.form.newborn.hospital_code == *h,
-            _ => true,
-        };
-        region_ok && hospital_ok
+        scope.admits(
+            self.step_region(step).as_deref(),
+            self.step(step).dept,
+            &self.form.newborn.hospital_code,
+        )
     }
 
     /// Whether any step of the case is handled within `scope` (supervisors).

@@ -73,8 +73,18 @@ impl FeedbackItem {
 }
 
 impl Case {
-    /// The case's feedback items (bad ratings and complaints), open or closed.
+    /// The case's feedback items (bad ratings and complaints), open or closed, as of
+    /// `now` (which are overdue).
     pub fn feedback(&self, now: Time) -> Vec<FeedbackItem> {
+        let mut out = self.feedback_items();
+        for item in &mut out {
+            item.overdue = item.overdue_at(now);
+        }
+        out
+    }
+
+    /// The case's feedback items with `overdue` unset (it depends on the time of reading).
+    pub(crate) fn feedback_items(&self) -> Vec<FeedbackItem> {
         let mut out = vec![];
         for (i, r) in self.ratings().iter().enumerate() {
             let Some(b) = &r.bad else { continue };
@@ -112,9 +122,6 @@ impl Case {
                 status: if closed { "closed" } else { "open" }.into(),
                 overdue: false,
             });
-        }
-        for item in &mut out {
-            item.overdue = item.overdue_at(now);
         }
         out
     }

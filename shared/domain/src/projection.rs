@@ -141,15 +141,7 @@ pub struct FeedbackEntry {
 impl FeedbackEntry {
     /// Whether an officer of `dept` with `scope` answers this item.
     pub fn routed_to(&self, dept: Dept, scope: &Scope) -> bool {
-        self.item.dept == dept
-            && scope
-                .region
-                .as_ref()
-                .is_none_or(|p| self.region.starts_with(p.as_str()))
-            && match (&scope.hospital, dept) {
-                (Some(h), Dept::Hospital) => self.hospital_code == *h,
-                _ => true,
-            }
+        self.item.dept == dept && scope.admits(Some(&self.region), dept, &self.hospital_code)
     }
     /// The item as of `now`.
     pub fn at(&self, now: Time) -> FeedbackItem {
@@ -260,8 +252,7 @@ impl Case {
     /// One line per bad rating and complaint, for the inboxes.
     pub fn feedback_entries(&self) -> Vec<FeedbackEntry> {
         // `overdue` is computed when read; the entry holds the deadlines.
-        let epoch = self.submitted_at() - chrono::Duration::days(365 * 100);
-        self.feedback(epoch)
+        self.feedback_items()
             .into_iter()
             .map(|item| FeedbackEntry {
                 region: self

@@ -523,14 +523,14 @@ impl Case {
         let (s, t) = self.open_task()?;
         let summary = format!(
             "{}：新生儿{}，出生日期 {}，渠道 {}",
-            s.step.as_str(),
+            s.step.name_zh(),
             if self.form.newborn.sex == crate::idnum::Sex::Male {
                 "男"
             } else {
                 "女"
             },
             self.form.newborn.birth_time.date_naive(),
-            self.channel.as_str()
+            self.channel.name_zh()
         );
         Some(TaskEntry {
             case_id: self.case_id.clone(),

@@ -34,12 +34,10 @@ CREATE TABLE IF NOT EXISTS cases (
   status TEXT NOT NULL,
   finished INTEGER NOT NULL,
   submitted_at INTEGER NOT NULL,
-  task_dept TEXT,
-  task_due INTEGER,
   doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS cases_owner ON cases(owner, submitted_at);
-CREATE INDEX IF NOT EXISTS cases_task ON cases(task_dept, task_due) WHERE task_dept IS NOT NULL;
+DROP INDEX IF EXISTS cases_task;
 CREATE INDEX IF NOT EXISTS cases_unfinished ON cases(finished) WHERE finished = 0;
 CREATE INDEX IF NOT EXISTS cases_submitted ON cases(submitted_at);
 CREATE TABLE IF NOT EXISTS tallies (
@@ -331,13 +329,8 @@ fn insert_messages(c: &Connection, outbox: &[OutMessage]) -> Result<(), StoreErr
     Ok(())
 }
 
-fn row_fields(case: &Case) -> (String, Option<&'static str>, Option<i64>, i64) {
-    let doc = serde_json::to_string(case).expect("case serialises");
-    let (dept, due) = match case.open_task() {
-        Some((s, t)) => (Some(s.dept.as_str()), Some(t.due_at.timestamp_millis())),
-        None => (None, None),
-    };
-    (doc, dept, due, case.submitted_at().timestamp_millis())
+fn doc_of(case: &Case) -> String {
+    serde_json::to_string(case).expect("case serialises")
 }
 
 /// The case's read models, in the case's own transaction: the tally's difference added,
@@ -472,7 +465,6 @@ impl CaseStore for SqliteStore {
                     params![claim, case.case_id()],
                 )
                 .map_err(unavailable)?;
-                let (doc, dept, due, submitted) = row_fields(&case);
                 let n = c
                     .execute(
                         sql::INSERT_CASES,
@@ -482,10 +474,8 @@ impl CaseStore for SqliteStore {
                             case.owner(),
                             case.status().as_str(),
                             case.is_settled() as i64,
-                            submitted,
-                            dept,
-                            due,
-                            doc
+                            case.submitted_at().timestamp_millis(),
+                            doc_of(&case)
                         ],
                     )
                     .map_err(unavailable)?;
@@ -519,7 +509,6 @@ impl CaseStore for SqliteStore {
         let queues: Vec<String> = outbox.iter().map(|m| m.queue.clone()).collect();
         self.0
             .write(move |c| {
-                let (doc, dept, due, _) = row_fields(&case);
                 let n = c
                     .prepare_cached(sql::UPDATE_CASES)
                     .and_then(|mut s| {
@@ -527,9 +516,7 @@ impl CaseStore for SqliteStore {
                             case.version() as i64,
                             case.status().as_str(),
                             case.is_settled() as i64,
-                            dept,
-                            due,
-                            doc,
+                            doc_of(&case),
                             case.case_id(),
                             expected as i64
                         ])
@@ -1185,13 +1172,12 @@ mod sql {
          i.scope = ?1 AND i.key = ?2";
     pub const INSERT_CASES: &str =
         "INSERT OR IGNORE INTO cases (case_id, version, owner, status, finished, \
-         submitted_at, task_dept, task_due, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
-         ?8, ?9)";
+         submitted_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
     pub const INSERT_IDEMPOTENCY: &str =
         "INSERT INTO idempotency (scope, key, case_id) VALUES (?1, ?2, ?3)";
     pub const UPDATE_CASES: &str =
-        "UPDATE cases SET version = ?1, status = ?2, finished = ?3, task_dept = ?4, \
-         task_due = ?5, doc = ?6 WHERE case_id = ?7 AND version = ?8";
+        "UPDATE cases SET version = ?1, status = ?2, finished = ?3, doc = ?4 \
+         WHERE case_id = ?5 AND version = ?6";
     pub const SELECT_CASES: &str =
         "SELECT doc FROM cases WHERE owner = ?1 ORDER BY submitted_at DESC, case_id \
          DESC";
