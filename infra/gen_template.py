@@ -3,13 +3,13 @@
 
 Design: see infra/README.md. One least-privilege role per function; one SQS queue + DLQ
 per function that consumes a queue; one DynamoDB table; two S3 buckets; one KMS key."""
-import sys, yaml
+import json, sys, yaml
 
 QUEUES = ["accept", "certify-birth", "register-household", "enrol-insurance", "issue-card", "unify-issuance", "notify", "archive"]
 STEP_QUEUES = QUEUES[:6]
 # Seconds and MB per function, from what it does: acceptance asks data sharing up to five
 # times (5 s each); archive copies materials; the monitor sweeps; the rest write a case.
-SIZES = {"api": (29, 256), "accept": (40, 256), "archive": (120, 512), "sla-monitor": (300, 512), "notify": (15, 128)}
+SIZES = {"api": (29, 256), "accept": (40, 256), "archive": (120, 512), "sla-monitor": (300, 512), "notify": (15, 128), "relay": (30, 128)}
 def size(binary): return SIZES.get(binary, (20, 256))
 # A queue's visibility timeout: six times its consumer's timeout (AWS's advice for SQS
 # event sources), so a batch is never redelivered while it still runs.
@@ -24,14 +24,17 @@ def ref(x): return {"Ref": x}
 def att(x, a): return {"Fn::GetAtt": [x, a]}
 def sub(s): return {"Fn::Sub": s}
 
-# function logical id → (binary, consumed queue or None, queues it sends to, extra)
-NEXT = {q: ([STEP_QUEUES[i + 1]] if i + 1 < len(STEP_QUEUES) else []) + ["notify", "archive"] for i, q in enumerate(STEP_QUEUES)}
+# function logical id → (binary, consumed queue or None, queues it sends to, extra).
+# A commit's messages go out through the table's stream (the relay function), so the
+# functions that only commit send nothing themselves; notify sends the archive message
+# and the SLA monitor re-sends lost notifications and archives.
 FUNCTIONS = {
-    "ApiFunction": ("api", None, QUEUES, {"s3_materials": "rw", "audit": True}),
-    **{f"{camel(q)}Function": (q, q, NEXT[q], {"secret": q == "accept"}) for q in STEP_QUEUES},
+    "ApiFunction": ("api", None, [], {"s3_materials": "rw", "audit": True}),
+    **{f"{camel(q)}Function": (q, q, [], {"secret": q == "accept"}) for q in STEP_QUEUES},
     "NotifyFunction": ("notify", "notify", ["archive"], {}),
     "ArchiveFunction": ("archive", "archive", [], {"s3_materials": "r", "s3_archive": "rw"}),
-    "SlaMonitorFunction": ("sla-monitor", None, QUEUES, {"schedule": True}),
+    "SlaMonitorFunction": ("sla-monitor", None, ["notify", "archive"], {"schedule": True}),
+    "RelayFunction": ("relay", None, STEP_QUEUES + ["notify"], {"stream": True}),
 }
 
 def checkov_skip(*pairs):
@@ -90,6 +93,8 @@ r["Table"] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Updat
     "GlobalSecondaryIndexes": gsis,
     # Kept POST answers (RESP# items) expire; nothing else carries expires_at.
     "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+    # Each case commit's messages ride in its item (`outbox`); the relay function sends them.
+    "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
     "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
     "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": ref("Key")},
     "DeletionProtectionEnabled": True,
@@ -172,15 +177,52 @@ r["SlaFailuresAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
     "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold",
     "TreatMissingData": "notBreaching", "AlarmActions": [ref("AlarmTopic")]}}
 
+# The relay's failures: a batch it could not relay after its retries (the stream record's
+# position, not its content; the SLA monitor re-sends what a lost message left undone).
+r["RelayFailures"] = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": sub("onething-relay-failures-${Stage}"),
+    "MessageRetentionPeriod": 1209600, "KmsMasterKeyId": ref("Key")}}
+r["RelayFailuresAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+    "AlarmDescription": "The relay gave up on stream records: some committed messages were not sent (the SLA monitor re-sends stuck steps; read the failure records)",
+    "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible", "Dimensions": [{"Name": "QueueName", "Value": att("RelayFailures", "QueueName")}],
+    "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold",
+    "TreatMissingData": "notBreaching", "AlarmActions": [ref("AlarmTopic")]}}
+r["RelayLagAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+    "AlarmDescription": "The relay is more than a minute behind the table's stream: committed messages wait",
+    "Namespace": "AWS/Lambda", "MetricName": "IteratorAge", "Dimensions": [{"Name": "FunctionName", "Value": ref("RelayFunction")}],
+    "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 3, "Threshold": 60000, "ComparisonOperator": "GreaterThanThreshold",
+    "TreatMissingData": "notBreaching", "AlarmActions": [ref("AlarmTopic")]}}
+# The SLA monitor: a heartbeat (a dead schedule or function is noticed), its errors, and a
+# run nearing its timeout (it stops at its time budget and the next run goes on).
+r["SlaHeartbeatAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+    "AlarmDescription": "The SLA monitor has not run for 15 minutes (it runs every 5): deadlines are not being watched",
+    "Namespace": "AWS/Lambda", "MetricName": "Invocations", "Dimensions": [{"Name": "FunctionName", "Value": ref("SlaMonitorFunction")}],
+    "Statistic": "Sum", "Period": 900, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "LessThanThreshold",
+    "TreatMissingData": "breaching", "AlarmActions": [ref("AlarmTopic")]}}
+r["SlaErrorsAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+    "AlarmDescription": "The SLA monitor failed (see its log)",
+    "Namespace": "AWS/Lambda", "MetricName": "Errors", "Dimensions": [{"Name": "FunctionName", "Value": ref("SlaMonitorFunction")}],
+    "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold",
+    "TreatMissingData": "notBreaching", "AlarmActions": [ref("AlarmTopic")]}}
+r["SlaDurationAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+    "AlarmDescription": "An SLA monitor run took over 80% of its timeout: it may be stopping at its time budget with cases still due",
+    "Namespace": "AWS/Lambda", "MetricName": "Duration", "Dimensions": [{"Name": "FunctionName", "Value": ref("SlaMonitorFunction")}],
+    "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": size("sla-monitor")[0] * 800, "ComparisonOperator": "GreaterThanThreshold",
+    "TreatMissingData": "notBreaching", "AlarmActions": [ref("AlarmTopic")]}}
+
 table_arns = [att("Table", "Arn"), {"Fn::Join": ["", [att("Table", "Arn"), "/index/*"]]}]
 def role(fid, consumes, sends, extra):
     stmts = [
         {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": {"Fn::Join": ["", [att(f"{fid}Logs", "Arn")]]}},
-        {"Sid": "Table", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                                                        "dynamodb:Query", "dynamodb:ConditionCheckItem"], "Resource": table_arns},
         {"Sid": "Key", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": att("Key", "Arn")},
     ]
+    if extra.get("stream"):
+        stmts.append({"Sid": "Stream", "Effect": "Allow", "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+                      "Resource": att("Table", "StreamArn")})
+        stmts.append({"Sid": "Failures", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": att("RelayFailures", "Arn")})
+    else:
+        stmts.insert(1, {"Sid": "Table", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                                                        "dynamodb:Query", "dynamodb:ConditionCheckItem"], "Resource": table_arns})
     if consumes:
         c = camel(consumes)
         stmts.append({"Sid": "OwnQueue", "Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
@@ -235,6 +277,13 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
         events["Queue"] = {"Type": "SQS", "Properties": {"Queue": att(f"{camel(consumes)}Queue", "Arn"), "BatchSize": 10,
                                                           "MaximumBatchingWindowInSeconds": 0, "FunctionResponseTypes": ["ReportBatchItemFailures"],
                                                           "ScalingConfig": {"MaximumConcurrency": MAX_CONCURRENCY}}}
+    if extra.get("stream"):
+        events["Stream"] = {"Type": "DynamoDB", "Properties": {"Stream": att("Table", "StreamArn"), "StartingPosition": "TRIM_HORIZON",
+            "BatchSize": 100, "MaximumBatchingWindowInSeconds": 0, "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 50,
+            # Order holds per case (partition key) at any parallelization factor.
+            "ParallelizationFactor": 2, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"dynamodb": {"NewImage": {"outbox": {"S": [{"exists": True}]}}}})}]},
+            "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": att("RelayFailures", "Arn")}}}}
     if extra.get("schedule"):
         events["Every5Minutes"] = {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)", "Enabled": True}}
     if binary == "api":

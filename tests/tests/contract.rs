@@ -22,6 +22,17 @@ struct Adapters {
     blobs: Arc<dyn BlobStore>,
     /// SQS visibility timeouts have one-second resolution.
     tick: Duration,
+    /// DynamoDB: the stream relay, stopped with the adapters.
+    _relay: Option<Relay>,
+}
+
+/// A background relay, stopped when dropped.
+struct Relay(tokio::sync::watch::Sender<bool>);
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.0.send(true);
+    }
 }
 
 pub(crate) fn a_case(id: &str, owner: &str) -> Case {
@@ -63,7 +74,7 @@ fn a_case_for(id: &str, owner: &str, key: &str, variant: u32) -> Case {
         &cal,
     )
     .unwrap();
-    c.prepare_commit(&cal);
+    c.prepare_commit(&cal, &domain::Settings::default());
     c
 }
 
@@ -111,10 +122,13 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
         &domain::Calendar::builtin(domain::UnknownYearPolicy::AssumeWeekdays),
     )
     .unwrap();
-    assert_eq!(next.prepare_commit(&calendar()), 1);
+    assert_eq!(
+        next.prepare_commit(&calendar(), &domain::Settings::default()),
+        1
+    );
     a.store.commit(&next, 1, &[]).await.unwrap();
     let mut stale = got.clone();
-    stale.prepare_commit(&calendar());
+    stale.prepare_commit(&calendar(), &domain::Settings::default());
     assert!(
         matches!(
             a.store.commit(&stale, 1, &[]).await,
@@ -141,7 +155,13 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
         .await
         .unwrap()
         .is_empty());
-    assert_eq!(a.store.unfinished().await.unwrap().len(), 1);
+    // Nothing is due for the SLA monitor yet; a look after the case sat still finds it.
+    let now = Utc::now();
+    let (due, _) = a.store.due_for_check(now, None, 10).await.unwrap();
+    assert!(due.is_empty(), "nothing due yet");
+    let later = now + domain::supervision::LOOK_AFTER * 2;
+    let (due, _) = a.store.due_for_check(later, None, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
     let day = Utc::now();
     let (rows, _) = a
         .store
@@ -196,11 +216,11 @@ async fn a_newborn_has_one_live_case_until_the_case_ends(a: &Adapters, tag: &str
             domain::case::shanghai_now(Utc::now()),
         )
         .unwrap();
-    let v = ended.prepare_commit(&calendar());
+    let v = ended.prepare_commit(&calendar(), &domain::Settings::default());
     a.store.commit(&ended, v, &[]).await.unwrap();
     // A later commit of the ended case does not touch the claim again.
     let mut later = a.store.get(first.case_id()).await.unwrap().unwrap();
-    let v = later.prepare_commit(&calendar());
+    let v = later.prepare_commit(&calendar(), &domain::Settings::default());
     a.store.commit(&later, v, &[]).await.unwrap();
     assert!(
         matches!(
@@ -265,11 +285,19 @@ async fn a_message_committed_with_a_case_is_delivered(a: &Adapters, tag: &str) {
     }];
     a.store.create(&c, "scope-1", &out).await.unwrap();
 
-    let got = a
-        .queues
-        .receive("accept", 10, Duration::from_secs(5))
-        .await
-        .unwrap();
+    // Embedded: in the commit's transaction; DynamoDB: relayed from the table's stream.
+    let mut got = vec![];
+    for _ in 0..100 {
+        got = a
+            .queues
+            .receive("accept", 10, Duration::from_secs(5))
+            .await
+            .unwrap();
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(got.len(), 1);
     assert!(got[0].body.contains(&id));
     a.queues.ack("accept", &got[0].receipt).await.unwrap();
@@ -414,6 +442,7 @@ fn embedded() -> (tempfile::TempDir, Adapters) {
         notifier: e.notifier.clone(),
         blobs: e.blobs.clone(),
         tick: Duration::from_millis(200),
+        _relay: None,
     };
     (dir, a)
 }
@@ -432,6 +461,17 @@ async fn on_moto() -> (moto::Moto, Adapters) {
         notifier: aws.notifier.clone(),
         blobs: aws.blobs.clone(),
         tick: Duration::from_secs(1),
+        _relay: None,
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(onething::pollers::stream_relay(
+        aws.stream_reader(),
+        aws.queues.clone(),
+        stopped,
+    ));
+    let a = Adapters {
+        _relay: Some(Relay(stop)),
+        ..a
     };
     (m, a)
 }
@@ -534,7 +574,7 @@ async fn cases_with_feedback_are_found_for_the_department(a: &Adapters, tag: &st
         &Default::default(),
     )
     .unwrap();
-    let v = c.prepare_commit(&cal);
+    let v = c.prepare_commit(&cal, &domain::Settings::default());
     a.store.commit(&c, v, &[]).await.unwrap();
     let found = a
         .store
@@ -621,7 +661,7 @@ async fn the_aggregates_follow_every_commit_and_rows_page_once(a: &Adapters, tag
         &calendar(),
     )
     .unwrap();
-    let v = next.prepare_commit(&calendar());
+    let v = next.prepare_commit(&calendar(), &domain::Settings::default());
     a.store.commit(&next, v, &[]).await.unwrap();
     assert_eq!(stored(a, &months).await, summed(&[&next, &two]));
     assert_ne!(
@@ -630,7 +670,7 @@ async fn the_aggregates_follow_every_commit_and_rows_page_once(a: &Adapters, tag
         "the change moved counters"
     );
     let mut stale = got.clone();
-    let v = stale.prepare_commit(&calendar());
+    let v = stale.prepare_commit(&calendar(), &domain::Settings::default());
     assert!(a.store.commit(&stale, v, &[]).await.is_err());
     assert_eq!(
         stored(a, &months).await,
@@ -704,38 +744,73 @@ contract!(
     the_aggregates_follow_every_commit_and_rows_page_once,
 );
 
-/// The outbox sweep on DynamoDB goes on past a message it cannot send: with the archive
-/// queue missing from a store's wiring, a committed notify message still goes out.
+/// The stream relay on DynamoDB: a commit's messages ride in the case item and are sent
+/// from the table's stream; a send that fails is retried from that change, and nothing
+/// before it is sent twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_outbox_sweep_goes_on_past_a_failed_send() {
+async fn committed_messages_are_relayed_from_the_stream_again_from_a_failed_send() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let m = moto::Moto::start(&root);
-    let outputs = m.deploy("sweep");
+    let outputs = m.deploy("relay");
     let full = aws::Resources::from_outputs(&outputs).unwrap();
     let mut partial = full.clone();
     partial.queues.remove("archive");
-    let broken = aws::Aws::new(&m.sdk_config().await, &partial, 5);
-    let c = a_case("BCSWEEP1", crate::helpers::FATHER_A);
-    let out = |q: &str| OutMessage {
+    let config = m.sdk_config().await;
+    let broken = aws::Aws::new(&config, &partial, 5);
+    let good = aws::Aws::new(&config, &full, 5);
+    let out = |id: &str, q: &str| OutMessage {
         queue: q.into(),
-        body: format!(r#"{{"kind":"archive","case_id":"BCSWEEP1","q":"{q}"}}"#),
+        body: format!(r#"{{"kind":"archive","case_id":"{id}","q":"{q}"}}"#),
     };
-    // The commit's own relay fails on the archive message and leaves both in the outbox.
-    broken
-        .store
-        .create(&c, "sweep", &[out("archive"), out("notify")])
-        .await
-        .unwrap_err();
-    let relayed = broken.store.relay_outbox(0).await.unwrap();
-    assert_eq!(
-        relayed, 1,
-        "the notify message went out past the failed one"
-    );
-    let q = aws::Aws::new(&m.sdk_config().await, &full, 5)
-        .queues
-        .clone();
-    let got = ports::QueueConsumer::receive(q.as_ref(), "notify", 10, Duration::from_secs(1))
+    // Two cases: the first's messages go out, the second's first send fails.
+    let first = a_case("BCRELAY1", crate::helpers::FATHER_A);
+    good.store
+        .create(&first, "relay", &[out("BCRELAY1", "notify")])
         .await
         .unwrap();
-    assert_eq!(got.len(), 1);
+    let second = a_case("BCRELAY2", crate::helpers::FATHER_A);
+    good.store
+        .create(
+            &second,
+            "relay",
+            &[out("BCRELAY2", "archive"), out("BCRELAY2", "notify")],
+        )
+        .await
+        .unwrap();
+    let mut reader = good.stream_reader();
+    let mut changes = vec![];
+    for _ in 0..50 {
+        changes.extend(reader.next().await.unwrap());
+        if changes.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(changes.len(), 2, "one change per commit");
+    let (failed_at, _) = aws::stream::relay(broken.queues.as_ref(), &changes)
+        .await
+        .unwrap_err();
+    let from = changes
+        .iter()
+        .position(|c| c.sequence == failed_at)
+        .unwrap();
+    assert_eq!(from, 1, "the second change failed");
+    let sent = aws::stream::relay(good.queues.as_ref(), &changes[from..])
+        .await
+        .unwrap();
+    assert_eq!(sent, 2);
+    let receive = |q: &'static str| {
+        let queues = good.queues.clone();
+        async move {
+            ports::QueueConsumer::receive(queues.as_ref(), q, 10, Duration::from_secs(1))
+                .await
+                .unwrap()
+        }
+    };
+    let notify = receive("notify").await;
+    let mut bodies: Vec<&str> = notify.iter().map(|m| m.body.as_str()).collect();
+    bodies.sort();
+    assert_eq!(bodies.len(), 2, "each notify message once: {bodies:?}");
+    assert!(bodies[0].contains("BCRELAY1") && bodies[1].contains("BCRELAY2"));
+    assert_eq!(receive("archive").await.len(), 1);
 }

@@ -8,6 +8,23 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use onething::pollers::handler_for;
 use std::path::Path;
 
+/// A queue sender that records what it sends and knows only the system's queues.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<(String, String)>>);
+
+#[async_trait::async_trait]
+impl ports::QueueSender for Recorded {
+    async fn send(&self, queue: &str, body: &str) -> Result<(), ports::StoreError> {
+        if !domain::flow::all_queues().contains(&queue) {
+            return Err(ports::StoreError::Corrupt(format!(
+                "no queue named {queue}"
+            )));
+        }
+        self.0.lock().unwrap().push((queue.into(), body.into()));
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn every_sample_event_is_handled_by_its_function() {
     let app = TestApp::start().await;
@@ -64,13 +81,39 @@ async fn every_sample_event_is_handled_by_its_function() {
                 serde_json::from_str(v["body"].as_str().expect("a text body")).unwrap();
             assert!(body.is_object() || body.is_array(), "{name}: {body}");
             seen += 1;
+        } else if name.starts_with("dynamodb-") {
+            // The relay function: the changes' messages in order, up to the first change
+            // that cannot be relayed, which is reported (the stream is read again from it).
+            let event: aws_lambda_events::event::dynamodb::Event =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let sent = Recorded::default();
+            let resp = lambda::stream_batch(&sent, &event).await;
+            let failed: Vec<Option<String>> = resp
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.clone())
+                .collect();
+            assert_eq!(
+                failed,
+                vec![Some("100000000000000000002".to_string())],
+                "{name}"
+            );
+            let queues: Vec<String> = sent
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(q, _)| q.clone())
+                .collect();
+            assert_eq!(queues, ["certify-birth", "notify"], "{name}");
+            seen += 1;
         } else if name.starts_with("schedule-") {
             let _: aws_lambda_events::event::cloudwatch_events::CloudWatchEvent =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             seen += 1;
         }
     }
-    assert_eq!(seen, 11);
+    assert_eq!(seen, 12);
 
     // A real case's message succeeds and is not reported.
     let g = app.guardian(FATHER_A);

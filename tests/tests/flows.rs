@@ -164,33 +164,35 @@ async fn archive_holds_manifest_with_checksums() {
         .trim_start_matches("onething-blob:")
         .to_string();
     let blobs = &app.running.as_ref().unwrap().app.blobs;
-    let manifest_bytes = blobs
-        .get(&format!("{loc}/manifest.json"))
+    // One object: the documents and the manifest.
+    let bundle_bytes = blobs
+        .get(&format!("{loc}/archive.json"))
         .await
         .unwrap()
-        .expect("manifest");
-    let manifest: Value = serde_json::from_slice(&manifest_bytes).unwrap();
+        .expect("archive object");
+    let bundle: Value = serde_json::from_slice(&bundle_bytes).unwrap();
     assert_eq!(
-        application::service::sha256_hex(&manifest_bytes),
+        application::service::sha256_hex(&bundle_bytes),
         case["archive"]["manifest_sha256"]
     );
-    let files = manifest["files"].as_array().unwrap();
+    let files = bundle["manifest"]["files"].as_array().unwrap();
     for name in ["form.json", "case.json", "results.json", "history.json"] {
         let f = files
             .iter()
             .find(|f| f["path"] == name)
             .unwrap_or_else(|| panic!("{name} in manifest"));
-        let bytes = blobs.get(&format!("{loc}/{name}")).await.unwrap().unwrap();
+        let bytes = serde_json::to_vec_pretty(&bundle["documents"][name]).unwrap();
         assert_eq!(
             application::service::sha256_hex(&bytes),
             f["sha256"],
             "{name}"
         );
     }
+    assert_eq!(bundle["documents"]["case.json"]["case_id"], id.as_str());
     // Write-once: the archive cannot be overwritten with other bytes.
     assert!(blobs
         .put_once(
-            &format!("{loc}/manifest.json"),
+            &format!("{loc}/archive.json"),
             b"tampered",
             "application/json"
         )

@@ -134,8 +134,20 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
     )
     .queues
     .clone();
+    // The relay function, with its own environment, over the table's stream.
+    let relay_queues = init("RelayFunction").queues();
+    let mut stream = aws::Aws::new(
+        &m.sdk_config().await,
+        &aws::Resources::from_outputs(&outputs).unwrap(),
+        5,
+    )
+    .stream_reader();
     let mut handled = 0;
     for _ in 0..200 {
+        let changes = stream.next().await.unwrap();
+        if let Err((_, e)) = aws::stream::relay(relay_queues.as_ref(), &changes).await {
+            panic!("relay: {e}");
+        }
         let c = api_app.store.get(&id).await.unwrap().unwrap();
         let sent = api_app.notifier.sent(&id).await.unwrap().len();
         if c.status() == domain::CaseStatus::Completed && c.archive().is_some() && sent == 6 {

@@ -84,7 +84,7 @@ impl CaseStore for Counting {
         if self.race_next_commit.swap(false, Ordering::SeqCst) {
             // The other writer: the same case, one version on.
             let mut other = self.inner.get(c.case_id()).await?.expect("stored");
-            let v = other.prepare_commit(&calendar());
+            let v = other.prepare_commit(&calendar(), &domain::Settings::default());
             self.inner.commit(&other, v, &[]).await?;
         }
         self.inner.commit(c, expected, o).await
@@ -108,8 +108,13 @@ impl CaseStore for Counting {
     ) -> Result<Vec<domain::view::TaskEntry>, ports::StoreError> {
         self.inner.open_tasks(dept, region).await
     }
-    async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
-        self.inner.unfinished().await
+    async fn due_for_check(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Case>, Option<String>), StoreError> {
+        self.inner.due_for_check(before, after, limit).await
     }
 }
 
@@ -141,7 +146,7 @@ fn touch(_: &mut Case) -> Result<Change<()>, RepoError> {
 async fn a_change_to_a_case_just_read_commits_without_reading_it_again() {
     let (_dir, store, case) = store_with_a_case().await;
     let cal = calendar();
-    let (_, after) = CaseRepo::new(&store, &cal)
+    let (_, after) = CaseRepo::new(&store, &cal, &domain::Settings::default())
         .update_from(case, touch)
         .await
         .unwrap();
@@ -155,7 +160,7 @@ async fn a_lost_race_is_decided_again_on_a_fresh_read() {
     let (_dir, store, case) = store_with_a_case().await;
     let cal = calendar();
     store.race_next_commit.store(true, Ordering::SeqCst);
-    let (_, after) = CaseRepo::new(&store, &cal)
+    let (_, after) = CaseRepo::new(&store, &cal, &domain::Settings::default())
         .update_from(case, touch)
         .await
         .unwrap();
@@ -172,7 +177,7 @@ async fn a_lost_race_is_decided_again_on_a_fresh_read() {
 async fn keeping_the_case_writes_nothing() {
     let (_dir, store, _) = store_with_a_case().await;
     let cal = calendar();
-    let (kept, case) = CaseRepo::new(&store, &cal)
+    let (kept, case) = CaseRepo::new(&store, &cal, &domain::Settings::default())
         .update("BCREPO1", |_| Ok::<_, RepoError>(Change::Keep(7)))
         .await
         .unwrap();
@@ -185,7 +190,7 @@ async fn keeping_the_case_writes_nothing() {
 async fn an_unknown_case_is_not_found() {
     let (_dir, store, _) = store_with_a_case().await;
     let cal = calendar();
-    let r = CaseRepo::new(&store, &cal)
+    let r = CaseRepo::new(&store, &cal, &domain::Settings::default())
         .update("BC-NONE", |_| Ok::<_, RepoError>(Change::Keep(())))
         .await;
     assert!(matches!(r, Err(RepoError::NotFound(_))));

@@ -322,7 +322,6 @@ async fn sla_monitor_marks_overdue_and_redrives_stragglers() {
     let stored: domain::Case = r2.app.store.get(&id2).await.unwrap().unwrap();
     // Rewind the stored document to "in progress at the police" with no message queued
     // (as a lost message would leave it).
-    let v = stored.version();
     let idx = domain::Step::HouseholdRegistration.index();
     let mut doc = serde_json::to_value(&stored).unwrap();
     for s in doc["steps"].as_array_mut().unwrap().iter_mut().skip(idx) {
@@ -333,11 +332,13 @@ async fn sla_monitor_marks_overdue_and_redrives_stragglers() {
     doc["finished_at"] = serde_json::Value::Null;
     doc["archive"] = serde_json::Value::Null;
     doc["results"].as_object_mut().unwrap().remove("issuance");
-    doc["version"] = json!(v + 1);
-    let stuck: domain::Case = serde_json::from_value(doc).unwrap();
-    r2.app.store.commit(&stuck, v, &[]).await.unwrap();
+    let mut stuck: domain::Case = serde_json::from_value(doc).unwrap();
+    // Committed as the repository commits (its next check for the SLA monitor included).
+    let expected = stuck.prepare_commit(&r2.app.calendar, &r2.app.settings);
+    r2.app.store.commit(&stuck, expected, &[]).await.unwrap();
+    // The monitor's next run after the case's next check (a day on).
     let mut later2 = r2.app.clone();
-    later2.clock = Arc::new(Later(0));
+    later2.clock = Arc::new(Later(1));
     let tick = application::handlers::sla_tick(&later2, chrono::Duration::seconds(-1))
         .await
         .unwrap();
@@ -440,8 +441,13 @@ impl ports::CaseStore for OneCaseFails {
     ) -> Result<Vec<domain::view::TaskEntry>, ports::StoreError> {
         self.inner.open_tasks(dept, region).await
     }
-    async fn unfinished(&self) -> Result<Vec<domain::Case>, ports::StoreError> {
-        self.inner.unfinished().await
+    async fn due_for_check(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::Case>, Option<String>), ports::StoreError> {
+        self.inner.due_for_check(before, after, limit).await
     }
     async fn record_birth(
         &self,
@@ -666,4 +672,66 @@ async fn a_materials_bytes_are_written_once_and_never_to_an_ended_case() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(put(url, bytes.clone()).await.status, 409);
+}
+
+/// A permanent failure never loops: with the county's citizen ID sequence for the day
+/// used up, the police step waits in the police queue with the reason, in Chinese, and
+/// nothing is dead-lettered or retried.
+#[tokio::test]
+async fn an_exhausted_id_sequence_hands_the_step_to_the_police_with_the_reason() {
+    let app = TestApp::start().await;
+    let running = app.running.as_ref().unwrap();
+    let f = form_a();
+    let born = chrono::DateTime::parse_from_rfc3339(f["newborn"]["birth_time"].as_str().unwrap())
+        .unwrap()
+        .date_naive();
+    let sex = match f["newborn"]["sex"].as_str().unwrap() {
+        "male" => domain::idnum::Sex::Male,
+        _ => domain::idnum::Sex::Female,
+    };
+    let ns = format!(
+        "citizen_id:330106:{}:{}",
+        born.format("%Y%m%d"),
+        f["newborn"]["sex"].as_str().unwrap()
+    );
+    let max = domain::idnum::IdNumber::max_ordinal(sex) as u64;
+    for k in 0..max {
+        running
+            .app
+            .numbers
+            .allocate(&ns, &format!("another-newborn-{k}"), max)
+            .await
+            .unwrap();
+    }
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &f).await;
+    let task = app.task_for("police", &id).await;
+    assert_eq!(task["step"], "household_registration", "{task}");
+    let case = app.case(&id, &g).await;
+    let step = case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "household_registration")
+        .unwrap()
+        .clone();
+    assert_eq!(step["status"], "awaiting_review", "{step}");
+    // In the officer's task and on the case's step.
+    let reasons = format!("{task} {step}");
+    assert!(
+        reasons.contains("公民身份号码顺序码已用完"),
+        "the reason is shown: {reasons}"
+    );
+    assert!(
+        !reasons.contains(&ns),
+        "no namespace (birth date, sex) in the reason"
+    );
+    // Nothing went to a dead-letter queue.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for q in domain::flow::all_queues() {
+        assert!(
+            running.queues.dead_letters(q).await.unwrap().is_empty(),
+            "{q} has dead letters"
+        );
+    }
 }

@@ -357,6 +357,16 @@ impl Running {
         }
     }
 
+    /// Relay committed messages from a DynamoDB table's stream, as the `relay` function
+    /// does on AWS (the AWS backend's commits send nothing themselves).
+    pub fn relay_stream(&mut self, reader: aws::stream::StreamReader) {
+        self.tasks.push(tokio::spawn(pollers::stream_relay(
+            reader,
+            self.app.queues.clone(),
+            self.stop.subscribe(),
+        )));
+    }
+
     /// Stop without waiting for in-flight work (as close to a crash as a test can get
     /// in-process: messages in flight stay unacknowledged).
     pub fn abort(self) {
@@ -429,7 +439,9 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
             let secret = jwt_secret(&cfg.data_dir).map_err(|e| e.to_string())?;
             let (app, queues) = with_faults(app, adapters.queues.clone())?;
             let audit = adapters.audit.clone();
-            launch(cfg, app, queues, secret, None, audit).await
+            let mut running = launch(cfg, app, queues, secret, None, audit).await?;
+            running.relay_stream(adapters.stream_reader());
+            Ok(running)
         }
     }
 }

@@ -221,7 +221,13 @@ enum DlqCmd {
         json: bool,
     },
     /// The dead letters of one queue.
-    Show { queue: String },
+    Show {
+        queue: String,
+        /// One entry per case (its messages' ids, count and last error) instead of one per
+        /// message: a case whose step kept failing shows once.
+        #[arg(long)]
+        by_case: bool,
+    },
     /// Put dead letters back on their queue (all, or one by --id).
     Redrive {
         queue: String,
@@ -432,13 +438,42 @@ async fn audit(args: AuditArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Dead letters grouped by the case their message names (in the order first seen); a
+/// body that names none is its own group.
+fn dead_letters_by_case(dl: &[ports::DeadLetter]) -> Vec<serde_json::Value> {
+    let mut groups: Vec<(String, Vec<&ports::DeadLetter>)> = vec![];
+    for d in dl {
+        let case = serde_json::from_str::<serde_json::Value>(&d.body)
+            .ok()
+            .and_then(|v| v.get("case_id")?.as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("(no case) {}", d.message_id));
+        match groups.iter_mut().find(|(c, _)| *c == case) {
+            Some((_, v)) => v.push(d),
+            None => groups.push((case, vec![d])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(case_id, v)| {
+            let last = v.last().expect("a group has a message");
+            serde_json::json!({
+                "case_id": case_id,
+                "messages": v.len(),
+                "message_ids": v.iter().map(|d| d.message_id.clone()).collect::<Vec<_>>(),
+                "last_error": last.last_error,
+                "dead_at": last.dead_at,
+            })
+        })
+        .collect()
+}
+
 async fn dlq(args: DlqArgs) -> Result<(), String> {
     let DlqArgs {
         cmd,
         data_dir,
         backend,
     } = args;
-    if let DlqCmd::Show { queue } | DlqCmd::Redrive { queue, .. } = &cmd {
+    if let DlqCmd::Show { queue, .. } | DlqCmd::Redrive { queue, .. } = &cmd {
         let known: Vec<&str> = domain::flow::FLOW
             .iter()
             .map(|s| s.queue)
@@ -504,12 +539,19 @@ async fn dlq(args: DlqArgs) -> Result<(), String> {
                 }
             }
         }
-        DlqCmd::Show { queue } => {
+        DlqCmd::Show { queue, by_case } => {
             let dl = queues
                 .dead_letters(&queue)
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("{}", serde_json::to_string_pretty(&dl).expect("json"));
+            if by_case {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&dead_letters_by_case(&dl)).expect("json")
+                );
+            } else {
+                println!("{}", serde_json::to_string_pretty(&dl).expect("json"));
+            }
         }
         DlqCmd::Redrive { queue, id } => {
             let n = queues

@@ -161,3 +161,41 @@ pub async fn sla_loop(
         }
     }
 }
+
+/// The table stream's event source mapping and the `relay` function: read the changes,
+/// send their messages in order, and on a failed send read again from that change.
+pub async fn stream_relay(
+    mut reader: aws::stream::StreamReader,
+    queues: Arc<dyn ports::QueueSender>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut pending: Vec<aws::stream::Change> = vec![];
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        match reader.next().await {
+            Ok(changes) => pending.extend(changes),
+            Err(e) => tracing::warn!(error = %e, "reading the table's stream failed"),
+        }
+        let mut wait = Duration::from_millis(50);
+        if !pending.is_empty() {
+            match aws::stream::relay(queues.as_ref(), &pending).await {
+                Ok(_) => pending.clear(),
+                Err((sequence, e)) => {
+                    tracing::warn!(error = %e, "relay failed; trying again from that change");
+                    let done = pending
+                        .iter()
+                        .position(|c| c.sequence == sequence)
+                        .unwrap_or(0);
+                    pending.drain(..done);
+                    wait = Duration::from_millis(500);
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

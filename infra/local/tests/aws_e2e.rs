@@ -440,6 +440,25 @@ async fn poison_message_reaches_its_dlq_and_ops_redrive_it() {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     assert!(shown.contains("BC-NOPE"), "dead letter listed: {shown}");
+    // One entry per case.
+    let out = onething(
+        &m,
+        &[
+            "dlq",
+            "show",
+            "certify-birth",
+            "--by-case",
+            "--backend",
+            "aws",
+            "--stack",
+            "poison",
+        ],
+    )
+    .output()
+    .unwrap();
+    let grouped: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(grouped[0]["case_id"], "BC-NOPE", "{grouped}");
+    assert_eq!(grouped[0]["messages"], 1, "{grouped}");
     let out = onething(
         &m,
         &[

@@ -59,7 +59,7 @@ impl App {
     }
     /// Load → decide → commit for this app's case store.
     pub fn repo(&self) -> CaseRepo<'_> {
-        CaseRepo::new(self.store.as_ref(), &self.calendar)
+        CaseRepo::new(self.store.as_ref(), &self.calendar, &self.settings)
     }
     pub fn is_manual(&self, dept: Dept) -> bool {
         self.manual.contains(&dept)

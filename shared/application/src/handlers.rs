@@ -176,13 +176,47 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
                     case.return_step(step, reasons, system, now).map_err(dom)?
                 }
                 Verdict::Pass => {
-                    let numbers =
-                        allocate(app, &case, steps::allocations(step, &case, &app.settings))
-                            .await?;
-                    let results = steps::issue(step, &case, &numbers, &app.settings, now)
-                        .map_err(HandlerError::Permanent)?;
-                    let delivery = steps::delivery(step, &case, &numbers, now)
-                        .map_err(HandlerError::Permanent)?;
+                    let issued = async {
+                        let numbers =
+                            allocate(app, &case, steps::allocations(step, &case, &app.settings))
+                                .await?;
+                        let results = steps::issue(step, &case, &numbers, &app.settings, now)
+                            .map_err(HandlerError::Permanent)?;
+                        let delivery = steps::delivery(step, &case, &numbers, now)
+                            .map_err(HandlerError::Permanent)?;
+                        Ok::<_, HandlerError>((results, delivery))
+                    }
+                    .await;
+                    let (results, delivery) = match issued {
+                        Ok(x) => x,
+                        // A step that can never complete by itself (a number range used up,
+                        // results that cannot be built) waits for its department's officer
+                        // with the reason: never a loop of retries and dead letters.
+                        Err(HandlerError::Permanent(why)) => {
+                            tracing::error!(
+                                case_id = %case.case_id(),
+                                step = step.as_str(),
+                                reason = %why,
+                                "the step cannot complete automatically; handed to an officer",
+                            );
+                            // Internal (English) reasons stay in the log.
+                            let shown = if why.is_ascii() {
+                                "系统无法自动生成办理结果（原因见系统日志）".to_string()
+                            } else {
+                                why
+                            };
+                            let effects = case
+                                .await_review(
+                                    step,
+                                    vec![format!("自动办理无法完成：{shown}")],
+                                    now,
+                                    &app.calendar,
+                                )
+                                .map_err(dom)?;
+                            return Ok((Change::Commit(true, effects), case));
+                        }
+                        Err(e) => return Err(e),
+                    };
                     let actor = match &case.step(step).approved_by {
                         Some(_) => Actor {
                             sub: format!("officer-approved:{}", dept.as_str()),
@@ -211,25 +245,36 @@ pub async fn allocate(
     case: &Case,
     requests: Vec<domain::steps::AllocationRequest>,
 ) -> Result<Numbers, HandlerError> {
-    let mut numbers = Numbers::default();
-    for req in requests {
-        let owner = match &req.owner {
-            Some(o) => sha256_hex(o.as_bytes()),
-            None => case.case_id().to_string(),
-        };
-        let n = app
-            .numbers
-            .allocate(&req.namespace, &owner, req.max)
-            .await
-            .map_err(|e| match e {
-                AllocError::Exhausted(ns) => {
-                    HandlerError::Permanent(format!("no number left in {ns}"))
-                }
-                AllocError::Store(s) => s.into(),
-            })?;
-        numbers.insert(req.kind, n);
+    let asks: Vec<(String, String, u64)> = requests
+        .iter()
+        .map(|req| {
+            let owner = match &req.owner {
+                Some(o) => sha256_hex(o.as_bytes()),
+                None => case.case_id().to_string(),
+            };
+            (req.namespace.clone(), owner, req.max)
+        })
+        .collect();
+    if asks.is_empty() {
+        return Ok(Numbers::default());
     }
-    Ok(numbers)
+    let got = app
+        .numbers
+        .allocate_many(&asks)
+        .await
+        .map_err(|e| match e {
+            AllocError::Exhausted(ns) => {
+                let kind = requests
+                    .iter()
+                    .find(|r| r.namespace == ns)
+                    .map_or("号码", |r| r.kind.name_zh());
+                HandlerError::Permanent(format!(
+                    "{kind}已用完（号码段已全部分配），需人工分配号码或按溢出规则处理"
+                ))
+            }
+            AllocError::Store(s) => s.into(),
+        })?;
+    Ok(requests.iter().map(|r| r.kind).zip(got).collect())
 }
 
 /// The `notify` function: compose and send the guardian's notification (idempotent by seq).
@@ -272,96 +317,115 @@ pub async fn notify(
 /// The `archive` function: the form, every material, every result and the full history,
 /// with a manifest of SHA-256 checksums, written once.
 pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
-    let (done, _) = app.repo().update_async(case_id, |mut case| async move {
-        if case.archive().is_some() {
-            return Ok((Change::Keep(false), case));
-        }
-        if !case.status().is_finished() {
-            return Err(HandlerError::Permanent(format!(
-                "case {case_id} is not finished"
-            )));
-        }
-
-        // The archive holds the notifications too: wait until every one was delivered.
-        let delivered = app.notifier.sent(case_id).await?;
-        if (delivered.len() as u32) < case.notice_seq() {
-            // The notify function sends the archive message again once the last
-            // notification is delivered (and the SLA monitor backs that up).
-            tracing::debug!(
-                case_id,
-                "archive deferred until every notification is delivered"
-            );
-            return Ok((Change::Keep(false), case));
-        }
-        let expected = case.version();
-        // Keys carry the version so a retry after a crash rewrites identical bytes.
-        let prefix = format!("archives/{case_id}/v{expected}");
-        let json_file = |name: &str, v: serde_json::Value| {
-            (
-                name.to_string(),
-                serde_json::to_vec_pretty(&v).expect("json"),
-                "application/json".to_string(),
-            )
-        };
-        let shown = view::CaseView::of(&case);
-        let mut files: Vec<(String, Vec<u8>, String)> = vec![
-            json_file("form.json", case.form().to_json()),
-            // Every result, with every hand-over and what corrections superseded.
-            json_file("results.json", json!(shown.results)),
-            json_file("case.json", serde_json::to_value(shown).expect("serialises")),
-            json_file("history.json", json!(case.timeline())),
-            json_file("notifications.json", json!(delivered)),
-            json_file("shared-data.json", json!(case.shared())),
-        ];
-        let mut missing_materials = vec![];
-        let mut altered_materials = vec![];
-        for m in case.materials() {
-            match app.blobs.get(&m.blob_key).await? {
-                // The bytes must be those whose checksum the case recorded at upload.
-                Some(bytes) if m.sha256.as_ref().is_some_and(|h| *h != sha256_hex(&bytes)) => {
-                    tracing::error!(
-                        case_id,
-                        material_id = %m.material_id,
-                        "a material's bytes differ from the checksum recorded at upload",
-                    );
-                    altered_materials.push(m.material_id.clone());
-                }
-                Some(bytes) => files.push((
-                    format!("materials/{}-{}", m.material_id, m.kind.as_str()),
-                    bytes,
-                    m.content_type.clone(),
-                )),
-                None => missing_materials.push(m.material_id.clone()),
+    let (done, _) = app
+        .repo()
+        .update_async(case_id, |mut case| async move {
+            if case.archive().is_some() {
+                return Ok((Change::Keep(false), case));
             }
-        }
-        let finished = case.finished_at().map(|t| t.to_rfc3339());
-        let manifest = json!({
-            "case_id": case_id, "status": case.status(), "finished_at": finished, "case_version": expected,
-            "files": files.iter().map(|(p, b, t)| json!({"path": p, "sha256": sha256_hex(b), "size": b.len(), "content_type": t})).collect::<Vec<_>>(),
-            "never_uploaded_materials": missing_materials,
-            "altered_materials": altered_materials,
-        });
-        let manifest_bytes = serde_json::to_vec_pretty(&manifest).expect("json");
-        for (p, b, t) in &files {
-            app.blobs.put_once(&format!("{prefix}/{p}"), b, t).await?;
-        }
-        app.blobs
-            .put_once(
-                &format!("{prefix}/manifest.json"),
-                &manifest_bytes,
-                "application/json",
-            )
-            .await?;
-        case.record_archive(ArchiveRef {
-            location: app.blobs.location(&prefix),
-            manifest_sha256: sha256_hex(&manifest_bytes),
-            files: files.len() + 1,
-            archived_at: app.now(),
+            if !case.status().is_finished() {
+                return Err(HandlerError::Permanent(format!(
+                    "case {case_id} is not finished"
+                )));
+            }
+
+            // The archive holds the notifications too: wait until every one was delivered.
+            let delivered = app.notifier.sent(case_id).await?;
+            if (delivered.len() as u32) < case.notice_seq() {
+                // The notify function sends the archive message again once the last
+                // notification is delivered (and the SLA monitor backs that up).
+                tracing::debug!(
+                    case_id,
+                    "archive deferred until every notification is delivered"
+                );
+                return Ok((Change::Keep(false), case));
+            }
+            let expected = case.version();
+            // Keys carry the version so a retry after a crash rewrites identical bytes.
+            let prefix = format!("archives/{case_id}/v{expected}");
+            // One object, `archive.json`: the documents and the manifest of checksums of
+            // every file (each document's bytes as `to_vec_pretty` writes them, and each
+            // material); the materials are copied beside it by the store (server-side on S3:
+            // they never pass through this function).
+            let shown = view::CaseView::of(&case);
+            let documents: Vec<(&str, serde_json::Value)> = vec![
+                ("form.json", case.form().to_json()),
+                // Every result, with every hand-over and what corrections superseded.
+                ("results.json", json!(shown.results)),
+                (
+                    "case.json",
+                    serde_json::to_value(shown).expect("serialises"),
+                ),
+                ("history.json", json!(case.timeline())),
+                ("notifications.json", json!(delivered)),
+                ("shared-data.json", json!(case.shared())),
+            ];
+            let mut files: Vec<serde_json::Value> = documents
+                .iter()
+                .map(|(name, v)| {
+                    let b = serde_json::to_vec_pretty(v).expect("json");
+                    json!({"path": name, "sha256": sha256_hex(&b), "size": b.len(),
+                       "content_type": "application/json"})
+                })
+                .collect();
+            let mut missing_materials = vec![];
+            let mut altered_materials = vec![];
+            for m in case.materials() {
+                let path = format!("materials/{}-{}", m.material_id, m.kind.as_str());
+                let copied = app
+                    .blobs
+                    .copy_once(&m.blob_key, &format!("{prefix}/{path}"), &m.content_type)
+                    .await?;
+                match copied {
+                    None => missing_materials.push(m.material_id.clone()),
+                    Some(hash) => {
+                        // The bytes must be those whose checksum the case recorded at upload.
+                        if m.sha256.as_ref().is_some_and(|h| *h != hash) {
+                            tracing::error!(
+                                case_id,
+                                material_id = %m.material_id,
+                                "a material's bytes differ from the checksum recorded at upload",
+                            );
+                            altered_materials.push(m.material_id.clone());
+                        }
+                        files.push(json!({"path": path, "sha256": hash,
+                                      "content_type": m.content_type}));
+                    }
+                }
+            }
+            let finished = case.finished_at().map(|t| t.to_rfc3339());
+            let manifest = json!({
+                "case_id": case_id, "status": case.status(), "finished_at": finished,
+                "case_version": expected,
+                "files": files,
+                "never_uploaded_materials": missing_materials,
+                "altered_materials": altered_materials,
+            });
+            let bundle = json!({
+                "manifest": manifest,
+                "documents": documents
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect::<serde_json::Map<_, _>>(),
+            });
+            let bytes = serde_json::to_vec_pretty(&bundle).expect("json");
+            app.blobs
+                .put_once(
+                    &format!("{prefix}/archive.json"),
+                    &bytes,
+                    "application/json",
+                )
+                .await?;
+            case.record_archive(ArchiveRef {
+                location: app.blobs.location(&prefix),
+                manifest_sha256: sha256_hex(&bytes),
+                files: files.len(),
+                archived_at: app.now(),
+            })
+            .map_err(dom)?;
+            Ok::<_, HandlerError>((Change::Commit(true, vec![]), case))
         })
-        .map_err(dom)?;
-        Ok::<_, HandlerError>((Change::Commit(true, vec![]), case))
-    })
-    .await?;
+        .await?;
     if done {
         tracing::info!(case_id, "case archived");
     }
@@ -371,19 +435,21 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
 /// What one SLA-monitor tick did.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct Tick {
+    /// Cases read because a check was due (the monitor reads no other case).
     pub scanned: usize,
     pub marked_overdue: usize,
     pub redriven: usize,
     /// Open steps past their deadline now (the OverdueSteps metric).
     pub overdue_open_steps: usize,
-    /// Outbox messages re-sent after a crash between commit and send.
-    pub outbox_relayed: usize,
     /// Abandoned cases withdrawn and premium reminders sent.
     pub withdrawn_or_reminded: usize,
-    /// Cases (or the outbox relay) the run could not handle; the next run tries again.
+    /// Cases the run could not handle; they stay due and the next run tries again.
     pub failed: usize,
     /// Cases with a step escalated (督办) in this run.
     pub escalated: usize,
+    /// The run stopped at its time budget with cases still due (the next run goes on:
+    /// what this one handled is no longer due).
+    pub stopped_at_budget: bool,
 }
 
 /// The scheduled `sla-monitor`: mark overdue steps and cases, and re-drive any case whose
@@ -391,22 +457,50 @@ pub struct Tick {
 /// queue outage or stuck in a DLQ that was purged). Re-driving is safe: handlers are
 /// idempotent.
 pub async fn sla_tick(app: &App, stale_after: Duration) -> Result<Tick, HandlerError> {
+    sla_tick_within(app, stale_after, std::time::Duration::from_secs(240)).await
+}
+
+/// Cases read per page of the due index.
+const TICK_PAGE: usize = 100;
+
+/// [`sla_tick`] within a time budget: pages of the cases due now (the stores index cases
+/// by their next check, so cases with nothing due are never read), until none is left or
+/// the budget is spent. Every case handled gets a later next check in its one write, so
+/// the index itself is the checkpoint: a run cut short leaves the rest due for the next.
+pub async fn sla_tick_within(
+    app: &App,
+    stale_after: Duration,
+    budget: std::time::Duration,
+) -> Result<Tick, HandlerError> {
+    let started = std::time::Instant::now();
     let mut tick = Tick::default();
-    // One failure (a store hiccup, one unreadable or oversized case) never stops the run:
-    // it is counted and logged, and the next run tries again.
-    match app.store.relay_stale_outbox(60_000).await {
-        Ok(n) => tick.outbox_relayed = n,
-        Err(e) => {
-            tick.failed += 1;
-            tracing::warn!(error = %e, "relaying the stale outbox failed");
-        }
-    }
     let now = app.now();
-    for case in app.store.unfinished().await? {
-        tick.scanned += 1;
-        if let Err(e) = tick_case(app, &case, now, stale_after, &mut tick).await {
-            tick.failed += 1;
-            tracing::warn!(case_id = %case.case_id(), error = %e, "the SLA monitor skipped a case");
+    let mut after: Option<String> = None;
+    loop {
+        if started.elapsed() >= budget {
+            tick.stopped_at_budget = true;
+            break;
+        }
+        let (cases, next) = app
+            .store
+            .due_for_check(now.with_timezone(&chrono::Utc), after.as_deref(), TICK_PAGE)
+            .await?;
+        // One failure (a store hiccup, one unreadable or oversized case) never stops the
+        // run: it is counted and logged, and the case stays due for the next run.
+        for case in cases {
+            tick.scanned += 1;
+            if let Err(e) = tick_case(app, &case, now, stale_after, &mut tick).await {
+                tick.failed += 1;
+                tracing::warn!(
+                    case_id = %case.case_id(),
+                    error = %e,
+                    "the SLA monitor skipped a case",
+                );
+            }
+        }
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
         }
     }
     Ok(tick)
@@ -454,11 +548,12 @@ async fn tick_case(
             let redriven = nudged.is_some();
             let figures = (marked, escalated, acted, redriven);
             let effects: Vec<_> = effects.into_iter().chain(nudged).flatten().collect();
-            Ok::<_, HandlerError>(if marked || escalated || acted || redriven {
-                Change::Commit(figures, effects)
-            } else {
-                Change::Keep(figures)
-            })
+            if !(marked || escalated || acted || redriven) {
+                // Nothing to do now: the look itself is recorded, so that the case's next
+                // check moves on and the next run does not read it again for nothing.
+                c.monitored(now);
+            }
+            Ok::<_, HandlerError>(Change::Commit(figures, effects))
         })
         .await?;
     tick.marked_overdue += usize::from(marked);

@@ -40,11 +40,21 @@ pub struct CaseRepo<'a> {
     store: &'a dyn CaseStore,
     /// For the read models recomputed at each commit (working hours in the tally).
     calendar: &'a Calendar,
+    /// For the case's next check by the SLA monitor, recomputed at each commit.
+    settings: &'a domain::Settings,
 }
 
 impl<'a> CaseRepo<'a> {
-    pub fn new(store: &'a dyn CaseStore, calendar: &'a Calendar) -> Self {
-        CaseRepo { store, calendar }
+    pub fn new(
+        store: &'a dyn CaseStore,
+        calendar: &'a Calendar,
+        settings: &'a domain::Settings,
+    ) -> Self {
+        CaseRepo {
+            store,
+            calendar,
+            settings,
+        }
     }
 
     /// Read the case, decide, commit; on a lost race read again and decide again.
@@ -80,7 +90,7 @@ impl<'a> CaseRepo<'a> {
             Change::Keep(v) => return Ok((v, case)),
             Change::Commit(v, effects) => (v, effects),
         };
-        let expected = case.prepare_commit(self.calendar);
+        let expected = case.prepare_commit(self.calendar, self.settings);
         match self
             .store
             .commit(&case, expected, &outbox(case.case_id(), &effects))
@@ -117,7 +127,7 @@ impl<'a> CaseRepo<'a> {
                 (Change::Keep(v), case) => return Ok((v, case)),
                 (Change::Commit(v, effects), case) => (v, effects, case),
             };
-            let expected = case.prepare_commit(self.calendar);
+            let expected = case.prepare_commit(self.calendar, self.settings);
             match self
                 .store
                 .commit(&case, expected, &outbox(case.case_id(), &effects))
@@ -142,7 +152,7 @@ impl<'a> CaseRepo<'a> {
         scope: &str,
         effects: &[Effect],
     ) -> Result<Created, StoreError> {
-        case.prepare_commit(self.calendar);
+        case.prepare_commit(self.calendar, self.settings);
         let created = self
             .store
             .create(case, scope, &outbox(case.case_id(), effects))

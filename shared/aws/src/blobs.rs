@@ -113,6 +113,66 @@ impl BlobStore for S3Blobs {
         }
     }
 
+    /// A server-side copy (the bytes never pass through the function): S3 computes the
+    /// copy's SHA-256; when it does not say, the copy is read back and hashed in chunks.
+    async fn copy_once(
+        &self,
+        from: &str,
+        to: &str,
+        content_type: &str,
+    ) -> Result<Option<String>, StoreError> {
+        use aws_sdk_s3::types::{ChecksumAlgorithm, MetadataDirective};
+        use base64::Engine;
+        let r = self
+            .c(Op::S3Copy)
+            .copy_object()
+            .copy_source(format!("{}/{from}", self.bucket(from)))
+            .bucket(self.bucket(to))
+            .key(to)
+            .content_type(content_type)
+            .metadata_directive(MetadataDirective::Replace)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .send()
+            .await;
+        let out = match r {
+            Ok(o) => o,
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(sdk_err("copy object", e)),
+        };
+        let given = out
+            .copy_object_result()
+            .and_then(|c| c.checksum_sha256())
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .filter(|d| d.len() == 32);
+        if let Some(d) = given {
+            return Ok(Some(d.iter().map(|b| format!("{b:02x}")).collect()));
+        }
+        // Hash the copy as it streams (bounded memory).
+        use sha2::Digest;
+        let mut o = self
+            .c(Op::S3Get)
+            .get_object()
+            .bucket(self.bucket(to))
+            .key(to)
+            .send()
+            .await
+            .map_err(|e| sdk_err("read copied object", e))?;
+        let mut h = sha2::Sha256::new();
+        while let Some(chunk) = o
+            .body
+            .try_next()
+            .await
+            .map_err(|e| sdk_err("read copied object", e))?
+        {
+            h.update(&chunk);
+        }
+        Ok(Some(
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        ))
+    }
+
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match self
             .c(Op::S3Get)

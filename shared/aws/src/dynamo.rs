@@ -2,10 +2,9 @@
 //!
 //! | item | pk | sk | notes |
 //! |---|---|---|---|
-//! | case | `CASE#{id}` | `CASE` | `version`, `doc` (JSON); gsi1 owner, gsi2 open task (`task` projected), gsi3 unfinished, gsi4 month then home county (`row` projected), gsi6 escalated steps (`escalations` projected) |
+//! | case | `CASE#{id}` | `CASE` | `version`, `docz` (deflated JSON), `outbox` (this change's messages, relayed from the stream); gsi1 owner, gsi2 open task (`task` projected), gsi3 `DUE#{0..7}` by next check (SLA monitor), gsi4 month then home county (`row` projected), gsi6 escalated steps (`escalations` projected) |
 //! | feedback entry | `CASE#{id}` | `FB#{feedback_id}` | `entry`; gsi5 `FEEDBACK#{dept}` / `{region}#{created}#{id}`; written with the case |
 //! | aggregates | `AGG#{yyyymm}` | `{county}#{unit}` | one number per `{dd}.{counter}`, added to in the case's transaction |
-//! | outbox message | `CASE#{id}` | `OUTBOX#{uuid}` | written in the case's transaction; gsi3 `OUTBOX` |
 //! | notification | `CASE#{id}` | `NOTE#{seq}` | idempotent by seq |
 //! | idempotency key | `IDEM#{scope}#{key}` | `IDEM` | `case_id` |
 //! | newborn claim | `NEWBORN#{digest}` | `NEWBORN` | `case_id`; written with the case, deleted when it ends unfinished |
@@ -14,7 +13,7 @@
 //! | allocation counter | `ALLOC#{namespace}` | `COUNTER` | `last` |
 //! | allocation | `ALLOC#{namespace}` | `OWNER#{case_id}` | `ordinal` |
 
-use crate::queues::SqsQueues;
+use crate::billing;
 use crate::sdk_err;
 use crate::usage::{Op, Usage};
 use async_trait::async_trait;
@@ -27,13 +26,61 @@ use domain::flow::Dept;
 use domain::notice::Notification;
 use domain::projection::{CaseRow, EscalationEntry, FeedbackEntry, TallyCell};
 use ports::{
-    AllocError, Allocator, CaseStore, Created, Delivered, Notifier, OutMessage, QueueSender,
-    StoreError,
+    AllocError, Allocator, CaseStore, Created, Delivered, Notifier, OutMessage, StoreError,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
 
 type Item = HashMap<String, AttributeValue>;
+
+/// Bill a consistent (or not) read of these items in one request.
+fn bill_read<I: std::borrow::Borrow<Item>>(usage: &Usage, items: &[I], consistent: bool) {
+    let bytes = items.iter().map(|i| billing::item_size(i.borrow())).sum();
+    usage.add(
+        Op::DdbReadHalfUnits,
+        billing::read_half_units(bytes, consistent),
+    );
+}
+
+/// Bill a single write (outside a transaction) of `item` (for an update: the attributes
+/// it sets, with the key), and its index entries.
+fn bill_write(usage: &Usage, item: &Item) {
+    usage.add(
+        Op::DdbWriteUnits,
+        billing::write_units(billing::item_size(item)),
+    );
+    usage.add(
+        Op::DdbIndexWriteUnits,
+        billing::index_write_units(item, true),
+    );
+}
+
+/// Bill a transaction: every item twice, and the index entries of the items it puts.
+fn bill_transaction(usage: &Usage, items: &[TransactWriteItem]) {
+    for t in items {
+        let (bytes, index) = if let Some(p) = t.put() {
+            (
+                billing::item_size(p.item()),
+                billing::index_write_units(p.item(), true),
+            )
+        } else if let Some(u) = t.update() {
+            let mut bytes = billing::item_size(u.key());
+            if let Some(v) = u.expression_attribute_values() {
+                bytes += billing::item_size(v);
+            }
+            if let Some(n) = u.expression_attribute_names() {
+                bytes += n.values().map(String::len).sum::<usize>();
+            }
+            (bytes, 0)
+        } else if let Some(d) = t.delete() {
+            (billing::item_size(d.key()), 0)
+        } else {
+            (0, 0)
+        };
+        usage.add(Op::DdbWriteUnits, 2 * billing::write_units(bytes));
+        usage.add(Op::DdbIndexWriteUnits, index);
+    }
+}
 
 /// A conditional write refused because its condition did not hold.
 fn condition_failed<E: ProvideErrorMetadata, R>(
@@ -65,14 +112,15 @@ fn case_key(id: &str) -> Item {
     ])
 }
 
-/// The case item with its index attributes.
-fn case_item(case: &Case) -> Item {
+/// The case item with its index attributes and the messages of this change (relayed
+/// from the table's stream: see [`crate::stream`]).
+fn case_item(case: &Case, outbox: &[OutMessage]) -> Item {
     let mut item = case_key(case.case_id());
     item.insert("version".into(), n(case.version()));
-    item.insert(
-        "doc".into(),
-        s(serde_json::to_string(case).expect("case serialises")),
-    );
+    if let Some(o) = crate::stream::encode(outbox) {
+        item.insert("outbox".into(), s(o));
+    }
+    item.insert("docz".into(), AttributeValue::B(deflate(case).into()));
     item.insert("status".into(), s(case.status().as_str()));
     let submitted = case.submitted_at().timestamp_millis();
     item.insert(
@@ -98,9 +146,14 @@ fn case_item(case: &Case) -> Item {
             s(serde_json::to_string(&t).expect("task serialises")),
         );
     }
-    if !case.is_settled() {
-        item.insert("gsi3pk".into(), s("UNFINISHED"));
-        item.insert("gsi3sk".into(), n(case.updated_at().timestamp_millis()));
+    // The SLA monitor's due index: by the case's next check, over a few partitions so
+    // that no single key takes every case's writes.
+    if let Some(due) = case.next_check() {
+        item.insert(
+            "gsi3pk".into(),
+            s(format!("DUE#{}", due_shard(case.case_id()))),
+        );
+        item.insert("gsi3sk".into(), n(due.timestamp_millis()));
     }
     // The report's per-case list: by month, then home county and time.
     let row = case.row();
@@ -141,6 +194,14 @@ fn case_item(case: &Case) -> Item {
     item
 }
 
+/// Partitions of the SLA monitor's due index.
+const DUE_SHARDS: u8 = 8;
+
+fn due_shard(case_id: &str) -> u8 {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(case_id.as_bytes())[0] % DUE_SHARDS
+}
+
 /// The read-model writes of a commit: the tally's difference added per cell, changed
 /// feedback entries put (see [`domain::projection`]).
 fn projection_items(table: &str, case: &Case) -> Result<Vec<TransactWriteItem>, StoreError> {
@@ -157,19 +218,25 @@ fn projection_items(table: &str, case: &Case) -> Result<Vec<TransactWriteItem>, 
     Ok(out)
 }
 
-/// Add a cell's counters (at most 100 per update: expressions are limited in size).
+/// Add a cell's counters: one item per day of the month (`{county}#{unit}#{dd}`), so
+/// that an update, billed by the whole item's size, stays within a write unit or two; at
+/// most 100 counters per update (expressions are limited in size).
 fn tally_updates(
     table: &str,
     cell: &domain::projection::TallyCell,
 ) -> Result<Vec<Update>, StoreError> {
-    let counters: Vec<(&String, &i64)> = cell.counters.iter().collect();
-    counters
-        .chunks(100)
-        .map(|chunk| {
+    let mut by_day: std::collections::BTreeMap<&str, Vec<(&str, &i64)>> = Default::default();
+    for (k, v) in &cell.counters {
+        let (day, name) = k.split_once('.').unwrap_or(("00", k.as_str()));
+        by_day.entry(day).or_default().push((name, v));
+    }
+    let mut out = vec![];
+    for (day, counters) in by_day {
+        for chunk in counters.chunks(100) {
             let mut u = Update::builder()
                 .table_name(table)
                 .key("pk", s(format!("AGG#{}", cell.month)))
-                .key("sk", s(format!("{}#{}", cell.county, cell.unit)));
+                .key("sk", s(format!("{}#{}#{day}", cell.county, cell.unit)));
             let mut adds = vec![];
             for (i, (field, v)) in chunk.iter().enumerate() {
                 adds.push(format!("#f{i} :v{i}"));
@@ -177,11 +244,14 @@ fn tally_updates(
                     .expression_attribute_names(format!("#f{i}"), *field)
                     .expression_attribute_values(format!(":v{i}"), n(v));
             }
-            u.update_expression(format!("ADD {}", adds.join(", ")))
-                .build()
-                .map_err(|e| sdk_err("update", e))
-        })
-        .collect()
+            out.push(
+                u.update_expression(format!("ADD {}", adds.join(", ")))
+                    .build()
+                    .map_err(|e| sdk_err("update", e))?,
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// A feedback entry's item, indexed by department then region and time (gsi5).
@@ -217,25 +287,6 @@ fn newborn_key(case: &Case) -> Item {
     ])
 }
 
-fn outbox_items(case_id: &str, outbox: &[OutMessage]) -> Vec<(String, Item)> {
-    let now = Utc::now().timestamp_millis();
-    outbox
-        .iter()
-        .map(|m| {
-            let sk = format!("OUTBOX#{}", uuid::Uuid::new_v4().simple());
-            let item = HashMap::from([
-                ("pk".into(), s(format!("CASE#{case_id}"))),
-                ("sk".into(), s(sk.clone())),
-                ("queue".into(), s(m.queue.clone())),
-                ("body".into(), s(m.body.clone())),
-                ("gsi3pk".into(), s("OUTBOX")),
-                ("gsi3sk".into(), n(now)),
-            ]);
-            (sk, item)
-        })
-        .collect()
-}
-
 /// A JSON document held in an attribute.
 fn json_attr<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
     let doc = item
@@ -260,12 +311,27 @@ fn next_month(m: &str) -> String {
     }
 }
 
+/// The case document, deflated: a fraction of the JSON's size, so of every write's cost.
+fn deflate(case: &Case) -> Vec<u8> {
+    use std::io::Write;
+    let json = serde_json::to_vec(case).expect("case serialises");
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(&json).expect("in memory");
+    z.finish().expect("in memory")
+}
+
 fn parse_case(item: &Item) -> Result<Case, StoreError> {
+    let bad = |e: String| StoreError::Corrupt(format!("case document: {e}"));
+    if let Some(z) = item.get("docz").and_then(|v| v.as_b().ok()) {
+        let reader = flate2::read::DeflateDecoder::new(z.as_ref());
+        return serde_json::from_reader(reader).map_err(|e| bad(e.to_string()));
+    }
+    // Items written before the document was compressed.
     let doc = item
         .get("doc")
         .and_then(|v| v.as_s().ok())
         .ok_or_else(|| StoreError::Corrupt("case item without doc".into()))?;
-    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("case document: {e}")))
+    serde_json::from_str(doc).map_err(|e| bad(e.to_string()))
 }
 
 fn put(
@@ -364,6 +430,7 @@ async fn transact(
     for attempt in 0..4u32 {
         usage.one(Op::DdbTransactWrite);
         usage.add(Op::DdbTransactItems, items.len() as u64);
+        bill_transaction(usage, &items);
         let r = client
             .transact_write_items()
             .set_transact_items(Some(items.clone()))
@@ -400,14 +467,12 @@ async fn transact(
 enum SortKey<'a> {
     Any,
     Prefix(&'a str),
-    AtMost(i64),
 }
 
 pub struct DynamoStore {
     client: Client,
     table: String,
     usage: Arc<Usage>,
-    queues: Arc<SqsQueues>,
 }
 
 impl DynamoStore {
@@ -425,7 +490,7 @@ impl DynamoStore {
         let mut items = vec![];
         let mut total = domain::projection::Tally::new();
         for c in cases {
-            items.push(case_item(c));
+            items.push(case_item(c, &[]));
             let mut claim = newborn_key(c);
             claim.insert("case_id".into(), s(c.case_id().to_string()));
             items.push(claim);
@@ -482,88 +547,11 @@ impl DynamoStore {
         Ok(())
     }
 
-    pub fn new(client: Client, table: String, queues: Arc<SqsQueues>, usage: Arc<Usage>) -> Self {
+    pub fn new(client: Client, table: String, usage: Arc<Usage>) -> Self {
         DynamoStore {
             client,
             table,
-            queues,
             usage,
-        }
-    }
-
-    /// Send committed outbox messages and delete their items. A crash before the delete
-    /// leaves them for [`DynamoStore::relay_outbox`] (a duplicate send is harmless).
-    async fn relay(
-        &self,
-        case_id: &str,
-        sent: Vec<(String, OutMessage)>,
-    ) -> Result<(), StoreError> {
-        for (sk, m) in sent {
-            self.queues.send(&m.queue, &m.body).await?;
-            self.c(Op::DdbDeleteItem)
-                .delete_item()
-                .table_name(&self.table)
-                .key("pk", s(format!("CASE#{case_id}")))
-                .key("sk", s(sk))
-                .send()
-                .await
-                .map_err(|e| sdk_err("delete outbox", e))?;
-        }
-        Ok(())
-    }
-
-    /// Re-send outbox messages older than `older_than_ms` (a crash came between commit and send).
-    pub async fn relay_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
-        let cutoff = Utc::now().timestamp_millis() - older_than_ms;
-        let items = self
-            .query_all(Some("gsi3"), "OUTBOX", SortKey::AtMost(cutoff), true)
-            .await?;
-        // One failed send does not stop the sweep: the others still go out.
-        let (mut n, mut failed, mut last) = (0, 0, None);
-        for it in items {
-            let (Some(pk), Some(sk), Some(q), Some(b)) = (
-                it.get("pk").and_then(|v| v.as_s().ok()),
-                it.get("sk").and_then(|v| v.as_s().ok()),
-                it.get("queue").and_then(|v| v.as_s().ok()),
-                it.get("body").and_then(|v| v.as_s().ok()),
-            ) else {
-                continue;
-            };
-            let case_id = pk.trim_start_matches("CASE#").to_string();
-            let sent = self
-                .relay(
-                    &case_id,
-                    vec![(
-                        sk.clone(),
-                        OutMessage {
-                            queue: q.clone(),
-                            body: b.clone(),
-                        },
-                    )],
-                )
-                .await;
-            match sent {
-                Ok(()) => n += 1,
-                Err(e) => {
-                    tracing::warn!(case_id = %case_id, error = %e, "outbox message not relayed");
-                    failed += 1;
-                    last = Some(e);
-                }
-            }
-        }
-        match last {
-            // Nothing could be sent: the caller's run failed and says why.
-            Some(e) if n == 0 => Err(e),
-            _ => {
-                if failed > 0 {
-                    tracing::warn!(
-                        relayed = n,
-                        failed,
-                        "outbox sweep left messages for the next run"
-                    );
-                }
-                Ok(n)
-            }
         }
     }
 
@@ -596,11 +584,9 @@ impl DynamoStore {
                         "{keys}pk = :p AND begins_with({keys}sk, :r)"
                     ))
                     .expression_attribute_values(":r", s(p)),
-                SortKey::AtMost(v) => q
-                    .key_condition_expression(format!("{keys}pk = :p AND {keys}sk <= :v"))
-                    .expression_attribute_values(":v", n(v)),
             };
             let r = q.send().await.map_err(|e| sdk_err("query", e))?;
+            bill_read(&self.usage, r.items(), false);
             out.extend(r.items().iter().cloned());
             match r.last_evaluated_key() {
                 Some(k) if !k.is_empty() => start = Some(k.clone()),
@@ -640,6 +626,35 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Up to `limit` keys of cases due by `before` in one partition of the due index,
+    /// after `start`; with the key to go on from.
+    async fn due_page(
+        &self,
+        shard: u8,
+        before: i64,
+        start: Option<Item>,
+        limit: usize,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let r = self
+            .c(Op::DdbQuery)
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi3")
+            .key_condition_expression("gsi3pk = :p AND gsi3sk <= :v")
+            .expression_attribute_values(":p", s(format!("DUE#{shard}")))
+            .expression_attribute_values(":v", n(before))
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| sdk_err("query due cases", e))?;
+        bill_read(&self.usage, r.items(), false);
+        let next = r.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
+        Ok((r.items().to_vec(), next))
+    }
+}
+
 #[async_trait]
 impl CaseStore for DynamoStore {
     async fn get(&self, case_id: &str) -> Result<Option<Case>, StoreError> {
@@ -652,6 +667,7 @@ impl CaseStore for DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_err("get case", e))?;
+        bill_read(&self.usage, r.item().as_slice(), true);
         r.item().map(parse_case).transpose()
     }
 
@@ -667,7 +683,6 @@ impl CaseStore for DynamoStore {
             ("sk".into(), s("IDEM")),
             ("case_id".into(), s(case.case_id().to_string())),
         ]);
-        let out = outbox_items(case.case_id(), outbox);
         let claim_key = newborn_key(case);
         let mut claim = claim_key.clone();
         claim.insert("case_id".into(), s(case.case_id().to_string()));
@@ -679,7 +694,7 @@ impl CaseStore for DynamoStore {
             )?,
             put(
                 &self.table,
-                case_item(case),
+                case_item(case, outbox),
                 Some(("attribute_not_exists(pk)", vec![])),
             )?,
             put(
@@ -688,9 +703,6 @@ impl CaseStore for DynamoStore {
                 Some(("attribute_not_exists(pk)", vec![])),
             )?,
         ];
-        for (_, it) in &out {
-            items.push(put(&self.table, it.clone(), None)?);
-        }
         items.extend(projection_items(&self.table, case)?);
         match transact(&self.client, &self.usage, items).await {
             Ok(()) => {}
@@ -746,14 +758,6 @@ impl CaseStore for DynamoStore {
                 _ => return Err(StoreError::Unavailable("create cancelled".into())),
             },
         }
-        self.relay(
-            case.case_id(),
-            out.into_iter()
-                .map(|(sk, _)| sk)
-                .zip(outbox.iter().cloned())
-                .collect(),
-        )
-        .await?;
         Ok(Created::New)
     }
 
@@ -763,10 +767,9 @@ impl CaseStore for DynamoStore {
         expected: u64,
         outbox: &[OutMessage],
     ) -> Result<(), StoreError> {
-        let out = outbox_items(case.case_id(), outbox);
         let mut items = vec![put(
             &self.table,
-            case_item(case),
+            case_item(case, outbox),
             Some(("version = :v", vec![(":v", n(expected))])),
         )?];
         if case.releases_newborn_now() {
@@ -780,9 +783,6 @@ impl CaseStore for DynamoStore {
                 .map_err(|e| sdk_err("delete", e))?;
             items.push(TransactWriteItem::builder().delete(del).build());
         }
-        for (_, it) in &out {
-            items.push(put(&self.table, it.clone(), None)?);
-        }
         items.extend(projection_items(&self.table, case)?);
         match transact(&self.client, &self.usage, items).await {
             Ok(()) => {}
@@ -794,23 +794,6 @@ impl CaseStore for DynamoStore {
             }
             Err(TxError::Store(e)) => return Err(e),
         }
-        // After the commit: relay failures leave the outbox items for the sweep.
-        if let Err(e) = self
-            .relay(
-                case.case_id(),
-                out.into_iter()
-                    .map(|(sk, _)| sk)
-                    .zip(outbox.iter().cloned())
-                    .collect(),
-            )
-            .await
-        {
-            tracing::warn!(
-                case_id = %case.case_id(),
-                error = %e,
-                "outbox relay deferred to the sweep",
-            );
-        }
         Ok(())
     }
 
@@ -820,6 +803,8 @@ impl CaseStore for DynamoStore {
     ) -> Result<(String, bool), StoreError> {
         let id = record.id();
         let doc = serde_json::to_string(record).expect("serialises");
+        self.usage
+            .add(Op::DdbWriteUnits, billing::write_units(doc.len() + 40));
         let r = self
             .c(Op::DdbPutItem)
             .put_item()
@@ -853,6 +838,7 @@ impl CaseStore for DynamoStore {
         let now_ms = now.timestamp_millis();
         let expires = now + chrono::Duration::hours(ports::IDEMPOTENCY_TTL_HOURS);
         for _ in 0..3 {
+            self.usage.add(Op::DdbWriteUnits, 1);
             // Reserve unless an unexpired record exists (TTL deletion is lazy, so the
             // expiry is checked here too), or take over a reservation that died.
             let r = self
@@ -889,6 +875,7 @@ impl CaseStore for DynamoStore {
                 .send()
                 .await
                 .map_err(|e| sdk_err("remember", e))?;
+            bill_read(&self.usage, got.item().as_slice(), true);
             let Some(item) = got.item() else { continue };
             let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
             let num = |k: &str| {
@@ -917,6 +904,9 @@ impl CaseStore for DynamoStore {
         response: &ports::StoredResponse,
         expires: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let size = 40 + scope.len() + key.len() + response.body.len();
+        self.usage
+            .add(Op::DdbWriteUnits, billing::write_units(size));
         self.c(Op::DdbUpdateItem)
             .update_item()
             .table_name(&self.table)
@@ -964,6 +954,7 @@ impl CaseStore for DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_err("get birth", e))?;
+        bill_read(&self.usage, r.item().as_slice(), true);
         r.item()
             .and_then(|i| i.get("doc"))
             .and_then(|v| v.as_s().ok())
@@ -990,11 +981,63 @@ impl CaseStore for DynamoStore {
         items.iter().map(|i| json_attr(i, "task")).collect()
     }
 
-    async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
-        let items = self
-            .query_all(Some("gsi3"), "UNFINISHED", SortKey::Any, true)
-            .await?;
-        self.cases_from(items).await
+    async fn due_for_check(
+        &self,
+        before: DateTime<Utc>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Case>, Option<String>), StoreError> {
+        // Keys: `{shard}` (start of that partition) or `{shard}|{key as JSON}`.
+        let (mut shard, mut start) = match after.map(|a| a.split_once('|').unwrap_or((a, ""))) {
+            Some((sh, key)) => {
+                let sh: u8 = sh.parse().unwrap_or(DUE_SHARDS);
+                let key: Option<HashMap<String, String>> = serde_json::from_str(key).ok();
+                let key = key.map(|k| {
+                    k.into_iter()
+                        .map(|(name, v)| {
+                            let v = if name == "gsi3sk" { n(v) } else { s(v) };
+                            (name, v)
+                        })
+                        .collect::<Item>()
+                });
+                (sh, key)
+            }
+            None => (0, None),
+        };
+        let mut keys = vec![];
+        let mut next = None;
+        while shard < DUE_SHARDS && keys.len() < limit {
+            let (items, more) = self
+                .due_page(
+                    shard,
+                    before.timestamp_millis(),
+                    start.take(),
+                    limit - keys.len(),
+                )
+                .await?;
+            keys.extend(items);
+            match more {
+                Some(k) => {
+                    let plain: HashMap<String, String> = k
+                        .iter()
+                        .filter_map(|(name, v)| {
+                            let v = v.as_s().ok().or_else(|| v.as_n().ok())?;
+                            Some((name.clone(), v.clone()))
+                        })
+                        .collect();
+                    next = Some(format!(
+                        "{shard}|{}",
+                        serde_json::to_string(&plain).expect("serialises")
+                    ));
+                    start = Some(k);
+                }
+                None => {
+                    shard += 1;
+                    next = (shard < DUE_SHARDS).then(|| shard.to_string());
+                }
+            }
+        }
+        Ok((self.cases_from(keys).await?, next))
     }
 
     async fn feedback_entries(
@@ -1027,23 +1070,35 @@ impl CaseStore for DynamoStore {
     ) -> Result<Vec<TallyCell>, StoreError> {
         let mut out = vec![];
         for m in months {
+            // Day items (`{county}#{unit}#{dd}`) joined back into the month's cells.
+            let mut cells: std::collections::BTreeMap<(String, String), TallyCell> =
+                Default::default();
             for item in self.query_prefix(None, &format!("AGG#{m}"), region).await? {
                 let sk = item.get("sk").and_then(|v| v.as_s().ok());
-                let Some((county, unit)) = sk.and_then(|k| k.rsplit_once('#')) else {
+                let mut parts = sk.map(|k| k.split('#')).into_iter().flatten();
+                let (Some(county), Some(unit), Some(day)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
                     continue;
                 };
-                let counters = item
-                    .iter()
-                    .filter(|(k, _)| k.as_str() != "pk" && k.as_str() != "sk")
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_n().ok()?.parse().ok()?)))
-                    .collect();
-                out.push(TallyCell {
-                    month: m.clone(),
-                    county: county.into(),
-                    unit: unit.into(),
-                    counters,
-                });
+                let cell = cells
+                    .entry((county.to_string(), unit.to_string()))
+                    .or_insert_with(|| TallyCell {
+                        month: m.clone(),
+                        county: county.into(),
+                        unit: unit.into(),
+                        counters: Default::default(),
+                    });
+                for (k, v) in &item {
+                    if k == "pk" || k == "sk" {
+                        continue;
+                    }
+                    if let Some(n) = v.as_n().ok().and_then(|x| x.parse::<i64>().ok()) {
+                        cell.counters.insert(format!("{day}.{k}"), n);
+                    }
+                }
             }
+            out.extend(cells.into_values());
         }
         Ok(out)
     }
@@ -1097,6 +1152,7 @@ impl CaseStore for DynamoStore {
                     None => q.key_condition_expression("gsi4pk = :p"),
                 };
                 let r = q.send().await.map_err(|e| sdk_err("query case rows", e))?;
+                bill_read(&self.usage, r.items(), false);
                 for item in r.items() {
                     let sk = item
                         .get("gsi4sk")
@@ -1116,10 +1172,6 @@ impl CaseStore for DynamoStore {
         rows.truncate(limit);
         let next = more.then(|| rows.last().map(|(k, _)| k.clone())).flatten();
         Ok((rows.into_iter().map(|(_, r)| r).collect(), next))
-    }
-
-    async fn relay_stale_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
-        self.relay_outbox(older_than_ms).await
     }
 }
 
@@ -1154,6 +1206,7 @@ impl DynamoAllocator {
             .send()
             .await
             .map_err(|e| sdk_err("get allocation", e))?;
+        bill_read(&self.usage, r.item().as_slice(), true);
         Ok(r.item()
             .and_then(|i| i.get("ordinal"))
             .and_then(|v| v.as_n().ok())
@@ -1181,6 +1234,7 @@ impl Allocator for DynamoAllocator {
                 .send()
                 .await
                 .map_err(|e| sdk_err("get counter", e))?;
+            bill_read(&self.usage, r.item().as_slice(), true);
             let last: u64 = r
                 .item()
                 .and_then(|i| i.get("last"))
@@ -1234,6 +1288,147 @@ impl Allocator for DynamoAllocator {
         }
         Err(StoreError::Unavailable(format!("allocation in {namespace} kept conflicting")).into())
     }
+
+    /// A step's numbers in two requests: one consistent read of the owners' items and the
+    /// namespaces' counters, then one transaction that moves each counter from the value
+    /// read (conditional) and writes each new owner (conditional on none). A lost race
+    /// starts again; the same owner still never gets two numbers, two owners never one.
+    async fn allocate_many(
+        &self,
+        requests: &[(String, String, u64)],
+    ) -> Result<Vec<u64>, AllocError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let key = |pk: String, sk: String| -> Item {
+            HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+        };
+        let owner_key =
+            |ns: &str, owner: &str| key(format!("ALLOC#{ns}"), format!("OWNER#{owner}"));
+        let counter_key = |ns: &str| key(format!("ALLOC#{ns}"), "COUNTER".into());
+        let mut keys: Vec<Item> = vec![];
+        for (ns, owner, _) in requests {
+            for k in [owner_key(ns, owner), counter_key(ns)] {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+        if keys.len() > 100 {
+            let mut out = vec![];
+            for (ns, owner, max) in requests {
+                out.push(self.allocate(ns, owner, *max).await?);
+            }
+            return Ok(out);
+        }
+        for _ in 0..50 {
+            // 1. Read every owner and counter at once.
+            let mut found: Vec<Item> = vec![];
+            let mut ask = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys.clone()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| sdk_err("batch get", e))?,
+            );
+            while let Some(k) = ask.take() {
+                let r = self
+                    .c(Op::DdbBatchGet)
+                    .batch_get_item()
+                    .request_items(&self.table, k)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_err("batch get allocations", e))?;
+                let items = r
+                    .responses()
+                    .and_then(|m| m.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+                bill_read(&self.usage, &items, true);
+                found.extend(items);
+                ask = r
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .filter(|k| !k.keys().is_empty())
+                    .cloned();
+            }
+            let num = |k: &Item, attr: &str| -> Option<u64> {
+                found
+                    .iter()
+                    .find(|i| i.get("pk") == k.get("pk") && i.get("sk") == k.get("sk"))
+                    .and_then(|i| i.get(attr))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse().ok())
+            };
+            // 2. Owners that hold a number keep it; the others take the next ones.
+            let mut counters: Vec<(String, u64, u64)> = vec![]; // (ns, read, next)
+            let mut owners: Vec<(String, String, u64)> = vec![];
+            let mut out = vec![];
+            for (ns, owner, max) in requests {
+                if let Some(o) = num(&owner_key(ns, owner), "ordinal").or_else(|| {
+                    owners
+                        .iter()
+                        .find(|(n, w, _)| n == ns && w == owner)
+                        .map(|x| x.2)
+                }) {
+                    out.push(o);
+                    continue;
+                }
+                let at = match counters.iter().position(|c| &c.0 == ns) {
+                    Some(i) => i,
+                    None => {
+                        let last = num(&counter_key(ns), "last").unwrap_or(0);
+                        counters.push((ns.clone(), last, last));
+                        counters.len() - 1
+                    }
+                };
+                counters[at].2 += 1;
+                let next = counters[at].2;
+                if next > *max {
+                    return Err(AllocError::Exhausted(ns.clone()));
+                }
+                owners.push((ns.clone(), owner.clone(), next));
+                out.push(next);
+            }
+            if owners.is_empty() {
+                return Ok(out);
+            }
+            // 3. One transaction for every counter moved and owner written.
+            let mut items = vec![];
+            for (ns, read, next) in &counters {
+                let mut u = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(counter_key(ns)))
+                    .update_expression("SET #l = :next")
+                    .expression_attribute_names("#l", "last")
+                    .expression_attribute_values(":next", n(next));
+                u = if *read == 0 {
+                    u.condition_expression("attribute_not_exists(#l)")
+                } else {
+                    u.condition_expression("#l = :last")
+                        .expression_attribute_values(":last", n(read))
+                };
+                items.push(
+                    TransactWriteItem::builder()
+                        .update(u.build().map_err(|e| sdk_err("update", e))?)
+                        .build(),
+                );
+            }
+            for (ns, owner, ordinal) in &owners {
+                let mut mine = owner_key(ns, owner);
+                mine.insert("ordinal".into(), n(ordinal));
+                items.push(put(
+                    &self.table,
+                    mine,
+                    Some(("attribute_not_exists(pk)", vec![])),
+                )?);
+            }
+            match transact(&self.client, &self.usage, items).await {
+                Ok(()) => return Ok(out),
+                Err(TxError::Conditions(_)) => continue,
+                Err(TxError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Unavailable("allocations kept conflicting".into()).into())
+    }
 }
 
 pub struct DynamoNotifier {
@@ -1265,13 +1460,20 @@ impl Notifier for DynamoNotifier {
             channel: "recorded".into(),
             sent_at: Utc::now(),
         };
+        let item = HashMap::from([
+            ("pk".to_string(), s(format!("CASE#{}", note.case_id))),
+            ("sk".to_string(), s(format!("NOTE#{:06}", note.seq))),
+            (
+                "doc".to_string(),
+                s(serde_json::to_string(&d).expect("serialises")),
+            ),
+        ]);
+        bill_write(&self.usage, &item);
         let r = self
             .c(Op::DdbPutItem)
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(format!("CASE#{}", note.case_id)))
-            .item("sk", s(format!("NOTE#{:06}", note.seq)))
-            .item("doc", s(serde_json::to_string(&d).expect("serialises")))
+            .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
@@ -1295,6 +1497,7 @@ impl Notifier for DynamoNotifier {
             .send()
             .await
             .map_err(|e| sdk_err("list notifications", e))?;
+        bill_read(&self.usage, r.items(), true);
         r.items()
             .iter()
             .filter_map(|i| i.get("doc").and_then(|v| v.as_s().ok()))

@@ -6,10 +6,12 @@
 //! Table design: see `infra/README.md`.
 
 mod audit;
+mod billing;
 mod blobs;
 mod dynamo;
 mod queues;
 mod sharing;
+pub mod stream;
 mod usage;
 
 pub use audit::CloudWatchAudit;
@@ -133,7 +135,6 @@ impl Core {
             store: Arc::new(DynamoStore::new(
                 ddb.clone(),
                 r.table.clone(),
-                queues.clone(),
                 usage.clone(),
             )),
             numbers: Arc::new(DynamoAllocator::new(
@@ -154,6 +155,8 @@ pub struct Aws {
     pub core: Core,
     pub blobs: Arc<S3Blobs>,
     pub audit: Arc<CloudWatchAudit>,
+    config: aws_types::SdkConfig,
+    table: String,
 }
 
 impl std::ops::Deref for Aws {
@@ -168,7 +171,18 @@ impl Aws {
         let core = Core::new(config, r, max_receive);
         let blobs = Arc::new(S3Blobs::from_config(config, r, core.usage.clone()));
         let audit = Arc::new(CloudWatchAudit::from_config(config, &r.audit_log_group));
-        Aws { core, blobs, audit }
+        Aws {
+            core,
+            blobs,
+            audit,
+            config: config.clone(),
+            table: r.table.clone(),
+        }
+    }
+
+    /// A reader of the table's stream (the local runtime's relay).
+    pub fn stream_reader(&self) -> stream::StreamReader {
+        stream::StreamReader::new(&self.config, &self.table)
     }
 }
 

@@ -13,18 +13,26 @@ pub enum Op {
     DdbTransactWrite,
     DdbTransactItems,
     DdbBatchWrite,
+    DdbBatchGet,
+    /// Billed write units on the table (see [`crate::billing`]).
+    DdbWriteUnits,
+    /// Billed write units on the global secondary indexes (an upper bound).
+    DdbIndexWriteUnits,
+    /// Billed read units, in halves (an eventually consistent 4 KB read is one half).
+    DdbReadHalfUnits,
     SqsSend,
     SqsReceive,
     SqsReceivedMessages,
     SqsDelete,
     SqsChangeVisibility,
     S3Put,
+    S3Copy,
     S3Get,
     S3Presign,
     SecretsGet,
 }
 
-const OPS: [(Op, &str); 17] = [
+const OPS: [(Op, &str); 22] = [
     (Op::DdbGetItem, "dynamodb.GetItem"),
     (Op::DdbQuery, "dynamodb.Query"),
     (Op::DdbPutItem, "dynamodb.PutItem"),
@@ -33,12 +41,17 @@ const OPS: [(Op, &str); 17] = [
     (Op::DdbTransactWrite, "dynamodb.TransactWriteItems"),
     (Op::DdbTransactItems, "dynamodb.TransactWriteItems.items"),
     (Op::DdbBatchWrite, "dynamodb.BatchWriteItem"),
+    (Op::DdbBatchGet, "dynamodb.BatchGetItem"),
+    (Op::DdbWriteUnits, "dynamodb.write_units.table"),
+    (Op::DdbIndexWriteUnits, "dynamodb.write_units.indexes"),
+    (Op::DdbReadHalfUnits, "dynamodb.read_units.halves"),
     (Op::SqsSend, "sqs.SendMessage"),
     (Op::SqsReceive, "sqs.ReceiveMessage"),
     (Op::SqsReceivedMessages, "sqs.ReceiveMessage.messages"),
     (Op::SqsDelete, "sqs.DeleteMessage"),
     (Op::SqsChangeVisibility, "sqs.ChangeMessageVisibility"),
     (Op::S3Put, "s3.PutObject"),
+    (Op::S3Copy, "s3.CopyObject"),
     (Op::S3Get, "s3.GetObject"),
     (Op::S3Presign, "s3.PresignPutObject"),
     (Op::SecretsGet, "secretsmanager.GetSecretValue"),

@@ -540,6 +540,13 @@ pub struct Case {
     /// The premium reminder (7 days before `pay_by`) was sent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) premium_reminded: bool,
+    /// When the SLA monitor last looked at the case without finding anything to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) monitored_at: Option<Time>,
+    /// When the SLA monitor should look at the case next (see
+    /// [`Case::next_check`]), as of its last commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) next_check: Option<Time>,
     /// What the stores' read models hold for this case as of its last commit.
     #[serde(default, skip_serializing_if = "crate::projection::Indexed::is_empty")]
     pub(crate) indexed: crate::projection::Indexed,
@@ -855,6 +862,8 @@ impl Case {
             clock_stopped_at: None,
             guardian_working_days: 0,
             premium_reminded: false,
+            monitored_at: None,
+            next_check: None,
             indexed: Default::default(),
             pending: Default::default(),
         };
@@ -870,10 +879,15 @@ impl Case {
 
     /// Before a commit: the next version, and the read models recomputed (see
     /// [`crate::projection`]). Returns the version the commit expects to replace.
-    pub fn prepare_commit(&mut self, cal: &crate::calendar::Calendar) -> u64 {
+    pub fn prepare_commit(
+        &mut self,
+        cal: &crate::calendar::Calendar,
+        settings: &crate::settings::Settings,
+    ) -> u64 {
         let expected = self.version;
         self.version = expected + 1;
         self.refresh_projections(cal);
+        self.next_check = self.compute_next_check(crate::supervision::LOOK_AFTER, settings, cal);
         expected
     }
 
@@ -1849,6 +1863,19 @@ impl Case {
                 .insurance
                 .as_ref()
                 .is_some_and(|i| i.medical_insurance.status == Some(PremiumStatus::PendingPayment))
+    }
+
+    /// The day the newborn's premium must be paid by, if a premium notice was issued.
+    pub fn premium_pay_by(&self) -> Option<chrono::NaiveDate> {
+        Some(
+            self.results
+                .insurance
+                .as_ref()?
+                .medical_insurance
+                .premium_notice
+                .as_ref()?
+                .pay_by,
+        )
     }
 
     /// Remind the guardian `days` before `pay_by` when the premium is still unpaid.

@@ -76,6 +76,115 @@ impl Case {
     }
 }
 
+/// How long a case sits still before the SLA monitor looks at it (a step's message may
+/// be lost, a notification undelivered, an archive missing).
+pub const LOOK_AFTER: chrono::Duration = chrono::Duration::seconds(120);
+
+impl Case {
+    /// When the SLA monitor should look at the case next, as of its last commit: the
+    /// stores index cases by it, so a monitor run reads only the cases due now, not every
+    /// unfinished case. The earliest of: a step's or the case's deadline (to mark it
+    /// overdue), the first moment a step is overdue by more than a working day (to
+    /// escalate it), the moment the current step counts as stuck (to re-send it), the
+    /// automatic withdrawal of an abandoned case, the premium reminder, and one look
+    /// `look_after` after each change (lost notifications, a missing archive). Never
+    /// sooner than `look_after` after the monitor's last look that found nothing to do.
+    /// None for a settled case.
+    pub fn compute_next_check(
+        &self,
+        look_after: chrono::Duration,
+        settings: &crate::settings::Settings,
+        cal: &Calendar,
+    ) -> Option<Time> {
+        if self.is_settled() {
+            return None;
+        }
+        let ms = chrono::Duration::milliseconds(1);
+        let mut at: Vec<Time> = vec![];
+        let open = |s: &&crate::case::StepState| {
+            matches!(
+                s.status,
+                StepStatus::InProgress | StepStatus::AwaitingReview
+            )
+        };
+        for s in self.steps().iter().filter(open) {
+            let Some(due) = s.due_at else { continue };
+            if !s.overdue {
+                at.push(due + ms);
+            }
+            if s.escalated_round != s.round {
+                at.push(escalation_moment(due, cal));
+            }
+        }
+        if !self.status().is_finished() && !self.overdue() {
+            at.extend(self.due_at().map(|d| d + ms));
+        }
+        if let Some(step) = self.current_step().filter(|s| self.is_actionable(*s)) {
+            let s = self.step(step);
+            let done = if s.redrive_round == s.round {
+                s.redrives
+            } else {
+                0
+            };
+            at.push(self.updated_at() + look_after * 2i32.pow(done.min(10)) + ms);
+        }
+        if matches!(
+            self.status(),
+            crate::case::CaseStatus::Incomplete | crate::case::CaseStatus::Returned
+        ) {
+            at.push(self.updated_at() + chrono::Duration::days(settings.auto_withdraw_days));
+        }
+        if let Some(pay_by) = self
+            .premium_pay_by()
+            .filter(|_| self.premium_reminder_owed())
+        {
+            let day = pay_by - chrono::Duration::days(settings.premium_reminder_days);
+            // Midnight UTC: that day whichever offset the reminder's clock reads it in.
+            at.extend(day.and_hms_opt(0, 0, 0).map(|t| t.and_utc().fixed_offset()));
+        }
+        let look = self.updated_at() + look_after + ms;
+        if self.monitored_at.is_none_or(|t| t < look) {
+            at.push(look);
+        }
+        let next = at.into_iter().min()?;
+        Some(match self.monitored_at {
+            Some(t) if next <= t => t + look_after,
+            _ => next,
+        })
+    }
+
+    /// The next check as of the last commit (or of the commit being prepared).
+    pub fn next_check(&self) -> Option<Time> {
+        self.next_check
+    }
+
+    /// The SLA monitor looked at the case at `now` and found nothing to do: its next look
+    /// moves on (see [`Case::compute_next_check`]).
+    pub fn monitored(&mut self, now: Time) {
+        self.monitored_at = Some(now);
+    }
+}
+
+/// The first moment a step due at `due` is overdue by more than one working day (as
+/// [`Case::escalations`] counts): the start of the first such day, in Shanghai.
+fn escalation_moment(due: Time, cal: &Calendar) -> Time {
+    let due_day = due.with_timezone(&shanghai()).date_naive();
+    let mut day = due_day;
+    for _ in 0..60 {
+        day = day.succ_opt().unwrap_or(day);
+        if cal.workdays_between(due_day, day) > 1 {
+            let start = day
+                .and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(shanghai()).single())
+                .map(|t| t.fixed_offset());
+            if let Some(start) = start {
+                return start.max(due + chrono::Duration::milliseconds(1));
+            }
+        }
+    }
+    due + chrono::Duration::days(60)
+}
+
 /// How many times the SLA monitor re-sends a step that stopped moving, in one round,
 /// before it hands the step to an officer of its department.
 pub const MAX_REDRIVES: u32 = 3;

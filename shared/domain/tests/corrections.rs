@@ -367,7 +367,7 @@ fn a_case_left_returned_for_ninety_days_is_withdrawn_and_frees_the_newborn() {
         .expect("withdrawn");
     assert_eq!(c.status(), CaseStatus::Withdrawn);
     assert!(!effects.is_empty(), "the guardian is told");
-    c.prepare_commit(&cal());
+    c.prepare_commit(&cal(), &onething_domain::Settings::default());
     assert!(c.releases_newborn_now());
 }
 

@@ -353,7 +353,7 @@ fn return_resumes_at_that_step_and_rejection_ends() {
 fn decisions_check_task_and_version() {
     let mut c = accepted_case();
     while c.version() < 3 {
-        c.prepare_commit(&cal());
+        c.prepare_commit(&cal(), &onething_domain::Settings::default());
     }
     c.await_review(Step::BirthCertificate, vec!["核对".into()], now(), &cal())
         .unwrap();
@@ -741,4 +741,40 @@ fn a_stuck_step_is_resent_a_bounded_number_of_times_then_handed_to_an_officer() 
         .filter(|e| e.action == "redriven")
         .count();
     assert_eq!(resent as u32, MAX_REDRIVES);
+}
+
+/// The SLA monitor's due index: a case is looked at when something about it is due, not
+/// on every run.
+#[test]
+fn the_monitor_looks_at_a_case_only_when_something_is_due() {
+    use onething_domain::supervision::LOOK_AFTER;
+    let s = onething_domain::Settings::default();
+    let ms = Duration::milliseconds(1);
+    let mut c = accepted_case();
+    let step = c.current_step().expect("a step in progress");
+    // A step in progress: looked at (and re-sent if stuck) once it sat still LOOK_AFTER.
+    let first = c
+        .compute_next_check(LOOK_AFTER, &s, &cal())
+        .expect("checked");
+    assert_eq!(first, c.updated_at() + LOOK_AFTER + ms);
+    // Looked at with nothing to do: not again before another LOOK_AFTER.
+    c.monitored(first + Duration::seconds(1));
+    let again = c.compute_next_check(LOOK_AFTER, &s, &cal()).unwrap();
+    assert_eq!(again, first + Duration::seconds(1) + LOOK_AFTER);
+    // Waiting for an officer, looked at after the change: next when the step falls due.
+    let t = first + Duration::minutes(5);
+    c.await_review(step, vec!["人工审核".into()], t, &cal())
+        .unwrap();
+    c.monitored(t + LOOK_AFTER + Duration::seconds(1));
+    let due = c.step(step).due_at.expect("a deadline");
+    let next = c.compute_next_check(LOOK_AFTER, &s, &cal()).unwrap();
+    assert_eq!(next, due.min(c.due_at().unwrap()) + ms);
+    // Once overdue and marked, the escalation (more than a working day late) is next.
+    assert!(c.mark_overdue(due + Duration::minutes(1)));
+    // (the change itself is looked at once, LOOK_AFTER later)
+    c.monitored(due + Duration::minutes(1) + LOOK_AFTER + ms);
+    let esc = c.compute_next_check(LOOK_AFTER, &s, &cal()).unwrap();
+    assert!(esc > due + Duration::hours(1), "{esc} after {due}");
+    assert!(c.escalations(esc - ms, &cal()).is_empty());
+    assert!(!c.escalations(esc + Duration::minutes(1), &cal()).is_empty());
 }

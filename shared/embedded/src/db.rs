@@ -40,6 +40,14 @@ CREATE INDEX IF NOT EXISTS cases_owner ON cases(owner, submitted_at);
 DROP INDEX IF EXISTS cases_task;
 CREATE INDEX IF NOT EXISTS cases_unfinished ON cases(finished) WHERE finished = 0;
 CREATE INDEX IF NOT EXISTS cases_submitted ON cases(submitted_at);
+-- When the SLA monitor should look at a case next (settled cases have no row).
+CREATE TABLE IF NOT EXISTS checks (case_id TEXT PRIMARY KEY, due INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS checks_due ON checks(due, case_id);
+-- Cases stored before checks existed are due at once (the monitor's look moves them on).
+INSERT OR IGNORE INTO checks (case_id, due)
+  SELECT case_id, 0 FROM cases WHERE finished = 0
+  AND NOT EXISTS (SELECT 1 FROM checks k WHERE k.case_id = cases.case_id)
+  AND NOT EXISTS (SELECT 1 FROM checks LIMIT 1);
 CREATE TABLE IF NOT EXISTS tallies (
   month TEXT NOT NULL, county TEXT NOT NULL, unit TEXT NOT NULL, field TEXT NOT NULL,
   n INTEGER NOT NULL,
@@ -337,6 +345,15 @@ fn doc_of(case: &Case) -> String {
 /// its report row, changed feedback entries, its escalations replaced.
 fn write_projections(c: &Connection, case: &Case) -> Result<(), StoreError> {
     let pending = case.pending();
+    match case.next_check() {
+        Some(due) => c
+            .prepare_cached("INSERT OR REPLACE INTO checks (case_id, due) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![case.case_id(), due.timestamp_millis()])),
+        None => c
+            .prepare_cached("DELETE FROM checks WHERE case_id = ?1")
+            .and_then(|mut s| s.execute(params![case.case_id()])),
+    }
+    .map_err(unavailable)?;
     let mut add = c.prepare_cached(sql::ADD_TALLY).map_err(unavailable)?;
     for cell in domain::projection::cells(&pending.tally) {
         for (field, n) in &cell.counters {
@@ -793,9 +810,39 @@ impl CaseStore for SqliteStore {
         Ok((rows, next))
     }
 
-    async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
-        self.query("SELECT doc FROM cases WHERE finished = 0", vec![])
-            .await
+    async fn due_for_check(
+        &self,
+        before: DateTime<Utc>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Case>, Option<String>), StoreError> {
+        // Keys: `{due ms:013}#{case_id}`.
+        let (due, id) = after
+            .and_then(|a| a.split_once('#'))
+            .map(|(d, i)| (d.parse::<i64>().unwrap_or(-1), i.to_string()))
+            .unwrap_or((-1, String::new()));
+        let cases = self
+            .query(
+                "SELECT c.doc FROM checks k JOIN cases c ON c.case_id = k.case_id \
+                 WHERE k.due <= ?1 AND (k.due > ?2 OR (k.due = ?2 AND k.case_id > ?3)) \
+                 ORDER BY k.due, k.case_id LIMIT ?4",
+                vec![
+                    before.timestamp_millis().into(),
+                    due.into(),
+                    id.into(),
+                    (limit as i64).into(),
+                ],
+            )
+            .await?;
+        // The key of the last case: its due time as the index held it (its next check).
+        let next = (cases.len() == limit)
+            .then(|| cases.last())
+            .flatten()
+            .map(|c| {
+                let due = c.next_check().map_or(0, |t| t.timestamp_millis());
+                format!("{due:013}#{}", c.case_id())
+            });
+        Ok((cases, next))
     }
 }
 

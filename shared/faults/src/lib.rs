@@ -199,11 +199,13 @@ impl CaseStore for FaultyStore {
     ) -> Result<Vec<domain::view::TaskEntry>, ports::StoreError> {
         self.inner.open_tasks(dept, region).await
     }
-    async fn unfinished(&self) -> Result<Vec<Case>, StoreError> {
-        self.inner.unfinished().await
-    }
-    async fn relay_stale_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
-        self.inner.relay_stale_outbox(older_than_ms).await
+    async fn due_for_check(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Case>, Option<String>), StoreError> {
+        self.inner.due_for_check(before, after, limit).await
     }
 }
 

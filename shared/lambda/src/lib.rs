@@ -120,6 +120,11 @@ impl Init {
         ))
     }
 
+    /// The step queues (the `relay` function sends every committed message).
+    pub fn queues(&self) -> Arc<dyn ports::QueueSender> {
+        self.core.queues.clone()
+    }
+
     /// The application context.
     pub fn app(self) -> App {
         let manual = (self.var)("ONETHING_MANUAL")
@@ -342,4 +347,83 @@ where
         response.batch_item_failures.push(f);
     }
     response
+}
+
+/// The changes of a DynamoDB stream event: each record's sequence number and the
+/// messages in its new image's `outbox` (see `aws::stream`).
+pub fn stream_changes(
+    event: &aws_lambda_events::event::dynamodb::Event,
+) -> Vec<(String, Result<aws::stream::Change, ports::StoreError>)> {
+    event
+        .records
+        .iter()
+        .map(|r| {
+            let sequence = r.change.sequence_number.clone().unwrap_or_default();
+            // The image in DynamoDB's JSON form: `{"outbox": {"S": "..."}}`.
+            let image = serde_json::to_value(&r.change.new_image).unwrap_or_default();
+            let attr = image
+                .get("outbox")
+                .and_then(|v| v.get("S"))
+                .and_then(|v| v.as_str());
+            let change = aws::stream::decode(attr).map(|messages| aws::stream::Change {
+                sequence: sequence.clone(),
+                messages,
+            });
+            (sequence, change)
+        })
+        .collect()
+}
+
+/// Relay a stream batch in order; the first record that could not be relayed (and so
+/// every later one: the stream is read again from it) is reported, as a DynamoDB event
+/// source mapping with `ReportBatchItemFailures` expects.
+pub async fn stream_batch(
+    queues: &dyn ports::QueueSender,
+    event: &aws_lambda_events::event::dynamodb::Event,
+) -> aws_lambda_events::event::streams::DynamoDbEventResponse {
+    let mut response = aws_lambda_events::event::streams::DynamoDbEventResponse::default();
+    let mut changes = vec![];
+    for (sequence, change) in stream_changes(event) {
+        match change {
+            Ok(c) => changes.push(c),
+            Err(e) => {
+                // Not a message list: nothing later in the shard is relayed before it is
+                // looked at (the mapping's retries end in its failure destination).
+                tracing::error!(sequence, error = %e, "a change's outbox is unreadable");
+                if let Err((seq, e)) = aws::stream::relay(queues, &changes).await {
+                    tracing::warn!(error = %e, "relay failed");
+                    fail(&mut response, seq);
+                } else {
+                    fail(&mut response, sequence);
+                }
+                return response;
+            }
+        }
+    }
+    match aws::stream::relay(queues, &changes).await {
+        Ok(n) => tracing::info!(messages = n, changes = changes.len(), "relayed"),
+        Err((seq, e)) => {
+            tracing::warn!(error = %e, "relay failed; the stream is read again from here");
+            fail(&mut response, seq);
+        }
+    }
+    response
+}
+
+fn fail(r: &mut aws_lambda_events::event::streams::DynamoDbEventResponse, sequence: String) {
+    let mut f = aws_lambda_events::event::streams::DynamoDbBatchItemFailure::default();
+    f.item_identifier = Some(sequence);
+    r.batch_item_failures.push(f);
+}
+
+/// The `relay` function's life after init: every stream batch through [`stream_batch`].
+pub async fn run_stream(queues: Arc<dyn ports::QueueSender>) -> Result<(), lambda_runtime::Error> {
+    let batch =
+        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::dynamodb::Event>| {
+            let queues = queues.clone();
+            async move {
+                Ok::<_, lambda_runtime::Error>(stream_batch(queues.as_ref(), &event.payload).await)
+            }
+        };
+    lambda_runtime::run(lambda_runtime::service_fn(batch)).await
 }

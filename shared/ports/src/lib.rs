@@ -107,8 +107,16 @@ pub trait CaseStore: Send + Sync {
         dept: Dept,
         region: Option<&str>,
     ) -> Result<Vec<domain::view::TaskEntry>, StoreError>;
-    /// Cases not yet settled (unfinished, or finished but not archived), for the SLA monitor.
-    async fn unfinished(&self) -> Result<Vec<Case>, StoreError>;
+    /// The cases the SLA monitor should look at by `before` (their next check, as of
+    /// their last commit, is due: see `Case::compute_next_check`), earliest first, after
+    /// the store's key `after`, at most `limit`; with the key of the last when more may
+    /// follow. Settled cases and cases with nothing due are never read.
+    async fn due_for_check(
+        &self,
+        before: DateTime<Utc>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Case>, Option<String>), StoreError>;
     /// Reserve `(scope, key)` for the request whose hash is `request_hash` (scopes and keys
     /// are opaque digests), unless it holds an unexpired record: then what it holds. A
     /// reservation older than a minute without an answer is taken over (its request died).
@@ -162,12 +170,6 @@ pub trait CaseStore: Send + Sync {
     async fn record_birth(&self, record: &BirthRecord) -> Result<(String, bool), StoreError>;
     /// The delivery record stored under this key ([`BirthRecord::key`]).
     async fn birth(&self, key: &str) -> Result<Option<BirthRecord>, StoreError>;
-    /// Send outbox messages that committed but were not sent (a crash came between) and
-    /// are older than `older_than_ms`. Stores whose commit enqueues atomically have none.
-    async fn relay_stale_outbox(&self, older_than_ms: i64) -> Result<usize, StoreError> {
-        let _ = older_than_ms;
-        Ok(0)
-    }
 }
 
 /// A message as received from a queue.
@@ -251,6 +253,26 @@ pub trait BlobStore: Send + Sync {
     async fn put_once(&self, key: &str, bytes: &[u8], content_type: &str)
         -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Copy `from` to `to` (stores that can copy without reading the bytes through this
+    /// process do); the SHA-256 (hex) of the bytes copied, or None when `from` does not
+    /// exist. Copying the same bytes again is a no-op.
+    async fn copy_once(
+        &self,
+        from: &str,
+        to: &str,
+        content_type: &str,
+    ) -> Result<Option<String>, StoreError> {
+        use sha2::Digest;
+        let Some(bytes) = self.get(from).await? else {
+            return Ok(None);
+        };
+        self.put_once(to, &bytes, content_type).await?;
+        let hex: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Some(hex))
+    }
     /// A URL the client PUTs the bytes to once, pinned to this content type and length
     /// (and, when given, this SHA-256 in hex), with the headers the PUT must carry.
     async fn upload_url(
@@ -372,6 +394,18 @@ pub enum AllocError {
 #[async_trait]
 pub trait Allocator: Send + Sync {
     async fn allocate(&self, namespace: &str, owner: &str, max: u64) -> Result<u64, AllocError>;
+    /// Several numbers at once (a step's): `(namespace, owner, max)` each, the same rules
+    /// as [`Allocator::allocate`]. Stores that can do it in one round trip do.
+    async fn allocate_many(
+        &self,
+        requests: &[(String, String, u64)],
+    ) -> Result<Vec<u64>, AllocError> {
+        let mut out = vec![];
+        for (ns, owner, max) in requests {
+            out.push(self.allocate(ns, owner, *max).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// A notification as delivered (recorded locally; SMS or app push in production).

@@ -265,6 +265,20 @@ pub enum NumberKind {
     PickupCode,
 }
 
+impl NumberKind {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            NumberKind::BirthCertificate => "出生医学证明编号",
+            NumberKind::VaccinationCertificate => "预防接种证编号",
+            NumberKind::CitizenId => "公民身份号码顺序码",
+            NumberKind::Household => "户号",
+            NumberKind::CardSerial => "社会保障卡卡号",
+            NumberKind::MailSerial => "邮寄单号",
+            NumberKind::PickupCode => "取件码",
+        }
+    }
+}
+
 /// A number the step needs from the allocator: a namespace, the largest ordinal it may
 /// hold, and whose it is (the same owner always gets the same number back).
 #[derive(Debug, Clone, PartialEq, Eq)]
