@@ -12,6 +12,9 @@ use crate::sdk_err;
 use ports::{OutMessage, QueueSender, StoreError};
 use std::collections::HashMap;
 
+/// How far back a rescan starts, in records.
+const RESCAN_BACK: u128 = 500;
+
 /// One change of a case item: its stream sequence number and its outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -63,9 +66,9 @@ pub struct StreamReader {
     iterators: HashMap<String, Option<String>>,
     /// Shard → the sequence number of the last record read from it.
     last: HashMap<String, String>,
-    /// Read every shard from its start at each listing, skipping the changes already
-    /// relayed: for emulators (moto) whose failed transactions leave their records in
-    /// the stream and then hand their sequence numbers to later records.
+    /// Read every shard again from a few hundred records back at each listing, skipping
+    /// the changes already relayed: for emulators (moto) whose failed transactions leave
+    /// their records in the stream and then hand their sequence numbers to later ones.
     rescan: bool,
     /// The changes relayed: (item key, version).
     seen: std::collections::HashSet<(String, String)>,
@@ -135,7 +138,24 @@ impl StreamReader {
                 .get_shard_iterator()
                 .stream_arn(arn)
                 .shard_id(id);
-            req = match self.last.get(id).filter(|_| !self.rescan) {
+            // Rescanning (an emulator, whose sequence numbers are plain integers): from a
+            // little before the last record read, enough to cover a rolled-back
+            // transaction's records, not from the start of a long stream.
+            let first: Option<u128> = shard
+                .sequence_number_range()
+                .and_then(|r| r.starting_sequence_number())
+                .and_then(|x| x.parse().ok());
+            let back = |seq: &String| -> Option<String> {
+                let n: u128 = seq.parse().ok()?;
+                Some(n.saturating_sub(RESCAN_BACK).max(first?).to_string())
+            };
+            req = match self.last.get(id) {
+                Some(seq) if self.rescan => match back(seq) {
+                    Some(from) => req
+                        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                        .sequence_number(from),
+                    None => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
+                },
                 Some(seq) => req
                     .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
                     .sequence_number(seq),
