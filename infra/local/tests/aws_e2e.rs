@@ -58,7 +58,16 @@ fn serve_with(m: &moto::Moto, stack: &str, manual: &str, faults: &str) -> Serve 
     if !faults.is_empty() {
         envs.push(("ONETHING_FAULTS".into(), faults.into()));
     }
-    Serve::start_fresh(Path::new(env!("CARGO_BIN_EXE_onething")), &args, envs)
+    let dir = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+    let f = std::fs::File::create(format!("/tmp/serve-{stack}.log")).unwrap();
+    envs.push(("RUST_LOG".into(), "info".into()));
+    Serve::start_with(
+        Path::new(env!("CARGO_BIN_EXE_onething")),
+        &dir.path().join("data"),
+        &args,
+        envs,
+        std::process::Stdio::from(f),
+    )
 }
 
 fn token(role: &str, dept: Option<&str>, sub: &str) -> String {

@@ -12,8 +12,10 @@ use crate::sdk_err;
 use ports::{OutMessage, QueueSender, StoreError};
 use std::collections::HashMap;
 
-/// How far back a rescan starts, in records.
-const RESCAN_BACK: u128 = 500;
+/// How far behind its last record a reader of an emulator's stream starts again.
+const REREAD: u128 = 2000;
+/// How many returned changes a reader of an emulator's stream remembers.
+const SEEN: usize = 100_000;
 
 /// One change of a case item: its stream sequence number and its outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,40 +60,52 @@ pub async fn relay(
 
 /// Reads the table's stream as a Lambda event source mapping does (every shard from its
 /// oldest record, following closed shards to their children), for the local runtime.
+/// Each read takes a fresh iterator after the last record read (iterators expire).
+///
+/// Against an emulator (the SDK configured with an endpoint of its own) the read after
+/// each listing starts [`REREAD`] records before the last one read and skips the changes
+/// already returned:
+/// moto's stream shows records behind the position already read when transactions fail
+/// (it restores whole tables from copies), which a plain reader would never see.
 pub struct StreamReader {
     streams: aws_sdk_dynamodbstreams::Client,
     ddb: aws_sdk_dynamodb::Client,
     table: String,
-    /// Open shard → its next iterator (None once the shard is closed and read).
-    iterators: HashMap<String, Option<String>>,
+    arn: Option<String>,
+    /// The stream's shards, as last listed.
+    shards: Vec<String>,
+    /// Shards closed and read to their end.
+    closed: std::collections::HashSet<String>,
     /// Shard → the sequence number of the last record read from it.
     last: HashMap<String, String>,
-    /// Read every shard again from a few hundred records back at each listing, skipping
-    /// the changes already relayed: for emulators (moto) whose failed transactions leave
-    /// their records in the stream and then hand their sequence numbers to later ones.
-    rescan: bool,
-    /// The changes relayed: (item key, version).
+    /// Shard → its first sequence number.
+    first: HashMap<String, String>,
+    /// Against an emulator: re-read behind the last record (at each listing, every 2 s),
+    /// skipping what was returned.
+    reread: bool,
+    reread_now: bool,
+    /// The changes returned (item key and version), the most recent [`SEEN`] of them.
     seen: std::collections::HashSet<(String, String)>,
+    seen_order: std::collections::VecDeque<(String, String)>,
     /// When the shards were last listed (new shards appear as the stream rolls over).
     listed: Option<std::time::Instant>,
 }
 
 impl StreamReader {
-    /// A reader of `table`'s stream, rescanning when the SDK points at an endpoint of its
-    /// own (an emulator).
     pub fn new(config: &aws_types::SdkConfig, table: &str) -> StreamReader {
-        Self::with_rescan(config, table, config.endpoint_url().is_some())
-    }
-
-    pub fn with_rescan(config: &aws_types::SdkConfig, table: &str, rescan: bool) -> StreamReader {
         StreamReader {
             streams: aws_sdk_dynamodbstreams::Client::new(config),
             ddb: aws_sdk_dynamodb::Client::new(config),
             table: table.to_string(),
-            iterators: HashMap::new(),
+            arn: None,
+            shards: vec![],
+            closed: Default::default(),
             last: HashMap::new(),
-            rescan,
+            first: HashMap::new(),
+            reread: config.endpoint_url().is_some(),
+            reread_now: false,
             seen: Default::default(),
+            seen_order: Default::default(),
             listed: None,
         }
     }
@@ -103,7 +117,6 @@ impl StreamReader {
         {
             return Ok(());
         }
-        self.listed = Some(std::time::Instant::now());
         let t = self
             .ddb
             .describe_table()
@@ -125,57 +138,63 @@ impl StreamReader {
             .stream_description()
             .map(|s| s.shards().to_vec())
             .unwrap_or_default();
-        // Every listing renews the open shards' iterators after the last record read
-        // (iterators expire after 15 minutes; an emulator may also replace a shard).
+        self.shards = vec![];
+        for sh in shards {
+            let Some(id) = sh.shard_id() else { continue };
+            if let Some(f) = sh
+                .sequence_number_range()
+                .and_then(|r| r.starting_sequence_number())
+            {
+                self.first.insert(id.to_string(), f.to_string());
+            }
+            self.shards.push(id.to_string());
+        }
+        self.arn = Some(arn.to_string());
+        self.listed = Some(std::time::Instant::now());
+        self.reread_now = self.reread;
+        Ok(())
+    }
+
+    /// The changes written since the last call that carry messages (in order per shard).
+    /// When a read fails, nothing of this call counts as read.
+    pub async fn next(&mut self) -> Result<Vec<Change>, StoreError> {
         use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-        for shard in shards {
-            let Some(id) = shard.shard_id() else { continue };
-            if matches!(self.iterators.get(id), Some(None)) {
-                continue; // closed and read to its end
+        self.discover().await?;
+        let Some(arn) = self.arn.clone() else {
+            return Ok(vec![]);
+        };
+        let mut out = vec![];
+        let mut last = self.last.clone();
+        let mut closed = vec![];
+        for shard in self.shards.clone() {
+            if self.closed.contains(&shard) {
+                continue;
             }
             let mut req = self
                 .streams
                 .get_shard_iterator()
-                .stream_arn(arn)
-                .shard_id(id);
-            // Rescanning (an emulator, whose sequence numbers are plain integers): from a
-            // little before the last record read, enough to cover a rolled-back
-            // transaction's records, not from the start of a long stream.
-            let first: Option<u128> = shard
-                .sequence_number_range()
-                .and_then(|r| r.starting_sequence_number())
-                .and_then(|x| x.parse().ok());
-            let back = |seq: &String| -> Option<String> {
-                let n: u128 = seq.parse().ok()?;
-                Some(n.saturating_sub(RESCAN_BACK).max(first?).to_string())
-            };
-            req = match self.last.get(id) {
-                Some(seq) if self.rescan => match back(seq) {
-                    Some(from) => req
-                        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-                        .sequence_number(from),
-                    None => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
-                },
-                Some(seq) => req
+                .stream_arn(&arn)
+                .shard_id(&shard);
+            // Against an emulator: from REREAD records back (its numbers are integers).
+            let behind = last
+                .get(&shard)
+                .filter(|_| self.reread_now)
+                .and_then(|seq| {
+                    let n: u128 = seq.parse().ok()?;
+                    let first: u128 = self.first.get(&shard)?.parse().ok()?;
+                    Some(n.saturating_sub(REREAD).max(first).to_string())
+                });
+            req = match (behind, last.get(&shard)) {
+                (Some(from), _) => req
+                    .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                    .sequence_number(from),
+                (None, Some(seq)) => req
                     .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
                     .sequence_number(seq),
-                None => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
+                (None, None) => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
             };
             let it = req.send().await.map_err(|e| sdk_err("shard iterator", e))?;
-            self.iterators
-                .insert(id.to_string(), it.shard_iterator().map(str::to_string));
-        }
-        Ok(())
-    }
-
-    /// The changes written since the last call (in order per shard).
-    pub async fn next(&mut self) -> Result<Vec<Change>, StoreError> {
-        self.discover().await?;
-        let mut out = vec![];
-        let mut shards: Vec<String> = self.iterators.keys().cloned().collect();
-        shards.sort();
-        for shard in shards {
-            let Some(Some(it)) = self.iterators.get(&shard).cloned() else {
+            let Some(it) = it.shard_iterator() else {
                 continue;
             };
             let r = self
@@ -189,15 +208,8 @@ impl StreamReader {
             for rec in r.records() {
                 let Some(d) = rec.dynamodb() else { continue };
                 if let Some(seq) = d.sequence_number() {
-                    self.last.insert(shard.clone(), seq.to_string());
+                    last.insert(shard.clone(), seq.to_string());
                 }
-                let text = |k: &str| {
-                    d.new_image()
-                        .and_then(|i| i.get(k))
-                        .and_then(|v| v.as_s().or_else(|_| v.as_n()).ok())
-                        .cloned()
-                        .unwrap_or_default()
-                };
                 let attr = d
                     .new_image()
                     .and_then(|i| i.get("outbox"))
@@ -205,18 +217,37 @@ impl StreamReader {
                 if attr.is_none() {
                     continue; // no messages (aggregates, keys, ...)
                 }
-                let key = (format!("{}|{}", text("pk"), text("sk")), text("version"));
-                if !self.seen.insert(key) {
-                    continue;
+                if self.reread {
+                    let text = |k: &str| {
+                        d.new_image()
+                            .and_then(|i| i.get(k))
+                            .and_then(|v| v.as_s().or_else(|_| v.as_n()).ok())
+                            .cloned()
+                            .unwrap_or_default()
+                    };
+                    let key = (format!("{}|{}", text("pk"), text("sk")), text("version"));
+                    if !self.seen.insert(key.clone()) {
+                        continue;
+                    }
+                    self.seen_order.push_back(key);
+                    if self.seen_order.len() > SEEN {
+                        if let Some(old) = self.seen_order.pop_front() {
+                            self.seen.remove(&old);
+                        }
+                    }
                 }
                 out.push(Change {
                     sequence: d.sequence_number().unwrap_or_default().to_string(),
                     messages: decode(attr.map(String::as_str))?,
                 });
             }
-            self.iterators
-                .insert(shard, r.next_shard_iterator().map(str::to_string));
+            if r.next_shard_iterator().is_none() {
+                closed.push(shard);
+            }
         }
+        self.last = last;
+        self.closed.extend(closed);
+        self.reread_now = false;
         Ok(out)
     }
 }
