@@ -36,6 +36,7 @@ async fn seed(
     import: Option<&aws::DynamoStore>,
     open: usize,
     total: usize,
+    relay: Option<tokio::sync::watch::Sender<bool>>,
 ) {
     let g = app.guardian(FATHER_A);
     let waiting = app.apply(&g, &testkit::family::form_a_nth(0, 1)).await;
@@ -47,6 +48,10 @@ async fn seed(
         200
     );
     app.wait_for(&done, &g, "completed").await;
+    // The stream relay served the two cases above; the copies below send nothing.
+    if let Some(stop) = relay {
+        let _ = stop.send(true);
+    }
     let mut templates = vec![];
     for id in [waiting, done] {
         let c = store.get(&id).await.unwrap().unwrap();
@@ -193,6 +198,7 @@ async fn a_countys_queue_and_a_months_report_on_the_embedded_store() {
         None,
         open,
         n,
+        None,
     )
     .await;
     eprintln!("embedded: {n} cases seeded in {:?}", started.elapsed());
@@ -226,13 +232,28 @@ async fn a_countys_queue_and_a_months_report_on_dynamodb() {
     cfg.sla_interval = Duration::from_secs(3600);
     let app = onething::aws_app(&a, sharing, cal, settings, &cfg);
     let secret = b"scale-secret-0123456789abcdef012345".to_vec();
-    let mut running = onething::start_app(cfg, app, a.queues.clone(), secret.clone())
+    let running = onething::start_app(cfg, app, a.queues.clone(), secret.clone())
         .await
         .unwrap();
-    running.relay_stream(a.stream_reader());
+    // The stream relay while the two cases go through the API (a reader of a stream of
+    // 100,000 imported items would keep moto busy for nothing).
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(onething::pollers::stream_relay(
+        a.stream_reader(),
+        running.app.queues.clone(),
+        stopped,
+    ));
     let t = TestApp::attach(&running, secret);
     let started = Instant::now();
-    seed(&t, running.app.store.as_ref(), Some(&a.core.store), open, n).await;
+    seed(
+        &t,
+        running.app.store.as_ref(),
+        Some(&a.core.store),
+        open,
+        n,
+        Some(stop),
+    )
+    .await;
     eprintln!(
         "dynamodb (moto): {n} cases seeded in {:?}",
         started.elapsed()
