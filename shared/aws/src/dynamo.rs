@@ -1194,99 +1194,16 @@ impl DynamoAllocator {
             usage,
         }
     }
-
-    async fn existing(&self, ns: &str, owner: &str) -> Result<Option<u64>, StoreError> {
-        let r = self
-            .c(Op::DdbGetItem)
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("ALLOC#{ns}")))
-            .key("sk", s(format!("OWNER#{owner}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("get allocation", e))?;
-        bill_read(&self.usage, r.item().as_slice(), true);
-        Ok(r.item()
-            .and_then(|i| i.get("ordinal"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok()))
-    }
 }
 
 #[async_trait]
 impl Allocator for DynamoAllocator {
-    /// Read the counter, then in one transaction move it from L to L+1 (conditional on L)
-    /// and write the owner's ordinal (conditional on none): two owners can never get the
-    /// same ordinal, and one owner never gets two.
+    /// One number: [`Allocator::allocate_many`] with one request.
     async fn allocate(&self, namespace: &str, owner: &str, max: u64) -> Result<u64, AllocError> {
-        for _ in 0..50 {
-            if let Some(o) = self.existing(namespace, owner).await? {
-                return Ok(o);
-            }
-            let r = self
-                .c(Op::DdbGetItem)
-                .get_item()
-                .table_name(&self.table)
-                .key("pk", s(format!("ALLOC#{namespace}")))
-                .key("sk", s("COUNTER"))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| sdk_err("get counter", e))?;
-            bill_read(&self.usage, r.item().as_slice(), true);
-            let last: u64 = r
-                .item()
-                .and_then(|i| i.get("last"))
-                .and_then(|v| v.as_n().ok())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let next = last + 1;
-            if next > max {
-                return Err(AllocError::Exhausted(namespace.to_string()));
-            }
-            let counter = Update::builder()
-                .table_name(&self.table)
-                .key("pk", s(format!("ALLOC#{namespace}")))
-                .key("sk", s("COUNTER"))
-                .update_expression("SET #l = :next")
-                .condition_expression(if last == 0 {
-                    "attribute_not_exists(#l)"
-                } else {
-                    "#l = :last"
-                })
-                .expression_attribute_names("#l", "last")
-                .expression_attribute_values(":next", n(next))
-                .set_expression_attribute_values(Some(if last == 0 {
-                    HashMap::from([(":next".to_string(), n(next))])
-                } else {
-                    HashMap::from([
-                        (":next".to_string(), n(next)),
-                        (":last".to_string(), n(last)),
-                    ])
-                }))
-                .build()
-                .map_err(|e| sdk_err("update", e))?;
-            let mine = HashMap::from([
-                ("pk".into(), s(format!("ALLOC#{namespace}"))),
-                ("sk".into(), s(format!("OWNER#{owner}"))),
-                ("ordinal".into(), n(next)),
-            ]);
-            let items = vec![
-                TransactWriteItem::builder().update(counter).build(),
-                put(
-                    &self.table,
-                    mine,
-                    Some(("attribute_not_exists(pk)", vec![])),
-                )?,
-            ];
-            match transact(&self.client, &self.usage, items).await {
-                Ok(()) => return Ok(next),
-                Err(TxError::Conditions(_)) => continue,
-                Err(TxError::Store(e)) => return Err(e.into()),
-            }
-        }
-        Err(StoreError::Unavailable(format!("allocation in {namespace} kept conflicting")).into())
+        let got = self
+            .allocate_many(&[(namespace.to_string(), owner.to_string(), max)])
+            .await?;
+        Ok(got[0])
     }
 
     /// A step's numbers in two requests: one consistent read of the owners' items and the
@@ -1313,9 +1230,10 @@ impl Allocator for DynamoAllocator {
             }
         }
         if keys.len() > 100 {
+            // More than one BatchGetItem holds: in parts (each still all-or-nothing).
             let mut out = vec![];
-            for (ns, owner, max) in requests {
-                out.push(self.allocate(ns, owner, *max).await?);
+            for part in requests.chunks(50) {
+                out.extend(Box::pin(self.allocate_many(part)).await?);
             }
             return Ok(out);
         }

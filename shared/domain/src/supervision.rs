@@ -120,13 +120,7 @@ impl Case {
             at.extend(self.due_at().map(|d| d + ms));
         }
         if let Some(step) = self.current_step().filter(|s| self.is_actionable(*s)) {
-            let s = self.step(step);
-            let done = if s.redrive_round == s.round {
-                s.redrives
-            } else {
-                0
-            };
-            at.push(self.updated_at() + look_after * 2i32.pow(done.min(10)) + ms);
+            at.push(self.updated_at() + stuck_wait(self.step(step), look_after) + ms);
         }
         if matches!(
             self.status(),
@@ -185,6 +179,21 @@ fn escalation_moment(due: Time, cal: &Calendar) -> Time {
     due + chrono::Duration::days(60)
 }
 
+/// How often the step was re-sent in its current round.
+fn redrives_this_round(s: &crate::case::StepState) -> u32 {
+    if s.redrive_round == s.round {
+        s.redrives
+    } else {
+        0
+    }
+}
+
+/// How long a step may sit still before it counts as stuck: `stale_after`, doubled after
+/// each re-send in its round (the SLA monitor's check and the due index use the same).
+fn stuck_wait(s: &crate::case::StepState, stale_after: chrono::Duration) -> chrono::Duration {
+    stale_after * 2i32.pow(redrives_this_round(s).min(10))
+}
+
 /// How many times the SLA monitor re-sends a step that stopped moving, in one round,
 /// before it hands the step to an officer of its department.
 pub const MAX_REDRIVES: u32 = 3;
@@ -205,13 +214,8 @@ impl Case {
             return None;
         }
         let s = self.step(step);
-        let done = if s.redrive_round == s.round {
-            s.redrives
-        } else {
-            0
-        };
-        let wait = stale_after * 2i32.pow(done.min(10));
-        if now - self.updated_at() <= wait {
+        let done = redrives_this_round(s);
+        if now - self.updated_at() <= stuck_wait(s, stale_after) {
             return None;
         }
         if done < MAX_REDRIVES {
