@@ -158,6 +158,11 @@ masked_case = obj({
 masked_case["description"] = ("What those who may not see personal data see (supervisors, the health unit): an allow-list of times, statuses, steps, "
                               "material kinds and follow-up states. No name, ID number, phone, address, birth time, weight, result or tracking number, "
                               "or free text (reasons, complaints, comments, answers, timeline details).")
+appointment = obj({"appointment_id": S, "code": {"type": "string", "description": "six digits, shown at the window"}, "site_id": S, "start": DT, "end": DT,
+                   "purpose": {"type": "string", "enum": ["apply", "pickup"]}, "case_id": {"type": ["string", "null"]},
+                   "status": {"type": "string", "enum": ["active", "cancelled"]}, "created_at": DT, "cancelled_at": {"type": ["string", "null"], "format": "date-time"},
+                   "guardian": {"type": "string", "description": "masked; in a site's day list only"}},
+                  ["appointment_id", "code", "site_id", "start", "end", "purpose", "status"])
 feedback_item = obj({"feedback_id": S, "kind": {"type": "string", "enum": ["rating", "complaint"]}, "case_id": S, "step": {"type": ["string", "null"]}, "dept": S,
                      "created_at": DT, "return_visit_due": NDT, "rectify_due": NDT, "answered_at": NDT, "return_visit_at": NDT, "rectified_at": NDT,
                      "status": {"type": "string", "enum": ["open", "closed"]}, "overdue": B},
@@ -193,12 +198,39 @@ doc = {
  "components": {
    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "Claims: sub (a guardian's citizen ID number), role (guardian | window_officer | dept_officer | supervisor), dept (officers), exp."}},
    "schemas": {"Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "MaskedCase": masked_case, "FeedbackItem": feedback_item, "CaseSummary": summary, "Task": task, "Step": step,
-               "Rating": rating, "Complaint": complaint},
+               "Rating": rating, "Complaint": complaint, "Appointment": appointment},
  },
  "paths": {
   "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": resp("Alive", obj({"status": S}, ["status"]))}}},
   "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": resp("The OpenAPI document", obj({"openapi": S, "info": {"type": "object", "additionalProperties": True}, "paths": {"type": "object", "additionalProperties": True}}, ["openapi", "info", "paths"]))}}},
   "/v1/guide": {"get": {"summary": "The simple guide (Table A.1)", "operationId": "guide", "responses": {"200": resp("Guide", obj({"name": S, "scope": S, "materials": {"type": "array", "items": obj({"material": S, "name": S, "data_sharing": B}, ["material", "name", "data_sharing"])}, "time_limit": obj({"working_days": I, "text": S}, ["working_days", "text"]), "fees": S, "delivery": {"type": "array", "items": S}, "consultation": obj({"phone": S, "online": S, "onsite": S}), "address_and_hours": obj({"address": S, "hours": S})}, ["name", "scope", "materials", "time_limit", "fees", "delivery", "consultation", "address_and_hours"]))}}},
+  "/v1/sites": {"get": {"summary": "Service centres and hospital windows: where to apply and pick up results, with address and hours (operator data; the built-in sample has one service centre per county and one site per midwifery institution)", "operationId": "listSites",
+     "parameters": [{"name": "county", "in": "query", "required": False, "description": "a division code prefix (33, 3301, 330106)", "schema": {"type": "string", "pattern": "^([0-9]{2}){1,3}$"}}],
+     "responses": {"200": resp("Sites", obj({"sites": {"type": "array", "items": obj({"site_id": S, "name": S, "kind": {"type": "string", "enum": ["service_center", "hospital"]}, "county_code": S, "address": S,
+                                                                                     "hours": {"type": "array", "items": obj({"start": S, "end": S}, ["start", "end"]), "description": "periods on working days (Beijing time)"},
+                                                                                     "windows": I, "pickup": B, "phone": S, "slot_minutes": I, "slot_capacity": I},
+                                                                                    ["site_id", "name", "kind", "county_code", "address", "hours", "windows", "pickup", "phone"])}}, ["sites"])),
+                   **errors("400")}}},
+  "/v1/sites/{site_id}/slots": {"get": {"summary": "A site's appointment slots of a day (none on a day off), with what is booked", "operationId": "listSlots",
+     "parameters": [{"name": "site_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}],
+     "responses": {"200": resp("Slots", obj({"site_id": S, "date": {"type": "string", "format": "date"},
+                                             "slots": {"type": "array", "items": obj({"start": DT, "end": DT, "capacity": I, "booked": I}, ["start", "end", "capacity", "booked"])}}, ["slots"])),
+                   **errors("400", "404")}}},
+  "/v1/sites/{site_id}/appointments": {"get": {"summary": "A site's appointments of a day, for its window officers (the token's site claim, if any, must name it)", "operationId": "listSiteAppointments", "security": sec,
+     "parameters": [{"name": "site_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}],
+     "responses": {"200": resp("Appointments", obj({"site_id": S, "date": {"type": "string", "format": "date"}, "appointments": {"type": "array", "items": ref("Appointment")}}, ["appointments"])),
+                   **errors("400", "401", "403", "404")}}},
+  "/v1/appointments": {
+     "post": {"summary": "Book a slot (guardian): never overbooked; one active appointment per guardian and purpose", "operationId": "book", "security": sec,
+       "requestBody": json_body(obj({"site_id": S, "start": DT, "purpose": {"type": "string", "enum": ["apply", "pickup"]}, "case_id": S}, ["site_id", "start", "purpose"])),
+       "responses": {"201": resp("Booked", ref("Appointment")), **errors("400", "401", "403", "413", "415"), "409": err("slot_full (the slot is full) or already_booked (an active appointment for this purpose)")}},
+     "get": {"summary": "The guardian's own appointments", "operationId": "myAppointments", "security": sec,
+       "responses": {"200": resp("Appointments", obj({"appointments": {"type": "array", "items": ref("Appointment")}, "next_cursor": NEXT}, ["appointments", "next_cursor"])), **errors("401", "403")}}},
+  "/v1/appointments/{appointment_id}": {"delete": {"summary": "Cancel one's appointment (again: the same answer)", "operationId": "cancelAppointment", "security": sec,
+     "parameters": [{"name": "appointment_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+     "responses": {"200": resp("Cancelled", ref("Appointment")), **errors("401", "403", "404")}}},
   "/v1/applications": {"post": {"summary": "Submit the one form", "operationId": "submitApplication", "security": sec,
      "description": "Guardians apply online (zlb_app, zj_web) for their own child (the token's sub must be the applicant or a parent); window officers enter offline applications on their own window's channel (dept service_center → service_center, hospital → hospital). The same Idempotency-Key with the same body returns the same case (header Idempotent-Replayed: true); with another body, 409.",
      "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}}],
@@ -334,14 +366,16 @@ doc = {
  },
 }
 # Tags, security and the busy answer, for every operation.
-TAGS = [("public", "No token: liveness, this document, the guide"),
+TAGS = [("public", "No token: liveness, this document, the guide, the sites"),
         ("applications", "Submitting the one form"),
         ("cases", "A case: reading it, its materials, resubmission"),
         ("feedback", "Ratings (好差评) and complaints"),
         ("tasks", "Department officers' manual review"),
-        ("supervision", "Supervisors' figures")]
+        ("supervision", "Supervisors' figures"),
+        ("appointments", "Appointments at sites' windows")]
 def tag_of(path):
-    if path in ("/healthz", "/openapi.json", "/v1/guide"): return "public"
+    if path in ("/healthz", "/openapi.json", "/v1/guide", "/v1/sites", "/v1/sites/{site_id}/slots"): return "public"
+    if "appointments" in path: return "appointments"
     if path in ("/v1/applications", "/v1/births"): return "applications"
     if "/rating" in path or "/complaints" in path: return "feedback"
     if path.startswith("/v1/tasks"): return "tasks"

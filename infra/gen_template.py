@@ -288,7 +288,7 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
         events["Every5Minutes"] = {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)", "Enabled": True}}
     if binary == "api":
         events["Api"] = {"Type": "HttpApi", "Properties": {"ApiId": ref("HttpApi"), "Path": "/{proxy+}", "Method": "ANY"}}
-        for i, pub in enumerate(["/healthz", "/openapi.json", "/v1/guide"]):
+        for i, pub in enumerate(["/healthz", "/openapi.json", "/v1/guide", "/v1/sites", "/v1/sites/{site_id}/slots"]):
             events[f"Public{i}"] = {"Type": "HttpApi", "Properties": {"ApiId": ref("HttpApi"), "Path": pub, "Method": "GET", "Auth": {"Authorizer": "NONE"}}}
     if events:
         props["Events"] = events
@@ -314,7 +314,7 @@ r["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": {
     # Preflights are answered by API Gateway itself (never the JWT authorizer).
     "CorsConfiguration": {"Fn::If": ["HasOrigins", {"AllowOrigins": ref("AllowedOrigins"),
         "AllowHeaders": ["authorization", "content-type", "idempotency-key", "x-request-id"],
-        "AllowMethods": ["GET", "POST", "PUT", "OPTIONS"], "ExposeHeaders": ["x-request-id", "retry-after", "idempotent-replayed"],
+        "AllowMethods": ["GET", "POST", "PUT", "DELETE", "OPTIONS"], "ExposeHeaders": ["x-request-id", "retry-after", "idempotent-replayed"],
         "MaxAge": 600}, ref("AWS::NoValue")]}}}
 
 # The optional edge: CloudFront with the AWS WAF web ACL of infra/waf.yaml, nothing cached.

@@ -105,8 +105,9 @@ async fn requests_per_completed_case() {
     );
 
     // DynamoDB, against issue 12's targets. The bounds asserted are the figures measured
-    // when this write path landed, plus 10 %: a change that costs more fails here. The
-    // targets themselves are not met yet (see docs/benchmarks.md).
+    // when this write path landed (or the target, where it is met), plus 10 %: a change
+    // that costs more fails here. The request and write-unit targets are not met yet
+    // (see docs/benchmarks.md).
     let requests: f64 = [
         "dynamodb.GetItem",
         "dynamodb.Query",
@@ -125,10 +126,10 @@ async fn requests_per_completed_case() {
     let rcu = get("dynamodb.read_units.halves") / 2.0;
     eprintln!("per completed case        measured   target   bound asserted");
     for (name, v, target, bound) in [
-        ("DynamoDB requests", requests, 30.0, 48.0),
-        ("write units (table)", wcu, 80.0, 132.0),
+        ("DynamoDB requests", requests, 30.0, 42.0),
+        ("write units (table)", wcu, 80.0, 106.0),
         ("write units (indexes)", index_wcu, f64::NAN, 48.0),
-        ("read units", rcu, 20.0, 27.0),
+        ("read units", rcu, 20.0, 20.0),
         (
             "S3 PUTs",
             get("s3.PutObject") + get("s3.CopyObject"),

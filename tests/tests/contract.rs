@@ -20,6 +20,7 @@ struct Adapters {
     numbers: Arc<dyn Allocator>,
     notifier: Arc<dyn Notifier>,
     blobs: Arc<dyn BlobStore>,
+    appointments: Arc<dyn ports::AppointmentStore>,
     /// SQS visibility timeouts have one-second resolution.
     tick: Duration,
     /// DynamoDB: the stream relay, stopped with the adapters.
@@ -441,6 +442,7 @@ fn embedded() -> (tempfile::TempDir, Adapters) {
         numbers: e.numbers.clone(),
         notifier: e.notifier.clone(),
         blobs: e.blobs.clone(),
+        appointments: e.appointments.clone(),
         tick: Duration::from_millis(200),
         _relay: None,
     };
@@ -460,6 +462,7 @@ async fn on_moto() -> (moto::Moto, Adapters) {
         numbers: aws.numbers.clone(),
         notifier: aws.notifier.clone(),
         blobs: aws.blobs.clone(),
+        appointments: aws.appointments.clone(),
         tick: Duration::from_secs(1),
         _relay: None,
     };
@@ -706,6 +709,112 @@ async fn the_aggregates_follow_every_commit_and_rows_page_once(a: &Adapters, tag
     assert!(none.is_empty(), "rows are filtered by region");
 }
 
+/// Concurrent bookings never overbook a slot; a guardian holds one active appointment per
+/// purpose; a cancellation frees the place (and again changes nothing); the site's day
+/// and the guardian's list show them.
+async fn a_slot_is_never_overbooked_and_cancelling_frees_it(a: &Adapters, tag: &str) {
+    use domain::appointment::{Appointment, AppointmentStatus, Purpose};
+    use ports::Booking;
+    let start = chrono::DateTime::parse_from_rfc3339("2031-03-04T09:30:00+08:00").unwrap();
+    let appt = |i: usize, purpose: Purpose| Appointment {
+        appointment_id: format!("AP{tag}{i:03}{}", purpose.as_str()),
+        code: format!("{i:06}"),
+        guardian: format!("guardian-{tag}-{i}"),
+        phone: None,
+        site_id: format!("SITE{tag}"),
+        start,
+        end: start + chrono::Duration::minutes(30),
+        purpose,
+        case_id: None,
+        status: AppointmentStatus::Active,
+        created_at: start - chrono::Duration::days(3),
+        cancelled_at: None,
+        reminded: false,
+    };
+    let mut tries = vec![];
+    for i in 0..12 {
+        let (store, x) = (a.appointments.clone(), appt(i, Purpose::Apply));
+        tries.push(tokio::spawn(
+            async move { store.book(&x, 5).await.unwrap() },
+        ));
+    }
+    let mut booked = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            Booking::Booked => booked += 1,
+            Booking::SlotFull => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(booked, 5, "exactly the capacity");
+    let day = start.date_naive();
+    let site = format!("SITE{tag}");
+    let listed = a.appointments.at_site(&site, day).await.unwrap();
+    let active: Vec<&Appointment> = listed.iter().filter(|x| x.is_active()).collect();
+    assert_eq!(active.len(), 5);
+    // One per guardian and purpose.
+    let holder = active[0].clone();
+    let mut second = holder.clone();
+    second.appointment_id = format!("AP{tag}again");
+    match a.appointments.book(&second, 50).await.unwrap() {
+        Booking::AlreadyBooked(x) => assert_eq!(x.appointment_id, holder.appointment_id),
+        other => panic!("{other:?}"),
+    }
+    // Cancel: the place is free for someone else; a second cancel is the same.
+    let at = start - chrono::Duration::days(1);
+    let c = a
+        .appointments
+        .cancel(&holder.appointment_id, at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.status, AppointmentStatus::Cancelled);
+    let again = a
+        .appointments
+        .cancel(&holder.appointment_id, at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again, c);
+    assert_eq!(
+        a.appointments
+            .book(&appt(40, Purpose::Apply), 5)
+            .await
+            .unwrap(),
+        Booking::Booked
+    );
+    assert_eq!(
+        a.appointments
+            .book(&appt(41, Purpose::Apply), 5)
+            .await
+            .unwrap(),
+        Booking::SlotFull
+    );
+    // The guardian may book again after cancelling.
+    let mut renewed = holder.clone();
+    renewed.appointment_id = format!("AP{tag}renewed");
+    renewed.start = start + chrono::Duration::minutes(30);
+    assert_eq!(
+        a.appointments.book(&renewed, 5).await.unwrap(),
+        Booking::Booked
+    );
+    let mine = a.appointments.of_guardian(&holder.guardian).await.unwrap();
+    assert_eq!(mine.len(), 2);
+    assert!(mine[0].start < mine[1].start);
+    a.appointments
+        .mark_reminded(&renewed.appointment_id)
+        .await
+        .unwrap();
+    let r = a
+        .appointments
+        .appointment(&renewed.appointment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(r.reminded && r.is_active());
+    assert!(a.appointments.cancel("APnone", at).await.unwrap().is_none());
+}
+
 /// Each clause of the contract, once for each adapter set.
 macro_rules! contract {
     ($($clause:ident),* $(,)?) => {
@@ -742,6 +851,7 @@ contract!(
     a_post_answer_is_kept_under_its_idempotency_key,
     cases_with_feedback_are_found_for_the_department,
     the_aggregates_follow_every_commit_and_rows_page_once,
+    a_slot_is_never_overbooked_and_cancelling_frees_it,
 );
 
 /// The stream relay on DynamoDB: a commit's messages ride in the case item and are sent

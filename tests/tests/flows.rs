@@ -233,7 +233,7 @@ async fn offline_at_the_hospital_certificates_are_immediate() {
     let w = app.window("hospital");
     let mut f = form_a();
     f["channel"] = json!("hospital");
-    f["window"] = json!({"site": "浙大妇产科医院出生一件事专窗", "number": "3"});
+    f["window"] = json!({"site": "浙江大学医学院附属妇产科医院", "number": "3"});
     f["delivery"] = Value::Null;
     let id = app.apply(&w, &f).await;
     let case = app.wait_for(&id, &w, "completed").await;

@@ -184,7 +184,7 @@ async fn a_window_officer_sees_only_the_cases_of_their_own_site() {
         .as_str()
         .unwrap()
         .to_string();
-    let mut f = offline("hospital", "浙大妇产科医院出生一件事专窗");
+    let mut f = offline("hospital", "浙江大学医学院附属妇产科医院");
     f["newborn"]["birth_order"] = json!(2);
     f["newborn"]["multiple_birth"] = json!(2);
     let hid = app.apply(&hospital_window("hw-1", &code), &f).await;
@@ -209,7 +209,7 @@ async fn a_window_officer_sees_only_the_cases_of_their_own_site() {
 #[tokio::test]
 async fn a_complaint_about_a_window_goes_to_its_units_officers_and_no_window_answers_it() {
     let app = TestApp::start().await;
-    let site = "浙大妇产科医院出生一件事专窗";
+    let site = "浙江大学医学院附属妇产科医院";
     let w = app.scoped(
         "window_officer",
         Some("hospital"),

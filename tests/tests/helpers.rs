@@ -42,10 +42,22 @@ impl TestApp {
         Self::start_configured(manual, None).await
     }
 
+    /// A runtime with the operator's sites file (`serve --sites FILE`).
+    pub async fn start_with_sites(sites: &str) -> TestApp {
+        Self::start_files(&[], None, Some(sites)).await
+    }
+
     async fn start_configured(manual: &[&str], settings: Option<&str>) -> TestApp {
+        Self::start_files(manual, settings, None).await
+    }
+
+    async fn start_files(manual: &[&str], settings: Option<&str>, sites: Option<&str>) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         if let Some(s) = settings {
             std::fs::write(dir.path().join("settings.json"), s).expect("settings");
+        }
+        if let Some(s) = sites {
+            std::fs::write(dir.path().join("sites.json"), s).expect("sites");
         }
         let manual: HashSet<domain::Dept> = manual
             .iter()
@@ -320,6 +332,10 @@ async fn launch(dir: PathBuf, manual: &HashSet<domain::Dept>) -> Running {
     let mut cfg = Config::new("127.0.0.1:0".parse().unwrap(), dir.join("data"));
     if settings.exists() {
         cfg.settings = Some(settings);
+    }
+    let sites = dir.join("sites.json");
+    if sites.exists() {
+        cfg.sites = Some(sites);
     }
     cfg.manual = manual.clone();
     cfg.durability = embedded::Durability::Normal;

@@ -4,6 +4,7 @@
 mod helpers;
 use testkit::moto;
 
+mod appointments;
 mod authz;
 mod aws_cost;
 mod batch;
@@ -19,3 +20,4 @@ mod review;
 mod robustness;
 mod scale;
 mod sharing_http;
+mod sites;

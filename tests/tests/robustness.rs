@@ -99,6 +99,8 @@ async fn duplicate_messages_change_nothing() {
             case_id: id.clone(),
             notice: domain::case::NoticeKind::Completed,
             seq: 3,
+            note: None,
+            archive_after: None,
         },
     )
     .await

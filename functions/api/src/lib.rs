@@ -172,6 +172,9 @@ fn service_error(e: ServiceError) -> Response<Bytes> {
             &citizen_text(&m, "办件状态已变化，请刷新后重试"),
             vec![],
         ),
+        ServiceError::ConflictCode { code, message } => {
+            error_response(StatusCode::CONFLICT, code, &message, vec![])
+        }
         ServiceError::Duplicate { existing_case_id } => {
             let mut body = json!({"error": {
                 "code": "duplicate_newborn",
@@ -461,6 +464,20 @@ impl Api {
                     &application::service::guide(),
                 ))
             }
+            Route::Sites => {
+                let county = query_param(parts.uri.query(), "county");
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &application::service::sites(app, county.as_deref())?,
+                ));
+            }
+            Route::SiteSlots { site_id } => {
+                let date = query_param(parts.uri.query(), "date");
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &application::booking::slots(app, &site_id, date.as_deref()).await?,
+                ));
+            }
             _ => {}
         }
         let actor = self
@@ -560,7 +577,36 @@ impl Api {
             *audit = Some(e);
         };
         match route {
-            Route::Healthz | Route::OpenApi | Route::Guide => unreachable!("served above"),
+            Route::Healthz
+            | Route::OpenApi
+            | Route::Guide
+            | Route::Sites
+            | Route::SiteSlots { .. } => unreachable!("served above"),
+            Route::Book => {
+                let v = json_body(&parts.headers, body)?;
+                ok(
+                    StatusCode::CREATED,
+                    application::booking::book(app, &actor, &v).await?,
+                )
+            }
+            Route::MyAppointments => ok(
+                StatusCode::OK,
+                application::booking::mine(app, &actor).await?,
+            ),
+            Route::CancelAppointment { appointment_id } => ok(
+                StatusCode::OK,
+                application::booking::cancel(app, &actor, &appointment_id).await?,
+            ),
+            Route::SiteAppointments { site_id } => ok(
+                StatusCode::OK,
+                application::booking::site_day(
+                    app,
+                    &actor,
+                    &site_id,
+                    query_param(q, "date").as_deref(),
+                )
+                .await?,
+            ),
             Route::Submit => {
                 let v = json_body(&parts.headers, body)?;
                 let key = parts

@@ -51,6 +51,21 @@ pub enum Route {
         action: &'static str,
     },
     Escalations,
+    /// The operator's sites (public).
+    Sites,
+    /// A site's slots of a day (public).
+    SiteSlots {
+        site_id: String,
+    },
+    /// A site's appointments of a day (its window officers).
+    SiteAppointments {
+        site_id: String,
+    },
+    Book,
+    MyAppointments,
+    CancelAppointment {
+        appointment_id: String,
+    },
 }
 
 /// Why a request has no route.
@@ -61,7 +76,7 @@ pub enum Unrouted {
     MethodNotAllowed(Vec<&'static str>),
 }
 
-const METHODS: [&str; 2] = ["GET", "POST"];
+const METHODS: [&str; 3] = ["GET", "POST", "DELETE"];
 
 impl Route {
     /// Every route: method and path pattern, as `openapi.json` documents them.
@@ -92,6 +107,12 @@ impl Route {
         ("POST", "/v1/feedback/{feedback_id}/return-visit"),
         ("POST", "/v1/feedback/{feedback_id}/rectification"),
         ("GET", "/v1/supervision/escalations"),
+        ("GET", "/v1/sites"),
+        ("GET", "/v1/sites/{site_id}/slots"),
+        ("GET", "/v1/sites/{site_id}/appointments"),
+        ("POST", "/v1/appointments"),
+        ("GET", "/v1/appointments"),
+        ("DELETE", "/v1/appointments/{appointment_id}"),
     ];
 
     /// The route of `method path`, or why there is none.
@@ -151,6 +172,16 @@ impl Route {
                 },
             },
             ("GET", ["v1", "supervision", "escalations"]) => Route::Escalations,
+            ("GET", ["v1", "sites"]) => Route::Sites,
+            ("GET", ["v1", "sites", s, "slots"]) => Route::SiteSlots { site_id: id(s)? },
+            ("GET", ["v1", "sites", s, "appointments"]) => {
+                Route::SiteAppointments { site_id: id(s)? }
+            }
+            ("POST", ["v1", "appointments"]) => Route::Book,
+            ("GET", ["v1", "appointments"]) => Route::MyAppointments,
+            ("DELETE", ["v1", "appointments", a]) => Route::CancelAppointment {
+                appointment_id: id(a)?,
+            },
             _ => return None,
         })
     }
@@ -183,13 +214,22 @@ impl Route {
                 _ => 21,
             },
             Route::Escalations => 22,
+            Route::Sites => 23,
+            Route::SiteSlots { .. } => 24,
+            Route::SiteAppointments { .. } => 25,
+            Route::Book => 26,
+            Route::MyAppointments => 27,
+            Route::CancelAppointment { .. } => 28,
         };
         Self::TABLE[i].1
     }
 
     /// Served without a token.
     pub fn is_public(&self) -> bool {
-        matches!(self, Route::Healthz | Route::OpenApi | Route::Guide)
+        matches!(
+            self,
+            Route::Healthz | Route::OpenApi | Route::Guide | Route::Sites | Route::SiteSlots { .. }
+        )
     }
 }
 

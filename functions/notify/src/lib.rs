@@ -10,7 +10,9 @@ pub async fn handle(app: App, env: Envelope) -> Result<(), HandlerError> {
             case_id,
             notice,
             seq,
-        } => application::handlers::notify(&app, &case_id, notice, seq).await,
+            note,
+            archive_after,
+        } => application::handlers::notify(&app, &case_id, notice, seq, note, archive_after).await,
         other => Err(HandlerError::Permanent(format!(
             "notify received a message for queue {}",
             other.queue()

@@ -44,6 +44,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// A data-sharing fixture file; None uses the built-in sample.
     pub registry: Option<PathBuf>,
+    /// The operator's sites (`serve --sites FILE`); None uses the built-in sample.
+    pub sites: Option<PathBuf>,
     pub manual: HashSet<Dept>,
     pub durability: Durability,
     /// Extra calendar years (same format as the built-in data).
@@ -72,6 +74,7 @@ impl Config {
             addr,
             data_dir,
             registry: None,
+            sites: None,
             cors_origins: vec![],
             manual: HashSet::new(),
             durability: Durability::Full,
@@ -277,6 +280,20 @@ fn load_inputs(cfg: &Config) -> Result<(Arc<FixtureSharing>, Calendar, Settings)
     Ok((sharing, calendar, settings))
 }
 
+/// The application with the operator's sites file, if one is configured.
+pub fn with_operator_sites(app: App, cfg: &Config) -> Result<App, String> {
+    match &cfg.sites {
+        None => Ok(app),
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).map_err(|e| format!("sites {}: {e}", p.display()))?;
+            let sites = domain::sites::Sites::from_json(&text)
+                .map_err(|e| format!("sites {}: {e}", p.display()))?;
+            Ok(app.with_sites(sites))
+        }
+    }
+}
+
 /// Build the application over the embedded adapters.
 pub fn build(cfg: &Config) -> Result<(App, Embedded), String> {
     let upload_secret = secret_file(&cfg.data_dir, "upload-secret")
@@ -289,7 +306,7 @@ pub fn build(cfg: &Config) -> Result<(App, Embedded), String> {
     )
     .map_err(|e| e.to_string())?;
     let (sharing, calendar, settings) = load_inputs(cfg)?;
-    let app = embedded_app(&e, sharing, calendar, settings, cfg);
+    let app = with_operator_sites(embedded_app(&e, sharing, calendar, settings, cfg), cfg)?;
     Ok((app, e))
 }
 
@@ -313,6 +330,7 @@ pub fn embedded_app(
         settings,
         cfg.manual.clone(),
     )
+    .with_appointments(e.appointments.clone())
 }
 
 /// The application over a deployed stack's adapters.
@@ -335,6 +353,7 @@ pub fn aws_app(
         settings,
         cfg.manual.clone(),
     )
+    .with_appointments(a.appointments.clone())
 }
 
 /// A running local runtime.
@@ -406,7 +425,7 @@ pub async fn build_aws(cfg: &Config, stack: &str) -> Result<(App, aws::Aws), Str
     let resources = stack_resources(&config, stack).await?;
     let adapters = aws::Aws::new(&config, &resources, cfg.max_receive);
     let (sharing, calendar, settings) = load_inputs(cfg)?;
-    let app = aws_app(&adapters, sharing, calendar, settings, cfg);
+    let app = with_operator_sites(aws_app(&adapters, sharing, calendar, settings, cfg), cfg)?;
     Ok((app, adapters))
 }
 

@@ -134,6 +134,10 @@ struct ServeArgs {
     /// Data-sharing fixture (JSON); default: the built-in sample registry.
     #[arg(long)]
     registry: Option<PathBuf>,
+    /// The operator's sites (JSON: `{"sites": [...]}`, see `GET /v1/sites`); default: a
+    /// service centre per county and a site per midwifery institution of the registry.
+    #[arg(long)]
+    sites: Option<PathBuf>,
     /// Departments on manual review, e.g. `police,hospital`.
     #[arg(long, value_enum, value_delimiter = ',')]
     manual: Vec<DeptArg>,
@@ -296,6 +300,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let mut cfg = Config::new(args.addr, args.data_dir);
     cfg.backend = args.backend.backend()?;
     cfg.registry = args.registry;
+    cfg.sites = args.sites;
     cfg.manual = args.manual.into_iter().map(Dept::from).collect();
     if cfg.manual.contains(&Dept::Health) {
         tracing::warn!("health is the lead unit and owns no step: --manual health has no effect");
@@ -438,6 +443,25 @@ async fn audit(args: AuditArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// A dead letter as ops may see it: a notification's text (which may hold a pick-up
+/// code) and the guardian's phone are not shown.
+fn redacted(d: &ports::DeadLetter) -> ports::DeadLetter {
+    let mut d = d.clone();
+    if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&d.body) {
+        if let Some(note) = v.get_mut("note").and_then(|n| n.as_object_mut()) {
+            if let Some(p) = note.get("phone").and_then(|p| p.as_str()) {
+                let masked = domain::idnum::mask_phone(p);
+                note.insert("phone".into(), masked.into());
+            }
+            if note.contains_key("body") {
+                note.insert("body".into(), "(通知正文不显示)".into());
+            }
+            d.body = v.to_string();
+        }
+    }
+    d
+}
+
 /// Dead letters grouped by the case their message names (in the order first seen); a
 /// body that names none is its own group.
 fn dead_letters_by_case(dl: &[ports::DeadLetter]) -> Vec<serde_json::Value> {
@@ -540,10 +564,13 @@ async fn dlq(args: DlqArgs) -> Result<(), String> {
             }
         }
         DlqCmd::Show { queue, by_case } => {
-            let dl = queues
+            let dl: Vec<ports::DeadLetter> = queues
                 .dead_letters(&queue)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(redacted)
+                .collect();
             if by_case {
                 println!(
                     "{}",

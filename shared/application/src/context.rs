@@ -22,6 +22,10 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// Departments whose steps wait for an officer's decision.
     pub manual: Arc<HashSet<Dept>>,
+    /// Service centres and hospital windows (operator data, or the built-in sample).
+    pub sites: Arc<domain::sites::Sites>,
+    /// Appointments at the sites (functions that take none have [`ports::NotWired`]).
+    pub appointments: Arc<dyn ports::AppointmentStore>,
 }
 
 impl App {
@@ -40,7 +44,12 @@ impl App {
         settings: Settings,
         manual: HashSet<Dept>,
     ) -> App {
+        let sites = domain::sites::Sites::builtin(&sharing.known_institutions(), |c| {
+            settings.county_in_force(c)
+        });
         App {
+            sites: Arc::new(sites),
+            appointments: Arc::new(ports::NotWired("appointment store")),
             store,
             queues,
             blobs,
@@ -52,6 +61,18 @@ impl App {
             settings: Arc::new(settings),
             manual: Arc::new(manual),
         }
+    }
+
+    /// The same application with an appointment store.
+    pub fn with_appointments(mut self, store: Arc<dyn ports::AppointmentStore>) -> App {
+        self.appointments = store;
+        self
+    }
+
+    /// The same application with the operator's sites.
+    pub fn with_sites(mut self, sites: domain::sites::Sites) -> App {
+        self.sites = Arc::new(sites);
+        self
     }
 
     pub fn now(&self) -> domain::case::Time {

@@ -19,6 +19,9 @@ pub enum ServiceError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A conflict with its own machine code (409), e.g. `slot_full`.
+    #[error("{message}")]
+    ConflictCode { code: &'static str, message: String },
     /// The newborn already has a live case; its id only for those who may know it.
     #[error("duplicate newborn")]
     Duplicate { existing_case_id: Option<String> },

@@ -75,6 +75,9 @@ impl DataSharing for FixtureSharing {
             .get(&(husband.to_string(), wife.to_string()))
             .cloned())
     }
+    fn known_institutions(&self) -> Vec<Institution> {
+        self.institutions.values().cloned().collect()
+    }
     async fn institution(&self, code: &str) -> Result<Option<Institution>, StoreError> {
         Ok(self.institutions.get(code).cloned())
     }

@@ -29,7 +29,9 @@ pub async fn handle(app: &App, env: &Envelope) -> Result<(), HandlerError> {
             case_id,
             notice,
             seq,
-        } => notify(app, case_id, *notice, *seq).await,
+            note,
+            archive_after,
+        } => notify(app, case_id, *notice, *seq, note.clone(), *archive_after).await,
         Envelope::Archive { case_id } => archive(app, case_id).await,
     }
 }
@@ -277,15 +279,32 @@ pub async fn allocate(
     Ok(requests.iter().map(|r| r.kind).zip(got).collect())
 }
 
-/// The `notify` function: compose and send the guardian's notification (idempotent by seq).
+/// The `notify` function: send the guardian's notification (idempotent by seq), as
+/// composed when its change committed (or, for a message without it, from the case now).
 pub async fn notify(
     app: &App,
     case_id: &str,
     kind: domain::case::NoticeKind,
     seq: u32,
+    note: Option<domain::notice::Notification>,
+    archive_after: Option<u32>,
 ) -> Result<(), HandlerError> {
-    let case = load(app, case_id).await?;
-    let n = domain::notice::compose(&case, kind, seq);
+    let (n, archive_after) = match note {
+        Some(n) if n.case_id == case_id && n.seq == seq && n.kind == kind => (n, archive_after),
+        Some(_) => {
+            return Err(HandlerError::Permanent(format!(
+                "notification {seq} of case {case_id} does not match its message"
+            )))
+        }
+        None => {
+            let case = load(app, case_id).await?;
+            let finished = case.status().is_finished() && case.archive().is_none();
+            (
+                domain::notice::compose(&case, kind, seq),
+                finished.then(|| case.notice_seq()),
+            )
+        }
+    };
     app.notifier.send(&n).await?;
     tracing::info!(
         case_id,
@@ -296,20 +315,24 @@ pub async fn notify(
     );
     // The archive records every notification: a finished case is archived once the last
     // one is delivered (checked after our own delivery committed, so of two concurrent
-    // last deliveries at least one sees them all).
-    // (A notification read before the case finished and delivered after its last one
-    // leaves the archive to the SLA monitor's re-drive.)
-    if case.status().is_finished() && case.archive().is_none() {
+    // last deliveries at least one sees them all). The finishing change's notification
+    // carries the count; an earlier notification still on its way (queues reorder) makes
+    // it wait: this message is retried after its visibility timeout (its delivery is
+    // idempotent), and the SLA monitor's look at the case backs that up.
+    if let Some(total) = archive_after {
         let delivered = app.notifier.sent(case_id).await?.len() as u32;
-        if delivered >= case.notice_seq() {
-            send(
-                app,
-                &Envelope::Archive {
-                    case_id: case_id.to_string(),
-                },
-            )
-            .await?;
+        if delivered < total {
+            return Err(HandlerError::Retryable(format!(
+                "{delivered} of {total} notifications delivered; the archive waits"
+            )));
         }
+        send(
+            app,
+            &Envelope::Archive {
+                case_id: case_id.to_string(),
+            },
+        )
+        .await?;
     }
     Ok(())
 }
@@ -450,6 +473,8 @@ pub struct Tick {
     /// The run stopped at its time budget with cases still due (the next run goes on:
     /// what this one handled is no longer due).
     pub stopped_at_budget: bool,
+    /// Appointment reminders sent (the working day before).
+    pub reminded_appointments: usize,
 }
 
 /// The scheduled `sla-monitor`: mark overdue steps and cases, and re-drive any case whose
@@ -502,6 +527,11 @@ pub async fn sla_tick_within(
             Some(n) => after = Some(n),
             None => break,
         }
+    }
+    // Appointment reminders (the working day before, during the 09:00 hour).
+    match crate::booking::remind(app, false).await {
+        Ok(n) => tick.reminded_appointments = n,
+        Err(e) => tracing::error!(error = %e, "appointment reminders failed this run"),
     }
     Ok(tick)
 }
@@ -586,6 +616,9 @@ async fn tick_case(
                     case_id: case.case_id().to_string(),
                     notice: *kind,
                     seq,
+                    // Composed on delivery, from the case as it is then.
+                    note: None,
+                    archive_after: None,
                 },
             )
             .await?;

@@ -12,6 +12,7 @@
 
 pub mod authz;
 pub mod body;
+pub mod booking;
 pub mod context;
 pub mod error;
 pub mod fixture;

@@ -1,7 +1,8 @@
 //! Messages between functions.
 
-use domain::case::{Effect, NoticeKind};
+use domain::case::{Case, Effect, NoticeKind};
 use domain::flow::{self, Step};
+use domain::notice::Notification;
 use ports::OutMessage;
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,15 @@ pub enum Envelope {
         case_id: String,
         notice: NoticeKind,
         seq: u32,
+        /// The notification as composed from the case its change committed, so that
+        /// delivering it reads no case. (Absent in re-sends by the SLA monitor and in
+        /// messages from before this field: composed from the case on delivery.)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<Notification>,
+        /// Set when that change finished the case: how many notifications it has had by
+        /// then. The delivery that finds them all delivered asks for the archive.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        archive_after: Option<u32>,
     },
     /// Archive the finished case.
     Archive { case_id: String },
@@ -47,8 +57,10 @@ impl Envelope {
     }
 }
 
-/// Turn a transition's effects into messages.
-pub fn outbox(case_id: &str, effects: &[Effect]) -> Vec<OutMessage> {
+/// Turn a transition's effects into messages (`case` as the transition left it).
+pub fn outbox(case: &Case, effects: &[Effect]) -> Vec<OutMessage> {
+    let case_id = case.case_id();
+    let finished = case.status().is_finished() && case.archive().is_none();
     effects
         .iter()
         .map(|e| {
@@ -61,6 +73,8 @@ pub fn outbox(case_id: &str, effects: &[Effect]) -> Vec<OutMessage> {
                     case_id: case_id.into(),
                     notice: *kind,
                     seq: *seq,
+                    note: Some(domain::notice::compose(case, *kind, *seq)),
+                    archive_after: finished.then(|| case.notice_seq()),
                 },
             };
             env.to_out()

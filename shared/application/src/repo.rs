@@ -93,7 +93,7 @@ impl<'a> CaseRepo<'a> {
         let expected = case.prepare_commit(self.calendar, self.settings);
         match self
             .store
-            .commit(&case, expected, &outbox(case.case_id(), &effects))
+            .commit(&case, expected, &outbox(&case, &effects))
             .await
         {
             Ok(()) => {
@@ -130,7 +130,7 @@ impl<'a> CaseRepo<'a> {
             let expected = case.prepare_commit(self.calendar, self.settings);
             match self
                 .store
-                .commit(&case, expected, &outbox(case.case_id(), &effects))
+                .commit(&case, expected, &outbox(&case, &effects))
                 .await
             {
                 Ok(()) => {
@@ -153,10 +153,7 @@ impl<'a> CaseRepo<'a> {
         effects: &[Effect],
     ) -> Result<Created, StoreError> {
         case.prepare_commit(self.calendar, self.settings);
-        let created = self
-            .store
-            .create(case, scope, &outbox(case.case_id(), effects))
-            .await;
+        let created = self.store.create(case, scope, &outbox(case, effects)).await;
         case.committed();
         created
     }

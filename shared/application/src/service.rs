@@ -82,7 +82,7 @@ pub async fn submit(
         }
     };
     let now = app.now();
-    let form = Form::parse(body, now).map_err(ServiceError::Invalid)?;
+    let mut form = Form::parse(body, now).map_err(ServiceError::Invalid)?;
     let owner = match actor.role {
         Role::Guardian => {
             if form.channel.is_offline() {
@@ -111,6 +111,10 @@ pub async fn submit(
             form.applicant.id_number.as_str().to_string()
         }
     };
+    let problems = resolve_sites(app, &mut form, "");
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(problems));
+    }
     let hash = sha256_hex(body.to_string().as_bytes());
     if let Some(replay) = within_limits(app, actor, &owner, key, &hash, now).await? {
         return Ok((replay, false));
@@ -178,6 +182,57 @@ pub async fn submit(
 
 /// A guardian's limits: applications a day and unfinished cases (settings). A replay of an
 /// application already made (same key and body) is answered with its case instead.
+/// `GET /v1/sites?county=`: the operator's sites, within a division prefix if asked.
+pub fn sites(app: &App, county: Option<&str>) -> Result<Value, ServiceError> {
+    let prefix = county.unwrap_or("");
+    let ok = county.is_none()
+        || (!prefix.is_empty()
+            && prefix.len().is_multiple_of(2)
+            && prefix.len() <= 6
+            && prefix.bytes().all(|b| b.is_ascii_digit()));
+    if !ok {
+        return Err(ServiceError::Invalid(vec![Problem::new(
+            "county",
+            "format",
+            "应为行政区划代码或其前缀（如 33、3301、330106）",
+        )]));
+    }
+    Ok(json!({ "sites": app.sites.within(prefix) }))
+}
+
+/// `window.site` and `delivery.pickup_site` must name a site of the operator's list (by
+/// id or exact name; a pick-up site must take pick-ups). The window's site gives the
+/// service centre's region. Problems are reported under `prefix` + the field.
+fn resolve_sites(app: &App, form: &mut Form, prefix: &str) -> Vec<Problem> {
+    let mut problems = vec![];
+    if let Some(w) = form.window.as_mut() {
+        match app.sites.find(&w.site) {
+            Some(site) => w.county = Some(site.county_code.clone()),
+            None => problems.push(Problem::new(
+                format!("{prefix}window.site"),
+                "unknown_site",
+                "受理窗口不在办理点位列表中（见 GET /v1/sites），请填写办理点位的编号或全称",
+            )),
+        }
+    }
+    if let Some(p) = form.delivery.as_ref().and_then(|d| d.pickup_site.as_ref()) {
+        match app.sites.find(p) {
+            Some(site) if site.pickup => {}
+            Some(_) => problems.push(Problem::new(
+                format!("{prefix}delivery.pickup_site"),
+                "not_a_pickup_site",
+                "该办理点位不提供证件领取，请另选领取点",
+            )),
+            None => problems.push(Problem::new(
+                format!("{prefix}delivery.pickup_site"),
+                "unknown_site",
+                "领取点不在办理点位列表中（见 GET /v1/sites），请填写办理点位的编号或全称",
+            )),
+        }
+    }
+    problems
+}
+
 async fn within_limits(
     app: &App,
     actor: &Actor,
@@ -491,7 +546,10 @@ pub async fn resubmit(
     let form = match req.corrections {
         None => None,
         Some(c) => match case.form().corrected(&Value::Object(c), now) {
-            Ok(f) => Some(f),
+            Ok(mut f) => {
+                problems.extend(resolve_sites(app, &mut f, "corrections."));
+                Some(f)
+            }
             Err(mut p) => {
                 for x in p.iter_mut() {
                     if !x.field.starts_with("corrections.") {

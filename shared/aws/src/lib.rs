@@ -5,15 +5,18 @@
 //!
 //! Table design: see `infra/README.md`.
 
+mod appointments;
 mod audit;
 mod billing;
 mod blobs;
+pub mod casedoc;
 mod dynamo;
 mod queues;
 mod sharing;
 pub mod stream;
 mod usage;
 
+pub use appointments::DynamoAppointments;
 pub use audit::CloudWatchAudit;
 pub use blobs::S3Blobs;
 pub use dynamo::{DynamoAllocator, DynamoNotifier, DynamoStore};
@@ -116,6 +119,7 @@ pub struct Core {
     pub queues: Arc<SqsQueues>,
     pub numbers: Arc<DynamoAllocator>,
     pub notifier: Arc<DynamoNotifier>,
+    pub appointments: Arc<DynamoAppointments>,
     /// Requests made, by operation.
     pub usage: Arc<Usage>,
 }
@@ -138,6 +142,11 @@ impl Core {
                 usage.clone(),
             )),
             numbers: Arc::new(DynamoAllocator::new(
+                ddb.clone(),
+                r.table.clone(),
+                usage.clone(),
+            )),
+            appointments: Arc::new(DynamoAppointments::new(
                 ddb.clone(),
                 r.table.clone(),
                 usage.clone(),

@@ -705,6 +705,8 @@ pub enum NoticeKind {
     Withdrawn,
     PremiumReminder,
     Delivered,
+    /// An appointment at a site tomorrow (a working day); not about a case.
+    AppointmentReminder,
 }
 
 impl NoticeKind {
@@ -720,6 +722,7 @@ impl NoticeKind {
             NoticeKind::Withdrawn => "withdrawn",
             NoticeKind::PremiumReminder => "premium_reminder",
             NoticeKind::Delivered => "delivered",
+            NoticeKind::AppointmentReminder => "appointment_reminder",
         }
     }
 }
@@ -1024,12 +1027,11 @@ impl Case {
                     .as_ref()
                     .map(|h| h.address_code.clone())
             });
-        let window = self
-            .form
-            .window
-            .as_ref()
-            .and_then(|w| divisions.county_named_in(&w.site))
-            .map(str::to_string);
+        let window = self.form.window.as_ref().and_then(|w| {
+            w.county
+                .clone()
+                .or_else(|| divisions.county_named_in(&w.site).map(str::to_string))
+        });
         match self.step(step).dept {
             Dept::Hospital => hospital,
             Dept::Police | Dept::MedicalInsurance | Dept::Hrss => household.or(hospital),

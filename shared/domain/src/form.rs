@@ -14,6 +14,10 @@ use serde_json::{Map, Value};
 pub struct Window {
     pub site: String,
     pub number: String,
+    /// The county of the site (set from the operator's sites when the form is accepted;
+    /// the service centre's region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub county: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -389,7 +393,11 @@ impl Form {
                 let site = r.text(m, "window", "site", MAX_TEXT);
                 let number = r.text(m, "window", "number", 20);
                 match (site, number) {
-                    (Some(site), Some(number)) => Some(Window { site, number }),
+                    (Some(site), Some(number)) => Some(Window {
+                        site,
+                        number,
+                        county: None,
+                    }),
                     _ => None,
                 }
             }

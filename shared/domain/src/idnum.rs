@@ -283,6 +283,14 @@ impl Divisions {
         self.current.get(code).map(String::as_str)
     }
 
+    /// Every county-level code in force, with its name, in code order.
+    pub fn counties(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.current
+            .iter()
+            .filter(|(code, _)| !code.ends_with("00"))
+            .map(|(c, n)| (c.as_str(), n.as_str()))
+    }
+
     /// The county a place named after it is in: `西湖区行政服务中心` → `330106` (the longest
     /// county name the text starts with; cities' own names do not count).
     pub fn county_named_in(&self, text: &str) -> Option<&str> {

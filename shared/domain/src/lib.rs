@@ -4,6 +4,7 @@
 //! each department's step ([`steps`]), the working-day calendar ([`calendar`]), citizen ID numbers
 //! ([`idnum`]), the form ([`form`]), notifications ([`notice`]) and the API views ([`view`]).
 
+pub mod appointment;
 pub mod audit;
 pub mod calendar;
 pub mod case;
@@ -16,6 +17,7 @@ pub mod problem;
 pub mod projection;
 pub mod settings;
 pub mod sharing;
+pub mod sites;
 pub mod steps;
 pub mod supervision;
 pub mod text;

@@ -4,7 +4,7 @@ use crate::case::{Case, NoticeKind};
 use crate::steps::issuance::Handover;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
     pub case_id: String,
     pub seq: u32,
@@ -120,6 +120,11 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
                 ),
             )
         }
+        // Sent by the appointment reminder with its own text; never composed from a case.
+        NoticeKind::AppointmentReminder => (
+            "预约提醒".to_string(),
+            format!("您的出生“一件事”（{id}）有一个预约将于下一个工作日办理，请按时前往。"),
+        ),
         NoticeKind::Delivered => {
             // The n-th "delivered" notice is about the n-th hand-over of a unit.
             let nth = case.notices[..(seq as usize).min(case.notices.len())]

@@ -136,8 +136,12 @@ impl Case {
             // Midnight UTC: that day whichever offset the reminder's clock reads it in.
             at.extend(day.and_hms_opt(0, 0, 0).map(|t| t.and_utc().fixed_offset()));
         }
+        // One look after each change, for what a lost message leaves undone (a stalled
+        // step, an undelivered notification, the archive); an archived case has nothing
+        // of that left (it was archived once every notification was delivered).
         let look = self.updated_at() + look_after + ms;
-        if self.monitored_at.is_none_or(|t| t < look) {
+        let archived = self.status().is_finished() && self.archive().is_some();
+        if !archived && self.monitored_at.is_none_or(|t| t < look) {
             at.push(look);
         }
         let next = at.into_iter().min()?;

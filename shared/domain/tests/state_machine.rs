@@ -222,6 +222,23 @@ fn completing_every_step_completes_the_case_and_leaves_archiving_until_notified(
             .as_deref(),
         Some(id)
     );
+    // Archived, the monitor has nothing to look for but the premium reminder (if owed).
+    let look_after = onething_domain::supervision::LOOK_AFTER;
+    let s = Settings::default();
+    let finished = c.compute_next_check(look_after, &s, &cal()).unwrap();
+    assert!(finished <= c.updated_at() + look_after + Duration::milliseconds(1));
+    c.record_archive(onething_domain::case::ArchiveRef {
+        location: "archives/x".into(),
+        manifest_sha256: "0".repeat(64),
+        files: 7,
+        archived_at: now(),
+    })
+    .unwrap();
+    let reminder = c.premium_pay_by().filter(|_| !c.is_settled()).map(|d| {
+        let day = d - Duration::days(s.premium_reminder_days);
+        day.and_hms_opt(0, 0, 0).unwrap().and_utc().fixed_offset()
+    });
+    assert_eq!(c.compute_next_check(look_after, &s, &cal()), reminder);
 }
 
 #[test]

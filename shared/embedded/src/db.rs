@@ -113,9 +113,20 @@ CREATE TABLE IF NOT EXISTS notifications (
   case_id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL, sent_at INTEGER NOT NULL,
   PRIMARY KEY (case_id, seq)
 );
+-- Appointments: the guardian by digest; `active` rows count against their slot.
+CREATE TABLE IF NOT EXISTS appointments (
+  appointment_id TEXT PRIMARY KEY, guardian TEXT NOT NULL, purpose TEXT NOT NULL,
+  site_id TEXT NOT NULL, start INTEGER NOT NULL, day TEXT NOT NULL, active INTEGER NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS appointments_slot ON appointments(site_id, start) WHERE active = 1;
+CREATE INDEX IF NOT EXISTS appointments_day ON appointments(site_id, day, start);
+CREATE INDEX IF NOT EXISTS appointments_guardian ON appointments(guardian, start);
+CREATE UNIQUE INDEX IF NOT EXISTS appointments_one_active
+  ON appointments(guardian, purpose) WHERE active = 1;
 "#;
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 

@@ -6,11 +6,13 @@
 //! a case change and the messages it causes commit in one transaction: a `kill -9` at any
 //! moment loses nothing that was acknowledged and sends nothing twice that was not meant.
 
+mod appointments;
 mod audit;
 mod blobs;
 mod db;
 mod hmac;
 
+pub use appointments::SqliteAppointments;
 pub use audit::JsonlAudit;
 pub use blobs::SqliteBlobs;
 pub use db::{Db, Durability, SqliteAllocator, SqliteNotifier, SqliteQueue, SqliteStore};
@@ -31,6 +33,7 @@ pub struct Embedded {
     pub notifier: Arc<SqliteNotifier>,
     pub blobs: Arc<SqliteBlobs>,
     pub audit: Arc<JsonlAudit>,
+    pub appointments: Arc<SqliteAppointments>,
 }
 
 impl Embedded {
@@ -51,6 +54,7 @@ impl Embedded {
             notifier: Arc::new(SqliteNotifier(db.clone())),
             blobs: Arc::new(SqliteBlobs::new(db.clone(), secret.to_vec())),
             audit: Arc::new(JsonlAudit::open(&dir.join(AUDIT_FILE))?),
+            appointments: Arc::new(SqliteAppointments(db.clone())),
             db,
         })
     }

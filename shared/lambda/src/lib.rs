@@ -146,6 +146,7 @@ impl Init {
             settings,
             manual,
         )
+        .with_appointments(self.core.appointments.clone())
     }
 }
 

@@ -310,6 +310,11 @@ pub trait DataSharing: Send + Sync {
         wife_id: &str,
     ) -> Result<Option<MarriageRecord>, StoreError>;
     async fn institution(&self, code: &str) -> Result<Option<Institution>, StoreError>;
+    /// Every institution the source lists, where it can list them (a fixture can; the
+    /// platform's API cannot): the built-in sample of sites names its hospitals.
+    fn known_institutions(&self) -> Vec<Institution> {
+        vec![]
+    }
     /// A delivery record shared by the platform under this key ([`BirthRecord::key`]).
     async fn birth(&self, key: &str) -> Result<Option<BirthRecord>, StoreError> {
         let _ = key;
@@ -377,6 +382,92 @@ impl DataSharing for NotWired {
         Err(self.err())
     }
     async fn institution(&self, _: &str) -> Result<Option<Institution>, StoreError> {
+        Err(self.err())
+    }
+}
+
+/// How a booking went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Booking {
+    Booked,
+    /// The slot holds `capacity` active appointments.
+    SlotFull,
+    /// The guardian already holds this active appointment for the purpose.
+    AlreadyBooked(Box<domain::appointment::Appointment>),
+}
+
+/// Appointments at sites' windows.
+#[async_trait]
+pub trait AppointmentStore: Send + Sync {
+    /// Book `a`, in one atomic write: only if its slot holds fewer than `capacity` active
+    /// appointments and its guardian holds no active appointment for its purpose.
+    async fn book(
+        &self,
+        a: &domain::appointment::Appointment,
+        capacity: u32,
+    ) -> Result<Booking, StoreError>;
+    /// Cancel an active appointment, freeing its place (a cancelled one is returned as
+    /// it is); `None` if there is no such appointment.
+    async fn cancel(
+        &self,
+        appointment_id: &str,
+        at: domain::case::Time,
+    ) -> Result<Option<domain::appointment::Appointment>, StoreError>;
+    async fn appointment(
+        &self,
+        appointment_id: &str,
+    ) -> Result<Option<domain::appointment::Appointment>, StoreError>;
+    /// A guardian's appointments (any status), soonest first.
+    async fn of_guardian(
+        &self,
+        guardian: &str,
+    ) -> Result<Vec<domain::appointment::Appointment>, StoreError>;
+    /// A site's appointments (any status) of one day (Beijing time), by start.
+    async fn at_site(
+        &self,
+        site_id: &str,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<domain::appointment::Appointment>, StoreError>;
+    /// Record that the reminder was sent (idempotent).
+    async fn mark_reminded(&self, appointment_id: &str) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl AppointmentStore for NotWired {
+    async fn book(
+        &self,
+        _: &domain::appointment::Appointment,
+        _: u32,
+    ) -> Result<Booking, StoreError> {
+        Err(self.err())
+    }
+    async fn cancel(
+        &self,
+        _: &str,
+        _: domain::case::Time,
+    ) -> Result<Option<domain::appointment::Appointment>, StoreError> {
+        Err(self.err())
+    }
+    async fn appointment(
+        &self,
+        _: &str,
+    ) -> Result<Option<domain::appointment::Appointment>, StoreError> {
+        Err(self.err())
+    }
+    async fn of_guardian(
+        &self,
+        _: &str,
+    ) -> Result<Vec<domain::appointment::Appointment>, StoreError> {
+        Err(self.err())
+    }
+    async fn at_site(
+        &self,
+        _: &str,
+        _: chrono::NaiveDate,
+    ) -> Result<Vec<domain::appointment::Appointment>, StoreError> {
+        Err(self.err())
+    }
+    async fn mark_reminded(&self, _: &str) -> Result<(), StoreError> {
         Err(self.err())
     }
 }
