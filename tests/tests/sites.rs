@@ -97,8 +97,8 @@ async fn the_service_centres_region_comes_from_the_windows_site_named_by_its_id(
 #[tokio::test]
 async fn an_operators_sites_file_replaces_the_sample() {
     let app = TestApp::start_with_sites(
-        &json!({"sites": [{"site_id": "XH-1", "name": "西湖区出生一件事专窗", "kind": "service_center",
-            "county_code": "330106", "address": "杭州市西湖区某路 1 号",
+        &json!({"sites": [{"site_id": "XH-1", "name": "西湖区出生一件事专窗",
+            "kind": "service_center", "county_code": "330106", "address": "杭州市西湖区某路 1 号",
             "hours": [{"start": "08:30", "end": "12:00"}], "windows": 3, "pickup": false,
             "phone": "0571-00000000"}]})
         .to_string(),
