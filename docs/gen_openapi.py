@@ -158,6 +158,11 @@ masked_case = obj({
 masked_case["description"] = ("What those who may not see personal data see (supervisors, the health unit): an allow-list of times, statuses, steps, "
                               "material kinds and follow-up states. No name, ID number, phone, address, birth time, weight, result or tracking number, "
                               "or free text (reasons, complaints, comments, answers, timeline details).")
+certificate = obj({"cert_id": S, "kind": {"type": "string", "enum": ["birth_medical_certificate", "vaccination_certificate", "household_registration", "medical_insurance_enrolment", "social_security_card", "maternity_benefit_decision"]},
+                   "name": S, "number": S, "issued_at": DT, "issuer": S, "holder": S, "status": {"type": "string", "enum": ["valid", "superseded", "revoked"]},
+                   "superseded_by": {"type": ["string", "null"]}, "document_url": {"type": ["string", "null"], "description": "not built yet: always null"},
+                   "verify_url": {"type": ["string", "null"]}, "token": S},
+                  ["cert_id", "kind", "number", "issued_at", "issuer", "status"])
 appointment = obj({"appointment_id": S, "code": {"type": "string", "description": "six digits, shown at the window"}, "site_id": S, "start": DT, "end": DT,
                    "purpose": {"type": "string", "enum": ["apply", "pickup"]}, "case_id": {"type": ["string", "null"]},
                    "status": {"type": "string", "enum": ["active", "cancelled"]}, "created_at": DT, "cancelled_at": {"type": ["string", "null"], "format": "date-time"},
@@ -198,12 +203,23 @@ doc = {
  "components": {
    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "Claims: sub (a guardian's citizen ID number), role (guardian | window_officer | dept_officer | supervisor), dept (officers), exp."}},
    "schemas": {"Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "MaskedCase": masked_case, "FeedbackItem": feedback_item, "CaseSummary": summary, "Task": task, "Step": step,
-               "Rating": rating, "Complaint": complaint, "Appointment": appointment},
+               "Rating": rating, "Complaint": complaint, "Appointment": appointment, "Certificate": certificate},
  },
  "paths": {
   "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": resp("Alive", obj({"status": S}, ["status"]))}}},
   "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": resp("The OpenAPI document", obj({"openapi": S, "info": {"type": "object", "additionalProperties": True}, "paths": {"type": "object", "additionalProperties": True}}, ["openapi", "info", "paths"]))}}},
   "/v1/guide": {"get": {"summary": "The simple guide (Table A.1)", "operationId": "guide", "responses": {"200": resp("Guide", obj({"name": S, "scope": S, "materials": {"type": "array", "items": obj({"material": S, "name": S, "data_sharing": B}, ["material", "name", "data_sharing"])}, "time_limit": obj({"working_days": I, "text": S}, ["working_days", "text"]), "fees": S, "delivery": {"type": "array", "items": S}, "consultation": obj({"phone": S, "online": S, "onsite": S}), "address_and_hours": obj({"address": S, "hours": S})}, ["name", "scope", "materials", "time_limit", "fees", "delivery", "consultation", "address_and_hours"]))}}},
+  "/v1/cases/{case_id}/certificates": {"get": {"summary": "The case's electronic certificates, one per result document (owner; officers and supervisors who may see the case: supervisors see masked numbers and no token)", "operationId": "listCertificates", "security": sec,
+     "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+     "responses": {"200": resp("Certificates", obj({"certificates": {"type": "array", "items": ref("Certificate")}}, ["certificates"])), **errors("401", "404")}}},
+  "/v1/verify/{cert_id}": {"get": {"summary": "Verify a certificate (no token): valid, its status and the holder masked; an altered or forged token is {valid: false} and nothing else", "operationId": "verifyCertificate",
+     "parameters": [{"name": "cert_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "t", "in": "query", "required": False, "schema": {"type": "string"}, "description": "the token of the certificate's verify_url (its QR code)"}],
+     "responses": {"200": resp("Verification", obj({"valid": B, "status": {"type": "string", "enum": ["valid", "superseded", "revoked"]}, "cert_id": S, "kind": S, "number": S,
+                                                    "issued_at": DT, "issuer": S, "holder": S, "superseded_by": S}, ["valid"])),
+                   "404": err("No certificate id in the path")}}},
+  "/.well-known/onething-keys.json": {"get": {"summary": "The public keys that sign certificates (a JWK set; keys rotated out stay listed), for verifying offline", "operationId": "certificateKeys",
+     "responses": {"200": resp("JWK set", obj({"keys": {"type": "array", "items": obj({"kty": S, "crv": S, "alg": S, "use": S, "kid": S, "x": S, "y": S}, ["kty", "kid"])}}, ["keys"]))}}},
   "/v1/sites": {"get": {"summary": "Service centres and hospital windows: where to apply and pick up results, with address and hours (operator data; the built-in sample has one service centre per county and one site per midwifery institution)", "operationId": "listSites",
      "parameters": [{"name": "county", "in": "query", "required": False, "description": "a division code prefix (33, 3301, 330106)", "schema": {"type": "string", "pattern": "^([0-9]{2}){1,3}$"}}],
      "responses": {"200": resp("Sites", obj({"sites": {"type": "array", "items": obj({"site_id": S, "name": S, "kind": {"type": "string", "enum": ["service_center", "hospital"]}, "county_code": S, "address": S,
@@ -366,7 +382,7 @@ doc = {
  },
 }
 # Tags, security and the busy answer, for every operation.
-TAGS = [("public", "No token: liveness, this document, the guide, the sites"),
+TAGS = [("public", "No token: liveness, this document, the guide, the sites, certificate verification"),
         ("applications", "Submitting the one form"),
         ("cases", "A case: reading it, its materials, resubmission"),
         ("feedback", "Ratings (好差评) and complaints"),
@@ -374,7 +390,7 @@ TAGS = [("public", "No token: liveness, this document, the guide, the sites"),
         ("supervision", "Supervisors' figures"),
         ("appointments", "Appointments at sites' windows")]
 def tag_of(path):
-    if path in ("/healthz", "/openapi.json", "/v1/guide", "/v1/sites", "/v1/sites/{site_id}/slots"): return "public"
+    if path in ("/healthz", "/openapi.json", "/v1/guide", "/v1/sites", "/v1/sites/{site_id}/slots", "/v1/verify/{cert_id}", "/.well-known/onething-keys.json"): return "public"
     if "appointments" in path: return "appointments"
     if path in ("/v1/applications", "/v1/births"): return "applications"
     if "/rating" in path or "/complaints" in path: return "feedback"

@@ -288,7 +288,8 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
         events["Every5Minutes"] = {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)", "Enabled": True}}
     if binary == "api":
         events["Api"] = {"Type": "HttpApi", "Properties": {"ApiId": ref("HttpApi"), "Path": "/{proxy+}", "Method": "ANY"}}
-        for i, pub in enumerate(["/healthz", "/openapi.json", "/v1/guide", "/v1/sites", "/v1/sites/{site_id}/slots"]):
+        for i, pub in enumerate(["/healthz", "/openapi.json", "/v1/guide", "/v1/sites", "/v1/sites/{site_id}/slots",
+                                 "/v1/verify/{cert_id}", "/.well-known/onething-keys.json"]):
             events[f"Public{i}"] = {"Type": "HttpApi", "Properties": {"ApiId": ref("HttpApi"), "Path": pub, "Method": "GET", "Auth": {"Authorizer": "NONE"}}}
     if events:
         props["Events"] = events

@@ -471,6 +471,19 @@ impl Api {
                     &application::service::sites(app, county.as_deref())?,
                 ));
             }
+            Route::Verify { cert_id } => {
+                let t = query_param(parts.uri.query(), "t");
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &application::certs::verify(app, &cert_id, t.as_deref()).await?,
+                ));
+            }
+            Route::Keys => {
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &application::certs::keys(app).await?,
+                ));
+            }
             Route::SiteSlots { site_id } => {
                 let date = query_param(parts.uri.query(), "date");
                 return Ok(json_response(
@@ -581,7 +594,15 @@ impl Api {
             | Route::OpenApi
             | Route::Guide
             | Route::Sites
-            | Route::SiteSlots { .. } => unreachable!("served above"),
+            | Route::SiteSlots { .. }
+            | Route::Verify { .. }
+            | Route::Keys => unreachable!("served above"),
+            Route::Certificates { case_id } => {
+                let base = self.base_url(&parts.headers);
+                let v = application::certs::list(app, &actor, &case_id, &base).await?;
+                note(AuditAction::Read, vec![case_id.clone()], &["certificates"]);
+                ok(StatusCode::OK, v)
+            }
             Route::Book => {
                 let v = json_body(&parts.headers, body)?;
                 ok(

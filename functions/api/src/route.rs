@@ -66,6 +66,15 @@ pub enum Route {
     CancelAppointment {
         appointment_id: String,
     },
+    Certificates {
+        case_id: String,
+    },
+    /// A certificate's verification (public).
+    Verify {
+        cert_id: String,
+    },
+    /// The certificate keys (public).
+    Keys,
 }
 
 /// Why a request has no route.
@@ -113,6 +122,9 @@ impl Route {
         ("POST", "/v1/appointments"),
         ("GET", "/v1/appointments"),
         ("DELETE", "/v1/appointments/{appointment_id}"),
+        ("GET", "/v1/cases/{case_id}/certificates"),
+        ("GET", "/v1/verify/{cert_id}"),
+        ("GET", "/.well-known/onething-keys.json"),
     ];
 
     /// The route of `method path`, or why there is none.
@@ -182,6 +194,9 @@ impl Route {
             ("DELETE", ["v1", "appointments", a]) => Route::CancelAppointment {
                 appointment_id: id(a)?,
             },
+            ("GET", ["v1", "cases", c, "certificates"]) => Route::Certificates { case_id: id(c)? },
+            ("GET", ["v1", "verify", c]) => Route::Verify { cert_id: id(c)? },
+            ("GET", [".well-known", "onething-keys.json"]) => Route::Keys,
             _ => return None,
         })
     }
@@ -220,6 +235,9 @@ impl Route {
             Route::Book => 26,
             Route::MyAppointments => 27,
             Route::CancelAppointment { .. } => 28,
+            Route::Certificates { .. } => 29,
+            Route::Verify { .. } => 30,
+            Route::Keys => 31,
         };
         Self::TABLE[i].1
     }
@@ -228,7 +246,13 @@ impl Route {
     pub fn is_public(&self) -> bool {
         matches!(
             self,
-            Route::Healthz | Route::OpenApi | Route::Guide | Route::Sites | Route::SiteSlots { .. }
+            Route::Healthz
+                | Route::OpenApi
+                | Route::Guide
+                | Route::Sites
+                | Route::SiteSlots { .. }
+                | Route::Verify { .. }
+                | Route::Keys
         )
     }
 }

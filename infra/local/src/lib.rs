@@ -307,7 +307,8 @@ pub fn build(cfg: &Config) -> Result<(App, Embedded), String> {
     .map_err(|e| e.to_string())?;
     let (sharing, calendar, settings) = load_inputs(cfg)?;
     let app = with_operator_sites(embedded_app(&e, sharing, calendar, settings, cfg), cfg)?;
-    Ok((app, e))
+    let signer = embedded::LocalSigner::open(&cfg.data_dir).map_err(|e| e.to_string())?;
+    Ok((app.with_signer(Arc::new(signer)), e))
 }
 
 /// The application over the embedded adapters.
@@ -426,6 +427,9 @@ pub async fn build_aws(cfg: &Config, stack: &str) -> Result<(App, aws::Aws), Str
     let adapters = aws::Aws::new(&config, &resources, cfg.max_receive);
     let (sharing, calendar, settings) = load_inputs(cfg)?;
     let app = with_operator_sites(aws_app(&adapters, sharing, calendar, settings, cfg), cfg)?;
+    // The local runtime signs with a key in its data directory (Lambda: see decisions).
+    let signer = embedded::LocalSigner::open(&cfg.data_dir).map_err(|e| e.to_string())?;
+    let app = app.with_signer(Arc::new(signer));
     Ok((app, adapters))
 }
 

@@ -32,6 +32,36 @@ enum Cmd {
     Audit(AuditArgs),
     /// Drive automated cases through a fresh local runtime over HTTP and report figures.
     Bench(bench::Args),
+    /// Check a certificate offline, with the published keys: a token, a verify_url (its
+    /// QR code), or a file holding either. Exit 0 when valid, 1 when not.
+    Verify(VerifyArgs),
+    /// Certificate signing keys of a data directory.
+    Keys(KeysArgs),
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The token, the verify_url, or a file holding one of them.
+    what: String,
+    /// The key set (`GET /.well-known/onething-keys.json`, saved).
+    #[arg(long)]
+    keys: PathBuf,
+}
+
+#[derive(Args)]
+struct KeysArgs {
+    #[command(subcommand)]
+    cmd: KeysCmd,
+    #[arg(long, default_value = ".onething", global = true)]
+    data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Make a new signing key; the old ones stay published, so what they signed verifies.
+    Rotate,
+    /// Print the key set (as `/.well-known/onething-keys.json` serves it).
+    Show,
 }
 
 /// Where the runtime keeps its state.
@@ -279,6 +309,54 @@ pub(crate) async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// The token in a verify_url (`...?t=TOKEN`), or the text itself.
+fn token_in(text: &str) -> String {
+    let t = text.trim();
+    match t.split_once("?t=").or_else(|| t.split_once("&t=")) {
+        Some((_, rest)) => rest.split('&').next().unwrap_or("").to_string(),
+        None => t.to_string(),
+    }
+}
+
+fn verify(args: VerifyArgs) -> Result<(), String> {
+    let keys: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&args.keys)
+            .map_err(|e| format!("keys {}: {e}", args.keys.display()))?,
+    )
+    .map_err(|e| format!("keys {}: {e}", args.keys.display()))?;
+    let path = std::path::Path::new(&args.what);
+    let text = if args.what.len() < 4096 && path.is_file() {
+        std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
+    } else {
+        args.what.clone()
+    };
+    match application::certs::verify_token(&token_in(&text), &keys) {
+        Some(claims) => {
+            let mut v = serde_json::to_value(&claims).expect("claims serialise");
+            v["valid"] = true.into();
+            v["note"] = "签名有效；是否已被更正替代（superseded）须在线查询".into();
+            println!("{v}");
+            Ok(())
+        }
+        None => {
+            println!("{}", serde_json::json!({"valid": false}));
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn keys(args: KeysArgs) -> Result<(), String> {
+    use ports::CertSigner;
+    if let KeysCmd::Rotate = args.cmd {
+        let kid = embedded::LocalSigner::rotate(&args.data_dir).map_err(|e| e.to_string())?;
+        eprintln!("new signing key {kid}; restart serve to sign with it");
+    }
+    let signer = embedded::LocalSigner::open(&args.data_dir).map_err(|e| e.to_string())?;
+    let set = signer.public_keys().await.map_err(|e| e.to_string())?;
+    println!("{set}");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() {
     init_logs();
@@ -289,6 +367,8 @@ async fn main() {
         Cmd::Dlq(args) => dlq(args).await,
         Cmd::Audit(args) => audit(args).await,
         Cmd::Bench(args) => bench::run(args).await,
+        Cmd::Verify(args) => verify(args),
+        Cmd::Keys(args) => keys(args).await,
     };
     if let Err(e) = result {
         eprintln!("onething: {e}");

@@ -26,6 +26,8 @@ pub struct App {
     pub sites: Arc<domain::sites::Sites>,
     /// Appointments at the sites (functions that take none have [`ports::NotWired`]).
     pub appointments: Arc<dyn ports::AppointmentStore>,
+    /// The certificate signing key (none: this deployment issues no certificates).
+    pub signer: Option<Arc<dyn ports::CertSigner>>,
 }
 
 impl App {
@@ -50,6 +52,7 @@ impl App {
         App {
             sites: Arc::new(sites),
             appointments: Arc::new(ports::NotWired("appointment store")),
+            signer: None,
             store,
             queues,
             blobs,
@@ -66,6 +69,12 @@ impl App {
     /// The same application with an appointment store.
     pub fn with_appointments(mut self, store: Arc<dyn ports::AppointmentStore>) -> App {
         self.appointments = store;
+        self
+    }
+
+    /// The same application signing certificates with this key.
+    pub fn with_signer(mut self, signer: Arc<dyn ports::CertSigner>) -> App {
+        self.signer = Some(signer);
         self
     }
 

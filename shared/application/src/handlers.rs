@@ -226,8 +226,12 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
                         },
                         None => system.clone(),
                     };
-                    case.complete_step(step, results, delivery, &actor, now, &app.calendar)
-                        .map_err(dom)?
+                    let effects = case
+                        .complete_step(step, results, delivery, &actor, now, &app.calendar)
+                        .map_err(dom)?;
+                    // The results' electronic certificates, in the same write.
+                    crate::certs::issue(app, step, &mut case).await?;
+                    effects
                 }
             };
             Ok::<_, HandlerError>((Change::Commit(true, effects), case))

@@ -13,6 +13,7 @@
 pub mod authz;
 pub mod body;
 pub mod booking;
+pub mod certs;
 pub mod context;
 pub mod error;
 pub mod fixture;

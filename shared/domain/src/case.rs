@@ -531,6 +531,9 @@ pub struct Case {
     /// Results replaced by corrections.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) superseded: Vec<Superseded>,
+    /// Electronic certificates of the results (each signed when its step was done).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) certificates: Vec<crate::certificate::Certificate>,
     /// While a returned case waits on the guardian its clock stops: when it stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) clock_stopped_at: Option<Time>,
@@ -653,6 +656,33 @@ impl Case {
     }
     pub fn superseded(&self) -> &[Superseded] {
         &self.superseded
+    }
+    pub fn certificates(&self) -> &[crate::certificate::Certificate] {
+        &self.certificates
+    }
+    /// Keep newly issued certificates; a valid one of the same kind for another number
+    /// (a result a correction replaced) becomes superseded by the new one.
+    pub fn record_certificates(&mut self, issued: Vec<crate::certificate::Certificate>) {
+        use crate::certificate::CertStatus;
+        for new in issued {
+            if self
+                .certificates
+                .iter()
+                .any(|c| c.claims.cert_id == new.claims.cert_id)
+            {
+                continue;
+            }
+            for old in self.certificates.iter_mut().filter(|c| {
+                c.claims.kind == new.claims.kind
+                    && c.status == CertStatus::Valid
+                    && c.claims.number != new.claims.number
+            }) {
+                old.status = CertStatus::Superseded;
+                old.superseded_by = Some(new.claims.cert_id.clone());
+                old.superseded_at = Some(new.claims.issued_at);
+            }
+            self.certificates.push(new);
+        }
     }
     pub fn guardian_working_days(&self) -> u32 {
         self.guardian_working_days
@@ -862,6 +892,7 @@ impl Case {
             newborn_released_in: None,
             deliveries: vec![],
             superseded: vec![],
+            certificates: vec![],
             clock_stopped_at: None,
             guardian_working_days: 0,
             premium_reminded: false,

@@ -11,12 +11,14 @@ mod audit;
 mod blobs;
 mod db;
 mod hmac;
+mod signer;
 
 pub use appointments::SqliteAppointments;
 pub use audit::JsonlAudit;
 pub use blobs::SqliteBlobs;
 pub use db::{Db, Durability, SqliteAllocator, SqliteNotifier, SqliteQueue, SqliteStore};
 pub use hmac::hmac_sha256_hex;
+pub use signer::{jwk, LocalSigner};
 
 use std::path::Path;
 use std::sync::Arc;

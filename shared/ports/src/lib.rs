@@ -472,6 +472,19 @@ impl AppointmentStore for NotWired {
     }
 }
 
+/// The key that signs certificates (ES256: ECDSA P-256 with SHA-256). Locally a key in the
+/// data directory; on AWS an asymmetric KMS key that never leaves KMS.
+#[async_trait]
+pub trait CertSigner: Send + Sync {
+    /// The signing key's id (the `kid` of its JWK).
+    fn kid(&self) -> String;
+    /// The signature of `message` (JWS form: `r || s`, 64 bytes).
+    async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, StoreError>;
+    /// Every public key a certificate may have been signed with (the current one and
+    /// those rotated out), as a JWK set.
+    async fn public_keys(&self) -> Result<serde_json::Value, StoreError>;
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AllocError {
     #[error("no number left in {0}")]
