@@ -176,7 +176,13 @@ async fn archive_holds_manifest_with_checksums() {
         case["archive"]["manifest_sha256"]
     );
     let files = bundle["manifest"]["files"].as_array().unwrap();
-    for name in ["form.json", "case.json", "results.json", "history.json"] {
+    for name in [
+        "form.json",
+        "case.json",
+        "results.json",
+        "history.json",
+        "certificates.json",
+    ] {
         let f = files
             .iter()
             .find(|f| f["path"] == name)
@@ -189,6 +195,12 @@ async fn archive_holds_manifest_with_checksums() {
         );
     }
     assert_eq!(bundle["documents"]["case.json"]["case_id"], id.as_str());
+    // The six certificates, each with its signed token.
+    let certs = bundle["documents"]["certificates.json"].as_array().unwrap();
+    assert_eq!(certs.len(), 6);
+    assert!(certs
+        .iter()
+        .all(|c| c["token"].as_str().is_some_and(|t| t.contains('.'))));
     // Write-once: the archive cannot be overwritten with other bytes.
     assert!(blobs
         .put_once(

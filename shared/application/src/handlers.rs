@@ -386,6 +386,8 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                 ("history.json", json!(case.timeline())),
                 ("notifications.json", json!(delivered)),
                 ("shared-data.json", json!(case.shared())),
+                // Every certificate with its signed token (superseded ones too).
+                ("certificates.json", json!(case.certificates())),
             ];
             let mut files: Vec<serde_json::Value> = documents
                 .iter()
