@@ -10,6 +10,7 @@ mod aws_cost;
 mod batch;
 mod certificates;
 mod contract;
+mod corrections;
 mod events;
 mod flows;
 mod hardening;

@@ -597,6 +597,13 @@ impl Api {
             | Route::SiteSlots { .. }
             | Route::Verify { .. }
             | Route::Keys => unreachable!("served above"),
+            Route::Correct { case_id } => {
+                let v = json_body(&parts.headers, body)?;
+                let out = application::service::correct_after_completion(app, &actor, &case_id, &v)
+                    .await?;
+                note(AuditAction::Write, vec![case_id.clone()], &["corrections"]);
+                ok(StatusCode::ACCEPTED, out)
+            }
             Route::Certificates { case_id } => {
                 let base = self.base_url(&parts.headers);
                 let v = application::certs::list(app, &actor, &case_id, &base).await?;

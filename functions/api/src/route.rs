@@ -69,6 +69,9 @@ pub enum Route {
     Certificates {
         case_id: String,
     },
+    Correct {
+        case_id: String,
+    },
     /// A certificate's verification (public).
     Verify {
         cert_id: String,
@@ -125,6 +128,7 @@ impl Route {
         ("GET", "/v1/cases/{case_id}/certificates"),
         ("GET", "/v1/verify/{cert_id}"),
         ("GET", "/.well-known/onething-keys.json"),
+        ("POST", "/v1/cases/{case_id}/corrections"),
     ];
 
     /// The route of `method path`, or why there is none.
@@ -197,6 +201,7 @@ impl Route {
             ("GET", ["v1", "cases", c, "certificates"]) => Route::Certificates { case_id: id(c)? },
             ("GET", ["v1", "verify", c]) => Route::Verify { cert_id: id(c)? },
             ("GET", [".well-known", "onething-keys.json"]) => Route::Keys,
+            ("POST", ["v1", "cases", c, "corrections"]) => Route::Correct { case_id: id(c)? },
             _ => return None,
         })
     }
@@ -238,6 +243,7 @@ impl Route {
             Route::Certificates { .. } => 29,
             Route::Verify { .. } => 30,
             Route::Keys => 31,
+            Route::Correct { .. } => 32,
         };
         Self::TABLE[i].1
     }

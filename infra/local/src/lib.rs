@@ -307,8 +307,7 @@ pub fn build(cfg: &Config) -> Result<(App, Embedded), String> {
     .map_err(|e| e.to_string())?;
     let (sharing, calendar, settings) = load_inputs(cfg)?;
     let app = with_operator_sites(embedded_app(&e, sharing, calendar, settings, cfg), cfg)?;
-    let signer = embedded::LocalSigner::open(&cfg.data_dir).map_err(|e| e.to_string())?;
-    Ok((app.with_signer(Arc::new(signer)), e))
+    Ok((app, e))
 }
 
 /// The application over the embedded adapters.
@@ -427,9 +426,6 @@ pub async fn build_aws(cfg: &Config, stack: &str) -> Result<(App, aws::Aws), Str
     let adapters = aws::Aws::new(&config, &resources, cfg.max_receive);
     let (sharing, calendar, settings) = load_inputs(cfg)?;
     let app = with_operator_sites(aws_app(&adapters, sharing, calendar, settings, cfg), cfg)?;
-    // The local runtime signs with a key in its data directory (Lambda: see decisions).
-    let signer = embedded::LocalSigner::open(&cfg.data_dir).map_err(|e| e.to_string())?;
-    let app = app.with_signer(Arc::new(signer));
     Ok((app, adapters))
 }
 
@@ -459,6 +455,7 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
         Backend::Embedded => start_embedded(cfg).await,
         Backend::Aws { stack } => {
             let (app, adapters) = build_aws(&cfg, &stack).await?;
+            let app = with_local_signer(app, &cfg)?;
             let secret = jwt_secret(&cfg.data_dir).map_err(|e| e.to_string())?;
             let (app, queues) = with_faults(app, adapters.queues.clone())?;
             let audit = adapters.audit.clone();
@@ -469,8 +466,17 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
     }
 }
 
+/// The running system signs certificates with a key in its data directory (made on the
+/// first start; the Lambda functions have none yet, see docs/decisions.md). Only `start`
+/// attaches it: the operator commands (`dlq`, `audit`) make no key.
+fn with_local_signer(app: App, cfg: &Config) -> Result<App, String> {
+    let signer = embedded::LocalSigner::open(&cfg.data_dir).map_err(|e| e.to_string())?;
+    Ok(app.with_signer(Arc::new(signer)))
+}
+
 async fn start_embedded(cfg: Config) -> Result<Running, String> {
     let (app, e) = build(&cfg)?;
+    let app = with_local_signer(app, &cfg)?;
     let secret = jwt_secret(&cfg.data_dir).map_err(|e| e.to_string())?;
     // Nothing else consumes these queues: whatever was in flight when the last process
     // died is ours to redo now (handlers are idempotent).

@@ -68,6 +68,18 @@ pub struct Resubmission {
     pub corrections: Option<Map<String, Value>>,
 }
 
+/// `POST /v1/cases/{id}/corrections`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRequest {
+    /// A JSON merge patch (RFC 7386) of the form.
+    pub corrections: Option<Map<String, Value>>,
+    pub reason: Option<String>,
+    /// Material ids on the case that support the correction.
+    #[serde(default)]
+    pub materials: Vec<String>,
+}
+
 /// `POST /v1/cases/{id}/rating`.
 #[derive(Debug, Deserialize)]
 pub struct NewRating {

@@ -163,12 +163,13 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
             let dept = case.step(step).dept;
             let system = &Actor::system(dept);
             let now = app.now();
+            // A correction after completion is reviewed by each department's officer.
             let verdict = steps::verdict(
                 step,
                 &case,
                 &app.settings,
                 now.date_naive(),
-                app.is_manual(dept),
+                app.is_manual(dept) || case.open_correction().is_some(),
             );
             let effects = match verdict {
                 Verdict::Review(findings) => case
@@ -429,6 +430,9 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                 "files": files,
                 "never_uploaded_materials": missing_materials,
                 "altered_materials": altered_materials,
+                // A case corrected after completion is archived again; the earlier
+                // archives stay where they are, named here.
+                "earlier_archives": case.earlier_archives(),
             });
             let bundle = json!({
                 "manifest": manifest,

@@ -271,6 +271,33 @@ pub struct Superseded {
     pub reason: String,
 }
 
+/// A correction asked for after completion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    pub correction_id: String,
+    pub status: CorrectionStatus,
+    pub requested_at: Time,
+    #[serde(default)]
+    pub finished_at: Option<Time>,
+    /// The form fields it changes (dotted paths).
+    pub changes: Vec<String>,
+    pub reason: String,
+    /// Materials the guardian gave for it (ids on the case).
+    #[serde(default)]
+    pub materials: Vec<String>,
+    /// The earliest step done again (none: no result depended on what changed).
+    #[serde(default)]
+    pub from_step: Option<Step>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorrectionStatus {
+    /// The departments whose results depend on the change review and reissue.
+    InReview,
+    Completed,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MaterialSource {
@@ -534,6 +561,13 @@ pub struct Case {
     /// Electronic certificates of the results (each signed when its step was done).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) certificates: Vec<crate::certificate::Certificate>,
+    /// Corrections asked for after completion (each reviewed by the departments whose
+    /// results it changes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) corrections: Vec<Correction>,
+    /// Archives of the case before a correction reopened it (the next one holds both).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) earlier_archives: Vec<ArchiveRef>,
     /// While a returned case waits on the guardian its clock stops: when it stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) clock_stopped_at: Option<Time>,
@@ -893,6 +927,8 @@ impl Case {
             deliveries: vec![],
             superseded: vec![],
             certificates: vec![],
+            corrections: vec![],
+            earlier_archives: vec![],
             clock_stopped_at: None,
             guardian_working_days: 0,
             premium_reminded: false,
@@ -1413,6 +1449,14 @@ impl Case {
             None => {
                 self.status = CaseStatus::Completed;
                 self.finished_at = Some(now);
+                if let Some(c) = self
+                    .corrections
+                    .iter_mut()
+                    .find(|c| c.status == CorrectionStatus::InReview)
+                {
+                    c.status = CorrectionStatus::Completed;
+                    c.finished_at = Some(now);
+                }
                 self.log(now, &actor.label(), "completed", "全部结果已出具，办结");
                 effects.push(self.notify(NoticeKind::Completed));
             }
@@ -1718,7 +1762,21 @@ impl Case {
             .filter(|s| *s != Step::Acceptance)
             .min()
             .unwrap_or(Step::BirthCertificate);
-        // Redo `resume` and every later step that already ran.
+        self.redo_from(resume, affected, now);
+        self.status = CaseStatus::InProgress;
+        self.step_mut(resume).reasons.clear();
+        let detail = if changed.is_empty() {
+            format!("从{}继续办理", resume.name_zh())
+        } else {
+            format!("更正 {} 项，从{}重新办理", changed.len(), resume.name_zh())
+        };
+        self.log(now, &actor.label(), "resubmitted", &detail);
+        self.start_step(resume, now, cal)
+    }
+
+    /// Every step after `resume` that already ran goes back to pending; if the certified
+    /// birth content changed, the hospital's numbers are superseded (never reused).
+    fn redo_from(&mut self, resume: Step, affected: Option<Step>, now: Time) {
         for s in Step::ALL.into_iter().filter(|s| *s > resume) {
             let st = self.step_mut(s);
             if st.status != StepStatus::Pending {
@@ -1748,14 +1806,89 @@ impl Case {
                 );
             }
         }
-        self.status = CaseStatus::InProgress;
-        self.step_mut(resume).reasons.clear();
-        let detail = if changed.is_empty() {
-            format!("从{}继续办理", resume.name_zh())
-        } else {
-            format!("更正 {} 项，从{}重新办理", changed.len(), resume.name_zh())
+    }
+
+    /// The open correction (asked for after completion, not yet reissued), if any.
+    pub fn open_correction(&self) -> Option<&Correction> {
+        self.corrections
+            .iter()
+            .find(|c| c.status == CorrectionStatus::InReview)
+    }
+    pub fn corrections(&self) -> &[Correction] {
+        &self.corrections
+    }
+    pub fn earlier_archives(&self) -> &[ArchiveRef] {
+        &self.earlier_archives
+    }
+
+    /// A correction after completion: the corrected form (immutable fields already
+    /// checked) replaces the old; the earliest step whose result depends on what changed
+    /// and every later one are done again, each reviewed by its department's officer
+    /// (see [`Case::open_correction`]); the case is archived again when it completes.
+    /// A change no result depends on (a phone number) is recorded and done at once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn request_correction(
+        &mut self,
+        correction_id: String,
+        form: Form,
+        facts: Option<SharedFacts>,
+        reason: String,
+        materials: Vec<String>,
+        actor: &Actor,
+        now: Time,
+        cal: &Calendar,
+    ) -> Result<Vec<Effect>, DomainError> {
+        self.require(
+            self.status == CaseStatus::Completed && self.open_correction().is_none(),
+            "correction after completion",
+        )?;
+        let changes = self.form.changed_fields(&form);
+        let from = crate::steps::earliest_affected(&changes).filter(|s| *s != Step::Acceptance);
+        self.form = form;
+        if let Some(f) = facts {
+            self.shared = f;
+        }
+        let mut correction = Correction {
+            correction_id,
+            status: CorrectionStatus::InReview,
+            requested_at: now,
+            finished_at: None,
+            changes,
+            reason,
+            materials,
+            from_step: from,
         };
-        self.log(now, &actor.label(), "resubmitted", &detail);
+        let Some(resume) = from else {
+            correction.status = CorrectionStatus::Completed;
+            correction.finished_at = Some(now);
+            let n = correction.changes.len();
+            self.corrections.push(correction);
+            self.log(
+                now,
+                &actor.label(),
+                "corrected",
+                &format!("更正 {n} 项（不影响已出具的结果）"),
+            );
+            return Ok(vec![]);
+        };
+        let (due, w) = cal.deadline_after(now.with_timezone(&Utc), CASE_TIME_LIMIT_WORKING_DAYS)?;
+        self.warn_calendar(w);
+        self.redo_from(resume, Some(resume), now);
+        self.status = CaseStatus::InProgress;
+        self.finished_at = None;
+        self.due_at = Some(due);
+        self.overdue = false;
+        if let Some(a) = self.archive.take() {
+            self.earlier_archives.push(a);
+        }
+        let detail = format!(
+            "办结后申请更正 {} 项（{}），从{}起由各部门审核后重新出具",
+            correction.changes.len(),
+            correction.reason,
+            resume.name_zh()
+        );
+        self.corrections.push(correction);
+        self.log(now, &actor.label(), "correction_requested", &detail);
         self.start_step(resume, now, cal)
     }
 

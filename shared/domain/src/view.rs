@@ -259,6 +259,9 @@ pub struct CaseView {
     pub case_id: String,
     pub channel: Channel,
     pub complaints: Vec<Complaint>,
+    /// Corrections asked for after completion (absent when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<crate::case::Correction>,
     pub current_step: Option<Step>,
     pub due_at: Option<Time>,
     pub finished_at: Option<Time>,
@@ -377,6 +380,7 @@ impl CaseView {
             case_id: case.case_id.clone(),
             channel: case.channel,
             complaints: case.complaints.clone(),
+            corrections: case.corrections.clone(),
             current_step: case.current_step(),
             due_at: case.due_at,
             finished_at: case.finished_at,

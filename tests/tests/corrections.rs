@@ -1,0 +1,145 @@
+//! Corrections after completion (issue 13): the owner of a completed case asks; each
+//! department whose result depends on the change reviews and reissues; the replaced
+//! certificates become superseded; the case is archived again, naming the earlier archive.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_name_corrected_after_completion_is_reviewed_and_reissued_by_each_department() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let done = app.wait_for(&id, &g, "completed").await;
+    let first_archive = done["archive"]["location"].clone();
+    assert!(first_archive.is_string());
+    let old_bmc = done["results"]["birth_certificate_number"].clone();
+    let old_id = done["results"]["newborn_id_number"].clone();
+    let path = format!("/v1/cases/{id}/corrections");
+
+    // Immutable fields and empty reasons are refused beside their fields.
+    let r = app
+        .post(
+            &path,
+            &g,
+            &json!({"corrections": {"newborn": {"birth_time": "2026-11-20T08:00:00+08:00"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let fields: Vec<&str> = r.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"reason"), "{fields:?}");
+    assert!(r.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["code"] == "immutable"));
+    // No change at all.
+    let same = json!({"corrections": {"newborn": {"name": "王小溪"}}, "reason": "核对"});
+    let r = app.post(&path, &g, &same).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["details"][0]["code"], "no_change");
+    // Only the owner.
+    let other = app.guardian(MOTHER_B);
+    let body = json!({"corrections": {"newborn": {"name": "王小河"}}, "reason": "姓名登记有误"});
+    assert_eq!(app.post(&path, &other, &body).await.status, 404);
+
+    let r = app.post(&path, &g, &body).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["status"], "in_review");
+    let correction_id = r.body["correction_id"].as_str().unwrap().to_string();
+    // A second one waits for the first.
+    assert_eq!(app.post(&path, &g, &body).await.status, 409);
+
+    // Every step from the hospital's on is reviewed by its department's officer.
+    for dept in [
+        "hospital",
+        "police",
+        "medical_insurance",
+        "hrss",
+        "service_center",
+    ] {
+        let task = app.task_for(dept, &id).await;
+        let d = app.decide(dept, &task, "approve", &[]).await;
+        assert_eq!(d.status, 200, "{dept}: {}", d.body);
+    }
+    let case = app.wait_for(&id, &g, "completed").await;
+    assert_eq!(case["form"]["newborn"]["name"], "王小河");
+    assert_ne!(
+        case["results"]["birth_certificate_number"], old_bmc,
+        "reissued"
+    );
+    assert_eq!(
+        case["results"]["newborn_id_number"], old_id,
+        "the ID number stays"
+    );
+    let c = &case["corrections"][0];
+    assert_eq!(c["correction_id"], correction_id.as_str());
+    assert_eq!(c["status"], "completed");
+    assert!(c["finished_at"].is_string());
+    assert_eq!(c["changes"], json!(["newborn.name"]));
+
+    // The hospital's certificates are superseded by the new ones; the others stay valid.
+    let certs = app
+        .get(&format!("/v1/cases/{id}/certificates"), &g)
+        .await
+        .body;
+    let certs = certs["certificates"].as_array().unwrap();
+    let superseded: Vec<&str> = certs
+        .iter()
+        .filter(|c| c["status"] == "superseded")
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        superseded,
+        vec!["birth_medical_certificate", "vaccination_certificate"]
+    );
+    assert_eq!(certs.iter().filter(|c| c["status"] == "valid").count(), 6);
+
+    // Archived again, naming the first archive.
+    let mut archived = case.clone();
+    for _ in 0..100 {
+        if archived["archive"]["location"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        archived = app.case(&id, &g).await;
+    }
+    let loc = archived["archive"]["location"]
+        .as_str()
+        .expect("archived again");
+    assert_ne!(json!(loc), first_archive);
+    let blobs = &app.running.as_ref().unwrap().app.blobs;
+    let key = format!("{}/archive.json", loc.trim_start_matches("onething-blob:"));
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&blobs.get(&key).await.unwrap().unwrap()).unwrap();
+    assert_eq!(
+        bundle["manifest"]["earlier_archives"][0]["location"],
+        first_archive
+    );
+    assert_eq!(
+        bundle["documents"]["certificates.json"]
+            .as_array()
+            .unwrap()
+            .len(),
+        8,
+        "both versions of the hospital's certificates"
+    );
+}
+
+#[tokio::test]
+async fn a_correction_before_completion_is_refused() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.task_for("police", &id).await;
+    let path = format!("/v1/cases/{id}/corrections");
+    let body = json!({"corrections": {"newborn": {"name": "王小河"}}, "reason": "姓名有误"});
+    let r = app.post(&path, &g, &body).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.body["error"]["code"], "not_completed");
+}
