@@ -227,6 +227,30 @@ async fn authorization_matrix() {
         ),
         (
             "GET",
+            format!("/v1/cases/{id}/certificates"),
+            json!(null),
+            [200, 404, 404, 404, 200, 404, 200, 401, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/v1/cases/{id}/corrections"),
+            json!({"corrections": {"newborn": {"name": "王小河"}}, "reason": "姓名有误"}),
+            [409, 404, 404, 404, 403, 404, 403, 401, 404, 404],
+        ),
+        (
+            "GET",
+            "/v1/appointments".into(),
+            json!(null),
+            [200, 200, 403, 403, 403, 403, 403, 401, 403, 403],
+        ),
+        (
+            "GET",
+            format!("/v1/sites/SC330106/appointments?date={today}"),
+            json!(null),
+            [403, 403, 200, 200, 403, 403, 403, 401, 403, 403],
+        ),
+        (
+            "GET",
             "/v1/cases".into(),
             json!(null),
             [200, 200, 403, 403, 403, 403, 403, 401, 403, 403],

@@ -543,41 +543,10 @@ pub async fn resubmit(
         let _ = confirm_upload(app, case_id, &m.material_id).await?;
     }
     let now = app.now();
-    let form = match req.corrections {
-        None => None,
-        Some(c) => match case.form().corrected(&Value::Object(c), now) {
-            Ok(mut f) => {
-                problems.extend(resolve_sites(app, &mut f, "corrections."));
-                Some(f)
-            }
-            Err(mut p) => {
-                for x in p.iter_mut() {
-                    if !x.field.starts_with("corrections.") {
-                        x.field = format!("corrections.{}", x.field);
-                    }
-                }
-                problems.extend(p);
-                None
-            }
-        },
-    };
-    // A correction never removes the guardian who owns the case from the parents.
-    if let Some(f) = &form {
-        if case.created_by().role == Role::Guardian {
-            let owner = case.owner();
-            let still = f.mother.id_number.as_str() == owner
-                || f.father
-                    .as_ref()
-                    .is_some_and(|p| p.id_number.as_str() == owner);
-            if !still {
-                problems.push(Problem::new(
-                    "corrections.father",
-                    "owner_removed",
-                    "更正不能将申请人本人从新生儿父母中移除",
-                ));
-            }
-        }
-    }
+    let form = req.corrections.and_then(|c| {
+        let owner_stays = case.created_by().role == Role::Guardian;
+        corrected_form(app, &case, c, now, owner_stays, &mut problems)
+    });
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
     }
@@ -604,6 +573,46 @@ pub async fn resubmit(
         })
         .await?;
     Ok(case)
+}
+
+/// The form with a correction (a JSON merge patch) applied, or `None` with its problems
+/// (under `corrections.`): immutable fields, sites, and (`owner_stays`) the guardian who
+/// owns the case still one of the parents.
+fn corrected_form(
+    app: &App,
+    case: &Case,
+    patch: serde_json::Map<String, Value>,
+    now: domain::case::Time,
+    owner_stays: bool,
+    problems: &mut Vec<Problem>,
+) -> Option<Form> {
+    match case.form().corrected(&Value::Object(patch), now) {
+        Ok(mut f) => {
+            problems.extend(resolve_sites(app, &mut f, "corrections."));
+            let owner = case.owner();
+            let still = f.mother.id_number.as_str() == owner
+                || f.father
+                    .as_ref()
+                    .is_some_and(|p| p.id_number.as_str() == owner);
+            if owner_stays && !still {
+                problems.push(Problem::new(
+                    "corrections.father",
+                    "owner_removed",
+                    "更正不能将申请人本人从新生儿父母中移除",
+                ));
+            }
+            Some(f)
+        }
+        Err(mut p) => {
+            for x in p.iter_mut() {
+                if !x.field.starts_with("corrections.") {
+                    x.field = format!("corrections.{}", x.field);
+                }
+            }
+            problems.extend(p);
+            None
+        }
+    }
 }
 
 /// `POST /v1/cases/{id}/corrections`: the owner of a completed case corrects it (the
@@ -666,41 +675,18 @@ pub async fn correct_after_completion(
             ));
             None
         }
-        Some(c) => match case.form().corrected(&Value::Object(c), now) {
-            Ok(mut f) => {
-                problems.extend(resolve_sites(app, &mut f, "corrections."));
-                if case.form().changed_fields(&f).is_empty() {
-                    problems.push(Problem::new(
-                        "corrections",
-                        "no_change",
-                        "更正内容与原申请相同",
-                    ));
-                }
-                let owner = case.owner();
-                let still = f.mother.id_number.as_str() == owner
-                    || f.father
-                        .as_ref()
-                        .is_some_and(|p| p.id_number.as_str() == owner);
-                if !still {
-                    problems.push(Problem::new(
-                        "corrections.father",
-                        "owner_removed",
-                        "更正不能将申请人本人从新生儿父母中移除",
-                    ));
-                }
-                Some(f)
-            }
-            Err(mut p) => {
-                for x in p.iter_mut() {
-                    if !x.field.starts_with("corrections.") {
-                        x.field = format!("corrections.{}", x.field);
-                    }
-                }
-                problems.extend(p);
-                None
-            }
-        },
+        Some(c) => corrected_form(app, &case, c, now, true, &mut problems),
     };
+    if form
+        .as_ref()
+        .is_some_and(|f| case.form().changed_fields(f).is_empty())
+    {
+        problems.push(Problem::new(
+            "corrections",
+            "no_change",
+            "更正内容与原申请相同",
+        ));
+    }
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
     }

@@ -41,17 +41,6 @@ impl CertKind {
             CertKind::MaternityBenefitDecision => "生育津贴核定决定",
         }
     }
-    /// The kind of result in `results.superseded` this certificate stands for.
-    pub fn result_kind(self) -> &'static str {
-        match self {
-            CertKind::BirthMedicalCertificate => "birth_certificate_number",
-            CertKind::VaccinationCertificate => "vaccination_certificate_number",
-            CertKind::HouseholdRegistration => "newborn_id_number",
-            CertKind::MedicalInsuranceEnrolment => "insurance_number",
-            CertKind::SocialSecurityCard => "social_security_card_number",
-            CertKind::MaternityBenefitDecision => "maternity_benefit",
-        }
-    }
 }
 
 /// What a certificate certifies: its canonical content, signed as it serialises (fields
