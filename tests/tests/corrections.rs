@@ -5,6 +5,22 @@
 use crate::helpers::*;
 use serde_json::json;
 
+/// A correction of the newborn's name is reviewed by every department from the
+/// hospital's on: each officer approves it.
+async fn approve_in_every_department(app: &TestApp, id: &str) {
+    for dept in [
+        "hospital",
+        "police",
+        "medical_insurance",
+        "hrss",
+        "service_center",
+    ] {
+        let task = app.task_for(dept, id).await;
+        let d = app.decide(dept, &task, "approve", &[]).await;
+        assert_eq!(d.status, 200, "{dept}: {}", d.body);
+    }
+}
+
 #[tokio::test]
 async fn a_name_corrected_after_completion_is_reviewed_and_reissued_by_each_department() {
     let app = TestApp::start().await;
@@ -56,17 +72,7 @@ async fn a_name_corrected_after_completion_is_reviewed_and_reissued_by_each_depa
     assert_eq!(app.post(&path, &g, &body).await.status, 409);
 
     // Every step from the hospital's on is reviewed by its department's officer.
-    for dept in [
-        "hospital",
-        "police",
-        "medical_insurance",
-        "hrss",
-        "service_center",
-    ] {
-        let task = app.task_for(dept, &id).await;
-        let d = app.decide(dept, &task, "approve", &[]).await;
-        assert_eq!(d.status, 200, "{dept}: {}", d.body);
-    }
+    approve_in_every_department(&app, &id).await;
     let case = app.wait_for(&id, &g, "completed").await;
     assert_eq!(case["form"]["newborn"]["name"], "王小河");
     assert_ne!(
@@ -83,7 +89,8 @@ async fn a_name_corrected_after_completion_is_reviewed_and_reissued_by_each_depa
     assert!(c["finished_at"].is_string());
     assert_eq!(c["changes"], json!(["newborn.name"]));
 
-    // The hospital's certificates are superseded by the new ones; the others stay valid.
+    // Every certificate names the holder (王*溪, now 王*河): all six are superseded by
+    // new ones, though only the hospital's numbers changed.
     let certs = app
         .get(&format!("/v1/cases/{id}/certificates"), &g)
         .await
@@ -94,10 +101,7 @@ async fn a_name_corrected_after_completion_is_reviewed_and_reissued_by_each_depa
         .filter(|c| c["status"] == "superseded")
         .map(|c| c["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        superseded,
-        vec!["birth_medical_certificate", "vaccination_certificate"]
-    );
+    assert_eq!(superseded.len(), 6, "{superseded:?}");
     assert_eq!(certs.iter().filter(|c| c["status"] == "valid").count(), 6);
 
     // Archived again, naming the first archive.
@@ -126,9 +130,17 @@ async fn a_name_corrected_after_completion_is_reviewed_and_reissued_by_each_depa
             .as_array()
             .unwrap()
             .len(),
-        8,
-        "both versions of the hospital's certificates"
+        12,
+        "both generations of every certificate"
     );
+    // And each certificate's sealed PDF, both generations, with its checksum.
+    let pdfs = bundle["manifest"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["content_type"] == "application/pdf")
+        .count();
+    assert_eq!(pdfs, 12);
 }
 
 #[tokio::test]
@@ -142,4 +154,47 @@ async fn a_correction_before_completion_is_refused() {
     let r = app.post(&path, &g, &body).await;
     assert_eq!(r.status, 409);
     assert_eq!(r.body["error"]["code"], "not_completed");
+}
+
+#[tokio::test]
+async fn a_surname_corrected_after_completion_reissues_every_certificate_even_where_numbers_stand()
+{
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let done = app.wait_for(&id, &g, "completed").await;
+    let body = json!({"corrections": {"newborn": {"name": "汪小溪"}}, "reason": "姓氏登记有误"});
+    let r = app
+        .post(&format!("/v1/cases/{id}/corrections"), &g, &body)
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    approve_in_every_department(&app, &id).await;
+    let case = app.wait_for(&id, &g, "completed").await;
+    assert_eq!(
+        case["results"]["newborn_id_number"], done["results"]["newborn_id_number"],
+        "the ID number stays"
+    );
+    let certs = app
+        .get(&format!("/v1/cases/{id}/certificates"), &g)
+        .await
+        .body;
+    let certs = certs["certificates"].as_array().unwrap();
+    // The masked holder changed (王*溪 → 汪*溪): all six are reissued, numbers or not.
+    assert_eq!(
+        certs.iter().filter(|c| c["status"] == "superseded").count(),
+        6
+    );
+    for c in certs.iter().filter(|c| c["status"] == "valid") {
+        assert_eq!(c["holder"], "汪*溪", "{c}");
+    }
+    let hhr: Vec<&serde_json::Value> = certs
+        .iter()
+        .filter(|c| c["kind"] == "household_registration")
+        .collect();
+    assert_eq!(hhr.len(), 2);
+    assert_eq!(
+        hhr[0]["number"], hhr[1]["number"],
+        "same number, new certificate"
+    );
+    assert_eq!(hhr[0]["superseded_by"], hhr[1]["cert_id"]);
 }

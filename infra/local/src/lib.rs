@@ -65,6 +65,9 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// Browser origins allowed by CORS (none unless configured).
     pub cors_origins: Vec<String>,
+    /// The font certificates' PDFs are set in (CJK and Latin); None looks for Debian's
+    /// fonts-wqy-microhei or fonts-noto-cjk.
+    pub cjk_font: Option<PathBuf>,
 }
 
 impl Config {
@@ -76,6 +79,7 @@ impl Config {
             registry: None,
             sites: None,
             cors_origins: vec![],
+            cjk_font: None,
             manual: HashSet::new(),
             durability: Durability::Full,
             calendar: None,
@@ -474,6 +478,34 @@ fn with_local_signer(app: App, cfg: &Config) -> Result<App, String> {
     Ok(app.with_signer(Arc::new(signer)))
 }
 
+/// Certificates' PDFs, set in the configured font or the first CJK font Debian's packages
+/// put in the usual place, with QR codes pointing at this server. Without a font the
+/// system runs and signs certificates, but their `document_url` is null (and says so).
+fn with_documents(app: App, cfg: &Config, public_base: &str) -> Result<App, String> {
+    if app.signer.is_none() {
+        return Ok(app);
+    }
+    let renderer = match &cfg.cjk_font {
+        Some(path) => documents::Renderer::from_file(path)
+            .map_err(|e| format!("--cjk-font {}: {e}", path.display()))?,
+        None => match documents::Renderer::find_default() {
+            Some((r, path)) => {
+                tracing::debug!(font = path, "certificate PDFs set in this font");
+                r
+            }
+            None => {
+                tracing::warn!(
+                    looked_in = ?documents::DEFAULT_FONT_PATHS,
+                    "no CJK font: certificates are signed but have no PDF \
+                     (install fonts-wqy-microhei, or pass --cjk-font FILE)"
+                );
+                return Ok(app);
+            }
+        },
+    };
+    Ok(app.with_documents(Arc::new(renderer), public_base))
+}
+
 async fn start_embedded(cfg: Config) -> Result<Running, String> {
     let (app, e) = build(&cfg)?;
     let app = with_local_signer(app, &cfg)?;
@@ -541,6 +573,7 @@ async fn launch(
         .await
         .map_err(|e| format!("bind {}: {e}", cfg.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = with_documents(app, &cfg, &public_base_url(addr))?;
     let api = Arc::new(api::Api {
         app: app.clone(),
         auth: api::auth::Auth::Hs256 {

@@ -33,7 +33,8 @@ enum Cmd {
     /// Drive automated cases through a fresh local runtime over HTTP and report figures.
     Bench(bench::Args),
     /// Check a certificate offline, with the published keys: a token, a verify_url (its
-    /// QR code), or a file holding either. Exit 0 when valid, 1 when not.
+    /// QR code), a file holding either, or the certificate's PDF (its seal and the
+    /// certificate inside). Exit 0 when valid, 1 when not.
     Verify(VerifyArgs),
     /// Certificate signing keys of a data directory.
     Keys(KeysArgs),
@@ -41,7 +42,7 @@ enum Cmd {
 
 #[derive(Args)]
 struct VerifyArgs {
-    /// The token, the verify_url, or a file holding one of them.
+    /// The token, the verify_url, a file holding one of them, or a certificate's PDF.
     what: String,
     /// The key set (`GET /.well-known/onething-keys.json`, saved).
     #[arg(long)]
@@ -186,6 +187,10 @@ struct ServeArgs {
     /// the API and upload; repeatable. No origin is allowed unless given.
     #[arg(long = "cors-origin")]
     cors_origins: Vec<String>,
+    /// The font certificates' PDFs are set in (TrueType/OpenType with Chinese and Latin);
+    /// default: Debian's fonts-wqy-microhei or fonts-noto-cjk where installed.
+    #[arg(long)]
+    cjk_font: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -326,7 +331,12 @@ fn verify(args: VerifyArgs) -> Result<(), String> {
     .map_err(|e| format!("keys {}: {e}", args.keys.display()))?;
     let path = std::path::Path::new(&args.what);
     let text = if args.what.len() < 4096 && path.is_file() {
-        std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if bytes.starts_with(b"%PDF-") {
+            return verify_pdf(&bytes, &keys);
+        }
+        String::from_utf8(bytes)
+            .map_err(|_| format!("{}: neither a PDF nor text", path.display()))?
     } else {
         args.what.clone()
     };
@@ -340,6 +350,32 @@ fn verify(args: VerifyArgs) -> Result<(), String> {
         }
         None => {
             println!("{}", serde_json::json!({"valid": false}));
+            std::process::exit(1);
+        }
+    }
+}
+
+/// A certificate's PDF: its seal covers every byte, and the certificate inside verifies.
+fn verify_pdf(bytes: &[u8], keys: &serde_json::Value) -> Result<(), String> {
+    use application::certs::DocumentVerdict;
+    match application::certs::verify_document(bytes, keys) {
+        DocumentVerdict::Intact(claims) => {
+            let mut v = serde_json::to_value(&claims).expect("claims serialise");
+            v["valid"] = true.into();
+            v["document"] = "intact".into();
+            v["note"] = "文件完好，签名有效；是否已被更正替代（superseded）须在线查询".into();
+            println!("{v}");
+            Ok(())
+        }
+        verdict => {
+            let (code, note) = match verdict {
+                DocumentVerdict::NotSealed => ("not_sealed", "该文件不是本系统签发的电子证照"),
+                _ => ("altered", "文件已被改动或签名无效，不能作为证照使用"),
+            };
+            println!(
+                "{}",
+                serde_json::json!({"valid": false, "document": code, "note": note})
+            );
             std::process::exit(1);
         }
     }
@@ -395,6 +431,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
     }
     cfg.cors_origins = args.cors_origins;
+    cfg.cjk_font = args.cjk_font;
     cfg.durability = match args.durability {
         DurabilityArg::Full => embedded::Durability::Full,
         DurabilityArg::Normal => embedded::Durability::Normal,

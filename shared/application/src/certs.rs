@@ -11,6 +11,22 @@ use domain::certificate::{self, CertStatus, Certificate, Claims};
 use domain::flow::Step;
 use serde_json::{json, Value};
 
+/// A JWS compact token (ES256) of `typ` over `payload`, signed by `signer`.
+async fn sign_jws(
+    signer: &dyn ports::CertSigner,
+    typ: &str,
+    payload: &[u8],
+) -> Result<String, ports::StoreError> {
+    let header = json!({"alg": "ES256", "kid": signer.kid(), "typ": typ});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let sig = signer.sign(input.as_bytes()).await?;
+    Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
+}
+
 /// Sign the certificates `step` has just issued into `case` (none without a signer: the
 /// deployment has no certificate key).
 pub async fn issue(app: &App, step: Step, case: &mut Case) -> Result<(), HandlerError> {
@@ -19,16 +35,10 @@ pub async fn issue(app: &App, step: Step, case: &mut Case) -> Result<(), Handler
     };
     let mut issued = vec![];
     for claims in certificate::due(step, case) {
-        let header = json!({"alg": "ES256", "kid": signer.kid(), "typ": "onething-cert"});
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.canonical())
-        );
-        let sig = signer.sign(input.as_bytes()).await?;
+        let token = sign_jws(signer.as_ref(), CERT_TYP, &claims.canonical()).await?;
         issued.push(Certificate {
             claims,
-            token: format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)),
+            token,
             status: CertStatus::Valid,
             superseded_by: None,
             superseded_at: None,
@@ -38,16 +48,145 @@ pub async fn issue(app: &App, step: Step, case: &mut Case) -> Result<(), Handler
     Ok(())
 }
 
+const CERT_TYP: &str = "onething-cert";
+const DOC_TYP: &str = "onething-doc";
+/// The lines a sealed PDF ends with, after its `%%EOF` (PDF comments: readers skip them).
+const CERT_LINE: &[u8] = b"%ONETHING-CERTIFICATE ";
+const SEAL_LINE: &[u8] = b"%ONETHING-SIGNATURE ";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The certificate's PDF as stored: rendered, then sealed with two comment lines after
+/// its end: the certificate's token, and a signature over the SHA-256 of every byte
+/// before it. Any change to the file breaks the seal; `verify_document` checks both.
+async fn sealed_document(
+    app: &App,
+    docs: &crate::context::Documents,
+    c: &Certificate,
+) -> Result<Option<Vec<u8>>, HandlerError> {
+    let Some(signer) = &app.signer else {
+        return Ok(None);
+    };
+    let mut pdf = match docs.renderer.render(&c.page(&docs.public_base)) {
+        Ok(pdf) => pdf,
+        Err(e) => {
+            // A character the font lacks: no document rather than one with a blank box.
+            let cert_id = &c.claims.cert_id;
+            tracing::error!(%cert_id, error = %e, "certificate PDF not rendered");
+            return Ok(None);
+        }
+    };
+    if !pdf.ends_with(b"\n") {
+        pdf.push(b'\n');
+    }
+    pdf.extend_from_slice(CERT_LINE);
+    pdf.extend_from_slice(c.token.as_bytes());
+    pdf.push(b'\n');
+    let payload = json!({"cert_id": c.claims.cert_id, "sha256": sha256_hex(&pdf)});
+    let seal = sign_jws(signer.as_ref(), DOC_TYP, payload.to_string().as_bytes()).await?;
+    pdf.extend_from_slice(SEAL_LINE);
+    pdf.extend_from_slice(seal.as_bytes());
+    pdf.push(b'\n');
+    Ok(Some(pdf))
+}
+
+/// The key of the certificate's stored PDF, rendered and written once on first need;
+/// None when this deployment renders no documents (or this one cannot be rendered).
+pub async fn ensure_document(
+    app: &App,
+    case_id: &str,
+    c: &Certificate,
+) -> Result<Option<String>, HandlerError> {
+    let Some(docs) = &app.documents else {
+        return Ok(None);
+    };
+    let key = c.document_key(case_id);
+    if app.blobs.get(&key).await?.is_some() {
+        return Ok(Some(key));
+    }
+    let Some(bytes) = sealed_document(app, docs, c).await? else {
+        return Ok(None);
+    };
+    match app.blobs.put_once(&key, &bytes, "application/pdf").await {
+        Ok(()) => {}
+        // Another request wrote it first (its seal differs from ours): theirs stands.
+        Err(ports::StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Some(key))
+}
+
+/// What `verify_document` found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentVerdict {
+    /// Sealed by one of the keys, unaltered, holding this certificate.
+    Intact(Claims),
+    /// The seal does not match the bytes (or is not ours): the file was altered.
+    Altered,
+    /// No seal at all: not a certificate document of this system.
+    NotSealed,
+}
+
+/// Check a certificate's PDF offline against `keys` (a JWK set).
+pub fn verify_document(bytes: &[u8], keys: &Value) -> DocumentVerdict {
+    let Some(at) = find_last_line(bytes, SEAL_LINE) else {
+        return DocumentVerdict::NotSealed;
+    };
+    let (body, rest) = bytes.split_at(at);
+    let seal = String::from_utf8_lossy(&rest[SEAL_LINE.len()..])
+        .trim()
+        .to_string();
+    let Some(payload) = verify_jws(&seal, keys, DOC_TYP) else {
+        return DocumentVerdict::Altered;
+    };
+    let Ok(payload) = serde_json::from_slice::<Value>(&payload) else {
+        return DocumentVerdict::Altered;
+    };
+    if payload["sha256"].as_str() != Some(sha256_hex(body).as_str()) {
+        return DocumentVerdict::Altered;
+    }
+    let Some(cert_at) = find_last_line(body, CERT_LINE) else {
+        return DocumentVerdict::Altered;
+    };
+    let token = String::from_utf8_lossy(&body[cert_at + CERT_LINE.len()..])
+        .trim()
+        .to_string();
+    match verify_token(&token, keys) {
+        Some(claims) if payload["cert_id"] == claims.cert_id.as_str() => {
+            DocumentVerdict::Intact(claims)
+        }
+        _ => DocumentVerdict::Altered,
+    }
+}
+
+/// Where the last line starting with `prefix` begins.
+fn find_last_line(bytes: &[u8], prefix: &[u8]) -> Option<usize> {
+    (0..bytes.len().saturating_sub(prefix.len()) + 1)
+        .rev()
+        .find(|&i| (i == 0 || bytes[i - 1] == b'\n') && bytes[i..].starts_with(prefix))
+}
+
 /// The claims of a token whose signature one of `keys` (a JWK set) verifies; `None` for
 /// anything else (altered, forged, unknown key, not a token).
 pub fn verify_token(token: &str, keys: &Value) -> Option<Claims> {
+    serde_json::from_slice(&verify_jws(token, keys, CERT_TYP)?).ok()
+}
+
+/// The payload of a JWS compact token of `typ` that one of `keys` verifies.
+fn verify_jws(token: &str, keys: &Value, typ: &str) -> Option<Vec<u8>> {
     let mut parts = token.trim().split('.');
     let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;
     }
     let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
-    if header["alg"] != "ES256" {
+    if header["alg"] != "ES256" || header["typ"] != typ {
         return None;
     }
     let kid = header["kid"].as_str()?;
@@ -67,12 +206,11 @@ pub fn verify_token(token: &str, keys: &Value) -> Option<Claims> {
     ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, point)
         .verify(format!("{h}.{p}").as_bytes(), &sig)
         .ok()?;
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()
+    URL_SAFE_NO_PAD.decode(p).ok()
 }
 
-fn verify_url(base: &str, c: &Certificate) -> String {
-    format!("{base}/v1/verify/{}?t={}", c.claims.cert_id, c.token)
-}
+/// How long a certificate's `document_url` serves the PDF.
+const DOCUMENT_URL_MINUTES: i64 = 5;
 
 /// `GET /v1/cases/{case_id}/certificates`: for whoever may see the case.
 pub async fn list(
@@ -83,41 +221,61 @@ pub async fn list(
 ) -> Result<Value, ServiceError> {
     let (case, viewer) = crate::authz::load_visible(app, actor, case_id).await?;
     let entitled = viewer == domain::view::Viewer::Entitled;
-    let items: Vec<Value> = case
-        .certificates()
-        .iter()
-        .map(|c| {
-            if !entitled {
-                // Supervision sees that certificates exist, not their numbers or tokens.
-                return json!({
-                    "cert_id": c.claims.cert_id,
-                    "kind": c.claims.kind,
-                    "name": c.claims.kind.name_zh(),
-                    "number": domain::idnum::mask_id(&c.claims.number),
-                    "issued_at": c.claims.issued_at,
-                    "issuer": c.claims.issuer,
-                    "status": c.status,
-                    "superseded_by": c.superseded_by,
-                    "document_url": Value::Null,
-                    "verify_url": Value::Null,
-                });
-            }
-            json!({
+    let mut items = vec![];
+    for c in case.certificates() {
+        if !entitled {
+            // Supervision sees that certificates exist, not their numbers or tokens.
+            items.push(json!({
                 "cert_id": c.claims.cert_id,
                 "kind": c.claims.kind,
                 "name": c.claims.kind.name_zh(),
-                "number": c.claims.number,
+                "number": domain::idnum::mask_id(&c.claims.number),
                 "issued_at": c.claims.issued_at,
                 "issuer": c.claims.issuer,
-                "holder": c.claims.holder,
                 "status": c.status,
                 "superseded_by": c.superseded_by,
                 "document_url": Value::Null,
-                "verify_url": verify_url(base, c),
-                "token": c.token,
-            })
-        })
-        .collect();
+                "verify_url": Value::Null,
+            }));
+            continue;
+        }
+        let document_url = match ensure_document(app, case_id, c).await? {
+            Some(key) => {
+                let expires = app.now() + chrono::Duration::minutes(DOCUMENT_URL_MINUTES);
+                let url = app
+                    .blobs
+                    .download_url(
+                        &key,
+                        "application/pdf",
+                        &format!("{}.pdf", c.claims.cert_id),
+                        expires.with_timezone(&chrono::Utc),
+                        base,
+                    )
+                    .await?;
+                json!(url)
+            }
+            None => Value::Null,
+        };
+        let public = app
+            .documents
+            .as_ref()
+            .map(|d| d.public_base.as_str())
+            .unwrap_or(base);
+        items.push(json!({
+            "cert_id": c.claims.cert_id,
+            "kind": c.claims.kind,
+            "name": c.claims.kind.name_zh(),
+            "number": c.claims.number,
+            "issued_at": c.claims.issued_at,
+            "issuer": c.claims.issuer,
+            "holder": c.claims.holder,
+            "status": c.status,
+            "superseded_by": c.superseded_by,
+            "document_url": document_url,
+            "verify_url": c.verify_url(public),
+            "token": c.token,
+        }));
+    }
     Ok(json!({ "certificates": items }))
 }
 

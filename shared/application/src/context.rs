@@ -28,6 +28,16 @@ pub struct App {
     pub appointments: Arc<dyn ports::AppointmentStore>,
     /// The certificate signing key (none: this deployment issues no certificates).
     pub signer: Option<Arc<dyn ports::CertSigner>>,
+    /// Certificates' PDFs (none: this deployment renders none, `document_url` is null).
+    pub documents: Option<Documents>,
+}
+
+/// How certificates' PDFs are made: the renderer, and the public address their QR codes
+/// point to (fixed per deployment, never taken from a request's Host header).
+#[derive(Clone)]
+pub struct Documents {
+    pub renderer: Arc<dyn ports::CertRenderer>,
+    pub public_base: String,
 }
 
 impl App {
@@ -53,6 +63,7 @@ impl App {
             sites: Arc::new(sites),
             appointments: Arc::new(ports::NotWired("appointment store")),
             signer: None,
+            documents: None,
             store,
             queues,
             blobs,
@@ -75,6 +86,19 @@ impl App {
     /// The same application signing certificates with this key.
     pub fn with_signer(mut self, signer: Arc<dyn ports::CertSigner>) -> App {
         self.signer = Some(signer);
+        self
+    }
+
+    /// The same application rendering certificates' PDFs.
+    pub fn with_documents(
+        mut self,
+        renderer: Arc<dyn ports::CertRenderer>,
+        public_base: &str,
+    ) -> App {
+        self.documents = Some(Documents {
+            renderer,
+            public_base: public_base.trim_end_matches('/').to_string(),
+        });
         self
     }
 

@@ -423,6 +423,21 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                     }
                 }
             }
+            // Each certificate's sealed PDF (rendered now if nobody asked for it yet).
+            for c in case.certificates() {
+                let Some(key) = crate::certs::ensure_document(app, case_id, c).await? else {
+                    continue;
+                };
+                let path = format!("certificates/{}.pdf", c.claims.cert_id);
+                let copied = app
+                    .blobs
+                    .copy_once(&key, &format!("{prefix}/{path}"), "application/pdf")
+                    .await?;
+                if let Some(hash) = copied {
+                    files.push(json!({"path": path, "sha256": hash,
+                                      "content_type": "application/pdf"}));
+                }
+            }
             let finished = case.finished_at().map(|t| t.to_rfc3339());
             let manifest = json!({
                 "case_id": case_id, "status": case.status(), "finished_at": finished,

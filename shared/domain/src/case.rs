@@ -694,7 +694,7 @@ impl Case {
     pub fn certificates(&self) -> &[crate::certificate::Certificate] {
         &self.certificates
     }
-    /// Keep newly issued certificates; a valid one of the same kind for another number
+    /// Keep newly issued certificates; a valid one of the same kind with other content
     /// (a result a correction replaced) becomes superseded by the new one.
     pub fn record_certificates(&mut self, issued: Vec<crate::certificate::Certificate>) {
         use crate::certificate::CertStatus;
@@ -709,7 +709,7 @@ impl Case {
             for old in self.certificates.iter_mut().filter(|c| {
                 c.claims.kind == new.claims.kind
                     && c.status == CertStatus::Valid
-                    && c.claims.number != new.claims.number
+                    && c.claims != new.claims
             }) {
                 old.status = CertStatus::Superseded;
                 old.superseded_by = Some(new.claims.cert_id.clone());

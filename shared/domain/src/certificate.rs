@@ -83,6 +83,70 @@ pub struct Certificate {
     pub superseded_at: Option<Time>,
 }
 
+/// What a certificate's PDF shows: the signed claims and nothing more (the holder masked
+/// as signed), so a printed copy never says more than a verifier can check, and a
+/// corrected case never leaves a stale name on a document that was not reissued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentPage {
+    /// 出生医学证明, 预防接种证, ...
+    pub title: String,
+    pub cert_id: String,
+    pub number: String,
+    pub holder: String,
+    pub issuer: String,
+    /// `2026年12月01日` (Asia/Shanghai).
+    pub issued_on: String,
+    /// For the PDF's metadata: (year, month, day, hour, minute, second) in UTC.
+    pub issued_utc: (u16, u8, u8, u8, u8, u8),
+    /// The full verify URL (with its token): what the QR code holds.
+    pub verify_url: String,
+    /// The same without the token, printed under the code.
+    pub verify_page: String,
+}
+
+impl Certificate {
+    /// `{public_base}/v1/verify/{cert_id}?t={token}`: what the QR code holds.
+    pub fn verify_url(&self, public_base: &str) -> String {
+        format!("{}?t={}", self.verify_page(public_base), self.token)
+    }
+    pub fn verify_page(&self, public_base: &str) -> String {
+        format!(
+            "{}/v1/verify/{}",
+            public_base.trim_end_matches('/'),
+            self.claims.cert_id
+        )
+    }
+    /// The page of this certificate's PDF.
+    pub fn page(&self, public_base: &str) -> DocumentPage {
+        use chrono::{Datelike, Timelike};
+        let c = &self.claims;
+        let local = c.issued_at.with_timezone(&crate::calendar::shanghai());
+        let utc = c.issued_at.with_timezone(&chrono::Utc);
+        DocumentPage {
+            title: c.kind.name_zh().to_string(),
+            cert_id: c.cert_id.clone(),
+            number: c.number.clone(),
+            holder: c.holder.clone(),
+            issuer: c.issuer.clone(),
+            issued_on: local.format("%Y年%m月%d日").to_string(),
+            issued_utc: (
+                utc.year() as u16,
+                utc.month() as u8,
+                utc.day() as u8,
+                utc.hour() as u8,
+                utc.minute() as u8,
+                utc.second() as u8,
+            ),
+            verify_url: self.verify_url(public_base),
+            verify_page: self.verify_page(public_base),
+        }
+    }
+    /// Where its PDF is stored (written once).
+    pub fn document_key(&self, case_id: &str) -> String {
+        format!("certificates/{case_id}/{}.pdf", self.claims.cert_id)
+    }
+}
+
 /// A name masked for strangers: first and last character kept (`王*溪`, `李*`).
 pub fn mask_holder(name: &str) -> String {
     let chars: Vec<char> = name.trim().chars().collect();
@@ -102,8 +166,8 @@ pub fn case_of(cert_id: &str) -> Option<&str> {
 }
 
 /// The certificates a step just done issues (their claims, to be signed), for results
-/// that have none yet: a retried step issues nothing twice, and a result replaced by a
-/// correction gets a new generation.
+/// without a valid certificate of the same content: a retried step issues nothing twice,
+/// and a result a correction changed gets a new generation.
 pub fn due(step: Step, case: &Case) -> Vec<Claims> {
     let state = case.step(step);
     let Some(issued_at) = state.finished_at else {
@@ -182,11 +246,16 @@ pub fn due(step: Step, case: &Case) -> Vec<Claims> {
         Step::Acceptance | Step::UnifiedIssuance => {}
     }
     out.into_iter()
-        .filter(|(kind, number, _)| {
-            !case
-                .certificates()
-                .iter()
-                .any(|c| c.claims.kind == *kind && c.claims.number == *number)
+        .filter(|(kind, number, issuer)| {
+            // Reissued when anything it certifies changed: the number, or the holder's
+            // name even when the number stands (a surname corrected after completion).
+            !case.certificates().iter().any(|c| {
+                c.status == CertStatus::Valid
+                    && c.claims.kind == *kind
+                    && c.claims.number == *number
+                    && c.claims.issuer == *issuer
+                    && c.claims.holder == holder
+            })
         })
         .map(|(kind, number, issuer)| {
             let generation = 1 + case

@@ -474,6 +474,11 @@ impl AppointmentStore for NotWired {
 
 /// The key that signs certificates (ES256: ECDSA P-256 with SHA-256). Locally a key in the
 /// data directory; on AWS an asymmetric KMS key that never leaves KMS.
+/// Renders a certificate's PDF (CPU only, deterministic for the same page).
+pub trait CertRenderer: Send + Sync {
+    fn render(&self, page: &domain::certificate::DocumentPage) -> Result<Vec<u8>, String>;
+}
+
 #[async_trait]
 pub trait CertSigner: Send + Sync {
     /// The signing key's id (the `kid` of its JWK).
