@@ -160,7 +160,7 @@ masked_case["description"] = ("What those who may not see personal data see (sup
                               "or free text (reasons, complaints, comments, answers, timeline details).")
 certificate = obj({"cert_id": S, "kind": {"type": "string", "enum": ["birth_medical_certificate", "vaccination_certificate", "household_registration", "medical_insurance_enrolment", "social_security_card", "maternity_benefit_decision"]},
                    "name": S, "number": S, "issued_at": DT, "issuer": S, "holder": S, "status": {"type": "string", "enum": ["valid", "superseded", "revoked"]},
-                   "superseded_by": {"type": ["string", "null"]}, "document_url": {"type": ["string", "null"], "description": "not built yet: always null"},
+                   "superseded_by": {"type": ["string", "null"]}, "document_url": {"type": ["string", "null"], "description": "a 5-minute URL of the certificate's sealed PDF (A4, QR code of verify_url); null for supervision, or where the deployment renders no PDFs (no CJK font)"},
                    "verify_url": {"type": ["string", "null"]}, "token": S},
                   ["cert_id", "kind", "number", "issued_at", "issuer", "status"])
 appointment = obj({"appointment_id": S, "code": {"type": "string", "description": "six digits, shown at the window"}, "site_id": S, "start": DT, "end": DT,
