@@ -2,7 +2,8 @@
 (any Python 3 with PyYAML); a test checks the committed template is this script's output.
 
 Design: see infra/README.md. One least-privilege role per function; one SQS queue + DLQ
-per function that consumes a queue; one DynamoDB table; two S3 buckets; one KMS key."""
+per function that consumes a queue; one DynamoDB table; two S3 buckets; one KMS key for
+the data, one (asymmetric) that signs certificates."""
 import json, sys, yaml
 
 QUEUES = ["accept", "certify-birth", "register-household", "enrol-insurance", "issue-card", "unify-issuance", "notify", "archive"]
@@ -24,13 +25,16 @@ def ref(x): return {"Ref": x}
 def att(x, a): return {"Fn::GetAtt": [x, a]}
 def sub(s): return {"Fn::Sub": s}
 
+# The steps whose results are documents sign their certificates (kms:Sign on the
+# certificate key); the API publishes the public keys and verifies (kms:GetPublicKey).
+CERT_ISSUERS = ["certify-birth", "register-household", "enrol-insurance", "issue-card"]
 # function logical id → (binary, consumed queue or None, queues it sends to, extra).
 # A commit's messages go out through the table's stream (the relay function), so the
 # functions that only commit send nothing themselves; notify sends the archive message
 # and the SLA monitor re-sends lost notifications and archives.
 FUNCTIONS = {
-    "ApiFunction": ("api", None, [], {"s3_materials": "rw", "audit": True}),
-    **{f"{camel(q)}Function": (q, q, [], {"secret": q == "accept"}) for q in STEP_QUEUES},
+    "ApiFunction": ("api", None, [], {"s3_materials": "rw", "audit": True, "cert": "verify"}),
+    **{f"{camel(q)}Function": (q, q, [], {"secret": q == "accept", "cert": "sign" if q in CERT_ISSUERS else None}) for q in STEP_QUEUES},
     "NotifyFunction": ("notify", "notify", ["archive"], {}),
     "ArchiveFunction": ("archive", "archive", [], {"s3_materials": "r", "s3_archive": "rw"}),
     "SlaMonitorFunction": ("sla-monitor", None, ["notify", "archive"], {"schedule": True}),
@@ -56,6 +60,10 @@ P = {
                            "Description": "Retention of the personal-data audit trail (its own log group)"},
     "ArchiveRetentionYears": {"Type": "Number", "Default": 30, "MinValue": 1,
                               "Description": "Object Lock retention of archives in the prod stage (years, COMPLIANCE mode: IRREVERSIBLE, nobody can delete an archive or the bucket before it ends, not even the account root). Other stages lock for 1 day in GOVERNANCE mode"},
+    "CertificateKeyArn": {"Type": "String", "Default": "",
+                          "Description": "Optional: an existing AWS KMS key (KeySpec ECC_NIST_P256, KeyUsage SIGN_VERIFY) that signs electronic certificates; empty: the stack creates one (retained when the stack is deleted)"},
+    "RetiredCertificateKeyArns": {"Type": "CommaDelimitedList", "Default": "",
+                                  "Description": "After a key rotation: the earlier certificate keys, still published so the certificates they signed verify; never used to sign"},
     "AllowedOrigins": {"Type": "CommaDelimitedList", "Default": "",
                        "Description": "Browser origins allowed to call the API and upload materials (CORS), e.g. https://www.zjzwfw.gov.cn; empty: none"},
 }
@@ -65,7 +73,11 @@ C = {
     "HasSecret": {"Fn::Not": [{"Fn::Equals": [ref("DataSharingSecretArn"), ""]}]},
     "HasEdge": {"Fn::Not": [{"Fn::Equals": [ref("EdgeWebAclArn"), ""]}]},
     "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]},
+    "CreateCertificateKey": {"Fn::Equals": [ref("CertificateKeyArn"), ""]},
+    "HasRetiredCertificateKeys": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", ref("RetiredCertificateKeyArns")]}, ""]}]},
 }
+CERT_KEY = {"Fn::If": ["CreateCertificateKey", att("CertificateKey", "Arn"), ref("CertificateKeyArn")]}
+RETIRED_CERT_KEYS = {"Fn::Join": [",", ref("RetiredCertificateKeyArns")]}
 
 r["Key"] = {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
     "Description": "onething: cases, materials, archives, queues, logs",
@@ -75,6 +87,17 @@ r["Key"] = {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplaceP
         {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": sub("logs.${AWS::Region}.${AWS::URLSuffix}")},
          "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], "Resource": "*"},
         {"Sid": "Alarms", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
+    ]}}}
+# The certificate signing key: asymmetric, its private part never leaves KMS. Asymmetric
+# keys cannot rotate automatically: a rotation is a new key, the old one named in
+# RetiredCertificateKeyArns (still published for verification). Retained like the data.
+r["CertificateKey"] = {"Type": "AWS::KMS::Key", "Condition": "CreateCertificateKey", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+    "Metadata": checkov_skip(("CKV_AWS_7", "Asymmetric signing keys have no automatic rotation in KMS; rotation is a new key, the old one kept for verification (RetiredCertificateKeyArns)")),
+    "Properties": {
+    "Description": "onething: signs electronic certificates (JWS ES256)",
+    "KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY",
+    "KeyPolicy": {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Account", "Effect": "Allow", "Principal": {"AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")}, "Action": "kms:*", "Resource": "*"},
     ]}}}
 r["KeyAlias"] = {"Type": "AWS::KMS::Alias", "Properties": {"AliasName": sub("alias/onething-${Stage}"), "TargetKeyId": ref("Key")}}
 
@@ -244,6 +267,11 @@ def role(fid, consumes, sends, extra):
     if extra.get("audit"):
         stmts.append({"Sid": "AuditTrail", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                       "Resource": {"Fn::Join": ["", [att("AuditLogs", "Arn")]]}})
+    if extra.get("cert") == "sign":
+        stmts.append({"Sid": "SignCertificates", "Effect": "Allow", "Action": ["kms:Sign"], "Resource": CERT_KEY})
+    if extra.get("cert") == "verify":
+        stmts.append({"Sid": "CertificateKeys", "Effect": "Allow", "Action": ["kms:GetPublicKey"],
+                      "Resource": {"Fn::If": ["HasRetiredCertificateKeys", {"Fn::Split": [",", {"Fn::Join": [",", [CERT_KEY, RETIRED_CERT_KEYS]]}]}, [CERT_KEY]]}})
     if extra.get("secret"):
         stmts.append({"Sid": "DataSharingSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                       "Resource": {"Fn::If": ["HasSecret", ref("DataSharingSecretArn"), sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:onething-none")]}})
@@ -267,6 +295,10 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
         env[f"DLQ_URL_{key(consumes)}"] = ref(f"{camel(consumes)}Dlq")
     if extra.get("audit"):
         env["AUDIT_LOG_GROUP"] = ref("AuditLogs")
+    if extra.get("cert"):
+        env["CERT_KEY_ARN"] = CERT_KEY
+    if extra.get("cert") == "verify":
+        env["CERT_RETIRED_KEY_ARNS"] = RETIRED_CERT_KEYS
     props = {"FunctionName": sub(f"onething-{binary}-${{Stage}}"), "CodeUri": f"../target/lambda/{binary}/bootstrap.zip", "Handler": "bootstrap", "Runtime": "provided.al2023",
              "Architectures": ["arm64"], "MemorySize": size(binary)[1], "Timeout": size(binary)[0], "Role": att(f"{fid}Role", "Arn"),
              "KmsKeyArn": att("Key", "Arn"),
@@ -342,6 +374,7 @@ O = {
     "TableName": {"Value": ref("Table")}, "MaterialsBucket": {"Value": ref("MaterialsBucket")}, "ArchiveBucket": {"Value": ref("ArchiveBucket")},
     "KeyArn": {"Value": att("Key", "Arn")}, "AlarmTopicArn": {"Value": ref("AlarmTopic")},
     "AuditLogGroup": {"Value": ref("AuditLogs")},
+    "CertificateKeyArn": {"Value": CERT_KEY}, "RetiredCertificateKeyArns": {"Value": RETIRED_CERT_KEYS},
     "ApiUrl": {"Value": sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")},
 }
 O["EdgeUrl"] = {"Condition": "HasEdge", "Value": sub("https://${Edge.DomainName}")}

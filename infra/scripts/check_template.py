@@ -9,9 +9,13 @@ with one line per finding. Run by infra/local/tests/template.rs.
 - the KMS key outlives the stack like the data it encrypts;
 - every SQS event source has a MaximumConcurrency, and no function reserves concurrency;
 - every queue's visibility timeout is at least six times its consumer's timeout;
-- a prod stack is refused without the data-sharing URL and secret.
+- a prod stack is refused without the data-sharing URL and secret;
+- the certificate key: a function has CERT_KEY_ARN exactly when its code attaches the key
+  (`with_certificates()` in its main.rs); kms:Sign only for those that consume a step
+  queue (they issue), kms:GetPublicKey for the API (it publishes and verifies); the key
+  is asymmetric (ECC_NIST_P256, SIGN_VERIFY) and retained.
 """
-import json, re, sys, yaml
+import json, os, re, sys, yaml
 
 class Loader(yaml.SafeLoader):
     pass
@@ -71,6 +75,22 @@ for fid, f in R.items():
         bad.append(f"{fid}: environment queues {sorted(env_queues)} but may send to {sorted(sendable)} (consumes {consumed})")
     for b in readable - listable:
         bad.append(f"{fid}: reads {b} without s3:ListBucket (a missing object would be 403)")
+    binary = p["CodeUri"].split("/")[-2]
+    main = open(os.path.join(os.path.dirname(__file__), "..", "..", "functions", binary, "src", "main.rs")).read()
+    attaches = "with_certificates()" in main
+    if attaches != ("CERT_KEY_ARN" in env):
+        bad.append(f"{fid}: CERT_KEY_ARN in its environment: {'CERT_KEY_ARN' in env}, but its code attaches the key: {attaches}")
+    kms = set()
+    for st in role:
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        kms |= {a for a in acts if a in ("kms:Sign", "kms:GetPublicKey")}
+        if {"kms:Sign", "kms:GetPublicKey"} & set(acts) and "CertificateKey" not in refs(st["Resource"]):
+            bad.append(f"{fid}: a certificate-key grant that does not name the certificate key")
+    want = set()
+    if attaches:
+        want = {"kms:Sign"} if consumed else {"kms:GetPublicKey"}
+    if kms != want:
+        bad.append(f"{fid}: certificate key actions {sorted(kms)}, expected {sorted(want)}")
 
 for rid, r in R.items():
     if r["Type"] == "AWS::S3::Bucket":
@@ -81,6 +101,11 @@ for rid, r in R.items():
 key = R["Key"]
 if key.get("DeletionPolicy") != "Retain" or key.get("UpdateReplacePolicy") != "Retain":
     bad.append("Key: not retained (the data it encrypts is)")
+ck = R["CertificateKey"]
+if ck.get("DeletionPolicy") != "Retain" or ck.get("UpdateReplacePolicy") != "Retain":
+    bad.append("CertificateKey: not retained (certificates it signed must stay verifiable)")
+if ck["Properties"].get("KeySpec") != "ECC_NIST_P256" or ck["Properties"].get("KeyUsage") != "SIGN_VERIFY":
+    bad.append("CertificateKey: not an ECC_NIST_P256 signing key (JWS ES256)")
 lock = R["ArchiveBucket"]["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
 if "Fn::If" not in lock or lock["Fn::If"][0] != "IsProd" or lock["Fn::If"][2].get("Mode") != "GOVERNANCE":
     bad.append("ArchiveBucket: COMPLIANCE object lock outside prod")

@@ -34,6 +34,15 @@ for r in sam["Resources"].values():
     if r["Type"] == "AWS::Serverless::Function":
         r["Properties"]["CodeUri"] = {"Bucket": artifacts, "Key": "bootstrap.zip"}
 params = {"Stage": "test", "JwtIssuer": "https://issuer.test", "JwtAudience": "onething-test"}
+# moto's CloudFormation makes every AWS::KMS::Key symmetric (it ignores KeySpec), so the
+# certificate key comes in through the template's bring-your-own-key parameter, made with
+# the KMS API as an operator would; a second one stands for a key retired by a rotation.
+kms = boto3.client("kms", **kw)
+def signing_key(what):
+    meta = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description=what)["KeyMetadata"]
+    return meta["Arn"]
+params["CertificateKeyArn"] = signing_key(f"{stack}: signs certificates")
+params["RetiredCertificateKeyArns"] = signing_key(f"{stack}: retired certificate key")
 cfn_template = transform(sam, params, ManagedPolicyLoader(iam))
 cfn_template["Resources"] = {k: v for k, v in cfn_template["Resources"].items() if v["Type"] != "AWS::Lambda::EventSourceMapping"}
 

@@ -58,7 +58,7 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
         let env = lambda_env(&m.endpoint, &outputs, function);
         lambda::Init::from_lookup(move |k| env.get(k).cloned()).unwrap()
     };
-    let api_init = init("ApiFunction").with_s3();
+    let api_init = init("ApiFunction").with_s3().with_certificates();
     let api_audit = api_init.audit();
     let api_app = api_init.app();
     let mut apps: HashMap<&str, App> = HashMap::new();
@@ -67,6 +67,10 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
         let app = match q {
             "accept" => init(&f).with_data_sharing().unwrap().app(),
             "archive" => init(&f).with_s3().app(),
+            // The steps that issue results sign their certificates with the KMS key.
+            "certify-birth" | "register-household" | "enrol-insurance" | "issue-card" => {
+                init(&f).with_certificates().app()
+            }
             _ => init(&f).app(),
         };
         apps.insert(q, app);
@@ -196,4 +200,13 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
     domain::idnum::IdNumber::parse(newborn, chrono::Utc::now().date_naive())
         .expect("a valid newborn ID");
     assert!(handled >= 10, "every function ran: {handled} messages");
+    // Six certificates, signed in KMS by the step functions; the API function verifies
+    // each against the keys it publishes.
+    assert_eq!(c.certificates().len(), 6);
+    for cert in c.certificates() {
+        let v = application::certs::verify(&api_app, &cert.claims.cert_id, Some(&cert.token))
+            .await
+            .unwrap();
+        assert_eq!(v["valid"], true, "{v}");
+    }
 }

@@ -1,6 +1,6 @@
 //! Lambda entry point: API Gateway HTTP API (payload v2) → `onething_api::Api::handle`,
 //! with claims taken from the JWT authorizer's request context (`onething_api::apigw`).
-//! Uses DynamoDB, SQS and S3.
+//! Uses DynamoDB, SQS and S3, and KMS for the certificates' public keys.
 
 use lambda::lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use onething_api::auth::Auth;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
-    let init = lambda::Init::from_env()?.with_s3();
+    let init = lambda::Init::from_env()?.with_s3().with_certificates();
     let audit = init.audit();
     let api = Arc::new(Api {
         app: init.app(),

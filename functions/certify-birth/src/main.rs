@@ -1,9 +1,9 @@
 //! Lambda entry point: SQS → `onething_certify_birth::handle`, with partial batch failures.
-//! Uses DynamoDB and SQS only.
+//! Uses DynamoDB and SQS, and KMS to sign the certificates of the results it issues.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda::lambda_runtime::Error> {
     lambda::init_tracing();
-    let app = lambda::Init::from_env()?.app();
+    let app = lambda::Init::from_env()?.with_certificates().app();
     lambda::run_sqs(app, onething_certify_birth::handle).await
 }

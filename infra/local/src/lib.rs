@@ -429,7 +429,15 @@ pub async fn build_aws(cfg: &Config, stack: &str) -> Result<(App, aws::Aws), Str
     let resources = stack_resources(&config, stack).await?;
     let adapters = aws::Aws::new(&config, &resources, cfg.max_receive);
     let (sharing, calendar, settings) = load_inputs(cfg)?;
-    let app = with_operator_sites(aws_app(&adapters, sharing, calendar, settings, cfg), cfg)?;
+    let mut app = with_operator_sites(aws_app(&adapters, sharing, calendar, settings, cfg), cfg)?;
+    // The stack's certificate key in KMS, as the Lambda functions sign with it.
+    if let Some(key) = &resources.cert_key {
+        app = app.with_signer(Arc::new(aws::KmsSigner::new(
+            &config,
+            key,
+            resources.retired_cert_keys.clone(),
+        )));
+    }
     Ok((app, adapters))
 }
 
@@ -459,7 +467,11 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
         Backend::Embedded => start_embedded(cfg).await,
         Backend::Aws { stack } => {
             let (app, adapters) = build_aws(&cfg, &stack).await?;
-            let app = with_local_signer(app, &cfg)?;
+            // A stack without a certificate key (older templates): the data directory's.
+            let app = match app.signer {
+                Some(_) => app,
+                None => with_local_signer(app, &cfg)?,
+            };
             let secret = jwt_secret(&cfg.data_dir).map_err(|e| e.to_string())?;
             let (app, queues) = with_faults(app, adapters.queues.clone())?;
             let audit = adapters.audit.clone();
@@ -471,8 +483,8 @@ pub async fn start(cfg: Config) -> Result<Running, String> {
 }
 
 /// The running system signs certificates with a key in its data directory (made on the
-/// first start; the Lambda functions have none yet, see docs/decisions.md). Only `start`
-/// attaches it: the operator commands (`dlq`, `audit`) make no key.
+/// first start; on AWS the stack's KMS key signs instead). Only `start` attaches it: the
+/// operator commands (`dlq`, `audit`) make no key.
 fn with_local_signer(app: App, cfg: &Config) -> Result<App, String> {
     let signer = embedded::LocalSigner::open(&cfg.data_dir).map_err(|e| e.to_string())?;
     Ok(app.with_signer(Arc::new(signer)))

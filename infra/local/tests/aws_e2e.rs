@@ -155,6 +155,76 @@ impl WaitCase for Http {
     }
 }
 
+/// The six certificates of a completed case were signed with the stack's KMS key (its id
+/// is the `kid`); the API publishes it and the retired key, and verifies each; the
+/// offline verifier agrees; the PDF served from S3 carries a seal KMS signed.
+async fn certificates_are_signed_in_kms_and_verify(
+    m: &moto::Moto,
+    http: &Http,
+    base: &str,
+    id: &str,
+    g: &str,
+    outputs: &std::collections::HashMap<String, String>,
+) {
+    let get = |path: String, t: Option<String>| async move {
+        let r = http
+            .call(
+                "GET",
+                &format!("{base}{path}"),
+                t.as_deref(),
+                &[],
+                Bytes::new(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.body
+    };
+    let list = get(format!("/v1/cases/{id}/certificates"), Some(g.to_string())).await;
+    let certs = list["certificates"].as_array().unwrap();
+    assert_eq!(certs.len(), 6, "{list}");
+    let keys = get("/.well-known/onething-keys.json".into(), None).await;
+    let kids: Vec<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids.len(), 2, "the signing key and the retired one: {keys}");
+    assert!(outputs["CertificateKeyArn"].ends_with(&format!("/{}", kids[0])));
+    assert!(outputs["RetiredCertificateKeyArns"].ends_with(&format!("/{}", kids[1])));
+    let dir = tempfile::tempdir().unwrap();
+    let keys_file = dir.path().join("keys.json");
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let keys_arg = keys_file.to_str().unwrap();
+    // `onething verify WHAT --keys keys.json`, as a relying party runs it.
+    let verifies_offline = |what: &str| {
+        let out = onething(m, &["verify", what, "--keys", keys_arg])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{said}");
+    };
+    for c in certs {
+        let url = c["verify_url"].as_str().unwrap();
+        let v = get(url[url.find("/v1/verify/").unwrap()..].to_string(), None).await;
+        assert_eq!(
+            (v["valid"].clone(), v["status"].clone()),
+            (json!(true), json!("valid"))
+        );
+        verifies_offline(c["token"].as_str().unwrap());
+    }
+    let (status, _, pdf) = http
+        .bytes(
+            certs[0]["document_url"].as_str().expect("a document_url"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let file = dir.path().join("cert.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    verifies_offline(file.to_str().unwrap());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn template_deploys_and_cases_complete_on_aws() {
     let m = moto::Moto::start(&root());
@@ -194,6 +264,7 @@ async fn template_deploys_and_cases_complete_on_aws() {
         .as_str()
         .unwrap()
         .starts_with("s3://"));
+    certificates_are_signed_in_kms_and_verify(&m, &http, &s.base, &id, &g, &outputs).await;
     // Idempotent replay on DynamoDB.
     let Resp {
         status: st2,

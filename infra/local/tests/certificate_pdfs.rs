@@ -5,10 +5,6 @@
 //! refuses it once altered. Needs poppler-utils and fonts-wqy-microhei (Debian; installed
 //! by scripts/test).
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -41,19 +37,7 @@ fn poppler(tool: &str, args: &[&str]) -> String {
 }
 
 async fn get_bytes(url: &str, token: Option<&str>) -> (u16, http::HeaderMap, Vec<u8>) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut b = http::Request::get(url);
-    if let Some(t) = token {
-        b = b.header("authorization", format!("Bearer {t}"));
-    }
-    let r = client
-        .request(b.body(Full::new(Bytes::new())).unwrap())
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
-    (status, headers, body)
+    testkit::http::Http::default().bytes(url, token).await
 }
 
 async fn get_json(url: &str, token: Option<&str>) -> Value {

@@ -13,6 +13,7 @@ pub mod casedoc;
 mod dynamo;
 mod queues;
 mod sharing;
+mod signer;
 pub mod stream;
 mod usage;
 
@@ -22,6 +23,7 @@ pub use blobs::S3Blobs;
 pub use dynamo::{DynamoAllocator, DynamoNotifier, DynamoStore};
 pub use queues::{QueueUrls, SqsQueues};
 pub use sharing::{ApiKey, HttpSharing};
+pub use signer::KmsSigner;
 pub use usage::{Op, Usage};
 
 use std::collections::HashMap;
@@ -37,6 +39,19 @@ pub struct Resources {
     pub audit_log_group: String,
     /// Logical queue name → (queue URL, DLQ URL).
     pub queues: HashMap<String, (String, String)>,
+    /// The certificate signing key (KMS, asymmetric), where the function issues or
+    /// verifies certificates.
+    pub cert_key: Option<String>,
+    /// Keys that signed before a rotation: published, never used to sign.
+    pub retired_cert_keys: Vec<String>,
+}
+
+fn key_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// The output/environment key of a queue: `certify-birth` → `CERTIFY_BIRTH`.
@@ -60,7 +75,7 @@ pub fn queue_output(queue: &str, dlq: bool) -> String {
 
 impl Resources {
     /// From the Lambda environment: `TABLE_NAME`, `MATERIALS_BUCKET`, `ARCHIVE_BUCKET`,
-    /// `AUDIT_LOG_GROUP`,
+    /// `AUDIT_LOG_GROUP`, `CERT_KEY_ARN`, `CERT_RETIRED_KEY_ARNS`,
     /// `QUEUE_URL_<NAME>` and `DLQ_URL_<NAME>` for each queue the function uses.
     pub fn from_env() -> Resources {
         Self::from_lookup(&|k| std::env::var(k).ok())
@@ -83,6 +98,8 @@ impl Resources {
             archive_bucket: var("ARCHIVE_BUCKET"),
             audit_log_group: var("AUDIT_LOG_GROUP"),
             queues,
+            cert_key: Some(var("CERT_KEY_ARN")).filter(|k| !k.is_empty()),
+            retired_cert_keys: key_list(&var("CERT_RETIRED_KEY_ARNS")),
         }
     }
 
@@ -107,6 +124,16 @@ impl Resources {
             archive_bucket: get("ArchiveBucket")?,
             audit_log_group: get("AuditLogGroup")?,
             queues,
+            cert_key: outputs
+                .get("CertificateKeyArn")
+                .filter(|k| !k.is_empty())
+                .cloned(),
+            retired_cert_keys: key_list(
+                outputs
+                    .get("RetiredCertificateKeyArns")
+                    .map(String::as_str)
+                    .unwrap_or(""),
+            ),
         })
     }
 }

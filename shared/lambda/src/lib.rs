@@ -58,6 +58,7 @@ pub struct Init {
     core: aws::Core,
     blobs: Arc<dyn ports::BlobStore>,
     sharing: Arc<dyn ports::DataSharing>,
+    signer: Option<Arc<dyn ports::CertSigner>>,
 }
 
 impl Init {
@@ -80,7 +81,22 @@ impl Init {
             core,
             blobs: Arc::new(ports::NotWired("S3 buckets")),
             sharing: Arc::new(ports::NotWired("data-sharing client")),
+            signer: None,
         })
+    }
+
+    /// The certificate key in AWS KMS (`CERT_KEY_ARN`; `CERT_RETIRED_KEY_ARNS` published
+    /// too): the steps that issue results sign their certificates with it, the API
+    /// publishes its public keys and verifies. Without `CERT_KEY_ARN`, none.
+    pub fn with_certificates(mut self) -> Init {
+        if let Some(key) = &self.resources.cert_key {
+            self.signer = Some(Arc::new(aws::KmsSigner::new(
+                &self.config,
+                key,
+                self.resources.retired_cert_keys.clone(),
+            )));
+        }
+        self
     }
 
     /// The materials and archive buckets (the API and the archive function).
@@ -134,7 +150,7 @@ impl Init {
             .collect();
         let settings = domain::Settings::default();
         let calendar = domain::Calendar::builtin(settings.unknown_year_policy);
-        App::new(
+        let app = App::new(
             self.core.store.clone(),
             self.core.queues.clone(),
             self.blobs,
@@ -146,7 +162,11 @@ impl Init {
             settings,
             manual,
         )
-        .with_appointments(self.core.appointments.clone())
+        .with_appointments(self.core.appointments.clone());
+        match self.signer {
+            Some(signer) => app.with_signer(signer),
+            None => app,
+        }
     }
 }
 

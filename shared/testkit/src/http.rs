@@ -56,6 +56,23 @@ impl Http {
         }
     }
 
+    /// `GET url` (a bearer `token` if any): the status, headers and raw bytes (downloads).
+    pub async fn bytes(&self, url: &str, token: Option<&str>) -> (u16, http::HeaderMap, Vec<u8>) {
+        let mut b = http::Request::get(url);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        let r = self
+            .0
+            .request(b.body(Full::new(Bytes::new())).expect("request"))
+            .await
+            .expect("http");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body = r.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, body.to_vec())
+    }
+
     /// A JSON body, with an `Idempotency-Key` when given.
     pub async fn json(
         &self,
