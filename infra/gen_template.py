@@ -6,11 +6,13 @@ per function that consumes a queue; one DynamoDB table; two S3 buckets; one KMS 
 the data, one (asymmetric) that signs certificates."""
 import json, sys, yaml
 
-QUEUES = ["accept", "certify-birth", "register-household", "enrol-insurance", "issue-card", "unify-issuance", "notify", "archive"]
+QUEUES = ["accept", "certify-birth", "register-household", "enrol-insurance", "issue-card", "unify-issuance", "notify", "archive", "render"]
 STEP_QUEUES = QUEUES[:6]
 # Seconds and MB per function, from what it does: acceptance asks data sharing up to five
 # times (5 s each); archive copies materials; the monitor sweeps; the rest write a case.
-SIZES = {"api": (29, 256), "accept": (40, 256), "archive": (120, 512), "sla-monitor": (300, 512), "notify": (15, 128), "relay": (30, 128)}
+SIZES = {"api": (29, 256), "accept": (40, 256), "archive": (120, 512), "sla-monitor": (300, 512), "notify": (15, 128), "relay": (30, 128),
+         # render parses a 5 MB font and subsets it for up to six PDFs.
+         "render": (60, 512)}
 def size(binary): return SIZES.get(binary, (20, 256))
 # A queue's visibility timeout: six times its consumer's timeout (AWS's advice for SQS
 # event sources), so a batch is never redelivered while it still runs.
@@ -33,12 +35,14 @@ CERT_ISSUERS = ["certify-birth", "register-household", "enrol-insurance", "issue
 # functions that only commit send nothing themselves; notify sends the archive message
 # and the SLA monitor re-sends lost notifications and archives.
 FUNCTIONS = {
-    "ApiFunction": ("api", None, [], {"s3_materials": "rw", "audit": True, "cert": "verify"}),
+    "ApiFunction": ("api", None, [], {"s3_materials": "rw", "audit": True, "cert": "verify", "documents": "r"}),
     **{f"{camel(q)}Function": (q, q, [], {"secret": q == "accept", "cert": "sign" if q in CERT_ISSUERS else None}) for q in STEP_QUEUES},
     "NotifyFunction": ("notify", "notify", ["archive"], {}),
-    "ArchiveFunction": ("archive", "archive", [], {"s3_materials": "r", "s3_archive": "rw"}),
+    "ArchiveFunction": ("archive", "archive", [], {"s3_materials": "r", "s3_archive": "rw", "documents": "r"}),
+    # Certificates' PDFs: the font does not fit the other functions' packages.
+    "RenderFunction": ("render", "render", [], {"cert": "sign", "documents": "rw"}),
     "SlaMonitorFunction": ("sla-monitor", None, ["notify", "archive"], {"schedule": True}),
-    "RelayFunction": ("relay", None, STEP_QUEUES + ["notify"], {"stream": True}),
+    "RelayFunction": ("relay", None, STEP_QUEUES + ["notify", "render"], {"stream": True}),
 }
 
 def checkov_skip(*pairs):
@@ -260,6 +264,12 @@ def role(fid, consumes, sends, extra):
         # Without ListBucket S3 answers 403, not 404, for a missing object.
         stmts.append({"Sid": "MaterialsList", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": att("MaterialsBucket", "Arn"),
                       "Condition": {"StringLike": {"s3:prefix": ["materials/*"]}}})
+    d = extra.get("documents")
+    if d:
+        acts = ["s3:GetObject"] + (["s3:PutObject"] if d == "rw" else [])
+        stmts.append({"Sid": "CertificateDocuments", "Effect": "Allow", "Action": acts, "Resource": {"Fn::Join": ["", [att("MaterialsBucket", "Arn"), "/certificates/*"]]}})
+        stmts.append({"Sid": "CertificateDocumentsList", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": att("MaterialsBucket", "Arn"),
+                      "Condition": {"StringLike": {"s3:prefix": ["certificates/*"]}}})
     if extra.get("s3_archive"):
         stmts.append({"Sid": "Archive", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": {"Fn::Join": ["", [att("ArchiveBucket", "Arn"), "/archives/*"]]}})
         stmts.append({"Sid": "ArchiveList", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": att("ArchiveBucket", "Arn"),
@@ -299,6 +309,10 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
         env["CERT_KEY_ARN"] = CERT_KEY
     if extra.get("cert") == "verify":
         env["CERT_RETIRED_KEY_ARNS"] = RETIRED_CERT_KEYS
+    if extra.get("documents") == "rw":
+        # Where the PDFs' QR codes point: the edge when there is one, else the HTTP API.
+        # (Only the render function: the API's own address would make a cycle.)
+        env["ONETHING_PUBLIC_URL"] = {"Fn::If": ["HasEdge", sub("https://${Edge.DomainName}"), sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")]}
     props = {"FunctionName": sub(f"onething-{binary}-${{Stage}}"), "CodeUri": f"../target/lambda/{binary}/bootstrap.zip", "Handler": "bootstrap", "Runtime": "provided.al2023",
              "Architectures": ["arm64"], "MemorySize": size(binary)[1], "Timeout": size(binary)[0], "Role": att(f"{fid}Role", "Arn"),
              "KmsKeyArn": att("Key", "Arn"),

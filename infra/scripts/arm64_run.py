@@ -138,7 +138,7 @@ def check(fn, name, event, answer):
     return None
 
 functions = ["api", "accept", "certify-birth", "register-household", "enrol-insurance", "issue-card",
-             "unify-issuance", "notify", "archive", "sla-monitor", "relay"]
+             "unify-issuance", "notify", "archive", "render", "sla-monitor", "relay"]
 failures, inits = [], {}
 hello_inits = [run(bootstrap("hello"), {}, [b"{}"], timeout=5)[0] for _ in range(3)]
 hello = statistics.median([x for x in hello_inits if x is not None])
@@ -146,6 +146,8 @@ print(f"{'function':<20} {'events':>6} {'init ms':>8} {'× hello':>8}  result")
 print(f"{'hello (floor)':<20} {1:>6} {hello:>8.0f} {1:>8.2f}  ok")
 for fn in functions:
     fenv = json.loads(outputs[f"Env:{camel(fn)}"])
+    # Lambda unpacks the zip in LAMBDA_TASK_ROOT (the render function's font is there).
+    fenv["LAMBDA_TASK_ROOT"] = os.path.dirname(bootstrap(fn))
     evs = events_for(fn)
     init, answers, err = run(bootstrap(fn), fenv, [e for _, e in evs])
     # Init: the median of three starts (the first run also answered the events).

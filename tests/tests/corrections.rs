@@ -134,12 +134,7 @@ async fn a_name_corrected_after_completion_is_reviewed_and_reissued_by_each_depa
         "both generations of every certificate"
     );
     // And each certificate's sealed PDF, both generations, with its checksum.
-    let pdfs = bundle["manifest"]["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["content_type"] == "application/pdf")
-        .count();
+    let pdfs = pdfs_in(&bundle);
     assert_eq!(pdfs, 12);
 }
 

@@ -113,7 +113,7 @@ async fn every_sample_event_is_handled_by_its_function() {
             seen += 1;
         }
     }
-    assert_eq!(seen, 12);
+    assert_eq!(seen, 13);
 
     // A real case's message succeeds and is not reported.
     let g = app.guardian(FATHER_A);

@@ -346,6 +346,16 @@ async fn launch(dir: PathBuf, manual: &HashSet<domain::Dept>) -> Running {
 
 /// Family A's form for their `n`-th newborn (birth order `n` of a ninefold birth): a
 /// newborn of its own, for tests that need several live cases.
+/// How many certificate PDFs an archive bundle's manifest lists.
+pub fn pdfs_in(bundle: &Value) -> usize {
+    bundle["manifest"]["files"]
+        .as_array()
+        .expect("a manifest")
+        .iter()
+        .filter(|f| f["content_type"] == "application/pdf")
+        .count()
+}
+
 pub fn newborn(n: usize) -> Value {
     let mut f = form_a();
     f["newborn"]["birth_order"] = json!(n);

@@ -58,7 +58,10 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
         let env = lambda_env(&m.endpoint, &outputs, function);
         lambda::Init::from_lookup(move |k| env.get(k).cloned()).unwrap()
     };
-    let api_init = init("ApiFunction").with_s3().with_certificates();
+    let api_init = init("ApiFunction")
+        .with_s3()
+        .with_certificates()
+        .with_documents(None);
     let api_audit = api_init.audit();
     let api_app = api_init.app();
     let mut apps: HashMap<&str, App> = HashMap::new();
@@ -66,7 +69,16 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
         let f = function_of(q);
         let app = match q {
             "accept" => init(&f).with_data_sharing().unwrap().app(),
-            "archive" => init(&f).with_s3().app(),
+            "archive" => init(&f).with_s3().with_documents(None).app(),
+            // The render function, with the font its package carries.
+            "render" => {
+                let (renderer, _) = documents::Renderer::find_default().expect("a CJK font");
+                init(&f)
+                    .with_s3()
+                    .with_certificates()
+                    .with_documents(Some(std::sync::Arc::new(renderer)))
+                    .app()
+            }
             // The steps that issue results sign their certificates with the KMS key.
             "certify-birth" | "register-household" | "enrol-insurance" | "issue-card" => {
                 init(&f).with_certificates().app()
@@ -203,6 +215,21 @@ async fn lambda_wired_functions_complete_a_case_on_moto() {
     // Six certificates, signed in KMS by the step functions; the API function verifies
     // each against the keys it publishes.
     assert_eq!(c.certificates().len(), 6);
+    // The archive waited for the render function's six PDFs and holds them.
+    let bundle = api_app
+        .blobs
+        .get(&format!(
+            "{}/archive.json",
+            archive
+                .location
+                .trim_start_matches(&format!("s3://{}/", outputs["ArchiveBucket"]))
+        ))
+        .await
+        .unwrap()
+        .expect("the archive object");
+    let bundle: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+    let pdfs = pdfs_in(&bundle);
+    assert_eq!(pdfs, 6, "{}", bundle["manifest"]);
     for cert in c.certificates() {
         let v = application::certs::verify(&api_app, &cert.claims.cert_id, Some(&cert.token))
             .await

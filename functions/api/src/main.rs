@@ -10,7 +10,10 @@ use std::sync::Arc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
-    let init = lambda::Init::from_env()?.with_s3().with_certificates();
+    let init = lambda::Init::from_env()?
+        .with_s3()
+        .with_certificates()
+        .with_documents(None);
     let audit = init.audit();
     let api = Arc::new(Api {
         app: init.app(),

@@ -515,7 +515,7 @@ fn with_documents(app: App, cfg: &Config, public_base: &str) -> Result<App, Stri
             }
         },
     };
-    Ok(app.with_documents(Arc::new(renderer), public_base))
+    Ok(app.with_documents(Some(Arc::new(renderer)), public_base))
 }
 
 async fn start_embedded(cfg: Config) -> Result<Running, String> {

@@ -24,6 +24,7 @@ pub fn handler_for(queue: &str) -> Option<Handler> {
         "unify-issuance" => |a, b| Box::pin(unify_issuance::handle(a, b)),
         "notify" => |a, b| Box::pin(notify::handle(a, b)),
         "archive" => |a, b| Box::pin(archive::handle(a, b)),
+        "render" => |a, b| Box::pin(render::handle(a, b)),
         _ => return None,
     })
 }

@@ -28,10 +28,15 @@ async fn sign_jws(
 }
 
 /// Sign the certificates `step` has just issued into `case` (none without a signer: the
-/// deployment has no certificate key).
-pub async fn issue(app: &App, step: Step, case: &mut Case) -> Result<(), HandlerError> {
+/// deployment has no certificate key). The effect that asks for their PDFs, when any
+/// (the render queue; a process without a renderer there does nothing with it).
+pub async fn issue(
+    app: &App,
+    step: Step,
+    case: &mut Case,
+) -> Result<Option<domain::case::Effect>, HandlerError> {
     let Some(signer) = &app.signer else {
-        return Ok(());
+        return Ok(None);
     };
     let mut issued = vec![];
     for claims in certificate::due(step, case) {
@@ -44,8 +49,9 @@ pub async fn issue(app: &App, step: Step, case: &mut Case) -> Result<(), Handler
             superseded_at: None,
         });
     }
+    let any = !issued.is_empty();
     case.record_certificates(issued);
-    Ok(())
+    Ok(any.then_some(domain::case::Effect::RenderDocuments))
 }
 
 const CERT_TYP: &str = "onething-cert";
@@ -67,13 +73,14 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// before it. Any change to the file breaks the seal; `verify_document` checks both.
 async fn sealed_document(
     app: &App,
-    docs: &crate::context::Documents,
+    renderer: &dyn ports::CertRenderer,
+    public_base: &str,
     c: &Certificate,
 ) -> Result<Option<Vec<u8>>, HandlerError> {
     let Some(signer) = &app.signer else {
         return Ok(None);
     };
-    let mut pdf = match docs.renderer.render(&c.page(&docs.public_base)) {
+    let mut pdf = match renderer.render(&c.page(public_base)) {
         Ok(pdf) => pdf,
         Err(e) => {
             // A character the font lacks: no document rather than one with a blank box.
@@ -96,8 +103,9 @@ async fn sealed_document(
     Ok(Some(pdf))
 }
 
-/// The key of the certificate's stored PDF, rendered and written once on first need;
-/// None when this deployment renders no documents (or this one cannot be rendered).
+/// The key of the certificate's stored PDF, rendered and written once on first need by a
+/// process that renders; None when this deployment renders no documents, when another
+/// function renders them and has not yet, or when this one cannot be rendered.
 pub async fn ensure_document(
     app: &App,
     case_id: &str,
@@ -110,7 +118,10 @@ pub async fn ensure_document(
     if app.blobs.get(&key).await?.is_some() {
         return Ok(Some(key));
     }
-    let Some(bytes) = sealed_document(app, docs, c).await? else {
+    let Some(renderer) = &docs.renderer else {
+        return Ok(None);
+    };
+    let Some(bytes) = sealed_document(app, renderer.as_ref(), &docs.public_base, c).await? else {
         return Ok(None);
     };
     match app.blobs.put_once(&key, &bytes, "application/pdf").await {
@@ -256,10 +267,13 @@ pub async fn list(
             }
             None => Value::Null,
         };
+        // The deployment's public address where it has one (what the PDFs' QR codes
+        // hold), else the address this request came to.
         let public = app
             .documents
             .as_ref()
             .map(|d| d.public_base.as_str())
+            .filter(|b| !b.is_empty())
             .unwrap_or(base);
         items.push(json!({
             "cert_id": c.claims.cert_id,
@@ -320,6 +334,26 @@ pub async fn verify(app: &App, cert_id: &str, token: Option<&str>) -> Result<Val
         out["superseded_by"] = json!(by);
     }
     Ok(out)
+}
+
+/// The `render` function: the PDFs of the case's certificates that have none (each
+/// written once; a redelivery finds them stored). Without a renderer here, nothing.
+pub async fn render(app: &App, case_id: &str) -> Result<(), HandlerError> {
+    if app
+        .documents
+        .as_ref()
+        .and_then(|d| d.renderer.as_ref())
+        .is_none()
+    {
+        return Ok(());
+    }
+    let Some(case) = app.store.get(case_id).await? else {
+        return Err(HandlerError::Permanent(format!("no case {case_id}")));
+    };
+    for c in case.certificates() {
+        ensure_document(app, case_id, c).await?;
+    }
+    Ok(())
 }
 
 /// `GET /.well-known/onething-keys.json`.

@@ -32,11 +32,12 @@ pub struct App {
     pub documents: Option<Documents>,
 }
 
-/// How certificates' PDFs are made: the renderer, and the public address their QR codes
-/// point to (fixed per deployment, never taken from a request's Host header).
+/// How certificates' PDFs are made: the renderer (None: another function renders them,
+/// this one only finds them stored), and the public address their QR codes point to
+/// (fixed per deployment, never taken from a request's Host header).
 #[derive(Clone)]
 pub struct Documents {
-    pub renderer: Arc<dyn ports::CertRenderer>,
+    pub renderer: Option<Arc<dyn ports::CertRenderer>>,
     pub public_base: String,
 }
 
@@ -89,10 +90,11 @@ impl App {
         self
     }
 
-    /// The same application rendering certificates' PDFs.
+    /// The same application with certificates' PDFs: rendered here (`renderer`), or by
+    /// another function (None: only read where stored, and waited for by the archive).
     pub fn with_documents(
         mut self,
-        renderer: Arc<dyn ports::CertRenderer>,
+        renderer: Option<Arc<dyn ports::CertRenderer>>,
         public_base: &str,
     ) -> App {
         self.documents = Some(Documents {

@@ -33,6 +33,7 @@ pub async fn handle(app: &App, env: &Envelope) -> Result<(), HandlerError> {
             archive_after,
         } => notify(app, case_id, *notice, *seq, note.clone(), *archive_after).await,
         Envelope::Archive { case_id } => archive(app, case_id).await,
+        Envelope::Render { case_id } => crate::certs::render(app, case_id).await,
     }
 }
 
@@ -227,11 +228,12 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
                         },
                         None => system.clone(),
                     };
-                    let effects = case
+                    let mut effects = case
                         .complete_step(step, results, delivery, &actor, now, &app.calendar)
                         .map_err(dom)?;
-                    // The results' electronic certificates, in the same write.
-                    crate::certs::issue(app, step, &mut case).await?;
+                    // The results' electronic certificates, in the same write (their PDFs
+                    // follow through the render queue).
+                    effects.extend(crate::certs::issue(app, step, &mut case).await?);
                     effects
                 }
             };
@@ -423,9 +425,16 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                     }
                 }
             }
-            // Each certificate's sealed PDF (rendered now if nobody asked for it yet).
+            // Each certificate's sealed PDF (rendered now if nobody asked for it yet, or
+            // waited for where another function renders them).
             for c in case.certificates() {
                 let Some(key) = crate::certs::ensure_document(app, case_id, c).await? else {
+                    if app.documents.as_ref().is_some_and(|d| d.renderer.is_none()) {
+                        return Err(HandlerError::Retryable(format!(
+                            "{}: its PDF is not rendered yet; the archive waits",
+                            c.claims.cert_id
+                        )));
+                    }
                     continue;
                 };
                 let path = format!("certificates/{}.pdf", c.claims.cert_id);

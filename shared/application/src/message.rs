@@ -29,6 +29,8 @@ pub enum Envelope {
     },
     /// Archive the finished case.
     Archive { case_id: String },
+    /// Render and store the PDFs of the case's certificates that have none.
+    Render { case_id: String },
 }
 
 impl Envelope {
@@ -36,7 +38,8 @@ impl Envelope {
         match self {
             Envelope::Step { case_id, .. }
             | Envelope::Notify { case_id, .. }
-            | Envelope::Archive { case_id } => case_id,
+            | Envelope::Archive { case_id }
+            | Envelope::Render { case_id } => case_id,
         }
     }
     pub fn queue(&self) -> &'static str {
@@ -44,6 +47,7 @@ impl Envelope {
             Envelope::Step { step, .. } => step.queue(),
             Envelope::Notify { .. } => flow::NOTIFY_QUEUE,
             Envelope::Archive { .. } => flow::ARCHIVE_QUEUE,
+            Envelope::Render { .. } => flow::RENDER_QUEUE,
         }
     }
     pub fn parse(body: &str) -> Result<Envelope, String> {
@@ -75,6 +79,9 @@ pub fn outbox(case: &Case, effects: &[Effect]) -> Vec<OutMessage> {
                     seq: *seq,
                     note: Some(domain::notice::compose(case, *kind, *seq)),
                     archive_after: finished.then(|| case.notice_seq()),
+                },
+                Effect::RenderDocuments => Envelope::Render {
+                    case_id: case_id.into(),
                 },
             };
             env.to_out()

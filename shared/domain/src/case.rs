@@ -754,6 +754,8 @@ pub enum Effect {
     Dispatch { step: Step },
     /// Tell the guardian; `seq` makes the notification idempotent.
     Notify { kind: NoticeKind, seq: u32 },
+    /// Make the documents (PDFs) of the certificates this change issued.
+    RenderDocuments,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

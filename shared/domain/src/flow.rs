@@ -287,12 +287,15 @@ pub const CASE_TIME_LIMIT_WORKING_DAYS: u32 = 4;
 /// Queues besides the step queues.
 pub const NOTIFY_QUEUE: &str = "notify";
 pub const ARCHIVE_QUEUE: &str = "archive";
+/// Certificates' PDFs (their own function on AWS: the font does not fit the others).
+pub const RENDER_QUEUE: &str = "render";
 
 /// Every queue of the system.
 pub fn all_queues() -> Vec<&'static str> {
     let mut q: Vec<&'static str> = FLOW.iter().map(|s| s.queue).collect();
     q.push(NOTIFY_QUEUE);
     q.push(ARCHIVE_QUEUE);
+    q.push(RENDER_QUEUE);
     q
 }
 

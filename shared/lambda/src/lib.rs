@@ -50,7 +50,8 @@ type Lookup = dyn Fn(&str) -> Option<String>;
 ///
 /// Environment (the template sets it): `TABLE_NAME`, `QUEUE_URL_*`, `DLQ_URL_*`,
 /// `MATERIALS_BUCKET`, `ARCHIVE_BUCKET`, `DATA_SHARING_URL`, `DATA_SHARING_SECRET_ARN`,
-/// `ONETHING_MANUAL`, and what Lambda sets itself (region, credentials).
+/// `ONETHING_MANUAL`, `CERT_KEY_ARN`, `ONETHING_PUBLIC_URL`, and what Lambda sets itself
+/// (region, credentials).
 pub struct Init {
     var: Box<Lookup>,
     config: SdkConfig,
@@ -59,6 +60,7 @@ pub struct Init {
     blobs: Arc<dyn ports::BlobStore>,
     sharing: Arc<dyn ports::DataSharing>,
     signer: Option<Arc<dyn ports::CertSigner>>,
+    documents: Option<Option<Arc<dyn ports::CertRenderer>>>,
 }
 
 impl Init {
@@ -82,7 +84,16 @@ impl Init {
             blobs: Arc::new(ports::NotWired("S3 buckets")),
             sharing: Arc::new(ports::NotWired("data-sharing client")),
             signer: None,
+            documents: None,
         })
+    }
+
+    /// Certificates' PDFs, their QR codes pointing at `ONETHING_PUBLIC_URL`: rendered
+    /// here with `renderer` (the render function), or None: rendered by the render
+    /// function, found stored (the API lists them, the archive waits for them).
+    pub fn with_documents(mut self, renderer: Option<Arc<dyn ports::CertRenderer>>) -> Init {
+        self.documents = Some(renderer);
+        self
     }
 
     /// The certificate key in AWS KMS (`CERT_KEY_ARN`; `CERT_RETIRED_KEY_ARNS` published
@@ -163,8 +174,15 @@ impl Init {
             manual,
         )
         .with_appointments(self.core.appointments.clone());
-        match self.signer {
+        let app = match self.signer {
             Some(signer) => app.with_signer(signer),
+            None => app,
+        };
+        match self.documents {
+            Some(renderer) => {
+                let base = (self.var)("ONETHING_PUBLIC_URL").unwrap_or_default();
+                app.with_documents(renderer, &base)
+            }
             None => app,
         }
     }
