@@ -468,11 +468,35 @@ async fn template_deploys_and_cases_complete_on_aws() {
     );
 }
 
+/// `infra/scripts/smoke STACK --api-url BASE` against the emulator: (passed, its report).
+fn smoke(m: &moto::Moto, stack: &str, base: &str) -> (bool, String) {
+    let mut c = Command::new(moto::venv(&root()).join("bin/python"));
+    c.arg(root().join("infra/scripts/smoke"))
+        .args([stack, "--api-url", base]);
+    for (k, v) in m.env() {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_message_reaches_its_dlq_and_ops_redrive_it() {
     let m = moto::Moto::start(&root());
     let outputs = m.deploy("poison");
     let s = serve(&m, "poison", "");
+    // The post-deployment smoke check finds the stack healthy.
+    let (ok, said) = smoke(&m, "poison", &s.base);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("ok   the certificate keys are published"),
+        "{said}"
+    );
     let sqs = aws_sdk_sqs::Client::new(&m.sdk_config().await);
     let queue = &outputs["CertifyBirthQueueUrl"];
     sqs.send_message()
@@ -520,6 +544,13 @@ async fn poison_message_reaches_its_dlq_and_ops_redrive_it() {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     assert!(shown.contains("BC-NOPE"), "dead letter listed: {shown}");
+    // The smoke check now fails, naming the queue.
+    let (ok, said) = smoke(&m, "poison", &s.base);
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains("FAIL dead-letter queue CertifyBirth is empty"),
+        "{said}"
+    );
     // One entry per case.
     let out = onething(
         &m,

@@ -246,7 +246,10 @@ fn frame(surface: &mut Surface) {
 /// The QR code's dark modules as filled squares, with a quiet zone of four modules.
 fn draw_qr(surface: &mut Surface, qr: &qrcode::QrCode, x: f32, y: f32, size: f32) {
     let n = qr.width();
-    let module = size / (n + 8) as f32;
+    // Whole points per module at whole-point positions: short numbers in the content
+    // stream (and crisp edges when printed).
+    let module = (size / (n + 8) as f32).floor().max(1.0);
+    let (x, y) = (x.round(), y.round());
     surface.set_fill(Some(fill(rgb::Color::white())));
     let mut bg = PathBuilder::new();
     if let Some(r) = Rect::from_xywh(x, y, size, size) {
@@ -256,14 +259,25 @@ fn draw_qr(surface: &mut Surface, qr: &qrcode::QrCode, x: f32, y: f32, size: f32
         surface.draw_path(&path);
     }
     surface.set_fill(Some(fill(rgb::Color::black())));
+    // Each row's runs of dark modules as one rectangle: a third of the path a square per
+    // module makes (the content stream is most of what the PDF writer compresses).
+    let colors = qr.to_colors();
     let mut pb = PathBuilder::new();
-    for (i, c) in qr.to_colors().iter().enumerate() {
-        if *c == qrcode::Color::Dark {
-            let (col, row) = ((i % n) as f32, (i / n) as f32);
+    for row in 0..n {
+        let mut col = 0;
+        while col < n {
+            if colors[row * n + col] != qrcode::Color::Dark {
+                col += 1;
+                continue;
+            }
+            let start = col;
+            while col < n && colors[row * n + col] == qrcode::Color::Dark {
+                col += 1;
+            }
             if let Some(r) = Rect::from_xywh(
-                x + (col + 4.0) * module,
-                y + (row + 4.0) * module,
-                module,
+                x + (start as f32 + 4.0) * module,
+                y + (row as f32 + 4.0) * module,
+                (col - start) as f32 * module,
                 module,
             ) {
                 pb.push_rect(r);
