@@ -291,13 +291,41 @@ async fn chaos_loses_and_duplicates_nothing() {
     }
     stop.store(true, Ordering::Relaxed);
     monkey.join().unwrap();
+    // Where the unfinished ones stand (for the failure message).
+    let mut states = vec![];
+    for id in ids.iter().filter(|id| !done.contains_key(*id)).take(5) {
+        if let Some((200, v)) = call("GET", format!("{base}/v1/cases/{id}"), None, None).await {
+            let steps: Vec<String> = v["steps"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|s| format!("{}={}", s["step"], s["status"]))
+                        .collect()
+                })
+                .unwrap_or_default();
+            states.push(format!(
+                "{id}: {} steps {steps:?} notifications {} archive {}",
+                v["status"],
+                v["notifications"].as_array().map_or(0, |a| a.len()),
+                !v["archive"].is_null()
+            ));
+        }
+    }
     server.stop();
     let stuck: Vec<&String> = ids.iter().filter(|id| !done.contains_key(*id)).collect();
+    let mut kept = String::new();
+    if !stuck.is_empty() {
+        // The server's log outlives the test's directory, for the diagnosis.
+        let path = std::env::temp_dir().join(format!("chaos-serve-{}.log", std::process::id()));
+        if std::fs::copy(&server.log, &path).is_ok() {
+            kept = format!(" (server log kept at {})", path.display());
+        }
+    }
     assert!(
         stuck.is_empty(),
-        "{} cases did not complete: {:?}",
+        "{} cases did not complete{kept}: {:?}",
         stuck.len(),
-        &stuck[..stuck.len().min(5)]
+        states
     );
 
     let mut nids = HashSet::new();

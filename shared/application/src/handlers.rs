@@ -570,66 +570,15 @@ pub async fn sla_tick_within(
     Ok(tick)
 }
 
-/// The SLA monitor's work on one unfinished case.
-async fn tick_case(
+/// What a lost message left undone on a case that has not changed for a while: its
+/// undelivered notifications and the archive of a finished case, sent again.
+async fn redrive_lost(
     app: &App,
     case: &Case,
     now: domain::case::Time,
     stale_after: Duration,
     tick: &mut Tick,
 ) -> Result<(), HandlerError> {
-    tick.overdue_open_steps += case
-        .steps()
-        .iter()
-        .filter(|s| {
-            matches!(
-                s.status,
-                domain::StepStatus::InProgress | domain::StepStatus::AwaitingReview
-            ) && s.due_at.is_some_and(|d| now > d)
-        })
-        .count();
-    // One decision and at most one write per case (on the case as scanned; read again
-    // only if it changed meanwhile): mark what is overdue, escalate steps overdue by more
-    // than a working day (once per round), withdraw an abandoned case or remind an unpaid
-    // premium. The checks below look at the case as scanned.
-    let settings = &app.settings;
-    let ((marked, escalated, acted, redriven), _) = app
-        .repo()
-        .update_from(case.clone(), |c| {
-            let marked = c.mark_overdue(now);
-            let escalated = c.escalate_overdue(now, &app.calendar);
-            let effects = c
-                .withdraw_if_abandoned(now, settings.auto_withdraw_days)
-                .or_else(|| c.remind_premium_if_due(now, settings.premium_reminder_days));
-            let acted = effects.is_some();
-            // A step that stopped moving is re-sent a bounded number of times (backing
-            // off), then handed to its department's officers: never a loop of dead letters.
-            let nudged = if acted {
-                None
-            } else {
-                c.nudge_if_stuck(now, stale_after, &app.calendar)
-            };
-            let redriven = nudged.is_some();
-            let figures = (marked, escalated, acted, redriven);
-            let effects: Vec<_> = effects.into_iter().chain(nudged).flatten().collect();
-            if !(marked || escalated || acted || redriven) {
-                // Nothing to do now: the look itself is recorded, so that the case's next
-                // check moves on and the next run does not read it again for nothing.
-                c.monitored(now);
-            }
-            Ok::<_, HandlerError>(Change::Commit(figures, effects))
-        })
-        .await?;
-    tick.marked_overdue += usize::from(marked);
-    tick.escalated += usize::from(escalated);
-    tick.withdrawn_or_reminded += usize::from(acted);
-    if redriven {
-        tick.redriven += 1;
-        tracing::warn!(
-            case_id = %case.case_id(),
-            "a case that stopped moving was re-sent or handed to an officer",
-        );
-    }
     if now - case.updated_at() <= stale_after {
         return Ok(());
     }
@@ -675,6 +624,74 @@ async fn tick_case(
         .await?;
         tick.redriven += 1;
         tracing::warn!(case_id = %case.case_id(), "re-driving the archive of a finished case");
+    }
+    Ok(())
+}
+
+/// The SLA monitor's work on one unfinished case.
+async fn tick_case(
+    app: &App,
+    case: &Case,
+    now: domain::case::Time,
+    stale_after: Duration,
+    tick: &mut Tick,
+) -> Result<(), HandlerError> {
+    tick.overdue_open_steps += case
+        .steps()
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.status,
+                domain::StepStatus::InProgress | domain::StepStatus::AwaitingReview
+            ) && s.due_at.is_some_and(|d| now > d)
+        })
+        .count();
+    // First what lost messages left undone: a failure here (a throttled read, say) leaves
+    // the case's look unrecorded, so the next run comes back to it. (Recording the look
+    // first let a case whose archive message was dead-lettered wait for a look that
+    // never came.)
+    redrive_lost(app, case, now, stale_after, tick).await?;
+    // One decision and at most one write per case (on the case as scanned; read again
+    // only if it changed meanwhile): mark what is overdue, escalate steps overdue by more
+    // than a working day (once per round), withdraw an abandoned case or remind an unpaid
+    // premium. The checks below look at the case as scanned.
+    let settings = &app.settings;
+    let ((marked, escalated, acted, redriven), _) = app
+        .repo()
+        .update_from(case.clone(), |c| {
+            let marked = c.mark_overdue(now);
+            let escalated = c.escalate_overdue(now, &app.calendar);
+            let effects = c
+                .withdraw_if_abandoned(now, settings.auto_withdraw_days)
+                .or_else(|| c.remind_premium_if_due(now, settings.premium_reminder_days));
+            let acted = effects.is_some();
+            // A step that stopped moving is re-sent a bounded number of times (backing
+            // off), then handed to its department's officers: never a loop of dead letters.
+            let nudged = if acted {
+                None
+            } else {
+                c.nudge_if_stuck(now, stale_after, &app.calendar)
+            };
+            let redriven = nudged.is_some();
+            let figures = (marked, escalated, acted, redriven);
+            let effects: Vec<_> = effects.into_iter().chain(nudged).flatten().collect();
+            if !(marked || escalated || acted || redriven) {
+                // Nothing to do now: the look itself is recorded, so that the case's next
+                // check moves on and the next run does not read it again for nothing.
+                c.monitored(now);
+            }
+            Ok::<_, HandlerError>(Change::Commit(figures, effects))
+        })
+        .await?;
+    tick.marked_overdue += usize::from(marked);
+    tick.escalated += usize::from(escalated);
+    tick.withdrawn_or_reminded += usize::from(acted);
+    if redriven {
+        tick.redriven += 1;
+        tracing::warn!(
+            case_id = %case.case_id(),
+            "a case that stopped moving was re-sent or handed to an officer",
+        );
     }
     Ok(())
 }
