@@ -3,6 +3,7 @@
 //! the certificate's `verify_url` (its QR code) against the published keys — online
 //! (`GET /v1/verify/{cert_id}`) or offline (`onething verify`).
 
+use crate::service::sha256_hex;
 use crate::{App, HandlerError, ServiceError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -59,14 +60,6 @@ const DOC_TYP: &str = "onething-doc";
 /// The lines a sealed PDF ends with, after its `%%EOF` (PDF comments: readers skip them).
 const CERT_LINE: &[u8] = b"%ONETHING-CERTIFICATE ";
 const SEAL_LINE: &[u8] = b"%ONETHING-SIGNATURE ";
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// The certificate's PDF as stored: rendered, then sealed with two comment lines after
 /// its end: the certificate's token, and a signature over the SHA-256 of every byte

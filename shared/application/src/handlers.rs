@@ -428,20 +428,29 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
             // Each certificate's sealed PDF (rendered now if nobody asked for it yet, or
             // waited for where another function renders them).
             for c in case.certificates() {
-                let Some(key) = crate::certs::ensure_document(app, case_id, c).await? else {
-                    if app.documents.as_ref().is_some_and(|d| d.renderer.is_none()) {
-                        return Err(HandlerError::Retryable(format!(
-                            "{}: its PDF is not rendered yet; the archive waits",
-                            c.claims.cert_id
-                        )));
-                    }
-                    continue;
-                };
+                if app.documents.is_none() {
+                    break;
+                }
                 let path = format!("certificates/{}.pdf", c.claims.cert_id);
-                let copied = app
-                    .blobs
-                    .copy_once(&key, &format!("{prefix}/{path}"), "application/pdf")
-                    .await?;
+                let to = format!("{prefix}/{path}");
+                let key = c.document_key(case_id);
+                // Copied where it is stored (one read); rendered first where it is not.
+                let mut copied = app.blobs.copy_once(&key, &to, "application/pdf").await?;
+                if copied.is_none() {
+                    if crate::certs::ensure_document(app, case_id, c)
+                        .await?
+                        .is_none()
+                    {
+                        if app.documents.as_ref().is_some_and(|d| d.renderer.is_none()) {
+                            return Err(HandlerError::Retryable(format!(
+                                "{}: its PDF is not rendered yet; the archive waits",
+                                c.claims.cert_id
+                            )));
+                        }
+                        continue;
+                    }
+                    copied = app.blobs.copy_once(&key, &to, "application/pdf").await?;
+                }
                 if let Some(hash) = copied {
                     files.push(json!({"path": path, "sha256": hash,
                                       "content_type": "application/pdf"}));
