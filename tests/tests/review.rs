@@ -221,3 +221,36 @@ async fn tasks_list_only_own_department_oldest_due_first() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_officer_who_opened_the_materials_can_still_decide_on_the_version_they_loaded() {
+    let app = TestApp::start_with(&["hospital"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &newborn(1)).await;
+    let mid = app.upload(&id, &g, "other").await;
+    let task = app.task_for("hospital", &id).await;
+    // Opening a material is recorded on the case (a new version) ...
+    let hospital = app.officer("hospital");
+    for _ in 0..2 {
+        let r = app
+            .get(&format!("/v1/cases/{id}/materials/{mid}"), &hospital)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let case = app.case(&id, &g).await;
+    assert!(case["version"].as_u64() > task["version"].as_u64());
+    // ... and is how an officer reviews: the decision on what they loaded stands.
+    let r = app.decide("hospital", &task, "approve", &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Anything else that changed the case makes that decision stale.
+    let other = app.apply(&g, &newborn(2)).await;
+    let task = app.task_for("hospital", &other).await;
+    let r = app
+        .get(&format!("/v1/cases/{other}/materials/{mid}"), &hospital)
+        .await;
+    assert_eq!(r.status, 404, "a material of another case");
+    app.upload(&other, &g, "other").await;
+    let r = app.decide("hospital", &task, "approve", &[]).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+}

@@ -68,6 +68,9 @@ pub struct Config {
     /// The font certificates' PDFs are set in (CJK and Latin); None looks for Debian's
     /// fonts-wqy-microhei or fonts-noto-cjk.
     pub cjk_font: Option<PathBuf>,
+    /// The web pages' development sign-in (`serve --dev-login`): `POST /dev/token` signs
+    /// a token of any role. Never on AWS.
+    pub dev_login: bool,
 }
 
 impl Config {
@@ -80,6 +83,7 @@ impl Config {
             sites: None,
             cors_origins: vec![],
             cjk_font: None,
+            dev_login: false,
             manual: HashSet::new(),
             durability: Durability::Full,
             calendar: None,
@@ -603,6 +607,9 @@ async fn launch(
         uploads,
         server::Limits::from_env(),
         Arc::new(cfg.cors_origins.clone()),
+        Arc::new(server::Front {
+            dev_login: cfg.dev_login,
+        }),
         stop_rx.clone(),
     ))];
     tasks.extend(pollers::spawn_all(&app, &queues, &cfg, stop_rx.clone()));

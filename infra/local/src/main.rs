@@ -191,6 +191,11 @@ struct ServeArgs {
     /// default: Debian's fonts-wqy-microhei or fonts-noto-cjk where installed.
     #[arg(long)]
     cjk_font: Option<PathBuf>,
+    /// Offer a development sign-in on the web pages: anyone who reaches the server may
+    /// take a token of any role. For trying the system on one's own machine only; refused
+    /// with `--backend aws`.
+    #[arg(long)]
+    dev_login: bool,
 }
 
 #[derive(Args)]
@@ -431,6 +436,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
     }
     cfg.cors_origins = args.cors_origins;
+    if args.dev_login && !matches!(cfg.backend, onething::Backend::Embedded) {
+        return Err(
+            "--dev-login is for the embedded backend only: on AWS the pages sign in \
+                    through the provincial SSO"
+                .into(),
+        );
+    }
+    cfg.dev_login = args.dev_login;
     cfg.cjk_font = args.cjk_font;
     cfg.durability = match args.durability {
         DurabilityArg::Full => embedded::Durability::Full,

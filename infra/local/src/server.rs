@@ -169,6 +169,7 @@ pub async fn serve(
     blobs: Option<Arc<SqliteBlobs>>,
     limits: Limits,
     cors: Arc<Vec<String>>,
+    front: Arc<Front>,
     mut stop: watch::Receiver<bool>,
 ) {
     let conns = Arc::new(Conns {
@@ -217,12 +218,13 @@ pub async fn serve(
         }
         let _ = stream.set_nodelay(true);
         let (id, conn_state) = conns.add();
-        let (api, blobs, conns, uploads, cors) = (
+        let (api, blobs, conns, uploads, cors, front) = (
             api.clone(),
             blobs.clone(),
             conns.clone(),
             uploads.clone(),
             cors.clone(),
+            front.clone(),
         );
         let mut stop = stop.clone();
         tokio::spawn(async move {
@@ -230,7 +232,7 @@ pub async fn serve(
                 let (state, conns) = (conn_state.clone(), conns.clone());
                 service_fn(move |req: Request<Incoming>| {
                     let (api, blobs, uploads) = (api.clone(), blobs.clone(), uploads.clone());
-                    let cors = cors.clone();
+                    let (cors, front) = (cors.clone(), front.clone());
                     let (state, conns) = (state.clone(), conns.clone());
                     async move {
                         state.busy.fetch_add(1, Ordering::SeqCst);
@@ -238,7 +240,7 @@ pub async fn serve(
                         let r = if req.method() == Method::OPTIONS {
                             preflight(origin.as_deref())
                         } else {
-                            let mut r = route(api, blobs, &uploads, limits, req).await;
+                            let mut r = route(api, blobs, &uploads, limits, &front, req).await;
                             add_cors(&mut r, origin.as_deref());
                             r
                         };
@@ -277,6 +279,126 @@ pub async fn serve(
             }
             conns.remove(id);
         });
+    }
+}
+
+/// The web pages (`onething-web`) and their development sign-in.
+pub struct Front {
+    /// `POST /dev/token` signs a token of any role (`serve --dev-login`).
+    pub dev_login: bool,
+}
+
+impl Front {
+    /// A page, a script, a stylesheet, or `config.json`; None for anything else.
+    fn page(&self, req: &Request<Incoming>) -> Option<Response<Bytes>> {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return None;
+        }
+        let path = req.uri().path();
+        let (content_type, body) = if path == "/config.json" {
+            let cfg = json!({"api_base": "", "dev_login": self.dev_login, "oidc": null});
+            (
+                "application/json",
+                Bytes::from(serde_json::to_vec(&cfg).expect("json")),
+            )
+        } else {
+            let a = web::asset(path)?;
+            (a.content_type, Bytes::from_static(a.body))
+        };
+        let r = Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::CACHE_CONTROL, "no-cache")
+            .header(
+                header::CONTENT_SECURITY_POLICY,
+                web::CONTENT_SECURITY_POLICY,
+            )
+            .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+            .header(header::REFERRER_POLICY, "no-referrer")
+            .header(header::X_FRAME_OPTIONS, "DENY")
+            .body(if req.method() == Method::HEAD {
+                Bytes::new()
+            } else {
+                body
+            })
+            .expect("response");
+        Some(r)
+    }
+
+    /// `POST /dev/token {"role", "sub", "dept"?, "region"?, "hospital"?, "site"?}` →
+    /// `{"token"}`: what `onething token` prints, for the pages' development sign-in.
+    fn dev_token(
+        &self,
+        api: &api::Api,
+        parts: &http::request::Parts,
+        body: &Bytes,
+    ) -> Response<Bytes> {
+        #[derive(serde::Deserialize)]
+        struct Ask {
+            role: String,
+            sub: String,
+            dept: Option<String>,
+            region: Option<String>,
+            hospital: Option<String>,
+            site: Option<String>,
+        }
+        let invalid = |msg: &str| {
+            api::error_response(StatusCode::BAD_REQUEST, "invalid_request", msg, vec![])
+        };
+        if parts.method != Method::POST {
+            return refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "请使用 POST",
+            );
+        }
+        let Ok(ask) = serde_json::from_slice::<Ask>(body) else {
+            return invalid("请选择角色并填写用户标识");
+        };
+        let api::auth::Auth::Hs256 {
+            secret,
+            issuer,
+            audience,
+        } = &api.auth
+        else {
+            return refuse(StatusCode::NOT_FOUND, "not_found", "未找到该内容");
+        };
+        let now = chrono::Utc::now().timestamp();
+        let claims = api::auth::Claims {
+            sub: ask.sub.trim().to_string(),
+            role: ask.role,
+            dept: ask.dept.filter(|d| !d.is_empty()),
+            exp: now + 8 * 3600,
+            iat: Some(now),
+            iss: issuer.clone(),
+            aud: audience.clone(),
+            scope: domain::case::Scope {
+                region: ask.region.filter(|d| !d.is_empty()),
+                hospital: ask.hospital.filter(|d| !d.is_empty()),
+                site: ask.site.filter(|d| !d.is_empty()),
+            },
+            ..Default::default()
+        };
+        let officer = matches!(claims.role.as_str(), "window_officer" | "dept_officer");
+        if officer && claims.dept.is_none() {
+            return invalid("工作人员请选择所在部门");
+        }
+        if claims.sub.is_empty() {
+            return invalid("请填写用户标识（家长填写本人公民身份号码）");
+        }
+        if let Err(e) = api::auth::actor(&claims) {
+            tracing::debug!(error = %e, "development sign-in refused");
+            return invalid("该角色需要填写部门，或所填部门、地区不正确");
+        }
+        let token = api::auth::sign(secret, &claims);
+        Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Bytes::from(
+                serde_json::to_vec(&json!({ "token": token })).expect("json"),
+            ))
+            .expect("response")
     }
 }
 
@@ -351,8 +473,12 @@ async fn route(
     blobs: Option<Arc<SqliteBlobs>>,
     uploads: &Semaphore,
     limits: Limits,
+    front: &Front,
     req: Request<Incoming>,
 ) -> Response<Bytes> {
+    if let Some(r) = front.page(&req) {
+        return r;
+    }
     if req.uri().path().starts_with("/downloads/") {
         return match &blobs {
             Some(b) => download(&api, b, &req).await,
@@ -430,6 +556,9 @@ async fn route(
     };
     if let (Some(t), Some(b)) = (upload_ticket, blobs) {
         return upload(&api, &b, t, parts, bytes).await;
+    }
+    if parts.uri.path() == "/dev/token" && front.dev_login {
+        return front.dev_token(&api, &parts, &bytes);
     }
     api.handle(Request::from_parts(parts, bytes)).await
 }

@@ -512,6 +512,10 @@ pub struct ArchiveRef {
     pub archived_at: Time,
 }
 
+/// How many recent grant-only versions a case remembers (an officer opening every
+/// material of a case, twice).
+const MAX_GRANT_ONLY_VERSIONS: usize = 40;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
     pub(crate) case_id: String,
@@ -552,6 +556,11 @@ pub struct Case {
     /// releases the newborn's claim in that commit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) newborn_released_in: Option<u64>,
+    /// The versions whose change only recorded that an officer was given a material
+    /// (the most recent ones): a decision made on an earlier version is not stale for them,
+    /// since opening the materials is how an officer reviews a case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) grant_only_versions: Vec<u64>,
     /// Every hand-over of result documents.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) deliveries: Vec<crate::steps::issuance::DeliveryRecord>,
@@ -926,6 +935,7 @@ impl Case {
             notices: vec![],
             overdue: false,
             newborn_released_in: None,
+            grant_only_versions: vec![],
             deliveries: vec![],
             superseded: vec![],
             certificates: vec![],
@@ -1144,7 +1154,22 @@ impl Case {
             "material_viewed",
             &format!("{}（{material_id}）", kind.name_zh()),
         );
+        // The commit that records this takes the next version (see `prepare_commit`).
+        self.grant_only_versions.push(self.version + 1);
+        let keep = self
+            .grant_only_versions
+            .len()
+            .saturating_sub(MAX_GRANT_ONLY_VERSIONS);
+        self.grant_only_versions.drain(..keep);
         true
+    }
+
+    /// True when `version` is the case's version, or every change after it only recorded
+    /// a material given to an officer.
+    fn current_for_decision(&self, version: u64) -> bool {
+        version == self.version
+            || (version < self.version
+                && (version + 1..=self.version).all(|v| self.grant_only_versions.contains(&v)))
     }
 
     pub(crate) fn step_mut(&mut self, step: Step) -> &mut StepState {
@@ -1280,7 +1305,7 @@ impl Case {
                 self.missing.clear();
                 let accepted_by = match (self.channel.is_offline(), &self.created_by) {
                     (true, officer) if officer.role == Role::WindowOfficer => officer.label(),
-                    _ if actor.is_system() => "联办系统自动受理 (automatic acceptance)".to_string(),
+                    _ if actor.is_system() => "联办系统自动受理".to_string(),
                     _ => who.clone(),
                 };
                 self.acceptance_notice = Some(AcceptanceNotice {
@@ -1308,7 +1333,7 @@ impl Case {
                 effects.extend(self.start_step(Step::BirthCertificate, now, cal)?);
             }
             AcceptanceOutcome::Incomplete { missing } => {
-                let list: Vec<String> = missing.iter().map(|m| m.material.clone()).collect();
+                let list: Vec<String> = missing.iter().map(|m| m.name.clone()).collect();
                 self.status = CaseStatus::Incomplete;
                 let s = self.step_mut(Step::Acceptance);
                 s.status = StepStatus::Returned;
@@ -1576,7 +1601,7 @@ impl Case {
             return Err(DomainError::TaskNotOpen);
         };
         let step = s.step;
-        if version != self.version {
+        if !self.current_for_decision(version) {
             return Err(DomainError::Stale {
                 current: self.version,
             });

@@ -1,0 +1,315 @@
+// The web front in a real browser: Debian's headless Chromium driven by playwright-core
+// against a running `onething serve --dev-login --manual police` (BASE_URL).
+//
+// A parent applies with the one form (first with mistakes, shown beside their fields),
+// gets the one notice, uploads the missing material and resubmits; a police officer opens
+// the material in the page and returns the case; the parent sees the reasons, uploads
+// again and resubmits; the officer approves; the parent sees `completed` and downloads a
+// certificate's PDF, then rates; a supervisor's charts render with that data; the window
+// officer's pages work. Every page state is checked by axe-core (WCAG 2.1 A and AA) and
+// no page logs a console error or a CSP violation. Screenshots at phone (360 px) and
+// desktop (1280 px) widths go to SCREENSHOTS_DIR.
+
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE = process.env.BASE_URL;
+const SHOTS = process.env.SCREENSHOTS_DIR || 'screenshots';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+if (!BASE) throw new Error('BASE_URL is required');
+mkdirSync(SHOTS, { recursive: true });
+
+const report = { axe: [], screenshots: [], console: [] };
+let expectBadRequests = false;
+const pages = [];
+const T = 20000;
+
+function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what);
+  console.log('ok -', what);
+}
+
+/** Beijing-time date-time of yesterday 08:30, as the form's input and as RFC 3339. */
+function yesterday() {
+  const d = new Date(Date.now() - 86400000);
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d);
+  return { input: `${day}T08:30`, rfc: `${day}T08:30:00+08:00` };
+}
+
+async function api(method, path, token, body) {
+  const r = await fetch(BASE + path, {
+    method,
+    headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json', 'idempotency-key': String(Math.random()) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function devToken(body) {
+  const r = await fetch(BASE + '/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await r.json()).token;
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+
+async function newPage(name) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  pages.push([name, page]);
+  page.setDefaultTimeout(T);
+  page.on('console', (m) => {
+    if (m.type() !== 'error' && m.type() !== 'warning') return;
+    const text = m.text();
+    if (expectBadRequests && /status of 400/.test(text)) return;
+    report.console.push(`${name}: [${m.type()}] ${text}`);
+  });
+  page.on('pageerror', (e) => report.console.push(`${name}: [pageerror] ${e.message}`));
+  return page;
+}
+
+async function axe(page, label) {
+  await page.evaluate(AXE);
+  const r = await page.evaluate(async () => {
+    const res = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return { violations: res.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) })), passes: res.passes.length };
+  });
+  report.axe.push({ page: label, violations: r.violations, passes: r.passes });
+  check(r.violations.length === 0, `axe: ${label} has no WCAG 2.1 A/AA violations (${r.passes} rules passed)` + (r.violations.length ? ' ' + JSON.stringify(r.violations) : ''));
+}
+
+async function shoot(page, name) {
+  for (const [w, h, tag] of [[360, 740, 'phone'], [1280, 900, 'desktop']]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.waitForTimeout(100);
+    const file = join(SHOTS, `${name}-${tag}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    report.screenshots.push(file);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+async function signIn(page, preset) {
+  await page.goto(BASE + '/');
+  await page.getByRole('button', { name: preset }).click();
+  await page.waitForURL(/\.html/);
+}
+
+const born = yesterday();
+try {
+  // The hospital's system pushes the delivery record (the API, as it does in production).
+  const hospital = await devToken({ role: 'dept_officer', dept: 'hospital', region: '330302', hospital: 'H330302001', sub: 'hospital-system' });
+  await api('POST', '/v1/births', hospital, {
+    institution_code: 'H330302001', mother_id_number: '330302198910100265', birth_time: born.rfc,
+    sex: 'male', birth_order: 1, multiple_birth: 1, weight_g: 3400, length_cm: 51, gestational_weeks: 39,
+  });
+
+  // --- The sign-in page.
+  const parent = await newPage('guardian');
+  await parent.goto(BASE + '/');
+  check(await parent.getByRole('heading', { name: '示例身份' }).isVisible(), 'the sign-in page offers the sample identities');
+  await axe(parent, 'sign-in');
+  await shoot(parent, 'sign-in');
+
+  // --- A parent applies; a form with mistakes shows each beside its field.
+  await signIn(parent, '家长：张伟（温州鹿城，父亲）');
+  await parent.getByRole('link', { name: '新的申请', exact: true }).click();
+  await parent.getByRole('heading', { name: '出生“一件事”联办申请' }).waitFor();
+  await parent.getByRole('group', { name: '新生儿' }).getByLabel('姓名').fill('张小宇');
+  await parent.getByRole('group', { name: '母亲' }).getByLabel('公民身份号码').fill('330302198910100266');
+  expectBadRequests = true;
+  await parent.getByRole('button', { name: '提交申请' }).click();
+  await parent.locator('.error-summary').waitFor();
+  expectBadRequests = false;
+  const errors = await parent.locator('.field-error:not(:empty)').count();
+  check(errors >= 3, `the form's problems are shown beside their fields (${errors} fields)`);
+  const motherErr = await parent.locator('[data-error-for="mother.id_number"]').textContent();
+  check(motherErr && motherErr.length > 0 && !/[a-z_]{4,}/.test(motherErr), `the mother's ID number has its own message in Chinese: ${motherErr}`);
+  check(await parent.locator('[data-field="mother.id_number"]').getAttribute('aria-invalid') === 'true', 'the wrong field is marked invalid');
+  await axe(parent, 'guardian: the form with its problems');
+  await shoot(parent, 'guardian-form-errors');
+
+  const fill = async (label, value, scope) => (scope ? parent.getByRole('group', { name: scope }) : parent).getByLabel(label, { exact: true }).fill(value);
+  await parent.getByRole('group', { name: '新生儿' }).getByLabel('性别').selectOption('male');
+  await fill('出生时间（北京时间）', born.input, '新生儿');
+  await parent.getByRole('group', { name: '新生儿' }).getByLabel('出生医院').selectOption('H330302001');
+  await fill('体重（克）', '3400', '新生儿');
+  await fill('身长（厘米）', '51', '新生儿');
+  await fill('孕周', '39', '新生儿');
+  await fill('姓名', '刘芳', '母亲');
+  await fill('公民身份号码', '330302198910100265', '母亲');
+  await fill('姓名', '张伟', '父亲');
+  await fill('公民身份号码', '330302198808080157', '父亲');
+  await fill('邮寄地址', '温州市鹿城区人民路 1 号', '证件领取方式');
+  await fill('姓名', '张伟', '申请人');
+  await fill('联系电话', '13900000000', '申请人');
+  await parent.getByRole('button', { name: '提交申请' }).click();
+
+  // --- The one notice: the marriage record is not in data sharing.
+  const notice = parent.locator('.one-notice');
+  await notice.waitFor();
+  check((await notice.textContent()).includes('结婚证'), 'the one notice asks for the marriage certificate');
+  const caseId = (await parent.locator('.case-id').textContent()).trim();
+  console.log('case', caseId);
+  await axe(parent, 'guardian: the one notice');
+  await shoot(parent, 'guardian-notice');
+
+  const upload = async (page, name) => {
+    await page.getByLabel('材料类型').selectOption('marriage_certificate');
+    await page.getByLabel(/选择文件/).setInputFiles({ name, mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% marriage certificate scan\n%%EOF\n') });
+    await page.getByRole('button', { name: '上传', exact: true }).click();
+    await page.locator('ul.uploaded li', { hasText: name }).waitFor();
+  };
+  await upload(parent, '结婚证.pdf');
+  check(true, 'the material was uploaded straight to its upload URL');
+  await parent.getByRole('button', { name: '重新提交' }).click();
+  await parent.locator('#flash', { hasText: '已重新提交' }).waitFor();
+  await parent.locator('.one-notice').waitFor({ state: 'detached' });
+  check(true, 'after resubmission the notice is gone');
+
+  // --- A police officer returns the case, having looked at the material in the page.
+  const police = await newPage('police');
+  await signIn(police, '公安：鹿城区户籍民警');
+  let taskLink = null;
+  for (let i = 0; i < 60 && !taskLink; i++) {
+    await police.goto(BASE + '/officer.html#/');
+    await police.reload();
+    await police.getByRole('heading', { name: '待办任务' }).waitFor();
+    if (await police.locator('table.tasks a').count()) taskLink = police.locator('table.tasks a').first();
+    else await police.waitForTimeout(500);
+  }
+  check(taskLink, "the case is in the police queue of the officer's county");
+  await axe(police, 'officer: the queue');
+  await taskLink.click();
+  await police.locator('form.decision').waitFor();
+  await police.getByRole('button', { name: /在页面中查看/ }).first().click();
+  await police.locator('.material-viewer iframe, .material-viewer img').waitFor();
+  check(true, 'the officer opened the uploaded material in the page');
+  await axe(police, 'officer: a task with its decision form');
+  await shoot(police, 'officer-task');
+  const reason = '结婚证扫描件不清晰，请重新上传清晰完整的结婚证';
+  // By keyboard (headless Chromium's PDF viewer in the frame above keeps mouse clicks
+  // from reaching the page; the form must work from the keyboard anyway).
+  await police.getByLabel('退回补正').focus();
+  await police.keyboard.press('Space');
+  check(await police.getByLabel('退回补正').isChecked(), 'the decision is chosen with the keyboard');
+  await police.getByLabel(/^理由/).fill(reason);
+  await police.getByRole('button', { name: '提交审核意见' }).press('Enter');
+  await police.locator('#flash', { hasText: '已退回' }).waitFor();
+
+  // --- The parent sees the reasons, uploads again, resubmits.
+  await parent.goto(BASE + '/guardian.html#/case/' + caseId);
+  await parent.reload();
+  const reasons = parent.locator('.return-reasons');
+  await reasons.waitFor();
+  check((await reasons.textContent()).includes(reason), "the parent's page shows the police's reasons");
+  await axe(parent, 'guardian: a returned case');
+  await upload(parent, '结婚证-清晰.pdf');
+  await parent.getByRole('button', { name: '重新提交' }).click();
+  await parent.locator('#flash', { hasText: '已重新提交' }).waitFor();
+
+  // --- The officer approves.
+  let approved = false;
+  for (let i = 0; i < 60 && !approved; i++) {
+    await police.goto(BASE + '/officer.html#/');
+    await police.reload();
+    await police.getByRole('heading', { name: '待办任务' }).waitFor();
+    if (await police.locator('table.tasks a').count()) {
+      await police.locator('table.tasks a').first().click();
+      await police.locator('form.decision').waitFor();
+      await police.getByRole('button', { name: '提交审核意见' }).click();
+      await police.locator('#flash', { hasText: '已通过' }).waitFor();
+      approved = true;
+    } else {
+      await police.waitForTimeout(500);
+    }
+  }
+  check(approved, 'the officer approved the corrected case');
+
+  // --- The parent sees `completed` and downloads a certificate.
+  let completed = false;
+  for (let i = 0; i < 120 && !completed; i++) {
+    await parent.goto(BASE + '/guardian.html#/case/' + caseId);
+    await parent.reload();
+    await parent.locator('h2 .badge').waitFor();
+    completed = (await parent.locator('h2 .badge').textContent()) === '已办结' && (await parent.locator('a.cert-download').count()) >= 5;
+    if (!completed) await parent.waitForTimeout(500);
+  }
+  check(completed, 'the case is completed and its certificates are listed with downloads');
+  const href = await parent.locator('a.cert-download').first().getAttribute('href');
+  const pdf = await parent.request.get(href);
+  const bytes = await pdf.body();
+  check(pdf.ok() && pdf.headers()['content-type'] === 'application/pdf' && bytes.subarray(0, 5).toString() === '%PDF-', `a certificate downloads as a PDF (${bytes.length} bytes)`);
+  await axe(parent, 'guardian: a completed case');
+  await shoot(parent, 'guardian-completed');
+
+  // A bad rating (it goes to a department's inbox and into the report).
+  await parent.getByLabel('评价', { exact: true }).selectOption('2');
+  await parent.getByLabel('意见（选填）').fill('等待时间较长');
+  await parent.getByRole('button', { name: '提交评价' }).click();
+  await parent.locator('#flash', { hasText: '感谢' }).waitFor();
+
+  // Appointments.
+  await parent.getByRole('link', { name: '预约', exact: true }).click();
+  await parent.getByRole('button', { name: '查询可预约时段' }).waitFor();
+  await axe(parent, 'guardian: appointments');
+
+  // --- The supervisor's charts.
+  const sup = await newPage('supervisor');
+  await signIn(sup, '监管：全省效能监督');
+  const bars = sup.locator('#chart-ontime rect.bar');
+  await bars.first().waitFor();
+  const widths = await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute('width'))));
+  check(widths.length >= 3 && widths.some((w) => w > 0), `the on-time chart has a bar per department with data (${widths.join(', ')})`);
+  const ratingBars = await sup.locator('#chart-ratings rect.bar').evaluateAll((els) => els.map((e) => Number(e.getAttribute('width'))));
+  check(ratingBars[3] > 0, 'the ratings chart shows the two-star rating');
+  await axe(sup, 'supervisor: the report');
+  await shoot(sup, 'supervisor-report');
+  await sup.getByRole('link', { name: '督办清单' }).click();
+  await sup.getByRole('heading', { name: '督办清单' }).waitFor();
+  await axe(sup, 'supervisor: escalations');
+
+  // --- The window officer: the offline form, a case, the day's appointments.
+  const win = await newPage('window');
+  await signIn(win, '窗口：鹿城区行政服务中心');
+  await win.getByRole('heading', { name: '代办线下申请' }).waitFor();
+  await axe(win, 'window: the offline form');
+  await shoot(win, 'window-form');
+  await win.goto(BASE + '/window.html#/appointments');
+  await win.locator('caption, .report, p', { hasText: /预约/ }).first().waitFor();
+  await axe(win, "window: the day's appointments");
+
+  // --- The feedback inbox of the department the rating went to.
+  const inbox = await newPage('inbox');
+  const sc = await devToken({ role: 'dept_officer', dept: 'service_center', region: '330302', sub: 'sc-330302' });
+  await inbox.goto(BASE + '/');
+  await inbox.evaluate((t) => sessionStorage.setItem('onething.session', JSON.stringify({ token: t, role: 'dept_officer', dept: 'service_center', region: '330302', label: '行政服务中心' })), sc);
+  await inbox.goto(BASE + '/officer.html#/feedback');
+  await inbox.getByRole('heading', { name: '好差评与投诉' }).waitFor();
+  await axe(inbox, 'officer: the feedback inbox');
+
+  check(report.console.length === 0, 'no page logged a console error or a CSP violation' + (report.console.length ? ':\n' + report.console.join('\n') : ''));
+} catch (e) {
+  // What each page showed when it failed, for the log's reader.
+  for (const [name, page] of pages) {
+    await page.screenshot({ path: join(SHOTS, `failed-${name}.png`), fullPage: true }).catch(() => {});
+    const text = await page.locator('main').innerText().catch(() => '');
+    console.error(`--- ${name} at ${page.url()}:\n${text.slice(0, 1500)}`);
+  }
+  throw e;
+} finally {
+  writeFileSync(join(SHOTS, 'report.json'), JSON.stringify(report, null, 2));
+  await browser.close();
+}
+console.log(`axe: ${report.axe.length} page states checked, ${report.axe.reduce((n, a) => n + a.violations.length, 0)} violations`);
+console.log(`screenshots: ${report.screenshots.length} in ${SHOTS}`);
