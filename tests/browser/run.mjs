@@ -259,9 +259,26 @@ try {
   await parent.getByRole('button', { name: '提交评价' }).click();
   await parent.locator('#flash', { hasText: '感谢' }).waitFor();
 
-  // Appointments.
+  // An appointment to pick the documents up, on the next working day with free slots.
   await parent.getByRole('link', { name: '预约', exact: true }).click();
   await parent.getByRole('button', { name: '查询可预约时段' }).waitFor();
+  await parent.getByLabel('办理地点').selectOption('SC330302');
+  await parent.getByLabel('事项').selectOption('pickup');
+  let booked = null;
+  for (let d = 1; d <= 10 && !booked; d++) {
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(Date.now() + d * 86400000));
+    await parent.getByLabel('日期').fill(day);
+    await parent.getByRole('button', { name: '查询可预约时段' }).click();
+    await parent.locator('.slots > *').first().waitFor();
+    if (await parent.locator('input[name=slot]:not([disabled])').count()) {
+      await parent.locator('input[name=slot]:not([disabled])').first().check();
+      await parent.getByRole('button', { name: '确认预约' }).click();
+      await parent.locator('#flash', { hasText: '预约成功' }).waitFor();
+      booked = day;
+    }
+  }
+  check(booked, `the parent booked a pick-up at the service centre on ${booked}`);
+  await parent.getByRole('button', { name: '取消预约' }).waitFor();
   await axe(parent, 'guardian: appointments');
 
   // --- The supervisor's charts.
@@ -285,8 +302,35 @@ try {
   await win.getByRole('heading', { name: '代办线下申请' }).waitFor();
   await axe(win, 'window: the offline form');
   await shoot(win, 'window-form');
+  // An offline application for another family, entered at the window.
+  const wfill = (group, label, value) => win.getByRole('group', { name: group }).getByLabel(label, { exact: true }).fill(value);
+  await wfill('新生儿', '姓名', '王小溪');
+  await win.getByRole('group', { name: '新生儿' }).getByLabel('性别').selectOption('female');
+  await wfill('新生儿', '出生时间（北京时间）', born.input);
+  await win.getByRole('group', { name: '新生儿' }).getByLabel('出生医院').selectOption('H330106001');
+  await wfill('新生儿', '体重（克）', '3250');
+  await wfill('新生儿', '身长（厘米）', '50');
+  await wfill('新生儿', '孕周', '39');
+  await wfill('母亲', '姓名', '李梅');
+  await wfill('母亲', '公民身份号码', '330106199203040223');
+  await wfill('父亲', '姓名', '王海');
+  await wfill('父亲', '公民身份号码', '330106199001010130');
+  await wfill('申请人', '姓名', '王海');
+  await wfill('申请人', '公民身份号码', '330106199001010130');
+  await wfill('申请人', '联系电话', '13800000000');
+  await win.getByRole('button', { name: '提交并受理' }).click();
+  await win.locator('section.notice').waitFor();
+  check((await win.locator('section.notice').textContent()).includes('鹿城区行政服务中心'), 'the acceptance notice names the window that took the application');
+  await win.emulateMedia({ media: 'print' });
+  check(!(await win.locator('header.top').isVisible()) && (await win.locator('section.notice').isVisible()), 'printed, the page is the acceptance notice without the navigation');
+  await win.emulateMedia({ media: 'screen' });
+  await axe(win, 'window: an accepted offline case');
+
   await win.goto(BASE + '/window.html#/appointments');
-  await win.locator('caption, .report, p', { hasText: /预约/ }).first().waitFor();
+  await win.getByLabel('日期').fill(booked);
+  await win.getByRole('button', { name: '查看' }).click();
+  await win.locator('caption', { hasText: '共 1 个预约' }).waitFor();
+  check(true, "the window officer sees the parent's appointment in the site's day");
   await axe(win, "window: the day's appointments");
 
   // --- The feedback inbox of the department the rating went to.
@@ -296,7 +340,19 @@ try {
   await inbox.evaluate((t) => sessionStorage.setItem('onething.session', JSON.stringify({ token: t, role: 'dept_officer', dept: 'service_center', region: '330302', label: '行政服务中心' })), sc);
   await inbox.goto(BASE + '/officer.html#/feedback');
   await inbox.getByRole('heading', { name: '好差评与投诉' }).waitFor();
+  const item = inbox.locator('section.card', { hasText: '差评' });
+  await item.waitFor();
+  check((await item.textContent()).includes(caseId), "the two-star rating is in the service centre's inbox");
   await axe(inbox, 'officer: the feedback inbox');
+  await item.getByLabel('回访情况').fill('已电话回访，申请人表示理解');
+  await item.getByRole('button', { name: '登记回访' }).click();
+  await inbox.locator('#flash', { hasText: '已登记回访' }).waitFor();
+  const again = inbox.locator('section.card', { hasText: caseId });
+  await again.getByLabel('整改情况').fill('增加窗口人手，缩短等待时间');
+  await again.getByRole('button', { name: '登记整改' }).click();
+  await inbox.locator('#flash', { hasText: '已登记整改' }).waitFor();
+  await inbox.getByText('暂无待跟进的差评或投诉。').waitFor();
+  check(true, 'visited back and rectified, the bad rating leaves the open inbox');
 
   check(report.console.length === 0, 'no page logged a console error or a CSP violation' + (report.console.length ? ':\n' + report.console.join('\n') : ''));
 } catch (e) {

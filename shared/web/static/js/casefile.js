@@ -3,7 +3,7 @@
 
 import { api, h, field, busy, fmtTime, fmtDate, flashNext, showError, clearErrors, newKey } from './common.js';
 import { STEP, DEPT, MATERIAL, CERT, CHANNEL, DELIVERY, CERT_STATUS, badge, statusBadge, stepStatusBadge } from './labels.js';
-import { applicationForm, collect, mergePatch } from './form.js';
+import { applicationForm, collect, mergePatch, sites } from './form.js';
 
 const FINISHED = ['completed', 'rejected', 'not_accepted', 'withdrawn'];
 
@@ -283,9 +283,10 @@ function received(m) {
 }
 
 /** The acceptance notice, printable (受理通知书). */
-function acceptanceNotice(c) {
+async function acceptanceNotice(c) {
   const n = c.acceptance_notice;
   if (!n) return null;
+  const site = n.window ? (await sites()).find((x) => x.site_id === n.window.site || x.name === n.window.site) : null;
   return h('section', { class: 'card notice', 'aria-labelledby': 'notice-h' },
     h('h3', { id: 'notice-h' }, '受理通知'),
     h('p', { class: 'print-only' }, '出生“一件事”联办 受理通知书'),
@@ -293,7 +294,7 @@ function acceptanceNotice(c) {
       ['受理编号', c.case_id],
       ['受理时间', fmtTime(c.accepted_at)],
       ['受理人', n.accepted_by],
-      ['受理窗口', n.window ? `${n.window.site} ${n.window.number} 号窗口` : '网上受理'],
+      ['受理窗口', n.window ? `${site ? site.name : n.window.site} ${n.window.number} 号窗口` : '网上受理'],
       ['承诺时限', `${n.time_limit_working_days} 个工作日，${fmtDate(n.due_at)} 前办结`],
       ['已收材料', (n.received_materials || []).map(received).join('、') || '—'],
       ['领取方式', n.delivery ? DELIVERY[n.delivery.method] || n.delivery.method : '—'],
@@ -336,7 +337,7 @@ export async function caseView(caseId, { role, reload, extra }) {
   if (extra) nodes.push(extra(c));
   const mayAct = role === 'guardian' || role === 'window_officer';
   if (mayAct && ['incomplete', 'returned'].includes(c.status)) nodes.push(resubmitPanel(c, role, reload));
-  const notice = acceptanceNotice(c);
+  const notice = await acceptanceNotice(c);
   if (notice) nodes.push(notice);
   if (role === 'window_officer' && notice) {
     nodes.push(h('div', { class: 'actions no-print' }, h('button', { type: 'button', class: 'secondary', onclick: () => window.print() }, '打印受理通知书')));

@@ -68,7 +68,7 @@ async function appointments() {
   const listBox = h('section', { class: 'card', 'aria-labelledby': 'appt-h' }, h('h3', { id: 'appt-h' }, '我的预约'),
     mine.length ? h('ul', {}, mine.map((a) => h('li', {},
       `${siteName(a.site_id)} ${fmtTime(a.start)}（${a.purpose === 'pickup' ? '领取证件' : '窗口办理'}，预约码 ${a.code}）`,
-      a.status && a.status !== 'booked' ? ` · ${a.status === 'cancelled' ? '已取消' : a.status}` : [' ', h('button', {
+      a.status && !['active', 'booked'].includes(a.status) ? ` · ${{ cancelled: '已取消', used: '已到场', expired: '已过期' }[a.status] || a.status}` : [' ', h('button', {
         type: 'button', class: 'secondary', onclick: (ev) => busy(ev.currentTarget, listBox, async () => {
           await api('/v1/appointments/' + a.appointment_id, { method: 'DELETE' });
           flashNext('预约已取消。');

@@ -2,7 +2,7 @@
 // first), a case with its materials opened in the page, approve / return / reject with
 // reasons, and the inbox of bad ratings and complaints with their follow-ups.
 
-import { api, h, field, frame, router, show, showQuiet, busy, pager, fmtTime, fmtDate, flashNext, showError, today } from './common.js';
+import { api, h, field, frame, router, show, showQuiet, busy, pager, fmtTime, fmtDate, flashNext, showError } from './common.js';
 import { STEP, DEPT, badge } from './labels.js';
 import { caseView, refreshWhileMoving } from './casefile.js';
 
@@ -112,6 +112,14 @@ async function oneCase(id, quiet) {
   refreshWhileMoving(c, () => oneCase(id, true));
 }
 
+/** Now in Beijing time, as a `datetime-local` value. */
+function nowLocal() {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+  }).formatToParts(new Date()).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}T${p.hour === '24' ? '00' : p.hour}:${p.minute}`;
+}
+
 function followUps(item) {
   const box = h('div', { class: 'actions-col' });
   const post = async (path, body, okText) => {
@@ -125,11 +133,11 @@ function followUps(item) {
     box.append(f);
   } else {
     const v = h('form', { novalidate: true },
-      h('div', { class: 'grid two' }, field('visited_at', '回访日期', { type: 'date', value: today() }), field('summary', '回访情况', { maxlength: '1000' })),
+      h('div', { class: 'grid two' }, field('visited_at', '回访时间（北京时间）', { type: 'datetime-local', value: nowLocal() }), field('summary', '回访情况', { maxlength: '1000' })),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, '登记回访')));
     v.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      busy(v.querySelector('button'), v, () => post('return-visit', { visited_at: v.visited_at.value + 'T10:00:00+08:00', summary: v.summary.value.trim() }, '已登记回访。'));
+      busy(v.querySelector('button'), v, () => post('return-visit', { visited_at: v.visited_at.value ? v.visited_at.value + ':00+08:00' : '', summary: v.summary.value.trim() }, '已登记回访。'));
     });
     const r = h('form', { novalidate: true }, field('summary', '整改情况', { maxlength: '1000' }), h('div', { class: 'actions' }, h('button', { type: 'submit' }, '登记整改')));
     r.addEventListener('submit', (ev) => { ev.preventDefault(); busy(r.querySelector('button'), r, () => post('rectification', { summary: r.summary.value.trim() }, '已登记整改。')); });
@@ -141,11 +149,11 @@ function followUps(item) {
 async function feedback() {
   const r = await api('/v1/feedback?status=open&limit=20');
   show(h('h2', {}, '好差评与投诉'),
-    r.items.length ? r.items.map((i) => h('section', { class: 'card' },
+    ...(r.items.length ? r.items : [null]).map((i) => (!i ? h('p', {}, '暂无待跟进的差评或投诉。') : h('section', { class: 'card' },
       h('h3', {}, i.kind === 'complaint' ? '投诉' : '差评', ' · ', STEP[i.step] || i.step),
       h('p', {}, '申请 ', h('a', { href: '#/case/' + i.case_id }, i.case_id), `，${fmtTime(i.created_at)}`),
       h('p', { class: 'hint' }, [i.return_visit_due ? `回访期限 ${fmtDate(i.return_visit_due)}` : '', i.rectify_due ? `整改期限 ${fmtDate(i.rectify_due)}` : ''].filter(Boolean).join('，')),
-      followUps(i))) : h('p', {}, '暂无待跟进的差评或投诉。'));
+      followUps(i)))));
 }
 
 if (s) {
