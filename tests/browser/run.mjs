@@ -40,6 +40,30 @@ function yesterday() {
   return { input: `${day}T08:30`, rfc: `${day}T08:30:00+08:00` };
 }
 
+/** A small, valid one-page PDF standing in for a scanned document. */
+function scanPdf() {
+  const text = 'Marriage certificate (scanned; a browser test upload)';
+  const stream = `BT /F1 18 Tf 72 760 Td (${text}) Tj ET 60 400 m 535 400 l 535 700 l 60 700 l h S`;
+  const objs = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objs.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) out += `${String(off).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
 async function api(method, path, token, body) {
   const r = await fetch(BASE + path, {
     method,
@@ -166,7 +190,7 @@ try {
 
   const upload = async (page, name) => {
     await page.getByLabel('材料类型').selectOption('marriage_certificate');
-    await page.getByLabel(/选择文件/).setInputFiles({ name, mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% marriage certificate scan\n%%EOF\n') });
+    await page.getByLabel(/选择文件/).setInputFiles({ name, mimeType: 'application/pdf', buffer: scanPdf() });
     await page.getByRole('button', { name: '上传', exact: true }).click();
     await page.locator('ul.uploaded li', { hasText: name }).waitFor();
   };
