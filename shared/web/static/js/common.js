@@ -151,7 +151,8 @@ export function showError(root, err, fieldPrefix = '') {
   const loose = [];
   let first = null;
   for (const d of err.details || []) {
-    const name = fieldPrefix + (d.field || '');
+    // A resubmission's problems name their fields under `corrections.`.
+    const name = fieldPrefix + (d.field || '').replace(/^corrections\./, '');
     const slot = d.field && root.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
     if (slot) {
       slot.textContent = d.message;

@@ -18,7 +18,6 @@ function taskRows(tasks) {
 }
 
 async function queue() {
-  const q = new URLSearchParams(location.search);
   const filter = h('form', { novalidate: true, class: 'card no-print' },
     h('div', { class: 'grid two' },
       field('overdue', '只看超期任务', { type: 'checkbox' }),
@@ -44,7 +43,6 @@ async function queue() {
       : h('p', {}, '暂无待办任务。'), more);
   };
   filter.addEventListener('submit', (ev) => { ev.preventDefault(); busy(filter.querySelector('button'), filter, load); });
-  void q;
   await load();
   show(h('h2', {}, '待办任务'), filter, table);
 }
@@ -94,7 +92,7 @@ function decisionForm(taskId, step) {
 
 async function task(taskId) {
   const [caseId, step] = taskId.split('.');
-  const { case: c, nodes } = await caseView(caseId, {
+  const { nodes } = await caseView(caseId, {
     role: 'dept_officer',
     reload: () => task(taskId),
     extra: (kase) => {
@@ -102,7 +100,6 @@ async function task(taskId) {
       return st && st.status === 'awaiting_review' ? decisionForm(taskId, step)(kase) : h('p', { class: 'alert info' }, '该任务已处理。');
     },
   });
-  void c;
   show(...nodes);
 }
 
