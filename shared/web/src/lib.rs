@@ -54,13 +54,15 @@ pub fn asset(path: &str) -> Option<&'static Asset> {
 }
 
 /// Scripts and styles only from this origin, never inline; no plugins, no framing; forms
-/// post only here. `connect-src` adds the API's origin when it is elsewhere; `blob:` lets
-/// an officer view a downloaded material in the page.
-pub fn content_security_policy(api_origin: Option<&str>) -> String {
-    let connect = match api_origin {
-        Some(o) => format!("'self' {o}"),
-        None => "'self'".to_string(),
-    };
+/// post only here. `connect_to` adds the origins the pages call when they are elsewhere:
+/// on AWS the API's and the materials bucket's (uploads go to S3 presigned URLs, and an
+/// officer's page fetches a material from one). `blob:` lets the page show a material.
+pub fn content_security_policy(connect_to: &[&str]) -> String {
+    let mut connect = String::from("'self'");
+    for o in connect_to {
+        connect.push(' ');
+        connect.push_str(o);
+    }
     format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
          font-src 'self'; connect-src {connect}; frame-src blob:; object-src 'none'; \
@@ -106,6 +108,10 @@ mod tests {
 
     #[test]
     fn the_policy_for_the_local_server_is_the_policy_for_its_own_origin() {
-        assert_eq!(content_security_policy(None), CONTENT_SECURITY_POLICY);
+        assert_eq!(content_security_policy(&[]), CONTENT_SECURITY_POLICY);
+        assert!(
+            content_security_policy(&["https://api.example", "https://b.s3.example"])
+                .contains("connect-src 'self' https://api.example https://b.s3.example;")
+        );
     }
 }
