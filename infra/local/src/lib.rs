@@ -114,6 +114,60 @@ impl Config {
     }
 }
 
+/// What a token is asked for: by `onething token`, or by the web pages' development
+/// sign-in (`serve --dev-login`).
+pub struct TokenAsk {
+    pub role: String,
+    pub dept: Option<String>,
+    pub sub: String,
+    pub scope: domain::case::Scope,
+    /// Seconds from now until it expires.
+    pub ttl: i64,
+    pub iss: Option<String>,
+    pub aud: Option<String>,
+}
+
+/// Why a token was not signed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TokenRefused {
+    /// The lifetime is outside 1 s ..= [`api::auth::MAX_TOKEN_LIFETIME_SECS`].
+    Lifetime,
+    /// A window or department officer without a department.
+    NoDepartment,
+    /// No subject.
+    NoSubject,
+    /// Claims `serve` would refuse (the reason, for the operator).
+    Invalid(String),
+}
+
+/// Sign a token that `serve` with `secret` accepts, refusing here what it would refuse.
+pub fn sign_token(secret: &[u8], ask: TokenAsk) -> Result<String, TokenRefused> {
+    if !(1..=api::auth::MAX_TOKEN_LIFETIME_SECS).contains(&ask.ttl) {
+        return Err(TokenRefused::Lifetime);
+    }
+    let officer = matches!(ask.role.as_str(), "window_officer" | "dept_officer");
+    if officer && ask.dept.is_none() {
+        return Err(TokenRefused::NoDepartment);
+    }
+    if ask.sub.trim().is_empty() {
+        return Err(TokenRefused::NoSubject);
+    }
+    let now = chrono::Utc::now().timestamp();
+    let claims = api::auth::Claims {
+        sub: ask.sub.trim().to_string(),
+        role: ask.role,
+        dept: ask.dept,
+        exp: now + ask.ttl,
+        iat: Some(now),
+        iss: ask.iss,
+        aud: ask.aud,
+        scope: ask.scope,
+        ..Default::default()
+    };
+    api::auth::actor(&claims).map_err(|e| TokenRefused::Invalid(e.to_string()))?;
+    Ok(api::auth::sign(secret, &claims))
+}
+
 /// The shortest secret accepted (HS256 keys and upload-URL keys).
 pub const MIN_SECRET_BYTES: usize = 32;
 

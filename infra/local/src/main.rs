@@ -470,15 +470,6 @@ fn token(args: TokenArgs) -> Result<(), String> {
         iss,
         aud,
     } = args;
-    if !(1..=api::auth::MAX_TOKEN_LIFETIME_SECS).contains(&ttl) {
-        return Err(format!(
-            "--ttl must be between 1 and {} seconds",
-            api::auth::MAX_TOKEN_LIFETIME_SECS
-        ));
-    }
-    if matches!(role, RoleArg::WindowOfficer | RoleArg::DeptOfficer) && dept.is_none() {
-        return Err("officers need --dept".into());
-    }
     // A token is only useful to a `serve` that shares its secret: never invent one here.
     let has_env_secret = std::env::var("ONETHING_JWT_SECRET").is_ok_and(|s| !s.is_empty());
     if !has_env_secret && !data_dir.join("jwt-secret").exists() {
@@ -491,27 +482,33 @@ fn token(args: TokenArgs) -> Result<(), String> {
     }
     let secret = onething::jwt_secret(&data_dir)
         .map_err(|e| format!("data dir {}: {e}", data_dir.display()))?;
-    let now = chrono::Utc::now().timestamp();
     let env = |k: &str| std::env::var(k).ok().filter(|s| !s.is_empty());
-    let claims = api::auth::Claims {
-        sub,
+    let ask = onething::TokenAsk {
         role: role.as_str().to_string(),
         dept: dept.map(|d| Dept::from(d).as_str().to_string()),
-        exp: now + ttl,
-        iat: Some(now),
-        iss: iss.or_else(|| env("ONETHING_JWT_ISSUER")),
-        aud: aud.or_else(|| env("ONETHING_JWT_AUDIENCE")),
+        sub,
         scope: domain::case::Scope {
             region,
             hospital,
             site,
         },
-        ..Default::default()
+        ttl,
+        iss: iss.or_else(|| env("ONETHING_JWT_ISSUER")),
+        aud: aud.or_else(|| env("ONETHING_JWT_AUDIENCE")),
     };
-    // Refuse here what `serve` would refuse.
-    api::auth::actor(&claims).map_err(|e| format!("invalid claims: {e}"))?;
-    println!("{}", api::auth::sign(&secret, &claims));
-    Ok(())
+    match onething::sign_token(&secret, ask) {
+        Ok(token) => {
+            println!("{token}");
+            Ok(())
+        }
+        Err(onething::TokenRefused::Lifetime) => Err(format!(
+            "--ttl must be between 1 and {} seconds",
+            api::auth::MAX_TOKEN_LIFETIME_SECS
+        )),
+        Err(onething::TokenRefused::NoDepartment) => Err("officers need --dept".into()),
+        Err(onething::TokenRefused::NoSubject) => Err("--sub must not be empty".into()),
+        Err(onething::TokenRefused::Invalid(e)) => Err(format!("invalid claims: {e}")),
+    }
 }
 
 async fn audit(args: AuditArgs) -> Result<(), String> {

@@ -363,34 +363,31 @@ impl Front {
         else {
             return refuse(StatusCode::NOT_FOUND, "not_found", "未找到该内容");
         };
-        let now = chrono::Utc::now().timestamp();
-        let claims = api::auth::Claims {
-            sub: ask.sub.trim().to_string(),
+        let nonempty = |v: Option<String>| v.filter(|d| !d.is_empty());
+        let asked = crate::TokenAsk {
             role: ask.role,
-            dept: ask.dept.filter(|d| !d.is_empty()),
-            exp: now + 8 * 3600,
-            iat: Some(now),
+            dept: nonempty(ask.dept),
+            sub: ask.sub,
+            scope: domain::case::Scope {
+                region: nonempty(ask.region),
+                hospital: nonempty(ask.hospital),
+                site: nonempty(ask.site),
+            },
+            ttl: 8 * 3600,
             iss: issuer.clone(),
             aud: audience.clone(),
-            scope: domain::case::Scope {
-                region: ask.region.filter(|d| !d.is_empty()),
-                hospital: ask.hospital.filter(|d| !d.is_empty()),
-                site: ask.site.filter(|d| !d.is_empty()),
-            },
-            ..Default::default()
         };
-        let officer = matches!(claims.role.as_str(), "window_officer" | "dept_officer");
-        if officer && claims.dept.is_none() {
-            return invalid("工作人员请选择所在部门");
-        }
-        if claims.sub.is_empty() {
-            return invalid("请填写用户标识（家长填写本人公民身份号码）");
-        }
-        if let Err(e) = api::auth::actor(&claims) {
-            tracing::debug!(error = %e, "development sign-in refused");
-            return invalid("该角色需要填写部门，或所填部门、地区不正确");
-        }
-        let token = api::auth::sign(secret, &claims);
+        let token = match crate::sign_token(secret, asked) {
+            Ok(t) => t,
+            Err(crate::TokenRefused::NoDepartment) => return invalid("工作人员请选择所在部门"),
+            Err(crate::TokenRefused::NoSubject) => {
+                return invalid("请填写用户标识（家长填写本人公民身份号码）")
+            }
+            Err(e) => {
+                tracing::debug!(error = ?e, "development sign-in refused");
+                return invalid("所选角色、部门或地区不正确");
+            }
+        };
         Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, "application/json")

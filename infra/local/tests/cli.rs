@@ -290,3 +290,101 @@ async fn cors_is_allowed_for_configured_portals_only() {
         .await;
     assert!(r.headers.get("access-control-allow-origin").is_none());
 }
+
+/// The web pages come with a strict Content-Security-Policy; the development sign-in
+/// exists only with `serve --dev-login` (never with `--backend aws`), signs tokens the
+/// API accepts, and refuses what `onething token` refuses, in Chinese.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_are_served_and_the_development_sign_in_exists_only_with_its_flag() {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_onething"));
+    let http = testkit::http::Http::default();
+    let post = |base: String, body: serde_json::Value| {
+        let http = http.clone();
+        async move {
+            http.call(
+                "POST",
+                &format!("{base}/dev/token"),
+                None,
+                &[("content-type", "application/json")],
+                bytes::Bytes::from(body.to_string()),
+            )
+            .await
+        }
+    };
+
+    let plain = testkit::serve::Serve::start_fresh(bin, &[], [("RUST_LOG", "warn")]);
+    let (status, headers, body) = http.bytes(&format!("{}/", plain.base), None).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("<html lang=\"zh-CN\">"));
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    let (_, headers, _) = http
+        .bytes(&format!("{}/js/common.js", plain.base), None)
+        .await;
+    assert_eq!(headers["content-type"], "text/javascript; charset=utf-8");
+    let (_, _, cfg) = http
+        .bytes(&format!("{}/config.json", plain.base), None)
+        .await;
+    let cfg: serde_json::Value = serde_json::from_slice(&cfg).unwrap();
+    assert_eq!(cfg["dev_login"], false);
+    let r = post(
+        plain.base.clone(),
+        serde_json::json!({"role": "supervisor", "sub": "s"}),
+    )
+    .await;
+    assert_eq!(r.status, 404, "no development sign-in without the flag");
+    drop(plain);
+
+    let dev = testkit::serve::Serve::start_fresh(bin, &["--dev-login"], [("RUST_LOG", "warn")]);
+    let (_, _, cfg) = http.bytes(&format!("{}/config.json", dev.base), None).await;
+    let cfg: serde_json::Value = serde_json::from_slice(&cfg).unwrap();
+    assert_eq!(cfg["dev_login"], true);
+    let r = post(
+        dev.base.clone(),
+        serde_json::json!({"role": "guardian", "sub": testkit::family::FATHER_A}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = r.body["token"].as_str().unwrap();
+    let (status, _, _) = http
+        .bytes(&format!("{}/v1/cases", dev.base), Some(token))
+        .await;
+    assert_eq!(status, 200, "the API accepts the token");
+    for (ask, word) in [
+        (
+            serde_json::json!({"role": "dept_officer", "sub": "p-1"}),
+            "部门",
+        ),
+        (
+            serde_json::json!({"role": "guardian", "sub": " "}),
+            "用户标识",
+        ),
+        (serde_json::json!({"role": "admin", "sub": "x"}), "角色"),
+    ] {
+        let r = post(dev.base.clone(), ask.clone()).await;
+        assert_eq!(r.status, 400, "{ask}");
+        let msg = r.body["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(word) && !msg.is_ascii(), "{ask}: {msg}");
+    }
+    drop(dev);
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = onething(
+        dir.path(),
+        &[
+            "serve",
+            "--dev-login",
+            "--backend",
+            "aws",
+            "--stack",
+            "x",
+            "--data-dir",
+            "d",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dev-login"));
+}

@@ -5,8 +5,6 @@ import { api, h, field, busy, fmtTime, fmtDate, flashNext, showError, clearError
 import { STEP, DEPT, MATERIAL, CERT, CHANNEL, DELIVERY, CERT_STATUS, badge, statusBadge, stepStatusBadge } from './labels.js';
 import { applicationForm, collect, mergePatch, sites } from './form.js';
 
-const FINISHED = ['completed', 'rejected', 'not_accepted', 'withdrawn'];
-
 /** Upload one file as a material of the case: register it, then PUT its bytes. */
 export async function uploadMaterial(caseId, kind, file) {
   const ticket = await api(`/v1/cases/${caseId}/materials`, {
@@ -348,13 +346,12 @@ export async function caseView(caseId, { role, reload, extra }) {
   if (c.steps.some((s) => s.status === 'done' && s.step !== 'acceptance')) nodes.push(await certificates(c));
   const mats = materialsList(c, role);
   if (mats) nodes.push(mats);
-  if (role === 'guardian' && FINISHED.includes(c.status) && c.status !== 'withdrawn') nodes.push(feedbackPanel(c, reload));
+  if (role === 'guardian' && ['completed', 'rejected', 'not_accepted'].includes(c.status)) nodes.push(feedbackPanel(c, reload));
   if (mayAct && ['submitted', 'incomplete', 'returned'].includes(c.status)) nodes.push(withdrawPanel(c, reload));
   nodes.push(timelineLog(c));
   return { case: c, nodes };
 }
 
-export { FINISHED };
 
 let refreshTimer = null;
 window.addEventListener('hashchange', () => clearTimeout(refreshTimer));

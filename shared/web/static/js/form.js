@@ -2,7 +2,7 @@
 // officer entering an offline application; also the corrections on a resubmission
 // (a JSON merge patch of the fields that changed).
 
-import { api, h, field, $ } from './common.js';
+import { api, h, field } from './common.js';
 
 let sitesCache = null;
 export async function sites() {
@@ -176,4 +176,3 @@ export function mergePatch(from, to) {
   return Object.keys(out).length ? out : undefined;
 }
 
-export { $ };

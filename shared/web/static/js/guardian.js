@@ -1,7 +1,7 @@
 // The parent's page: apply with the one form, answer the one notice, follow the case,
 // download certificates, rate and complain, book an appointment.
 
-import { api, h, field, frame, router, show, showQuiet, busy, pager, fmtTime, fmtDate, flashNext, today, showError, newKey, $ } from './common.js';
+import { api, h, field, frame, router, show, showQuiet, busy, pager, fmtTime, fmtDate, flashNext, today, showError, newKey } from './common.js';
 import { statusBadge, STEP } from './labels.js';
 import { applicationForm, collect, sites } from './form.js';
 import { caseView, refreshWhileMoving } from './casefile.js';
@@ -126,4 +126,3 @@ if (s) {
   ]);
 }
 
-export { $ };

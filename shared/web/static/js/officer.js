@@ -2,7 +2,7 @@
 // first), a case with its materials opened in the page, approve / return / reject with
 // reasons, and the inbox of bad ratings and complaints with their follow-ups.
 
-import { api, h, field, frame, router, show, showQuiet, busy, pager, fmtTime, fmtDate, flashNext, showError } from './common.js';
+import { api, h, field, frame, router, show, showQuiet, busy, pager, fmtTime, fmtDate, flashNext } from './common.js';
 import { STEP, DEPT, badge } from './labels.js';
 import { caseView, refreshWhileMoving } from './casefile.js';
 
@@ -162,4 +162,3 @@ if (s) {
   ]);
 }
 
-export { showError };
