@@ -141,7 +141,9 @@ try {
   // --- The sign-in page.
   const parent = await newPage('guardian');
   await parent.goto(BASE + '/');
-  check(await parent.getByRole('heading', { name: '示例身份' }).isVisible(), 'the sign-in page offers the sample identities');
+  // The page renders after it has read config.json: wait for it, as a user would.
+  await parent.getByRole('heading', { name: '示例身份' }).waitFor();
+  check(await parent.getByRole('button', { name: /^家长：/ }).count() === 2, 'the sign-in page offers the sample identities');
   await axe(parent, 'sign-in');
   await shoot(parent, 'sign-in');
 
