@@ -6,11 +6,41 @@ requests committed meanwhile. Real DynamoDB isolates transactions (serializable)
 loses a committed write, so the tests run moto with one lock around DynamoDB requests.
 Everything else (SQS long polls, S3) stays concurrent.
 
+A failed transaction is also made to leave the table's stream as it was: moto restores
+the table from its copy, stream included, but a stream reader holding an iterator keeps
+the live shard, where the failed writes' records stay (a reader would relay changes that
+never happened, and then skip as many real ones, whose sequence numbers the restored
+copy reuses). Real DynamoDB writes nothing of a cancelled transaction, to the table or
+its stream.
+
 usage: moto_server.py HOST PORT
 """
 import sys, threading
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+from moto.dynamodb.models import DynamoDBBackend
+
+_transact = DynamoDBBackend.transact_write_items
+
+
+def transact_write_items(self, transact_items):
+    shards = {name: (t.stream_shard, len(t.stream_shard.items))
+              for name, t in self.tables.items() if t.stream_shard is not None}
+    try:
+        return _transact(self, transact_items)
+    except Exception:
+        # Keep the shard readers hold, without the records of the writes undone.
+        for name, (shard, n) in shards.items():
+            del shard.items[n:]
+            table = self.tables.get(name)
+            if table is not None:
+                table.stream_shard = shard
+                shard.table = table
+        raise
+
+
+DynamoDBBackend.transact_write_items = transact_write_items
 
 host, port = sys.argv[1], int(sys.argv[2])
 app = DomainDispatcherApplication(create_backend_app)

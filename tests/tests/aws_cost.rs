@@ -6,6 +6,7 @@
 use crate::moto;
 
 use crate::helpers::*;
+use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,8 +21,7 @@ async fn requests_per_completed_case() {
         &aws::Resources::from_outputs(&outputs).unwrap(),
         5,
     );
-    let sharing =
-        Arc::new(application::FixtureSharing::from_json(application::sample_registry()).unwrap());
+    let sharing = Arc::new(application::FixtureSharing::from_json(&registry(CASES)).unwrap());
     let settings = domain::Settings::default();
     let cal = domain::Calendar::builtin(settings.unknown_year_policy);
     let dir = tempfile::tempdir().unwrap();
@@ -40,25 +40,29 @@ async fn requests_per_completed_case() {
         .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
         .with_test_writer()
         .try_init();
-    let before = a.usage.snapshot();
     const CASES: usize = 3;
-    let g = t.guardian(FATHER_A);
-    let mut ids = vec![];
-    for n in 1..=CASES {
-        ids.push(t.apply(&g, &crate::helpers::newborn(n)).await);
-    }
+    // The SLA monitor ticks once at the start: its queries (one per due-index partition)
+    // are a cost per tick, not per case (printed apart below).
+    let monitor = wait_for_first_tick(&a.usage).await;
+    let before = a.usage.snapshot();
+    // The usual case: a family's first application, for a single birth.
+    let families = families(CASES);
     // Watch through a second set of adapters, so that watching is not counted.
     let observer = aws::Aws::new(
         &m.sdk_config().await,
         &aws::Resources::from_outputs(&outputs).unwrap(),
         5,
     );
-    for id in &ids {
+    // One case after another, so that the figures are a case's own: cases at the same
+    // moment race for the same counters (the parcels' tracking numbers), and a lost race
+    // costs a retry of that step's read and write (the chaos runs measure those).
+    for (father, form) in &families {
+        let id = t.apply(&t.guardian(father), form).await;
         let mut state = String::new();
         for _ in 0..600 {
             use ports::{CaseStore, Notifier};
-            let c = observer.store.get(id).await.unwrap().unwrap();
-            let sent = observer.notifier.sent(id).await.unwrap().len();
+            let c = observer.store.get(&id).await.unwrap().unwrap();
+            let sent = observer.notifier.sent(&id).await.unwrap().len();
             if c.status() == domain::CaseStatus::Completed && c.archive().is_some() && sent == 6 {
                 state.clear();
                 break;
@@ -80,6 +84,7 @@ async fn requests_per_completed_case() {
         .zip(before.iter())
         .map(|((k, x), (_, y))| (*k, (x - y) as f64 / CASES as f64))
         .collect();
+    eprintln!("the SLA monitor's tick (any number of cases): {monitor} Query");
     eprintln!(
         "requests per completed case (mean of {CASES}; ReceiveMessage calls include idle long polls):",
     );
@@ -106,8 +111,7 @@ async fn requests_per_completed_case() {
 
     // DynamoDB, against issue 12's targets. The bounds asserted are the figures measured
     // when this write path landed (or the target, where it is met), plus 10 %: a change
-    // that costs more fails here. The request and write-unit targets are not met yet
-    // (see docs/benchmarks.md).
+    // that costs more fails here. The write-unit target is not met yet (docs/benchmarks.md).
     let requests: f64 = [
         "dynamodb.GetItem",
         "dynamodb.Query",
@@ -126,8 +130,8 @@ async fn requests_per_completed_case() {
     let rcu = get("dynamodb.read_units.halves") / 2.0;
     eprintln!("per completed case        measured   target   bound asserted");
     for (name, v, target, bound) in [
-        ("DynamoDB requests", requests, 30.0, 42.0),
-        ("write units (table)", wcu, 80.0, 106.0),
+        ("DynamoDB requests", requests, 30.0, 30.0),
+        ("write units (table)", wcu, 80.0, 95.0),
         ("write units (indexes)", index_wcu, f64::NAN, 48.0),
         ("read units", rcu, 20.0, 20.0),
         (
@@ -143,4 +147,77 @@ async fn requests_per_completed_case() {
             "{name}: {v:.1} per case, over {bound} + 10 %"
         );
     }
+}
+
+/// Wait until the monitor's first tick has made its queries (one per partition of the due
+/// index, an empty table answering each in one page); their count.
+async fn wait_for_first_tick(usage: &aws::Usage) -> u64 {
+    let queries = || {
+        usage
+            .snapshot()
+            .into_iter()
+            .find(|(k, _)| *k == "dynamodb.Query")
+            .map_or(0, |(_, v)| v)
+    };
+    for _ in 0..200 {
+        if queries() >= aws::DUE_SHARDS as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let n = queries();
+    assert_eq!(
+        n,
+        aws::DUE_SHARDS as u64,
+        "one query per due-index partition"
+    );
+    n
+}
+
+/// Family A and `n - 1` more like it (married, both parents on record in Xihu), so that
+/// each case is a family's first application for a single birth: the usual case. (Many
+/// newborns of one family would be a multiple birth, whose acceptance also reads the
+/// siblings' cases.)
+fn family(k: usize) -> (String, String) {
+    let id = |rest: String| format!("{rest}{}", domain::idnum::check_char(&rest));
+    (
+        id(format!("33010619900101{:03}", 100 + 10 * k + 3)),
+        id(format!("33010619920304{:03}", 100 + 10 * k + 2)),
+    )
+}
+
+fn registry(n: usize) -> String {
+    let mut r: Value = serde_json::from_str(application::sample_registry()).unwrap();
+    for k in 1..n {
+        let (father, mother) = family(k);
+        let household = format!("33010690{k:04}");
+        for (who, name, sex) in [(&father, "王山", "male"), (&mother, "李兰", "female")] {
+            r["people"].as_array_mut().unwrap().push(json!({
+                "id_number": who, "name": name, "sex": sex, "ethnicity": "汉族",
+                "household_number": household, "employee_insured": true
+            }));
+        }
+        r["households"].as_array_mut().unwrap().push(json!({
+            "household_number": household, "address_code": "330106",
+            "address": format!("杭州市西湖区文三路 {} 号", 100 + k),
+            "head_id_number": father, "kind": "family"
+        }));
+        r["marriages"].as_array_mut().unwrap().push(json!({
+            "certificate_number": format!("J330106-2021-{k:06}"),
+            "husband_id_number": father, "wife_id_number": mother,
+            "registered_on": "2021-05-20"
+        }));
+    }
+    r.to_string()
+}
+
+fn families(n: usize) -> Vec<(String, Value)> {
+    let mut out = vec![(FATHER_A.to_string(), form_a())];
+    for k in 1..n {
+        let (father, mother) = family(k);
+        let form = with_parents(form_a(), Some(("王山", &father)), ("李兰", &mother));
+        out.push((father, form));
+    }
+    out
 }

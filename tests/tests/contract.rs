@@ -370,6 +370,87 @@ async fn each_owner_gets_one_number_and_no_two_owners_share_one(a: &Adapters, _t
     ));
 }
 
+/// A step's numbers: reserved, then taken by the commit that records them. Two cases that
+/// reserved the same number cannot both commit it: the second commit is a conflict, and
+/// its retry reserves the next number. A lasting owner (the newborn) keeps its number for
+/// a later case; the case's own numbers leave no owner record behind.
+async fn numbers_reserved_for_a_commit_are_taken_by_that_commit_alone(a: &Adapters, tag: &str) {
+    let settings = domain::Settings::default();
+    let ns = format!("card-{tag}");
+    let ask = |owner: &str, lasting: bool| ports::NumberAsk {
+        namespace: ns.clone(),
+        owner: owner.to_string(),
+        max: 99,
+        lasting,
+    };
+    let mut cases = vec![];
+    for i in 1..=2 {
+        let c = a_case(&format!("BC{tag}N{i}"), crate::helpers::FATHER_A);
+        assert!(matches!(
+            a.store.create(&c, "numbers", &[]).await.unwrap(),
+            Created::New
+        ));
+        cases.push(c);
+    }
+    let (mut one, mut two) = (cases[0].clone(), cases[1].clone());
+    let r1 = a
+        .numbers
+        .reserve(&[ask(one.case_id(), false)])
+        .await
+        .unwrap();
+    let r2 = a
+        .numbers
+        .reserve(&[ask(two.case_id(), false)])
+        .await
+        .unwrap();
+    let v = one.prepare_commit(&calendar(), &settings);
+    one.take_numbers(r1.takes.clone());
+    a.store.commit(&one, v, &[]).await.unwrap();
+    let v = two.prepare_commit(&calendar(), &settings);
+    two.take_numbers(r2.takes.clone());
+    let landed = a.store.commit(&two, v, &[]).await;
+    let second = if r2.numbers == r1.numbers {
+        // Both read the same counter: the first commit took the number.
+        assert!(
+            matches!(landed, Err(StoreError::Conflict(_))),
+            "a number already taken is a conflict: {landed:?}"
+        );
+        let mut again = a.store.get(two.case_id()).await.unwrap().unwrap();
+        let r = a
+            .numbers
+            .reserve(&[ask(two.case_id(), false)])
+            .await
+            .unwrap();
+        let v = again.prepare_commit(&calendar(), &settings);
+        again.take_numbers(r.takes);
+        a.store.commit(&again, v, &[]).await.unwrap();
+        r.numbers[0]
+    } else {
+        // This store took the numbers at once.
+        landed.unwrap();
+        r2.numbers[0]
+    };
+    assert_eq!(r1.numbers, vec![1]);
+    assert_eq!(second, 2, "the retry gets the next number, none is lost");
+    // Nothing committed with a case, nothing taken: the counter is where it was.
+    let r = a.numbers.reserve(&[ask("another", false)]).await.unwrap();
+    assert_eq!(r.numbers, vec![3]);
+
+    // A lasting owner's number, taken by one case's commit, is the same for the next case.
+    let newborn = format!("newborn-{tag}");
+    let mut c = a.store.get(one.case_id()).await.unwrap().unwrap();
+    let first = a.numbers.reserve(&[ask(&newborn, true)]).await.unwrap();
+    let v = c.prepare_commit(&calendar(), &settings);
+    c.take_numbers(first.takes);
+    a.store.commit(&c, v, &[]).await.unwrap();
+    let later = a.numbers.reserve(&[ask(&newborn, true)]).await.unwrap();
+    assert_eq!(later.numbers, first.numbers, "one newborn, one number");
+    assert!(
+        later.takes.is_empty(),
+        "a number already held takes nothing"
+    );
+}
+
 /// Notifications are idempotent by sequence.
 async fn a_notification_is_recorded_once_per_sequence(a: &Adapters, tag: &str) {
     let id = format!("BC{tag}1");
@@ -846,6 +927,7 @@ contract!(
     of_concurrent_cases_for_one_newborn_exactly_one_is_created,
     a_failing_message_is_received_five_times_then_dead_lettered_and_can_be_redriven,
     each_owner_gets_one_number_and_no_two_owners_share_one,
+    numbers_reserved_for_a_commit_are_taken_by_that_commit_alone,
     a_notification_is_recorded_once_per_sequence,
     blobs_round_trip_archives_are_write_once_and_uploads_get_a_url,
     a_post_answer_is_kept_under_its_idempotency_key,

@@ -181,18 +181,22 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
                 }
                 Verdict::Pass => {
                     let issued = async {
-                        let numbers =
-                            allocate(app, &case, steps::allocations(step, &case, &app.settings))
+                        let (numbers, takes) =
+                            reserve(app, &case, steps::allocations(step, &case, &app.settings))
                                 .await?;
                         let results = steps::issue(step, &case, &numbers, &app.settings, now)
                             .map_err(HandlerError::Permanent)?;
                         let delivery = steps::delivery(step, &case, &numbers, now)
                             .map_err(HandlerError::Permanent)?;
-                        Ok::<_, HandlerError>((results, delivery))
+                        Ok::<_, HandlerError>((results, delivery, takes))
                     }
                     .await;
                     let (results, delivery) = match issued {
-                        Ok(x) => x,
+                        // The numbers are taken by the commit that records the results.
+                        Ok((results, delivery, takes)) => {
+                            case.take_numbers(takes);
+                            (results, delivery)
+                        }
                         // A step that can never complete by itself (a number range used up,
                         // results that cannot be built) waits for its department's officer
                         // with the reason: never a loop of retries and dead letters.
@@ -246,9 +250,60 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
     Ok(())
 }
 
-/// The numbers a step needs (the same owner always gets the same number back, so a
-/// retry after a lost race or a crash reuses them). Owners other than the case (the
-/// newborn) are stored as digests.
+/// The numbers a step needs, reserved for the commit that records them to take
+/// ([`ports::Allocator::reserve`]). Owners other than the case (the newborn) are stored
+/// as digests.
+pub async fn reserve(
+    app: &App,
+    case: &Case,
+    requests: Vec<domain::steps::AllocationRequest>,
+) -> Result<(Numbers, Vec<domain::steps::NumberTake>), HandlerError> {
+    if requests.is_empty() {
+        return Ok((Numbers::default(), vec![]));
+    }
+    let asks: Vec<ports::NumberAsk> = requests
+        .iter()
+        .map(|req| ports::NumberAsk {
+            namespace: req.namespace.clone(),
+            owner: owner_of(case, req),
+            max: req.max,
+            lasting: req.lasting,
+        })
+        .collect();
+    let got = app
+        .numbers
+        .reserve(&asks)
+        .await
+        .map_err(|e| alloc_error(&requests, e))?;
+    let numbers = requests.iter().map(|r| r.kind).zip(got.numbers).collect();
+    Ok((numbers, got.takes))
+}
+
+fn owner_of(case: &Case, req: &domain::steps::AllocationRequest) -> String {
+    match &req.owner {
+        Some(o) => sha256_hex(o.as_bytes()),
+        None => case.case_id().to_string(),
+    }
+}
+
+fn alloc_error(requests: &[domain::steps::AllocationRequest], e: AllocError) -> HandlerError {
+    match e {
+        AllocError::Exhausted(ns) => {
+            let kind = requests
+                .iter()
+                .find(|r| r.namespace == ns)
+                .map_or("号码", |r| r.kind.name_zh());
+            HandlerError::Permanent(format!(
+                "{kind}已用完（号码段已全部分配），需人工分配号码或按溢出规则处理"
+            ))
+        }
+        AllocError::Store(s) => s.into(),
+    }
+}
+
+/// The numbers a decision needs before its change is decided (a rejection's hand-over),
+/// taken at once: the same owner always gets the same number back, so a retry after a
+/// lost race or a crash reuses them.
 pub async fn allocate(
     app: &App,
     case: &Case,
@@ -256,13 +311,7 @@ pub async fn allocate(
 ) -> Result<Numbers, HandlerError> {
     let asks: Vec<(String, String, u64)> = requests
         .iter()
-        .map(|req| {
-            let owner = match &req.owner {
-                Some(o) => sha256_hex(o.as_bytes()),
-                None => case.case_id().to_string(),
-            };
-            (req.namespace.clone(), owner, req.max)
-        })
+        .map(|req| (req.namespace.clone(), owner_of(case, req), req.max))
         .collect();
     if asks.is_empty() {
         return Ok(Numbers::default());
@@ -271,18 +320,7 @@ pub async fn allocate(
         .numbers
         .allocate_many(&asks)
         .await
-        .map_err(|e| match e {
-            AllocError::Exhausted(ns) => {
-                let kind = requests
-                    .iter()
-                    .find(|r| r.namespace == ns)
-                    .map_or("号码", |r| r.kind.name_zh());
-                HandlerError::Permanent(format!(
-                    "{kind}已用完（号码段已全部分配），需人工分配号码或按溢出规则处理"
-                ))
-            }
-            AllocError::Store(s) => s.into(),
-        })?;
+        .map_err(|e| alloc_error(&requests, e))?;
     Ok(requests.iter().map(|r| r.kind).zip(got).collect())
 }
 

@@ -25,6 +25,7 @@ use domain::case::Case;
 use domain::flow::Dept;
 use domain::notice::Notification;
 use domain::projection::{CaseRow, EscalationEntry, FeedbackEntry, TallyCell};
+use domain::steps::NumberTake;
 use ports::{
     AllocError, Allocator, CaseStore, Created, Delivered, Notifier, OutMessage, StoreError,
 };
@@ -202,7 +203,7 @@ fn case_item(case: &Case, outbox: &[OutMessage]) -> Item {
 }
 
 /// Partitions of the SLA monitor's due index.
-const DUE_SHARDS: u8 = 8;
+pub const DUE_SHARDS: u8 = 8;
 
 fn due_shard(case_id: &str) -> u8 {
     use sha2::{Digest, Sha256};
@@ -796,11 +797,14 @@ impl CaseStore for DynamoStore {
             items.push(TransactWriteItem::builder().delete(del).build());
         }
         items.extend(projection_items(&self.table, case)?);
+        // The step's numbers, taken with the results that carry them.
+        items.extend(take_items(&self.table, &case.pending().numbers)?);
         match transact(&self.client, &self.usage, items).await {
             Ok(()) => {}
+            // The case moved on, or another commit took a number read for this one.
             Err(TxError::Conditions(_)) => {
                 return Err(StoreError::Conflict(format!(
-                    "case {} is no longer at version {expected}",
+                    "case {} is no longer at version {expected}, or its numbers were taken",
                     case.case_id()
                 )))
             }
@@ -1218,30 +1222,23 @@ impl Allocator for DynamoAllocator {
         Ok(got[0])
     }
 
-    /// A step's numbers in two requests: one consistent read of the owners' items and the
-    /// namespaces' counters, then one transaction that moves each counter from the value
-    /// read (conditional) and writes each new owner (conditional on none). A lost race
-    /// starts again; the same owner still never gets two numbers, two owners never one.
+    /// A step's numbers in two requests: [`DynamoAllocator::plan`]'s read, then one
+    /// transaction of its writes. A lost race starts again; the same owner still never
+    /// gets two numbers, two owners never one.
     async fn allocate_many(
         &self,
         requests: &[(String, String, u64)],
     ) -> Result<Vec<u64>, AllocError> {
-        use aws_sdk_dynamodb::types::KeysAndAttributes;
-        let key = |pk: String, sk: String| -> Item {
-            HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
-        };
-        let owner_key =
-            |ns: &str, owner: &str| key(format!("ALLOC#{ns}"), format!("OWNER#{owner}"));
-        let counter_key = |ns: &str| key(format!("ALLOC#{ns}"), "COUNTER".into());
-        let mut keys: Vec<Item> = vec![];
-        for (ns, owner, _) in requests {
-            for k in [owner_key(ns, owner), counter_key(ns)] {
-                if !keys.contains(&k) {
-                    keys.push(k);
-                }
-            }
-        }
-        if keys.len() > 100 {
+        let asks: Vec<ports::NumberAsk> = requests
+            .iter()
+            .map(|(ns, owner, max)| ports::NumberAsk {
+                namespace: ns.clone(),
+                owner: owner.clone(),
+                max: *max,
+                lasting: true,
+            })
+            .collect();
+        if asks.len() > 50 {
             // More than one BatchGetItem holds: in parts (each still all-or-nothing).
             let mut out = vec![];
             for part in requests.chunks(50) {
@@ -1250,91 +1247,176 @@ impl Allocator for DynamoAllocator {
             return Ok(out);
         }
         for _ in 0..50 {
-            // 1. Read every owner and counter at once.
-            let mut found: Vec<Item> = vec![];
-            let mut ask = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys.clone()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| sdk_err("batch get", e))?,
-            );
-            while let Some(k) = ask.take() {
-                let r = self
-                    .c(Op::DdbBatchGet)
-                    .batch_get_item()
-                    .request_items(&self.table, k)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_err("batch get allocations", e))?;
-                let items = r
-                    .responses()
-                    .and_then(|m| m.get(&self.table))
-                    .cloned()
-                    .unwrap_or_default();
-                bill_read(&self.usage, &items, true);
-                found.extend(items);
-                ask = r
-                    .unprocessed_keys()
-                    .and_then(|u| u.get(&self.table))
-                    .filter(|k| !k.keys().is_empty())
-                    .cloned();
+            let planned = self.plan(&asks).await?;
+            if planned.takes.is_empty() {
+                return Ok(planned.numbers);
             }
-            let num = |k: &Item, attr: &str| -> Option<u64> {
-                found
+            match transact(
+                &self.client,
+                &self.usage,
+                take_items(&self.table, &planned.takes)?,
+            )
+            .await
+            {
+                Ok(()) => return Ok(planned.numbers),
+                Err(TxError::Conditions(_)) => continue,
+                Err(TxError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Unavailable("allocations kept conflicting".into()).into())
+    }
+
+    /// One request: the plan's read; its writes go into the step's own commit
+    /// ([`DynamoStore::commit`]).
+    async fn reserve(&self, asks: &[ports::NumberAsk]) -> Result<ports::Reserved, AllocError> {
+        if asks.len() > 50 {
+            return Err(StoreError::Unavailable(format!(
+                "{} numbers asked for one commit; at most 50",
+                asks.len()
+            ))
+            .into());
+        }
+        self.plan(asks).await
+    }
+}
+
+impl DynamoAllocator {
+    /// Read every owner and counter the asks name in one consistent `BatchGetItem`;
+    /// owners that hold a number keep it, the others take the next ones. Returns the
+    /// numbers and the writes that take them: each counter moved from the value read
+    /// (conditional), each new lasting owner written (conditional on none).
+    async fn plan(&self, asks: &[ports::NumberAsk]) -> Result<ports::Reserved, AllocError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut keys: Vec<Item> = vec![];
+        for a in asks {
+            for k in [owner_key(&a.namespace, &a.owner), counter_key(&a.namespace)] {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+        let mut found: Vec<Item> = vec![];
+        let mut ask = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| sdk_err("batch get", e))?,
+        );
+        while let Some(k) = ask.take() {
+            let r = self
+                .c(Op::DdbBatchGet)
+                .batch_get_item()
+                .request_items(&self.table, k)
+                .send()
+                .await
+                .map_err(|e| sdk_err("batch get allocations", e))?;
+            let items = r
+                .responses()
+                .and_then(|m| m.get(&self.table))
+                .cloned()
+                .unwrap_or_default();
+            bill_read(&self.usage, &items, true);
+            found.extend(items);
+            ask = r
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .filter(|k| !k.keys().is_empty())
+                .cloned();
+        }
+        let num = |k: &Item, attr: &str| -> Option<u64> {
+            found
+                .iter()
+                .find(|i| i.get("pk") == k.get("pk") && i.get("sk") == k.get("sk"))
+                .and_then(|i| i.get(attr))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())
+        };
+        let mut counters: Vec<(String, u64, u64)> = vec![]; // (ns, read, next)
+        let mut taken: Vec<(&ports::NumberAsk, u64)> = vec![];
+        let mut numbers = vec![];
+        for a in asks {
+            let (ns, owner) = (&a.namespace, &a.owner);
+            if let Some(o) = num(&owner_key(ns, owner), "ordinal").or_else(|| {
+                taken
                     .iter()
-                    .find(|i| i.get("pk") == k.get("pk") && i.get("sk") == k.get("sk"))
-                    .and_then(|i| i.get(attr))
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse().ok())
+                    .find(|(t, _)| &t.namespace == ns && &t.owner == owner)
+                    .map(|x| x.1)
+            }) {
+                numbers.push(o);
+                continue;
+            }
+            let at = match counters.iter().position(|c| &c.0 == ns) {
+                Some(i) => i,
+                None => {
+                    let last = num(&counter_key(ns), "last").unwrap_or(0);
+                    counters.push((ns.clone(), last, last));
+                    counters.len() - 1
+                }
             };
-            // 2. Owners that hold a number keep it; the others take the next ones.
-            let mut counters: Vec<(String, u64, u64)> = vec![]; // (ns, read, next)
-            let mut owners: Vec<(String, String, u64)> = vec![];
-            let mut out = vec![];
-            for (ns, owner, max) in requests {
-                if let Some(o) = num(&owner_key(ns, owner), "ordinal").or_else(|| {
-                    owners
-                        .iter()
-                        .find(|(n, w, _)| n == ns && w == owner)
-                        .map(|x| x.2)
-                }) {
-                    out.push(o);
-                    continue;
-                }
-                let at = match counters.iter().position(|c| &c.0 == ns) {
-                    Some(i) => i,
-                    None => {
-                        let last = num(&counter_key(ns), "last").unwrap_or(0);
-                        counters.push((ns.clone(), last, last));
-                        counters.len() - 1
-                    }
-                };
-                counters[at].2 += 1;
-                let next = counters[at].2;
-                if next > *max {
-                    return Err(AllocError::Exhausted(ns.clone()));
-                }
-                owners.push((ns.clone(), owner.clone(), next));
-                out.push(next);
+            counters[at].2 += 1;
+            let next = counters[at].2;
+            if next > a.max {
+                return Err(AllocError::Exhausted(ns.clone()));
             }
-            if owners.is_empty() {
-                return Ok(out);
+            taken.push((a, next));
+            numbers.push(next);
+        }
+        let mut takes: Vec<NumberTake> = counters
+            .into_iter()
+            .map(|(namespace, from, to)| NumberTake::Counter {
+                namespace,
+                from,
+                to,
+            })
+            .collect();
+        for (a, ordinal) in taken {
+            if a.lasting {
+                takes.push(NumberTake::Owner {
+                    namespace: a.namespace.clone(),
+                    owner: a.owner.clone(),
+                    ordinal,
+                });
             }
-            // 3. One transaction for every counter moved and owner written.
-            let mut items = vec![];
-            for (ns, read, next) in &counters {
+        }
+        Ok(ports::Reserved { numbers, takes })
+    }
+}
+
+fn alloc_key(pk: String, sk: String) -> Item {
+    HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+}
+
+fn owner_key(ns: &str, owner: &str) -> Item {
+    alloc_key(format!("ALLOC#{ns}"), format!("OWNER#{owner}"))
+}
+
+fn counter_key(ns: &str) -> Item {
+    alloc_key(format!("ALLOC#{ns}"), "COUNTER".into())
+}
+
+/// The transaction items that take reserved numbers: each counter moved if still at the
+/// value read, each lasting owner written if it holds none.
+fn take_items(table: &str, takes: &[NumberTake]) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let mut items = vec![];
+    for t in takes {
+        match t {
+            NumberTake::Counter {
+                namespace,
+                from,
+                to,
+            } => {
                 let mut u = Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(counter_key(ns)))
+                    .table_name(table)
+                    .set_key(Some(counter_key(namespace)))
                     .update_expression("SET #l = :next")
                     .expression_attribute_names("#l", "last")
-                    .expression_attribute_values(":next", n(next));
-                u = if *read == 0 {
+                    .expression_attribute_values(":next", n(to));
+                u = if *from == 0 {
                     u.condition_expression("attribute_not_exists(#l)")
                 } else {
                     u.condition_expression("#l = :last")
-                        .expression_attribute_values(":last", n(read))
+                        .expression_attribute_values(":last", n(from))
                 };
                 items.push(
                     TransactWriteItem::builder()
@@ -1342,23 +1424,22 @@ impl Allocator for DynamoAllocator {
                         .build(),
                 );
             }
-            for (ns, owner, ordinal) in &owners {
-                let mut mine = owner_key(ns, owner);
+            NumberTake::Owner {
+                namespace,
+                owner,
+                ordinal,
+            } => {
+                let mut mine = owner_key(namespace, owner);
                 mine.insert("ordinal".into(), n(ordinal));
                 items.push(put(
-                    &self.table,
+                    table,
                     mine,
                     Some(("attribute_not_exists(pk)", vec![])),
                 )?);
             }
-            match transact(&self.client, &self.usage, items).await {
-                Ok(()) => return Ok(out),
-                Err(TxError::Conditions(_)) => continue,
-                Err(TxError::Store(e)) => return Err(e.into()),
-            }
         }
-        Err(StoreError::Unavailable("allocations kept conflicting".into()).into())
     }
+    Ok(items)
 }
 
 pub struct DynamoNotifier {

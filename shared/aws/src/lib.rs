@@ -20,7 +20,7 @@ mod usage;
 pub use appointments::DynamoAppointments;
 pub use audit::CloudWatchAudit;
 pub use blobs::S3Blobs;
-pub use dynamo::{DynamoAllocator, DynamoNotifier, DynamoStore};
+pub use dynamo::{DynamoAllocator, DynamoNotifier, DynamoStore, DUE_SHARDS};
 pub use queues::{QueueUrls, SqsQueues};
 pub use sharing::{ApiKey, HttpSharing};
 pub use signer::KmsSigner;

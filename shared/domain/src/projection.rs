@@ -199,6 +199,8 @@ pub struct Pending {
     pub tally: Tally,
     /// Feedback entries new or changed since the last commit.
     pub feedback: Vec<FeedbackEntry>,
+    /// Numbers reserved for this commit to take ([`Case::take_numbers`]).
+    pub numbers: Vec<crate::steps::NumberTake>,
 }
 
 impl Indexed {
@@ -421,12 +423,19 @@ impl Case {
         self.pending = Pending {
             tally: delta,
             feedback: changed,
+            numbers: std::mem::take(&mut self.pending.numbers),
         };
     }
 
     /// What the commit being prepared changes in the read models.
     pub fn pending(&self) -> &Pending {
         &self.pending
+    }
+
+    /// The next commit takes these reserved numbers (its store writes them with the case,
+    /// conditionally: see [`crate::steps::NumberTake`]).
+    pub fn take_numbers(&mut self, takes: Vec<crate::steps::NumberTake>) {
+        self.pending.numbers.extend(takes);
     }
 
     /// The commit landed: nothing is pending any more.

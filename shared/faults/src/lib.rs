@@ -317,6 +317,13 @@ impl Allocator for FaultyAllocator {
         maybe_crash(&self.faults, &self.dice, "allocate");
         Ok(n)
     }
+
+    async fn reserve(&self, asks: &[ports::NumberAsk]) -> Result<ports::Reserved, AllocError> {
+        throttled(&self.faults, &self.dice)?;
+        let r = self.inner.reserve(asks).await?;
+        maybe_crash(&self.faults, &self.dice, "reserve");
+        Ok(r)
+    }
 }
 
 /// Wrap an application's store and allocator, and the queues it sends to and the runtime

@@ -515,6 +515,41 @@ pub trait Allocator: Send + Sync {
         }
         Ok(out)
     }
+    /// A step's numbers, by the same rules, for its own commit to take: the store reads
+    /// the counters and owners and returns the writes that take the numbers
+    /// ([`domain::case::Case::take_numbers`]), conditional on what it read, so that the
+    /// numbers and the results carrying them are one write (a lost race is that commit's
+    /// conflict, retried from a fresh read; a crash in between takes nothing). Owners that
+    /// are not `lasting` (the case's own) get no record: the case keeps its numbers.
+    /// Stores whose commit cannot take numbers allocate at once and return no writes
+    /// (the default).
+    async fn reserve(&self, asks: &[NumberAsk]) -> Result<Reserved, AllocError> {
+        let requests: Vec<(String, String, u64)> = asks
+            .iter()
+            .map(|a| (a.namespace.clone(), a.owner.clone(), a.max))
+            .collect();
+        Ok(Reserved {
+            numbers: self.allocate_many(&requests).await?,
+            takes: vec![],
+        })
+    }
+}
+
+/// One number asked of [`Allocator::reserve`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberAsk {
+    pub namespace: String,
+    pub owner: String,
+    pub max: u64,
+    /// The owner outlives the case (the newborn): its number is recorded for it.
+    pub lasting: bool,
+}
+
+/// Numbers reserved, in the order asked, and the writes that take them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reserved {
+    pub numbers: Vec<u64>,
+    pub takes: Vec<domain::steps::NumberTake>,
 }
 
 /// A notification as delivered (recorded locally; SMS or app push in production).

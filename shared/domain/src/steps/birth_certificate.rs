@@ -44,13 +44,13 @@ pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
         .count();
     let owner = format!("newborn:{}#{generation}", case.newborn_key());
     vec![
-        AllocationRequest::owned(
+        AllocationRequest::newborn(
             NumberKind::BirthCertificate,
             "birth_certificate",
             999_999_999,
             owner.clone(),
         ),
-        AllocationRequest::owned(
+        AllocationRequest::newborn(
             NumberKind::VaccinationCertificate,
             "vaccination_certificate",
             999_999_999,

@@ -163,7 +163,7 @@ pub fn allocations(case: &Case, settings: &Settings) -> Vec<AllocationRequest> {
         .iter()
         .filter(|s| s.kind == "newborn_id_number")
         .count();
-    vec![AllocationRequest::owned(
+    vec![AllocationRequest::newborn(
         NumberKind::CitizenId,
         format!(
             "citizen_id:{county}:{}:{}",

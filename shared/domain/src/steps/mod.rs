@@ -288,6 +288,10 @@ pub struct AllocationRequest {
     pub max: u64,
     /// `None`: the case itself.
     pub owner: Option<String>,
+    /// The owner outlives the case (the newborn: a new application for the same baby
+    /// gets the same numbers), so the store keeps its number for it. Numbers of the case
+    /// itself (a card, a parcel) are kept by the case's own commit.
+    pub lasting: bool,
 }
 
 impl AllocationRequest {
@@ -297,9 +301,23 @@ impl AllocationRequest {
             namespace: namespace.into(),
             max,
             owner: None,
+            lasting: false,
         }
     }
-    /// A number owned by something other than the case (the newborn, a hand-over).
+    /// A number owned by the newborn: kept for it beyond this case.
+    pub fn newborn(
+        kind: NumberKind,
+        namespace: impl Into<String>,
+        max: u64,
+        owner: impl Into<String>,
+    ) -> Self {
+        AllocationRequest {
+            lasting: true,
+            ..AllocationRequest::owned(kind, namespace, max, owner)
+        }
+    }
+    /// A number of one thing of the case (a hand-over): the same owner gets the same
+    /// number within the case.
     pub fn owned(
         kind: NumberKind,
         namespace: impl Into<String>,
@@ -311,6 +329,25 @@ impl AllocationRequest {
             ..AllocationRequest::new(kind, namespace, max)
         }
     }
+}
+
+/// What taking reserved numbers writes, in the commit that records them (so that a
+/// step's numbers and the results that carry them are one write: a crash in between
+/// leaves neither, and a lost race on a counter is a conflict of that commit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumberTake {
+    /// Move a namespace's counter from `from` (0: never used) to `to`, if still at `from`.
+    Counter {
+        namespace: String,
+        from: u64,
+        to: u64,
+    },
+    /// Keep `ordinal` for a lasting owner, if it holds none.
+    Owner {
+        namespace: String,
+        owner: String,
+        ordinal: u64,
+    },
 }
 
 /// The numbers allocated for a step, by kind.
