@@ -26,7 +26,15 @@ async fn requests_per_completed_case() {
     let cal = domain::Calendar::builtin(settings.unknown_year_policy);
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = onething::Config::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
-    let app = onething::aws_app(&a, sharing, cal, settings, &cfg);
+    // As deployed: the stack's KMS key signs each result's certificate.
+    let resources = aws::Resources::from_outputs(&outputs).unwrap();
+    let key = resources
+        .cert_key
+        .clone()
+        .expect("the stack's certificate key");
+    let app = onething::aws_app(&a, sharing, cal, settings, &cfg).with_signer(Arc::new(
+        aws::KmsSigner::new(&m.sdk_config().await, &key, vec![]),
+    ));
     cfg.workers_per_queue = 1;
     cfg.sla_interval = Duration::from_secs(3600);
     let secret = b"cost-secret".to_vec();
@@ -93,25 +101,22 @@ async fn requests_per_completed_case() {
     }
     let get = |name: &str| per_case.iter().find(|(k, _)| *k == name).unwrap().1;
     // Deterministic: accept, five steps, six notifications (accepted, three units'
-    // hand-overs online, the premium notice, completed), one archive.
-    assert_eq!(get("sqs.SendMessage"), 13.0);
+    // hand-overs online, the premium notice, completed), four renderings of certificates'
+    // PDFs (one per step that issues certificates), one archive.
+    assert_eq!(get("sqs.SendMessage"), 17.0);
     // The archive message is sent when the last notification is delivered; two
     // notifications delivered at the same moment may both send it (the second is a no-op).
     let received = get("sqs.ReceiveMessage.messages");
     assert!(
-        (13.0..=14.0).contains(&received),
+        (17.0..=18.0).contains(&received),
         "each message received once (the archive at most twice): {received}"
     );
-    assert_eq!(get("sqs.DeleteMessage"), 13.0);
-    assert_eq!(
-        get("s3.PutObject"),
-        1.0,
-        "one archive object (its materials are copied, and this case has none)"
-    );
+    assert_eq!(get("sqs.DeleteMessage"), 17.0);
 
     // DynamoDB, against issue 12's targets. The bounds asserted are the figures measured
     // when this write path landed (or the target, where it is met), plus 10 %: a change
-    // that costs more fails here. The write-unit target is not met yet (docs/benchmarks.md).
+    // that costs more fails here. Without certificates the request target is met (30.0);
+    // with them, as deployed, none of the targets but read units is (docs/benchmarks.md).
     let requests: f64 = [
         "dynamodb.GetItem",
         "dynamodb.Query",
@@ -130,15 +135,17 @@ async fn requests_per_completed_case() {
     let rcu = get("dynamodb.read_units.halves") / 2.0;
     eprintln!("per completed case        measured   target   bound asserted");
     for (name, v, target, bound) in [
-        ("DynamoDB requests", requests, 30.0, 30.0),
-        ("write units (table)", wcu, 80.0, 95.0),
+        ("DynamoDB requests", requests, 30.0, 34.0),
+        ("write units (table)", wcu, 80.0, 113.0),
         ("write units (indexes)", index_wcu, f64::NAN, 48.0),
         ("read units", rcu, 20.0, 20.0),
+        // The certificates' PDFs (one object each) and the archive (one object, the
+        // PDFs copied into the case's archive prefix).
         (
-            "S3 PUTs",
+            "S3 PUTs and copies",
             get("s3.PutObject") + get("s3.CopyObject"),
             2.0,
-            1.0,
+            14.0,
         ),
     ] {
         eprintln!("  {name:<24} {v:>8.1} {target:>8} {bound:>8}");
