@@ -532,6 +532,13 @@ impl CaseStore for SqliteStore {
         expected: u64,
         outbox: &[OutMessage],
     ) -> Result<(), StoreError> {
+        // This store's allocator takes numbers at once and leaves none for the commit: a
+        // reservation here came from another store's allocator and would be lost.
+        if !case.pending().numbers.is_empty() {
+            return Err(StoreError::Corrupt(
+                "numbers reserved for this commit by an allocator of another store".into(),
+            ));
+        }
         let case = case.clone();
         let outbox = outbox.to_vec();
         let queues: Vec<String> = outbox.iter().map(|m| m.queue.clone()).collect();
