@@ -451,6 +451,28 @@ async fn numbers_reserved_for_a_commit_are_taken_by_that_commit_alone(a: &Adapte
     );
 }
 
+/// The embedded store's allocator takes numbers at once; a commit carrying numbers
+/// reserved elsewhere (another store's allocator) is refused, not silently dropped.
+#[tokio::test]
+async fn the_embedded_store_refuses_numbers_reserved_by_another_stores_allocator() {
+    let (_dir, a) = embedded();
+    let c = a_case("BCEXTAKE1", crate::helpers::FATHER_A);
+    a.store.create(&c, "takes", &[]).await.unwrap();
+    let mut next = a.store.get(c.case_id()).await.unwrap().unwrap();
+    let v = next.prepare_commit(&calendar(), &domain::Settings::default());
+    next.take_numbers(vec![domain::steps::NumberTake::Counter {
+        namespace: "card".into(),
+        from: 0,
+        to: 1,
+    }]);
+    let r = a.store.commit(&next, v, &[]).await;
+    assert!(matches!(r, Err(StoreError::Corrupt(_))), "{r:?}");
+    assert_eq!(
+        a.store.get(c.case_id()).await.unwrap().unwrap().version(),
+        v
+    );
+}
+
 /// Notifications are idempotent by sequence.
 async fn a_notification_is_recorded_once_per_sequence(a: &Adapters, tag: &str) {
     let id = format!("BC{tag}1");
