@@ -178,9 +178,10 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
     assert_eq!(rows.len(), 1);
     assert!(a
         .store
-        .open_tasks(domain::Dept::Police, None)
+        .open_tasks(domain::Dept::Police, None, None, 10)
         .await
         .unwrap()
+        .0
         .is_empty());
 }
 

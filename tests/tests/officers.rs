@@ -457,6 +457,13 @@ async fn paging_returns_every_item_exactly_once() {
             "{bad}"
         );
     }
+    // A cursor of ours that is not a place in a queue ("k1:garbage").
+    for bad in ["?cursor=bm9wZQ", "?cursor=azE6Z2FyYmFnZQ"] {
+        let r = app
+            .get(&format!("/v1/tasks{bad}"), &app.officer("police"))
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+    }
 }
 
 /// Every POST honours an optional Idempotency-Key: a retried rating does not use up the

@@ -105,8 +105,10 @@ impl CaseStore for Counting {
         &self,
         dept: domain::Dept,
         region: Option<&str>,
-    ) -> Result<Vec<domain::view::TaskEntry>, ports::StoreError> {
-        self.inner.open_tasks(dept, region).await
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::view::TaskEntry>, Option<String>), ports::StoreError> {
+        self.inner.open_tasks(dept, region, after, limit).await
     }
     async fn due_for_check(
         &self,

@@ -1101,30 +1101,53 @@ pub async fn tasks(
             )]))
         }
     };
-    // The officer's own department and region from the index (one query), then their
-    // hospital, the step and the overdue filter.
-    let tasks: Vec<TaskLine> = app
-        .store
-        .open_tasks(dept, actor.scope.region.as_deref())
-        .await?
-        .into_iter()
-        .filter(|t| {
+    // The officer's own department and region from the index, a page at a time in queue
+    // order (their region, oldest due first), then their hospital, the step and the
+    // overdue filter: a first page reads about a page of the index however long the
+    // queue is.
+    if let Some(a) = &page.after {
+        if domain::view::parse_queue_key(a).is_none() {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "cursor",
+                "format",
+                "分页标记无效，请从第一页重新查询",
+            )]));
+        }
+    }
+    let filtered = step.is_some() || overdue_only || actor.scope.hospital.is_some();
+    let mut tasks: Vec<TaskLine> = vec![];
+    let mut after = page.after.clone();
+    loop {
+        let want = if filtered {
+            crate::paging::MAX_LIMIT
+        } else {
+            page.limit + 1 - tasks.len()
+        };
+        let (batch, next) = app
+            .store
+            .open_tasks(dept, actor.scope.region.as_deref(), after.as_deref(), want)
+            .await?;
+        tasks.extend(batch.into_iter().filter(|t| {
             t.dept == dept
                 && actor
                     .scope
                     .admits(t.region.as_deref(), t.dept, &t.hospital_code)
                 && step.is_none_or(|x| x == t.step)
                 && (!overdue_only || t.overdue)
-        })
-        .collect();
-    // Overdue first (the oldest due), then the rest, oldest due first.
-    let (tasks, next_cursor) = page.page(tasks, |t| {
-        format!(
-            "{}{}",
-            u8::from(!t.overdue),
-            crate::paging::time_key(t.due_at, &t.task_id, false)
-        )
-    });
+        }));
+        match next {
+            Some(k) if tasks.len() <= page.limit => after = Some(k),
+            _ => break,
+        }
+    }
+    let next_cursor = if tasks.len() > page.limit {
+        tasks.truncate(page.limit);
+        tasks
+            .last()
+            .map(|t| crate::paging::cursor_for(&t.queue_key()))
+    } else {
+        None
+    };
     Ok(TaskList { tasks, next_cursor })
 }
 

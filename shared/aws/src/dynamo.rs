@@ -140,15 +140,7 @@ fn case_item(case: &Case, outbox: &[OutMessage]) -> Item {
     // queue's line projected: a county's queue is one query reading no case.
     if let Some(t) = case.task_entry() {
         item.insert("gsi2pk".into(), s(format!("TASK#{}", t.dept.as_str())));
-        item.insert(
-            "gsi2sk".into(),
-            s(format!(
-                "{}#{:013}#{}",
-                t.region.as_deref().unwrap_or("-"),
-                t.due_at.timestamp_millis(),
-                t.case_id
-            )),
-        );
+        item.insert("gsi2sk".into(), s(t.queue_key()));
         item.insert(
             "task".into(),
             s(serde_json::to_string(&t).expect("task serialises")),
@@ -990,11 +982,50 @@ impl CaseStore for DynamoStore {
         &self,
         dept: Dept,
         region: Option<&str>,
-    ) -> Result<Vec<domain::view::TaskEntry>, StoreError> {
-        let items = self
-            .query_prefix(Some("gsi2"), &format!("TASK#{}", dept.as_str()), region)
-            .await?;
-        items.iter().map(|i| json_attr(i, "task")).collect()
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::view::TaskEntry>, Option<String>), StoreError> {
+        // One query of the department's index partition, from the key on: the index's
+        // sort key is the queue key, and a start key names the item it comes from.
+        let pk = format!("TASK#{}", dept.as_str());
+        let start = match after {
+            Some(a) => {
+                let (_, _, case_id) = domain::view::parse_queue_key(a)
+                    .ok_or_else(|| StoreError::Corrupt("queue key".into()))?;
+                let mut k = case_key(case_id);
+                k.insert("gsi2pk".into(), s(&pk));
+                k.insert("gsi2sk".into(), s(a));
+                Some(k)
+            }
+            None => None,
+        };
+        let mut q = self
+            .c(Op::DdbQuery)
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .expression_attribute_values(":p", s(&pk))
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(start);
+        q = match region {
+            None => q.key_condition_expression("gsi2pk = :p"),
+            Some(r) => q
+                .key_condition_expression("gsi2pk = :p AND begins_with(gsi2sk, :r)")
+                .expression_attribute_values(":r", s(r)),
+        };
+        let r = q.send().await.map_err(|e| sdk_err("query", e))?;
+        bill_read(&self.usage, r.items(), false);
+        let tasks = r
+            .items()
+            .iter()
+            .map(|i| json_attr(i, "task"))
+            .collect::<Result<Vec<domain::view::TaskEntry>, _>>()?;
+        let next = r
+            .last_evaluated_key()
+            .and_then(|k| k.get("gsi2sk"))
+            .and_then(|v| v.as_s().ok())
+            .cloned();
+        Ok((tasks, next))
     }
 
     async fn due_for_check(

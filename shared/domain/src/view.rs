@@ -521,6 +521,36 @@ pub struct TaskEntry {
     pub version: u64,
 }
 
+impl TaskEntry {
+    /// Where the task stands in its department's queue: by region, then due time, then
+    /// case (`{region or -}#{due ms, 13 digits}#{case_id}`). Both stores order a queue by
+    /// this key and page after it, so that a county's queue is read a page at a time,
+    /// oldest due first.
+    pub fn queue_key(&self) -> String {
+        format!(
+            "{}#{:013}#{}",
+            self.region.as_deref().unwrap_or("-"),
+            self.due_at.timestamp_millis().max(0),
+            self.case_id
+        )
+    }
+}
+
+/// A queue key's parts `(region, due ms, case_id)` (region `None` for `-`); None when it
+/// is not one.
+pub fn parse_queue_key(key: &str) -> Option<(Option<&str>, i64, &str)> {
+    let mut parts = key.splitn(3, '#');
+    let (region, due, case_id) = (parts.next()?, parts.next()?, parts.next()?);
+    if due.len() != 13 || !due.bytes().all(|b| b.is_ascii_digit()) || case_id.is_empty() {
+        return None;
+    }
+    let region = (region != "-").then_some(region);
+    if region.is_some_and(|r| r.is_empty() || !r.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    Some((region, due.parse().ok()?, case_id))
+}
+
 impl Case {
     /// The case's open task, as its department's queue lists it.
     pub fn task_entry(&self) -> Option<TaskEntry> {
@@ -550,5 +580,30 @@ impl Case {
             task_id: t.task_id.clone(),
             version: self.version,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_queue_key;
+
+    #[test]
+    fn a_queue_key_is_read_back_and_anything_else_is_refused() {
+        assert_eq!(
+            parse_queue_key("330106#1764633600000#BC1"),
+            Some((Some("330106"), 1_764_633_600_000, "BC1"))
+        );
+        assert_eq!(
+            parse_queue_key("-#0000000000001#BC2"),
+            Some((None, 1, "BC2"))
+        );
+        for bad in [
+            "garbage",
+            "330106#17#BC1",
+            "330106#1764633600000#",
+            "33a#1764633600000#B",
+        ] {
+            assert_eq!(parse_queue_key(bad), None, "{bad}");
+        }
     }
 }

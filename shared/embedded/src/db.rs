@@ -66,7 +66,8 @@ CREATE TABLE IF NOT EXISTS tasks (
   case_id TEXT PRIMARY KEY, dept TEXT NOT NULL, region TEXT NOT NULL, due INTEGER NOT NULL,
   entry TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(dept, region, due);
+DROP INDEX IF EXISTS tasks_queue;
+CREATE INDEX IF NOT EXISTS tasks_by_queue_key ON tasks(dept, region, due, case_id);
 CREATE TABLE IF NOT EXISTS escalations (
   case_id TEXT NOT NULL, step TEXT NOT NULL, region TEXT NOT NULL, entry TEXT NOT NULL,
   PRIMARY KEY (case_id, step)
@@ -726,12 +727,34 @@ impl CaseStore for SqliteStore {
         &self,
         dept: Dept,
         region: Option<&str>,
-    ) -> Result<Vec<domain::view::TaskEntry>, StoreError> {
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::view::TaskEntry>, Option<String>), StoreError> {
+        // After the key's (region, due, case): a task without a region is stored as "".
+        let (after_region, after_due, after_id) = match after {
+            Some(a) => {
+                let (r, due, id) = domain::view::parse_queue_key(a)
+                    .ok_or_else(|| StoreError::Corrupt("queue key".into()))?;
+                (r.unwrap_or("").to_string(), due, id.to_string())
+            }
+            None => (String::new(), i64::MIN, String::new()),
+        };
         let args = vec![
             dept.as_str().to_string().into(),
             region.unwrap_or("").to_string().into(),
+            after_region.into(),
+            after_due.into(),
+            after_id.into(),
+            (limit as i64 + 1).into(),
         ];
-        self.json_rows(sql::SELECT_TASKS, args).await
+        let mut tasks: Vec<domain::view::TaskEntry> =
+            self.json_rows(sql::SELECT_TASKS, args).await?;
+        let more = tasks.len() > limit;
+        tasks.truncate(limit);
+        let next = more
+            .then(|| tasks.last().map(domain::view::TaskEntry::queue_key))
+            .flatten();
+        Ok((tasks, next))
     }
 
     async fn feedback_entries(
@@ -1247,7 +1270,9 @@ mod sql {
         "SELECT doc FROM cases WHERE owner = ?1 ORDER BY submitted_at DESC, case_id \
          DESC";
     pub const SELECT_TASKS: &str = "SELECT entry FROM tasks \
-        WHERE dept = ?1 AND substr(region, 1, length(?2)) = ?2 ORDER BY due";
+        WHERE dept = ?1 AND substr(region, 1, length(?2)) = ?2 \
+        AND (region, due, case_id) > (?3, ?4, ?5) \
+        ORDER BY region, due, case_id LIMIT ?6";
     pub const ADD_TALLY: &str = "INSERT INTO tallies (month, county, unit, field, n) \
         VALUES (?1, ?2, ?3, ?4, ?5) \
         ON CONFLICT (month, county, unit, field) DO UPDATE SET n = n + excluded.n";

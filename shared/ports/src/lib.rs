@@ -101,12 +101,17 @@ pub trait CaseStore: Send + Sync {
     /// A guardian's cases, newest first.
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError>;
     /// The open manual-review tasks of this department handled in `region` (a division
-    /// code prefix; None: everywhere), from the index alone (no case is read).
+    /// code prefix; None: everywhere), from the index alone (no case is read), in queue
+    /// order ([`domain::view::TaskEntry::queue_key`]) after the key `after`, at most
+    /// `limit`; with the key of the last when more may follow. A county's first page is
+    /// one read however long its queue.
     async fn open_tasks(
         &self,
         dept: Dept,
         region: Option<&str>,
-    ) -> Result<Vec<domain::view::TaskEntry>, StoreError>;
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::view::TaskEntry>, Option<String>), StoreError>;
     /// The cases the SLA monitor should look at by `before` (their next check, as of
     /// their last commit, is due: see `Case::compute_next_check`), earliest first, after
     /// the store's key `after`, at most `limit`; with the key of the last when more may
