@@ -16,7 +16,12 @@ SIZES = {"api": (29, 256), "accept": (40, 256), "archive": (120, 512), "sla-moni
 def size(binary): return SIZES.get(binary, (20, 256))
 # A queue's visibility timeout: six times its consumer's timeout (AWS's advice for SQS
 # event sources), so a batch is never redelivered while it still runs.
-def visibility(q): return 6 * size(q)[0]
+def visibility(q): return 6 * size(q)[0] + window(q)
+# How long an event source gathers a batch: the render queue waits, so that the four
+# rendering requests of a case handled automatically (one per step that issues
+# certificates, within seconds) arrive in one batch and the case is read once.
+WINDOWS = {"render": 10}
+def window(q): return WINDOWS.get(q, 0)
 # Event source concurrency: pollers per queue (at least 2), instead of reserved
 # concurrency, which a new account's quota (10 units) cannot grant.
 MAX_CONCURRENCY = 5
@@ -321,7 +326,7 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
     events = {}
     if consumes:
         events["Queue"] = {"Type": "SQS", "Properties": {"Queue": att(f"{camel(consumes)}Queue", "Arn"), "BatchSize": 10,
-                                                          "MaximumBatchingWindowInSeconds": 0, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                                                          "MaximumBatchingWindowInSeconds": window(consumes), "FunctionResponseTypes": ["ReportBatchItemFailures"],
                                                           "ScalingConfig": {"MaximumConcurrency": MAX_CONCURRENCY}}}
     if extra.get("stream"):
         events["Stream"] = {"Type": "DynamoDB", "Properties": {"Stream": att("Table", "StreamArn"), "StartingPosition": "TRIM_HORIZON",

@@ -16,12 +16,25 @@ static RUNNING: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static MOST: Mutex<(usize, usize)> = Mutex::new((0, 0));
 
 fn event(records: &[(&str, &str)]) -> SqsEvent {
+    let steps: Vec<(&str, &str, &str)> = records
+        .iter()
+        .enumerate()
+        .map(|(i, (id, case))| {
+            // Each record its own message (a step of its own).
+            let step = domain::flow::Step::ALL[i % domain::flow::Step::ALL.len()].as_str();
+            (*id, *case, step)
+        })
+        .collect();
+    event_of(&steps)
+}
+
+fn event_of(records: &[(&str, &str, &str)]) -> SqsEvent {
     let mut e = SqsEvent::default();
-    for (id, case) in records {
+    for (id, case, step) in records {
         let mut m = SqsMessage::default();
         m.message_id = Some(id.to_string());
         m.body = Some(format!(
-            r#"{{"kind":"step","case_id":"{case}","step":"acceptance"}}"#
+            r#"{{"kind":"step","case_id":"{case}","step":"{step}"}}"#
         ));
         e.records.push(m);
     }
@@ -38,10 +51,15 @@ fn failed(r: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
     v
 }
 
-/// Panics on case "BOOM", sleeps 300 ms on the others and records what it saw.
+/// Panics on case "BOOM", fails on case "FAIL", sleeps 300 ms on the others and records
+/// what it saw.
 async fn handler(_: App, env: Envelope) -> Result<(), HandlerError> {
     if env.case_id() == "BOOM" {
         panic!("a bug in one handler");
+    }
+    if env.case_id() == "FAIL" {
+        SEEN.lock().unwrap().push("FAIL".into());
+        return Err(HandlerError::Retryable("not yet".into()));
     }
     let case = env.case_id().to_string();
     {
@@ -94,4 +112,33 @@ async fn a_batch_runs_cases_concurrently_isolates_a_panic_and_stops_before_the_d
     .await;
     assert_eq!(failed(&r), vec!["m5", "m6"]);
     assert!(SEEN.lock().unwrap().is_empty(), "no record was started");
+}
+
+/// The same message twice in a batch (a redelivery, or the render queue gathering a
+/// case's requests) runs once and both settle as it did.
+#[tokio::test]
+async fn the_same_message_twice_in_a_batch_runs_once_and_settles_alike() {
+    let app = TestApp::start().await;
+    let a = app.running.as_ref().unwrap().app.clone();
+    SEEN.lock().unwrap().clear();
+    let r = lambda::sqs_batch(
+        &a,
+        event_of(&[
+            ("m1", "C1", "acceptance"),
+            ("m2", "C1", "acceptance"),
+            ("m3", "C1", "birth_certificate"),
+            ("m4", "FAIL", "acceptance"),
+            ("m5", "FAIL", "acceptance"),
+        ]),
+        handler,
+    )
+    .await;
+    assert_eq!(
+        failed(&r),
+        vec!["m4", "m5"],
+        "the copy fails as the first did"
+    );
+    let seen = SEEN.lock().unwrap().clone();
+    assert_eq!(seen.iter().filter(|c| *c == "C1").count(), 2, "{seen:?}");
+    assert_eq!(seen.iter().filter(|c| *c == "FAIL").count(), 1, "{seen:?}");
 }

@@ -18,6 +18,8 @@ struct Adapters {
     store: Arc<dyn CaseStore>,
     queues: Arc<dyn Queue>,
     numbers: Arc<dyn Allocator>,
+    /// The same numbers as another process sees them (DynamoDB: another allocator).
+    other_numbers: Arc<dyn Allocator>,
     notifier: Arc<dyn Notifier>,
     blobs: Arc<dyn BlobStore>,
     appointments: Arc<dyn ports::AppointmentStore>,
@@ -383,6 +385,7 @@ async fn numbers_reserved_for_a_commit_are_taken_by_that_commit_alone(a: &Adapte
         owner: owner.to_string(),
         max: 99,
         lasting,
+        from_block: false,
     };
     let mut cases = vec![];
     for i in 1..=2 {
@@ -450,6 +453,74 @@ async fn numbers_reserved_for_a_commit_are_taken_by_that_commit_alone(a: &Adapte
         later.takes.is_empty(),
         "a number already held takes nothing"
     );
+}
+
+/// Numbers that may go unused (parcels, pick-up codes, cards) are never shared between
+/// processes nor written by the commit, come out in the order asked beside numbers that
+/// must have no gaps, and stop at the namespace's largest.
+async fn numbers_that_may_go_unused_are_never_shared(a: &Adapters, tag: &str) {
+    let ask = |ns: &str, owner: &str, max: u64, gapless: bool| ports::NumberAsk {
+        namespace: ns.to_string(),
+        owner: owner.to_string(),
+        max,
+        lasting: gapless,
+        from_block: !gapless,
+    };
+    let parcels = format!("parcel-{tag}");
+    let mut seen = vec![];
+    for (numbers, owner) in [
+        (&a.numbers, "c1"),
+        (&a.other_numbers, "c2"),
+        (&a.numbers, "c3"),
+        (&a.other_numbers, "c4"),
+    ] {
+        let r = numbers
+            .reserve(&[ask(&parcels, owner, 1000, false)])
+            .await
+            .unwrap();
+        assert!(r.takes.is_empty(), "nothing for the commit to write: {r:?}");
+        seen.extend(r.numbers);
+    }
+    let unique: HashSet<u64> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), 4, "never shared: {seen:?}");
+    assert!(seen.iter().all(|n| (1..=1000).contains(n)), "{seen:?}");
+
+    // Beside a number that must have no gaps: in the order asked.
+    let gapless = format!("cert-{tag}");
+    let r = a
+        .numbers
+        .reserve(&[
+            ask(&parcels, "c5", 1000, false),
+            ask(&gapless, "newborn", 99, true),
+            ask(&parcels, "c6", 1000, false),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(r.numbers.len(), 3);
+    assert_eq!(r.numbers[1], 1, "the gapless namespace's first number");
+    assert!(!seen.contains(&r.numbers[0]) && !seen.contains(&r.numbers[2]));
+    assert_ne!(r.numbers[0], r.numbers[2]);
+    assert!(r.takes.iter().all(|t| match t {
+        domain::steps::NumberTake::Counter { namespace, .. }
+        | domain::steps::NumberTake::Owner { namespace, .. } => namespace == &gapless,
+    }));
+
+    // A namespace of three: three numbers, then none, whichever process asks.
+    let small = format!("small-{tag}");
+    let mut got = vec![];
+    for owner in ["s1", "s2", "s3"] {
+        let r = a
+            .numbers
+            .reserve(&[ask(&small, owner, 3, false)])
+            .await
+            .unwrap();
+        got.extend(r.numbers);
+    }
+    assert_eq!(got, vec![1, 2, 3]);
+    for numbers in [&a.numbers, &a.other_numbers] {
+        let r = numbers.reserve(&[ask(&small, "s4", 3, false)]).await;
+        assert!(matches!(r, Err(AllocError::Exhausted(_))), "{r:?}");
+    }
 }
 
 /// The embedded store's allocator takes numbers at once; a commit carrying numbers
@@ -544,6 +615,7 @@ fn embedded() -> (tempfile::TempDir, Adapters) {
         store: e.store.clone(),
         queues: e.queues.clone(),
         numbers: e.numbers.clone(),
+        other_numbers: e.numbers.clone(),
         notifier: e.notifier.clone(),
         blobs: e.blobs.clone(),
         appointments: e.appointments.clone(),
@@ -564,6 +636,10 @@ async fn on_moto() -> (moto::Moto, Adapters) {
         store: aws.store.clone(),
         queues: aws.queues.clone(),
         numbers: aws.numbers.clone(),
+        // Another process: its own allocator, its own blocks.
+        other_numbers: aws::Aws::new(&m.sdk_config().await, &resources, 5)
+            .numbers
+            .clone(),
         notifier: aws.notifier.clone(),
         blobs: aws.blobs.clone(),
         appointments: aws.appointments.clone(),
@@ -951,6 +1027,7 @@ contract!(
     a_failing_message_is_received_five_times_then_dead_lettered_and_can_be_redriven,
     each_owner_gets_one_number_and_no_two_owners_share_one,
     numbers_reserved_for_a_commit_are_taken_by_that_commit_alone,
+    numbers_that_may_go_unused_are_never_shared,
     a_notification_is_recorded_once_per_sequence,
     blobs_round_trip_archives_are_write_once_and_uploads_get_a_url,
     a_post_answer_is_kept_under_its_idempotency_key,

@@ -201,6 +201,29 @@ async fn archive_holds_manifest_with_checksums() {
     assert!(certs
         .iter()
         .all(|c| c["token"].as_str().is_some_and(|t| t.contains('.'))));
+    // Their sealed PDFs, inside the archive object, each as its manifest line says.
+    let pdfs: Vec<&Value> = files
+        .iter()
+        .filter(|f| f["content_type"] == "application/pdf")
+        .collect();
+    assert_eq!(pdfs.len(), 6, "{files:?}");
+    for f in pdfs {
+        use base64::Engine;
+        let path = f["path"].as_str().unwrap();
+        let b64 = bundle["pdfs"][path]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}"));
+        let pdf = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        assert!(pdf.starts_with(b"%PDF-"), "{path}");
+        assert_eq!(
+            application::service::sha256_hex(&pdf),
+            f["sha256"],
+            "{path}"
+        );
+        assert_eq!(f["size"], pdf.len(), "{path}");
+    }
     // Write-once: the archive cannot be overwritten with other bytes.
     assert!(blobs
         .put_once(

@@ -55,6 +55,10 @@ pub struct Config {
     pub workers_per_queue: usize,
     pub max_receive: u32,
     pub visibility: Duration,
+    /// How long the render queue's poller gathers a batch, as its event source mapping
+    /// does on AWS (10 s there): a case's rendering requests then come in one batch and
+    /// are handled once.
+    pub render_window: Duration,
     pub sla_interval: Duration,
     /// The SLA monitor re-drives work that has not moved for this long.
     pub redrive_after: Duration,
@@ -91,6 +95,7 @@ impl Config {
             workers_per_queue: 2,
             max_receive: 5,
             visibility: Duration::from_secs(30),
+            render_window: Duration::from_secs(2),
             sla_interval: Duration::from_secs(
                 std::env::var("ONETHING_SLA_INTERVAL_SECS")
                     .ok()

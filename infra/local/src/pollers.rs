@@ -38,13 +38,18 @@ pub fn spawn_all(
     let mut tasks = vec![];
     for queue in domain::flow::all_queues() {
         let handler = handler_for(queue).expect("every queue has a function");
+        let window = if queue == domain::flow::RENDER_QUEUE {
+            cfg.render_window
+        } else {
+            Duration::ZERO
+        };
         for _ in 0..cfg.workers_per_queue.max(1) {
             tasks.push(tokio::spawn(poll(
                 app.clone(),
                 queues.clone(),
                 queue,
                 handler,
-                cfg.visibility,
+                (cfg.visibility, window),
                 stop.clone(),
             )));
         }
@@ -62,14 +67,14 @@ async fn poll(
     queues: Arc<dyn Queue>,
     queue: &'static str,
     handler: Handler,
-    visibility: Duration,
+    (visibility, window): (Duration, Duration),
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
         if *stop.borrow() {
             return;
         }
-        let batch = match queues.receive(queue, 10, visibility).await {
+        let mut batch = match queues.receive(queue, 10, visibility).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(queue, error = %e, "receive failed");
@@ -84,53 +89,84 @@ async fn poll(
             }
             continue;
         }
+        // A batching window: gather more for a while, up to a batch of ten.
+        let until = tokio::time::Instant::now() + window;
+        while batch.len() < 10 && tokio::time::Instant::now() < until {
+            tokio::select! {
+                _ = queues.wait(queue, until - tokio::time::Instant::now()) => {}
+                _ = stop.changed() => {}
+            }
+            match queues.receive(queue, 10 - batch.len(), visibility).await {
+                Ok(more) => batch.extend(more),
+                Err(e) => {
+                    tracing::warn!(queue, error = %e, "receive failed");
+                    break;
+                }
+            }
+        }
+        // The same message more than once in the batch runs once and settles alike, as
+        // in the Lambda glue (`lambda::sqs_batch_until`).
+        let mut alike: Vec<Vec<ports::Received>> = vec![];
+        for m in batch {
+            match alike.iter_mut().find(|g| g[0].body == m.body) {
+                Some(g) => g.push(m),
+                None => alike.push(vec![m]),
+            }
+        }
         // Like concurrent Lambda invocations: the batch's messages run at once, and each
         // is settled on its own (partial batch failure).
         let mut set = tokio::task::JoinSet::new();
-        for m in batch {
+        for group in alike {
             let (app, queues) = (app.clone(), queues.clone());
             set.spawn(async move {
-                let outcome = match Envelope::parse(&m.body) {
+                let outcome = match Envelope::parse(&group[0].body) {
                     Ok(env) => handler(app.clone(), env).await,
                     Err(e) => Err(HandlerError::Permanent(e)),
                 };
-                let r = match outcome {
-                    Ok(()) => queues.ack(queue, &m.receipt).await,
-                    Err(e) => {
-                        match &e {
-                            HandlerError::Retryable(_) => tracing::warn!(
-                                queue,
-                                message_id = %m.message_id,
-                                error = %e,
-                                "will retry",
-                            ),
-                            HandlerError::Permanent(_) => tracing::error!(
-                                queue,
-                                message_id = %m.message_id,
-                                error = %e,
-                                "failed",
-                            ),
-                        }
-                        queues
-                            .retry_later(
-                                queue,
-                                &m.receipt,
-                                backoff(m.receive_count),
-                                &e.to_string(),
-                            )
-                            .await
-                    }
-                };
-                if let Err(e) = r {
-                    tracing::warn!(
-                        queue,
-                        error = %e,
-                        "could not settle a message; it will be redelivered",
-                    );
+                for m in &group {
+                    settle(&queues, queue, m, &outcome).await;
                 }
             });
         }
         while set.join_next().await.is_some() {}
+    }
+}
+
+/// Delete a handled message, or let a failed one come back after a backoff.
+async fn settle(
+    queues: &Arc<dyn Queue>,
+    queue: &'static str,
+    m: &ports::Received,
+    outcome: &Result<(), HandlerError>,
+) {
+    let r = match outcome {
+        Ok(()) => queues.ack(queue, &m.receipt).await,
+        Err(e) => {
+            match e {
+                HandlerError::Retryable(_) => tracing::warn!(
+                    queue,
+                    message_id = %m.message_id,
+                    error = %e,
+                    "will retry",
+                ),
+                HandlerError::Permanent(_) => tracing::error!(
+                    queue,
+                    message_id = %m.message_id,
+                    error = %e,
+                    "failed",
+                ),
+            }
+            queues
+                .retry_later(queue, &m.receipt, backoff(m.receive_count), &e.to_string())
+                .await
+        }
+    };
+    if let Err(e) = r {
+        tracing::warn!(
+            queue,
+            error = %e,
+            "could not settle a message; it will be redelivered",
+        );
     }
 }
 

@@ -126,6 +126,27 @@ pub async fn ensure_document(
     Ok(Some(key))
 }
 
+/// The bytes of the certificate's stored PDF, rendered and written first where this
+/// process renders and nobody has yet; None where it is not rendered (yet) or cannot be.
+pub async fn document_bytes(
+    app: &App,
+    case_id: &str,
+    c: &Certificate,
+) -> Result<Option<Vec<u8>>, HandlerError> {
+    if app.documents.is_none() {
+        return Ok(None);
+    }
+    let key = c.document_key(case_id);
+    if let Some(bytes) = app.blobs.get(&key).await? {
+        return Ok(Some(bytes));
+    }
+    match ensure_document(app, case_id, c).await? {
+        // Stored now (by us, or by another request first: theirs stands).
+        Some(key) => Ok(app.blobs.get(&key).await?),
+        None => Ok(None),
+    }
+}
+
 /// What `verify_document` found in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentVerdict {

@@ -268,6 +268,7 @@ pub async fn reserve(
             owner: owner_of(case, req),
             max: req.max,
             lasting: req.lasting,
+            from_block: req.kind.may_skip() && !req.lasting,
         })
         .collect();
     let got = app
@@ -428,7 +429,17 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                 ("notifications.json", json!(delivered)),
                 ("shared-data.json", json!(case.shared())),
                 // Every certificate with its signed token (superseded ones too).
-                ("certificates.json", json!(case.certificates())),
+                (
+                    "certificates.json",
+                    case.certificates()
+                        .iter()
+                        .map(|c| {
+                            json!({"claims": c.claims, "token": c.token, "status": c.status,
+                                   "superseded_by": c.superseded_by,
+                                   "superseded_at": c.superseded_at})
+                        })
+                        .collect(),
+                ),
             ];
             let mut files: Vec<serde_json::Value> = documents
                 .iter()
@@ -463,36 +474,36 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                     }
                 }
             }
-            // Each certificate's sealed PDF (rendered now if nobody asked for it yet, or
-            // waited for where another function renders them).
+            // Each certificate's sealed PDF, inside the archive object (base64, with its
+            // checksum in the manifest): read where it is stored, rendered first where it
+            // is not, or waited for where another function renders them. One object per
+            // archive instead of a copy per PDF.
+            let mut pdfs = serde_json::Map::new();
             for c in case.certificates() {
                 if app.documents.is_none() {
                     break;
                 }
                 let path = format!("certificates/{}.pdf", c.claims.cert_id);
-                let to = format!("{prefix}/{path}");
-                let key = c.document_key(case_id);
-                // Copied where it is stored (one read); rendered first where it is not.
-                let mut copied = app.blobs.copy_once(&key, &to, "application/pdf").await?;
-                if copied.is_none() {
-                    if crate::certs::ensure_document(app, case_id, c)
-                        .await?
-                        .is_none()
-                    {
-                        if app.documents.as_ref().is_some_and(|d| d.renderer.is_none()) {
-                            return Err(HandlerError::Retryable(format!(
-                                "{}: its PDF is not rendered yet; the archive waits",
-                                c.claims.cert_id
-                            )));
-                        }
-                        continue;
+                let Some(pdf) = crate::certs::document_bytes(app, case_id, c).await? else {
+                    if app.documents.as_ref().is_some_and(|d| d.renderer.is_none()) {
+                        return Err(HandlerError::Retryable(format!(
+                            "{}: its PDF is not rendered yet; the archive waits",
+                            c.claims.cert_id
+                        )));
                     }
-                    copied = app.blobs.copy_once(&key, &to, "application/pdf").await?;
-                }
-                if let Some(hash) = copied {
-                    files.push(json!({"path": path, "sha256": hash,
-                                      "content_type": "application/pdf"}));
-                }
+                    continue;
+                };
+                files.push(
+                    json!({"path": path, "sha256": sha256_hex(&pdf), "size": pdf.len(),
+                                  "content_type": "application/pdf", "in": "archive.json"}),
+                );
+                pdfs.insert(
+                    path,
+                    json!(base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        &pdf
+                    )),
+                );
             }
             let finished = case.finished_at().map(|t| t.to_rfc3339());
             let manifest = json!({
@@ -511,6 +522,8 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                     .into_iter()
                     .map(|(k, v)| (k.to_string(), v))
                     .collect::<serde_json::Map<_, _>>(),
+                // The certificates' PDFs by path, in base64.
+                "pdfs": pdfs,
             });
             let bytes = serde_json::to_vec_pretty(&bundle).expect("json");
             app.blobs

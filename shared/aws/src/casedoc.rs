@@ -66,6 +66,35 @@ pub fn decompress(z: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The prefix of a text attribute holding compressed JSON (older items hold the JSON).
+const PACKED: &str = "z1:";
+
+/// JSON for a text attribute, deflated with dictionary 1 and in base64 after `z1:`: for
+/// attributes that must stay strings (an index projects them, a stream filter matches
+/// them) and are written with every commit of the case.
+pub fn pack(json: &[u8]) -> String {
+    use base64::Engine;
+    format!(
+        "{PACKED}{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(compress(json))
+    )
+}
+
+/// The JSON of a text attribute written by [`pack`], or written plain before it.
+pub fn unpack(text: &str) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    use base64::Engine;
+    match text.strip_prefix(PACKED) {
+        None => Ok(std::borrow::Cow::Borrowed(text.as_bytes())),
+        Some(b64) => {
+            let z = base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(b64)
+                .map_err(|e| e.to_string())?;
+            // An attribute's JSON is a few kilobytes; an item is under 400 KB.
+            decompress(&z, 4 << 20).map(std::borrow::Cow::Owned)
+        }
+    }
+}
+
 /// A digest of the dictionary (computed once, for the test that pins it).
 pub fn dictionary_sha256() -> &'static str {
     static H: OnceLock<String> = OnceLock::new();

@@ -4,7 +4,7 @@
 //! |---|---|---|---|
 //! | case | `CASE#{id}` | `CASE` | `version`, `doc1` (JSON deflated against a preset dictionary, `casedoc`; older items `docz`, `doc`), `outbox` (this change's messages, relayed from the stream); gsi1 owner, gsi2 open task (`task` projected), gsi3 `DUE#{0..7}` by next check (SLA monitor), gsi4 month then home county (`row` projected), gsi6 escalated steps (`escalations` projected) |
 //! | feedback entry | `CASE#{id}` | `FB#{feedback_id}` | `entry`; gsi5 `FEEDBACK#{dept}` / `{region}#{created}#{id}`; written with the case |
-//! | aggregates | `AGG#{yyyymm}` | `{county}#{unit}` | one number per `{dd}.{counter}`, added to in the case's transaction |
+//! | aggregates | `AGG#{yyyymm}` | `{county}#{dd}` | one number per unit and counter (`aggregates`), added to in the case's transaction |
 //! | notification | `CASE#{id}` | `NOTE#{seq}` | idempotent by seq |
 //! | idempotency key | `IDEM#{scope}#{key}` | `IDEM` | `case_id` |
 //! | newborn claim | `NEWBORN#{digest}` | `NEWBORN` | `case_id`; written with the case, deleted when it ends unfinished |
@@ -143,7 +143,9 @@ fn case_item(case: &Case, outbox: &[OutMessage]) -> Item {
         item.insert("gsi2sk".into(), s(t.queue_key()));
         item.insert(
             "task".into(),
-            s(serde_json::to_string(&t).expect("task serialises")),
+            s(crate::casedoc::pack(
+                &serde_json::to_vec(&t).expect("task serialises"),
+            )),
         );
     }
     // The SLA monitor's due index: by the case's next check, over a few partitions so
@@ -171,7 +173,9 @@ fn case_item(case: &Case, outbox: &[OutMessage]) -> Item {
     item.insert("submitted".into(), n(submitted));
     item.insert(
         "row".into(),
-        s(serde_json::to_string(&row).expect("row serialises")),
+        s(crate::casedoc::pack(
+            &serde_json::to_vec(&row).expect("row serialises"),
+        )),
     );
     // Sparse: cases with a step escalated in its current round.
     let escalated = case.escalated();
@@ -207,49 +211,11 @@ fn due_shard(case_id: &str) -> u8 {
 fn projection_items(table: &str, case: &Case) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pending = case.pending();
     let mut out = vec![];
-    for cell in domain::projection::cells(&pending.tally) {
-        for u in tally_updates(table, &cell)? {
-            out.push(TransactWriteItem::builder().update(u).build());
-        }
+    for u in crate::aggregates::updates(table, &pending.tally)? {
+        out.push(TransactWriteItem::builder().update(u).build());
     }
     for e in &pending.feedback {
         out.push(put(table, feedback_item(case, e), None)?);
-    }
-    Ok(out)
-}
-
-/// Add a cell's counters: one item per day of the month (`{county}#{unit}#{dd}`), so
-/// that an update, billed by the whole item's size, stays within a write unit or two; at
-/// most 100 counters per update (expressions are limited in size).
-fn tally_updates(
-    table: &str,
-    cell: &domain::projection::TallyCell,
-) -> Result<Vec<Update>, StoreError> {
-    let mut by_day: std::collections::BTreeMap<&str, Vec<(&str, &i64)>> = Default::default();
-    for (k, v) in &cell.counters {
-        let (day, name) = k.split_once('.').unwrap_or(("00", k.as_str()));
-        by_day.entry(day).or_default().push((name, v));
-    }
-    let mut out = vec![];
-    for (day, counters) in by_day {
-        for chunk in counters.chunks(100) {
-            let mut u = Update::builder()
-                .table_name(table)
-                .key("pk", s(format!("AGG#{}", cell.month)))
-                .key("sk", s(format!("{}#{}#{day}", cell.county, cell.unit)));
-            let mut adds = vec![];
-            for (i, (field, v)) in chunk.iter().enumerate() {
-                adds.push(format!("#f{i} :v{i}"));
-                u = u
-                    .expression_attribute_names(format!("#f{i}"), *field)
-                    .expression_attribute_values(format!(":v{i}"), n(v));
-            }
-            out.push(
-                u.update_expression(format!("ADD {}", adds.join(", ")))
-                    .build()
-                    .map_err(|e| sdk_err("update", e))?,
-            );
-        }
     }
     Ok(out)
 }
@@ -293,7 +259,9 @@ fn json_attr<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Result<
         .get(name)
         .and_then(|v| v.as_s().ok())
         .ok_or_else(|| StoreError::Corrupt(format!("item without {name}")))?;
-    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))
+    let json =
+        crate::casedoc::unpack(doc).map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))?;
+    serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// `yyyymm` of the following month.
@@ -535,21 +503,35 @@ impl DynamoStore {
                 }
             }
         }
-        for cell in domain::projection::cells(&total) {
-            for u in tally_updates(&self.table, &cell)? {
-                self.c(Op::DdbUpdateItem)
-                    .update_item()
-                    .table_name(u.table_name())
-                    .set_key(Some(u.key().clone()))
-                    .update_expression(u.update_expression())
-                    .set_expression_attribute_names(u.expression_attribute_names().cloned())
-                    .set_expression_attribute_values(u.expression_attribute_values().cloned())
-                    .send()
-                    .await
-                    .map_err(|e| sdk_err("add aggregates", e))?;
-            }
+        for u in crate::aggregates::updates(&self.table, &total)? {
+            self.c(Op::DdbUpdateItem)
+                .update_item()
+                .table_name(u.table_name())
+                .set_key(Some(u.key().clone()))
+                .update_expression(u.update_expression())
+                .set_expression_attribute_names(u.expression_attribute_names().cloned())
+                .set_expression_attribute_values(u.expression_attribute_values().cloned())
+                .send()
+                .await
+                .map_err(|e| sdk_err("add aggregates", e))?;
         }
         Ok(())
+    }
+
+    /// The size DynamoDB bills for each aggregate item of a month (`{county}#{dd}` and
+    /// bytes): an update of one is billed by its size after the update, which the
+    /// transaction's billing here counts as one write unit; this tells whether it was.
+    pub async fn aggregate_sizes(&self, month: &str) -> Result<Vec<(String, usize)>, StoreError> {
+        let items = self
+            .query_prefix(None, &format!("AGG#{month}"), None)
+            .await?;
+        Ok(items
+            .iter()
+            .map(|i| {
+                let sk = i.get("sk").and_then(|v| v.as_s().ok()).cloned();
+                (sk.unwrap_or_default(), billing::item_size(i))
+            })
+            .collect())
     }
 
     pub fn new(client: Client, table: String, usage: Arc<Usage>) -> Self {
@@ -1117,35 +1099,9 @@ impl CaseStore for DynamoStore {
     ) -> Result<Vec<TallyCell>, StoreError> {
         let mut out = vec![];
         for m in months {
-            // Day items (`{county}#{unit}#{dd}`) joined back into the month's cells.
-            let mut cells: std::collections::BTreeMap<(String, String), TallyCell> =
-                Default::default();
-            for item in self.query_prefix(None, &format!("AGG#{m}"), region).await? {
-                let sk = item.get("sk").and_then(|v| v.as_s().ok());
-                let mut parts = sk.map(|k| k.split('#')).into_iter().flatten();
-                let (Some(county), Some(unit), Some(day)) =
-                    (parts.next(), parts.next(), parts.next())
-                else {
-                    continue;
-                };
-                let cell = cells
-                    .entry((county.to_string(), unit.to_string()))
-                    .or_insert_with(|| TallyCell {
-                        month: m.clone(),
-                        county: county.into(),
-                        unit: unit.into(),
-                        counters: Default::default(),
-                    });
-                for (k, v) in &item {
-                    if k == "pk" || k == "sk" {
-                        continue;
-                    }
-                    if let Some(n) = v.as_n().ok().and_then(|x| x.parse::<i64>().ok()) {
-                        cell.counters.insert(format!("{day}.{k}"), n);
-                    }
-                }
-            }
-            out.extend(cells.into_values());
+            // Day items joined back into the month's cells.
+            let items = self.query_prefix(None, &format!("AGG#{m}"), region).await?;
+            out.extend(crate::aggregates::cells(m, &items));
         }
         Ok(out)
     }
@@ -1226,7 +1182,17 @@ pub struct DynamoAllocator {
     client: Client,
     table: String,
     usage: Arc<Usage>,
+    /// Numbers that may go unused, taken ahead per namespace: the next and the last of
+    /// this process's block.
+    blocks: tokio::sync::Mutex<HashMap<String, (u64, u64)>>,
+    block_size: u64,
 }
+
+/// How many numbers that may go unused a process takes at a time: one counter write per
+/// this many parcels, pick-up codes or cards instead of one in every case's transaction
+/// (the parcels' counter is the province's: every case wrote it). A process that ends
+/// leaves the rest of its block unused.
+pub const BLOCK_SIZE: u64 = 20;
 
 impl DynamoAllocator {
     fn c(&self, op: Op) -> &Client {
@@ -1239,7 +1205,46 @@ impl DynamoAllocator {
             client,
             table,
             usage,
+            blocks: Default::default(),
+            block_size: BLOCK_SIZE,
         }
+    }
+
+    /// The next number of `ns` from this process's block, taking a new block (one
+    /// atomic counter update, outside any transaction) when it is used up.
+    async fn next_in_block(&self, ns: &str, max: u64) -> Result<u64, AllocError> {
+        let mut blocks = self.blocks.lock().await;
+        if let Some((next, last)) = blocks.get_mut(ns) {
+            if *next <= *last {
+                *next += 1;
+                return Ok(*next - 1);
+            }
+        }
+        self.usage.add(Op::DdbWriteUnits, 1);
+        let r = self
+            .c(Op::DdbUpdateItem)
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(counter_key(ns)))
+            .update_expression("ADD #l :n")
+            .expression_attribute_names("#l", "last")
+            .expression_attribute_values(":n", n(self.block_size))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| sdk_err("take a block of numbers", e))?;
+        let last: u64 = r
+            .attributes()
+            .and_then(|a| a.get("last"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("counter {ns} without its value")))?;
+        let first = last + 1 - self.block_size;
+        if first > max {
+            return Err(AllocError::Exhausted(ns.to_string()));
+        }
+        blocks.insert(ns.to_string(), (first + 1, last.min(max)));
+        Ok(first)
     }
 }
 
@@ -1267,6 +1272,7 @@ impl Allocator for DynamoAllocator {
                 owner: owner.clone(),
                 max: *max,
                 lasting: true,
+                from_block: false,
             })
             .collect();
         if asks.len() > 50 {
@@ -1298,7 +1304,8 @@ impl Allocator for DynamoAllocator {
     }
 
     /// One request: the plan's read; its writes go into the step's own commit
-    /// ([`DynamoStore::commit`]).
+    /// ([`DynamoStore::commit`]). Numbers that may go unused come from this process's
+    /// block instead, with nothing to write.
     async fn reserve(&self, asks: &[ports::NumberAsk]) -> Result<ports::Reserved, AllocError> {
         if asks.len() > 50 {
             return Err(StoreError::Unavailable(format!(
@@ -1307,7 +1314,31 @@ impl Allocator for DynamoAllocator {
             ))
             .into());
         }
-        self.plan(asks).await
+        let (blocked, planned): (Vec<_>, Vec<_>) =
+            asks.iter().partition(|a| a.from_block && !a.lasting);
+        let mut reserved = if planned.is_empty() {
+            ports::Reserved::default()
+        } else {
+            let planned: Vec<ports::NumberAsk> = planned.into_iter().cloned().collect();
+            self.plan(&planned).await?
+        };
+        if blocked.is_empty() {
+            return Ok(reserved);
+        }
+        // Back in the order asked.
+        let mut from_plan = reserved.numbers.into_iter();
+        let mut numbers = vec![];
+        for a in asks {
+            numbers.push(if a.from_block && !a.lasting {
+                self.next_in_block(&a.namespace, a.max).await?
+            } else {
+                from_plan
+                    .next()
+                    .expect("one planned number per planned ask")
+            });
+        }
+        reserved.numbers = numbers;
+        Ok(reserved)
     }
 }
 

@@ -5,6 +5,7 @@
 //!
 //! Table design: see `infra/README.md`.
 
+mod aggregates;
 mod appointments;
 mod audit;
 mod billing;

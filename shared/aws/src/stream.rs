@@ -24,18 +24,25 @@ pub struct Change {
     pub messages: Vec<OutMessage>,
 }
 
-/// The `outbox` attribute's value for these messages (None: no attribute).
+/// The `outbox` attribute's value for these messages (None: no attribute): their JSON,
+/// packed ([`crate::casedoc::pack`]). Every write of the case is billed by the item's
+/// size, and a change's messages (a notice's text, the next step's, the certificates'
+/// rendering) were about a third of it; the notices' words are the dictionary's too.
 pub fn encode(messages: &[OutMessage]) -> Option<String> {
-    (!messages.is_empty()).then(|| serde_json::to_string(messages).expect("serialises"))
+    (!messages.is_empty())
+        .then(|| crate::casedoc::pack(&serde_json::to_vec(messages).expect("serialises")))
 }
 
 /// The messages of an `outbox` attribute; a value that is not one is an error (the
 /// change is reported, not skipped).
 pub fn decode(attr: Option<&str>) -> Result<Vec<OutMessage>, StoreError> {
+    let bad = |e: String| StoreError::Corrupt(format!("outbox attribute: {e}"));
     match attr {
         None => Ok(vec![]),
-        Some(a) => serde_json::from_str(a)
-            .map_err(|e| StoreError::Corrupt(format!("outbox attribute: {e}"))),
+        Some(a) => {
+            let json = crate::casedoc::unpack(a).map_err(bad)?;
+            serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))
+        }
     }
 }
 
@@ -249,5 +256,41 @@ impl StreamReader {
         self.closed.extend(closed);
         self.reread_now = false;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages() -> Vec<OutMessage> {
+        vec![
+            OutMessage {
+                queue: "notify".into(),
+                body: r#"{"kind":"notify","case_id":"BC1","notice":"accepted","seq":1}"#.into(),
+            },
+            OutMessage {
+                queue: "certify-birth".into(),
+                body: r#"{"kind":"step","case_id":"BC1","step":"birth_certificate"}"#.into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn an_outbox_is_stored_compressed_and_read_back_in_order() {
+        let attr = encode(&messages()).unwrap();
+        assert!(attr.starts_with("z1:"), "{attr}");
+        assert_eq!(decode(Some(&attr)).unwrap(), messages());
+        assert_eq!(encode(&[]), None);
+        assert_eq!(decode(None).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn an_older_plain_outbox_is_still_read_and_a_damaged_one_is_an_error() {
+        let plain = serde_json::to_string(&messages()).unwrap();
+        assert_eq!(decode(Some(&plain)).unwrap(), messages());
+        assert!(decode(Some("z1:!!!")).is_err());
+        assert!(decode(Some("z1:AAAA")).is_err());
+        assert!(decode(Some("not json")).is_err());
     }
 }

@@ -72,6 +72,7 @@ pub enum CertStatus {
 
 /// An issued certificate as the case keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "StoredCertificate", try_from = "StoredCertificate")]
 pub struct Certificate {
     pub claims: Claims,
     /// The signature: a JWS compact token (ES256) over the canonical claims.
@@ -81,6 +82,82 @@ pub struct Certificate {
     pub superseded_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_at: Option<Time>,
+}
+
+/// A certificate as stored: its token's payload is the canonical claims, so only the
+/// token's header and signature are kept beside them (the header is the same for every
+/// certificate of a key, which the case document's compression takes almost to nothing).
+/// A token whose payload is not the claims' canonical form (none is issued so) and
+/// records kept before this form are stored whole.
+#[derive(Serialize, Deserialize)]
+struct StoredCertificate {
+    claims: Claims,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    /// The token's first part (its protected header, base64url).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    header: Option<String>,
+    /// The token's last part (the signature, base64url).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
+    status: CertStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    superseded_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    superseded_at: Option<Time>,
+}
+
+/// The payload part of a token over `claims`.
+fn payload_part(claims: &Claims) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    URL_SAFE_NO_PAD.encode(claims.canonical())
+}
+
+impl From<Certificate> for StoredCertificate {
+    fn from(c: Certificate) -> Self {
+        let parts: Vec<&str> = c.token.split('.').collect();
+        let split = match parts.as_slice() {
+            [h, p, s] if *p == payload_part(&c.claims) => Some((h.to_string(), s.to_string())),
+            _ => None,
+        };
+        let (token, header, signature) = match split {
+            Some((h, s)) => (None, Some(h), Some(s)),
+            None => (Some(c.token), None, None),
+        };
+        StoredCertificate {
+            claims: c.claims,
+            token,
+            header,
+            signature,
+            status: c.status,
+            superseded_by: c.superseded_by,
+            superseded_at: c.superseded_at,
+        }
+    }
+}
+
+impl TryFrom<StoredCertificate> for Certificate {
+    type Error = String;
+    fn try_from(s: StoredCertificate) -> Result<Self, String> {
+        let token = match (s.token, s.header, s.signature) {
+            (Some(t), _, _) => t,
+            (None, Some(h), Some(sig)) => format!("{h}.{}.{sig}", payload_part(&s.claims)),
+            _ => {
+                return Err(format!(
+                    "certificate {} without its signature",
+                    s.claims.cert_id
+                ))
+            }
+        };
+        Ok(Certificate {
+            claims: s.claims,
+            token,
+            status: s.status,
+            superseded_by: s.superseded_by,
+            superseded_at: s.superseded_at,
+        })
+    }
 }
 
 /// What a certificate's PDF shows: the signed claims and nothing more (the holder masked
@@ -278,6 +355,59 @@ pub fn due(step: Step, case: &Case) -> Vec<Claims> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn claims() -> Claims {
+        Claims {
+            cert_id: "BC2026120236C532425915-BMC1".into(),
+            kind: CertKind::BirthMedicalCertificate,
+            number: "Q000000001".into(),
+            issued_at: chrono::DateTime::parse_from_rfc3339("2026-12-02T11:07:33.172112095+08:00")
+                .unwrap(),
+            issuer: "浙江大学医学院附属妇产科医院".into(),
+            holder: "王*溪".into(),
+        }
+    }
+
+    #[test]
+    fn a_certificate_is_stored_without_its_payload_and_read_back_whole() {
+        let claims = claims();
+        let token = format!("aGVhZGVy.{}.c2ln", payload_part(&claims));
+        let c = Certificate {
+            claims,
+            token: token.clone(),
+            status: CertStatus::Valid,
+            superseded_by: None,
+            superseded_at: None,
+        };
+        let stored = serde_json::to_value(&c).unwrap();
+        assert_eq!(stored.get("token"), None, "{stored}");
+        assert_eq!(stored["header"], "aGVhZGVy");
+        assert_eq!(stored["signature"], "c2ln");
+        let back: Certificate = serde_json::from_value(stored).unwrap();
+        assert_eq!(back.token, token);
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn a_token_over_other_bytes_and_an_older_record_are_kept_whole() {
+        let odd = Certificate {
+            claims: claims(),
+            token: "aGVhZGVy.b3RoZXI.c2ln".into(),
+            status: CertStatus::Superseded,
+            superseded_by: Some("X-BMC2".into()),
+            superseded_at: None,
+        };
+        let stored = serde_json::to_value(&odd).unwrap();
+        assert_eq!(stored["token"], "aGVhZGVy.b3RoZXI.c2ln");
+        assert_eq!(serde_json::from_value::<Certificate>(stored).unwrap(), odd);
+        let older = serde_json::json!({"claims": claims(), "token": "a.b.c", "status": "valid"});
+        assert_eq!(
+            serde_json::from_value::<Certificate>(older).unwrap().token,
+            "a.b.c"
+        );
+        let broken = serde_json::json!({"claims": claims(), "status": "valid"});
+        assert!(serde_json::from_value::<Certificate>(broken).is_err());
+    }
 
     #[test]
     fn holders_are_masked_and_ids_name_their_case() {

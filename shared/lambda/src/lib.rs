@@ -346,12 +346,25 @@ where
     }
     let runs = groups.into_iter().map(|(_, records)| async move {
         let mut failed = vec![];
+        // The same message again in one batch (a redelivery, or requests that coalesce:
+        // the render queue gathers a case's four) settles as the first did: handlers are
+        // idempotent, so running it again right after would change nothing.
+        let mut done: Vec<(Envelope, bool)> = vec![];
         for (id, parsed) in records {
+            if let Ok(env) = &parsed {
+                if let Some((_, ok)) = done.iter().find(|(e, _)| e == env) {
+                    if !*ok {
+                        failed.push(id);
+                    }
+                    continue;
+                }
+            }
             if deadline.is_some_and(|d| Instant::now() + DEADLINE_MARGIN >= d) {
                 tracing::warn!(message_id = %id, "not started: the invocation's deadline is near");
                 failed.push(id);
                 continue;
             }
+            let env = parsed.as_ref().ok().cloned();
             let outcome = match parsed {
                 Ok(env) => std::panic::AssertUnwindSafe(handler(app.clone(), env))
                     .catch_unwind()
@@ -361,6 +374,9 @@ where
                     }),
                 Err(e) => Err(HandlerError::Permanent(e)),
             };
+            if let Some(env) = env {
+                done.push((env, outcome.is_ok()));
+            }
             if let Err(e) = outcome {
                 match &e {
                     HandlerError::Retryable(_) => {

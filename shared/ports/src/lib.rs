@@ -548,6 +548,10 @@ pub struct NumberAsk {
     pub max: u64,
     /// The owner outlives the case (the newborn): its number is recorded for it.
     pub lasting: bool,
+    /// The number may go unused ([`domain::steps::NumberKind::may_skip`]): a store may
+    /// hand it out from a block of the namespace taken ahead (no counter write in the
+    /// commit; a number reserved and never committed is a gap). Never with `lasting`.
+    pub from_block: bool,
 }
 
 /// Numbers reserved, in the order asked, and the writes that take them.

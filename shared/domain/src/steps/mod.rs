@@ -266,6 +266,17 @@ pub enum NumberKind {
 }
 
 impl NumberKind {
+    /// Whether a number of this kind may go unused (a gap in its sequence): a parcel's
+    /// tracking number, a pick-up code, a card's serial. These may be handed out from a
+    /// block taken ahead, so that no case writes their counter. Certificate numbers, the
+    /// ID sequence (about 500 a day per county and sex) and household numbers are records
+    /// whose sequence must have no gaps: each is taken in the commit that records it.
+    pub fn may_skip(self) -> bool {
+        matches!(
+            self,
+            NumberKind::CardSerial | NumberKind::MailSerial | NumberKind::PickupCode
+        )
+    }
     pub fn name_zh(self) -> &'static str {
         match self {
             NumberKind::BirthCertificate => "出生医学证明编号",
