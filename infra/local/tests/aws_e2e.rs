@@ -468,12 +468,23 @@ async fn template_deploys_and_cases_complete_on_aws() {
     );
 }
 
-/// `infra/scripts/smoke STACK --api-url BASE` against the emulator: (passed, its report).
-fn smoke(m: &moto::Moto, stack: &str, base: &str) -> (bool, String) {
+/// `infra/scripts/smoke STACK --api-url BASE [ARGS]` against the emulator, with `env`:
+/// (passed, its report).
+fn smoke(
+    m: &moto::Moto,
+    stack: &str,
+    base: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (bool, String) {
     let mut c = Command::new(moto::venv(&root()).join("bin/python"));
     c.arg(root().join("infra/scripts/smoke"))
-        .args([stack, "--api-url", base]);
+        .args([stack, "--api-url", base])
+        .args(args);
     for (k, v) in m.env() {
+        c.env(k, v);
+    }
+    for (k, v) in env {
         c.env(k, v);
     }
     let out = c.output().unwrap();
@@ -490,11 +501,46 @@ async fn poison_message_reaches_its_dlq_and_ops_redrive_it() {
     let m = moto::Moto::start(&root());
     let outputs = m.deploy("poison");
     let s = serve(&m, "poison", "");
-    // The post-deployment smoke check finds the stack healthy.
-    let (ok, said) = smoke(&m, "poison", &s.base);
+    // The post-deployment smoke check finds the stack healthy, and takes one case (born
+    // this minute; the family's other newborn below was born days ago) end to end
+    // through the queues.
+    let dir = tempfile::tempdir().unwrap();
+    let smoke_form = dir.path().join("smoke-form.json");
+    let f = form(("王海", FATHER_A), ("李梅", MOTHER_A), "H330106001");
+    std::fs::write(&smoke_form, serde_json::to_vec(&f).unwrap()).unwrap();
+    let (ok, said) = smoke(
+        &m,
+        "poison",
+        &s.base,
+        &[
+            "--case",
+            smoke_form.to_str().unwrap(),
+            "--case-timeout",
+            "120",
+        ],
+        &[
+            (
+                "ONETHING_SMOKE_GUARDIAN_TOKEN",
+                token("guardian", None, FATHER_A),
+            ),
+            ("ONETHING_SMOKE_HOSPITAL_TOKEN", hospital()),
+        ],
+    );
     assert!(ok, "{said}");
     assert!(
         said.contains("ok   the certificate keys are published"),
+        "{said}"
+    );
+    for step in [
+        "birth_certificate",
+        "household_registration",
+        "unified_issuance",
+    ] {
+        assert!(said.contains(&format!(": {step} done (")), "{step}: {said}");
+    }
+    assert!(said.contains("completed and archived ("), "{said}");
+    assert!(
+        said.contains("ok   certificate birth_medical_certificate verifies"),
         "{said}"
     );
     let sqs = aws_sdk_sqs::Client::new(&m.sdk_config().await);
@@ -545,7 +591,7 @@ async fn poison_message_reaches_its_dlq_and_ops_redrive_it() {
     }
     assert!(shown.contains("BC-NOPE"), "dead letter listed: {shown}");
     // The smoke check now fails, naming the queue.
-    let (ok, said) = smoke(&m, "poison", &s.base);
+    let (ok, said) = smoke(&m, "poison", &s.base, &[], &[]);
     assert!(!ok, "{said}");
     assert!(
         said.contains("FAIL dead-letter queue CertifyBirth is empty"),
