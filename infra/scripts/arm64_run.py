@@ -3,7 +3,9 @@ the arm64 Debian root's loader and libraries, against a local stand-in for the L
 Runtime API and a moto stack deployed from infra/template.yaml: each function gets its
 environment from the deployed template and the sample events of events/ for it, and its
 responses are checked. Init time (process start to its first `next`) is compared with
-the hello world's (a current-thread lambda_runtime function, the floor).
+the hello world's (a current-thread lambda_runtime function, the floor). Then the
+post-deployment smoke check (`infra/scripts/smoke --invoke`) runs against the same binaries,
+through a stand-in for the Lambda API and API Gateway.
 
 usage: arm64_run.py ROOT [ZIPDIR]
   ROOT    an arm64 Debian root (debootstrap --arch=arm64 --foreign --variant=minbase
@@ -11,11 +13,14 @@ usage: arm64_run.py ROOT [ZIPDIR]
   ZIPDIR  default target/lambda
 Needs qemu-aarch64-static (Debian: qemu-user-static) and the test tools' Python (moto).
 """
-import http.server, json, os, shutil, socket, socketserver, statistics, subprocess, sys, tempfile, threading, time, zipfile
+import base64, http.server, json, os, urllib.parse, shutil, socket, socketserver, statistics, subprocess, sys, tempfile, threading, time, zipfile
 
 root = os.path.abspath(sys.argv[1])
 zips = sys.argv[2] if len(sys.argv) > 2 else "target/lambda"
 here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+import sample_events
+from sample_events import events_for, check
 qemu = shutil.which("qemu-aarch64-static") or sys.exit("qemu-aarch64-static not found (Debian: qemu-user-static)")
 
 def free_port():
@@ -102,41 +107,6 @@ def bootstrap(name):
     with zipfile.ZipFile(os.path.join(zips, name, "bootstrap.zip")) as z: z.extractall(d)
     b = os.path.join(d, "bootstrap"); os.chmod(b, 0o755); return b
 
-events_dir = os.path.join(here, "..", "..", "events")
-def events_for(fn):
-    out = []
-    for f in sorted(os.listdir(events_dir)):
-        q = f[len("sqs-"):-len(".json")] if f.startswith("sqs-") else None
-        if (q == fn) or (fn == "api" and f.startswith("apigw-")) or (fn == "sla-monitor" and f.startswith("schedule-")) \
-                or (fn == "relay" and f.startswith("dynamodb-")):
-            out.append((f, open(os.path.join(events_dir, f), "rb").read()))
-    return out
-
-def check(fn, name, event, answer):
-    """What the sample event must get from its function (as tests/tests/events.rs checks)."""
-    if answer is None: return "no answer"
-    kind, body = answer
-    ev = json.loads(event)
-    if name.startswith("sqs-") and kind == "error":
-        # Every record failed (no such case; not a message): the invocation fails, so that
-        # Lambda backs off the source (lambda::run_sqs).
-        n = len(ev["Records"])
-        msg = json.loads(body).get("errorMessage", "")
-        return None if msg == f"all {n} records of the batch failed" else f"error: {msg}"
-    if kind != "response": return f"{kind}: {body[:300]!r}"
-    doc = json.loads(body or b"null")
-    if name.startswith("sqs-"):
-        ids = [r["messageId"] for r in ev["Records"]]
-        got = [f["itemIdentifier"] for f in doc.get("batchItemFailures", [])]
-        return None if got == ids else f"batchItemFailures {got}, expected {ids} (no such case; not a message)"
-    if name.startswith("apigw-"):
-        return None if doc.get("statusCode") == 200 else f"status {doc.get('statusCode')}: {doc.get('body', '')[:200]}"
-    if name.startswith("dynamodb-"):
-        got = [f["itemIdentifier"] for f in doc.get("batchItemFailures", [])]
-        want = [ev["Records"][1]["dynamodb"]["SequenceNumber"]]
-        return None if got == want else f"batchItemFailures {got}, expected {want}"
-    return None
-
 functions = ["api", "accept", "certify-birth", "register-household", "enrol-insurance", "issue-card",
              "unify-issuance", "notify", "archive", "render", "sla-monitor", "relay"]
 failures, inits = [], {}
@@ -160,6 +130,78 @@ for fn in functions:
     if problems:
         failures.append(fn)
         sys.stderr.write(err[-1500:] + "\n")
+
+# The post-deployment smoke check (infra/scripts/smoke --invoke) against these binaries: a
+# stand-in for the Lambda API (function configuration, RequestResponse invocation) and for
+# API Gateway (an HTTP request becomes a payload 2.0 event for the `api` function), each
+# call running the function under qemu as above.
+names = {v: sample_fn for k, v in outputs.items() if k.endswith("FunctionName")
+         for sample_fn in [sample_events.function_of_output(k)]}
+run_lock = threading.Lock()
+
+def invoke(fn, payload):
+    fenv = json.loads(outputs[f"Env:{camel(fn)}"])
+    fenv["LAMBDA_TASK_ROOT"] = os.path.dirname(bootstrap(fn))
+    with run_lock:
+        _, [answer], _ = run(bootstrap(fn), fenv, [payload])
+    return answer
+
+class Standin(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def reply(self, code, body, headers=()):
+        self.send_response(code)
+        for k, v in headers: self.send_header(k, v)
+        self.send_header("content-length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def lambda_api(self, body):
+        parts = self.path.split("?")[0].split("/")  # /2015-03-31/functions/NAME/...
+        fn = names.get(urllib.parse.unquote(parts[3]))
+        if fn is None:
+            return self.reply(404, json.dumps({"Type": "User", "message": "Function not found"}).encode(),
+                              [("x-amzn-ErrorType", "ResourceNotFoundException")])
+        if parts[4] == "configuration":
+            return self.reply(200, json.dumps({"FunctionName": parts[3], "State": "Active",
+                                               "LastUpdateStatus": "Successful"}).encode())
+        answer = invoke(fn, body)
+        if answer is None:
+            return self.reply(200, b'{"errorMessage":"no answer"}', [("X-Amz-Function-Error", "Unhandled")])
+        kind, out = answer
+        self.reply(200, out, [("X-Amz-Function-Error", "Unhandled")] if kind == "error" else [])
+    def api_gateway(self, method, body):
+        path, _, query = self.path.partition("?")
+        ev = json.load(open(os.path.join(sample_events.events_dir, "apigw-v2-guide.json")))
+        ev.update(routeKey="$default", rawPath=path, rawQueryString=query, body=body.decode() or None)
+        ev["headers"] = {k.lower(): v for k, v in self.headers.items()}
+        ev["requestContext"].update(routeKey="$default")
+        ev["requestContext"]["http"].update(method=method, path=path)
+        # No JWT authorizer here: the function sees an unauthenticated request as it is.
+        ev["requestContext"].pop("authorizer", None)
+        answer = invoke("api", json.dumps(ev).encode())
+        if answer is None or answer[0] != "response":
+            return self.reply(502, repr(answer).encode())
+        doc = json.loads(answer[1])
+        out = doc.get("body") or ""
+        out = base64.b64decode(out) if doc.get("isBase64Encoded") else out.encode()
+        headers = [(k, v) for k, v in (doc.get("headers") or {}).items() if k.lower() != "content-length"]
+        self.reply(doc.get("statusCode", 200), out, headers)
+    def handle_any(self, method):
+        n = int(self.headers.get("content-length", 0)); body = self.rfile.read(n)
+        if self.path.startswith("/2015-03-31/functions/"):
+            return self.lambda_api(body)
+        return self.api_gateway(method, body)
+    def do_GET(self): self.handle_any("GET")
+    def do_POST(self): self.handle_any("POST")
+    def log_message(self, *a): pass
+
+standin = Server(("127.0.0.1", 0), Standin)
+threading.Thread(target=standin.serve_forever, daemon=True).start()
+standin_url = f"http://127.0.0.1:{standin.server_address[1]}"
+smoke = subprocess.run([sys.executable, os.path.join(here, "smoke"), "arm64", "--api-url", standin_url, "--invoke"],
+                       capture_output=True, text=True, timeout=900,
+                       env={**os.environ, **env_aws, "AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_LAMBDA": standin_url})
+print("\ninfra/scripts/smoke arm64 --invoke, against these binaries:")
+print(smoke.stdout + smoke.stderr[-2000:])
+if smoke.returncode != 0:
+    failures.append("smoke")
 moto.kill()
 if failures:
     sys.exit(f"failed: {', '.join(failures)}")
