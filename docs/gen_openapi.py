@@ -338,7 +338,7 @@ doc = {
      "description": "The owner, the offline case's window officers and the departments with a step on the case (in their region). The URL serves the bytes as an attachment (Content-Disposition: attachment; locally also X-Content-Type-Options: nosniff). Every grant to an officer is recorded in the case timeline (material_viewed) and in the audit trail.",
      "responses": {"200": resp("Download", obj({"material_id": S, "kind": S, "content_type": S, "size": I, "sha256": NS_, "download_url": S, "expires_at": DT},
                                                ["material_id", "kind", "content_type", "size", "download_url", "expires_at"])),
-                   **errors("401", "403", "404"), "409": err("Not uploaded yet")}}},
+                   **errors("401", "403", "404"), "409": err("Not uploaded yet, or (limit_reached) the case already recorded 400 grants to officers")}}},
   "/v1/feedback": {"get": {"summary": "The department's inbox of bad ratings and complaints (its region and hospital)", "operationId": "listFeedback", "security": sec,
      "parameters": [{"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": ["open", "closed", "all"]}}] + PAGE,
      "responses": {"200": resp("Items", obj({"items": {"type": "array", "items": ref("FeedbackItem")}, "next_cursor": NEXT}, ["items", "next_cursor"])), **errors("400", "401", "403")}}},

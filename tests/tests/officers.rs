@@ -207,6 +207,38 @@ async fn officers_download_materials_and_the_timeline_records_it() {
     assert_eq!(n, 1);
 }
 
+/// Every grant to an officer is a timeline entry in the case's own record, so grants are
+/// bounded: after 400 the next officer's download is refused with the reason (409
+/// `limit_reached`), nothing is recorded for it, and the owner still downloads.
+#[tokio::test]
+async fn a_case_records_at_most_400_material_grants_to_officers() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.task_for("police", &id).await;
+    let mid = app.upload(&id, &g, "other").await;
+    let path = format!("/v1/cases/{id}/materials/{mid}");
+    let police = app.officer("police");
+    for i in 0..domain::case::MAX_MATERIAL_GRANTS_PER_CASE {
+        let r = app.get(&path, &police).await;
+        assert_eq!(r.status, 200, "grant {i}: {:?}", r.body);
+    }
+    let r = app.get(&path, &police).await;
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    assert_eq!(r.body["error"]["code"], "limit_reached");
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("400"));
+    assert!(r.body.get("download_url").is_none());
+    assert_eq!(app.get(&path, &g).await.status, 200);
+    let timeline = app.case(&id, &g).await["timeline"].clone();
+    let grants = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "material_viewed")
+        .count();
+    assert_eq!(grants, domain::case::MAX_MATERIAL_GRANTS_PER_CASE);
+}
+
 /// 人工代办: a window officer completes an offline case that was incomplete, for the family.
 #[tokio::test]
 async fn a_window_officer_completes_an_incomplete_offline_case_for_the_family() {

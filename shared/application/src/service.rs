@@ -1516,6 +1516,10 @@ pub async fn material_download(
     if m.status != MaterialStatus::Uploaded {
         return Err(ServiceError::Conflict("该材料尚未上传".into()));
     }
+    if actor.role != Role::Guardian {
+        // No URL once the case's record of grants is full (checked again in the commit).
+        case.check_material_grant().map_err(domain_err)?;
+    }
     let now = app.now();
     let expires = now + Duration::minutes(DOWNLOAD_URL_MINUTES);
     let ext = match m.content_type.as_str() {
@@ -1536,7 +1540,8 @@ pub async fn material_download(
     if actor.role != Role::Guardian {
         app.repo()
             .update(case_id, |c| {
-                c.record_material_grant(material_id, actor, now);
+                c.record_material_grant(material_id, actor, now)
+                    .map_err(domain_err)?;
                 Ok::<_, ServiceError>(Change::Commit((), vec![]))
             })
             .await?;

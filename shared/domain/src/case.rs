@@ -828,6 +828,10 @@ pub const MAX_MATERIALS_PER_CASE: usize = 20;
 pub const MAX_MATERIAL_BYTES_PER_CASE: u64 = 50 * 1024 * 1024;
 /// Complaints about one case.
 pub const MAX_COMPLAINTS_PER_CASE: usize = 10;
+/// Materials given to officers, each a timeline entry in the case's own item: bounded so
+/// that no case outgrows its store's item (DynamoDB: 400 KB). Twenty materials opened
+/// twenty times each; the audit trail records every grant as well.
+pub const MAX_MATERIAL_GRANTS_PER_CASE: usize = 400;
 
 /// An officer's decision on a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -1138,16 +1142,41 @@ impl Case {
         self.step_mut(step).escalated_round = round;
     }
 
-    /// Record that an officer was given a material (who, which, when).
-    pub fn record_material_grant(&mut self, material_id: &str, actor: &Actor, now: Time) -> bool {
+    /// How many times a material was given to an officer (timeline `material_viewed`).
+    pub fn material_grants(&self) -> usize {
+        self.timeline
+            .iter()
+            .filter(|e| e.action == "material_viewed")
+            .count()
+    }
+
+    /// Refused once the case holds [`MAX_MATERIAL_GRANTS_PER_CASE`] grants.
+    pub fn check_material_grant(&self) -> Result<(), DomainError> {
+        if self.material_grants() >= MAX_MATERIAL_GRANTS_PER_CASE {
+            return Err(DomainError::Limit(format!(
+                "本件申请的材料已调阅 {MAX_MATERIAL_GRANTS_PER_CASE} 次，已达上限，如需继续调阅请联系系统运维人员"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Record that an officer was given a material (who, which, when); `Ok(false)` when
+    /// the case has no such material.
+    pub fn record_material_grant(
+        &mut self,
+        material_id: &str,
+        actor: &Actor,
+        now: Time,
+    ) -> Result<bool, DomainError> {
         let Some(kind) = self
             .materials
             .iter()
             .find(|m| m.material_id == material_id)
             .map(|m| m.kind)
         else {
-            return false;
+            return Ok(false);
         };
+        self.check_material_grant()?;
         self.log(
             now,
             &actor.label(),
@@ -1161,7 +1190,7 @@ impl Case {
             .len()
             .saturating_sub(MAX_GRANT_ONLY_VERSIONS);
         self.grant_only_versions.drain(..keep);
-        true
+        Ok(true)
     }
 
     /// True when `version` is the case's version, or every change after it only recorded
