@@ -151,16 +151,34 @@ async fn a_hospital_window_application_is_accepted_and_issued_by_the_hospital() 
     }
 }
 
-/// An officer whose department has a step on the case downloads a material; the grant is
-/// in the timeline; the URL serves an attachment browsers do not sniff. Others cannot.
-#[tokio::test]
-async fn officers_download_materials_and_the_timeline_records_it() {
+/// A case in the police's queue with one uploaded material: the app, the owner's token,
+/// the case id, the material id and the material's path.
+async fn a_material_in_the_police_queue() -> (TestApp, String, String, String, String) {
     let app = TestApp::start_with(&["police"]).await;
     let g = app.guardian(FATHER_A);
     let id = app.apply(&g, &form_a()).await;
     app.task_for("police", &id).await;
     let mid = app.upload(&id, &g, "other").await;
     let path = format!("/v1/cases/{id}/materials/{mid}");
+    (app, g, id, mid, path)
+}
+
+/// The case's timeline entries recording a material given to an officer.
+fn material_grants(case: &Value) -> Vec<Value> {
+    case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "material_viewed")
+        .cloned()
+        .collect()
+}
+
+/// An officer whose department has a step on the case downloads a material; the grant is
+/// in the timeline; the URL serves an attachment browsers do not sniff. Others cannot.
+#[tokio::test]
+async fn officers_download_materials_and_the_timeline_records_it() {
+    let (app, g, id, mid, path) = a_material_in_the_police_queue().await;
     let r = app.get(&path, &app.officer("police")).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["kind"], "other");
@@ -181,13 +199,7 @@ async fn officers_download_materials_and_the_timeline_records_it() {
             .status,
         403
     );
-    let timeline = app.case(&id, &g).await["timeline"].clone();
-    let grants: Vec<&Value> = timeline
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "material_viewed")
-        .collect();
+    let grants = material_grants(&app.case(&id, &g).await);
     assert_eq!(grants.len(), 1);
     assert!(grants[0]["actor"].as_str().unwrap().contains("police"));
     assert!(grants[0]["detail"].as_str().unwrap().contains(&mid));
@@ -197,14 +209,7 @@ async fn officers_download_materials_and_the_timeline_records_it() {
     assert_eq!(app.get(&path, &app.officer("hrss")).await.status, 404);
     assert_eq!(app.get(&path, &app.supervisor()).await.status, 403);
     assert_eq!(app.get(&path, &app.guardian(FATHER_C)).await.status, 404);
-    let again = app.case(&id, &g).await["timeline"].clone();
-    let n = again
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "material_viewed")
-        .count();
-    assert_eq!(n, 1);
+    assert_eq!(material_grants(&app.case(&id, &g).await).len(), 1);
 }
 
 /// Every grant to an officer is a timeline entry in the case's own record, so grants are
@@ -212,12 +217,7 @@ async fn officers_download_materials_and_the_timeline_records_it() {
 /// `limit_reached`), nothing is recorded for it, and the owner still downloads.
 #[tokio::test]
 async fn a_case_records_at_most_400_material_grants_to_officers() {
-    let app = TestApp::start_with(&["police"]).await;
-    let g = app.guardian(FATHER_A);
-    let id = app.apply(&g, &form_a()).await;
-    app.task_for("police", &id).await;
-    let mid = app.upload(&id, &g, "other").await;
-    let path = format!("/v1/cases/{id}/materials/{mid}");
+    let (app, g, id, _, path) = a_material_in_the_police_queue().await;
     let police = app.officer("police");
     for i in 0..domain::case::MAX_MATERIAL_GRANTS_PER_CASE {
         let r = app.get(&path, &police).await;
@@ -229,14 +229,10 @@ async fn a_case_records_at_most_400_material_grants_to_officers() {
     assert!(r.body["error"]["message"].as_str().unwrap().contains("400"));
     assert!(r.body.get("download_url").is_none());
     assert_eq!(app.get(&path, &g).await.status, 200);
-    let timeline = app.case(&id, &g).await["timeline"].clone();
-    let grants = timeline
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "material_viewed")
-        .count();
-    assert_eq!(grants, domain::case::MAX_MATERIAL_GRANTS_PER_CASE);
+    assert_eq!(
+        material_grants(&app.case(&id, &g).await).len(),
+        domain::case::MAX_MATERIAL_GRANTS_PER_CASE
+    );
 }
 
 /// 人工代办: a window officer completes an offline case that was incomplete, for the family.

@@ -832,6 +832,8 @@ pub const MAX_COMPLAINTS_PER_CASE: usize = 10;
 /// that no case outgrows its store's item (DynamoDB: 400 KB). Twenty materials opened
 /// twenty times each; the audit trail records every grant as well.
 pub const MAX_MATERIAL_GRANTS_PER_CASE: usize = 400;
+/// The timeline action of a material given to an officer.
+const MATERIAL_VIEWED: &str = "material_viewed";
 
 /// An officer's decision on a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -1143,10 +1145,10 @@ impl Case {
     }
 
     /// How many times a material was given to an officer (timeline `material_viewed`).
-    pub fn material_grants(&self) -> usize {
+    fn material_grants(&self) -> usize {
         self.timeline
             .iter()
-            .filter(|e| e.action == "material_viewed")
+            .filter(|e| e.action == MATERIAL_VIEWED)
             .count()
     }
 
@@ -1180,7 +1182,7 @@ impl Case {
         self.log(
             now,
             &actor.label(),
-            "material_viewed",
+            MATERIAL_VIEWED,
             &format!("{}（{material_id}）", kind.name_zh()),
         );
         // The commit that records this takes the next version (see `prepare_commit`).
