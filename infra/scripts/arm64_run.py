@@ -135,8 +135,7 @@ for fn in functions:
 # stand-in for the Lambda API (function configuration, RequestResponse invocation) and for
 # API Gateway (an HTTP request becomes a payload 2.0 event for the `api` function), each
 # call running the function under qemu as above.
-names = {v: sample_fn for k, v in outputs.items() if k.endswith("FunctionName")
-         for sample_fn in [sample_events.function_of_output(k)]}
+names = {v: sample_events.function_of_output(k) for k, v in outputs.items() if k.endswith("FunctionName")}
 run_lock = threading.Lock()
 
 def invoke(fn, payload):
