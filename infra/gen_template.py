@@ -35,12 +35,16 @@ def sub(s): return {"Fn::Sub": s}
 # The steps whose results are documents sign their certificates (kms:Sign on the
 # certificate key); the API publishes the public keys and verifies (kms:GetPublicKey).
 CERT_ISSUERS = ["certify-birth", "register-household", "enrol-insurance", "issue-card"]
+# The functions that take numbers (certificates, ID sequence, household numbers, the
+# hand-over numbers of an officer's rejection in the API): they read the counters and
+# their owners with one BatchGetItem.
+ALLOCATORS = ["api", "certify-birth", "register-household", "enrol-insurance", "issue-card", "unify-issuance"]
 # function logical id → (binary, consumed queue or None, queues it sends to, extra).
 # A commit's messages go out through the table's stream (the relay function), so the
 # functions that only commit send nothing themselves; notify sends the archive message
 # and the SLA monitor re-sends lost notifications and archives.
 FUNCTIONS = {
-    "ApiFunction": ("api", None, [], {"s3_materials": "rw", "audit": True, "cert": "verify", "documents": "r"}),
+    "ApiFunction": ("api", None, [], {"s3_materials": "rw", "audit": True, "cert": "verify", "documents": "r", "secret": True}),
     **{f"{camel(q)}Function": (q, q, [], {"secret": q == "accept", "cert": "sign" if q in CERT_ISSUERS else None}) for q in STEP_QUEUES},
     "NotifyFunction": ("notify", "notify", ["archive"], {}),
     "ArchiveFunction": ("archive", "archive", [], {"s3_materials": "r", "s3_archive": "rw", "documents": "r"}),
@@ -58,7 +62,11 @@ P = {
     "Stage": {"Type": "String", "Default": "prod", "AllowedPattern": "^[a-z0-9-]{1,16}$", "Description": "Name suffix for this deployment"},
     "JwtIssuer": {"Type": "String", "Description": "Issuer (iss) of the portal's JWTs, e.g. https://auth.zjzwfw.gov.cn"},
     "JwtAudience": {"Type": "String", "Description": "Audience (aud) of the portal's JWTs"},
-    "DataSharingBaseUrl": {"Type": "String", "Default": "", "Description": "Base URL of the provincial data-sharing platform; empty uses the built-in fixture (test stacks only)"},
+    "DataSharingBaseUrl": {"Type": "String", "Default": "", "Description": "Base URL of the provincial data-sharing platform (required unless UseFixture is true)"},
+    "UseFixture": {"Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
+                   "Description": "true: the built-in data-sharing fixture of sample people instead of the platform (test stacks only; refused on prod)"},
+    "PublicBaseUrl": {"Type": "String", "Default": "", "AllowedPattern": "^(https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?)?$",
+                      "Description": "The service's public https address on its own (ICP-filed) domain, e.g. https://bsyjs.zjzwfw.gov.cn: every certificate's verify_url and QR code is built on it and kept for 30 years (required unless UseFixture is true)"},
     "DataSharingSecretArn": {"Type": "String", "Default": "", "Description": "Secrets Manager secret with {\"api_key\": ...} for data sharing"},
     "ManualDepartments": {"Type": "String", "Default": "", "Description": "Comma-separated departments on manual review (hospital,police,medical_insurance,hrss,service_center)"},
     "AlarmEmail": {"Type": "String", "Default": "", "Description": "Optional e-mail subscribed to the alarm topic"},
@@ -80,6 +88,7 @@ C = {
     "IsProd": {"Fn::Equals": [ref("Stage"), "prod"]},
     "HasOrigins": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", ref("AllowedOrigins")]}, ""]}]},
     "HasSecret": {"Fn::Not": [{"Fn::Equals": [ref("DataSharingSecretArn"), ""]}]},
+    "HasPublicBaseUrl": {"Fn::Not": [{"Fn::Equals": [ref("PublicBaseUrl"), ""]}]},
     "HasEdge": {"Fn::Not": [{"Fn::Equals": [ref("EdgeWebAclArn"), ""]}]},
     "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]},
     "CreateCertificateKey": {"Fn::Equals": [ref("CertificateKeyArn"), ""]},
@@ -242,46 +251,56 @@ r["SlaDurationAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
     "TreatMissingData": "notBreaching", "AlarmActions": [ref("AlarmTopic")]}}
 
 table_arns = [att("Table", "Arn"), {"Fn::Join": ["", [att("Table", "Arn"), "/index/*"]]}]
+# A log group's streams, written out: a log group's `Arn` attribute ends with `:*` on AWS
+# but not in every emulator, and the streams are what CreateLogStream and PutLogEvents
+# name.
+def log_streams(group): return sub(f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{group}}}:*")
 def role(fid, consumes, sends, extra):
     stmts = [
-        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": {"Fn::Join": ["", [att(f"{fid}Logs", "Arn")]]}},
+        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": log_streams(f"{fid}Logs")},
         {"Sid": "Key", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": att("Key", "Arn")},
     ]
     if extra.get("stream"):
         stmts.append({"Sid": "Stream", "Effect": "Allow", "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
                       "Resource": att("Table", "StreamArn")})
         stmts.append({"Sid": "Failures", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": att("RelayFailures", "Arn")})
+        # A message that cannot be sent is parked whole in its queue's DLQ (replayable).
+        stmts.append({"Sid": "ParkedMessages", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [att(f"{camel(q)}Dlq", "Arn") for q in sends]})
     else:
-        stmts.insert(1, {"Sid": "Table", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                                                        "dynamodb:Query", "dynamodb:ConditionCheckItem"], "Resource": table_arns})
+        acts = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"]
+        if binary in ALLOCATORS:
+            # The number allocator reads counters and owners in one BatchGetItem.
+            acts.append("dynamodb:BatchGetItem")
+        stmts.insert(1, {"Sid": "Table", "Effect": "Allow", "Action": acts, "Resource": table_arns})
     if consumes:
         c = camel(consumes)
         stmts.append({"Sid": "OwnQueue", "Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
                       "Resource": att(f"{c}Queue", "Arn")})
-        stmts.append({"Sid": "OwnDlq", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": att(f"{c}Dlq", "Arn")})
     if sends:
         stmts.append({"Sid": "NextQueues", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [att(f"{camel(q)}Queue", "Arn") for q in sends]})
+    # Without ListBucket S3 answers 403, not 404, for a missing object. The check S3
+    # makes for a GetObject carries no s3:prefix, so the prefix is a condition only where
+    # a request names one (IfExists): a plain StringLike would refuse it. One statement
+    # per bucket, listing the prefixes the role reads.
+    listed = {}
     m = extra.get("s3_materials")
     if m:
         acts = ["s3:GetObject"] + (["s3:PutObject"] if m == "rw" else [])
         stmts.append({"Sid": "Materials", "Effect": "Allow", "Action": acts, "Resource": {"Fn::Join": ["", [att("MaterialsBucket", "Arn"), "/materials/*"]]}})
-        # Without ListBucket S3 answers 403, not 404, for a missing object.
-        stmts.append({"Sid": "MaterialsList", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": att("MaterialsBucket", "Arn"),
-                      "Condition": {"StringLike": {"s3:prefix": ["materials/*"]}}})
+        listed.setdefault("MaterialsBucket", []).append("materials/*")
     d = extra.get("documents")
     if d:
         acts = ["s3:GetObject"] + (["s3:PutObject"] if d == "rw" else [])
         stmts.append({"Sid": "CertificateDocuments", "Effect": "Allow", "Action": acts, "Resource": {"Fn::Join": ["", [att("MaterialsBucket", "Arn"), "/certificates/*"]]}})
-        stmts.append({"Sid": "CertificateDocumentsList", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": att("MaterialsBucket", "Arn"),
-                      "Condition": {"StringLike": {"s3:prefix": ["certificates/*"]}}})
+        listed.setdefault("MaterialsBucket", []).append("certificates/*")
     if extra.get("s3_archive"):
         stmts.append({"Sid": "Archive", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": {"Fn::Join": ["", [att("ArchiveBucket", "Arn"), "/archives/*"]]}})
-        stmts.append({"Sid": "ArchiveList", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": att("ArchiveBucket", "Arn"),
-                      "Condition": {"StringLike": {"s3:prefix": ["archives/*"]}}})
+        listed.setdefault("ArchiveBucket", []).append("archives/*")
+    for bucket, prefixes in listed.items():
+        stmts.append({"Sid": bucket.replace("Bucket", "List"), "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": att(bucket, "Arn"),
+                      "Condition": {"StringLikeIfExists": {"s3:prefix": prefixes}}})
     if extra.get("audit"):
-        stmts.append({"Sid": "AuditTrail", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                      "Resource": {"Fn::Join": ["", [att("AuditLogs", "Arn")]]}})
+        stmts.append({"Sid": "AuditTrail", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": log_streams("AuditLogs")})
     if extra.get("cert") == "sign":
         stmts.append({"Sid": "SignCertificates", "Effect": "Allow", "Action": ["kms:Sign"], "Resource": CERT_KEY})
     if extra.get("cert") == "verify":
@@ -302,12 +321,16 @@ fn_skip = checkov_skip(
 )
 for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
     env = {"ONETHING_BACKEND": "aws", "TABLE_NAME": ref("Table"), "MATERIALS_BUCKET": ref("MaterialsBucket"), "ARCHIVE_BUCKET": ref("ArchiveBucket"),
-           "DATA_SHARING_URL": ref("DataSharingBaseUrl"), "DATA_SHARING_SECRET_ARN": ref("DataSharingSecretArn"), "ONETHING_MANUAL": ref("ManualDepartments"),
+           "DATA_SHARING_URL": ref("DataSharingBaseUrl"), "DATA_SHARING_SECRET_ARN": ref("DataSharingSecretArn"), "DATA_SHARING_FIXTURE": ref("UseFixture"),
+           "ONETHING_MANUAL": ref("ManualDepartments"),
            "ONETHING_STAGE": ref("Stage"), "RUST_LOG": "info"}
     for q in sorted(set(sends + ([consumes] if consumes else []))):
         env[f"QUEUE_URL_{key(q)}"] = ref(f"{camel(q)}Queue")
     if consumes:
         env[f"DLQ_URL_{key(consumes)}"] = ref(f"{camel(consumes)}Dlq")
+    if extra.get("stream"):
+        for q in sends:
+            env[f"DLQ_URL_{key(q)}"] = ref(f"{camel(q)}Dlq")
     if extra.get("audit"):
         env["AUDIT_LOG_GROUP"] = ref("AuditLogs")
     if extra.get("cert"):
@@ -315,9 +338,14 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
     if extra.get("cert") == "verify":
         env["CERT_RETIRED_KEY_ARNS"] = RETIRED_CERT_KEYS
     if extra.get("documents") == "rw":
-        # Where the PDFs' QR codes point: the edge when there is one, else the HTTP API.
-        # (Only the render function: the API's own address would make a cycle.)
-        env["ONETHING_PUBLIC_URL"] = {"Fn::If": ["HasEdge", sub("https://${Edge.DomainName}"), sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")]}
+        # Where the PDFs' QR codes point: the public domain; a test stack without one, the
+        # edge when there is one, else the HTTP API.
+        env["ONETHING_PUBLIC_URL"] = {"Fn::If": ["HasPublicBaseUrl", ref("PublicBaseUrl"), {"Fn::If": ["HasEdge", sub("https://${Edge.DomainName}"),
+                                     sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")]}]}
+    elif binary == "api":
+        # The verify_url the API lists: the public domain (the API's own address would be
+        # a cycle; a test stack without a domain answers with the request's address).
+        env["ONETHING_PUBLIC_URL"] = ref("PublicBaseUrl")
     props = {"FunctionName": sub(f"onething-{binary}-${{Stage}}"), "CodeUri": f"../target/lambda/{binary}/bootstrap.zip", "Handler": "bootstrap", "Runtime": "provided.al2023",
              "Architectures": ["arm64"], "MemorySize": size(binary)[1], "Timeout": size(binary)[0], "Role": att(f"{fid}Role", "Arn"),
              "KmsKeyArn": att("Key", "Arn"),
@@ -330,7 +358,10 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
                                                           "ScalingConfig": {"MaximumConcurrency": MAX_CONCURRENCY}}}
     if extra.get("stream"):
         events["Stream"] = {"Type": "DynamoDB", "Properties": {"Stream": att("Table", "StreamArn"), "StartingPosition": "TRIM_HORIZON",
-            "BatchSize": 100, "MaximumBatchingWindowInSeconds": 0, "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 50,
+            "BatchSize": 100, "MaximumBatchingWindowInSeconds": 0, "BisectBatchOnFunctionError": True,
+            # Retried until it succeeds (the relay fails a batch only when SQS itself fails:
+            # a message it cannot send is parked in its queue's DLQ and the batch goes on).
+            "MaximumRetryAttempts": -1,
             # Order holds per case (partition key) at any parallelization factor.
             "ParallelizationFactor": 2, "FunctionResponseTypes": ["ReportBatchItemFailures"],
             "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"dynamodb": {"NewImage": {"outbox": {"S": [{"exists": True}]}}}})}]},
@@ -403,12 +434,18 @@ for q in QUEUES:
 for fid in FUNCTIONS:
     O[f"{fid}Name"] = {"Value": ref(fid)}
 
-# A prod stack never runs on the built-in data-sharing fixture.
-RULES = {"ProdUsesRealDataSharing": {"RuleCondition": {"Fn::Equals": [ref("Stage"), "prod"]}, "Assertions": [
+# A stack on real data (UseFixture false, the default, whatever its Stage is called)
+# needs the data-sharing platform, its key and the public domain; prod never uses the
+# fixture.
+RULES = {"ProdUsesRealDataSharing": {"RuleCondition": {"Fn::Equals": [ref("UseFixture"), "false"]}, "Assertions": [
     {"Assert": {"Fn::Not": [{"Fn::Equals": [ref("DataSharingBaseUrl"), ""]}]},
-     "AssertDescription": "A prod stack needs DataSharingBaseUrl (the provincial data-sharing platform); only test stacks use the built-in fixture"},
+     "AssertDescription": "DataSharingBaseUrl is required (the provincial data-sharing platform); only a test stack with UseFixture=true uses the built-in fixture"},
     {"Assert": {"Fn::Not": [{"Fn::Equals": [ref("DataSharingSecretArn"), ""]}]},
-     "AssertDescription": "A prod stack needs DataSharingSecretArn (the platform's API key in Secrets Manager)"}]}}
+     "AssertDescription": "DataSharingSecretArn is required (the platform's API key in Secrets Manager)"},
+    {"Assert": {"Fn::Not": [{"Fn::Equals": [ref("PublicBaseUrl"), ""]}]},
+     "AssertDescription": "PublicBaseUrl is required: certificates' QR codes are kept for 30 years and must point at the service's own https domain"}]},
+    "ProdNeverUsesTheFixture": {"RuleCondition": {"Fn::Equals": [ref("Stage"), "prod"]}, "Assertions": [
+    {"Assert": {"Fn::Equals": [ref("UseFixture"), "false"]}, "AssertDescription": "A prod stack never uses the built-in data-sharing fixture"}]}}
 
 doc = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::Serverless-2016-10-31",
        "Description": "onething: Zhejiang birth one-thing (出生一件事) joint handling",

@@ -9,7 +9,8 @@ with one line per finding. Run by infra/local/tests/template.rs.
 - the KMS key outlives the stack like the data it encrypts;
 - every SQS event source has a MaximumConcurrency, and no function reserves concurrency;
 - every queue's visibility timeout is at least six times its consumer's timeout;
-- a prod stack is refused without the data-sharing URL and secret;
+- a stack on real data (UseFixture false) is refused without the data-sharing URL and secret
+  and the public domain;
 - the certificate key: a function has CERT_KEY_ARN exactly when its code attaches the key
   (`with_certificates()` in its main.rs); kms:Sign only for those that consume a step
   queue (they issue), kms:GetPublicKey for the API (it publishes and verifies); the key
@@ -76,7 +77,9 @@ for fid, f in R.items():
     for b in readable - listable:
         bad.append(f"{fid}: reads {b} without s3:ListBucket (a missing object would be 403)")
     binary = p["CodeUri"].split("/")[-2]
-    main = open(os.path.join(os.path.dirname(__file__), "..", "..", "functions", binary, "src", "main.rs")).read()
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "functions", binary, "src")
+    # The composition root is `compose` in lib.rs (main.rs calls it).
+    main = "".join(open(os.path.join(src, f)).read() for f in ("main.rs", "lib.rs") if os.path.exists(os.path.join(src, f)))
     attaches = "with_certificates()" in main
     if attaches != ("CERT_KEY_ARN" in env):
         bad.append(f"{fid}: CERT_KEY_ARN in its environment: {'CERT_KEY_ARN' in env}, but its code attaches the key: {attaches}")
@@ -111,8 +114,10 @@ if "Fn::If" not in lock or lock["Fn::If"][0] != "IsProd" or lock["Fn::If"][2].ge
     bad.append("ArchiveBucket: COMPLIANCE object lock outside prod")
 rule = t.get("Rules", {}).get("ProdUsesRealDataSharing", {})
 asserted = json.dumps(rule.get("Assertions", []))
-if "DataSharingBaseUrl" not in asserted or "DataSharingSecretArn" not in asserted:
-    bad.append("Rules: a prod stack is not refused without data sharing")
+if "DataSharingBaseUrl" not in asserted or "DataSharingSecretArn" not in asserted or "PublicBaseUrl" not in asserted:
+    bad.append("Rules: a stack on real data is not refused without data sharing and its public domain")
+if json.dumps(rule.get("RuleCondition")) != json.dumps({"Fn::Equals": [{"Ref": "UseFixture"}, "false"]}):
+    bad.append("Rules: the data-sharing guard must follow UseFixture, not the stage's name")
 
 for b in bad:
     print(b)

@@ -125,4 +125,9 @@ def serialized(environ, start_response):
     return app(environ, start_response)
 
 
-run_simple(host, port, serialized, threaded=True, request_handler=MotoRequestHandler)
+# IAM as AWS evaluates it, conditions included, for requests signed with an assumed
+# role's credentials (each function's, in the tests): see iam_guard.py.
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from iam_guard import IamGuard
+
+run_simple(host, port, IamGuard(serialized), threaded=True, request_handler=MotoRequestHandler)

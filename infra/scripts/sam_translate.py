@@ -26,6 +26,7 @@ for name, r in sam["Resources"].items():
 # A production stack's parameters (the template's rules refuse prod without data sharing).
 params = {"Stage": "prod", "JwtIssuer": "https://sso.example.gov.cn", "JwtAudience": "onething",
           "DataSharingBaseUrl": "https://data-sharing.example.gov.cn/api",
-          "DataSharingSecretArn": "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:data-sharing"}
+          "DataSharingSecretArn": "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:data-sharing",
+          "PublicBaseUrl": "https://bsyjs.example.gov.cn"}
 with open(out, "w", encoding="utf-8") as f:
     json.dump(transform(sam, params, NoManagedPolicies()), f, indent=1)

@@ -32,9 +32,12 @@ async fn requests_per_completed_case() {
         .cert_key
         .clone()
         .expect("the stack's certificate key");
-    let app = onething::aws_app(&a, sharing, cal, settings, &cfg).with_signer(Arc::new(
-        aws::KmsSigner::new(&m.sdk_config().await, &key, vec![]),
-    ));
+    let signer = Arc::new(CountingSigner {
+        inner: aws::KmsSigner::new(&m.sdk_config().await, &key, vec![]),
+        signs: Default::default(),
+        certifications: Default::default(),
+    });
+    let app = onething::aws_app(&a, sharing, cal, settings, &cfg).with_signer(signer.clone());
     cfg.workers_per_queue = 1;
     cfg.sla_interval = Duration::from_secs(3600);
     let secret = b"cost-secret".to_vec();
@@ -53,6 +56,8 @@ async fn requests_per_completed_case() {
     // are a cost per tick, not per case (printed apart below).
     let monitor = wait_for_first_tick(&a.usage).await;
     let before = a.usage.snapshot();
+    use std::sync::atomic::Ordering::SeqCst;
+    let signs_before = signer.signs.load(SeqCst);
     // The usual case: a family's first application, for a single birth.
     let families = families(CASES);
     // Watch through a second set of adapters, so that watching is not counted.
@@ -99,6 +104,16 @@ async fn requests_per_completed_case() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = a.usage.snapshot();
+    let signs = (signer.signs.load(SeqCst) - signs_before) as f64 / CASES as f64;
+    eprintln!(
+        "KMS Sign per completed case: {signs:.1} (and {} certification(s) of a process's \
+         document-sealing key, once per process and 12 hours, not per case)",
+        signer.certifications.load(SeqCst)
+    );
+    assert!(
+        signs <= 6.0 * 1.1,
+        "KMS Sign: {signs:.1} per case, over 6 + 10 %"
+    );
     // Each aggregate update was billed as one write unit (twice, in its transaction): so
     // the items it updated must be within a kilobyte after it (they only grow, so their
     // size now bounds every update's).
@@ -253,4 +268,37 @@ fn families(n: usize) -> Vec<(String, Value)> {
         out.push((father, form));
     }
     out
+}
+
+/// The stack's KMS signer, counting its `Sign` requests (each `sign` is one): those over
+/// certificates, and apart those certifying a process's document-sealing key.
+struct CountingSigner {
+    inner: aws::KmsSigner,
+    signs: std::sync::atomic::AtomicU64,
+    certifications: std::sync::atomic::AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl ports::CertSigner for CountingSigner {
+    fn kid(&self) -> String {
+        self.inner.kid()
+    }
+    async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, ports::StoreError> {
+        use base64::Engine;
+        let header = message.split(|b| *b == b'.').next().unwrap_or_default();
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap_or_default();
+        let typ = serde_json::from_slice::<Value>(&header).unwrap_or_default()["typ"].clone();
+        let counter = if typ == "onething-doc-key" {
+            &self.certifications
+        } else {
+            &self.signs
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.sign(message).await
+    }
+    async fn public_keys(&self) -> Result<Value, ports::StoreError> {
+        self.inner.public_keys().await
+    }
 }

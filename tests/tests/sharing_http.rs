@@ -7,7 +7,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use ports::{DataSharing, StoreError};
 
-async fn stub() -> String {
+/// A stub of the provincial data-sharing platform on 127.0.0.1 (API key `k`): its base URL.
+pub(crate) async fn stub() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let registry: domain::sharing::Registry =

@@ -41,6 +41,30 @@ pub struct Api {
     pub audit: Arc<dyn AuditLog>,
 }
 
+impl Api {
+    /// This function's composition root, as its `main` runs it: DynamoDB, SQS, S3, KMS
+    /// (the certificates' public keys), the data-sharing client (a resubmission or a
+    /// correction gathers records again) and the audit trail, from the Lambda environment
+    /// that `var` looks up; claims come from the JWT authorizer (`Auth::Upstream`).
+    pub fn compose(
+        var: impl Fn(&str) -> Option<String> + 'static,
+    ) -> Result<Api, lambda::lambda_runtime::Error> {
+        let public_base_url = var("ONETHING_PUBLIC_URL").filter(|u| !u.is_empty());
+        let init = lambda::Init::from_lookup(var)?
+            .with_s3()
+            .with_certificates()
+            .with_data_sharing()?
+            .with_documents(None);
+        let audit = init.audit();
+        Ok(Api {
+            app: init.app(),
+            auth: Auth::Upstream,
+            public_base_url,
+            audit,
+        })
+    }
+}
+
 /// The request id: the caller's `X-Request-Id` when it is 1–64 safe characters
 /// (letters, digits, `-`, `_`, `.`), otherwise a new one.
 pub fn request_id(headers: &HeaderMap) -> String {

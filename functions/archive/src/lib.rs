@@ -13,3 +13,15 @@ pub async fn handle(app: App, env: Envelope) -> Result<(), HandlerError> {
         ))),
     }
 }
+
+/// This function's composition root, as its `main` runs it: the adapters it uses, built
+/// from the Lambda environment that `var` looks up (the process environment in `main`; the
+/// deployed template's environment and the role's credentials in the tests).
+pub fn compose(
+    var: impl Fn(&str) -> Option<String> + 'static,
+) -> Result<App, lambda::lambda_runtime::Error> {
+    Ok(lambda::Init::from_lookup(var)?
+        .with_s3()
+        .with_documents(None)
+        .app())
+}

@@ -1,9 +1,9 @@
 //! Lambda entry point: SQS → `onething_register_household::handle`, with partial batch failures.
-//! Uses DynamoDB and SQS, and KMS to sign the certificates of the results it issues.
+//! Uses DynamoDB and SQS, and KMS to sign the certificates of the results it issues. Wiring: `onething_register_household::compose`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda::lambda_runtime::Error> {
     lambda::init_tracing();
-    let app = lambda::Init::from_env()?.with_certificates().app();
+    let app = onething_register_household::compose(|k| std::env::var(k).ok())?;
     lambda::run_sqs(app, onething_register_household::handle).await
 }

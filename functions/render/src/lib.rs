@@ -15,3 +15,23 @@ pub async fn handle(app: App, env: Envelope) -> Result<(), HandlerError> {
         ))),
     }
 }
+
+/// This function's composition root, as its `main` runs it, from the Lambda environment
+/// that `var` looks up: DynamoDB, SQS, S3, KMS to seal the PDFs, and the font packaged
+/// beside the bootstrap (`CJK_FONT`, default `$LAMBDA_TASK_ROOT/wqy-microhei.ttc`).
+pub fn compose(
+    var: impl Fn(&str) -> Option<String> + 'static,
+) -> Result<App, lambda::lambda_runtime::Error> {
+    let font = var("CJK_FONT").unwrap_or_else(|| {
+        let root = var("LAMBDA_TASK_ROOT").unwrap_or_else(|| "/var/task".into());
+        format!("{root}/wqy-microhei.ttc")
+    });
+    let renderer = documents::Renderer::from_file(std::path::Path::new(&font))
+        .map_err(|e| format!("the font {font}: {e}"))?;
+    let init = lambda::Init::from_lookup(var)?
+        .with_s3()
+        .with_certificates();
+    Ok(init
+        .with_documents(Some(std::sync::Arc::new(renderer)))
+        .app())
+}

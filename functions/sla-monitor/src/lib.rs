@@ -60,3 +60,11 @@ mod tests {
         assert_eq!(v["Stage"], "prod");
     }
 }
+
+/// This function's composition root, as its `main` runs it: DynamoDB and SQS only, from
+/// the Lambda environment that `var` looks up.
+pub fn compose(
+    var: impl Fn(&str) -> Option<String> + 'static,
+) -> Result<App, lambda::lambda_runtime::Error> {
+    Ok(lambda::Init::from_lookup(var)?.app())
+}

@@ -6,7 +6,7 @@ use serde_json::Value;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
-    let app = lambda::Init::from_env()?.app(); // DynamoDB and SQS only
+    let app = onething_sla_monitor::compose(|k| std::env::var(k).ok())?;
     run(service_fn(|_event: LambdaEvent<Value>| {
         let app = app.clone();
         async move {

@@ -61,9 +61,93 @@ const DOC_TYP: &str = "onething-doc";
 const CERT_LINE: &[u8] = b"%ONETHING-CERTIFICATE ";
 const SEAL_LINE: &[u8] = b"%ONETHING-SIGNATURE ";
 
-/// The certificate's PDF as stored: rendered, then sealed with two comment lines after
-/// its end: the certificate's token, and a signature over the SHA-256 of every byte
-/// before it. Any change to the file breaks the seal; `verify_document` checks both.
+/// The line naming the key that sealed a document: the certificate key's signature over
+/// that sealing key's public half and the end of its validity.
+const KEY_LINE: &[u8] = b"%ONETHING-SEAL-KEY ";
+const SEAL_KEY_TYP: &str = "onething-doc-key";
+/// How long a process's document-sealing key may seal.
+const SEAL_KEY_HOURS: i64 = 12;
+
+/// A process's document-sealing key: a P-256 key made in memory (never stored, never
+/// leaving the process), certified once by the certificate key. Each PDF is sealed with
+/// it, so a certificate costs one signature of the certificate key (its token) and no
+/// more: the document seal needs no call to KMS but the one certification per key.
+struct SealKey {
+    signer_kid: String,
+    pair: ring::signature::EcdsaKeyPair,
+    kid: String,
+    /// The certificate key's JWS over this key's JWK (with `not_after`).
+    certified: String,
+    not_after: chrono::DateTime<chrono::Utc>,
+}
+
+static SEAL_KEYS: std::sync::Mutex<Vec<std::sync::Arc<SealKey>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// This process's sealing key for documents of `signer`'s certificates, made and
+/// certified on first need and again an hour before it ends.
+async fn seal_key(
+    signer: &dyn ports::CertSigner,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<std::sync::Arc<SealKey>, ports::StoreError> {
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let signer_kid = signer.kid();
+    let fresh =
+        |k: &SealKey| k.signer_kid == signer_kid && k.not_after - chrono::Duration::hours(1) > now;
+    if let Some(k) = SEAL_KEYS
+        .lock()
+        .expect("seal keys")
+        .iter()
+        .find(|k| fresh(k))
+    {
+        return Ok(k.clone());
+    }
+    let bad = |e: &dyn std::fmt::Display| ports::StoreError::Corrupt(format!("seal key: {e}"));
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|e| bad(&e))?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(|e| bad(&e))?;
+    let public = pair.public_key().as_ref().to_vec();
+    let kid = format!("doc-{}", &sha256_hex(&public)[..16]);
+    let not_after = now + chrono::Duration::hours(SEAL_KEY_HOURS);
+    let jwk = json!({"kid": kid, "kty": "EC", "crv": "P-256", "alg": "ES256",
+                     "x": URL_SAFE_NO_PAD.encode(&public[1..33]),
+                     "y": URL_SAFE_NO_PAD.encode(&public[33..65]),
+                     "not_after": not_after.to_rfc3339()});
+    let certified = sign_jws(signer, SEAL_KEY_TYP, jwk.to_string().as_bytes()).await?;
+    let key = std::sync::Arc::new(SealKey {
+        signer_kid: signer_kid.clone(),
+        pair,
+        kid,
+        certified,
+        not_after,
+    });
+    let mut keys = SEAL_KEYS.lock().expect("seal keys");
+    keys.retain(|k| fresh(k) && k.signer_kid != key.signer_kid);
+    keys.push(key.clone());
+    Ok(key)
+}
+
+/// A JWS compact token (ES256) of `typ` over `payload`, signed by the sealing key.
+fn seal_jws(key: &SealKey, payload: &[u8]) -> Result<String, ports::StoreError> {
+    let header = json!({"alg": "ES256", "kid": key.kid, "typ": DOC_TYP});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let sig = key
+        .pair
+        .sign(&ring::rand::SystemRandom::new(), input.as_bytes())
+        .map_err(|e| ports::StoreError::Corrupt(format!("seal: {e}")))?;
+    Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref())))
+}
+
+/// The certificate's PDF as stored: rendered, then sealed with three comment lines after
+/// its end: the certificate's token, the sealing key certified by the certificate key,
+/// and the sealing key's signature over the SHA-256 of every byte before it. Any change
+/// to the file breaks the seal; `verify_document` checks all three.
 async fn sealed_document(
     app: &App,
     renderer: &dyn ports::CertRenderer,
@@ -85,11 +169,17 @@ async fn sealed_document(
     if !pdf.ends_with(b"\n") {
         pdf.push(b'\n');
     }
+    let now = app.now();
+    let key = seal_key(signer.as_ref(), now.with_timezone(&chrono::Utc)).await?;
     pdf.extend_from_slice(CERT_LINE);
     pdf.extend_from_slice(c.token.as_bytes());
     pdf.push(b'\n');
-    let payload = json!({"cert_id": c.claims.cert_id, "sha256": sha256_hex(&pdf)});
-    let seal = sign_jws(signer.as_ref(), DOC_TYP, payload.to_string().as_bytes()).await?;
+    pdf.extend_from_slice(KEY_LINE);
+    pdf.extend_from_slice(key.certified.as_bytes());
+    pdf.push(b'\n');
+    let payload = json!({"cert_id": c.claims.cert_id, "sha256": sha256_hex(&pdf),
+                         "sealed_at": now.to_rfc3339()});
+    let seal = seal_jws(&key, payload.to_string().as_bytes())?;
     pdf.extend_from_slice(SEAL_LINE);
     pdf.extend_from_slice(seal.as_bytes());
     pdf.push(b'\n');
@@ -167,7 +257,21 @@ pub fn verify_document(bytes: &[u8], keys: &Value) -> DocumentVerdict {
     let seal = String::from_utf8_lossy(&rest[SEAL_LINE.len()..])
         .trim()
         .to_string();
-    let Some(payload) = verify_jws(&seal, keys, DOC_TYP) else {
+    // The key that sealed it: certified by a certificate key (documents sealed before
+    // sealing keys existed were sealed by the certificate key itself).
+    let sealing_keys = match find_last_line(body, KEY_LINE) {
+        Some(at) => {
+            let line = String::from_utf8_lossy(&body[at + KEY_LINE.len()..]);
+            let Some(jwk) = verify_jws(line.trim(), keys, SEAL_KEY_TYP)
+                .and_then(|p| serde_json::from_slice::<Value>(&p).ok())
+            else {
+                return DocumentVerdict::Altered;
+            };
+            Some(json!({"keys": [jwk]}))
+        }
+        None => None,
+    };
+    let Some(payload) = verify_jws(&seal, sealing_keys.as_ref().unwrap_or(keys), DOC_TYP) else {
         return DocumentVerdict::Altered;
     };
     let Ok(payload) = serde_json::from_slice::<Value>(&payload) else {
@@ -175,6 +279,20 @@ pub fn verify_document(bytes: &[u8], keys: &Value) -> DocumentVerdict {
     };
     if payload["sha256"].as_str() != Some(sha256_hex(body).as_str()) {
         return DocumentVerdict::Altered;
+    }
+    if let Some(k) = &sealing_keys {
+        // Sealed while the sealing key was valid.
+        let when = |v: &Value| {
+            v.as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        };
+        match (
+            when(&payload["sealed_at"]),
+            when(&k["keys"][0]["not_after"]),
+        ) {
+            (Some(sealed), Some(end)) if sealed <= end => {}
+            _ => return DocumentVerdict::Altered,
+        }
     }
     let Some(cert_at) = find_last_line(body, CERT_LINE) else {
         return DocumentVerdict::Altered;

@@ -449,6 +449,40 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                        "content_type": "application/json"})
                 })
                 .collect();
+            // Each certificate's sealed PDF, inside the archive object (base64, with its
+            // checksum in the manifest): read where it is stored, rendered first where it
+            // is not, or waited for where another function renders them. One object per
+            // archive instead of a copy per PDF.
+            // First, before anything is written: a retry that waits for the PDFs copies
+            // nothing (under Object Lock each write would be a version kept for years).
+            let mut pdfs = serde_json::Map::new();
+            let mut pdf_files = vec![];
+            for c in case.certificates() {
+                if app.documents.is_none() {
+                    break;
+                }
+                let path = format!("certificates/{}.pdf", c.claims.cert_id);
+                let Some(pdf) = crate::certs::document_bytes(app, case_id, c).await? else {
+                    if app.documents.as_ref().is_some_and(|d| d.renderer.is_none()) {
+                        return Err(HandlerError::Retryable(format!(
+                            "{}: its PDF is not rendered yet; the archive waits",
+                            c.claims.cert_id
+                        )));
+                    }
+                    continue;
+                };
+                pdf_files.push(
+                    json!({"path": path, "sha256": sha256_hex(&pdf), "size": pdf.len(),
+                                  "content_type": "application/pdf", "in": "archive.json"}),
+                );
+                pdfs.insert(
+                    path,
+                    json!(base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        &pdf
+                    )),
+                );
+            }
             let mut missing_materials = vec![];
             let mut altered_materials = vec![];
             for m in case.materials() {
@@ -474,37 +508,7 @@ pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
                     }
                 }
             }
-            // Each certificate's sealed PDF, inside the archive object (base64, with its
-            // checksum in the manifest): read where it is stored, rendered first where it
-            // is not, or waited for where another function renders them. One object per
-            // archive instead of a copy per PDF.
-            let mut pdfs = serde_json::Map::new();
-            for c in case.certificates() {
-                if app.documents.is_none() {
-                    break;
-                }
-                let path = format!("certificates/{}.pdf", c.claims.cert_id);
-                let Some(pdf) = crate::certs::document_bytes(app, case_id, c).await? else {
-                    if app.documents.as_ref().is_some_and(|d| d.renderer.is_none()) {
-                        return Err(HandlerError::Retryable(format!(
-                            "{}: its PDF is not rendered yet; the archive waits",
-                            c.claims.cert_id
-                        )));
-                    }
-                    continue;
-                };
-                files.push(
-                    json!({"path": path, "sha256": sha256_hex(&pdf), "size": pdf.len(),
-                                  "content_type": "application/pdf", "in": "archive.json"}),
-                );
-                pdfs.insert(
-                    path,
-                    json!(base64::Engine::encode(
-                        &base64::engine::general_purpose::STANDARD,
-                        &pdf
-                    )),
-                );
-            }
+            files.extend(pdf_files);
             let finished = case.finished_at().map(|t| t.to_rfc3339());
             let manifest = json!({
                 "case_id": case_id, "status": case.status(), "finished_at": finished,

@@ -132,17 +132,27 @@ impl BlobStore for S3Blobs {
             .content_type(content_type)
             .metadata_directive(MetadataDirective::Replace)
             .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            // Write-once: under Object Lock every write is a version kept for years, so a
+            // retry must not copy again (412 when the key exists; its bytes are hashed).
+            .if_none_match("*")
             .send()
             .await;
         let out = match r {
-            Ok(o) => o,
+            Ok(o) => Some(o),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
                 return Ok(None)
+            }
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => None,
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 409) => {
+                return Err(StoreError::Unavailable(format!(
+                    "{to}: a concurrent copy; retried"
+                )))
             }
             Err(e) => return Err(sdk_err("copy object", e)),
         };
         let given = out
-            .copy_object_result()
+            .as_ref()
+            .and_then(|o| o.copy_object_result())
             .and_then(|c| c.checksum_sha256())
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
             .filter(|d| d.len() == 32);

@@ -166,6 +166,14 @@ impl QueueSender for SqsQueues {
         let url = self.url(queue)?.to_string();
         self.send_to(&url, body).await
     }
+
+    async fn park(&self, queue: &str, body: &str) -> Result<(), StoreError> {
+        let dlq = self.dlq(queue)?.to_string();
+        if dlq.is_empty() {
+            return Err(StoreError::NotWired(format!("the DLQ of {queue}")));
+        }
+        self.send_to(&dlq, body).await
+    }
 }
 
 #[async_trait]

@@ -46,8 +46,12 @@ pub fn decode(attr: Option<&str>) -> Result<Vec<OutMessage>, StoreError> {
     }
 }
 
-/// Send the changes' messages in order. On a failed send: the sequence number of its
-/// change (the changes before it are done) and the error.
+/// Send the changes' messages in order. A message that cannot be sent is parked, whole,
+/// in its queue's dead-letter queue (replayed by `onething dlq redrive QUEUE`; the DLQ's
+/// alarm fires) and the changes after it go on: one case's failure never holds up or
+/// loses another case's messages. Only when a message can be neither sent nor parked
+/// (SQS itself failing) does the relay stop: the sequence number of its change (the
+/// changes before it are done) and the error; the stream is read again from there.
 pub async fn relay(
     queues: &dyn QueueSender,
     changes: &[Change],
@@ -55,10 +59,17 @@ pub async fn relay(
     let mut sent = 0;
     for c in changes {
         for m in &c.messages {
-            queues
-                .send(&m.queue, &m.body)
-                .await
-                .map_err(|e| (c.sequence.clone(), e))?;
+            if let Err(e) = queues.send(&m.queue, &m.body).await {
+                tracing::error!(queue = %m.queue, sequence = %c.sequence, error = %e,
+                    "a committed message could not be sent; parked in its dead-letter queue");
+                queues.park(&m.queue, &m.body).await.map_err(|p| {
+                    (
+                        c.sequence.clone(),
+                        StoreError::Unavailable(format!("{e}; parking it: {p}")),
+                    )
+                })?;
+                continue;
+            }
             sent += 1;
         }
     }
@@ -283,6 +294,98 @@ mod tests {
         assert_eq!(decode(Some(&attr)).unwrap(), messages());
         assert_eq!(encode(&[]), None);
         assert_eq!(decode(None).unwrap(), vec![]);
+    }
+
+    /// Sends fail for one queue (and, if `park_fails`, parking too); records the rest.
+    struct Flaky {
+        broken: &'static str,
+        park_fails: bool,
+        sent: std::sync::Mutex<Vec<(String, String)>>,
+        parked: std::sync::Mutex<Vec<(String, String)>>,
+    }
+
+    #[async_trait::async_trait]
+    impl QueueSender for Flaky {
+        async fn send(&self, queue: &str, body: &str) -> Result<(), StoreError> {
+            if queue == self.broken {
+                return Err(StoreError::Unavailable("refused".into()));
+            }
+            self.sent.lock().unwrap().push((queue.into(), body.into()));
+            Ok(())
+        }
+        async fn park(&self, queue: &str, body: &str) -> Result<(), StoreError> {
+            if self.park_fails {
+                return Err(StoreError::Unavailable("SQS is down".into()));
+            }
+            self.parked
+                .lock()
+                .unwrap()
+                .push((queue.into(), body.into()));
+            Ok(())
+        }
+    }
+
+    fn three_cases() -> Vec<Change> {
+        ["BC1", "BC2", "BC3"]
+            .iter()
+            .enumerate()
+            .map(|(i, case)| Change {
+                sequence: format!("{}", 100 + i),
+                messages: vec![OutMessage {
+                    queue: if i == 1 {
+                        "render".into()
+                    } else {
+                        "notify".into()
+                    },
+                    body: format!(r#"{{"kind":"x","case_id":"{case}"}}"#),
+                }],
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_message_that_cannot_be_sent_is_parked_whole_and_the_other_cases_go_on() {
+        let q = Flaky {
+            broken: "render",
+            park_fails: false,
+            sent: Default::default(),
+            parked: Default::default(),
+        };
+        assert_eq!(relay(&q, &three_cases()).await.unwrap(), 2);
+        let sent = q.sent.lock().unwrap().clone();
+        assert_eq!(sent.len(), 2);
+        assert!(
+            sent[0].1.contains("BC1") && sent[1].1.contains("BC3"),
+            "{sent:?}"
+        );
+        let parked = q.parked.lock().unwrap().clone();
+        assert_eq!(
+            parked,
+            vec![(
+                "render".to_string(),
+                r#"{"kind":"x","case_id":"BC2"}"#.to_string()
+            )]
+        );
+    }
+
+    #[tokio::test]
+    async fn when_nothing_can_be_sent_the_relay_stops_at_that_change_and_is_read_again_from_it() {
+        let q = Flaky {
+            broken: "render",
+            park_fails: true,
+            sent: Default::default(),
+            parked: Default::default(),
+        };
+        let (sequence, _) = relay(&q, &three_cases()).await.unwrap_err();
+        assert_eq!(
+            sequence, "101",
+            "the failed change, not the batch's first or last"
+        );
+        assert_eq!(
+            q.sent.lock().unwrap().len(),
+            1,
+            "the change before it was sent"
+        );
     }
 
     #[test]

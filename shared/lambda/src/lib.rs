@@ -121,13 +121,23 @@ impl Init {
     }
 
     /// The provincial data-sharing platform at `DATA_SHARING_URL`, its API key read from
-    /// Secrets Manager (`DATA_SHARING_SECRET_ARN`) on first use; an empty URL means the
-    /// built-in fixture (test stacks). Only the accept function gathers records.
+    /// Secrets Manager (`DATA_SHARING_SECRET_ARN`) on first use; the built-in fixture only
+    /// when the stack says so (`DATA_SHARING_FIXTURE=true`, test stacks), never because a
+    /// URL is missing. The accept function gathers records; the API gathers them again
+    /// for a resubmission or a correction.
     pub fn with_data_sharing(mut self) -> Result<Init, lambda_runtime::Error> {
+        let fixture = (self.var)("DATA_SHARING_FIXTURE").is_some_and(|v| v == "true");
         self.sharing = match (self.var)("DATA_SHARING_URL").unwrap_or_default() {
-            url if url.is_empty() => Arc::new(application::FixtureSharing::from_json(
+            url if url.is_empty() && fixture => Arc::new(application::FixtureSharing::from_json(
                 application::sample_registry(),
             )?),
+            url if url.is_empty() => {
+                return Err(
+                    "DATA_SHARING_URL is empty and DATA_SHARING_FIXTURE is not true: \
+                            no data-sharing platform to ask"
+                        .into(),
+                )
+            }
             url => {
                 let key = aws::ApiKey::Secret {
                     client: aws_sdk_secretsmanager::Client::new(&self.config),

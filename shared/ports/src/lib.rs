@@ -201,6 +201,15 @@ pub struct DeadLetter {
 #[async_trait]
 pub trait QueueSender: Send + Sync {
     async fn send(&self, queue: &str, body: &str) -> Result<(), StoreError>;
+
+    /// Put a message that could not be sent to `queue` in that queue's dead-letter queue,
+    /// whole, so that it can be looked at and sent again (`onething dlq redrive QUEUE`).
+    /// The relay does this instead of holding up every later change of the stream.
+    async fn park(&self, queue: &str, _body: &str) -> Result<(), StoreError> {
+        Err(StoreError::NotWired(format!(
+            "a dead-letter queue for {queue}"
+        )))
+    }
 }
 
 /// Consuming a queue, as an event source mapping does: what the runtime that hosts the

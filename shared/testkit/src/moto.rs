@@ -58,9 +58,20 @@ impl Moto {
 
     /// Deploy infra/template.yaml (translated from SAM) as `stack`; its outputs.
     pub fn deploy(&self, stack: &str) -> HashMap<String, String> {
+        self.deploy_with(stack, &[])
+    }
+
+    /// As [`Moto::deploy`], with options of `moto_stack.py` (`data_sharing_url`,
+    /// `data_sharing_key`: the stack reads data sharing over HTTP, its key from a secret).
+    pub fn deploy_with(&self, stack: &str, options: &[(&str, &str)]) -> HashMap<String, String> {
+        let options: HashMap<&str, &str> = options.iter().copied().collect();
         let out = Command::new(venv(&self.root).join("bin/python"))
             .arg("infra/scripts/moto_stack.py")
             .args([&self.endpoint, stack])
+            .env(
+                "ONETHING_STACK_OPTIONS",
+                serde_json::to_string(&options).expect("options"),
+            )
             .current_dir(&self.root)
             .output()
             .expect("run moto_stack.py");
