@@ -306,6 +306,10 @@ def role(fid, consumes, sends, extra):
     if extra.get("cert") == "verify":
         stmts.append({"Sid": "CertificateKeys", "Effect": "Allow", "Action": ["kms:GetPublicKey"],
                       "Resource": {"Fn::If": ["HasRetiredCertificateKeys", {"Fn::Split": [",", {"Fn::Join": [",", [CERT_KEY, RETIRED_CERT_KEYS]]}]}, [CERT_KEY]]}})
+    if binary == "api":
+        # Behind the edge the API answers only requests carrying the edge's origin secret.
+        stmts.append({"Sid": "EdgeOriginSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                      "Resource": {"Fn::If": ["HasEdge", ref("EdgeOriginSecret"), sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:onething-none")]}})
     if extra.get("secret"):
         stmts.append({"Sid": "DataSharingSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                       "Resource": {"Fn::If": ["HasSecret", ref("DataSharingSecretArn"), sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:onething-none")]}})
@@ -346,6 +350,7 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
         # The verify_url the API lists: the public domain (the API's own address would be
         # a cycle; a test stack without a domain answers with the request's address).
         env["ONETHING_PUBLIC_URL"] = ref("PublicBaseUrl")
+        env["EDGE_ORIGIN_SECRET_ARN"] = {"Fn::If": ["HasEdge", ref("EdgeOriginSecret"), ""]}
     props = {"FunctionName": sub(f"onething-{binary}-${{Stage}}"), "CodeUri": f"../target/lambda/{binary}/bootstrap.zip", "Handler": "bootstrap", "Runtime": "provided.al2023",
              "Architectures": ["arm64"], "MemorySize": size(binary)[1], "Timeout": size(binary)[0], "Role": att(f"{fid}Role", "Arn"),
              "KmsKeyArn": att("Key", "Arn"),
@@ -367,7 +372,12 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
             "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"dynamodb": {"NewImage": {"outbox": {"S": [{"exists": True}]}}}})}]},
             "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": att("RelayFailures", "Arn")}}}}
     if extra.get("schedule"):
-        events["Every5Minutes"] = {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)", "Enabled": True}}
+        # No retries: a failed run is followed by the next one five minutes later, and a
+        # retried run would overlap it (EventBridge's delivery and Lambda's asynchronous
+        # invocation each retry by default).
+        events["Every5Minutes"] = {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)", "Enabled": True,
+                                                                        "RetryPolicy": {"MaximumRetryAttempts": 0}}}
+        props["EventInvokeConfig"] = {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 240}
     if binary == "api":
         events["Api"] = {"Type": "HttpApi", "Properties": {"ApiId": ref("HttpApi"), "Path": "/{proxy+}", "Method": "ANY"}}
         for i, pub in enumerate(["/healthz", "/openapi.json", "/v1/guide", "/v1/sites", "/v1/sites/{site_id}/slots",
@@ -400,6 +410,14 @@ r["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": {
         "AllowMethods": ["GET", "POST", "PUT", "DELETE", "OPTIONS"], "ExposeHeaders": ["x-request-id", "retry-after", "idempotent-replayed"],
         "MaxAge": 600}, ref("AWS::NoValue")]}}}
 
+# The edge's origin secret: CloudFront adds it to every request it forwards, and the API
+# refuses requests without it, so the HTTP API's own address (which CloudFront needs as
+# its origin) does not bypass the WAF.
+r["EdgeOriginSecret"] = {"Type": "AWS::SecretsManager::Secret", "Condition": "HasEdge", "Metadata": checkov_skip(
+    ("CKV2_AWS_57", "Rotating it needs CloudFront and the API changed together; rotate by updating the stack (a new secret value)")),
+    "Properties": {"Description": "onething: the header CloudFront adds so that the API answers only requests through the edge",
+                   "KmsKeyId": ref("Key"),
+                   "GenerateSecretString": {"PasswordLength": 48, "ExcludePunctuation": True}}}
 # The optional edge: CloudFront with the AWS WAF web ACL of infra/waf.yaml, nothing cached.
 r["Edge"] = {"Type": "AWS::CloudFront::Distribution", "Condition": "HasEdge", "Metadata": checkov_skip(
     ("CKV_AWS_68", "WAF is the EdgeWebAclArn parameter: the distribution exists only when it is set (condition HasEdge)"),
@@ -412,6 +430,8 @@ r["Edge"] = {"Type": "AWS::CloudFront::Distribution", "Condition": "HasEdge", "M
     "Enabled": True, "Comment": "onething API behind AWS WAF", "HttpVersion": "http2", "PriceClass": "PriceClass_All",
     "WebACLId": ref("EdgeWebAclArn"),
     "Origins": [{"Id": "api", "DomainName": sub("${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
+                 "OriginCustomHeaders": [{"HeaderName": "x-onething-edge",
+                                          "HeaderValue": sub("{{resolve:secretsmanager:${EdgeOriginSecret}:SecretString}}")}],
                  "CustomOriginConfig": {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]}}],
     "DefaultCacheBehavior": {"TargetOriginId": "api", "ViewerProtocolPolicy": "https-only", "Compress": True,
                              "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"], "CachedMethods": ["GET", "HEAD"],
@@ -428,6 +448,7 @@ O = {
     "ApiUrl": {"Value": sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")},
 }
 O["EdgeUrl"] = {"Condition": "HasEdge", "Value": sub("https://${Edge.DomainName}")}
+O["RelayFailuresUrl"] = {"Value": ref("RelayFailures")}
 for q in QUEUES:
     O[f"{camel(q)}QueueUrl"] = {"Value": ref(f"{camel(q)}Queue")}
     O[f"{camel(q)}DlqUrl"] = {"Value": ref(f"{camel(q)}Dlq")}

@@ -570,7 +570,9 @@ class IamGuard:
             roles = {}
             try:
                 for r in _sts().assumed_roles:
-                    roles[r.role_arn] = [{"name": n, "statements": [st.get("Sid") or str(i) for i, st in enumerate(_listify(d.get("Statement")))]}
+                    roles[r.role_arn] = [{"name": n,
+                                          "statements": [st.get("Sid") or str(i) for i, st in enumerate(_listify(d.get("Statement")))],
+                                          "resources": [_listify(st.get("Resource")) for st in _listify(d.get("Statement"))]}
                                          for n, d in policies_of(r.role_arn)]
             except Exception:
                 pass

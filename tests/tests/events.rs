@@ -71,6 +71,7 @@ async fn every_sample_event_is_handled_by_its_function() {
                 audit: std::sync::Arc::new(
                     embedded::JsonlAudit::open(&app.dir.path().join("events-audit.jsonl")).unwrap(),
                 ),
+                edge: None,
             };
             let resp = api::apigw::handle(&api, req).await;
             assert_eq!(resp.status_code, 200, "{name}: {:?}", resp.body);
@@ -131,4 +132,48 @@ async fn every_sample_event_is_handled_by_its_function() {
         1,
         "only the poison record fails"
     );
+}
+
+/// The edge's origin secret, as Secrets Manager would give it.
+struct EdgeSecret;
+
+#[async_trait::async_trait]
+impl ports::SecretSource for EdgeSecret {
+    async fn secret(&self) -> Result<String, ports::StoreError> {
+        Ok("s3cr3t-from-the-edge-0123456789abcdef".into())
+    }
+}
+
+#[tokio::test]
+async fn behind_the_edge_the_api_answers_only_requests_that_came_through_it() {
+    let app = TestApp::start().await;
+    let running = app.running.as_ref().unwrap();
+    let api = api::Api {
+        app: running.app.clone(),
+        auth: api::auth::Auth::Upstream,
+        public_base_url: None,
+        audit: std::sync::Arc::new(
+            embedded::JsonlAudit::open(&app.dir.path().join("edge-audit.jsonl")).unwrap(),
+        ),
+        edge: Some(std::sync::Arc::new(EdgeSecret)),
+    };
+    let get = |header: Option<&'static str>| {
+        let mut b = http::Request::get("/healthz");
+        if let Some(v) = header {
+            b = b.header(api::EDGE_HEADER, v);
+        }
+        b.body(bytes::Bytes::new()).unwrap()
+    };
+    // Straight to the HTTP API's own address (no header, or a guessed one): refused.
+    for attempt in [None, Some("guess"), Some("s3cr3t-from-the-edge-0123456789abcdeX")] {
+        let resp = api.handle(get(attempt)).await;
+        assert_eq!(resp.status(), 403, "{attempt:?}");
+        let body: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+        assert_eq!(body["error"]["code"], "forbidden", "{body}");
+    }
+    // Through the edge.
+    let resp = api
+        .handle(get(Some("s3cr3t-from-the-edge-0123456789abcdef")))
+        .await;
+    assert_eq!(resp.status(), 200);
 }

@@ -39,7 +39,14 @@ pub struct Api {
     pub public_base_url: Option<String>,
     /// Where every read and write of a case's personal data is recorded.
     pub audit: Arc<dyn AuditLog>,
+    /// Behind the edge (CloudFront with AWS WAF): the secret the edge adds to every
+    /// request as [`EDGE_HEADER`]; a request without it came around the edge and is
+    /// refused. None: no edge.
+    pub edge: Option<Arc<dyn ports::SecretSource>>,
 }
+
+/// The header the edge adds to every request it forwards, holding the origin secret.
+pub const EDGE_HEADER: &str = "x-onething-edge";
 
 impl Api {
     /// This function's composition root, as its `main` runs it: DynamoDB, SQS, S3, KMS
@@ -56,11 +63,13 @@ impl Api {
             .with_data_sharing()?
             .with_documents(None);
         let audit = init.audit();
+        let edge = init.edge_secret();
         Ok(Api {
             app: init.app(),
             auth: Auth::Upstream,
             public_base_url,
             audit,
+            edge,
         })
     }
 }
@@ -401,7 +410,46 @@ impl Api {
         resp
     }
 
+    /// Behind an edge: does the request carry the edge's origin secret? (Compared in
+    /// constant time.) An error response when it does not, or the secret is unreadable.
+    async fn around_the_edge(&self, headers: &HeaderMap) -> Option<Response<Bytes>> {
+        let edge = self.edge.as_ref()?;
+        let secret = match edge.secret().await {
+            Ok(s) if !s.is_empty() => s,
+            Ok(_) | Err(_) => {
+                tracing::error!("the edge's origin secret cannot be read");
+                return Some(error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "系统繁忙，请稍后再试",
+                    vec![],
+                ));
+            }
+        };
+        let given = headers
+            .get(EDGE_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        let same = given.len() == secret.len()
+            && given
+                .iter()
+                .zip(secret.as_bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        (!same).then(|| {
+            error_response(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "请通过本服务的正式网址访问",
+                vec![],
+            )
+        })
+    }
+
     async fn handle_in(&self, req: Request<Bytes>, request_id: &str) -> Response<Bytes> {
+        if let Some(refused) = self.around_the_edge(req.headers()).await {
+            return refused;
+        }
         let started = std::time::Instant::now();
         let method = req.method().clone();
         let (parts, body) = req.into_parts();

@@ -659,6 +659,7 @@ async fn launch(
         // Upload URLs name this server as it was started, never a client's Host header.
         public_base_url: Some(public_base_url(addr)),
         audit,
+        edge: None,
     });
     let mut tasks = vec![tokio::spawn(server::serve(
         listener,

@@ -46,7 +46,9 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::Conflict(m) => ServiceError::Conflict(m),
             StoreError::Unavailable(m) => ServiceError::Unavailable(m),
-            StoreError::Corrupt(m) | StoreError::NotWired(m) => ServiceError::Internal(m),
+            StoreError::Corrupt(m) | StoreError::NotWired(m) | StoreError::Refused(m) => {
+                ServiceError::Internal(m)
+            }
         }
     }
 }
@@ -65,7 +67,9 @@ pub enum HandlerError {
 impl From<StoreError> for HandlerError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Corrupt(m) | StoreError::NotWired(m) => HandlerError::Permanent(m),
+            StoreError::Corrupt(m) | StoreError::NotWired(m) | StoreError::Refused(m) => {
+                HandlerError::Permanent(m)
+            }
             other => HandlerError::Retryable(other.to_string()),
         }
     }

@@ -11,6 +11,21 @@ use ports::{CaseStore, Created, StoreError};
 
 /// How many times a lost race is retried from a fresh read.
 pub const ATTEMPTS: usize = 8;
+/// The first wait after a lost race; each later one may be twice as long, up to
+/// [`BACKOFF_CAP_MS`]. The wait is drawn at random below that bound ("full jitter"), so
+/// that writers who collided do not collide again in step.
+pub const BACKOFF_BASE_MS: u64 = 10;
+pub const BACKOFF_CAP_MS: u64 = 640;
+
+/// The wait before attempt `attempt` (1 = the first retry): uniformly random in
+/// `0..min(cap, base * 2^(attempt-1))` milliseconds.
+pub fn backoff(attempt: usize) -> std::time::Duration {
+    let bound = BACKOFF_BASE_MS
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(BACKOFF_CAP_MS);
+    let r = u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().expect("8"));
+    std::time::Duration::from_millis(r % bound.max(1))
+}
 
 /// What the caller decided.
 pub enum Change<T> {
@@ -116,7 +131,11 @@ impl<'a> CaseRepo<'a> {
         E: From<RepoError>,
         Fut: std::future::Future<Output = Result<(Change<T>, Case), E>>,
     {
-        for _ in 0..ATTEMPTS {
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                // A lost race: wait a little, at random, before reading again.
+                tokio::time::sleep(backoff(attempt)).await;
+            }
             let case = self
                 .store
                 .get(case_id)
@@ -156,5 +175,26 @@ impl<'a> CaseRepo<'a> {
         let created = self.store.create(case, scope, &outbox(case, effects)).await;
         case.committed();
         created
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_after_a_lost_race_is_random_and_bounded_and_grows() {
+        for attempt in 1..=ATTEMPTS {
+            let bound = (BACKOFF_BASE_MS << (attempt - 1)).min(BACKOFF_CAP_MS);
+            let waits: std::collections::HashSet<u128> =
+                (0..200).map(|_| backoff(attempt).as_millis()).collect();
+            assert!(waits.iter().all(|w| *w < bound as u128), "{attempt}: {waits:?}");
+            if bound > 2 {
+                assert!(waits.len() > 1, "{attempt}: always the same wait");
+            }
+        }
+        let late: u128 = (0..500).map(|_| backoff(7).as_millis()).sum();
+        let early: u128 = (0..500).map(|_| backoff(1).as_millis()).sum();
+        assert!(late > early * 10, "later waits are longer: {late} vs {early}");
     }
 }

@@ -23,7 +23,7 @@ pub use audit::CloudWatchAudit;
 pub use blobs::S3Blobs;
 pub use dynamo::{DynamoAllocator, DynamoNotifier, DynamoStore, DUE_SHARDS};
 pub use queues::{QueueUrls, SqsQueues};
-pub use sharing::{ApiKey, HttpSharing};
+pub use sharing::{ApiKey, HttpSharing, SecretValue};
 pub use signer::KmsSigner;
 pub use usage::{Op, Usage};
 
@@ -228,11 +228,71 @@ pub(crate) fn sdk_err<E: std::fmt::Debug>(what: &str, e: E) -> ports::StoreError
     // item contents.
     let text = format!("{e:?}");
     let short: String = text.chars().take(300).collect();
+    if refused(&text) {
+        return ports::StoreError::Refused(format!("{what}: {short}"));
+    }
     ports::StoreError::Unavailable(format!("{what}: {short}"))
+}
+
+/// Error codes with which a service refuses the request itself: sending it again cannot
+/// help (throttling, timeouts, 5xx and conflicts are not among them).
+const REFUSALS: &[&str] = &[
+    "ValidationException",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "ItemCollectionSizeLimitExceededException",
+    "ResourceNotFoundException",
+    "DisabledException",
+    "InvalidKeyUsageException",
+    "KMSInvalidStateException",
+    "KMSInvalidSignatureException",
+    "NotFoundException",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "InvalidParameterValue",
+    "InvalidMessageContents",
+    "EntityTooLarge",
+    "NoSuchBucket",
+];
+
+fn refused(debug: &str) -> bool {
+    REFUSALS
+        .iter()
+        .any(|c| debug.contains(&format!("code: Some(\"{c}\")")))
 }
 
 #[cfg(test)]
 mod tests {
+    /// An SDK error's Debug text as it is.
+    struct Raw(&'static str);
+    impl std::fmt::Debug for Raw {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    #[test]
+    fn a_request_the_service_refuses_is_not_retried_as_unavailable() {
+        let oversize = Raw(r#"ServiceError { source: ValidationException(ValidationException { message: Some("Item size has exceeded the maximum allowed size"), meta: ErrorMetadata { code: Some("ValidationException"), .. } }) }"#);
+        assert!(matches!(
+            super::sdk_err("put case", oversize),
+            ports::StoreError::Refused(_)
+        ));
+        let kms = Raw(r#"ServiceError { source: Unhandled { meta: ErrorMetadata { code: Some("KMSInvalidStateException") } } }"#);
+        assert!(matches!(super::sdk_err("sign", kms), ports::StoreError::Refused(_)));
+        let throttled = Raw(r#"ServiceError { source: ThrottlingException { meta: ErrorMetadata { code: Some("ThrottlingException") } } }"#);
+        assert!(matches!(
+            super::sdk_err("get case", throttled),
+            ports::StoreError::Unavailable(_)
+        ));
+        let timeout = Raw("TimeoutError(TimeoutError { source: OperationTimeout })");
+        assert!(matches!(
+            super::sdk_err("get case", timeout),
+            ports::StoreError::Unavailable(_)
+        ));
+    }
+
     #[test]
     fn names() {
         assert_eq!(

@@ -165,3 +165,39 @@ impl DataSharing for HttpSharing {
         self.fetch(&format!("/institutions/{}", enc(code))).await
     }
 }
+
+/// A Secrets Manager secret's string, read once on first use (the edge's origin secret).
+pub struct SecretValue {
+    client: aws_sdk_secretsmanager::Client,
+    secret_id: String,
+    value: OnceCell<String>,
+}
+
+impl SecretValue {
+    pub fn new(config: &aws_types::SdkConfig, secret_id: &str) -> SecretValue {
+        SecretValue {
+            client: aws_sdk_secretsmanager::Client::new(config),
+            secret_id: secret_id.to_string(),
+            value: OnceCell::new(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ports::SecretSource for SecretValue {
+    async fn secret(&self) -> Result<String, StoreError> {
+        self.value
+            .get_or_try_init(|| async {
+                let r = self
+                    .client
+                    .get_secret_value()
+                    .secret_id(&self.secret_id)
+                    .send()
+                    .await
+                    .map_err(|e| crate::sdk_err("get secret", e))?;
+                Ok(r.secret_string().unwrap_or_default().to_string())
+            })
+            .await
+            .cloned()
+    }
+}

@@ -157,6 +157,14 @@ impl Init {
         ))
     }
 
+    /// The edge's origin secret (`EDGE_ORIGIN_SECRET_ARN`, set when the stack has an
+    /// edge): the API answers only requests that carry it, so that the WAF in front of
+    /// the edge cannot be bypassed through the HTTP API's own address. None without one.
+    pub fn edge_secret(&self) -> Option<Arc<dyn ports::SecretSource>> {
+        let arn = (self.var)("EDGE_ORIGIN_SECRET_ARN").filter(|a| !a.is_empty())?;
+        Some(Arc::new(aws::SecretValue::new(&self.config, &arn)))
+    }
+
     /// The step queues (the `relay` function sends every committed message).
     pub fn queues(&self) -> Arc<dyn ports::QueueSender> {
         self.core.queues.clone()

@@ -11,6 +11,11 @@ pub enum StoreError {
     /// Stored data could not be read.
     #[error("corrupt: {0}")]
     Corrupt(String),
+    /// The service refused the request itself (a validation error such as an item over
+    /// DynamoDB's 400 KB, a key that may not be used, access denied, a queue that does
+    /// not exist): sending it again cannot help.
+    #[error("refused: {0}")]
+    Refused(String),
     /// This deployment did not give the function that port (see [`crate::NotWired`]).
     #[error("not wired: {0}")]
     NotWired(String),

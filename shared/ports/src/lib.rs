@@ -493,6 +493,13 @@ pub trait CertRenderer: Send + Sync {
     fn render(&self, page: &domain::certificate::DocumentPage) -> Result<Vec<u8>, String>;
 }
 
+/// A secret value kept outside the code and its configuration (Secrets Manager on AWS),
+/// read on first use.
+#[async_trait]
+pub trait SecretSource: Send + Sync {
+    async fn secret(&self) -> Result<String, StoreError>;
+}
+
 #[async_trait]
 pub trait CertSigner: Send + Sync {
     /// The signing key's id (the `kid` of its JWK).
