@@ -405,7 +405,7 @@ r["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": {
                           "Format": '{"requestId":"$context.requestId","routeKey":"$context.routeKey","status":"$context.status","latency":"$context.responseLatency","ip":"$context.identity.sourceIp"}'},
     "DefaultRouteSettings": {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100},
     # Preflights are answered by API Gateway itself (never the JWT authorizer).
-    "CorsConfiguration": {"Fn::If": ["HasOrigins", {"AllowOrigins": ref("AllowedOrigins"),
+    "CorsConfiguration": {"Fn::If": ["HasOrigins", {"AllowOrigins": {"Fn::Split": [",", ref("AllowedOrigins")]},
         "AllowHeaders": ["authorization", "content-type", "idempotency-key", "x-request-id"],
         "AllowMethods": ["GET", "POST", "PUT", "DELETE", "OPTIONS"], "ExposeHeaders": ["x-request-id", "retry-after", "idempotent-replayed"],
         "MaxAge": 600}, ref("AWS::NoValue")]}}}

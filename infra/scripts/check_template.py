@@ -11,6 +11,7 @@ with one line per finding. Run by infra/local/tests/template.rs.
 - every queue's visibility timeout is at least six times its consumer's timeout;
 - a stack on real data (UseFixture false) is refused without the data-sharing URL and secret
   and the public domain;
+- several CORS origins reach the HTTP API as a list once SAM has translated the template;
 - the certificate key: a function has CERT_KEY_ARN exactly when its code attaches the key
   (`with_certificates()` in its main.rs); kms:Sign only for those that consume a step
   queue (they issue), kms:GetPublicKey for the API (it publishes and verifies); the key
@@ -118,6 +119,29 @@ if "DataSharingBaseUrl" not in asserted or "DataSharingSecretArn" not in asserte
     bad.append("Rules: a stack on real data is not refused without data sharing and its public domain")
 if json.dumps(rule.get("RuleCondition")) != json.dumps({"Fn::Equals": [{"Ref": "UseFixture"}, "false"]}):
     bad.append("Rules: the data-sharing guard must follow UseFixture, not the stage's name")
+
+# CORS with several origins, as `sam deploy` translates it: the SAM translator resolves a
+# list parameter to its comma-joined string, so the HTTP API's allowOrigins must split
+# it again (a single string "https://a,https://b" would allow neither origin).
+try:
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    from samtranslator.translator.transform import transform
+
+    class _NoManaged:
+        def load(self):
+            return {}
+    sam = yaml.load(open(sys.argv[1] if len(sys.argv) > 1 else "infra/template.yaml"), Loader=Loader)
+    for r in sam["Resources"].values():
+        if r["Type"] == "AWS::Serverless::Function":
+            r["Properties"]["CodeUri"] = "s3://artifacts/f.zip"
+    two = "https://a.example.gov.cn,https://b.example.gov.cn"
+    out = transform(sam, {"Stage": "t", "JwtIssuer": "https://i", "JwtAudience": "a", "AllowedOrigins": two,
+                          "UseFixture": "true"}, _NoManaged())
+    cors = out["Resources"]["HttpApi"]["Properties"]["Body"]["x-amazon-apigateway-cors"]["Fn::If"][1]["allowOrigins"]
+    if cors != {"Fn::Split": [",", two]} and cors != two.split(","):
+        bad.append(f"HttpApi: two allowed origins translate to {json.dumps(cors)}, not a list of two")
+except ImportError:
+    bad.append("check_template.py needs aws-sam-translator (the test venv)")
 
 for b in bad:
     print(b)
