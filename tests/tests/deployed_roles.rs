@@ -719,10 +719,20 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
     let mut surplus = vec![];
     for (role, policies) in log["roles"].as_object().unwrap() {
         for p in policies.as_array().unwrap() {
-            for (st, grants) in p["statements"].as_array().unwrap().iter().zip(p["resources"].as_array().unwrap()) {
+            for (st, grants) in p["statements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(p["resources"].as_array().unwrap())
+            {
                 // A statement that grants nothing on this stack (its resource is the
                 // template's placeholder where a feature is off, e.g. no edge).
-                if grants.as_array().unwrap().iter().all(|r| r.as_str().unwrap().ends_with(":secret:onething-none")) {
+                if grants
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r.as_str().unwrap().ends_with(":secret:onething-none"))
+                {
                     continue;
                 }
                 let id = format!("{}#{}", p["name"].as_str().unwrap(), st.as_str().unwrap());

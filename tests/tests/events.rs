@@ -165,7 +165,11 @@ async fn behind_the_edge_the_api_answers_only_requests_that_came_through_it() {
         b.body(bytes::Bytes::new()).unwrap()
     };
     // Straight to the HTTP API's own address (no header, or a guessed one): refused.
-    for attempt in [None, Some("guess"), Some("s3cr3t-from-the-edge-0123456789abcdeX")] {
+    for attempt in [
+        None,
+        Some("guess"),
+        Some("s3cr3t-from-the-edge-0123456789abcdeX"),
+    ] {
         let resp = api.handle(get(attempt)).await;
         assert_eq!(resp.status(), 403, "{attempt:?}");
         let body: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();

@@ -261,7 +261,9 @@ pub fn verify_document(bytes: &[u8], keys: &Value) -> DocumentVerdict {
     // sealing keys existed were sealed by the certificate key itself).
     let sealing_keys = match find_last_line(body, KEY_LINE) {
         Some(at) => {
-            let line = String::from_utf8_lossy(&body[at + KEY_LINE.len()..]);
+            let rest = &body[at + KEY_LINE.len()..];
+            let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+            let line = String::from_utf8_lossy(&rest[..end]);
             let Some(jwk) = verify_jws(line.trim(), keys, SEAL_KEY_TYP)
                 .and_then(|p| serde_json::from_slice::<Value>(&p).ok())
             else {
@@ -297,9 +299,9 @@ pub fn verify_document(bytes: &[u8], keys: &Value) -> DocumentVerdict {
     let Some(cert_at) = find_last_line(body, CERT_LINE) else {
         return DocumentVerdict::Altered;
     };
-    let token = String::from_utf8_lossy(&body[cert_at + CERT_LINE.len()..])
-        .trim()
-        .to_string();
+    let line = &body[cert_at + CERT_LINE.len()..];
+    let end = line.iter().position(|b| *b == b'\n').unwrap_or(line.len());
+    let token = String::from_utf8_lossy(&line[..end]).trim().to_string();
     match verify_token(&token, keys) {
         Some(claims) if payload["cert_id"] == claims.cert_id.as_str() => {
             DocumentVerdict::Intact(claims)

@@ -188,13 +188,19 @@ mod tests {
             let bound = (BACKOFF_BASE_MS << (attempt - 1)).min(BACKOFF_CAP_MS);
             let waits: std::collections::HashSet<u128> =
                 (0..200).map(|_| backoff(attempt).as_millis()).collect();
-            assert!(waits.iter().all(|w| *w < bound as u128), "{attempt}: {waits:?}");
+            assert!(
+                waits.iter().all(|w| *w < bound as u128),
+                "{attempt}: {waits:?}"
+            );
             if bound > 2 {
                 assert!(waits.len() > 1, "{attempt}: always the same wait");
             }
         }
         let late: u128 = (0..500).map(|_| backoff(7).as_millis()).sum();
         let early: u128 = (0..500).map(|_| backoff(1).as_millis()).sum();
-        assert!(late > early * 10, "later waits are longer: {late} vs {early}");
+        assert!(
+            late > early * 10,
+            "later waits are longer: {late} vs {early}"
+        );
     }
 }

@@ -274,14 +274,23 @@ mod tests {
 
     #[test]
     fn a_request_the_service_refuses_is_not_retried_as_unavailable() {
-        let oversize = Raw(r#"ServiceError { source: ValidationException(ValidationException { message: Some("Item size has exceeded the maximum allowed size"), meta: ErrorMetadata { code: Some("ValidationException"), .. } }) }"#);
+        let oversize = Raw(
+            r#"ServiceError { source: ValidationException(ValidationException { message: Some("Item size has exceeded the maximum allowed size"), meta: ErrorMetadata { code: Some("ValidationException"), .. } }) }"#,
+        );
         assert!(matches!(
             super::sdk_err("put case", oversize),
             ports::StoreError::Refused(_)
         ));
-        let kms = Raw(r#"ServiceError { source: Unhandled { meta: ErrorMetadata { code: Some("KMSInvalidStateException") } } }"#);
-        assert!(matches!(super::sdk_err("sign", kms), ports::StoreError::Refused(_)));
-        let throttled = Raw(r#"ServiceError { source: ThrottlingException { meta: ErrorMetadata { code: Some("ThrottlingException") } } }"#);
+        let kms = Raw(
+            r#"ServiceError { source: Unhandled { meta: ErrorMetadata { code: Some("KMSInvalidStateException") } } }"#,
+        );
+        assert!(matches!(
+            super::sdk_err("sign", kms),
+            ports::StoreError::Refused(_)
+        ));
+        let throttled = Raw(
+            r#"ServiceError { source: ThrottlingException { meta: ErrorMetadata { code: Some("ThrottlingException") } } }"#,
+        );
         assert!(matches!(
             super::sdk_err("get case", throttled),
             ports::StoreError::Unavailable(_)
