@@ -184,6 +184,10 @@ r["MaterialsBucketPolicy"] = tls_only("MaterialsBucket")
 r["ArchiveBucket"] = {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
     "Properties": bucket("archives", True, True, "AccessLogBucket")}
 r["ArchiveBucketPolicy"] = tls_only("ArchiveBucket")
+# S3 checks, when a bucket's logging is set, that the target's policy lets the logging
+# service write: the log bucket's policy must exist first.
+for b in ("MaterialsBucket", "ArchiveBucket"):
+    r[b]["DependsOn"] = ["AccessLogBucketPolicy"]
 
 r["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": sub("onething-alarms-${Stage}"), "KmsMasterKeyId": ref("Key")}}
 r["AlarmEmailSubscription"] = {"Type": "AWS::SNS::Subscription", "Condition": "HasAlarmEmail",

@@ -41,6 +41,7 @@ _lock = threading.Lock()
 # Faults the tests inject (`POST /_onething/fault {"lost_queue": NAME}`): sends to that
 # queue by any role fail as if it had been deleted.
 _faults = {}
+_conditional = threading.Lock()
 
 
 # ---------------------------------------------------------------- policy evaluation
@@ -602,9 +603,17 @@ class IamGuard:
         if environ.get("PATH_INFO", "").startswith("/_onething/fault"):
             return self._fault(environ, start_response)
         akid, service = _credential(environ)
-        refused = _copy_precondition(environ, service)
-        if refused is not None:
-            return refused(start_response)
+        if environ["REQUEST_METHOD"] == "PUT" and environ.get("HTTP_IF_NONE_MATCH") == "*" and (service or "s3") == "s3":
+            # A conditional write is atomic on S3: check and write under one lock here
+            # (moto checks, then writes, on concurrent threads).
+            with _conditional:
+                refused = _copy_precondition(environ, service)
+                if refused is not None:
+                    return refused(start_response)
+                return list(self._authorized(environ, start_response, akid, service))
+        return self._authorized(environ, start_response, akid, service)
+
+    def _authorized(self, environ, start_response, akid, service):
         role = role_of(akid)
         if role is None:
             return self.app(environ, start_response)

@@ -240,6 +240,8 @@ struct Mappings {
     relay: Arc<dyn ports::QueueSender>,
     stream: aws::stream::StreamReader,
     endpoint: String,
+    /// Queues whose mapping is paused (their messages wait).
+    paused: Vec<&'static str>,
 }
 
 impl Mappings {
@@ -262,6 +264,7 @@ impl Mappings {
             relay,
             stream,
             endpoint: stack.m.endpoint.clone(),
+            paused: vec![],
         }
     }
 
@@ -279,6 +282,9 @@ impl Mappings {
                 return;
             }
             for (q, sqs) in &self.pollers {
+                if self.paused.contains(q) {
+                    continue;
+                }
                 let msgs = sqs.receive(q, 10, Duration::from_secs(1)).await.unwrap();
                 if msgs.is_empty() {
                     continue;
@@ -451,7 +457,11 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
         "POST",
         &format!("/v1/cases/{c_id}/materials"),
         &family_c,
-        Some(&json!({"kind": "marriage_certificate", "content_type": "application/pdf", "size": bytes.len()})),
+        Some(&json!({
+            "kind": "marriage_certificate",
+            "content_type": "application/pdf",
+            "size": bytes.len(),
+        })),
     )
     .await;
     assert_eq!(s, 201, "{b}");
@@ -556,7 +566,11 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
         "POST",
         &format!("/v1/tasks/{}/decision", t["task_id"].as_str().unwrap()),
         &police,
-        Some(&json!({"decision": "return", "reasons": ["结婚证照片不清晰，请重新上传"], "version": t["version"]})),
+        Some(&json!({
+            "decision": "return",
+            "reasons": ["结婚证照片不清晰，请重新上传"],
+            "version": t["version"],
+        })),
     )
     .await;
     assert_eq!(s, 200, "{b}");
@@ -569,7 +583,10 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
         "POST",
         &format!("/v1/cases/{c_id}/resubmit"),
         &family_c,
-        Some(&json!({"corrections": {"applicant": {"phone": "13900000001"}}, "materials": [material]})),
+        Some(&json!({
+            "corrections": {"applicant": {"phone": "13900000001"}},
+            "materials": [material],
+        })),
     )
     .await;
     assert_eq!(s, 202, "a resubmission after acceptance: {b}");
@@ -581,19 +598,66 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
     })
     .await;
     let t = police_task.take().unwrap();
+    // The archive's deliveries are held back, to come three at once below.
+    pump.paused.push("archive");
     let (s, b) = call(
         &api,
         "POST",
         &format!("/v1/tasks/{}/decision", t["task_id"].as_str().unwrap()),
         &police,
-        Some(&json!({"decision": "reject", "reasons": ["结婚证与婚姻登记信息不符"], "version": t["version"]})),
+        Some(&json!({
+            "decision": "reject",
+            "reasons": ["结婚证与婚姻登记信息不符"],
+            "version": t["version"],
+        })),
     )
     .await;
     assert_eq!(s, 200, "an officer's rejection: {b}");
-    pump.run_until("case C rejected", async || {
-        status(c_id.clone()).await == domain::CaseStatus::Rejected
+    pump.run_until("case C rejected, its notifications delivered", async || {
+        let c = store.get(&c_id).await.unwrap().unwrap();
+        c.status() == domain::CaseStatus::Rejected
+            && api.app.notifier.sent(&c_id).await.unwrap().len() as u32 == c.notice_seq()
     })
     .await;
+    // Three deliveries of its archive message at once (SQS delivers at least once; each
+    // would retry after a crash): under Object Lock every write is a version kept for
+    // years, so the archive must leave exactly one version of each object.
+    let archive_app = pump.apps["archive"].clone();
+    let deliver = || {
+        archive::handle(
+            archive_app.clone(),
+            application::message::Envelope::Archive {
+                case_id: c_id.clone(),
+            },
+        )
+    };
+    let (x, y, z) = tokio::join!(deliver(), deliver(), deliver());
+    for r in [x, y, z] {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    let archived = store.get(&c_id).await.unwrap().unwrap();
+    let location = archived
+        .archive()
+        .as_ref()
+        .expect("archived")
+        .location
+        .clone();
+    let prefix = location.split_once("/archives/").unwrap().1;
+    let versions = object_versions(
+        &stack.m.endpoint,
+        &stack.outputs["ArchiveBucket"],
+        &format!("archives/{prefix}"),
+    )
+    .await;
+    assert!(
+        versions.len() >= 2,
+        "the archive object and the copied marriage certificate: {versions:?}"
+    );
+    assert!(
+        versions.values().all(|n| *n == 1),
+        "one version of each object: {versions:?}"
+    );
+    pump.paused.clear();
 
     // 3. A correction after completion of case A: the API gathers records again, and
     //    each department whose result depends on the change reviews and reissues.
@@ -602,7 +666,11 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
         "POST",
         &format!("/v1/cases/{a}/corrections"),
         &family_a,
-        Some(&json!({"corrections": {"newborn": {"name": "王小雨"}}, "reason": "姓名填写错误", "materials": []})),
+        Some(&json!({
+            "corrections": {"newborn": {"name": "王小雨"}},
+            "reason": "姓名填写错误",
+            "materials": [],
+        })),
     )
     .await;
     assert_eq!(s, 202, "a correction after completion: {b}");
@@ -756,4 +824,28 @@ impl ports::Clock for Later {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         chrono::Utc::now() + self.0
     }
+}
+
+/// Each key under `prefix` in `bucket` with its number of versions (S3's
+/// ListObjectVersions, asked of the emulator directly).
+async fn object_versions(endpoint: &str, bucket: &str, prefix: &str) -> BTreeMap<String, usize> {
+    let r = testkit::http::Http::default()
+        .bytes(
+            &format!("{endpoint}/{bucket}?versions&prefix={prefix}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.0, 200);
+    let xml = String::from_utf8(r.2).unwrap();
+    let mut out = BTreeMap::new();
+    for version in xml.split("<Version>").skip(1) {
+        let key = version
+            .split("<Key>")
+            .nth(1)
+            .and_then(|k| k.split("</Key>").next())
+            .unwrap()
+            .to_string();
+        *out.entry(key).or_default() += 1;
+    }
+    out
 }

@@ -39,6 +39,14 @@ pub fn emf_line(stage: &str, t: &Tick, at: chrono::DateTime<chrono::Utc>) -> Str
     .to_string()
 }
 
+/// This function's composition root, as its `main` runs it: DynamoDB and SQS only, from
+/// the Lambda environment that `var` looks up.
+pub fn compose(
+    var: impl Fn(&str) -> Option<String> + 'static,
+) -> Result<App, lambda::lambda_runtime::Error> {
+    Ok(lambda::Init::from_lookup(var)?.app())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,12 +67,4 @@ mod tests {
         assert_eq!(v["OverdueSteps"], 3);
         assert_eq!(v["Stage"], "prod");
     }
-}
-
-/// This function's composition root, as its `main` runs it: DynamoDB and SQS only, from
-/// the Lambda environment that `var` looks up.
-pub fn compose(
-    var: impl Fn(&str) -> Option<String> + 'static,
-) -> Result<App, lambda::lambda_runtime::Error> {
-    Ok(lambda::Init::from_lookup(var)?.app())
 }
