@@ -232,6 +232,19 @@ async fn call(
     )
 }
 
+/// An officer's decision on a task, as the officer's page sends it: its status and body.
+async fn decide(
+    api: &api::Api,
+    officer: &api::auth::Claims,
+    task: &Value,
+    decision: &str,
+    reasons: &[&str],
+) -> (u16, Value) {
+    let body = json!({"decision": decision, "reasons": reasons, "version": task["version"]});
+    let path = format!("/v1/tasks/{}/decision", task["task_id"].as_str().unwrap());
+    call(api, "POST", &path, officer, Some(&body)).await
+}
+
 /// The event source mappings, played with each function's own credentials, and the
 /// relay's stream mapping: until `done` holds or nothing moves.
 struct Mappings {
@@ -529,14 +542,7 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
     .await;
     let t = hospital_task.unwrap();
     let (officer, _) = task("hospital", hospital_scope()).await;
-    let (s, b) = call(
-        &api,
-        "POST",
-        &format!("/v1/tasks/{}/decision", t["task_id"].as_str().unwrap()),
-        &officer,
-        Some(&json!({"decision": "approve", "reasons": [], "version": t["version"]})),
-    )
-    .await;
+    let (s, b) = decide(&api, &officer, &t, "approve", &[]).await;
     assert_eq!(s, 200, "{b}");
     let police_region = || region("3303");
     let mut police_task = None;
@@ -561,16 +567,12 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
         .bytes(b["download_url"].as_str().unwrap(), None)
         .await;
     assert_eq!((s, got), (200, bytes.clone()), "the presigned download");
-    let (s, b) = call(
+    let (s, b) = decide(
         &api,
-        "POST",
-        &format!("/v1/tasks/{}/decision", t["task_id"].as_str().unwrap()),
         &police,
-        Some(&json!({
-            "decision": "return",
-            "reasons": ["结婚证照片不清晰，请重新上传"],
-            "version": t["version"],
-        })),
+        &t,
+        "return",
+        &["结婚证照片不清晰，请重新上传"],
     )
     .await;
     assert_eq!(s, 200, "{b}");
@@ -600,18 +602,7 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
     let t = police_task.take().unwrap();
     // The archive's deliveries are held back, to come three at once below.
     pump.paused.push("archive");
-    let (s, b) = call(
-        &api,
-        "POST",
-        &format!("/v1/tasks/{}/decision", t["task_id"].as_str().unwrap()),
-        &police,
-        Some(&json!({
-            "decision": "reject",
-            "reasons": ["结婚证与婚姻登记信息不符"],
-            "version": t["version"],
-        })),
-    )
-    .await;
+    let (s, b) = decide(&api, &police, &t, "reject", &["结婚证与婚姻登记信息不符"]).await;
     assert_eq!(s, 200, "an officer's rejection: {b}");
     pump.run_until("case C rejected, its notifications delivered", async || {
         let c = store.get(&c_id).await.unwrap().unwrap();
@@ -700,16 +691,7 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
             .await;
             for t in b["tasks"].as_array().into_iter().flatten() {
                 if t["case_id"] == a_id.as_str() {
-                    let (s, b) = call(
-                        &api,
-                        "POST",
-                        &format!("/v1/tasks/{}/decision", t["task_id"].as_str().unwrap()),
-                        &officer,
-                        Some(
-                            &json!({"decision": "approve", "reasons": [], "version": t["version"]}),
-                        ),
-                    )
-                    .await;
+                    let (s, b) = decide(&api, &officer, t, "approve", &[]).await;
                     assert!(s == 200 || s == 409, "{s} {b}");
                 }
             }
