@@ -625,11 +625,9 @@ async fn dlq(args: DlqArgs) -> Result<(), String> {
         backend,
     } = args;
     if let DlqCmd::Show { queue, .. } | DlqCmd::Redrive { queue, .. } = &cmd {
-        let known: Vec<&str> = domain::flow::FLOW
-            .iter()
-            .map(|s| s.queue)
-            .chain([domain::flow::NOTIFY_QUEUE, domain::flow::ARCHIVE_QUEUE])
-            .collect();
+        // Every queue `dlq list` lists (the render queue too: the relay parks there what
+        // it could not send).
+        let known = domain::flow::all_queues();
         if !known.contains(&queue.as_str()) {
             return Err(format!(
                 "no queue named {queue:?}; the queues are {}",

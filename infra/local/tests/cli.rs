@@ -41,6 +41,21 @@ fn dlq_show_of_an_unknown_queue_fails_and_names_the_queues() {
 }
 
 #[test]
+fn dlq_show_and_redrive_take_every_queue_that_dlq_list_lists() {
+    // The render queue included (the relay parks there what it could not send): the
+    // name passes the check and the command goes on to the data, of which there is none.
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in ["show", "redrive"] {
+        for queue in ["render", "notify", "archive", "accept"] {
+            let out = onething(dir.path(), &["dlq", cmd, queue]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!err.contains("no queue named"), "dlq {cmd} {queue}: {err}");
+            assert!(err.contains("no onething data"), "dlq {cmd} {queue}: {err}");
+        }
+    }
+}
+
+#[test]
 fn an_officer_token_needs_a_department() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_onething"))
