@@ -831,3 +831,24 @@ async fn object_versions(endpoint: &str, bucket: &str, prefix: &str) -> BTreeMap
     }
     out
 }
+
+#[test]
+fn a_function_that_gathers_records_refuses_to_start_without_a_platform_or_the_fixture_chosen() {
+    let env = |fixture: &'static str| {
+        move |k: &str| -> Option<String> {
+            match k {
+                "AWS_REGION" => Some("us-east-1".into()),
+                "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("x".into()),
+                "DATA_SHARING_URL" => Some(String::new()),
+                "DATA_SHARING_FIXTURE" => Some(fixture.into()),
+                _ => None,
+            }
+        }
+    };
+    // An empty URL is not a choice of the fixture: the function does not start.
+    let e = accept::compose(env("false")).err().expect("refused");
+    assert!(e.to_string().contains("DATA_SHARING_URL"), "{e}");
+    assert!(api::Api::compose(env("")).is_err());
+    // Chosen by the stack (UseFixture=true): the built-in sample people.
+    assert!(accept::compose(env("true")).is_ok());
+}

@@ -1,5 +1,6 @@
 //! Lambda entry point: SQS → `onething_certify_birth::handle`, with partial batch failures.
-//! Uses DynamoDB and SQS, and KMS to sign the certificates of the results it issues. Wiring: `onething_certify_birth::compose`.
+//! Uses DynamoDB and SQS, and KMS to sign the certificates of the results it issues.
+//! Wiring: `onething_certify_birth::compose`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda::lambda_runtime::Error> {

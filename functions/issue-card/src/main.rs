@@ -1,5 +1,6 @@
 //! Lambda entry point: SQS → `onething_issue_card::handle`, with partial batch failures.
-//! Uses DynamoDB and SQS, and KMS to sign the certificates of the results it issues. Wiring: `onething_issue_card::compose`.
+//! Uses DynamoDB and SQS, and KMS to sign the certificates of the results it issues.
+//! Wiring: `onething_issue_card::compose`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda::lambda_runtime::Error> {

@@ -1,5 +1,6 @@
 //! Lambda entry point: SQS → `onething_register_household::handle`, with partial batch failures.
-//! Uses DynamoDB and SQS, and KMS to sign the certificates of the results it issues. Wiring: `onething_register_household::compose`.
+//! Uses DynamoDB and SQS, and KMS to sign the certificates of the results it issues.
+//! Wiring: `onething_register_household::compose`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda::lambda_runtime::Error> {

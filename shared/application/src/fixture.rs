@@ -1,5 +1,6 @@
-//! The data-sharing fixture (`--registry FILE` locally, or `DATA_SHARING_FIXTURE=true` (the template's `UseFixture`) on a
-//! test stack), and the built-in sample registry. Pure: no I/O beyond parsing the JSON.
+//! The data-sharing fixture (`--registry FILE` locally, or `DATA_SHARING_FIXTURE=true`, the
+//! template's `UseFixture`, on a test stack), and the built-in sample registry. Pure: no
+//! I/O beyond parsing the JSON.
 
 use async_trait::async_trait;
 use domain::sharing::{

@@ -115,7 +115,11 @@ impl<'a> CaseRepo<'a> {
                 case.committed();
                 Ok((value, case))
             }
-            Err(StoreError::Conflict(_)) => self.update(case.case_id(), decide).await,
+            Err(StoreError::Conflict(_)) => {
+                // A lost race: wait as any retry does, then read afresh.
+                tokio::time::sleep(backoff(1)).await;
+                self.update(case.case_id(), decide).await
+            }
             Err(e) => Err(RepoError::Store(e).into()),
         }
     }

@@ -17,13 +17,11 @@ use tokio::sync::OnceCell;
 
 type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
-/// Where the API key comes from.
+/// Where the API key comes from: given, or the `api_key` of a Secrets Manager secret's
+/// JSON (read on first use).
 pub enum ApiKey {
     Static(String),
-    Secret {
-        client: aws_sdk_secretsmanager::Client,
-        secret_id: String,
-    },
+    Secret(SecretValue),
 }
 
 pub struct HttpSharing {
@@ -78,15 +76,10 @@ impl HttpSharing {
             .get_or_try_init(|| async {
                 match &self.key_source {
                     ApiKey::Static(k) => Ok(k.clone()),
-                    ApiKey::Secret { client, secret_id } => {
-                        let r = client
-                            .get_secret_value()
-                            .secret_id(secret_id)
-                            .send()
-                            .await
-                            .map_err(|e| crate::sdk_err("get secret", e))?;
-                        let text = r.secret_string().unwrap_or_default();
-                        let v: serde_json::Value = serde_json::from_str(text).map_err(|_| {
+                    ApiKey::Secret(secret) => {
+                        use ports::SecretSource;
+                        let text = secret.secret().await?;
+                        let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| {
                             StoreError::Corrupt("the data-sharing secret is not JSON".into())
                         })?;
                         v.get("api_key")
@@ -166,7 +159,8 @@ impl DataSharing for HttpSharing {
     }
 }
 
-/// A Secrets Manager secret's string, read once on first use (the edge's origin secret).
+/// A Secrets Manager secret's string, read once on first use (the data-sharing key, the
+/// edge's origin secret).
 pub struct SecretValue {
     client: aws_sdk_secretsmanager::Client,
     secret_id: String,

@@ -60,14 +60,14 @@ pub async fn relay(
     for c in changes {
         for m in &c.messages {
             if let Err(e) = queues.send(&m.queue, &m.body).await {
-                tracing::error!(queue = %m.queue, sequence = %c.sequence, error = %e,
-                    "a committed message could not be sent; parked in its dead-letter queue");
                 queues.park(&m.queue, &m.body).await.map_err(|p| {
                     (
                         c.sequence.clone(),
                         StoreError::Unavailable(format!("{e}; parking it: {p}")),
                     )
                 })?;
+                tracing::error!(queue = %m.queue, sequence = %c.sequence, error = %e,
+                    "a committed message could not be sent; parked in its dead-letter queue");
                 continue;
             }
             sent += 1;

@@ -139,10 +139,10 @@ impl Init {
                 )
             }
             url => {
-                let key = aws::ApiKey::Secret {
-                    client: aws_sdk_secretsmanager::Client::new(&self.config),
-                    secret_id: (self.var)("DATA_SHARING_SECRET_ARN").unwrap_or_default(),
-                };
+                let key = aws::ApiKey::Secret(aws::SecretValue::new(
+                    &self.config,
+                    &(self.var)("DATA_SHARING_SECRET_ARN").unwrap_or_default(),
+                ));
                 Arc::new(aws::HttpSharing::new(&url, key)?)
             }
         };
