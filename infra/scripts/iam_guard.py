@@ -27,8 +27,6 @@ fails a condition except for negated operators, `...IfExists`, `Null` and
 template's key policies delegate to IAM; its bucket policies only deny insecure
 transport, and Lambda always uses TLS), permission boundaries, SCPs, session policies.
 """
-import base64
-import fnmatch
 import json
 import re
 import threading

@@ -743,7 +743,11 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
                     ),
                 )
                 .await;
-            let _ = r;
+            assert_eq!(
+                r["allowed"], true,
+                "the Lambda service may not {} on {} for {function}",
+                req["action"], req["resource"]
+            );
         }
     }
 
