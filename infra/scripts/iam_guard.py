@@ -16,7 +16,8 @@ key (the test harness, the deploy script) pass as before. Each authorization is 
 `GET /_onething/iam` returns the log (the requests, the decision, and for an allowed
 request which policy statements allowed it), `POST /_onething/iam/evaluate` evaluates a
 request that the Lambda service makes with a function's role (its log writes, its event
-source mapping's reads), and `DELETE /_onething/iam` empties the log. `POST /_onething/fault` makes a role's
+source mapping's reads), and `DELETE /_onething/iam` empties the log. `GET /_onething/transactions` lists the keys of
+every DynamoDB transaction's items. `POST /_onething/fault` makes a role's
 sends to one queue fail (the relay's parking is tested with it).
 
 What is evaluated: the role's inline and attached managed policies (Allow / Deny,
@@ -40,6 +41,9 @@ _lock = threading.Lock()
 # queue by any role fail as if it had been deleted.
 _faults = {}
 _conditional = threading.Lock()
+# The keys of every DynamoDB transaction's items, in order (`GET /_onething/transactions`;
+# `DELETE` empties it): the tests read which items two cases' commits both write.
+_transactions = []
 
 
 # ---------------------------------------------------------------- policy evaluation
@@ -595,9 +599,71 @@ class IamGuard:
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
         return [b"{}"]
 
+    def _transactions(self, environ, start_response):
+        with _lock:
+            if environ["REQUEST_METHOD"] == "DELETE":
+                _transactions.clear()
+            body = json.dumps(_transactions).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    @staticmethod
+    def _note_transaction(environ):
+        """Record the keys of a DynamoDB transaction's items (whoever signed it)."""
+        if not environ.get("HTTP_X_AMZ_TARGET", "").endswith(".TransactWriteItems"):
+            return
+        import io
+        n = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(n) if n else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            items = json.loads(body).get("TransactItems", [])
+        except ValueError:
+            return
+        keys = []
+        for it in items:
+            _, x = next(iter(it.items()))
+            k = x.get("Item") or x.get("Key") or {}
+            keys.append([_attr_value(k.get("pk", {})), _attr_value(k.get("sk", {}))])
+        with _lock:
+            _transactions.append(keys)
+
+    @staticmethod
+    def _checksum(environ):
+        """S3 checks an object's `x-amz-checksum-sha256` against the bytes (400 BadDigest
+        when they differ) and keeps it, returning it to `ChecksumMode=ENABLED` reads; moto
+        keeps it only beside the SDK's own algorithm header and checks nothing."""
+        given = environ.get("HTTP_X_AMZ_CHECKSUM_SHA256")
+        if environ["REQUEST_METHOD"] != "PUT" or not given or "HTTP_X_AMZ_COPY_SOURCE" in environ:
+            return None
+        if environ.get("HTTP_X_AMZ_CONTENT_SHA256", "").startswith("STREAMING-"):
+            return None  # chunked with a trailer: moto reads the trailer itself
+        import base64
+        import hashlib
+        import io
+        n = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(n) if n else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        if base64.b64encode(hashlib.sha256(body).digest()).decode() != given:
+            out = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code>'
+                   b'<Message>The SHA256 you specified did not match the calculated checksum.</Message></Error>')
+
+            def reply(start_response):
+                start_response("400 Bad Request", [("Content-Type", "application/xml"), ("Content-Length", str(len(out)))])
+                return [out]
+            return reply
+        environ.setdefault("HTTP_X_AMZ_SDK_CHECKSUM_ALGORITHM", "SHA256")
+        return None
+
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/_onething/iam"):
             return self._control(environ, start_response)
+        if environ.get("PATH_INFO", "").startswith("/_onething/transactions"):
+            return self._transactions(environ, start_response)
+        self._note_transaction(environ)
+        refused = self._checksum(environ)
+        if refused is not None:
+            return refused(start_response)
         if environ.get("PATH_INFO", "").startswith("/_onething/fault"):
             return self._fault(environ, start_response)
         akid, service = _credential(environ)

@@ -523,6 +523,71 @@ async fn numbers_that_may_go_unused_are_never_shared(a: &Adapters, tag: &str) {
     }
 }
 
+/// A newborn's certificate number comes from a block (the province's counter is not in
+/// any case's commit) and is still the newborn's alone: the commit writes only the owner's
+/// record, a later case for the same newborn gets the same number from any process, and
+/// of two processes that drew different numbers for one newborn only the first commit
+/// lands; the other's retry gets the first's number.
+async fn a_newborns_number_from_a_block_is_kept_for_it(a: &Adapters, tag: &str) {
+    let settings = domain::Settings::default();
+    let ns = format!("certificate-{tag}");
+    let ask = |owner: &str| ports::NumberAsk {
+        namespace: ns.clone(),
+        owner: owner.to_string(),
+        max: 999,
+        lasting: true,
+        from_block: true,
+    };
+    let mut cases = vec![];
+    for i in 1..=2 {
+        let c = a_case(&format!("BK{tag}N{i}"), crate::helpers::FATHER_A);
+        assert!(matches!(
+            a.store.create(&c, "numbers", &[]).await.unwrap(),
+            Created::New
+        ));
+        cases.push(c);
+    }
+    let (mut one, mut two) = (cases[0].clone(), cases[1].clone());
+    let newborn = format!("newborn-{tag}");
+    let r1 = a.numbers.reserve(&[ask(&newborn)]).await.unwrap();
+    let r2 = a.other_numbers.reserve(&[ask(&newborn)]).await.unwrap();
+    assert!(
+        r1.takes
+            .iter()
+            .all(|t| matches!(t, domain::steps::NumberTake::Owner { .. })),
+        "no counter in the commit: {r1:?}"
+    );
+    let v = one.prepare_commit(&calendar(), &settings);
+    one.take_numbers(r1.takes.clone());
+    a.store.commit(&one, v, &[]).await.unwrap();
+    let v = two.prepare_commit(&calendar(), &settings);
+    two.take_numbers(r2.takes.clone());
+    let landed = a.store.commit(&two, v, &[]).await;
+    if r2.numbers != r1.numbers {
+        assert!(
+            matches!(landed, Err(StoreError::Conflict(_))),
+            "a second number for one newborn never lands: {landed:?}"
+        );
+    }
+    for numbers in [&a.numbers, &a.other_numbers] {
+        let again = numbers.reserve(&[ask(&newborn)]).await.unwrap();
+        assert_eq!(again.numbers, r1.numbers, "one newborn, one number");
+        assert!(again.takes.is_empty(), "{again:?}");
+    }
+    // Other newborns, from either process: never a number already drawn.
+    let mut seen: HashSet<u64> = r1.numbers.iter().chain(&r2.numbers).copied().collect();
+    for (i, numbers) in [&a.numbers, &a.other_numbers, &a.numbers]
+        .iter()
+        .enumerate()
+    {
+        let r = numbers
+            .reserve(&[ask(&format!("{newborn}-{i}"))])
+            .await
+            .unwrap();
+        assert!(seen.insert(r.numbers[0]), "{r:?} drawn twice");
+    }
+}
+
 /// The embedded store's allocator takes numbers at once; a commit carrying numbers
 /// reserved elsewhere (another store's allocator) is refused, not silently dropped.
 #[tokio::test]
@@ -573,6 +638,16 @@ async fn blobs_round_trip_archives_are_write_once_and_uploads_get_a_url(a: &Adap
         b"%PDF-1"
     );
     assert!(a.blobs.get("materials/x/none").await.unwrap().is_none());
+    let seen = a.blobs.inspect("materials/x/m1", 4).await.unwrap().unwrap();
+    assert_eq!(seen.size, 6);
+    assert_eq!(seen.head, b"%PDF");
+    assert_eq!(seen.sha256, application::service::sha256_hex(b"%PDF-1"));
+    assert!(a
+        .blobs
+        .inspect("materials/x/none", 4)
+        .await
+        .unwrap()
+        .is_none());
     a.blobs
         .put_once("archives/x/manifest.json", b"{}", "application/json")
         .await
@@ -604,6 +679,83 @@ async fn blobs_round_trip_archives_are_write_once_and_uploads_get_a_url(a: &Adap
         .unwrap();
     assert!(up.url.contains("materials/x/m2"));
     assert_eq!(up.headers["content-type"], "image/png");
+}
+
+/// An upload through a presigned URL pinned to its SHA-256 is confirmed from the
+/// checksum S3 verified and kept, and its first bytes: S3 serves a range, not the whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_pinned_to_its_checksum_is_inspected_without_reading_it_whole() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let m = moto::Moto::start(&root);
+    let outputs = m.deploy("inspect");
+    let resources = aws::Resources::from_outputs(&outputs).unwrap();
+    let aws = aws::Aws::new(&m.sdk_config().await, &resources, 5);
+    let bytes: Vec<u8> = b"%PDF-1.7\n"
+        .iter()
+        .copied()
+        .chain((0..200_000u32).map(|i| (i % 251) as u8))
+        .collect();
+    let pin = ports::UploadPin {
+        content_type: "application/pdf".into(),
+        size: bytes.len() as u64,
+        sha256: Some(application::service::sha256_hex(&bytes)),
+    };
+    let up = aws
+        .blobs
+        .upload_url(
+            "materials/x/big",
+            &pin,
+            Utc::now() + chrono::Duration::minutes(5),
+            "http://127.0.0.1:1",
+        )
+        .await
+        .unwrap();
+    let headers: Vec<(&str, &str)> = up
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    // Other bytes of the same size under the pinned checksum: refused.
+    let mut other = bytes.clone();
+    other[100] ^= 1;
+    let r = testkit::http::Http::default()
+        .call("PUT", &up.url, None, &headers, bytes::Bytes::from(other))
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    let r = testkit::http::Http::default()
+        .call(
+            "PUT",
+            &up.url,
+            None,
+            &headers,
+            bytes::Bytes::from(bytes.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let before = aws.usage.snapshot();
+    let seen = aws
+        .blobs
+        .inspect("materials/x/big", 16)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.size, bytes.len() as u64);
+    assert_eq!(seen.sha256, application::service::sha256_hex(&bytes));
+    assert_eq!(seen.head, &bytes[..16]);
+    let after = aws.usage.snapshot();
+    let count = |k: &str| {
+        let of = |s: &[(&'static str, u64)]| s.iter().find(|(x, _)| *x == k).unwrap().1;
+        of(&after) - of(&before)
+    };
+    assert_eq!(
+        (
+            count("s3.HeadObject"),
+            count("s3.GetObject.range"),
+            count("s3.GetObject")
+        ),
+        (1, 1, 0),
+        "one HEAD, one range, no whole read"
+    );
 }
 
 /// The embedded adapters over a fresh data directory.
@@ -761,7 +913,7 @@ async fn cases_with_feedback_are_found_for_the_department(a: &Adapters, tag: &st
     a.store.commit(&c, v, &[]).await.unwrap();
     let found = a
         .store
-        .feedback_entries(domain::Dept::ServiceCenter, None)
+        .feedback_entries(domain::Dept::ServiceCenter, None, Some(true))
         .await
         .unwrap();
     let ids: Vec<&str> = found.iter().map(|e| e.item.case_id.as_str()).collect();
@@ -770,22 +922,49 @@ async fn cases_with_feedback_are_found_for_the_department(a: &Adapters, tag: &st
     let region = with.home_region();
     let here = a
         .store
-        .feedback_entries(domain::Dept::ServiceCenter, Some(&region[..4]))
+        .feedback_entries(domain::Dept::ServiceCenter, Some(&region[..4]), None)
         .await
         .unwrap();
     assert_eq!(here.len(), found.len(), "the case's own region finds it");
     let elsewhere = a
         .store
-        .feedback_entries(domain::Dept::ServiceCenter, Some("99"))
+        .feedback_entries(domain::Dept::ServiceCenter, Some("99"), None)
         .await
         .unwrap();
     assert!(elsewhere.is_empty(), "another region does not");
     let police = a
         .store
-        .feedback_entries(domain::Dept::Police, None)
+        .feedback_entries(domain::Dept::Police, None, None)
         .await
         .unwrap();
     assert!(police.iter().all(|e| e.item.case_id != with.case_id()));
+
+    // Answered, the complaint is closed: found among the closed, no longer among the open.
+    let officer = Actor {
+        sub: "officer-fb".into(),
+        role: Role::DeptOfficer,
+        dept: Some(domain::Dept::ServiceCenter),
+        scope: Default::default(),
+    };
+    let mut c = a.store.get(with.case_id()).await.unwrap().unwrap();
+    c.answer_complaint("CP1", "已处理".into(), &officer, now)
+        .unwrap();
+    let v = c.prepare_commit(&cal, &domain::Settings::default());
+    a.store.commit(&c, v, &[]).await.unwrap();
+    let mine = |entries: Vec<domain::projection::FeedbackEntry>| {
+        entries
+            .into_iter()
+            .filter(|e| e.item.case_id == with.case_id())
+            .map(|e| e.item.status)
+            .collect::<Vec<_>>()
+    };
+    let dept = domain::Dept::ServiceCenter;
+    let open = a.store.feedback_entries(dept, None, Some(true)).await;
+    let closed = a.store.feedback_entries(dept, None, Some(false)).await;
+    let all = a.store.feedback_entries(dept, None, None).await;
+    assert_eq!(mine(open.unwrap()), Vec::<String>::new());
+    assert_eq!(mine(closed.unwrap()), vec!["closed".to_string()]);
+    assert_eq!(mine(all.unwrap()), vec!["closed".to_string()]);
 }
 
 fn calendar() -> domain::Calendar {
@@ -1028,6 +1207,7 @@ contract!(
     each_owner_gets_one_number_and_no_two_owners_share_one,
     numbers_reserved_for_a_commit_are_taken_by_that_commit_alone,
     numbers_that_may_go_unused_are_never_shared,
+    a_newborns_number_from_a_block_is_kept_for_it,
     a_notification_is_recorded_once_per_sequence,
     blobs_round_trip_archives_are_write_once_and_uploads_get_a_url,
     a_post_answer_is_kept_under_its_idempotency_key,

@@ -362,8 +362,9 @@ impl ports::CaseStore for OneCaseFails {
         &self,
         dept: domain::Dept,
         region: Option<&str>,
+        open: Option<bool>,
     ) -> Result<Vec<domain::projection::FeedbackEntry>, ports::StoreError> {
-        self.inner.feedback_entries(dept, region).await
+        self.inner.feedback_entries(dept, region, open).await
     }
     async fn escalated(
         &self,

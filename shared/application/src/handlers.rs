@@ -268,7 +268,7 @@ pub async fn reserve(
             owner: owner_of(case, req),
             max: req.max,
             lasting: req.lasting,
-            from_block: req.kind.may_skip() && !req.lasting,
+            from_block: req.kind.may_skip(),
         })
         .collect();
     let got = app

@@ -436,6 +436,9 @@ pub async fn new_material(
 }
 
 /// Whether the bytes start like the declared type.
+/// How many of a file's first bytes [`magic_matches`] reads.
+pub const MAGIC_BYTES: usize = 16;
+
 pub fn magic_matches(content_type: &str, bytes: &[u8]) -> bool {
     match content_type {
         "application/pdf" => bytes.starts_with(b"%PDF-"),
@@ -469,24 +472,24 @@ pub async fn confirm_upload(
         return Ok(Ok(()));
     }
     let field = format!("materials.{material_id}");
-    let Some(bytes) = app.blobs.get(&m.blob_key).await? else {
+    let Some(found) = app.blobs.inspect(&m.blob_key, MAGIC_BYTES).await? else {
         return Ok(Err(Problem::new(field, "not_uploaded", "材料尚未上传")));
     };
-    if bytes.len() as u64 != m.size {
+    if found.size != m.size {
         return Ok(Err(Problem::new(
             field,
             "size",
             "上传内容的大小与登记的大小不一致",
         )));
     }
-    if !magic_matches(&m.content_type, &bytes) {
+    if !magic_matches(&m.content_type, &found.head) {
         return Ok(Err(Problem::new(
             field,
             "content",
             "上传内容不是登记的文件类型",
         )));
     }
-    let digest = sha256_hex(&bytes);
+    let digest = found.sha256;
     if m.declared_sha256.as_ref().is_some_and(|d| *d != digest) {
         return Ok(Err(Problem::new(
             field,
@@ -1393,7 +1396,15 @@ pub async fn feedback_inbox(
     let now = app.now();
     let items: Vec<domain::feedback::FeedbackItem> = app
         .store
-        .feedback_entries(dept, actor.scope.region.as_deref())
+        .feedback_entries(
+            dept,
+            actor.scope.region.as_deref(),
+            match status {
+                "open" => Some(true),
+                "closed" => Some(false),
+                _ => None,
+            },
+        )
         .await?
         .into_iter()
         .filter(|e| e.routed_to(dept, &actor.scope))

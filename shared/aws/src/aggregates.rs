@@ -1,8 +1,12 @@
-//! The supervision aggregates as DynamoDB holds them: one item per month, county and day
-//! (`AGG#{yyyymm}` / `{county}#{dd}`), one number attribute per unit and counter.
+//! The supervision aggregates as DynamoDB holds them: one item per month, county, day and
+//! shard (`AGG#{yyyymm}` / `{county}#{dd}#{shard}`), one number attribute per unit and
+//! counter.
 //!
 //! A commit adds its tally's difference (see [`domain::projection`]) in the case's own
-//! transaction. A step's commit usually changes two units of the same county and day (the
+//! transaction, to its case's shard ([`shard_of`]): one of [`SHARDS`] items per county and
+//! day, so that a backlog of one county's cases does not make its day's item a hot item
+//! that every step's transaction conflicts on (two transactions touching one item cancel
+//! each other); the report sums the shards back. A step's commit usually changes two units of the same county and day (the
 //! department that finished, the one that starts, sometimes the case's own counters); with
 //! one item per unit that was two or three updates, each billed twice in the transaction.
 //! One item per county and day makes it one.
@@ -21,6 +25,15 @@ use aws_sdk_dynamodb::types::Update;
 use domain::projection::{Tally, TallyCell};
 use ports::StoreError;
 use std::collections::BTreeMap;
+
+/// Items per county and day.
+pub const SHARDS: u8 = 8;
+
+/// The aggregate shard a case's commits add to (always the same for one case).
+pub fn shard_of(case_id: &str) -> u8 {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(case_id.as_bytes())[1] % SHARDS
+}
 
 /// Units and their letters (`case` and the departments).
 const UNITS: [(&str, char); 7] = [
@@ -112,9 +125,9 @@ pub fn parse_attribute(attr: &str) -> Option<(String, String)> {
     histogram.then(|| (unit, rest.to_string()))
 }
 
-/// The updates that add a tally (a commit's difference): one per month, county and day,
-/// at most 100 counters each (expressions are limited in size).
-pub fn updates(table: &str, tally: &Tally) -> Result<Vec<Update>, StoreError> {
+/// The updates that add a tally (a commit's difference) to `shard`: one per month,
+/// county and day, at most 100 counters each (expressions are limited in size).
+pub fn updates(table: &str, tally: &Tally, shard: u8) -> Result<Vec<Update>, StoreError> {
     // (month, county, day) -> [(attribute, n)]
     type Day<'a> = (&'a str, &'a str, &'a str);
     let mut by_item: BTreeMap<Day, Vec<(String, i64)>> = BTreeMap::new();
@@ -137,7 +150,7 @@ pub fn updates(table: &str, tally: &Tally) -> Result<Vec<Update>, StoreError> {
             let mut u = Update::builder()
                 .table_name(table)
                 .key("pk", s(format!("AGG#{month}")))
-                .key("sk", s(format!("{county}#{day}")));
+                .key("sk", s(format!("{county}#{day}#{shard}")));
             let mut adds = vec![];
             for (i, (attr, v)) in chunk.iter().enumerate() {
                 adds.push(format!("#f{i} :v{i}"));
@@ -181,7 +194,14 @@ pub fn cells(month: &str, items: &[Item]) -> Vec<TallyCell> {
             let Some(v) = v.as_n().ok().and_then(|x| x.parse::<i64>().ok()) else {
                 continue;
             };
+            let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
             match parts.as_slice() {
+                // This layout (a shard after the day), and the one before shards.
+                [county, day, shard] if digits(day) && digits(shard) => {
+                    if let Some((unit, name)) = parse_attribute(attr) {
+                        add(county, &unit, day, &name, v);
+                    }
+                }
                 [county, day] => {
                     if let Some((unit, name)) = parse_attribute(attr) {
                         add(county, &unit, day, &name, v);
@@ -238,14 +258,14 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        let u = updates("t", &tally).unwrap();
+        let u = updates("t", &tally, 5).unwrap();
         assert_eq!(u.len(), 2, "{u:?}");
-        assert_eq!(u[0].key()["sk"].as_s().unwrap(), "330106#02");
+        assert_eq!(u[0].key()["sk"].as_s().unwrap(), "330106#02#5");
         assert_eq!(u[0].expression_attribute_names().unwrap().len(), 4);
     }
 
     #[test]
-    fn both_layouts_are_read_back_into_cells() {
+    fn every_layout_is_read_back_into_cells() {
         let item = |sk: &str, attrs: &[(&str, i64)]| -> Item {
             let mut i: Item = [
                 ("pk".to_string(), s("AGG#202612")),
@@ -259,12 +279,17 @@ mod tests {
             i
         };
         let items = vec![
-            item("330106#02", &[("phd", 2), ("po", 1), ("ct", 1)]),
+            item("330106#02#0", &[("phd", 2), ("po", 1), ("ct", 1)]),
+            item("330106#02#7", &[("phd", 4)]),
+            item("330106#02", &[("phd", 1)]),
             item("330106#police#01", &[("handled", 3)]),
         ];
         let cells = cells("202612", &items);
         let police = cells.iter().find(|c| c.unit == "police").unwrap();
-        assert_eq!(police.counters["02.handled"], 2);
+        assert_eq!(
+            police.counters["02.handled"], 7,
+            "the shards and the item before them"
+        );
         assert_eq!(police.counters["02.open"], 1);
         assert_eq!(police.counters["01.handled"], 3);
         let case = cells.iter().find(|c| c.unit == "case").unwrap();

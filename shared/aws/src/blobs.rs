@@ -183,6 +183,78 @@ impl BlobStore for S3Blobs {
         ))
     }
 
+    /// `HeadObject` with the checksum S3 verified at upload (a presigned PUT pinned to a
+    /// SHA-256 carries it), then a ranged `GetObject` of the first bytes: the object is
+    /// not read whole. An object stored without a full-object SHA-256 is read whole.
+    async fn inspect(
+        &self,
+        key: &str,
+        head: usize,
+    ) -> Result<Option<ports::Inspected>, StoreError> {
+        use aws_sdk_s3::types::ChecksumMode;
+        use base64::Engine;
+        let h = match self
+            .c(Op::S3Head)
+            .head_object()
+            .bucket(self.bucket(key))
+            .key(key)
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+        {
+            Ok(h) => h,
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(sdk_err("head object", e)),
+        };
+        // A composite checksum (of parts) ends in `-N`: not the object's SHA-256.
+        let sha256 = h
+            .checksum_sha256()
+            .filter(|c| !c.contains('-'))
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .filter(|d| d.len() == 32)
+            .map(|d| d.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let Some(sha256) = sha256 else {
+            return Ok(self.get(key).await?.map(|bytes| {
+                use sha2::Digest;
+                ports::Inspected {
+                    size: bytes.len() as u64,
+                    sha256: sha2::Sha256::digest(&bytes)
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect(),
+                    head: bytes[..head.min(bytes.len())].to_vec(),
+                }
+            }));
+        };
+        let size = h.content_length().unwrap_or(0).max(0) as u64;
+        let first = if size == 0 || head == 0 {
+            vec![]
+        } else {
+            let o = self
+                .c(Op::S3GetRange)
+                .get_object()
+                .bucket(self.bucket(key))
+                .key(key)
+                .range(format!("bytes=0-{}", head - 1))
+                .send()
+                .await
+                .map_err(|e| sdk_err("get object's first bytes", e))?;
+            let b = o
+                .body
+                .collect()
+                .await
+                .map_err(|e| sdk_err("read object", e))?;
+            b.into_bytes().to_vec()
+        };
+        Ok(Some(ports::Inspected {
+            size,
+            sha256,
+            head: first[..head.min(first.len())].to_vec(),
+        }))
+    }
+
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match self
             .c(Op::S3Get)

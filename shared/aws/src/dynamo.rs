@@ -3,8 +3,8 @@
 //! | item | pk | sk | notes |
 //! |---|---|---|---|
 //! | case | `CASE#{id}` | `CASE` | `version`, `doc1` (JSON deflated against a preset dictionary, `casedoc`; older items `docz`, `doc`), `outbox` (this change's messages, relayed from the stream); gsi1 owner, gsi2 open task (`task` projected), gsi3 `DUE#{0..7}` by next check (SLA monitor), gsi4 month then home county (`row` projected), gsi6 escalated steps (`escalations` projected) |
-//! | feedback entry | `CASE#{id}` | `FB#{feedback_id}` | `entry`; gsi5 `FEEDBACK#{dept}` / `{region}#{created}#{id}`; written with the case |
-//! | aggregates | `AGG#{yyyymm}` | `{county}#{dd}` | one number per unit and counter (`aggregates`), added to in the case's transaction |
+//! | feedback entry | `CASE#{id}` | `FB#{feedback_id}` | `entry`; gsi5 `FEEDBACK#{dept}#{open\|closed}` / `{region}#{created}#{id}`; written with the case |
+//! | aggregates | `AGG#{yyyymm}` | `{county}#{dd}#{shard}` | one number per unit and counter (`aggregates`), added to in the case's transaction, in one of 8 shards by case |
 //! | notification | `CASE#{id}` | `NOTE#{seq}` | idempotent by seq |
 //! | idempotency key | `IDEM#{scope}#{key}` | `IDEM` | `case_id` |
 //! | newborn claim | `NEWBORN#{digest}` | `NEWBORN` | `case_id`; written with the case, deleted when it ends unfinished |
@@ -211,7 +211,11 @@ fn due_shard(case_id: &str) -> u8 {
 fn projection_items(table: &str, case: &Case) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pending = case.pending();
     let mut out = vec![];
-    for u in crate::aggregates::updates(table, &pending.tally)? {
+    for u in crate::aggregates::updates(
+        table,
+        &pending.tally,
+        crate::aggregates::shard_of(case.case_id()),
+    )? {
         out.push(TransactWriteItem::builder().update(u).build());
     }
     for e in &pending.feedback {
@@ -220,14 +224,21 @@ fn projection_items(table: &str, case: &Case) -> Result<Vec<TransactWriteItem>, 
     Ok(out)
 }
 
-/// A feedback entry's item, indexed by department then region and time (gsi5).
+/// The inbox index's partition of a department's open (or closed) feedback.
+fn feedback_partition(dept: Dept, open: bool) -> String {
+    let status = if open { "open" } else { "closed" };
+    format!("FEEDBACK#{}#{status}", dept.as_str())
+}
+
+/// A feedback entry's item, indexed by department and status, then region and time
+/// (gsi5): closing an entry moves it out of the open partition that inboxes read.
 fn feedback_item(case: &Case, e: &FeedbackEntry) -> Item {
     HashMap::from([
         ("pk".into(), s(format!("CASE#{}", case.case_id()))),
         ("sk".into(), s(format!("FB#{}", e.item.feedback_id))),
         (
             "gsi5pk".into(),
-            s(format!("FEEDBACK#{}", e.item.dept.as_str())),
+            s(feedback_partition(e.item.dept, e.item.status != "closed")),
         ),
         (
             "gsi5sk".into(),
@@ -503,7 +514,8 @@ impl DynamoStore {
                 }
             }
         }
-        for u in crate::aggregates::updates(&self.table, &total)? {
+        // Added once per cell, to the first shard (no concurrent commit to spread).
+        for u in crate::aggregates::updates(&self.table, &total, 0)? {
             self.c(Op::DdbUpdateItem)
                 .update_item()
                 .table_name(u.table_name())
@@ -518,7 +530,7 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// The size DynamoDB bills for each aggregate item of a month (`{county}#{dd}` and
+    /// The size DynamoDB bills for each aggregate item of a month (`{county}#{dd}#{shard}` and
     /// bytes): an update of one is billed by its size after the update, which the
     /// transaction's billing here counts as one write unit; this tells whether it was.
     pub async fn aggregate_sizes(&self, month: &str) -> Result<Vec<(String, usize)>, StoreError> {
@@ -1073,11 +1085,32 @@ impl CaseStore for DynamoStore {
         &self,
         dept: Dept,
         region: Option<&str>,
+        open: Option<bool>,
     ) -> Result<Vec<FeedbackEntry>, StoreError> {
-        let items = self
+        let mut out: Vec<FeedbackEntry> = vec![];
+        let parts: &[bool] = match open {
+            Some(true) => &[true],
+            Some(false) => &[false],
+            None => &[true, false],
+        };
+        for open in parts {
+            let pk = feedback_partition(dept, *open);
+            for i in self.query_prefix(Some("gsi5"), &pk, region).await? {
+                out.push(json_attr(&i, "entry")?);
+            }
+        }
+        // Entries indexed before the inbox was split by status (each moves to its
+        // status's partition when it next changes).
+        for i in self
             .query_prefix(Some("gsi5"), &format!("FEEDBACK#{}", dept.as_str()), region)
-            .await?;
-        items.iter().map(|i| json_attr(i, "entry")).collect()
+            .await?
+        {
+            let e: FeedbackEntry = json_attr(&i, "entry")?;
+            if open.is_none_or(|o| o == (e.item.status != "closed")) {
+                out.push(e);
+            }
+        }
+        Ok(out)
     }
 
     async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError> {
@@ -1314,6 +1347,8 @@ impl Allocator for DynamoAllocator {
             ))
             .into());
         }
+        // Numbers of the case's own things from the block at once; everything with an
+        // owner record (held numbers, lasting owners) through the plan's read.
         let (blocked, planned): (Vec<_>, Vec<_>) =
             asks.iter().partition(|a| a.from_block && !a.lasting);
         let mut reserved = if planned.is_empty() {
@@ -1351,7 +1386,9 @@ impl DynamoAllocator {
         use aws_sdk_dynamodb::types::KeysAndAttributes;
         let mut keys: Vec<Item> = vec![];
         for a in asks {
-            for k in [owner_key(&a.namespace, &a.owner), counter_key(&a.namespace)] {
+            // A number from a block moves no counter in the commit: its counter is not read.
+            let counter = (!a.from_block).then(|| counter_key(&a.namespace));
+            for k in std::iter::once(owner_key(&a.namespace, &a.owner)).chain(counter) {
                 if !keys.contains(&k) {
                     keys.push(k);
                 }
@@ -1406,6 +1443,15 @@ impl DynamoAllocator {
                     .map(|x| x.1)
             }) {
                 numbers.push(o);
+                continue;
+            }
+            if a.from_block {
+                // From this process's block: only the owner record goes into the commit
+                // (a lost race for the same owner is that commit's conflict; the number
+                // drawn is then a gap).
+                let next = self.next_in_block(ns, a.max).await?;
+                taken.push((a, next));
+                numbers.push(next);
                 continue;
             }
             let at = match counters.iter().position(|c| &c.0 == ns) {

@@ -18,6 +18,7 @@ mod signer;
 pub mod stream;
 mod usage;
 
+pub use aggregates::shard_of as aggregate_shard;
 pub use appointments::DynamoAppointments;
 pub use audit::CloudWatchAudit;
 pub use blobs::S3Blobs;

@@ -28,11 +28,15 @@ pub enum Op {
     S3Put,
     S3Copy,
     S3Get,
+    /// A `HeadObject`.
+    S3Head,
+    /// A `GetObject` of a range of bytes.
+    S3GetRange,
     S3Presign,
     SecretsGet,
 }
 
-const OPS: [(Op, &str); 22] = [
+const OPS: [(Op, &str); 24] = [
     (Op::DdbGetItem, "dynamodb.GetItem"),
     (Op::DdbQuery, "dynamodb.Query"),
     (Op::DdbPutItem, "dynamodb.PutItem"),
@@ -53,6 +57,8 @@ const OPS: [(Op, &str); 22] = [
     (Op::S3Put, "s3.PutObject"),
     (Op::S3Copy, "s3.CopyObject"),
     (Op::S3Get, "s3.GetObject"),
+    (Op::S3Head, "s3.HeadObject"),
+    (Op::S3GetRange, "s3.GetObject.range"),
     (Op::S3Presign, "s3.PresignPutObject"),
     (Op::SecretsGet, "secretsmanager.GetSecretValue"),
 ];

@@ -761,12 +761,17 @@ impl CaseStore for SqliteStore {
         &self,
         dept: Dept,
         region: Option<&str>,
+        open: Option<bool>,
     ) -> Result<Vec<FeedbackEntry>, StoreError> {
         let args = vec![
             dept.as_str().to_string().into(),
             region.unwrap_or("").to_string().into(),
         ];
-        self.json_rows(sql::SELECT_FEEDBACK, args).await
+        let all: Vec<FeedbackEntry> = self.json_rows(sql::SELECT_FEEDBACK, args).await?;
+        Ok(all
+            .into_iter()
+            .filter(|e| open.is_none_or(|o| o == (e.item.status != "closed")))
+            .collect())
     }
 
     async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError> {

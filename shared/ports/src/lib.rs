@@ -143,11 +143,14 @@ pub trait CaseStore: Send + Sync {
     /// Release a reservation whose request failed (a retry runs it again).
     async fn forget(&self, scope: &str, key: &str) -> Result<(), StoreError>;
     /// The feedback entries routed to `dept` in `region` (a division code prefix; None:
-    /// everywhere), from the inbox index alone (no case is read).
+    /// everywhere), from the inbox index alone (no case is read): the open ones
+    /// (`Some(true)`), the closed ones (`Some(false)`) or all (`None`). Reading the open
+    /// ones does not read the closed ones, which only ever grow.
     async fn feedback_entries(
         &self,
         dept: Dept,
         region: Option<&str>,
+        open: Option<bool>,
     ) -> Result<Vec<FeedbackEntry>, StoreError>;
     /// The open steps escalated (督办) in `region`, from the escalation index alone.
     async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError>;
@@ -259,6 +262,14 @@ pub trait Queue: QueueSender + QueueConsumer + DeadLetterAdmin {}
 
 impl<T: QueueSender + QueueConsumer + DeadLetterAdmin + ?Sized> Queue for T {}
 
+/// A stored object's size, SHA-256 (hex) and first bytes ([`BlobStore::inspect`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspected {
+    pub size: u64,
+    pub sha256: String,
+    pub head: Vec<u8>,
+}
+
 /// Materials and archives.
 #[async_trait]
 pub trait BlobStore: Send + Sync {
@@ -267,6 +278,20 @@ pub trait BlobStore: Send + Sync {
     async fn put_once(&self, key: &str, bytes: &[u8], content_type: &str)
         -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// What an upload's confirmation checks, without reading the whole object where the
+    /// store keeps its checksum: the size, the SHA-256 (hex) and the first `head` bytes;
+    /// None when the key holds nothing.
+    async fn inspect(&self, key: &str, head: usize) -> Result<Option<Inspected>, StoreError> {
+        use sha2::Digest;
+        Ok(self.get(key).await?.map(|bytes| Inspected {
+            size: bytes.len() as u64,
+            sha256: sha2::Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            head: bytes[..head.min(bytes.len())].to_vec(),
+        }))
+    }
     /// Copy `from` to `to` (stores that can copy without reading the bytes through this
     /// process do); the SHA-256 (hex) of the bytes copied, or None when `from` does not
     /// exist. Copying the same bytes again is a no-op.
@@ -566,7 +591,8 @@ pub struct NumberAsk {
     pub lasting: bool,
     /// The number may go unused ([`domain::steps::NumberKind::may_skip`]): a store may
     /// hand it out from a block of the namespace taken ahead (no counter write in the
-    /// commit; a number reserved and never committed is a gap). Never with `lasting`.
+    /// commit; a number reserved and never committed is a gap). With `lasting`, the
+    /// owner's record is still written by the commit, so the owner keeps one number.
     pub from_block: bool,
 }
 

@@ -266,15 +266,24 @@ pub enum NumberKind {
 }
 
 impl NumberKind {
-    /// Whether a number of this kind may go unused (a gap in its sequence): a parcel's
-    /// tracking number, a pick-up code, a card's serial. These may be handed out from a
-    /// block taken ahead, so that no case writes their counter. Certificate numbers, the
-    /// ID sequence (about 500 a day per county and sex) and household numbers are records
-    /// whose sequence must have no gaps: each is taken in the commit that records it.
+    /// Whether a number of this kind may go unused (a gap in its sequence), so that it
+    /// may be handed out from a block taken ahead and no case's commit writes its
+    /// counter: a parcel's tracking number, a pick-up code, a card's serial, and the two
+    /// certificate numbers. These are unique in the province, not a gapless series (the
+    /// printed forms they stand for are voided and skipped as a matter of course); their
+    /// counters are the province's, which every birth would otherwise write in its own
+    /// commit. The certificate numbers' owner (the newborn) is still recorded by the
+    /// commit, so a newborn keeps one number. The ID sequence (about 500 a day per county
+    /// and sex, a scarce and audited series) and household numbers are taken in the
+    /// commit that records them, with no gaps.
     pub fn may_skip(self) -> bool {
         matches!(
             self,
-            NumberKind::CardSerial | NumberKind::MailSerial | NumberKind::PickupCode
+            NumberKind::BirthCertificate
+                | NumberKind::VaccinationCertificate
+                | NumberKind::CardSerial
+                | NumberKind::MailSerial
+                | NumberKind::PickupCode
         )
     }
     pub fn name_zh(self) -> &'static str {
