@@ -4,10 +4,13 @@
 Design: see infra/README.md. One least-privilege role per function; one SQS queue + DLQ
 per function that consumes a queue; one DynamoDB table; two S3 buckets; one KMS key for
 the data, one (asymmetric) that signs certificates."""
-import json, sys, yaml
+import json, os, sys, yaml
 
-QUEUES = ["accept", "certify-birth", "register-household", "enrol-insurance", "issue-card", "unify-issuance", "notify", "archive", "render"]
-STEP_QUEUES = QUEUES[:6]
+# The flow's names come from the domain's table (`onething flow --json`, committed as
+# infra/flow.json; a test checks the file is that command's output).
+FLOW = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "flow.json")))
+QUEUES = FLOW["queues"]
+STEP_QUEUES = FLOW["step_queues"]
 # Seconds and MB per function, from what it does: acceptance asks data sharing up to five
 # times (5 s each); archive copies materials; the monitor sweeps; the rest write a case.
 SIZES = {"api": (29, 256), "accept": (40, 256), "archive": (120, 512), "sla-monitor": (300, 512), "notify": (15, 128), "relay": (30, 128),
@@ -34,11 +37,11 @@ def sub(s): return {"Fn::Sub": s}
 
 # The steps whose results are documents sign their certificates (kms:Sign on the
 # certificate key); the API publishes the public keys and verifies (kms:GetPublicKey).
-CERT_ISSUERS = ["certify-birth", "register-household", "enrol-insurance", "issue-card"]
+CERT_ISSUERS = [s["queue"] for s in FLOW["steps"] if s["signs"]]
 # The functions that take numbers (certificates, ID sequence, household numbers, the
 # hand-over numbers of an officer's rejection in the API): they read the counters and
 # their owners with one BatchGetItem.
-ALLOCATORS = ["api", "certify-birth", "register-household", "enrol-insurance", "issue-card", "unify-issuance"]
+ALLOCATORS = ["api"] + [s["queue"] for s in FLOW["steps"] if s["takes_numbers"]]
 # function logical id → (binary, consumed queue or None, queues it sends to, extra).
 # A commit's messages go out through the table's stream (the relay function), so the
 # functions that only commit send nothing themselves; notify sends the archive message
@@ -53,6 +56,9 @@ FUNCTIONS = {
     "SlaMonitorFunction": ("sla-monitor", None, ["notify", "archive"], {"schedule": True}),
     "RelayFunction": ("relay", None, STEP_QUEUES + ["notify", "render"], {"stream": True}),
 }
+
+# Partition keys only the API writes (`shared/aws/src/dynamo.rs`'s item table).
+API_ONLY_KEYS = ["BIRTH#*", "IDEM#*", "RESP#*"]
 
 def checkov_skip(*pairs):
     return {"checkov": {"skip": [{"id": i, "comment": c} for i, c in pairs]}}
@@ -276,6 +282,13 @@ def role(fid, consumes, sends, extra):
             # The number allocator reads counters and owners in one BatchGetItem.
             acts.append("dynamodb:BatchGetItem")
         stmts.insert(1, {"Sid": "Table", "Effect": "Allow", "Action": acts, "Resource": table_arns})
+        if binary != "api":
+            # Items only the API writes (a birth record a hospital filed, an idempotency
+            # key, a kept answer): no other function may write them, whatever its code does.
+            stmts.insert(2, {"Sid": "OnlyTheApiWrites", "Effect": "Deny",
+                             "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+                             "Resource": table_arns,
+                             "Condition": {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": API_ONLY_KEYS}}})
     if consumes:
         c = camel(consumes)
         stmts.append({"Sid": "OwnQueue", "Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],

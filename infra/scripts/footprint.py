@@ -11,8 +11,8 @@ Each DIR holds <function>/bootstrap.zip and hello/bootstrap.zip.
 """
 import http.server, io, os, shutil, tempfile, socketserver, statistics, subprocess, sys, threading, time, zipfile
 
-FUNCTIONS = ["api", "accept", "certify-birth", "register-household", "enrol-insurance", "issue-card",
-             "unify-issuance", "notify", "archive", "render", "sla-monitor", "relay"]
+import json
+FUNCTIONS = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "flow.json")))["functions"]
 args = sys.argv[1:]
 def opt(name, default):
     return args[args.index(name) + 1] if name in args else default

@@ -575,6 +575,7 @@ class IamGuard:
                 for r in _sts().assumed_roles:
                     roles[r.role_arn] = [{"name": n,
                                           "statements": [st.get("Sid") or str(i) for i, st in enumerate(_listify(d.get("Statement")))],
+                                          "effects": [st.get("Effect") for st in _listify(d.get("Statement"))],
                                           "resources": [_listify(st.get("Resource")) for st in _listify(d.get("Statement"))]}
                                          for n, d in policies_of(r.role_arn)]
             except Exception:

@@ -773,12 +773,16 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
     let mut surplus = vec![];
     for (role, policies) in log["roles"].as_object().unwrap() {
         for p in policies.as_array().unwrap() {
-            for (st, grants) in p["statements"]
+            for ((st, grants), effect) in p["statements"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .zip(p["resources"].as_array().unwrap())
+                .zip(p["effects"].as_array().unwrap())
             {
+                if effect == "Deny" {
+                    continue; // refuses; proven by its own test below
+                }
                 // A statement that grants nothing on this stack (its resource is the
                 // template's placeholder where a feature is off, e.g. no edge).
                 if grants
@@ -801,6 +805,64 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
         "statements no request needed (surplus, or a flow is missing):\n{}",
         surplus.join("\n")
     );
+}
+
+/// A rogue or compromised function cannot write what only the API writes: a birth record
+/// (a hospital's filing, a legal fact), an idempotency key or a kept answer. Each role
+/// other than the API's is refused those writes by an explicit deny, evaluated with its
+/// conditions; the API may; every role with the table still writes a case's items.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_api_writes_birth_records_idempotency_keys_and_kept_answers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let m = moto::Moto::start(&root);
+    let outputs = m.deploy("deny");
+    let stack = Stack { m, outputs };
+    let table = format!(
+        "arn:aws:dynamodb:us-east-1:123456789012:table/{}",
+        stack.outputs["TableName"]
+    );
+    let mut functions: Vec<&str> = stack
+        .outputs
+        .keys()
+        .filter_map(|k| k.strip_prefix("Creds:"))
+        .collect();
+    functions.sort();
+    assert!(functions.len() >= 10, "{functions:?}");
+    let mut checked = 0;
+    for function in functions {
+        if function == "RelayFunction" {
+            continue; // no table writes at all (its role has only the stream)
+        }
+        let role = stack.creds(function)["RoleArn"].clone();
+        let may = |action: &str, key: &str| {
+            json!({"role": role, "action": action, "resource": table,
+                   "context": {"dynamodb:LeadingKeys": [key], "aws:SecureTransport": "true"}})
+        };
+        let allowed = |r: Value| r["allowed"] == true;
+        assert!(
+            allowed(
+                stack
+                    .iam("POST", Some(may("dynamodb:UpdateItem", "CASE#BC1")))
+                    .await
+            ),
+            "{function} writes a case"
+        );
+        for action in [
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ] {
+            for key in ["BIRTH#b1", "IDEM#apply#k1", "RESP#apply#k1"] {
+                assert_eq!(
+                    allowed(stack.iam("POST", Some(may(action, key))).await),
+                    function == "ApiFunction",
+                    "{function} {action} {key}"
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 9);
 }
 
 /// The system clock, moved on by a fixed span.

@@ -38,6 +38,16 @@ enum Cmd {
     Verify(VerifyArgs),
     /// Certificate signing keys of a data directory.
     Keys(KeysArgs),
+    /// The flow: each step's department, queue and time limit, and every queue and
+    /// function (`--json`: as `infra/flow.json` holds it for the infrastructure scripts).
+    Flow(FlowArgs),
+}
+
+#[derive(Args)]
+struct FlowArgs {
+    /// Print the JSON the template generator and the build scripts read.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -398,6 +408,25 @@ async fn keys(args: KeysArgs) -> Result<(), String> {
     Ok(())
 }
 
+fn flow(args: FlowArgs) {
+    let d = domain::flow::describe();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&d).expect("json"));
+        return;
+    }
+    for s in domain::flow::FLOW {
+        println!(
+            "{:<24} {:<10} {:<20} {}",
+            s.name,
+            s.dept.as_str(),
+            s.queue,
+            s.step.name_zh()
+        );
+    }
+    println!("queues: {}", domain::flow::all_queues().join(" "));
+    println!("functions: {}", domain::flow::all_functions().join(" "));
+}
+
 #[tokio::main]
 async fn main() {
     init_logs();
@@ -410,6 +439,10 @@ async fn main() {
         Cmd::Bench(args) => bench::run(args).await,
         Cmd::Verify(args) => verify(args),
         Cmd::Keys(args) => keys(args).await,
+        Cmd::Flow(args) => {
+            flow(args);
+            Ok(())
+        }
     };
     if let Err(e) = result {
         eprintln!("onething: {e}");

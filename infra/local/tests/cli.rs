@@ -403,3 +403,31 @@ async fn the_pages_are_served_and_the_development_sign_in_exists_only_with_its_f
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--dev-login"));
 }
+
+/// The infrastructure's scripts (the template generator, the Lambda build, the footprint
+/// and arm64 runners) read the flow's queues and functions from `infra/flow.json`; that
+/// file is what `onething flow --json` prints from the domain's table, never a copy edited
+/// by hand.
+#[test]
+fn infra_flow_json_is_what_onething_flow_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = onething(dir.path(), &["flow", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../flow.json");
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        printed, committed,
+        "infra/flow.json is stale: run `onething flow --json > infra/flow.json`, then \
+         `python3 infra/gen_template.py`"
+    );
+    let functions = printed["functions"].as_array().unwrap();
+    // Every function the table names has its crate (one crate per Lambda).
+    for f in functions {
+        let krate = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../functions")
+            .join(f.as_str().unwrap());
+        assert!(krate.join("Cargo.toml").exists(), "{}", krate.display());
+    }
+}

@@ -221,6 +221,12 @@ pub struct StepSpec {
     pub offline_limit: TimeLimit,
     /// The matters (of the six) the step handles.
     pub matters: &'static [&'static str],
+    /// Its results are certificates the step signs (its function may use the
+    /// certificate key).
+    pub signs: bool,
+    /// It takes numbers (certificate numbers, the ID sequence, hand-over numbers), so its
+    /// function reads counters and their owners.
+    pub takes_numbers: bool,
 }
 
 /// The flow, in order.
@@ -233,6 +239,8 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::Immediate,
         matters: &[],
+        signs: false,
+        takes_numbers: false,
     },
     StepSpec {
         step: Step::BirthCertificate,
@@ -242,6 +250,8 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::WorkingDays(1),
         matters: &["出生医学证明办理", "预防接种证办理"],
+        signs: true,
+        takes_numbers: true,
     },
     StepSpec {
         step: Step::HouseholdRegistration,
@@ -251,6 +261,8 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::WorkingDays(1),
         matters: &["户口登记"],
+        signs: true,
+        takes_numbers: true,
     },
     StepSpec {
         step: Step::MedicalInsurance,
@@ -260,6 +272,8 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::WorkingDays(1),
         matters: &["医保参保登记", "生育保险待遇审核"],
+        signs: true,
+        takes_numbers: true,
     },
     StepSpec {
         step: Step::SocialSecurityCard,
@@ -269,6 +283,8 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::WorkingDays(1),
         offline_limit: TimeLimit::WorkingDays(1),
         matters: &["社保卡办理"],
+        signs: true,
+        takes_numbers: true,
     },
     StepSpec {
         step: Step::UnifiedIssuance,
@@ -278,6 +294,8 @@ pub const FLOW: [StepSpec; 6] = [
         online_limit: TimeLimit::CaseLimit,
         offline_limit: TimeLimit::CaseLimit,
         matters: &[],
+        signs: false,
+        takes_numbers: true,
     },
 ];
 
@@ -297,6 +315,51 @@ pub fn all_queues() -> Vec<&'static str> {
     q.push(ARCHIVE_QUEUE);
     q.push(RENDER_QUEUE);
     q
+}
+
+/// The functions besides the queues' consumers: the HTTP API, the scheduled SLA monitor
+/// and the relay of committed messages (the table's stream).
+pub const API_FUNCTION: &str = "api";
+pub const SLA_MONITOR_FUNCTION: &str = "sla-monitor";
+pub const RELAY_FUNCTION: &str = "relay";
+
+/// Every function: the API, each queue's consumer (named as its queue), the SLA monitor
+/// and the relay.
+pub fn all_functions() -> Vec<&'static str> {
+    let mut f = vec![API_FUNCTION];
+    f.extend(all_queues());
+    f.push(SLA_MONITOR_FUNCTION);
+    f.push(RELAY_FUNCTION);
+    f
+}
+
+/// The flow as the infrastructure's scripts read it (`onething flow --json`, committed as
+/// `infra/flow.json`): queues, functions, and each step's department, queue and what
+/// its function may do. The template generator, the build and footprint scripts and the
+/// arm64 runner take their lists from it, never from copies.
+pub fn describe() -> serde_json::Value {
+    let limit = |l: TimeLimit| match l {
+        TimeLimit::WorkingDays(n) => serde_json::json!({"working_days": n}),
+        TimeLimit::Immediate => serde_json::json!("immediate"),
+        TimeLimit::CaseLimit => serde_json::json!("case_limit"),
+    };
+    serde_json::json!({
+        "steps": FLOW.iter().map(|s| serde_json::json!({
+            "step": s.name,
+            "name_zh": s.step.name_zh(),
+            "dept": s.dept.as_str(),
+            "queue": s.queue,
+            "online_limit": limit(s.online_limit),
+            "offline_limit": limit(s.offline_limit),
+            "matters": s.matters,
+            "signs": s.signs,
+            "takes_numbers": s.takes_numbers,
+        })).collect::<Vec<_>>(),
+        "queues": all_queues(),
+        "step_queues": FLOW.iter().map(|s| s.queue).collect::<Vec<_>>(),
+        "functions": all_functions(),
+        "case_time_limit_working_days": CASE_TIME_LIMIT_WORKING_DAYS,
+    })
 }
 
 pub fn spec(step: Step) -> &'static StepSpec {
