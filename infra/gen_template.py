@@ -57,7 +57,7 @@ FUNCTIONS = {
     "RelayFunction": ("relay", None, STEP_QUEUES + ["notify", "render"], {"stream": True}),
 }
 
-# Partition keys only the API writes (`shared/aws/src/dynamo.rs`'s item table).
+# Partition keys only the API writes (`shared/aws/src/dynamo/mod.rs`'s item table).
 API_ONLY_KEYS = ["BIRTH#*", "IDEM#*", "RESP#*"]
 
 def checkov_skip(*pairs):
@@ -127,7 +127,7 @@ r["KeyAlias"] = {"Type": "AWS::KMS::Alias", "Properties": {"AliasName": sub("ali
 
 attrs = [{"AttributeName": n, "AttributeType": t} for n, t in
          [("pk", "S"), ("sk", "S"), ("gsi1pk", "S"), ("gsi1sk", "N"), ("gsi2pk", "S"), ("gsi2sk", "S"), ("gsi3pk", "S"), ("gsi3sk", "N"), ("gsi4pk", "S"), ("gsi4sk", "S"), ("gsi5pk", "S"), ("gsi5sk", "S"), ("gsi6pk", "S"), ("gsi6sk", "S")]]
-# Projected read models (see shared/aws/src/dynamo.rs): lists never read cases one by one.
+# Projected read models (see shared/aws/src/dynamo/mod.rs): lists never read cases one by one.
 projected = {2: ["task"], 3: ["queue", "body", "status"], 4: ["row", "submitted"], 5: ["entry"], 6: ["escalations"]}
 gsis = [{"IndexName": f"gsi{i}", "KeySchema": [{"AttributeName": f"gsi{i}pk", "KeyType": "HASH"}, {"AttributeName": f"gsi{i}sk", "KeyType": "RANGE"}],
          "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": projected[i]} if i in projected

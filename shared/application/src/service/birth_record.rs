@@ -1,0 +1,93 @@
+//! `POST /v1/births`: a hospital files a birth record (its own births only).
+
+use super::*;
+
+/// `POST /v1/births`: a hospital's delivery record. `(birth_id, created)`.
+pub async fn record_birth(
+    app: &App,
+    actor: &Actor,
+    body: &Value,
+) -> Result<(String, bool), ServiceError> {
+    if officer_dept(actor)? != Dept::Hospital {
+        return Err(ServiceError::Forbidden("分娩记录由助产机构登记".into()));
+    }
+    let req: body::Birth = body::parse(body)?;
+    let now = app.now();
+    let mut p = Problems::default();
+    let code = req.institution_code.trim().to_string();
+    if code.is_empty() || code.len() > 40 || !valid_identifier(&code) {
+        p.push("institution_code", "format", "助产机构代码格式不正确");
+    }
+    let mother = match domain::idnum::IdNumber::parse(&req.mother_id_number, now.date_naive()) {
+        Ok(id) if id.sex() == domain::idnum::Sex::Female => Some(id),
+        Ok(_) => {
+            p.push("mother_id_number", "sex", "该号码属于男性，与母亲不符");
+            None
+        }
+        Err(e) => {
+            p.push(
+                "mother_id_number",
+                e.code(),
+                format!("不是有效的公民身份号码：{e}"),
+            );
+            None
+        }
+    };
+    let birth_time = match chrono::DateTime::parse_from_rfc3339(&req.birth_time) {
+        Ok(t) if t <= now => Some(t),
+        Ok(_) => {
+            p.push("birth_time", "future", "出生时间不能晚于现在");
+            None
+        }
+        Err(_) => {
+            p.push(
+                "birth_time",
+                "format",
+                "出生时间格式应如 2026-11-28T08:30:00+08:00",
+            );
+            None
+        }
+    };
+    let sex = match req.sex.as_str() {
+        "male" => Some(domain::idnum::Sex::Male),
+        "female" => Some(domain::idnum::Sex::Female),
+        _ => {
+            p.push("sex", "enum", "取值不在允许的范围内");
+            None
+        }
+    };
+    let mut int = |field: &str, v: i64, lo: i64, hi: i64| -> u32 {
+        if !(lo..=hi).contains(&v) {
+            p.push(field, "range", format!("应为 {lo} 到 {hi} 之间的整数"));
+        }
+        v.clamp(lo, hi) as u32
+    };
+    let birth_order = int("birth_order", req.birth_order.unwrap_or(1), 1, 9);
+    let multiple_birth = int("multiple_birth", req.multiple_birth.unwrap_or(1), 1, 9);
+    let weight_g = int("weight_g", req.weight_g, 300, 8000);
+    let length_cm = int("length_cm", req.length_cm, 20, 75);
+    let gestational_weeks = int("gestational_weeks", req.gestational_weeks, 20, 45);
+    if birth_order > multiple_birth {
+        p.push("birth_order", "range", "出生顺序不能大于同胎数");
+    }
+    if !p.is_empty() {
+        return Err(ServiceError::Invalid(p.0));
+    }
+    let record = domain::sharing::BirthRecord {
+        institution_code: code,
+        mother_id_number: mother.expect("checked").as_str().to_string(),
+        birth_time: birth_time.expect("checked"),
+        sex: sex.expect("checked"),
+        birth_order,
+        multiple_birth,
+        weight_g,
+        length_cm,
+        gestational_weeks,
+    };
+    let out = app.store.record_birth(&record).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ServiceError::Conflict("这次分娩已有一条内容不同的记录".into()),
+        other => other.into(),
+    })?;
+    tracing::info!(birth_id = %out.0, created = out.1, actor = %actor.label(), "birth recorded");
+    Ok(out)
+}

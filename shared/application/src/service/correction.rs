@@ -1,0 +1,114 @@
+//! `POST /v1/cases/{id}/corrections`: a correction after completion, redoing the steps
+//! it affects.
+
+use super::*;
+
+/// `POST /v1/cases/{id}/corrections`: the owner of a completed case corrects it (the
+/// rules of resubmission corrections: immutable fields, the dependency table). The
+/// departments whose results depend on the change review and reissue; the answer names
+/// the correction and whether it is in review or (nothing depended on it) done.
+pub async fn correct_after_completion(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    body: &Value,
+) -> Result<Value, ServiceError> {
+    let (case, _) = load_visible(app, actor, case_id).await?;
+    if case.owner() != actor.sub || actor.role != Role::Guardian {
+        return Err(ServiceError::Forbidden(
+            "办结后的更正由申请人本人提出".into(),
+        ));
+    }
+    if case.status() != domain::CaseStatus::Completed {
+        return Err(ServiceError::ConflictCode {
+            code: "not_completed",
+            message: "办件尚未办结：办理中的更正请在退回后重新提交".into(),
+        });
+    }
+    if case.open_correction().is_some() {
+        return Err(ServiceError::ConflictCode {
+            code: "correction_in_review",
+            message: "已有一项更正正在审核，请待其办结后再申请".into(),
+        });
+    }
+    let req: body::CorrectionRequest = body::parse(body)?;
+    let mut problems = vec![];
+    let reason = match req.reason.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() && free_text_problem(r, 500).is_none() => r.to_string(),
+        _ => {
+            problems.push(Problem::new(
+                "reason",
+                "required",
+                "请填写更正原因（最多 500 个字符）",
+            ));
+            String::new()
+        }
+    };
+    for id in &req.materials {
+        if !case.materials().iter().any(|m| &m.material_id == id) {
+            problems.push(Problem::new(
+                format!("materials.{id}"),
+                "unknown",
+                "本申请没有这份材料",
+            ));
+        }
+    }
+    let now = app.now();
+    let form = match req.corrections {
+        None => {
+            problems.push(Problem::new(
+                "corrections",
+                "required",
+                "请填写要更正的内容",
+            ));
+            None
+        }
+        Some(c) => corrected_form(app, &case, c, now, true, &mut problems),
+    };
+    if form
+        .as_ref()
+        .is_some_and(|f| case.form().changed_fields(f).is_empty())
+    {
+        problems.push(Problem::new(
+            "corrections",
+            "no_change",
+            "更正内容与原申请相同",
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(problems));
+    }
+    let form = form.expect("checked");
+    let facts = crate::handlers::gather(app, &form).await?;
+    let correction_id = new_id("CR", app);
+    let (_, case) = app
+        .repo()
+        .update(case_id, |c| {
+            let effects = c
+                .request_correction(
+                    correction_id.clone(),
+                    form.clone(),
+                    Some(facts.clone()),
+                    reason.clone(),
+                    req.materials.clone(),
+                    actor,
+                    now,
+                    &app.calendar,
+                )
+                .map_err(domain_err)?;
+            Ok::<_, ServiceError>(Change::Commit((), effects))
+        })
+        .await?;
+    let c = case
+        .corrections()
+        .iter()
+        .find(|c| c.correction_id == correction_id)
+        .expect("recorded");
+    Ok(json!({
+        "correction_id": c.correction_id,
+        "status": c.status,
+        "case_id": case.case_id(),
+        "changes": c.changes,
+        "from_step": c.from_step,
+    }))
+}

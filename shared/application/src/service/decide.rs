@@ -1,0 +1,156 @@
+//! `POST /v1/cases/{id}/decision`: an officer approves, returns or rejects a step.
+
+use super::*;
+
+/// `POST /v1/tasks/{task_id}/decision`.
+pub async fn decide(
+    app: &App,
+    actor: &Actor,
+    task_id: &str,
+    body: &Value,
+) -> Result<Decided, ServiceError> {
+    let dept = officer_dept(actor)?;
+    if !valid_identifier(task_id) {
+        return Err(ServiceError::NotFound);
+    }
+    let case_id = task_id.split('.').next().unwrap_or_default();
+    let req: body::TaskDecision = body::parse(body)?;
+    let mut p = Problems::default();
+    let decision = match req.decision.as_str() {
+        "approve" => Some(Decision::Approve),
+        "return" => Some(Decision::Return),
+        "reject" => Some(Decision::Reject),
+        _ => {
+            p.push("decision", "enum", "决定应为批准、退回或不通过");
+            None
+        }
+    };
+    let reasons: Vec<String> = req
+        .reasons
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .map(String::from)
+        .collect();
+    if matches!(decision, Some(Decision::Return | Decision::Reject)) && reasons.is_empty() {
+        p.push("reasons", "required", "退回或不通过须至少填写一条理由");
+    }
+    if reasons.len() > 20 {
+        p.push("reasons", "too_many", "理由最多 20 条");
+    }
+    for (i, r) in reasons.iter().enumerate() {
+        if let Some((code, message)) = free_text_problem(r, 500) {
+            p.push(&format!("reasons[{i}]"), code, message);
+        }
+    }
+    let version = req.version;
+    let data = req.data.unwrap_or_default();
+    if !p.is_empty() {
+        return Err(ServiceError::Invalid(p.0));
+    }
+    let case = app
+        .store
+        .get(case_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    // Task ids are `{case_id}.{step}.{round}`: a task of another department is "not
+    // found"; one of ours that is no longer open was decided already (409).
+    let mut seg = task_id.split('.');
+    let step = seg
+        .nth(1)
+        .and_then(Step::parse)
+        .ok_or(ServiceError::NotFound)?;
+    let round: u32 = seg
+        .next()
+        .and_then(|r| r.parse().ok())
+        .ok_or(ServiceError::NotFound)?;
+    // Another department's, region's or hospital's task does not exist for this officer.
+    if case.step(step).dept != dept
+        || !case.step_in_scope(step, &actor.scope)
+        || round == 0
+        || round > case.step(step).round
+    {
+        return Err(ServiceError::NotFound);
+    }
+    let now = app.now();
+    let decision = decision.expect("checked above");
+    if decision == Decision::Approve {
+        let problems = domain::steps::approval_problems(step, &case, &data, &app.settings);
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems));
+        }
+    }
+    // A rejection still hands over what was issued: its tracking number or pick-up code
+    // first (allocated once per case, so a retry gets the same).
+    let handover_numbers = if decision == Decision::Reject {
+        crate::handlers::allocate(
+            app,
+            &case,
+            domain::steps::issuance::rejection_allocations(&case),
+        )
+        .await?
+    } else {
+        domain::steps::Numbers::default()
+    };
+    let (_, case) = app
+        .repo()
+        .update(case_id, |c| {
+            let effects = c
+                .decide(
+                    domain::case::OfficerDecision {
+                        task_id: task_id.to_string(),
+                        decision,
+                        reasons: reasons.clone(),
+                        data: data.clone(),
+                        version,
+                        handover: match decision {
+                            Decision::Reject => rejection_handover(c, &handover_numbers, now)?,
+                            _ => None,
+                        },
+                    },
+                    actor,
+                    now,
+                    &app.calendar,
+                )
+                .map_err(|e| match e {
+                    domain::DomainError::TaskNotOpen => {
+                        ServiceError::Conflict("该任务已处理".into())
+                    }
+                    other => domain_err(other),
+                })?;
+            Ok::<_, ServiceError>(Change::Commit((), effects))
+        })
+        .await?;
+    tracing::info!(task_id, decision = ?decision, actor = %actor.label(), "task decided");
+    Ok(Decided {
+        case_id: case.case_id().to_string(),
+        decision,
+        status: case.status(),
+        task_id: task_id.to_string(),
+        version: case.version(),
+    })
+}
+
+/// The hand-over of results issued before a rejection, by the unit that took the
+/// application (online units already handed over their own documents).
+pub(super) fn rejection_handover(
+    case: &Case,
+    numbers: &domain::steps::Numbers,
+    now: domain::case::Time,
+) -> Result<Option<domain::steps::issuance::DeliveryRecord>, ServiceError> {
+    use domain::steps::issuance;
+    let items = issuance::undelivered_items(case);
+    if items.is_empty() {
+        return Ok(None);
+    }
+    issuance::delivery_record(
+        case,
+        Step::UnifiedIssuance,
+        issuance::accepting_unit(case.channel()),
+        items,
+        numbers,
+        now,
+    )
+    .map(Some)
+    .map_err(ServiceError::Internal)
+}

@@ -1,0 +1,75 @@
+//! Application services behind the HTTP API: each checks who is asking, drives the
+//! domain, and commits with a conditional write (retrying a lost race by re-reading,
+//! unless the caller named a version, which makes a lost race a 409).
+
+use crate::authz::{can_change, load_visible, officer_dept, valid_identifier};
+use crate::body;
+use crate::repo::Change;
+use crate::response::{CaseList, Decided, TaskLine, TaskList, UploadTicket};
+use crate::{App, ServiceError};
+use chrono::{Duration, Utc};
+use domain::case::{Actor, Case, Material, MaterialStatus, Role};
+use domain::case::{Complaint, Rating};
+use domain::feedback::FollowUp;
+use domain::flow::{Dept, MaterialKind, Step};
+use domain::problem::{Problem, Problems};
+use domain::text::free_text_problem;
+use domain::view::{CaseSummary, NotificationView, Shown, Viewer};
+use domain::{Decision, Form};
+use ports::{Created, StoreError};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+mod birth_record;
+mod case_view;
+mod correction;
+mod decide;
+mod feedback;
+mod guide;
+mod materials;
+mod premium;
+mod resubmit;
+mod submit;
+mod tasks;
+mod withdraw;
+
+pub use birth_record::*;
+pub use case_view::*;
+pub use correction::*;
+pub use decide::*;
+pub use feedback::*;
+pub use guide::*;
+pub use materials::*;
+pub use premium::*;
+pub use resubmit::*;
+pub use submit::*;
+pub use tasks::*;
+pub use withdraw::*;
+
+/// Largest material upload.
+pub const MAX_MATERIAL_BYTES: u64 = 10 * 1024 * 1024;
+pub const MATERIAL_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
+/// How long an upload URL stays valid.
+pub const UPLOAD_URL_MINUTES: i64 = 15;
+
+fn new_id(prefix: &str, app: &App) -> String {
+    let day = app.now().format("%Y%m%d");
+    let r = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}{day}{}", &r[..12].to_uppercase())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn domain_err(e: domain::DomainError) -> ServiceError {
+    match e {
+        domain::DomainError::InvalidState { .. }
+        | domain::DomainError::TaskNotOpen
+        | domain::DomainError::Stale { .. } => ServiceError::Conflict(e.to_string()),
+        domain::DomainError::Calendar(c) => ServiceError::Unavailable(c.to_string()),
+        domain::DomainError::Rule(m) => ServiceError::Conflict(m),
+        domain::DomainError::Limit(m) => ServiceError::Limit(m),
+    }
+}

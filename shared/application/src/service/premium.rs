@@ -1,0 +1,63 @@
+//! `POST /v1/cases/{id}/premium-payment`: the newborn's insurance premium paid.
+
+use super::*;
+
+/// `POST /v1/cases/{id}/premium-payment`: medical security records that the newborn's
+/// premium was paid.
+pub async fn premium_payment(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    body: &Value,
+) -> Result<Case, ServiceError> {
+    if officer_dept(actor)? != Dept::MedicalInsurance {
+        return Err(ServiceError::Forbidden("缴费记录由医疗保障部门登记".into()));
+    }
+    let (_, _) = load_visible(app, actor, case_id).await?;
+    let req: body::PremiumPaid = body::parse(body)?;
+    let mut p = Problems::default();
+    let now = app.now();
+    let paid_at = match chrono::DateTime::parse_from_rfc3339(&req.paid_at) {
+        Ok(t) if t <= now => Some(t),
+        Ok(_) => {
+            p.push("paid_at", "future", "缴费时间不能晚于现在");
+            None
+        }
+        Err(_) => {
+            p.push(
+                "paid_at",
+                "format",
+                "时间格式应如 2026-12-01T10:00:00+08:00",
+            );
+            None
+        }
+    };
+    let amount = u32::try_from(req.amount_cny)
+        .ok()
+        .filter(|a| (1..=100_000).contains(a));
+    if amount.is_none() {
+        p.push("amount_cny", "range", "缴费金额应为 1 到 100000 元");
+    }
+    let receipt = req.receipt.trim().to_string();
+    if free_text_problem(&receipt, 64).is_some() || receipt.contains('\n') {
+        p.push("receipt", "format", "缴费凭证号应为 1 到 64 个字符");
+    }
+    if !p.is_empty() {
+        return Err(ServiceError::Invalid(p.0));
+    }
+    let payment = domain::case::PremiumPayment {
+        paid_at: paid_at.expect("checked"),
+        amount_cny: amount.expect("checked"),
+        receipt,
+        recorded_at: now,
+    };
+    let (_, case) = app
+        .repo()
+        .update(case_id, |c| {
+            c.record_premium_payment(payment.clone(), actor)
+                .map_err(domain_err)?;
+            Ok::<_, ServiceError>(Change::Commit((), vec![]))
+        })
+        .await?;
+    Ok(case)
+}

@@ -1,0 +1,232 @@
+//! `POST /v1/cases` (and a window's entry): a family's application, checked, sized and
+//! created once per idempotency key; `GET /v1/sites`.
+
+use super::*;
+
+/// `POST /v1/applications`.
+pub async fn submit(
+    app: &App,
+    actor: &Actor,
+    key: Option<&str>,
+    body: &Value,
+) -> Result<(Case, bool), ServiceError> {
+    if !matches!(actor.role, Role::Guardian | Role::WindowOfficer) {
+        return Err(ServiceError::Forbidden(
+            "申请由新生儿父母或受理窗口工作人员提交".into(),
+        ));
+    }
+    let key = match key {
+        Some(k)
+            if !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
+        {
+            k
+        }
+        Some(_) => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "Idempotency-Key",
+                "format",
+                "应为 1 到 128 个可见的 ASCII 字符",
+            )]))
+        }
+        None => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "Idempotency-Key",
+                "required",
+                "请求须带幂等键（Idempotency-Key）",
+            )]))
+        }
+    };
+    let now = app.now();
+    let mut form = Form::parse(body, now).map_err(ServiceError::Invalid)?;
+    let owner = match actor.role {
+        Role::Guardian => {
+            if form.channel.is_offline() {
+                return Err(ServiceError::Forbidden(
+                    "窗口渠道的申请由受理窗口工作人员录入".into(),
+                ));
+            }
+            // Online, only a parent named in the form applies, as themselves (the form
+            // reader already holds the relation to the parent it names).
+            let sub = domain::idnum::normalise(&actor.sub);
+            if form.applicant.id_number.as_str() != sub {
+                return Err(ServiceError::Invalid(vec![Problem::new(
+                    "applicant.id_number",
+                    "not_caller",
+                    "网上申请须由新生儿父亲或母亲本人提出：申请人身份证号码应为登录者本人的号码",
+                )]));
+            }
+            sub
+        }
+        _ => {
+            if form.channel.window_dept().is_none() || form.channel.window_dept() != actor.dept {
+                return Err(ServiceError::Forbidden(
+                    "受理窗口工作人员只能录入本窗口渠道的申请".into(),
+                ));
+            }
+            form.applicant.id_number.as_str().to_string()
+        }
+    };
+    let problems = resolve_sites(app, &mut form, "");
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(problems));
+    }
+    let hash = sha256_hex(body.to_string().as_bytes());
+    if let Some(replay) = within_limits(app, actor, &owner, key, &hash, now).await? {
+        return Ok((replay, false));
+    }
+    // A new id on the (unlikely) collision; the idempotency key decides sameness.
+    for _ in 0..3 {
+        let (mut case, effects) = Case::new(
+            new_id("BC", app),
+            now,
+            owner.clone(),
+            actor.clone(),
+            form.clone(),
+            key.to_string(),
+            hash.clone(),
+            &app.calendar,
+        )
+        .map_err(domain_err)?;
+        match app.repo().create(&mut case, &actor.sub, &effects).await {
+            Ok(Created::New) => {
+                tracing::info!(
+                    case_id = %case.case_id(),
+                    channel = case.channel().as_str(),
+                    actor = %actor.label(),
+                    "case submitted",
+                );
+                return Ok((case, true));
+            }
+            Ok(Created::Existing(existing)) => {
+                if existing.request_hash() == hash {
+                    return Ok((*existing, false));
+                }
+                return Err(ServiceError::Conflict(
+                    "该幂等键（Idempotency-Key）已用于另一份申请".into(),
+                ));
+            }
+            Ok(Created::Duplicate { case_id }) => {
+                tracing::info!(
+                    existing_case_id = %case_id,
+                    actor = %actor.label(),
+                    "duplicate newborn refused",
+                );
+                let existing = app.store.get(&case_id).await?;
+                let reveal = match actor.role {
+                    Role::WindowOfficer => true,
+                    _ => existing.is_some_and(|c| {
+                        let sub = domain::idnum::normalise(&actor.sub);
+                        c.owner() == sub
+                            || c.form().mother.id_number.as_str() == sub
+                            || c.form()
+                                .father
+                                .as_ref()
+                                .is_some_and(|f| f.id_number.as_str() == sub)
+                    }),
+                };
+                return Err(ServiceError::Duplicate {
+                    existing_case_id: reveal.then_some(case_id),
+                });
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ServiceError::Unavailable("系统繁忙，请稍后再试".into()))
+}
+
+/// A guardian's limits: applications a day and unfinished cases (settings). A replay of an
+/// application already made (same key and body) is answered with its case instead.
+/// `GET /v1/sites?county=`: the operator's sites, within a division prefix if asked.
+pub fn sites(app: &App, county: Option<&str>) -> Result<Value, ServiceError> {
+    let prefix = county.unwrap_or("");
+    let ok = county.is_none()
+        || (!prefix.is_empty()
+            && prefix.len().is_multiple_of(2)
+            && prefix.len() <= 6
+            && prefix.bytes().all(|b| b.is_ascii_digit()));
+    if !ok {
+        return Err(ServiceError::Invalid(vec![Problem::new(
+            "county",
+            "format",
+            "应为行政区划代码或其前缀（如 33、3301、330106）",
+        )]));
+    }
+    Ok(json!({ "sites": app.sites.within(prefix) }))
+}
+
+/// `window.site` and `delivery.pickup_site` must name a site of the operator's list (by
+/// id or exact name; a pick-up site must take pick-ups). The window's site gives the
+/// service centre's region. Problems are reported under `prefix` + the field.
+pub(super) fn resolve_sites(app: &App, form: &mut Form, prefix: &str) -> Vec<Problem> {
+    let mut problems = vec![];
+    if let Some(w) = form.window.as_mut() {
+        match app.sites.find(&w.site) {
+            Some(site) => w.county = Some(site.county_code.clone()),
+            None => problems.push(Problem::new(
+                format!("{prefix}window.site"),
+                "unknown_site",
+                "受理窗口不在办理点位列表中（见 GET /v1/sites），请填写办理点位的编号或全称",
+            )),
+        }
+    }
+    if let Some(p) = form.delivery.as_ref().and_then(|d| d.pickup_site.as_ref()) {
+        match app.sites.find(p) {
+            Some(site) if site.pickup => {}
+            Some(_) => problems.push(Problem::new(
+                format!("{prefix}delivery.pickup_site"),
+                "not_a_pickup_site",
+                "该办理点位不提供证件领取，请另选领取点",
+            )),
+            None => problems.push(Problem::new(
+                format!("{prefix}delivery.pickup_site"),
+                "unknown_site",
+                "领取点不在办理点位列表中（见 GET /v1/sites），请填写办理点位的编号或全称",
+            )),
+        }
+    }
+    problems
+}
+
+pub(super) async fn within_limits(
+    app: &App,
+    actor: &Actor,
+    owner: &str,
+    key: &str,
+    hash: &str,
+    now: domain::case::Time,
+) -> Result<Option<Case>, ServiceError> {
+    let cases = app.store.by_owner(owner).await?;
+    if let Some(c) = cases.iter().find(|c| {
+        c.idempotency_key() == key && c.created_by().sub == actor.sub && c.request_hash() == hash
+    }) {
+        return Ok(Some(c.clone()));
+    }
+    let today = now.date_naive();
+    let submitted_today = cases
+        .iter()
+        .filter(|c| c.submitted_at().date_naive() == today)
+        .count();
+    if submitted_today >= app.settings.max_applications_per_day {
+        let midnight = domain::calendar::end_of_day(today) + Duration::seconds(1);
+        let wait = (midnight - now).num_seconds().max(1) as u64;
+        return Err(ServiceError::Throttled {
+            message: format!(
+                "同一申请人每天最多提交 {} 份申请，请明天再试",
+                app.settings.max_applications_per_day
+            ),
+            retry_after: wait,
+        });
+    }
+    let unfinished = cases.iter().filter(|c| !c.status().is_finished()).count();
+    if unfinished >= app.settings.max_unfinished_cases {
+        return Err(ServiceError::Throttled {
+            message: format!(
+                "同一申请人最多同时办理 {} 件未办结的申请，请待已有申请办结或撤回后再试",
+                app.settings.max_unfinished_cases
+            ),
+            retry_after: 3600,
+        });
+    }
+    Ok(None)
+}

@@ -1,0 +1,113 @@
+//! Who acts on a case: a role, a department and the region they may act in.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Guardian,
+    WindowOfficer,
+    DeptOfficer,
+    Supervisor,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "guardian" => Role::Guardian,
+            "window_officer" => Role::WindowOfficer,
+            "dept_officer" => Role::DeptOfficer,
+            "supervisor" => Role::Supervisor,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Guardian => "guardian",
+            Role::WindowOfficer => "window_officer",
+            Role::DeptOfficer => "dept_officer",
+            Role::Supervisor => "supervisor",
+        }
+    }
+}
+
+/// Who did something. For guardians `sub` is a citizen ID number: use [`Actor::label`]
+/// wherever it is shown or logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    pub sub: String,
+    pub role: Role,
+    pub dept: Option<Dept>,
+    /// Where an officer or supervisor works (from the token's optional claims).
+    #[serde(default, skip_serializing_if = "Scope::is_everywhere")]
+    pub scope: Scope,
+}
+
+/// The optional claims that narrow what an officer or supervisor works on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    /// An administrative division code prefix (`33`, `3301`, `330106`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// A hospital officer's or window's institution code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hospital: Option<String>,
+    /// A window officer's site (its `site_id` or exact name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+}
+
+impl Scope {
+    pub fn is_everywhere(&self) -> bool {
+        *self == Scope::default()
+    }
+    /// Whether work of `dept` handled in `region` (for the birth hospital
+    /// `hospital_code`) is within this scope: the region under the scope's prefix, and a
+    /// hospital step at the scope's hospital.
+    pub fn admits(&self, region: Option<&str>, dept: Dept, hospital_code: &str) -> bool {
+        let region_ok = match &self.region {
+            None => true,
+            Some(prefix) => region.is_some_and(|r| r.starts_with(prefix.as_str())),
+        };
+        let hospital_ok = match (&self.hospital, dept) {
+            (Some(h), Dept::Hospital) => hospital_code == h,
+            _ => true,
+        };
+        region_ok && hospital_ok
+    }
+}
+
+impl Actor {
+    /// An actor with no narrowing claims.
+    pub fn new(sub: impl Into<String>, role: Role, dept: Option<Dept>) -> Actor {
+        Actor {
+            sub: sub.into(),
+            role,
+            dept,
+            scope: Scope::default(),
+        }
+    }
+    pub fn system(dept: Dept) -> Actor {
+        Actor::new(
+            format!("system:{}", dept.as_str()),
+            Role::DeptOfficer,
+            Some(dept),
+        )
+    }
+    /// The automated system acting for a department (never a person whose id happens to
+    /// start with `system:`: the API refuses such subjects).
+    pub fn is_system(&self) -> bool {
+        self.role == Role::DeptOfficer && self.dept.is_some_and(|d| *self == Actor::system(d))
+    }
+    /// A label fit for timelines and logs: guardians are masked.
+    pub fn label(&self) -> String {
+        match self.role {
+            Role::Guardian => format!("guardian:{}", crate::idnum::mask_id(&self.sub)),
+            r => match self.dept {
+                Some(d) if self.is_system() => format!("system:{}", d.as_str()),
+                Some(d) => format!("{}:{}:{}", r.as_str(), d.as_str(), self.sub),
+                None => format!("{}:{}", r.as_str(), self.sub),
+            },
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Resubmission after a return and corrections after completion: which steps run again
+//! and what their redoing supersedes.
+
+use super::*;
+
+impl Case {
+    /// The guardian (or the window officer) resubmits after `incomplete` or `returned`,
+    /// with corrections applied and data sharing asked again (`facts`). A case never
+    /// accepted goes back to acceptance. An accepted case is assessed again at once (one
+    /// notice if anything is now missing); otherwise it resumes at the earliest of the
+    /// returned step and the earliest step whose result depends on a corrected field, and
+    /// that step and every later one are done again. The clock stopped while the case
+    /// waited on the guardian; the remaining working days run on.
+    #[allow(clippy::too_many_arguments)]
+    pub fn resubmit(
+        &mut self,
+        form: Option<Form>,
+        facts: Option<SharedFacts>,
+        actor: &Actor,
+        now: Time,
+        cal: &Calendar,
+        settings: &crate::settings::Settings,
+    ) -> Result<Vec<Effect>, DomainError> {
+        self.require(
+            matches!(self.status, CaseStatus::Incomplete | CaseStatus::Returned),
+            "resubmission",
+        )?;
+        let changed = match &form {
+            Some(f) => self.form.changed_fields(f),
+            None => vec![],
+        };
+        if let Some(f) = form {
+            self.form = f;
+        }
+        self.restart_clock(now, cal);
+        let returned = self
+            .steps
+            .iter()
+            .find(|s| s.status == StepStatus::Returned && s.step != Step::Acceptance)
+            .map(|s| s.step);
+        if self.accepted_at.is_none() {
+            self.status = CaseStatus::Submitted;
+            self.missing.clear();
+            self.step_mut(Step::Acceptance).reasons.clear();
+            self.log(now, &actor.label(), "resubmitted", "重新提交，重新受理审查");
+            return self.start_step(Step::Acceptance, now, cal);
+        }
+        // Accepted before: everything acceptance decides is decided again now.
+        if let Some(facts) = facts {
+            self.shared = facts;
+        }
+        let outcome = crate::steps::acceptance::assess(self, &self.shared, settings);
+        let missing = match outcome {
+            AcceptanceOutcome::Accept { received } => {
+                if let Some(n) = self.acceptance_notice.as_mut() {
+                    n.received_materials = received;
+                }
+                vec![]
+            }
+            AcceptanceOutcome::Incomplete { missing } => missing,
+            AcceptanceOutcome::NotAccepted { reasons } => reasons
+                .into_iter()
+                .map(crate::steps::acceptance::form_reason)
+                .collect(),
+        };
+        if !missing.is_empty() {
+            self.status = CaseStatus::Incomplete;
+            self.clock_stopped_at = Some(now);
+            self.missing = missing;
+            let list: Vec<String> = self.missing.iter().map(|m| m.name.clone()).collect();
+            self.log(
+                now,
+                &actor.label(),
+                "incomplete",
+                &format!("更正后仍需补充：{}", list.join("、")),
+            );
+            return Ok(vec![self.notify(NoticeKind::Incomplete)]);
+        }
+        self.missing.clear();
+        let affected = crate::steps::earliest_affected(&changed)
+            .filter(|s| self.step(*s).status != StepStatus::Pending);
+        let resume = [returned, affected, self.current_step()]
+            .into_iter()
+            .flatten()
+            .filter(|s| *s != Step::Acceptance)
+            .min()
+            .unwrap_or(Step::BirthCertificate);
+        self.redo_from(resume, affected, now);
+        self.status = CaseStatus::InProgress;
+        self.step_mut(resume).reasons.clear();
+        let detail = if changed.is_empty() {
+            format!("从{}继续办理", resume.name_zh())
+        } else {
+            format!("更正 {} 项，从{}重新办理", changed.len(), resume.name_zh())
+        };
+        self.log(now, &actor.label(), "resubmitted", &detail);
+        self.start_step(resume, now, cal)
+    }
+
+    /// Every step after `resume` that already ran goes back to pending; if the certified
+    /// birth content changed, the hospital's numbers are superseded (never reused).
+    pub(super) fn redo_from(&mut self, resume: Step, affected: Option<Step>, now: Time) {
+        for s in Step::ALL.into_iter().filter(|s| *s > resume) {
+            let st = self.step_mut(s);
+            if st.status != StepStatus::Pending {
+                st.status = StepStatus::Pending;
+                st.task = None;
+                st.reasons.clear();
+                st.finished_at = None;
+            }
+        }
+        if resume == Step::BirthCertificate
+            && affected == Some(Step::BirthCertificate)
+            && self.step(Step::BirthCertificate).status == StepStatus::Done
+        {
+            // The certified content changed: the certificates are reissued, never reused.
+            if let Some(b) = self.results.birth.clone() {
+                self.supersede(
+                    "birth_certificate_number",
+                    b.birth_certificate_number,
+                    now,
+                    "出生信息更正，重新签发",
+                );
+                self.supersede(
+                    "vaccination_certificate_number",
+                    b.vaccination_certificate_number,
+                    now,
+                    "出生信息更正，重新签发",
+                );
+            }
+        }
+    }
+
+    /// The open correction (asked for after completion, not yet reissued), if any.
+    pub fn open_correction(&self) -> Option<&Correction> {
+        self.corrections
+            .iter()
+            .find(|c| c.status == CorrectionStatus::InReview)
+    }
+
+    pub fn corrections(&self) -> &[Correction] {
+        &self.corrections
+    }
+
+    pub fn earlier_archives(&self) -> &[ArchiveRef] {
+        &self.earlier_archives
+    }
+
+    /// A correction after completion: the corrected form (immutable fields already
+    /// checked) replaces the old; the earliest step whose result depends on what changed
+    /// and every later one are done again, each reviewed by its department's officer
+    /// (see [`Case::open_correction`]); the case is archived again when it completes.
+    /// A change no result depends on (a phone number) is recorded and done at once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn request_correction(
+        &mut self,
+        correction_id: String,
+        form: Form,
+        facts: Option<SharedFacts>,
+        reason: String,
+        materials: Vec<String>,
+        actor: &Actor,
+        now: Time,
+        cal: &Calendar,
+    ) -> Result<Vec<Effect>, DomainError> {
+        self.require(
+            self.status == CaseStatus::Completed && self.open_correction().is_none(),
+            "correction after completion",
+        )?;
+        let changes = self.form.changed_fields(&form);
+        let from = crate::steps::earliest_affected(&changes).filter(|s| *s != Step::Acceptance);
+        self.form = form;
+        if let Some(f) = facts {
+            self.shared = f;
+        }
+        let mut correction = Correction {
+            correction_id,
+            status: CorrectionStatus::InReview,
+            requested_at: now,
+            finished_at: None,
+            changes,
+            reason,
+            materials,
+            from_step: from,
+        };
+        let Some(resume) = from else {
+            correction.status = CorrectionStatus::Completed;
+            correction.finished_at = Some(now);
+            let n = correction.changes.len();
+            self.corrections.push(correction);
+            self.log(
+                now,
+                &actor.label(),
+                "corrected",
+                &format!("更正 {n} 项（不影响已出具的结果）"),
+            );
+            return Ok(vec![]);
+        };
+        let (due, w) = cal.deadline_after(now.with_timezone(&Utc), CASE_TIME_LIMIT_WORKING_DAYS)?;
+        self.warn_calendar(w);
+        self.redo_from(resume, Some(resume), now);
+        self.status = CaseStatus::InProgress;
+        self.finished_at = None;
+        self.due_at = Some(due);
+        self.overdue = false;
+        if let Some(a) = self.archive.take() {
+            self.earlier_archives.push(a);
+        }
+        let detail = format!(
+            "办结后申请更正 {} 项（{}），从{}起由各部门审核后重新出具",
+            correction.changes.len(),
+            correction.reason,
+            resume.name_zh()
+        );
+        self.corrections.push(correction);
+        self.log(now, &actor.label(), "correction_requested", &detail);
+        self.start_step(resume, now, cal)
+    }
+
+    /// Record a result replaced by a correction (once per value).
+    pub(super) fn supersede(&mut self, kind: &str, value: String, now: Time, reason: &str) {
+        if self
+            .superseded
+            .iter()
+            .any(|s| s.kind == kind && s.value == value)
+        {
+            return;
+        }
+        self.superseded.push(Superseded {
+            kind: kind.into(),
+            value,
+            superseded_at: now,
+            reason: reason.into(),
+        });
+    }
+
+    /// The guardian is back: the case's working days that were left when it stopped run
+    /// on from today; the days the guardian held it are counted apart.
+    pub(super) fn restart_clock(&mut self, now: Time, cal: &Calendar) {
+        let Some(stopped) = self.clock_stopped_at.take() else {
+            return;
+        };
+        let held = cal.workdays_between(stopped.date_naive(), now.date_naive());
+        self.guardian_working_days += held;
+        if let Some(due) = self.due_at {
+            let left = cal.workdays_between(stopped.date_naive(), due.date_naive());
+            if let Ok((new_due, w)) = cal.deadline_after(now.with_timezone(&Utc), left) {
+                self.warn_calendar(w);
+                if new_due > due {
+                    self.due_at = Some(new_due);
+                    self.overdue = false;
+                }
+            }
+        }
+    }
+}
