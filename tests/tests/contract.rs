@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 struct Adapters {
-    store: Arc<dyn CaseStore>,
+    store: Arc<dyn ports::Store>,
     queues: Arc<dyn Queue>,
     numbers: Arc<dyn Allocator>,
     /// The same numbers as another process sees them (DynamoDB: another allocator).

@@ -19,60 +19,6 @@ struct Counting {
 
 #[async_trait::async_trait]
 impl CaseStore for Counting {
-    async fn feedback_entries(
-        &self,
-        dept: domain::Dept,
-        region: Option<&str>,
-        open: Option<bool>,
-    ) -> Result<Vec<domain::projection::FeedbackEntry>, ports::StoreError> {
-        self.inner.feedback_entries(dept, region, open).await
-    }
-    async fn escalated(
-        &self,
-        region: Option<&str>,
-    ) -> Result<Vec<domain::projection::EscalationEntry>, ports::StoreError> {
-        self.inner.escalated(region).await
-    }
-    async fn tallies(
-        &self,
-        months: &[String],
-        region: Option<&str>,
-    ) -> Result<Vec<domain::projection::TallyCell>, ports::StoreError> {
-        self.inner.tallies(months, region).await
-    }
-    async fn case_rows(
-        &self,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-        region: Option<&str>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<domain::projection::CaseRow>, Option<String>), ports::StoreError> {
-        self.inner.case_rows(from, to, region, after, limit).await
-    }
-    async fn remember(
-        &self,
-        scope: &str,
-        key: &str,
-        request_hash: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<ports::Remembered, ports::StoreError> {
-        self.inner.remember(scope, key, request_hash, now).await
-    }
-    async fn keep_response(
-        &self,
-        scope: &str,
-        key: &str,
-        response: &ports::StoredResponse,
-        expires: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), ports::StoreError> {
-        self.inner
-            .keep_response(scope, key, response, expires)
-            .await
-    }
-    async fn forget(&self, scope: &str, key: &str) -> Result<(), ports::StoreError> {
-        self.inner.forget(scope, key).await
-    }
     async fn get(&self, id: &str) -> Result<Option<Case>, StoreError> {
         self.gets.fetch_add(1, Ordering::SeqCst);
         self.inner.get(id).await
@@ -92,32 +38,6 @@ impl CaseStore for Counting {
     }
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
         self.inner.by_owner(owner).await
-    }
-    async fn record_birth(
-        &self,
-        r: &domain::sharing::BirthRecord,
-    ) -> Result<(String, bool), StoreError> {
-        self.inner.record_birth(r).await
-    }
-    async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
-        self.inner.birth(key).await
-    }
-    async fn open_tasks(
-        &self,
-        dept: domain::Dept,
-        region: Option<&str>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<domain::view::TaskEntry>, Option<String>), ports::StoreError> {
-        self.inner.open_tasks(dept, region, after, limit).await
-    }
-    async fn due_for_check(
-        &self,
-        before: chrono::DateTime<chrono::Utc>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<Case>, Option<String>), StoreError> {
-        self.inner.due_for_check(before, after, limit).await
     }
 }
 

@@ -32,7 +32,7 @@ fn size(var: &str, default: usize) -> usize {
 /// created through the store port, which maintains every read model as in production.
 async fn seed(
     app: &TestApp,
-    store: &dyn ports::CaseStore,
+    store: &application::App,
     import: Option<&aws::DynamoStore>,
     open: usize,
     total: usize,
@@ -54,7 +54,7 @@ async fn seed(
     }
     let mut templates = vec![];
     for id in [waiting, done] {
-        let c = store.get(&id).await.unwrap().unwrap();
+        let c = store.store.get(&id).await.unwrap().unwrap();
         templates.push((id, serde_json::to_string(&c).unwrap()));
     }
     let cal = domain::Calendar::builtin(domain::UnknownYearPolicy::AssumeWeekdays);
@@ -95,7 +95,7 @@ async fn seed(
         None => {
             futures_util::stream::iter(clones)
                 .map(|c| async move {
-                    let r = store.create(&c, "seed", &[]).await.unwrap();
+                    let r = store.store.create(&c, "seed", &[]).await.unwrap();
                     assert!(matches!(r, ports::Created::New), "{}", c.case_id());
                 })
                 .buffer_unordered(8)
@@ -107,6 +107,7 @@ async fn seed(
     let mut after = None;
     loop {
         let (tasks, next) = store
+            .tasks
             .open_tasks(domain::Dept::Police, Some("330106"), after.as_deref(), 1000)
             .await
             .unwrap();
@@ -233,7 +234,7 @@ async fn a_countys_queue_and_a_months_report_on_the_embedded_store() {
     let started = Instant::now();
     seed(
         &app,
-        app.running.as_ref().unwrap().app.store.as_ref(),
+        &app.running.as_ref().unwrap().app,
         None,
         open,
         n,
@@ -284,15 +285,7 @@ async fn a_countys_queue_and_a_months_report_on_dynamodb() {
     ));
     let t = TestApp::attach(&running, secret);
     let started = Instant::now();
-    seed(
-        &t,
-        running.app.store.as_ref(),
-        Some(&a.core.store),
-        open,
-        n,
-        Some(stop),
-    )
-    .await;
+    seed(&t, &running.app, Some(&a.core.store), open, n, Some(stop)).await;
     eprintln!(
         "dynamodb (moto): {n} cases seeded in {:?}",
         started.elapsed()

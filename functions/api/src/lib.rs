@@ -593,7 +593,7 @@ impl Api {
         request.extend_from_slice(body);
         let hash = digest(&request);
         let now = app.clock.now();
-        match app.store.remember(&scope, &key, &hash, now).await? {
+        match app.answers.remember(&scope, &key, &hash, now).await? {
             ports::Remembered::Replay(stored) => {
                 let mut r = Response::builder()
                     .status(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK))
@@ -628,11 +628,11 @@ impl Api {
                     body: String::from_utf8_lossy(r.body()).into_owned(),
                 };
                 let expires = now + chrono::Duration::hours(ports::IDEMPOTENCY_TTL_HOURS);
-                app.store
+                app.answers
                     .keep_response(&scope, &key, &response, expires)
                     .await
             }
-            _ => app.store.forget(&scope, &key).await,
+            _ => app.answers.forget(&scope, &key).await,
         };
         if let Err(e) = kept {
             tracing::warn!(error = %e, "idempotency record not kept");

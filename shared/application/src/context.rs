@@ -4,13 +4,25 @@
 use crate::repo::CaseRepo;
 use domain::flow::Dept;
 use domain::{Calendar, Settings};
-use ports::{Allocator, BlobStore, CaseStore, Clock, DataSharing, Notifier, QueueSender};
+use ports::{
+    Allocator, BirthRecords, BlobStore, CaseStore, Clock, DataSharing, KeptAnswers, Notifier,
+    QueueSender, ReadModels, Store, TaskIndex,
+};
 use std::collections::HashSet;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct App {
+    /// The cases (every change a conditional write with its messages).
     pub store: Arc<dyn CaseStore>,
+    /// The departments' open tasks and the SLA monitor's due index.
+    pub tasks: Arc<dyn TaskIndex>,
+    /// The API's kept answers (`Idempotency-Key`).
+    pub answers: Arc<dyn KeptAnswers>,
+    /// Inboxes, escalations, aggregates and report rows.
+    pub reads: Arc<dyn ReadModels>,
+    /// The hospitals' delivery records.
+    pub births: Arc<dyn BirthRecords>,
     /// Where the handlers send messages (consuming is the hosting runtime's part).
     pub queues: Arc<dyn QueueSender>,
     pub blobs: Arc<dyn BlobStore>,
@@ -46,7 +58,7 @@ impl App {
     /// init, chooses them).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        store: Arc<dyn CaseStore>,
+        store: Arc<dyn Store>,
         queues: Arc<dyn QueueSender>,
         blobs: Arc<dyn BlobStore>,
         sharing: Arc<dyn DataSharing>,
@@ -65,6 +77,10 @@ impl App {
             appointments: Arc::new(ports::NotWired("appointment store")),
             signer: None,
             documents: None,
+            tasks: store.clone(),
+            answers: store.clone(),
+            reads: store.clone(),
+            births: store.clone(),
             store,
             queues,
             blobs,

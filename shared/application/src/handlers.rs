@@ -101,7 +101,7 @@ pub async fn gather(app: &App, f: &domain::Form) -> Result<SharedFacts, StoreErr
         f.newborn.birth_order,
         f.newborn.birth_time,
     );
-    let birth = match app.store.birth(&key).await? {
+    let birth = match app.births.birth(&key).await? {
         Some(b) => Some(b),
         None => app.sharing.birth(&key).await?,
     };
@@ -605,7 +605,7 @@ pub async fn sla_tick_within(
             break;
         }
         let (cases, next) = app
-            .store
+            .tasks
             .due_for_check(now.with_timezone(&chrono::Utc), after.as_deref(), TICK_PAGE)
             .await?;
         // One failure (a store hiccup, one unreadable or oversized case) never stops the

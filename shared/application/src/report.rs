@@ -238,7 +238,7 @@ pub async fn report(
     let now = app.now();
     let now_utc = now.with_timezone(&Utc);
     let region = filter.region.as_deref();
-    let cells = app.store.tallies(&months(from, to), region).await?;
+    let cells = app.reads.tallies(&months(from, to), region).await?;
     let (f_month, f_day) = (
         from.format("%Y%m").to_string(),
         from.format("%d").to_string(),
@@ -289,7 +289,7 @@ pub async fn report(
     by_status.retain(|_, n| *n != 0);
     let get = |k: &str| case.get(k).copied().unwrap_or(0);
     let (rows, next) = app
-        .store
+        .reads
         .case_rows(start, end, region, page.after.as_deref(), page.limit)
         .await?;
     let per_case: Vec<domain::projection::CaseRow> = rows.into_iter().map(|r| r.at(now)).collect();

@@ -88,74 +88,21 @@ fn throttled(f: &Faults, d: &Dice) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The parts of a store whose calls fault (the task index and the read models are
+/// read-only and left as they are).
 pub struct FaultyStore {
-    pub inner: Arc<dyn CaseStore>,
+    pub cases: Arc<dyn CaseStore>,
+    pub answers: Arc<dyn ports::KeptAnswers>,
+    pub births: Arc<dyn ports::BirthRecords>,
     pub faults: Faults,
     pub dice: Arc<Dice>,
 }
 
 #[async_trait]
 impl CaseStore for FaultyStore {
-    async fn feedback_entries(
-        &self,
-        dept: domain::Dept,
-        region: Option<&str>,
-        open: Option<bool>,
-    ) -> Result<Vec<domain::projection::FeedbackEntry>, ports::StoreError> {
-        self.inner.feedback_entries(dept, region, open).await
-    }
-    async fn escalated(
-        &self,
-        region: Option<&str>,
-    ) -> Result<Vec<domain::projection::EscalationEntry>, ports::StoreError> {
-        self.inner.escalated(region).await
-    }
-    async fn tallies(
-        &self,
-        months: &[String],
-        region: Option<&str>,
-    ) -> Result<Vec<domain::projection::TallyCell>, ports::StoreError> {
-        self.inner.tallies(months, region).await
-    }
-    async fn case_rows(
-        &self,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-        region: Option<&str>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<domain::projection::CaseRow>, Option<String>), ports::StoreError> {
-        self.inner.case_rows(from, to, region, after, limit).await
-    }
-    async fn remember(
-        &self,
-        scope: &str,
-        key: &str,
-        request_hash: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<ports::Remembered, ports::StoreError> {
-        throttled(&self.faults, &self.dice)?;
-        self.inner.remember(scope, key, request_hash, now).await
-    }
-    async fn keep_response(
-        &self,
-        scope: &str,
-        key: &str,
-        response: &ports::StoredResponse,
-        expires: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), ports::StoreError> {
-        throttled(&self.faults, &self.dice)?;
-        self.inner
-            .keep_response(scope, key, response, expires)
-            .await
-    }
-    async fn forget(&self, scope: &str, key: &str) -> Result<(), ports::StoreError> {
-        throttled(&self.faults, &self.dice)?;
-        self.inner.forget(scope, key).await
-    }
     async fn get(&self, case_id: &str) -> Result<Option<Case>, StoreError> {
         throttled(&self.faults, &self.dice)?;
-        self.inner.get(case_id).await
+        self.cases.get(case_id).await
     }
     async fn create(
         &self,
@@ -164,7 +111,7 @@ impl CaseStore for FaultyStore {
         outbox: &[OutMessage],
     ) -> Result<Created, StoreError> {
         throttled(&self.faults, &self.dice)?;
-        let r = self.inner.create(case, scope, outbox).await?;
+        let r = self.cases.create(case, scope, outbox).await?;
         maybe_crash(&self.faults, &self.dice, "create");
         Ok(r)
     }
@@ -175,40 +122,57 @@ impl CaseStore for FaultyStore {
         outbox: &[OutMessage],
     ) -> Result<(), StoreError> {
         throttled(&self.faults, &self.dice)?;
-        self.inner.commit(case, expected, outbox).await?;
+        self.cases.commit(case, expected, outbox).await?;
         // A crash between this write and whatever the handler does next.
         maybe_crash(&self.faults, &self.dice, "commit");
         Ok(())
     }
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
-        self.inner.by_owner(owner).await
+        self.cases.by_owner(owner).await
     }
+}
+
+#[async_trait]
+impl ports::KeptAnswers for FaultyStore {
+    async fn remember(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ports::Remembered, ports::StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.answers.remember(scope, key, request_hash, now).await
+    }
+    async fn keep_response(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &ports::StoredResponse,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ports::StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.answers
+            .keep_response(scope, key, response, expires)
+            .await
+    }
+    async fn forget(&self, scope: &str, key: &str) -> Result<(), ports::StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.answers.forget(scope, key).await
+    }
+}
+
+#[async_trait]
+impl ports::BirthRecords for FaultyStore {
     async fn record_birth(
         &self,
         record: &domain::sharing::BirthRecord,
     ) -> Result<(String, bool), StoreError> {
         throttled(&self.faults, &self.dice)?;
-        self.inner.record_birth(record).await
+        self.births.record_birth(record).await
     }
     async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
-        self.inner.birth(key).await
-    }
-    async fn open_tasks(
-        &self,
-        dept: domain::Dept,
-        region: Option<&str>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<domain::view::TaskEntry>, Option<String>), ports::StoreError> {
-        self.inner.open_tasks(dept, region, after, limit).await
-    }
-    async fn due_for_check(
-        &self,
-        before: chrono::DateTime<chrono::Utc>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<Case>, Option<String>), StoreError> {
-        self.inner.due_for_check(before, after, limit).await
+        self.births.birth(key).await
     }
 }
 
@@ -338,11 +302,16 @@ pub fn inject(
     seed: u64,
 ) -> Arc<dyn Queue> {
     let dice = Arc::new(Dice::new(seed));
-    app.store = Arc::new(FaultyStore {
-        inner: app.store.clone(),
+    let store = Arc::new(FaultyStore {
+        cases: app.store.clone(),
+        answers: app.answers.clone(),
+        births: app.births.clone(),
         faults: faults.clone(),
         dice: dice.clone(),
     });
+    app.store = store.clone();
+    app.answers = store.clone();
+    app.births = store;
     app.numbers = Arc::new(FaultyAllocator {
         inner: app.numbers.clone(),
         faults: faults.clone(),

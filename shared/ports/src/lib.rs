@@ -100,6 +100,12 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// A guardian's cases, newest first.
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError>;
+}
+
+/// The work lists kept beside the cases: the departments' open tasks and the SLA
+/// monitor's due index.
+#[async_trait]
+pub trait TaskIndex: Send + Sync {
     /// The open manual-review tasks of this department handled in `region` (a division
     /// code prefix; None: everywhere), from the index alone (no case is read), in queue
     /// order ([`domain::view::TaskEntry::queue_key`]) after the key `after`, at most
@@ -122,6 +128,12 @@ pub trait CaseStore: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<Case>, Option<String>), StoreError>;
+}
+
+/// The API's kept answers: a POST repeated with its `Idempotency-Key` gets the first
+/// answer back.
+#[async_trait]
+pub trait KeptAnswers: Send + Sync {
     /// Reserve `(scope, key)` for the request whose hash is `request_hash` (scopes and keys
     /// are opaque digests), unless it holds an unexpired record: then what it holds. A
     /// reservation older than a minute without an answer is taken over (its request died).
@@ -142,6 +154,12 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Release a reservation whose request failed (a retry runs it again).
     async fn forget(&self, scope: &str, key: &str) -> Result<(), StoreError>;
+}
+
+/// The read models the commits keep (see [`domain::projection`]): feedback inboxes,
+/// escalations, the supervision aggregates and the report's per-case rows.
+#[async_trait]
+pub trait ReadModels: Send + Sync {
     /// The feedback entries routed to `dept` in `region` (a division code prefix; None:
     /// everywhere), from the inbox index alone (no case is read): the open ones
     /// (`Some(true)`), the closed ones (`Some(false)`) or all (`None`). Reading the open
@@ -172,6 +190,11 @@ pub trait CaseStore: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<CaseRow>, Option<String>), StoreError>;
+}
+
+/// The hospitals' delivery records (出生登记), filed through the API.
+#[async_trait]
+pub trait BirthRecords: Send + Sync {
     /// Store a hospital's delivery record once: `(birth_id, true)` when new, `(birth_id,
     /// false)` for the same record again; a different record under the same key is a
     /// conflict.
@@ -179,6 +202,13 @@ pub trait CaseStore: Send + Sync {
     /// The delivery record stored under this key ([`BirthRecord::key`]).
     async fn birth(&self, key: &str) -> Result<Option<BirthRecord>, StoreError>;
 }
+
+/// A whole storage adapter: the cases and everything kept beside them. The application
+/// holds each part apart ([`CaseStore`], [`TaskIndex`], [`KeptAnswers`], [`ReadModels`],
+/// [`BirthRecords`]), so a test double wraps only the part it watches.
+pub trait Store: CaseStore + TaskIndex + KeptAnswers + ReadModels + BirthRecords {}
+
+impl<T: CaseStore + TaskIndex + KeptAnswers + ReadModels + BirthRecords + ?Sized> Store for T {}
 
 /// A message as received from a queue.
 #[derive(Debug, Clone)]

@@ -84,10 +84,16 @@ pub async fn record_birth(
         length_cm,
         gestational_weeks,
     };
-    let out = app.store.record_birth(&record).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ServiceError::Conflict("这次分娩已有一条内容不同的记录".into()),
-        other => other.into(),
-    })?;
+    let out = app
+        .births
+        .record_birth(&record)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ServiceError::Conflict("这次分娩已有一条内容不同的记录".into())
+            }
+            other => other.into(),
+        })?;
     tracing::info!(birth_id = %out.0, created = out.1, actor = %actor.label(), "birth recorded");
     Ok(out)
 }

@@ -200,7 +200,7 @@ pub async fn feedback_inbox(
     };
     let now = app.now();
     let items: Vec<domain::feedback::FeedbackItem> = app
-        .store
+        .reads
         .feedback_entries(
             dept,
             actor.scope.region.as_deref(),

@@ -60,7 +60,7 @@ pub async fn tasks(
             page.limit + 1 - tasks.len()
         };
         let (batch, next) = app
-            .store
+            .tasks
             .open_tasks(dept, actor.scope.region.as_deref(), after.as_deref(), want)
             .await?;
         tasks.extend(batch.into_iter().filter(|t| {
@@ -108,7 +108,7 @@ pub async fn escalations(
     let now = app.now();
     // The steps the SLA monitor escalated, from the escalation index (no case read).
     let items: Vec<domain::supervision::Escalation> = app
-        .store
+        .reads
         .escalated(actor.scope.region.as_deref())
         .await?
         .iter()

@@ -1,6 +1,7 @@
 //! [`DynamoStore`]: the cases, their indexes and read models, on the one table.
 
 use super::*;
+use ports::{BirthRecords, KeptAnswers, ReadModels, TaskIndex};
 
 /// Which sort keys of a partition a query wants.
 #[derive(Debug, Clone, Copy)]
@@ -225,7 +226,6 @@ impl CaseStore for DynamoStore {
         bill_read(&self.usage, r.item().as_slice(), true);
         r.item().map(parse_case).transpose()
     }
-
     async fn create(
         &self,
         case: &Case,
@@ -315,7 +315,6 @@ impl CaseStore for DynamoStore {
         }
         Ok(Created::New)
     }
-
     async fn commit(
         &self,
         case: &Case,
@@ -354,37 +353,128 @@ impl CaseStore for DynamoStore {
         }
         Ok(())
     }
-
-    async fn record_birth(
-        &self,
-        record: &domain::sharing::BirthRecord,
-    ) -> Result<(String, bool), StoreError> {
-        let id = record.id();
-        let doc = serde_json::to_string(record).expect("serialises");
-        self.usage
-            .add(Op::DdbWriteUnits, billing::write_units(doc.len() + 40));
-        let r = self
-            .c(Op::DdbPutItem)
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(format!("BIRTH#{id}")))
-            .item("sk", s("BIRTH"))
-            .item("doc", s(doc.clone()))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match r {
-            Ok(_) => Ok((id, true)),
-            Err(e) if condition_failed(&e) => match self.birth(&record.key()).await? {
-                Some(existing) if &existing == record => Ok((id, false)),
-                _ => Err(StoreError::Conflict(
-                    "a different record of this birth exists".into(),
-                )),
-            },
-            Err(e) => Err(sdk_err("record birth", e)),
-        }
+    async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
+        let owner = format!("OWNER#{}", hex_sha256(owner));
+        let items = self
+            .query_all(Some("gsi1"), &owner, SortKey::Any, false)
+            .await?;
+        self.cases_from(items).await
     }
+}
 
+#[async_trait]
+impl TaskIndex for DynamoStore {
+    async fn open_tasks(
+        &self,
+        dept: Dept,
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::view::TaskEntry>, Option<String>), StoreError> {
+        // One query of the department's index partition, from the key on: the index's
+        // sort key is the queue key, and a start key names the item it comes from.
+        let pk = format!("TASK#{}", dept.as_str());
+        let start = match after {
+            Some(a) => {
+                let (_, _, case_id) = domain::view::parse_queue_key(a)
+                    .ok_or_else(|| StoreError::Corrupt("queue key".into()))?;
+                let mut k = case_key(case_id);
+                k.insert("gsi2pk".into(), s(&pk));
+                k.insert("gsi2sk".into(), s(a));
+                Some(k)
+            }
+            None => None,
+        };
+        let mut q = self
+            .c(Op::DdbQuery)
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .expression_attribute_values(":p", s(&pk))
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(start);
+        q = match region {
+            None => q.key_condition_expression("gsi2pk = :p"),
+            Some(r) => q
+                .key_condition_expression("gsi2pk = :p AND begins_with(gsi2sk, :r)")
+                .expression_attribute_values(":r", s(r)),
+        };
+        let r = q.send().await.map_err(|e| sdk_err("query", e))?;
+        bill_read(&self.usage, r.items(), false);
+        let tasks = r
+            .items()
+            .iter()
+            .map(|i| json_attr(i, "task"))
+            .collect::<Result<Vec<domain::view::TaskEntry>, _>>()?;
+        let next = r
+            .last_evaluated_key()
+            .and_then(|k| k.get("gsi2sk"))
+            .and_then(|v| v.as_s().ok())
+            .cloned();
+        Ok((tasks, next))
+    }
+    async fn due_for_check(
+        &self,
+        before: DateTime<Utc>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Case>, Option<String>), StoreError> {
+        // Keys: `{shard}` (start of that partition) or `{shard}|{key as JSON}`.
+        let (mut shard, mut start) = match after.map(|a| a.split_once('|').unwrap_or((a, ""))) {
+            Some((sh, key)) => {
+                let sh: u8 = sh.parse().unwrap_or(DUE_SHARDS);
+                let key: Option<HashMap<String, String>> = serde_json::from_str(key).ok();
+                let key = key.map(|k| {
+                    k.into_iter()
+                        .map(|(name, v)| {
+                            let v = if name == "gsi3sk" { n(v) } else { s(v) };
+                            (name, v)
+                        })
+                        .collect::<Item>()
+                });
+                (sh, key)
+            }
+            None => (0, None),
+        };
+        let mut keys = vec![];
+        let mut next = None;
+        while shard < DUE_SHARDS && keys.len() < limit {
+            let (items, more) = self
+                .due_page(
+                    shard,
+                    before.timestamp_millis(),
+                    start.take(),
+                    limit - keys.len(),
+                )
+                .await?;
+            keys.extend(items);
+            match more {
+                Some(k) => {
+                    let plain: HashMap<String, String> = k
+                        .iter()
+                        .filter_map(|(name, v)| {
+                            let v = v.as_s().ok().or_else(|| v.as_n().ok())?;
+                            Some((name.clone(), v.clone()))
+                        })
+                        .collect();
+                    next = Some(format!(
+                        "{shard}|{}",
+                        serde_json::to_string(&plain).expect("serialises")
+                    ));
+                    start = Some(k);
+                }
+                None => {
+                    shard += 1;
+                    next = (shard < DUE_SHARDS).then(|| shard.to_string());
+                }
+            }
+        }
+        Ok((self.cases_from(keys).await?, next))
+    }
+}
+
+#[async_trait]
+impl KeptAnswers for DynamoStore {
     async fn remember(
         &self,
         scope: &str,
@@ -454,7 +544,6 @@ impl CaseStore for DynamoStore {
         }
         Ok(ports::Remembered::InFlight)
     }
-
     async fn keep_response(
         &self,
         scope: &str,
@@ -481,7 +570,6 @@ impl CaseStore for DynamoStore {
             .map(|_| ())
             .map_err(|e| sdk_err("keep response", e))
     }
-
     async fn forget(&self, scope: &str, key: &str) -> Result<(), StoreError> {
         let r = self
             .c(Op::DdbDeleteItem)
@@ -499,144 +587,10 @@ impl CaseStore for DynamoStore {
             Err(e) => Err(sdk_err("forget", e)),
         }
     }
+}
 
-    async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
-        let id = domain::sharing::birth_id(key);
-        let r = self
-            .c(Op::DdbGetItem)
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("BIRTH#{id}")))
-            .key("sk", s("BIRTH"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("get birth", e))?;
-        bill_read(&self.usage, r.item().as_slice(), true);
-        r.item()
-            .and_then(|i| i.get("doc"))
-            .and_then(|v| v.as_s().ok())
-            .map(|d| serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()
-    }
-
-    async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
-        let owner = format!("OWNER#{}", hex_sha256(owner));
-        let items = self
-            .query_all(Some("gsi1"), &owner, SortKey::Any, false)
-            .await?;
-        self.cases_from(items).await
-    }
-
-    async fn open_tasks(
-        &self,
-        dept: Dept,
-        region: Option<&str>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<domain::view::TaskEntry>, Option<String>), StoreError> {
-        // One query of the department's index partition, from the key on: the index's
-        // sort key is the queue key, and a start key names the item it comes from.
-        let pk = format!("TASK#{}", dept.as_str());
-        let start = match after {
-            Some(a) => {
-                let (_, _, case_id) = domain::view::parse_queue_key(a)
-                    .ok_or_else(|| StoreError::Corrupt("queue key".into()))?;
-                let mut k = case_key(case_id);
-                k.insert("gsi2pk".into(), s(&pk));
-                k.insert("gsi2sk".into(), s(a));
-                Some(k)
-            }
-            None => None,
-        };
-        let mut q = self
-            .c(Op::DdbQuery)
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi2")
-            .expression_attribute_values(":p", s(&pk))
-            .limit(limit.clamp(1, 1000) as i32)
-            .set_exclusive_start_key(start);
-        q = match region {
-            None => q.key_condition_expression("gsi2pk = :p"),
-            Some(r) => q
-                .key_condition_expression("gsi2pk = :p AND begins_with(gsi2sk, :r)")
-                .expression_attribute_values(":r", s(r)),
-        };
-        let r = q.send().await.map_err(|e| sdk_err("query", e))?;
-        bill_read(&self.usage, r.items(), false);
-        let tasks = r
-            .items()
-            .iter()
-            .map(|i| json_attr(i, "task"))
-            .collect::<Result<Vec<domain::view::TaskEntry>, _>>()?;
-        let next = r
-            .last_evaluated_key()
-            .and_then(|k| k.get("gsi2sk"))
-            .and_then(|v| v.as_s().ok())
-            .cloned();
-        Ok((tasks, next))
-    }
-
-    async fn due_for_check(
-        &self,
-        before: DateTime<Utc>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<Case>, Option<String>), StoreError> {
-        // Keys: `{shard}` (start of that partition) or `{shard}|{key as JSON}`.
-        let (mut shard, mut start) = match after.map(|a| a.split_once('|').unwrap_or((a, ""))) {
-            Some((sh, key)) => {
-                let sh: u8 = sh.parse().unwrap_or(DUE_SHARDS);
-                let key: Option<HashMap<String, String>> = serde_json::from_str(key).ok();
-                let key = key.map(|k| {
-                    k.into_iter()
-                        .map(|(name, v)| {
-                            let v = if name == "gsi3sk" { n(v) } else { s(v) };
-                            (name, v)
-                        })
-                        .collect::<Item>()
-                });
-                (sh, key)
-            }
-            None => (0, None),
-        };
-        let mut keys = vec![];
-        let mut next = None;
-        while shard < DUE_SHARDS && keys.len() < limit {
-            let (items, more) = self
-                .due_page(
-                    shard,
-                    before.timestamp_millis(),
-                    start.take(),
-                    limit - keys.len(),
-                )
-                .await?;
-            keys.extend(items);
-            match more {
-                Some(k) => {
-                    let plain: HashMap<String, String> = k
-                        .iter()
-                        .filter_map(|(name, v)| {
-                            let v = v.as_s().ok().or_else(|| v.as_n().ok())?;
-                            Some((name.clone(), v.clone()))
-                        })
-                        .collect();
-                    next = Some(format!(
-                        "{shard}|{}",
-                        serde_json::to_string(&plain).expect("serialises")
-                    ));
-                    start = Some(k);
-                }
-                None => {
-                    shard += 1;
-                    next = (shard < DUE_SHARDS).then(|| shard.to_string());
-                }
-            }
-        }
-        Ok((self.cases_from(keys).await?, next))
-    }
-
+#[async_trait]
+impl ReadModels for DynamoStore {
     async fn feedback_entries(
         &self,
         dept: Dept,
@@ -668,7 +622,6 @@ impl CaseStore for DynamoStore {
         }
         Ok(out)
     }
-
     async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError> {
         let items = self.query_prefix(Some("gsi6"), "ESCALATED", region).await?;
         let mut out = vec![];
@@ -680,7 +633,6 @@ impl CaseStore for DynamoStore {
         }
         Ok(out)
     }
-
     async fn tallies(
         &self,
         months: &[String],
@@ -694,7 +646,6 @@ impl CaseStore for DynamoStore {
         }
         Ok(out)
     }
-
     async fn case_rows(
         &self,
         from: DateTime<Utc>,
@@ -764,5 +715,57 @@ impl CaseStore for DynamoStore {
         rows.truncate(limit);
         let next = more.then(|| rows.last().map(|(k, _)| k.clone())).flatten();
         Ok((rows.into_iter().map(|(_, r)| r).collect(), next))
+    }
+}
+
+#[async_trait]
+impl BirthRecords for DynamoStore {
+    async fn record_birth(
+        &self,
+        record: &domain::sharing::BirthRecord,
+    ) -> Result<(String, bool), StoreError> {
+        let id = record.id();
+        let doc = serde_json::to_string(record).expect("serialises");
+        self.usage
+            .add(Op::DdbWriteUnits, billing::write_units(doc.len() + 40));
+        let r = self
+            .c(Op::DdbPutItem)
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("BIRTH#{id}")))
+            .item("sk", s("BIRTH"))
+            .item("doc", s(doc.clone()))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok((id, true)),
+            Err(e) if condition_failed(&e) => match self.birth(&record.key()).await? {
+                Some(existing) if &existing == record => Ok((id, false)),
+                _ => Err(StoreError::Conflict(
+                    "a different record of this birth exists".into(),
+                )),
+            },
+            Err(e) => Err(sdk_err("record birth", e)),
+        }
+    }
+    async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
+        let id = domain::sharing::birth_id(key);
+        let r = self
+            .c(Op::DdbGetItem)
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("BIRTH#{id}")))
+            .key("sk", s("BIRTH"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("get birth", e))?;
+        bill_read(&self.usage, r.item().as_slice(), true);
+        r.item()
+            .and_then(|i| i.get("doc"))
+            .and_then(|v| v.as_s().ok())
+            .map(|d| serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
     }
 }

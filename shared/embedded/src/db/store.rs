@@ -1,6 +1,7 @@
 //! [`SqliteStore`]: cases, their messages and read models, committed together.
 
 use super::*;
+use ports::{BirthRecords, KeptAnswers, ReadModels, TaskIndex};
 
 pub(super) fn insert_messages(c: &Connection, outbox: &[OutMessage]) -> Result<(), StoreError> {
     let now = now_ms();
@@ -117,7 +118,6 @@ impl CaseStore for SqliteStore {
             .await?;
         doc.map(parse_case).transpose()
     }
-
     async fn create(
         &self,
         case: &Case,
@@ -191,7 +191,6 @@ impl CaseStore for SqliteStore {
         }
         Ok(out)
     }
-
     async fn commit(
         &self,
         case: &Case,
@@ -244,47 +243,85 @@ impl CaseStore for SqliteStore {
         self.0.wake(queues);
         Ok(())
     }
-
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
         let owner = owner.to_string();
         self.query(sql::SELECT_CASES, vec![owner.into()]).await
     }
+}
 
-    async fn record_birth(
+#[async_trait]
+impl TaskIndex for SqliteStore {
+    async fn open_tasks(
         &self,
-        record: &domain::sharing::BirthRecord,
-    ) -> Result<(String, bool), StoreError> {
-        let id = record.id();
-        let doc = serde_json::to_string(record).expect("serialises");
-        let id2 = id.clone();
-        let created = self
-            .0
-            .write(move |c| {
-                let existing: Option<String> = c
-                    .query_row("SELECT doc FROM births WHERE birth_id = ?1", [&id2], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(unavailable)?;
-                match existing {
-                    Some(d) if d == doc => Ok(false),
-                    Some(_) => Err(StoreError::Conflict(
-                        "a different record of this birth exists".into(),
-                    )),
-                    None => {
-                        c.execute(
-                            "INSERT INTO births (birth_id, doc) VALUES (?1, ?2)",
-                            params![id2, doc],
-                        )
-                        .map_err(unavailable)?;
-                        Ok(true)
-                    }
-                }
-            })
-            .await?;
-        Ok((id, created))
+        dept: Dept,
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::view::TaskEntry>, Option<String>), StoreError> {
+        // After the key's (region, due, case): a task without a region is stored as "".
+        let (after_region, after_due, after_id) = match after {
+            Some(a) => {
+                let (r, due, id) = domain::view::parse_queue_key(a)
+                    .ok_or_else(|| StoreError::Corrupt("queue key".into()))?;
+                (r.unwrap_or("").to_string(), due, id.to_string())
+            }
+            None => (String::new(), i64::MIN, String::new()),
+        };
+        let args = vec![
+            dept.as_str().to_string().into(),
+            region.unwrap_or("").to_string().into(),
+            after_region.into(),
+            after_due.into(),
+            after_id.into(),
+            (limit as i64 + 1).into(),
+        ];
+        let mut tasks: Vec<domain::view::TaskEntry> =
+            self.json_rows(sql::SELECT_TASKS, args).await?;
+        let more = tasks.len() > limit;
+        tasks.truncate(limit);
+        let next = more
+            .then(|| tasks.last().map(domain::view::TaskEntry::queue_key))
+            .flatten();
+        Ok((tasks, next))
     }
+    async fn due_for_check(
+        &self,
+        before: DateTime<Utc>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Case>, Option<String>), StoreError> {
+        // Keys: `{due ms:013}#{case_id}`.
+        let (due, id) = after
+            .and_then(|a| a.split_once('#'))
+            .map(|(d, i)| (d.parse::<i64>().unwrap_or(-1), i.to_string()))
+            .unwrap_or((-1, String::new()));
+        let cases = self
+            .query(
+                "SELECT c.doc FROM checks k JOIN cases c ON c.case_id = k.case_id \
+                 WHERE k.due <= ?1 AND (k.due > ?2 OR (k.due = ?2 AND k.case_id > ?3)) \
+                 ORDER BY k.due, k.case_id LIMIT ?4",
+                vec![
+                    before.timestamp_millis().into(),
+                    due.into(),
+                    id.into(),
+                    (limit as i64).into(),
+                ],
+            )
+            .await?;
+        // The key of the last case: its due time as the index held it (its next check).
+        let next = (cases.len() == limit)
+            .then(|| cases.last())
+            .flatten()
+            .map(|c| {
+                let due = c.next_check().map_or(0, |t| t.timestamp_millis());
+                format!("{due:013}#{}", c.case_id())
+            });
+        Ok((cases, next))
+    }
+}
 
+#[async_trait]
+impl KeptAnswers for SqliteStore {
     async fn remember(
         &self,
         scope: &str,
@@ -335,7 +372,6 @@ impl CaseStore for SqliteStore {
             })
             .await
     }
-
     async fn keep_response(
         &self,
         scope: &str,
@@ -357,7 +393,6 @@ impl CaseStore for SqliteStore {
             })
             .await
     }
-
     async fn forget(&self, scope: &str, key: &str) -> Result<(), StoreError> {
         let (scope, key) = (scope.to_string(), key.to_string());
         self.0
@@ -371,57 +406,10 @@ impl CaseStore for SqliteStore {
             })
             .await
     }
+}
 
-    async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
-        let id = domain::sharing::birth_id(key);
-        let doc: Option<String> = self
-            .0
-            .read(move |c| {
-                c.query_row("SELECT doc FROM births WHERE birth_id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .map_err(unavailable)
-            })
-            .await?;
-        doc.map(|d| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()
-    }
-
-    async fn open_tasks(
-        &self,
-        dept: Dept,
-        region: Option<&str>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<domain::view::TaskEntry>, Option<String>), StoreError> {
-        // After the key's (region, due, case): a task without a region is stored as "".
-        let (after_region, after_due, after_id) = match after {
-            Some(a) => {
-                let (r, due, id) = domain::view::parse_queue_key(a)
-                    .ok_or_else(|| StoreError::Corrupt("queue key".into()))?;
-                (r.unwrap_or("").to_string(), due, id.to_string())
-            }
-            None => (String::new(), i64::MIN, String::new()),
-        };
-        let args = vec![
-            dept.as_str().to_string().into(),
-            region.unwrap_or("").to_string().into(),
-            after_region.into(),
-            after_due.into(),
-            after_id.into(),
-            (limit as i64 + 1).into(),
-        ];
-        let mut tasks: Vec<domain::view::TaskEntry> =
-            self.json_rows(sql::SELECT_TASKS, args).await?;
-        let more = tasks.len() > limit;
-        tasks.truncate(limit);
-        let next = more
-            .then(|| tasks.last().map(domain::view::TaskEntry::queue_key))
-            .flatten();
-        Ok((tasks, next))
-    }
-
+#[async_trait]
+impl ReadModels for SqliteStore {
     async fn feedback_entries(
         &self,
         dept: Dept,
@@ -438,12 +426,10 @@ impl CaseStore for SqliteStore {
             .filter(|e| open.is_none_or(|o| o == (e.item.status != "closed")))
             .collect())
     }
-
     async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError> {
         let args = vec![region.unwrap_or("").to_string().into()];
         self.json_rows(sql::SELECT_ESCALATIONS, args).await
     }
-
     async fn tallies(
         &self,
         months: &[String],
@@ -485,7 +471,6 @@ impl CaseStore for SqliteStore {
         }
         Ok(cells)
     }
-
     async fn case_rows(
         &self,
         from: DateTime<Utc>,
@@ -520,40 +505,58 @@ impl CaseStore for SqliteStore {
             .map(|r| format!("{:013}#{}", r.submitted_at.timestamp_millis(), r.case_id));
         Ok((rows, next))
     }
+}
 
-    async fn due_for_check(
+#[async_trait]
+impl BirthRecords for SqliteStore {
+    async fn record_birth(
         &self,
-        before: DateTime<Utc>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<Case>, Option<String>), StoreError> {
-        // Keys: `{due ms:013}#{case_id}`.
-        let (due, id) = after
-            .and_then(|a| a.split_once('#'))
-            .map(|(d, i)| (d.parse::<i64>().unwrap_or(-1), i.to_string()))
-            .unwrap_or((-1, String::new()));
-        let cases = self
-            .query(
-                "SELECT c.doc FROM checks k JOIN cases c ON c.case_id = k.case_id \
-                 WHERE k.due <= ?1 AND (k.due > ?2 OR (k.due = ?2 AND k.case_id > ?3)) \
-                 ORDER BY k.due, k.case_id LIMIT ?4",
-                vec![
-                    before.timestamp_millis().into(),
-                    due.into(),
-                    id.into(),
-                    (limit as i64).into(),
-                ],
-            )
+        record: &domain::sharing::BirthRecord,
+    ) -> Result<(String, bool), StoreError> {
+        let id = record.id();
+        let doc = serde_json::to_string(record).expect("serialises");
+        let id2 = id.clone();
+        let created = self
+            .0
+            .write(move |c| {
+                let existing: Option<String> = c
+                    .query_row("SELECT doc FROM births WHERE birth_id = ?1", [&id2], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(unavailable)?;
+                match existing {
+                    Some(d) if d == doc => Ok(false),
+                    Some(_) => Err(StoreError::Conflict(
+                        "a different record of this birth exists".into(),
+                    )),
+                    None => {
+                        c.execute(
+                            "INSERT INTO births (birth_id, doc) VALUES (?1, ?2)",
+                            params![id2, doc],
+                        )
+                        .map_err(unavailable)?;
+                        Ok(true)
+                    }
+                }
+            })
             .await?;
-        // The key of the last case: its due time as the index held it (its next check).
-        let next = (cases.len() == limit)
-            .then(|| cases.last())
-            .flatten()
-            .map(|c| {
-                let due = c.next_check().map_or(0, |t| t.timestamp_millis());
-                format!("{due:013}#{}", c.case_id())
-            });
-        Ok((cases, next))
+        Ok((id, created))
+    }
+    async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
+        let id = domain::sharing::birth_id(key);
+        let doc: Option<String> = self
+            .0
+            .read(move |c| {
+                c.query_row("SELECT doc FROM births WHERE birth_id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(unavailable)
+            })
+            .await?;
+        doc.map(|d| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
     }
 }
 
