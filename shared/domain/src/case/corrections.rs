@@ -39,7 +39,7 @@ impl Case {
             .find(|s| s.status == StepStatus::Returned && s.step != Step::Acceptance)
             .map(|s| s.step);
         if self.accepted_at.is_none() {
-            self.status = CaseStatus::Submitted;
+            self.move_to(CaseEvent::Resubmitted)?;
             self.missing.clear();
             self.step_mut(Step::Acceptance).reasons.clear();
             self.log(now, &actor.label(), "resubmitted", "重新提交，重新受理审查");
@@ -64,7 +64,7 @@ impl Case {
                 .collect(),
         };
         if !missing.is_empty() {
-            self.status = CaseStatus::Incomplete;
+            self.move_to(CaseEvent::MaterialsMissing)?;
             self.clock_stopped_at = Some(now);
             self.missing = missing;
             let list: Vec<String> = self.missing.iter().map(|m| m.name.clone()).collect();
@@ -86,7 +86,7 @@ impl Case {
             .min()
             .unwrap_or(Step::BirthCertificate);
         self.redo_from(resume, affected, now);
-        self.status = CaseStatus::InProgress;
+        self.move_to(CaseEvent::Resumed)?;
         self.step_mut(resume).reasons.clear();
         let detail = if changed.is_empty() {
             format!("从{}继续办理", resume.name_zh())
@@ -199,7 +199,7 @@ impl Case {
         let (due, w) = cal.deadline_after(now.with_timezone(&Utc), CASE_TIME_LIMIT_WORKING_DAYS)?;
         self.warn_calendar(w);
         self.redo_from(resume, Some(resume), now);
-        self.status = CaseStatus::InProgress;
+        self.move_to(CaseEvent::CorrectionOpened)?;
         self.finished_at = None;
         self.due_at = Some(due);
         self.overdue = false;

@@ -162,7 +162,7 @@ impl Case {
                 s.reasons = vec![reason.clone()];
             }
         }
-        self.status = CaseStatus::Withdrawn;
+        self.move_to(CaseEvent::Withdrawn)?;
         self.finished_at = Some(now);
         self.clock_stopped_at = None;
         self.newborn_released_in = Some(self.version + 1);

@@ -205,7 +205,7 @@ impl Case {
                     due_at: due,
                     delivery: self.delivery_summary(),
                 });
-                self.status = CaseStatus::InProgress;
+                self.move_to(CaseEvent::Accepted)?;
                 let s = self.step_mut(Step::Acceptance);
                 s.status = StepStatus::Done;
                 s.finished_at = Some(now);
@@ -221,7 +221,7 @@ impl Case {
             }
             AcceptanceOutcome::Incomplete { missing } => {
                 let list: Vec<String> = missing.iter().map(|m| m.name.clone()).collect();
-                self.status = CaseStatus::Incomplete;
+                self.move_to(CaseEvent::MaterialsMissing)?;
                 let s = self.step_mut(Step::Acceptance);
                 s.status = StepStatus::Returned;
                 s.reasons = missing.iter().map(|m| m.reason.clone()).collect();
@@ -235,7 +235,7 @@ impl Case {
                 effects.push(self.notify(NoticeKind::Incomplete));
             }
             AcceptanceOutcome::NotAccepted { reasons } => {
-                self.status = CaseStatus::NotAccepted;
+                self.move_to(CaseEvent::NotAccepted)?;
                 self.finished_at = Some(now);
                 self.newborn_released_in = Some(self.version + 1);
                 let s = self.step_mut(Step::Acceptance);
@@ -361,7 +361,7 @@ impl Case {
         match step.next() {
             Some(next) => effects.extend(self.start_step(next, now, cal)?),
             None => {
-                self.status = CaseStatus::Completed;
+                self.move_to(CaseEvent::AllStepsDone)?;
                 self.finished_at = Some(now);
                 if let Some(c) = self
                     .corrections
@@ -399,7 +399,7 @@ impl Case {
         s.status = StepStatus::Returned;
         s.reasons = reasons.clone();
         s.task = None;
-        self.status = CaseStatus::Returned;
+        self.move_to(CaseEvent::StepReturned)?;
         self.clock_stopped_at = Some(now);
         self.log(
             now,
@@ -449,11 +449,11 @@ impl Case {
             self.deliveries.push(d);
         }
         if step == Step::Acceptance {
-            self.status = CaseStatus::NotAccepted;
+            self.move_to(CaseEvent::StepRejected)?;
             self.log(now, &actor.label(), "not_accepted", &reasons.join("；"));
             Ok(vec![self.notify(NoticeKind::NotAccepted)])
         } else {
-            self.status = CaseStatus::Rejected;
+            self.move_to(CaseEvent::StepRejected)?;
             self.log(
                 now,
                 &actor.label(),

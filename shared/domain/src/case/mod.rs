@@ -93,9 +93,11 @@ mod lifecycle;
 mod machine;
 mod materials;
 mod records;
+mod transitions;
 
 pub use actor::*;
 pub use records::*;
+pub use transitions::{next_status, CaseEvent, TRANSITIONS};
 
 /// How many recent grant-only versions a case remembers (an officer opening every
 /// material of a case, twice).
