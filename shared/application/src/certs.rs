@@ -3,7 +3,7 @@
 //! the certificate's `verify_url` (its QR code) against the published keys — online
 //! (`GET /v1/verify/{cert_id}`) or offline (`onething verify`).
 
-use crate::service::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::{App, HandlerError, ServiceError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -3,9 +3,9 @@
 //! does nothing if the work is already done, and commits its change together with the
 //! messages the change causes (conditional on the version it read).
 
+use crate::digest::sha256_hex;
 use crate::message::Envelope;
 use crate::repo::Change;
-use crate::service::sha256_hex;
 use crate::{App, HandlerError};
 use chrono::Duration;
 use domain::case::{AcceptanceOutcome, Actor, ArchiveRef, Case};

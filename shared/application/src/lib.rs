@@ -15,6 +15,7 @@ pub mod body;
 pub mod booking;
 pub mod certs;
 pub mod context;
+pub mod digest;
 pub mod error;
 pub mod fixture;
 pub mod handlers;

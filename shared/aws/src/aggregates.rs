@@ -19,7 +19,7 @@
 //! Items written before this layout (`{county}#{unit}#{dd}`, counters by their names) are
 //! still read.
 
-use crate::dynamo::{n, s, Item};
+use crate::attr::{n, s, Item};
 use crate::sdk_err;
 use aws_sdk_dynamodb::types::Update;
 use domain::projection::{Tally, TallyCell};

@@ -99,7 +99,7 @@ pub fn unpack(text: &str) -> Result<std::borrow::Cow<'_, [u8]>, String> {
 pub fn dictionary_sha256() -> &'static str {
     static H: OnceLock<String> = OnceLock::new();
     H.get_or_init(|| {
-        crate::dynamo::hex_sha256(std::str::from_utf8(DICTIONARY_V1).expect("UTF-8 JSON"))
+        crate::attr::hex_sha256(std::str::from_utf8(DICTIONARY_V1).expect("UTF-8 JSON"))
     })
 }
 

@@ -7,6 +7,7 @@
 
 mod aggregates;
 mod appointments;
+mod attr;
 mod audit;
 mod billing;
 mod blobs;

@@ -18,7 +18,6 @@ use domain::view::{CaseSummary, NotificationView, Shown, Viewer};
 use domain::{Decision, Form};
 use ports::{Created, StoreError};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 mod birth_record;
 mod case_view;
@@ -58,10 +57,7 @@ fn new_id(prefix: &str, app: &App) -> String {
     format!("{prefix}{day}{}", &r[..12].to_uppercase())
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let d = Sha256::digest(bytes);
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::digest::sha256_hex;
 
 fn domain_err(e: domain::DomainError) -> ServiceError {
     match e {

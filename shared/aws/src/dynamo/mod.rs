@@ -44,7 +44,7 @@ pub use numbers::*;
 pub use store::*;
 pub(crate) use tx::*;
 
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub(crate) use crate::attr::{hex_sha256, n, s, Item};
 
 /// Bill a consistent (or not) read of these items in one request.
 pub(crate) fn bill_read<I: std::borrow::Borrow<Item>>(
@@ -70,22 +70,6 @@ fn bill_write(usage: &Usage, item: &Item) {
         Op::DdbIndexWriteUnits,
         billing::index_write_units(item, true),
     );
-}
-
-/// A stable, non-reversible key for a guardian or a caller: raw citizen IDs stay out of keys.
-pub(crate) fn hex_sha256(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-pub(crate) fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 #[cfg(test)]
