@@ -16,6 +16,7 @@ mod events;
 mod flows;
 mod hardening;
 mod identity;
+mod messages;
 mod officers;
 mod repo;
 mod review;

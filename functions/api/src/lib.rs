@@ -140,27 +140,6 @@ pub fn error_response(
     r
 }
 
-/// A message fit to show a citizen: the service's own text when it is Chinese (and holds no
-/// English word or snake_case code), otherwise the plain Chinese statement of the error's
-/// kind, so internal English never leaks.
-fn citizen_text(m: &str, fallback: &str) -> String {
-    let chinese = m.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
-    let mut run = 0;
-    let english = m.chars().any(|c| {
-        run = if c.is_ascii_lowercase() || (run > 0 && c == '_') {
-            run + 1
-        } else {
-            0
-        };
-        run >= 3
-    });
-    if chinese && !english {
-        m.to_string()
-    } else {
-        fallback.to_string()
-    }
-}
-
 fn service_error(e: ServiceError) -> Response<Bytes> {
     match e {
         ServiceError::Invalid(problems) => error_response(
@@ -171,14 +150,14 @@ fn service_error(e: ServiceError) -> Response<Bytes> {
                 .iter()
                 .map(|p| {
                     json!({"field": p.field, "code": p.code,
-                           "message": citizen_text(&p.message, "此项内容不正确")})
+                           "message": p.message})
                 })
                 .collect(),
         ),
         ServiceError::BadRequest(m) => error_response(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            &citizen_text(&m, "请求内容不正确"),
+            m.as_str(),
             vec![],
         ),
         ServiceError::Unauthorized(m) => {
@@ -190,23 +169,17 @@ fn service_error(e: ServiceError) -> Response<Bytes> {
                 vec![],
             )
         }
-        ServiceError::Forbidden(m) => error_response(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            &citizen_text(&m, "您无权进行此项操作"),
-            vec![],
-        ),
+        ServiceError::Forbidden(m) => {
+            error_response(StatusCode::FORBIDDEN, "forbidden", m.as_str(), vec![])
+        }
         ServiceError::NotFound => {
             error_response(StatusCode::NOT_FOUND, "not_found", "未找到该内容", vec![])
         }
-        ServiceError::Conflict(m) => error_response(
-            StatusCode::CONFLICT,
-            "conflict",
-            &citizen_text(&m, "办件状态已变化，请刷新后重试"),
-            vec![],
-        ),
+        ServiceError::Conflict(m) => {
+            error_response(StatusCode::CONFLICT, "conflict", m.as_str(), vec![])
+        }
         ServiceError::ConflictCode { code, message } => {
-            error_response(StatusCode::CONFLICT, code, &message, vec![])
+            error_response(StatusCode::CONFLICT, code, message.as_str(), vec![])
         }
         ServiceError::Duplicate { existing_case_id } => {
             let mut body = json!({"error": {
@@ -226,7 +199,7 @@ fn service_error(e: ServiceError) -> Response<Bytes> {
             let mut r = error_response(
                 StatusCode::TOO_MANY_REQUESTS,
                 "throttled",
-                &citizen_text(&message, "请求过于频繁，请稍后再试"),
+                message.as_str(),
                 vec![],
             );
             r.headers_mut().insert(
@@ -235,22 +208,19 @@ fn service_error(e: ServiceError) -> Response<Bytes> {
             );
             r
         }
-        ServiceError::Limit(m) => error_response(
-            StatusCode::CONFLICT,
-            "limit_reached",
-            &citizen_text(&m, "已达到本件申请的数量上限"),
-            vec![],
-        ),
+        ServiceError::Limit(m) => {
+            error_response(StatusCode::CONFLICT, "limit_reached", m.as_str(), vec![])
+        }
         ServiceError::TooLarge(m) => error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            &citizen_text(&m, "请求内容过大"),
+            m.as_str(),
             vec![],
         ),
         ServiceError::UnsupportedMediaType(m) => error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            &citizen_text(&m, "请求内容类型不正确，请以 JSON 格式提交"),
+            m.as_str(),
             vec![],
         ),
         ServiceError::Unavailable(m) => {
@@ -306,9 +276,9 @@ pub fn percent_decode(s: &str) -> String {
 /// Parse a JSON request body: content type, size and syntax.
 pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ServiceError> {
     if body.len() > MAX_JSON_BODY {
-        return Err(ServiceError::TooLarge(format!(
-            "request bodies are at most {MAX_JSON_BODY} bytes"
-        )));
+        return Err(ServiceError::TooLarge(
+            format!("请求内容过大（不超过 {} KB）", MAX_JSON_BODY / 1024).into(),
+        ));
     }
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -322,11 +292,11 @@ pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ServiceError
         .to_ascii_lowercase();
     if essence != "application/json" {
         return Err(ServiceError::UnsupportedMediaType(
-            "send application/json".into(),
+            "请求内容类型不正确，请以 JSON 格式提交".into(),
         ));
     }
     let text = std::str::from_utf8(body)
-        .map_err(|_| ServiceError::BadRequest("the body is not valid UTF-8".into()))?;
+        .map_err(|_| ServiceError::BadRequest("请求内容不是有效的 UTF-8 文本".into()))?;
     let v: Value = serde_json::from_str(text).map_err(|e| {
         ServiceError::Invalid(vec![domain::Problem::new(
             "",

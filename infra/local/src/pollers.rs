@@ -149,7 +149,7 @@ async fn settle(
                     error = %e,
                     "will retry",
                 ),
-                HandlerError::Permanent(_) => tracing::error!(
+                HandlerError::Permanent(_) | HandlerError::ForOfficer(_) => tracing::error!(
                     queue,
                     message_id = %m.message_id,
                     error = %e,

@@ -193,7 +193,8 @@ pub async fn book(app: &App, actor: &Actor, body: &Value) -> Result<Value, Servi
                 "您已有一个{}预约（{}），请先取消再预约",
                 purpose.name_zh(),
                 existing.start.format("%Y-%m-%d %H:%M")
-            ),
+            )
+            .into(),
         }),
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::repo::RepoError;
 use domain::problem::Problem;
+use domain::text::CitizenText;
 use ports::StoreError;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -10,31 +11,37 @@ pub enum ServiceError {
     #[error("invalid input")]
     Invalid(Vec<Problem>),
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(CitizenText),
     #[error("authentication required")]
     Unauthorized(String),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(CitizenText),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
-    Conflict(String),
+    Conflict(CitizenText),
     /// A conflict with its own machine code (409), e.g. `slot_full`.
     #[error("{message}")]
-    ConflictCode { code: &'static str, message: String },
+    ConflictCode {
+        code: &'static str,
+        message: CitizenText,
+    },
     /// The newborn already has a live case; its id only for those who may know it.
     #[error("duplicate newborn")]
     Duplicate { existing_case_id: Option<String> },
     /// Too many requests: try again after this many seconds.
     #[error("{message}")]
-    Throttled { message: String, retry_after: u64 },
+    Throttled {
+        message: CitizenText,
+        retry_after: u64,
+    },
     #[error("{0}")]
-    TooLarge(String),
+    TooLarge(CitizenText),
     /// A per-case cap was reached (409 `limit_reached`).
     #[error("{0}")]
-    Limit(String),
+    Limit(CitizenText),
     #[error("{0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(CitizenText),
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -44,7 +51,10 @@ pub enum ServiceError {
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(m) => ServiceError::Conflict(m),
+            StoreError::Conflict(m) => {
+                tracing::debug!(reason = %m, "a store conflict");
+                ServiceError::Conflict("办件状态已变化，请刷新后重试".into())
+            }
             StoreError::Unavailable(m) => ServiceError::Unavailable(m),
             StoreError::Corrupt(m) | StoreError::NotWired(m) | StoreError::Refused(m) => {
                 ServiceError::Internal(m)
@@ -62,6 +72,17 @@ pub enum HandlerError {
     /// The message can never succeed; it goes to the dead-letter queue.
     #[error("permanent: {0}")]
     Permanent(String),
+    /// The step cannot complete by itself and waits for its department's officer, who is
+    /// told why in these words (a number range used up). Escaping a step, it is permanent.
+    #[error("for an officer: {0}")]
+    ForOfficer(CitizenText),
+}
+
+impl HandlerError {
+    /// Whether the message can never succeed (dead-lettered, not retried).
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self, HandlerError::Retryable(_))
+    }
 }
 
 impl From<StoreError> for HandlerError {
@@ -90,6 +111,7 @@ impl From<HandlerError> for ServiceError {
         match e {
             HandlerError::Retryable(m) => ServiceError::Unavailable(m),
             HandlerError::Permanent(m) => ServiceError::Internal(m),
+            HandlerError::ForOfficer(text) => ServiceError::Conflict(text),
         }
     }
 }

@@ -200,18 +200,18 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
                         // A step that can never complete by itself (a number range used up,
                         // results that cannot be built) waits for its department's officer
                         // with the reason: never a loop of retries and dead letters.
-                        Err(HandlerError::Permanent(why)) => {
+                        Err(e @ (HandlerError::Permanent(_) | HandlerError::ForOfficer(_))) => {
                             tracing::error!(
                                 case_id = %case.case_id(),
                                 step = step.as_str(),
-                                reason = %why,
+                                reason = %e,
                                 "the step cannot complete automatically; handed to an officer",
                             );
-                            // Internal (English) reasons stay in the log.
-                            let shown = if why.is_ascii() {
-                                "系统无法自动生成办理结果（原因见系统日志）".to_string()
-                            } else {
-                                why
+                            // What the officer reads: a reason written for them, or (an
+                            // internal failure, kept in the log) a plain statement.
+                            let shown = match e {
+                                HandlerError::ForOfficer(text) => text.to_string(),
+                                _ => "系统无法自动生成办理结果（原因见系统日志）".to_string(),
                             };
                             let effects = case
                                 .await_review(
@@ -294,9 +294,9 @@ fn alloc_error(requests: &[domain::steps::AllocationRequest], e: AllocError) -> 
                 .iter()
                 .find(|r| r.namespace == ns)
                 .map_or("号码", |r| r.kind.name_zh());
-            HandlerError::Permanent(format!(
-                "{kind}已用完（号码段已全部分配），需人工分配号码或按溢出规则处理"
-            ))
+            HandlerError::ForOfficer(
+                format!("{kind}已用完（号码段已全部分配），需人工分配号码或按溢出规则处理").into(),
+            )
         }
         AllocError::Store(s) => s.into(),
     }

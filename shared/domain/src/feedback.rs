@@ -138,17 +138,17 @@ impl Case {
         let local = feedback_id
             .strip_prefix(self.case_id())
             .and_then(|r| r.strip_prefix('.'))
-            .ok_or_else(|| DomainError::Rule("no such feedback".into()))?
+            .ok_or_else(|| DomainError::Rule("未找到该评价或投诉".into()))?
             .to_string();
         let (what, detail) = if let Some(n) = local.strip_prefix('R') {
             let i: usize = n
                 .parse()
-                .map_err(|_| DomainError::Rule("no such feedback".into()))?;
+                .map_err(|_| DomainError::Rule("未找到该评价或投诉".into()))?;
             let b = self
                 .ratings
                 .get_mut(i.wrapping_sub(1))
                 .and_then(|r| r.bad.as_mut())
-                .ok_or_else(|| DomainError::Rule("no such feedback".into()))?;
+                .ok_or_else(|| DomainError::Rule("未找到该评价或投诉".into()))?;
             match action {
                 FollowUp::Answer(text) => {
                     b.answer = Some(text);
@@ -173,7 +173,7 @@ impl Case {
                 .complaints
                 .iter_mut()
                 .find(|c| c.complaint_id == local)
-                .ok_or_else(|| DomainError::Rule("no such feedback".into()))?;
+                .ok_or_else(|| DomainError::Rule("未找到该评价或投诉".into()))?;
             match action {
                 FollowUp::Answer(text) => {
                     if c.answered_at.is_some() {
@@ -207,6 +207,6 @@ impl Case {
         self.feedback(now)
             .into_iter()
             .find(|f| f.feedback_id == feedback_id)
-            .ok_or_else(|| DomainError::Rule("no such feedback".into()))
+            .ok_or_else(|| DomainError::Rule("未找到该评价或投诉".into()))
     }
 }

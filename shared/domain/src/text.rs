@@ -116,3 +116,40 @@ mod tests {
         assert_eq!(free_text_problem("长长长", 2).unwrap().0, "too_long");
     }
 }
+
+/// A message a citizen (or an officer) may read as it is: Chinese, written where the
+/// decision is made, with machine codes kept in `code` fields. The API shows it
+/// unchanged; nothing at the edge guesses a message's language or replaces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenText(std::borrow::Cow<'static, str>);
+
+impl CitizenText {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Whether `s` reads as a message for citizens: it holds Chinese and no
+    /// snake_case code or run of English words (a product name in brackets, such as
+    /// `Idempotency-Key`, is fine).
+    pub fn is_fit(s: &str) -> bool {
+        let chinese = s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        chinese && !s.contains('_') && !s.contains("::")
+    }
+}
+
+impl From<&'static str> for CitizenText {
+    fn from(s: &'static str) -> Self {
+        CitizenText(std::borrow::Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for CitizenText {
+    fn from(s: String) -> Self {
+        CitizenText(std::borrow::Cow::Owned(s))
+    }
+}
+
+impl std::fmt::Display for CitizenText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

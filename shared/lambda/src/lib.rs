@@ -400,7 +400,7 @@ where
                     HandlerError::Retryable(_) => {
                         tracing::warn!(message_id = %id, error = %e, "message will be retried")
                     }
-                    HandlerError::Permanent(_) => {
+                    HandlerError::Permanent(_) | HandlerError::ForOfficer(_) => {
                         tracing::error!(message_id = %id, error = %e, "message can never succeed")
                     }
                 }

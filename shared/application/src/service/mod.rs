@@ -61,11 +61,21 @@ pub use crate::digest::sha256_hex;
 
 fn domain_err(e: domain::DomainError) -> ServiceError {
     match e {
-        domain::DomainError::InvalidState { .. }
-        | domain::DomainError::TaskNotOpen
-        | domain::DomainError::Stale { .. } => ServiceError::Conflict(e.to_string()),
+        domain::DomainError::InvalidState { status, .. } => {
+            let name = domain::CaseStatus::ALL
+                .into_iter()
+                .find(|s| s.as_str() == status)
+                .map_or("当前", |s| s.name_zh());
+            ServiceError::Conflict(format!("办件处于“{name}”状态，不能进行此项操作").into())
+        }
+        domain::DomainError::TaskNotOpen => {
+            ServiceError::Conflict("该任务已处理或已不在待办中，请刷新后查看".into())
+        }
+        domain::DomainError::Stale { .. } => {
+            ServiceError::Conflict("办件已被他人更新，请刷新后重试".into())
+        }
         domain::DomainError::Calendar(c) => ServiceError::Unavailable(c.to_string()),
-        domain::DomainError::Rule(m) => ServiceError::Conflict(m),
-        domain::DomainError::Limit(m) => ServiceError::Limit(m),
+        domain::DomainError::Rule(m) => ServiceError::Conflict(m.into()),
+        domain::DomainError::Limit(m) => ServiceError::Limit(m.into()),
     }
 }

@@ -214,7 +214,8 @@ pub(super) async fn within_limits(
             message: format!(
                 "同一申请人每天最多提交 {} 份申请，请明天再试",
                 app.settings.max_applications_per_day
-            ),
+            )
+            .into(),
             retry_after: wait,
         });
     }
@@ -224,7 +225,8 @@ pub(super) async fn within_limits(
             message: format!(
                 "同一申请人最多同时办理 {} 件未办结的申请，请待已有申请办结或撤回后再试",
                 app.settings.max_unfinished_cases
-            ),
+            )
+            .into(),
             retry_after: 3600,
         });
     }

@@ -32,11 +32,11 @@ impl Case {
         self.require(self.status.is_finished(), "rating")?;
         if self.ratings.len() >= 2 {
             return Err(DomainError::Rule(
-                "the case already has a rating and a follow-up rating".into(),
+                "本件申请已评价并追评，不能再次评价".into(),
             ));
         }
         if !(1..=5).contains(&level) {
-            return Err(DomainError::Rule("level must be 1 to 5".into()));
+            return Err(DomainError::Rule("评价等级应为 1 至 5".into()));
         }
         let label = ["非常不满意", "不满意", "基本满意", "满意", "非常满意"][(level - 1) as usize]
             .to_string();

@@ -1,0 +1,108 @@
+//! What a caller reads is what the service wrote: each hand-written message reaches the
+//! caller unchanged (nothing at the edge guesses a language and swaps in a generic
+//! sentence), and every message a caller reads is fit to show a citizen.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+/// Every `message` in an error answer reads as a message for citizens.
+fn all_fit(body: &Value) {
+    let e = &body["error"];
+    let mut texts = vec![e["message"].as_str().unwrap_or_default().to_string()];
+    for d in e["details"].as_array().into_iter().flatten() {
+        texts.push(d["message"].as_str().unwrap_or_default().to_string());
+    }
+    for t in texts {
+        assert!(domain::text::CitizenText::is_fit(&t), "{t:?} in {body}");
+    }
+}
+
+#[tokio::test]
+async fn each_hand_written_message_reaches_the_caller_as_written() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+
+    // A reused Idempotency-Key with another application: told so, not "refresh".
+    let first = app.submit(&g, "same-key", &form_a()).await;
+    assert_eq!(first.status, 202);
+    let mut other = form_a();
+    other["newborn"]["name"] = json!("王小河");
+    let r = app.submit(&g, "same-key", &other).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.body["error"]["message"],
+        "该幂等键（Idempotency-Key）已用于另一份申请"
+    );
+    all_fit(&r.body);
+
+    // An inbox filter out of its values: the problem names them.
+    let r = app
+        .get("/v1/feedback?status=pending", &app.officer("police"))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body["error"]["details"][0]["message"],
+        "状态应为 open、closed 或 all"
+    );
+    all_fit(&r.body);
+
+    // A third rating, and a rating before the case is finished.
+    let id = first.body["case_id"].as_str().unwrap().to_string();
+    let early = app
+        .post(&format!("/v1/cases/{id}/rating"), &g, &json!({"level": 3}))
+        .await;
+    assert_eq!(early.status, 409, "{}", early.body);
+    assert_eq!(
+        early.body["error"]["message"],
+        format!("办件处于“{}”状态，不能进行此项操作", "办理中"),
+        "{}",
+        early.body
+    );
+    all_fit(&early.body);
+    app.wait_for(&id, &g, "completed").await;
+    for level in [2, 4] {
+        let r = app
+            .post(
+                &format!("/v1/cases/{id}/rating"),
+                &g,
+                &json!({"level": level}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let third = app
+        .post(&format!("/v1/cases/{id}/rating"), &g, &json!({"level": 5}))
+        .await;
+    assert_eq!(third.status, 409);
+    assert_eq!(
+        third.body["error"]["message"],
+        "本件申请已评价并追评，不能再次评价"
+    );
+    all_fit(&third.body);
+
+    // Wrong content type, a body that is not UTF-8, a body over the limit.
+    let post = |ct: &'static str, body: Vec<u8>| {
+        let g = g.clone();
+        let app = &app;
+        async move {
+            app.raw(
+                "POST",
+                "/v1/applications",
+                Some(&g),
+                &[("content-type", ct), ("idempotency-key", "k2")],
+                body.into(),
+            )
+            .await
+        }
+    };
+    let r = post("text/plain", b"{}".to_vec()).await;
+    assert_eq!(r.status, 415);
+    assert_eq!(
+        r.body["error"]["message"],
+        "请求内容类型不正确，请以 JSON 格式提交"
+    );
+    let r = post("application/json", vec![b'"', 0xff, b'"']).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["message"], "请求内容不是有效的 UTF-8 文本");
+    all_fit(&r.body);
+}
