@@ -1,4 +1,7 @@
-//! Who may see and change what. Every use case asks here; nothing else decides access.
+//! Who may see and change a case: every use case that reads or changes one loads it
+//! through [`load_visible`] and asks [`can_change`] here. Which roles may call a use case
+//! at all (only the guardian rates, only a supervisor reads the report, ...) is checked
+//! at the top of that use case, where its rule is written.
 //!
 //! - Guardians: their own cases, in full.
 //! - Window officers: the offline cases they entered, and those taken at their site

@@ -176,9 +176,6 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
                 Verdict::Review(findings) => case
                     .await_review(step, findings, now, &app.calendar)
                     .map_err(dom)?,
-                Verdict::Return(reasons) => {
-                    case.return_step(step, reasons, system, now).map_err(dom)?
-                }
                 Verdict::Pass => {
                     let issued = async {
                         let (numbers, takes) =

@@ -1,6 +1,8 @@
 //! The flow table: every step of the birth one-thing, its owning department, its queue,
-//! its time limit and the matters and materials it covers. This is the one place that
-//! says how a case travels (standard Annex A, Figures A.1 and A.2).
+//! its time limits, the matters it covers and what its function may do (sign
+//! certificates, take numbers). This is the one place that says how a case travels
+//! (standard Annex A, Figures A.1 and A.2); the infrastructure reads it through
+//! `onething flow --json`.
 
 use serde::{Deserialize, Serialize};
 

@@ -34,11 +34,4 @@ impl Problems {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    pub fn into_result<T>(self, value: T) -> Result<T, Vec<Problem>> {
-        if self.0.is_empty() {
-            Ok(value)
-        } else {
-            Err(self.0)
-        }
-    }
 }

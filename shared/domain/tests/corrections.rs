@@ -221,7 +221,6 @@ fn run(returns: Vec<(usize, Correction)>, alloc: &mut Allocator) -> Case {
         match steps::verdict(step, &c, &settings, t.date_naive(), false) {
             Verdict::Pass => {}
             Verdict::Review(_) => panic!("{step:?} wants a review on a shared, regular case"),
-            Verdict::Return(r) => panic!("{step:?} returned what acceptance could see: {r:?}"),
         }
         let n = alloc.numbers(&c, steps::allocations(step, &c, &settings));
         let results = steps::issue(step, &c, &n, &settings, t).unwrap();

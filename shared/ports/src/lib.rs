@@ -1,6 +1,7 @@
-//! Ports: the narrow traits behind which storage, queues, blobs, data sharing, number
-//! allocation, notifications, the audit trail and the clock sit, and their errors. Nothing else: the use
-//! cases and handlers that drive the domain through these traits are in
+//! Ports: the narrow traits behind which storage (cases, task index, kept answers, read
+//! models, birth records), queues, blobs, data sharing, number allocation,
+//! notifications, the audit trail, signing and the clock sit, and their errors. Nothing
+//! else: the use cases and handlers that drive the domain through these traits are in
 //! `onething-application`; two adapter sets implement them: embedded
 //! (`onething-embedded`, the default) and AWS (`onething-aws`).
 

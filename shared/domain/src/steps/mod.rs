@@ -67,10 +67,10 @@ pub fn approval_problems(
 pub enum Verdict {
     /// Issue the results.
     Pass,
-    /// An officer must look; the findings say why.
+    /// An officer must look; the findings say why. (No rule returns a case to the family
+    /// by itself: what the family can fix is found at acceptance, in the one notice; a
+    /// department's officer returns a case by a decision.)
     Review(Vec<String>),
-    /// Back to the guardian for correction, with reasons.
-    Return(Vec<String>),
 }
 
 /// The one review policy: what a step does when its message arrives.
@@ -91,7 +91,6 @@ pub fn verdict(
     }
     match (review(step, case, settings, today), manual) {
         (Verdict::Pass, true) => Verdict::Review(vec![]),
-        (Verdict::Return(findings), true) => Verdict::Review(findings),
         (v, _) => v,
     }
 }
