@@ -38,6 +38,8 @@ def sub(s): return {"Fn::Sub": s}
 # The steps whose results are documents sign their certificates (kms:Sign on the
 # certificate key); the API publishes the public keys and verifies (kms:GetPublicKey).
 CERT_ISSUERS = [s["queue"] for s in FLOW["steps"] if s["signs"]]
+# The steps that gather the family's records hold the data-sharing platform's key.
+RECORD_GATHERERS = [s["queue"] for s in FLOW["steps"] if s["gathers_records"]]
 # The functions that take numbers (certificates, ID sequence, household numbers, the
 # hand-over numbers of an officer's rejection in the API): they read the counters and
 # their owners with one BatchGetItem.
@@ -48,7 +50,7 @@ ALLOCATORS = ["api"] + [s["queue"] for s in FLOW["steps"] if s["takes_numbers"]]
 # and the SLA monitor re-sends lost notifications and archives.
 FUNCTIONS = {
     "ApiFunction": ("api", None, [], {"s3_materials": "rw", "audit": True, "cert": "verify", "documents": "r", "secret": True}),
-    **{f"{camel(q)}Function": (q, q, [], {"secret": q == "accept", "cert": "sign" if q in CERT_ISSUERS else None}) for q in STEP_QUEUES},
+    **{f"{camel(q)}Function": (q, q, [], {"secret": q in RECORD_GATHERERS, "cert": "sign" if q in CERT_ISSUERS else None}) for q in STEP_QUEUES},
     "NotifyFunction": ("notify", "notify", ["archive"], {}),
     "ArchiveFunction": ("archive", "archive", [], {"s3_materials": "r", "s3_archive": "rw", "documents": "r"}),
     # Certificates' PDFs: the font does not fit the other functions' packages.

@@ -13,11 +13,12 @@ with one line per finding. Run by infra/local/tests/template.rs.
   and the public domain;
 - several CORS origins reach the HTTP API as a list once SAM has translated the template;
 - the certificate key: a function has CERT_KEY_ARN exactly when its code attaches the key
-  (`with_certificates()` in its main.rs); kms:Sign only for those that consume a step
+  (`with_certificates()` in its code, or `for_step` for a step whose flow entry signs); kms:Sign only for those that consume a step
   queue (they issue), kms:GetPublicKey for the API (it publishes and verifies); the key
   is asymmetric (ECC_NIST_P256, SIGN_VERIFY) and retained.
 """
 import json, os, re, sys, yaml
+FLOW = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "flow.json")))
 
 class Loader(yaml.SafeLoader):
     pass
@@ -82,6 +83,13 @@ for fid, f in R.items():
     # The composition root is `compose` in lib.rs (main.rs calls it).
     main = "".join(open(os.path.join(src, f)).read() for f in ("main.rs", "lib.rs") if os.path.exists(os.path.join(src, f)))
     attaches = "with_certificates()" in main
+    if "for_step(STEP)" in main:
+        # A step function's adapters come from the flow table (`Init::for_step`): its
+        # step's `signs` says whether it attaches the key.
+        step = re.search(r"pub const STEP: Step = Step::(\w+);", main).group(1)
+        snake = re.sub(r"(?<!^)([A-Z])", r"_\1", step).lower()
+        spec = next(s for s in FLOW["steps"] if s["step"] == snake)
+        attaches = spec["signs"]
     if attaches != ("CERT_KEY_ARN" in env):
         bad.append(f"{fid}: CERT_KEY_ARN in its environment: {'CERT_KEY_ARN' in env}, but its code attaches the key: {attaches}")
     kms = set()

@@ -1,5 +1,5 @@
 //! The `certify-birth` function: consumes its SQS queue and performs the `BirthCertificate` step
-//! (see `domain::flow::FLOW` for its department, time limit and materials).
+//! (see `domain::flow::FLOW` for its department, time limits and what it may do).
 
 use application::{App, Envelope, HandlerError};
 use domain::flow::Step;
@@ -12,11 +12,12 @@ pub async fn handle(app: App, env: Envelope) -> Result<(), HandlerError> {
     application::handlers::handle_for_step(&app, STEP, &env).await
 }
 
-/// This function's composition root, as its `main` runs it: the adapters it uses, built
-/// from the Lambda environment that `var` looks up (the process environment in `main`; the
-/// deployed template's environment and the role's credentials in the tests).
+/// This function's composition root, as its `main` runs it: the adapters its step needs
+/// by the flow table ([`lambda::Init::for_step`]), built from the Lambda environment
+/// that `var` looks up (the process environment in `main`; the deployed template's
+/// environment and the role's credentials in the tests).
 pub fn compose(
     var: impl Fn(&str) -> Option<String> + 'static,
 ) -> Result<App, lambda::lambda_runtime::Error> {
-    Ok(lambda::Init::from_lookup(var)?.with_certificates().app())
+    Ok(lambda::Init::from_lookup(var)?.for_step(STEP)?.app())
 }

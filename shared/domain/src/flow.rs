@@ -229,6 +229,9 @@ pub struct StepSpec {
     /// It takes numbers (certificate numbers, the ID sequence, hand-over numbers), so its
     /// function reads counters and their owners.
     pub takes_numbers: bool,
+    /// It gathers the family's records from data sharing (its function holds the
+    /// platform's key).
+    pub gathers_records: bool,
 }
 
 /// The flow, in order.
@@ -243,6 +246,7 @@ pub const FLOW: [StepSpec; 6] = [
         matters: &[],
         signs: false,
         takes_numbers: false,
+        gathers_records: true,
     },
     StepSpec {
         step: Step::BirthCertificate,
@@ -254,6 +258,7 @@ pub const FLOW: [StepSpec; 6] = [
         matters: &["出生医学证明办理", "预防接种证办理"],
         signs: true,
         takes_numbers: true,
+        gathers_records: false,
     },
     StepSpec {
         step: Step::HouseholdRegistration,
@@ -265,6 +270,7 @@ pub const FLOW: [StepSpec; 6] = [
         matters: &["户口登记"],
         signs: true,
         takes_numbers: true,
+        gathers_records: false,
     },
     StepSpec {
         step: Step::MedicalInsurance,
@@ -276,6 +282,7 @@ pub const FLOW: [StepSpec; 6] = [
         matters: &["医保参保登记", "生育保险待遇审核"],
         signs: true,
         takes_numbers: true,
+        gathers_records: false,
     },
     StepSpec {
         step: Step::SocialSecurityCard,
@@ -287,6 +294,7 @@ pub const FLOW: [StepSpec; 6] = [
         matters: &["社保卡办理"],
         signs: true,
         takes_numbers: true,
+        gathers_records: false,
     },
     StepSpec {
         step: Step::UnifiedIssuance,
@@ -298,6 +306,7 @@ pub const FLOW: [StepSpec; 6] = [
         matters: &[],
         signs: false,
         takes_numbers: true,
+        gathers_records: false,
     },
 ];
 
@@ -356,6 +365,7 @@ pub fn describe() -> serde_json::Value {
             "matters": s.matters,
             "signs": s.signs,
             "takes_numbers": s.takes_numbers,
+            "gathers_records": s.gathers_records,
         })).collect::<Vec<_>>(),
         "queues": all_queues(),
         "step_queues": FLOW.iter().map(|s| s.queue).collect::<Vec<_>>(),

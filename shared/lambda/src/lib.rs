@@ -171,6 +171,20 @@ impl Init {
     }
 
     /// The application context.
+    /// A step function's adapters, as the flow table says the step needs them: data
+    /// sharing for a step that gathers records, the certificate key for one that signs.
+    pub fn for_step(self, step: domain::flow::Step) -> Result<Init, lambda_runtime::Error> {
+        let spec = domain::flow::spec(step);
+        let mut init = self;
+        if spec.gathers_records {
+            init = init.with_data_sharing()?;
+        }
+        if spec.signs {
+            init = init.with_certificates();
+        }
+        Ok(init)
+    }
+
     pub fn app(self) -> App {
         let manual = (self.var)("ONETHING_MANUAL")
             .unwrap_or_default()
