@@ -388,7 +388,7 @@ async fn authorization_matrix() {
     let r = app
         .post(
             "/v1/births",
-            &app.officer("hospital"),
+            &app.hospital_system(&testkit::family::birth_record(&form_a())),
             &testkit::family::birth_record(&form_a()),
         )
         .await;

@@ -382,7 +382,7 @@ async fn every_read_or_change_of_personal_data_leaves_exactly_one_audit_event() 
     let r = app
         .post(
             "/v1/births",
-            &app.officer("hospital"),
+            &app.hospital_system(&testkit::family::birth_record(&form)),
             &testkit::family::birth_record(&form),
         )
         .await;

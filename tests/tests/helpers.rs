@@ -133,6 +133,16 @@ impl TestApp {
     pub fn window(&self, dept: &str) -> String {
         self.token("window_officer", Some(dept), &format!("window-{dept}"))
     }
+    /// The token of the hospital system that files `record` (bound to its institution).
+    pub fn hospital_system(&self, record: &Value) -> String {
+        let code = record["institution_code"].as_str().unwrap_or_default();
+        self.scoped(
+            "dept_officer",
+            Some("hospital"),
+            &format!("hospital-system-{code}"),
+            (None, Some(code), None),
+        )
+    }
     pub fn supervisor(&self) -> String {
         self.token("supervisor", None, "supervisor-1")
     }
@@ -172,12 +182,9 @@ impl TestApp {
     /// (as it does before a family applies).
     pub async fn submit(&self, token: &str, key: &str, form: &Value) -> Resp {
         if form.get("newborn").is_some_and(Value::is_object) {
+            let record = testkit::family::birth_record(form);
             let r = self
-                .post(
-                    "/v1/births",
-                    &self.officer("hospital"),
-                    &testkit::family::birth_record(form),
-                )
+                .post("/v1/births", &self.hospital_system(&record), &record)
                 .await;
             assert!(
                 [200, 201, 400, 409].contains(&r.status),

@@ -126,7 +126,7 @@ async fn of_concurrent_applications_for_one_newborn_exactly_one_is_accepted() {
     let app = TestApp::start().await;
     let record = testkit::family::birth_record(&form_a());
     let r = app
-        .post("/v1/births", &app.officer("hospital"), &record)
+        .post("/v1/births", &app.hospital_system(&record), &record)
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let father = app.guardian(FATHER_A);
@@ -275,11 +275,11 @@ async fn a_delivery_record_that_differs_from_the_form_is_in_the_one_notice() {
     record["weight_g"] = json!(3100);
     record["sex"] = json!("male");
     let r = app
-        .post("/v1/births", &app.officer("hospital"), &record)
+        .post("/v1/births", &app.hospital_system(&record), &record)
         .await;
     assert_eq!(r.status, 201);
     let again = app
-        .post("/v1/births", &app.officer("hospital"), &record)
+        .post("/v1/births", &app.hospital_system(&record), &record)
         .await;
     assert_eq!((again.status, &again.body), (200, &r.body));
     // Only a hospital officer records births.
@@ -647,4 +647,39 @@ fn regex_lite_english() -> impl Fn(&str) -> bool {
         }
         false
     }
+}
+
+/// A delivery record is accepted only from the institution it names: another hospital's
+/// officer, an account bound to no institution and an unknown institution are refused,
+/// and no record is stored (the real hospital's push then succeeds).
+#[tokio::test]
+async fn a_hospital_files_only_its_own_births() {
+    let app = TestApp::start().await;
+    let record = testkit::family::birth_record(&form_a());
+    let code = record["institution_code"].as_str().unwrap().to_string();
+    assert_ne!(code, "H330302001");
+    let other_hospital = app.scoped(
+        "dept_officer",
+        Some("hospital"),
+        "rogue",
+        (None, Some("H330302001"), None),
+    );
+    let r = app.post("/v1/births", &other_hospital, &record).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.body["error"]["message"], "只能登记本机构的分娩记录");
+    let unbound = app.officer("hospital");
+    let r = app.post("/v1/births", &unbound, &record).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let mut unknown = record.clone();
+    unknown["institution_code"] = json!("H999999999");
+    let r = app
+        .post("/v1/births", &app.hospital_system(&unknown), &unknown)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error"]["details"][0]["code"], "unknown");
+    // Nothing was stored: the real hospital's push is the first.
+    let r = app
+        .post("/v1/births", &app.hospital_system(&record), &record)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
 }

@@ -345,6 +345,11 @@ async fn drive(
             iat: None,
             iss: None,
             aud: None,
+            // The institution every bench family's baby is born at (records only from it).
+            scope: domain::case::Scope {
+                hospital: Some("H330106001".into()),
+                ..Default::default()
+            },
             ..Default::default()
         },
     ));

@@ -74,9 +74,9 @@ fn token(role: &str, dept: Option<&str>, sub: &str) -> String {
     testkit::tokens::sign(SECRET.as_bytes(), role, dept, sub)
 }
 
-/// A hospital officer (the hospital's system pushing delivery records).
+/// The smoke form's hospital's system (pushing delivery records for its institution).
 fn hospital() -> String {
-    token("dept_officer", Some("hospital"), "hospital-system")
+    testkit::tokens::hospital_system(SECRET.as_bytes(), "H330106001")
 }
 
 /// A boy born two days ago at `hospital` to these parents, for pick-up.
@@ -93,7 +93,7 @@ fn form(father: (&str, &str), mother: (&str, &str), hospital: &str) -> Value {
 /// Submit an application (the birth recorded first) and expect it acknowledged (202);
 /// the response body.
 async fn apply(http: &Http, base: &str, token: &str, form: &Value, key: &str) -> Value {
-    http.record_birth(base, &hospital(), form).await;
+    http.record_birth(base, SECRET.as_bytes(), form).await;
     let r = http
         .json(
             "POST",
@@ -659,7 +659,7 @@ async fn faults_on_aws_lose_and_duplicate_nothing() {
         f["newborn"]["birth_time"] = json!(family::born_days_ago(1 + (i % 3) as i64));
         f["newborn"]["birth_order"] = json!(1 + i / 3);
         f["newborn"]["multiple_birth"] = json!(9);
-        http.record_birth(&s.base, &hospital(), &f).await;
+        http.record_birth(&s.base, SECRET.as_bytes(), &f).await;
         let key = format!("f-{i}");
         let mut id = None;
         for _ in 0..100 {

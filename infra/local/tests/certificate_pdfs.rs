@@ -85,14 +85,8 @@ async fn a_completed_cases_certificate_pdfs_open_render_verify_by_qr_code_and_sh
     let base = server.base.clone();
     let http = testkit::http::Http::default();
     let g = testkit::tokens::sign(SECRET.as_bytes(), "guardian", None, family::FATHER_A);
-    let hospital = testkit::tokens::sign(
-        SECRET.as_bytes(),
-        "dept_officer",
-        Some("hospital"),
-        "hospital-system",
-    );
     let form = family::form_a();
-    http.record_birth(&base, &hospital, &form).await;
+    http.record_birth(&base, SECRET.as_bytes(), &form).await;
     let r = http
         .json(
             "POST",

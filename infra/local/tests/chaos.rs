@@ -152,12 +152,7 @@ async fn chaos_loses_and_duplicates_nothing() {
         })
     };
 
-    let hospital = testkit::tokens::sign(
-        SECRET.as_bytes(),
-        "dept_officer",
-        Some("hospital"),
-        "hospital-system",
-    );
+    let hospital = testkit::tokens::hospital_system(SECRET.as_bytes(), "H330106001");
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let call_as = move |token: String,
                         method: &'static str,

@@ -91,9 +91,13 @@ impl Http {
     }
 
     /// Push the hospital's delivery record of the birth `form` names to `base`, as the
-    /// hospital's system does before a family applies (an injected throttle is retried).
-    pub async fn record_birth(&self, base: &str, hospital_token: &str, form: &Value) {
+    /// hospital's system does before a family applies, with that institution's token
+    /// signed by `secret` (an injected throttle is retried).
+    pub async fn record_birth(&self, base: &str, secret: &[u8], form: &Value) {
         let record = crate::family::birth_record(form);
+        let code = record["institution_code"].as_str().unwrap_or_default();
+        let hospital_token = crate::tokens::hospital_system(secret, code);
+        let hospital_token = hospital_token.as_str();
         for _ in 0..100 {
             let r = self
                 .json(

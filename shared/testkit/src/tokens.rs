@@ -39,6 +39,18 @@ pub fn sign_scoped(
     api::auth::sign(secret, &claims)
 }
 
+/// The token of a hospital's system, bound to its institution (`code`): a delivery record
+/// is accepted only from the institution it names.
+pub fn hospital_system(secret: &[u8], code: &str) -> String {
+    sign_scoped(
+        secret,
+        "dept_officer",
+        Some("hospital"),
+        &format!("hospital-system-{code}"),
+        (None, Some(code), None),
+    )
+}
+
 /// A token with these raw claims and this raw header (for tests of what is refused).
 pub fn sign_raw(secret: &[u8], header: &serde_json::Value, claims: &serde_json::Value) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;

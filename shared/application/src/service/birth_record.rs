@@ -73,6 +73,24 @@ pub async fn record_birth(
     if !p.is_empty() {
         return Err(ServiceError::Invalid(p.0));
     }
+    // A hospital files its own births only: the caller's institution is the record's. An
+    // account bound to no institution files nothing (never every hospital's).
+    match actor.scope.hospital.as_deref() {
+        Some(h) if h == code => {}
+        Some(_) => return Err(ServiceError::Forbidden("只能登记本机构的分娩记录".into())),
+        None => {
+            return Err(ServiceError::Forbidden(
+                "该账号未绑定助产机构，不能登记分娩记录".into(),
+            ))
+        }
+    }
+    if app.sharing.institution(&code).await?.is_none() {
+        return Err(ServiceError::Invalid(vec![Problem::new(
+            "institution_code",
+            "unknown",
+            "未找到该助产机构",
+        )]));
+    }
     let record = domain::sharing::BirthRecord {
         institution_code: code,
         mother_id_number: mother.expect("checked").as_str().to_string(),
