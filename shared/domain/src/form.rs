@@ -37,6 +37,17 @@ pub struct Newborn {
     pub multiple_birth: u32,
 }
 
+impl Newborn {
+    /// The date of birth in Beijing time, whatever offset the form was sent with: the
+    /// date the ID number, the newborn's identity, the certificates and the deadlines
+    /// carry.
+    pub fn birth_date(&self) -> chrono::NaiveDate {
+        self.birth_time
+            .with_timezone(&crate::calendar::shanghai())
+            .date_naive()
+    }
+}
+
 fn one() -> u32 {
     1
 }
@@ -428,7 +439,8 @@ impl Form {
                         r.p.push("newborn.birth_time", "future", "出生时间不能晚于现在");
                         None
                     }
-                    Ok(t) => Some(t),
+                    // Kept in Beijing time: a client's own offset never moves a date.
+                    Ok(t) => Some(t.with_timezone(&crate::calendar::shanghai())),
                     Err(_) => {
                         r.p.push(
                             "newborn.birth_time",
@@ -599,7 +611,7 @@ impl Form {
             }
         }
         if let (Some(nb), Some(m)) = (&newborn, &mother) {
-            if m.id_number.birth_date() >= nb.birth_time.date_naive() {
+            if m.id_number.birth_date() >= nb.birth_date() {
                 r.p.push(
                     "mother.id_number",
                     "birth_order",

@@ -563,7 +563,7 @@ impl Case {
             } else {
                 "女"
             },
-            self.form.newborn.birth_time.date_naive(),
+            self.form.newborn.birth_date(),
             self.channel.name_zh()
         );
         Some(TaskEntry {

@@ -795,3 +795,38 @@ fn the_monitor_looks_at_a_case_only_when_something_is_due() {
     assert!(c.escalations(esc - ms, &cal()).is_empty());
     assert!(!c.escalations(esc + Duration::minutes(1), &cal()).is_empty());
 }
+
+/// A baby born at 01:30 Beijing time, sent with a UTC offset (17:30 the day before): the
+/// form keeps the time in Beijing time, and the ID number's sequence, the newborn's
+/// identity and every date carry the Beijing date.
+#[test]
+fn a_birth_time_sent_with_another_offset_keeps_its_beijing_date() {
+    let f = {
+        let mut f = form_json();
+        f["newborn"]["birth_time"] = json!("2026-11-27T17:30:00Z");
+        f
+    };
+    let form = Form::parse(&f, now()).unwrap();
+    assert_eq!(
+        form.newborn.birth_time.to_rfc3339(),
+        "2026-11-28T01:30:00+08:00"
+    );
+    assert_eq!(
+        form.newborn.birth_date(),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+    );
+    assert!(
+        form.newborn_key().contains(":20261128:"),
+        "{}",
+        form.newborn_key()
+    );
+    let c = accepted_case_with(|f| {
+        f["newborn"]["birth_time"] = json!("2026-11-27T17:30:00Z");
+    });
+    let asks = steps::allocations(Step::HouseholdRegistration, &c, &Settings::default());
+    let id = asks
+        .iter()
+        .find(|a| a.kind == steps::NumberKind::CitizenId)
+        .expect("the ID sequence is asked");
+    assert!(id.namespace.contains(":20261128:"), "{}", id.namespace);
+}

@@ -34,7 +34,8 @@ pub async fn record_birth(
         }
     };
     let birth_time = match chrono::DateTime::parse_from_rfc3339(&req.birth_time) {
-        Ok(t) if t <= now => Some(t),
+        // Kept in Beijing time, whatever offset the hospital's system sent.
+        Ok(t) if t <= now => Some(t.with_timezone(&domain::calendar::shanghai())),
         Ok(_) => {
             p.push("birth_time", "future", "出生时间不能晚于现在");
             None

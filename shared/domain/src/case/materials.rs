@@ -54,8 +54,7 @@ impl Case {
         let same_birth = sibling.case_id != self.case_id
             && sibling.owner == self.owner
             && sibling.form.mother.id_number == self.form.mother.id_number
-            && sibling.form.newborn.birth_time.date_naive()
-                == self.form.newborn.birth_time.date_naive()
+            && sibling.form.newborn.birth_date() == self.form.newborn.birth_date()
             && sibling.form.newborn.birth_order != self.form.newborn.birth_order;
         if !same_birth {
             return;

@@ -43,7 +43,7 @@ pub fn review(case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
     let form = &case.form;
     let facts = &case.shared;
     let mut review = vec![];
-    let birth = form.newborn.birth_time.date_naive();
+    let birth = form.newborn.birth_date();
     let limit = birth
         .checked_add_months(Months::new(settings.late_registration_months))
         .unwrap_or(birth);
@@ -167,7 +167,7 @@ pub fn allocations(case: &Case, settings: &Settings) -> Vec<AllocationRequest> {
         NumberKind::CitizenId,
         format!(
             "citizen_id:{county}:{}:{}",
-            newborn.birth_time.date_naive().format("%Y%m%d"),
+            newborn.birth_date().format("%Y%m%d"),
             newborn.sex.as_str()
         ),
         IdNumber::max_ordinal(newborn.sex) as u64,
@@ -179,7 +179,7 @@ pub fn issue(case: &Case, numbers: &Numbers, settings: &Settings) -> Result<Regi
     let county = address_code(case, settings).ok_or("no county code in force")?;
     let household_number = household_number(case).ok_or("no household number")?;
     let newborn = &case.form.newborn;
-    let birth = newborn.birth_time.date_naive();
+    let birth = newborn.birth_date();
     let id = IdNumber::assemble(
         &county,
         birth,

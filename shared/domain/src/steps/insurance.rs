@@ -102,7 +102,7 @@ pub struct MaternityBenefit {
 /// default), or what the approving officer set when none is configured.
 pub fn premium_for(case: &Case, settings: &Settings) -> Option<u32> {
     let configured = super::household::address_code(case, settings)
-        .and_then(|county| settings.premium(&county, case.form.newborn.birth_time.year()));
+        .and_then(|county| settings.premium(&county, case.form.newborn.birth_date().year()));
     configured.or(case.step(Step::MedicalInsurance).approval_data.amount_cny)
 }
 
@@ -154,7 +154,7 @@ pub fn pay_by(birth: NaiveDate, told: NaiveDate, settings: &Settings) -> NaiveDa
 
 pub fn issue(case: &Case, settings: &Settings, now: Time) -> Result<Enrolment, String> {
     let form = &case.form;
-    let birth = form.newborn.birth_time.date_naive();
+    let birth = form.newborn.birth_date();
     let medical_insurance = if form.insurance.enrol_newborn {
         let id = case
             .results
