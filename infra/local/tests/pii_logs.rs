@@ -77,7 +77,7 @@ async fn no_personal_data_in_logs_at_trace_level() {
     let (s, _) = call(
         "POST",
         "/v1/births".into(),
-        tok("hospital-system", "dept_officer", Some("hospital")),
+        testkit::tokens::hospital_system(SECRET.as_bytes(), "H330106001"),
         family::birth_record(&form(("王海", FATHER), ("李梅", MOTHER))),
         None,
     )
