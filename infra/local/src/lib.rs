@@ -669,6 +669,7 @@ async fn launch(
         Arc::new(cfg.cors_origins.clone()),
         Arc::new(server::Front {
             dev_login: cfg.dev_login,
+            bound: addr,
         }),
         stop_rx.clone(),
     ))];

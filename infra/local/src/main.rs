@@ -476,6 +476,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 .into(),
         );
     }
+    if args.dev_login && !args.addr.ip().is_loopback() {
+        return Err(format!(
+            "--dev-login signs tokens of any role for whoever reaches the server: it runs \
+             only on a loopback address (127.0.0.1 or ::1), not {}",
+            args.addr
+        ));
+    }
     cfg.dev_login = args.dev_login;
     cfg.cjk_font = args.cjk_font;
     cfg.durability = match args.durability {

@@ -286,6 +286,21 @@ pub async fn serve(
 pub struct Front {
     /// `POST /dev/token` signs a token of any role (`serve --dev-login`).
     pub dev_login: bool,
+    /// The address the server is bound to: `/dev/token` answers only requests whose
+    /// `Host` names it (or `localhost` on its port), so a page on another name that
+    /// resolves here (DNS rebinding) gets nothing.
+    pub bound: std::net::SocketAddr,
+}
+
+impl Front {
+    fn host_is_bound(&self, parts: &http::request::Parts) -> bool {
+        let host = parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        host == self.bound.to_string() || host == format!("localhost:{}", self.bound.port())
+    }
 }
 
 impl Front {
@@ -555,6 +570,13 @@ async fn route(
         return upload(&api, &b, t, parts, bytes).await;
     }
     if parts.uri.path() == "/dev/token" && front.dev_login {
+        if !front.host_is_bound(&parts) {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "开发登录只接受以本机地址访问的请求",
+            );
+        }
         return front.dev_token(&api, &parts, &bytes);
     }
     api.handle(Request::from_parts(parts, bytes)).await

@@ -430,3 +430,37 @@ fn infra_flow_json_is_what_onething_flow_prints() {
         assert!(krate.join("Cargo.toml").exists(), "{}", krate.display());
     }
 }
+
+/// The development sign-in signs tokens of any role: `serve --dev-login` refuses a
+/// non-loopback address (exit 2, with the reason), and `/dev/token` refuses a request
+/// whose `Host` is another name (a page that rebound its DNS name to 127.0.0.1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_development_sign_in_stays_on_the_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = onething(dir.path(), &["serve", "--dev-login", "--addr", "0.0.0.0:0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("loopback"), "{err}");
+
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_onething"));
+    let dev = testkit::serve::Serve::start_fresh(bin, &["--dev-login"], [("RUST_LOG", "warn")]);
+    let http = testkit::http::Http::default();
+    let port = dev.base.rsplit(':').next().unwrap().to_string();
+    let body = serde_json::json!({"role": "supervisor", "sub": "s"}).to_string();
+    for (host, status) in [
+        (format!("evil.example:{port}"), 403),
+        (format!("localhost:{port}"), 200),
+        (format!("127.0.0.1:{port}"), 200),
+    ] {
+        let r = http
+            .call(
+                "POST",
+                &format!("{}/dev/token", dev.base),
+                None,
+                &[("content-type", "application/json"), ("host", &host)],
+                bytes::Bytes::from(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status, status, "Host {host}: {}", r.body);
+    }
+}
