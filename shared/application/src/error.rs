@@ -78,13 +78,6 @@ pub enum HandlerError {
     ForOfficer(CitizenText),
 }
 
-impl HandlerError {
-    /// Whether the message can never succeed (dead-lettered, not retried).
-    pub fn is_permanent(&self) -> bool {
-        !matches!(self, HandlerError::Retryable(_))
-    }
-}
-
 impl From<StoreError> for HandlerError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -216,17 +216,7 @@ impl BlobStore for S3Blobs {
             .filter(|d| d.len() == 32)
             .map(|d| d.iter().map(|b| format!("{b:02x}")).collect::<String>());
         let Some(sha256) = sha256 else {
-            return Ok(self.get(key).await?.map(|bytes| {
-                use sha2::Digest;
-                ports::Inspected {
-                    size: bytes.len() as u64,
-                    sha256: sha2::Sha256::digest(&bytes)
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect(),
-                    head: bytes[..head.min(bytes.len())].to_vec(),
-                }
-            }));
+            return Ok(self.get(key).await?.map(|b| ports::Inspected::of(&b, head)));
         };
         let size = h.content_length().unwrap_or(0).max(0) as u64;
         let first = if size == 0 || head == 0 {

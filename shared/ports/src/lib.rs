@@ -301,6 +301,21 @@ pub struct Inspected {
     pub head: Vec<u8>,
 }
 
+impl Inspected {
+    /// What a read of the whole object tells.
+    pub fn of(bytes: &[u8], head: usize) -> Inspected {
+        use sha2::Digest;
+        Inspected {
+            size: bytes.len() as u64,
+            sha256: sha2::Sha256::digest(bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            head: bytes[..head.min(bytes.len())].to_vec(),
+        }
+    }
+}
+
 /// Materials and archives.
 #[async_trait]
 pub trait BlobStore: Send + Sync {
@@ -313,15 +328,7 @@ pub trait BlobStore: Send + Sync {
     /// store keeps its checksum: the size, the SHA-256 (hex) and the first `head` bytes;
     /// None when the key holds nothing.
     async fn inspect(&self, key: &str, head: usize) -> Result<Option<Inspected>, StoreError> {
-        use sha2::Digest;
-        Ok(self.get(key).await?.map(|bytes| Inspected {
-            size: bytes.len() as u64,
-            sha256: sha2::Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-            head: bytes[..head.min(bytes.len())].to_vec(),
-        }))
+        Ok(self.get(key).await?.map(|b| Inspected::of(&b, head)))
     }
     /// Copy `from` to `to` (stores that can copy without reading the bytes through this
     /// process do); the SHA-256 (hex) of the bytes copied, or None when `from` does not
