@@ -396,8 +396,12 @@ TAGS = [("public", "No token: liveness, this document, the guide, the sites, cer
         ("tasks", "Department officers' manual review"),
         ("supervision", "Supervisors' figures"),
         ("appointments", "Appointments at sites' windows")]
+# The routes served without a token, from the API's route table (`onething routes --json`).
+import os
+ROUTES = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "infra", "routes.json")))["routes"]
+PUBLIC = {r["path"] for r in ROUTES if r["who"] == "public"}
 def tag_of(path):
-    if path in ("/healthz", "/openapi.json", "/v1/guide", "/v1/sites", "/v1/sites/{site_id}/slots", "/v1/verify/{cert_id}", "/.well-known/onething-keys.json"): return "public"
+    if path in PUBLIC: return "public"
     if "appointments" in path: return "appointments"
     if path in ("/v1/applications", "/v1/births"): return "applications"
     if "/rating" in path or "/complaints" in path: return "feedback"

@@ -9,6 +9,9 @@ import json, os, sys, yaml
 # The flow's names come from the domain's table (`onething flow --json`, committed as
 # infra/flow.json; a test checks the file is that command's output).
 FLOW = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "flow.json")))
+# The API's routes and who may call them, as `onething routes --json` prints the API's
+# route table (infra/routes.json; a test checks the file is that command's output).
+ROUTES = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "routes.json")))["routes"]
 QUEUES = FLOW["queues"]
 STEP_QUEUES = FLOW["step_queues"]
 # Seconds and MB per function, from what it does: acceptance asks data sharing up to five
@@ -399,9 +402,9 @@ for fid, (binary, consumes, sends, extra) in FUNCTIONS.items():
         props["EventInvokeConfig"] = {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 240}
     if binary == "api":
         events["Api"] = {"Type": "HttpApi", "Properties": {"ApiId": ref("HttpApi"), "Path": "/{proxy+}", "Method": "ANY"}}
-        for i, pub in enumerate(["/healthz", "/openapi.json", "/v1/guide", "/v1/sites", "/v1/sites/{site_id}/slots",
-                                 "/v1/verify/{cert_id}", "/.well-known/onething-keys.json"]):
-            events[f"Public{i}"] = {"Type": "HttpApi", "Properties": {"ApiId": ref("HttpApi"), "Path": pub, "Method": "GET", "Auth": {"Authorizer": "NONE"}}}
+        public = [r for r in ROUTES if r["who"] == "public"]
+        for i, pub in enumerate(public):
+            events[f"Public{i}"] = {"Type": "HttpApi", "Properties": {"ApiId": ref("HttpApi"), "Path": pub["path"], "Method": pub["method"], "Auth": {"Authorizer": "NONE"}}}
     if events:
         props["Events"] = events
     r[f"{fid}Logs"] = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": sub(f"/onething/${{Stage}}/{binary}"),

@@ -655,7 +655,7 @@ async fn the_report_is_by_region_and_department_within_the_supervisors_scope() {
     };
     let filter = application::report::ReportFilter::parse(&sup, None, None).unwrap();
     let one = application::paging::PageRequest::parse(Some("1"), None).unwrap();
-    let month_on = application::report::report(&later, &sup, today, today, &filter, &one)
+    let month_on = application::report::report(&later, today, today, &filter, &one)
         .await
         .unwrap();
     assert_eq!(

@@ -7,17 +7,19 @@
 
 pub mod apigw;
 pub mod auth;
+pub mod call;
 pub mod route;
+pub mod routes;
 
-use application::response::{Links, Resubmitted, Submitted};
 use application::{App, ServiceError};
 use auth::{Auth, AuthError, Claims};
 use bytes::Bytes;
+use call::{Answer, Call};
 use domain::audit::{AuditAction, AuditEvent};
 use domain::case::Actor;
 use http::{header, HeaderMap, Request, Response, StatusCode};
 use ports::AuditLog;
-use route::{Route, Unrouted};
+use route::{RouteDef, Unrouted, Who};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tracing::Instrument;
@@ -140,111 +142,82 @@ pub fn error_response(
     r
 }
 
+/// The response to a refused or failed request: status, code and a message a citizen can
+/// read; internal reasons go to the log only.
 fn service_error(e: ServiceError) -> Response<Bytes> {
-    match e {
-        ServiceError::Invalid(problems) => error_response(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            &format!("申请内容有 {} 处需要修改，请按提示逐项更正", problems.len()),
-            problems
+    let mut details = vec![];
+    let (status, code, message): (StatusCode, &str, String) = match &e {
+        ServiceError::Invalid(problems) => {
+            details = problems
                 .iter()
-                .map(|p| {
-                    json!({"field": p.field, "code": p.code,
-                           "message": p.message})
-                })
-                .collect(),
-        ),
-        ServiceError::BadRequest(m) => error_response(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            m.as_str(),
-            vec![],
-        ),
-        ServiceError::Unauthorized(m) => {
-            tracing::debug!(reason = %m, "unauthorized");
-            error_response(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "请先登录（登录凭证缺失、无效或已过期）",
-                vec![],
-            )
+                .map(|p| json!({"field": p.field, "code": p.code, "message": p.message}))
+                .collect();
+            let message = format!("申请内容有 {} 处需要修改，请按提示逐项更正", problems.len());
+            (StatusCode::BAD_REQUEST, "invalid_request", message)
         }
-        ServiceError::Forbidden(m) => {
-            error_response(StatusCode::FORBIDDEN, "forbidden", m.as_str(), vec![])
+        ServiceError::BadRequest(m) => (StatusCode::BAD_REQUEST, "invalid_request", m.to_string()),
+        ServiceError::Unauthorized(reason) => {
+            tracing::debug!(%reason, "unauthorized");
+            let m = "请先登录（登录凭证缺失、无效或已过期）";
+            (StatusCode::UNAUTHORIZED, "unauthorized", m.into())
         }
-        ServiceError::NotFound => {
-            error_response(StatusCode::NOT_FOUND, "not_found", "未找到该内容", vec![])
-        }
-        ServiceError::Conflict(m) => {
-            error_response(StatusCode::CONFLICT, "conflict", m.as_str(), vec![])
-        }
+        ServiceError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.to_string()),
+        ServiceError::NotFound => (StatusCode::NOT_FOUND, "not_found", "未找到该内容".into()),
+        ServiceError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.to_string()),
         ServiceError::ConflictCode { code, message } => {
-            error_response(StatusCode::CONFLICT, code, message.as_str(), vec![])
+            (StatusCode::CONFLICT, *code, message.to_string())
         }
-        ServiceError::Duplicate { existing_case_id } => {
-            let mut body = json!({"error": {
-                "code": "duplicate_newborn",
-                "message": "该新生儿已有正在办理的出生“一件事”申请，不能重复申请",
-                "details": [],
-            }});
-            if let Some(id) = existing_case_id {
-                body["error"]["existing_case_id"] = json!(id);
-            }
-            json_response(StatusCode::CONFLICT, &body)
-        }
-        ServiceError::Throttled {
-            message,
-            retry_after,
-        } => {
-            let mut r = error_response(
-                StatusCode::TOO_MANY_REQUESTS,
-                "throttled",
-                message.as_str(),
-                vec![],
-            );
-            r.headers_mut().insert(
-                header::RETRY_AFTER,
-                retry_after.to_string().parse().expect("header"),
-            );
-            r
-        }
-        ServiceError::Limit(m) => {
-            error_response(StatusCode::CONFLICT, "limit_reached", m.as_str(), vec![])
-        }
-        ServiceError::TooLarge(m) => error_response(
+        ServiceError::Duplicate { existing_case_id } => return duplicate(existing_case_id),
+        ServiceError::Throttled { message, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            message.to_string(),
+        ),
+        ServiceError::Limit(m) => (StatusCode::CONFLICT, "limit_reached", m.to_string()),
+        ServiceError::TooLarge(m) => (
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            m.as_str(),
-            vec![],
+            m.to_string(),
         ),
-        ServiceError::UnsupportedMediaType(m) => error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            m.as_str(),
-            vec![],
-        ),
-        ServiceError::Unavailable(m) => {
-            tracing::warn!(error = %m, "service unavailable");
-            let mut r = error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "系统繁忙，请稍后再试",
-                vec![],
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, "1".parse().expect("header"));
-            r
+        ServiceError::UnsupportedMediaType(m) => {
+            let status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+            (status, "unsupported_media_type", m.to_string())
         }
-        ServiceError::Internal(m) => {
-            tracing::error!(error = %m, "internal error");
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "系统内部错误，请稍后再试",
-                vec![],
-            )
+        ServiceError::Unavailable(reason) => {
+            tracing::warn!(error = %reason, "service unavailable");
+            let m = "系统繁忙，请稍后再试";
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m.into())
         }
+        ServiceError::Internal(reason) => {
+            tracing::error!(error = %reason, "internal error");
+            let m = "系统内部错误，请稍后再试";
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal", m.into())
+        }
+    };
+    let mut r = error_response(status, code, &message, details);
+    let retry_after = match e {
+        ServiceError::Throttled { retry_after, .. } => Some(retry_after.to_string()),
+        ServiceError::Unavailable(_) => Some("1".to_string()),
+        _ => None,
+    };
+    if let Some(after) = retry_after {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, after.parse().expect("header"));
     }
+    r
+}
+
+/// `409 duplicate_newborn`, with the existing case's id when the caller may know it.
+fn duplicate(existing_case_id: &Option<String>) -> Response<Bytes> {
+    let mut body = json!({"error": {
+        "code": "duplicate_newborn",
+        "message": "该新生儿已有正在办理的出生“一件事”申请，不能重复申请",
+        "details": [],
+    }});
+    if let Some(id) = existing_case_id {
+        body["error"]["existing_case_id"] = json!(id);
+    }
+    json_response(StatusCode::CONFLICT, &body)
 }
 
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
@@ -421,11 +394,8 @@ impl Api {
             return refused;
         }
         let started = std::time::Instant::now();
-        let method = req.method().clone();
         let (parts, body) = req.into_parts();
-        let mut audit: Option<AuditEvent> = None;
-        let path = parts.uri.path().to_string();
-        let (route, resp) = match Route::parse(method.as_str(), &path) {
+        let (route, resp) = match route::find(parts.method.as_str(), parts.uri.path()) {
             Err(Unrouted::MethodNotAllowed(allowed)) => {
                 let mut r = error_response(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -441,28 +411,43 @@ impl Api {
                 "unmatched",
                 error_response(StatusCode::NOT_FOUND, "not_found", "未找到该内容", vec![]),
             ),
-            Ok(route) => (
-                route.pattern(),
-                self.dispatch(route, &parts, &body, request_id, &mut audit)
+            Ok((def, params)) => {
+                let resp = self
+                    .dispatch(def, params, &parts, &body, request_id)
                     .await
-                    .unwrap_or_else(service_error),
-            ),
-        };
-        let resp = match audit {
-            Some(mut event) if resp.status().is_success() => {
-                event.status = resp.status().as_u16();
-                self.record_audit(event, resp).await
+                    .unwrap_or_else(service_error);
+                (def.pattern, resp)
             }
-            _ => resp,
         };
         tracing::info!(
-            method = %method,
+            method = %parts.method,
             route,
             status = resp.status().as_u16(),
             ms = started.elapsed().as_millis() as u64,
             "request",
         );
         resp
+    }
+
+    /// The answer's response, once its access to personal data is on record.
+    async fn recorded(
+        &self,
+        answer: Answer,
+        actor: &Actor,
+        def: &RouteDef,
+        request_id: &str,
+    ) -> Response<Bytes> {
+        let (Some(access), true) = (answer.access, answer.response.status().is_success()) else {
+            return answer.response;
+        };
+        let operation = format!("{} {}", def.method, def.pattern);
+        let now = self.app.clock.now();
+        let mut event = AuditEvent::new(now, request_id, actor, access.action, &operation);
+        event.cases = access.cases;
+        event.fields = access.fields;
+        event.reason = access.reason;
+        event.status = answer.response.status().as_u16();
+        self.record_audit(event, answer.response).await
     }
 
     /// Record an access to personal data before the response leaves. A read whose record
@@ -482,72 +467,62 @@ impl Api {
         }
     }
 
+    /// Serve a routed request: the caller proven (unless the route is public) and allowed
+    /// by the route's table entry, then its handler, behind the `Idempotency-Key` replay
+    /// store for a POST that carries one.
     async fn dispatch(
         &self,
-        route: Route,
+        def: &'static RouteDef,
+        params: route::Params,
         parts: &http::request::Parts,
         body: &[u8],
         request_id: &str,
-        audit: &mut Option<AuditEvent>,
     ) -> Result<Response<Bytes>, ServiceError> {
-        let app = &self.app;
-        match route {
-            Route::Healthz => return Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
-            Route::OpenApi => {
-                return Ok(Response::builder()
-                    .status(StatusCode::OK)
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(Bytes::from_static(OPENAPI.as_bytes()))
-                    .expect("response"))
-            }
-            Route::Guide => {
-                return Ok(json_response(
-                    StatusCode::OK,
-                    &application::service::guide(),
-                ))
-            }
-            Route::Sites => {
-                let county = query_param(parts.uri.query(), "county");
-                return Ok(json_response(
-                    StatusCode::OK,
-                    &application::service::sites(app, county.as_deref())?,
-                ));
-            }
-            Route::Verify { cert_id } => {
-                let t = query_param(parts.uri.query(), "t");
-                return Ok(json_response(
-                    StatusCode::OK,
-                    &application::certs::verify(app, &cert_id, t.as_deref()).await?,
-                ));
-            }
-            Route::Keys => {
-                return Ok(json_response(
-                    StatusCode::OK,
-                    &application::certs::keys(app).await?,
-                ));
-            }
-            Route::SiteSlots { site_id } => {
-                let date = query_param(parts.uri.query(), "date");
-                return Ok(json_response(
-                    StatusCode::OK,
-                    &application::booking::slots(app, &site_id, date.as_deref()).await?,
-                ));
-            }
-            _ => {}
+        let mut call = Call {
+            api: self,
+            parts,
+            body,
+            params,
+            actor: None,
+        };
+        if def.who == Who::Public {
+            return Ok((def.handler)(call).await?.response);
         }
         let actor = self
             .authenticate(parts)
             .map_err(|e| ServiceError::Unauthorized(e.to_string()))?;
-        // Every POST honours an optional Idempotency-Key (applications have their own,
-        // required one, kept with the case).
-        let key = parts.headers.get("idempotency-key");
-        if parts.method != http::Method::POST || route == Route::Submit || key.is_none() {
-            return self
-                .dispatch_as(route, parts, body, request_id, audit, &actor)
-                .await;
+        match def.who {
+            Who::Role(role, refusal) if actor.role != role => {
+                return Err(ServiceError::Forbidden(refusal.into()))
+            }
+            Who::Dept(dept, refusal)
+                if actor.role != domain::Role::DeptOfficer || actor.dept != Some(dept) =>
+            {
+                return Err(ServiceError::Forbidden(refusal.into()))
+            }
+            _ => {}
         }
+        call.actor = Some(actor.clone());
+        let answer = match parts.headers.get("idempotency-key") {
+            Some(key) if parts.method == http::Method::POST && !def.own_key => {
+                self.once(key, call, def).await?
+            }
+            _ => (def.handler)(call).await?,
+        };
+        Ok(self.recorded(answer, &actor, def, request_id).await)
+    }
+
+    /// A POST with an `Idempotency-Key`: the first answer is kept and replayed for the
+    /// same request; the key with another request is a conflict.
+    async fn once(
+        &self,
+        key: &http::HeaderValue,
+        call: Call<'_>,
+        def: &RouteDef,
+    ) -> Result<Answer, ServiceError> {
         let key = key
-            .and_then(|k| k.to_str().ok())
+            .to_str()
+            .ok()
             .filter(|k| (1..=128).contains(&k.len()) && !k.chars().any(char::is_control))
             .ok_or_else(|| {
                 ServiceError::Invalid(vec![domain::Problem::new(
@@ -556,26 +531,17 @@ impl Api {
                     "幂等键应为 1 到 128 个可见字符",
                 )])
             })?;
+        let app = &self.app;
         let digest = |s: &[u8]| application::service::sha256_hex(s);
+        let actor = call.actor();
         let scope = digest(format!("{}:{}", actor.role.as_str(), actor.sub).as_bytes());
         let key = digest(key.as_bytes());
-        let mut request = format!("{} {}\n", parts.method, parts.uri.path()).into_bytes();
-        request.extend_from_slice(body);
+        let mut request = format!("{} {}\n", call.parts.method, call.parts.uri.path()).into_bytes();
+        request.extend_from_slice(call.body);
         let hash = digest(&request);
         let now = app.clock.now();
         match app.answers.remember(&scope, &key, &hash, now).await? {
-            ports::Remembered::Replay(stored) => {
-                let mut r = Response::builder()
-                    .status(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK))
-                    .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
-                    .header(header::CACHE_CONTROL, "no-store")
-                    .header("x-content-type-options", "nosniff")
-                    .body(Bytes::from(stored.body))
-                    .expect("response");
-                r.headers_mut()
-                    .insert("idempotent-replayed", "true".parse().expect("header"));
-                return Ok(r);
-            }
+            ports::Remembered::Replay(stored) => return Ok(replayed(stored)),
             ports::Remembered::Mismatch => {
                 return Err(ServiceError::Conflict(
                     "该幂等键已用于另一请求，请使用新的幂等键".into(),
@@ -588,14 +554,12 @@ impl Api {
             }
             ports::Remembered::New => {}
         }
-        let result = self
-            .dispatch_as(route, parts, body, request_id, audit, &actor)
-            .await;
+        let result = (def.handler)(call).await;
         let kept = match &result {
-            Ok(r) if r.status().is_success() => {
+            Ok(a) if a.response.status().is_success() => {
                 let response = ports::StoredResponse {
-                    status: r.status().as_u16(),
-                    body: String::from_utf8_lossy(r.body()).into_owned(),
+                    status: a.response.status().as_u16(),
+                    body: String::from_utf8_lossy(a.response.body()).into_owned(),
                 };
                 let expires = now + chrono::Duration::hours(ports::IDEMPOTENCY_TTL_HOURS);
                 app.answers
@@ -609,352 +573,24 @@ impl Api {
         }
         result
     }
+}
 
-    /// Serve an authenticated request.
-    async fn dispatch_as(
-        &self,
-        route: Route,
-        parts: &http::request::Parts,
-        body: &[u8],
-        request_id: &str,
-        audit: &mut Option<AuditEvent>,
-        actor: &Actor,
-    ) -> Result<Response<Bytes>, ServiceError> {
-        let app = &self.app;
-        let actor = actor.clone();
-        let operation = format!("{} {}", parts.method, route.pattern());
-        let q = parts.uri.query();
-        let now = app.clock.now();
-        let mut note = |action: AuditAction, cases: Vec<String>, fields: &[&str]| {
-            let mut e = AuditEvent::new(now, request_id, &actor, action, &operation);
-            e.cases = cases;
-            e.fields = fields.iter().map(|f| f.to_string()).collect();
-            *audit = Some(e);
-        };
-        match route {
-            Route::Healthz
-            | Route::OpenApi
-            | Route::Guide
-            | Route::Sites
-            | Route::SiteSlots { .. }
-            | Route::Verify { .. }
-            | Route::Keys => unreachable!("served above"),
-            Route::Correct { case_id } => {
-                let v = json_body(&parts.headers, body)?;
-                let out = application::service::correct_after_completion(app, &actor, &case_id, &v)
-                    .await?;
-                note(AuditAction::Write, vec![case_id.clone()], &["corrections"]);
-                ok(StatusCode::ACCEPTED, out)
-            }
-            Route::Certificates { case_id } => {
-                let base = self.base_url(&parts.headers);
-                let v = application::certs::list(app, &actor, &case_id, &base).await?;
-                note(AuditAction::Read, vec![case_id.clone()], &["certificates"]);
-                ok(StatusCode::OK, v)
-            }
-            Route::Book => {
-                let v = json_body(&parts.headers, body)?;
-                ok(
-                    StatusCode::CREATED,
-                    application::booking::book(app, &actor, &v).await?,
-                )
-            }
-            Route::MyAppointments => ok(
-                StatusCode::OK,
-                application::booking::mine(app, &actor).await?,
-            ),
-            Route::CancelAppointment { appointment_id } => ok(
-                StatusCode::OK,
-                application::booking::cancel(app, &actor, &appointment_id).await?,
-            ),
-            Route::SiteAppointments { site_id } => ok(
-                StatusCode::OK,
-                application::booking::site_day(
-                    app,
-                    &actor,
-                    &site_id,
-                    query_param(q, "date").as_deref(),
-                )
-                .await?,
-            ),
-            Route::Submit => {
-                let v = json_body(&parts.headers, body)?;
-                let key = parts
-                    .headers
-                    .get("idempotency-key")
-                    .map(|k| k.to_str().unwrap_or("\u{0}"));
-                let (case, created) = application::service::submit(app, &actor, key, &v).await?;
-                note(
-                    AuditAction::Write,
-                    vec![case.case_id().to_string()],
-                    &["form"],
-                );
-                let mut r = json_response(
-                    StatusCode::ACCEPTED,
-                    &Submitted {
-                        case_id: case.case_id().to_string(),
-                        channel: case.channel(),
-                        links: Links {
-                            this: format!("/v1/cases/{}", case.case_id()),
-                        },
-                        status: case.status(),
-                        submitted_at: case.submitted_at(),
-                        version: case.version(),
-                    },
-                );
-                r.headers_mut().insert(
-                    header::LOCATION,
-                    format!("/v1/cases/{}", case.case_id())
-                        .parse()
-                        .expect("header"),
-                );
-                if !created {
-                    r.headers_mut()
-                        .insert("idempotent-replayed", "true".parse().expect("header"));
-                }
-                Ok(r)
-            }
-            Route::MyCases => {
-                let list = application::service::my_cases(app, &actor, &page_request(q)?).await?;
-                let ids = list.cases.iter().map(|c| c.case_id.clone()).collect();
-                note(AuditAction::Read, ids, &["newborn_name", "status"]);
-                ok(StatusCode::OK, list)
-            }
-            Route::Case { case_id } => {
-                let reason = query_param(q, "break_glass");
-                let shown =
-                    application::service::case_view(app, &actor, &case_id, reason.as_deref())
-                        .await?;
-                // The masked view holds no personal data; the full view is recorded.
-                if let domain::view::Shown::Full(_) = &shown {
-                    let action = match reason {
-                        Some(_) => AuditAction::BreakGlassRead,
-                        None => AuditAction::Read,
-                    };
-                    note(action, vec![case_id.clone()], &CASE_FIELDS);
-                    if let Some(e) = audit.as_mut() {
-                        e.reason = reason;
-                    }
-                }
-                ok(StatusCode::OK, shown)
-            }
-            Route::AddMaterial { case_id } => {
-                let v = json_body(&parts.headers, body)?;
-                let t = application::service::new_material(
-                    app,
-                    &actor,
-                    &case_id,
-                    &v,
-                    &self.base_url(&parts.headers),
-                )
-                .await?;
-                let field = format!("material:{}", t.material_id);
-                note(AuditAction::Write, vec![case_id.clone()], &[&field]);
-                ok(StatusCode::CREATED, t)
-            }
-            Route::Resubmit { case_id } => {
-                let v = json_body(&parts.headers, body)?;
-                let c = application::service::resubmit(app, &actor, &case_id, &v).await?;
-                note(
-                    AuditAction::Write,
-                    vec![case_id.clone()],
-                    &["form", "materials"],
-                );
-                ok(
-                    StatusCode::ACCEPTED,
-                    Resubmitted {
-                        case_id: c.case_id().to_string(),
-                        current_step: c.current_step(),
-                        status: c.status(),
-                        version: c.version(),
-                    },
-                )
-            }
-            Route::Rate { case_id } => {
-                let v = json_body(&parts.headers, body)?;
-                let r = application::service::rate(app, &actor, &case_id, &v).await?;
-                note(AuditAction::Write, vec![case_id.clone()], &["ratings"]);
-                ok(StatusCode::CREATED, r)
-            }
-            Route::Complain { case_id } => {
-                let v = json_body(&parts.headers, body)?;
-                let c = application::service::complain(app, &actor, &case_id, &v).await?;
-                note(AuditAction::Write, vec![case_id.clone()], &["complaints"]);
-                ok(StatusCode::CREATED, c)
-            }
-            Route::AnswerComplaint {
-                case_id,
-                complaint_id,
-            } => {
-                let v = json_body(&parts.headers, body)?;
-                let c = application::service::answer_complaint(
-                    app,
-                    &actor,
-                    &case_id,
-                    &complaint_id,
-                    &v,
-                )
-                .await?;
-                note(AuditAction::Write, vec![case_id.clone()], &["complaints"]);
-                ok(StatusCode::OK, c)
-            }
-            Route::Tasks => {
-                let filter = application::service::TaskFilter {
-                    status: query_param(q, "status"),
-                    step: query_param(q, "step"),
-                    overdue: query_param(q, "overdue"),
-                };
-                let page = page_request(q)?;
-                ok(
-                    StatusCode::OK,
-                    application::service::tasks(app, &actor, &filter, &page).await?,
-                )
-            }
-            Route::Decide { task_id } => {
-                let v = json_body(&parts.headers, body)?;
-                let d = application::service::decide(app, &actor, &task_id, &v).await?;
-                note(
-                    AuditAction::Write,
-                    vec![d.case_id.clone()],
-                    &["steps", "results"],
-                );
-                ok(StatusCode::OK, d)
-            }
-            Route::Births => {
-                let v = json_body(&parts.headers, body)?;
-                let (birth_id, created) =
-                    application::service::record_birth(app, &actor, &v).await?;
-                let field = format!("birth:{birth_id}");
-                note(AuditAction::Write, vec![], &[&field]);
-                let status = if created {
-                    StatusCode::CREATED
-                } else {
-                    StatusCode::OK
-                };
-                ok(status, json!({ "birth_id": birth_id }))
-            }
-            Route::Withdraw { case_id } => {
-                let v = json_body(&parts.headers, body)?;
-                let c = application::service::withdraw(app, &actor, &case_id, &v).await?;
-                note(AuditAction::Write, vec![case_id.clone()], &["status"]);
-                ok(
-                    StatusCode::OK,
-                    Resubmitted {
-                        case_id: c.case_id().to_string(),
-                        current_step: c.current_step(),
-                        status: c.status(),
-                        version: c.version(),
-                    },
-                )
-            }
-            Route::PremiumPayment { case_id } => {
-                let v = json_body(&parts.headers, body)?;
-                let c = application::service::premium_payment(app, &actor, &case_id, &v).await?;
-                note(
-                    AuditAction::Write,
-                    vec![case_id.clone()],
-                    &["results.medical_insurance"],
-                );
-                ok(
-                    StatusCode::OK,
-                    json!({
-                        "case_id": c.case_id(),
-                        "medical_insurance": c.results().insurance.as_ref()
-                            .map(|i| &i.medical_insurance),
-                        "version": c.version(),
-                    }),
-                )
-            }
-            Route::Material {
-                case_id,
-                material_id,
-            } => {
-                let d = application::service::material_download(
-                    app,
-                    &actor,
-                    &case_id,
-                    &material_id,
-                    &self.base_url(&parts.headers),
-                )
-                .await?;
-                let field = format!("material:{material_id}");
-                note(AuditAction::Read, vec![case_id.clone()], &[&field]);
-                ok(StatusCode::OK, d)
-            }
-            Route::Feedback => ok(
-                StatusCode::OK,
-                application::service::feedback_inbox(
-                    app,
-                    &actor,
-                    query_param(q, "status").as_deref(),
-                    &page_request(q)?,
-                )
-                .await?,
-            ),
-            Route::FollowUp {
-                feedback_id,
-                action,
-            } => {
-                let v = json_body(&parts.headers, body)?;
-                let (item, case_id) =
-                    application::service::follow_up(app, &actor, &feedback_id, action, &v).await?;
-                note(AuditAction::Write, vec![case_id], &["feedback"]);
-                ok(StatusCode::OK, item)
-            }
-            Route::Escalations => ok(
-                StatusCode::OK,
-                application::service::escalations(app, &actor, &page_request(q)?).await?,
-            ),
-            Route::Report => {
-                if actor.role != domain::Role::Supervisor {
-                    return Err(ServiceError::Forbidden("监督报告仅供监督人员查看".into()));
-                }
-                let (from, to) = application::report::parse_period(
-                    query_param(q, "from").as_deref(),
-                    query_param(q, "to").as_deref(),
-                )?;
-                let filter = application::report::ReportFilter::parse(
-                    &actor,
-                    query_param(q, "region").as_deref(),
-                    query_param(q, "dept").as_deref(),
-                )?;
-                // The per-case list: 100 rows a page unless asked otherwise.
-                let mut page = page_request(q)?;
-                if query_param(q, "limit").is_none() {
-                    page.limit = application::paging::MAX_LIMIT;
-                }
-                ok(
-                    StatusCode::OK,
-                    application::report::report(app, &actor, from, to, &filter, &page).await?,
-                )
-            }
-        }
+/// A kept answer, replayed (nothing is read or written again, so nothing is recorded).
+fn replayed(stored: ports::StoredResponse) -> Answer {
+    let mut response = Response::builder()
+        .status(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK))
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header("x-content-type-options", "nosniff")
+        .body(Bytes::from(stored.body))
+        .expect("response");
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", "true".parse().expect("header"));
+    Answer {
+        response,
+        access: None,
     }
-}
-
-/// `?limit=&cursor=` of a list.
-fn page_request(q: Option<&str>) -> Result<application::paging::PageRequest, ServiceError> {
-    application::paging::PageRequest::parse(
-        query_param(q, "limit").as_deref(),
-        query_param(q, "cursor").as_deref(),
-    )
-}
-
-/// What a full case view shows of the case's personal data.
-const CASE_FIELDS: [&str; 8] = [
-    "form",
-    "results",
-    "materials",
-    "missing",
-    "timeline",
-    "complaints",
-    "ratings",
-    "notifications",
-];
-
-/// A JSON answer with this status.
-fn ok(status: StatusCode, v: impl serde::Serialize) -> Result<Response<Bytes>, ServiceError> {
-    Ok(json_response(status, &v))
 }
 
 #[cfg(test)]
@@ -981,9 +617,9 @@ mod tests {
                 }
             }
         }
-        let mut routed: Vec<(String, String)> = Route::TABLE
+        let mut routed: Vec<(String, String)> = route::ROUTES
             .iter()
-            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .map(|r| (r.method.to_string(), r.pattern.to_string()))
             .collect();
         documented.sort();
         routed.sort();

@@ -1,83 +1,240 @@
-//! The routes of the API, parsed once from the method and path into a [`Route`] that the
-//! API matches exhaustively. `openapi.json` documents exactly [`Route::TABLE`].
+//! The routes of the API as one table: method, path pattern, who may call, handler.
+//!
+//! [`ROUTES`] is the only list. The router matches a request against it, the OpenAPI test
+//! compares it with `openapi.json`, and `onething routes --json` prints it for the
+//! infrastructure (`infra/routes.json`: which routes API Gateway serves without the JWT
+//! authorizer) and the OpenAPI generator.
 
-/// A request's route, with its path parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
-    Healthz,
-    OpenApi,
-    Guide,
-    Submit,
-    MyCases,
-    Case {
-        case_id: String,
+use crate::call::Handler;
+use crate::routes::{appointments, births, cases, feedback, public, supervision, tasks};
+use domain::flow::Dept;
+use domain::Role;
+
+/// Who may call a route. A route closed to a caller's role or department is refused
+/// (403) here, with the route's own message, before its handler runs; which case, county
+/// or site the caller may touch is the use case's to decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Anyone, without a token.
+    Public,
+    /// Anyone signed in (the use case decides on the facts: own case, own county).
+    SignedIn,
+    /// Only this role.
+    Role(Role, &'static str),
+    /// Only officers of this department.
+    Dept(Dept, &'static str),
+}
+
+impl Who {
+    /// The JSON name of this kind of access (`infra/routes.json`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Who::Public => "public",
+            Who::SignedIn => "signed_in",
+            Who::Role(..) => "role",
+            Who::Dept(..) => "dept",
+        }
+    }
+}
+
+/// One route.
+pub struct RouteDef {
+    pub method: &'static str,
+    /// Path pattern as `openapi.json` writes it (`{name}` is a parameter).
+    pub pattern: &'static str,
+    pub who: Who,
+    pub handler: Handler,
+    /// The route keeps its own `Idempotency-Key` (an application's key is kept with the
+    /// case), so the API's generic replay store is not used for it.
+    pub own_key: bool,
+}
+
+const fn route(
+    method: &'static str,
+    pattern: &'static str,
+    who: Who,
+    handler: Handler,
+) -> RouteDef {
+    RouteDef {
+        method,
+        pattern,
+        who,
+        handler,
+        own_key: false,
+    }
+}
+
+const GUARDIAN_BOOKS: &str = "预约由申请人本人办理";
+const SUPERVISORS_ONLY: &str = "监督报告仅供监督人员查看";
+
+/// Every route of the API.
+pub static ROUTES: &[RouteDef] = &[
+    route("GET", "/healthz", Who::Public, public::healthz),
+    route("GET", "/openapi.json", Who::Public, public::openapi),
+    route("GET", "/v1/guide", Who::Public, public::guide),
+    RouteDef {
+        own_key: true,
+        ..route("POST", "/v1/applications", Who::SignedIn, cases::submit)
     },
-    AddMaterial {
-        case_id: String,
-    },
-    Resubmit {
-        case_id: String,
-    },
-    Rate {
-        case_id: String,
-    },
-    Complain {
-        case_id: String,
-    },
-    AnswerComplaint {
-        case_id: String,
-        complaint_id: String,
-    },
-    Tasks,
-    Decide {
-        task_id: String,
-    },
-    Report,
-    Births,
-    Withdraw {
-        case_id: String,
-    },
-    PremiumPayment {
-        case_id: String,
-    },
-    Material {
-        case_id: String,
-        material_id: String,
-    },
-    Feedback,
-    FollowUp {
-        feedback_id: String,
-        /// `answer`, `return-visit` or `rectification`.
-        action: &'static str,
-    },
-    Escalations,
-    /// The operator's sites (public).
-    Sites,
-    /// A site's slots of a day (public).
-    SiteSlots {
-        site_id: String,
-    },
-    /// A site's appointments of a day (its window officers).
-    SiteAppointments {
-        site_id: String,
-    },
-    Book,
-    MyAppointments,
-    CancelAppointment {
-        appointment_id: String,
-    },
-    Certificates {
-        case_id: String,
-    },
-    Correct {
-        case_id: String,
-    },
-    /// A certificate's verification (public).
-    Verify {
-        cert_id: String,
-    },
-    /// The certificate keys (public).
-    Keys,
+    route("GET", "/v1/cases", Who::SignedIn, cases::mine),
+    route("GET", "/v1/cases/{case_id}", Who::SignedIn, cases::view),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/materials",
+        Who::SignedIn,
+        cases::add_material,
+    ),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/resubmit",
+        Who::SignedIn,
+        cases::resubmit,
+    ),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/rating",
+        Who::SignedIn,
+        feedback::rate,
+    ),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/complaints",
+        Who::SignedIn,
+        feedback::complain,
+    ),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/complaints/{complaint_id}/answer",
+        Who::SignedIn,
+        feedback::answer_complaint,
+    ),
+    route("GET", "/v1/tasks", Who::SignedIn, tasks::list),
+    route(
+        "POST",
+        "/v1/tasks/{task_id}/decision",
+        Who::SignedIn,
+        tasks::decide,
+    ),
+    route(
+        "GET",
+        "/v1/supervision/report",
+        Who::Role(Role::Supervisor, SUPERVISORS_ONLY),
+        supervision::report,
+    ),
+    route(
+        "POST",
+        "/v1/births",
+        Who::Dept(Dept::Hospital, "分娩记录由助产机构登记"),
+        births::record,
+    ),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/withdraw",
+        Who::SignedIn,
+        cases::withdraw,
+    ),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/premium-payment",
+        Who::Dept(Dept::MedicalInsurance, "缴费记录由医疗保障部门登记"),
+        cases::premium_payment,
+    ),
+    route(
+        "GET",
+        "/v1/cases/{case_id}/materials/{material_id}",
+        Who::SignedIn,
+        cases::material,
+    ),
+    route("GET", "/v1/feedback", Who::SignedIn, feedback::inbox),
+    route(
+        "POST",
+        "/v1/feedback/{feedback_id}/answer",
+        Who::SignedIn,
+        feedback::answer,
+    ),
+    route(
+        "POST",
+        "/v1/feedback/{feedback_id}/return-visit",
+        Who::SignedIn,
+        feedback::return_visit,
+    ),
+    route(
+        "POST",
+        "/v1/feedback/{feedback_id}/rectification",
+        Who::SignedIn,
+        feedback::rectification,
+    ),
+    route(
+        "GET",
+        "/v1/supervision/escalations",
+        Who::Role(Role::Supervisor, "督办清单仅供监督人员查看"),
+        supervision::escalations,
+    ),
+    route("GET", "/v1/sites", Who::Public, public::sites),
+    route(
+        "GET",
+        "/v1/sites/{site_id}/slots",
+        Who::Public,
+        public::slots,
+    ),
+    route(
+        "GET",
+        "/v1/sites/{site_id}/appointments",
+        Who::SignedIn,
+        appointments::site_day,
+    ),
+    route(
+        "POST",
+        "/v1/appointments",
+        Who::Role(Role::Guardian, GUARDIAN_BOOKS),
+        appointments::book,
+    ),
+    route(
+        "GET",
+        "/v1/appointments",
+        Who::Role(Role::Guardian, "仅申请人本人可查看其预约"),
+        appointments::mine,
+    ),
+    route(
+        "DELETE",
+        "/v1/appointments/{appointment_id}",
+        Who::Role(Role::Guardian, "预约由申请人本人取消"),
+        appointments::cancel,
+    ),
+    route(
+        "GET",
+        "/v1/cases/{case_id}/certificates",
+        Who::SignedIn,
+        cases::certificates,
+    ),
+    route("GET", "/v1/verify/{cert_id}", Who::Public, public::verify),
+    route(
+        "GET",
+        "/.well-known/onething-keys.json",
+        Who::Public,
+        public::keys,
+    ),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/corrections",
+        Who::SignedIn,
+        cases::correct,
+    ),
+];
+
+/// A matched route's path parameters, by name.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Params(Vec<(&'static str, String)>);
+
+impl Params {
+    /// The parameter `name` of the route's pattern (the pattern names it, so it is there).
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
 }
 
 /// Why a request has no route.
@@ -88,179 +245,41 @@ pub enum Unrouted {
     MethodNotAllowed(Vec<&'static str>),
 }
 
-const METHODS: [&str; 3] = ["GET", "POST", "DELETE"];
-
-impl Route {
-    /// Every route: method and path pattern, as `openapi.json` documents them.
-    pub const TABLE: &'static [(&'static str, &'static str)] = &[
-        ("GET", "/healthz"),
-        ("GET", "/openapi.json"),
-        ("GET", "/v1/guide"),
-        ("POST", "/v1/applications"),
-        ("GET", "/v1/cases"),
-        ("GET", "/v1/cases/{case_id}"),
-        ("POST", "/v1/cases/{case_id}/materials"),
-        ("POST", "/v1/cases/{case_id}/resubmit"),
-        ("POST", "/v1/cases/{case_id}/rating"),
-        ("POST", "/v1/cases/{case_id}/complaints"),
-        (
-            "POST",
-            "/v1/cases/{case_id}/complaints/{complaint_id}/answer",
-        ),
-        ("GET", "/v1/tasks"),
-        ("POST", "/v1/tasks/{task_id}/decision"),
-        ("GET", "/v1/supervision/report"),
-        ("POST", "/v1/births"),
-        ("POST", "/v1/cases/{case_id}/withdraw"),
-        ("POST", "/v1/cases/{case_id}/premium-payment"),
-        ("GET", "/v1/cases/{case_id}/materials/{material_id}"),
-        ("GET", "/v1/feedback"),
-        ("POST", "/v1/feedback/{feedback_id}/answer"),
-        ("POST", "/v1/feedback/{feedback_id}/return-visit"),
-        ("POST", "/v1/feedback/{feedback_id}/rectification"),
-        ("GET", "/v1/supervision/escalations"),
-        ("GET", "/v1/sites"),
-        ("GET", "/v1/sites/{site_id}/slots"),
-        ("GET", "/v1/sites/{site_id}/appointments"),
-        ("POST", "/v1/appointments"),
-        ("GET", "/v1/appointments"),
-        ("DELETE", "/v1/appointments/{appointment_id}"),
-        ("GET", "/v1/cases/{case_id}/certificates"),
-        ("GET", "/v1/verify/{cert_id}"),
-        ("GET", "/.well-known/onething-keys.json"),
-        ("POST", "/v1/cases/{case_id}/corrections"),
-    ];
-
-    /// The route of `method path`, or why there is none.
-    pub fn parse(method: &str, path: &str) -> Result<Route, Unrouted> {
-        if let Some(r) = Self::find(method, path) {
-            return Ok(r);
-        }
-        let allowed: Vec<&'static str> = METHODS
-            .into_iter()
-            .filter(|m| Self::find(m, path).is_some())
-            .collect();
-        if allowed.is_empty() {
-            Err(Unrouted::NotFound)
-        } else {
-            Err(Unrouted::MethodNotAllowed(allowed))
+/// The route of `method path` with its parameters, or why there is none.
+pub fn find(method: &str, path: &str) -> Result<(&'static RouteDef, Params), Unrouted> {
+    let mut allowed = vec![];
+    for r in ROUTES {
+        if let Some(params) = matches(r.pattern, path) {
+            if r.method == method {
+                return Ok((r, params));
+            }
+            allowed.push(r.method);
         }
     }
-
-    fn find(method: &str, path: &str) -> Option<Route> {
-        let segs: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
-        let id = |s: &str| (!s.is_empty()).then(|| s.to_string());
-        Some(match (method, segs.as_slice()) {
-            ("GET", ["healthz"]) => Route::Healthz,
-            ("GET", ["openapi.json"]) => Route::OpenApi,
-            ("GET", ["v1", "guide"]) => Route::Guide,
-            ("POST", ["v1", "applications"]) => Route::Submit,
-            ("GET", ["v1", "cases"]) => Route::MyCases,
-            ("GET", ["v1", "cases", c]) => Route::Case { case_id: id(c)? },
-            ("POST", ["v1", "cases", c, "materials"]) => Route::AddMaterial { case_id: id(c)? },
-            ("POST", ["v1", "cases", c, "resubmit"]) => Route::Resubmit { case_id: id(c)? },
-            ("POST", ["v1", "cases", c, "rating"]) => Route::Rate { case_id: id(c)? },
-            ("POST", ["v1", "cases", c, "complaints"]) => Route::Complain { case_id: id(c)? },
-            ("POST", ["v1", "cases", c, "complaints", x, "answer"]) => Route::AnswerComplaint {
-                case_id: id(c)?,
-                complaint_id: id(x)?,
-            },
-            ("GET", ["v1", "tasks"]) => Route::Tasks,
-            ("POST", ["v1", "tasks", t, "decision"]) => Route::Decide { task_id: id(t)? },
-            ("GET", ["v1", "supervision", "report"]) => Route::Report,
-            ("POST", ["v1", "births"]) => Route::Births,
-            ("POST", ["v1", "cases", c, "withdraw"]) => Route::Withdraw { case_id: id(c)? },
-            ("POST", ["v1", "cases", c, "premium-payment"]) => {
-                Route::PremiumPayment { case_id: id(c)? }
-            }
-            ("GET", ["v1", "cases", c, "materials", m]) => Route::Material {
-                case_id: id(c)?,
-                material_id: id(m)?,
-            },
-            ("GET", ["v1", "feedback"]) => Route::Feedback,
-            ("POST", ["v1", "feedback", f, a]) => Route::FollowUp {
-                feedback_id: id(f)?,
-                action: match *a {
-                    "answer" => "answer",
-                    "return-visit" => "return-visit",
-                    "rectification" => "rectification",
-                    _ => return None,
-                },
-            },
-            ("GET", ["v1", "supervision", "escalations"]) => Route::Escalations,
-            ("GET", ["v1", "sites"]) => Route::Sites,
-            ("GET", ["v1", "sites", s, "slots"]) => Route::SiteSlots { site_id: id(s)? },
-            ("GET", ["v1", "sites", s, "appointments"]) => {
-                Route::SiteAppointments { site_id: id(s)? }
-            }
-            ("POST", ["v1", "appointments"]) => Route::Book,
-            ("GET", ["v1", "appointments"]) => Route::MyAppointments,
-            ("DELETE", ["v1", "appointments", a]) => Route::CancelAppointment {
-                appointment_id: id(a)?,
-            },
-            ("GET", ["v1", "cases", c, "certificates"]) => Route::Certificates { case_id: id(c)? },
-            ("GET", ["v1", "verify", c]) => Route::Verify { cert_id: id(c)? },
-            ("GET", [".well-known", "onething-keys.json"]) => Route::Keys,
-            ("POST", ["v1", "cases", c, "corrections"]) => Route::Correct { case_id: id(c)? },
-            _ => return None,
-        })
+    if allowed.is_empty() {
+        Err(Unrouted::NotFound)
+    } else {
+        Err(Unrouted::MethodNotAllowed(allowed))
     }
+}
 
-    /// The route's path pattern (for logs: no identifiers).
-    pub fn pattern(&self) -> &'static str {
-        let i = match self {
-            Route::Healthz => 0,
-            Route::OpenApi => 1,
-            Route::Guide => 2,
-            Route::Submit => 3,
-            Route::MyCases => 4,
-            Route::Case { .. } => 5,
-            Route::AddMaterial { .. } => 6,
-            Route::Resubmit { .. } => 7,
-            Route::Rate { .. } => 8,
-            Route::Complain { .. } => 9,
-            Route::AnswerComplaint { .. } => 10,
-            Route::Tasks => 11,
-            Route::Decide { .. } => 12,
-            Route::Report => 13,
-            Route::Births => 14,
-            Route::Withdraw { .. } => 15,
-            Route::PremiumPayment { .. } => 16,
-            Route::Material { .. } => 17,
-            Route::Feedback => 18,
-            Route::FollowUp { action, .. } => match *action {
-                "answer" => 19,
-                "return-visit" => 20,
-                _ => 21,
-            },
-            Route::Escalations => 22,
-            Route::Sites => 23,
-            Route::SiteSlots { .. } => 24,
-            Route::SiteAppointments { .. } => 25,
-            Route::Book => 26,
-            Route::MyAppointments => 27,
-            Route::CancelAppointment { .. } => 28,
-            Route::Certificates { .. } => 29,
-            Route::Verify { .. } => 30,
-            Route::Keys => 31,
-            Route::Correct { .. } => 32,
-        };
-        Self::TABLE[i].1
+/// The parameters of `path` under `pattern`, when it matches (a parameter is never empty).
+fn matches(pattern: &'static str, path: &str) -> Option<Params> {
+    let want: Vec<&'static str> = pattern.split('/').collect();
+    let got: Vec<&str> = path.split('/').collect();
+    if want.len() != got.len() {
+        return None;
     }
-
-    /// Served without a token.
-    pub fn is_public(&self) -> bool {
-        matches!(
-            self,
-            Route::Healthz
-                | Route::OpenApi
-                | Route::Guide
-                | Route::Sites
-                | Route::SiteSlots { .. }
-                | Route::Verify { .. }
-                | Route::Keys
-        )
+    let mut params = vec![];
+    for (w, g) in want.into_iter().zip(got) {
+        match w.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+            Some(name) if !g.is_empty() => params.push((name, g.to_string())),
+            Some(_) => return None,
+            None if w == g => {}
+            None => return None,
+        }
     }
+    Some(Params(params))
 }
 
 #[cfg(test)]
@@ -268,41 +287,60 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_pattern_in_the_table_parses_to_its_route() {
-        for (m, p) in Route::TABLE {
-            let path = p
+    fn every_pattern_in_the_table_matches_itself_and_only_itself() {
+        for r in ROUTES {
+            let path = r
+                .pattern
                 .replace("{case_id}", "BC1")
                 .replace("{complaint_id}", "CP1")
                 .replace("{task_id}", "BC1.police.1");
-            let r = Route::parse(m, &path).unwrap_or_else(|e| panic!("{m} {p}: {e:?}"));
-            assert_eq!(r.pattern(), *p);
+            let (found, _) = find(r.method, &path).unwrap_or_else(|e| panic!("{path}: {e:?}"));
+            assert_eq!(found.pattern, r.pattern);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(
+                seen.insert((r.method, r.pattern)),
+                "{} {} twice",
+                r.method,
+                r.pattern
+            );
         }
     }
 
     #[test]
     fn path_parameters_are_captured_and_never_empty() {
-        assert_eq!(
-            Route::parse("GET", "/v1/cases/abc"),
-            Ok(Route::Case {
-                case_id: "abc".into()
-            })
-        );
-        assert_eq!(Route::parse("GET", "/v1/cases/"), Err(Unrouted::NotFound));
-        assert_eq!(
-            Route::parse("GET", "/v1/cases/a/b"),
-            Err(Unrouted::NotFound)
-        );
+        let (r, p) = find("GET", "/v1/cases/abc").unwrap();
+        assert_eq!(r.pattern, "/v1/cases/{case_id}");
+        assert_eq!(p.get("case_id"), "abc");
+        assert_eq!(find("GET", "/v1/cases/").err(), Some(Unrouted::NotFound));
+        assert_eq!(find("GET", "/v1/cases/a/b").err(), Some(Unrouted::NotFound));
+        let (_, p) = find("POST", "/v1/cases/c1/complaints/x2/answer").unwrap();
+        assert_eq!((p.get("case_id"), p.get("complaint_id")), ("c1", "x2"));
     }
 
     #[test]
     fn a_known_path_with_another_method_is_not_allowed() {
         assert_eq!(
-            Route::parse("DELETE", "/v1/cases/abc"),
-            Err(Unrouted::MethodNotAllowed(vec!["GET"]))
+            find("DELETE", "/v1/cases/abc").err(),
+            Some(Unrouted::MethodNotAllowed(vec!["GET"]))
         );
         assert_eq!(
-            Route::parse("GET", "/v1/applications"),
-            Err(Unrouted::MethodNotAllowed(vec!["POST"]))
+            find("GET", "/v1/applications").err(),
+            Some(Unrouted::MethodNotAllowed(vec!["POST"]))
         );
+        assert_eq!(
+            find("PUT", "/v1/appointments").err(),
+            Some(Unrouted::MethodNotAllowed(vec!["POST", "GET"]))
+        );
+    }
+
+    #[test]
+    fn every_refusal_in_the_table_is_written_for_citizens() {
+        for r in ROUTES {
+            if let Who::Role(_, m) | Who::Dept(_, m) = r.who {
+                assert!(domain::text::CitizenText::is_fit(m), "{}: {m}", r.pattern);
+            }
+        }
     }
 }

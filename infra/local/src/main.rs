@@ -41,6 +41,9 @@ enum Cmd {
     /// The flow: each step's department, queue and time limit, and every queue and
     /// function (`--json`: as `infra/flow.json` holds it for the infrastructure scripts).
     Flow(FlowArgs),
+    /// The API's routes: method, path and who may call (`--json`: as `infra/routes.json`
+    /// holds it for the template generator and the OpenAPI generator).
+    Routes(FlowArgs),
 }
 
 #[derive(Args)]
@@ -427,6 +430,39 @@ fn flow(args: FlowArgs) {
     println!("functions: {}", domain::flow::all_functions().join(" "));
 }
 
+fn routes(args: FlowArgs) {
+    let rows: Vec<serde_json::Value> = api::route::ROUTES
+        .iter()
+        .map(|r| {
+            let mut row = serde_json::json!({"method": r.method, "path": r.pattern,
+                                             "who": r.who.as_str()});
+            match r.who {
+                api::route::Who::Role(role, _) => row["role"] = role.as_str().into(),
+                api::route::Who::Dept(dept, _) => row["dept"] = dept.as_str().into(),
+                _ => {}
+            }
+            row
+        })
+        .collect();
+    if args.json {
+        let doc = serde_json::json!({ "routes": rows });
+        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+        return;
+    }
+    for r in rows {
+        let who = [&r["who"], &r["role"], &r["dept"]]
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!(
+            "{:<7} {:<56} {who}",
+            r["method"].as_str().unwrap_or(""),
+            r["path"].as_str().unwrap_or("")
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     init_logs();
@@ -441,6 +477,10 @@ async fn main() {
         Cmd::Keys(args) => keys(args).await,
         Cmd::Flow(args) => {
             flow(args);
+            Ok(())
+        }
+        Cmd::Routes(args) => {
+            routes(args);
             Ok(())
         }
     };

@@ -464,3 +464,37 @@ async fn the_development_sign_in_stays_on_the_machine() {
         assert_eq!(r.status, status, "Host {host}: {}", r.body);
     }
 }
+
+/// The routes API Gateway serves without the JWT authorizer, and the OpenAPI document's
+/// public operations, come from `infra/routes.json`: what `onething routes --json` prints
+/// from the API's route table.
+#[test]
+fn infra_routes_json_is_what_onething_routes_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = onething(dir.path(), &["routes", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../routes.json");
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        printed, committed,
+        "infra/routes.json is stale: run `onething routes --json > infra/routes.json`, then \
+         `python3 infra/gen_template.py` and `python3 docs/gen_openapi.py`"
+    );
+    // The template serves exactly the public GET routes without the authorizer.
+    let template = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"),
+    )
+    .unwrap();
+    for r in printed["routes"].as_array().unwrap() {
+        let path = r["path"].as_str().unwrap();
+        let public = r["who"] == "public";
+        let open = template.contains(&format!("Path: {path}\n"))
+            || template.contains(&format!("Path: '{path}'\n"));
+        assert_eq!(
+            public, open,
+            "{path}: public {public}, open in the template {open}"
+        );
+    }
+}

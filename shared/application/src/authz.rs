@@ -1,7 +1,9 @@
-//! Who may see and change a case: every use case that reads or changes one loads it
-//! through [`load_visible`] and asks [`can_change`] here. Which roles may call a use case
-//! at all (only the guardian rates, only a supervisor reads the report, ...) is checked
-//! at the top of that use case, where its rule is written.
+//! Who may see and change a case: every use case that reads one loads it through
+//! [`load_visible`], and one that changes it on the family's behalf through
+//! [`load_changeable`]. Which role or department may call an operation at all (only a
+//! supervisor reads the report, only a hospital files births, ...) is the API's route
+//! table's to say (`functions/api/src/route.rs`); a step's own rules on who decides are
+//! the task's (`officer_dept`, `decide`).
 //!
 //! - Guardians: their own cases, in full.
 //! - Window officers: the offline cases they entered, and those taken at their site
@@ -93,9 +95,34 @@ pub fn valid_identifier(s: &str) -> bool {
         && !s.contains("..")
 }
 
+/// Who may change a case on the family's behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changer {
+    /// Its guardian only.
+    Guardian,
+    /// Its guardian, or the window officer who took it.
+    GuardianOrWindow,
+}
+
+/// The case `case_id` for `actor` to change as `who` allows, or 404 (not theirs to see)
+/// or 403 with `refusal` (theirs to see, not to change).
+pub async fn load_changeable(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    who: Changer,
+    refusal: &'static str,
+) -> Result<Case, ServiceError> {
+    let (case, _) = load_visible(app, actor, case_id).await?;
+    if !can_change(actor, &case, who == Changer::GuardianOrWindow) {
+        return Err(ServiceError::Forbidden(refusal.into()));
+    }
+    Ok(case)
+}
+
 /// Whether `actor` may change the case as its guardian (or, with `window_too`, as the
 /// window officer who entered it).
-pub fn can_change(actor: &Actor, case: &Case, window_too: bool) -> bool {
+fn can_change(actor: &Actor, case: &Case, window_too: bool) -> bool {
     match actor.role {
         Role::Guardian => case.owner() == actor.sub,
         Role::WindowOfficer => window_too && viewer(actor, case).is_some(),

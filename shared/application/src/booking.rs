@@ -62,9 +62,6 @@ struct BookingRequest {
 
 /// `POST /v1/appointments` (guardian).
 pub async fn book(app: &App, actor: &Actor, body: &Value) -> Result<Value, ServiceError> {
-    if actor.role != Role::Guardian {
-        return Err(ServiceError::Forbidden("预约由申请人本人办理".into()));
-    }
     let req: BookingRequest = crate::body::parse(body)?;
     let mut problems = vec![];
     let found = match req.site_id.as_deref() {
@@ -201,9 +198,6 @@ pub async fn book(app: &App, actor: &Actor, body: &Value) -> Result<Value, Servi
 
 /// `GET /v1/appointments`: the guardian's own.
 pub async fn mine(app: &App, actor: &Actor) -> Result<Value, ServiceError> {
-    if actor.role != Role::Guardian {
-        return Err(ServiceError::Forbidden("仅申请人本人可查看其预约".into()));
-    }
     let list = app.appointments.of_guardian(&actor.sub).await?;
     let items: Vec<Value> = list.iter().map(|a| a.view(false)).collect();
     Ok(json!({"appointments": items, "next_cursor": null}))
@@ -211,9 +205,6 @@ pub async fn mine(app: &App, actor: &Actor) -> Result<Value, ServiceError> {
 
 /// `DELETE /v1/appointments/{id}`: the guardian cancels their own (again: the same).
 pub async fn cancel(app: &App, actor: &Actor, id: &str) -> Result<Value, ServiceError> {
-    if actor.role != Role::Guardian {
-        return Err(ServiceError::Forbidden("预约由申请人本人取消".into()));
-    }
     match app.appointments.appointment(id).await? {
         Some(a) if a.guardian == actor.sub => {}
         _ => return Err(ServiceError::NotFound),

@@ -3,18 +3,17 @@
 //! does nothing if the work is already done, and commits its change together with the
 //! messages the change causes (conditional on the version it read).
 
+pub use crate::archive::archive;
 use crate::digest::sha256_hex;
 use crate::message::Envelope;
 use crate::repo::Change;
 use crate::{App, HandlerError};
 use chrono::Duration;
-use domain::case::{AcceptanceOutcome, Actor, ArchiveRef, Case};
+use domain::case::{AcceptanceOutcome, Actor, Case};
 use domain::flow::Step;
 use domain::sharing::SharedFacts;
 use domain::steps::{self, Numbers, Verdict};
-use domain::view;
 use ports::{AllocError, StoreError};
-use serde_json::json;
 
 /// Handle a message (the local runtime and tests use this; each Lambda checks that the
 /// message is for its own step first, with [`handle_for_step`]).
@@ -63,7 +62,7 @@ async fn send(app: &App, env: &Envelope) -> Result<(), StoreError> {
     app.queues.send(&out.queue, &out.body).await
 }
 
-fn dom(e: domain::DomainError) -> HandlerError {
+pub(crate) fn dom(e: domain::DomainError) -> HandlerError {
     match e {
         domain::DomainError::Calendar(c) => HandlerError::Retryable(c.to_string()),
         other => HandlerError::Permanent(other.to_string()),
@@ -376,176 +375,6 @@ pub async fn notify(
             },
         )
         .await?;
-    }
-    Ok(())
-}
-
-/// The `archive` function: the form, every material, every result and the full history,
-/// with a manifest of SHA-256 checksums, written once.
-pub async fn archive(app: &App, case_id: &str) -> Result<(), HandlerError> {
-    let (done, _) = app
-        .repo()
-        .update_async(case_id, |mut case| async move {
-            if case.archive().is_some() {
-                return Ok((Change::Keep(false), case));
-            }
-            if !case.status().is_finished() {
-                return Err(HandlerError::Permanent(format!(
-                    "case {case_id} is not finished"
-                )));
-            }
-
-            // The archive holds the notifications too: wait until every one was delivered.
-            let delivered = app.notifier.sent(case_id).await?;
-            if (delivered.len() as u32) < case.notice_seq() {
-                // The notify function sends the archive message again once the last
-                // notification is delivered (and the SLA monitor backs that up).
-                tracing::debug!(
-                    case_id,
-                    "archive deferred until every notification is delivered"
-                );
-                return Ok((Change::Keep(false), case));
-            }
-            let expected = case.version();
-            // Keys carry the version so a retry after a crash rewrites identical bytes.
-            let prefix = format!("archives/{case_id}/v{expected}");
-            // One object, `archive.json`: the documents and the manifest of checksums of
-            // every file (each document's bytes as `to_vec_pretty` writes them, and each
-            // material); the materials are copied beside it by the store (server-side on S3:
-            // they never pass through this function).
-            let shown = view::CaseView::of(&case);
-            let documents: Vec<(&str, serde_json::Value)> = vec![
-                ("form.json", case.form().to_json()),
-                // Every result, with every hand-over and what corrections superseded.
-                ("results.json", json!(shown.results)),
-                (
-                    "case.json",
-                    serde_json::to_value(shown).expect("serialises"),
-                ),
-                ("history.json", json!(case.timeline())),
-                ("notifications.json", json!(delivered)),
-                ("shared-data.json", json!(case.shared())),
-                // Every certificate with its signed token (superseded ones too).
-                (
-                    "certificates.json",
-                    case.certificates()
-                        .iter()
-                        .map(|c| {
-                            json!({"claims": c.claims, "token": c.token, "status": c.status,
-                                   "superseded_by": c.superseded_by,
-                                   "superseded_at": c.superseded_at})
-                        })
-                        .collect(),
-                ),
-            ];
-            let mut files: Vec<serde_json::Value> = documents
-                .iter()
-                .map(|(name, v)| {
-                    let b = serde_json::to_vec_pretty(v).expect("json");
-                    json!({"path": name, "sha256": sha256_hex(&b), "size": b.len(),
-                       "content_type": "application/json"})
-                })
-                .collect();
-            // Each certificate's sealed PDF, inside the archive object (base64, with its
-            // checksum in the manifest): read where it is stored, rendered first where it
-            // is not, or waited for where another function renders them. One object per
-            // archive instead of a copy per PDF.
-            // First, before anything is written: a retry that waits for the PDFs copies
-            // nothing (under Object Lock each write would be a version kept for years).
-            let mut pdfs = serde_json::Map::new();
-            let mut pdf_files = vec![];
-            for c in case.certificates() {
-                if app.documents.is_none() {
-                    break;
-                }
-                let path = format!("certificates/{}.pdf", c.claims.cert_id);
-                let Some(pdf) = crate::certs::document_bytes(app, case_id, c).await? else {
-                    if app.documents.as_ref().is_some_and(|d| d.renderer.is_none()) {
-                        return Err(HandlerError::Retryable(format!(
-                            "{}: its PDF is not rendered yet; the archive waits",
-                            c.claims.cert_id
-                        )));
-                    }
-                    continue;
-                };
-                pdf_files.push(
-                    json!({"path": path, "sha256": sha256_hex(&pdf), "size": pdf.len(),
-                                  "content_type": "application/pdf", "in": "archive.json"}),
-                );
-                pdfs.insert(
-                    path,
-                    json!(base64::Engine::encode(
-                        &base64::engine::general_purpose::STANDARD,
-                        &pdf
-                    )),
-                );
-            }
-            let mut missing_materials = vec![];
-            let mut altered_materials = vec![];
-            for m in case.materials() {
-                let path = format!("materials/{}-{}", m.material_id, m.kind.as_str());
-                let copied = app
-                    .blobs
-                    .copy_once(&m.blob_key, &format!("{prefix}/{path}"), &m.content_type)
-                    .await?;
-                match copied {
-                    None => missing_materials.push(m.material_id.clone()),
-                    Some(hash) => {
-                        // The bytes must be those whose checksum the case recorded at upload.
-                        if m.sha256.as_ref().is_some_and(|h| *h != hash) {
-                            tracing::error!(
-                                case_id,
-                                material_id = %m.material_id,
-                                "a material's bytes differ from the checksum recorded at upload",
-                            );
-                            altered_materials.push(m.material_id.clone());
-                        }
-                        files.push(json!({"path": path, "sha256": hash,
-                                      "content_type": m.content_type}));
-                    }
-                }
-            }
-            files.extend(pdf_files);
-            let finished = case.finished_at().map(|t| t.to_rfc3339());
-            let manifest = json!({
-                "case_id": case_id, "status": case.status(), "finished_at": finished,
-                "case_version": expected,
-                "files": files,
-                "never_uploaded_materials": missing_materials,
-                "altered_materials": altered_materials,
-                // A case corrected after completion is archived again; the earlier
-                // archives stay where they are, named here.
-                "earlier_archives": case.earlier_archives(),
-            });
-            let bundle = json!({
-                "manifest": manifest,
-                "documents": documents
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect::<serde_json::Map<_, _>>(),
-                // The certificates' PDFs by path, in base64.
-                "pdfs": pdfs,
-            });
-            let bytes = serde_json::to_vec_pretty(&bundle).expect("json");
-            app.blobs
-                .put_once(
-                    &format!("{prefix}/archive.json"),
-                    &bytes,
-                    "application/json",
-                )
-                .await?;
-            case.record_archive(ArchiveRef {
-                location: app.blobs.location(&prefix),
-                manifest_sha256: sha256_hex(&bytes),
-                files: files.len(),
-                archived_at: app.now(),
-            })
-            .map_err(dom)?;
-            Ok::<_, HandlerError>((Change::Commit(true, vec![]), case))
-        })
-        .await?;
-    if done {
-        tracing::info!(case_id, "case archived");
     }
     Ok(())
 }

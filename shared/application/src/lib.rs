@@ -10,6 +10,7 @@
 //! - [`repo`]: load → decide → commit, with the one conflict policy.
 //! - [`fixture`]: the data-sharing fixture and the built-in sample registry.
 
+pub mod archive;
 pub mod authz;
 pub mod body;
 pub mod booking;

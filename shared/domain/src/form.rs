@@ -370,6 +370,211 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// The parts of the form, each read with every problem it has.
+impl Reader<'_> {
+    /// The window an offline application was taken at (required offline, refused online).
+    fn window(&mut self, root: &Map<String, Value>, channel: Option<Channel>) -> Option<Window> {
+        let window = self.obj(root, "", "window", false).and_then(|m| {
+            let site = self.text(m, "window", "site", MAX_TEXT);
+            let number = self.text(m, "window", "number", 20);
+            Some(Window {
+                site: site?,
+                number: number?,
+                county: None,
+            })
+        });
+        if let Some(c) = channel {
+            let has_window = !matches!(root.get("window"), None | Some(Value::Null));
+            if c.is_offline() && !has_window {
+                self.p
+                    .push("window", "required", "窗口受理的申请须填写受理窗口");
+            }
+            if !c.is_offline() && has_window {
+                self.p
+                    .push("window", "not_allowed", "网上申请不填写受理窗口");
+            }
+        }
+        window
+    }
+
+    fn newborn(&mut self, m: &Map<String, Value>, now: DateTime<FixedOffset>) -> Option<Newborn> {
+        let name = self.name(m, "newborn", "name");
+        let sex = self
+            .one_of(m, "newborn", "sex", &["male", "female"])
+            .map(|s| if s == "male" { Sex::Male } else { Sex::Female });
+        let birth_time = self
+            .text(m, "newborn", "birth_time", 40)
+            .and_then(|s| self.birth_time(&s, now));
+        let hospital_code = self.text(m, "newborn", "hospital_code", 40);
+        let weight_g = self.int(m, "newborn", "weight_g", 300, 8000);
+        let length_cm = self.int(m, "newborn", "length_cm", 20, 75);
+        let gestational_weeks = self.int(m, "newborn", "gestational_weeks", 20, 45);
+        let ethnicity = self.text(m, "newborn", "ethnicity", 20);
+        let birth_order = self
+            .opt_int(m, "newborn", "birth_order", 1, 9)
+            .unwrap_or(Some(1));
+        let multiple_birth = self
+            .opt_int(m, "newborn", "multiple_birth", 1, 9)
+            .unwrap_or(Some(1));
+        if let (Some(o), Some(n)) = (birth_order, multiple_birth) {
+            if o > n {
+                self.p
+                    .push("newborn.birth_order", "range", "出生顺序不能大于同胎数");
+            }
+        }
+        Some(Newborn {
+            name: name?,
+            sex: sex?,
+            birth_time: birth_time?,
+            hospital_code: hospital_code?,
+            weight_g: weight_g?,
+            length_cm: length_cm?,
+            gestational_weeks: gestational_weeks?,
+            ethnicity: ethnicity?,
+            birth_order: birth_order?,
+            multiple_birth: multiple_birth?,
+        })
+    }
+
+    /// The birth time, not in the future, kept in Beijing time (a client's own offset
+    /// never moves a date).
+    fn birth_time(&mut self, s: &str, now: DateTime<FixedOffset>) -> Option<DateTime<FixedOffset>> {
+        match DateTime::parse_from_rfc3339(s) {
+            Ok(t) if t > now => {
+                self.p
+                    .push("newborn.birth_time", "future", "出生时间不能晚于现在");
+                None
+            }
+            Ok(t) => Some(t.with_timezone(&crate::calendar::shanghai())),
+            Err(_) => {
+                self.p.push(
+                    "newborn.birth_time",
+                    "format",
+                    "出生时间格式应如 2026-11-28T08:30:00+08:00",
+                );
+                None
+            }
+        }
+    }
+
+    fn household(&mut self, root: &Map<String, Value>, father_present: bool) -> Option<Household> {
+        let household = self.obj(root, "", "household", true).and_then(|m| {
+            let w = self.one_of(m, "household", "register_with", &["father", "mother"])?;
+            Some(Household {
+                register_with: if w == "father" {
+                    ParentRole::Father
+                } else {
+                    ParentRole::Mother
+                },
+            })
+        });
+        if household
+            .as_ref()
+            .is_some_and(|h| h.register_with == ParentRole::Father && !father_present)
+        {
+            self.p.push(
+                "household.register_with",
+                "no_father",
+                "未填写父亲时只能随母落户",
+            );
+        }
+        household
+    }
+
+    /// How the results reach the family (`online`: an online application, which cannot
+    /// pick up at a window).
+    fn delivery(&mut self, m: &Map<String, Value>, online: bool) -> Option<Delivery> {
+        let method = self.one_of(m, "delivery", "method", &["mail", "pickup", "window"]);
+        let address = self.opt_text(m, "delivery", "address", MAX_TEXT);
+        let pickup_site = self.opt_text(m, "delivery", "pickup_site", MAX_TEXT);
+        let method = match method?.as_str() {
+            "mail" => {
+                if address.is_none() && !self.p.0.iter().any(|p| p.field == "delivery.address") {
+                    self.p
+                        .push("delivery.address", "required", "选择邮寄时须填写邮寄地址");
+                }
+                DeliveryMethod::Mail
+            }
+            "window" => {
+                if online {
+                    self.p.push(
+                        "delivery.method",
+                        "window_offline_only",
+                        "窗口领取仅适用于在窗口提出的申请，网上申请请选择邮寄或自取",
+                    );
+                }
+                DeliveryMethod::Window
+            }
+            _ => {
+                if pickup_site.is_none()
+                    && !self.p.0.iter().any(|p| p.field == "delivery.pickup_site")
+                {
+                    self.p.push(
+                        "delivery.pickup_site",
+                        "required",
+                        "选择自取时须填写领取地点",
+                    );
+                }
+                DeliveryMethod::Pickup
+            }
+        };
+        Some(Delivery {
+            method,
+            address,
+            pickup_site,
+        })
+    }
+
+    fn applicant(&mut self, m: &Map<String, Value>) -> Option<Applicant> {
+        let name = self.name(m, "applicant", "name");
+        let id_number = self.id(m, "applicant", "id_number");
+        let relation = self.one_of(m, "applicant", "relation", &RELATIONS);
+        let phone = self.text(m, "applicant", "phone", 20).and_then(|p| {
+            if valid_phone(&p) {
+                Some(p)
+            } else {
+                self.p
+                    .push("applicant.phone", "format", "应为 11 位中国大陆手机号码");
+                None
+            }
+        });
+        Some(Applicant {
+            name: name?,
+            id_number: id_number?,
+            relation: relation?,
+            phone: phone?,
+        })
+    }
+
+    /// The applicant is the parent they say they are; online, only a parent applies.
+    fn applicant_is_who_they_say(
+        &mut self,
+        a: &Applicant,
+        mother: &Parent,
+        father: Option<&Parent>,
+        online: bool,
+    ) {
+        match a.relation.as_str() {
+            "mother" if a.id_number != mother.id_number => self.p.push(
+                "applicant.id_number",
+                "relation_mismatch",
+                "申请人关系为母亲，但身份证号码与母亲不一致",
+            ),
+            "father" if father.map(|f| &f.id_number) != Some(&a.id_number) => self.p.push(
+                "applicant.id_number",
+                "relation_mismatch",
+                "申请人关系为父亲，但身份证号码与父亲不一致",
+            ),
+            "guardian" if online => self.p.push(
+                "applicant.relation",
+                "parent_required_online",
+                "网上申请须由新生儿父亲或母亲本人提出；其他监护人请携带监护证明到窗口办理",
+            ),
+            _ => {}
+        }
+    }
+}
+
 fn valid_phone(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 11
@@ -389,7 +594,6 @@ impl Form {
             today: now.date_naive(),
             _root: v,
         };
-
         let channel = r
             .one_of(
                 root,
@@ -398,89 +602,10 @@ impl Form {
                 &["zlb_app", "zj_web", "service_center", "hospital"],
             )
             .and_then(|c| Channel::parse(&c));
-
-        let window = match r.obj(root, "", "window", false) {
-            Some(m) => {
-                let site = r.text(m, "window", "site", MAX_TEXT);
-                let number = r.text(m, "window", "number", 20);
-                match (site, number) {
-                    (Some(site), Some(number)) => Some(Window {
-                        site,
-                        number,
-                        county: None,
-                    }),
-                    _ => None,
-                }
-            }
-            None => None,
-        };
-        if let Some(c) = channel {
-            let has_window = !matches!(root.get("window"), None | Some(Value::Null));
-            if c.is_offline() && !has_window {
-                r.p.push("window", "required", "窗口受理的申请须填写受理窗口");
-            }
-            if !c.is_offline() && has_window {
-                r.p.push("window", "not_allowed", "网上申请不填写受理窗口");
-            }
-        }
-
-        let newborn = r.obj(root, "", "newborn", true).and_then(|m| {
-            let name = r.name(m, "newborn", "name");
-            let sex = r.one_of(m, "newborn", "sex", &["male", "female"]).map(|s| {
-                if s == "male" {
-                    Sex::Male
-                } else {
-                    Sex::Female
-                }
-            });
-            let birth_time = r.text(m, "newborn", "birth_time", 40).and_then(|s| {
-                match DateTime::parse_from_rfc3339(&s) {
-                    Ok(t) if t > now => {
-                        r.p.push("newborn.birth_time", "future", "出生时间不能晚于现在");
-                        None
-                    }
-                    // Kept in Beijing time: a client's own offset never moves a date.
-                    Ok(t) => Some(t.with_timezone(&crate::calendar::shanghai())),
-                    Err(_) => {
-                        r.p.push(
-                            "newborn.birth_time",
-                            "format",
-                            "出生时间格式应如 2026-11-28T08:30:00+08:00",
-                        );
-                        None
-                    }
-                }
-            });
-            let hospital_code = r.text(m, "newborn", "hospital_code", 40);
-            let weight_g = r.int(m, "newborn", "weight_g", 300, 8000);
-            let length_cm = r.int(m, "newborn", "length_cm", 20, 75);
-            let gestational_weeks = r.int(m, "newborn", "gestational_weeks", 20, 45);
-            let ethnicity = r.text(m, "newborn", "ethnicity", 20);
-            let birth_order = r
-                .opt_int(m, "newborn", "birth_order", 1, 9)
-                .unwrap_or(Some(1));
-            let multiple_birth = r
-                .opt_int(m, "newborn", "multiple_birth", 1, 9)
-                .unwrap_or(Some(1));
-            if let (Some(o), Some(n)) = (birth_order, multiple_birth) {
-                if o > n {
-                    r.p.push("newborn.birth_order", "range", "出生顺序不能大于同胎数");
-                }
-            }
-            Some(Newborn {
-                name: name?,
-                sex: sex?,
-                birth_time: birth_time?,
-                hospital_code: hospital_code?,
-                weight_g: weight_g?,
-                length_cm: length_cm?,
-                gestational_weeks: gestational_weeks?,
-                ethnicity: ethnicity?,
-                birth_order: birth_order?,
-                multiple_birth: multiple_birth?,
-            })
-        });
-
+        let window = r.window(root, channel);
+        let newborn = r
+            .obj(root, "", "newborn", true)
+            .and_then(|m| r.newborn(m, now));
         let mother = r
             .obj(root, "", "mother", true)
             .and_then(|m| r.parent(m, "mother", Sex::Female));
@@ -488,27 +613,7 @@ impl Form {
         let father = r
             .obj(root, "", "father", false)
             .and_then(|m| r.parent(m, "father", Sex::Male));
-
-        let household = r.obj(root, "", "household", true).and_then(|m| {
-            let w = r.one_of(m, "household", "register_with", &["father", "mother"])?;
-            Some(Household {
-                register_with: if w == "father" {
-                    ParentRole::Father
-                } else {
-                    ParentRole::Mother
-                },
-            })
-        });
-        if let Some(h) = &household {
-            if h.register_with == ParentRole::Father && !father_present {
-                r.p.push(
-                    "household.register_with",
-                    "no_father",
-                    "未填写父亲时只能随母落户",
-                );
-            }
-        }
-
+        let household = r.household(root, father_present);
         let insurance = r.obj(root, "", "insurance", true).and_then(|m| {
             let enrol_newborn = r.boolean(m, "insurance", "enrol_newborn");
             let maternity_benefit = r.boolean(m, "insurance", "maternity_benefit");
@@ -521,94 +626,15 @@ impl Form {
             r.boolean(m, "social_security_card", "apply")
                 .map(|apply| CardRequest { apply })
         });
-
-        let offline = channel.map(|c| c.is_offline()).unwrap_or(false);
-        let delivery_required = channel.is_some() && !offline;
+        let online = channel.is_some_and(|c| !c.is_offline());
         let delivery = r
-            .obj(root, "", "delivery", delivery_required)
-            .and_then(|m| {
-                let method = r.one_of(m, "delivery", "method", &["mail", "pickup", "window"]);
-                let address = r.opt_text(m, "delivery", "address", MAX_TEXT);
-                let pickup_site = r.opt_text(m, "delivery", "pickup_site", MAX_TEXT);
-                let method = match method?.as_str() {
-                    "mail" => {
-                        if address.is_none() && !r.p.0.iter().any(|p| p.field == "delivery.address")
-                        {
-                            r.p.push("delivery.address", "required", "选择邮寄时须填写邮寄地址");
-                        }
-                        DeliveryMethod::Mail
-                    }
-                    "window" => {
-                        if channel.is_some() && !offline {
-                            r.p.push(
-                                "delivery.method",
-                                "window_offline_only",
-                                "窗口领取仅适用于在窗口提出的申请，网上申请请选择邮寄或自取",
-                            );
-                        }
-                        DeliveryMethod::Window
-                    }
-                    _ => {
-                        if pickup_site.is_none()
-                            && !r.p.0.iter().any(|p| p.field == "delivery.pickup_site")
-                        {
-                            r.p.push(
-                                "delivery.pickup_site",
-                                "required",
-                                "选择自取时须填写领取地点",
-                            );
-                        }
-                        DeliveryMethod::Pickup
-                    }
-                };
-                Some(Delivery {
-                    method,
-                    address,
-                    pickup_site,
-                })
-            });
-
-        let applicant = r.obj(root, "", "applicant", true).and_then(|m| {
-            let name = r.name(m, "applicant", "name");
-            let id_number = r.id(m, "applicant", "id_number");
-            let relation = r.one_of(m, "applicant", "relation", &RELATIONS);
-            let phone = r.text(m, "applicant", "phone", 20).and_then(|p| {
-                if valid_phone(&p) {
-                    Some(p)
-                } else {
-                    r.p.push("applicant.phone", "format", "应为 11 位中国大陆手机号码");
-                    None
-                }
-            });
-            Some(Applicant {
-                name: name?,
-                id_number: id_number?,
-                relation: relation?,
-                phone: phone?,
-            })
-        });
-
-        // Cross-field rules that need the parsed parts.
+            .obj(root, "", "delivery", online)
+            .and_then(|m| r.delivery(m, online));
+        let applicant = r
+            .obj(root, "", "applicant", true)
+            .and_then(|m| r.applicant(m));
         if let (Some(a), Some(m)) = (&applicant, &mother) {
-            let f = father.as_ref();
-            match a.relation.as_str() {
-                "mother" if a.id_number != m.id_number => r.p.push(
-                    "applicant.id_number",
-                    "relation_mismatch",
-                    "申请人关系为母亲，但身份证号码与母亲不一致",
-                ),
-                "father" if f.map(|f| &f.id_number) != Some(&a.id_number) => r.p.push(
-                    "applicant.id_number",
-                    "relation_mismatch",
-                    "申请人关系为父亲，但身份证号码与父亲不一致",
-                ),
-                "guardian" if channel.is_some() && !offline => r.p.push(
-                    "applicant.relation",
-                    "parent_required_online",
-                    "网上申请须由新生儿父亲或母亲本人提出；其他监护人请携带监护证明到窗口办理",
-                ),
-                _ => {}
-            }
+            r.applicant_is_who_they_say(a, m, father.as_ref(), online);
         }
         if let (Some(nb), Some(m)) = (&newborn, &mother) {
             if m.id_number.birth_date() >= nb.birth_date() {
@@ -619,7 +645,6 @@ impl Form {
                 );
             }
         }
-
         if !r.p.is_empty() {
             return Err(r.p.0);
         }

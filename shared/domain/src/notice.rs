@@ -1,6 +1,6 @@
 //! What the guardian is told, for every event they must act on or learn of.
 
-use crate::case::{Case, NoticeKind};
+use crate::case::{Case, NoticeKind, StepStatus};
 use crate::steps::issuance::Handover;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,7 @@ pub struct Notification {
     pub phone: String,
 }
 
+/// The notice of `kind` about `case`, the `seq`-th sent for it.
 pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
     let id = &case.case_id;
     let (title, body) = match kind {
@@ -23,10 +24,8 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
                 .due_at
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_default();
-            (
-                "出生一件事已受理".to_string(),
-                format!("您的出生“一件事”申请（{id}）已受理，将于 {due} 前办结。"),
-            )
+            let body = format!("您的出生“一件事”申请（{id}）已受理，将于 {due} 前办结。");
+            ("出生一件事已受理", body)
         }
         NoticeKind::Incomplete => {
             let list: Vec<String> = case
@@ -34,63 +33,33 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
                 .iter()
                 .map(|m| format!("{}：{}", m.name, m.reason))
                 .collect();
-            (
-                "请补充材料（一次告知）".to_string(),
-                format!(
-                    "您的申请（{id}）需补充以下全部材料后重新提交：{}",
-                    list.join("；")
-                ),
-            )
+            let body = format!(
+                "您的申请（{id}）需补充以下全部材料后重新提交：{}",
+                list.join("；")
+            );
+            ("请补充材料（一次告知）", body)
         }
         NoticeKind::NotAccepted => {
             let r = case.step(crate::flow::Step::Acceptance).reasons.join("；");
             (
-                "申请不予受理".to_string(),
+                "申请不予受理",
                 format!("您的申请（{id}）不予受理，原因：{r}"),
             )
         }
         NoticeKind::Returned => {
-            let r: Vec<String> = case
-                .steps
-                .iter()
-                .filter(|x| x.status == crate::case::StepStatus::Returned)
-                .flat_map(|x| x.reasons.clone())
-                .collect();
-            (
-                "申请退回修改".to_string(),
-                format!(
-                    "您的申请（{id}）被退回修改，请按以下原因更正后重新提交：{}",
-                    r.join("；")
-                ),
-            )
+            let r = reasons(case, StepStatus::Returned);
+            let body = format!("您的申请（{id}）被退回修改，请按以下原因更正后重新提交：{r}");
+            ("申请退回修改", body)
         }
         NoticeKind::Rejected => {
-            let r: Vec<String> = case
-                .steps
-                .iter()
-                .filter(|x| x.status == crate::case::StepStatus::Rejected)
-                .flat_map(|x| x.reasons.clone())
-                .collect();
-            (
-                "申请审查不通过".to_string(),
-                format!(
-                    "您的申请（{id}）审查不通过，原因：{}。已出具的结果继续有效。",
-                    r.join("；")
-                ),
-            )
+            let r = reasons(case, StepStatus::Rejected);
+            let body = format!("您的申请（{id}）审查不通过，原因：{r}。已出具的结果继续有效。");
+            ("申请审查不通过", body)
         }
         NoticeKind::PremiumDue => {
-            let p = case
-                .results
-                .insurance
-                .as_ref()
-                .and_then(|i| i.medical_insurance.premium_notice.as_ref());
-            let amount = p.map(|p| p.amount_cny).unwrap_or(0);
-            let by = p.map(|p| p.pay_by.to_string()).unwrap_or_default();
-            (
-                "请缴纳新生儿医保费".to_string(),
-                format!("新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。"),
-            )
+            let (amount, by) = premium(case);
+            let body = format!("新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。");
+            ("请缴纳新生儿医保费", body)
         }
         NoticeKind::Withdrawn => {
             let r = case
@@ -100,95 +69,112 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
                 .find(|e| e.action == "withdrawn")
                 .map(|e| e.detail.clone())
                 .unwrap_or_default();
-            (
-                "申请已撤回".to_string(),
-                format!("您的出生“一件事”申请（{id}）已撤回：{r}。如需办理，请重新申请。"),
-            )
+            let body = format!("您的出生“一件事”申请（{id}）已撤回：{r}。如需办理，请重新申请。");
+            ("申请已撤回", body)
         }
         NoticeKind::PremiumReminder => {
-            let p = case
-                .results
-                .insurance
-                .as_ref()
-                .and_then(|i| i.medical_insurance.premium_notice.as_ref());
-            let amount = p.map(|p| p.amount_cny).unwrap_or(0);
-            let by = p.map(|p| p.pay_by.to_string()).unwrap_or_default();
-            (
-                "新生儿医保费缴纳提醒".to_string(),
-                format!(
-                    "新生儿医保费（{id}）尚未缴纳，请于 {by} 前缴纳 {amount} 元，逾期将影响参保待遇。"
-                ),
-            )
+            let (amount, by) = premium(case);
+            let body = format!(
+                "新生儿医保费（{id}）尚未缴纳，请于 {by} 前缴纳 {amount} 元，逾期将影响参保待遇。"
+            );
+            ("新生儿医保费缴纳提醒", body)
         }
         // Sent by the appointment reminder with its own text; never composed from a case.
         NoticeKind::AppointmentReminder => (
-            "预约提醒".to_string(),
+            "预约提醒",
             format!("您的出生“一件事”（{id}）有一个预约将于下一个工作日办理，请按时前往。"),
         ),
-        NoticeKind::Delivered => {
-            // The n-th "delivered" notice is about the n-th hand-over of a unit.
-            let nth = case.notices[..(seq as usize).min(case.notices.len())]
-                .iter()
-                .filter(|k| **k == NoticeKind::Delivered)
-                .count()
-                .saturating_sub(1);
-            let d = case
-                .deliveries
-                .iter()
-                .filter(|d| d.step != crate::flow::Step::UnifiedIssuance)
-                .nth(nth);
-            let body = match d {
-                Some(d) => {
-                    let how = match (&d.tracking_number, &d.pickup_code) {
-                        (Some(t), _) => format!("已邮寄，运单号 {t}"),
-                        (None, Some(c)) => format!(
-                            "请凭取件码 {c} 到 {} 领取",
-                            d.pickup_site.as_deref().unwrap_or("指定地点")
-                        ),
-                        _ => "请到受理窗口领取".to_string(),
-                    };
-                    format!(
-                        "您的{}（{id}）已由{}出具，{how}。",
-                        d.items.join("、"),
-                        d.by.name_zh()
-                    )
-                }
-                None => format!("您的出生“一件事”（{id}）有结果已出具。"),
-            };
-            ("办理结果已出具".to_string(), body)
-        }
+        NoticeKind::Delivered => ("办理结果已出具", delivered(case, seq)),
         NoticeKind::Completed => {
-            let how = match case.results.issuance.as_ref().map(|i| &i.issuance) {
-                Some(Handover::Mail {
-                    tracking_number, ..
-                }) => format!("已邮寄，运单号 {tracking_number}"),
-                Some(Handover::Pickup {
-                    pickup_code,
-                    pickup_site,
-                    ..
-                }) => format!(
-                    "请凭取件码 {pickup_code} 到{}领取",
-                    pickup_site.as_deref().unwrap_or("指定地点")
-                ),
-                Some(Handover::Window { site, window, .. }) => format!(
-                    "请到{}{}号窗口领取",
-                    site.as_deref().unwrap_or("受理"),
-                    window.as_deref().unwrap_or("")
-                ),
-                None => "请到受理窗口领取".to_string(),
-            };
-            (
-                "出生一件事已办结".to_string(),
-                format!("您的出生“一件事”（{id}）已办结，{how}。"),
-            )
+            let how = handover(case.results.issuance.as_ref().map(|i| &i.issuance));
+            let body = format!("您的出生“一件事”（{id}）已办结，{how}。");
+            ("出生一件事已办结", body)
         }
     };
     Notification {
         case_id: id.clone(),
         seq,
         kind,
-        title,
+        title: title.to_string(),
         body,
         phone: case.form.applicant.phone.clone(),
+    }
+}
+
+/// The reasons of every step in `status`, joined.
+fn reasons(case: &Case, status: StepStatus) -> String {
+    let r: Vec<String> = case
+        .steps
+        .iter()
+        .filter(|x| x.status == status)
+        .flat_map(|x| x.reasons.clone())
+        .collect();
+    r.join("；")
+}
+
+/// The premium notice's amount and pay-by day.
+fn premium(case: &Case) -> (u32, String) {
+    let p = case
+        .results
+        .insurance
+        .as_ref()
+        .and_then(|i| i.medical_insurance.premium_notice.as_ref());
+    let amount = p.map(|p| p.amount_cny).unwrap_or(0);
+    let by = p.map(|p| p.pay_by.to_string()).unwrap_or_default();
+    (amount, by)
+}
+
+/// The `seq`-th notice's text when it tells of a unit's hand-over: the n-th "delivered"
+/// notice is about the n-th hand-over.
+fn delivered(case: &Case, seq: u32) -> String {
+    let id = &case.case_id;
+    let nth = case.notices[..(seq as usize).min(case.notices.len())]
+        .iter()
+        .filter(|k| **k == NoticeKind::Delivered)
+        .count()
+        .saturating_sub(1);
+    let d = case
+        .deliveries
+        .iter()
+        .filter(|d| d.step != crate::flow::Step::UnifiedIssuance)
+        .nth(nth);
+    let Some(d) = d else {
+        return format!("您的出生“一件事”（{id}）有结果已出具。");
+    };
+    let how = match (&d.tracking_number, &d.pickup_code) {
+        (Some(t), _) => format!("已邮寄，运单号 {t}"),
+        (None, Some(c)) => format!(
+            "请凭取件码 {c} 到 {} 领取",
+            d.pickup_site.as_deref().unwrap_or("指定地点")
+        ),
+        _ => "请到受理窗口领取".to_string(),
+    };
+    format!(
+        "您的{}（{id}）已由{}出具，{how}。",
+        d.items.join("、"),
+        d.by.name_zh()
+    )
+}
+
+/// How the results reach the family.
+fn handover(h: Option<&Handover>) -> String {
+    match h {
+        Some(Handover::Mail {
+            tracking_number, ..
+        }) => format!("已邮寄，运单号 {tracking_number}"),
+        Some(Handover::Pickup {
+            pickup_code,
+            pickup_site,
+            ..
+        }) => format!(
+            "请凭取件码 {pickup_code} 到{}领取",
+            pickup_site.as_deref().unwrap_or("指定地点")
+        ),
+        Some(Handover::Window { site, window, .. }) => format!(
+            "请到{}{}号窗口领取",
+            site.as_deref().unwrap_or("受理"),
+            window.as_deref().unwrap_or("")
+        ),
+        None => "请到受理窗口领取".to_string(),
     }
 }

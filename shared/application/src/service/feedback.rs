@@ -10,10 +10,14 @@ pub async fn rate(
     case_id: &str,
     body: &Value,
 ) -> Result<Rating, ServiceError> {
-    let (case, _) = load_visible(app, actor, case_id).await?;
-    if !can_change(actor, &case, false) {
-        return Err(ServiceError::Forbidden("只有申请人本人可以评价".into()));
-    }
+    load_changeable(
+        app,
+        actor,
+        case_id,
+        Changer::Guardian,
+        "只有申请人本人可以评价",
+    )
+    .await?;
     let req: body::NewRating = body::parse(body)?;
     let mut p = Problems::default();
     let step = feedback_step(req.step.as_deref(), &mut p);
@@ -69,10 +73,14 @@ pub async fn complain(
     case_id: &str,
     body: &Value,
 ) -> Result<Complaint, ServiceError> {
-    let (case, _) = load_visible(app, actor, case_id).await?;
-    if !can_change(actor, &case, false) {
-        return Err(ServiceError::Forbidden("只有申请人本人可以投诉".into()));
-    }
+    load_changeable(
+        app,
+        actor,
+        case_id,
+        Changer::Guardian,
+        "只有申请人本人可以投诉",
+    )
+    .await?;
     let req: body::NewComplaint = body::parse(body)?;
     let mut p = Problems::default();
     let step = feedback_step(req.step.as_deref(), &mut p);

@@ -10,12 +10,14 @@ pub async fn new_material(
     body: &Value,
     base_url: &str,
 ) -> Result<UploadTicket, ServiceError> {
-    let (case, _) = load_visible(app, actor, case_id).await?;
-    if !can_change(actor, &case, true) {
-        return Err(ServiceError::Forbidden(
-            "只有申请人或受理窗口工作人员可以补充材料".into(),
-        ));
-    }
+    load_changeable(
+        app,
+        actor,
+        case_id,
+        Changer::GuardianOrWindow,
+        "只有申请人或受理窗口工作人员可以补充材料",
+    )
+    .await?;
     let req: body::NewMaterial = body::parse(body)?;
     let mut p = Problems::default();
     let kind = MaterialKind::parse(&req.kind);

@@ -2,7 +2,7 @@
 //! domain, and commits with a conditional write (retrying a lost race by re-reading,
 //! unless the caller named a version, which makes a lost race a 409).
 
-use crate::authz::{can_change, load_visible, officer_dept, valid_identifier};
+use crate::authz::{load_changeable, load_visible, officer_dept, valid_identifier, Changer};
 use crate::body;
 use crate::repo::Change;
 use crate::response::{CaseList, Decided, TaskLine, TaskList, UploadTicket};

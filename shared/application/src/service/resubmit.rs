@@ -10,12 +10,14 @@ pub async fn resubmit(
     case_id: &str,
     body: &Value,
 ) -> Result<Case, ServiceError> {
-    let (case, _) = load_visible(app, actor, case_id).await?;
-    if !can_change(actor, &case, true) {
-        return Err(ServiceError::Forbidden(
-            "只有申请人或受理窗口的工作人员可以重新提交".into(),
-        ));
-    }
+    let case = load_changeable(
+        app,
+        actor,
+        case_id,
+        Changer::GuardianOrWindow,
+        "只有申请人或受理窗口的工作人员可以重新提交",
+    )
+    .await?;
     let req: body::Resubmission = body::parse(body)?;
     let mut problems = vec![];
     let ids = req.materials;

@@ -10,12 +10,14 @@ pub async fn withdraw(
     case_id: &str,
     body: &Value,
 ) -> Result<Case, ServiceError> {
-    let (case, _) = load_visible(app, actor, case_id).await?;
-    if !can_change(actor, &case, true) {
-        return Err(ServiceError::Forbidden(
-            "只有申请人或受理窗口的工作人员可以撤回申请".into(),
-        ));
-    }
+    load_changeable(
+        app,
+        actor,
+        case_id,
+        Changer::GuardianOrWindow,
+        "只有申请人或受理窗口的工作人员可以撤回申请",
+    )
+    .await?;
     let req: body::Withdrawal = body::parse(body)?;
     let reason = match req.reason.as_deref().map(str::trim) {
         None | Some("") => "申请人撤回申请".to_string(),

@@ -1,0 +1,21 @@
+//! `POST /v1/births`: a midwifery institution files a delivery record.
+
+use crate::call::{Answer, Call, Handled, Record};
+use http::StatusCode;
+use serde_json::json;
+
+/// `POST /v1/births` (201 when new, 200 when the same record was filed before).
+pub fn record(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        let body = c.json()?;
+        let (birth_id, created) =
+            application::service::record_birth(c.app(), c.actor(), &body).await?;
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        let field = format!("birth:{birth_id}");
+        Answer::json(status, json!({ "birth_id": birth_id })).wrote(vec![], &[&field])
+    })
+}

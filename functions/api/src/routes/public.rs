@@ -1,0 +1,66 @@
+//! Routes served without a token: health, the API's description, the guide, sites and
+//! slots, certificate verification and the keys to check certificates with.
+
+use crate::call::{Answer, Call, Handled};
+use bytes::Bytes;
+use http::{header, Response, StatusCode};
+use serde_json::json;
+
+/// `GET /healthz`.
+pub fn healthz(_: Call<'_>) -> Handled<'_> {
+    Box::pin(async move { Answer::json(StatusCode::OK, json!({"status": "ok"})) })
+}
+
+/// `GET /openapi.json`.
+pub fn openapi(_: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        let response = Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Bytes::from_static(crate::OPENAPI.as_bytes()))
+            .expect("response");
+        Ok(Answer {
+            response,
+            access: None,
+        })
+    })
+}
+
+/// `GET /v1/guide`.
+pub fn guide(_: Call<'_>) -> Handled<'_> {
+    Box::pin(async move { Answer::json(StatusCode::OK, application::service::guide()) })
+}
+
+/// `GET /v1/sites`.
+pub fn sites(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        let county = c.query("county");
+        let sites = application::service::sites(c.app(), county.as_deref())?;
+        Answer::json(StatusCode::OK, sites)
+    })
+}
+
+/// `GET /v1/sites/{site_id}/slots`.
+pub fn slots(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        let date = c.query("date");
+        let slots =
+            application::booking::slots(c.app(), c.params.get("site_id"), date.as_deref()).await?;
+        Answer::json(StatusCode::OK, slots)
+    })
+}
+
+/// `GET /v1/verify/{cert_id}`.
+pub fn verify(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        let token = c.query("t");
+        let verdict =
+            application::certs::verify(c.app(), c.params.get("cert_id"), token.as_deref()).await?;
+        Answer::json(StatusCode::OK, verdict)
+    })
+}
+
+/// `GET /.well-known/onething-keys.json`.
+pub fn keys(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move { Answer::json(StatusCode::OK, application::certs::keys(c.app()).await?) })
+}
