@@ -63,105 +63,13 @@ struct BookingRequest {
 /// `POST /v1/appointments` (guardian).
 pub async fn book(app: &App, actor: &Actor, body: &Value) -> Result<Value, ServiceError> {
     let req: BookingRequest = crate::body::parse(body)?;
-    let mut problems = vec![];
-    let found = match req.site_id.as_deref() {
-        None => {
-            problems.push(Problem::new("site_id", "required", "请选择办理点位"));
-            None
-        }
-        Some(id) => {
-            let s = app.sites.find(id);
-            if s.is_none() {
-                problems.push(Problem::new(
-                    "site_id",
-                    "unknown_site",
-                    "办理点位不在列表中（见 GET /v1/sites）",
-                ));
-            }
-            s
-        }
-    };
-    let start = match req.start.as_deref() {
-        None => {
-            problems.push(Problem::new("start", "required", "请选择预约时段"));
-            None
-        }
-        Some(s) => match chrono::DateTime::parse_from_rfc3339(s) {
-            Ok(t) => Some(t),
-            Err(_) => {
-                problems.push(Problem::new(
-                    "start",
-                    "format",
-                    "预约时段开始时间应为带时区的时间，如 2026-12-03T09:00:00+08:00",
-                ));
-                None
-            }
-        },
-    };
-    let purpose = match req.purpose.as_deref() {
-        None => {
-            problems.push(Problem::new("purpose", "required", "请选择预约事项"));
-            None
-        }
-        Some(p) => {
-            let x = Purpose::parse(p);
-            if x.is_none() {
-                problems.push(Problem::new(
-                    "purpose",
-                    "enum",
-                    "预约事项应为 apply（窗口申请）或 pickup（领取证件）",
-                ));
-            }
-            x
-        }
-    };
     let now = app.now();
-    let slot = match (found, start) {
-        (Some(site), Some(start)) => match site.slot_at(start, &app.calendar) {
-            None => {
-                problems.push(Problem::new(
-                    "start",
-                    "not_a_slot",
-                    "该时间不是此办理点位的预约时段（见 GET /v1/sites/{site_id}/slots）",
-                ));
-                None
-            }
-            Some(s) if s.start <= now => {
-                problems.push(Problem::new("start", "past", "该时段已过，请另选时段"));
-                None
-            }
-            Some(s) => Some(s),
-        },
-        _ => None,
-    };
-    // The case named must be the guardian's own; its phone gets the reminder.
-    let mut phone = None;
-    if let Some(id) = &req.case_id {
-        match app.store.get(id).await? {
-            Some(c) if c.owner() == actor.sub => phone = Some(c.form().applicant.phone.clone()),
-            _ => problems.push(Problem::new(
-                "case_id",
-                "unknown_case",
-                "未找到您名下的该申请",
-            )),
-        }
-    } else if let Some(c) = app
-        .store
-        .by_owner(&actor.sub)
-        .await?
-        .into_iter()
-        .max_by_key(|c| c.submitted_at())
-    {
-        phone = Some(c.form().applicant.phone.clone());
-    }
-    if !problems.is_empty() {
+    let mut problems = vec![];
+    let chosen = choice(app, &req, now, &mut problems);
+    let phone = reminder_phone(app, actor, req.case_id.as_deref(), &mut problems).await?;
+    let Some((site, slot, purpose)) = chosen.filter(|_| problems.is_empty()) else {
         return Err(ServiceError::Invalid(problems));
-    }
-    let (site, slot, purpose) = (
-        found.expect("checked"),
-        slot.expect("checked"),
-        purpose.expect("checked"),
-    );
+    };
     let r = uuid::Uuid::new_v4().as_u128();
     let a = Appointment {
         appointment_id: format!("AP{}{}", now.format("%Y%m%d"), &format!("{r:032X}")[..12]),
@@ -194,6 +102,116 @@ pub async fn book(app: &App, actor: &Actor, body: &Value) -> Result<Value, Servi
             .into(),
         }),
     }
+}
+
+/// The site, the slot (of that site, still ahead) and the purpose the request chose, or
+/// None with every problem pushed.
+fn choice<'s>(
+    app: &'s App,
+    req: &BookingRequest,
+    now: domain::case::Time,
+    problems: &mut Vec<Problem>,
+) -> Option<(&'s Site, domain::sites::Slot, Purpose)> {
+    let found = match req.site_id.as_deref() {
+        None => {
+            problems.push(Problem::new("site_id", "required", "请选择办理点位"));
+            None
+        }
+        Some(id) => {
+            let s = app.sites.find(id);
+            if s.is_none() {
+                problems.push(Problem::new(
+                    "site_id",
+                    "unknown_site",
+                    "办理点位不在列表中（见 GET /v1/sites）",
+                ));
+            }
+            s
+        }
+    };
+    let start = match req
+        .start
+        .as_deref()
+        .map(chrono::DateTime::parse_from_rfc3339)
+    {
+        None => {
+            problems.push(Problem::new("start", "required", "请选择预约时段"));
+            None
+        }
+        Some(Ok(t)) => Some(t),
+        Some(Err(_)) => {
+            problems.push(Problem::new(
+                "start",
+                "format",
+                "预约时段开始时间应为带时区的时间，如 2026-12-03T09:00:00+08:00",
+            ));
+            None
+        }
+    };
+    let purpose = match req.purpose.as_deref() {
+        None => {
+            problems.push(Problem::new("purpose", "required", "请选择预约事项"));
+            None
+        }
+        Some(p) => {
+            let x = Purpose::parse(p);
+            if x.is_none() {
+                problems.push(Problem::new(
+                    "purpose",
+                    "enum",
+                    "预约事项应为 apply（窗口申请）或 pickup（领取证件）",
+                ));
+            }
+            x
+        }
+    };
+    let site = found?;
+    let slot = match site.slot_at(start?, &app.calendar) {
+        None => {
+            problems.push(Problem::new(
+                "start",
+                "not_a_slot",
+                "该时间不是此办理点位的预约时段（见 GET /v1/sites/{site_id}/slots）",
+            ));
+            return None;
+        }
+        Some(s) if s.start <= now => {
+            problems.push(Problem::new("start", "past", "该时段已过，请另选时段"));
+            return None;
+        }
+        Some(s) => s,
+    };
+    Some((site, slot, purpose?))
+}
+
+/// The phone the reminder goes to: the named case's (which must be the guardian's own),
+/// or the guardian's latest case's.
+async fn reminder_phone(
+    app: &App,
+    actor: &Actor,
+    case_id: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<String>, ServiceError> {
+    if let Some(id) = case_id {
+        return Ok(match app.store.get(id).await? {
+            Some(c) if c.owner() == actor.sub => Some(c.form().applicant.phone.clone()),
+            _ => {
+                problems.push(Problem::new(
+                    "case_id",
+                    "unknown_case",
+                    "未找到您名下的该申请",
+                ));
+                None
+            }
+        });
+    }
+    let latest = app
+        .store
+        .by_owner(&actor.sub)
+        .await?
+        .into_iter()
+        .max_by_key(|c| c.submitted_at());
+    Ok(latest.map(|c| c.form().applicant.phone.clone()))
 }
 
 /// `GET /v1/appointments`: the guardian's own.

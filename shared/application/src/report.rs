@@ -235,53 +235,16 @@ pub async fn report(
     let now_utc = now.with_timezone(&Utc);
     let region = filter.region.as_deref();
     let cells = app.reads.tallies(&months(from, to), region).await?;
-    let (f_month, f_day) = (
-        from.format("%Y%m").to_string(),
-        from.format("%d").to_string(),
-    );
-    let (t_month, t_day) = (to.format("%Y%m").to_string(), to.format("%d").to_string());
-
-    let mut depts: BTreeMap<Dept, Figures> = BTreeMap::new();
-    let mut regions: BTreeMap<String, Figures> = BTreeMap::new();
-    let mut case: BTreeMap<String, i64> = BTreeMap::new();
-    let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
-    let mut ratings: BTreeMap<String, i64> = (1..=5).map(|l: u8| (l.to_string(), 0)).collect();
-    let (mut fb_open, mut fb_closed, mut fb_overdue) = (0i64, 0i64, 0i64);
-    for (cell, name, n) in domain::projection::in_days(
-        &cells,
-        (f_month.as_str(), f_day.as_str()),
-        (t_month.as_str(), t_day.as_str()),
-    ) {
-        if cell.unit == domain::projection::CASE_UNIT {
-            if let Some(s) = name.strip_prefix("status.") {
-                *by_status.entry(s.to_string()).or_default() += n;
-            } else if let Some(l) = name.strip_prefix("rating.") {
-                *ratings.entry(l.to_string()).or_default() += n;
-            } else {
-                *case.entry(name.to_string()).or_default() += n;
-            }
-            continue;
-        }
-        let Some(dept) = Dept::parse(&cell.unit) else {
-            continue;
-        };
-        if filter.dept.is_some_and(|d| d != dept) {
-            continue;
-        }
-        match name {
-            "fb_open" => fb_open += n,
-            "fb_closed" => fb_closed += n,
-            _ if name.starts_with("fb_due.") => {
-                if hour_passed(&name["fb_due.".len()..], now_utc) {
-                    fb_overdue += n;
-                }
-            }
-            _ => {
-                depts.entry(dept).or_default().add(name, n);
-                regions.entry(cell.county.clone()).or_default().add(name, n);
-            }
-        }
-    }
+    let Sums {
+        depts,
+        regions,
+        case,
+        mut by_status,
+        ratings,
+        fb_open,
+        fb_closed,
+        fb_overdue,
+    } = Sums::of(&cells, from, to, filter.dept, now_utc);
     by_status.retain(|_, n| *n != 0);
     let get = |k: &str| case.get(k).copied().unwrap_or(0);
     let (rows, next) = app
@@ -332,4 +295,79 @@ pub async fn report(
                     "completeness_percent": ratio(get("archived"), get("finished"))},
         "calendar": {"known_years": cal.known_years(), "unknown_year_policy": cal.policy()},
     }))
+}
+
+/// The report's figures summed from the aggregate cells of the period.
+#[derive(Default)]
+struct Sums {
+    depts: BTreeMap<Dept, Figures>,
+    regions: BTreeMap<String, Figures>,
+    case: BTreeMap<String, i64>,
+    by_status: BTreeMap<String, i64>,
+    ratings: BTreeMap<String, i64>,
+    fb_open: i64,
+    fb_closed: i64,
+    fb_overdue: i64,
+}
+
+impl Sums {
+    /// Case figures count each case once, in the county that accepted it; department,
+    /// region and follow-up figures count what was handled there (of `dept`, if asked).
+    fn of(
+        cells: &[domain::projection::TallyCell],
+        from: NaiveDate,
+        to: NaiveDate,
+        dept_filter: Option<Dept>,
+        now_utc: chrono::DateTime<Utc>,
+    ) -> Sums {
+        let mut s = Sums {
+            ratings: (1..=5).map(|l: u8| (l.to_string(), 0)).collect(),
+            ..Sums::default()
+        };
+        let (f_month, f_day) = (
+            from.format("%Y%m").to_string(),
+            from.format("%d").to_string(),
+        );
+        let (t_month, t_day) = (to.format("%Y%m").to_string(), to.format("%d").to_string());
+        for (cell, name, n) in domain::projection::in_days(
+            cells,
+            (f_month.as_str(), f_day.as_str()),
+            (t_month.as_str(), t_day.as_str()),
+        ) {
+            if cell.unit == domain::projection::CASE_UNIT {
+                let (map, key) = if let Some(st) = name.strip_prefix("status.") {
+                    (&mut s.by_status, st)
+                } else if let Some(l) = name.strip_prefix("rating.") {
+                    (&mut s.ratings, l)
+                } else {
+                    (&mut s.case, name)
+                };
+                *map.entry(key.to_string()).or_default() += n;
+                continue;
+            }
+            let Some(dept) = Dept::parse(&cell.unit) else {
+                continue;
+            };
+            if dept_filter.is_some_and(|d| d != dept) {
+                continue;
+            }
+            match name {
+                "fb_open" => s.fb_open += n,
+                "fb_closed" => s.fb_closed += n,
+                _ if name.starts_with("fb_due.") => {
+                    if hour_passed(&name["fb_due.".len()..], now_utc) {
+                        s.fb_overdue += n;
+                    }
+                }
+                _ => {
+                    s.depts.entry(dept).or_default().add(name, n);
+                    s.regions
+                        .entry(cell.county.clone())
+                        .or_default()
+                        .add(name, n);
+                }
+            }
+        }
+        s
+    }
 }

@@ -9,27 +9,55 @@ pub async fn record_birth(
     body: &Value,
 ) -> Result<(String, bool), ServiceError> {
     let req: body::Birth = body::parse(body)?;
-    let now = app.now();
+    let record = read_record(&req, app.now())?;
+    // A hospital files its own births only: the caller's institution is the record's. An
+    // account bound to no institution files nothing (never every hospital's).
+    match actor.scope.hospital.as_deref() {
+        Some(h) if h == record.institution_code => {}
+        Some(_) => return Err(ServiceError::Forbidden("只能登记本机构的分娩记录".into())),
+        None => {
+            return Err(ServiceError::Forbidden(
+                "该账号未绑定助产机构，不能登记分娩记录".into(),
+            ))
+        }
+    }
+    if app
+        .sharing
+        .institution(&record.institution_code)
+        .await?
+        .is_none()
+    {
+        return Err(ServiceError::Invalid(vec![Problem::new(
+            "institution_code",
+            "unknown",
+            "未找到该助产机构",
+        )]));
+    }
+    let out = app
+        .births
+        .record_birth(&record)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ServiceError::Conflict("这次分娩已有一条内容不同的记录".into())
+            }
+            other => other.into(),
+        })?;
+    tracing::info!(birth_id = %out.0, created = out.1, actor = %actor.label(), "birth recorded");
+    Ok(out)
+}
+
+/// The delivery record the request describes, with every problem at once.
+fn read_record(
+    req: &body::Birth,
+    now: domain::case::Time,
+) -> Result<domain::sharing::BirthRecord, ServiceError> {
     let mut p = Problems::default();
     let code = req.institution_code.trim().to_string();
     if code.is_empty() || code.len() > 40 || !valid_identifier(&code) {
         p.push("institution_code", "format", "助产机构代码格式不正确");
     }
-    let mother = match domain::idnum::IdNumber::parse(&req.mother_id_number, now.date_naive()) {
-        Ok(id) if id.sex() == domain::idnum::Sex::Female => Some(id),
-        Ok(_) => {
-            p.push("mother_id_number", "sex", "该号码属于男性，与母亲不符");
-            None
-        }
-        Err(e) => {
-            p.push(
-                "mother_id_number",
-                e.code(),
-                format!("不是有效的公民身份号码：{e}"),
-            );
-            None
-        }
-    };
+    let mother = mother_of(&req.mother_id_number, now, &mut p);
     let birth_time = match chrono::DateTime::parse_from_rfc3339(&req.birth_time) {
         // Kept in Beijing time, whatever offset the hospital's system sent.
         Ok(t) if t <= now => Some(t.with_timezone(&domain::calendar::shanghai())),
@@ -68,48 +96,43 @@ pub async fn record_birth(
     if birth_order > multiple_birth {
         p.push("birth_order", "range", "出生顺序不能大于同胎数");
     }
-    if !p.is_empty() {
-        return Err(ServiceError::Invalid(p.0));
+    match (mother, birth_time, sex) {
+        (Some(mother), Some(birth_time), Some(sex)) if p.is_empty() => {
+            Ok(domain::sharing::BirthRecord {
+                institution_code: code,
+                mother_id_number: mother.as_str().to_string(),
+                birth_time,
+                sex,
+                birth_order,
+                multiple_birth,
+                weight_g,
+                length_cm,
+                gestational_weeks,
+            })
+        }
+        _ => Err(ServiceError::Invalid(p.0)),
     }
-    // A hospital files its own births only: the caller's institution is the record's. An
-    // account bound to no institution files nothing (never every hospital's).
-    match actor.scope.hospital.as_deref() {
-        Some(h) if h == code => {}
-        Some(_) => return Err(ServiceError::Forbidden("只能登记本机构的分娩记录".into())),
-        None => {
-            return Err(ServiceError::Forbidden(
-                "该账号未绑定助产机构，不能登记分娩记录".into(),
-            ))
+}
+
+/// The mother's citizen ID number: valid, and a woman's.
+fn mother_of(
+    id: &str,
+    now: domain::case::Time,
+    p: &mut Problems,
+) -> Option<domain::idnum::IdNumber> {
+    match domain::idnum::IdNumber::parse(id, now.date_naive()) {
+        Ok(id) if id.sex() == domain::idnum::Sex::Female => Some(id),
+        Ok(_) => {
+            p.push("mother_id_number", "sex", "该号码属于男性，与母亲不符");
+            None
+        }
+        Err(e) => {
+            p.push(
+                "mother_id_number",
+                e.code(),
+                format!("不是有效的公民身份号码：{e}"),
+            );
+            None
         }
     }
-    if app.sharing.institution(&code).await?.is_none() {
-        return Err(ServiceError::Invalid(vec![Problem::new(
-            "institution_code",
-            "unknown",
-            "未找到该助产机构",
-        )]));
-    }
-    let record = domain::sharing::BirthRecord {
-        institution_code: code,
-        mother_id_number: mother.expect("checked").as_str().to_string(),
-        birth_time: birth_time.expect("checked"),
-        sex: sex.expect("checked"),
-        birth_order,
-        multiple_birth,
-        weight_g,
-        length_cm,
-        gestational_weeks,
-    };
-    let out = app
-        .births
-        .record_birth(&record)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                ServiceError::Conflict("这次分娩已有一条内容不同的记录".into())
-            }
-            other => other.into(),
-        })?;
-    tracing::info!(birth_id = %out.0, created = out.1, actor = %actor.label(), "birth recorded");
-    Ok(out)
 }

@@ -19,66 +19,10 @@ pub async fn correct_after_completion(
             "办结后的更正由申请人本人提出".into(),
         ));
     }
-    if case.status() != domain::CaseStatus::Completed {
-        return Err(ServiceError::ConflictCode {
-            code: "not_completed",
-            message: "办件尚未办结：办理中的更正请在退回后重新提交".into(),
-        });
-    }
-    if case.open_correction().is_some() {
-        return Err(ServiceError::ConflictCode {
-            code: "correction_in_review",
-            message: "已有一项更正正在审核，请待其办结后再申请".into(),
-        });
-    }
+    correctable(&case)?;
     let req: body::CorrectionRequest = body::parse(body)?;
-    let mut problems = vec![];
-    let reason = match req.reason.as_deref().map(str::trim) {
-        Some(r) if !r.is_empty() && free_text_problem(r, 500).is_none() => r.to_string(),
-        _ => {
-            problems.push(Problem::new(
-                "reason",
-                "required",
-                "请填写更正原因（最多 500 个字符）",
-            ));
-            String::new()
-        }
-    };
-    for id in &req.materials {
-        if !case.materials().iter().any(|m| &m.material_id == id) {
-            problems.push(Problem::new(
-                format!("materials.{id}"),
-                "unknown",
-                "本申请没有这份材料",
-            ));
-        }
-    }
     let now = app.now();
-    let form = match req.corrections {
-        None => {
-            problems.push(Problem::new(
-                "corrections",
-                "required",
-                "请填写要更正的内容",
-            ));
-            None
-        }
-        Some(c) => corrected_form(app, &case, c, now, true, &mut problems),
-    };
-    if form
-        .as_ref()
-        .is_some_and(|f| case.form().changed_fields(f).is_empty())
-    {
-        problems.push(Problem::new(
-            "corrections",
-            "no_change",
-            "更正内容与原申请相同",
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(ServiceError::Invalid(problems));
-    }
-    let form = form.expect("checked");
+    let (form, reason) = read_correction(app, &case, &req, now)?;
     let facts = crate::handlers::gather(app, &form).await?;
     let correction_id = new_id("CR", app);
     let (_, case) = app
@@ -111,4 +55,76 @@ pub async fn correct_after_completion(
         "changes": c.changes,
         "from_step": c.from_step,
     }))
+}
+
+/// The corrected form and the reason, when the request holds no problem (every problem at once).
+fn read_correction(
+    app: &App,
+    case: &Case,
+    req: &body::CorrectionRequest,
+    now: domain::case::Time,
+) -> Result<(Form, String), ServiceError> {
+    let mut problems = vec![];
+    let reason = match req.reason.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() && free_text_problem(r, 500).is_none() => r.to_string(),
+        _ => {
+            problems.push(Problem::new(
+                "reason",
+                "required",
+                "请填写更正原因（最多 500 个字符）",
+            ));
+            String::new()
+        }
+    };
+    for id in &req.materials {
+        if !case.materials().iter().any(|m| &m.material_id == id) {
+            problems.push(Problem::new(
+                format!("materials.{id}"),
+                "unknown",
+                "本申请没有这份材料",
+            ));
+        }
+    }
+    let form = match req.corrections.clone() {
+        None => {
+            problems.push(Problem::new(
+                "corrections",
+                "required",
+                "请填写要更正的内容",
+            ));
+            None
+        }
+        Some(c) => corrected_form(app, case, c, now, true, &mut problems),
+    };
+    if form
+        .as_ref()
+        .is_some_and(|f| case.form().changed_fields(f).is_empty())
+    {
+        problems.push(Problem::new(
+            "corrections",
+            "no_change",
+            "更正内容与原申请相同",
+        ));
+    }
+    match form {
+        Some(form) if problems.is_empty() => Ok((form, reason)),
+        _ => Err(ServiceError::Invalid(problems)),
+    }
+}
+
+/// A completed case with no correction in review.
+fn correctable(case: &Case) -> Result<(), ServiceError> {
+    if case.status() != domain::CaseStatus::Completed {
+        return Err(ServiceError::ConflictCode {
+            code: "not_completed",
+            message: "办件尚未办结：办理中的更正请在退回后重新提交".into(),
+        });
+    }
+    if case.open_correction().is_some() {
+        return Err(ServiceError::ConflictCode {
+            code: "correction_in_review",
+            message: "已有一项更正正在审核，请待其办结后再申请".into(),
+        });
+    }
+    Ok(())
 }

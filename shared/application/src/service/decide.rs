@@ -1,4 +1,4 @@
-//! `POST /v1/cases/{id}/decision`: an officer approves, returns or rejects a step.
+//! `POST /v1/tasks/{task_id}/decision`: an officer approves, returns or rejects a step.
 
 use super::*;
 
@@ -15,6 +15,68 @@ pub async fn decide(
     }
     let case_id = task_id.split('.').next().unwrap_or_default();
     let req: body::TaskDecision = body::parse(body)?;
+    let (decision, reasons) = read_decision(&req)?;
+    let version = req.version;
+    let data = req.data.unwrap_or_default();
+    let case = app
+        .store
+        .get(case_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let step = task_step(&case, task_id, dept, actor)?;
+    let now = app.now();
+    if decision == Decision::Approve {
+        let problems = domain::steps::approval_problems(step, &case, &data, &app.settings);
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems));
+        }
+    }
+    // A rejection still hands over what was issued: its tracking number or pick-up code
+    // first (allocated once per case, so a retry gets the same).
+    let handover_numbers = if decision == Decision::Reject {
+        let wanted = domain::steps::issuance::rejection_allocations(&case);
+        crate::handlers::allocate(app, &case, wanted).await?
+    } else {
+        domain::steps::Numbers::default()
+    };
+    let (_, case) = app
+        .repo()
+        .update(case_id, |c| {
+            let handover = match decision {
+                Decision::Reject => rejection_handover(c, &handover_numbers, now)?,
+                _ => None,
+            };
+            let d = domain::case::OfficerDecision {
+                task_id: task_id.to_string(),
+                decision,
+                reasons: reasons.clone(),
+                data: data.clone(),
+                version,
+                handover,
+            };
+            let effects = c
+                .decide(d, actor, now, &app.calendar)
+                .map_err(|e| match e {
+                    domain::DomainError::TaskNotOpen => {
+                        ServiceError::Conflict("该任务已处理".into())
+                    }
+                    other => domain_err(other),
+                })?;
+            Ok::<_, ServiceError>(Change::Commit((), effects))
+        })
+        .await?;
+    tracing::info!(task_id, decision = ?decision, actor = %actor.label(), "task decided");
+    Ok(Decided {
+        case_id: case.case_id().to_string(),
+        decision,
+        status: case.status(),
+        task_id: task_id.to_string(),
+        version: case.version(),
+    })
+}
+
+/// The decision and its reasons (required to return or reject), with every problem.
+fn read_decision(req: &body::TaskDecision) -> Result<(Decision, Vec<String>), ServiceError> {
     let mut p = Problems::default();
     let decision = match req.decision.as_str() {
         "approve" => Some(Decision::Approve),
@@ -43,18 +105,16 @@ pub async fn decide(
             p.push(&format!("reasons[{i}]"), code, message);
         }
     }
-    let version = req.version;
-    let data = req.data.unwrap_or_default();
-    if !p.is_empty() {
-        return Err(ServiceError::Invalid(p.0));
+    match decision {
+        Some(d) if p.is_empty() => Ok((d, reasons)),
+        _ => Err(ServiceError::Invalid(p.0)),
     }
-    let case = app
-        .store
-        .get(case_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    // Task ids are `{case_id}.{step}.{round}`: a task of another department is "not
-    // found"; one of ours that is no longer open was decided already (409).
+}
+
+/// The step of task `{case_id}.{step}.{round}` when it is this officer's to decide: a task
+/// of another department, region or hospital, or a round that never was, is "not found";
+/// one of theirs that is no longer open was decided already (409, from the case).
+fn task_step(case: &Case, task_id: &str, dept: Dept, actor: &Actor) -> Result<Step, ServiceError> {
     let mut seg = task_id.split('.');
     let step = seg
         .nth(1)
@@ -64,7 +124,6 @@ pub async fn decide(
         .next()
         .and_then(|r| r.parse().ok())
         .ok_or(ServiceError::NotFound)?;
-    // Another department's, region's or hospital's task does not exist for this officer.
     if case.step(step).dept != dept
         || !case.step_in_scope(step, &actor.scope)
         || round == 0
@@ -72,63 +131,7 @@ pub async fn decide(
     {
         return Err(ServiceError::NotFound);
     }
-    let now = app.now();
-    let decision = decision.expect("checked above");
-    if decision == Decision::Approve {
-        let problems = domain::steps::approval_problems(step, &case, &data, &app.settings);
-        if !problems.is_empty() {
-            return Err(ServiceError::Invalid(problems));
-        }
-    }
-    // A rejection still hands over what was issued: its tracking number or pick-up code
-    // first (allocated once per case, so a retry gets the same).
-    let handover_numbers = if decision == Decision::Reject {
-        crate::handlers::allocate(
-            app,
-            &case,
-            domain::steps::issuance::rejection_allocations(&case),
-        )
-        .await?
-    } else {
-        domain::steps::Numbers::default()
-    };
-    let (_, case) = app
-        .repo()
-        .update(case_id, |c| {
-            let effects = c
-                .decide(
-                    domain::case::OfficerDecision {
-                        task_id: task_id.to_string(),
-                        decision,
-                        reasons: reasons.clone(),
-                        data: data.clone(),
-                        version,
-                        handover: match decision {
-                            Decision::Reject => rejection_handover(c, &handover_numbers, now)?,
-                            _ => None,
-                        },
-                    },
-                    actor,
-                    now,
-                    &app.calendar,
-                )
-                .map_err(|e| match e {
-                    domain::DomainError::TaskNotOpen => {
-                        ServiceError::Conflict("该任务已处理".into())
-                    }
-                    other => domain_err(other),
-                })?;
-            Ok::<_, ServiceError>(Change::Commit((), effects))
-        })
-        .await?;
-    tracing::info!(task_id, decision = ?decision, actor = %actor.label(), "task decided");
-    Ok(Decided {
-        case_id: case.case_id().to_string(),
-        decision,
-        status: case.status(),
-        task_id: task_id.to_string(),
-        version: case.version(),
-    })
+    Ok(step)
 }
 
 /// The hand-over of results issued before a rejection, by the unit that took the

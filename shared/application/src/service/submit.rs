@@ -1,4 +1,4 @@
-//! `POST /v1/cases` (and a window's entry): a family's application, checked, sized and
+//! `POST /v1/applications` (and a window's entry): a family's application, checked, sized and
 //! created once per idempotency key; `GET /v1/sites`.
 
 use super::*;
@@ -15,57 +15,10 @@ pub async fn submit(
             "申请由新生儿父母或受理窗口工作人员提交".into(),
         ));
     }
-    let key = match key {
-        Some(k)
-            if !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
-        {
-            k
-        }
-        Some(_) => {
-            return Err(ServiceError::Invalid(vec![Problem::new(
-                "Idempotency-Key",
-                "format",
-                "应为 1 到 128 个可见的 ASCII 字符",
-            )]))
-        }
-        None => {
-            return Err(ServiceError::Invalid(vec![Problem::new(
-                "Idempotency-Key",
-                "required",
-                "请求须带幂等键（Idempotency-Key）",
-            )]))
-        }
-    };
+    let key = application_key(key)?;
     let now = app.now();
     let mut form = Form::parse(body, now).map_err(ServiceError::Invalid)?;
-    let owner = match actor.role {
-        Role::Guardian => {
-            if form.channel.is_offline() {
-                return Err(ServiceError::Forbidden(
-                    "窗口渠道的申请由受理窗口工作人员录入".into(),
-                ));
-            }
-            // Online, only a parent named in the form applies, as themselves (the form
-            // reader already holds the relation to the parent it names).
-            let sub = domain::idnum::normalise(&actor.sub);
-            if form.applicant.id_number.as_str() != sub {
-                return Err(ServiceError::Invalid(vec![Problem::new(
-                    "applicant.id_number",
-                    "not_caller",
-                    "网上申请须由新生儿父亲或母亲本人提出：申请人身份证号码应为登录者本人的号码",
-                )]));
-            }
-            sub
-        }
-        _ => {
-            if form.channel.window_dept().is_none() || form.channel.window_dept() != actor.dept {
-                return Err(ServiceError::Forbidden(
-                    "受理窗口工作人员只能录入本窗口渠道的申请".into(),
-                ));
-            }
-            form.applicant.id_number.as_str().to_string()
-        }
-    };
+    let owner = owner_of(actor, &form)?;
     let problems = resolve_sites(app, &mut form, "");
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
@@ -74,16 +27,91 @@ pub async fn submit(
     if let Some(replay) = within_limits(app, actor, &owner, key, &hash, now).await? {
         return Ok((replay, false));
     }
-    // A new id on the (unlikely) collision; the idempotency key decides sameness.
+    let made = Application {
+        owner,
+        form,
+        key,
+        hash,
+        now,
+    };
+    create(app, actor, made).await
+}
+
+/// The application's required `Idempotency-Key`.
+fn application_key(key: Option<&str>) -> Result<&str, ServiceError> {
+    match key {
+        Some(k)
+            if !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
+        {
+            Ok(k)
+        }
+        Some(_) => Err(ServiceError::Invalid(vec![Problem::new(
+            "Idempotency-Key",
+            "format",
+            "应为 1 到 128 个可见的 ASCII 字符",
+        )])),
+        None => Err(ServiceError::Invalid(vec![Problem::new(
+            "Idempotency-Key",
+            "required",
+            "请求须带幂等键（Idempotency-Key）",
+        )])),
+    }
+}
+
+/// Whose case it will be: online, the parent applying as themselves (the form reader
+/// already holds the relation to the parent it names); at a window of the officer's own
+/// channel, the applicant.
+fn owner_of(actor: &Actor, form: &Form) -> Result<String, ServiceError> {
+    if actor.role == Role::Guardian {
+        if form.channel.is_offline() {
+            return Err(ServiceError::Forbidden(
+                "窗口渠道的申请由受理窗口工作人员录入".into(),
+            ));
+        }
+        let sub = domain::idnum::normalise(&actor.sub);
+        if form.applicant.id_number.as_str() != sub {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "applicant.id_number",
+                "not_caller",
+                "网上申请须由新生儿父亲或母亲本人提出：申请人身份证号码应为登录者本人的号码",
+            )]));
+        }
+        return Ok(sub);
+    }
+    if form.channel.window_dept().is_none() || form.channel.window_dept() != actor.dept {
+        return Err(ServiceError::Forbidden(
+            "受理窗口工作人员只能录入本窗口渠道的申请".into(),
+        ));
+    }
+    Ok(form.applicant.id_number.as_str().to_string())
+}
+
+/// An application checked and ready to create.
+struct Application<'k> {
+    owner: String,
+    form: Form,
+    key: &'k str,
+    /// The request body's digest: the same key with another body is a conflict.
+    hash: String,
+    now: domain::case::Time,
+}
+
+/// Create the case once: a new id on the (unlikely) collision; the idempotency key
+/// decides sameness, the newborn's claim refuses a second case.
+async fn create(
+    app: &App,
+    actor: &Actor,
+    a: Application<'_>,
+) -> Result<(Case, bool), ServiceError> {
     for _ in 0..3 {
         let (mut case, effects) = Case::new(
             new_id("BC", app),
-            now,
-            owner.clone(),
+            a.now,
+            a.owner.clone(),
             actor.clone(),
-            form.clone(),
-            key.to_string(),
-            hash.clone(),
+            a.form.clone(),
+            a.key.to_string(),
+            a.hash.clone(),
             &app.calendar,
         )
         .map_err(domain_err)?;
@@ -97,37 +125,15 @@ pub async fn submit(
                 );
                 return Ok((case, true));
             }
-            Ok(Created::Existing(existing)) => {
-                if existing.request_hash() == hash {
-                    return Ok((*existing, false));
-                }
+            Ok(Created::Existing(existing)) if existing.request_hash() == a.hash => {
+                return Ok((*existing, false))
+            }
+            Ok(Created::Existing(_)) => {
                 return Err(ServiceError::Conflict(
                     "该幂等键（Idempotency-Key）已用于另一份申请".into(),
-                ));
+                ))
             }
-            Ok(Created::Duplicate { case_id }) => {
-                tracing::info!(
-                    existing_case_id = %case_id,
-                    actor = %actor.label(),
-                    "duplicate newborn refused",
-                );
-                let existing = app.store.get(&case_id).await?;
-                let reveal = match actor.role {
-                    Role::WindowOfficer => true,
-                    _ => existing.is_some_and(|c| {
-                        let sub = domain::idnum::normalise(&actor.sub);
-                        c.owner() == sub
-                            || c.form().mother.id_number.as_str() == sub
-                            || c.form()
-                                .father
-                                .as_ref()
-                                .is_some_and(|f| f.id_number.as_str() == sub)
-                    }),
-                };
-                return Err(ServiceError::Duplicate {
-                    existing_case_id: reveal.then_some(case_id),
-                });
-            }
+            Ok(Created::Duplicate { case_id }) => return Err(duplicate(app, actor, case_id).await),
             Err(StoreError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -135,8 +141,34 @@ pub async fn submit(
     Err(ServiceError::Unavailable("系统繁忙，请稍后再试".into()))
 }
 
-/// A guardian's limits: applications a day and unfinished cases (settings). A replay of an
-/// application already made (same key and body) is answered with its case instead.
+/// `409 duplicate_newborn`: the existing case is named only to a window officer or to a
+/// caller who owns it or is a parent named in it.
+async fn duplicate(app: &App, actor: &Actor, case_id: String) -> ServiceError {
+    tracing::info!(
+        existing_case_id = %case_id,
+        actor = %actor.label(),
+        "duplicate newborn refused",
+    );
+    let reveal = match actor.role {
+        Role::WindowOfficer => true,
+        _ => match app.store.get(&case_id).await {
+            Ok(existing) => existing.is_some_and(|c| {
+                let sub = domain::idnum::normalise(&actor.sub);
+                c.owner() == sub
+                    || c.form().mother.id_number.as_str() == sub
+                    || c.form()
+                        .father
+                        .as_ref()
+                        .is_some_and(|f| f.id_number.as_str() == sub)
+            }),
+            Err(e) => return e.into(),
+        },
+    };
+    ServiceError::Duplicate {
+        existing_case_id: reveal.then_some(case_id),
+    }
+}
+
 /// `GET /v1/sites?county=`: the operator's sites, within a division prefix if asked.
 pub fn sites(app: &App, county: Option<&str>) -> Result<Value, ServiceError> {
     let prefix = county.unwrap_or("");
@@ -188,6 +220,8 @@ pub(super) fn resolve_sites(app: &App, form: &mut Form, prefix: &str) -> Vec<Pro
     problems
 }
 
+/// A guardian's limits: applications a day and unfinished cases (settings). A replay of an
+/// application already made (same key and body) is answered with its case instead.
 pub(super) async fn within_limits(
     app: &App,
     actor: &Actor,

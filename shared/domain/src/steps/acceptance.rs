@@ -28,8 +28,28 @@ fn form_problem(field: &str, reason: String) -> Missing {
     }
 }
 
+/// Accept, not accept (policy) or ask for everything missing at once.
 pub fn assess(case: &Case, facts: &SharedFacts, settings: &Settings) -> AcceptanceOutcome {
-    let form = &case.form;
+    let reasons = out_of_scope(facts);
+    if !reasons.is_empty() {
+        return AcceptanceOutcome::NotAccepted { reasons };
+    }
+    let mut missing = materials_missing(case, facts, settings);
+    missing.extend(form_problems(case, facts));
+    if missing.is_empty() {
+        let mut probe = case.clone();
+        probe.shared = facts.clone();
+        AcceptanceOutcome::Accept {
+            received: probe.received_materials(),
+        }
+    } else {
+        AcceptanceOutcome::Incomplete { missing }
+    }
+}
+
+/// Why the application is outside the service (not accepted): a birth outside the
+/// province's midwifery institutions, a household outside the province.
+fn out_of_scope(facts: &SharedFacts) -> Vec<String> {
     let mut reasons = vec![];
     match &facts.institution {
         None => {
@@ -45,69 +65,33 @@ pub fn assess(case: &Case, facts: &SharedFacts, settings: &Settings) -> Acceptan
             reasons.push("拟落户方户籍不在浙江省，不符合本省落户政策".to_string());
         }
     }
-    if !reasons.is_empty() {
-        return AcceptanceOutcome::NotAccepted { reasons };
-    }
+    reasons
+}
 
+/// The materials neither data sharing nor an upload provides.
+fn materials_missing(case: &Case, facts: &SharedFacts, settings: &Settings) -> Vec<Missing> {
+    let form = &case.form;
     let mut missing = vec![];
     let need = |kind: MaterialKind, reason: String, missing: &mut Vec<Missing>| {
         if !case.has_upload(kind) {
             missing.push(Missing::new(kind.as_str(), kind.name_zh(), reason));
         }
     };
-    let mut problems = vec![];
-    match &facts.mother {
-        None => need(
+    if facts.mother.is_none() {
+        need(
             MaterialKind::MotherIdCard,
             "未能通过数据共享获取母亲的居民身份证信息，请上传身份证扫描件".into(),
             &mut missing,
-        ),
-        Some(p) if p.name != form.mother.name => problems.push(form_problem(
-            "mother.name",
-            "母亲姓名与居民身份证信息不一致，请核对".into(),
-        )),
-        _ => {}
+        );
     }
-    if let Some(father) = &form.father {
-        match &facts.father {
-            None => need(
-                MaterialKind::FatherIdCard,
-                "未能通过数据共享获取父亲的居民身份证信息，请上传身份证扫描件".into(),
-                &mut missing,
-            ),
-            Some(p) if p.name != father.name => problems.push(form_problem(
-                "father.name",
-                "父亲姓名与居民身份证信息不一致，请核对".into(),
-            )),
-            _ => {}
-        }
+    if form.father.is_some() && facts.father.is_none() {
+        need(
+            MaterialKind::FatherIdCard,
+            "未能通过数据共享获取父亲的居民身份证信息，请上传身份证扫描件".into(),
+            &mut missing,
+        );
     }
-    // Registering with the father needs the marriage record (婚生) or, where the operator
-    // allows it, a written commitment; registering with the mother never needs it.
-    if form.household.register_with == ParentRole::Father && facts.marriage.is_none() {
-        let commitment_allowed = settings
-            .substitutable
-            .contains(&MaterialKind::MarriageCertificate);
-        let covered = case.has_upload(MaterialKind::MarriageCertificate)
-            || (commitment_allowed && case.has_upload(MaterialKind::Commitment));
-        if !covered {
-            let kind = MaterialKind::MarriageCertificate;
-            let mut m = Missing::new(
-                kind.as_str(),
-                kind.name_zh(),
-                if commitment_allowed {
-                    "随父落户须提供父母婚姻证明：未能通过数据共享获取婚姻登记信息，请上传结婚证，\
-                     或签署并上传书面告知承诺书"
-                } else {
-                    "随父落户须提供父母婚姻证明：未能通过数据共享获取婚姻登记信息，请上传结婚证"
-                },
-            );
-            if commitment_allowed {
-                m.alternatives = vec![MaterialKind::Commitment.as_str().to_string()];
-            }
-            missing.push(m);
-        }
-    }
+    missing.extend(marriage_missing(case, facts, settings));
     if facts.household.is_none() {
         let whose = match form.household.register_with {
             ParentRole::Father => "父亲",
@@ -125,6 +109,63 @@ pub fn assess(case: &Case, facts: &SharedFacts, settings: &Settings) -> Acceptan
             "申请人不是新生儿父母，请提供监护关系证明".into(),
             &mut missing,
         );
+    }
+    missing
+}
+
+/// Registering with the father needs the marriage record (婚生) or, where the operator
+/// allows it, a written commitment; registering with the mother never needs it.
+fn marriage_missing(case: &Case, facts: &SharedFacts, settings: &Settings) -> Option<Missing> {
+    if case.form.household.register_with != ParentRole::Father || facts.marriage.is_some() {
+        return None;
+    }
+    let commitment_allowed = settings
+        .substitutable
+        .contains(&MaterialKind::MarriageCertificate);
+    let covered = case.has_upload(MaterialKind::MarriageCertificate)
+        || (commitment_allowed && case.has_upload(MaterialKind::Commitment));
+    if covered {
+        return None;
+    }
+    let kind = MaterialKind::MarriageCertificate;
+    let mut m = Missing::new(
+        kind.as_str(),
+        kind.name_zh(),
+        if commitment_allowed {
+            "随父落户须提供父母婚姻证明：未能通过数据共享获取婚姻登记信息，请上传结婚证，\
+             或签署并上传书面告知承诺书"
+        } else {
+            "随父落户须提供父母婚姻证明：未能通过数据共享获取婚姻登记信息，请上传结婚证"
+        },
+    );
+    if commitment_allowed {
+        m.alternatives = vec![MaterialKind::Commitment.as_str().to_string()];
+    }
+    Some(m)
+}
+
+/// What the guardian corrects on the form: names that differ from the ID card, an
+/// ethnicity neither parent has, entries that differ from the delivery record.
+fn form_problems(case: &Case, facts: &SharedFacts) -> Vec<Missing> {
+    let form = &case.form;
+    let mut problems = vec![];
+    if facts
+        .mother
+        .as_ref()
+        .is_some_and(|p| p.name != form.mother.name)
+    {
+        problems.push(form_problem(
+            "mother.name",
+            "母亲姓名与居民身份证信息不一致，请核对".into(),
+        ));
+    }
+    if let (Some(father), Some(p)) = (&form.father, &facts.father) {
+        if p.name != father.name {
+            problems.push(form_problem(
+                "father.name",
+                "父亲姓名与居民身份证信息不一致，请核对".into(),
+            ));
+        }
     }
     // The newborn's ethnicity follows the father's or the mother's.
     let parents: Vec<&str> = [facts.mother.as_ref(), facts.father.as_ref()]
@@ -163,14 +204,5 @@ pub fn assess(case: &Case, facts: &SharedFacts, settings: &Settings) -> Acceptan
             b.multiple_birth == nb.multiple_birth,
         );
     }
-    missing.extend(problems);
-    if missing.is_empty() {
-        let mut probe = case.clone();
-        probe.shared = facts.clone();
-        AcceptanceOutcome::Accept {
-            received: probe.received_materials(),
-        }
-    } else {
-        AcceptanceOutcome::Incomplete { missing }
-    }
+    problems
 }
