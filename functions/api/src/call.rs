@@ -1,6 +1,5 @@
 //! What a route's handler gets ([`Call`]) and gives back ([`Answer`]).
 
-use crate::route::Params;
 use crate::Api;
 use application::paging::PageRequest;
 use application::{App, ServiceError};
@@ -118,5 +117,24 @@ impl Record for Result<Answer, ServiceError> {
     }
     fn wrote(self, cases: Vec<String>, fields: &[&str]) -> Self {
         self.map(|a| a.recorded(AuditAction::Write, cases, fields))
+    }
+}
+
+/// A matched route's path parameters, by name.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Params(Vec<(&'static str, String)>);
+
+impl Params {
+    pub(crate) fn new(named: Vec<(&'static str, String)>) -> Params {
+        Params(named)
+    }
+
+    /// The parameter `name` of the route's pattern (the pattern names it, so it is there).
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
     }
 }

@@ -473,7 +473,7 @@ impl Api {
     async fn dispatch(
         &self,
         def: &'static RouteDef,
-        params: route::Params,
+        params: call::Params,
         parts: &http::request::Parts,
         body: &[u8],
         request_id: &str,

@@ -5,7 +5,7 @@
 //! infrastructure (`infra/routes.json`: which routes API Gateway serves without the JWT
 //! authorizer) and the OpenAPI generator.
 
-use crate::call::Handler;
+use crate::call::{Handler, Params};
 use crate::routes::{appointments, births, cases, feedback, public, supervision, tasks};
 use domain::flow::Dept;
 use domain::Role;
@@ -222,21 +222,6 @@ pub static ROUTES: &[RouteDef] = &[
     ),
 ];
 
-/// A matched route's path parameters, by name.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Params(Vec<(&'static str, String)>);
-
-impl Params {
-    /// The parameter `name` of the route's pattern (the pattern names it, so it is there).
-    pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    }
-}
-
 /// Why a request has no route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unrouted {
@@ -279,7 +264,7 @@ fn matches(pattern: &'static str, path: &str) -> Option<Params> {
             None => return None,
         }
     }
-    Some(Params(params))
+    Some(Params::new(params))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The `archive` function: every finished case kept whole, once.
 
 use crate::digest::sha256_hex;
-use crate::handlers::dom;
+use crate::error::dom;
 use crate::repo::Change;
 use crate::{App, HandlerError};
 use domain::case::{ArchiveRef, Case};

@@ -118,3 +118,12 @@ impl From<RepoError> for HandlerError {
         }
     }
 }
+
+/// A domain refusal met while handling a message: a calendar gap is retried, anything
+/// else is permanent.
+pub(crate) fn dom(e: domain::DomainError) -> HandlerError {
+    match e {
+        domain::DomainError::Calendar(c) => HandlerError::Retryable(c.to_string()),
+        other => HandlerError::Permanent(other.to_string()),
+    }
+}

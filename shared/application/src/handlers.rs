@@ -5,6 +5,7 @@
 
 pub use crate::archive::archive;
 use crate::digest::sha256_hex;
+use crate::error::dom;
 use crate::message::Envelope;
 use crate::repo::Change;
 use crate::{App, HandlerError};
@@ -60,13 +61,6 @@ async fn load(app: &App, case_id: &str) -> Result<Case, HandlerError> {
 async fn send(app: &App, env: &Envelope) -> Result<(), StoreError> {
     let out = env.to_out();
     app.queues.send(&out.queue, &out.body).await
-}
-
-pub(crate) fn dom(e: domain::DomainError) -> HandlerError {
-    match e {
-        domain::DomainError::Calendar(c) => HandlerError::Retryable(c.to_string()),
-        other => HandlerError::Permanent(other.to_string()),
-    }
 }
 
 /// Ask data sharing for everything acceptance needs (asked again on every resubmission,

@@ -307,87 +307,11 @@ impl Case {
             }
         };
         let home = self.home_region();
-        let c = |name: &str| name.to_string();
-        let mut case_counts: Vec<(String, i64)> = vec![
-            (c("total"), 1),
-            (format!("status.{}", self.status().as_str()), 1),
-        ];
-        if self.status() == CaseStatus::Completed {
-            case_counts.push((c("completed"), 1));
-            if self.on_time() == Some(true) {
-                case_counts.push((c("completed_on_time"), 1));
-            }
-            if self.steps().iter().all(|s| s.status == StepStatus::Done) {
-                case_counts.push((c("joint"), 1));
-            }
+        for name in self.case_counts() {
+            add(&home, CASE_UNIT, &name, 1);
         }
-        for r in self.ratings() {
-            case_counts.push((format!("rating.{}", r.level), 1));
-            if r.bad.as_ref().is_some_and(|b| b.rectified_at.is_none()) {
-                case_counts.push((c("bad_open"), 1));
-            }
-        }
-        for x in self.complaints() {
-            case_counts.push((
-                c(if x.status == "open" {
-                    "complaints_open"
-                } else {
-                    "complaints_answered"
-                }),
-                1,
-            ));
-        }
-        if let Some(n) = self.acceptance_notice() {
-            for m in &n.received_materials {
-                match m.source {
-                    MaterialSource::DataSharing => case_counts.push((c("shared"), 1)),
-                    MaterialSource::Upload => case_counts.push((c("uploaded"), 1)),
-                    MaterialSource::Form => {}
-                }
-            }
-        }
-        if self.status().is_finished() {
-            case_counts.push((c("finished"), 1));
-            if self.archive().is_some() {
-                case_counts.push((c("archived"), 1));
-            }
-        }
-        for (name, n) in case_counts {
-            add(&home, CASE_UNIT, &name, n);
-        }
-        for s in self.steps() {
-            let county = self
-                .step_region(s.step)
-                .unwrap_or_else(|| UNKNOWN_REGION.into());
-            let unit = s.dept.as_str();
-            if let (Some(st), Some(fin)) = (s.started_at, s.finished_at) {
-                if matches!(s.status, StepStatus::Done | StepStatus::Rejected) {
-                    add(&county, unit, "handled", 1);
-                    if s.due_at.is_some_and(|due| fin <= due) {
-                        add(&county, unit, "on_time", 1);
-                    }
-                    let hours =
-                        cal.working_hours_between(st.with_timezone(&Utc), fin.with_timezone(&Utc));
-                    // Tenths of an hour: the median and maximum to one decimal.
-                    add(
-                        &county,
-                        unit,
-                        &format!("h{}", (hours * 10.0).round() as i64),
-                        1,
-                    );
-                }
-            }
-            match s.status {
-                StepStatus::Returned => add(&county, unit, "returned", 1),
-                StepStatus::Rejected => add(&county, unit, "rejected", 1),
-                StepStatus::InProgress | StepStatus::AwaitingReview => {
-                    add(&county, unit, "open", 1);
-                    if s.overdue {
-                        add(&county, unit, "open_overdue", 1);
-                    }
-                }
-                _ => {}
-            }
+        for (county, unit, name) in self.step_counts(cal) {
+            add(&county, unit, &name, 1);
         }
         for e in self.feedback_entries() {
             let unit = e.item.dept.as_str();
@@ -401,6 +325,88 @@ impl Case {
             }
         }
         t
+    }
+
+    /// The case's own figures, each counted once (in the county that accepted it).
+    fn case_counts(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            vec!["total".into(), format!("status.{}", self.status().as_str())];
+        let mut count = |name: &str| names.push(name.to_string());
+        if self.status() == CaseStatus::Completed {
+            count("completed");
+            if self.on_time() == Some(true) {
+                count("completed_on_time");
+            }
+            if self.steps().iter().all(|s| s.status == StepStatus::Done) {
+                count("joint");
+            }
+        }
+        for r in self.ratings() {
+            if r.bad.as_ref().is_some_and(|b| b.rectified_at.is_none()) {
+                count("bad_open");
+            }
+        }
+        for x in self.complaints() {
+            count(if x.status == "open" {
+                "complaints_open"
+            } else {
+                "complaints_answered"
+            });
+        }
+        if let Some(n) = self.acceptance_notice() {
+            for m in &n.received_materials {
+                match m.source {
+                    MaterialSource::DataSharing => count("shared"),
+                    MaterialSource::Upload => count("uploaded"),
+                    MaterialSource::Form => {}
+                }
+            }
+        }
+        if self.status().is_finished() {
+            count("finished");
+            if self.archive().is_some() {
+                count("archived");
+            }
+        }
+        names.extend(self.ratings().iter().map(|r| format!("rating.{}", r.level)));
+        names
+    }
+
+    /// Each step's figures, in the county and unit that handled it: handled, on time, the
+    /// working hours (in tenths), returned, rejected, open and open overdue.
+    fn step_counts(&self, cal: &Calendar) -> Vec<(String, &'static str, String)> {
+        let mut out = vec![];
+        for s in self.steps() {
+            let county = self
+                .step_region(s.step)
+                .unwrap_or_else(|| UNKNOWN_REGION.into());
+            let unit = s.dept.as_str();
+            let mut count = |name: &str| out.push((county.clone(), unit, name.to_string()));
+            if let (Some(st), Some(fin)) = (s.started_at, s.finished_at) {
+                if matches!(s.status, StepStatus::Done | StepStatus::Rejected) {
+                    count("handled");
+                    if s.due_at.is_some_and(|due| fin <= due) {
+                        count("on_time");
+                    }
+                    let hours =
+                        cal.working_hours_between(st.with_timezone(&Utc), fin.with_timezone(&Utc));
+                    // Tenths of an hour: the median and maximum to one decimal.
+                    count(&format!("h{}", (hours * 10.0).round() as i64));
+                }
+            }
+            match s.status {
+                StepStatus::Returned => count("returned"),
+                StepStatus::Rejected => count("rejected"),
+                StepStatus::InProgress | StepStatus::AwaitingReview => {
+                    count("open");
+                    if s.overdue {
+                        count("open_overdue");
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
     }
 
     /// Recompute the read models and note what the commit must change.

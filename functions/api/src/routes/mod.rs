@@ -1,4 +1,4 @@
-//! The handlers of [`crate::route::ROUTES`], one file per resource. A handler reads the
+//! The handlers of the route table (`route.rs`), one file per resource. A handler reads the
 //! request, calls one use case of the application and shapes its answer; who may call it
 //! is the route table's to say, and what the caller may touch is the use case's.
 
