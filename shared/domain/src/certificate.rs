@@ -235,6 +235,15 @@ pub fn mask_holder(name: &str) -> String {
     }
 }
 
+/// The name of the county whose division code begins `code` (an ID number, an insurance
+/// or card number), or "" when the code names none.
+pub fn county_name(code: &str) -> String {
+    crate::idnum::Divisions::current()
+        .name(code.get(..6).unwrap_or(""))
+        .unwrap_or("")
+        .to_string()
+}
+
 /// The case id a certificate id names (`{case_id}-{code}{generation}`).
 pub fn case_of(cert_id: &str) -> Option<&str> {
     let (case, rest) = cert_id.rsplit_once('-')?;
@@ -250,78 +259,8 @@ pub fn due(step: Step, case: &Case) -> Vec<Claims> {
     let Some(issued_at) = state.finished_at else {
         return vec![];
     };
-    let r = case.results();
     let holder = mask_holder(&case.form().newborn.name);
-    let institution = case
-        .shared()
-        .institution
-        .as_ref()
-        .map(|i| i.name.clone())
-        .unwrap_or_else(|| state.dept.name_zh().to_string());
-    let county = |code: &str| {
-        crate::idnum::Divisions::current()
-            .name(code.get(..6).unwrap_or(""))
-            .unwrap_or("")
-            .to_string()
-    };
-    let mut out: Vec<(CertKind, String, String)> = vec![];
-    match step {
-        Step::BirthCertificate => {
-            if let Some(b) = &r.birth {
-                out.push((
-                    CertKind::BirthMedicalCertificate,
-                    b.birth_certificate_number.clone(),
-                    institution.clone(),
-                ));
-                out.push((
-                    CertKind::VaccinationCertificate,
-                    b.vaccination_certificate_number.clone(),
-                    institution,
-                ));
-            }
-        }
-        Step::HouseholdRegistration => {
-            if let Some(h) = &r.household {
-                out.push((
-                    CertKind::HouseholdRegistration,
-                    h.newborn_id_number.clone(),
-                    format!("{}公安机关户籍管理部门", county(&h.newborn_id_number)),
-                ));
-            }
-        }
-        Step::MedicalInsurance => {
-            if let Some(e) = &r.insurance {
-                if let Some(n) = &e.medical_insurance.insurance_number {
-                    out.push((
-                        CertKind::MedicalInsuranceEnrolment,
-                        n.clone(),
-                        format!("{}医疗保障部门", county(n)),
-                    ));
-                }
-                if e.maternity_benefit.status == crate::steps::insurance::BenefitStatus::Approved {
-                    out.push((
-                        CertKind::MaternityBenefitDecision,
-                        format!("SY{}", case.case_id().trim_start_matches("BC")),
-                        "医疗保障部门（生育保险）".to_string(),
-                    ));
-                }
-            }
-        }
-        Step::SocialSecurityCard => {
-            if let Some(n) = r
-                .card
-                .as_ref()
-                .and_then(|c| c.social_security_card.number.clone())
-            {
-                out.push((
-                    CertKind::SocialSecurityCard,
-                    n.clone(),
-                    format!("{}人力资源和社会保障部门", county(&n)),
-                ));
-            }
-        }
-        Step::Acceptance | Step::UnifiedIssuance => {}
-    }
+    let out = crate::steps::of(step).certificates(case);
     out.into_iter()
         .filter(|(kind, number, issuer)| {
             // Reissued when anything it certifies changed: the number, or the holder's

@@ -232,6 +232,10 @@ pub struct StepSpec {
     /// It gathers the family's records from data sharing (its function holds the
     /// platform's key).
     pub gathers_records: bool,
+    /// The form fields its results depend on (a field, or every field under a prefix):
+    /// a correction of one sends the case back to the earliest step that names it (the
+    /// correction dependency table, [`crate::steps::earliest_affected`]).
+    pub depends_on: &'static [&'static str],
 }
 
 /// The flow, in order.
@@ -247,6 +251,7 @@ pub const FLOW: [StepSpec; 6] = [
         signs: false,
         takes_numbers: false,
         gathers_records: true,
+        depends_on: &[],
     },
     StepSpec {
         step: Step::BirthCertificate,
@@ -259,6 +264,7 @@ pub const FLOW: [StepSpec; 6] = [
         signs: true,
         takes_numbers: true,
         gathers_records: false,
+        depends_on: &["newborn", "mother.name", "father.name"],
     },
     StepSpec {
         step: Step::HouseholdRegistration,
@@ -271,6 +277,7 @@ pub const FLOW: [StepSpec; 6] = [
         signs: true,
         takes_numbers: true,
         gathers_records: false,
+        depends_on: &["household", "father"],
     },
     StepSpec {
         step: Step::MedicalInsurance,
@@ -283,6 +290,7 @@ pub const FLOW: [StepSpec; 6] = [
         signs: true,
         takes_numbers: true,
         gathers_records: false,
+        depends_on: &["insurance"],
     },
     StepSpec {
         step: Step::SocialSecurityCard,
@@ -295,6 +303,7 @@ pub const FLOW: [StepSpec; 6] = [
         signs: true,
         takes_numbers: true,
         gathers_records: false,
+        depends_on: &["social_security_card"],
     },
     StepSpec {
         step: Step::UnifiedIssuance,
@@ -307,6 +316,7 @@ pub const FLOW: [StepSpec; 6] = [
         signs: false,
         takes_numbers: true,
         gathers_records: false,
+        depends_on: &["delivery"],
     },
 ];
 
@@ -366,6 +376,7 @@ pub fn describe() -> serde_json::Value {
             "signs": s.signs,
             "takes_numbers": s.takes_numbers,
             "gathers_records": s.gathers_records,
+            "depends_on": s.depends_on,
         })).collect::<Vec<_>>(),
         "queues": all_queues(),
         "step_queues": FLOW.iter().map(|s| s.queue).collect::<Vec<_>>(),

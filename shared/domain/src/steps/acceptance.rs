@@ -206,3 +206,19 @@ fn form_problems(case: &Case, facts: &SharedFacts) -> Vec<Missing> {
     }
     problems
 }
+
+/// Acceptance (受理) as a department step: its work is [`assess`], before the case is
+/// accepted; once accepted it issues nothing.
+pub struct Acceptance;
+
+impl super::DeptStep for Acceptance {
+    fn issue(
+        &self,
+        _case: &Case,
+        _numbers: &super::Numbers,
+        _settings: &Settings,
+        _now: crate::case::Time,
+    ) -> Result<super::StepResults, String> {
+        Ok(super::StepResults::default())
+    }
+}

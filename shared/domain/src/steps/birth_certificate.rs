@@ -74,3 +74,77 @@ pub fn issue(case: &Case, numbers: &Numbers) -> Result<Certificates, String> {
         ),
     })
 }
+
+/// The hospital's step.
+pub struct Hospital;
+
+impl super::DeptStep for Hospital {
+    fn review(&self, case: &Case, _: &crate::settings::Settings, _: chrono::NaiveDate) -> Verdict {
+        review(case)
+    }
+    fn allocations(&self, case: &Case, _: &crate::settings::Settings) -> Vec<AllocationRequest> {
+        allocations(case)
+    }
+    fn issue(
+        &self,
+        case: &Case,
+        numbers: &Numbers,
+        _: &crate::settings::Settings,
+        _: crate::case::Time,
+    ) -> Result<super::StepResults, String> {
+        Ok(super::StepResults {
+            birth: Some(issue(case, numbers)?),
+            ..Default::default()
+        })
+    }
+    /// Both certificates, issued by the birth institution.
+    fn certificates(&self, case: &Case) -> Vec<(CertKind, String, String)> {
+        let Some(b) = &case.results().birth else {
+            return vec![];
+        };
+        let institution = case
+            .shared()
+            .institution
+            .as_ref()
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| crate::flow::Dept::Hospital.name_zh().to_string());
+        vec![
+            (
+                CertKind::BirthMedicalCertificate,
+                b.birth_certificate_number.clone(),
+                institution.clone(),
+            ),
+            (
+                CertKind::VaccinationCertificate,
+                b.vaccination_certificate_number.clone(),
+                institution,
+            ),
+        ]
+    }
+    fn numbers_replaced(
+        &self,
+        old: &super::StepResults,
+        new: &super::StepResults,
+    ) -> Vec<(&'static str, String, String)> {
+        let (Some(o), Some(n)) = (&old.birth, &new.birth) else {
+            return vec![];
+        };
+        [
+            super::replaced(
+                "birth_certificate_number",
+                Some(&o.birth_certificate_number),
+                Some(&n.birth_certificate_number),
+            ),
+            super::replaced(
+                "vaccination_certificate_number",
+                Some(&o.vaccination_certificate_number),
+                Some(&n.vaccination_certificate_number),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+use crate::certificate::CertKind;

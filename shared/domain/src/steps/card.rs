@@ -77,3 +77,59 @@ pub fn issue(case: &Case, numbers: &Numbers, now: Time) -> Result<CardResult, St
         social_security_card,
     })
 }
+
+/// HR & social security's step.
+pub struct Hrss;
+
+impl super::DeptStep for Hrss {
+    fn review(&self, case: &Case, _: &crate::settings::Settings, _: chrono::NaiveDate) -> Verdict {
+        review(case)
+    }
+    fn allocations(&self, case: &Case, _: &crate::settings::Settings) -> Vec<AllocationRequest> {
+        allocations(case)
+    }
+    fn issue(
+        &self,
+        case: &Case,
+        numbers: &Numbers,
+        _: &crate::settings::Settings,
+        now: Time,
+    ) -> Result<super::StepResults, String> {
+        Ok(super::StepResults {
+            card: Some(issue(case, numbers, now)?),
+            ..Default::default()
+        })
+    }
+    /// The card, by the county's HR & social security.
+    fn certificates(&self, case: &Case) -> Vec<(crate::certificate::CertKind, String, String)> {
+        let number = case
+            .results()
+            .card
+            .as_ref()
+            .and_then(|c| c.social_security_card.number.clone());
+        let Some(n) = number else {
+            return vec![];
+        };
+        let issuer = format!(
+            "{}人力资源和社会保障部门",
+            crate::certificate::county_name(&n)
+        );
+        vec![(crate::certificate::CertKind::SocialSecurityCard, n, issuer)]
+    }
+    fn numbers_replaced(
+        &self,
+        old: &super::StepResults,
+        new: &super::StepResults,
+    ) -> Vec<(&'static str, String, String)> {
+        let (Some(o), Some(n)) = (&old.card, &new.card) else {
+            return vec![];
+        };
+        super::replaced(
+            "social_security_card_serial",
+            o.social_security_card.card_serial.as_ref(),
+            n.social_security_card.card_serial.as_ref(),
+        )
+        .into_iter()
+        .collect()
+    }
+}

@@ -192,3 +192,71 @@ pub fn issue(case: &Case, numbers: &Numbers, settings: &Settings) -> Result<Regi
         newborn_id_number: id.as_str().to_string(),
     })
 }
+
+/// The police's step.
+pub struct Police;
+
+impl super::DeptStep for Police {
+    fn review(&self, case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
+        review(case, settings, today)
+    }
+    fn allocations(&self, case: &Case, settings: &Settings) -> Vec<AllocationRequest> {
+        allocations(case, settings)
+    }
+    fn issue(
+        &self,
+        case: &Case,
+        numbers: &Numbers,
+        settings: &Settings,
+        _: crate::case::Time,
+    ) -> Result<super::StepResults, String> {
+        Ok(super::StepResults {
+            household: Some(issue(case, numbers, settings)?),
+            ..Default::default()
+        })
+    }
+    fn approval_problems(
+        &self,
+        case: &Case,
+        data: &ApprovalData,
+        settings: &Settings,
+    ) -> Vec<Problem> {
+        approval_problems(case, data, settings)
+    }
+    /// The household registration, by the police of the newborn's county.
+    fn certificates(&self, case: &Case) -> Vec<(crate::certificate::CertKind, String, String)> {
+        let Some(h) = &case.results().household else {
+            return vec![];
+        };
+        let county = crate::certificate::county_name(&h.newborn_id_number);
+        vec![(
+            crate::certificate::CertKind::HouseholdRegistration,
+            h.newborn_id_number.clone(),
+            format!("{county}公安机关户籍管理部门"),
+        )]
+    }
+    fn numbers_replaced(
+        &self,
+        old: &super::StepResults,
+        new: &super::StepResults,
+    ) -> Vec<(&'static str, String, String)> {
+        let (Some(o), Some(n)) = (&old.household, &new.household) else {
+            return vec![];
+        };
+        [
+            super::replaced(
+                "newborn_id_number",
+                Some(&o.newborn_id_number),
+                Some(&n.newborn_id_number),
+            ),
+            super::replaced(
+                "household_number",
+                Some(&o.household_number),
+                Some(&n.household_number),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}

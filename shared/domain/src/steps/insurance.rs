@@ -215,3 +215,56 @@ pub fn issue(case: &Case, settings: &Settings, now: Time) -> Result<Enrolment, S
         maternity_benefit,
     })
 }
+
+/// Medical security's step.
+pub struct MedicalSecurity;
+
+impl super::DeptStep for MedicalSecurity {
+    fn review(&self, case: &Case, settings: &Settings, _: NaiveDate) -> Verdict {
+        review(case, settings)
+    }
+    fn issue(
+        &self,
+        case: &Case,
+        _: &super::Numbers,
+        settings: &Settings,
+        now: Time,
+    ) -> Result<super::StepResults, String> {
+        Ok(super::StepResults {
+            insurance: Some(issue(case, settings, now)?),
+            ..Default::default()
+        })
+    }
+    fn approval_problems(
+        &self,
+        case: &Case,
+        data: &ApprovalData,
+        settings: &Settings,
+    ) -> Vec<Problem> {
+        approval_problems(case, data, settings)
+    }
+    /// The enrolment, by the county's medical security; the maternity benefit decision
+    /// when approved.
+    fn certificates(&self, case: &Case) -> Vec<(crate::certificate::CertKind, String, String)> {
+        use crate::certificate::{county_name, CertKind};
+        let Some(e) = &case.results().insurance else {
+            return vec![];
+        };
+        let mut out = vec![];
+        if let Some(n) = &e.medical_insurance.insurance_number {
+            out.push((
+                CertKind::MedicalInsuranceEnrolment,
+                n.clone(),
+                format!("{}医疗保障部门", county_name(n)),
+            ));
+        }
+        if e.maternity_benefit.status == BenefitStatus::Approved {
+            out.push((
+                CertKind::MaternityBenefitDecision,
+                format!("SY{}", case.case_id().trim_start_matches("BC")),
+                "医疗保障部门（生育保险）".to_string(),
+            ));
+        }
+        out
+    }
+}

@@ -433,3 +433,27 @@ pub fn issue(case: &Case, numbers: &Numbers, now: Time) -> Result<Issuance, Stri
     };
     Ok(Issuance { issuance })
 }
+
+/// The unified issuance step (统一出件).
+pub struct UnifiedIssuance;
+
+impl super::DeptStep for UnifiedIssuance {
+    fn review(&self, case: &Case, _: &crate::settings::Settings, _: chrono::NaiveDate) -> Verdict {
+        review(case)
+    }
+    fn allocations(&self, case: &Case, _: &crate::settings::Settings) -> Vec<AllocationRequest> {
+        allocations(case)
+    }
+    fn issue(
+        &self,
+        case: &Case,
+        numbers: &Numbers,
+        _: &crate::settings::Settings,
+        now: Time,
+    ) -> Result<super::StepResults, String> {
+        Ok(super::StepResults {
+            issuance: Some(issue(case, numbers, now)?),
+            ..Default::default()
+        })
+    }
+}

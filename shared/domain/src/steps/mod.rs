@@ -11,8 +11,9 @@
 //! | social security card | [`card`] | HR & social security |
 //! | unified issuance | [`issuance`] | service centre |
 //!
-//! This file only dispatches, holds the types every step shares ([`Verdict`], [`Numbers`],
-//! [`StepResults`]) and the one review policy ([`verdict`]).
+//! This file holds the trait every department step implements ([`DeptStep`]), its lookup
+//! ([`of`]), the types every step shares ([`Verdict`], [`Numbers`], [`StepResults`]) and
+//! the one review policy ([`verdict`]).
 
 pub mod acceptance;
 pub mod birth_certificate;
@@ -48,6 +49,64 @@ impl ApprovalData {
     }
 }
 
+/// What a department does in its step. Each `steps/<dept>.rs` implements it for its
+/// step; [`of`] finds the implementation, and the generic machine and the handlers call
+/// nothing else of a step. A method a department has nothing to say about keeps its
+/// default.
+pub trait DeptStep: Sync {
+    /// The department's automatic review (applied through the one policy, [`verdict`]).
+    fn review(&self, _case: &Case, _settings: &Settings, _today: NaiveDate) -> Verdict {
+        Verdict::Pass
+    }
+    /// The numbers the step needs from the allocator before it can issue.
+    fn allocations(&self, _case: &Case, _settings: &Settings) -> Vec<AllocationRequest> {
+        vec![]
+    }
+    /// The step's results, from the numbers allocated for its allocations.
+    fn issue(
+        &self,
+        case: &Case,
+        numbers: &Numbers,
+        settings: &Settings,
+        now: Time,
+    ) -> Result<StepResults, String>;
+    /// What an officer's approval must carry (field problems; empty when complete).
+    fn approval_problems(
+        &self,
+        _case: &Case,
+        _data: &ApprovalData,
+        _settings: &Settings,
+    ) -> Vec<crate::problem::Problem> {
+        vec![]
+    }
+    /// The electronic certificates the step's results are issued as: kind, number and
+    /// issuing unit, for the results it holds now.
+    fn certificates(&self, _case: &Case) -> Vec<(crate::certificate::CertKind, String, String)> {
+        vec![]
+    }
+    /// Numbers the step's new results replace when it is done again: `(kind, old, new)`
+    /// for each that changed.
+    fn numbers_replaced(
+        &self,
+        _old: &StepResults,
+        _new: &StepResults,
+    ) -> Vec<(&'static str, String, String)> {
+        vec![]
+    }
+}
+
+/// The department step's rules.
+pub fn of(step: Step) -> &'static dyn DeptStep {
+    match step {
+        Step::Acceptance => &acceptance::Acceptance,
+        Step::BirthCertificate => &birth_certificate::Hospital,
+        Step::HouseholdRegistration => &household::Police,
+        Step::MedicalInsurance => &insurance::MedicalSecurity,
+        Step::SocialSecurityCard => &card::Hrss,
+        Step::UnifiedIssuance => &issuance::UnifiedIssuance,
+    }
+}
+
 /// What an approval of `step` must carry (field problems, empty when it is complete).
 pub fn approval_problems(
     step: Step,
@@ -55,11 +114,7 @@ pub fn approval_problems(
     data: &ApprovalData,
     settings: &Settings,
 ) -> Vec<crate::problem::Problem> {
-    match step {
-        Step::HouseholdRegistration => household::approval_problems(case, data, settings),
-        Step::MedicalInsurance => insurance::approval_problems(case, data, settings),
-        _ => vec![],
-    }
+    of(step).approval_problems(case, data, settings)
 }
 
 /// A department's automatic verdict on its step.
@@ -98,25 +153,13 @@ pub fn verdict(
 /// A department's automatic review of its step (acceptance is assessed by
 /// [`acceptance::assess`] before the case is accepted).
 pub fn review(step: Step, case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
-    match step {
-        Step::Acceptance => Verdict::Pass,
-        Step::BirthCertificate => birth_certificate::review(case),
-        Step::HouseholdRegistration => household::review(case, settings, today),
-        Step::MedicalInsurance => insurance::review(case, settings),
-        Step::SocialSecurityCard => card::review(case),
-        Step::UnifiedIssuance => issuance::review(case),
-    }
+    of(step).review(case, settings, today)
 }
 
-/// The numbers a step needs from the allocator before it can issue.
+/// The numbers a step needs from the allocator before it can issue (its own, and the
+/// parcel or pick-up code of its hand-over).
 pub fn allocations(step: Step, case: &Case, settings: &Settings) -> Vec<AllocationRequest> {
-    let mut v = match step {
-        Step::Acceptance | Step::MedicalInsurance => vec![],
-        Step::BirthCertificate => birth_certificate::allocations(case),
-        Step::HouseholdRegistration => household::allocations(case, settings),
-        Step::SocialSecurityCard => card::allocations(case),
-        Step::UnifiedIssuance => issuance::allocations(case),
-    };
+    let mut v = of(step).allocations(case, settings);
     if step != Step::UnifiedIssuance {
         v.extend(issuance::allocations_at(step, case));
     }
@@ -131,33 +174,12 @@ pub fn issue(
     settings: &Settings,
     now: Time,
 ) -> Result<StepResults, String> {
-    Ok(match step {
-        Step::Acceptance => StepResults::default(),
-        Step::BirthCertificate => StepResults {
-            birth: Some(birth_certificate::issue(case, numbers)?),
-            ..StepResults::default()
-        },
-        Step::HouseholdRegistration => StepResults {
-            household: Some(household::issue(case, numbers, settings)?),
-            ..StepResults::default()
-        },
-        Step::MedicalInsurance => StepResults {
-            insurance: Some(insurance::issue(case, settings, now)?),
-            ..StepResults::default()
-        },
-        Step::SocialSecurityCard => StepResults {
-            card: Some(card::issue(case, numbers, now)?),
-            ..StepResults::default()
-        },
-        Step::UnifiedIssuance => StepResults {
-            issuance: Some(issuance::issue(case, numbers, now)?),
-            ..StepResults::default()
-        },
-    })
+    of(step).issue(case, numbers, settings, now)
 }
 
 /// The dependency table of corrections: the earliest step whose result depends on one of
-/// the changed form fields (dotted paths), if any.
+/// the changed form fields (dotted paths), if any. Each step's `depends_on` in
+/// [`crate::flow::FLOW`] names its fields:
 ///
 /// | field | earliest step |
 /// |---|---|
@@ -167,67 +189,44 @@ pub fn issue(
 /// | `social_security_card.*` | social_security_card |
 /// | `delivery.*` | unified_issuance |
 pub fn earliest_affected(changed: &[String]) -> Option<Step> {
+    let names = |field: &str, dep: &str| {
+        field == dep
+            || field
+                .strip_prefix(dep)
+                .is_some_and(|rest| rest.starts_with('.'))
+    };
     changed
         .iter()
         .filter_map(|f| {
-            let top = f.split('.').next().unwrap_or("");
-            Some(match (top, f.as_str()) {
-                ("newborn", _) | (_, "mother.name") | (_, "father.name") => Step::BirthCertificate,
-                ("household", _) | ("father", _) => Step::HouseholdRegistration,
-                ("insurance", _) => Step::MedicalInsurance,
-                ("social_security_card", _) => Step::SocialSecurityCard,
-                ("delivery", _) => Step::UnifiedIssuance,
-                _ => return None,
-            })
+            crate::flow::FLOW
+                .iter()
+                .find(|s| s.depends_on.iter().any(|d| names(f, d)))
+                .map(|s| s.step)
         })
         .min()
 }
 
-/// Numbers a step's new results replace: `(kind, old, new)` for each that changed.
+/// Numbers the new results of any step replace: `(kind, old, new)` for each that changed.
 pub fn numbers_replaced(
     old: &StepResults,
     new: &StepResults,
 ) -> Vec<(&'static str, String, String)> {
-    let mut out = vec![];
-    let mut cmp = |kind: &'static str, o: Option<&String>, n: Option<&String>| {
-        if let (Some(o), Some(n)) = (o, n) {
-            if o != n {
-                out.push((kind, o.clone(), n.clone()));
-            }
-        }
-    };
-    if let (Some(o), Some(n)) = (&old.birth, &new.birth) {
-        cmp(
-            "birth_certificate_number",
-            Some(&o.birth_certificate_number),
-            Some(&n.birth_certificate_number),
-        );
-        cmp(
-            "vaccination_certificate_number",
-            Some(&o.vaccination_certificate_number),
-            Some(&n.vaccination_certificate_number),
-        );
+    Step::ALL
+        .into_iter()
+        .flat_map(|s| of(s).numbers_replaced(old, new))
+        .collect()
+}
+
+/// `(kind, old, new)` when the two numbers differ (a step's [`DeptStep::numbers_replaced`]).
+pub(crate) fn replaced(
+    kind: &'static str,
+    old: Option<&String>,
+    new: Option<&String>,
+) -> Option<(&'static str, String, String)> {
+    match (old, new) {
+        (Some(o), Some(n)) if o != n => Some((kind, o.clone(), n.clone())),
+        _ => None,
     }
-    if let (Some(o), Some(n)) = (&old.household, &new.household) {
-        cmp(
-            "newborn_id_number",
-            Some(&o.newborn_id_number),
-            Some(&n.newborn_id_number),
-        );
-        cmp(
-            "household_number",
-            Some(&o.household_number),
-            Some(&n.household_number),
-        );
-    }
-    if let (Some(o), Some(n)) = (&old.card, &new.card) {
-        cmp(
-            "social_security_card_serial",
-            o.social_security_card.card_serial.as_ref(),
-            n.social_security_card.card_serial.as_ref(),
-        );
-    }
-    out
 }
 
 /// The hand-over a step makes when it is done (online: the unit's own documents; the
@@ -502,5 +501,33 @@ impl<'de> Deserialize<'de> for StepResults {
             return Err(D::Error::custom(format!("unknown result field {k}")));
         }
         Ok(results)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corrected_field_sends_the_case_back_to_the_earliest_step_that_depends_on_it() {
+        let cases = [
+            ("newborn.name", Some(Step::BirthCertificate)),
+            ("newborn.ethnicity", Some(Step::BirthCertificate)),
+            ("mother.name", Some(Step::BirthCertificate)),
+            ("father.name", Some(Step::BirthCertificate)),
+            ("father.id_number", Some(Step::HouseholdRegistration)),
+            ("father", Some(Step::HouseholdRegistration)),
+            ("household.register_with", Some(Step::HouseholdRegistration)),
+            ("insurance.enrol_newborn", Some(Step::MedicalInsurance)),
+            ("social_security_card.apply", Some(Step::SocialSecurityCard)),
+            ("delivery.address", Some(Step::UnifiedIssuance)),
+            ("applicant.phone", None),
+            ("fathers", None),
+        ];
+        for (field, step) in cases {
+            assert_eq!(earliest_affected(&[field.to_string()]), step, "{field}");
+        }
+        let both = ["delivery.method".to_string(), "father.name".to_string()];
+        assert_eq!(earliest_affected(&both), Some(Step::BirthCertificate));
     }
 }
