@@ -385,6 +385,11 @@ pub fn describe() -> serde_json::Value {
     })
 }
 
+/// The first department step, where an accepted case goes.
+pub fn first_department_step() -> Step {
+    FLOW[1].step
+}
+
 pub fn spec(step: Step) -> &'static StepSpec {
     &FLOW[FLOW
         .iter()

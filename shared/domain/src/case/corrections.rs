@@ -84,7 +84,7 @@ impl Case {
             .flatten()
             .filter(|s| *s != Step::Acceptance)
             .min()
-            .unwrap_or(Step::BirthCertificate);
+            .unwrap_or_else(crate::flow::first_department_step);
         self.redo_from(resume, affected, now);
         self.move_to(CaseEvent::Resumed)?;
         self.step_mut(resume).reasons.clear();
@@ -97,8 +97,8 @@ impl Case {
         self.start_step(resume, now, cal)
     }
 
-    /// Every step after `resume` that already ran goes back to pending; if the certified
-    /// birth content changed, the hospital's numbers are superseded (never reused).
+    /// Every step after `resume` that already ran goes back to pending; if what `resume`
+    /// certified changed, the numbers it certified are superseded (never reused).
     pub(super) fn redo_from(&mut self, resume: Step, affected: Option<Step>, now: Time) {
         for s in Step::ALL.into_iter().filter(|s| *s > resume) {
             let st = self.step_mut(s);
@@ -109,24 +109,10 @@ impl Case {
                 st.finished_at = None;
             }
         }
-        if resume == Step::BirthCertificate
-            && affected == Some(Step::BirthCertificate)
-            && self.step(Step::BirthCertificate).status == StepStatus::Done
-        {
-            // The certified content changed: the certificates are reissued, never reused.
-            if let Some(b) = self.results.birth.clone() {
-                self.supersede(
-                    "birth_certificate_number",
-                    b.birth_certificate_number,
-                    now,
-                    "出生信息更正，重新签发",
-                );
-                self.supersede(
-                    "vaccination_certificate_number",
-                    b.vaccination_certificate_number,
-                    now,
-                    "出生信息更正，重新签发",
-                );
+        // The certified content changed: what the step certified is reissued, never reused.
+        if affected == Some(resume) && self.step(resume).status == StepStatus::Done {
+            for (kind, value, reason) in crate::steps::of(resume).superseded_on_redo(self) {
+                self.supersede(kind, value, now, reason);
             }
         }
     }

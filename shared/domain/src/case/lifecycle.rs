@@ -1,5 +1,5 @@
 //! A case's life outside its steps: creation, commit bookkeeping, the archive,
-//! withdrawal, the maternity premium, time limits.
+//! withdrawal, time limits.
 
 use super::*;
 
@@ -183,99 +183,6 @@ impl Case {
             now,
         )
         .ok()
-    }
-
-    /// The newborn's premium was paid (recorded by medical security or the payment platform).
-    pub fn record_premium_payment(
-        &mut self,
-        payment: crate::steps::insurance::PremiumPayment,
-        actor: &Actor,
-    ) -> Result<(), DomainError> {
-        use crate::steps::insurance::PremiumStatus;
-        let now = payment.recorded_at;
-        let Some(ins) = self.results.insurance.as_mut() else {
-            return Err(DomainError::Rule("新生儿尚未办理医保参保登记".into()));
-        };
-        let mi = &mut ins.medical_insurance;
-        if !mi.enrolled {
-            return Err(DomainError::Rule("新生儿未办理医保参保登记".into()));
-        }
-        if mi.status == Some(PremiumStatus::Paid) {
-            return Err(DomainError::InvalidState {
-                status: "paid",
-                action: "recording the payment again",
-            });
-        }
-        mi.status = Some(PremiumStatus::Paid);
-        let amount = payment.amount_cny;
-        mi.payment = Some(payment);
-        let mi = mi.clone();
-        let updated = mi;
-        if let Some(si) = self
-            .step_mut(Step::MedicalInsurance)
-            .results
-            .insurance
-            .as_mut()
-        {
-            si.medical_insurance = updated;
-        }
-        self.log(
-            now,
-            &actor.label(),
-            "premium_paid",
-            &format!("已缴纳 {amount} 元"),
-        );
-        Ok(())
-    }
-
-    /// Whether the premium reminder is still owed (enrolled, unpaid, not yet reminded).
-    pub fn premium_reminder_owed(&self) -> bool {
-        use crate::steps::insurance::PremiumStatus;
-        !self.premium_reminded
-            && self
-                .results
-                .insurance
-                .as_ref()
-                .is_some_and(|i| i.medical_insurance.status == Some(PremiumStatus::PendingPayment))
-    }
-
-    /// The day the newborn's premium must be paid by, if a premium notice was issued.
-    pub fn premium_pay_by(&self) -> Option<chrono::NaiveDate> {
-        Some(
-            self.results
-                .insurance
-                .as_ref()?
-                .medical_insurance
-                .premium_notice
-                .as_ref()?
-                .pay_by,
-        )
-    }
-
-    /// Remind the guardian `days` before `pay_by` when the premium is still unpaid.
-    pub fn remind_premium_if_due(&mut self, now: Time, days: i64) -> Option<Vec<Effect>> {
-        if !self.premium_reminder_owed() {
-            return None;
-        }
-        let pay_by = self
-            .results
-            .insurance
-            .as_ref()?
-            .medical_insurance
-            .premium_notice
-            .as_ref()?
-            .pay_by;
-        if now.date_naive() < pay_by - chrono::Duration::days(days) {
-            return None;
-        }
-        self.premium_reminded = true;
-        self.log(
-            now,
-            "system:medical_insurance",
-            "premium_reminder",
-            &pay_by.to_string(),
-        );
-        Some(vec![self.notify(NoticeKind::PremiumReminder)])
     }
 
     /// Nothing more will happen to the case by itself: it is finished and archived. Until

@@ -89,7 +89,7 @@ impl Case {
             .and_then(|s| s.task.as_ref().map(|t| (s, t)))
     }
 
-    pub(super) fn notify(&mut self, kind: NoticeKind) -> Effect {
+    pub(crate) fn notify(&mut self, kind: NoticeKind) -> Effect {
         self.notice_seq += 1;
         self.notices.push(kind);
         Effect::Notify {
@@ -217,7 +217,7 @@ impl Case {
                     &format!("已受理，应于 {} 前办结", due.format("%Y-%m-%d")),
                 );
                 effects.push(self.notify(NoticeKind::Accepted));
-                effects.extend(self.start_step(Step::BirthCertificate, now, cal)?);
+                effects.extend(self.start_step(crate::flow::first_department_step(), now, cal)?);
             }
             AcceptanceOutcome::Incomplete { missing } => {
                 let list: Vec<String> = missing.iter().map(|m| m.name.clone()).collect();
@@ -349,14 +349,11 @@ impl Case {
             s.reasons.clear();
             s.results.merge(results.clone());
         }
-        let premium_due = results
-            .insurance
-            .as_ref()
-            .is_some_and(|i| i.medical_insurance.premium_notice.is_some());
+        let told = crate::steps::of(step).notices(&results);
         self.results.merge(results);
         self.log(now, &actor.label(), "step_done", step.name_zh());
-        if premium_due {
-            effects.push(self.notify(NoticeKind::PremiumDue));
+        for kind in told {
+            effects.push(self.notify(kind));
         }
         match step.next() {
             Some(next) => effects.extend(self.start_step(next, now, cal)?),

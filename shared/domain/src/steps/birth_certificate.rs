@@ -97,6 +97,25 @@ impl super::DeptStep for Hospital {
             ..Default::default()
         })
     }
+    /// Both certificate numbers, when the birth details they certify were corrected.
+    fn superseded_on_redo(&self, case: &Case) -> Vec<(&'static str, String, &'static str)> {
+        let Some(b) = &case.results().birth else {
+            return vec![];
+        };
+        let reason = "出生信息更正，重新签发";
+        vec![
+            (
+                "birth_certificate_number",
+                b.birth_certificate_number.clone(),
+                reason,
+            ),
+            (
+                "vaccination_certificate_number",
+                b.vaccination_certificate_number.clone(),
+                reason,
+            ),
+        ]
+    }
     /// Both certificates, issued by the birth institution.
     fn certificates(&self, case: &Case) -> Vec<(CertKind, String, String)> {
         let Some(b) = &case.results().birth else {

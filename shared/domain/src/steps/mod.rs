@@ -84,6 +84,16 @@ pub trait DeptStep: Sync {
     fn certificates(&self, _case: &Case) -> Vec<(crate::certificate::CertKind, String, String)> {
         vec![]
     }
+    /// What redoing the step supersedes when a correction changed what it certified:
+    /// `(kind, number, reason)`; such numbers are never issued again.
+    fn superseded_on_redo(&self, _case: &Case) -> Vec<(&'static str, String, &'static str)> {
+        vec![]
+    }
+    /// What the family is told when the step is done with these results, beyond the
+    /// hand-over (medical security: the premium to pay).
+    fn notices(&self, _results: &StepResults) -> Vec<crate::case::NoticeKind> {
+        vec![]
+    }
     /// Numbers the step's new results replace when it is done again: `(kind, old, new)`
     /// for each that changed.
     fn numbers_replaced(
