@@ -26,7 +26,11 @@ sec = [{"bearer": []}]
 PAGE = [{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
         {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}, "description": "next_cursor of the previous page"}]
 NEXT = {"type": ["string", "null"], "description": "the cursor of the next page; null on the last"}
-STEP_ENUM = {"type": "string", "enum": ["acceptance", "birth_certificate", "household_registration", "medical_insurance", "social_security_card", "unified_issuance"]}
+# The steps, in order, from the flow table (`onething flow --json`, infra/flow.json).
+import os as _os
+FLOW = json.load(open(_os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "..", "infra", "flow.json")))
+STEPS = [s["step"] for s in FLOW["steps"]]
+STEP_ENUM = {"type": "string", "enum": STEPS}
 FEEDBACK_ID = {"name": "feedback_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 128}}
 
 ID = {"type": "string", "pattern": "^[0-9]{17}[0-9Xx]$", "description": "18-character citizen ID number (GB 11643-1999): checked for a real date and the MOD 11-2 check character"}
@@ -105,7 +109,7 @@ case_results["properties"]["superseded"] = {"type": "array", "items": superseded
     "description": "results replaced by corrections; a superseded number is never issued again"}
 case_results["required"] = ["deliveries", "superseded"]
 
-step = obj({"step": {"type": "string", "enum": ["acceptance", "birth_certificate", "household_registration", "medical_insurance", "social_security_card", "unified_issuance"]},
+step = obj({"step": STEP_ENUM,
             "dept": {"type": "string", "enum": ["hospital", "police", "medical_insurance", "hrss", "service_center", "health"]},
             "status": {"type": "string", "enum": ["pending", "in_progress", "awaiting_review", "done", "returned", "rejected"]},
             "started_at": NDT, "due_at": NDT, "finished_at": NDT, "reasons": {"type": "array", "items": S}, "results": results,

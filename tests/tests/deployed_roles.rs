@@ -179,7 +179,13 @@ fn compose(stack: &Stack, queue: &str) -> App {
             env.insert("CJK_FONT".into(), font.into());
             render::compose(move |k| env.get(k).cloned())
         }
-        other => panic!("no function consumes {other}"),
+        // A step function's composition root is the flow table's (`Init::for_step`).
+        other => match domain::flow::FLOW.iter().find(|s| s.queue == other) {
+            Some(s) => lambda::Init::from_lookup(var)
+                .and_then(|i| i.for_step(s.step))
+                .map(|i| i.app()),
+            None => panic!("no function consumes {other}"),
+        },
     }
     .unwrap_or_else(|e| panic!("{queue}: {e}"))
 }

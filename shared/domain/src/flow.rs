@@ -139,14 +139,7 @@ impl Step {
         spec(self).queue
     }
     pub fn name_zh(self) -> &'static str {
-        match self {
-            Step::Acceptance => "受理",
-            Step::BirthCertificate => "出生医学证明办理",
-            Step::HouseholdRegistration => "户口登记",
-            Step::MedicalInsurance => "医保参保登记和生育保险待遇审核",
-            Step::SocialSecurityCard => "社保卡办理",
-            Step::UnifiedIssuance => "统一出件",
-        }
+        spec(self).name_zh
     }
 }
 
@@ -216,6 +209,8 @@ pub enum TimeLimit {
 pub struct StepSpec {
     pub step: Step,
     pub name: &'static str,
+    /// The step's name for people.
+    pub name_zh: &'static str,
     pub dept: Dept,
     /// The queue (and function) that performs the step.
     pub queue: &'static str,
@@ -243,6 +238,7 @@ pub const FLOW: [StepSpec; 6] = [
     StepSpec {
         step: Step::Acceptance,
         name: "acceptance",
+        name_zh: "受理",
         dept: Dept::ServiceCenter,
         queue: "accept",
         online_limit: TimeLimit::WorkingDays(1),
@@ -256,6 +252,7 @@ pub const FLOW: [StepSpec; 6] = [
     StepSpec {
         step: Step::BirthCertificate,
         name: "birth_certificate",
+        name_zh: "出生医学证明办理",
         dept: Dept::Hospital,
         queue: "certify-birth",
         online_limit: TimeLimit::WorkingDays(1),
@@ -269,6 +266,7 @@ pub const FLOW: [StepSpec; 6] = [
     StepSpec {
         step: Step::HouseholdRegistration,
         name: "household_registration",
+        name_zh: "户口登记",
         dept: Dept::Police,
         queue: "register-household",
         online_limit: TimeLimit::WorkingDays(1),
@@ -282,6 +280,7 @@ pub const FLOW: [StepSpec; 6] = [
     StepSpec {
         step: Step::MedicalInsurance,
         name: "medical_insurance",
+        name_zh: "医保参保登记和生育保险待遇审核",
         dept: Dept::MedicalInsurance,
         queue: "enrol-insurance",
         online_limit: TimeLimit::WorkingDays(1),
@@ -295,6 +294,7 @@ pub const FLOW: [StepSpec; 6] = [
     StepSpec {
         step: Step::SocialSecurityCard,
         name: "social_security_card",
+        name_zh: "社保卡办理",
         dept: Dept::Hrss,
         queue: "issue-card",
         online_limit: TimeLimit::WorkingDays(1),
@@ -308,6 +308,7 @@ pub const FLOW: [StepSpec; 6] = [
     StepSpec {
         step: Step::UnifiedIssuance,
         name: "unified_issuance",
+        name_zh: "统一出件",
         dept: Dept::ServiceCenter,
         queue: "unify-issuance",
         online_limit: TimeLimit::CaseLimit,
@@ -367,7 +368,7 @@ pub fn describe() -> serde_json::Value {
     serde_json::json!({
         "steps": FLOW.iter().map(|s| serde_json::json!({
             "step": s.name,
-            "name_zh": s.step.name_zh(),
+            "name_zh": s.name_zh,
             "dept": s.dept.as_str(),
             "queue": s.queue,
             "online_limit": limit(s.online_limit),
@@ -383,6 +384,12 @@ pub fn describe() -> serde_json::Value {
         "functions": all_functions(),
         "case_time_limit_working_days": CASE_TIME_LIMIT_WORKING_DAYS,
     })
+}
+
+/// The departments' steps, in order: every step between acceptance and the unified
+/// issuance.
+pub fn department_steps() -> impl Iterator<Item = Step> {
+    FLOW[1..FLOW.len() - 1].iter().map(|s| s.step)
 }
 
 /// The first department step, where an accepted case goes.

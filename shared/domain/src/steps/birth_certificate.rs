@@ -79,6 +79,9 @@ pub fn issue(case: &Case, numbers: &Numbers) -> Result<Certificates, String> {
 pub struct Hospital;
 
 impl super::DeptStep for Hospital {
+    fn handover_items(&self, _: &Case) -> Vec<&'static str> {
+        vec!["出生医学证明", "预防接种证"]
+    }
     fn review(&self, case: &Case, _: &crate::settings::Settings, _: chrono::NaiveDate) -> Verdict {
         review(case)
     }

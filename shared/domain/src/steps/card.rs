@@ -82,6 +82,13 @@ pub fn issue(case: &Case, numbers: &Numbers, now: Time) -> Result<CardResult, St
 pub struct Hrss;
 
 impl super::DeptStep for Hrss {
+    fn handover_items(&self, case: &Case) -> Vec<&'static str> {
+        if case.form.social_security_card.apply {
+            vec!["社保卡"]
+        } else {
+            vec![]
+        }
+    }
     fn review(&self, case: &Case, _: &crate::settings::Settings, _: chrono::NaiveDate) -> Verdict {
         review(case)
     }

@@ -197,6 +197,9 @@ pub fn issue(case: &Case, numbers: &Numbers, settings: &Settings) -> Result<Regi
 pub struct Police;
 
 impl super::DeptStep for Police {
+    fn handover_items(&self, _: &Case) -> Vec<&'static str> {
+        vec!["户口簿（新生儿登记页）"]
+    }
     fn review(&self, case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
         review(case, settings, today)
     }

@@ -221,6 +221,20 @@ pub fn issue(case: &Case, settings: &Settings, now: Time) -> Result<Enrolment, S
 pub struct MedicalSecurity;
 
 impl super::DeptStep for MedicalSecurity {
+    fn handover_items(&self, case: &Case) -> Vec<&'static str> {
+        let mut v = vec![];
+        if case.form.insurance.enrol_newborn {
+            v.push("医保参保登记凭证");
+        }
+        if case.form.insurance.maternity_benefit {
+            v.push("生育保险待遇审核结果");
+        }
+        v
+    }
+    /// The enrolment and the benefit decision go out with the unified issuance.
+    fn hands_over_online(&self) -> bool {
+        false
+    }
     /// The premium notice, when the enrolment carries one.
     fn notices(&self, results: &super::StepResults) -> Vec<crate::case::NoticeKind> {
         let due = results

@@ -228,56 +228,33 @@ pub fn method(case: &Case) -> DeliveryMethod {
     }
 }
 
-/// The documents a step's results are handed over as.
+/// The documents a step's results are handed over as ([`super::DeptStep::handover_items`]).
 pub fn step_items(step: Step, case: &Case) -> Vec<String> {
-    let form = &case.form;
-    let v: Vec<&str> = match step {
-        Step::BirthCertificate => vec!["出生医学证明", "预防接种证"],
-        Step::HouseholdRegistration => vec!["户口簿（新生儿登记页）"],
-        Step::MedicalInsurance => {
-            let mut v = vec![];
-            if form.insurance.enrol_newborn {
-                v.push("医保参保登记凭证");
-            }
-            if form.insurance.maternity_benefit {
-                v.push("生育保险待遇审核结果");
-            }
-            v
-        }
-        Step::SocialSecurityCard if form.social_security_card.apply => vec!["社保卡"],
-        _ => vec![],
-    };
-    v.into_iter().map(String::from).collect()
+    super::of(step)
+        .handover_items(case)
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
-/// Online, each unit hands over its own documents when its step is done (各自出件,
-/// A.5.3.3); medical security's decisions and the completion notice go out with unified
-/// issuance. Offline, the accepting unit hands everything over at the end (A.5.3.1–2).
+/// Online, each unit that hands over its own documents does so when its step is done
+/// (各自出件, A.5.3.3); the others' (medical security's decisions) and the completion
+/// notice go out with unified issuance. Offline, the accepting unit hands everything over
+/// at the end (A.5.3.1–2).
 pub fn hands_over_at(step: Step, case: &Case) -> Vec<String> {
     let online = !case.channel.is_offline();
     match step {
-        Step::BirthCertificate | Step::HouseholdRegistration | Step::SocialSecurityCard
-            if online =>
-        {
-            step_items(step, case)
-        }
+        Step::Acceptance => vec![],
         Step::UnifiedIssuance => {
             let mut v = vec!["出生一件事办结告知书".to_string()];
-            let steps: &[Step] = if online {
-                &[Step::MedicalInsurance]
-            } else {
-                &[
-                    Step::BirthCertificate,
-                    Step::HouseholdRegistration,
-                    Step::MedicalInsurance,
-                    Step::SocialSecurityCard,
-                ]
-            };
-            for s in steps {
-                v.extend(step_items(*s, case));
+            for s in crate::flow::department_steps() {
+                if !(online && super::of(s).hands_over_online()) {
+                    v.extend(step_items(s, case));
+                }
             }
             v
         }
+        s if online && super::of(s).hands_over_online() => step_items(s, case),
         _ => vec![],
     }
 }
@@ -320,17 +297,11 @@ pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
 /// unit that took the application hands it over (results issued stay valid).
 pub fn undelivered_items(case: &Case) -> Vec<String> {
     let delivered: Vec<&String> = case.deliveries.iter().flat_map(|d| &d.items).collect();
-    [
-        Step::BirthCertificate,
-        Step::HouseholdRegistration,
-        Step::MedicalInsurance,
-        Step::SocialSecurityCard,
-    ]
-    .into_iter()
-    .filter(|s| case.step(*s).status == crate::case::StepStatus::Done)
-    .flat_map(|s| step_items(s, case))
-    .filter(|i| !delivered.contains(&i))
-    .collect()
+    crate::flow::department_steps()
+        .filter(|s| case.step(*s).status == crate::case::StepStatus::Done)
+        .flat_map(|s| step_items(s, case))
+        .filter(|i| !delivered.contains(&i))
+        .collect()
 }
 
 /// The numbers the hand-over on a rejection needs.
