@@ -955,7 +955,7 @@ async fn cases_with_feedback_are_found_for_the_department(a: &Adapters, tag: &st
         entries
             .into_iter()
             .filter(|e| e.item.case_id == with.case_id())
-            .map(|e| e.item.status)
+            .map(|e| e.item.status.as_str().to_string())
             .collect::<Vec<_>>()
     };
     let dept = domain::Dept::ServiceCenter;

@@ -29,10 +29,33 @@ pub struct FeedbackItem {
     pub answered_at: Option<Time>,
     pub return_visit_at: Option<Time>,
     pub rectified_at: Option<Time>,
-    /// `open` or `closed`.
-    pub status: String,
+    pub status: FeedbackStatus,
     /// An open item past a deadline.
     pub overdue: bool,
+}
+
+/// Whether a feedback item still needs the department (shown as `open` or `closed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackStatus {
+    Open,
+    Closed,
+}
+
+impl FeedbackStatus {
+    pub fn of(closed: bool) -> FeedbackStatus {
+        if closed {
+            FeedbackStatus::Closed
+        } else {
+            FeedbackStatus::Open
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackStatus::Open => "open",
+            FeedbackStatus::Closed => "closed",
+        }
+    }
 }
 
 /// What a department records on an item.
@@ -47,7 +70,7 @@ impl FeedbackItem {
     /// The deadlines still to meet: a complaint's return visit until it is answered; a
     /// bad rating's return visit and rectification until each is done.
     fn open_deadlines(&self) -> Vec<Time> {
-        if self.status == "closed" {
+        if self.status == FeedbackStatus::Closed {
             return vec![];
         }
         match self.kind {
@@ -101,7 +124,7 @@ impl Case {
                 answered_at: None,
                 return_visit_at: b.return_visit_at,
                 rectified_at: b.rectified_at,
-                status: if closed { "closed" } else { "open" }.into(),
+                status: FeedbackStatus::of(closed),
                 overdue: false,
             });
         }
@@ -119,7 +142,7 @@ impl Case {
                 answered_at: c.answered_at,
                 return_visit_at: c.return_visit_at,
                 rectified_at: c.rectified_at,
-                status: if closed { "closed" } else { "open" }.into(),
+                status: FeedbackStatus::of(closed),
                 overdue: false,
             });
         }
@@ -182,7 +205,7 @@ impl Case {
                             action: "answering again",
                         });
                     }
-                    c.status = "answered".into();
+                    c.status = crate::case::ComplaintStatus::Answered;
                     c.answer = Some(text);
                     c.answered_at = Some(now);
                     c.answered_by = Some(label.clone());

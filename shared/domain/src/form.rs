@@ -122,8 +122,30 @@ pub struct Delivery {
 pub struct Applicant {
     pub name: String,
     pub id_number: IdNumber,
-    pub relation: String,
+    pub relation: Relation,
     pub phone: String,
+}
+
+/// Who the applicant is to the newborn (stored and sent as `father`, `mother` or
+/// `guardian`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    Father,
+    Mother,
+    /// Another guardian (at a window, with proof of guardianship).
+    Guardian,
+}
+
+impl Relation {
+    pub fn parse(s: &str) -> Option<Relation> {
+        Some(match s {
+            "father" => Relation::Father,
+            "mother" => Relation::Mother,
+            "guardian" => Relation::Guardian,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -528,7 +550,9 @@ impl Reader<'_> {
     fn applicant(&mut self, m: &Map<String, Value>) -> Option<Applicant> {
         let name = self.name(m, "applicant", "name");
         let id_number = self.id(m, "applicant", "id_number");
-        let relation = self.one_of(m, "applicant", "relation", &RELATIONS);
+        let relation = self
+            .one_of(m, "applicant", "relation", &RELATIONS)
+            .and_then(|r| Relation::parse(&r));
         let phone = self.text(m, "applicant", "phone", 20).and_then(|p| {
             if valid_phone(&p) {
                 Some(p)
@@ -554,18 +578,18 @@ impl Reader<'_> {
         father: Option<&Parent>,
         online: bool,
     ) {
-        match a.relation.as_str() {
-            "mother" if a.id_number != mother.id_number => self.p.push(
+        match a.relation {
+            Relation::Mother if a.id_number != mother.id_number => self.p.push(
                 "applicant.id_number",
                 "relation_mismatch",
                 "申请人关系为母亲，但身份证号码与母亲不一致",
             ),
-            "father" if father.map(|f| &f.id_number) != Some(&a.id_number) => self.p.push(
+            Relation::Father if father.map(|f| &f.id_number) != Some(&a.id_number) => self.p.push(
                 "applicant.id_number",
                 "relation_mismatch",
                 "申请人关系为父亲，但身份证号码与父亲不一致",
             ),
-            "guardian" if online => self.p.push(
+            Relation::Guardian if online => self.p.push(
                 "applicant.relation",
                 "parent_required_online",
                 "网上申请须由新生儿父亲或母亲本人提出；其他监护人请携带监护证明到窗口办理",

@@ -315,7 +315,7 @@ impl Case {
         }
         for e in self.feedback_entries() {
             let unit = e.item.dept.as_str();
-            if e.item.status == "open" {
+            if e.item.status == crate::feedback::FeedbackStatus::Open {
                 add(&e.region, unit, "fb_open", 1);
                 if let Some(due) = e.item.first_open_deadline() {
                     add(&e.region, unit, &format!("fb_due.{}", hour_bucket(due)), 1);
@@ -347,7 +347,7 @@ impl Case {
             }
         }
         for x in self.complaints() {
-            count(if x.status == "open" {
+            count(if x.status == crate::case::ComplaintStatus::Open {
                 "complaints_open"
             } else {
                 "complaints_answered"

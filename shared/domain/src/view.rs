@@ -98,7 +98,7 @@ pub struct MaskedComplaint {
     pub complaint_id: String,
     pub at: Time,
     pub dept: Dept,
-    pub status: String,
+    pub status: crate::case::ComplaintStatus,
     pub answered_at: Option<Time>,
 }
 
@@ -200,7 +200,7 @@ impl MaskedCaseView {
                     complaint_id: x.complaint_id.clone(),
                     at: x.at,
                     dept: x.dept,
-                    status: x.status.clone(),
+                    status: x.status,
                     answered_at: x.answered_at,
                 })
                 .collect(),

@@ -222,7 +222,7 @@ pub async fn feedback_inbox(
         .into_iter()
         .filter(|e| e.routed_to(dept, &actor.scope))
         .map(|e| e.at(now))
-        .filter(|f| status == "all" || f.status == status)
+        .filter(|f| status == "all" || f.status.as_str() == status)
         .collect();
     let (items, next_cursor) = page.page(items, |f| {
         crate::paging::time_key(f.created_at, &f.feedback_id, false)

@@ -134,7 +134,10 @@ pub(super) fn feedback_item(case: &Case, e: &FeedbackEntry) -> Item {
         ("sk".into(), s(format!("FB#{}", e.item.feedback_id))),
         (
             "gsi5pk".into(),
-            s(feedback_partition(e.item.dept, e.item.status != "closed")),
+            s(feedback_partition(
+                e.item.dept,
+                e.item.status != domain::feedback::FeedbackStatus::Closed,
+            )),
         ),
         (
             "gsi5sk".into(),

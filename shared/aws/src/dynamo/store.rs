@@ -616,7 +616,8 @@ impl ReadModels for DynamoStore {
             .await?
         {
             let e: FeedbackEntry = json_attr(&i, "entry")?;
-            if open.is_none_or(|o| o == (e.item.status != "closed")) {
+            if open.is_none_or(|o| o == (e.item.status != domain::feedback::FeedbackStatus::Closed))
+            {
                 out.push(e);
             }
         }

@@ -118,7 +118,7 @@ impl Case {
             text,
             at: now,
             dept,
-            status: "open".into(),
+            status: ComplaintStatus::Open,
             answer: None,
             answered_at: None,
             answered_by: None,

@@ -284,13 +284,21 @@ pub struct Rating {
     pub bad: Option<BadRatingFollowUp>,
 }
 
+/// Where a complaint stands (stored and shown as `open` or `answered`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintStatus {
+    Open,
+    Answered,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Complaint {
     pub complaint_id: String,
     pub text: String,
     pub at: Time,
     pub dept: Dept,
-    pub status: String,
+    pub status: ComplaintStatus,
     pub answer: Option<String>,
     pub answered_at: Option<Time>,
     pub answered_by: Option<String>,

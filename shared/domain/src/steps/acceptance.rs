@@ -103,7 +103,7 @@ fn materials_missing(case: &Case, facts: &SharedFacts, settings: &Settings) -> V
             &mut missing,
         );
     }
-    if form.applicant.relation == "guardian" {
+    if form.applicant.relation == crate::form::Relation::Guardian {
         need(
             MaterialKind::GuardianshipProof,
             "申请人不是新生儿父母，请提供监护关系证明".into(),

@@ -65,7 +65,7 @@ pub fn review(case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
             review.push("随父落户的结婚证为上传材料，需民警核验".to_string());
         }
     }
-    if form.applicant.relation == "guardian" {
+    if form.applicant.relation == crate::form::Relation::Guardian {
         review.push("申请人为其他监护人，需民警核验监护关系证明".to_string());
     }
     // A parent's ID card that data sharing could not provide was uploaded: the police

@@ -423,7 +423,11 @@ impl ReadModels for SqliteStore {
         let all: Vec<FeedbackEntry> = self.json_rows(sql::SELECT_FEEDBACK, args).await?;
         Ok(all
             .into_iter()
-            .filter(|e| open.is_none_or(|o| o == (e.item.status != "closed")))
+            .filter(|e| {
+                open.is_none_or(|o| {
+                    o == (e.item.status != domain::feedback::FeedbackStatus::Closed)
+                })
+            })
             .collect())
     }
     async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError> {
