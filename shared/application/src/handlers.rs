@@ -155,7 +155,6 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
             }
             // The case says which unit owns the step (issuance: the unit that took it).
             let dept = case.step(step).dept;
-            let system = &Actor::system(dept);
             let now = app.now();
             // A correction after completion is reviewed by each department's officer.
             let verdict = steps::verdict(
@@ -169,67 +168,7 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
                 Verdict::Review(findings) => case
                     .await_review(step, findings, now, &app.calendar)
                     .map_err(dom)?,
-                Verdict::Pass => {
-                    let issued = async {
-                        let (numbers, takes) =
-                            reserve(app, &case, steps::allocations(step, &case, &app.settings))
-                                .await?;
-                        let results = steps::issue(step, &case, &numbers, &app.settings, now)
-                            .map_err(HandlerError::Permanent)?;
-                        let delivery = steps::delivery(step, &case, &numbers, now)
-                            .map_err(HandlerError::Permanent)?;
-                        Ok::<_, HandlerError>((results, delivery, takes))
-                    }
-                    .await;
-                    let (results, delivery) = match issued {
-                        // The numbers are taken by the commit that records the results.
-                        Ok((results, delivery, takes)) => {
-                            case.take_numbers(takes);
-                            (results, delivery)
-                        }
-                        // A step that can never complete by itself (a number range used up,
-                        // results that cannot be built) waits for its department's officer
-                        // with the reason: never a loop of retries and dead letters.
-                        Err(e @ (HandlerError::Permanent(_) | HandlerError::ForOfficer(_))) => {
-                            tracing::error!(
-                                case_id = %case.case_id(),
-                                step = step.as_str(),
-                                reason = %e,
-                                "the step cannot complete automatically; handed to an officer",
-                            );
-                            // What the officer reads: a reason written for them, or (an
-                            // internal failure, kept in the log) a plain statement.
-                            let shown = match e {
-                                HandlerError::ForOfficer(text) => text.to_string(),
-                                _ => "系统无法自动生成办理结果（原因见系统日志）".to_string(),
-                            };
-                            let effects = case
-                                .await_review(
-                                    step,
-                                    vec![format!("自动办理无法完成：{shown}")],
-                                    now,
-                                    &app.calendar,
-                                )
-                                .map_err(dom)?;
-                            return Ok((Change::Commit(true, effects), case));
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    let actor = match &case.step(step).approved_by {
-                        Some(_) => Actor {
-                            sub: format!("officer-approved:{}", dept.as_str()),
-                            ..system.clone()
-                        },
-                        None => system.clone(),
-                    };
-                    let mut effects = case
-                        .complete_step(step, results, delivery, &actor, now, &app.calendar)
-                        .map_err(dom)?;
-                    // The results' electronic certificates, in the same write (their PDFs
-                    // follow through the render queue).
-                    effects.extend(crate::certs::issue(app, step, &mut case).await?);
-                    effects
-                }
+                Verdict::Pass => complete(app, &mut case, step, now).await?,
             };
             Ok::<_, HandlerError>((Change::Commit(true, effects), case))
         })
@@ -238,6 +177,70 @@ pub async fn run_step(app: &App, case_id: &str, step: Step) -> Result<(), Handle
         tracing::info!(case_id, step = step.as_str(), "step handled");
     }
     Ok(())
+}
+
+/// Issue the step's results with the numbers they take, hand them over and sign their
+/// certificates, in the one commit; a step that can never complete by itself (a number
+/// range used up, results that cannot be built) waits for its department's officer with
+/// the reason: never a loop of retries and dead letters.
+async fn complete(
+    app: &App,
+    case: &mut Case,
+    step: Step,
+    now: domain::case::Time,
+) -> Result<Vec<domain::case::Effect>, HandlerError> {
+    let issued = async {
+        let wanted = steps::allocations(step, case, &app.settings);
+        let (numbers, takes) = reserve(app, case, wanted).await?;
+        let results = steps::issue(step, case, &numbers, &app.settings, now)
+            .map_err(HandlerError::Permanent)?;
+        let delivery =
+            steps::delivery(step, case, &numbers, now).map_err(HandlerError::Permanent)?;
+        Ok::<_, HandlerError>((results, delivery, takes))
+    }
+    .await;
+    let (results, delivery) = match issued {
+        // The numbers are taken by the commit that records the results.
+        Ok((results, delivery, takes)) => {
+            case.take_numbers(takes);
+            (results, delivery)
+        }
+        Err(e @ (HandlerError::Permanent(_) | HandlerError::ForOfficer(_))) => {
+            tracing::error!(
+                case_id = %case.case_id(),
+                step = step.as_str(),
+                reason = %e,
+                "the step cannot complete automatically; handed to an officer",
+            );
+            // What the officer reads: a reason written for them, or (an internal failure,
+            // kept in the log) a plain statement.
+            let shown = match e {
+                HandlerError::ForOfficer(text) => text.to_string(),
+                _ => "系统无法自动生成办理结果（原因见系统日志）".to_string(),
+            };
+            let reasons = vec![format!("自动办理无法完成：{shown}")];
+            return case
+                .await_review(step, reasons, now, &app.calendar)
+                .map_err(dom);
+        }
+        Err(e) => return Err(e),
+    };
+    let dept = case.step(step).dept;
+    let system = Actor::system(dept);
+    let actor = match &case.step(step).approved_by {
+        Some(_) => Actor {
+            sub: format!("officer-approved:{}", dept.as_str()),
+            ..system
+        },
+        None => system,
+    };
+    let mut effects = case
+        .complete_step(step, results, delivery, &actor, now, &app.calendar)
+        .map_err(dom)?;
+    // The results' electronic certificates, in the same write (their PDFs follow through
+    // the render queue).
+    effects.extend(crate::certs::issue(app, step, case).await?);
+    Ok(effects)
 }
 
 /// The numbers a step needs, reserved for the commit that records them to take

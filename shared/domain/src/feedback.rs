@@ -172,59 +172,14 @@ impl Case {
                 .get_mut(i.wrapping_sub(1))
                 .and_then(|r| r.bad.as_mut())
                 .ok_or_else(|| DomainError::Rule("未找到该评价或投诉".into()))?;
-            match action {
-                FollowUp::Answer(text) => {
-                    b.answer = Some(text);
-                    ("bad_rating_answered", "差评已答复")
-                }
-                FollowUp::ReturnVisit {
-                    visited_at,
-                    summary,
-                } => {
-                    b.return_visit_at = Some(visited_at);
-                    b.return_visit_summary = Some(summary);
-                    ("bad_rating_visited", "差评已回访")
-                }
-                FollowUp::Rectification(summary) => {
-                    b.rectified_at = Some(now);
-                    b.rectification = Some(summary);
-                    ("bad_rating_rectified", "差评已整改反馈")
-                }
-            }
+            on_bad_rating(b, action, now)
         } else {
             let c = self
                 .complaints
                 .iter_mut()
                 .find(|c| c.complaint_id == local)
                 .ok_or_else(|| DomainError::Rule("未找到该评价或投诉".into()))?;
-            match action {
-                FollowUp::Answer(text) => {
-                    if c.answered_at.is_some() {
-                        return Err(DomainError::InvalidState {
-                            status: "answered",
-                            action: "answering again",
-                        });
-                    }
-                    c.status = crate::case::ComplaintStatus::Answered;
-                    c.answer = Some(text);
-                    c.answered_at = Some(now);
-                    c.answered_by = Some(label.clone());
-                    ("complaint_answered", "投诉已答复")
-                }
-                FollowUp::ReturnVisit {
-                    visited_at,
-                    summary,
-                } => {
-                    c.return_visit_at = Some(visited_at);
-                    c.return_visit_summary = Some(summary);
-                    ("complaint_visited", "投诉已回访")
-                }
-                FollowUp::Rectification(summary) => {
-                    c.rectified_at = Some(now);
-                    c.rectification = Some(summary);
-                    ("complaint_rectified", "投诉已整改反馈")
-                }
-            }
+            on_complaint(c, action, &label, now)?
         };
         self.log(now, &label, what, detail);
         self.feedback(now)
@@ -232,4 +187,68 @@ impl Case {
             .find(|f| f.feedback_id == feedback_id)
             .ok_or_else(|| DomainError::Rule("未找到该评价或投诉".into()))
     }
+}
+
+/// A follow-up on a bad rating: `(action, detail)` for the timeline.
+fn on_bad_rating(
+    b: &mut crate::case::BadRatingFollowUp,
+    action: FollowUp,
+    now: Time,
+) -> (&'static str, &'static str) {
+    match action {
+        FollowUp::Answer(text) => {
+            b.answer = Some(text);
+            ("bad_rating_answered", "差评已答复")
+        }
+        FollowUp::ReturnVisit {
+            visited_at,
+            summary,
+        } => {
+            b.return_visit_at = Some(visited_at);
+            b.return_visit_summary = Some(summary);
+            ("bad_rating_visited", "差评已回访")
+        }
+        FollowUp::Rectification(summary) => {
+            b.rectified_at = Some(now);
+            b.rectification = Some(summary);
+            ("bad_rating_rectified", "差评已整改反馈")
+        }
+    }
+}
+
+/// A follow-up on a complaint (answered once): `(action, detail)` for the timeline.
+fn on_complaint(
+    c: &mut crate::case::Complaint,
+    action: FollowUp,
+    label: &str,
+    now: Time,
+) -> Result<(&'static str, &'static str), DomainError> {
+    Ok(match action {
+        FollowUp::Answer(text) => {
+            if c.answered_at.is_some() {
+                return Err(DomainError::InvalidState {
+                    status: "answered",
+                    action: "answering again",
+                });
+            }
+            c.status = crate::case::ComplaintStatus::Answered;
+            c.answer = Some(text);
+            c.answered_at = Some(now);
+            c.answered_by = Some(label.to_string());
+            ("complaint_answered", "投诉已答复")
+        }
+        FollowUp::ReturnVisit {
+            visited_at,
+            summary,
+        } => {
+            c.return_visit_at = Some(visited_at);
+            c.return_visit_summary = Some(summary);
+            ("complaint_visited", "投诉已回访")
+        }
+        FollowUp::Rectification(summary) => {
+            c.rectified_at = Some(now);
+            c.rectification = Some(summary);
+            ("complaint_rectified", "投诉已整改反馈")
+        }
+    })
 }

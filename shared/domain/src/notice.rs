@@ -20,23 +20,18 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
     let id = &case.case_id;
     let (title, body) = match kind {
         NoticeKind::Accepted => {
-            let due = case
-                .due_at
-                .map(|d| d.format("%Y-%m-%d").to_string())
-                .unwrap_or_default();
+            let due = case.due_at.map(|d| d.format("%Y-%m-%d").to_string());
+            let due = due.unwrap_or_default();
             let body = format!("您的出生“一件事”申请（{id}）已受理，将于 {due} 前办结。");
             ("出生一件事已受理", body)
         }
         NoticeKind::Incomplete => {
-            let list: Vec<String> = case
+            let list = case
                 .missing
                 .iter()
-                .map(|m| format!("{}：{}", m.name, m.reason))
-                .collect();
-            let body = format!(
-                "您的申请（{id}）需补充以下全部材料后重新提交：{}",
-                list.join("；")
-            );
+                .map(|m| format!("{}：{}", m.name, m.reason));
+            let list = list.collect::<Vec<_>>().join("；");
+            let body = format!("您的申请（{id}）需补充以下全部材料后重新提交：{list}");
             ("请补充材料（一次告知）", body)
         }
         NoticeKind::NotAccepted => {
@@ -62,13 +57,8 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
             ("请缴纳新生儿医保费", body)
         }
         NoticeKind::Withdrawn => {
-            let r = case
-                .timeline
-                .iter()
-                .rev()
-                .find(|e| e.action == "withdrawn")
-                .map(|e| e.detail.clone())
-                .unwrap_or_default();
+            let r = case.timeline.iter().rev().find(|e| e.action == "withdrawn");
+            let r = r.map(|e| e.detail.as_str()).unwrap_or_default();
             let body = format!("您的出生“一件事”申请（{id}）已撤回：{r}。如需办理，请重新申请。");
             ("申请已撤回", body)
         }

@@ -113,23 +113,6 @@ pub struct MaskedEvent {
 
 impl MaskedCaseView {
     pub fn of(case: &Case) -> MaskedCaseView {
-        let r = &case.results;
-        let mut issued = vec![];
-        if r.birth.is_some() {
-            issued.push("birth_certificate");
-        }
-        if r.household.is_some() {
-            issued.push("household_registration");
-        }
-        if r.insurance.is_some() {
-            issued.push("medical_insurance");
-        }
-        if r.card.is_some() {
-            issued.push("social_security_card");
-        }
-        if r.issuance.is_some() {
-            issued.push("issuance");
-        }
         MaskedCaseView {
             case_id: case.case_id.clone(),
             channel: case.channel,
@@ -143,28 +126,8 @@ impl MaskedCaseView {
             updated_at: case.updated_at,
             overdue: case.overdue,
             current_step: case.current_step(),
-            birth_date: case
-                .form
-                .newborn
-                .birth_time
-                .with_timezone(&crate::calendar::shanghai())
-                .date_naive(),
-            steps: case
-                .steps
-                .iter()
-                .map(|s| MaskedStep {
-                    step: s.step,
-                    dept: s.dept,
-                    status: s.status,
-                    round: s.round,
-                    started_at: s.started_at,
-                    due_at: s.due_at,
-                    finished_at: s.finished_at,
-                    overdue: s.overdue,
-                    reasons: s.reasons.len(),
-                    region: case.step_region(s.step),
-                })
-                .collect(),
+            birth_date: case.form.newborn.birth_date(),
+            steps: case.steps.iter().map(|s| MaskedStep::of(case, s)).collect(),
             materials: case
                 .materials
                 .iter()
@@ -176,23 +139,9 @@ impl MaskedCaseView {
                 })
                 .collect(),
             missing: case.missing.iter().map(|m| m.material.clone()).collect(),
-            results_issued: issued,
+            results_issued: results_issued(&case.results),
             superseded: case.superseded.len(),
-            ratings: case
-                .ratings
-                .iter()
-                .map(|x| MaskedRating {
-                    level: x.level,
-                    label: x.label.clone(),
-                    at: x.at,
-                    has_comment: x.comment.as_deref().is_some_and(|c| !c.is_empty()),
-                    responsible_dept: x.bad.as_ref().map(|b| b.responsible_dept),
-                    return_visit_due: x.bad.as_ref().map(|b| b.return_visit_due),
-                    return_visit_at: x.bad.as_ref().and_then(|b| b.return_visit_at),
-                    rectify_due: x.bad.as_ref().map(|b| b.rectify_due),
-                    rectified_at: x.bad.as_ref().and_then(|b| b.rectified_at),
-                })
-                .collect(),
+            ratings: case.ratings.iter().map(MaskedRating::of).collect(),
             complaints: case
                 .complaints
                 .iter()
@@ -214,6 +163,53 @@ impl MaskedCaseView {
                 })
                 .collect(),
             archived: case.archive.is_some(),
+        }
+    }
+}
+
+/// Which results were issued, by name (no values).
+fn results_issued(r: &crate::steps::StepResults) -> Vec<&'static str> {
+    [
+        (r.birth.is_some(), "birth_certificate"),
+        (r.household.is_some(), "household_registration"),
+        (r.insurance.is_some(), "medical_insurance"),
+        (r.card.is_some(), "social_security_card"),
+        (r.issuance.is_some(), "issuance"),
+    ]
+    .into_iter()
+    .filter_map(|(issued, name)| issued.then_some(name))
+    .collect()
+}
+
+impl MaskedStep {
+    fn of(case: &Case, s: &crate::case::StepState) -> MaskedStep {
+        MaskedStep {
+            step: s.step,
+            dept: s.dept,
+            status: s.status,
+            round: s.round,
+            started_at: s.started_at,
+            due_at: s.due_at,
+            finished_at: s.finished_at,
+            overdue: s.overdue,
+            reasons: s.reasons.len(),
+            region: case.step_region(s.step),
+        }
+    }
+}
+
+impl MaskedRating {
+    fn of(x: &crate::case::Rating) -> MaskedRating {
+        MaskedRating {
+            level: x.level,
+            label: x.label.clone(),
+            at: x.at,
+            has_comment: x.comment.as_deref().is_some_and(|c| !c.is_empty()),
+            responsible_dept: x.bad.as_ref().map(|b| b.responsible_dept),
+            return_visit_due: x.bad.as_ref().map(|b| b.return_visit_due),
+            return_visit_at: x.bad.as_ref().and_then(|b| b.return_visit_at),
+            rectify_due: x.bad.as_ref().map(|b| b.rectify_due),
+            rectified_at: x.bad.as_ref().and_then(|b| b.rectified_at),
         }
     }
 }

@@ -19,27 +19,7 @@ pub async fn new_material(
     )
     .await?;
     let req: body::NewMaterial = body::parse(body)?;
-    let mut p = Problems::default();
-    let kind = MaterialKind::parse(&req.kind);
-    if kind.is_none() {
-        p.push("kind", "enum", "材料类型不在允许的范围内");
-    }
-    if !MATERIAL_TYPES.contains(&req.content_type.as_str()) {
-        p.push("content_type", "enum", "文件类型应为 PDF、JPEG 或 PNG");
-    }
-    if !(1..=MAX_MATERIAL_BYTES).contains(&req.size) {
-        p.push("size", "range", "文件大小应为 1 字节到 10 MiB");
-    }
-    let sha256 = req.sha256.map(|h| h.to_ascii_lowercase());
-    if sha256
-        .as_ref()
-        .is_some_and(|h| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
-        p.push("sha256", "format", "文件摘要应为 64 位十六进制 SHA-256");
-    }
-    let Some(kind) = kind.filter(|_| p.is_empty()) else {
-        return Err(ServiceError::Invalid(p.0));
-    };
+    let (kind, sha256) = read_material(&req)?;
     let (content_type, size) = (req.content_type, req.size);
     let now = app.now();
     let material_id = new_id("M", app);
@@ -84,6 +64,33 @@ pub async fn new_material(
         upload_url: upload.url,
         upload_headers: upload.headers,
     })
+}
+
+/// The material's kind and its declared SHA-256 (lower case), with every problem of the
+/// request at once.
+fn read_material(req: &body::NewMaterial) -> Result<(MaterialKind, Option<String>), ServiceError> {
+    let mut p = Problems::default();
+    let kind = MaterialKind::parse(&req.kind);
+    if kind.is_none() {
+        p.push("kind", "enum", "材料类型不在允许的范围内");
+    }
+    if !MATERIAL_TYPES.contains(&req.content_type.as_str()) {
+        p.push("content_type", "enum", "文件类型应为 PDF、JPEG 或 PNG");
+    }
+    if !(1..=MAX_MATERIAL_BYTES).contains(&req.size) {
+        p.push("size", "range", "文件大小应为 1 字节到 10 MiB");
+    }
+    let sha256 = req.sha256.as_ref().map(|h| h.to_ascii_lowercase());
+    if sha256
+        .as_ref()
+        .is_some_and(|h| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        p.push("sha256", "format", "文件摘要应为 64 位十六进制 SHA-256");
+    }
+    match kind.filter(|_| p.is_empty()) {
+        Some(kind) => Ok((kind, sha256)),
+        None => Err(ServiceError::Invalid(p.0)),
+    }
 }
 
 /// Whether the bytes start like the declared type.

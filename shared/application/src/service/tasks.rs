@@ -10,33 +10,7 @@ pub async fn tasks(
     page: &crate::paging::PageRequest,
 ) -> Result<TaskList, ServiceError> {
     let dept = officer_dept(actor)?;
-    match filter.status.as_deref() {
-        None | Some("open") => {}
-        Some(_) => {
-            return Err(ServiceError::Invalid(vec![Problem::new(
-                "status",
-                "enum",
-                "只能查询待办任务",
-            )]))
-        }
-    }
-    let step = match filter.step.as_deref() {
-        None => None,
-        Some(s) => Some(Step::parse(s).ok_or_else(|| {
-            ServiceError::Invalid(vec![Problem::new("step", "enum", "环节名称不正确")])
-        })?),
-    };
-    let overdue_only = match filter.overdue.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            return Err(ServiceError::Invalid(vec![Problem::new(
-                "overdue",
-                "enum",
-                "应为 true 或 false",
-            )]))
-        }
-    };
+    let (step, overdue_only) = filter.read()?;
     // The officer's own department and region from the index, a page at a time in queue
     // order (their region, oldest due first), then their hospital, the step and the
     // overdue filter: a first page reads about a page of the index however long the
@@ -93,6 +67,28 @@ pub struct TaskFilter {
     pub status: Option<String>,
     pub step: Option<String>,
     pub overdue: Option<String>,
+}
+
+impl TaskFilter {
+    /// The step asked for, if any, and whether only overdue tasks are (open tasks only).
+    fn read(&self) -> Result<(Option<Step>, bool), ServiceError> {
+        let refuse = |field: &str, message: &'static str| {
+            ServiceError::Invalid(vec![Problem::new(field, "enum", message)])
+        };
+        if !matches!(self.status.as_deref(), None | Some("open")) {
+            return Err(refuse("status", "只能查询待办任务"));
+        }
+        let step = match self.step.as_deref() {
+            None => None,
+            Some(s) => Some(Step::parse(s).ok_or_else(|| refuse("step", "环节名称不正确"))?),
+        };
+        let overdue_only = match self.overdue.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(refuse("overdue", "应为 true 或 false")),
+        };
+        Ok((step, overdue_only))
+    }
 }
 
 /// `GET /v1/supervision/escalations`: the steps the SLA monitor escalated (overdue by more

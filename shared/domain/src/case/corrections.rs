@@ -49,20 +49,7 @@ impl Case {
         if let Some(facts) = facts {
             self.shared = facts;
         }
-        let outcome = crate::steps::acceptance::assess(self, &self.shared, settings);
-        let missing = match outcome {
-            AcceptanceOutcome::Accept { received } => {
-                if let Some(n) = self.acceptance_notice.as_mut() {
-                    n.received_materials = received;
-                }
-                vec![]
-            }
-            AcceptanceOutcome::Incomplete { missing } => missing,
-            AcceptanceOutcome::NotAccepted { reasons } => reasons
-                .into_iter()
-                .map(crate::steps::acceptance::form_reason)
-                .collect(),
-        };
+        let missing = self.assess_again(settings);
         if !missing.is_empty() {
             self.move_to(CaseEvent::MaterialsMissing)?;
             self.clock_stopped_at = Some(now);
@@ -95,6 +82,25 @@ impl Case {
         };
         self.log(now, &actor.label(), "resubmitted", &detail);
         self.start_step(resume, now, cal)
+    }
+
+    /// Acceptance's assessment of an accepted case, again: what is missing now (a policy
+    /// reason is one more thing to correct on the form); none, and the received materials
+    /// are brought up to date.
+    fn assess_again(&mut self, settings: &crate::settings::Settings) -> Vec<Missing> {
+        match crate::steps::acceptance::assess(self, &self.shared, settings) {
+            AcceptanceOutcome::Accept { received } => {
+                if let Some(n) = self.acceptance_notice.as_mut() {
+                    n.received_materials = received;
+                }
+                vec![]
+            }
+            AcceptanceOutcome::Incomplete { missing } => missing,
+            AcceptanceOutcome::NotAccepted { reasons } => reasons
+                .into_iter()
+                .map(crate::steps::acceptance::form_reason)
+                .collect(),
+        }
     }
 
     /// Every step after `resume` that already ran goes back to pending; if what `resume`

@@ -3,6 +3,36 @@
 
 use super::*;
 
+impl StepState {
+    /// A step not started yet. Acceptance and issuance belong to the unit that took the
+    /// application; every other step to its department.
+    fn pending(step: Step, channel: crate::flow::Channel) -> StepState {
+        StepState {
+            step,
+            dept: match step {
+                Step::Acceptance | Step::UnifiedIssuance => {
+                    crate::steps::issuance::accepting_unit(channel)
+                }
+                _ => step.dept(),
+            },
+            status: StepStatus::Pending,
+            started_at: None,
+            due_at: None,
+            finished_at: None,
+            reasons: vec![],
+            results: StepResults::default(),
+            round: 0,
+            task: None,
+            approved_by: None,
+            approval_data: ApprovalData::default(),
+            overdue: false,
+            escalated_round: 0,
+            redrives: 0,
+            redrive_round: 0,
+        }
+    }
+}
+
 impl Case {
     /// A new case, as submitted. Acceptance starts at once.
     #[allow(clippy::too_many_arguments)]
@@ -18,30 +48,7 @@ impl Case {
     ) -> Result<(Case, Vec<Effect>), DomainError> {
         let steps = flow::FLOW
             .iter()
-            .map(|s| StepState {
-                step: s.step,
-                // Acceptance and issuance belong to the unit that took the application.
-                dept: match s.step {
-                    Step::Acceptance | Step::UnifiedIssuance => {
-                        crate::steps::issuance::accepting_unit(form.channel)
-                    }
-                    _ => s.dept,
-                },
-                status: StepStatus::Pending,
-                started_at: None,
-                due_at: None,
-                finished_at: None,
-                reasons: vec![],
-                results: StepResults::default(),
-                round: 0,
-                task: None,
-                approved_by: None,
-                approval_data: ApprovalData::default(),
-                overdue: false,
-                escalated_round: 0,
-                redrives: 0,
-                redrive_round: 0,
-            })
+            .map(|s| StepState::pending(s.step, form.channel))
             .collect();
         let mut case = Case {
             case_id,
