@@ -229,7 +229,7 @@ pub struct StepSpec {
     pub gathers_records: bool,
     /// The form fields its results depend on (a field, or every field under a prefix):
     /// a correction of one sends the case back to the earliest step that names it (the
-    /// correction dependency table, [`crate::steps::earliest_affected`]).
+    /// correction dependency table, which `steps::earliest_affected` reads).
     pub depends_on: &'static [&'static str],
 }
 
