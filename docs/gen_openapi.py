@@ -283,7 +283,7 @@ doc = {
      "requestBody": json_body(obj({"reason": {"type": ["string", "null"], "maxLength": 500}})),
      "responses": {"200": resp("Withdrawn", obj({"case_id": S, "status": status_enum, "version": I, "current_step": {"type": ["string", "null"]}}, ["case_id", "status", "version"])),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not submitted, incomplete or returned")}}},
-  "/v1/cases/{case_id}/premium-payment": {"post": {"summary": "Record that the newborn's medical insurance premium was paid (medical security)", "operationId": "recordPremiumPayment", "security": sec, "parameters": [case_id],
+  "/v1/cases/{case_id}/premium-payment": {"post": {"summary": "Record that the newborn's medical insurance premium was paid (medical security): the amount is the premium notice's, the time no earlier than the enrolment that sent it and not in the future (400 otherwise; nothing is recorded)", "operationId": "recordPremiumPayment", "security": sec, "parameters": [case_id],
      "requestBody": json_body(obj({"paid_at": DT, "amount_cny": {"type": "integer", "minimum": 1, "maximum": 100000}, "receipt": {"type": "string", "minLength": 1, "maxLength": 64}}, ["paid_at", "amount_cny", "receipt"])),
      "responses": {"200": resp("Recorded", obj({"case_id": S, "version": I, "medical_insurance": results["properties"]["medical_insurance"]}, ["case_id", "version"])),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not enrolled, or already paid")}}},

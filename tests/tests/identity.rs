@@ -455,6 +455,27 @@ async fn the_premium_comes_only_from_configuration_and_its_payment_is_recorded()
                      "receipt": "R2026-0001"});
     let url = format!("/v1/cases/{id}/premium-payment");
     assert_eq!(app.post(&url, &g, &pay).await.status, 403);
+    // Another amount than the notice's, or a time before the enrolment that sent it, is
+    // refused and records nothing.
+    let mut wrong = pay.clone();
+    wrong["amount_cny"] = json!(1);
+    let r = app.post(&url, &mi, &wrong).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error"]["details"][0]["field"], "amount_cny");
+    assert!(r.body["error"]["details"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("380"));
+    let mut early = pay.clone();
+    early["paid_at"] = json!("2020-01-01T10:00:00+08:00");
+    let r = app.post(&url, &mi, &early).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error"]["details"][0]["code"], "before_notice");
+    let case = app.case(&id, &g).await;
+    assert_eq!(
+        case["results"]["medical_insurance"]["status"],
+        "pending_payment"
+    );
     let r = app.post(&url, &mi, &pay).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["medical_insurance"]["status"], "paid");

@@ -166,7 +166,7 @@ pub fn actor(claims: &Claims) -> Result<Actor, AuthError> {
         || claims
             .sub
             .chars()
-            .any(|c| c.is_control() || c.is_whitespace())
+            .any(|c| c.is_whitespace() || domain::text::is_forbidden(c, false))
         || claims.sub.to_ascii_lowercase().starts_with("system")
     {
         return Err(AuthError::Claims);
@@ -183,7 +183,9 @@ pub fn actor(claims: &Claims) -> Result<Actor, AuthError> {
     let code_ok =
         |h: &String| !h.is_empty() && h.len() <= 32 && h.bytes().all(|b| b.is_ascii_alphanumeric());
     let site_ok = |x: &String| {
-        !x.trim().is_empty() && x.chars().count() <= 64 && !x.chars().any(char::is_control)
+        !x.trim().is_empty()
+            && x.chars().count() <= 64
+            && !x.chars().any(|c| domain::text::is_forbidden(c, false))
     };
     let c = &claims.scope;
     if c.region.as_ref().is_some_and(|r| !region_ok(r))
@@ -252,5 +254,33 @@ mod tests {
             verify(b"k", "abc", 1000, None, None),
             Err(AuthError::Malformed)
         );
+    }
+
+    /// An officer's subject or site shown to others never carries invisible or
+    /// bidirectional characters (a right-to-left override reverses what follows it).
+    #[test]
+    fn subjects_and_sites_with_invisible_or_bidirectional_characters_are_refused() {
+        let officer = |sub: &str, site: Option<&str>| {
+            let mut c = claims(2000);
+            c.sub = sub.into();
+            c.role = "window_officer".into();
+            c.dept = Some("service_center".into());
+            c.scope.site = site.map(str::to_string);
+            actor(&c)
+        };
+        assert!(officer("window-1", Some("西湖区行政服务中心")).is_ok());
+        for bad in [
+            "window\u{202E}1",
+            "window\u{200B}1",
+            "\u{2066}window",
+            "window\u{FEFF}",
+        ] {
+            assert_eq!(officer(bad, None), Err(AuthError::Claims), "{bad:?}");
+            assert_eq!(
+                officer("window-1", Some(bad)),
+                Err(AuthError::Claims),
+                "{bad:?}"
+            );
+        }
     }
 }

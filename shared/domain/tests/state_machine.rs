@@ -504,6 +504,49 @@ fn an_ethnicity_that_is_neither_parents_is_in_the_one_notice_at_acceptance() {
     }
 }
 
+/// 回族 is the father's ethnicity, and data sharing does not know the father: the one
+/// notice asks for his ID card, never for the mother's ethnicity; the police confirm the
+/// ethnicity against the uploaded card.
+#[test]
+fn an_ethnicity_data_sharing_cannot_confirm_goes_to_the_police_and_is_never_refused() {
+    let mut f = form_json();
+    f["newborn"]["ethnicity"] = json!("回族");
+    let (mut c, _) = Case::new(
+        "BC1".into(),
+        now(),
+        FATHER.into(),
+        guardian(),
+        Form::parse(&f, now()).unwrap(),
+        "k".into(),
+        "h".into(),
+        &cal(),
+    )
+    .unwrap();
+    let mut fx = facts();
+    fx.father = None;
+    match c.assess_acceptance(fx, &Settings::default()) {
+        AcceptanceOutcome::Incomplete { missing } => {
+            let fields: Vec<_> = missing.iter().map(|m| m.material.as_str()).collect();
+            assert_eq!(fields, ["father_id_card"], "{missing:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match steps::review(
+        Step::HouseholdRegistration,
+        &c,
+        &Settings::default(),
+        now().date_naive(),
+    ) {
+        Verdict::Review(reasons) => assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains("回族") && r.contains("民警核验")),
+            "{reasons:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn a_very_preterm_birth_is_checked_by_a_hospital_officer() {
     let c = accepted_case_with(|f| f["newborn"]["gestational_weeks"] = json!(26));

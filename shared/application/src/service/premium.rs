@@ -10,16 +10,31 @@ pub async fn premium_payment(
     case_id: &str,
     body: &Value,
 ) -> Result<Case, ServiceError> {
-    let (_, _) = load_visible(app, actor, case_id).await?;
+    let (case, _) = load_visible(app, actor, case_id).await?;
     let req: body::PremiumPaid = body::parse(body)?;
     let mut p = Problems::default();
     let now = app.now();
+    // The payment answers the premium notice: its amount, after the enrolment that sent it.
+    let notice = case
+        .results()
+        .insurance
+        .as_ref()
+        .and_then(|i| i.medical_insurance.premium_notice.clone());
+    let enrolled_at = case.step(Step::MedicalInsurance).finished_at;
     let paid_at = match chrono::DateTime::parse_from_rfc3339(&req.paid_at) {
-        Ok(t) if t <= now => Some(t),
-        Ok(_) => {
+        Ok(t) if t > now => {
             p.push("paid_at", "future", "缴费时间不能晚于现在");
             None
         }
+        Ok(t) if enrolled_at.is_some_and(|e| t < e) => {
+            p.push(
+                "paid_at",
+                "before_notice",
+                "缴费时间早于参保登记和缴费通知，请核对",
+            );
+            None
+        }
+        Ok(t) => Some(t),
         Err(_) => {
             p.push(
                 "paid_at",
@@ -34,6 +49,15 @@ pub async fn premium_payment(
         .filter(|a| (1..=100_000).contains(a));
     if amount.is_none() {
         p.push("amount_cny", "range", "缴费金额应为 1 到 100000 元");
+    }
+    if let (Some(a), Some(n)) = (amount, notice.as_ref()) {
+        if a != n.amount_cny {
+            p.push(
+                "amount_cny",
+                "mismatch",
+                format!("缴费金额应与缴费通知一致（{} 元）", n.amount_cny),
+            );
+        }
     }
     let receipt = req.receipt.trim().to_string();
     if free_text_problem(&receipt, 64).is_some() || receipt.contains('\n') {

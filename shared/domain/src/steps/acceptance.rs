@@ -144,6 +144,17 @@ fn marriage_missing(case: &Case, facts: &SharedFacts, settings: &Settings) -> Op
     Some(m)
 }
 
+/// The ethnicities data sharing holds for the parents the form names, when it holds one
+/// for each of them; None when any named parent's is unknown.
+pub fn ethnicities_on_record<'f>(case: &Case, facts: &'f SharedFacts) -> Option<Vec<&'f str>> {
+    let mother = facts.mother.as_ref()?.ethnicity.as_deref()?;
+    let mut out = vec![mother];
+    if case.form.father.is_some() {
+        out.push(facts.father.as_ref()?.ethnicity.as_deref()?);
+    }
+    Some(out)
+}
+
 /// What the guardian corrects on the form: names that differ from the ID card, an
 /// ethnicity neither parent has, entries that differ from the delivery record.
 fn form_problems(case: &Case, facts: &SharedFacts) -> Vec<Missing> {
@@ -167,13 +178,12 @@ fn form_problems(case: &Case, facts: &SharedFacts) -> Vec<Missing> {
             ));
         }
     }
-    // The newborn's ethnicity follows the father's or the mother's.
-    let parents: Vec<&str> = [facts.mother.as_ref(), facts.father.as_ref()]
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.ethnicity.as_deref())
-        .collect();
-    if !parents.is_empty() && !parents.contains(&form.newborn.ethnicity.as_str()) {
+    // The newborn's ethnicity follows the father's or the mother's. Only when data sharing
+    // gives every named parent's can acceptance tell the family it is neither; a parent
+    // data sharing lacks may be the one it follows, and the police check that
+    // (`household::review`), never forcing the other parent's.
+    let parents = ethnicities_on_record(case, facts);
+    if let Some(parents) = parents.filter(|p| !p.contains(&form.newborn.ethnicity.as_str())) {
         problems.push(form_problem(
             "newborn.ethnicity",
             format!("新生儿民族应随父或随母（{}），请更正", parents.join("、")),

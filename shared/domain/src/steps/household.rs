@@ -68,6 +68,19 @@ pub fn review(case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
     if form.applicant.relation == crate::form::Relation::Guardian {
         review.push("申请人为其他监护人，需民警核验监护关系证明".to_string());
     }
+    // The newborn's ethnicity follows a parent whose ethnicity data sharing does not hold:
+    // the police confirm it (acceptance could not).
+    let on_record: Vec<&str> = [facts.mother.as_ref(), facts.father.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.ethnicity.as_deref())
+        .collect();
+    if !on_record.contains(&form.newborn.ethnicity.as_str()) {
+        review.push(format!(
+            "新生儿民族申报为{}，与数据共享中的父母民族不一致或无法核实，需民警核验",
+            form.newborn.ethnicity
+        ));
+    }
     // A parent's ID card that data sharing could not provide was uploaded: the police
     // check it against the person (nobody else reviews an uploaded ID card).
     for (kind, who) in [
