@@ -1,6 +1,6 @@
 //! HR & social security (人力社保): the newborn's social security card (社保卡).
 
-use super::{AllocationRequest, NumberKind, Numbers, Verdict};
+use super::{AllocationRequest, NumberKind, Numbers};
 use crate::case::{Case, Time};
 use crate::idnum::mask_id;
 use serde::{Deserialize, Serialize};
@@ -34,11 +34,6 @@ impl CardResult {
             },
         }
     }
-}
-
-/// The card needs nothing beyond the newborn's ID number.
-pub fn review(_case: &Case) -> Verdict {
-    Verdict::Pass
 }
 
 pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
@@ -81,6 +76,7 @@ pub fn issue(case: &Case, numbers: &Numbers, now: Time) -> Result<CardResult, St
 /// HR & social security's step.
 pub struct Hrss;
 
+/// The card needs nothing beyond the newborn's ID number: the default review passes.
 impl super::DeptStep for Hrss {
     fn handover_items(&self, case: &Case) -> Vec<&'static str> {
         if case.form.social_security_card.apply {
@@ -88,9 +84,6 @@ impl super::DeptStep for Hrss {
         } else {
             vec![]
         }
-    }
-    fn review(&self, case: &Case, _: &crate::settings::Settings, _: chrono::NaiveDate) -> Verdict {
-        review(case)
     }
     fn allocations(&self, case: &Case, _: &crate::settings::Settings) -> Vec<AllocationRequest> {
         allocations(case)

@@ -1,7 +1,7 @@
 //! Unified issuance (统一出件), by the service centre: every result handed over together,
 //! by mail, for pick-up, or at the window that took an offline application.
 
-use super::{AllocationRequest, NumberKind, Numbers, Verdict};
+use super::{AllocationRequest, NumberKind, Numbers};
 use crate::case::{Case, Time};
 use crate::flow::{Channel, Dept, Step};
 use crate::form::DeliveryMethod;
@@ -179,11 +179,6 @@ impl TryFrom<HandoverWire> for Handover {
             m => return Err(format!("unknown issuance method {m}")),
         })
     }
-}
-
-/// Issuance hands over what the departments issued; it has nothing to review.
-pub fn review(_case: &Case) -> Verdict {
-    Verdict::Pass
 }
 
 /// One hand-over of result documents (A.5.3): who handed what over, how, when.
@@ -408,10 +403,8 @@ pub fn issue(case: &Case, numbers: &Numbers, now: Time) -> Result<Issuance, Stri
 /// The unified issuance step (统一出件).
 pub struct UnifiedIssuance;
 
+/// Issuance hands over what the departments issued: the default review passes.
 impl super::DeptStep for UnifiedIssuance {
-    fn review(&self, case: &Case, _: &crate::settings::Settings, _: chrono::NaiveDate) -> Verdict {
-        review(case)
-    }
     fn allocations(&self, case: &Case, _: &crate::settings::Settings) -> Vec<AllocationRequest> {
         allocations(case)
     }
