@@ -2,7 +2,7 @@
 // first), a case with its materials opened in the page, approve / return / reject with
 // reasons, and the inbox of bad ratings and complaints with their follow-ups.
 
-import { api, h, field, frame, router, show, showQuiet, busy, pager, fmtTime, fmtDate, flashNext } from './common.js';
+import { api, h, field, frame, router, show, showQuiet, busy, pager, fmtTime, fmtDate, flash, flashNext } from './common.js';
 import { STEP, DEPT, badge } from './labels.js';
 import { caseView, refreshWhileMoving } from './casefile.js';
 
@@ -119,10 +119,12 @@ function nowLocal() {
 
 function followUps(item) {
   const box = h('div', { class: 'actions-col' });
+  // The list is shown again before the success is told: what the officer types next goes
+  // into the new list, never into a form about to be replaced.
   const post = async (path, body, okText) => {
     await api(`/v1/feedback/${encodeURIComponent(item.feedback_id)}/${path}`, { method: 'POST', body });
-    flashNext(okText);
-    feedback();
+    await feedback();
+    flash(okText);
   };
   if (item.kind === 'complaint') {
     const f = h('form', { novalidate: true }, field('text', '答复内容', { type: 'textarea', maxlength: '2000' }), h('div', { class: 'actions' }, h('button', { type: 'submit' }, '答复')));
