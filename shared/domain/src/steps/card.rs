@@ -36,18 +36,6 @@ impl CardResult {
     }
 }
 
-pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
-    if case.form.social_security_card.apply {
-        vec![AllocationRequest::new(
-            NumberKind::CardSerial,
-            "social_security_card",
-            999_999_999,
-        )]
-    } else {
-        vec![]
-    }
-}
-
 pub fn issue(case: &Case, numbers: &Numbers, now: Time) -> Result<CardResult, String> {
     let social_security_card = if case.form.social_security_card.apply {
         let id = case
@@ -85,8 +73,17 @@ impl super::DeptStep for Hrss {
             vec![]
         }
     }
+    /// The card's serial, when the card is applied for.
     fn allocations(&self, case: &Case, _: &crate::settings::Settings) -> Vec<AllocationRequest> {
-        allocations(case)
+        if case.form.social_security_card.apply {
+            vec![AllocationRequest::new(
+                NumberKind::CardSerial,
+                "social_security_card",
+                999_999_999,
+            )]
+        } else {
+            vec![]
+        }
     }
     fn issue(
         &self,

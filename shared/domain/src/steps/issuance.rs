@@ -284,10 +284,6 @@ pub fn allocations_at(step: Step, case: &Case) -> Vec<AllocationRequest> {
     )
 }
 
-pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
-    allocations_at(Step::UnifiedIssuance, case)
-}
-
 /// What was issued but not yet handed over when the case ends early (a rejection): the
 /// unit that took the application hands it over (results issued stay valid).
 pub fn undelivered_items(case: &Case) -> Vec<String> {
@@ -405,8 +401,9 @@ pub struct UnifiedIssuance;
 
 /// Issuance hands over what the departments issued: the default review passes.
 impl super::DeptStep for UnifiedIssuance {
+    /// The hand-over's tracking number or pick-up code.
     fn allocations(&self, case: &Case, _: &crate::settings::Settings) -> Vec<AllocationRequest> {
-        allocations(case)
+        allocations_at(Step::UnifiedIssuance, case)
     }
     fn issue(
         &self,
