@@ -17,7 +17,7 @@ def obj(props, req=(), extra=True):
     return o
 
 std_errors = {"400": err("Invalid input: every problem is listed in details"), "401": err("No or invalid token"),
-              "403": err("Authenticated but not allowed"), "404": err("Unknown, or not yours"),
+              "403": err("Authenticated but not allowed; scope_required: an officer's or supervisor's token without region (a hospital officer's without hospital, a window's without site or hospital)"), "404": err("Unknown, or not yours"),
               "413": err("Body too large"), "415": err("Not application/json"), "503": err("Busy: retry")}
 def errors(*codes): return {c: std_errors[c] for c in codes}
 json_body = lambda schema: {"required": True, "content": {"application/json": {"schema": schema}}}
@@ -116,7 +116,7 @@ step = obj({"step": STEP_ENUM,
             "task_id": {"type": ["string", "null"]}, "overdue": B, "round": I,
             "region": {"type": ["string", "null"], "description": "where the step is handled: a county code"}},
            ["step", "dept", "status", "reasons", "results"])
-status_enum = {"type": "string", "enum": ["submitted", "incomplete", "not_accepted", "in_progress", "returned", "rejected", "completed", "withdrawn"]}
+status_enum = {"type": "string", "enum": ["awaiting_confirmation", "submitted", "incomplete", "not_accepted", "in_progress", "returned", "rejected", "completed", "withdrawn", "voided"]}
 case = obj({
     "case_id": S, "status": status_enum, "channel": S, "version": I,
     "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "updated_at": DT, "overdue": B,
@@ -176,7 +176,8 @@ feedback_item = obj({"feedback_id": S, "kind": {"type": "string", "enum": ["rati
                      "created_at": DT, "return_visit_due": NDT, "rectify_due": NDT, "answered_at": NDT, "return_visit_at": NDT, "rectified_at": NDT,
                      "status": {"type": "string", "enum": ["open", "closed"]}, "overdue": B},
                     ["feedback_id", "kind", "case_id", "dept", "created_at", "status"])
-summary = obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "current_step": {"type": ["string", "null"]}, "newborn_name": S}, ["case_id", "status", "version"])
+summary = obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "current_step": {"type": ["string", "null"]}, "newborn_name": S,
+                "role": {"type": "string", "enum": ["owner", "mother", "father"], "description": "who the caller is in the case: who applied, or a parent it names"}}, ["case_id", "status", "version", "role"])
 task = obj({"task_id": S, "case_id": S, "step": S, "dept": S, "hospital_code": {"type": "string", "description": "the birth hospital"}, "region": {"type": ["string", "null"], "description": "where the step is handled (county code)"}, "created_at": DT, "due_at": DT, "version": I, "summary": S, "findings": {"type": "array", "items": S}, "overdue": B},
            ["task_id", "case_id", "step", "dept", "created_at", "due_at", "version", "summary"])
 error = obj({"error": obj({"code": S, "message": {"type": "string", "description": "Chinese, fit to show a citizen as it is"}, "details": {"type": "array", "items": obj({"field": S, "code": S, "message": S}, ["field", "code", "message"])},
@@ -283,6 +284,19 @@ doc = {
      "requestBody": json_body(obj({"reason": {"type": ["string", "null"], "maxLength": 500}})),
      "responses": {"200": resp("Withdrawn", obj({"case_id": S, "status": status_enum, "version": I, "current_step": {"type": ["string", "null"]}}, ["case_id", "status", "version"])),
                    **errors("400", "401", "403", "404", "413", "415"), "409": err("Not submitted, incomplete or returned")}}},
+  "/v1/cases/{case_id}/confirm-parent": {"post": {"summary": "A parent the case names confirms it in their own account", "operationId": "confirmParent", "security": sec, "parameters": [case_id],
+     "description": "The mother's confirmation of a case awaiting it (an application by a father no marriage record binds to her) starts acceptance and claims the newborn (409 duplicate_newborn if another live case holds it), and withdraws every other unconfirmed case naming her for this newborn. The named father's confirmation records his consent. Confirming again changes nothing. Anyone not named as a parent: 404.",
+     "responses": {"200": resp("The case now", obj({"case_id": S, "status": status_enum, "version": I, "current_step": {"type": ["string", "null"]}}, ["case_id", "status", "version"])), **errors("400", "401", "403", "404"), "409": err("duplicate_newborn, or the case is finished")}}},
+  "/v1/cases/{case_id}/decline": {"post": {"summary": "The named parent who did not apply refuses a case awaiting their confirmation (it is withdrawn)", "operationId": "declineCase", "security": sec, "parameters": [case_id],
+     "requestBody": json_body(obj({"reason": {"type": ["string", "null"], "maxLength": 500}})),
+     "responses": {"200": resp("The case now", obj({"case_id": S, "status": status_enum, "version": I, "current_step": {"type": ["string", "null"]}}, ["case_id", "status", "version"])), **errors("400", "401", "403", "404", "413", "415"), "409": err("not_awaiting_confirmation")}}},
+  "/v1/cases/{case_id}/object": {"post": {"summary": "A parent the case names objects before completion: the police review the case with the objection as its reason", "operationId": "objectToCase", "security": sec, "parameters": [case_id],
+     "requestBody": json_body(obj({"reason": {"type": "string", "minLength": 1, "maxLength": 500}}, ["reason"])),
+     "responses": {"200": resp("The case now", obj({"case_id": S, "status": status_enum, "version": I, "current_step": {"type": ["string", "null"]}}, ["case_id", "status", "version"])), **errors("400", "401", "403", "404", "413", "415"), "409": err("finished: the case is finished")}}},
+  "/v1/cases/{case_id}/void": {"post": {"summary": "Void a fraudulent case (police of the case's region; a window officer of the site that took an offline case)", "operationId": "voidCase", "security": sec, "parameters": [case_id],
+     "description": "The case ends as voided: its newborn claim is released, its certificates are revoked (verification says so), its numbers superseded and never issued again; the applicant and the other named parent are told.",
+     "requestBody": json_body(obj({"reason": {"type": "string", "minLength": 1, "maxLength": 500}}, ["reason"])),
+     "responses": {"200": resp("The case now", obj({"case_id": S, "status": status_enum, "version": I, "current_step": {"type": ["string", "null"]}}, ["case_id", "status", "version"])), **errors("400", "401", "403", "404", "413", "415"), "409": err("already_voided")}}},
   "/v1/cases/{case_id}/premium-payment": {"post": {"summary": "Record that the newborn's medical insurance premium was paid (medical security): the amount is the premium notice's, the time no earlier than the enrolment that sent it and not in the future (400 otherwise; nothing is recorded)", "operationId": "recordPremiumPayment", "security": sec, "parameters": [case_id],
      "requestBody": json_body(obj({"paid_at": DT, "amount_cny": {"type": "integer", "minimum": 1, "maximum": 100000}, "receipt": {"type": "string", "minLength": 1, "maxLength": 64}}, ["paid_at", "amount_cny", "receipt"])),
      "responses": {"200": resp("Recorded", obj({"case_id": S, "version": I, "medical_insurance": results["properties"]["medical_insurance"]}, ["case_id", "version"])),
@@ -291,10 +305,12 @@ doc = {
      "responses": {"200": resp("Cases", obj({"cases": {"type": "array", "items": ref("CaseSummary")}, "next_cursor": NEXT}, ["cases", "next_cursor"])), **errors("400", "401", "403")}}},
   "/v1/cases/{case_id}": {"get": {"summary": "A case", "operationId": "getCase", "security": sec,
      "parameters": [case_id, {"name": "break_glass", "in": "query", "required": False,
-                              "description": "Supervisors only: open the case in full for this reason (recorded in the audit trail)",
-                              "schema": {"type": "string", "enum": ["complaint_investigation", "overdue_investigation", "legal_request", "data_subject_request"]}}],
+                              "description": "Supervisors only: open the case in full for this reason code (the operator's list; these are the defaults). At most 5 a day per supervisor (then 429 with Retry-After); each read is recorded in the audit trail, told to the region's supervision lead and listed by GET /v1/supervision/break-glass",
+                              "schema": {"type": "string", "enum": ["complaint_investigation", "fraud_investigation", "legal_request"]}}],
      "description": "The owner, the window officer who entered it (or one of the same site), and the departments whose step it reached see it in full (Case); supervisors and the health lead unit see the MaskedCase allow-list, unless a supervisor gives a break_glass reason; everyone else gets 404. Every full view is recorded in the audit trail.",
-     "responses": {"200": resp("The case", {"oneOf": [ref("Case"), ref("MaskedCase")]}), **errors("400", "401", "403", "404")}}},
+     "responses": {"200": resp("The case", {"oneOf": [ref("Case"), ref("MaskedCase")]}), **errors("400", "401", "403", "404"),
+                   "429": {**err("The supervisor's break-glass reads of the day are used up"),
+                           "headers": {"Retry-After": {"description": "seconds until the next day (Beijing time)", "schema": I}}}}}},
   "/v1/cases/{case_id}/materials": {"post": {"summary": "Register a material and get its upload URL", "operationId": "addMaterial", "security": sec, "parameters": [case_id],
      "description": "Then PUT the bytes to upload_url with upload_headers and the declared Content-Length before expires_at, once: a second PUT after the bytes are stored is refused (409 locally, 412 from S3). The bytes must match the declared type (checked by their magic bytes) and, when sha256 was given, that digest. At most 20 materials and 50 MiB per case.",
      "requestBody": json_body(obj({"kind": {"type": "string", "enum": ["mother_id_card", "father_id_card", "household_register", "marriage_certificate", "commitment", "guardianship_proof", "other"]},
@@ -359,6 +375,11 @@ doc = {
      "parameters": PAGE,
      "responses": {"200": resp("Escalations", obj({"items": {"type": "array", "items": obj({"case_id": S, "step": S, "dept": S, "region": {"type": ["string", "null"]}, "due_at": DT, "overdue_working_days": I},
                                                                                          ["case_id", "step", "dept", "due_at", "overdue_working_days"])},
+                                                  "next_cursor": NEXT}, ["items", "next_cursor"])), **errors("400", "401", "403")}}},
+  "/v1/supervision/break-glass": {"get": {"summary": "Break-glass reads of cases in the supervisor's region, newest first", "operationId": "listBreakGlassReads", "security": sec,
+     "parameters": PAGE,
+     "responses": {"200": resp("Break-glass reads", obj({"items": {"type": "array", "items": obj({"supervisor": S, "case_id": S, "reason_code": S, "reason": {"type": "string", "description": "the reason's Chinese name"}, "region": {"type": "string", "description": "the county the case is counted in"}, "at": DT},
+                                                                                         ["supervisor", "case_id", "reason_code", "at"])},
                                                   "next_cursor": NEXT}, ["items", "next_cursor"])), **errors("400", "401", "403")}}},
   "/v1/supervision/report": {"get": {"summary": "Supervision figures for cases submitted in a period (personal data masked)", "operationId": "report", "security": sec,
      "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},

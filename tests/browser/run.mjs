@@ -143,7 +143,7 @@ try {
   await parent.goto(BASE + '/');
   // The page renders after it has read config.json: wait for it, as a user would.
   await parent.getByRole('heading', { name: '示例身份' }).waitFor();
-  check(await parent.getByRole('button', { name: /^家长：/ }).count() === 2, 'the sign-in page offers the sample identities');
+  check(await parent.getByRole('button', { name: /^家长：/ }).count() === 3, 'the sign-in page offers the sample identities');
   await axe(parent, 'sign-in');
   await shoot(parent, 'sign-in');
 
@@ -180,6 +180,23 @@ try {
   await fill('姓名', '张伟', '申请人');
   await fill('联系电话', '13900000000', '申请人');
   await parent.getByRole('button', { name: '提交申请' }).click();
+
+  // --- No marriage record binds the father to the mother: the case waits for her, and
+  // she confirms it in her own account.
+  await parent.getByText('待母亲确认').first().waitFor();
+  const pendingId = (await parent.locator('.case-id').textContent()).trim();
+  const mother = await newPage('mother');
+  await signIn(mother, '家长：刘芳（温州鹿城，母亲）');
+  await mother.getByRole('heading', { name: '我的申请' }).waitFor();
+  check(await mother.getByRole('link', { name: '张小宇' }).count() === 1, 'the mother lists the case that names her');
+  await mother.goto(BASE + '/guardian.html#/case/' + pendingId);
+  await mother.getByRole('heading', { name: '新生儿母亲确认' }).waitFor();
+  const fatherShown = await mother.locator('body').textContent();
+  check(!fatherShown.includes('330302198808080157'), "the father's ID number is masked for the mother");
+  await axe(mother, 'guardian: the mother confirms');
+  await shoot(mother, 'guardian-mother-confirms');
+  await mother.getByRole('button', { name: '确认申请' }).click();
+  await mother.getByText('已确认申请。').waitFor();
 
   // --- The one notice: the marriage record is not in data sharing.
   const notice = parent.locator('.one-notice');

@@ -223,7 +223,7 @@ async fn the_sites_window_officers_list_its_day_and_the_guardian_is_reminded_the
         "window_officer",
         Some("service_center"),
         "w-xihu",
-        (None, None, Some(XIHU)),
+        (Some("33"), None, Some(XIHU)),
     );
     let r = app.get(&list_path, &own_site).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -239,7 +239,7 @@ async fn the_sites_window_officers_list_its_day_and_the_guardian_is_reminded_the
         "window_officer",
         Some("service_center"),
         "w-gongshu",
-        (None, None, Some("SC330105")),
+        (Some("33"), None, Some("SC330105")),
     );
     assert_eq!(app.get(&list_path, &other_site).await.status, 403);
     assert_eq!(app.get(&list_path, &g).await.status, 403);

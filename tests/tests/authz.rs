@@ -56,13 +56,29 @@ async fn guardians_never_see_anothers_case() {
         .as_array()
         .unwrap()
         .is_empty());
-    // The mother (also a guardian of this child) did not submit: the case belongs to the applicant.
-    assert_eq!(
-        app.get(&format!("/v1/cases/{id}"), &app.guardian(MOTHER_A))
-            .await
-            .status,
-        404
+    // The mother did not submit, but the case names her: she reads it (the father's ID
+    // number and phone masked) and lists it as its mother; changing it is the owner's.
+    let mother = app.guardian(MOTHER_A);
+    let seen = app.case(&id, &mother).await;
+    let father_id = seen["form"]["father"]["id_number"].as_str().unwrap();
+    assert_ne!(father_id, FATHER_A);
+    assert!(father_id.contains('*'), "{father_id}");
+    assert_eq!(seen["form"]["mother"]["id_number"], MOTHER_A);
+    assert!(seen["form"]["applicant"]["phone"]
+        .as_str()
+        .unwrap()
+        .contains('*'));
+    assert!(
+        seen.get("notifications").is_none(),
+        "the applicant's messages are his"
     );
+    let listed = app.get("/v1/cases", &mother).await.body;
+    assert_eq!(listed["cases"][0]["case_id"], id.as_str());
+    assert_eq!(listed["cases"][0]["role"], "mother");
+    let r = app
+        .post(&format!("/v1/cases/{id}/withdraw"), &mother, &json!({}))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
 }
 
 #[tokio::test]
@@ -142,6 +158,85 @@ async fn roles_and_departments() {
         )
         .await;
     assert_eq!(r.status, 403);
+}
+
+/// Scopes fail closed: an officer's or supervisor's token without `region` (a hospital
+/// officer's without `hospital`, a window's without `site` or `hospital`) is refused on
+/// every route a signed-in caller uses, never read as "the whole province"; a window
+/// files only under its own site.
+#[tokio::test]
+async fn tokens_without_their_scope_are_refused_and_windows_file_only_at_their_site() {
+    let app = TestApp::start_with(&["police"]).await;
+    let id = app.apply(&app.guardian(FATHER_A), &form_a()).await;
+    app.task_for("police", &id).await;
+    let unscoped = [
+        app.scoped("dept_officer", Some("police"), "p", (None, None, None)),
+        app.scoped("dept_officer", Some("health"), "h", (None, None, None)),
+        app.scoped(
+            "dept_officer",
+            Some("hospital"),
+            "ho",
+            (Some("33"), None, None),
+        ),
+        app.scoped("supervisor", None, "s", (None, None, None)),
+        app.scoped(
+            "window_officer",
+            Some("service_center"),
+            "w",
+            (Some("33"), None, None),
+        ),
+        app.scoped(
+            "window_officer",
+            Some("hospital"),
+            "hw",
+            (None, Some("H330106001"), None),
+        ),
+    ];
+    let paths = [
+        format!("/v1/cases/{id}"),
+        "/v1/tasks?status=open".to_string(),
+        "/v1/feedback".to_string(),
+        "/v1/supervision/escalations".to_string(),
+    ];
+    for token in &unscoped {
+        for path in &paths {
+            let r = app.get(path, token).await;
+            assert_eq!(r.status, 403, "{path}: {}", r.body);
+            assert_eq!(r.body["error"]["code"], "scope_required", "{path}");
+            let m = r.body["error"]["message"].as_str().unwrap();
+            assert!(!m.is_ascii(), "{m}");
+        }
+    }
+    // Province-wide is said, not implied.
+    let province = app.scoped(
+        "dept_officer",
+        Some("police"),
+        "p",
+        (Some("33"), None, None),
+    );
+    assert_eq!(app.get(&paths[0], &province).await.status, 200);
+    // A window of 拱墅 cannot file under 西湖's centre; at its own site it can.
+    let mut off = form_a();
+    off["channel"] = json!("service_center");
+    off["window"] = json!({"site": "西湖区行政服务中心", "number": "1"});
+    off["newborn"]["birth_order"] = json!(2);
+    off["newborn"]["multiple_birth"] = json!(2);
+    let gongshu = app.scoped(
+        "window_officer",
+        Some("service_center"),
+        "w-gs",
+        (Some("330105"), None, Some("拱墅区行政服务中心")),
+    );
+    let r = app.submit(&gongshu, "w1", &off).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let xihu = app.scoped(
+        "window_officer",
+        Some("service_center"),
+        "w-xh",
+        (Some("330106"), None, Some("SC330106")),
+    );
+    let r = app.submit(&xihu, "w2", &off).await;
+    assert_eq!(r.status, 202, "{}", r.body);
 }
 
 #[tokio::test]
@@ -247,7 +342,41 @@ async fn authorization_matrix() {
             "GET",
             format!("/v1/sites/SC330106/appointments?date={today}"),
             json!(null),
-            [403, 403, 200, 200, 403, 403, 403, 401, 403, 403],
+            // Only a window of that site (the hospital window works at its hospital).
+            [403, 403, 200, 403, 403, 403, 403, 401, 403, 403],
+        ),
+        // Parents and consent: the named father (who applied) confirms again (nothing
+        // changes); declining is for the parent who did not apply; an objection needs a
+        // reason; voiding is the police's (of the region) and needs a reason too.
+        (
+            "POST",
+            format!("/v1/cases/{id}/confirm-parent"),
+            json!({}),
+            [200, 404, 403, 403, 403, 403, 403, 401, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/v1/cases/{id}/decline"),
+            json!({}),
+            [403, 404, 403, 403, 403, 403, 403, 401, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/v1/cases/{id}/object"),
+            json!({}),
+            [400, 404, 403, 403, 403, 403, 403, 401, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/v1/cases/{id}/void"),
+            json!({}),
+            [403, 404, 404, 404, 400, 404, 403, 401, 404, 404],
+        ),
+        (
+            "GET",
+            "/v1/supervision/break-glass".into(),
+            json!(null),
+            [403, 403, 403, 403, 403, 403, 200, 401, 403, 200],
         ),
         (
             "GET",

@@ -75,6 +75,7 @@ fn a_case_for(id: &str, owner: &str, key: &str, variant: u32) -> Case {
         key.into(),
         "h".into(),
         &cal,
+        None,
     )
     .unwrap();
     c.prepare_commit(&cal, &domain::Settings::default());
@@ -146,7 +147,7 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
     assert!(a.store.get("BC-none").await.unwrap().is_none());
     assert_eq!(
         a.store
-            .by_owner(crate::helpers::FATHER_A)
+            .by_person(crate::helpers::FATHER_A)
             .await
             .unwrap()
             .len(),
@@ -154,7 +155,7 @@ async fn cases_are_created_once_per_idempotency_key_and_change_only_on_their_ver
     );
     assert!(a
         .store
-        .by_owner(crate::helpers::MOTHER_B)
+        .by_person(crate::helpers::MOTHER_B)
         .await
         .unwrap()
         .is_empty());

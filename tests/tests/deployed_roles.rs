@@ -382,6 +382,7 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
         "dept_officer",
         Some("hospital"),
         domain::case::Scope {
+            region: Some("33".into()),
             hospital: Some("H330106001".into()),
             ..Default::default()
         },
@@ -466,6 +467,19 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
     let (s, b) = call(&api, "POST", "/v1/applications", &family_c, Some(&form_c)).await;
     assert_eq!(s, 202, "{b}");
     let c_id = b["case_id"].as_str().unwrap().to_string();
+    // No marriage record binds him to her: the mother confirms in her own account (the
+    // API's commit takes the newborn's claim, under the API's role).
+    assert_eq!(b["status"], "awaiting_confirmation", "{b}");
+    let mother_c = claims(MOTHER_C, "guardian", None, Default::default());
+    let (s, b) = call(
+        &api,
+        "POST",
+        &format!("/v1/cases/{c_id}/confirm-parent"),
+        &mother_c,
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
     pump.run_until("case C incomplete", async || {
         status(c_id.clone()).await == domain::CaseStatus::Incomplete
     })
@@ -537,6 +551,7 @@ async fn every_function_runs_under_its_own_role_with_conditions_evaluated() {
         }
     };
     let hospital_scope = || domain::case::Scope {
+        region: Some("33".into()),
         hospital: Some("H330106001".into()),
         ..Default::default()
     };

@@ -336,10 +336,29 @@ async fn one_notice_lists_everything_missing_then_upload_and_resubmit_completes(
         .unwrap()
         .iter()
         .all(|m| !m["reason"].as_str().unwrap().is_empty()));
-    let case = app.wait_notifications(&id, &g, 1).await;
-    let notes = case["notifications"].as_array().unwrap();
-    assert_eq!(notes.len(), 1);
-    assert_eq!(notes[0]["kind"], "incomplete");
+    // Before it: the father's application waited for the mother (no marriage record binds
+    // them), and both were told; then the one notice, once.
+    let case = app.wait_notifications(&id, &g, 3).await;
+    let kinds: Vec<&str> = case["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "awaiting_confirmation",
+            "confirmation_requested",
+            "incomplete"
+        ]
+    );
+    let notes: Vec<&serde_json::Value> = case["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "incomplete")
+        .collect();
     for m in [
         "新生儿母亲居民身份证",
         "新生儿父亲居民身份证",

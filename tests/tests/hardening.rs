@@ -146,7 +146,7 @@ async fn a_window_officer_sees_only_the_cases_of_their_own_site() {
             "window_officer",
             Some("service_center"),
             sub,
-            (None, None, site),
+            (Some("33"), None, site),
         )
     };
     let id = app
@@ -160,24 +160,24 @@ async fn a_window_officer_sees_only_the_cases_of_their_own_site() {
         app.get(&path, &colleague).await.body["form"]["mother"]["id_number"],
         MOTHER_A
     );
-    // Another site, or no site claim: the case does not exist for them.
-    for stranger in [
-        window("w-3", Some("拱墅区行政服务中心")),
-        window("w-4", None),
-    ] {
-        assert_eq!(app.get(&path, &stranger).await.status, 404);
-        let r = app
-            .post(&format!("{path}/materials"), &stranger, &material)
-            .await;
-        assert_eq!(r.status, 404);
-    }
+    // Another site: the case does not exist for them.
+    let stranger = window("w-3", Some("拱墅区行政服务中心"));
+    assert_eq!(app.get(&path, &stranger).await.status, 404);
+    let r = app
+        .post(&format!("{path}/materials"), &stranger, &material)
+        .await;
+    assert_eq!(r.status, 404);
+    // No site claim: refused outright (scopes fail closed), never "every site".
+    let r = app.get(&path, &window("w-4", None)).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], "scope_required");
     // Hospital windows by their hospital.
     let hospital_window = |sub: &str, code: &str| {
         app.scoped(
             "window_officer",
             Some("hospital"),
             sub,
-            (None, Some(code), None),
+            (Some("33"), Some(code), None),
         )
     };
     let code = form_a()["newborn"]["hospital_code"]
@@ -214,7 +214,7 @@ async fn a_complaint_about_a_window_goes_to_its_units_officers_and_no_window_ans
         "window_officer",
         Some("hospital"),
         "hw-1",
-        (None, None, Some(site)),
+        (Some("33"), None, Some(site)),
     );
     let id = app.apply(&w, &offline("hospital", site)).await;
     let g = app.guardian(FATHER_A);
@@ -362,6 +362,113 @@ async fn supervisors_see_no_personal_data_unless_they_break_glass_for_a_reason()
     assert_eq!(e["reason"], "complaint_investigation");
     assert_eq!(e["cases"], json!([id]));
     assert_eq!(e["role"], "supervisor");
+}
+
+/// Break-glass is not a bulk read: reasons come from the list, a supervisor makes at most
+/// five a day (then 429 with Retry-After), each one is told to the region's supervision
+/// lead and listed for the region's supervisors, newest first, and nobody else.
+#[tokio::test]
+async fn break_glass_reads_are_limited_listed_and_told_to_the_supervision_lead() {
+    let settings = r#"{"max_applications_per_day": 50, "max_unfinished_cases": 50,
+        "supervision_leads": [{"region": "3301", "phone": "13900000001"}]}"#;
+    let app = TestApp::start_settings(&[], settings).await;
+    let g = app.guardian(FATHER_A);
+    let mut ids = vec![];
+    for order in 1..=6 {
+        let mut f = form_a();
+        f["newborn"]["birth_order"] = json!(order);
+        f["newborn"]["multiple_birth"] = json!(6);
+        ids.push(app.apply(&g, &f).await);
+    }
+    let sup = app.scoped("supervisor", None, "sup-hz", (Some("3301"), None, None));
+    // A reason off the list (the old codes included) is refused and not counted.
+    for reason in ["curious", "overdue_investigation", "data_subject_request"] {
+        let r = app
+            .get(&format!("/v1/cases/{}?break_glass={reason}", ids[0]), &sup)
+            .await;
+        assert_eq!(r.status, 400, "{reason}: {}", r.body);
+    }
+    for id in &ids[..5] {
+        let r = app
+            .get(
+                &format!("/v1/cases/{id}?break_glass=fraud_investigation"),
+                &sup,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["form"]["mother"]["id_number"], MOTHER_A);
+    }
+    let r = app
+        .get(
+            &format!("/v1/cases/{}?break_glass=legal_request", ids[5]),
+            &sup,
+        )
+        .await;
+    assert_eq!(r.status, 429, "the sixth of the day: {}", r.body);
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&wait), "{wait}");
+    assert!(r.body.get("form").is_none());
+    // The masked view is still there for them.
+    let r = app.get(&format!("/v1/cases/{}", ids[5]), &sup).await;
+    assert_eq!((r.status, &r.body["masked"]), (200, &json!(true)));
+    // Another supervisor has their own five.
+    let other = app.scoped("supervisor", None, "sup-2", (Some("33"), None, None));
+    let r = app
+        .get(
+            &format!("/v1/cases/{}?break_glass=legal_request", ids[5]),
+            &other,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Listed newest first, for supervisors of the region only, paged.
+    let list = app.get("/v1/supervision/break-glass?limit=4", &sup).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let items = list.body["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 4);
+    assert_eq!(items[0]["case_id"], ids[5].as_str());
+    assert_eq!(items[0]["supervisor"], "supervisor:sup-2");
+    assert_eq!(items[0]["reason_code"], "legal_request");
+    assert_eq!(items[1]["case_id"], ids[4].as_str());
+    let cursor = list.body["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get(
+            &format!("/v1/supervision/break-glass?cursor={cursor}"),
+            &sup,
+        )
+        .await;
+    let rest = rest.body["items"].as_array().unwrap().clone();
+    assert_eq!(rest.len(), 2);
+    assert_eq!(rest[1]["case_id"], ids[0].as_str());
+    let far = app.scoped("supervisor", None, "sup-wz", (Some("3303"), None, None));
+    let r = app.get("/v1/supervision/break-glass", &far).await;
+    assert_eq!(
+        r.body["items"],
+        json!([]),
+        "Wenzhou's supervisors see none of Hangzhou's"
+    );
+    for who in [g.clone(), app.officer("police"), app.officer("health")] {
+        assert_eq!(
+            app.get("/v1/supervision/break-glass", &who).await.status,
+            403
+        );
+    }
+    // Each read was told to Hangzhou's lead, with no personal data in the text.
+    for item in items.iter().chain(rest.iter()) {
+        let sent = app.sent_about(item["entry_id"].as_str().unwrap()).await;
+        assert_eq!(sent.len(), 1, "{item}");
+        let n = &sent[0].notification;
+        assert_eq!(n.phone, "13900000001");
+        assert!(
+            n.body.contains(item["case_id"].as_str().unwrap()),
+            "{}",
+            n.body
+        );
+        assert!(
+            !n.body.contains(MOTHER_A) && !n.body.contains("李梅"),
+            "{}",
+            n.body
+        );
+    }
 }
 
 /// Each request that returns or changes a case's personal data leaves exactly one audit
@@ -581,7 +688,7 @@ async fn tokens_not_yet_valid_too_long_lived_critical_or_claiming_the_system_are
     let header = json!({"alg": "HS256", "typ": "JWT"});
     let officer = |extra: Value| {
         let mut c = json!({"sub": "officer-1", "role": "dept_officer", "dept": "police",
-                           "exp": now + 3600});
+                           "region": "330106", "exp": now + 3600});
         c.as_object_mut()
             .unwrap()
             .extend(extra.as_object().unwrap().clone());

@@ -12,6 +12,16 @@ pub use testkit::family::{
     MOTHER_B, MOTHER_C, MOTHER_D, MOTHER_E, MOTHER_G,
 };
 
+/// The midwifery institutions of the sample registry.
+pub const SAMPLE_HOSPITALS: [&str; 6] = [
+    "H330106001",
+    "H330203001",
+    "H330302001",
+    "H330105001",
+    "H330106900",
+    "H310101001",
+];
+
 pub struct TestApp {
     pub running: Option<Running>,
     pub dir: tempfile::TempDir,
@@ -124,11 +134,30 @@ impl TestApp {
             .map(|l| serde_json::from_str(l).expect("an audit line is JSON"))
             .collect()
     }
+    /// The notifications the local runtime sent under `key` (a case id, or the id of
+    /// what else a notification is about), read from its data directory.
+    pub async fn sent_about(&self, key: &str) -> Vec<ports::Delivered> {
+        use ports::Notifier;
+        let path = self.dir.path().join("data").join("onething.db");
+        let db =
+            embedded::Db::open(&path, embedded::Durability::Normal).expect("the data dir's db");
+        let notifier = embedded::SqliteNotifier(std::sync::Arc::new(db));
+        notifier.sent(key).await.expect("notifications")
+    }
     pub fn guardian(&self, sub: &str) -> String {
         self.token("guardian", None, sub)
     }
     pub fn officer(&self, dept: &str) -> String {
         self.token("dept_officer", Some(dept), &format!("officer-{dept}"))
+    }
+    /// A window officer of `dept` working at `site` (its id or name).
+    pub fn window_at(&self, dept: &str, site: &str) -> String {
+        self.scoped(
+            "window_officer",
+            Some(dept),
+            &format!("window-{dept}-{site}"),
+            (Some("33"), None, Some(site)),
+        )
     }
     pub fn window(&self, dept: &str) -> String {
         self.token("window_officer", Some(dept), &format!("window-{dept}"))
@@ -140,7 +169,7 @@ impl TestApp {
             "dept_officer",
             Some("hospital"),
             &format!("hospital-system-{code}"),
-            (None, Some(code), None),
+            (Some("33"), Some(code), None),
         )
     }
     pub fn supervisor(&self) -> String {
@@ -212,10 +241,24 @@ impl TestApp {
     }
 
     /// Submit and return the case id (asserting 202).
+    /// The family applies. A father's application that no marriage record binds to the
+    /// mother waits for her: she confirms it in her own account (as a family does).
     pub async fn apply(&self, token: &str, form: &Value) -> String {
         let r = self.submit(token, &uuid_key(), form).await;
         assert_eq!(r.status, 202, "{}", r.body);
-        r.body["case_id"].as_str().expect("case_id").to_string()
+        let id = r.body["case_id"].as_str().expect("case_id").to_string();
+        if r.body["status"] == "awaiting_confirmation" {
+            let mother = self.guardian(form["mother"]["id_number"].as_str().unwrap());
+            let r = self
+                .post(
+                    &format!("/v1/cases/{id}/confirm-parent"),
+                    &mother,
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "the mother confirms: {}", r.body);
+        }
+        id
     }
 
     pub async fn case(&self, id: &str, token: &str) -> Value {
@@ -264,30 +307,57 @@ impl TestApp {
         panic!("case {id}: fewer than {n} notifications");
     }
 
-    /// The open task of a department for a case, waiting for it to appear.
+    /// The open task of a department for a case, waiting for it to appear. A hospital
+    /// officer sees only their hospital's queue: every sample hospital's is looked at.
     pub async fn task_for(&self, dept: &str, case_id: &str) -> Value {
-        let t = self.officer(dept);
-        for _ in 0..300 {
-            let r = self.get("/v1/tasks?status=open&limit=100", &t).await;
-            assert_eq!(r.status, 200, "{}", r.body);
-            if let Some(task) = r.body["tasks"]
-                .as_array()
-                .unwrap()
+        let tokens: Vec<String> = match dept {
+            "hospital" => SAMPLE_HOSPITALS
                 .iter()
-                .find(|x| x["case_id"] == case_id)
-            {
-                return task.clone();
+                .map(|h| self.hospital_officer(h))
+                .collect(),
+            _ => vec![self.officer(dept)],
+        };
+        for _ in 0..300 {
+            for t in &tokens {
+                let r = self.get("/v1/tasks?status=open&limit=100", t).await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                if let Some(task) = r.body["tasks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|x| x["case_id"] == case_id)
+                {
+                    return task.clone();
+                }
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         panic!("no {dept} task for {case_id}");
     }
 
+    /// A province-wide hospital officer of the institution `code`.
+    pub fn hospital_officer(&self, code: &str) -> String {
+        self.scoped(
+            "dept_officer",
+            Some("hospital"),
+            &format!("officer-hospital-{code}"),
+            (Some("33"), Some(code), None),
+        )
+    }
+
+    /// The officer who works `task`: for a hospital task, one of its hospital.
+    pub fn officer_for(&self, dept: &str, task: &Value) -> String {
+        match (dept, task["hospital_code"].as_str()) {
+            ("hospital", Some(code)) => self.hospital_officer(code),
+            _ => self.officer(dept),
+        }
+    }
+
     pub async fn decide(&self, dept: &str, task: &Value, decision: &str, reasons: &[&str]) -> Resp {
         let body = json!({"decision": decision, "reasons": reasons, "version": task["version"]});
         self.post(
             &format!("/v1/tasks/{}/decision", task["task_id"].as_str().unwrap()),
-            &self.officer(dept),
+            &self.officer_for(dept, task),
             &body,
         )
         .await

@@ -18,6 +18,7 @@ mod hardening;
 mod identity;
 mod messages;
 mod officers;
+mod parentage;
 mod repo;
 mod review;
 mod robustness;

@@ -111,7 +111,7 @@ async fn a_hospital_officer_works_only_their_hospitals_births() {
             "dept_officer",
             Some("hospital"),
             &format!("h-{code}"),
-            (None, Some(code), None),
+            (Some("33"), Some(code), None),
         )
     };
     let list = app.get("/v1/tasks", &officer("H330106001")).await;
@@ -239,7 +239,7 @@ async fn a_case_records_at_most_400_material_grants_to_officers() {
 #[tokio::test]
 async fn a_window_officer_completes_an_incomplete_offline_case_for_the_family() {
     let app = TestApp::start().await;
-    let w = app.window("service_center");
+    let w = app.window_at("service_center", "鹿城区行政服务中心");
     let mut f = with_parents(form_a(), Some(("张伟", FATHER_C)), ("刘芳", MOTHER_C));
     f["newborn"]["hospital_code"] = json!("H330302001");
     f["channel"] = json!("service_center");

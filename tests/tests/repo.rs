@@ -36,8 +36,18 @@ impl CaseStore for Counting {
         }
         self.inner.commit(c, expected, o).await
     }
-    async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
+    async fn by_owner(&self, owner: &str) -> Result<Vec<domain::Case>, ports::StoreError> {
         self.inner.by_owner(owner).await
+    }
+    async fn naming_newborn(
+        &self,
+        mother_id: &str,
+        newborn_claim: &str,
+    ) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.inner.naming_newborn(mother_id, newborn_claim).await
+    }
+    async fn by_person(&self, id_number: &str) -> Result<Vec<Case>, StoreError> {
+        self.inner.by_person(id_number).await
     }
 }
 

@@ -383,6 +383,16 @@ impl ports::CaseStore for OneCaseFails {
     async fn by_owner(&self, owner: &str) -> Result<Vec<domain::Case>, ports::StoreError> {
         self.inner.by_owner(owner).await
     }
+    async fn naming_newborn(
+        &self,
+        mother_id: &str,
+        newborn_claim: &str,
+    ) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.inner.naming_newborn(mother_id, newborn_claim).await
+    }
+    async fn by_person(&self, id_number: &str) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.inner.by_person(id_number).await
+    }
 }
 
 /// One case the monitor cannot write never stops the run: the other cases are still

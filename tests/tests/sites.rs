@@ -78,7 +78,7 @@ async fn the_service_centres_region_comes_from_the_windows_site_named_by_its_id(
         .as_str()
         .unwrap()
         .to_string();
-    let w = app.window("service_center");
+    let w = app.window_at("service_center", &gongshu);
     let mut f = form_a();
     f["channel"] = json!("service_center");
     f["window"] = json!({"site": gongshu, "number": "2"});

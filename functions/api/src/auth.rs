@@ -45,6 +45,9 @@ pub enum AuthError {
     Claims,
     NotYetValid,
     Lifetime,
+    /// A valid token whose scope claims are missing (403 `scope_required`): the citizen
+    /// text says which.
+    ScopeRequired(&'static str),
 }
 
 impl std::fmt::Display for AuthError {
@@ -59,6 +62,7 @@ impl std::fmt::Display for AuthError {
             AuthError::Claims => "the token's claims are invalid",
             AuthError::NotYetValid => "the token is not valid yet",
             AuthError::Lifetime => "the token's lifetime is longer than allowed",
+            AuthError::ScopeRequired(m) => m,
         })
     }
 }
@@ -198,12 +202,38 @@ pub fn actor(claims: &Claims) -> Result<Actor, AuthError> {
         Role::Guardian => Scope::default(),
         _ => claims.scope.clone(),
     };
+    scope_required(role, dept, &scope)?;
     Ok(Actor {
         sub,
         role,
         dept,
         scope,
     })
+}
+
+/// Scopes fail closed: every officer and supervisor names the region they work in
+/// (`33` for the whole province, never the absence of a claim); a hospital officer names
+/// their hospital; a window officer their site or hospital.
+fn scope_required(role: Role, dept: Option<Dept>, scope: &Scope) -> Result<(), AuthError> {
+    if role == Role::Guardian {
+        return Ok(());
+    }
+    if scope.region.is_none() {
+        return Err(AuthError::ScopeRequired(
+            "登录凭证缺少辖区（region）：全省范围的账号也须写明 region 为 33",
+        ));
+    }
+    if role == Role::DeptOfficer && dept == Some(Dept::Hospital) && scope.hospital.is_none() {
+        return Err(AuthError::ScopeRequired(
+            "医疗机构工作人员的登录凭证须写明所属医疗机构（hospital）",
+        ));
+    }
+    if role == Role::WindowOfficer && scope.site.is_none() && scope.hospital.is_none() {
+        return Err(AuthError::ScopeRequired(
+            "受理窗口工作人员的登录凭证须写明所在点位（site）或医疗机构（hospital）",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -265,6 +295,7 @@ mod tests {
             c.sub = sub.into();
             c.role = "window_officer".into();
             c.dept = Some("service_center".into());
+            c.scope.region = Some("330106".into());
             c.scope.site = site.map(str::to_string);
             actor(&c)
         };
@@ -275,12 +306,83 @@ mod tests {
             "\u{2066}window",
             "window\u{FEFF}",
         ] {
-            assert_eq!(officer(bad, None), Err(AuthError::Claims), "{bad:?}");
+            assert_eq!(
+                officer(bad, Some("西湖区行政服务中心")),
+                Err(AuthError::Claims),
+                "{bad:?}"
+            );
             assert_eq!(
                 officer("window-1", Some(bad)),
                 Err(AuthError::Claims),
                 "{bad:?}"
             );
         }
+    }
+
+    /// Scopes fail closed: a token that leaves out where its holder works is refused,
+    /// never read as "everywhere".
+    #[test]
+    fn officers_and_supervisors_without_their_scope_claims_are_refused() {
+        let token =
+            |role: &str, dept: Option<&str>, scope: (Option<&str>, Option<&str>, Option<&str>)| {
+                let mut c = claims(2000);
+                c.sub = "staff-1".into();
+                c.role = role.into();
+                c.dept = dept.map(str::to_string);
+                c.scope.region = scope.0.map(str::to_string);
+                c.scope.hospital = scope.1.map(str::to_string);
+                c.scope.site = scope.2.map(str::to_string);
+                actor(&c)
+            };
+        let refused = |r: Result<Actor, AuthError>| matches!(r, Err(AuthError::ScopeRequired(_)));
+        assert!(refused(token("supervisor", None, (None, None, None))));
+        assert!(token("supervisor", None, (Some("33"), None, None)).is_ok());
+        assert!(refused(token(
+            "dept_officer",
+            Some("police"),
+            (None, None, None)
+        )));
+        assert!(token("dept_officer", Some("police"), (Some("330106"), None, None)).is_ok());
+        assert!(refused(token(
+            "dept_officer",
+            Some("hospital"),
+            (Some("33"), None, None)
+        )));
+        assert!(refused(token(
+            "dept_officer",
+            Some("hospital"),
+            (None, Some("H1"), None)
+        )));
+        assert!(token(
+            "dept_officer",
+            Some("hospital"),
+            (Some("33"), Some("H1"), None)
+        )
+        .is_ok());
+        let window = Some("service_center");
+        assert!(refused(token(
+            "window_officer",
+            window,
+            (Some("33"), None, None)
+        )));
+        assert!(refused(token(
+            "window_officer",
+            window,
+            (None, None, Some("SC330106"))
+        )));
+        assert!(token(
+            "window_officer",
+            window,
+            (Some("33"), None, Some("SC330106"))
+        )
+        .is_ok());
+        assert!(token(
+            "window_officer",
+            Some("hospital"),
+            (Some("33"), Some("H1"), None)
+        )
+        .is_ok());
+        // A guardian's token carries no scope and needs none.
+        assert!(actor(&claims(2000)).is_ok());
     }
 }

@@ -162,6 +162,9 @@ fn service_error(e: ServiceError) -> Response<Bytes> {
             (StatusCode::UNAUTHORIZED, "unauthorized", m.into())
         }
         ServiceError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.to_string()),
+        ServiceError::ForbiddenCode { code, message } => {
+            (StatusCode::FORBIDDEN, *code, message.to_string())
+        }
         ServiceError::NotFound => (StatusCode::NOT_FOUND, "not_found", "未找到该内容".into()),
         ServiceError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.to_string()),
         ServiceError::ConflictCode { code, message } => {
@@ -324,7 +327,17 @@ impl Api {
                 )?
             }
         };
-        auth::actor(&claims)
+        let mut actor = auth::actor(&claims)?;
+        // A window's site claim may name the site by id or by name: keep its id.
+        if let Some(site) = actor
+            .scope
+            .site
+            .as_deref()
+            .and_then(|s| self.app.sites.find(s))
+        {
+            actor.scope.site = Some(site.site_id.clone());
+        }
+        Ok(actor)
     }
 
     fn base_url(&self, headers: &HeaderMap) -> String {
@@ -488,9 +501,13 @@ impl Api {
         if def.who == Who::Public {
             return Ok((def.handler)(call).await?.response);
         }
-        let actor = self
-            .authenticate(parts)
-            .map_err(|e| ServiceError::Unauthorized(e.to_string()))?;
+        let actor = self.authenticate(parts).map_err(|e| match e {
+            AuthError::ScopeRequired(message) => ServiceError::ForbiddenCode {
+                code: "scope_required",
+                message: message.into(),
+            },
+            e => ServiceError::Unauthorized(e.to_string()),
+        })?;
         match def.who {
             Who::Role(role, refusal) if actor.role != role => {
                 return Err(ServiceError::Forbidden(refusal.into()))

@@ -6,7 +6,7 @@
 //! authorizer) and the OpenAPI generator.
 
 use crate::call::{Handler, Params};
-use crate::routes::{appointments, births, cases, feedback, public, supervision, tasks};
+use crate::routes::{appointments, births, cases, feedback, parents, public, supervision, tasks};
 use domain::flow::Dept;
 use domain::Role;
 
@@ -135,6 +135,33 @@ pub static ROUTES: &[RouteDef] = &[
     ),
     route(
         "POST",
+        "/v1/cases/{case_id}/confirm-parent",
+        Who::Role(Role::Guardian, "只有申请中列明的新生儿父母本人可以确认申请"),
+        parents::confirm,
+    ),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/decline",
+        Who::Role(
+            Role::Guardian,
+            "只有申请中列明的新生儿父母本人可以选择不同意",
+        ),
+        parents::decline,
+    ),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/object",
+        Who::Role(Role::Guardian, "只有申请中列明的新生儿父母本人可以提出异议"),
+        parents::object,
+    ),
+    route(
+        "POST",
+        "/v1/cases/{case_id}/void",
+        Who::SignedIn,
+        parents::void,
+    ),
+    route(
+        "POST",
         "/v1/cases/{case_id}/premium-payment",
         Who::Dept(Dept::MedicalInsurance, "缴费记录由医疗保障部门登记"),
         cases::premium_payment,
@@ -169,6 +196,12 @@ pub static ROUTES: &[RouteDef] = &[
         "/v1/supervision/escalations",
         Who::Role(Role::Supervisor, "督办清单仅供监督人员查看"),
         supervision::escalations,
+    ),
+    route(
+        "GET",
+        "/v1/supervision/break-glass",
+        Who::Role(Role::Supervisor, "监督查阅记录仅供监督人员查看"),
+        supervision::break_glass,
     ),
     route("GET", "/v1/sites", Who::Public, public::sites),
     route(

@@ -347,6 +347,7 @@ async fn drive(
             aud: None,
             // The institution every bench family's baby is born at (records only from it).
             scope: domain::case::Scope {
+                region: Some("33".into()),
                 hospital: Some("H330106001".into()),
                 ..Default::default()
             },

@@ -104,6 +104,27 @@ async fn apply(http: &Http, base: &str, token: &str, form: &Value, key: &str) ->
         )
         .await;
     assert_eq!(r.status, 202, "{}", r.body);
+    // A father no marriage record binds to the mother: she confirms in her own account
+    // (on DynamoDB the confirmation's commit takes the newborn's claim).
+    if r.body["status"] == "awaiting_confirmation" {
+        let mother = self::token(
+            "guardian",
+            None,
+            form["mother"]["id_number"].as_str().unwrap(),
+        );
+        let id = r.body["case_id"].as_str().unwrap();
+        let c = http
+            .json(
+                "POST",
+                &format!("{base}/v1/cases/{id}/confirm-parent"),
+                &mother,
+                &json!({}),
+                None,
+            )
+            .await;
+        assert_eq!(c.status, 200, "{}", c.body);
+        assert_eq!(c.body["status"], "submitted", "{}", c.body);
+    }
     r.body
 }
 

@@ -446,7 +446,7 @@ async fn the_development_sign_in_stays_on_the_machine() {
     let dev = testkit::serve::Serve::start_fresh(bin, &["--dev-login"], [("RUST_LOG", "warn")]);
     let http = testkit::http::Http::default();
     let port = dev.base.rsplit(':').next().unwrap().to_string();
-    let body = serde_json::json!({"role": "supervisor", "sub": "s"}).to_string();
+    let body = serde_json::json!({"role": "supervisor", "region": "33", "sub": "s"}).to_string();
     for (host, status) in [
         (format!("evil.example:{port}"), 403),
         (format!("localhost:{port}"), 200),

@@ -20,7 +20,9 @@ use domain::view::Viewer;
 /// How `actor` may see `case`, or None (then the case "does not exist" for them).
 pub fn viewer(actor: &Actor, case: &Case) -> Option<Viewer> {
     match actor.role {
-        Role::Guardian => (case.owner() == actor.sub).then_some(Viewer::Entitled),
+        // The owner in full; a parent the case names, with the other parent masked.
+        Role::Guardian if case.owner() == actor.sub => Some(Viewer::Entitled),
+        Role::Guardian => case.named_parent(&actor.sub).map(Viewer::Parent),
         Role::WindowOfficer => window_may_see(actor, case).then_some(Viewer::Entitled),
         Role::DeptOfficer => match actor.dept {
             Some(Dept::Health) => case.in_scope(&actor.scope).then_some(Viewer::Masked),
@@ -43,8 +45,9 @@ pub fn viewer(actor: &Actor, case: &Case) -> Option<Viewer> {
 
 /// A window officer sees the offline cases of their own unit taken at their own window's
 /// site: the cases they entered themselves, and, with a `site` claim (hospital windows
-/// also or instead a `hospital` claim), the cases taken at that site (and hospital). A
-/// window officer without either claim sees only the cases they entered.
+/// also or instead a `hospital` claim), the cases taken at that site (and hospital). The
+/// API refuses a window officer's token without either claim (scopes fail closed) and
+/// names the site by its id when its claim names it by name.
 fn window_may_see(actor: &Actor, case: &Case) -> bool {
     let channel_dept = case.channel().window_dept();
     if channel_dept.is_none() || channel_dept != actor.dept {
@@ -58,7 +61,7 @@ fn window_may_see(actor: &Actor, case: &Case) -> bool {
     let site = actor.scope.site.as_ref().map(|s| {
         form.window
             .as_ref()
-            .is_some_and(|w| w.site.trim() == s.trim())
+            .is_some_and(|w| w.site_id.as_deref() == Some(s.as_str()) || w.site.trim() == s.trim())
     });
     let hospital = actor
         .scope
@@ -73,16 +76,18 @@ pub async fn load_visible(
     actor: &Actor,
     case_id: &str,
 ) -> Result<(Case, Viewer), ServiceError> {
+    let case = load_unchecked(app, case_id).await?;
+    let v = viewer(actor, &case).ok_or(ServiceError::NotFound)?;
+    Ok((case, v))
+}
+
+/// The case `case_id`, or 404, for a use case that decides who may act on it itself
+/// (the police void a case of their region before their step started).
+pub async fn load_unchecked(app: &App, case_id: &str) -> Result<Case, ServiceError> {
     if !valid_identifier(case_id) {
         return Err(ServiceError::NotFound);
     }
-    let case = app
-        .store
-        .get(case_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let v = viewer(actor, &case).ok_or(ServiceError::NotFound)?;
-    Ok((case, v))
+    app.store.get(case_id).await?.ok_or(ServiceError::NotFound)
 }
 
 /// Identifiers are short ASCII alphanumerics with `.`, `-`, `_`: nothing else can name a
@@ -127,6 +132,19 @@ fn can_change(actor: &Actor, case: &Case, window_too: bool) -> bool {
         Role::Guardian => case.owner() == actor.sub,
         Role::WindowOfficer => window_too && viewer(actor, case).is_some(),
         _ => false,
+    }
+}
+
+/// A window officer's own site: the one their `site` claim names (by id or name), or, for
+/// a hospital window with only a `hospital` claim, that hospital's site.
+pub fn own_site<'a>(app: &'a App, actor: &Actor) -> Option<&'a domain::sites::Site> {
+    if actor.role != Role::WindowOfficer {
+        return None;
+    }
+    match (&actor.scope.site, &actor.scope.hospital) {
+        (Some(site), _) => app.sites.find(site),
+        (None, Some(hospital)) => app.sites.find(hospital),
+        (None, None) => None,
     }
 }
 

@@ -249,10 +249,8 @@ pub async fn site_day(
         ));
     }
     let site = site(app, site_id)?;
-    if let Some(mine) = actor.scope.site.as_deref() {
-        if app.sites.find(mine).map(|s| &s.site_id) != Some(&site.site_id) {
-            return Err(ServiceError::Forbidden("只能查看本点位的预约".into()));
-        }
+    if crate::authz::own_site(app, actor).map(|s| &s.site_id) != Some(&site.site_id) {
+        return Err(ServiceError::Forbidden("只能查看本点位的预约".into()));
     }
     if let Some(region) = actor.scope.region.as_deref() {
         if !site.county_code.starts_with(region) {

@@ -454,8 +454,9 @@ pub async fn verify(app: &App, cert_id: &str, token: Option<&str>) -> Result<Val
     else {
         return invalid();
     };
+    // A genuine certificate of a voided case is revoked: no longer valid, and it says so.
     let mut out = json!({
-        "valid": true,
+        "valid": c.status != certificate::CertStatus::Revoked,
         "status": c.status,
         "cert_id": c.claims.cert_id,
         "kind": c.claims.kind,

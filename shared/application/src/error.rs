@@ -16,6 +16,12 @@ pub enum ServiceError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(CitizenText),
+    /// Refused with its own machine code (403), e.g. `scope_required`.
+    #[error("{message}")]
+    ForbiddenCode {
+        code: &'static str,
+        message: CitizenText,
+    },
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -59,6 +65,11 @@ impl From<StoreError> for ServiceError {
             StoreError::Corrupt(m) | StoreError::NotWired(m) | StoreError::Refused(m) => {
                 ServiceError::Internal(m)
             }
+            // Which case holds the newborn is told only by the use case that knows who
+            // asks (see `service::parentage`).
+            StoreError::Taken { .. } => ServiceError::Duplicate {
+                existing_case_id: None,
+            },
         }
     }
 }
@@ -83,6 +94,9 @@ impl From<StoreError> for HandlerError {
         match e {
             StoreError::Corrupt(m) | StoreError::NotWired(m) | StoreError::Refused(m) => {
                 HandlerError::Permanent(m)
+            }
+            StoreError::Taken { case_id } => {
+                HandlerError::Permanent(format!("the newborn is claimed by case {case_id}"))
             }
             other => HandlerError::Retryable(other.to_string()),
         }

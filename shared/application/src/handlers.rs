@@ -550,6 +550,7 @@ async fn tick_case(
             let escalated = c.escalate_overdue(now, &app.calendar);
             let effects = c
                 .withdraw_if_abandoned(now, settings.auto_withdraw_days)
+                .or_else(|| c.withdraw_if_unconfirmed(now, settings.confirmation_days))
                 .or_else(|| c.remind_premium_if_due(now, settings.premium_reminder_days));
             let acted = effects.is_some();
             // A step that stopped moving is re-sent a bounded number of times (backing

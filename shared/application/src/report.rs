@@ -74,7 +74,7 @@ impl ReportFilter {
     ) -> Result<ReportFilter, ServiceError> {
         let mut p = vec![];
         let region = match region {
-            None => actor.scope.region.clone(),
+            None => actor.scope.region_filter().map(str::to_string),
             Some(r)
                 if (2..=6).contains(&r.len())
                     && r.len().is_multiple_of(2)

@@ -69,3 +69,30 @@ impl AuditEvent {
         self.cases.iter().any(|c| c == case_id)
     }
 }
+
+/// A supervisor's break-glass read, as `GET /v1/supervision/break-glass` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakGlassRead {
+    pub entry_id: String,
+    /// The supervisor's label (their staff id).
+    pub supervisor: String,
+    pub case_id: String,
+    /// The county the case is counted in (where it was accepted).
+    pub region: String,
+    pub reason_code: String,
+    pub at: DateTime<Utc>,
+}
+
+impl BreakGlassRead {
+    /// The Beijing day the read counts against (`YYYYMMDD`).
+    pub fn day(&self) -> String {
+        self.at
+            .with_timezone(&crate::calendar::shanghai())
+            .format("%Y%m%d")
+            .to_string()
+    }
+    /// Newest first: the list's order key.
+    pub fn order_key(&self) -> String {
+        format!("{:013}#{}", self.at.timestamp_millis(), self.entry_id)
+    }
+}

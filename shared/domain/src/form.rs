@@ -18,6 +18,9 @@ pub struct Window {
     /// the service centre's region).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub county: Option<String>,
+    /// The site's id in the operator's list (set with `county`): who works there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -403,6 +406,7 @@ impl Reader<'_> {
                 site: site?,
                 number: number?,
                 county: None,
+                site_id: None,
             })
         });
         if let Some(c) = channel {
@@ -687,6 +691,15 @@ impl Form {
     }
 
     /// The newborn's identity: mother's ID number, birth date in Asia/Shanghai, birth order.
+    /// The digest of [`Form::newborn_key`] a store claims the newborn under.
+    pub fn newborn_claim(&self) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(self.newborn_key().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     pub fn newborn_key(&self) -> String {
         let date = self
             .newborn

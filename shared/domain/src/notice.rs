@@ -74,6 +74,44 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
             "预约提醒",
             format!("您的出生“一件事”（{id}）有一个预约将于下一个工作日办理，请按时前往。"),
         ),
+        // Sent by the break-glass read itself to the supervision lead; never composed
+        // from a case.
+        NoticeKind::BreakGlassAlert => (
+            "监督查阅提醒",
+            format!("出生“一件事”申请（{id}）的完整信息已被监督人员查阅。"),
+        ),
+        NoticeKind::AwaitingConfirmation => (
+            "待新生儿母亲确认",
+            format!(
+                "您提交的出生“一件事”申请（{id}）须经新生儿母亲本人登录浙里办确认后受理；30 日内未确认的将自动撤回。"
+            ),
+        ),
+        NoticeKind::ConfirmationRequested => (
+            "请确认出生一件事申请",
+            format!(
+                "有一份将您列为新生儿{}的出生“一件事”申请（{id}），请登录浙里办本人账户查看并确认；如不知情或有异议，请在账户中选择不同意或提出异议。",
+                case.other_parent().map_or("父母", |p| match p {
+                    crate::form::ParentRole::Mother => "母亲",
+                    crate::form::ParentRole::Father => "父亲",
+                })
+            ),
+        ),
+        NoticeKind::Declined => (
+            "申请已撤回",
+            format!("您提交的出生“一件事”申请（{id}）未获新生儿母亲本人同意，已撤回。"),
+        ),
+        NoticeKind::Voided => (
+            "申请已作废",
+            format!(
+                "您的出生“一件事”申请（{id}）经核查已作废，已出具的证照和号码均已注销。如有疑问，请携带身份证件到受理窗口咨询。"
+            ),
+        ),
+        NoticeKind::VoidedToParent => (
+            "申请已作废",
+            format!(
+                "将您列为新生儿父母的出生“一件事”申请（{id}）经核查已作废，已出具的证照和号码均已注销。"
+            ),
+        ),
         NoticeKind::Delivered => ("办理结果已出具", delivered(case, seq)),
         NoticeKind::Completed => {
             let how = handover(case.results.issuance.as_ref().map(|i| &i.issuance));
@@ -87,7 +125,21 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
         kind,
         title: title.to_string(),
         body,
-        phone: case.form.applicant.phone.clone(),
+        phone: recipient(case, kind),
+    }
+}
+
+/// Whom a notice of `kind` goes to: the applicant, or for what concerns the named parent
+/// who did not apply, that parent at the phone data sharing holds (empty when it holds
+/// none: the notice is recorded, not sent).
+fn recipient(case: &Case, kind: NoticeKind) -> String {
+    match kind {
+        NoticeKind::ConfirmationRequested | NoticeKind::VoidedToParent => case
+            .other_parent()
+            .and_then(|p| case.parent_phone(p))
+            .unwrap_or_default()
+            .to_string(),
+        _ => case.form.applicant.phone.clone(),
     }
 }
 

@@ -188,6 +188,9 @@ pub struct Indexed {
     /// Feedback id → digest of its entry.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub feedback: BTreeMap<String, String>,
+    /// Digests of the people the case is indexed under (the parents it names).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub parties: std::collections::BTreeSet<String>,
 }
 
 /// What the commit being prepared must change in the read models (not persisted, and
@@ -201,11 +204,20 @@ pub struct Pending {
     pub feedback: Vec<FeedbackEntry>,
     /// Numbers reserved for this commit to take ([`Case::take_numbers`]).
     pub numbers: Vec<crate::steps::NumberTake>,
+    /// Digests of people the case is to be indexed under from this commit on (a parent
+    /// the form names who was not indexed yet): see [`party_digest`].
+    pub parties: Vec<String>,
+}
+
+/// The key under which a store indexes a case for a person it names: a digest of their
+/// citizen ID number (no ID number in a key).
+pub fn party_digest(id_number: &str) -> String {
+    crate::sharing::hex_sha256(&format!("party|{id_number}"))
 }
 
 impl Indexed {
     pub fn is_empty(&self) -> bool {
-        self.tally.is_empty() && self.feedback.is_empty()
+        self.tally.is_empty() && self.feedback.is_empty() && self.parties.is_empty()
     }
 }
 
@@ -422,14 +434,19 @@ impl Case {
             }
             marks.insert(e.item.feedback_id.clone(), d);
         }
+        let parties: std::collections::BTreeSet<String> =
+            self.parties().iter().map(|p| party_digest(p)).collect();
+        let new_parties = parties.difference(&self.indexed.parties).cloned().collect();
         self.indexed = Indexed {
             tally,
             feedback: marks,
+            parties: parties.union(&self.indexed.parties).cloned().collect(),
         };
         self.pending = Pending {
             tally: delta,
             feedback: changed,
             numbers: std::mem::take(&mut self.pending.numbers),
+            parties: new_parties,
         };
     }
 

@@ -30,6 +30,9 @@ pub struct Settings {
     pub substitutable: Vec<crate::flow::MaterialKind>,
     /// A case left incomplete or returned this many days is withdrawn by the system.
     pub auto_withdraw_days: i64,
+    /// A case awaiting the mother's confirmation this many days is withdrawn by the
+    /// system.
+    pub confirmation_days: i64,
     /// A guardian may submit at most this many applications a day...
     pub max_applications_per_day: usize,
     /// ...and hold at most this many unfinished cases.
@@ -41,6 +44,29 @@ pub struct Settings {
     pub bad_rating_return_visit_days: u32,
     /// Bad rating: rectification with feedback within N working days.
     pub bad_rating_rectify_days: u32,
+    /// The reason codes a supervisor may give for a break-glass read.
+    pub break_glass_reasons: Vec<String>,
+    /// At most this many break-glass reads per supervisor per (Beijing) day.
+    pub break_glass_per_day: u32,
+    /// Who is told of every break-glass read: the supervision lead of each region (the
+    /// longest matching division prefix). Without one, the alert goes to the log only.
+    pub supervision_leads: Vec<SupervisionLead>,
+}
+
+/// The break-glass reason codes of the default settings.
+pub const BREAK_GLASS_REASONS: [&str; 3] = [
+    "complaint_investigation",
+    "fraud_investigation",
+    "legal_request",
+];
+
+/// A region's supervision lead (who is told of break-glass reads in it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupervisionLead {
+    /// A division code prefix (`33`, `3301`, `330106`).
+    pub region: String,
+    /// The lead's phone for alerts.
+    pub phone: String,
 }
 
 impl Default for Settings {
@@ -71,16 +97,28 @@ impl Default for Settings {
             premium_reminder_days: 7,
             substitutable: vec![crate::flow::MaterialKind::MarriageCertificate],
             auto_withdraw_days: 90,
+            confirmation_days: 30,
             max_applications_per_day: 5,
             max_unfinished_cases: 10,
             counties_in_force: vec![],
             bad_rating_return_visit_days: 1,
             bad_rating_rectify_days: 15,
+            break_glass_reasons: BREAK_GLASS_REASONS.iter().map(|r| r.to_string()).collect(),
+            break_glass_per_day: 5,
+            supervision_leads: vec![],
         }
     }
 }
 
 impl Settings {
+    /// The supervision lead of `region` (a county code): the longest prefix configured.
+    pub fn supervision_lead(&self, region: &str) -> Option<&SupervisionLead> {
+        self.supervision_leads
+            .iter()
+            .filter(|l| region.starts_with(l.region.as_str()))
+            .max_by_key(|l| l.region.len())
+    }
+
     /// The configured premium for the household's city and the birth year; never a default.
     pub fn premium(&self, county_code: &str, year: i32) -> Option<u32> {
         let city = county_code.get(..4)?;

@@ -14,6 +14,10 @@ pub struct Person {
     pub household_number: Option<String>,
     #[serde(default)]
     pub employee_insured: bool,
+    /// The phone the platform holds for the person (where a parent who did not apply is
+    /// told of an application naming them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

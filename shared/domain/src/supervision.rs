@@ -128,6 +128,9 @@ impl Case {
         ) {
             at.push(self.updated_at() + chrono::Duration::days(settings.auto_withdraw_days));
         }
+        if self.status() == crate::case::CaseStatus::AwaitingConfirmation {
+            at.push(self.submitted_at() + chrono::Duration::days(settings.confirmation_days));
+        }
         if let Some(pay_by) = self
             .premium_pay_by()
             .filter(|_| self.premium_reminder_owed())

@@ -21,6 +21,9 @@ pub enum Viewer {
     /// Sees only what supervision needs: an allow-list of fields without personal data
     /// ([`MaskedCaseView`]).
     Masked,
+    /// A parent the case names who did not apply: the case in full but for the other
+    /// parent's ID number and phone (masked), and the applicant's notifications.
+    Parent(crate::form::ParentRole),
 }
 
 /// A case as those who may not see personal data see it (supervisors, the health unit).
@@ -241,6 +244,7 @@ impl Shown {
         match viewer {
             Viewer::Entitled => Shown::Full(Box::new(CaseView::of(case))),
             Viewer::Masked => Shown::Masked(Box::new(MaskedCaseView::of(case))),
+            Viewer::Parent(me) => Shown::Full(Box::new(CaseView::for_parent(case, me))),
         }
     }
 }
@@ -277,6 +281,33 @@ pub struct CaseView {
     pub updated_at: Time,
     pub version: u64,
     pub warnings: Vec<String>,
+}
+
+impl CaseView {
+    /// The case as a named parent who did not apply sees it: the other parent's ID number
+    /// masked, and the applicant's phone when the applicant is that other parent.
+    pub fn for_parent(case: &Case, me: crate::form::ParentRole) -> CaseView {
+        use crate::form::{ParentRole, Relation};
+        let mut v = CaseView::of(case);
+        let f = &mut v.form;
+        match me {
+            ParentRole::Mother => {
+                if let Some(father) = f.father.as_mut() {
+                    father.id_number = father.id_number.masked_copy();
+                }
+            }
+            ParentRole::Father => f.mother.id_number = f.mother.id_number.masked_copy(),
+        }
+        let applicant_is_me = matches!(
+            (f.applicant.relation, me),
+            (Relation::Mother, ParentRole::Mother) | (Relation::Father, ParentRole::Father)
+        );
+        if !applicant_is_me {
+            f.applicant.id_number = f.applicant.id_number.masked_copy();
+            f.applicant.phone = crate::idnum::mask_phone(&f.applicant.phone);
+        }
+        v
+    }
 }
 
 /// The results of a case: every step's, every hand-over, and what corrections replaced.
@@ -412,14 +443,41 @@ pub struct CaseSummary {
     pub due_at: Option<Time>,
     pub finished_at: Option<Time>,
     pub newborn_name: String,
+    /// Who the caller is in the case: `owner` (who applied), or the `mother` or `father`
+    /// it names.
+    pub role: CaseRole,
     pub status: CaseStatus,
     pub submitted_at: Time,
     pub version: u64,
 }
 
+/// Who a guardian is in a case they can list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseRole {
+    Owner,
+    Mother,
+    Father,
+}
+
+impl CaseRole {
+    /// Who the guardian `id_number` is in `case`, if anyone.
+    pub fn of(case: &Case, id_number: &str) -> Option<CaseRole> {
+        if case.owner() == id_number {
+            return Some(CaseRole::Owner);
+        }
+        match case.named_parent(id_number)? {
+            crate::form::ParentRole::Mother => Some(CaseRole::Mother),
+            crate::form::ParentRole::Father => Some(CaseRole::Father),
+        }
+    }
+}
+
 impl CaseSummary {
-    pub fn of(case: &Case) -> CaseSummary {
+    /// The line of `case` for the guardian who is `role` in it.
+    pub fn of(case: &Case, role: CaseRole) -> CaseSummary {
         CaseSummary {
+            role,
             accepted_at: case.accepted_at,
             case_id: case.case_id.clone(),
             channel: case.channel,

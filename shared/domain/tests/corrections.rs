@@ -35,6 +35,7 @@ fn facts(form: &Form) -> SharedFacts {
         ethnicity: Some("汉族".into()),
         household_number: Some(hh.into()),
         employee_insured: true,
+        phone: None,
     };
     let household = |n: &str, code: &str| HouseholdRecord {
         household_number: n.into(),
@@ -182,6 +183,7 @@ fn run(returns: Vec<(usize, Correction)>, alloc: &mut Allocator) -> Case {
         "k".into(),
         "h".into(),
         &cal(),
+        None,
     )
     .unwrap();
     let f = facts(c.form());
@@ -348,6 +350,7 @@ fn a_case_left_returned_for_ninety_days_is_withdrawn_and_frees_the_newborn() {
         "k".into(),
         "h".into(),
         &cal(),
+        None,
     )
     .unwrap();
     let settings = Settings::default();

@@ -46,6 +46,7 @@ fn facts() -> SharedFacts {
         ethnicity: Some("汉族".into()),
         household_number: Some("330106000001".into()),
         employee_insured: true,
+        phone: None,
     };
     SharedFacts {
         mother: Some(person(MOTHER, "李梅")),
@@ -94,6 +95,7 @@ fn new_case() -> (Case, Vec<Effect>) {
         "k".into(),
         "h".into(),
         &cal(),
+        None,
     )
     .unwrap()
 }
@@ -115,6 +117,7 @@ fn accepted_case_with(edit: impl FnOnce(&mut Value)) -> Case {
         "k".into(),
         "h".into(),
         &cal(),
+        None,
     )
     .unwrap();
     // The hospital's record says what the (edited) form says.
@@ -493,6 +496,7 @@ fn an_ethnicity_that_is_neither_parents_is_in_the_one_notice_at_acceptance() {
         "k".into(),
         "h".into(),
         &cal(),
+        None,
     )
     .unwrap();
     match acceptance::assess(&c, &facts(), &Settings::default()) {
@@ -520,6 +524,7 @@ fn an_ethnicity_data_sharing_cannot_confirm_goes_to_the_police_and_is_never_refu
         "k".into(),
         "h".into(),
         &cal(),
+        None,
     )
     .unwrap();
     let mut fx = facts();

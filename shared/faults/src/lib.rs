@@ -127,8 +127,18 @@ impl CaseStore for FaultyStore {
         maybe_crash(&self.faults, &self.dice, "commit");
         Ok(())
     }
-    async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
+    async fn by_owner(&self, owner: &str) -> Result<Vec<domain::Case>, ports::StoreError> {
         self.cases.by_owner(owner).await
+    }
+    async fn naming_newborn(
+        &self,
+        mother_id: &str,
+        newborn_claim: &str,
+    ) -> Result<Vec<domain::Case>, ports::StoreError> {
+        self.cases.naming_newborn(mother_id, newborn_claim).await
+    }
+    async fn by_person(&self, id_number: &str) -> Result<Vec<Case>, StoreError> {
+        self.cases.by_person(id_number).await
     }
 }
 

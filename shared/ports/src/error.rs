@@ -19,4 +19,7 @@ pub enum StoreError {
     /// This deployment did not give the function that port (see [`crate::NotWired`]).
     #[error("not wired: {0}")]
     NotWired(String),
+    /// The newborn a commit would claim is held by this other live case.
+    #[error("the newborn is claimed by case {case_id}")]
+    Taken { case_id: String },
 }

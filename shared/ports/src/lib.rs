@@ -11,7 +11,7 @@ pub use error::StoreError;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::audit::AuditEvent;
+use domain::audit::{AuditEvent, BreakGlassRead};
 use domain::case::Case;
 use domain::flow::Dept;
 use domain::notice::Notification;
@@ -92,15 +92,29 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<Created, StoreError>;
     /// Store `case` (whose `version` is `expected + 1`) if the stored version is `expected`.
     /// When [`Case::releases_newborn_now`], the newborn's claim is released in the same
-    /// write (only if this case holds it).
+    /// write (only if this case holds it); when [`Case::claims_newborn_now`], it is taken
+    /// in the same write unless another case holds it ([`StoreError::Taken`], nothing
+    /// written).
     async fn commit(
         &self,
         case: &Case,
         expected: u64,
         outbox: &[OutMessage],
     ) -> Result<(), StoreError>;
-    /// A guardian's cases, newest first.
+    /// A guardian's own cases (those they applied for), newest first.
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError>;
+    /// The cases whose form names `mother_id` as the mother of the newborn whose claim
+    /// is `newborn_claim` ([`Case::newborn_claim`]), from the parents' index (one read,
+    /// and a case read only for the ones that match), each once.
+    async fn naming_newborn(
+        &self,
+        mother_id: &str,
+        newborn_claim: &str,
+    ) -> Result<Vec<Case>, StoreError>;
+    /// The cases that name this person (a citizen ID number): those they own, and those
+    /// whose form names them as the mother or father (as indexed at a commit: the caller
+    /// checks the case still does), newest first, each once.
+    async fn by_person(&self, id_number: &str) -> Result<Vec<Case>, StoreError>;
 }
 
 /// The work lists kept beside the cases: the departments' open tasks and the SLA
@@ -173,6 +187,24 @@ pub trait ReadModels: Send + Sync {
     ) -> Result<Vec<FeedbackEntry>, StoreError>;
     /// The open steps escalated (督办) in `region`, from the escalation index alone.
     async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError>;
+    /// Record a supervisor's break-glass read unless they already made `per_day` on its
+    /// Beijing day ([`BreakGlassRead::day`]): `true` when recorded, `false` when the
+    /// limit refuses it. Counting and recording are one atomic write.
+    async fn record_break_glass(
+        &self,
+        read: &BreakGlassRead,
+        per_day: u32,
+    ) -> Result<bool, StoreError>;
+    /// The break-glass reads of cases in `region` (a division code prefix; None: all),
+    /// newest first,
+    /// after the key `after` ([`BreakGlassRead::order_key`]), at most `limit`; with the
+    /// key of the last when more may follow.
+    async fn break_glass_reads(
+        &self,
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<BreakGlassRead>, Option<String>), StoreError>;
     /// The supervision aggregates of these months (`yyyymm`) for the counties within
     /// `region`: one read per month, whatever the number of cases.
     async fn tallies(

@@ -1,21 +1,21 @@
 //! Tokens as `onething serve` (or the API Gateway authorizer's issuer) signs them.
 
+/// The sample's first hospital (浙江大学医学院附属妇产科医院), where the default hospital
+/// officer and hospital window of [`sign`] work.
+pub const DEFAULT_HOSPITAL: &str = "H330106001";
+/// The site of the default service-centre window of [`sign`] (西湖区行政服务中心).
+pub const DEFAULT_SITE: &str = "SC330106";
+
 /// A token for `role` (and `dept`) with subject `sub`, valid for an hour, signed with
-/// `secret` (HS256).
+/// `secret` (HS256). Scopes fail closed, so an officer's or supervisor's token carries
+/// them: the whole province (`region: "33"`); a hospital officer or window at
+/// [`DEFAULT_HOSPITAL`]; a service-centre window at [`DEFAULT_SITE`]. Use
+/// [`sign_scoped`] for any other scope.
 pub fn sign(secret: &[u8], role: &str, dept: Option<&str>, sub: &str) -> String {
-    api::auth::sign(
-        secret,
-        &api::auth::Claims {
-            sub: sub.into(),
-            role: role.into(),
-            dept: dept.map(str::to_string),
-            exp: chrono::Utc::now().timestamp() + 3600,
-            iat: None,
-            iss: None,
-            aud: None,
-            ..Default::default()
-        },
-    )
+    let region = (role != "guardian").then_some("33");
+    let hospital = (dept == Some("hospital")).then_some(DEFAULT_HOSPITAL);
+    let site = (role == "window_officer" && dept == Some("service_center")).then_some(DEFAULT_SITE);
+    sign_scoped(secret, role, dept, sub, (region, hospital, site))
 }
 
 /// As [`sign`], with the optional `region`, `hospital` and `site` claims.
@@ -47,7 +47,7 @@ pub fn hospital_system(secret: &[u8], code: &str) -> String {
         "dept_officer",
         Some("hospital"),
         &format!("hospital-system-{code}"),
-        (None, Some(code), None),
+        (Some("33"), Some(code), None),
     )
 }
 

@@ -129,8 +129,8 @@ pub fn withdraw(c: Call<'_>) -> Handled<'_> {
     })
 }
 
-/// Where a case stands after a resubmission or withdrawal.
-fn moved(c: &Case) -> Resubmitted {
+/// Where a case stands after a resubmission, a withdrawal or a parent's act.
+pub(crate) fn moved(c: &Case) -> Resubmitted {
     Resubmitted {
         case_id: c.case_id().to_string(),
         current_step: c.current_step(),

@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod births;
 pub mod cases;
 pub mod feedback;
+pub mod parents;
 pub mod public;
 pub mod supervision;
 pub mod tasks;

@@ -1,4 +1,4 @@
-//! Supervisors' routes: the report and the escalation list.
+//! Supervisors' routes: the report, the escalation list and the break-glass reads.
 
 use crate::call::{Answer, Call, Handled};
 use application::report::{parse_period, report as compile, ReportFilter};
@@ -27,6 +27,14 @@ pub fn report(c: Call<'_>) -> Handled<'_> {
 pub fn escalations(c: Call<'_>) -> Handled<'_> {
     Box::pin(async move {
         let list = application::service::escalations(c.app(), c.actor(), &c.page()?).await?;
+        Answer::json(StatusCode::OK, list)
+    })
+}
+
+/// `GET /v1/supervision/break-glass`.
+pub fn break_glass(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        let list = application::service::break_glass_reads(c.app(), c.actor(), &c.page()?).await?;
         Answer::json(StatusCode::OK, list)
     })
 }

@@ -211,7 +211,7 @@ pub async fn feedback_inbox(
         .reads
         .feedback_entries(
             dept,
-            actor.scope.region.as_deref(),
+            actor.scope.region_filter(),
             match status {
                 "open" => Some(true),
                 "closed" => Some(false),

@@ -18,7 +18,7 @@ pub async fn submit(
     let key = application_key(key)?;
     let now = app.now();
     let mut form = Form::parse(body, now).map_err(ServiceError::Invalid)?;
-    let owner = owner_of(actor, &form)?;
+    let owner = owner_of(app, actor, &form)?;
     let problems = resolve_sites(app, &mut form, "");
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
@@ -27,14 +27,21 @@ pub async fn submit(
     if let Some(replay) = within_limits(app, actor, &owner, key, &hash, now).await? {
         return Ok((replay, false));
     }
+    let parentage = super::parentage::at_application(app, &form, now).await?;
     let made = Application {
         owner,
         form,
         key,
         hash,
         now,
+        parentage,
     };
-    create(app, actor, made).await
+    let (case, created) = create(app, actor, made).await?;
+    // The mother's own application ends every unconfirmed one naming her for this newborn.
+    if created && case.form().applicant.relation == domain::form::Relation::Mother {
+        super::parentage::end_unconfirmed_siblings(app, &case).await?;
+    }
+    Ok((case, created))
 }
 
 /// The application's required `Idempotency-Key`.
@@ -61,7 +68,7 @@ fn application_key(key: Option<&str>) -> Result<&str, ServiceError> {
 /// Whose case it will be: online, the parent applying as themselves (the form reader
 /// already holds the relation to the parent it names); at a window of the officer's own
 /// channel, the applicant.
-fn owner_of(actor: &Actor, form: &Form) -> Result<String, ServiceError> {
+fn owner_of(app: &App, actor: &Actor, form: &Form) -> Result<String, ServiceError> {
     if actor.role == Role::Guardian {
         if form.channel.is_offline() {
             return Err(ServiceError::Forbidden(
@@ -83,6 +90,14 @@ fn owner_of(actor: &Actor, form: &Form) -> Result<String, ServiceError> {
             "受理窗口工作人员只能录入本窗口渠道的申请".into(),
         ));
     }
+    // A window files only under its own site (an unknown site is the form's problem).
+    if let Some(named) = form.window.as_ref().and_then(|w| app.sites.find(&w.site)) {
+        if crate::authz::own_site(app, actor).map(|s| &s.site_id) != Some(&named.site_id) {
+            return Err(ServiceError::Forbidden(
+                "受理窗口工作人员只能以本人所在的受理点位录入申请".into(),
+            ));
+        }
+    }
     Ok(form.applicant.id_number.as_str().to_string())
 }
 
@@ -94,6 +109,8 @@ struct Application<'k> {
     /// The request body's digest: the same key with another body is a conflict.
     hash: String,
     now: domain::case::Time,
+    /// The parents' consent as the application finds it.
+    parentage: domain::case::Parentage,
 }
 
 /// Create the case once: a new id on the (unlikely) collision; the idempotency key
@@ -113,6 +130,7 @@ async fn create(
             a.key.to_string(),
             a.hash.clone(),
             &app.calendar,
+            Some(a.parentage.clone()),
         )
         .map_err(domain_err)?;
         match app.repo().create(&mut case, &actor.sub, &effects).await {
@@ -143,7 +161,7 @@ async fn create(
 
 /// `409 duplicate_newborn`: the existing case is named only to a window officer or to a
 /// caller who owns it or is a parent named in it.
-async fn duplicate(app: &App, actor: &Actor, case_id: String) -> ServiceError {
+pub(super) async fn duplicate(app: &App, actor: &Actor, case_id: String) -> ServiceError {
     tracing::info!(
         existing_case_id = %case_id,
         actor = %actor.label(),
@@ -194,7 +212,10 @@ pub(super) fn resolve_sites(app: &App, form: &mut Form, prefix: &str) -> Vec<Pro
     let mut problems = vec![];
     if let Some(w) = form.window.as_mut() {
         match app.sites.find(&w.site) {
-            Some(site) => w.county = Some(site.county_code.clone()),
+            Some(site) => {
+                w.county = Some(site.county_code.clone());
+                w.site_id = Some(site.site_id.clone());
+            }
             None => problems.push(Problem::new(
                 format!("{prefix}window.site"),
                 "unknown_site",

@@ -35,7 +35,7 @@ pub async fn tasks(
         };
         let (batch, next) = app
             .tasks
-            .open_tasks(dept, actor.scope.region.as_deref(), after.as_deref(), want)
+            .open_tasks(dept, actor.scope.region_filter(), after.as_deref(), want)
             .await?;
         tasks.extend(batch.into_iter().filter(|t| {
             t.dept == dept
@@ -102,7 +102,7 @@ pub async fn escalations(
     // The steps the SLA monitor escalated, from the escalation index (no case read).
     let items: Vec<domain::supervision::Escalation> = app
         .reads
-        .escalated(actor.scope.region.as_deref())
+        .escalated(actor.scope.region_filter())
         .await?
         .iter()
         .filter_map(|e| e.at(now, &app.calendar))

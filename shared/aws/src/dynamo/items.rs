@@ -117,6 +117,16 @@ pub(super) fn projection_items(
     for e in &pending.feedback {
         out.push(put(table, feedback_item(case, e), None)?);
     }
+    // A parent the case names, indexed once (`by_person`).
+    for p in &pending.parties {
+        let item = HashMap::from([
+            ("pk".to_string(), s(format!("PARTY#{p}"))),
+            ("sk".to_string(), s(format!("CASE#{}", case.case_id()))),
+            ("case_id".to_string(), s(case.case_id().to_string())),
+            ("newborn".to_string(), s(case.newborn_claim())),
+        ]);
+        out.push(put(table, item, None)?);
+    }
     Ok(out)
 }
 

@@ -162,6 +162,23 @@ impl DynamoStore {
         self.query_all(index, pk, sk, true).await
     }
 
+    /// The case holding the newborn claim under `key`, if any (read consistently).
+    async fn claim_holder(&self, key: Item) -> Result<Option<String>, StoreError> {
+        let r = self
+            .c(Op::DdbGetItem)
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("get newborn claim", e))?;
+        Ok(r.item()
+            .and_then(|i| i.get("case_id"))
+            .and_then(|v| v.as_s().ok())
+            .cloned())
+    }
+
     /// GSIs hold keys only for some items; read the cases themselves (consistently).
     async fn cases_from(&self, items: Vec<Item>) -> Result<Vec<Case>, StoreError> {
         let mut out = vec![];
@@ -252,12 +269,16 @@ impl CaseStore for DynamoStore {
                 case_item(case, outbox),
                 Some(("attribute_not_exists(pk)", vec![])),
             )?,
-            put(
+        ];
+        // A case awaiting the mother's confirmation holds no claim (yet).
+        let claims = case.holds_newborn_claim();
+        if claims {
+            items.push(put(
                 &self.table,
                 claim,
                 Some(("attribute_not_exists(pk)", vec![])),
-            )?,
-        ];
+            )?);
+        }
         items.extend(projection_items(&self.table, case)?);
         match transact(&self.client, &self.usage, items).await {
             Ok(()) => {}
@@ -286,22 +307,8 @@ impl CaseStore for DynamoStore {
                     })?;
                     return Ok(Created::Existing(Box::new(existing)));
                 }
-                reasons if reasons.get(2) == Some(&true) => {
-                    let r = self
-                        .c(Op::DdbGetItem)
-                        .get_item()
-                        .table_name(&self.table)
-                        .set_key(Some(claim_key))
-                        .consistent_read(true)
-                        .send()
-                        .await
-                        .map_err(|e| sdk_err("get newborn claim", e))?;
-                    let holder = r
-                        .item()
-                        .and_then(|i| i.get("case_id"))
-                        .and_then(|v| v.as_s().ok())
-                        .cloned();
-                    return match holder {
+                reasons if claims && reasons.get(2) == Some(&true) => {
+                    return match self.claim_holder(claim_key).await? {
                         Some(case_id) => Ok(Created::Duplicate { case_id }),
                         // Released in between: the caller may try again.
                         None => Err(StoreError::Unavailable("newborn claim changed".into())),
@@ -326,6 +333,20 @@ impl CaseStore for DynamoStore {
             case_item(case, outbox),
             Some(("version = :v", vec![(":v", n(expected))])),
         )?];
+        // Taken on the mother's confirmation, unless another live case holds it.
+        let claims = case.claims_newborn_now();
+        if claims {
+            let mut claim = newborn_key(case);
+            claim.insert("case_id".into(), s(case.case_id().to_string()));
+            items.push(put(
+                &self.table,
+                claim,
+                Some((
+                    "attribute_not_exists(pk) OR case_id = :me",
+                    vec![(":me", s(case.case_id().to_string()))],
+                )),
+            )?);
+        }
         if case.releases_newborn_now() {
             // Released only if this case holds the claim (a retried commit finds it gone).
             let del = aws_sdk_dynamodb::types::Delete::builder()
@@ -342,6 +363,14 @@ impl CaseStore for DynamoStore {
         items.extend(take_items(&self.table, &case.pending().numbers)?);
         match transact(&self.client, &self.usage, items).await {
             Ok(()) => {}
+            Err(TxError::Conditions(c))
+                if claims && c.first() != Some(&true) && c.get(1) == Some(&true) =>
+            {
+                return match self.claim_holder(newborn_key(case)).await? {
+                    Some(case_id) => Err(StoreError::Taken { case_id }),
+                    None => Err(StoreError::Unavailable("newborn claim changed".into())),
+                };
+            }
             // The case moved on, or another commit took a number read for this one.
             Err(TxError::Conditions(_)) => {
                 return Err(StoreError::Conflict(format!(
@@ -359,6 +388,56 @@ impl CaseStore for DynamoStore {
             .query_all(Some("gsi1"), &owner, SortKey::Any, false)
             .await?;
         self.cases_from(items).await
+    }
+    async fn naming_newborn(
+        &self,
+        mother_id: &str,
+        newborn_claim: &str,
+    ) -> Result<Vec<Case>, StoreError> {
+        // One query of the parent's partition; only the items of this newborn are kept
+        // (each party item carries its case's newborn claim), and only those cases read.
+        let party = format!("PARTY#{}", domain::projection::party_digest(mother_id));
+        let mut out = vec![];
+        for i in self.query_all(None, &party, SortKey::Any, false).await? {
+            if i.get("newborn")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                != Some(newborn_claim)
+            {
+                continue;
+            }
+            let id = i.get("case_id").and_then(|v| v.as_s().ok()).cloned();
+            if let Some(c) = self.get(&id.unwrap_or_default()).await? {
+                if c.form().mother.id_number.as_str() == mother_id {
+                    out.push(c);
+                }
+            }
+        }
+        Ok(out)
+    }
+    async fn by_person(&self, id_number: &str) -> Result<Vec<Case>, StoreError> {
+        let owner = format!("OWNER#{}", hex_sha256(id_number));
+        let items = self
+            .query_all(Some("gsi1"), &owner, SortKey::Any, false)
+            .await?;
+        let mut cases = self.cases_from(items).await?;
+        // The cases that name them as a parent: one item per case under their digest.
+        let party = format!("PARTY#{}", domain::projection::party_digest(id_number));
+        for i in self.query_all(None, &party, SortKey::Any, false).await? {
+            let id = i
+                .get("case_id")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            if cases.iter().any(|c| c.case_id() == id) {
+                continue;
+            }
+            if let Some(c) = self.get(&id).await? {
+                cases.push(c);
+            }
+        }
+        cases.sort_by(|a, b| (b.submitted_at(), b.case_id()).cmp(&(a.submitted_at(), a.case_id())));
+        Ok(cases)
     }
 }
 
@@ -589,6 +668,9 @@ impl KeptAnswers for DynamoStore {
     }
 }
 
+/// The partition of the break-glass reads (`GET /v1/supervision/break-glass`).
+const BREAK_GLASS_LOG: &str = "BREAKGLASS#LOG";
+
 #[async_trait]
 impl ReadModels for DynamoStore {
     async fn feedback_entries(
@@ -633,6 +715,102 @@ impl ReadModels for DynamoStore {
             }));
         }
         Ok(out)
+    }
+    async fn record_break_glass(
+        &self,
+        read: &domain::audit::BreakGlassRead,
+        per_day: u32,
+    ) -> Result<bool, StoreError> {
+        // The supervisor's count for the day goes up only while below the limit; the
+        // entry is put in the same transaction (once: a retried request finds it).
+        let count_key = HashMap::from([
+            (
+                "pk".to_string(),
+                s(format!(
+                    "BREAKGLASS#COUNT#{}#{}",
+                    hex_sha256(&read.supervisor),
+                    read.day()
+                )),
+            ),
+            ("sk".to_string(), s("COUNT")),
+        ]);
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(count_key))
+            .update_expression("ADD made :one")
+            .condition_expression("attribute_not_exists(made) OR made < :max")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(i64::from(per_day)))
+            .build()
+            .map_err(|e| sdk_err("update", e))?;
+        let mut entry = HashMap::from([
+            ("pk".to_string(), s(BREAK_GLASS_LOG)),
+            ("sk".to_string(), s(read.order_key())),
+        ]);
+        entry.insert("region".into(), s(read.region.clone()));
+        entry.insert(
+            "entry".into(),
+            s(serde_json::to_string(read).expect("serialises")),
+        );
+        let items = vec![
+            TransactWriteItem::builder().update(count).build(),
+            put(
+                &self.table,
+                entry,
+                Some(("attribute_not_exists(pk)", vec![])),
+            )?,
+        ];
+        match transact(&self.client, &self.usage, items).await {
+            Ok(()) => Ok(true),
+            Err(TxError::Conditions(c)) if c.first() == Some(&true) => Ok(false),
+            // Already recorded (the same read again).
+            Err(TxError::Conditions(_)) => Ok(true),
+            Err(TxError::Store(e)) => Err(e),
+        }
+    }
+    async fn break_glass_reads(
+        &self,
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::audit::BreakGlassRead>, Option<String>), StoreError> {
+        // One partition, newest first; a region's reads are those whose case is in it
+        // (break-glass reads are few: at most a handful per supervisor a day).
+        let mut out: Vec<domain::audit::BreakGlassRead> = vec![];
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = self
+                .c(Op::DdbQuery)
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :p AND sk < :a")
+                .expression_attribute_values(":p", s(BREAK_GLASS_LOG))
+                .expression_attribute_values(":a", s(after.unwrap_or("~")));
+            if let Some(region) = region {
+                q = q
+                    .filter_expression("begins_with(#r, :r)")
+                    .expression_attribute_names("#r", "region")
+                    .expression_attribute_values(":r", s(region));
+            }
+            let r = q
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_err("query", e))?;
+            bill_read(&self.usage, r.items(), false);
+            for i in r.items() {
+                out.push(json_attr(i, "entry")?);
+            }
+            match r.last_evaluated_key() {
+                Some(k) if !k.is_empty() && out.len() <= limit => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        let more = out.len() > limit;
+        out.truncate(limit);
+        let next = more.then(|| out.last()).flatten().map(|r| r.order_key());
+        Ok((out, next))
     }
     async fn tallies(
         &self,

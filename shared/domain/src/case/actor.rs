@@ -43,6 +43,9 @@ pub struct Actor {
     pub scope: Scope,
 }
 
+/// The province's division code: `region: "33"` is province-wide.
+pub const PROVINCE: &str = "33";
+
 /// The optional claims that narrow what an officer or supervisor works on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
@@ -61,13 +64,19 @@ impl Scope {
     pub fn is_everywhere(&self) -> bool {
         *self == Scope::default()
     }
+    /// The region as a filter: None for the whole province (`region: "33"`, which also
+    /// holds cases whose county is not known yet) and for the automated system, whose
+    /// actors carry no scope.
+    pub fn region_filter(&self) -> Option<&str> {
+        self.region.as_deref().filter(|r| *r != PROVINCE)
+    }
     /// Whether work of `dept` handled in `region` (for the birth hospital
     /// `hospital_code`) is within this scope: the region under the scope's prefix, and a
     /// hospital step at the scope's hospital.
     pub fn admits(&self, region: Option<&str>, dept: Dept, hospital_code: &str) -> bool {
-        let region_ok = match &self.region {
+        let region_ok = match self.region_filter() {
             None => true,
-            Some(prefix) => region.is_some_and(|r| r.starts_with(prefix.as_str())),
+            Some(prefix) => region.is_some_and(|r| r.starts_with(prefix)),
         };
         let hospital_ok = match (&self.hospital, dept) {
             (Some(h), Dept::Hospital) => hospital_code == h,

@@ -34,7 +34,10 @@ impl StepState {
 }
 
 impl Case {
-    /// A new case, as submitted. Acceptance starts at once.
+    /// A new case, as submitted. Acceptance starts at once, unless the father applied and
+    /// no marriage record binds him to the mother: then the case awaits her confirmation
+    /// (both are told) and holds nothing until she gives it. `parentage` None: the rules
+    /// of consent are not applied (cases made by tests of other rules).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         case_id: String,
@@ -45,7 +48,13 @@ impl Case {
         idempotency_key: String,
         request_hash: String,
         cal: &Calendar,
+        parentage: Option<Parentage>,
     ) -> Result<(Case, Vec<Effect>), DomainError> {
+        let awaits_mother = parentage.as_ref().is_some_and(|p| {
+            p.mother_confirmed_at.is_none()
+                && !p.married
+                && form.applicant.relation == crate::form::Relation::Father
+        });
         let steps = flow::FLOW
             .iter()
             .map(|s| StepState::pending(s.step, form.channel))
@@ -53,7 +62,11 @@ impl Case {
         let mut case = Case {
             case_id,
             version: 0,
-            status: CaseStatus::Submitted,
+            status: if awaits_mother {
+                CaseStatus::AwaitingConfirmation
+            } else {
+                CaseStatus::Submitted
+            },
             channel: form.channel,
             owner,
             created_by: created_by.clone(),
@@ -80,6 +93,8 @@ impl Case {
             notices: vec![],
             overdue: false,
             newborn_released_in: None,
+            newborn_claimed_in: None,
+            parentage,
             grant_only_versions: vec![],
             deliveries: vec![],
             superseded: vec![],
@@ -100,7 +115,28 @@ impl Case {
             "submitted",
             &format!("提交申请（{}）", case.channel.name_zh()),
         );
-        let effects = case.start_step(Step::Acceptance, now, cal)?;
+        if awaits_mother {
+            case.log(
+                now,
+                "system:service_center",
+                "awaiting_confirmation",
+                "新生儿父亲提出的申请须经新生儿母亲本人在其账户中确认后受理",
+            );
+            let effects = vec![
+                case.notify(NoticeKind::AwaitingConfirmation),
+                case.notify(NoticeKind::ConfirmationRequested),
+            ];
+            return Ok((case, effects));
+        }
+        let mut effects = case.start_step(Step::Acceptance, now, cal)?;
+        // The mother applied naming a father no marriage record binds to her: he is told,
+        // and may confirm (or object) in his own account.
+        let father_unbound = case.parentage.as_ref().is_some_and(|p| !p.married)
+            && case.form.father.is_some()
+            && case.form.applicant.relation == crate::form::Relation::Mother;
+        if father_unbound {
+            effects.push(case.notify(NoticeKind::ConfirmationRequested));
+        }
         Ok((case, effects))
     }
 
@@ -155,7 +191,10 @@ impl Case {
         self.require(
             matches!(
                 self.status,
-                CaseStatus::Submitted | CaseStatus::Incomplete | CaseStatus::Returned
+                CaseStatus::AwaitingConfirmation
+                    | CaseStatus::Submitted
+                    | CaseStatus::Incomplete
+                    | CaseStatus::Returned
             ),
             "withdrawal",
         )?;

@@ -62,7 +62,8 @@ impl Case {
 
     /// Whether any step of the case is handled within `scope` (supervisors).
     pub fn in_scope(&self, scope: &Scope) -> bool {
-        scope.region.is_none() || self.steps.iter().any(|s| self.step_in_scope(s.step, scope))
+        scope.region_filter().is_none()
+            || self.steps.iter().any(|s| self.step_in_scope(s.step, scope))
     }
 
     /// True when `version` is the case's version, or every change after it only recorded

@@ -21,6 +21,9 @@ pub type Time = DateTime<FixedOffset>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
+    /// An application by the father, waiting for the mother's confirmation in her own
+    /// account (no marriage record binds them): it holds nothing and allocates nothing.
+    AwaitingConfirmation,
     Submitted,
     Incomplete,
     NotAccepted,
@@ -29,11 +32,14 @@ pub enum CaseStatus {
     Rejected,
     Completed,
     Withdrawn,
+    /// Found fraudulent by the police or the accepting window: every effect revoked.
+    Voided,
 }
 
 impl CaseStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            CaseStatus::AwaitingConfirmation => "awaiting_confirmation",
             CaseStatus::Submitted => "submitted",
             CaseStatus::Incomplete => "incomplete",
             CaseStatus::NotAccepted => "not_accepted",
@@ -42,10 +48,12 @@ impl CaseStatus {
             CaseStatus::Rejected => "rejected",
             CaseStatus::Completed => "completed",
             CaseStatus::Withdrawn => "withdrawn",
+            CaseStatus::Voided => "voided",
         }
     }
     pub fn name_zh(self) -> &'static str {
         match self {
+            CaseStatus::AwaitingConfirmation => "待母亲确认",
             CaseStatus::Submitted => "已提交",
             CaseStatus::Incomplete => "待补正材料",
             CaseStatus::NotAccepted => "不予受理",
@@ -54,6 +62,7 @@ impl CaseStatus {
             CaseStatus::Rejected => "审查不通过",
             CaseStatus::Completed => "已办结",
             CaseStatus::Withdrawn => "已撤回",
+            CaseStatus::Voided => "已作废",
         }
     }
     /// Finished cases never change status again.
@@ -64,13 +73,17 @@ impl CaseStatus {
                 | CaseStatus::Rejected
                 | CaseStatus::Completed
                 | CaseStatus::Withdrawn
+                | CaseStatus::Voided
         )
     }
     /// A case that ends this way frees its newborn for a new application.
     pub fn releases_newborn(self) -> bool {
         matches!(
             self,
-            CaseStatus::NotAccepted | CaseStatus::Rejected | CaseStatus::Withdrawn
+            CaseStatus::NotAccepted
+                | CaseStatus::Rejected
+                | CaseStatus::Withdrawn
+                | CaseStatus::Voided
         )
     }
 }
@@ -92,10 +105,12 @@ mod feedback;
 mod lifecycle;
 mod machine;
 mod materials;
+mod parentage;
 mod records;
 mod transitions;
 
 pub use actor::*;
+pub use parentage::{parent_name_zh, Objection, Parentage, Voided, VOID_REASON};
 pub use records::*;
 pub use transitions::{next_status, CaseEvent, TRANSITIONS};
 
@@ -143,6 +158,13 @@ pub struct Case {
     /// releases the newborn's claim in that commit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) newborn_released_in: Option<u64>,
+    /// The version at which the case took its newborn's claim after the mother's
+    /// confirmation (the store takes the claim in that commit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) newborn_claimed_in: Option<u64>,
+    /// The parents' consent (None: a case stored before these rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) parentage: Option<Parentage>,
     /// The versions whose change only recorded that an officer was given a material
     /// (the most recent ones): a decision made on an earlier version is not stale for them,
     /// since opening the materials is how an officer reviews a case.
@@ -330,7 +352,7 @@ impl Case {
     /// The key under which a store claims the newborn: a SHA-256 digest of
     /// [`Case::newborn_key`], so the mother's ID number never appears in a key.
     pub fn newborn_claim(&self) -> String {
-        crate::sharing::hex_sha256(&self.newborn_key())
+        self.form.newborn_claim()
     }
 
     /// This commit frees the newborn (the case has just ended as not accepted, rejected
@@ -369,6 +391,19 @@ pub enum NoticeKind {
     Delivered,
     /// An appointment at a site tomorrow (a working day); not about a case.
     AppointmentReminder,
+    /// To the applicant: the case waits for the mother's confirmation.
+    AwaitingConfirmation,
+    /// To the named parent who did not apply: confirm or decline in your own account.
+    ConfirmationRequested,
+    /// To the applicant: the other parent declined; the case is withdrawn.
+    Declined,
+    /// To the applicant: the case was voided.
+    Voided,
+    /// To the named parent who did not apply: the case naming them was voided.
+    VoidedToParent,
+    /// A supervisor's break-glass read, to the region's supervision lead; not sent to a
+    /// family.
+    BreakGlassAlert,
 }
 
 impl NoticeKind {
@@ -385,6 +420,12 @@ impl NoticeKind {
             NoticeKind::PremiumReminder => "premium_reminder",
             NoticeKind::Delivered => "delivered",
             NoticeKind::AppointmentReminder => "appointment_reminder",
+            NoticeKind::AwaitingConfirmation => "awaiting_confirmation",
+            NoticeKind::ConfirmationRequested => "confirmation_requested",
+            NoticeKind::Declined => "declined",
+            NoticeKind::Voided => "voided",
+            NoticeKind::VoidedToParent => "voided_to_parent",
+            NoticeKind::BreakGlassAlert => "break_glass_alert",
         }
     }
 }

@@ -28,10 +28,14 @@ pub enum CaseEvent {
     CorrectionOpened,
     /// The family (or a window officer, or the abandonment rule) withdrew the case.
     Withdrawn,
+    /// The mother confirmed an application awaiting her: acceptance starts.
+    Confirmed,
+    /// The police or the accepting window voided a fraudulent case.
+    Voided,
 }
 
 impl CaseEvent {
-    pub const ALL: [CaseEvent; 10] = [
+    pub const ALL: [CaseEvent; 12] = [
         CaseEvent::Accepted,
         CaseEvent::MaterialsMissing,
         CaseEvent::NotAccepted,
@@ -42,11 +46,14 @@ impl CaseEvent {
         CaseEvent::AllStepsDone,
         CaseEvent::CorrectionOpened,
         CaseEvent::Withdrawn,
+        CaseEvent::Confirmed,
+        CaseEvent::Voided,
     ];
 }
 
 impl CaseStatus {
-    pub const ALL: [CaseStatus; 8] = [
+    pub const ALL: [CaseStatus; 10] = [
+        CaseStatus::AwaitingConfirmation,
         CaseStatus::Submitted,
         CaseStatus::Incomplete,
         CaseStatus::NotAccepted,
@@ -55,6 +62,7 @@ impl CaseStatus {
         CaseStatus::Rejected,
         CaseStatus::Completed,
         CaseStatus::Withdrawn,
+        CaseStatus::Voided,
     ];
 }
 
@@ -62,8 +70,11 @@ use CaseEvent as E;
 use CaseStatus as S;
 
 /// Every legal move: (from, event, to). Finished statuses (not accepted, rejected,
-/// withdrawn) have no way out; a completed case only opens a correction.
-pub const TRANSITIONS: [(CaseStatus, CaseEvent, CaseStatus); 18] = [
+/// withdrawn) have no way out but voiding (a fraud found later: its effects are revoked);
+/// a completed case also opens a correction.
+pub const TRANSITIONS: [(CaseStatus, CaseEvent, CaseStatus); 29] = [
+    (S::AwaitingConfirmation, E::Confirmed, S::Submitted),
+    (S::AwaitingConfirmation, E::Withdrawn, S::Withdrawn),
     (S::Submitted, E::Accepted, S::InProgress),
     (S::Submitted, E::MaterialsMissing, S::Incomplete),
     (S::Incomplete, E::MaterialsMissing, S::Incomplete),
@@ -82,6 +93,15 @@ pub const TRANSITIONS: [(CaseStatus, CaseEvent, CaseStatus); 18] = [
     (S::Submitted, E::Withdrawn, S::Withdrawn),
     (S::Incomplete, E::Withdrawn, S::Withdrawn),
     (S::Returned, E::Withdrawn, S::Withdrawn),
+    (S::AwaitingConfirmation, E::Voided, S::Voided),
+    (S::Submitted, E::Voided, S::Voided),
+    (S::Incomplete, E::Voided, S::Voided),
+    (S::NotAccepted, E::Voided, S::Voided),
+    (S::InProgress, E::Voided, S::Voided),
+    (S::Returned, E::Voided, S::Voided),
+    (S::Rejected, E::Voided, S::Voided),
+    (S::Completed, E::Voided, S::Voided),
+    (S::Withdrawn, E::Voided, S::Voided),
 ];
 
 /// Where `event` takes a case in status `from`; None: the move is illegal.
@@ -121,6 +141,8 @@ impl CaseEvent {
             E::AllStepsDone => "completion",
             E::CorrectionOpened => "correction",
             E::Withdrawn => "withdrawal",
+            E::Confirmed => "confirmation",
+            E::Voided => "voiding",
         }
     }
 }
@@ -147,7 +169,8 @@ mod tests {
                         assert_eq!(Some(&&(from, event, to)), listed.first());
                         assert!(
                             !from.is_finished()
-                                || (from, event) == (S::Completed, E::CorrectionOpened),
+                                || (from, event) == (S::Completed, E::CorrectionOpened)
+                                || event == E::Voided,
                             "{from:?} is finished and moves by {event:?}"
                         );
                     }
@@ -156,7 +179,11 @@ mod tests {
             }
         }
         assert_eq!(legal, TRANSITIONS.len());
-        assert_eq!(CaseStatus::ALL.len() * CaseEvent::ALL.len(), 80);
+        assert_eq!(CaseStatus::ALL.len() * CaseEvent::ALL.len(), 120);
+        // A voided case never moves again, not even to be voided twice.
+        assert!(CaseEvent::ALL
+            .iter()
+            .all(|e| next_status(S::Voided, *e).is_none()));
     }
 
     /// No status is set anywhere but [`Case::move_to`]: the table is the only way.

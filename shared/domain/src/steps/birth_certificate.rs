@@ -37,11 +37,7 @@ pub fn review(case: &Case) -> Verdict {
 /// The certificate numbers belong to the newborn (not the case): a second case for the
 /// same newborn gets the same numbers back; a reissue after a correction gets new ones.
 pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
-    let generation = case
-        .superseded
-        .iter()
-        .filter(|s| s.kind == "birth_certificate_number")
-        .count();
+    let generation = case.number_generation("birth_certificate_number");
     let owner = format!("newborn:{}#{generation}", case.newborn_key());
     vec![
         AllocationRequest::newborn(

@@ -66,6 +66,15 @@ pub struct Hrss;
 
 /// The card needs nothing beyond the newborn's ID number: the default review passes.
 impl super::DeptStep for Hrss {
+    /// The card's serial (its number is the newborn's ID number).
+    fn issued_numbers(&self, case: &Case) -> Vec<(&'static str, String)> {
+        case.results()
+            .card
+            .iter()
+            .filter_map(|c| c.social_security_card.card_serial.clone())
+            .map(|serial| ("social_security_card_serial", serial))
+            .collect()
+    }
     fn handover_items(&self, case: &Case) -> Vec<&'static str> {
         if case.form.social_security_card.apply {
             vec!["社保卡"]

@@ -65,6 +65,13 @@ pub fn review(case: &Case, settings: &Settings, today: NaiveDate) -> Verdict {
             review.push("随父落户的结婚证为上传材料，需民警核验".to_string());
         }
     }
+    for o in case.objections() {
+        review.push(format!(
+            "{}对申请提出异议：{}，需民警核查亲子关系和申请的真实性",
+            crate::case::parent_name_zh(o.by),
+            o.reason
+        ));
+    }
     if form.applicant.relation == crate::form::Relation::Guardian {
         review.push("申请人为其他监护人，需民警核验监护关系证明".to_string());
     }
@@ -171,11 +178,7 @@ pub fn allocations(case: &Case, settings: &Settings) -> Vec<AllocationRequest> {
         return vec![];
     };
     let newborn = &case.form.newborn;
-    let generation = case
-        .superseded
-        .iter()
-        .filter(|s| s.kind == "newborn_id_number")
-        .count();
+    let generation = case.number_generation("newborn_id_number");
     vec![AllocationRequest::newborn(
         NumberKind::CitizenId,
         format!(
@@ -210,6 +213,14 @@ pub fn issue(case: &Case, numbers: &Numbers, settings: &Settings) -> Result<Regi
 pub struct Police;
 
 impl super::DeptStep for Police {
+    /// The newborn's citizen ID number (the household number is the family's own).
+    fn issued_numbers(&self, case: &Case) -> Vec<(&'static str, String)> {
+        case.results()
+            .household
+            .iter()
+            .map(|h| ("newborn_id_number", h.newborn_id_number.clone()))
+            .collect()
+    }
     fn handover_items(&self, _: &Case) -> Vec<&'static str> {
         vec!["户口簿（新生儿登记页）"]
     }

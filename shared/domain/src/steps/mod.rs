@@ -89,6 +89,14 @@ pub trait DeptStep: Sync {
     fn superseded_on_redo(&self, _case: &Case) -> Vec<(&'static str, String, &'static str)> {
         vec![]
     }
+    /// Every number the step issued on the case, `(kind, number)`: what a void
+    /// supersedes (never issued again). Default: what redoing it would supersede.
+    fn issued_numbers(&self, case: &Case) -> Vec<(&'static str, String)> {
+        self.superseded_on_redo(case)
+            .into_iter()
+            .map(|(kind, number, _)| (kind, number))
+            .collect()
+    }
     /// The documents the step's results are handed over as, for this case.
     fn handover_items(&self, _case: &Case) -> Vec<&'static str> {
         vec![]

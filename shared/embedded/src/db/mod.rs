@@ -83,6 +83,12 @@ CREATE TABLE IF NOT EXISTS escalations (
   PRIMARY KEY (case_id, step)
 );
 CREATE INDEX IF NOT EXISTS escalations_region ON escalations(region);
+CREATE TABLE IF NOT EXISTS break_glass (
+  entry_id TEXT PRIMARY KEY, supervisor TEXT NOT NULL, day TEXT NOT NULL, region TEXT NOT NULL,
+  order_key TEXT NOT NULL, entry TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS break_glass_by_supervisor ON break_glass(supervisor, day);
+CREATE INDEX IF NOT EXISTS break_glass_by_order ON break_glass(order_key);
 CREATE TABLE IF NOT EXISTS idempotency (
   scope TEXT NOT NULL, key TEXT NOT NULL, case_id TEXT NOT NULL,
   PRIMARY KEY (scope, key)
@@ -114,6 +120,11 @@ CREATE TABLE IF NOT EXISTS counters (namespace TEXT PRIMARY KEY, last INTEGER NO
 CREATE TABLE IF NOT EXISTS blobs (
   key TEXT PRIMARY KEY, content_type TEXT NOT NULL, write_once INTEGER NOT NULL, bytes BLOB NOT NULL
 );
+-- The people a case names (digests of the parents' ID numbers): a parent who did not
+-- apply lists the case too.
+CREATE TABLE IF NOT EXISTS parties (
+  party TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (party, case_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS newborns (
   claim TEXT PRIMARY KEY, case_id TEXT NOT NULL
 );
@@ -367,9 +378,13 @@ mod sql {
     pub const UPDATE_CASES: &str =
         "UPDATE cases SET version = ?1, status = ?2, finished = ?3, doc = ?4 \
          WHERE case_id = ?5 AND version = ?6";
-    pub const SELECT_CASES: &str =
-        "SELECT doc FROM cases WHERE owner = ?1 ORDER BY submitted_at DESC, case_id \
-         DESC";
+    pub const SELECT_OWNED: &str =
+        "SELECT doc FROM cases WHERE owner = ?1 ORDER BY submitted_at DESC, case_id DESC";
+    pub const SELECT_NAMING: &str = "SELECT doc FROM cases WHERE case_id IN \
+         (SELECT case_id FROM parties WHERE party = ?1) ORDER BY submitted_at DESC, case_id DESC";
+    pub const SELECT_CASES: &str = "SELECT doc FROM cases WHERE owner = ?1 \
+         OR case_id IN (SELECT case_id FROM parties WHERE party = ?2) \
+         ORDER BY submitted_at DESC, case_id DESC";
     pub const SELECT_TASKS: &str = "SELECT entry FROM tasks \
         WHERE dept = ?1 AND substr(region, 1, length(?2)) = ?2 \
         AND (region, due, case_id) > (?3, ?4, ?5) \

@@ -21,6 +21,17 @@ pub(super) fn doc_of(case: &Case) -> String {
 
 /// The case's read models, in the case's own transaction: the tally's difference added,
 /// its report row, changed feedback entries, its escalations replaced.
+/// The case holding the newborn's claim, if any.
+fn claim_holder(c: &Connection, claim: &str) -> Result<Option<String>, StoreError> {
+    c.query_row(
+        "SELECT case_id FROM newborns WHERE claim = ?1",
+        [claim],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(unavailable)
+}
+
 pub(super) fn write_projections(c: &Connection, case: &Case) -> Result<(), StoreError> {
     let pending = case.pending();
     match case.next_check() {
@@ -32,6 +43,17 @@ pub(super) fn write_projections(c: &Connection, case: &Case) -> Result<(), Store
             .and_then(|mut s| s.execute(params![case.case_id()])),
     }
     .map_err(unavailable)?;
+    let mut party = c
+        .prepare_cached("INSERT OR IGNORE INTO parties (party, case_id) VALUES (?1, ?2)")
+        .map_err(unavailable)?;
+    for p in case.parties() {
+        party
+            .execute(params![
+                domain::projection::party_digest(&p),
+                case.case_id()
+            ])
+            .map_err(unavailable)?;
+    }
     let mut add = c.prepare_cached(sql::ADD_TALLY).map_err(unavailable)?;
     for cell in domain::projection::cells(&pending.tally) {
         for (field, n) in &cell.counters {
@@ -142,23 +164,17 @@ impl CaseStore for SqliteStore {
                 if let Some(doc) = existing {
                     return Ok(Created::Existing(Box::new(parse_case(doc)?)));
                 }
-                let claim = case.newborn_claim();
-                let holder: Option<String> = c
-                    .query_row(
-                        "SELECT case_id FROM newborns WHERE claim = ?1",
-                        [&claim],
-                        |r| r.get(0),
+                // A case awaiting the mother's confirmation holds no claim (yet).
+                if case.holds_newborn_claim() {
+                    if let Some(case_id) = claim_holder(c, &case.newborn_claim())? {
+                        return Ok(Created::Duplicate { case_id });
+                    }
+                    c.execute(
+                        "INSERT INTO newborns (claim, case_id) VALUES (?1, ?2)",
+                        params![case.newborn_claim(), case.case_id()],
                     )
-                    .optional()
                     .map_err(unavailable)?;
-                if let Some(case_id) = holder {
-                    return Ok(Created::Duplicate { case_id });
                 }
-                c.execute(
-                    "INSERT INTO newborns (claim, case_id) VALUES (?1, ?2)",
-                    params![claim, case.case_id()],
-                )
-                .map_err(unavailable)?;
                 let n = c
                     .execute(
                         sql::INSERT_CASES,
@@ -228,6 +244,21 @@ impl CaseStore for SqliteStore {
                         case.case_id()
                     )));
                 }
+                if case.claims_newborn_now() {
+                    match claim_holder(c, &case.newborn_claim())? {
+                        Some(other) if other != case.case_id() => {
+                            return Err(StoreError::Taken { case_id: other })
+                        }
+                        Some(_) => {}
+                        None => {
+                            c.execute(
+                                "INSERT INTO newborns (claim, case_id) VALUES (?1, ?2)",
+                                params![case.newborn_claim(), case.case_id()],
+                            )
+                            .map_err(unavailable)?;
+                        }
+                    }
+                }
                 if case.releases_newborn_now() {
                     c.execute(
                         "DELETE FROM newborns WHERE claim = ?1 AND case_id = ?2",
@@ -244,8 +275,28 @@ impl CaseStore for SqliteStore {
         Ok(())
     }
     async fn by_owner(&self, owner: &str) -> Result<Vec<Case>, StoreError> {
-        let owner = owner.to_string();
-        self.query(sql::SELECT_CASES, vec![owner.into()]).await
+        self.query(sql::SELECT_OWNED, vec![owner.to_string().into()])
+            .await
+    }
+    async fn naming_newborn(
+        &self,
+        mother_id: &str,
+        newborn_claim: &str,
+    ) -> Result<Vec<Case>, StoreError> {
+        let party = domain::projection::party_digest(mother_id);
+        let mut cases = self.query(sql::SELECT_NAMING, vec![party.into()]).await?;
+        cases.retain(|c| {
+            c.newborn_claim() == newborn_claim && c.form().mother.id_number.as_str() == mother_id
+        });
+        Ok(cases)
+    }
+    async fn by_person(&self, id_number: &str) -> Result<Vec<Case>, StoreError> {
+        let party = domain::projection::party_digest(id_number);
+        self.query(
+            sql::SELECT_CASES,
+            vec![id_number.to_string().into(), party.into()],
+        )
+        .await
     }
 }
 
@@ -433,6 +484,66 @@ impl ReadModels for SqliteStore {
     async fn escalated(&self, region: Option<&str>) -> Result<Vec<EscalationEntry>, StoreError> {
         let args = vec![region.unwrap_or("").to_string().into()];
         self.json_rows(sql::SELECT_ESCALATIONS, args).await
+    }
+    async fn record_break_glass(
+        &self,
+        read: &domain::audit::BreakGlassRead,
+        per_day: u32,
+    ) -> Result<bool, StoreError> {
+        let read = read.clone();
+        let entry = serde_json::to_string(&read).expect("serialises");
+        self.0
+            .write(move |c| {
+                let made: i64 = c
+                    .query_row(
+                        "SELECT COUNT(*) FROM break_glass WHERE supervisor = ?1 AND day = ?2",
+                        params![read.supervisor, read.day()],
+                        |r| r.get(0),
+                    )
+                    .map_err(unavailable)?;
+                if made >= i64::from(per_day) {
+                    return Ok(false);
+                }
+                c.execute(
+                    "INSERT OR IGNORE INTO break_glass \
+                     (entry_id, supervisor, day, region, order_key, entry) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        read.entry_id,
+                        read.supervisor,
+                        read.day(),
+                        read.region,
+                        read.order_key(),
+                        entry
+                    ],
+                )
+                .map_err(unavailable)?;
+                Ok(true)
+            })
+            .await
+    }
+    async fn break_glass_reads(
+        &self,
+        region: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<domain::audit::BreakGlassRead>, Option<String>), StoreError> {
+        let args = vec![
+            region.unwrap_or("").to_string().into(),
+            after.unwrap_or("~").to_string().into(),
+            (limit as i64 + 1).into(),
+        ];
+        let mut rows: Vec<domain::audit::BreakGlassRead> = self
+            .json_rows(
+                "SELECT entry FROM break_glass WHERE substr(region, 1, length(?1)) = ?1 \
+                 AND order_key < ?2 ORDER BY order_key DESC LIMIT ?3",
+                args,
+            )
+            .await?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = more.then(|| rows.last()).flatten().map(|r| r.order_key());
+        Ok((rows, next))
     }
     async fn tallies(
         &self,

@@ -1,7 +1,7 @@
 // One case as every role sees it: status, the one notice with uploads, the steps as a
 // timeline, results, certificates, materials, and the actions the role may take.
 
-import { api, h, field, busy, fmtTime, fmtDate, flashNext, showError, clearErrors, newKey } from './common.js';
+import { api, h, field, busy, fmtTime, fmtDate, flashNext, showError, clearErrors, newKey, session } from './common.js';
 import { STEP, DEPT, MATERIAL, CERT, CHANNEL, DELIVERY, CERT_STATUS, badge, statusBadge, stepStatusBadge } from './labels.js';
 import { applicationForm, collect, mergePatch, sites } from './form.js';
 
@@ -257,6 +257,68 @@ function feedbackPanel(c, reload) {
   return box;
 }
 
+/** Which parent the signed-in guardian is in the case, if the form names them. */
+function myParentRole(c) {
+  const me = (session.get() || {}).sub;
+  if (!me || !c.form) return null;
+  if (c.form.mother && c.form.mother.id_number === me) return 'mother';
+  if (c.form.father && c.form.father.id_number === me) return 'father';
+  return null;
+}
+
+/** Whether the signed-in guardian applied (owns the case). */
+function iApplied(c) {
+  const me = (session.get() || {}).sub;
+  return !!(me && c.form && c.form.applicant && c.form.applicant.id_number === me);
+}
+
+/**
+ * A parent the case names who did not apply: confirm it (the mother's confirmation lets
+ * it be accepted), decline it while it waits for them, or object before it completes.
+ */
+function parentPanel(c, me, reload) {
+  const nodes = [];
+  const waitsForMe = c.status === 'awaiting_confirmation' && me === 'mother';
+  const open = !['completed', 'rejected', 'not_accepted', 'withdrawn', 'voided'].includes(c.status);
+  if (waitsForMe) {
+    nodes.push(h('div', { class: 'alert info', role: 'region', 'aria-label': '待您确认' },
+      h('strong', {}, '这份申请将您列为新生儿母亲，须经您本人确认后才会受理。'),
+      h('p', {}, '如您不知情或信息不实，请选择“不同意”，或提出异议由公安机关核查。')));
+  }
+  if (!open) return nodes;
+  const act = (path, body, done) => async (ev) => {
+    const button = ev.currentTarget;
+    await busy(button, button.closest('section'), async () => {
+      await api(`/v1/cases/${c.case_id}/${path}`, { method: 'POST', body });
+      flashNext(done);
+      reload();
+    });
+  };
+  const buttons = [];
+  if (waitsForMe || (me === 'father' && c.status !== 'awaiting_confirmation')) {
+    buttons.push(h('button', { type: 'button', onclick: act('confirm-parent', {}, '已确认申请。') }, '确认申请'));
+  }
+  if (waitsForMe) {
+    buttons.push(h('button', { type: 'button', class: 'danger', onclick: act('decline', { reason: '母亲不同意' }, '已选择不同意，申请已撤回。') }, '不同意'));
+  }
+  const objection = h('form', { novalidate: true, class: 'no-print' },
+    field('reason', '异议内容', { maxlength: '500', required: true }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary' }, '提出异议')));
+  objection.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy(objection.querySelector('button'), objection, async () => {
+      await api(`/v1/cases/${c.case_id}/object`, { method: 'POST', body: { reason: objection.reason.value.trim() } });
+      flashNext('异议已提交，将由公安机关核查。');
+      reload();
+    });
+  });
+  nodes.push(h('section', { class: 'card no-print', 'aria-labelledby': 'parent-h' },
+    h('h3', { id: 'parent-h' }, me === 'mother' ? '新生儿母亲确认' : '新生儿父亲确认'),
+    buttons.length ? h('div', { class: 'actions' }, buttons) : null,
+    h('details', {}, h('summary', {}, '对申请提出异议'), objection)));
+  return nodes;
+}
+
 function withdrawPanel(c, reload) {
   const form = h('form', { novalidate: true, class: 'no-print' },
     field('reason', '撤回原因', { maxlength: '200' }),
@@ -333,7 +395,11 @@ export async function caseView(caseId, { role, reload, extra }) {
     nodes.push(h('div', { class: 'alert error', role: 'region', 'aria-label': '不予办理' }, h('strong', {}, '不予办理'), r ? h('ul', {}, r.reasons.map((x) => h('li', {}, x))) : null));
   }
   if (extra) nodes.push(extra(c));
-  const mayAct = role === 'guardian' || role === 'window_officer';
+  // A guardian acts as the applicant only on a case they applied for; a parent the case
+  // names confirms, declines or objects.
+  const parent = role === 'guardian' && !iApplied(c) ? myParentRole(c) : null;
+  if (parent) nodes.push(...parentPanel(c, parent, reload));
+  const mayAct = (role === 'guardian' && !parent) || role === 'window_officer';
   if (mayAct && ['incomplete', 'returned'].includes(c.status)) nodes.push(resubmitPanel(c, role, reload));
   const notice = await acceptanceNotice(c);
   if (notice) nodes.push(notice);
@@ -346,8 +412,8 @@ export async function caseView(caseId, { role, reload, extra }) {
   if (c.steps.some((s) => s.status === 'done' && s.step !== 'acceptance')) nodes.push(await certificates(c));
   const mats = materialsList(c, role);
   if (mats) nodes.push(mats);
-  if (role === 'guardian' && ['completed', 'rejected', 'not_accepted'].includes(c.status)) nodes.push(feedbackPanel(c, reload));
-  if (mayAct && ['submitted', 'incomplete', 'returned'].includes(c.status)) nodes.push(withdrawPanel(c, reload));
+  if (role === 'guardian' && !parent && ['completed', 'rejected', 'not_accepted'].includes(c.status)) nodes.push(feedbackPanel(c, reload));
+  if (mayAct && ['awaiting_confirmation', 'submitted', 'incomplete', 'returned'].includes(c.status)) nodes.push(withdrawPanel(c, reload));
   nodes.push(timelineLog(c));
   return { case: c, nodes };
 }
@@ -362,7 +428,7 @@ window.addEventListener('hashchange', () => clearTimeout(refreshTimer));
  */
 export function refreshWhileMoving(c, again) {
   clearTimeout(refreshTimer);
-  if (!['submitted', 'in_progress'].includes(c.status)) return;
+  if (!['awaiting_confirmation', 'submitted', 'in_progress'].includes(c.status)) return;
   const hash = location.hash;
   const tick = () => {
     if (location.hash !== hash) return;
@@ -372,5 +438,5 @@ export function refreshWhileMoving(c, again) {
     }
     again().catch(() => {});
   };
-  refreshTimer = setTimeout(tick, c.status === 'submitted' ? 1500 : 4000);
+  refreshTimer = setTimeout(tick, c.status === 'submitted' ? 1500 : c.status === 'awaiting_confirmation' ? 3000 : 4000);
 }

@@ -1,6 +1,7 @@
 // Chinese names for the API's machine codes (the codes stay in the data).
 
 export const STATUS = {
+  awaiting_confirmation: ['待母亲确认', 'warn'],
   submitted: ['已提交', 'info'],
   incomplete: ['待补充材料', 'warn'],
   not_accepted: ['不予受理', 'bad'],
@@ -9,6 +10,7 @@ export const STATUS = {
   rejected: ['不予办理', 'bad'],
   completed: ['已办结', 'ok'],
   withdrawn: ['已撤回', 'bad'],
+  voided: ['已作废', 'bad'],
 };
 
 export const STEP = {

@@ -23,11 +23,12 @@ function start(token) {
 const PRESETS = [
   ['家长：张伟（温州鹿城，父亲）', { role: 'guardian', sub: '330302198808080157' }],
   ['家长：王海（杭州西湖，父亲）', { role: 'guardian', sub: '330106199001010130' }],
+  ['家长：刘芳（温州鹿城，母亲）', { role: 'guardian', sub: '330302198910100265' }],
   ['窗口：鹿城区行政服务中心', { role: 'window_officer', dept: 'service_center', region: '330302', site: 'SC330302', sub: 'window-330302' }],
   ['公安：鹿城区户籍民警', { role: 'dept_officer', dept: 'police', region: '330302', sub: 'police-330302' }],
   ['医院：温州市人民医院', { role: 'dept_officer', dept: 'hospital', region: '330302', hospital: 'H330302001', sub: 'hospital-330302' }],
   ['医保：鹿城区医保经办', { role: 'dept_officer', dept: 'medical_insurance', region: '330302', sub: 'mi-330302' }],
-  ['监管：全省效能监督', { role: 'supervisor', sub: 'supervisor-33' }],
+  ['监管：全省效能监督', { role: 'supervisor', region: '33', sub: 'supervisor-33' }],
 ];
 
 function devLogin(cfg) {
@@ -38,7 +39,7 @@ function devLogin(cfg) {
       field('role', '角色', { options: Object.entries(ROLE) }),
       field('sub', '用户标识（家长填公民身份号码）', { autocomplete: 'off' }),
       field('dept', '部门（工作人员）', { options: [['', '（无）'], ...Object.entries(DEPT)] }),
-      field('region', '地区代码（如 330302，空为全省）', { inputmode: 'numeric', maxlength: '6' }),
+      field('region', '地区代码（工作人员必填，如 330302；全省填 33）', { inputmode: 'numeric', maxlength: '6' }),
       field('hospital', '医院机构代码（医院人员，选填）'),
       field('site', '受理点编号（窗口人员，选填）')),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, '登录')));
