@@ -720,3 +720,91 @@ async fn a_hospital_files_only_its_own_births() {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
+
+/// One birth, one record: a second institution's record of the same mother, birth minute
+/// and order is refused (409) and raised to the supervision lead; the institution that
+/// filed it corrects its own record until a case uses it, never what identifies the birth,
+/// and no other institution can touch it.
+#[tokio::test]
+async fn one_birth_has_one_record_which_only_its_institution_corrects_until_a_case_uses_it() {
+    let settings = r#"{"supervision_leads": [{"region": "33", "phone": "13900000002"}]}"#;
+    let app = TestApp::start_settings(&[], settings).await;
+    let record = testkit::family::birth_record(&form_a());
+    let r = app
+        .post("/v1/births", &app.hospital_system(&record), &record)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["birth_id"].as_str().unwrap().to_string();
+    // A rogue account of another (real) hospital files the same birth as its own.
+    let mut forged = record.clone();
+    forged["institution_code"] = json!("H330302001");
+    forged["sex"] = json!("female");
+    let r = app
+        .post("/v1/births", &app.hospital_system(&forged), &forged)
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], "conflicting_record");
+    let refused_id = {
+        let key = format!(
+            "H330302001:{}:1:{}",
+            MOTHER_A,
+            chrono::DateTime::parse_from_rfc3339(record["birth_time"].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+                .format("%Y%m%d%H%M")
+        );
+        domain::sharing::birth_id(&key)
+    };
+    let alert = app.sent_about(&refused_id).await;
+    assert_eq!(alert.len(), 1, "the supervision lead is told");
+    assert_eq!(alert[0].notification.phone, "13900000002");
+    assert!(!alert[0].notification.body.contains(MOTHER_A));
+    // The institution corrects its entries; another cannot, and nobody changes the birth.
+    let own = app.hospital_system(&record);
+    let mut fixed = record.clone();
+    fixed["weight_g"] = json!(3300);
+    let path = format!("/v1/births/{id}");
+    let r = app
+        .raw(
+            "PUT",
+            &path,
+            Some(&app.hospital_system(&forged)),
+            &[("content-type", "application/json")],
+            bytes::Bytes::from(forged.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let mut moved = fixed.clone();
+    moved["birth_time"] = json!("2026-11-28T09:30:00+08:00");
+    let put = |body: Value| {
+        let own = own.clone();
+        let path = path.clone();
+        let app = &app;
+        async move {
+            app.raw(
+                "PUT",
+                &path,
+                Some(&own),
+                &[("content-type", "application/json")],
+                bytes::Bytes::from(body.to_string()),
+            )
+            .await
+        }
+    };
+    let r = put(moved).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error"]["details"][0]["code"], "immutable");
+    let r = put(fixed.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Once the family's case holds the newborn, the record is in use.
+    let g = app.guardian(FATHER_A);
+    let mut f = form_a();
+    f["newborn"]["weight_g"] = json!(3300);
+    let case = app.submit_unrecorded(&g, &uuid_key(), &f).await;
+    assert_eq!(case.status, 202, "{}", case.body);
+    let mut again = fixed.clone();
+    again["length_cm"] = json!(52);
+    let r = put(again).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], "in_use");
+}

@@ -128,6 +128,12 @@ pub static ROUTES: &[RouteDef] = &[
         births::record,
     ),
     route(
+        "PUT",
+        "/v1/births/{birth_id}",
+        Who::Dept(Dept::Hospital, "分娩记录由登记它的助产机构更正"),
+        births::replace,
+    ),
+    route(
         "POST",
         "/v1/cases/{case_id}/withdraw",
         Who::SignedIn,

@@ -95,7 +95,7 @@ impl From<StoreError> for HandlerError {
             StoreError::Corrupt(m) | StoreError::NotWired(m) | StoreError::Refused(m) => {
                 HandlerError::Permanent(m)
             }
-            StoreError::Taken { case_id } => {
+            StoreError::Taken { holder: case_id } => {
                 HandlerError::Permanent(format!("the newborn is claimed by case {case_id}"))
             }
             other => HandlerError::Retryable(other.to_string()),

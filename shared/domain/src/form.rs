@@ -690,27 +690,21 @@ impl Form {
         })
     }
 
-    /// The newborn's identity: mother's ID number, birth date in Asia/Shanghai, birth order.
     /// The digest of [`Form::newborn_key`] a store claims the newborn under.
     pub fn newborn_claim(&self) -> String {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(self.newborn_key().as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        newborn_claim_of(
+            self.mother.id_number.as_str(),
+            self.newborn.birth_date(),
+            self.newborn.birth_order,
+        )
     }
 
+    /// The newborn's identity: mother's ID number, birth date in Asia/Shanghai, birth order.
     pub fn newborn_key(&self) -> String {
-        let date = self
-            .newborn
-            .birth_time
-            .with_timezone(&crate::calendar::shanghai())
-            .date_naive();
-        format!(
-            "{}:{}:{}",
+        newborn_key_of(
             self.mother.id_number.as_str(),
-            date.format("%Y%m%d"),
-            self.newborn.birth_order
+            self.newborn.birth_date(),
+            self.newborn.birth_order,
         )
     }
 
@@ -814,4 +808,22 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
         }
         other => *target = other.clone(),
     }
+}
+
+/// A newborn's identity: the mother's ID number, the Beijing birth date, the birth order.
+pub fn newborn_key_of(mother_id: &str, birth_date: chrono::NaiveDate, birth_order: u32) -> String {
+    format!("{mother_id}:{}:{birth_order}", birth_date.format("%Y%m%d"))
+}
+
+/// The digest of [`newborn_key_of`] a store claims the newborn under.
+pub fn newborn_claim_of(
+    mother_id: &str,
+    birth_date: chrono::NaiveDate,
+    birth_order: u32,
+) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(newborn_key_of(mother_id, birth_date, birth_order).as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -74,6 +74,11 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
             "预约提醒",
             format!("您的出生“一件事”（{id}）有一个预约将于下一个工作日办理，请按时前往。"),
         ),
+        // Sent by the API to the supervision lead; never composed from a case.
+        NoticeKind::ConflictingBirthRecord => (
+            "分娩记录冲突提醒",
+            format!("出生“一件事”申请（{id}）涉及的分娩记录存在冲突，请核查。"),
+        ),
         // Sent by the break-glass read itself to the supervision lead; never composed
         // from a case.
         NoticeKind::BreakGlassAlert => (

@@ -81,6 +81,29 @@ impl BirthRecord {
         )
     }
 
+    /// The birth itself, whichever institution records it: the mother, the birth order and
+    /// the birth minute (a digest: no ID number in a key). One record per birth.
+    pub fn slot(&self) -> String {
+        let minute = self
+            .birth_time
+            .with_timezone(&chrono::Utc)
+            .format("%Y%m%d%H%M");
+        hex_sha256(&format!(
+            "birth-slot:{}:{}:{minute}",
+            self.mother_id_number, self.birth_order
+        ))
+    }
+
+    /// The newborn claim of the case this record's birth would have (the mother, the
+    /// Beijing birth date, the birth order; see `Form::newborn_claim`).
+    pub fn newborn_claim(&self) -> String {
+        let date = self
+            .birth_time
+            .with_timezone(&crate::calendar::shanghai())
+            .date_naive();
+        crate::form::newborn_claim_of(&self.mother_id_number, date, self.birth_order)
+    }
+
     /// The record's id (`BR` + a digest of [`BirthRecord::key`]): no ID number in a key.
     pub fn id(&self) -> String {
         birth_id(&self.key())

@@ -184,6 +184,22 @@ impl ports::BirthRecords for FaultyStore {
     async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
         self.births.birth(key).await
     }
+    async fn replace_birth(
+        &self,
+        record: &domain::sharing::BirthRecord,
+    ) -> Result<bool, StoreError> {
+        throttled(&self.faults, &self.dice)?;
+        self.births.replace_birth(record).await
+    }
+    async fn birth_by_id(
+        &self,
+        birth_id: &str,
+    ) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
+        self.births.birth_by_id(birth_id).await
+    }
+    async fn newborn_holder(&self, claim: &str) -> Result<Option<String>, StoreError> {
+        self.births.newborn_holder(claim).await
+    }
 }
 
 pub struct FaultyQueue {

@@ -19,7 +19,8 @@ pub enum StoreError {
     /// This deployment did not give the function that port (see [`crate::NotWired`]).
     #[error("not wired: {0}")]
     NotWired(String),
-    /// The newborn a commit would claim is held by this other live case.
-    #[error("the newborn is claimed by case {case_id}")]
-    Taken { case_id: String },
+    /// What a write would claim is held by another: the newborn by this live case, or a
+    /// birth's slot (mother, birth minute, order) by this other delivery record.
+    #[error("claimed by {holder}")]
+    Taken { holder: String },
 }

@@ -231,9 +231,19 @@ pub trait BirthRecords: Send + Sync {
     /// Store a hospital's delivery record once: `(birth_id, true)` when new, `(birth_id,
     /// false)` for the same record again; a different record under the same key is a
     /// conflict.
+    /// A birth (mother, birth minute, order: [`BirthRecord::slot`]) has one record from
+    /// one institution: a record of a birth another record holds is refused
+    /// ([`StoreError::Taken`] with the holder's id), nothing written.
     async fn record_birth(&self, record: &BirthRecord) -> Result<(String, bool), StoreError>;
+    /// Replace the stored record with `record`'s id by `record` (the same birth; the
+    /// institution corrects its entries). False when there is none.
+    async fn replace_birth(&self, record: &BirthRecord) -> Result<bool, StoreError>;
     /// The delivery record stored under this key ([`BirthRecord::key`]).
     async fn birth(&self, key: &str) -> Result<Option<BirthRecord>, StoreError>;
+    /// The delivery record with this id ([`BirthRecord::id`]).
+    async fn birth_by_id(&self, birth_id: &str) -> Result<Option<BirthRecord>, StoreError>;
+    /// The live case holding the newborn claim `claim`, if any.
+    async fn newborn_holder(&self, claim: &str) -> Result<Option<String>, StoreError>;
 }
 
 /// A whole storage adapter: the cases and everything kept beside them. The application

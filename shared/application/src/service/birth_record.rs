@@ -1,4 +1,6 @@
-//! `POST /v1/births`: a hospital files a birth record (its own births only).
+//! `POST /v1/births`: a hospital files a birth record (its own births only; one record per
+//! birth, whichever institution); `PUT /v1/births/{id}`: it corrects its own record until
+//! a case uses it.
 
 use super::*;
 
@@ -8,10 +10,74 @@ pub async fn record_birth(
     actor: &Actor,
     body: &Value,
 ) -> Result<(String, bool), ServiceError> {
+    let record = own_record(app, actor, body).await?;
+    let out = match app.births.record_birth(&record).await {
+        Ok(out) => out,
+        Err(StoreError::Conflict(_)) => {
+            return Err(ServiceError::Conflict(
+                "这次分娩已有一条内容不同的记录".into(),
+            ))
+        }
+        Err(StoreError::Taken { holder }) => return Err(conflicting(app, &record, &holder).await),
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(birth_id = %out.0, created = out.1, actor = %actor.label(), "birth recorded");
+    Ok(out)
+}
+
+/// `PUT /v1/births/{birth_id}`: the institution corrects its own record (sex, weight,
+/// length, gestational weeks, multiple birth) until a case uses it; what identifies the
+/// birth (institution, mother, birth time, birth order) is not changed this way.
+pub async fn replace_birth(
+    app: &App,
+    actor: &Actor,
+    birth_id: &str,
+    body: &Value,
+) -> Result<String, ServiceError> {
+    let record = own_record(app, actor, body).await?;
+    let stored = match valid_identifier(birth_id) {
+        true => app.births.birth_by_id(birth_id).await?,
+        false => None,
+    };
+    // Another institution's record "does not exist" for this one.
+    let Some(stored) = stored.filter(|s| s.institution_code == record.institution_code) else {
+        return Err(ServiceError::NotFound);
+    };
+    if record.id() != birth_id {
+        return Err(ServiceError::Invalid(vec![Problem::new(
+            "birth_time",
+            "immutable",
+            "助产机构、母亲身份号码、出生时间和胎次不能修改；登记有误的请联系卫生健康部门处理",
+        )]));
+    }
+    if app
+        .births
+        .newborn_holder(&stored.newborn_claim())
+        .await?
+        .is_some()
+    {
+        return Err(ServiceError::ConflictCode {
+            code: "in_use",
+            message: "已有申请使用该分娩记录，不能再修改；请由申请人或受理窗口发起更正".into(),
+        });
+    }
+    if !app.births.replace_birth(&record).await? {
+        return Err(ServiceError::NotFound);
+    }
+    tracing::info!(birth_id, actor = %actor.label(), "birth record corrected");
+    Ok(birth_id.to_string())
+}
+
+/// The record the request describes, if the caller's institution files it: the
+/// caller's `hospital` claim is the record's institution (403 otherwise; an account
+/// bound to no institution files nothing), an institution data sharing knows (400).
+async fn own_record(
+    app: &App,
+    actor: &Actor,
+    body: &Value,
+) -> Result<domain::sharing::BirthRecord, ServiceError> {
     let req: body::Birth = body::parse(body)?;
     let record = read_record(&req, app.now())?;
-    // A hospital files its own births only: the caller's institution is the record's. An
-    // account bound to no institution files nothing (never every hospital's).
     match actor.scope.hospital.as_deref() {
         Some(h) if h == record.institution_code => {}
         Some(_) => return Err(ServiceError::Forbidden("只能登记本机构的分娩记录".into())),
@@ -33,18 +99,49 @@ pub async fn record_birth(
             "未找到该助产机构",
         )]));
     }
-    let out = app
-        .births
-        .record_birth(&record)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                ServiceError::Conflict("这次分娩已有一条内容不同的记录".into())
-            }
-            other => other.into(),
-        })?;
-    tracing::info!(birth_id = %out.0, created = out.1, actor = %actor.label(), "birth recorded");
-    Ok(out)
+    Ok(record)
+}
+
+/// A second record of one birth (the same mother, birth minute and order) from another
+/// institution: refused, and raised to the supervision lead of the institution's region
+/// (the health unit leads the birth bundle) — with no personal data in the alert.
+async fn conflicting(
+    app: &App,
+    record: &domain::sharing::BirthRecord,
+    holder: &str,
+) -> ServiceError {
+    let county = match app.sharing.institution(&record.institution_code).await {
+        Ok(Some(i)) => i.county_code,
+        _ => String::new(),
+    };
+    tracing::warn!(
+        refused = %record.id(),
+        holder,
+        institution = %record.institution_code,
+        "a second delivery record of one birth was refused",
+    );
+    if let Some(lead) = app.settings.supervision_lead(&county) {
+        let alert = domain::notice::Notification {
+            case_id: record.id(),
+            seq: 1,
+            kind: domain::case::NoticeKind::ConflictingBirthRecord,
+            title: "分娩记录冲突提醒".into(),
+            body: format!(
+                "助产机构 {} 登记的分娩记录（{}）与已有记录（{holder}）为同一母亲、同一出生时间和胎次，已拒收，请核查。",
+                record.institution_code,
+                record.id()
+            ),
+            phone: lead.phone.clone(),
+        };
+        if let Err(e) = app.notifier.send(&alert).await {
+            tracing::warn!(error = %e, "the conflicting record's alert was not sent");
+        }
+    }
+    ServiceError::ConflictCode {
+        code: "conflicting_record",
+        message: "同一母亲、同一出生时间和胎次已有分娩记录，本记录未登记，已报卫生健康部门核查"
+            .into(),
+    }
 }
 
 /// The delivery record the request describes, with every problem at once.

@@ -105,7 +105,7 @@ enum Confirming {
 impl From<crate::repo::RepoError> for Confirming {
     fn from(e: crate::repo::RepoError) -> Self {
         match e {
-            crate::repo::RepoError::Store(StoreError::Taken { case_id }) => {
+            crate::repo::RepoError::Store(StoreError::Taken { holder: case_id }) => {
                 Confirming::Taken(case_id)
             }
             other => Confirming::Service(other.into()),

@@ -401,6 +401,9 @@ pub enum NoticeKind {
     Voided,
     /// To the named parent who did not apply: the case naming them was voided.
     VoidedToParent,
+    /// To the supervision lead: a second delivery record of one birth was refused; not
+    /// about a case.
+    ConflictingBirthRecord,
     /// A supervisor's break-glass read, to the region's supervision lead; not sent to a
     /// family.
     BreakGlassAlert,
@@ -425,6 +428,7 @@ impl NoticeKind {
             NoticeKind::Declined => "declined",
             NoticeKind::Voided => "voided",
             NoticeKind::VoidedToParent => "voided_to_parent",
+            NoticeKind::ConflictingBirthRecord => "conflicting_birth_record",
             NoticeKind::BreakGlassAlert => "break_glass_alert",
         }
     }

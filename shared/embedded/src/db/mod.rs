@@ -131,6 +131,8 @@ CREATE TABLE IF NOT EXISTS newborns (
 CREATE TABLE IF NOT EXISTS births (
   birth_id TEXT PRIMARY KEY, doc TEXT NOT NULL
 );
+-- One record per birth (mother, birth minute, order), whichever institution files it.
+CREATE TABLE IF NOT EXISTS birth_slots (slot TEXT PRIMARY KEY, birth_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS notifications (
   case_id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL, sent_at INTEGER NOT NULL,
   PRIMARY KEY (case_id, seq)

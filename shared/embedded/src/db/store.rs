@@ -247,7 +247,7 @@ impl CaseStore for SqliteStore {
                 if case.claims_newborn_now() {
                     match claim_holder(c, &case.newborn_claim())? {
                         Some(other) if other != case.case_id() => {
-                            return Err(StoreError::Taken { case_id: other })
+                            return Err(StoreError::Taken { holder: other })
                         }
                         Some(_) => {}
                         None => {
@@ -631,9 +631,29 @@ impl BirthRecords for SqliteStore {
         let id = record.id();
         let doc = serde_json::to_string(record).expect("serialises");
         let id2 = id.clone();
+        let slot = record.slot();
         let created = self
             .0
             .write(move |c| {
+                let holder: Option<String> = c
+                    .query_row(
+                        "SELECT birth_id FROM birth_slots WHERE slot = ?1",
+                        [&slot],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                match holder {
+                    Some(h) if h != id2 => return Err(StoreError::Taken { holder: h }),
+                    Some(_) => {}
+                    None => {
+                        c.execute(
+                            "INSERT INTO birth_slots (slot, birth_id) VALUES (?1, ?2)",
+                            params![slot, id2],
+                        )
+                        .map_err(unavailable)?;
+                    }
+                }
                 let existing: Option<String> = c
                     .query_row("SELECT doc FROM births WHERE birth_id = ?1", [&id2], |r| {
                         r.get(0)
@@ -657,6 +677,48 @@ impl BirthRecords for SqliteStore {
             })
             .await?;
         Ok((id, created))
+    }
+    async fn replace_birth(
+        &self,
+        record: &domain::sharing::BirthRecord,
+    ) -> Result<bool, StoreError> {
+        let (id, doc) = (
+            record.id(),
+            serde_json::to_string(record).expect("serialises"),
+        );
+        self.0
+            .write(move |c| {
+                let n = c
+                    .execute(
+                        "UPDATE births SET doc = ?2 WHERE birth_id = ?1",
+                        params![id, doc],
+                    )
+                    .map_err(unavailable)?;
+                Ok(n > 0)
+            })
+            .await
+    }
+    async fn birth_by_id(
+        &self,
+        birth_id: &str,
+    ) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
+        let id = birth_id.to_string();
+        let doc: Option<String> = self
+            .0
+            .read(move |c| {
+                c.query_row("SELECT doc FROM births WHERE birth_id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(unavailable)
+            })
+            .await?;
+        doc.map(|d| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+    async fn newborn_holder(&self, claim: &str) -> Result<Option<String>, StoreError> {
+        let claim = claim.to_string();
+        self.0.read(move |c| claim_holder(c, &claim)).await
     }
     async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
         let id = domain::sharing::birth_id(key);
