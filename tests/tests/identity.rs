@@ -808,3 +808,114 @@ async fn one_birth_has_one_record_which_only_its_institution_corrects_until_a_ca
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(r.body["error"]["code"], "in_use");
 }
+
+/// The applicant's phone changes only by resubmission: the timeline records it (by its
+/// last digits) and the old number is told; a correction after completion cannot change
+/// the applicant's name or phone.
+#[tokio::test]
+async fn a_changed_phone_is_told_to_the_old_number_and_only_a_resubmission_changes_it() {
+    let app = TestApp::start().await;
+    // Family E is not in data sharing: the one notice asks for everything.
+    let g = app.guardian(FATHER_E);
+    let f = with_parents(form_a(), Some(("赵强", FATHER_E)), ("钱丽", MOTHER_E));
+    let id = app.apply(&g, &f).await;
+    app.wait_for(&id, &g, "incomplete").await;
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/resubmit"),
+            &g,
+            &json!({"corrections": {"applicant": {"phone": "13612345678"}}, "materials": []}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let mut told = vec![];
+    for _ in 0..200 {
+        told = app.sent_about(&id).await;
+        if told
+            .iter()
+            .any(|d| d.notification.kind.as_str() == "phone_changed")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let change = told
+        .iter()
+        .find(|d| d.notification.kind.as_str() == "phone_changed")
+        .expect("the old number is told");
+    assert_eq!(change.notification.phone, "13900000000", "the old number");
+    assert!(!change.notification.body.contains("13612345678"));
+    let case = app.case(&id, &g).await;
+    let entry = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "phone_changed")
+        .expect("recorded in the timeline")
+        .clone();
+    assert!(
+        entry["detail"].as_str().unwrap().contains("5678"),
+        "{entry}"
+    );
+    assert!(!entry.to_string().contains("13612345678"), "{entry}");
+    // After completion, a correction of the applicant's phone is refused.
+    let done = app.apply(&app.guardian(FATHER_A), &form_a()).await;
+    let owner = app.guardian(FATHER_A);
+    app.wait_for(&done, &owner, "completed").await;
+    let r = app
+        .post(
+            &format!("/v1/cases/{done}/corrections"),
+            &owner,
+            &json!({"corrections": {"applicant": {"phone": "13700000000"}}, "reason": "换号"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error"]["details"][0]["code"], "resubmission_only");
+}
+
+/// The one notice names which of the family's own entries disagree with the delivery
+/// record, never its values, and twice at most: from the second resubmission that still
+/// disagrees, the hospital's officer checks instead (the record cannot be guessed).
+#[tokio::test]
+async fn the_delivery_record_cannot_be_guessed_by_resubmitting() {
+    let app = TestApp::start().await;
+    let record = testkit::family::birth_record(&form_a());
+    let r = app
+        .post("/v1/births", &app.hospital_system(&record), &record)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let g = app.guardian(FATHER_A);
+    let mut f = form_a();
+    f["newborn"]["weight_g"] = json!(3000);
+    let r = app.submit_unrecorded(&g, &uuid_key(), &f).await;
+    let id = r.body["case_id"].as_str().unwrap().to_string();
+    let real = record["weight_g"].to_string();
+    for (round, guess) in [(1, 3100), (2, 3200)] {
+        let case = app.wait_for(&id, &g, "incomplete").await;
+        let notice = case["missing"].to_string();
+        assert!(
+            notice.contains("newborn.weight_g") || notice.contains("出生体重"),
+            "{notice}"
+        );
+        assert!(
+            !notice.contains(&real),
+            "round {round}: the record's value is never told"
+        );
+        let r = app
+            .post(
+                &format!("/v1/cases/{id}/resubmit"),
+                &g,
+                &json!({"corrections": {"newborn": {"weight_g": guess}}, "materials": []}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+    // The third entry still disagrees: no third notice; the hospital's officer checks.
+    let case = app.wait_for(&id, &g, "awaiting_review").await;
+    assert_eq!(case["status"], "in_progress", "{}", case["status"]);
+    let task = app.task_for("hospital", &id).await;
+    assert!(
+        task["findings"].to_string().contains("分娩记录不一致"),
+        "{task}"
+    );
+}

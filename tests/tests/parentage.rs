@@ -25,8 +25,7 @@ fn kinds(case: &Value) -> Vec<String> {
 /// and reveals nothing; the mother lists it, reads it without his ID number, and ends it
 /// in one call.
 #[tokio::test]
-async fn a_stranger_naming_himself_father_gets_a_case_that_allocates_nothing_and_the_mother_ends_it_in_one_call(
-) {
+async fn a_stranger_as_father_gets_a_case_that_allocates_nothing_and_the_mother_ends_it() {
     let app = TestApp::start().await;
     let stranger = app.guardian(FATHER_D);
     let r = app

@@ -117,6 +117,12 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
                 "将您列为新生儿父母的出生“一件事”申请（{id}）经核查已作废，已出具的证照和号码均已注销。"
             ),
         ),
+        NoticeKind::PhoneChanged => (
+            "联系电话变更提醒",
+            format!(
+                "出生“一件事”申请（{id}）的联系电话已变更，今后的通知将发送到新的号码。如非本人操作，请联系受理窗口。"
+            ),
+        ),
         NoticeKind::Delivered => ("办理结果已出具", delivered(case, seq)),
         NoticeKind::Completed => {
             let how = handover(case.results.issuance.as_ref().map(|i| &i.issuance));
@@ -139,6 +145,7 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
 /// none: the notice is recorded, not sent).
 fn recipient(case: &Case, kind: NoticeKind) -> String {
     match kind {
+        NoticeKind::PhoneChanged => case.previous_phone.clone().unwrap_or_default(),
         NoticeKind::ConfirmationRequested | NoticeKind::VoidedToParent => case
             .other_parent()
             .and_then(|p| case.parent_phone(p))

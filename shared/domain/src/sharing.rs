@@ -109,6 +109,17 @@ impl BirthRecord {
         birth_id(&self.key())
     }
 
+    /// Whether the form's entries agree with the record (sex, weight, length, gestational
+    /// weeks, multiple birth).
+    pub fn agrees_with(&self, form: &crate::form::Form) -> bool {
+        let nb = &form.newborn;
+        self.sex == nb.sex
+            && self.weight_g == nb.weight_g
+            && self.length_cm == nb.length_cm
+            && self.gestational_weeks == nb.gestational_weeks
+            && self.multiple_birth == nb.multiple_birth
+    }
+
     /// Whether the application's form names this birth.
     pub fn matches(&self, form: &crate::form::Form) -> bool {
         self.key()

@@ -96,6 +96,19 @@ fn read_correction(
         }
         Some(c) => corrected_form(app, case, c, now, true, &mut problems),
     };
+    // The applicant's name and phone change only by resubmission (where the old number
+    // is told), never by a correction after completion.
+    if let Some(f) = &form {
+        for field in case.form().changed_fields(f) {
+            if field == "applicant.name" || field == "applicant.phone" {
+                problems.push(Problem::new(
+                    format!("corrections.{field}"),
+                    "resubmission_only",
+                    "申请人姓名和联系电话只能在补正或退回后重新提交时修改",
+                ));
+            }
+        }
+    }
     if form
         .as_ref()
         .is_some_and(|f| case.form().changed_fields(f).is_empty())

@@ -215,19 +215,19 @@ pub async fn object(
     let reason = reason_of(body, true, "")?;
     let now = app.now();
     let cal = app.calendar.clone();
+    let finished = || ServiceError::ConflictCode {
+        code: "finished",
+        message: "该申请已办结或已终止，不能再提出异议；如有疑问请到受理窗口或公安机关咨询".into(),
+    };
     let (_, case) = app
         .repo()
         .update(case_id, |c| {
-            let effects = c
-                .object(parent, reason.clone(), actor, now, &cal)
-                .map_err(|e| match e {
-                    domain::DomainError::InvalidState { .. } => ServiceError::ConflictCode {
-                        code: "finished",
-                        message: "该申请已办结或已终止，不能再提出异议；如有疑问请到受理窗口或公安机关咨询"
-                            .into(),
-                    },
-                    other => domain_err(other),
-                })?;
+            let effects =
+                c.object(parent, reason.clone(), actor, now, &cal)
+                    .map_err(|e| match e {
+                        domain::DomainError::InvalidState { .. } => finished(),
+                        other => domain_err(other),
+                    })?;
             Ok::<_, ServiceError>(Change::Commit((), effects))
         })
         .await?;

@@ -29,9 +29,11 @@ impl Case {
             Some(f) => self.form.changed_fields(f),
             None => vec![],
         };
+        let old_phone = self.form.applicant.phone.clone();
         if let Some(f) = form {
             self.form = f;
         }
+        let mut told = self.applicant_changes(&changed, old_phone, actor, now);
         self.restart_clock(now, cal);
         let returned = self
             .steps
@@ -43,7 +45,8 @@ impl Case {
             self.missing.clear();
             self.step_mut(Step::Acceptance).reasons.clear();
             self.log(now, &actor.label(), "resubmitted", "重新提交，重新受理审查");
-            return self.start_step(Step::Acceptance, now, cal);
+            told.extend(self.start_step(Step::Acceptance, now, cal)?);
+            return Ok(told);
         }
         // Accepted before: everything acceptance decides is decided again now.
         if let Some(facts) = facts {
@@ -53,6 +56,7 @@ impl Case {
         if !missing.is_empty() {
             self.move_to(CaseEvent::MaterialsMissing)?;
             self.clock_stopped_at = Some(now);
+            self.count_record_mismatch(&missing);
             self.missing = missing;
             let list: Vec<String> = self.missing.iter().map(|m| m.name.clone()).collect();
             self.log(
@@ -61,7 +65,8 @@ impl Case {
                 "incomplete",
                 &format!("更正后仍需补充：{}", list.join("、")),
             );
-            return Ok(vec![self.notify(NoticeKind::Incomplete)]);
+            told.push(self.notify(NoticeKind::Incomplete));
+            return Ok(told);
         }
         self.missing.clear();
         let affected = crate::steps::earliest_affected(&changed)
@@ -81,7 +86,42 @@ impl Case {
             format!("更正 {} 项，从{}重新办理", changed.len(), resume.name_zh())
         };
         self.log(now, &actor.label(), "resubmitted", &detail);
-        self.start_step(resume, now, cal)
+        told.extend(self.start_step(resume, now, cal)?);
+        Ok(told)
+    }
+
+    /// The applicant's name or phone changed by a resubmission: recorded in the timeline
+    /// (the phone by its last four digits), and a changed phone's old number is told.
+    fn applicant_changes(
+        &mut self,
+        changed: &[String],
+        old_phone: String,
+        actor: &Actor,
+        now: Time,
+    ) -> Vec<Effect> {
+        if changed.iter().any(|f| f == "applicant.name") {
+            self.log(now, &actor.label(), "applicant_renamed", "申请人姓名已更正");
+        }
+        if !changed.iter().any(|f| f == "applicant.phone") {
+            return vec![];
+        }
+        let tail = |p: &str| {
+            p.chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<String>()
+        };
+        let detail = format!(
+            "申请人联系电话由尾号 {} 变更为尾号 {}",
+            tail(&old_phone),
+            tail(&self.form.applicant.phone)
+        );
+        self.log(now, &actor.label(), "phone_changed", &detail);
+        self.previous_phone = Some(old_phone);
+        vec![self.notify(NoticeKind::PhoneChanged)]
     }
 
     /// Acceptance's assessment of an accepted case, again: what is missing now (a policy

@@ -94,6 +94,8 @@ impl Case {
             overdue: false,
             newborn_released_in: None,
             newborn_claimed_in: None,
+            previous_phone: None,
+            record_mismatch_notices: 0,
             parentage,
             grant_only_versions: vec![],
             deliveries: vec![],

@@ -223,6 +223,7 @@ impl Case {
             AcceptanceOutcome::Incomplete { missing } => {
                 let list: Vec<String> = missing.iter().map(|m| m.name.clone()).collect();
                 self.move_to(CaseEvent::MaterialsMissing)?;
+                self.count_record_mismatch(&missing);
                 let s = self.step_mut(Step::Acceptance);
                 s.status = StepStatus::Returned;
                 s.reasons = missing.iter().map(|m| m.reason.clone()).collect();

@@ -162,6 +162,12 @@ pub struct Case {
     /// confirmation (the store takes the claim in that commit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) newborn_claimed_in: Option<u64>,
+    /// One notices that named entries disagreeing with the delivery record.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) record_mismatch_notices: u32,
+    /// The applicant's phone before a resubmission changed it (told of the change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) previous_phone: Option<String>,
     /// The parents' consent (None: a case stored before these rules).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) parentage: Option<Parentage>,
@@ -336,6 +342,21 @@ impl Case {
             self.certificates.push(new);
         }
     }
+    /// One notices so far that named entries disagreeing with the delivery record.
+    pub fn record_mismatch_notices(&self) -> u32 {
+        self.record_mismatch_notices
+    }
+    /// Count a one notice about to be sent, if it names such entries.
+    pub(crate) fn count_record_mismatch(&mut self, missing: &[Missing]) {
+        let names_record = missing.iter().any(|m| {
+            m.field
+                .as_deref()
+                .is_some_and(|f| crate::steps::acceptance::RECORD_FIELDS.contains(&f))
+        });
+        if names_record {
+            self.record_mismatch_notices += 1;
+        }
+    }
     pub fn guardian_working_days(&self) -> u32 {
         self.guardian_working_days
     }
@@ -404,6 +425,8 @@ pub enum NoticeKind {
     /// To the supervision lead: a second delivery record of one birth was refused; not
     /// about a case.
     ConflictingBirthRecord,
+    /// To the applicant's previous phone: the case's contact number was changed.
+    PhoneChanged,
     /// A supervisor's break-glass read, to the region's supervision lead; not sent to a
     /// family.
     BreakGlassAlert,
@@ -429,6 +452,7 @@ impl NoticeKind {
             NoticeKind::Voided => "voided",
             NoticeKind::VoidedToParent => "voided_to_parent",
             NoticeKind::ConflictingBirthRecord => "conflicting_birth_record",
+            NoticeKind::PhoneChanged => "phone_changed",
             NoticeKind::BreakGlassAlert => "break_glass_alert",
         }
     }

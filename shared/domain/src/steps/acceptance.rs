@@ -183,14 +183,19 @@ fn form_problems(case: &Case, facts: &SharedFacts) -> Vec<Missing> {
     // data sharing lacks may be the one it follows, and the police check that
     // (`household::review`), never forcing the other parent's.
     let parents = ethnicities_on_record(case, facts);
-    if let Some(parents) = parents.filter(|p| !p.contains(&form.newborn.ethnicity.as_str())) {
+    // The notice never tells a parent's recorded ethnicity (another person's record).
+    if parents.is_some_and(|p| !p.contains(&form.newborn.ethnicity.as_str())) {
         problems.push(form_problem(
             "newborn.ethnicity",
-            format!("新生儿民族应随父或随母（{}），请更正", parents.join("、")),
+            "新生儿民族应随父或随母，请按父母居民身份证上的民族更正".into(),
         ));
     }
-    // The hospital's delivery record is what the certificate certifies.
-    if let Some(b) = &facts.birth {
+    // The hospital's delivery record is what the certificate certifies. The family is
+    // told which of their own entries disagree with it (never its values), twice at
+    // most: then the hospital's officer looks (`birth_certificate::review`), so the
+    // record cannot be guessed by resubmitting.
+    let told_enough = case.record_mismatch_notices() >= MAX_RECORD_MISMATCH_NOTICES;
+    if let Some(b) = facts.birth.as_ref().filter(|_| !told_enough) {
         let nb = &form.newborn;
         let mut differs = |field: &str, what: &str, ok: bool| {
             if !ok {
@@ -216,6 +221,18 @@ fn form_problems(case: &Case, facts: &SharedFacts) -> Vec<Missing> {
     }
     problems
 }
+
+/// How many one notices may name entries that disagree with the delivery record.
+pub const MAX_RECORD_MISMATCH_NOTICES: u32 = 2;
+
+/// The form's fields a delivery record is compared on.
+pub const RECORD_FIELDS: [&str; 5] = [
+    "newborn.sex",
+    "newborn.weight_g",
+    "newborn.length_cm",
+    "newborn.gestational_weeks",
+    "newborn.multiple_birth",
+];
 
 /// Acceptance (受理) as a department step: its work is [`assess`], before the case is
 /// accepted; once accepted it issues nothing.

@@ -21,8 +21,14 @@ pub struct Certificates {
 pub fn review(case: &Case) -> Verdict {
     let form = &case.form;
     let mut review = vec![];
-    if case.shared.birth.is_none() {
-        review.push("未找到本机构与登记表一致的分娩记录，需助产机构核实出生信息".to_string());
+    match &case.shared.birth {
+        None => {
+            review.push("未找到本机构与登记表一致的分娩记录，需助产机构核实出生信息".to_string())
+        }
+        Some(b) if !b.agrees_with(form) => review.push(
+            "申请人两次更正后填报的出生信息仍与本机构分娩记录不一致，需助产机构核实".to_string(),
+        ),
+        Some(_) => {}
     }
     if form.newborn.gestational_weeks < 28 || form.newborn.weight_g < 1000 {
         review.push("出生孕周或体重异常，需助产机构核对".to_string());
