@@ -193,3 +193,47 @@ async fn a_surname_corrected_after_completion_reissues_every_certificate_even_wh
     );
     assert_eq!(hhr[0]["superseded_by"], hhr[1]["cert_id"]);
 }
+
+/// A correction that does not change the insurance choices keeps the premium payment
+/// already recorded: medical security's step is done again without a new payment notice.
+#[tokio::test]
+async fn a_recorded_premium_payment_survives_a_correction_that_leaves_insurance_alone() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let done = app.wait_for(&id, &g, "completed").await;
+    let amount = done["results"]["medical_insurance"]["premium_notice"]["amount_cny"].clone();
+    let pay = json!({"paid_at": chrono::Utc::now().to_rfc3339(), "amount_cny": amount,
+                     "receipt": "R2026-0009"});
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/premium-payment"),
+            &app.officer("medical_insurance"),
+            &pay,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let premium_notices = |c: &serde_json::Value| {
+        c["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "premium_due")
+            .count()
+    };
+    let before = premium_notices(&app.case(&id, &g).await);
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/corrections"),
+            &g,
+            &json!({"corrections": {"newborn": {"name": "王小河"}}, "reason": "姓名录入有误"}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    approve_in_every_department(&app, &id).await;
+    let case = app.wait_for(&id, &g, "completed").await;
+    let ins = &case["results"]["medical_insurance"];
+    assert_eq!(ins["status"], "paid", "{ins}");
+    assert_eq!(ins["payment"]["receipt"], "R2026-0009", "{ins}");
+    assert_eq!(premium_notices(&case), before, "no second payment notice");
+}

@@ -162,6 +162,17 @@ pub fn issue(case: &Case, settings: &Settings, now: Time) -> Result<Enrolment, S
             .newborn_id_number()
             .ok_or("no newborn ID number yet")?;
         let amount = premium_for(case, settings).ok_or("no premium configured")?;
+        // Done again after a correction that left the enrolment as it was (the same
+        // premium): the payment already recorded stands, and no new notice is sent.
+        if let Some(paid) = paid_enrolment(case).filter(|m| {
+            m.payment.as_ref().is_some_and(|p| p.amount_cny == amount)
+                && m.insurance_number.as_deref() == Some(id)
+        }) {
+            return Ok(Enrolment {
+                medical_insurance: paid.clone(),
+                maternity_benefit: maternity_benefit(case),
+            });
+        }
         MedicalInsurance {
             enrolled: true,
             insurance_number: Some(id.to_string()),
@@ -187,7 +198,25 @@ pub fn issue(case: &Case, settings: &Settings, now: Time) -> Result<Enrolment, S
             payment: None,
         }
     };
-    let maternity_benefit = if !form.insurance.maternity_benefit {
+    Ok(Enrolment {
+        medical_insurance,
+        maternity_benefit: maternity_benefit(case),
+    })
+}
+
+/// The enrolment as it stood with its premium paid, if it did (before the step is done
+/// again).
+fn paid_enrolment(case: &Case) -> Option<&MedicalInsurance> {
+    case.results
+        .insurance
+        .as_ref()
+        .map(|e| &e.medical_insurance)
+        .filter(|m| m.enrolled && m.status == Some(PremiumStatus::Paid))
+}
+
+/// The maternity benefit decision: for a mother insured as an employee.
+fn maternity_benefit(case: &Case) -> MaternityBenefit {
+    if !case.form.insurance.maternity_benefit {
         MaternityBenefit {
             reason: None,
             settlement: None,
@@ -210,11 +239,7 @@ pub fn issue(case: &Case, settings: &Settings, now: Time) -> Result<Enrolment, S
             settlement: None,
             status: BenefitStatus::NotEligible,
         }
-    };
-    Ok(Enrolment {
-        medical_insurance,
-        maternity_benefit,
-    })
+    }
 }
 
 /// Medical security's step.
@@ -237,10 +262,11 @@ impl super::DeptStep for MedicalSecurity {
     }
     /// The premium notice, when the enrolment carries one.
     fn notices(&self, results: &super::StepResults) -> Vec<crate::case::NoticeKind> {
-        let due = results
-            .insurance
-            .as_ref()
-            .is_some_and(|i| i.medical_insurance.premium_notice.is_some());
+        // Not again for a payment already recorded (a step done again after a correction).
+        let due = results.insurance.as_ref().is_some_and(|i| {
+            i.medical_insurance.premium_notice.is_some()
+                && i.medical_insurance.status == Some(PremiumStatus::PendingPayment)
+        });
         if due {
             vec![crate::case::NoticeKind::PremiumDue]
         } else {
