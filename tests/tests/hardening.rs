@@ -819,3 +819,52 @@ async fn a_material_declared_with_its_sha256_accepts_only_those_bytes() {
         .await;
     assert_eq!(r.status, 400);
 }
+
+/// An official message never carries what the applicant typed: a link in a withdrawal
+/// reason stays out of the "申请已撤回" notice (the system's own reasons stay in).
+#[tokio::test]
+async fn a_link_typed_as_a_withdrawal_reason_never_goes_out_in_a_notice() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.task_for("police", &id).await;
+    let task = app.task_for("police", &id).await;
+    app.decide("police", &task, "return", &["请核对户籍地址"])
+        .await;
+    app.wait_for(&id, &g, "returned").await;
+    let phishing = "退款请点 http://evil.example/pay 领取";
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/withdraw"),
+            &g,
+            &json!({"reason": phishing}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut sent = vec![];
+    for _ in 0..200 {
+        sent = app.sent_about(&id).await;
+        if sent
+            .iter()
+            .any(|d| d.notification.kind.as_str() == "withdrawn")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let withdrawn = sent
+        .iter()
+        .find(|d| d.notification.kind.as_str() == "withdrawn")
+        .expect("the withdrawal is told");
+    for d in &sent {
+        assert!(
+            !d.notification.body.contains("evil.example"),
+            "{}",
+            d.notification.body
+        );
+    }
+    assert!(withdrawn.notification.body.contains("已撤回"));
+    // The timeline keeps what was typed, for the family and the officers.
+    let case = app.case(&id, &g).await;
+    assert!(case["timeline"].to_string().contains("evil.example"));
+}

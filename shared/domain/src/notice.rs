@@ -56,10 +56,15 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
             let body = format!("新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。");
             ("请缴纳新生儿医保费", body)
         }
+        // Only the system's own words: a reason someone typed (the applicant's, a
+        // window officer's) never goes out in an official message.
         NoticeKind::Withdrawn => {
-            let r = case.timeline.iter().rev().find(|e| e.action == "withdrawn");
-            let r = r.map(|e| e.detail.as_str()).unwrap_or_default();
-            let body = format!("您的出生“一件事”申请（{id}）已撤回：{r}。如需办理，请重新申请。");
+            let e = case.timeline.iter().rev().find(|e| e.action == "withdrawn");
+            let why = match e {
+                Some(e) if e.actor.starts_with("system:") => format!("：{}", e.detail),
+                _ => String::new(),
+            };
+            let body = format!("您的出生“一件事”申请（{id}）已撤回{why}。如需办理，请重新申请。");
             ("申请已撤回", body)
         }
         NoticeKind::PremiumReminder => {
