@@ -868,3 +868,25 @@ async fn a_link_typed_as_a_withdrawal_reason_never_goes_out_in_a_notice() {
     let case = app.case(&id, &g).await;
     assert!(case["timeline"].to_string().contains("evil.example"));
 }
+
+/// The resubmit loop is bounded: five resubmissions a day (then 409 `limit_reached`),
+/// so a case cannot grow without end nor send the family a message per request.
+#[tokio::test]
+async fn resubmissions_are_bounded_per_day() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_E);
+    let f = with_parents(form_a(), Some(("赵强", FATHER_E)), ("钱丽", MOTHER_E));
+    let id = app.apply(&g, &f).await;
+    let path = format!("/v1/cases/{id}/resubmit");
+    let body = json!({"corrections": {}, "materials": []});
+    for round in 1..=5 {
+        app.wait_for(&id, &g, "incomplete").await;
+        let r = app.post(&path, &g, &body).await;
+        assert_eq!(r.status, 202, "round {round}: {}", r.body);
+    }
+    app.wait_for(&id, &g, "incomplete").await;
+    let r = app.post(&path, &g, &body).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], "limit_reached");
+    assert!(!r.body["error"]["message"].as_str().unwrap().is_ascii());
+}

@@ -37,6 +37,10 @@ pub struct Settings {
     pub max_applications_per_day: usize,
     /// ...and hold at most this many unfinished cases.
     pub max_unfinished_cases: usize,
+    /// A case is resubmitted at most this many times in all...
+    pub max_resubmissions: usize,
+    /// ...and this many times a (Beijing) day.
+    pub max_resubmissions_per_day: usize,
     /// County codes in force (the newborn's ID number takes one of these); empty: the
     /// built-in list (`data/zj-division-codes-2024.txt`).
     pub counties_in_force: Vec<String>,
@@ -100,6 +104,8 @@ impl Default for Settings {
             confirmation_days: 30,
             max_applications_per_day: 5,
             max_unfinished_cases: 10,
+            max_resubmissions: 30,
+            max_resubmissions_per_day: 5,
             counties_in_force: vec![],
             bad_rating_return_visit_days: 1,
             bad_rating_rectify_days: 15,

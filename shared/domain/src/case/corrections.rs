@@ -25,6 +25,7 @@ impl Case {
             matches!(self.status, CaseStatus::Incomplete | CaseStatus::Returned),
             "resubmission",
         )?;
+        self.count_resubmission(now, settings)?;
         let changed = match &form {
             Some(f) => self.form.changed_fields(f),
             None => vec![],
@@ -88,6 +89,38 @@ impl Case {
         self.log(now, &actor.label(), "resubmitted", &detail);
         told.extend(self.start_step(resume, now, cal)?);
         Ok(told)
+    }
+
+    /// One more resubmission, within the case's bounds (settings): at most
+    /// `max_resubmissions_per_day` a (Beijing) day and `max_resubmissions` in all, so that
+    /// no loop of resubmissions grows the case or floods the family's phone.
+    fn count_resubmission(
+        &mut self,
+        now: Time,
+        settings: &crate::settings::Settings,
+    ) -> Result<(), DomainError> {
+        let day = now.date_naive();
+        let today = self
+            .resubmitted_at
+            .iter()
+            .filter(|t| t.date_naive() == day)
+            .count();
+        let (all, per_day) = (
+            settings.max_resubmissions,
+            settings.max_resubmissions_per_day,
+        );
+        if self.resubmitted_at.len() >= all {
+            return Err(DomainError::Limit(format!(
+                "本申请已重新提交 {all} 次，已达上限；请撤回后重新申请，或到受理窗口办理"
+            )));
+        }
+        if today >= per_day {
+            return Err(DomainError::Limit(format!(
+                "本申请今天已重新提交 {per_day} 次，请核对后明天再提交，或到受理窗口办理"
+            )));
+        }
+        self.resubmitted_at.push(now);
+        Ok(())
     }
 
     /// The applicant's name or phone changed by a resubmission: recorded in the timeline

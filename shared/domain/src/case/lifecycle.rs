@@ -96,6 +96,7 @@ impl Case {
             newborn_claimed_in: None,
             previous_phone: None,
             record_mismatch_notices: 0,
+            resubmitted_at: vec![],
             parentage,
             grant_only_versions: vec![],
             deliveries: vec![],

@@ -162,6 +162,9 @@ pub struct Case {
     /// confirmation (the store takes the claim in that commit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) newborn_claimed_in: Option<u64>,
+    /// When the family resubmitted (bounded by the settings' `max_resubmissions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) resubmitted_at: Vec<Time>,
     /// One notices that named entries disagreeing with the delivery record.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) record_mismatch_notices: u32,
