@@ -213,17 +213,39 @@ async fn officers_download_materials_and_the_timeline_records_it() {
 }
 
 /// Every grant to an officer is a timeline entry in the case's own record, so grants are
-/// bounded: after 400 the next officer's download is refused with the reason (409
-/// `limit_reached`), nothing is recorded for it, and the owner still downloads.
+/// bounded: one officer gets at most 40 (then 409 `limit_reached`, theirs only, so one
+/// officer cannot use up the case's record in a second), and after 400 in all the next
+/// officer's download is refused with the reason, nothing is recorded for it, and the
+/// owner still downloads.
 #[tokio::test]
 async fn a_case_records_at_most_400_material_grants_to_officers() {
     let (app, g, id, _, path) = a_material_in_the_police_queue().await;
-    let police = app.officer("police");
-    for i in 0..domain::case::MAX_MATERIAL_GRANTS_PER_CASE {
-        let r = app.get(&path, &police).await;
-        assert_eq!(r.status, 200, "grant {i}: {:?}", r.body);
+    let per = domain::case::MAX_MATERIAL_GRANTS_PER_OFFICER;
+    let officers = domain::case::MAX_MATERIAL_GRANTS_PER_CASE / per;
+    let police = |n: usize| {
+        app.scoped(
+            "dept_officer",
+            Some("police"),
+            &format!("police-{n}"),
+            (Some("33"), None, None),
+        )
+    };
+    for n in 0..officers {
+        let p = police(n);
+        for i in 0..per {
+            let r = app.get(&path, &p).await;
+            assert_eq!(r.status, 200, "officer {n}, grant {i}: {:?}", r.body);
+        }
+        if n == 0 {
+            let r = app.get(&path, &p).await;
+            assert_eq!(r.status, 409, "{:?}", r.body);
+            assert!(r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("个人上限"));
+        }
     }
-    let r = app.get(&path, &police).await;
+    let r = app.get(&path, &police(officers)).await;
     assert_eq!(r.status, 409, "{:?}", r.body);
     assert_eq!(r.body["error"]["code"], "limit_reached");
     assert!(r.body["error"]["message"].as_str().unwrap().contains("400"));

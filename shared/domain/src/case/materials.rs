@@ -85,11 +85,24 @@ impl Case {
             .count()
     }
 
-    /// Refused once the case holds [`MAX_MATERIAL_GRANTS_PER_CASE`] grants.
-    pub fn check_material_grant(&self) -> Result<(), DomainError> {
+    /// Refused once the case holds [`MAX_MATERIAL_GRANTS_PER_CASE`] grants, or `actor`
+    /// alone took [`MAX_MATERIAL_GRANTS_PER_OFFICER`] of them (one officer cannot use up
+    /// the case's record for everyone else).
+    pub fn check_material_grant(&self, actor: &Actor) -> Result<(), DomainError> {
         if self.material_grants() >= MAX_MATERIAL_GRANTS_PER_CASE {
             return Err(DomainError::Limit(format!(
                 "本件申请的材料已调阅 {MAX_MATERIAL_GRANTS_PER_CASE} 次，已达上限，如需继续调阅请联系系统运维人员"
+            )));
+        }
+        let label = actor.label();
+        let mine = self
+            .timeline
+            .iter()
+            .filter(|e| e.action == MATERIAL_VIEWED && e.actor == label)
+            .count();
+        if mine >= MAX_MATERIAL_GRANTS_PER_OFFICER {
+            return Err(DomainError::Limit(format!(
+                "您已调阅本件申请的材料 {MAX_MATERIAL_GRANTS_PER_OFFICER} 次，已达个人上限，如需继续调阅请联系本部门负责人"
             )));
         }
         Ok(())
@@ -111,7 +124,7 @@ impl Case {
         else {
             return Ok(false);
         };
-        self.check_material_grant()?;
+        self.check_material_grant(actor)?;
         self.log(
             now,
             &actor.label(),

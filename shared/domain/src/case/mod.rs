@@ -491,6 +491,8 @@ pub const MAX_COMPLAINTS_PER_CASE: usize = 10;
 /// that no case outgrows its store's item (DynamoDB: 400 KB). Twenty materials opened
 /// twenty times each; the audit trail records every grant as well.
 pub const MAX_MATERIAL_GRANTS_PER_CASE: usize = 400;
+/// Materials given to one officer on one case.
+pub const MAX_MATERIAL_GRANTS_PER_OFFICER: usize = 40;
 /// The timeline action of a material given to an officer.
 const MATERIAL_VIEWED: &str = "material_viewed";
 
