@@ -322,7 +322,7 @@ doc = {
                            "headers": {"Retry-After": {"description": "seconds until the next day (Beijing time)", "schema": I}}}}}},
   "/v1/cases/{case_id}/materials": {"post": {"summary": "Register a material and get its upload URL", "operationId": "addMaterial", "security": sec, "parameters": [case_id],
      "description": "Then PUT the bytes to upload_url with upload_headers and the declared Content-Length before expires_at, once: a second PUT after the bytes are stored is refused (409 locally, 412 from S3). The bytes must match the declared type (checked by their magic bytes) and, when sha256 was given, that digest. At most 20 materials and 50 MiB per case.",
-     "requestBody": json_body(obj({"kind": {"type": "string", "enum": ["mother_id_card", "father_id_card", "household_register", "marriage_certificate", "commitment", "guardianship_proof", "other"]},
+     "requestBody": json_body(obj({"kind": {"type": "string", "enum": ["mother_id_card", "father_id_card", "household_register", "marriage_certificate", "commitment", "guardianship_proof", "paternity_proof", "other"]},
                                    "content_type": {"type": "string", "enum": ["application/pdf", "image/jpeg", "image/png"]},
                                    "size": {"type": "integer", "minimum": 1, "maximum": 10485760},
                                    "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "optional: the bytes' SHA-256; then only those bytes are accepted (on AWS S3 checks it)"}},

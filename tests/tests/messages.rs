@@ -19,7 +19,8 @@ fn all_fit(body: &Value) {
 
 #[tokio::test]
 async fn each_hand_written_message_reaches_the_caller_as_written() {
-    let app = TestApp::start().await;
+    // The police decide by hand, so the case is surely still in progress when rated early.
+    let app = TestApp::start_with(&["police"]).await;
     let g = app.guardian(FATHER_A);
 
     // A reused Idempotency-Key with another application: told so, not "refresh".
@@ -59,6 +60,8 @@ async fn each_hand_written_message_reaches_the_caller_as_written() {
         early.body
     );
     all_fit(&early.body);
+    let task = app.task_for("police", &id).await;
+    app.decide("police", &task, "approve", &[]).await;
     app.wait_for(&id, &g, "completed").await;
     for level in [2, 4] {
         let r = app

@@ -174,6 +174,27 @@ fn material_grants(case: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// A department opens only the kinds of material its step checks: the hospital the
+/// parents' ID cards (not the marriage certificate), the police every kind.
+#[tokio::test]
+async fn a_department_opens_only_the_materials_its_step_checks() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.task_for("police", &id).await;
+    let marriage = app.upload(&id, &g, "marriage_certificate").await;
+    let card = app.upload(&id, &g, "mother_id_card").await;
+    let hospital = app.hospital_officer("H330106001");
+    let path = |m: &str| format!("/v1/cases/{id}/materials/{m}");
+    let r = app.get(&path(&marriage), &hospital).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.get("download_url").is_none());
+    assert_eq!(app.get(&path(&card), &hospital).await.status, 200);
+    let police = app.officer("police");
+    assert_eq!(app.get(&path(&marriage), &police).await.status, 200);
+    assert_eq!(app.get(&path(&card), &police).await.status, 200);
+}
+
 /// An officer whose department has a step on the case downloads a material; the grant is
 /// in the timeline; the URL serves an attachment browsers do not sniff. Others cannot.
 #[tokio::test]

@@ -154,17 +154,21 @@ pub enum MaterialKind {
     Commitment,
     /// Proof of guardianship, for a guardian who is not a parent (at a window).
     GuardianshipProof,
+    /// Evidence of paternity (a paternity test report, 亲子鉴定) for a father no marriage
+    /// record binds to the mother, examined by the police.
+    PaternityProof,
     Other,
 }
 
 impl MaterialKind {
-    pub const ALL: [MaterialKind; 7] = [
+    pub const ALL: [MaterialKind; 8] = [
         MaterialKind::MotherIdCard,
         MaterialKind::FatherIdCard,
         MaterialKind::HouseholdRegister,
         MaterialKind::MarriageCertificate,
         MaterialKind::Commitment,
         MaterialKind::GuardianshipProof,
+        MaterialKind::PaternityProof,
         MaterialKind::Other,
     ];
     pub fn parse(s: &str) -> Option<Self> {
@@ -178,6 +182,7 @@ impl MaterialKind {
             MaterialKind::MarriageCertificate => "marriage_certificate",
             MaterialKind::Commitment => "commitment",
             MaterialKind::GuardianshipProof => "guardianship_proof",
+            MaterialKind::PaternityProof => "paternity_proof",
             MaterialKind::Other => "other",
         }
     }
@@ -189,6 +194,7 @@ impl MaterialKind {
             MaterialKind::MarriageCertificate => "新生儿父母结婚证",
             MaterialKind::Commitment => "书面告知承诺书",
             MaterialKind::GuardianshipProof => "监护关系证明",
+            MaterialKind::PaternityProof => "亲子关系证明（如亲子鉴定报告）",
             MaterialKind::Other => "其他材料",
         }
     }

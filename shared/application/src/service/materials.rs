@@ -208,6 +208,23 @@ pub async fn material_download(
     if m.status != MaterialStatus::Uploaded {
         return Err(ServiceError::Conflict("该材料尚未上传".into()));
     }
+    // A department opens the kinds its steps on the case check (the police every kind).
+    if actor.role == Role::DeptOfficer {
+        let checks = case
+            .steps()
+            .iter()
+            .filter(|s| Some(s.dept) == actor.dept)
+            .any(|s| {
+                domain::steps::of(s.step)
+                    .materials_checked()
+                    .is_none_or(|kinds| kinds.contains(&m.kind))
+            });
+        if !checks {
+            return Err(ServiceError::Forbidden(
+                "本部门办理的事项无需查看该材料".into(),
+            ));
+        }
+    }
     if actor.role != Role::Guardian {
         // No URL once the case's record of grants is full (checked again in the commit).
         case.check_material_grant(actor).map_err(domain_err)?;

@@ -81,6 +81,16 @@ pub fn issue(case: &Case, numbers: &Numbers) -> Result<Certificates, String> {
 pub struct Hospital;
 
 impl super::DeptStep for Hospital {
+    /// The mother's identity, the father as the parentage rules allow.
+    fn materials_checked(&self) -> Option<&'static [crate::flow::MaterialKind]> {
+        use crate::flow::MaterialKind as K;
+        Some(&[
+            K::MotherIdCard,
+            K::FatherIdCard,
+            K::PaternityProof,
+            K::Other,
+        ])
+    }
     fn handover_items(&self, _: &Case) -> Vec<&'static str> {
         vec!["出生医学证明", "预防接种证"]
     }

@@ -66,6 +66,11 @@ pub struct Hrss;
 
 /// The card needs nothing beyond the newborn's ID number: the default review passes.
 impl super::DeptStep for Hrss {
+    /// The household the card's data comes from.
+    fn materials_checked(&self) -> Option<&'static [crate::flow::MaterialKind]> {
+        use crate::flow::MaterialKind as K;
+        Some(&[K::HouseholdRegister, K::Other])
+    }
     /// The card's serial (its number is the newborn's ID number).
     fn issued_numbers(&self, case: &Case) -> Vec<(&'static str, String)> {
         case.results()

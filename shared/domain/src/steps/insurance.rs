@@ -246,6 +246,11 @@ fn maternity_benefit(case: &Case) -> MaternityBenefit {
 pub struct MedicalSecurity;
 
 impl super::DeptStep for MedicalSecurity {
+    /// The mother (maternity benefit) and the registering household (the city).
+    fn materials_checked(&self) -> Option<&'static [crate::flow::MaterialKind]> {
+        use crate::flow::MaterialKind as K;
+        Some(&[K::MotherIdCard, K::HouseholdRegister, K::Other])
+    }
     fn handover_items(&self, case: &Case) -> Vec<&'static str> {
         let mut v = vec![];
         if case.form.insurance.enrol_newborn {

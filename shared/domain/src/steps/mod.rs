@@ -89,6 +89,11 @@ pub trait DeptStep: Sync {
     fn superseded_on_redo(&self, _case: &Case) -> Vec<(&'static str, String, &'static str)> {
         vec![]
     }
+    /// The kinds of uploaded material the department's officers check in this step
+    /// (None: every kind). An officer of a department opens only those.
+    fn materials_checked(&self) -> Option<&'static [crate::flow::MaterialKind]> {
+        None
+    }
     /// Every number the step issued on the case, `(kind, number)`: what a void
     /// supersedes (never issued again). Default: what redoing it would supersede.
     fn issued_numbers(&self, case: &Case) -> Vec<(&'static str, String)> {

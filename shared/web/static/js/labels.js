@@ -47,6 +47,7 @@ export const MATERIAL = {
   marriage_certificate: '结婚证',
   commitment: '书面告知承诺书',
   guardianship_proof: '监护关系证明',
+  paternity_proof: '亲子关系证明',
   other: '其他材料',
 };
 
