@@ -593,6 +593,22 @@ async fn every_read_or_change_of_personal_data_leaves_exactly_one_audit_event() 
         .as_array()
         .unwrap()
         .contains(&json!("form")));
+    // The application's event names the data-sharing lookups it made, each person masked.
+    let apply = events
+        .iter()
+        .find(|e| e["request_id"] == "rq-apply")
+        .unwrap();
+    let fields = apply["fields"].to_string();
+    assert!(fields.contains("data_sharing:marriage"), "{fields}");
+    assert_eq!(
+        fields.matches("data_sharing:person:").count(),
+        2,
+        "{fields}"
+    );
+    assert!(
+        !fields.contains(MOTHER_A) && !fields.contains(FATHER_A),
+        "{fields}"
+    );
 }
 
 /// A case holds at most 20 materials and 50 MiB of them, and 10 complaints.

@@ -48,7 +48,23 @@ pub fn submit(c: Call<'_>) -> Handled<'_> {
         if !created {
             headers.insert("idempotent-replayed", "true".parse().expect("header"));
         }
-        Ok(answer).wrote(vec![case.case_id().to_string()], &["form"])
+        // A new application asked data sharing about each parent it names (their phones)
+        // and, with a father, for their marriage record: the audit event says so, each
+        // person masked.
+        let mut fields = vec!["form".to_string()];
+        if created {
+            for id in case.parties() {
+                fields.push(format!(
+                    "data_sharing:person:{}",
+                    domain::idnum::mask_id(&id)
+                ));
+            }
+            if case.form().father.is_some() {
+                fields.push("data_sharing:marriage".into());
+            }
+        }
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        Ok(answer).wrote(vec![case.case_id().to_string()], &fields)
     })
 }
 
