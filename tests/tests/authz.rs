@@ -475,6 +475,14 @@ async fn authorization_matrix() {
             json!(null),
             [403, 403, 403, 403, 403, 403, 200, 401, 403, 200],
         ),
+        // Only a hospital corrects its own delivery record (none of these is one; a
+        // hospital's own and another's are in `identity`).
+        (
+            "PUT",
+            "/v1/births/BR000000000000000000000000".into(),
+            testkit::family::birth_record(&form_a()),
+            [403, 403, 403, 403, 403, 403, 403, 401, 403, 403],
+        ),
     ];
     let mut failures = vec![];
     for (method, path, body, expected) in &rows {

@@ -56,17 +56,7 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
             let body = format!("新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。");
             ("请缴纳新生儿医保费", body)
         }
-        // Only the system's own words: a reason someone typed (the applicant's, a
-        // window officer's) never goes out in an official message.
-        NoticeKind::Withdrawn => {
-            let e = case.timeline.iter().rev().find(|e| e.action == "withdrawn");
-            let why = match e {
-                Some(e) if e.actor.starts_with("system:") => format!("：{}", e.detail),
-                _ => String::new(),
-            };
-            let body = format!("您的出生“一件事”申请（{id}）已撤回{why}。如需办理，请重新申请。");
-            ("申请已撤回", body)
-        }
+        NoticeKind::Withdrawn => ("申请已撤回", withdrawn(case)),
         NoticeKind::PremiumReminder => {
             let (amount, by) = premium(case);
             let body = format!(
@@ -79,55 +69,14 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
             "预约提醒",
             format!("您的出生“一件事”（{id}）有一个预约将于下一个工作日办理，请按时前往。"),
         ),
-        // Sent by the API to the supervision lead; never composed from a case.
-        NoticeKind::ConflictingBirthRecord => (
-            "分娩记录冲突提醒",
-            format!("出生“一件事”申请（{id}）涉及的分娩记录存在冲突，请核查。"),
-        ),
-        // Sent by the break-glass read itself to the supervision lead; never composed
-        // from a case.
-        NoticeKind::BreakGlassAlert => (
-            "监督查阅提醒",
-            format!("出生“一件事”申请（{id}）的完整信息已被监督人员查阅。"),
-        ),
-        NoticeKind::AwaitingConfirmation => (
-            "待新生儿母亲确认",
-            format!(
-                "您提交的出生“一件事”申请（{id}）须经新生儿母亲本人登录浙里办确认后受理；30 日内未确认的将自动撤回。"
-            ),
-        ),
-        NoticeKind::ConfirmationRequested => (
-            "请确认出生一件事申请",
-            format!(
-                "有一份将您列为新生儿{}的出生“一件事”申请（{id}），请登录浙里办本人账户查看并确认；如不知情或有异议，请在账户中选择不同意或提出异议。",
-                case.other_parent().map_or("父母", |p| match p {
-                    crate::form::ParentRole::Mother => "母亲",
-                    crate::form::ParentRole::Father => "父亲",
-                })
-            ),
-        ),
-        NoticeKind::Declined => (
-            "申请已撤回",
-            format!("您提交的出生“一件事”申请（{id}）未获新生儿母亲本人同意，已撤回。"),
-        ),
-        NoticeKind::Voided => (
-            "申请已作废",
-            format!(
-                "您的出生“一件事”申请（{id}）经核查已作废，已出具的证照和号码均已注销。如有疑问，请携带身份证件到受理窗口咨询。"
-            ),
-        ),
-        NoticeKind::VoidedToParent => (
-            "申请已作废",
-            format!(
-                "将您列为新生儿父母的出生“一件事”申请（{id}）经核查已作废，已出具的证照和号码均已注销。"
-            ),
-        ),
-        NoticeKind::PhoneChanged => (
-            "联系电话变更提醒",
-            format!(
-                "出生“一件事”申请（{id}）的联系电话已变更，今后的通知将发送到新的号码。如非本人操作，请联系受理窗口。"
-            ),
-        ),
+        NoticeKind::ConflictingBirthRecord
+        | NoticeKind::BreakGlassAlert
+        | NoticeKind::AwaitingConfirmation
+        | NoticeKind::ConfirmationRequested
+        | NoticeKind::Declined
+        | NoticeKind::Voided
+        | NoticeKind::VoidedToParent
+        | NoticeKind::PhoneChanged => consent_or_alert(case, kind),
         NoticeKind::Delivered => ("办理结果已出具", delivered(case, seq)),
         NoticeKind::Completed => {
             let how = handover(case.results.issuance.as_ref().map(|i| &i.issuance));
@@ -142,6 +91,76 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
         title: title.to_string(),
         body,
         phone: recipient(case, kind),
+    }
+}
+
+/// The withdrawal notice. Only the system's own words: a reason someone typed (the
+/// applicant's, a window officer's) never goes out in an official message.
+fn withdrawn(case: &Case) -> String {
+    let id = &case.case_id;
+    let e = case.timeline.iter().rev().find(|e| e.action == "withdrawn");
+    let why = match e {
+        Some(e) if e.actor.starts_with("system:") => format!("：{}", e.detail),
+        _ => String::new(),
+    };
+    format!("您的出生“一件事”申请（{id}）已撤回{why}。如需办理，请重新申请。")
+}
+
+/// The fixed texts about who may act on a case (the parents' consent, a void, a changed
+/// phone) and the staff alerts that name a case: no text anyone typed, only the case id.
+fn consent_or_alert(case: &Case, kind: NoticeKind) -> (&'static str, String) {
+    let id = &case.case_id;
+    match kind {
+    // Sent by the API to the supervision lead; never composed from a case.
+    NoticeKind::ConflictingBirthRecord => (
+        "分娩记录冲突提醒",
+        format!("出生“一件事”申请（{id}）涉及的分娩记录存在冲突，请核查。"),
+    ),
+    // Sent by the break-glass read itself to the supervision lead; never composed
+    // from a case.
+    NoticeKind::BreakGlassAlert => (
+        "监督查阅提醒",
+        format!("出生“一件事”申请（{id}）的完整信息已被监督人员查阅。"),
+    ),
+    NoticeKind::AwaitingConfirmation => (
+        "待新生儿母亲确认",
+        format!(
+            "您提交的出生“一件事”申请（{id}）须经新生儿母亲本人登录浙里办确认后受理；30 日内未确认的将自动撤回。"
+        ),
+    ),
+    NoticeKind::ConfirmationRequested => (
+        "请确认出生一件事申请",
+        format!(
+            "有一份将您列为新生儿{}的出生“一件事”申请（{id}），请登录浙里办本人账户查看并确认；如不知情或有异议，请在账户中选择不同意或提出异议。",
+            case.other_parent().map_or("父母", |p| match p {
+                crate::form::ParentRole::Mother => "母亲",
+                crate::form::ParentRole::Father => "父亲",
+            })
+        ),
+    ),
+    NoticeKind::Declined => (
+        "申请已撤回",
+        format!("您提交的出生“一件事”申请（{id}）未获新生儿母亲本人同意，已撤回。"),
+    ),
+    NoticeKind::Voided => (
+        "申请已作废",
+        format!(
+            "您的出生“一件事”申请（{id}）经核查已作废，已出具的证照和号码均已注销。如有疑问，请携带身份证件到受理窗口咨询。"
+        ),
+    ),
+    NoticeKind::VoidedToParent => (
+        "申请已作废",
+        format!(
+            "将您列为新生儿父母的出生“一件事”申请（{id}）经核查已作废，已出具的证照和号码均已注销。"
+        ),
+    ),
+    NoticeKind::PhoneChanged => (
+        "联系电话变更提醒",
+        format!(
+            "出生“一件事”申请（{id}）的联系电话已变更，今后的通知将发送到新的号码。如非本人操作，请联系受理窗口。"
+        ),
+    ),
+        other => unreachable!("{other:?} is composed by `compose`"),
     }
 }
 

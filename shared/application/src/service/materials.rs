@@ -182,6 +182,19 @@ pub(super) const DOWNLOAD_URL_MINUTES: i64 = 5;
 /// `GET /v1/cases/{id}/materials/{mid}`: a short-lived download URL for the owner, the
 /// offline window and the departments with a step on the case; every grant to an officer
 /// goes into the case's timeline.
+/// Whether a step of `dept` on the case checks materials of `kind` (the police, and the
+/// unit that accepts and issues, check every kind).
+fn department_checks(case: &Case, dept: Option<domain::Dept>, kind: domain::MaterialKind) -> bool {
+    case.steps()
+        .iter()
+        .filter(|s| Some(s.dept) == dept)
+        .any(|s| {
+            domain::steps::of(s.step)
+                .materials_checked()
+                .is_none_or(|kinds| kinds.contains(&kind))
+        })
+}
+
 pub async fn material_download(
     app: &App,
     actor: &Actor,
@@ -208,22 +221,10 @@ pub async fn material_download(
     if m.status != MaterialStatus::Uploaded {
         return Err(ServiceError::Conflict("该材料尚未上传".into()));
     }
-    // A department opens the kinds its steps on the case check (the police every kind).
-    if actor.role == Role::DeptOfficer {
-        let checks = case
-            .steps()
-            .iter()
-            .filter(|s| Some(s.dept) == actor.dept)
-            .any(|s| {
-                domain::steps::of(s.step)
-                    .materials_checked()
-                    .is_none_or(|kinds| kinds.contains(&m.kind))
-            });
-        if !checks {
-            return Err(ServiceError::Forbidden(
-                "本部门办理的事项无需查看该材料".into(),
-            ));
-        }
+    if actor.role == Role::DeptOfficer && !department_checks(&case, actor.dept, m.kind) {
+        return Err(ServiceError::Forbidden(
+            "本部门办理的事项无需查看该材料".into(),
+        ));
     }
     if actor.role != Role::Guardian {
         // No URL once the case's record of grants is full (checked again in the commit).

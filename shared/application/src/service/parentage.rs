@@ -8,12 +8,13 @@ use domain::form::ParentRole;
 
 /// The parents' consent an application starts with: whether a marriage record binds the
 /// named father to the mother (婚生推定), and the phones data sharing holds for them (where
-/// the parent who did not apply is told).
+/// the parent who did not apply is told). With it, the cases that already name the mother
+/// for this newborn (one read, used again once the application is made).
 pub(super) async fn at_application(
     app: &App,
     form: &Form,
     now: domain::case::Time,
-) -> Result<Parentage, ServiceError> {
+) -> Result<(Parentage, Vec<Case>), ServiceError> {
     let mother = form.mother.id_number.as_str();
     let married = match &form.father {
         Some(f) => app
@@ -25,11 +26,11 @@ pub(super) async fn at_application(
     };
     let mut p = Parentage::at_application(form, married, now);
     // Voided cases of this newborn: their numbers are never issued again.
-    let claim = form.newborn_claim();
-    p.prior_voids = app
+    let siblings = app
         .store
-        .naming_newborn(mother, &claim)
-        .await?
+        .naming_newborn(mother, &form.newborn_claim())
+        .await?;
+    p.prior_voids = siblings
         .iter()
         .filter(|c| c.status() == domain::CaseStatus::Voided)
         .count() as u32;
@@ -41,7 +42,7 @@ pub(super) async fn at_application(
             .await?
             .and_then(|x| x.phone);
     }
-    Ok(p)
+    Ok((p, siblings))
 }
 
 /// The case `case_id` for a guardian it names as a parent, and which parent; 404 for
@@ -117,10 +118,20 @@ impl From<crate::repo::RepoError> for Confirming {
 /// order) is withdrawn, and its applicant told: the mother applied herself or confirmed
 /// this one.
 pub(super) async fn end_unconfirmed_siblings(app: &App, case: &Case) -> Result<(), ServiceError> {
-    let mother = case.form().mother.id_number.as_str().to_string();
+    let mother = case.form().mother.id_number.as_str();
+    let others = app
+        .store
+        .naming_newborn(mother, &case.newborn_claim())
+        .await?;
+    withdraw_unconfirmed(app, case, others).await;
+    Ok(())
+}
+
+/// Of `others` (cases naming `case`'s mother for its newborn), those awaiting
+/// confirmation are withdrawn and their applicants told.
+pub(super) async fn withdraw_unconfirmed(app: &App, case: &Case, others: Vec<Case>) {
     let system = Actor::system(domain::Dept::ServiceCenter);
-    let claim = case.newborn_claim();
-    for other in app.store.naming_newborn(&mother, &claim).await? {
+    for other in others {
         if other.case_id() == case.case_id()
             || other.status() != domain::CaseStatus::AwaitingConfirmation
         {
@@ -150,7 +161,6 @@ pub(super) async fn end_unconfirmed_siblings(app: &App, case: &Case) -> Result<(
             }
         }
     }
-    Ok(())
 }
 
 /// A parent's reason (required for an objection and a void; optional to decline).

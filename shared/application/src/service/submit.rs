@@ -27,7 +27,7 @@ pub async fn submit(
     if let Some(replay) = within_limits(app, actor, &owner, key, &hash, now).await? {
         return Ok((replay, false));
     }
-    let parentage = super::parentage::at_application(app, &form, now).await?;
+    let (parentage, siblings) = super::parentage::at_application(app, &form, now).await?;
     let made = Application {
         owner,
         form,
@@ -39,7 +39,7 @@ pub async fn submit(
     let (case, created) = create(app, actor, made).await?;
     // The mother's own application ends every unconfirmed one naming her for this newborn.
     if created && case.form().applicant.relation == domain::form::Relation::Mother {
-        super::parentage::end_unconfirmed_siblings(app, &case).await?;
+        super::parentage::withdraw_unconfirmed(app, &case, siblings).await;
     }
     Ok((case, created))
 }

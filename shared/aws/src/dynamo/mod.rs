@@ -32,6 +32,7 @@ use ports::{
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod births;
 mod items;
 mod notes;
 mod numbers;

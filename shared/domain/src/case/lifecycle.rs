@@ -50,11 +50,7 @@ impl Case {
         cal: &Calendar,
         parentage: Option<Parentage>,
     ) -> Result<(Case, Vec<Effect>), DomainError> {
-        let awaits_mother = parentage.as_ref().is_some_and(|p| {
-            p.mother_confirmed_at.is_none()
-                && !p.married
-                && form.applicant.relation == crate::form::Relation::Father
-        });
+        let awaits_mother = parentage.as_ref().is_some_and(|p| p.awaits_mother(&form));
         let steps = flow::FLOW
             .iter()
             .map(|s| StepState::pending(s.step, form.channel))
@@ -118,28 +114,7 @@ impl Case {
             "submitted",
             &format!("提交申请（{}）", case.channel.name_zh()),
         );
-        if awaits_mother {
-            case.log(
-                now,
-                "system:service_center",
-                "awaiting_confirmation",
-                "新生儿父亲提出的申请须经新生儿母亲本人在其账户中确认后受理",
-            );
-            let effects = vec![
-                case.notify(NoticeKind::AwaitingConfirmation),
-                case.notify(NoticeKind::ConfirmationRequested),
-            ];
-            return Ok((case, effects));
-        }
-        let mut effects = case.start_step(Step::Acceptance, now, cal)?;
-        // The mother applied naming a father no marriage record binds to her: he is told,
-        // and may confirm (or object) in his own account.
-        let father_unbound = case.parentage.as_ref().is_some_and(|p| !p.married)
-            && case.form.father.is_some()
-            && case.form.applicant.relation == crate::form::Relation::Mother;
-        if father_unbound {
-            effects.push(case.notify(NoticeKind::ConfirmationRequested));
-        }
+        let effects = case.begin(awaits_mother, now, cal)?;
         Ok((case, effects))
     }
 

@@ -77,7 +77,47 @@ impl Parentage {
     }
 }
 
+impl Parentage {
+    /// Whether an application made with this consent waits for the mother: the father
+    /// applied and no marriage record binds him to her.
+    pub fn awaits_mother(&self, form: &Form) -> bool {
+        self.mother_confirmed_at.is_none()
+            && !self.married
+            && form.applicant.relation == crate::form::Relation::Father
+    }
+}
+
 impl Case {
+    /// A new case's first effects: waiting for the mother (both told), or acceptance at
+    /// once — and a father no marriage record binds, named by the mother, is told.
+    pub(super) fn begin(
+        &mut self,
+        awaits_mother: bool,
+        now: Time,
+        cal: &Calendar,
+    ) -> Result<Vec<Effect>, DomainError> {
+        if awaits_mother {
+            self.log(
+                now,
+                "system:service_center",
+                "awaiting_confirmation",
+                "新生儿父亲提出的申请须经新生儿母亲本人在其账户中确认后受理",
+            );
+            return Ok(vec![
+                self.notify(NoticeKind::AwaitingConfirmation),
+                self.notify(NoticeKind::ConfirmationRequested),
+            ]);
+        }
+        let mut effects = self.start_step(Step::Acceptance, now, cal)?;
+        let father_unbound = self.parentage.as_ref().is_some_and(|p| !p.married)
+            && self.form.father.is_some()
+            && self.form.applicant.relation == crate::form::Relation::Mother;
+        if father_unbound {
+            effects.push(self.notify(NoticeKind::ConfirmationRequested));
+        }
+        Ok(effects)
+    }
+
     /// The case's parentage record (None: created before these rules).
     pub fn parentage(&self) -> Option<&Parentage> {
         self.parentage.as_ref()

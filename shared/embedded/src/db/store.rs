@@ -32,17 +32,8 @@ fn claim_holder(c: &Connection, claim: &str) -> Result<Option<String>, StoreErro
     .map_err(unavailable)
 }
 
-pub(super) fn write_projections(c: &Connection, case: &Case) -> Result<(), StoreError> {
-    let pending = case.pending();
-    match case.next_check() {
-        Some(due) => c
-            .prepare_cached("INSERT OR REPLACE INTO checks (case_id, due) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![case.case_id(), due.timestamp_millis()])),
-        None => c
-            .prepare_cached("DELETE FROM checks WHERE case_id = ?1")
-            .and_then(|mut s| s.execute(params![case.case_id()])),
-    }
-    .map_err(unavailable)?;
+/// The parents the case names, each indexed once (`by_person`, `naming_newborn`).
+fn index_parties(c: &Connection, case: &Case) -> Result<(), StoreError> {
     let mut party = c
         .prepare_cached("INSERT OR IGNORE INTO parties (party, case_id) VALUES (?1, ?2)")
         .map_err(unavailable)?;
@@ -54,6 +45,21 @@ pub(super) fn write_projections(c: &Connection, case: &Case) -> Result<(), Store
             ])
             .map_err(unavailable)?;
     }
+    Ok(())
+}
+
+pub(super) fn write_projections(c: &Connection, case: &Case) -> Result<(), StoreError> {
+    let pending = case.pending();
+    match case.next_check() {
+        Some(due) => c
+            .prepare_cached("INSERT OR REPLACE INTO checks (case_id, due) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![case.case_id(), due.timestamp_millis()])),
+        None => c
+            .prepare_cached("DELETE FROM checks WHERE case_id = ?1")
+            .and_then(|mut s| s.execute(params![case.case_id()])),
+    }
+    .map_err(unavailable)?;
+    index_parties(c, case)?;
     let mut add = c.prepare_cached(sql::ADD_TALLY).map_err(unavailable)?;
     for cell in domain::projection::cells(&pending.tally) {
         for (field, n) in &cell.counters {
@@ -721,19 +727,7 @@ impl BirthRecords for SqliteStore {
         self.0.read(move |c| claim_holder(c, &claim)).await
     }
     async fn birth(&self, key: &str) -> Result<Option<domain::sharing::BirthRecord>, StoreError> {
-        let id = domain::sharing::birth_id(key);
-        let doc: Option<String> = self
-            .0
-            .read(move |c| {
-                c.query_row("SELECT doc FROM births WHERE birth_id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .map_err(unavailable)
-            })
-            .await?;
-        doc.map(|d| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()
+        self.birth_by_id(&domain::sharing::birth_id(key)).await
     }
 }
 
