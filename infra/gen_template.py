@@ -53,7 +53,8 @@ ALLOCATORS = ["api"] + [s["queue"] for s in FLOW["steps"] if s["takes_numbers"]]
 # and the SLA monitor re-sends lost notifications and archives.
 FUNCTIONS = {
     "ApiFunction": ("api", None, [], {"s3_materials": "rw", "audit": True, "cert": "verify", "documents": "r", "secret": True}),
-    **{f"{camel(q)}Function": (q, q, [], {"secret": q in RECORD_GATHERERS, "cert": "sign" if q in CERT_ISSUERS else None}) for q in STEP_QUEUES},
+    # A step that gathers records writes its lookups to the audit trail.
+    **{f"{camel(q)}Function": (q, q, [], {"secret": q in RECORD_GATHERERS, "audit": q in RECORD_GATHERERS, "cert": "sign" if q in CERT_ISSUERS else None}) for q in STEP_QUEUES},
     "NotifyFunction": ("notify", "notify", ["archive"], {}),
     "ArchiveFunction": ("archive", "archive", [], {"s3_materials": "r", "s3_archive": "rw", "documents": "r"}),
     # Certificates' PDFs: the font does not fit the other functions' packages.

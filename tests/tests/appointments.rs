@@ -274,3 +274,46 @@ async fn the_sites_window_officers_list_its_day_and_the_guardian_is_reminded_the
         "{text}"
     );
 }
+
+/// Slots cannot be hoarded: a guardian books at most three times a day (cancelled ones
+/// count), and no further ahead than the booking horizon (14 days).
+#[tokio::test]
+async fn booking_and_cancelling_over_and_over_stops_at_the_days_limit() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let day = working_day(1);
+    let s = slots(&app, XIHU, day).await;
+    let start = s["slots"][0]["start"].clone();
+    for round in 1..=3 {
+        let r = app
+            .post("/v1/appointments", &g, &book(XIHU, &start, "apply"))
+            .await;
+        assert_eq!(r.status, 201, "round {round}: {}", r.body);
+        let path = format!(
+            "/v1/appointments/{}",
+            r.body["appointment_id"].as_str().unwrap()
+        );
+        let c = app.raw("DELETE", &path, Some(&g), &[], Bytes::new()).await;
+        assert_eq!(c.status, 200, "{}", c.body);
+    }
+    let r = app
+        .post("/v1/appointments", &g, &book(XIHU, &start, "apply"))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], "limit_reached");
+    assert!(!r.body["error"]["message"].as_str().unwrap().is_ascii());
+    // Another guardian still books the slot; a day beyond the horizon is refused.
+    let other = app.guardian(MOTHER_B);
+    let r = app
+        .post("/v1/appointments", &other, &book(XIHU, &start, "apply"))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let far = working_day(15);
+    let s = slots(&app, XIHU, far).await;
+    let late = s["slots"][0]["start"].clone();
+    let r = app
+        .post("/v1/appointments", &other, &book(XIHU, &late, "pickup"))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error"]["details"][0]["code"], "too_far");
+}

@@ -433,6 +433,13 @@ async fn authorization_matrix() {
             json!({"paid_at": chrono::Utc::now().to_rfc3339(), "amount_cny": 440, "receipt": "R1"}),
             [403, 403, 403, 403, 403, 403, 403, 401, 403, 403],
         ),
+        // Reversing a payment is a medical-security supervisor's (none of these is one).
+        (
+            "POST",
+            format!("/v1/cases/{id}/premium-payment/reversal"),
+            json!({"reason": "误登记"}),
+            [403, 404, 404, 404, 403, 404, 403, 401, 404, 404],
+        ),
         (
             "POST",
             "/v1/births".into(),
@@ -522,6 +529,22 @@ async fn authorization_matrix() {
         )
         .await;
     assert_eq!(r.status, 404);
+    // A medical-security supervisor of the region: nothing was paid, nothing to reverse.
+    let ms = app.scoped(
+        "supervisor",
+        Some("medical_insurance"),
+        "s-ms",
+        (Some("3301"), None, None),
+    );
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/premium-payment/reversal"),
+            &ms,
+            &json!({"reason": "误登记"}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], "not_paid");
     let r = app
         .post(
             "/v1/births",

@@ -187,10 +187,16 @@ async fn requests_per_completed_case() {
     let wcu = get("dynamodb.write_units.table");
     let index_wcu = get("dynamodb.write_units.indexes");
     let rcu = get("dynamodb.read_units.halves") / 2.0;
+    // Write units: issue 12's target predates the daily caps on a family's messages
+    // (API.md "Notifications"), which count each message in the transaction that records
+    // it: the message and its phone's count of the day, each billed twice, 4 units where
+    // an unconditional put of the message took 1 (a held one takes that transaction
+    // again). The bound is the target plus those 4 units for each of a case's 6 messages.
+    let messages = 6.0;
     eprintln!("per completed case        measured   target   bound asserted");
     for (name, v, target, bound) in [
         ("DynamoDB requests", requests, 30.0, 30.0),
-        ("write units (table)", wcu, 80.0, 80.0),
+        ("write units (table)", wcu, 80.0, 80.0 + 4.0 * messages),
         ("write units (indexes)", index_wcu, f64::NAN, 48.0),
         ("read units", rcu, 20.0, 20.0),
         (
@@ -339,7 +345,9 @@ fn families(n: usize) -> Vec<(String, Value)> {
     let mut out = vec![(FATHER_A.to_string(), form_a())];
     for k in 1..n {
         let (father, mother) = family(k);
-        let form = with_parents(form_a(), Some(("王山", &father)), ("李兰", &mother));
+        let mut form = with_parents(form_a(), Some(("王山", &father)), ("李兰", &mother));
+        // Each family its own phone (the daily caps count per phone).
+        form["applicant"]["phone"] = json!(format!("1390000{k:04}"));
         out.push((father, form));
     }
     out

@@ -623,9 +623,77 @@ async fn a_notification_is_recorded_once_per_sequence(a: &Adapters, tag: &str) {
         body: "b".into(),
         phone: "13800000000".into(),
     };
-    a.notifier.send(&n).await.unwrap();
-    a.notifier.send(&n).await.unwrap();
+    a.notifier.send(&n, None).await.unwrap();
+    a.notifier.send(&n, None).await.unwrap();
     assert_eq!(a.notifier.sent(&id).await.unwrap().len(), 1);
+}
+
+/// The daily caps: beyond the case's or the phone's share of a day a message is recorded
+/// held (once, however often it is redelivered), and the phone is owed one summary.
+async fn the_daily_caps_hold_a_familys_messages_for_one_summary(a: &Adapters, tag: &str) {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let caps = ports::DailyCaps {
+        day,
+        per_case: 3,
+        per_phone: 4,
+    };
+    let phone = format!("1390000{:04}", tag.len() * 7 + tag.as_bytes()[0] as usize);
+    let note = |case: &str, seq: u32| Notification {
+        case_id: case.to_string(),
+        seq,
+        kind: NoticeKind::Accepted,
+        title: "t".into(),
+        body: "b".into(),
+        phone: phone.clone(),
+    };
+    let (one, two) = (format!("CAP{tag}1"), format!("CAP{tag}2"));
+    for seq in 1..=4 {
+        // Each twice: a redelivery is neither counted nor held again.
+        a.notifier.send(&note(&one, seq), Some(caps)).await.unwrap();
+        a.notifier.send(&note(&one, seq), Some(caps)).await.unwrap();
+    }
+    let channels =
+        |d: Vec<ports::Delivered>| -> Vec<String> { d.into_iter().map(|d| d.channel).collect() };
+    let first = channels(a.notifier.sent(&one).await.unwrap());
+    assert_eq!(first.len(), 4);
+    assert_eq!(
+        first.iter().filter(|c| *c == ports::HELD).count(),
+        1,
+        "{first:?}"
+    );
+    assert_eq!(first[3], ports::HELD, "the fourth of a case is held");
+    // The phone had 3; a second case gets one more, then the phone's cap holds.
+    for seq in 1..=2 {
+        a.notifier.send(&note(&two, seq), Some(caps)).await.unwrap();
+    }
+    let second = channels(a.notifier.sent(&two).await.unwrap());
+    assert_ne!(second[0], ports::HELD, "{second:?}");
+    assert_eq!(second[1], ports::HELD, "{second:?}");
+    // Uncapped (an official's alert) goes out whatever the count.
+    let alert = Notification {
+        kind: NoticeKind::BreakGlassAlert,
+        ..note(&format!("CAP{tag}3"), 1)
+    };
+    a.notifier.send(&alert, None).await.unwrap();
+    assert_ne!(
+        a.notifier.sent(&alert.case_id).await.unwrap()[0].channel,
+        ports::HELD
+    );
+    let held = a.notifier.held_on(day).await.unwrap();
+    let mine: Vec<_> = held.iter().filter(|h| h.phone == phone).collect();
+    assert_eq!(mine.len(), 1, "{held:?}");
+    assert_eq!(mine[0].count, 2);
+    a.notifier.summarised(mine[0]).await.unwrap();
+    let after = a.notifier.held_on(day).await.unwrap();
+    assert!(after.iter().all(|h| h.phone != phone), "{after:?}");
+    // The next day counts afresh.
+    let next = ports::DailyCaps {
+        day: day.succ_opt().unwrap(),
+        ..caps
+    };
+    a.notifier.send(&note(&one, 5), Some(next)).await.unwrap();
+    let last = a.notifier.sent(&one).await.unwrap();
+    assert_ne!(last[4].channel, ports::HELD);
 }
 
 /// Blobs: round trip, write-once archives.
@@ -1210,6 +1278,7 @@ contract!(
     numbers_that_may_go_unused_are_never_shared,
     a_newborns_number_from_a_block_is_kept_for_it,
     a_notification_is_recorded_once_per_sequence,
+    the_daily_caps_hold_a_familys_messages_for_one_summary,
     blobs_round_trip_archives_are_write_once_and_uploads_get_a_url,
     a_post_answer_is_kept_under_its_idempotency_key,
     cases_with_feedback_are_found_for_the_department,

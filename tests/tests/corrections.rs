@@ -237,3 +237,58 @@ async fn a_recorded_premium_payment_survives_a_correction_that_leaves_insurance_
     assert_eq!(ins["payment"]["receipt"], "R2026-0009", "{ins}");
     assert_eq!(premium_notices(&case), before, "no second payment notice");
 }
+
+/// A correction after completion runs acceptance again on the corrected form: registering
+/// with the father of a couple data sharing holds no marriage record for is refused with
+/// everything it lacks at once, and nothing changes; with a marriage certificate uploaded
+/// it goes to review, and the acceptance record says the certificate was uploaded.
+#[tokio::test]
+async fn a_correction_after_completion_is_accepted_again_on_the_corrected_form() {
+    let app = TestApp::start().await;
+    let g = app.guardian(MOTHER_C);
+    let mut f = with_parents(form_a(), Some(("张伟", FATHER_C)), ("刘芳", MOTHER_C));
+    f["applicant"] = json!({"name": "刘芳", "id_number": MOTHER_C, "relation": "mother",
+                            "phone": "13900000000"});
+    f["household"] = json!({"register_with": "mother"});
+    let id = app.apply(&g, &f).await;
+    let done = app.wait_for(&id, &g, "completed").await;
+    let version = done["version"].as_u64().unwrap();
+    let path = format!("/v1/cases/{id}/corrections");
+    let to_father = json!({"corrections": {"household": {"register_with": "father"}},
+                           "reason": "改为随父落户"});
+    let r = app.post(&path, &g, &to_father).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let details = r.body["error"]["details"].as_array().unwrap();
+    assert!(
+        details
+            .iter()
+            .any(|d| d["field"] == "materials.marriage_certificate" && d["code"] == "missing"),
+        "{details:?}"
+    );
+    for d in details {
+        assert!(!d["message"].as_str().unwrap().is_ascii(), "{d}");
+    }
+    let same = app.case(&id, &g).await;
+    assert_eq!(
+        same["version"].as_u64().unwrap(),
+        version,
+        "nothing recorded"
+    );
+    assert_eq!(same["status"], "completed");
+    assert_eq!(same["form"]["household"]["register_with"], "mother");
+    // With the certificate uploaded, the correction is accepted and goes to review.
+    let mid = app.upload(&id, &g, "marriage_certificate").await;
+    let mut with_cert = to_father.clone();
+    with_cert["materials"] = json!([mid]);
+    let r = app.post(&path, &g, &with_cert).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let case = app.case(&id, &g).await;
+    let received = case["acceptance_notice"]["received_materials"]
+        .as_array()
+        .unwrap();
+    let cert = received
+        .iter()
+        .find(|m| m["material"] == "marriage_certificate")
+        .expect("the certificate is received");
+    assert_eq!(cert["source"], "upload");
+}

@@ -906,3 +906,107 @@ async fn resubmissions_are_bounded_per_day() {
     assert_eq!(r.body["error"]["code"], "limit_reached");
     assert!(!r.body["error"]["message"].as_str().unwrap().is_ascii());
 }
+
+/// At most 5 messages a case a day, the fifth kept for the case's outcome: a family
+/// resubmitting an incomplete case over and over gets four messages, the rest are recorded
+/// as held, and the next day's monitor run sends one summary to the phone (once, however
+/// many runs there are).
+#[tokio::test]
+async fn a_days_messages_beyond_the_cap_are_held_for_one_summary_the_next_day() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_E);
+    let f = with_parents(form_a(), Some(("赵强", FATHER_E)), ("钱丽", MOTHER_E));
+    let id = app.apply(&g, &f).await;
+    let path = format!("/v1/cases/{id}/resubmit");
+    let body = json!({"corrections": {}, "materials": []});
+    for round in 1..=5 {
+        app.wait_for(&id, &g, "incomplete").await;
+        let r = app.post(&path, &g, &body).await;
+        assert_eq!(r.status, 202, "round {round}: {}", r.body);
+    }
+    app.wait_for(&id, &g, "incomplete").await;
+    let incomplete = |sent: &[ports::Delivered]| {
+        sent.iter()
+            .filter(|d| d.notification.kind.as_str() == "incomplete")
+            .count()
+    };
+    let mut sent = vec![];
+    for _ in 0..400 {
+        sent = app.sent_about(&id).await;
+        if incomplete(&sent) >= 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(incomplete(&sent), 6, "six incomplete notices recorded");
+    // Four of the day's messages about the case to the applicant's phone went out (the
+    // fifth is kept for the case's outcome); every later one is held.
+    sent.sort_by_key(|d| d.notification.seq);
+    let phone = f["applicant"]["phone"].as_str().unwrap().to_string();
+    let to_phone: Vec<_> = sent
+        .iter()
+        .filter(|d| d.notification.phone == phone)
+        .collect();
+    let held: Vec<_> = sent.iter().filter(|d| d.channel == ports::HELD).collect();
+    assert_eq!(held.len(), to_phone.len() - 4, "{sent:?}");
+    assert!(to_phone[..4].iter().all(|d| d.channel != ports::HELD));
+    assert!(held.iter().all(|d| d.notification.phone == phone));
+    // The family still reads every notice on the case itself.
+    let case = app.case(&id, &g).await;
+    assert_eq!(case["notifications"].as_array().unwrap().len(), sent.len());
+    // The next day: one summary to the phone, naming the count and no case detail.
+    let running = app.running.as_ref().unwrap();
+    let mut later = running.app.clone();
+    later.clock = std::sync::Arc::new(NextDay);
+    let tick = application::handlers::sla_tick(&later, chrono::Duration::days(100))
+        .await
+        .unwrap();
+    assert_eq!(tick.held_summaries, 1);
+    let today = domain::case::shanghai_now(chrono::Utc::now()).date_naive();
+    let summary = domain::notice::held_summary(today, &phone, 1);
+    let got = app.sent_about(&summary.case_id).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].notification.phone, phone);
+    let count = format!("另有 {} 条", held.len());
+    assert!(
+        got[0].notification.body.contains(&count),
+        "{}",
+        got[0].notification.body
+    );
+    assert!(!got[0].notification.body.contains(&id));
+    let again = application::handlers::sla_tick(&later, chrono::Duration::days(100))
+        .await
+        .unwrap();
+    assert_eq!(again.held_summaries, 0, "one summary per phone and day");
+}
+
+struct NextDay;
+impl ports::Clock for NextDay {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::days(1)
+    }
+}
+
+/// Someone else's case and no case at all answer alike, and no sooner than the refusal
+/// floor, so how long the store took to read the other family's case is not told.
+#[tokio::test]
+async fn someone_elses_case_and_no_case_answer_alike_and_no_sooner_than_the_floor() {
+    let app = TestApp::start().await;
+    let id = app.apply(&app.guardian(FATHER_A), &form_a()).await;
+    let stranger = app.guardian(MOTHER_B);
+    let mut bodies = vec![];
+    for path in [
+        format!("/v1/cases/{id}"),
+        "/v1/cases/BC00000000000000000000".into(),
+    ] {
+        for _ in 0..5 {
+            let started = std::time::Instant::now();
+            let r = app.get(&path, &stranger).await;
+            let took = started.elapsed();
+            assert_eq!(r.status, 404, "{}", r.body);
+            assert!(took >= api::REFUSAL_FLOOR, "{path}: {took:?}");
+            bodies.push(r.body["error"].clone());
+        }
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+}

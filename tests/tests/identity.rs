@@ -491,6 +491,63 @@ async fn the_premium_comes_only_from_configuration_and_its_payment_is_recorded()
     assert_eq!(app.post(&url, &mi, &pay).await.status, 409);
     let case = app.case(&id, &g).await;
     assert_eq!(case["results"]["medical_insurance"]["status"], "paid");
+    // A payment recorded by mistake is reversed by a medical-security supervisor of the
+    // region, with a reason; not by the officer who records, nor a supervisor of another
+    // department or city, nor without a reason.
+    let reversal = format!("/v1/cases/{id}/premium-payment/reversal");
+    let why = json!({"reason": "缴费平台重复推送，非本人缴费"});
+    let ms = |region: &str| {
+        app.scoped(
+            "supervisor",
+            Some("medical_insurance"),
+            "s-ms-1",
+            (Some(region), None, None),
+        )
+    };
+    assert_eq!(app.post(&reversal, &mi, &why).await.status, 403);
+    assert_eq!(
+        app.post(&reversal, &app.supervisor(), &why).await.status,
+        403
+    );
+    assert_eq!(app.post(&reversal, &ms("3303"), &why).await.status, 404);
+    let r = app.post(&reversal, &ms("3301"), &json!({})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app.post(&reversal, &ms("3301"), &why).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["medical_insurance"]["status"], "pending_payment");
+    assert!(r.body["medical_insurance"]["payment"].is_null());
+    assert_eq!(app.post(&reversal, &ms("3301"), &why).await.status, 409);
+    // The timeline keeps what was reversed and why; the family is told the premium is due
+    // again (a fixed text, not the supervisor's words).
+    let case = app.case(&id, &g).await;
+    let entry = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "premium_payment_reversed")
+        .expect("the reversal is in the timeline")
+        .clone();
+    assert!(entry["detail"].as_str().unwrap().contains("R2026-0001"));
+    let mut due = 0;
+    for _ in 0..200 {
+        let sent = app.sent_about(&id).await;
+        due = sent
+            .iter()
+            .filter(|d| d.notification.kind.as_str() == "premium_due")
+            .count();
+        assert!(sent
+            .iter()
+            .all(|d| !d.notification.body.contains("重复推送")));
+        if due >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(due, 2, "the premium notice again after the reversal");
+    // The real payment is then recorded.
+    let r = app.post(&url, &mi, &pay).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["medical_insurance"]["status"], "paid");
 }
 
 #[tokio::test]

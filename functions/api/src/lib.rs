@@ -50,6 +50,10 @@ pub struct Api {
 /// The header the edge adds to every request it forwards, holding the origin secret.
 pub const EDGE_HEADER: &str = "x-onething-edge";
 
+/// The least time a refusal that could tell whether something exists takes (404, and the
+/// duplicate newborn): longer than any difference between reading a case and finding none.
+pub const REFUSAL_FLOOR: std::time::Duration = std::time::Duration::from_millis(5);
+
 impl Api {
     /// This function's composition root, as its `main` runs it: DynamoDB, SQS, S3, KMS
     /// (the certificates' public keys), the data-sharing client (a resubmission or a
@@ -425,10 +429,18 @@ impl Api {
                 error_response(StatusCode::NOT_FOUND, "not_found", "未找到该内容", vec![]),
             ),
             Ok((def, params)) => {
-                let resp = self
-                    .dispatch(def, params, &parts, &body, request_id)
-                    .await
-                    .unwrap_or_else(service_error);
+                let resp = match self.dispatch(def, params, &parts, &body, request_id).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // "Not yours" and "none", and the duplicate refusal, answer no
+                        // sooner than the floor: how long the store took to find (and
+                        // read) someone else's case is not told.
+                        if matches!(e, ServiceError::NotFound | ServiceError::Duplicate { .. }) {
+                            tokio::time::sleep_until((started + REFUSAL_FLOOR).into()).await;
+                        }
+                        service_error(e)
+                    }
+                };
                 (def.pattern, resp)
             }
         };

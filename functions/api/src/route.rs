@@ -173,6 +173,12 @@ pub static ROUTES: &[RouteDef] = &[
         cases::premium_payment,
     ),
     route(
+        "POST",
+        "/v1/cases/{case_id}/premium-payment/reversal",
+        Who::SignedIn,
+        cases::premium_reversal,
+    ),
+    route(
         "GET",
         "/v1/cases/{case_id}/materials/{material_id}",
         Who::SignedIn,

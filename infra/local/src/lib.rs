@@ -643,6 +643,8 @@ async fn launch(
     uploads: Option<Arc<embedded::SqliteBlobs>>,
     audit: Arc<dyn ports::AuditLog>,
 ) -> Result<Running, String> {
+    // The handlers record their own lookups in the same trail as the API.
+    let app = app.with_audit(audit.clone());
     let (stop, stop_rx) = watch::channel(false);
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await

@@ -668,7 +668,7 @@ async fn check_upload(
         )
     };
     let declared_sha256 = match api.app.store.get(case_id).await {
-        Ok(Some(c)) if c.status().is_finished() => {
+        Ok(Some(c)) if !c.takes_materials() => {
             return Err(refuse(
                 StatusCode::CONFLICT,
                 "conflict",

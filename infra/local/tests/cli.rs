@@ -202,11 +202,25 @@ async fn audit_lists_who_read_and_changed_a_case() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(events.len(), 2, "{text}");
+    // The application, acceptance's own data-sharing lookups (whenever the accept
+    // worker ran) and the guardian's read.
+    assert_eq!(events.len(), 3, "{text}");
     assert_eq!(events[0]["action"], "write");
     assert_eq!(events[0]["operation"], "POST /v1/applications");
-    assert_eq!(events[1]["action"], "read");
-    assert_eq!(events[1]["request_id"], "read-by-the-guardian");
+    let lookups = events
+        .iter()
+        .find(|e| e["operation"] == "data_sharing")
+        .expect("acceptance's lookups are recorded");
+    assert_eq!(lookups["actor"], "system:service_center");
+    assert!(lookups["fields"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("data_sharing:birth")));
+    let read = events
+        .iter()
+        .find(|e| e["request_id"] == "read-by-the-guardian")
+        .expect("the guardian's read");
+    assert_eq!(read["action"], "read");
     assert!(!text.contains(testkit::family::FATHER_A), "{text}");
     // Another case has no events; the table form names the operation.
     let out = onething(

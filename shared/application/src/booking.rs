@@ -70,6 +70,25 @@ pub async fn book(app: &App, actor: &Actor, body: &Value) -> Result<Value, Servi
     let Some((site, slot, purpose)) = chosen.filter(|_| problems.is_empty()) else {
         return Err(ServiceError::Invalid(problems));
     };
+    // Booking and cancelling over and over would hold slots from everyone else.
+    let today = now.date_naive();
+    let booked_today = app
+        .appointments
+        .of_guardian(&actor.sub)
+        .await?
+        .iter()
+        .filter(|a| a.created_at.date_naive() == today)
+        .count();
+    if booked_today >= app.settings.bookings_per_day {
+        return Err(ServiceError::ConflictCode {
+            code: "limit_reached",
+            message: format!(
+                "每人每天最多预约 {} 次（含已取消的预约），请明天再试",
+                app.settings.bookings_per_day
+            )
+            .into(),
+        });
+    }
     let r = uuid::Uuid::new_v4().as_u128();
     let a = Appointment {
         appointment_id: format!("AP{}{}", now.format("%Y%m%d"), &format!("{r:032X}")[..12]),
@@ -179,6 +198,14 @@ fn choice<'s>(
             problems.push(Problem::new("start", "past", "该时段已过，请另选时段"));
             return None;
         }
+        Some(s) if s.start > now + chrono::Duration::days(app.settings.booking_horizon_days) => {
+            problems.push(Problem::new(
+                "start",
+                "too_far",
+                format!("只能预约 {} 日内的时段", app.settings.booking_horizon_days),
+            ));
+            return None;
+        }
         Some(s) => s,
     };
     Some((site, slot, purpose?))
@@ -283,16 +310,15 @@ pub async fn remind(app: &App, force: bool) -> Result<usize, ServiceError> {
                 continue;
             }
             if let Some(phone) = &a.phone {
-                app.notifier
-                    .send(&Notification {
-                        case_id: a.appointment_id.clone(),
-                        seq: 1,
-                        kind: NoticeKind::AppointmentReminder,
-                        title: "预约提醒".into(),
-                        body: a.reminder_text(&site.name),
-                        phone: phone.clone(),
-                    })
-                    .await?;
+                app.deliver(&Notification {
+                    case_id: a.appointment_id.clone(),
+                    seq: 1,
+                    kind: NoticeKind::AppointmentReminder,
+                    title: "预约提醒".into(),
+                    body: a.reminder_text(&site.name),
+                    phone: phone.clone(),
+                })
+                .await?;
                 sent += 1;
             }
             app.appointments.mark_reminded(&a.appointment_id).await?;

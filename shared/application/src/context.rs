@@ -42,6 +42,10 @@ pub struct App {
     pub signer: Option<Arc<dyn ports::CertSigner>>,
     /// Certificates' PDFs (none: this deployment renders none, `document_url` is null).
     pub documents: Option<Documents>,
+    /// The personal-data audit trail, for the lookups a handler makes itself (the API
+    /// records its requests' accesses through its own; functions that make none have
+    /// [`ports::NotWired`]).
+    pub audit: Arc<dyn ports::AuditLog>,
 }
 
 /// How certificates' PDFs are made: the renderer (None: another function renders them,
@@ -75,6 +79,7 @@ impl App {
         App {
             sites: Arc::new(sites),
             appointments: Arc::new(ports::NotWired("appointment store")),
+            audit: Arc::new(ports::NotWired("audit trail")),
             signer: None,
             documents: None,
             tasks: store.clone(),
@@ -97,6 +102,12 @@ impl App {
     /// The same application with an appointment store.
     pub fn with_appointments(mut self, store: Arc<dyn ports::AppointmentStore>) -> App {
         self.appointments = store;
+        self
+    }
+
+    /// The same application recording its own lookups in this audit trail.
+    pub fn with_audit(mut self, audit: Arc<dyn ports::AuditLog>) -> App {
+        self.audit = audit;
         self
     }
 
@@ -129,6 +140,29 @@ impl App {
     pub fn now(&self) -> domain::case::Time {
         domain::case::shanghai_now(self.clock.now())
     }
+    /// Today's caps on a family's messages of `kind` (API.md "Notifications"): the last
+    /// of the day's messages is kept for a case's outcome.
+    pub fn daily_caps(&self, kind: domain::case::NoticeKind) -> ports::DailyCaps {
+        let keep = |cap: u32| {
+            if kind.is_outcome() {
+                cap
+            } else {
+                cap.saturating_sub(1).max(1)
+            }
+        };
+        ports::DailyCaps {
+            day: self.now().date_naive(),
+            per_case: keep(self.settings.notices_per_case_per_day),
+            per_phone: keep(self.settings.notices_per_phone_per_day),
+        }
+    }
+
+    /// Send a message: a family's under today's caps, an official's always.
+    pub async fn deliver(&self, n: &domain::notice::Notification) -> Result<(), ports::StoreError> {
+        let caps = n.kind.is_capped().then(|| self.daily_caps(n.kind));
+        self.notifier.send(n, caps).await
+    }
+
     /// Load → decide → commit for this app's case store.
     pub fn repo(&self) -> CaseRepo<'_> {
         CaseRepo::new(self.store.as_ref(), &self.calendar, &self.settings)

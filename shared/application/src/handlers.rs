@@ -65,6 +65,47 @@ async fn send(app: &App, env: &Envelope) -> Result<(), StoreError> {
 
 /// Ask data sharing for everything acceptance needs (asked again on every resubmission,
 /// with the corrected form), and look up the hospital's delivery record.
+/// The data-sharing lookups [`gather`] makes for `f`, as an audit event's fields: each
+/// person by their masked ID number, then the household, the marriage record and the
+/// delivery record.
+pub fn lookups(f: &domain::Form) -> Vec<String> {
+    let person = |id: &str| format!("data_sharing:person:{}", domain::idnum::mask_id(id));
+    let mut out = vec![person(f.mother.id_number.as_str())];
+    if let Some(p) = &f.father {
+        out.push(person(p.id_number.as_str()));
+    }
+    out.push("data_sharing:household".into());
+    if f.father.is_some() {
+        out.push("data_sharing:marriage".into());
+    }
+    out.push("data_sharing:birth".into());
+    out
+}
+
+/// One audit event for the lookups a function made itself (acceptance's), before what it
+/// found is committed: a lookup is never unrecorded (a redelivery that looks again
+/// records again).
+async fn audit_lookups(
+    app: &App,
+    case_id: &str,
+    actor: &Actor,
+    f: &domain::Form,
+) -> Result<(), HandlerError> {
+    let now = app.clock.now();
+    let mut event = domain::audit::AuditEvent::new(
+        now,
+        &format!("{}-{}", actor.label(), now.timestamp_millis()),
+        actor,
+        domain::audit::AuditAction::Read,
+        "data_sharing",
+    );
+    event.status = 200;
+    event.cases = vec![case_id.to_string()];
+    event.fields = lookups(f);
+    app.audit.record(&event).await?;
+    Ok(())
+}
+
 pub async fn gather(app: &App, f: &domain::Form) -> Result<SharedFacts, StoreError> {
     let mother = app.sharing.person(f.mother.id_number.as_str()).await?;
     let father = match &f.father {
@@ -120,6 +161,7 @@ pub async fn accept(app: &App, case_id: &str) -> Result<(), HandlerError> {
             let unit = case.step(Step::Acceptance).dept;
             let system = &Actor::system(unit);
             let facts = gather(app, case.form()).await?;
+            audit_lookups(app, case.case_id(), system, case.form()).await?;
             // Twins: what was uploaded for a sibling's application counts for this one.
             if case.form().newborn.multiple_birth > 1 {
                 for sibling in app.store.by_owner(case.owner()).await? {
@@ -344,7 +386,7 @@ pub async fn notify(
             )
         }
     };
-    app.notifier.send(&n).await?;
+    app.deliver(&n).await?;
     tracing::info!(
         case_id,
         kind = kind.as_str(),
@@ -396,6 +438,8 @@ pub struct Tick {
     pub stopped_at_budget: bool,
     /// Appointment reminders sent (the working day before).
     pub reminded_appointments: usize,
+    /// Summaries sent to phones whose messages the daily caps held on an earlier day.
+    pub held_summaries: usize,
 }
 
 /// The scheduled `sla-monitor`: mark overdue steps and cases, and re-drive any case whose
@@ -454,7 +498,39 @@ pub async fn sla_tick_within(
         Ok(n) => tick.reminded_appointments = n,
         Err(e) => tracing::error!(error = %e, "appointment reminders failed this run"),
     }
+    match summarise_held(app).await {
+        Ok(n) => tick.held_summaries = n,
+        Err(e) => tracing::error!(error = %e, "summaries of held messages failed this run"),
+    }
     Ok(tick)
+}
+
+/// Days back the monitor looks for held messages still owed a summary (a day of missed
+/// runs is caught up).
+const HELD_DAYS_BACK: i64 = 3;
+
+/// One summary per phone for the messages the daily caps held on an earlier day: sent
+/// (idempotent by its key), then marked, so a run cut short between the two sends none
+/// twice.
+async fn summarise_held(app: &App) -> Result<usize, HandlerError> {
+    let today = app.now().date_naive();
+    let mut sent = 0;
+    for back in 1..=HELD_DAYS_BACK {
+        let day = today - Duration::days(back);
+        for held in app.notifier.held_on(day).await? {
+            let summary = domain::notice::held_summary(day, &held.phone, held.count);
+            app.deliver(&summary).await?;
+            app.notifier.summarised(&held).await?;
+            tracing::info!(
+                %day,
+                held = held.count,
+                phone = %domain::idnum::mask_phone(&held.phone),
+                "held messages summarised",
+            );
+            sent += 1;
+        }
+    }
+    Ok(sent)
 }
 
 /// What a lost message left undone on a case that has not changed for a while: its

@@ -71,6 +71,7 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
         ),
         NoticeKind::ConflictingBirthRecord
         | NoticeKind::BreakGlassAlert
+        | NoticeKind::HeldSummary
         | NoticeKind::AwaitingConfirmation
         | NoticeKind::ConfirmationRequested
         | NoticeKind::Declined
@@ -91,6 +92,30 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
         title: title.to_string(),
         body,
         phone: recipient(case, kind),
+    }
+}
+
+/// The key under which stores count a phone's messages (no phone number in a key).
+pub fn phone_digest(phone: &str) -> String {
+    crate::sharing::hex_sha256(&format!("phone|{phone}"))
+}
+
+/// The one message a phone gets the day after some of its messages were held by the daily
+/// caps (API.md "Notifications"): how many, and where to read them; no case's details.
+pub fn held_summary(day: chrono::NaiveDate, phone: &str, held: u32) -> Notification {
+    use chrono::Datelike;
+    let key = phone_digest(phone);
+    Notification {
+        case_id: format!("HELD-{}-{}", day.format("%Y%m%d"), &key[..16]),
+        seq: 1,
+        kind: NoticeKind::HeldSummary,
+        title: "出生一件事通知汇总".into(),
+        body: format!(
+            "{}月{}日另有 {held} 条出生“一件事”通知因当日发送条数已达上限未逐条发送，请登录浙里办“我的办件”查看。",
+            day.month(),
+            day.day()
+        ),
+        phone: phone.to_string(),
     }
 }
 
@@ -121,6 +146,11 @@ fn consent_or_alert(case: &Case, kind: NoticeKind) -> (&'static str, String) {
     NoticeKind::BreakGlassAlert => (
         "监督查阅提醒",
         format!("出生“一件事”申请（{id}）的完整信息已被监督人员查阅。"),
+    ),
+    // Sent by the SLA monitor for a phone's held messages; never composed from a case.
+    NoticeKind::HeldSummary => (
+        "出生一件事通知汇总",
+        format!("您的出生“一件事”申请（{id}）有新的办理进展，请登录浙里办查看。"),
     ),
     NoticeKind::AwaitingConfirmation => (
         "待新生儿母亲确认",

@@ -52,6 +52,16 @@ pub struct Settings {
     pub break_glass_reasons: Vec<String>,
     /// At most this many break-glass reads per supervisor per (Beijing) day.
     pub break_glass_per_day: u32,
+    /// At most this many messages about one case a (Beijing) day...
+    pub notices_per_case_per_day: u32,
+    /// ...and to one phone; beyond either, a message is recorded and held for one summary
+    /// the next day.
+    pub notices_per_phone_per_day: u32,
+    /// Appointments are booked at most this many days ahead...
+    pub booking_horizon_days: i64,
+    /// ...and at most this many a guardian a (Beijing) day, cancelled ones included, so
+    /// that nobody holds slots by booking and cancelling.
+    pub bookings_per_day: usize,
     /// Who is told of every break-glass read: the supervision lead of each region (the
     /// longest matching division prefix). Without one, the alert goes to the log only.
     pub supervision_leads: Vec<SupervisionLead>,
@@ -111,6 +121,10 @@ impl Default for Settings {
             bad_rating_rectify_days: 15,
             break_glass_reasons: BREAK_GLASS_REASONS.iter().map(|r| r.to_string()).collect(),
             break_glass_per_day: 5,
+            notices_per_case_per_day: 5,
+            notices_per_phone_per_day: 5,
+            booking_horizon_days: 14,
+            bookings_per_day: 3,
             supervision_leads: vec![],
         }
     }

@@ -61,6 +61,8 @@ pub struct Init {
     sharing: Arc<dyn ports::DataSharing>,
     signer: Option<Arc<dyn ports::CertSigner>>,
     documents: Option<Option<Arc<dyn ports::CertRenderer>>>,
+    /// The audit trail of a function that looks up personal data itself.
+    audit: Option<Arc<dyn ports::AuditLog>>,
 }
 
 impl Init {
@@ -85,6 +87,7 @@ impl Init {
             sharing: Arc::new(ports::NotWired("data-sharing client")),
             signer: None,
             documents: None,
+            audit: None,
         })
     }
 
@@ -178,6 +181,8 @@ impl Init {
         let mut init = self;
         if spec.gathers_records {
             init = init.with_data_sharing()?;
+            // Its lookups are recorded in the audit trail.
+            init.audit = Some(init.audit());
         }
         if spec.signs {
             init = init.with_certificates();
@@ -206,6 +211,10 @@ impl Init {
             manual,
         )
         .with_appointments(self.core.appointments.clone());
+        let app = match self.audit {
+            Some(audit) => app.with_audit(audit),
+            None => app,
+        };
         let app = match self.signer {
             Some(signer) => app.with_signer(signer),
             None => app,

@@ -455,6 +455,16 @@ impl NotWired {
 }
 
 #[async_trait]
+impl AuditLog for NotWired {
+    async fn record(&self, _: &AuditEvent) -> Result<(), StoreError> {
+        Err(self.err())
+    }
+    async fn for_case(&self, _: &str) -> Result<Vec<AuditEvent>, StoreError> {
+        Err(self.err())
+    }
+}
+
+#[async_trait]
 impl BlobStore for NotWired {
     async fn put(&self, _: &str, _: &[u8], _: &str) -> Result<(), StoreError> {
         Err(self.err())
@@ -691,11 +701,39 @@ pub struct Delivered {
     pub sent_at: DateTime<Utc>,
 }
 
+/// The daily caps on a family's messages (API.md "Notifications"): on `day` (Beijing),
+/// at most `per_case` messages about one case and `per_phone` to one phone are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyCaps {
+    pub day: chrono::NaiveDate,
+    pub per_case: u32,
+    pub per_phone: u32,
+}
+
+/// The channel of a message the caps held back (recorded, owed a summary).
+pub const HELD: &str = "held";
+
+/// A phone's messages held on one day, owed one summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub day: chrono::NaiveDate,
+    pub phone: String,
+    pub count: u32,
+}
+
 #[async_trait]
 pub trait Notifier: Send + Sync {
-    /// Idempotent by `(case_id, seq)`.
-    async fn send(&self, n: &Notification) -> Result<(), StoreError>;
+    /// Record and send `n`, once per `(case_id, seq)`. With `caps`, a message whose case
+    /// or phone already had its share of `caps.day` is recorded with the channel [`HELD`]
+    /// instead, and counted for that phone's summary; counting and recording are one
+    /// atomic write. Without `caps` (alerts to officials, summaries) it is always sent.
+    async fn send(&self, n: &Notification, caps: Option<DailyCaps>) -> Result<(), StoreError>;
+    /// The messages recorded under `case_id` (a case, or what else they are about).
     async fn sent(&self, case_id: &str) -> Result<Vec<Delivered>, StoreError>;
+    /// Phones with messages held on `day` that have no summary yet.
+    async fn held_on(&self, day: chrono::NaiveDate) -> Result<Vec<Held>, StoreError>;
+    /// Mark `held` summarised (idempotent): it is no longer listed by [`Self::held_on`].
+    async fn summarised(&self, held: &Held) -> Result<(), StoreError>;
 }
 
 /// The audit trail of personal data: append-only, kept apart from the application log.

@@ -130,8 +130,13 @@ pub fn resubmit(c: Call<'_>) -> Handled<'_> {
         let body = c.json()?;
         let case = c.param("case_id");
         let changed = service::resubmit(c.app(), c.actor(), &case, &body).await?;
-        Answer::json(StatusCode::ACCEPTED, moved(&changed))
-            .wrote(vec![case], &["form", "materials"])
+        let mut fields = vec!["form".to_string(), "materials".to_string()];
+        if changed.accepted_at().is_some() {
+            // An accepted case's resubmission asked data sharing again.
+            fields.extend(application::handlers::lookups(changed.form()));
+        }
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        Answer::json(StatusCode::ACCEPTED, moved(&changed)).wrote(vec![case], &fields)
     })
 }
 
@@ -160,8 +165,13 @@ pub fn correct(c: Call<'_>) -> Handled<'_> {
     Box::pin(async move {
         let body = c.json()?;
         let case = c.param("case_id");
-        let out = service::correct_after_completion(c.app(), c.actor(), &case, &body).await?;
-        Answer::json(StatusCode::ACCEPTED, out).wrote(vec![case], &["corrections"])
+        let (out, form) =
+            service::correct_after_completion(c.app(), c.actor(), &case, &body).await?;
+        // The correction asked data sharing about the corrected form.
+        let mut fields = vec!["corrections".to_string()];
+        fields.extend(application::handlers::lookups(&form));
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        Answer::json(StatusCode::ACCEPTED, out).wrote(vec![case], &fields)
     })
 }
 
@@ -175,19 +185,34 @@ pub fn certificates(c: Call<'_>) -> Handled<'_> {
     })
 }
 
+/// `POST /v1/cases/{case_id}/premium-payment/reversal` (a medical-security supervisor).
+pub fn premium_reversal(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        let body = c.json()?;
+        let case = c.param("case_id");
+        let changed = service::reverse_premium_payment(c.app(), c.actor(), &case, &body).await?;
+        premium_answer(&changed, case)
+    })
+}
+
 /// `POST /v1/cases/{case_id}/premium-payment` (medical security).
 pub fn premium_payment(c: Call<'_>) -> Handled<'_> {
     Box::pin(async move {
         let body = c.json()?;
         let case = c.param("case_id");
         let changed = service::premium_payment(c.app(), c.actor(), &case, &body).await?;
-        let insurance = changed
-            .results()
-            .insurance
-            .as_ref()
-            .map(|i| &i.medical_insurance);
-        let shown = json!({"case_id": changed.case_id(), "medical_insurance": insurance,
-                           "version": changed.version()});
-        Answer::json(StatusCode::OK, shown).wrote(vec![case], &["results.medical_insurance"])
+        premium_answer(&changed, case)
     })
+}
+
+/// The newborn's medical insurance as a payment or its reversal left it.
+fn premium_answer(changed: &Case, case: String) -> Result<Answer, application::ServiceError> {
+    let insurance = changed
+        .results()
+        .insurance
+        .as_ref()
+        .map(|i| &i.medical_insurance);
+    let shown = json!({"case_id": changed.case_id(), "medical_insurance": insurance,
+                       "version": changed.version()});
+    Answer::json(StatusCode::OK, shown).wrote(vec![case], &["results.medical_insurance"])
 }

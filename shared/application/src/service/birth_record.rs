@@ -133,7 +133,7 @@ async fn conflicting(
             ),
             phone: lead.phone.clone(),
         };
-        if let Err(e) = app.notifier.send(&alert).await {
+        if let Err(e) = app.deliver(&alert).await {
             tracing::warn!(error = %e, "the conflicting record's alert was not sent");
         }
     }

@@ -67,22 +67,21 @@ async fn alert_lead(app: &App, read: &BreakGlassRead) -> Result<(), ServiceError
         return Ok(());
     };
     let at = read.at.with_timezone(&domain::calendar::shanghai());
-    app.notifier
-        .send(&Notification {
-            case_id: read.entry_id.clone(),
-            seq: 1,
-            kind: domain::case::NoticeKind::BreakGlassAlert,
-            title: "监督查阅提醒".into(),
-            body: format!(
-                "监督人员 {} 于 {} 因“{}”查阅了申请（{}）的完整信息。",
-                read.supervisor,
-                at.format("%Y-%m-%d %H:%M"),
-                reason_name(&read.reason_code),
-                read.case_id
-            ),
-            phone: lead.phone.clone(),
-        })
-        .await?;
+    app.deliver(&Notification {
+        case_id: read.entry_id.clone(),
+        seq: 1,
+        kind: domain::case::NoticeKind::BreakGlassAlert,
+        title: "监督查阅提醒".into(),
+        body: format!(
+            "监督人员 {} 于 {} 因“{}”查阅了申请（{}）的完整信息。",
+            read.supervisor,
+            at.format("%Y-%m-%d %H:%M"),
+            reason_name(&read.reason_code),
+            read.case_id
+        ),
+        phone: lead.phone.clone(),
+    })
+    .await?;
     Ok(())
 }
 

@@ -6,13 +6,14 @@ use super::*;
 /// `POST /v1/cases/{id}/corrections`: the owner of a completed case corrects it (the
 /// rules of resubmission corrections: immutable fields, the dependency table). The
 /// departments whose results depend on the change review and reissue; the answer names
-/// the correction and whether it is in review or (nothing depended on it) done.
+/// the correction and whether it is in review or (nothing depended on it) done; the
+/// corrected form comes with it (what data sharing was asked about).
 pub async fn correct_after_completion(
     app: &App,
     actor: &Actor,
     case_id: &str,
     body: &Value,
-) -> Result<Value, ServiceError> {
+) -> Result<(Value, Form), ServiceError> {
     let (case, _) = load_visible(app, actor, case_id).await?;
     if case.owner() != actor.sub || actor.role != Role::Guardian {
         return Err(ServiceError::Forbidden(
@@ -22,7 +23,24 @@ pub async fn correct_after_completion(
     correctable(&case)?;
     let req: body::CorrectionRequest = body::parse(body)?;
     let now = app.now();
-    let (form, reason) = read_correction(app, &case, &req, now)?;
+    // The materials the correction names count once their upload is checked (where the
+    // upload went straight to the bucket, this is where it is confirmed).
+    let mut unconfirmed = vec![];
+    for id in &req.materials {
+        if case.materials().iter().any(|m| &m.material_id == id) {
+            if let Err(p) = confirm_upload(app, case_id, id).await? {
+                unconfirmed.push(p);
+            }
+        }
+    }
+    let (form, reason) = match read_correction(app, &case, &req, now) {
+        Err(ServiceError::Invalid(mut problems)) => {
+            problems.extend(unconfirmed);
+            return Err(ServiceError::Invalid(problems));
+        }
+        _ if !unconfirmed.is_empty() => return Err(ServiceError::Invalid(unconfirmed)),
+        other => other?,
+    };
     let facts = crate::handlers::gather(app, &form).await?;
     let correction_id = new_id("CR", app);
     let (_, case) = app
@@ -37,7 +55,7 @@ pub async fn correct_after_completion(
                     req.materials.clone(),
                     actor,
                     now,
-                    &app.calendar,
+                    (&app.calendar, &app.settings),
                 )
                 .map_err(domain_err)?;
             Ok::<_, ServiceError>(Change::Commit((), effects))
@@ -48,13 +66,14 @@ pub async fn correct_after_completion(
         .iter()
         .find(|c| c.correction_id == correction_id)
         .expect("recorded");
-    Ok(json!({
+    let answer = json!({
         "correction_id": c.correction_id,
         "status": c.status,
         "case_id": case.case_id(),
         "changes": c.changes,
         "from_step": c.from_step,
-    }))
+    });
+    Ok((answer, case.form().clone()))
 }
 
 /// The corrected form and the reason, when the request holds no problem (every problem at once).

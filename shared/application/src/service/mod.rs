@@ -81,5 +81,16 @@ fn domain_err(e: domain::DomainError) -> ServiceError {
         domain::DomainError::Calendar(c) => ServiceError::Unavailable(c.to_string()),
         domain::DomainError::Rule(m) => ServiceError::Conflict(m.into()),
         domain::DomainError::Limit(m) => ServiceError::Limit(m.into()),
+        domain::DomainError::Missing(missing) => ServiceError::Invalid(
+            missing
+                .into_iter()
+                .map(|m| {
+                    let field = m
+                        .field
+                        .unwrap_or_else(|| format!("materials.{}", m.material));
+                    Problem::new(field, "missing", m.reason)
+                })
+                .collect(),
+        ),
     }
 }

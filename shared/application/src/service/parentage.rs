@@ -164,7 +164,11 @@ pub(super) async fn withdraw_unconfirmed(app: &App, case: &Case, others: Vec<Cas
 }
 
 /// A parent's reason (required for an objection and a void; optional to decline).
-fn reason_of(body: &Value, required: bool, default: &str) -> Result<String, ServiceError> {
+pub(super) fn reason_of(
+    body: &Value,
+    required: bool,
+    default: &str,
+) -> Result<String, ServiceError> {
     let req: body::Withdrawal = body::parse(body)?;
     match req.reason.as_deref().map(str::trim) {
         None | Some("") if !required => Ok(default.to_string()),

@@ -82,3 +82,42 @@ pub async fn premium_payment(
         .await?;
     Ok(case)
 }
+
+/// `POST /v1/cases/{id}/premium-payment/reversal`: a medical-security supervisor of the
+/// case's region reverses a payment recorded by mistake, with a reason; the premium is due
+/// again and the family is told.
+pub async fn reverse_premium_payment(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    body: &Value,
+) -> Result<Case, ServiceError> {
+    let case = crate::authz::load_unchecked(app, case_id).await?;
+    if crate::authz::viewer(actor, &case).is_none() {
+        return Err(ServiceError::NotFound);
+    }
+    if actor.role != Role::Supervisor || actor.dept != Some(domain::Dept::MedicalInsurance) {
+        return Err(ServiceError::Forbidden(
+            "只有医疗保障部门的监督人员可以撤销缴费记录".into(),
+        ));
+    }
+    let reason = super::parentage::reason_of(body, true, "")?;
+    let now = app.now();
+    let (_, case) = app
+        .repo()
+        .update(case_id, |c| {
+            let effects = c
+                .reverse_premium_payment(&reason, actor, now)
+                .map_err(|e| match e {
+                    domain::DomainError::Rule(m) => ServiceError::ConflictCode {
+                        code: "not_paid",
+                        message: m.into(),
+                    },
+                    other => domain_err(other),
+                })?;
+            Ok::<_, ServiceError>(Change::Commit((), effects))
+        })
+        .await?;
+    tracing::warn!(case_id, actor = %actor.label(), "premium payment reversed");
+    Ok(case)
+}

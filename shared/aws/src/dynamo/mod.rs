@@ -6,6 +6,7 @@
 //! | feedback entry | `CASE#{id}` | `FB#{feedback_id}` | `entry`; gsi5 `FEEDBACK#{dept}#{open\|closed}` / `{region}#{created}#{id}`; written with the case |
 //! | aggregates | `AGG#{yyyymm}` | `{county}#{dd}#{shard}` | one number per unit and counter (`aggregates`), added to in the case's transaction, in one of 8 shards by case |
 //! | notification | `CASE#{id}` | `NOTE#{seq}` | idempotent by seq |
+//! | a phone's messages of a day | `NOTECAP#{yyyy-mm-dd}` | `PHONE#{digest}` | `total` and `c_{case_id}` sent (the daily caps), `held` and `phone` (the next day's summary), `summarised`; `expires_at` a week on |
 //! | idempotency key | `IDEM#{scope}#{key}` | `IDEM` | `case_id` |
 //! | newborn claim | `NEWBORN#{digest}` | `NEWBORN` | `case_id`; written with the case, deleted when it ends unfinished |
 //! | birth record | `BIRTH#{birth_id}` | `BIRTH` | `doc` |
@@ -27,7 +28,8 @@ use domain::notice::Notification;
 use domain::projection::{CaseRow, EscalationEntry, FeedbackEntry, TallyCell};
 use domain::steps::NumberTake;
 use ports::{
-    AllocError, Allocator, CaseStore, Created, Delivered, Notifier, OutMessage, StoreError,
+    AllocError, Allocator, CaseStore, Created, DailyCaps, Delivered, Held, Notifier, OutMessage,
+    StoreError,
 };
 use std::collections::HashMap;
 use std::sync::Arc;

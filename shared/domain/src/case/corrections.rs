@@ -226,7 +226,7 @@ impl Case {
         materials: Vec<String>,
         actor: &Actor,
         now: Time,
-        cal: &Calendar,
+        (cal, settings): (&Calendar, &crate::settings::Settings),
     ) -> Result<Vec<Effect>, DomainError> {
         self.require(
             self.status == CaseStatus::Completed && self.open_correction().is_none(),
@@ -237,6 +237,13 @@ impl Case {
         self.form = form;
         if let Some(f) = facts {
             self.shared = f;
+        }
+        // Acceptance again on the corrected form: what it lacks is refused, all at once
+        // (the departments never see a claim acceptance did not check); what it holds
+        // brings the received materials up to date.
+        let missing = self.assess_again(settings);
+        if !missing.is_empty() {
+            return Err(DomainError::Missing(missing));
         }
         let mut correction = Correction {
             correction_id,

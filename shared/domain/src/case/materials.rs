@@ -4,6 +4,14 @@
 use super::*;
 
 impl Case {
+    /// Whether materials may be added: while the case is open, and on a completed case
+    /// for a correction after completion (the correction names them); never on a case
+    /// that ended otherwise.
+    pub fn takes_materials(&self) -> bool {
+        !self.status.is_finished()
+            || (self.status == CaseStatus::Completed && self.open_correction().is_none())
+    }
+
     /// A material registered for upload.
     pub fn register_material(
         &mut self,
@@ -11,7 +19,7 @@ impl Case {
         actor: &Actor,
         now: Time,
     ) -> Result<(), DomainError> {
-        self.require(!self.status.is_finished(), "adding a material")?;
+        self.require(self.takes_materials(), "adding a material")?;
         if self.materials.len() >= MAX_MATERIALS_PER_CASE {
             return Err(DomainError::Limit(format!(
                 "每件申请最多登记 {MAX_MATERIALS_PER_CASE} 份材料"

@@ -433,6 +433,9 @@ pub enum NoticeKind {
     /// A supervisor's break-glass read, to the region's supervision lead; not sent to a
     /// family.
     BreakGlassAlert,
+    /// To a phone whose messages of one day went over the daily caps: how many were held
+    /// (sent the next day, once); not about a case.
+    HeldSummary,
 }
 
 impl NoticeKind {
@@ -457,7 +460,33 @@ impl NoticeKind {
             NoticeKind::ConflictingBirthRecord => "conflicting_birth_record",
             NoticeKind::PhoneChanged => "phone_changed",
             NoticeKind::BreakGlassAlert => "break_glass_alert",
+            NoticeKind::HeldSummary => "held_summary",
         }
+    }
+
+    /// How a case ended: the last of a day's capped messages is kept for it, so the
+    /// family is told the outcome the day it comes.
+    pub fn is_outcome(self) -> bool {
+        matches!(
+            self,
+            NoticeKind::Completed
+                | NoticeKind::Rejected
+                | NoticeKind::NotAccepted
+                | NoticeKind::Withdrawn
+                | NoticeKind::Voided
+                | NoticeKind::Declined
+        )
+    }
+
+    /// A message to a family (the daily caps apply); alerts to officials and the summary
+    /// of held messages are not capped.
+    pub fn is_capped(self) -> bool {
+        !matches!(
+            self,
+            NoticeKind::ConflictingBirthRecord
+                | NoticeKind::BreakGlassAlert
+                | NoticeKind::HeldSummary
+        )
     }
 }
 
@@ -479,6 +508,9 @@ pub enum DomainError {
     /// A per-case cap was reached (the message is Chinese, fit to show).
     #[error("{0}")]
     Limit(String),
+    /// What acceptance finds missing in a corrected form (everything at once).
+    #[error("{} items missing", .0.len())]
+    Missing(Vec<Missing>),
 }
 
 /// Materials a case may hold (registered, whether or not uploaded).

@@ -42,7 +42,7 @@ pub struct StepState {
     pub redrive_round: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Missing {
     /// The form field to correct, when the problem is with the form.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -371,6 +371,53 @@ impl Case {
         Ok(())
     }
 
+    /// A payment recorded by mistake is reversed (by a medical-security supervisor, with a
+    /// reason): the premium is due again, the family is told so, and the timeline keeps
+    /// what was reversed and why.
+    pub fn reverse_premium_payment(
+        &mut self,
+        reason: &str,
+        actor: &Actor,
+        now: Time,
+    ) -> Result<Vec<Effect>, DomainError> {
+        let paid = self
+            .results
+            .insurance
+            .as_ref()
+            .map(|i| &i.medical_insurance)
+            .filter(|mi| mi.status == Some(PremiumStatus::Paid))
+            .and_then(|mi| mi.payment.clone());
+        let Some(payment) = paid else {
+            return Err(DomainError::Rule("该申请没有可撤销的缴费记录".into()));
+        };
+        let unpay = |mi: &mut MedicalInsurance| {
+            mi.status = Some(PremiumStatus::PendingPayment);
+            mi.payment = None;
+        };
+        if let Some(ins) = self.results.insurance.as_mut() {
+            unpay(&mut ins.medical_insurance);
+        }
+        if let Some(si) = self
+            .step_mut(Step::MedicalInsurance)
+            .results
+            .insurance
+            .as_mut()
+        {
+            unpay(&mut si.medical_insurance);
+        }
+        self.premium_reminded = false;
+        self.log(
+            now,
+            &actor.label(),
+            "premium_payment_reversed",
+            &format!(
+                "撤销缴费记录（{} 元，凭证号 {}）：{reason}",
+                payment.amount_cny, payment.receipt
+            ),
+        );
+        Ok(vec![self.notify(NoticeKind::PremiumDue)])
+    }
+
     /// Whether the premium reminder is still owed (enrolled, unpaid, not yet reminded).
     pub fn premium_reminder_owed(&self) -> bool {
         !self.premium_reminded

@@ -7,8 +7,8 @@ use domain::flow::Dept;
 use domain::notice::Notification;
 use domain::projection::{CaseRow, EscalationEntry, FeedbackEntry, TallyCell};
 use ports::{
-    AllocError, Allocator, CaseStore, Created, DeadLetter, DeadLetterAdmin, Delivered, Notifier,
-    OutMessage, QueueConsumer, QueueSender, Received, StoreError,
+    AllocError, Allocator, CaseStore, Created, DailyCaps, DeadLetter, DeadLetterAdmin, Delivered,
+    Held, Notifier, OutMessage, QueueConsumer, QueueSender, Received, StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -137,6 +137,14 @@ CREATE TABLE IF NOT EXISTS notifications (
   case_id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL, sent_at INTEGER NOT NULL,
   PRIMARY KEY (case_id, seq)
 );
+-- The daily caps on a family's messages: sent today per case and per phone (digest).
+CREATE TABLE IF NOT EXISTS notice_counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
+-- Messages the caps held, owed one summary per phone and day.
+CREATE TABLE IF NOT EXISTS held_notices (
+  case_id TEXT NOT NULL, seq INTEGER NOT NULL, day TEXT NOT NULL, phone TEXT NOT NULL,
+  summarised INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, seq)
+);
+CREATE INDEX IF NOT EXISTS held_by_day ON held_notices (day, summarised);
 -- Appointments: the guardian by digest; `active` rows count against their slot.
 CREATE TABLE IF NOT EXISTS appointments (
   appointment_id TEXT PRIMARY KEY, guardian TEXT NOT NULL, purpose TEXT NOT NULL,
@@ -447,4 +455,15 @@ mod sql {
          ?2, ?3, ?4)";
     pub const SELECT_NOTIFICATIONS: &str =
         "SELECT doc FROM notifications WHERE case_id = ?1 ORDER BY seq";
+    pub const NOTIFICATION_EXISTS: &str =
+        "SELECT 1 FROM notifications WHERE case_id = ?1 AND seq = ?2";
+    pub const NOTICE_COUNT: &str = "SELECT n FROM notice_counts WHERE key = ?1";
+    pub const BUMP_NOTICE_COUNT: &str = "INSERT INTO notice_counts (key, n) VALUES (?1, 1) \
+         ON CONFLICT (key) DO UPDATE SET n = n + 1";
+    pub const INSERT_HELD: &str =
+        "INSERT OR IGNORE INTO held_notices (case_id, seq, day, phone) VALUES (?1, ?2, ?3, ?4)";
+    pub const SELECT_HELD: &str = "SELECT phone, COUNT(*) FROM held_notices WHERE day = ?1 \
+         AND summarised = 0 GROUP BY phone ORDER BY phone";
+    pub const MARK_SUMMARISED: &str =
+        "UPDATE held_notices SET summarised = 1 WHERE day = ?1 AND phone = ?2";
 }
