@@ -811,6 +811,7 @@ async fn an_upload_pinned_to_its_checksum_is_inspected_without_reading_it_whole(
     assert_eq!(seen.size, bytes.len() as u64);
     assert_eq!(seen.sha256, application::service::sha256_hex(&bytes));
     assert_eq!(seen.head, &bytes[..16]);
+    assert_eq!(seen.tail, &bytes[bytes.len() - ports::TAIL_BYTES..]);
     let after = aws.usage.snapshot();
     let count = |k: &str| {
         let of = |s: &[(&'static str, u64)]| s.iter().find(|(x, _)| *x == k).unwrap().1;
@@ -822,8 +823,8 @@ async fn an_upload_pinned_to_its_checksum_is_inspected_without_reading_it_whole(
             count("s3.GetObject.range"),
             count("s3.GetObject")
         ),
-        (1, 1, 0),
-        "one HEAD, one range, no whole read"
+        (1, 2, 0),
+        "one HEAD, a range at each end, no whole read"
     );
 }
 

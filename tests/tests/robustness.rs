@@ -667,3 +667,112 @@ async fn an_exhausted_id_sequence_hands_the_step_to_the_police_with_the_reason()
         );
     }
 }
+
+/// A file is checked from end to end, not by its first bytes alone: a web page with a PDF
+/// or PNG signature glued on is refused, a real PDF and PNG are taken.
+#[tokio::test]
+async fn a_signature_glued_onto_a_page_is_not_a_scan() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_E);
+    let id = app
+        .apply(
+            &g,
+            &with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E)),
+        )
+        .await;
+    app.wait_for(&id, &g, "incomplete").await;
+    let page = b"<html><script>alert(document.cookie)</script></html>".to_vec();
+    let png_sig = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    let mut png_page = png_sig.to_vec();
+    png_page.extend(&page);
+    let mut pdf_page = b"%PDF-1.4\n".to_vec();
+    pdf_page.extend(&page);
+    let mut real_png = png_sig.to_vec();
+    real_png.extend([0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+    for (ct, bytes, want) in [
+        ("image/png", png_page, 415),
+        ("application/pdf", pdf_page, 415),
+        ("image/png", real_png, 200),
+        ("application/pdf", pdf_bytes(), 200),
+    ] {
+        let r = app
+            .post(
+                &format!("/v1/cases/{id}/materials"),
+                &g,
+                &json!({"kind": "other", "content_type": ct, "size": bytes.len()}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let url = r.body["upload_url"].as_str().unwrap().to_string();
+        let put = app
+            .raw(
+                "PUT",
+                &url,
+                None,
+                &[("content-type", ct)],
+                Bytes::from(bytes),
+            )
+            .await;
+        assert_eq!(put.status, want, "{ct}: {}", put.body);
+    }
+}
+
+/// One guardian cannot hold the server's upload slots: two slow uploads of theirs at once,
+/// the third is 429 before its body is read, and another family's upload still goes in.
+#[tokio::test]
+async fn one_guardians_slow_uploads_hold_two_slots_not_all() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_E);
+    let id = app
+        .apply(
+            &g,
+            &with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E)),
+        )
+        .await;
+    app.wait_for(&id, &g, "incomplete").await;
+    let bytes = pdf_bytes();
+    let mut urls = vec![];
+    for _ in 0..3 {
+        let r = app
+            .post(
+                &format!("/v1/cases/{id}/materials"),
+                &g,
+                &json!({"kind": "other", "content_type": "application/pdf", "size": bytes.len()}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        urls.push(r.body["upload_url"].as_str().unwrap().to_string());
+    }
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut slow = vec![];
+    for url in &urls {
+        let path = url.trim_start_matches(&app.base);
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/pdf\r\n\
+             Content-Length: {}\r\n\r\n%PDF-",
+            bytes.len()
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        slow.push(s);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut third = slow.pop().unwrap();
+    let mut answer = [0u8; 12];
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        third.read_exact(&mut answer),
+    )
+    .await
+    .expect("answered before its body")
+    .unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 429");
+    // Another family uploads meanwhile.
+    let gc = app.guardian(FATHER_C);
+    let fc = with_parents(form_a(), Some(("张伟", FATHER_C)), ("刘芳", MOTHER_C));
+    let theirs = app.apply(&gc, &fc).await;
+    app.wait_for(&theirs, &gc, "incomplete").await;
+    app.upload(&theirs, &gc, "marriage_certificate").await;
+    drop(slow);
+}

@@ -178,6 +178,7 @@ pub async fn serve(
         open: Mutex::new(HashMap::new()),
     });
     let uploads = Arc::new(Semaphore::new(limits.concurrent_uploads));
+    let senders = Arc::new(Senders::default());
     let mut accept_warning = RateLimitedWarning {
         last: None,
         suppressed: 0,
@@ -222,7 +223,7 @@ pub async fn serve(
             api.clone(),
             blobs.clone(),
             conns.clone(),
-            uploads.clone(),
+            (uploads.clone(), senders.clone()),
             cors.clone(),
             front.clone(),
         );
@@ -240,7 +241,9 @@ pub async fn serve(
                         let r = if req.method() == Method::OPTIONS {
                             preflight(origin.as_deref())
                         } else {
-                            let mut r = route(api, blobs, &uploads, limits, &front, req).await;
+                            let mut r =
+                                route(api, blobs, (&uploads.0, &uploads.1), limits, &front, req)
+                                    .await;
                             add_cors(&mut r, origin.as_deref());
                             r
                         };
@@ -483,7 +486,7 @@ fn too_large() -> Response<Bytes> {
 async fn route(
     api: Arc<api::Api>,
     blobs: Option<Arc<SqliteBlobs>>,
-    uploads: &Semaphore,
+    (uploads, senders): (&Semaphore, &Senders),
     limits: Limits,
     front: &Front,
     req: Request<Incoming>,
@@ -525,6 +528,51 @@ async fn route(
     if declared.is_some_and(|n| n > limit) {
         return too_large();
     }
+    // Who sends a body is known before a byte of it is read: an upload by its signed
+    // URL (the case's guardian), anything else by a good token (the development sign-in
+    // aside), else 401 at once. Each sender has a few bodies in flight at most, so that
+    // neither strangers nor one caller hold the server's connections with slow bodies.
+    let sender = match &upload_ticket {
+        Some(t) => Some(format!("upload:{}", t.owner)),
+        None if carries_body(&req) && req.uri().path() != "/dev/token" => {
+            match api.caller(req.headers()) {
+                Some(sub) => Some(format!("caller:{sub}")),
+                None => {
+                    return api::error_response(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthorized",
+                        "请先登录",
+                        vec![],
+                    )
+                }
+            }
+        }
+        None => None,
+    };
+    let _sending = match &sender {
+        Some(s) => {
+            let most = if upload_ticket.is_some() {
+                UPLOADS_PER_GUARDIAN
+            } else {
+                BODIES_PER_CALLER
+            };
+            match senders.take(s, most) {
+                Some(g) => Some(g),
+                None => {
+                    let mut r = api::error_response(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too_many_requests",
+                        "同时发送的请求过多，请稍后再试",
+                        vec![],
+                    );
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, http::HeaderValue::from_static("5"));
+                    return r;
+                }
+            }
+        }
+        None => None,
+    };
     // Uploads wait for one of a few slots (memory stays bounded), and every body must
     // arrive in time: a JSON body within `body_timeout`, an upload at no less than
     // 16 KiB/s on top of that.
@@ -582,8 +630,64 @@ async fn route(
     api.handle(Request::from_parts(parts, bytes)).await
 }
 
+/// Uploads one guardian may send at once (of the server's `concurrent_uploads`).
+const UPLOADS_PER_GUARDIAN: usize = 2;
+/// Request bodies one caller may send at once.
+const BODIES_PER_CALLER: usize = 4;
+
+/// Whether a request comes with a body to read.
+fn carries_body(req: &Request<Incoming>) -> bool {
+    req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n > 0)
+}
+
+/// The bodies each sender has in flight.
+#[derive(Default)]
+pub(crate) struct Senders(Mutex<HashMap<String, usize>>);
+
+/// One body in flight, given back when dropped.
+pub(crate) struct Sending<'a> {
+    senders: &'a Senders,
+    key: String,
+}
+
+impl Senders {
+    /// A place for one more body of `key`, if it has fewer than `most` in flight.
+    fn take(&self, key: &str, most: usize) -> Option<Sending<'_>> {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(key.to_string()).or_insert(0);
+        if *n >= most {
+            return None;
+        }
+        *n += 1;
+        Some(Sending {
+            senders: self,
+            key: key.to_string(),
+        })
+    }
+}
+
+impl Drop for Sending<'_> {
+    fn drop(&mut self) {
+        let mut m = self.senders.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.key);
+            }
+        }
+    }
+}
+
 /// What a verified upload URL pins.
 struct Ticket {
+    /// Whose case it is: one guardian's uploads share a slot or two, never all of them.
+    owner: String,
     key: String,
     content_type: String,
     size: u64,
@@ -667,7 +771,7 @@ async fn check_upload(
             "系统繁忙，请稍后再试",
         )
     };
-    let declared_sha256 = match api.app.store.get(case_id).await {
+    let (owner, declared_sha256) = match api.app.store.get(case_id).await {
         Ok(Some(c)) if !c.takes_materials() => {
             return Err(refuse(
                 StatusCode::CONFLICT,
@@ -675,11 +779,13 @@ async fn check_upload(
                 "申请已办结或终止，不能再上传材料",
             ))
         }
-        Ok(Some(c)) => c
-            .materials()
-            .iter()
-            .find(|m| m.material_id == material_id)
-            .and_then(|m| m.declared_sha256.clone()),
+        Ok(Some(c)) => (
+            c.owner().to_string(),
+            c.materials()
+                .iter()
+                .find(|m| m.material_id == material_id)
+                .and_then(|m| m.declared_sha256.clone()),
+        ),
         Ok(None) => return Err(refuse(StatusCode::NOT_FOUND, "not_found", "未找到该内容")),
         Err(e) => return Err(unavailable(&e)),
     };
@@ -695,6 +801,7 @@ async fn check_upload(
         Err(e) => return Err(unavailable(&e)),
     }
     Ok(Ticket {
+        owner,
         case_id: case_id.to_string(),
         material_id: material_id.to_string(),
         key,
@@ -721,6 +828,7 @@ async fn upload(
         case_id,
         material_id,
         declared_sha256,
+        ..
     } = t;
     let sent_ct = parts
         .headers
@@ -741,7 +849,8 @@ async fn upload(
             "上传内容的长度应与登记的大小一致",
         );
     }
-    if !application::service::magic_matches(&ct, &body) {
+    let tail = &body[body.len().saturating_sub(ports::TAIL_BYTES)..];
+    if !application::service::content_matches(&ct, &body, tail) {
         return bad(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",

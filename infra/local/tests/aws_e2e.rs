@@ -331,7 +331,7 @@ async fn template_deploys_and_cases_complete_on_aws() {
         .wait_case(&s.base, &idc, &gc, |c| c["status"] == "incomplete")
         .await;
     assert_eq!(case["missing"][0]["material"], "marriage_certificate");
-    let pdf = b"%PDF-1.4 marriage certificate scan".to_vec();
+    let pdf = b"%PDF-1.4 marriage certificate scan\n%%EOF\n".to_vec();
     let Resp {
         status: st,
         body: t,

@@ -106,6 +106,57 @@ fn idle_sockets_slow_heads_and_slow_uploads_do_not_stop_normal_requests() {
     );
     normal_requests_answer_quickly(addr, &token, "with thousands of idle sockets");
 
+    // Slow bodies: a stranger's is answered 401 before a byte of it is read, and one
+    // caller holds at most four at once (the fifth is 429); others are served meanwhile.
+    let post = |token: Option<&str>| {
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        format!(
+            "POST /v1/applications HTTP/1.1\r\nHost: {addr}\r\n{auth}\
+             Content-Type: application/json\r\nIdempotency-Key: slow\r\n\
+             Content-Length: 10000\r\n\r\n{{"
+        )
+    };
+    let answer_of = |s: &mut TcpStream| {
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut answer = [0u8; 12];
+        s.read_exact(&mut answer)
+            .map(|_| answer.to_vec())
+            .unwrap_or_default()
+    };
+    let mut strangers = Vec::new();
+    for _ in 0..200 {
+        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+        s.write_all(post(None).as_bytes()).unwrap();
+        strangers.push(s);
+    }
+    for s in strangers.iter_mut() {
+        assert_eq!(answer_of(s), b"HTTP/1.1 401", "a stranger's slow body");
+    }
+    let hog = testkit::tokens::sign(
+        SECRET.as_bytes(),
+        "guardian",
+        None,
+        testkit::family::MOTHER_B,
+    );
+    let mut hogs = Vec::new();
+    for _ in 0..4 {
+        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+        s.write_all(post(Some(&hog)).as_bytes()).unwrap();
+        hogs.push(s);
+    }
+    // The four are being read; give the server a moment to take them in.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut fifth = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+    fifth.write_all(post(Some(&hog)).as_bytes()).unwrap();
+    assert_eq!(
+        answer_of(&mut fifth),
+        b"HTTP/1.1 429",
+        "one caller's fifth slow body"
+    );
+    normal_requests_answer_quickly(addr, &token, "with slow bodies held");
+    drop(strangers);
+    drop(hogs);
+
     // Slow request heads (one byte at a time) and slow fake uploads (a forged URL
     // declaring 10 MiB, then a trickle of bytes).
     let mut slow_heads = Vec::new();

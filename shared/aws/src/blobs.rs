@@ -238,10 +238,32 @@ impl BlobStore for S3Blobs {
                 .map_err(|e| sdk_err("read object", e))?;
             b.into_bytes().to_vec()
         };
+        // The end of the file, where its format puts its end marker (a second ranged
+        // read; a small file's first read holds it all).
+        let tail = if size as usize <= head {
+            first.clone()
+        } else {
+            let o = self
+                .c(Op::S3GetRange)
+                .get_object()
+                .bucket(self.bucket(key))
+                .key(key)
+                .range(format!("bytes=-{}", ports::TAIL_BYTES))
+                .send()
+                .await
+                .map_err(|e| sdk_err("get object's last bytes", e))?;
+            let b = o
+                .body
+                .collect()
+                .await
+                .map_err(|e| sdk_err("read object", e))?;
+            b.into_bytes().to_vec()
+        };
         Ok(Some(ports::Inspected {
             size,
             sha256,
             head: first[..head.min(first.len())].to_vec(),
+            tail,
         }))
     }
 

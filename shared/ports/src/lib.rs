@@ -341,7 +341,12 @@ pub struct Inspected {
     pub size: u64,
     pub sha256: String,
     pub head: Vec<u8>,
+    /// The last [`TAIL_BYTES`] (where a file's format puts its end marker).
+    pub tail: Vec<u8>,
 }
+
+/// How many of a file's last bytes [`BlobStore::inspect`] reads.
+pub const TAIL_BYTES: usize = 1024;
 
 impl Inspected {
     /// What a read of the whole object tells.
@@ -354,6 +359,7 @@ impl Inspected {
                 .map(|b| format!("{b:02x}"))
                 .collect(),
             head: bytes[..head.min(bytes.len())].to_vec(),
+            tail: bytes[bytes.len().saturating_sub(TAIL_BYTES)..].to_vec(),
         }
     }
 }

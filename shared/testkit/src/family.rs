@@ -130,5 +130,6 @@ pub fn with_parents(mut f: Value, father: Option<(&str, &str)>, mother: (&str, &
 pub fn pdf_bytes() -> Vec<u8> {
     let mut b = b"%PDF-1.4\n% scanned material for tests\n".to_vec();
     b.extend(std::iter::repeat_n(b'x', 200));
+    b.extend(b"\n%%EOF\n");
     b
 }

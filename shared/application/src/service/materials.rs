@@ -93,15 +93,22 @@ fn read_material(req: &body::NewMaterial) -> Result<(MaterialKind, Option<String
     }
 }
 
-/// Whether the bytes start like the declared type.
-/// How many of a file's first bytes [`magic_matches`] reads.
+/// How many of a file's first bytes [`content_matches`] reads.
 pub const MAGIC_BYTES: usize = 16;
 
-pub fn magic_matches(content_type: &str, bytes: &[u8]) -> bool {
+/// Whether a file is the declared type from end to end: it starts with the type's
+/// signature and its last bytes hold the type's end marker (a PDF's `%%EOF`, a JPEG's
+/// end-of-image, a PNG's `IEND` chunk), so that a signature glued onto something else (a
+/// page, a script) is refused.
+pub fn content_matches(content_type: &str, head: &[u8], tail: &[u8]) -> bool {
+    let has = |marker: &[u8]| tail.windows(marker.len()).any(|w| w == marker);
     match content_type {
-        "application/pdf" => bytes.starts_with(b"%PDF-"),
-        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-        "image/png" => bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
+        "application/pdf" => head.starts_with(b"%PDF-") && has(b"%%EOF"),
+        "image/jpeg" => head.starts_with(&[0xFF, 0xD8, 0xFF]) && has(&[0xFF, 0xD9]),
+        "image/png" => {
+            head.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A])
+                && has(&[b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82])
+        }
         _ => false,
     }
 }
@@ -148,7 +155,7 @@ pub async fn confirm_upload(
             "上传内容的大小与登记的大小不一致",
         )));
     }
-    if !magic_matches(&m.content_type, &found.head) {
+    if !content_matches(&m.content_type, &found.head, &found.tail) {
         return Ok(Err(Problem::new(
             field,
             "content",
