@@ -158,15 +158,7 @@ async fn poison_message_goes_to_its_dlq_and_can_be_redriven() {
 
 #[tokio::test]
 async fn hostile_uploads_are_refused() {
-    let app = TestApp::start().await;
-    let g = app.guardian(FATHER_E);
-    let id = app
-        .apply(
-            &g,
-            &with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E)),
-        )
-        .await;
-    app.wait_for(&id, &g, "incomplete").await;
+    let (app, g, id) = incomplete_case().await;
     // Bad declarations, all reported together.
     let r = app
         .post(
@@ -546,15 +538,7 @@ async fn hostile_bodies_never_cause_a_5xx() {
 /// stored (or after an officer reviewed them), and nothing is uploaded to an ended case.
 #[tokio::test]
 async fn a_materials_bytes_are_written_once_and_never_to_an_ended_case() {
-    let app = TestApp::start().await;
-    let g = app.guardian(FATHER_E);
-    let id = app
-        .apply(
-            &g,
-            &with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E)),
-        )
-        .await;
-    app.wait_for(&id, &g, "incomplete").await;
+    let (app, g, id) = incomplete_case().await;
     let bytes = pdf_bytes();
     let ticket = |kind: &'static str| {
         let app = &app;
@@ -672,15 +656,7 @@ async fn an_exhausted_id_sequence_hands_the_step_to_the_police_with_the_reason()
 /// or PNG signature glued on is refused, a real PDF and PNG are taken.
 #[tokio::test]
 async fn a_signature_glued_onto_a_page_is_not_a_scan() {
-    let app = TestApp::start().await;
-    let g = app.guardian(FATHER_E);
-    let id = app
-        .apply(
-            &g,
-            &with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E)),
-        )
-        .await;
-    app.wait_for(&id, &g, "incomplete").await;
+    let (app, g, id) = incomplete_case().await;
     let page = b"<html><script>alert(document.cookie)</script></html>".to_vec();
     let png_sig = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
     let mut png_page = png_sig.to_vec();
@@ -722,15 +698,7 @@ async fn a_signature_glued_onto_a_page_is_not_a_scan() {
 #[tokio::test]
 async fn one_guardians_slow_uploads_hold_two_slots_not_all() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = TestApp::start().await;
-    let g = app.guardian(FATHER_E);
-    let id = app
-        .apply(
-            &g,
-            &with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E)),
-        )
-        .await;
-    app.wait_for(&id, &g, "incomplete").await;
+    let (app, g, id) = incomplete_case().await;
     let bytes = pdf_bytes();
     let mut urls = vec![];
     for _ in 0..3 {
@@ -775,4 +743,18 @@ async fn one_guardians_slow_uploads_hold_two_slots_not_all() {
     app.wait_for(&theirs, &gc, "incomplete").await;
     app.upload(&theirs, &gc, "marriage_certificate").await;
     drop(slow);
+}
+
+/// A running server with family E's application waiting for every material.
+async fn incomplete_case() -> (TestApp, String, String) {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_E);
+    let id = app
+        .apply(
+            &g,
+            &with_parents(form_a(), Some(("钱进", FATHER_E)), ("郑兰", MOTHER_E)),
+        )
+        .await;
+    app.wait_for(&id, &g, "incomplete").await;
+    (app, g, id)
 }

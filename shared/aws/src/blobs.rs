@@ -19,6 +19,25 @@ pub struct S3Blobs {
 }
 
 impl S3Blobs {
+    /// The bytes of one ranged GET (`bytes=0-15`, `bytes=-1024`).
+    async fn range(&self, key: &str, range: String) -> Result<Vec<u8>, StoreError> {
+        let o = self
+            .c(Op::S3GetRange)
+            .get_object()
+            .bucket(self.bucket(key))
+            .key(key)
+            .range(range)
+            .send()
+            .await
+            .map_err(|e| sdk_err("get a range of an object", e))?;
+        let b = o
+            .body
+            .collect()
+            .await
+            .map_err(|e| sdk_err("read object", e))?;
+        Ok(b.into_bytes().to_vec())
+    }
+
     pub fn new(client: Client, materials: String, archives: String, usage: Arc<Usage>) -> Self {
         S3Blobs {
             client,
@@ -222,42 +241,15 @@ impl BlobStore for S3Blobs {
         let first = if size == 0 || head == 0 {
             vec![]
         } else {
-            let o = self
-                .c(Op::S3GetRange)
-                .get_object()
-                .bucket(self.bucket(key))
-                .key(key)
-                .range(format!("bytes=0-{}", head - 1))
-                .send()
-                .await
-                .map_err(|e| sdk_err("get object's first bytes", e))?;
-            let b = o
-                .body
-                .collect()
-                .await
-                .map_err(|e| sdk_err("read object", e))?;
-            b.into_bytes().to_vec()
+            self.range(key, format!("bytes=0-{}", head - 1)).await?
         };
         // The end of the file, where its format puts its end marker (a second ranged
         // read; a small file's first read holds it all).
         let tail = if size as usize <= head {
             first.clone()
         } else {
-            let o = self
-                .c(Op::S3GetRange)
-                .get_object()
-                .bucket(self.bucket(key))
-                .key(key)
-                .range(format!("bytes=-{}", ports::TAIL_BYTES))
-                .send()
-                .await
-                .map_err(|e| sdk_err("get object's last bytes", e))?;
-            let b = o
-                .body
-                .collect()
-                .await
-                .map_err(|e| sdk_err("read object", e))?;
-            b.into_bytes().to_vec()
+            self.range(key, format!("bytes=-{}", ports::TAIL_BYTES))
+                .await?
         };
         Ok(Some(ports::Inspected {
             size,
