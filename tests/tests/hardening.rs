@@ -1010,3 +1010,44 @@ async fn someone_elses_case_and_no_case_answer_alike_and_no_sooner_than_the_floo
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
 }
+
+/// Every download of a document leaves one audit event: the grant names who was handed
+/// the link, the download by the link names the object and the case; a certificate's PDF
+/// alike.
+#[tokio::test]
+async fn every_document_download_leaves_one_audit_event() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.wait_for(&id, &g, "completed").await;
+    let mid = app.upload(&id, &g, "other").await;
+    let r = app
+        .get(&format!("/v1/cases/{id}/materials/{mid}"), &g)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let url = r.body["download_url"].as_str().unwrap().to_string();
+    let certs = app.get(&format!("/v1/cases/{id}/certificates"), &g).await;
+    let cert = &certs.body["certificates"][0];
+    let pdf = cert["document_url"].as_str().unwrap().to_string();
+    for (link, rid) in [(url, "rq-dl-material"), (pdf, "rq-dl-certificate")] {
+        let path = link.trim_start_matches(&app.base).to_string();
+        let r = app
+            .raw("GET", &path, None, &[("x-request-id", rid)], Bytes::new())
+            .await;
+        assert_eq!(r.status, 200, "{rid}");
+    }
+    let events = app.audit_events();
+    let of =
+        |rid: &str| -> Vec<&Value> { events.iter().filter(|e| e["request_id"] == rid).collect() };
+    let material = of("rq-dl-material");
+    assert_eq!(material.len(), 1);
+    assert_eq!(material[0]["actor"], "download_link");
+    assert_eq!(material[0]["cases"], json!([id]));
+    assert_eq!(material[0]["fields"], json!([format!("material:{mid}")]));
+    let certificate = of("rq-dl-certificate");
+    assert_eq!(certificate.len(), 1);
+    assert_eq!(
+        certificate[0]["fields"],
+        json!([format!("certificate:{}", cert["cert_id"].as_str().unwrap())])
+    );
+}

@@ -956,6 +956,21 @@ async fn download(api: &api::Api, blobs: &SqliteBlobs, req: &Request<Incoming>) 
     }
     match blobs.get(&key).await {
         Ok(Some(bytes)) => {
+            // Each download leaves one audit event; one that cannot be recorded is not
+            // answered.
+            let event = domain::audit::AuditEvent::link_download(
+                api.app.clock.now(),
+                &api::request_id(req.headers()),
+                &key,
+            );
+            if let Err(e) = api.app.audit.record(&event).await {
+                tracing::error!(error = %e, "a download's audit event was not recorded");
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "系统繁忙，请稍后再试",
+                );
+            }
             let safe_name: String = filename
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))

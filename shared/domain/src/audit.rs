@@ -22,7 +22,9 @@ pub struct AuditEvent {
     pub request_id: String,
     /// The actor's label (a guardian's ID number masked; officers by their id).
     pub actor: String,
-    pub role: Role,
+    /// The actor's role (none for a download by a signed link: whoever holds it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dept: Option<Dept>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,7 +55,7 @@ impl AuditEvent {
             at,
             request_id: request_id.to_string(),
             actor: actor.label(),
-            role: actor.role,
+            role: Some(actor.role),
             dept: actor.dept,
             region: actor.scope.region.clone(),
             action,
@@ -61,6 +63,31 @@ impl AuditEvent {
             status: 0,
             cases: vec![],
             fields: vec![],
+            reason: None,
+        }
+    }
+
+    /// A document downloaded by a signed link (the local server's stand-in for a
+    /// presigned S3 GET): the link's holder, whom the event that handed it out names.
+    pub fn link_download(at: DateTime<Utc>, request_id: &str, key: &str) -> AuditEvent {
+        let mut parts = key.split('/');
+        let (kind, case, doc) = (parts.next(), parts.next(), parts.next());
+        let field = match kind {
+            Some("materials") => format!("material:{}", doc.unwrap_or("")),
+            _ => format!("certificate:{}", doc.unwrap_or("").trim_end_matches(".pdf")),
+        };
+        AuditEvent {
+            at,
+            request_id: request_id.to_string(),
+            actor: "download_link".into(),
+            role: None,
+            dept: None,
+            region: None,
+            action: AuditAction::Read,
+            operation: "GET /downloads/{key}".into(),
+            status: 200,
+            cases: case.map(str::to_string).into_iter().collect(),
+            fields: vec![field],
             reason: None,
         }
     }
