@@ -520,58 +520,12 @@ async fn route(
         Some(t) => t.size as usize,
         None => api::MAX_JSON_BODY,
     };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
+    if declared_length(&req).is_some_and(|n| n > limit) {
         return too_large();
     }
-    // Who sends a body is known before a byte of it is read: an upload by its signed
-    // URL (the case's guardian), anything else by a good token (the development sign-in
-    // aside), else 401 at once. Each sender has a few bodies in flight at most, so that
-    // neither strangers nor one caller hold the server's connections with slow bodies.
-    let sender = match &upload_ticket {
-        Some(t) => Some(format!("upload:{}", t.owner)),
-        None if carries_body(&req) && req.uri().path() != "/dev/token" => {
-            match api.caller(req.headers()) {
-                Some(sub) => Some(format!("caller:{sub}")),
-                None => {
-                    return api::error_response(
-                        StatusCode::UNAUTHORIZED,
-                        "unauthorized",
-                        "请先登录",
-                        vec![],
-                    )
-                }
-            }
-        }
-        None => None,
-    };
-    let _sending = match &sender {
-        Some(s) => {
-            let most = if upload_ticket.is_some() {
-                UPLOADS_PER_GUARDIAN
-            } else {
-                BODIES_PER_CALLER
-            };
-            match senders.take(s, most) {
-                Some(g) => Some(g),
-                None => {
-                    let mut r = api::error_response(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "too_many_requests",
-                        "同时发送的请求过多，请稍后再试",
-                        vec![],
-                    );
-                    r.headers_mut()
-                        .insert(header::RETRY_AFTER, http::HeaderValue::from_static("5"));
-                    return r;
-                }
-            }
-        }
-        None => None,
+    let _sending = match admit_sender(&api, senders, upload_ticket.as_ref(), &req) {
+        Ok(s) => s,
+        Err(refused) => return *refused,
     };
     // Uploads wait for one of a few slots (memory stays bounded), and every body must
     // arrive in time: a JSON body within `body_timeout`, an upload at no less than
@@ -585,34 +539,9 @@ async fn route(
     };
     let deadline = limits.body_timeout + Duration::from_secs(limit as u64 / (16 * 1024));
     let (parts, body) = req.into_parts();
-    let collected = match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await
-    {
-        Ok(r) => r,
-        Err(_) => {
-            return api::error_response(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                "请求内容发送超时，请重试",
-                vec![],
-            )
-        }
-    };
-    let bytes = match collected {
-        Ok(b) => b.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            return too_large()
-        }
-        Err(_) => {
-            return api::error_response(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "无法读取请求内容",
-                vec![],
-            )
-        }
+    let bytes = match read_body(body, limit, deadline).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
     };
     if let (Some(t), Some(b)) = (upload_ticket, blobs) {
         return upload(&api, &b, t, parts, bytes).await;
@@ -630,20 +559,97 @@ async fn route(
     api.handle(Request::from_parts(parts, bytes)).await
 }
 
+/// Who sends a body is known before a byte of it is read: an upload by its signed URL
+/// (the case's guardian), anything else by a good token (the development sign-in aside),
+/// else 401 at once. Each sender has a few bodies in flight at most, so that neither
+/// strangers nor one caller hold the server's connections with slow bodies.
+fn admit_sender<'s>(
+    api: &api::Api,
+    senders: &'s Senders,
+    upload: Option<&Ticket>,
+    req: &Request<Incoming>,
+) -> Result<Option<Sending<'s>>, Box<Response<Bytes>>> {
+    let (sender, most) = match upload {
+        Some(t) => (format!("upload:{}", t.owner), UPLOADS_PER_GUARDIAN),
+        None if carries_body(req) && req.uri().path() != "/dev/token" => {
+            match api.caller(req.headers()) {
+                Some(sub) => (format!("caller:{sub}"), BODIES_PER_CALLER),
+                None => {
+                    return Err(Box::new(refuse(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthorized",
+                        "请先登录",
+                    )))
+                }
+            }
+        }
+        None => return Ok(None),
+    };
+    match senders.take(&sender, most) {
+        Some(g) => Ok(Some(g)),
+        None => {
+            let mut r = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "同时发送的请求过多，请稍后再试",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, http::HeaderValue::from_static("5"));
+            Err(Box::new(r))
+        }
+    }
+}
+
+/// A request's body, at most `limit` bytes, arrived before `deadline`.
+async fn read_body(
+    body: Incoming,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, Response<Bytes>> {
+    let collected = match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await
+    {
+        Ok(r) => r,
+        Err(_) => {
+            return Err(refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "请求内容发送超时，请重试",
+            ))
+        }
+    };
+    match collected {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(too_large())
+        }
+        Err(_) => Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "无法读取请求内容",
+        )),
+    }
+}
+
 /// Uploads one guardian may send at once (of the server's `concurrent_uploads`).
 const UPLOADS_PER_GUARDIAN: usize = 2;
 /// Request bodies one caller may send at once.
 const BODIES_PER_CALLER: usize = 4;
 
+/// The body's length as the request declares it.
+fn declared_length(req: &Request<Incoming>) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
 /// Whether a request comes with a body to read.
 fn carries_body(req: &Request<Incoming>) -> bool {
     req.headers().contains_key(header::TRANSFER_ENCODING)
-        || req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .is_some_and(|n| n > 0)
+        || declared_length(req).is_some_and(|n| n > 0)
 }
 
 /// The bodies each sender has in flight.
@@ -740,12 +746,7 @@ async fn check_upload(
             "上传地址无效或已过期，请重新获取",
         ));
     }
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared != Some(size) || size > MAX_UPLOAD as u64 {
+    if declared_length(req) != Some(size as usize) || size > MAX_UPLOAD as u64 {
         return Err(refuse(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -763,32 +764,7 @@ async fn check_upload(
             "不是材料上传地址",
         ));
     };
-    let unavailable = |e: &dyn std::fmt::Display| {
-        tracing::warn!(error = %e, "upload check failed");
-        refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "系统繁忙，请稍后再试",
-        )
-    };
-    let (owner, declared_sha256) = match api.app.store.get(case_id).await {
-        Ok(Some(c)) if !c.takes_materials() => {
-            return Err(refuse(
-                StatusCode::CONFLICT,
-                "conflict",
-                "申请已办结或终止，不能再上传材料",
-            ))
-        }
-        Ok(Some(c)) => (
-            c.owner().to_string(),
-            c.materials()
-                .iter()
-                .find(|m| m.material_id == material_id)
-                .and_then(|m| m.declared_sha256.clone()),
-        ),
-        Ok(None) => return Err(refuse(StatusCode::NOT_FOUND, "not_found", "未找到该内容")),
-        Err(e) => return Err(unavailable(&e)),
-    };
+    let (owner, declared_sha256) = upload_case(api, case_id, material_id).await?;
     match blobs.get(&key).await {
         Ok(Some(_)) => {
             return Err(refuse(
@@ -798,7 +774,7 @@ async fn check_upload(
             ))
         }
         Ok(None) => {}
-        Err(e) => return Err(unavailable(&e)),
+        Err(e) => return Err(upload_unavailable(&e)),
     }
     Ok(Ticket {
         owner,
@@ -809,6 +785,86 @@ async fn check_upload(
         size,
         declared_sha256,
     })
+}
+
+fn upload_unavailable(e: &dyn std::fmt::Display) -> Response<Bytes> {
+    tracing::warn!(error = %e, "upload check failed");
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "系统繁忙，请稍后再试",
+    )
+}
+
+/// The case an upload is for: still taking materials; whose it is and the checksum the
+/// material was registered with.
+async fn upload_case(
+    api: &api::Api,
+    case_id: &str,
+    material_id: &str,
+) -> Result<(String, Option<String>), Response<Bytes>> {
+    match api.app.store.get(case_id).await {
+        Ok(Some(c)) if !c.takes_materials() => Err(refuse(
+            StatusCode::CONFLICT,
+            "conflict",
+            "申请已办结或终止，不能再上传材料",
+        )),
+        Ok(Some(c)) => Ok((
+            c.owner().to_string(),
+            c.materials()
+                .iter()
+                .find(|m| m.material_id == material_id)
+                .and_then(|m| m.declared_sha256.clone()),
+        )),
+        Ok(None) => Err(refuse(StatusCode::NOT_FOUND, "not_found", "未找到该内容")),
+        Err(e) => Err(upload_unavailable(&e)),
+    }
+}
+
+/// An upload's bytes are what was registered: the type, the size, a file of that type
+/// from end to end, the checksum if one was declared.
+fn check_body(
+    parts: &http::request::Parts,
+    ct: &str,
+    size: u64,
+    declared_sha256: Option<&str>,
+    body: &[u8],
+) -> Result<(), Box<Response<Bytes>>> {
+    let sent_ct = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if sent_ct.split(';').next().unwrap_or("").trim() != ct {
+        return Err(Box::new(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "上传内容的类型应与登记的类型一致",
+        )));
+    }
+    if body.len() as u64 != size {
+        return Err(Box::new(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "上传内容的长度应与登记的大小一致",
+        )));
+    }
+    let tail = &body[body.len().saturating_sub(ports::TAIL_BYTES)..];
+    if !application::service::content_matches(ct, body, tail) {
+        return Err(Box::new(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "上传内容不是登记的文件类型",
+        )));
+    }
+    if declared_sha256.is_some_and(|d| d != application::service::sha256_hex(body)) {
+        return Err(Box::new(refuse(
+            StatusCode::BAD_REQUEST,
+            "checksum_mismatch",
+            "上传内容与登记的文件摘要不一致",
+        )));
+    }
+    Ok(())
 }
 
 /// The local stand-in for an S3 presigned PUT (the URL was checked by [`check_upload`]).
@@ -830,39 +886,8 @@ async fn upload(
         declared_sha256,
         ..
     } = t;
-    let sent_ct = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if sent_ct.split(';').next().unwrap_or("").trim() != ct {
-        return bad(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "上传内容的类型应与登记的类型一致",
-        );
-    }
-    if body.len() as u64 != size {
-        return bad(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "上传内容的长度应与登记的大小一致",
-        );
-    }
-    let tail = &body[body.len().saturating_sub(ports::TAIL_BYTES)..];
-    if !application::service::content_matches(&ct, &body, tail) {
-        return bad(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "上传内容不是登记的文件类型",
-        );
-    }
-    if declared_sha256.is_some_and(|d| d != application::service::sha256_hex(&body)) {
-        return bad(
-            StatusCode::BAD_REQUEST,
-            "checksum_mismatch",
-            "上传内容与登记的文件摘要不一致",
-        );
+    if let Err(refused) = check_body(&parts, &ct, size, declared_sha256.as_deref(), &body) {
+        return *refused;
     }
     // Write-once: of two concurrent uploads of different bytes one is refused.
     match blobs.put_once(&key, &body, &ct).await {
@@ -913,6 +938,27 @@ async fn upload(
     }
 }
 
+/// Each download leaves one audit event; one that cannot be recorded is not answered.
+async fn record_download(
+    api: &api::Api,
+    req: &Request<Incoming>,
+    key: &str,
+) -> Result<(), Response<Bytes>> {
+    let event = domain::audit::AuditEvent::link_download(
+        api.app.clock.now(),
+        &api::request_id(req.headers()),
+        key,
+    );
+    api.app.audit.record(&event).await.map_err(|e| {
+        tracing::error!(error = %e, "a download's audit event was not recorded");
+        refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "系统繁忙，请稍后再试",
+        )
+    })
+}
+
 /// The local stand-in for an S3 presigned GET of a material: a signed, unexpired URL
 /// serves the bytes as an attachment that browsers do not sniff.
 async fn download(api: &api::Api, blobs: &SqliteBlobs, req: &Request<Incoming>) -> Response<Bytes> {
@@ -956,20 +1002,8 @@ async fn download(api: &api::Api, blobs: &SqliteBlobs, req: &Request<Incoming>) 
     }
     match blobs.get(&key).await {
         Ok(Some(bytes)) => {
-            // Each download leaves one audit event; one that cannot be recorded is not
-            // answered.
-            let event = domain::audit::AuditEvent::link_download(
-                api.app.clock.now(),
-                &api::request_id(req.headers()),
-                &key,
-            );
-            if let Err(e) = api.app.audit.record(&event).await {
-                tracing::error!(error = %e, "a download's audit event was not recorded");
-                return refuse(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "系统繁忙，请稍后再试",
-                );
+            if let Err(refused) = record_download(api, req, &key).await {
+                return refused;
             }
             let safe_name: String = filename
                 .chars()

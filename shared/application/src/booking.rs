@@ -148,42 +148,8 @@ fn choice<'s>(
             s
         }
     };
-    let start = match req
-        .start
-        .as_deref()
-        .map(chrono::DateTime::parse_from_rfc3339)
-    {
-        None => {
-            problems.push(Problem::new("start", "required", "请选择预约时段"));
-            None
-        }
-        Some(Ok(t)) => Some(t),
-        Some(Err(_)) => {
-            problems.push(Problem::new(
-                "start",
-                "format",
-                "预约时段开始时间应为带时区的时间，如 2026-12-03T09:00:00+08:00",
-            ));
-            None
-        }
-    };
-    let purpose = match req.purpose.as_deref() {
-        None => {
-            problems.push(Problem::new("purpose", "required", "请选择预约事项"));
-            None
-        }
-        Some(p) => {
-            let x = Purpose::parse(p);
-            if x.is_none() {
-                problems.push(Problem::new(
-                    "purpose",
-                    "enum",
-                    "预约事项应为 apply（窗口申请）或 pickup（领取证件）",
-                ));
-            }
-            x
-        }
-    };
+    let start = start_of(req.start.as_deref(), problems);
+    let purpose = purpose_of(req.purpose.as_deref(), problems);
     let site = found?;
     let slot = match site.slot_at(start?, &app.calendar) {
         None => {
@@ -209,6 +175,45 @@ fn choice<'s>(
         Some(s) => s,
     };
     Some((site, slot, purpose?))
+}
+
+/// The slot's start the request names, or None with the problem pushed.
+fn start_of(
+    start: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    match start.map(chrono::DateTime::parse_from_rfc3339) {
+        None => {
+            problems.push(Problem::new("start", "required", "请选择预约时段"));
+            None
+        }
+        Some(Ok(t)) => Some(t),
+        Some(Err(_)) => {
+            problems.push(Problem::new(
+                "start",
+                "format",
+                "预约时段开始时间应为带时区的时间，如 2026-12-03T09:00:00+08:00",
+            ));
+            None
+        }
+    }
+}
+
+/// The purpose the request names, or None with the problem pushed.
+fn purpose_of(purpose: Option<&str>, problems: &mut Vec<Problem>) -> Option<Purpose> {
+    let Some(p) = purpose else {
+        problems.push(Problem::new("purpose", "required", "请选择预约事项"));
+        return None;
+    };
+    let x = Purpose::parse(p);
+    if x.is_none() {
+        problems.push(Problem::new(
+            "purpose",
+            "enum",
+            "预约事项应为 apply（窗口申请）或 pickup（领取证件）",
+        ));
+    }
+    x
 }
 
 /// The phone the reminder goes to: the named case's (which must be the guardian's own),
