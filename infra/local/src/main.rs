@@ -698,6 +698,33 @@ fn dead_letters_by_case(dl: &[ports::DeadLetter]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `dlq list`: each queue's waiting and dead messages.
+fn print_depths(depths: &[(String, i64, i64)], json: bool) {
+    let rows: Vec<(&str, i64, i64)> = domain::flow::all_queues()
+        .into_iter()
+        .map(|q| {
+            let (w, d) = depths
+                .iter()
+                .find(|x| x.0 == q)
+                .map(|x| (x.1, x.2))
+                .unwrap_or((0, 0));
+            (q, w, d)
+        })
+        .collect();
+    if json {
+        let doc: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(q, w, d)| serde_json::json!({"queue": q, "waiting": w, "dead": d}))
+            .collect();
+        println!("{}", serde_json::json!({ "queues": doc }));
+    } else {
+        println!("{:<20} {:>8} {:>8}", "queue", "waiting", "dead");
+        for (q, w, d) in rows {
+            println!("{q:<20} {w:>8} {d:>8}");
+        }
+    }
+}
+
 async fn dlq(args: DlqArgs) -> Result<(), String> {
     let DlqArgs {
         cmd,
@@ -743,31 +770,7 @@ async fn dlq(args: DlqArgs) -> Result<(), String> {
         }
     };
     match cmd {
-        DlqCmd::List { json } => {
-            let rows: Vec<(&str, i64, i64)> = domain::flow::all_queues()
-                .into_iter()
-                .map(|q| {
-                    let (w, d) = depths
-                        .iter()
-                        .find(|x| x.0 == q)
-                        .map(|x| (x.1, x.2))
-                        .unwrap_or((0, 0));
-                    (q, w, d)
-                })
-                .collect();
-            if json {
-                let doc: Vec<serde_json::Value> = rows
-                    .iter()
-                    .map(|(q, w, d)| serde_json::json!({"queue": q, "waiting": w, "dead": d}))
-                    .collect();
-                println!("{}", serde_json::json!({ "queues": doc }));
-            } else {
-                println!("{:<20} {:>8} {:>8}", "queue", "waiting", "dead");
-                for (q, w, d) in rows {
-                    println!("{q:<20} {w:>8} {d:>8}");
-                }
-            }
-        }
+        DlqCmd::List { json } => print_depths(&depths, json),
         DlqCmd::Show { queue, by_case } => {
             let dl: Vec<ports::DeadLetter> = queues
                 .dead_letters(&queue)

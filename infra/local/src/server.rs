@@ -177,8 +177,15 @@ pub async fn serve(
         next: AtomicU64::new(0),
         open: Mutex::new(HashMap::new()),
     });
-    let uploads = Arc::new(Semaphore::new(limits.concurrent_uploads));
-    let senders = Arc::new(Senders::default());
+    let shared = Arc::new(Shared {
+        api,
+        blobs,
+        uploads: Semaphore::new(limits.concurrent_uploads),
+        senders: Senders::default(),
+        limits,
+        cors,
+        front,
+    });
     let mut accept_warning = RateLimitedWarning {
         last: None,
         suppressed: 0,
@@ -219,70 +226,92 @@ pub async fn serve(
         }
         let _ = stream.set_nodelay(true);
         let (id, conn_state) = conns.add();
-        let (api, blobs, conns, uploads, cors, front) = (
-            api.clone(),
-            blobs.clone(),
-            conns.clone(),
-            (uploads.clone(), senders.clone()),
-            cors.clone(),
-            front.clone(),
-        );
-        let mut stop = stop.clone();
-        tokio::spawn(async move {
-            let svc = {
-                let (state, conns) = (conn_state.clone(), conns.clone());
-                service_fn(move |req: Request<Incoming>| {
-                    let (api, blobs, uploads) = (api.clone(), blobs.clone(), uploads.clone());
-                    let (cors, front) = (cors.clone(), front.clone());
-                    let (state, conns) = (state.clone(), conns.clone());
-                    async move {
-                        state.busy.fetch_add(1, Ordering::SeqCst);
-                        let origin = allowed_origin(&cors, &req);
-                        let r = if req.method() == Method::OPTIONS {
-                            preflight(origin.as_deref())
-                        } else {
-                            let mut r =
-                                route(api, blobs, (&uploads.0, &uploads.1), limits, &front, req)
-                                    .await;
-                            add_cors(&mut r, origin.as_deref());
-                            r
-                        };
-                        state.idle_since.store(conns.now_ms(), Ordering::SeqCst);
-                        state.busy.fetch_sub(1, Ordering::SeqCst);
-                        Ok::<_, std::convert::Infallible>(r.map(Full::new))
-                    }
-                })
-            };
-            let conn = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .max_buf_size(64 * 1024)
-                .serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            let idle_too_long = async {
-                // Between requests (and while a request head trickles in) a connection
-                // may stay at most `header_timeout`.
-                let tick = (limits.header_timeout / 4).max(Duration::from_millis(50));
-                loop {
-                    tokio::time::sleep(tick).await;
-                    let idle_for = conns
-                        .now_ms()
-                        .saturating_sub(conn_state.idle_since.load(Ordering::SeqCst));
-                    if conn_state.busy.load(Ordering::SeqCst) == 0
-                        && idle_for >= limits.header_timeout.as_millis() as u64
-                    {
-                        return;
-                    }
-                }
-            };
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = idle_too_long => {}
-                _ = conn_state.evict.notified() => {}
-                _ = stop.changed() => conn.as_mut().graceful_shutdown(),
-            }
-            conns.remove(id);
-        });
+        tokio::spawn(connection(
+            shared.clone(),
+            stream,
+            (id, conn_state, conns.clone()),
+            stop.clone(),
+        ));
     }
+}
+
+/// What every connection's requests share.
+struct Shared {
+    api: Arc<api::Api>,
+    blobs: Option<Arc<SqliteBlobs>>,
+    uploads: Semaphore,
+    senders: Senders,
+    limits: Limits,
+    cors: Arc<Vec<String>>,
+    front: Arc<Front>,
+}
+
+/// One connection: its requests served one after another, until it ends, idles past the
+/// header timeout, is evicted to make room, or the server stops.
+async fn connection(
+    shared: Arc<Shared>,
+    stream: tokio::net::TcpStream,
+    (id, conn_state, conns): (u64, Arc<Conn>, Arc<Conns>),
+    mut stop: watch::Receiver<bool>,
+) {
+    let limits = shared.limits;
+    let svc = {
+        let (state, conns) = (conn_state.clone(), conns.clone());
+        service_fn(move |req: Request<Incoming>| {
+            let shared = shared.clone();
+            let (state, conns) = (state.clone(), conns.clone());
+            async move {
+                state.busy.fetch_add(1, Ordering::SeqCst);
+                let origin = allowed_origin(&shared.cors, &req);
+                let r = if req.method() == Method::OPTIONS {
+                    preflight(origin.as_deref())
+                } else {
+                    let mut r = route(
+                        shared.api.clone(),
+                        shared.blobs.clone(),
+                        (&shared.uploads, &shared.senders),
+                        shared.limits,
+                        &shared.front,
+                        req,
+                    )
+                    .await;
+                    add_cors(&mut r, origin.as_deref());
+                    r
+                };
+                state.idle_since.store(conns.now_ms(), Ordering::SeqCst);
+                state.busy.fetch_sub(1, Ordering::SeqCst);
+                Ok::<_, std::convert::Infallible>(r.map(Full::new))
+            }
+        })
+    };
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .max_buf_size(64 * 1024)
+        .serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    let idle_too_long = async {
+        // Between requests (and while a request head trickles in) a connection may stay
+        // at most `header_timeout`.
+        let tick = (limits.header_timeout / 4).max(Duration::from_millis(50));
+        loop {
+            tokio::time::sleep(tick).await;
+            let idle_for = conns
+                .now_ms()
+                .saturating_sub(conn_state.idle_since.load(Ordering::SeqCst));
+            if conn_state.busy.load(Ordering::SeqCst) == 0
+                && idle_for >= limits.header_timeout.as_millis() as u64
+            {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = idle_too_long => {}
+        _ = conn_state.evict.notified() => {}
+        _ = stop.changed() => conn.as_mut().graceful_shutdown(),
+    }
+    conns.remove(id);
 }
 
 /// The web pages (`onething-web`) and their development sign-in.

@@ -173,6 +173,29 @@ impl StreamReader {
         Ok(())
     }
 
+    /// Whether a record reread from an emulator was handed out already (by its item and
+    /// version; the last `SEEN` are remembered).
+    fn seen_before(&mut self, d: &aws_sdk_dynamodbstreams::types::StreamRecord) -> bool {
+        let text = |k: &str| {
+            d.new_image()
+                .and_then(|i| i.get(k))
+                .and_then(|v| v.as_s().or_else(|_| v.as_n()).ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let key = (format!("{}|{}", text("pk"), text("sk")), text("version"));
+        if !self.seen.insert(key.clone()) {
+            return true;
+        }
+        self.seen_order.push_back(key);
+        if self.seen_order.len() > SEEN {
+            if let Some(old) = self.seen_order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        false
+    }
+
     /// The changes written since the last call that carry messages (in order per shard).
     /// When a read fails, nothing of this call counts as read.
     pub async fn next(&mut self) -> Result<Vec<Change>, StoreError> {
@@ -235,24 +258,8 @@ impl StreamReader {
                 if attr.is_none() {
                     continue; // no messages (aggregates, keys, ...)
                 }
-                if self.reread {
-                    let text = |k: &str| {
-                        d.new_image()
-                            .and_then(|i| i.get(k))
-                            .and_then(|v| v.as_s().or_else(|_| v.as_n()).ok())
-                            .cloned()
-                            .unwrap_or_default()
-                    };
-                    let key = (format!("{}|{}", text("pk"), text("sk")), text("version"));
-                    if !self.seen.insert(key.clone()) {
-                        continue;
-                    }
-                    self.seen_order.push_back(key);
-                    if self.seen_order.len() > SEEN {
-                        if let Some(old) = self.seen_order.pop_front() {
-                            self.seen.remove(&old);
-                        }
-                    }
+                if self.reread && self.seen_before(d) {
+                    continue;
                 }
                 out.push(Change {
                     sequence: d.sequence_number().unwrap_or_default().to_string(),

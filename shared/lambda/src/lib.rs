@@ -356,6 +356,27 @@ where
     sqs_batch_until(app, event, handler, None).await
 }
 
+/// A batch's records: each message id with its envelope (or why it could not be read).
+type Record = (String, Result<Envelope, String>);
+
+/// A batch's records grouped by case, in their order (an unreadable one alone).
+fn by_case(event: SqsEvent) -> Vec<(String, Vec<Record>)> {
+    let mut groups: Vec<(String, Vec<Record>)> = vec![];
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let parsed = Envelope::parse(&record.body.unwrap_or_default());
+        let key = match &parsed {
+            Ok(env) => env.case_id().to_string(),
+            Err(_) => format!("unparsed:{id}"),
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, records)) => records.push((id, parsed)),
+            None => groups.push((key, vec![(id, parsed)])),
+        }
+    }
+    groups
+}
+
 /// Handle a batch: the records of one case in their order, different cases concurrently;
 /// a record whose handler panics fails alone; records not yet started when the deadline
 /// nears are reported as failures untouched (they return to the queue). Failures are
@@ -371,21 +392,7 @@ where
     Fut: Future<Output = Result<(), HandlerError>>,
 {
     use futures_util::FutureExt;
-    type Record = (String, Result<Envelope, String>);
-    let mut groups: Vec<(String, Vec<Record>)> = vec![];
-    for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let parsed = Envelope::parse(&record.body.unwrap_or_default());
-        let key = match &parsed {
-            Ok(env) => env.case_id().to_string(),
-            Err(_) => format!("unparsed:{id}"),
-        };
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, records)) => records.push((id, parsed)),
-            None => groups.push((key, vec![(id, parsed)])),
-        }
-    }
-    let runs = groups.into_iter().map(|(_, records)| async move {
+    let runs = by_case(event).into_iter().map(|(_, records)| async move {
         let mut failed = vec![];
         // The same message again in one batch (a redelivery, or requests that coalesce:
         // the render queue gathers a case's four) settles as the first did: handlers are

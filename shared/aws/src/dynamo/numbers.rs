@@ -73,11 +73,9 @@ impl DynamoAllocator {
 }
 
 impl DynamoAllocator {
-    /// Read every owner and counter the asks name in one consistent `BatchGetItem`;
-    /// owners that hold a number keep it, the others take the next ones. Returns the
-    /// numbers and the writes that take them: each counter moved from the value read
-    /// (conditional), each new lasting owner written (conditional on none).
-    async fn plan(&self, asks: &[ports::NumberAsk]) -> Result<ports::Reserved, AllocError> {
+    /// The owners and counters `asks` name (a number from a block reads no counter),
+    /// read in one consistent `BatchGetItem` (and its unprocessed keys again).
+    async fn read_allocations(&self, asks: &[ports::NumberAsk]) -> Result<Vec<Item>, AllocError> {
         use aws_sdk_dynamodb::types::KeysAndAttributes;
         let mut keys: Vec<Item> = vec![];
         for a in asks {
@@ -118,6 +116,15 @@ impl DynamoAllocator {
                 .filter(|k| !k.keys().is_empty())
                 .cloned();
         }
+        Ok(found)
+    }
+
+    /// Read every owner and counter the asks name in one consistent `BatchGetItem`;
+    /// owners that hold a number keep it, the others take the next ones. Returns the
+    /// numbers and the writes that take them: each counter moved from the value read
+    /// (conditional), each new lasting owner written (conditional on none).
+    async fn plan(&self, asks: &[ports::NumberAsk]) -> Result<ports::Reserved, AllocError> {
+        let found = self.read_allocations(asks).await?;
         let num = |k: &Item, attr: &str| -> Option<u64> {
             found
                 .iter()
