@@ -46,7 +46,18 @@ pub struct Institution {
     pub code: String,
     pub name: String,
     pub county_code: String,
-    pub kind: String,
+    pub kind: InstitutionKind,
+}
+
+/// What kind of institution data sharing says it is (kept as given when it is another).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstitutionKind {
+    /// A midwifery institution (助产机构): births there are this service's.
+    Midwifery,
+    Clinic,
+    #[serde(untagged)]
+    Other(String),
 }
 
 /// A midwifery institution's delivery record (A.4.2.1): what a birth medical certificate

@@ -156,7 +156,7 @@ impl Sites {
         }
         let mut hospitals: Vec<&Institution> = institutions
             .iter()
-            .filter(|i| i.kind == "midwifery")
+            .filter(|i| i.kind == crate::sharing::InstitutionKind::Midwifery)
             .collect();
         hospitals.sort_by(|a, b| a.code.cmp(&b.code));
         for i in hospitals {
@@ -255,7 +255,7 @@ mod tests {
             code: "H330106001".into(),
             name: "某妇产科医院".into(),
             county_code: "330106".into(),
-            kind: "midwifery".into(),
+            kind: crate::sharing::InstitutionKind::Midwifery,
         };
         let s = Sites::builtin(&[h], |_| true);
         let xihu = s.find("西湖区行政服务中心").expect("Xihu's centre");

@@ -62,7 +62,7 @@ fn facts(form: &Form) -> SharedFacts {
             code: "H330106001".into(),
             name: "医院".into(),
             county_code: "330106".into(),
-            kind: "midwifery".into(),
+            kind: onething_domain::sharing::InstitutionKind::Midwifery,
         }),
         // The hospital's record follows its own corrections (a corrected sex is corrected
         // at the hospital too).
@@ -286,8 +286,8 @@ fn check(c: &Case) {
     ];
     let mut seen = std::collections::HashSet::new();
     for s in c.superseded() {
-        assert!(!current.contains(&s.value), "{} reissued", s.kind);
-        assert!(seen.insert((s.kind.clone(), s.value.clone())));
+        assert!(!current.contains(&s.value), "{} reissued", s.kind.as_str());
+        assert!(seen.insert((s.kind, s.value.clone())));
     }
     // Results issued online were handed over by their units; issuance came last.
     assert_eq!(

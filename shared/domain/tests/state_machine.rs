@@ -68,7 +68,7 @@ fn facts() -> SharedFacts {
             code: "H330106001".into(),
             name: "医院".into(),
             county_code: "330106".into(),
-            kind: "midwifery".into(),
+            kind: onething_domain::sharing::InstitutionKind::Midwifery,
         }),
         birth: Some(BirthRecord {
             institution_code: "H330106001".into(),

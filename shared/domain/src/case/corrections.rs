@@ -290,7 +290,13 @@ impl Case {
     }
 
     /// Record a result replaced by a correction (once per value).
-    pub(super) fn supersede(&mut self, kind: &str, value: String, now: Time, reason: &str) {
+    pub(super) fn supersede(
+        &mut self,
+        kind: SupersededKind,
+        value: String,
+        now: Time,
+        reason: &str,
+    ) {
         if self
             .superseded
             .iter()
@@ -299,7 +305,7 @@ impl Case {
             return;
         }
         self.superseded.push(Superseded {
-            kind: kind.into(),
+            kind,
             value,
             superseded_at: now,
             reason: reason.into(),

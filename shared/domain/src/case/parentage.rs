@@ -186,7 +186,7 @@ impl Case {
     /// The generation of the newborn's numbers of `kind` this case takes: one more for
     /// each such number a correction superseded, and for each earlier voided case of the
     /// newborn (a superseded number is never issued again).
-    pub fn number_generation(&self, kind: &str) -> usize {
+    pub fn number_generation(&self, kind: SupersededKind) -> usize {
         let superseded = self.superseded.iter().filter(|s| s.kind == kind).count();
         let voids = self
             .parentage

@@ -69,10 +69,33 @@ impl Missing {
     }
 }
 
+/// Which of the newborn's numbers a superseded one was (stored by these names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupersededKind {
+    BirthCertificateNumber,
+    VaccinationCertificateNumber,
+    NewbornIdNumber,
+    HouseholdNumber,
+    SocialSecurityCardSerial,
+}
+
+impl SupersededKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupersededKind::BirthCertificateNumber => "birth_certificate_number",
+            SupersededKind::VaccinationCertificateNumber => "vaccination_certificate_number",
+            SupersededKind::NewbornIdNumber => "newborn_id_number",
+            SupersededKind::HouseholdNumber => "household_number",
+            SupersededKind::SocialSecurityCardSerial => "social_security_card_serial",
+        }
+    }
+}
+
 /// A result replaced by a correction: never issued again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Superseded {
-    pub kind: String,
+    pub kind: SupersededKind,
     pub value: String,
     pub superseded_at: Time,
     pub reason: String,

@@ -9,7 +9,7 @@ use crate::case::{AcceptanceOutcome, Case, Missing};
 use crate::flow::MaterialKind;
 use crate::form::ParentRole;
 use crate::settings::Settings;
-use crate::sharing::SharedFacts;
+use crate::sharing::{InstitutionKind, SharedFacts};
 
 const FORM: &str = "registration_form";
 const FORM_NAME: &str = "出生一件事办理登记表";
@@ -55,9 +55,12 @@ fn out_of_scope(facts: &SharedFacts) -> Vec<String> {
         None => {
             reasons.push("新生儿出生机构不是本省助产机构，不属于出生“一件事”办理范围".to_string())
         }
-        Some(i) if i.kind != "midwifery" || !i.county_code.starts_with("33") => reasons.push(
-            format!("{}不是本省助产机构，不属于出生“一件事”办理范围", i.name),
-        ),
+        Some(i) if i.kind != InstitutionKind::Midwifery || !i.county_code.starts_with("33") => {
+            reasons.push(format!(
+                "{}不是本省助产机构，不属于出生“一件事”办理范围",
+                i.name
+            ))
+        }
         _ => {}
     }
     if let Some(h) = &facts.household {

@@ -4,6 +4,7 @@
 
 use super::{AllocationRequest, NumberKind, Numbers, Verdict};
 use crate::case::Case;
+use crate::case::SupersededKind;
 use serde::{Deserialize, Serialize};
 
 /// What the hospital issues.
@@ -43,7 +44,7 @@ pub fn review(case: &Case) -> Verdict {
 /// The certificate numbers belong to the newborn (not the case): a second case for the
 /// same newborn gets the same numbers back; a reissue after a correction gets new ones.
 pub fn allocations(case: &Case) -> Vec<AllocationRequest> {
-    let generation = case.number_generation("birth_certificate_number");
+    let generation = case.number_generation(SupersededKind::BirthCertificateNumber);
     let owner = format!("newborn:{}#{generation}", case.newborn_key());
     vec![
         AllocationRequest::newborn(
@@ -113,19 +114,19 @@ impl super::DeptStep for Hospital {
         })
     }
     /// Both certificate numbers, when the birth details they certify were corrected.
-    fn superseded_on_redo(&self, case: &Case) -> Vec<(&'static str, String, &'static str)> {
+    fn superseded_on_redo(&self, case: &Case) -> Vec<(SupersededKind, String, &'static str)> {
         let Some(b) = &case.results().birth else {
             return vec![];
         };
         let reason = "出生信息更正，重新签发";
         vec![
             (
-                "birth_certificate_number",
+                SupersededKind::BirthCertificateNumber,
                 b.birth_certificate_number.clone(),
                 reason,
             ),
             (
-                "vaccination_certificate_number",
+                SupersededKind::VaccinationCertificateNumber,
                 b.vaccination_certificate_number.clone(),
                 reason,
             ),
@@ -159,18 +160,18 @@ impl super::DeptStep for Hospital {
         &self,
         old: &super::StepResults,
         new: &super::StepResults,
-    ) -> Vec<(&'static str, String, String)> {
+    ) -> Vec<(SupersededKind, String, String)> {
         let (Some(o), Some(n)) = (&old.birth, &new.birth) else {
             return vec![];
         };
         [
             super::replaced(
-                "birth_certificate_number",
+                SupersededKind::BirthCertificateNumber,
                 Some(&o.birth_certificate_number),
                 Some(&n.birth_certificate_number),
             ),
             super::replaced(
-                "vaccination_certificate_number",
+                SupersededKind::VaccinationCertificateNumber,
                 Some(&o.vaccination_certificate_number),
                 Some(&n.vaccination_certificate_number),
             ),

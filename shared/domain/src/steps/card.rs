@@ -1,6 +1,7 @@
 //! HR & social security (人力社保): the newborn's social security card (社保卡).
 
 use super::{AllocationRequest, NumberKind, Numbers};
+use crate::case::SupersededKind;
 use crate::case::{Case, Time};
 use crate::idnum::mask_id;
 use serde::{Deserialize, Serialize};
@@ -72,12 +73,12 @@ impl super::DeptStep for Hrss {
         Some(&[K::HouseholdRegister, K::Other])
     }
     /// The card's serial (its number is the newborn's ID number).
-    fn issued_numbers(&self, case: &Case) -> Vec<(&'static str, String)> {
+    fn issued_numbers(&self, case: &Case) -> Vec<(SupersededKind, String)> {
         case.results()
             .card
             .iter()
             .filter_map(|c| c.social_security_card.card_serial.clone())
-            .map(|serial| ("social_security_card_serial", serial))
+            .map(|serial| (SupersededKind::SocialSecurityCardSerial, serial))
             .collect()
     }
     fn handover_items(&self, case: &Case) -> Vec<&'static str> {
@@ -131,12 +132,12 @@ impl super::DeptStep for Hrss {
         &self,
         old: &super::StepResults,
         new: &super::StepResults,
-    ) -> Vec<(&'static str, String, String)> {
+    ) -> Vec<(SupersededKind, String, String)> {
         let (Some(o), Some(n)) = (&old.card, &new.card) else {
             return vec![];
         };
         super::replaced(
-            "social_security_card_serial",
+            SupersededKind::SocialSecurityCardSerial,
             o.social_security_card.card_serial.as_ref(),
             n.social_security_card.card_serial.as_ref(),
         )

@@ -9,6 +9,7 @@
 
 use super::{AllocationRequest, ApprovalData, NumberKind, Numbers, Verdict};
 use crate::case::Case;
+use crate::case::SupersededKind;
 use crate::flow::{MaterialKind, Step};
 use crate::form::ParentRole;
 use crate::idnum::{mask_id, IdNumber};
@@ -178,7 +179,7 @@ pub fn allocations(case: &Case, settings: &Settings) -> Vec<AllocationRequest> {
         return vec![];
     };
     let newborn = &case.form.newborn;
-    let generation = case.number_generation("newborn_id_number");
+    let generation = case.number_generation(SupersededKind::NewbornIdNumber);
     vec![AllocationRequest::newborn(
         NumberKind::CitizenId,
         format!(
@@ -214,11 +215,11 @@ pub struct Police;
 
 impl super::DeptStep for Police {
     /// The newborn's citizen ID number (the household number is the family's own).
-    fn issued_numbers(&self, case: &Case) -> Vec<(&'static str, String)> {
+    fn issued_numbers(&self, case: &Case) -> Vec<(SupersededKind, String)> {
         case.results()
             .household
             .iter()
-            .map(|h| ("newborn_id_number", h.newborn_id_number.clone()))
+            .map(|h| (SupersededKind::NewbornIdNumber, h.newborn_id_number.clone()))
             .collect()
     }
     fn handover_items(&self, _: &Case) -> Vec<&'static str> {
@@ -266,18 +267,18 @@ impl super::DeptStep for Police {
         &self,
         old: &super::StepResults,
         new: &super::StepResults,
-    ) -> Vec<(&'static str, String, String)> {
+    ) -> Vec<(SupersededKind, String, String)> {
         let (Some(o), Some(n)) = (&old.household, &new.household) else {
             return vec![];
         };
         [
             super::replaced(
-                "newborn_id_number",
+                SupersededKind::NewbornIdNumber,
                 Some(&o.newborn_id_number),
                 Some(&n.newborn_id_number),
             ),
             super::replaced(
-                "household_number",
+                SupersededKind::HouseholdNumber,
                 Some(&o.household_number),
                 Some(&n.household_number),
             ),

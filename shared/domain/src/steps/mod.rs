@@ -22,6 +22,7 @@ pub mod household;
 pub mod insurance;
 pub mod issuance;
 
+use crate::case::SupersededKind;
 use crate::case::{Case, Time};
 use crate::flow::Step;
 use crate::settings::Settings;
@@ -86,7 +87,7 @@ pub trait DeptStep: Sync {
     }
     /// What redoing the step supersedes when a correction changed what it certified:
     /// `(kind, number, reason)`; such numbers are never issued again.
-    fn superseded_on_redo(&self, _case: &Case) -> Vec<(&'static str, String, &'static str)> {
+    fn superseded_on_redo(&self, _case: &Case) -> Vec<(SupersededKind, String, &'static str)> {
         vec![]
     }
     /// The kinds of uploaded material the department's officers check in this step
@@ -96,7 +97,7 @@ pub trait DeptStep: Sync {
     }
     /// Every number the step issued on the case, `(kind, number)`: what a void
     /// supersedes (never issued again). Default: what redoing it would supersede.
-    fn issued_numbers(&self, case: &Case) -> Vec<(&'static str, String)> {
+    fn issued_numbers(&self, case: &Case) -> Vec<(SupersededKind, String)> {
         self.superseded_on_redo(case)
             .into_iter()
             .map(|(kind, number, _)| (kind, number))
@@ -122,7 +123,7 @@ pub trait DeptStep: Sync {
         &self,
         _old: &StepResults,
         _new: &StepResults,
-    ) -> Vec<(&'static str, String, String)> {
+    ) -> Vec<(SupersededKind, String, String)> {
         vec![]
     }
 }
@@ -242,7 +243,7 @@ pub fn earliest_affected(changed: &[String]) -> Option<Step> {
 pub fn numbers_replaced(
     old: &StepResults,
     new: &StepResults,
-) -> Vec<(&'static str, String, String)> {
+) -> Vec<(SupersededKind, String, String)> {
     Step::ALL
         .into_iter()
         .flat_map(|s| of(s).numbers_replaced(old, new))
@@ -251,10 +252,10 @@ pub fn numbers_replaced(
 
 /// `(kind, old, new)` when the two numbers differ (a step's [`DeptStep::numbers_replaced`]).
 pub(crate) fn replaced(
-    kind: &'static str,
+    kind: SupersededKind,
     old: Option<&String>,
     new: Option<&String>,
-) -> Option<(&'static str, String, String)> {
+) -> Option<(SupersededKind, String, String)> {
     match (old, new) {
         (Some(o), Some(n)) if o != n => Some((kind, o.clone(), n.clone())),
         _ => None,
