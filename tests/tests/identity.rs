@@ -388,6 +388,41 @@ async fn a_retired_county_code_waits_for_a_police_officer_who_supplies_the_code_
     assert_eq!(case["results"]["household_number"], "330104000007");
 }
 
+/// A police approval gives the household's county, or another one only as an explicit
+/// move with its reason, recorded in the timeline.
+#[tokio::test]
+async fn another_countys_code_is_an_explicit_move_with_its_reason() {
+    let app = TestApp::start_with(&["police"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let task = app.task_for("police", &id).await;
+    let decide = |data: Value| {
+        let body = json!({"decision": "approve", "version": task["version"], "data": data});
+        let app = &app;
+        let path = format!("/v1/tasks/{}/decision", task["task_id"].as_str().unwrap());
+        async move { app.post(&path, &app.officer("police"), &body).await }
+    };
+    // Family A's household is in 330106 (in force): 330102 is another county.
+    let r = decide(json!({"address_code": "330102"})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(codes(&r).contains(&("data.move_reason".into(), "required".into())));
+    let r = decide(
+        json!({"address_code": "330102", "move_reason": "父母已购房迁入上城区，户口同步迁移"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let case = app.wait_for(&id, &g, "completed").await;
+    let nid = case["results"]["newborn_id_number"].as_str().unwrap();
+    assert!(nid.starts_with("330102"), "{nid}");
+    let moved = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "county_move")
+        .expect("the move is in the timeline");
+    assert!(moved["detail"].as_str().unwrap().contains("330102"));
+}
+
 #[tokio::test]
 async fn a_marriage_record_is_asked_only_with_the_father_and_a_commitment_may_stand_in() {
     let app = TestApp::start().await;

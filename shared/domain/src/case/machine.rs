@@ -511,8 +511,13 @@ impl Case {
                 st.status = StepStatus::InProgress;
                 st.task = None;
                 st.approved_by = Some(actor.label());
+                let moved = data.move_reason.clone().zip(data.address_code.clone());
                 st.approval_data = data;
                 self.log(now, &actor.label(), "approved", step.name_zh());
+                if let Some((reason, code)) = moved {
+                    let detail = format!("跨县落户，新生儿按区划代码 {code} 登记：{reason}");
+                    self.log(now, &actor.label(), "county_move", &detail);
+                }
                 Ok(vec![Effect::Dispatch { step }])
             }
             Decision::Return => {

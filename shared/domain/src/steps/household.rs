@@ -140,12 +140,29 @@ fn household_number(case: &Case) -> Option<String> {
 /// household number when the household register was uploaded.
 pub fn approval_problems(case: &Case, data: &ApprovalData, settings: &Settings) -> Vec<Problem> {
     let mut p = vec![];
+    // The household record's county, when it is in force: another code is a move.
+    let recorded = case
+        .shared
+        .household
+        .as_ref()
+        .map(|h| h.address_code.as_str())
+        .filter(|c| settings.county_in_force(c));
+    let reason = data.move_reason.as_deref().map(str::trim).unwrap_or("");
     if let Some(code) = &data.address_code {
         if !settings.county_in_force(code) {
             p.push(Problem::new(
                 "data.address_code",
                 "not_in_force",
                 "应为浙江省现行的县级行政区划代码",
+            ));
+        } else if recorded.is_some_and(|r| r != code) && reason.is_empty() {
+            p.push(Problem::new(
+                "data.move_reason",
+                "required",
+                format!(
+                    "所填区划代码与拟落户户籍所在县（{}）不同：跨县落户须填写迁移说明，说明将记入办件",
+                    recorded.unwrap_or_default()
+                ),
             ));
         }
     } else if address_code(case, settings).is_none() {
@@ -154,6 +171,11 @@ pub fn approval_problems(case: &Case, data: &ApprovalData, settings: &Settings) 
             "required",
             "拟落户户籍没有可用的现行行政区划代码，批准时须填写现行县级代码",
         ));
+    }
+    if let Some((code, message)) =
+        crate::text::free_text_problem(reason, 200).filter(|_| !reason.is_empty())
+    {
+        p.push(Problem::new("data.move_reason", code, message));
     }
     match &data.household_number {
         Some(h) if h.is_empty() || h.len() > 20 || !h.bytes().all(|b| b.is_ascii_digit()) => p

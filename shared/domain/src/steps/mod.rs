@@ -42,6 +42,10 @@ pub struct ApprovalData {
     pub household_number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_cny: Option<u32>,
+    /// Why the newborn is registered in another county than the household record's
+    /// (an explicit move, recorded in the timeline); required for such an `address_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub move_reason: Option<String>,
 }
 
 impl ApprovalData {
