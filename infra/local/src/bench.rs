@@ -260,7 +260,12 @@ pub async fn run(a: Args) -> Result<(), String> {
     } else {
         "saturation".into()
     };
-    let rss_mb = rss_kb.map(|k| k as f64 / 1024.0);
+    report(&a, &r, rss_kb.map(|k| k as f64 / 1024.0), &rate);
+    Ok(())
+}
+
+/// Print a run's figures (JSON with `--json`).
+fn report(a: &Args, r: &Outcome, rss_mb: Option<f64>, rate: &str) {
     if a.json {
         println!(
             "{}",
@@ -274,7 +279,7 @@ pub async fn run(a: Args) -> Result<(), String> {
                 "server_peak_rss_mb": rss_mb,
             })
         );
-        return Ok(());
+        return;
     }
     println!("cases submitted            {}", r.submitted);
     println!("cases completed            {}", r.completed);
@@ -292,7 +297,6 @@ pub async fn run(a: Args) -> Result<(), String> {
         "server peak RSS            {}",
         rss_mb.map(|m| format!("{m:.1} MB")).unwrap_or("n/a".into())
     );
-    Ok(())
 }
 
 struct Outcome {
@@ -304,56 +308,85 @@ struct Outcome {
     max: f64,
 }
 
+/// Guardians' tokens for the bench families, and the hospital system's.
+fn tokens(secret: &str, families: &[(String, String)]) -> (Vec<String>, String) {
+    let now = Utc::now().timestamp();
+    let claims = |sub: &str, role: &str| api::auth::Claims {
+        sub: sub.to_string(),
+        role: role.into(),
+        exp: now + 86400,
+        ..Default::default()
+    };
+    let guardians = families
+        .iter()
+        .map(|(f, _)| api::auth::sign(secret.as_bytes(), &claims(f, "guardian")))
+        .collect();
+    // The hospital's system records each birth before the family applies; every bench
+    // family's baby is born at one institution (records only from it).
+    let hospital = api::auth::Claims {
+        dept: Some("hospital".into()),
+        scope: domain::case::Scope {
+            region: Some("33".into()),
+            hospital: Some("H330106001".into()),
+            ..Default::default()
+        },
+        ..claims("hospital-system", "dept_officer")
+    };
+    (guardians, api::auth::sign(secret.as_bytes(), &hospital))
+}
+
+type Http = Arc<Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>>;
+
+/// POST `body` to `url` until it is taken (`ok`), retrying while the server is busy; the
+/// answer's body, or None when refused.
+async fn post_until(
+    client: &Http,
+    url: &str,
+    token: &str,
+    key: Option<&str>,
+    body: &str,
+    ok: &[u16],
+) -> Option<Bytes> {
+    for _ in 0..20 {
+        let mut req = http::Request::post(url)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"));
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body.to_string())))
+            .expect("request");
+        match client.request(req).await {
+            Ok(r) if ok.contains(&r.status().as_u16()) => {
+                return r.into_body().collect().await.ok().map(|b| b.to_bytes())
+            }
+            Ok(r) if r.status() == 503 || r.status() == 429 => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Ok(r) => {
+                eprintln!("{url}: HTTP {}", r.status());
+                return None;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    None
+}
+
 async fn drive(
     a: &Args,
     base: &str,
     secret: &str,
     families: &[(String, String)],
 ) -> Result<Outcome, String> {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(a.concurrency)
-        .build_http();
-    let client = Arc::new(client);
-    let now = Utc::now().timestamp();
-    let tokens: Vec<String> = families
-        .iter()
-        .map(|(f, _)| {
-            api::auth::sign(
-                secret.as_bytes(),
-                &api::auth::Claims {
-                    sub: f.clone(),
-                    role: "guardian".into(),
-                    dept: None,
-                    exp: now + 86400,
-                    iat: None,
-                    iss: None,
-                    aud: None,
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
-    let tokens = Arc::new(tokens);
-    // The hospital's system records each birth before the family applies.
-    let hospital = Arc::new(api::auth::sign(
-        secret.as_bytes(),
-        &api::auth::Claims {
-            sub: "hospital-system".into(),
-            role: "dept_officer".into(),
-            dept: Some("hospital".into()),
-            exp: now + 86400,
-            iat: None,
-            iss: None,
-            aud: None,
-            // The institution every bench family's baby is born at (records only from it).
-            scope: domain::case::Scope {
-                region: Some("33".into()),
-                hospital: Some("H330106001".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    ));
+    let client: Http = Arc::new(
+        Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(a.concurrency)
+            .build_http(),
+    );
+    let (tokens, hospital) = tokens(secret, families);
+    let (tokens, hospital) = (Arc::new(tokens), Arc::new(hospital));
     let sem = Arc::new(tokio::sync::Semaphore::new(a.concurrency));
     let start = Instant::now();
     let mut handles = vec![];
@@ -375,52 +408,24 @@ async fn drive(
         let hospital = hospital.clone();
         let fam = i % families.len();
         let form = form(&families[fam].0, &families[fam].1, i);
-        let body = form.to_string();
         let birth = birth_record(&form).to_string();
         handles.push(tokio::spawn(async move {
             let _permit = permit;
-            for _ in 0..20 {
-                let req = http::Request::post(format!("{base}/v1/births"))
-                    .header("content-type", "application/json")
-                    .header("authorization", format!("Bearer {hospital}"))
-                    .body(Full::new(Bytes::from(birth.clone())))
-                    .expect("request");
-                match client.request(req).await {
-                    Ok(r) if r.status() == 201 || r.status() == 200 => break,
-                    Ok(r) if r.status() == 503 || r.status() == 429 => {
-                        tokio::time::sleep(Duration::from_millis(100)).await
-                    }
-                    Ok(r) => {
-                        eprintln!("birth record {i}: HTTP {}", r.status());
-                        return None;
-                    }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-                }
-            }
-            for _ in 0..20 {
-                let req = http::Request::post(format!("{base}/v1/applications"))
-                    .header("content-type", "application/json")
-                    .header("authorization", format!("Bearer {}", tokens[fam]))
-                    .header("idempotency-key", format!("bench-{i}"))
-                    .body(Full::new(Bytes::from(body.clone())))
-                    .expect("request");
-                match client.request(req).await {
-                    Ok(r) if r.status() == 202 => {
-                        let b = r.into_body().collect().await.ok()?.to_bytes();
-                        let v: Value = serde_json::from_slice(&b).ok()?;
-                        return Some((fam, v["case_id"].as_str()?.to_string()));
-                    }
-                    Ok(r) if r.status() == 503 || r.status() == 429 => {
-                        tokio::time::sleep(Duration::from_millis(100)).await
-                    }
-                    Ok(r) => {
-                        eprintln!("submission {i}: HTTP {}", r.status());
-                        return None;
-                    }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-                }
-            }
-            None
+            let births = format!("{base}/v1/births");
+            post_until(&client, &births, &hospital, None, &birth, &[200, 201]).await?;
+            let apply = format!("{base}/v1/applications");
+            let key = format!("bench-{i}");
+            let b = post_until(
+                &client,
+                &apply,
+                &tokens[fam],
+                Some(&key),
+                &form.to_string(),
+                &[202],
+            )
+            .await?;
+            let v: Value = serde_json::from_slice(&b).ok()?;
+            Some((fam, v["case_id"].as_str()?.to_string()))
         }));
     }
     let mut pending = vec![];
@@ -431,13 +436,26 @@ async fn drive(
     }
     let submitted = pending.len();
     eprintln!("bench: {submitted} submitted; waiting for completion");
+    let done = completions(a, base, &client, &tokens, pending).await;
+    Ok(outcome(submitted, &done))
+}
+
+/// When each case was submitted and finished, polled (the oldest unfinished first) until
+/// all are done or the run's timeout.
+async fn completions(
+    a: &Args,
+    base: &str,
+    client: &Http,
+    tokens: &[String],
+    mut pending: Vec<(usize, String)>,
+) -> Vec<(
+    chrono::DateTime<chrono::FixedOffset>,
+    chrono::DateTime<chrono::FixedOffset>,
+)> {
+    let submitted = pending.len();
     let mut last_report = Instant::now();
-    // Wait for completion: check the oldest unfinished cases until all are done.
     let deadline = Instant::now() + Duration::from_secs(a.timeout);
-    let mut done: Vec<(
-        chrono::DateTime<chrono::FixedOffset>,
-        chrono::DateTime<chrono::FixedOffset>,
-    )> = vec![];
+    let mut done = vec![];
     while !pending.is_empty() && Instant::now() < deadline {
         let mut still = vec![];
         let mut misses = 0;
@@ -461,13 +479,11 @@ async fn drive(
             };
             match v {
                 Some(v) if v["status"] == "completed" => {
-                    let s = v["submitted_at"]
-                        .as_str()
-                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
-                    let f = v["finished_at"]
-                        .as_str()
-                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
-                    if let (Some(s), Some(f)) = (s, f) {
+                    let at = |k: &str| {
+                        v[k].as_str()
+                            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                    };
+                    if let (Some(s), Some(f)) = (at("submitted_at"), at("finished_at")) {
                         done.push((s, f));
                     }
                 }
@@ -493,6 +509,17 @@ async fn drive(
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+    done
+}
+
+/// Throughput (first submission to last completion) and latency percentiles.
+fn outcome(
+    submitted: usize,
+    done: &[(
+        chrono::DateTime<chrono::FixedOffset>,
+        chrono::DateTime<chrono::FixedOffset>,
+    )],
+) -> Outcome {
     let mut lat: Vec<f64> = done
         .iter()
         .map(|(s, f)| (*f - *s).num_microseconds().unwrap_or(0) as f64 / 1000.0)
@@ -504,12 +531,12 @@ async fn drive(
         (Some(a), Some(b)) => (b - a).num_microseconds().unwrap_or(1) as f64 / 1e6,
         _ => f64::NAN,
     };
-    Ok(Outcome {
+    Outcome {
         submitted,
         completed: done.len(),
         throughput: done.len() as f64 / span,
         p50: pct(&lat, 50.0),
         p99: pct(&lat, 99.0),
         max: lat.last().copied().unwrap_or(f64::NAN),
-    })
+    }
 }

@@ -552,7 +552,7 @@ async fn route(
     if declared_length(&req).is_some_and(|n| n > limit) {
         return too_large();
     }
-    let _sending = match admit_sender(&api, senders, upload_ticket.as_ref(), &req) {
+    let sending = match admit_sender(&api, senders, upload_ticket.as_ref(), &req) {
         Ok(s) => s,
         Err(refused) => return *refused,
     };
@@ -572,6 +572,8 @@ async fn route(
         Ok(b) => b,
         Err(refused) => return refused,
     };
+    // The sender's place is for sending: handling the request takes none.
+    drop(sending);
     if let (Some(t), Some(b)) = (upload_ticket, blobs) {
         return upload(&api, &b, t, parts, bytes).await;
     }
