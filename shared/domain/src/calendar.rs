@@ -144,12 +144,15 @@ impl Calendar {
         }
         match self.policy {
             UnknownYearPolicy::Refuse => Err(CalendarError::UnknownYear(year)),
+            // The statutory holidays are known for any year; the notice's bridging days
+            // and swapped weekends are not, so the answer is provisional.
             UnknownYearPolicy::AssumeWeekdays => Ok((
-                !matches!(date.weekday(), Weekday::Sat | Weekday::Sun),
+                !matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
+                    && !crate::holidays::is_statutory(date),
                 Some(CalendarWarning {
                     year,
                     message: format!(
-                        "no holiday notice for {year}: working days assumed Monday-Friday by operator fallback"
+                        "{year}年的国务院放假通知尚未载入：已扣除法定节假日，调休未计入，期限为暂定"
                     ),
                 }),
             )),
@@ -271,8 +274,9 @@ mod tests {
         let r = weekdays.add_workdays(d("2026-12-30"), 4).unwrap();
         assert_eq!(r.warnings.len(), 1);
         assert_eq!(r.warnings[0].year, 2027);
-        // 2026-12-31 (Thu) is a working day; 2027-01-01..: Fri, Mon, Tue under the fallback.
-        assert_eq!(r.date, d("2027-01-05"));
+        // 2026-12-31 (Thu) is a working day; 2027-01-01 (Fri) is 元旦, a statutory holiday
+        // even without the 2027 notice; then Mon, Tue, Wed.
+        assert_eq!(r.date, d("2027-01-06"));
         let known = weekdays.add_workdays(d("2026-11-30"), 4).unwrap();
         assert!(known.warnings.is_empty());
         assert_eq!(known.date, d("2026-12-04"));
@@ -306,5 +310,40 @@ mod tests {
         let from: DateTime<Utc> = "2026-11-27T04:00:00Z".parse().unwrap(); // Fri 12:00 CST
         let to: DateTime<Utc> = "2026-11-30T04:00:00Z".parse().unwrap(); // Mon 12:00 CST
         assert_eq!(cal.working_hours_between(from, to), 24.0);
+    }
+}
+
+#[cfg(test)]
+mod statutory_tests {
+    use super::*;
+
+    /// The computed statutory days agree with the State Council notices the calendar
+    /// ships (every one is a day off there), and a year without its notice still rests
+    /// on them: 2027-01-01 and the 2027 Spring Festival are not working days.
+    #[test]
+    fn the_computed_statutory_days_agree_with_the_notices_and_hold_without_one() {
+        let cal = Calendar::builtin(UnknownYearPolicy::AssumeWeekdays);
+        for year in [2025, 2026] {
+            assert!(cal.is_known_year(year));
+            for (day, name) in crate::holidays::statutory(year) {
+                let (work, _) = cal.is_workday(day).unwrap();
+                assert!(!work, "{day} ({name}) is a day off in the {year} notice");
+            }
+        }
+        assert!(!cal.is_known_year(2027));
+        let d = |m, day| NaiveDate::from_ymd_opt(2027, m, day).unwrap();
+        for day in [d(1, 1), d(2, 5), d(2, 8)] {
+            let (work, warning) = cal.is_workday(day).unwrap();
+            assert!(!work, "{day}");
+            let w = warning.expect("a year without its notice is provisional");
+            assert!(w.message.contains("暂定"), "{}", w.message);
+        }
+        // An ordinary weekday of 2027 still works.
+        assert!(cal.is_workday(d(3, 3)).unwrap().0);
+        // Three working days after 2026-12-31: 4, 5 and 6 January 2027.
+        let after = cal
+            .add_workdays(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(), 3)
+            .unwrap();
+        assert_eq!(after.date, d(1, 6));
     }
 }

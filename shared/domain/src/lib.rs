@@ -12,6 +12,7 @@ pub mod certificate;
 pub mod feedback;
 pub mod flow;
 pub mod form;
+pub mod holidays;
 pub mod idnum;
 pub mod notice;
 pub mod problem;
