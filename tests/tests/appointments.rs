@@ -317,3 +317,21 @@ async fn booking_and_cancelling_over_and_over_stops_at_the_days_limit() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.body["error"]["details"][0]["code"], "too_far");
 }
+
+/// No slot is offered on a statutory holiday of a year whose State Council notice is not
+/// loaded (元旦 and the Spring Festival of 2027), while an ordinary weekday has slots.
+#[tokio::test]
+async fn no_slot_on_a_statutory_holiday_without_the_years_notice() {
+    let app = TestApp::start().await;
+    for day in ["2027-01-01", "2027-02-05", "2027-02-08"] {
+        let s = slots(
+            &app,
+            XIHU,
+            NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap(),
+        )
+        .await;
+        assert_eq!(s["slots"], json!([]), "{day}");
+    }
+    let s = slots(&app, XIHU, NaiveDate::from_ymd_opt(2027, 3, 3).unwrap()).await;
+    assert!(!s["slots"].as_array().unwrap().is_empty());
+}
