@@ -113,6 +113,11 @@ async function axe(page, label) {
 }
 
 async function shoot(page, name) {
+  // Nothing a page shows is a placeholder of the script's own: no null, undefined or
+  // [object ...].
+  const text = await page.evaluate(() => document.body.innerText);
+  const leak = text.match(/\bnull\b|\bundefined\b|\[object /);
+  check(!leak, `${name} shows no null, undefined or [object` + (leak ? ` (found ${JSON.stringify(leak[0])})` : ''));
   for (const [w, h, tag] of [[360, 740, 'phone'], [1280, 900, 'desktop']]) {
     await page.setViewportSize({ width: w, height: h });
     await page.waitForTimeout(100);
@@ -323,6 +328,10 @@ try {
   check(booked, `the parent booked a pick-up at the service centre on ${booked}`);
   await parent.getByRole('button', { name: '取消预约' }).waitFor();
   await axe(parent, 'guardian: appointments');
+  // The paged list of the family's cases (one page: no "加载更多").
+  await parent.getByRole('link', { name: '我的申请', exact: true }).click();
+  await parent.getByRole('heading', { name: '我的申请' }).waitFor();
+  await shoot(parent, 'guardian-cases');
 
   // --- The supervisor's charts.
   const sup = await newPage('supervisor');
@@ -338,6 +347,7 @@ try {
   await sup.getByRole('link', { name: '督办清单' }).click();
   await sup.getByRole('heading', { name: '督办清单' }).waitFor();
   await axe(sup, 'supervisor: escalations');
+  await shoot(sup, 'supervisor-escalations');
 
   // --- The window officer: the offline form, a case, the day's appointments.
   const win = await newPage('window');

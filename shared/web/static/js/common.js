@@ -285,14 +285,18 @@ function flashOnNav() {
 }
 
 /** Set the view's content without moving focus (a refresh of what is shown). */
+/** The nodes to show: a part that is absent (null, undefined, false) is left out, never
+ * shown as the text "null". */
+const present = (nodes) => nodes.filter((n) => n !== null && n !== undefined && n !== false);
+
 export function showQuiet(...nodes) {
-  $('#view').replaceChildren(...nodes);
+  $('#view').replaceChildren(...present(nodes));
 }
 
 /** Set the view's content and move focus to its heading (keyboard and screen readers). */
 export function show(...nodes) {
   const view = $('#view');
-  view.replaceChildren(...nodes);
+  view.replaceChildren(...present(nodes));
   const heading = view.querySelector('h2');
   if (heading) {
     heading.setAttribute('tabindex', '-1');
