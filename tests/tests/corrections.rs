@@ -292,3 +292,53 @@ async fn a_correction_after_completion_is_accepted_again_on_the_corrected_form()
         .expect("the certificate is received");
     assert_eq!(cert["source"], "upload");
 }
+
+/// A correction naming a material whose bytes never arrived is refused with that material
+/// beside every other problem of the request, and records nothing.
+#[tokio::test]
+async fn a_correction_naming_a_material_never_uploaded_is_refused_with_its_other_problems() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let done = app.wait_for(&id, &g, "completed").await;
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/materials"),
+            &g,
+            &json!({"kind": "other", "content_type": "application/pdf", "size": 300}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let mid = r.body["material_id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/v1/cases/{id}/corrections"),
+            &g,
+            &json!({"corrections": {"newborn": {"name": "王小河"}}, "materials": [mid]}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let problems: Vec<(String, String)> = r.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["field"].as_str().unwrap().to_string(),
+                d["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        problems.contains(&(format!("materials.{mid}"), "not_uploaded".into())),
+        "{problems:?}"
+    );
+    assert!(problems.iter().any(|(f, _)| f == "reason"), "{problems:?}");
+    let after = app.case(&id, &g).await;
+    assert_eq!(
+        after["version"],
+        done["version"].as_u64().unwrap() + 1,
+        "only the material's registration"
+    );
+    assert_eq!(after["status"], "completed");
+}

@@ -889,19 +889,11 @@ async fn a_link_typed_as_a_withdrawal_reason_never_goes_out_in_a_notice() {
 /// so a case cannot grow without end nor send the family a message per request.
 #[tokio::test]
 async fn resubmissions_are_bounded_per_day() {
-    let app = TestApp::start().await;
-    let g = app.guardian(FATHER_E);
-    let f = with_parents(form_a(), Some(("赵强", FATHER_E)), ("钱丽", MOTHER_E));
-    let id = app.apply(&g, &f).await;
-    let path = format!("/v1/cases/{id}/resubmit");
+    let (app, g, id, _) = resubmitted_five_times().await;
     let body = json!({"corrections": {}, "materials": []});
-    for round in 1..=5 {
-        app.wait_for(&id, &g, "incomplete").await;
-        let r = app.post(&path, &g, &body).await;
-        assert_eq!(r.status, 202, "round {round}: {}", r.body);
-    }
-    app.wait_for(&id, &g, "incomplete").await;
-    let r = app.post(&path, &g, &body).await;
+    let r = app
+        .post(&format!("/v1/cases/{id}/resubmit"), &g, &body)
+        .await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(r.body["error"]["code"], "limit_reached");
     assert!(!r.body["error"]["message"].as_str().unwrap().is_ascii());
@@ -913,18 +905,7 @@ async fn resubmissions_are_bounded_per_day() {
 /// many runs there are).
 #[tokio::test]
 async fn a_days_messages_beyond_the_cap_are_held_for_one_summary_the_next_day() {
-    let app = TestApp::start().await;
-    let g = app.guardian(FATHER_E);
-    let f = with_parents(form_a(), Some(("赵强", FATHER_E)), ("钱丽", MOTHER_E));
-    let id = app.apply(&g, &f).await;
-    let path = format!("/v1/cases/{id}/resubmit");
-    let body = json!({"corrections": {}, "materials": []});
-    for round in 1..=5 {
-        app.wait_for(&id, &g, "incomplete").await;
-        let r = app.post(&path, &g, &body).await;
-        assert_eq!(r.status, 202, "round {round}: {}", r.body);
-    }
-    app.wait_for(&id, &g, "incomplete").await;
+    let (app, g, id, f) = resubmitted_five_times().await;
     let incomplete = |sent: &[ports::Delivered]| {
         sent.iter()
             .filter(|d| d.notification.kind.as_str() == "incomplete")
@@ -957,7 +938,7 @@ async fn a_days_messages_beyond_the_cap_are_held_for_one_summary_the_next_day() 
     // The next day: one summary to the phone, naming the count and no case detail.
     let running = app.running.as_ref().unwrap();
     let mut later = running.app.clone();
-    later.clock = std::sync::Arc::new(NextDay);
+    later.clock = std::sync::Arc::new(DaysLater(1));
     let tick = application::handlers::sla_tick(&later, chrono::Duration::days(100))
         .await
         .unwrap();
@@ -978,13 +959,6 @@ async fn a_days_messages_beyond_the_cap_are_held_for_one_summary_the_next_day() 
         .await
         .unwrap();
     assert_eq!(again.held_summaries, 0, "one summary per phone and day");
-}
-
-struct NextDay;
-impl ports::Clock for NextDay {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now() + chrono::Duration::days(1)
-    }
 }
 
 /// Someone else's case and no case at all answer alike, and no sooner than the refusal
@@ -1050,4 +1024,23 @@ async fn every_document_download_leaves_one_audit_event() {
         certificate[0]["fields"],
         json!([format!("certificate:{}", cert["cert_id"].as_str().unwrap())])
     );
+}
+
+/// Family E's application (nothing in data sharing) resubmitted unchanged five times in a
+/// day, each answered with the one notice again; the server, the guardian's token, the
+/// case and its form.
+async fn resubmitted_five_times() -> (TestApp, String, String, Value) {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_E);
+    let f = with_parents(form_a(), Some(("赵强", FATHER_E)), ("钱丽", MOTHER_E));
+    let id = app.apply(&g, &f).await;
+    let path = format!("/v1/cases/{id}/resubmit");
+    let body = json!({"corrections": {}, "materials": []});
+    for round in 1..=5 {
+        app.wait_for(&id, &g, "incomplete").await;
+        let r = app.post(&path, &g, &body).await;
+        assert_eq!(r.status, 202, "round {round}: {}", r.body);
+    }
+    app.wait_for(&id, &g, "incomplete").await;
+    (app, g, id, f)
 }

@@ -449,3 +449,11 @@ pub fn uuid_key() -> String {
             .as_nanos()
     )
 }
+
+/// A clock this many days ahead of the real one (the SLA monitor's next days).
+pub struct DaysLater(pub i64);
+impl ports::Clock for DaysLater {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::days(self.0)
+    }
+}

@@ -424,7 +424,7 @@ async fn an_overdue_step_is_escalated_to_its_regions_supervisors() {
     app.task_for("police", &id).await;
     let running = app.running.as_ref().unwrap();
     let mut later = running.app.clone();
-    later.clock = std::sync::Arc::new(Days(10));
+    later.clock = std::sync::Arc::new(DaysLater(10));
     let version = app.case(&id, &g).await["version"].as_u64().unwrap();
     let tick = application::handlers::sla_tick(&later, chrono::Duration::days(100))
         .await
@@ -474,13 +474,6 @@ async fn an_overdue_step_is_escalated_to_its_regions_supervisors() {
     assert_eq!(r.status, 200);
     assert_eq!(r.body["items"], json!([]));
     assert_eq!(r.body["next_cursor"], Value::Null);
-}
-
-struct Days(i64);
-impl ports::Clock for Days {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now() + chrono::Duration::days(self.0)
-    }
 }
 
 /// Paging returns every item exactly once across pages, and refuses bad limits and cursors.
@@ -686,7 +679,7 @@ async fn the_report_is_by_region_and_department_within_the_supervisors_scope() {
     assert_eq!(whole.body["follow_ups"]["overdue"], 0);
     // A month on, the bad rating's return visit is overdue.
     let mut later = app.running.as_ref().unwrap().app.clone();
-    later.clock = std::sync::Arc::new(Days(30));
+    later.clock = std::sync::Arc::new(DaysLater(30));
     let sup = domain::case::Actor {
         sub: "s-hz".into(),
         role: domain::Role::Supervisor,

@@ -2,7 +2,6 @@
 
 use crate::helpers::*;
 use bytes::Bytes;
-use ports::Clock;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -266,13 +265,6 @@ async fn hostile_uploads_are_refused() {
     assert_eq!(r.status, 413);
 }
 
-struct Later(i64);
-impl Clock for Later {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now() + chrono::Duration::days(self.0)
-    }
-}
-
 #[tokio::test]
 async fn sla_monitor_marks_overdue_and_redrives_stragglers() {
     let app = TestApp::start_with(&["hospital"]).await;
@@ -282,7 +274,7 @@ async fn sla_monitor_marks_overdue_and_redrives_stragglers() {
     let running = app.running.as_ref().unwrap();
     // Twelve days on, the step and the case are past their limits.
     let mut later = running.app.clone();
-    later.clock = Arc::new(Later(12));
+    later.clock = Arc::new(DaysLater(12));
     let tick = sla_monitor::tick(&later).await.unwrap();
     assert!(tick.marked_overdue >= 1);
     let case = app.case(&id, &g).await;
@@ -332,7 +324,7 @@ async fn sla_monitor_marks_overdue_and_redrives_stragglers() {
     r2.app.store.commit(&stuck, expected, &[]).await.unwrap();
     // The monitor's next run after the case's next check (a day on).
     let mut later2 = r2.app.clone();
-    later2.clock = Arc::new(Later(1));
+    later2.clock = Arc::new(DaysLater(1));
     let tick = application::handlers::sla_tick(&later2, chrono::Duration::seconds(-1))
         .await
         .unwrap();
@@ -399,7 +391,7 @@ async fn one_failing_case_never_stops_an_sla_monitor_run() {
     app.task_for("hospital", &second).await;
     let running = app.running.as_ref().unwrap();
     let mut later = running.app.clone();
-    later.clock = Arc::new(Later(12));
+    later.clock = Arc::new(DaysLater(12));
     later.store = Arc::new(OneCaseFails {
         inner: running.app.store.clone(),
         case_id: first.clone(),

@@ -33,14 +33,18 @@ pub async fn correct_after_completion(
             }
         }
     }
-    let (form, reason) = match read_correction(app, &case, &req, now) {
-        Err(ServiceError::Invalid(mut problems)) => {
-            problems.extend(unconfirmed);
-            return Err(ServiceError::Invalid(problems));
-        }
-        _ if !unconfirmed.is_empty() => return Err(ServiceError::Invalid(unconfirmed)),
-        other => other?,
-    };
+    let read = read_correction(app, &case, &req, now);
+    if !unconfirmed.is_empty() {
+        // Every problem at once: the request's and the uploads'.
+        let mut problems = match read {
+            Err(ServiceError::Invalid(p)) => p,
+            Err(other) => return Err(other),
+            Ok(_) => vec![],
+        };
+        problems.extend(unconfirmed);
+        return Err(ServiceError::Invalid(problems));
+    }
+    let (form, reason) = read?;
     let facts = crate::handlers::gather(app, &form).await?;
     let correction_id = new_id("CR", app);
     let (_, case) = app
