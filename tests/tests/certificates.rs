@@ -182,3 +182,82 @@ async fn a_name_correction_supersedes_exactly_the_hospitals_certificates() {
         assert_eq!(new["holder"], "王*河", "the corrected name");
     }
 }
+
+/// A renderer that holds every page back until the test lets them go, and counts the
+/// pages it has been asked for.
+#[derive(Default)]
+struct HeldBack {
+    state: std::sync::Mutex<(bool, usize)>,
+    turn: std::sync::Condvar,
+}
+
+impl HeldBack {
+    fn asked(&self) -> usize {
+        self.state.lock().unwrap().1
+    }
+    fn let_go(&self) {
+        self.state.lock().unwrap().0 = true;
+        self.turn.notify_all();
+    }
+}
+
+impl ports::CertRenderer for HeldBack {
+    fn render(&self, page: &domain::certificate::DocumentPage) -> Result<Vec<u8>, String> {
+        let mut s = self.state.lock().unwrap();
+        s.1 += 1;
+        // Held at most a minute, so that a failing test still ends (the runtime waits
+        // for its blocking threads when it stops).
+        let (s, waited) = self
+            .turn
+            .wait_timeout_while(s, std::time::Duration::from_secs(60), |s| !s.0)
+            .unwrap();
+        if waited.timed_out() && !s.0 {
+            return Err("held back too long".into());
+        }
+        Ok(format!("%PDF-1.7\n% {}\n%%EOF\n", page.title).into_bytes())
+    }
+}
+
+#[tokio::test]
+async fn a_case_completes_while_its_certificates_pdfs_are_still_being_rendered() {
+    let renderer = std::sync::Arc::new(HeldBack::default());
+    let app = TestApp::start_rendering(&["police"], renderer.clone()).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let task = app.task_for("police", &id).await;
+    // The hospital's two certificates are being rendered, and held there.
+    for _ in 0..500 {
+        if renderer.asked() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        renderer.asked() > 0,
+        "the hospital's certificates go to rendering"
+    );
+    let r = app.decide("police", &task, "approve", &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut case = Value::Null;
+    for _ in 0..500 {
+        case = app.case(&id, &g).await;
+        if case["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        case["status"], "completed",
+        "no PDF is rendered yet: {case}"
+    );
+    // The PDFs follow once rendering goes on (a family asking for them before waits for
+    // theirs to be rendered); the archive waits for them.
+    renderer.let_go();
+    let done = app.wait_for(&id, &g, "completed").await;
+    assert!(!done["archive"].is_null());
+    let certs = certificates(&app, &id, &g).await;
+    let url = certs[0]["document_url"].as_str().expect("a document_url");
+    let (status, pdf) = app.download(url).await;
+    assert_eq!(status, 200);
+    assert!(pdf.starts_with(b"%PDF-1.7\n% "), "the held renderer's page");
+}

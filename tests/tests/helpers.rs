@@ -28,6 +28,8 @@ pub struct TestApp {
     pub base: String,
     pub secret: Vec<u8>,
     pub manual: HashSet<domain::Dept>,
+    /// The certificates' renderer the runtime is given in place of a font (None: the font).
+    renderer: Option<std::sync::Arc<dyn ports::CertRenderer>>,
     client: testkit::http::Http,
 }
 
@@ -61,6 +63,36 @@ impl TestApp {
         Self::start_files(manual, settings, None).await
     }
 
+    /// A runtime that renders certificates' PDFs with this renderer.
+    pub async fn start_rendering(
+        manual: &[&str],
+        renderer: std::sync::Arc<dyn ports::CertRenderer>,
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let manual = manual
+            .iter()
+            .map(|d| domain::Dept::parse(d).expect("dept"))
+            .collect();
+        let running = launch(dir.path().to_path_buf(), &manual, Some(renderer.clone())).await;
+        let mut app = Self::around(running, dir, manual);
+        app.renderer = Some(renderer);
+        app
+    }
+
+    fn around(running: Running, dir: tempfile::TempDir, manual: HashSet<domain::Dept>) -> TestApp {
+        let base = format!("http://{}", running.addr);
+        let secret = running.secret.clone();
+        TestApp {
+            running: Some(running),
+            dir,
+            base,
+            secret,
+            manual,
+            renderer: None,
+            client: testkit::http::Http::default(),
+        }
+    }
+
     async fn start_files(manual: &[&str], settings: Option<&str>, sites: Option<&str>) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         if let Some(s) = settings {
@@ -73,17 +105,8 @@ impl TestApp {
             .iter()
             .map(|d| domain::Dept::parse(d).expect("dept"))
             .collect();
-        let running = launch(dir.path().to_path_buf(), &manual).await;
-        let base = format!("http://{}", running.addr);
-        let secret = running.secret.clone();
-        TestApp {
-            running: Some(running),
-            dir,
-            base,
-            secret,
-            manual,
-            client: testkit::http::Http::default(),
-        }
+        let running = launch(dir.path().to_path_buf(), &manual, None).await;
+        Self::around(running, dir, manual)
     }
 
     /// A client for a runtime started elsewhere (the test owns and stops it).
@@ -94,6 +117,7 @@ impl TestApp {
             base: format!("http://{}", running.addr),
             secret,
             manual: HashSet::new(),
+            renderer: None,
             client: testkit::http::Http::default(),
         }
     }
@@ -107,9 +131,20 @@ impl TestApp {
         } else {
             r.shutdown().await;
         }
-        let running = launch(self.dir.path().to_path_buf(), &self.manual).await;
+        let running = launch(
+            self.dir.path().to_path_buf(),
+            &self.manual,
+            self.renderer.clone(),
+        )
+        .await;
         self.base = format!("http://{}", running.addr);
         self.running = Some(running);
+    }
+
+    /// The bytes behind a link this server handed out (a download or a document URL).
+    pub async fn download(&self, url: &str) -> (u16, Vec<u8>) {
+        let (status, _, bytes) = self.client.bytes(url, None).await;
+        (status, bytes)
     }
 
     pub fn token(&self, role: &str, dept: Option<&str>, sub: &str) -> String {
@@ -397,7 +432,11 @@ impl Drop for TestApp {
     }
 }
 
-async fn launch(dir: PathBuf, manual: &HashSet<domain::Dept>) -> Running {
+async fn launch(
+    dir: PathBuf,
+    manual: &HashSet<domain::Dept>,
+    renderer: Option<std::sync::Arc<dyn ports::CertRenderer>>,
+) -> Running {
     if std::env::var_os("ONETHING_TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
@@ -415,6 +454,7 @@ async fn launch(dir: PathBuf, manual: &HashSet<domain::Dept>) -> Running {
         cfg.sites = Some(sites);
     }
     cfg.manual = manual.clone();
+    cfg.renderer = renderer;
     cfg.durability = embedded::Durability::Normal;
     cfg.workers_per_queue = 1;
     cfg.sla_interval = Duration::from_secs(3600);

@@ -72,6 +72,9 @@ pub struct Config {
     /// The font certificates' PDFs are set in (CJK and Latin); None looks for Debian's
     /// fonts-wqy-microhei or fonts-noto-cjk.
     pub cjk_font: Option<PathBuf>,
+    /// A renderer given by the program that embeds the runtime, in place of the font
+    /// (tests: one that holds its pages back).
+    pub renderer: Option<Arc<dyn ports::CertRenderer>>,
     /// The web pages' development sign-in (`serve --dev-login`): `POST /dev/token` signs
     /// a token of any role. Never on AWS.
     pub dev_login: bool,
@@ -87,6 +90,7 @@ impl Config {
             sites: None,
             cors_origins: vec![],
             cjk_font: None,
+            renderer: None,
             dev_login: false,
             manual: HashSet::new(),
             durability: Durability::Full,
@@ -560,13 +564,16 @@ fn with_documents(app: App, cfg: &Config, public_base: &str) -> Result<App, Stri
     if app.signer.is_none() {
         return Ok(app);
     }
-    let renderer = match &cfg.cjk_font {
-        Some(path) => documents::Renderer::from_file(path)
-            .map_err(|e| format!("--cjk-font {}: {e}", path.display()))?,
-        None => match documents::Renderer::find_default() {
+    let renderer: Arc<dyn ports::CertRenderer> = match (&cfg.renderer, &cfg.cjk_font) {
+        (Some(given), _) => given.clone(),
+        (None, Some(path)) => Arc::new(
+            documents::Renderer::from_file(path)
+                .map_err(|e| format!("--cjk-font {}: {e}", path.display()))?,
+        ),
+        (None, None) => match documents::Renderer::find_default() {
             Some((r, path)) => {
                 tracing::debug!(font = path, "certificate PDFs set in this font");
-                r
+                Arc::new(r)
             }
             None => {
                 tracing::warn!(
@@ -578,7 +585,26 @@ fn with_documents(app: App, cfg: &Config, public_base: &str) -> Result<App, Stri
             }
         },
     };
+    let renderer = OneAtATime {
+        inner: renderer,
+        turn: std::sync::Mutex::new(()),
+    };
     Ok(app.with_documents(Some(Arc::new(renderer)), public_base))
+}
+
+/// One page rendered at a time in this process: the API and the step workers share the
+/// machine's cores with the render worker, and a case's progress must not wait for PDFs
+/// (each page is about 10 ms of CPU). On AWS the render function has its own.
+struct OneAtATime {
+    inner: Arc<dyn ports::CertRenderer>,
+    turn: std::sync::Mutex<()>,
+}
+
+impl ports::CertRenderer for OneAtATime {
+    fn render(&self, page: &domain::certificate::DocumentPage) -> Result<Vec<u8>, String> {
+        let _turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
+        self.inner.render(page)
+    }
 }
 
 async fn start_embedded(cfg: Config) -> Result<Running, String> {

@@ -150,14 +150,20 @@ fn seal_jws(key: &SealKey, payload: &[u8]) -> Result<String, ports::StoreError> 
 /// to the file breaks the seal; `verify_document` checks all three.
 async fn sealed_document(
     app: &App,
-    renderer: &dyn ports::CertRenderer,
+    renderer: &std::sync::Arc<dyn ports::CertRenderer>,
     public_base: &str,
     c: &Certificate,
 ) -> Result<Option<Vec<u8>>, HandlerError> {
     let Some(signer) = &app.signer else {
         return Ok(None);
     };
-    let mut pdf = match renderer.render(&c.page(public_base)) {
+    // Rendering is CPU work of about 10 ms a page: on the blocking pool, so that the
+    // runtime's threads keep moving cases (completion never waits for a PDF).
+    let (renderer, page) = (renderer.clone(), c.page(public_base));
+    let rendered = tokio::task::spawn_blocking(move || renderer.render(&page))
+        .await
+        .map_err(|e| HandlerError::Retryable(format!("rendering stopped: {e}")))?;
+    let mut pdf = match rendered {
         Ok(pdf) => pdf,
         Err(e) => {
             // A character the font lacks: no document rather than one with a blank box.
@@ -204,7 +210,7 @@ pub async fn ensure_document(
     let Some(renderer) = &docs.renderer else {
         return Ok(None);
     };
-    let Some(bytes) = sealed_document(app, renderer.as_ref(), &docs.public_base, c).await? else {
+    let Some(bytes) = sealed_document(app, renderer, &docs.public_base, c).await? else {
         return Ok(None);
     };
     match app.blobs.put_once(&key, &bytes, "application/pdf").await {

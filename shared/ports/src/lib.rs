@@ -607,9 +607,8 @@ impl AppointmentStore for NotWired {
     }
 }
 
-/// The key that signs certificates (ES256: ECDSA P-256 with SHA-256). Locally a key in the
-/// data directory; on AWS an asymmetric KMS key that never leaves KMS.
-/// Renders a certificate's PDF (CPU only, deterministic for the same page).
+/// Renders a certificate's PDF (CPU only, deterministic for the same page; about 10 ms a
+/// page, so callers run it off the async threads).
 pub trait CertRenderer: Send + Sync {
     fn render(&self, page: &domain::certificate::DocumentPage) -> Result<Vec<u8>, String>;
 }
@@ -621,6 +620,8 @@ pub trait SecretSource: Send + Sync {
     async fn secret(&self) -> Result<String, StoreError>;
 }
 
+/// The key that signs certificates (ES256: ECDSA P-256 with SHA-256). Locally a key in the
+/// data directory; on AWS an asymmetric KMS key that never leaves KMS.
 #[async_trait]
 pub trait CertSigner: Send + Sync {
     /// The signing key's id (the `kid` of its JWK).
