@@ -585,25 +585,50 @@ fn with_documents(app: App, cfg: &Config, public_base: &str) -> Result<App, Stri
             }
         },
     };
-    let renderer = OneAtATime {
-        inner: renderer,
-        turn: std::sync::Mutex::new(()),
-    };
+    let renderer = RenderThread::start(renderer)?;
     Ok(app.with_documents(Some(Arc::new(renderer)), public_base))
 }
 
-/// One page rendered at a time in this process: the API and the step workers share the
-/// machine's cores with the render worker, and a case's progress must not wait for PDFs
-/// (each page is about 10 ms of CPU). On AWS the render function has its own.
-struct OneAtATime {
-    inner: Arc<dyn ports::CertRenderer>,
-    turn: std::sync::Mutex<()>,
+/// One page rendered at a time in this process, on a thread of its own at a lower CPU
+/// priority: the API and the step workers share the machine's cores with it, and a case's
+/// progress must not wait for PDFs (each page is about 10 ms of CPU). On AWS the render
+/// function has its own.
+struct RenderThread {
+    pages: std::sync::mpsc::Sender<RenderJob>,
 }
 
-impl ports::CertRenderer for OneAtATime {
+type RenderJob = (
+    domain::certificate::DocumentPage,
+    std::sync::mpsc::SyncSender<Result<Vec<u8>, String>>,
+);
+
+impl RenderThread {
+    fn start(inner: Arc<dyn ports::CertRenderer>) -> Result<RenderThread, String> {
+        let (tx, rx) = std::sync::mpsc::channel::<RenderJob>();
+        std::thread::Builder::new()
+            .name("render".into())
+            .spawn(move || {
+                // Linux keeps a nice value per thread: this one yields to the others.
+                // SAFETY: setpriority reads no memory of ours.
+                unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+                for (page, reply) in rx {
+                    let _ = reply.send(inner.render(&page));
+                }
+            })
+            .map_err(|e| format!("the render thread: {e}"))?;
+        Ok(RenderThread { pages: tx })
+    }
+}
+
+impl ports::CertRenderer for RenderThread {
     fn render(&self, page: &domain::certificate::DocumentPage) -> Result<Vec<u8>, String> {
-        let _turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
-        self.inner.render(page)
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.pages
+            .send((page.clone(), reply))
+            .map_err(|_| "the render thread has stopped".to_string())?;
+        answer
+            .recv()
+            .map_err(|_| "the render thread has stopped".to_string())?
     }
 }
 
