@@ -415,6 +415,12 @@ async fn authorization_matrix() {
             [403, 403, 403, 403, 200, 200, 403, 401, 200, 403],
         ),
         (
+            "GET",
+            format!("/v1/tasks/{task_id}"),
+            json!(null),
+            [403, 403, 403, 403, 200, 404, 403, 401, 404, 403],
+        ),
+        (
             "POST",
             format!("/v1/tasks/{task_id}/decision"),
             json!({"decision": "approve", "version": stale}),

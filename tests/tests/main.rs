@@ -25,3 +25,4 @@ mod robustness;
 mod scale;
 mod sharing_http;
 mod sites;
+mod task_view;

@@ -109,6 +109,7 @@ pub static ROUTES: &[RouteDef] = &[
         feedback::answer_complaint,
     ),
     route("GET", "/v1/tasks", Who::SignedIn, tasks::list),
+    route("GET", "/v1/tasks/{task_id}", Who::SignedIn, tasks::view),
     route(
         "POST",
         "/v1/tasks/{task_id}/decision",

@@ -134,6 +134,9 @@ pub struct TaskDecision {
     pub version: u64,
     #[serde(default, deserialize_with = "present")]
     pub data: Option<domain::steps::ApprovalData>,
+    /// The checklist items the officer confirmed (`item_id`s of the task view).
+    #[serde(default)]
+    pub checked: Vec<String>,
 }
 
 /// `POST /v1/cases/{id}/withdraw`.

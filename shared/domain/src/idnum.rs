@@ -26,6 +26,12 @@ impl Sex {
             Sex::Female => "female",
         }
     }
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Sex::Male => "男",
+            Sex::Female => "女",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

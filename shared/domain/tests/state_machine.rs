@@ -391,6 +391,7 @@ fn decisions_check_task_and_version() {
         reasons: vec!["r".into()],
         data: Default::default(),
         version,
+        checked: vec![],
         handover: None,
     };
     assert_eq!(
@@ -700,6 +701,7 @@ fn a_case_returned_at_acceptance_is_stored_and_loads_again() {
             reasons: vec!["x".into()],
             data: Default::default(),
             version: c.version(),
+            checked: vec![],
             handover: None,
         },
         &officer,

@@ -18,6 +18,16 @@ pub fn list(c: Call<'_>) -> Handled<'_> {
     })
 }
 
+/// `GET /v1/tasks/{task_id}`: the officer's task view (a read of personal data).
+pub fn view(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        let task = c.params.get("task_id");
+        let v = application::service::task_view(c.app(), c.actor(), task).await?;
+        let case = v.case_id.clone();
+        Answer::json(StatusCode::OK, v).read(vec![case], &["task_view"])
+    })
+}
+
 /// `POST /v1/tasks/{task_id}/decision`.
 pub fn decide(c: Call<'_>) -> Handled<'_> {
     Box::pin(async move {

@@ -24,6 +24,7 @@ pub async fn decide(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let step = task_step(&case, task_id, dept, actor)?;
+    let checked = checked_items(step, &req.checked)?;
     let now = app.now();
     if decision == Decision::Approve {
         let problems = domain::steps::approval_problems(step, &case, &data, &app.settings);
@@ -52,6 +53,7 @@ pub async fn decide(
                 reasons: reasons.clone(),
                 data: data.clone(),
                 version,
+                checked: checked.clone(),
                 handover,
             };
             let effects = c
@@ -111,10 +113,39 @@ fn read_decision(req: &body::TaskDecision) -> Result<(Decision, Vec<String>), Se
     }
 }
 
+/// The texts of the checklist items a decision says were confirmed, in the checklist's
+/// order; an item the step's checklist does not hold is refused.
+fn checked_items(step: Step, ids: &[String]) -> Result<Vec<String>, ServiceError> {
+    let list = domain::steps::of(step).checklist();
+    let mut p = Problems::default();
+    for (i, id) in ids.iter().enumerate() {
+        if !list.iter().any(|c| c.item_id == id) {
+            p.push(
+                &format!("checked[{i}]"),
+                "enum",
+                "核验项不属于该环节的核验清单",
+            );
+        }
+    }
+    if !p.is_empty() {
+        return Err(ServiceError::Invalid(p.0));
+    }
+    Ok(list
+        .iter()
+        .filter(|c| ids.iter().any(|id| id == c.item_id))
+        .map(|c| c.text.to_string())
+        .collect())
+}
+
 /// The step of task `{case_id}.{step}.{round}` when it is this officer's to decide: a task
 /// of another department, region or hospital, or a round that never was, is "not found";
 /// one of theirs that is no longer open was decided already (409, from the case).
-fn task_step(case: &Case, task_id: &str, dept: Dept, actor: &Actor) -> Result<Step, ServiceError> {
+pub(super) fn task_step(
+    case: &Case,
+    task_id: &str,
+    dept: Dept,
+    actor: &Actor,
+) -> Result<Step, ServiceError> {
     let mut seg = task_id.split('.');
     let step = seg
         .nth(1)

@@ -31,6 +31,7 @@ mod parentage;
 mod premium;
 mod resubmit;
 mod submit;
+mod task_view;
 mod tasks;
 mod withdraw;
 
@@ -46,6 +47,7 @@ pub use parentage::{confirm_parent, decline, object, void};
 pub use premium::*;
 pub use resubmit::*;
 pub use submit::*;
+pub use task_view::*;
 pub use tasks::*;
 pub use withdraw::*;
 

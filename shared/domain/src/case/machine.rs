@@ -479,6 +479,7 @@ impl Case {
             reasons,
             data,
             version,
+            checked,
             handover,
         } = d;
         let task_id = task_id.as_str();
@@ -491,6 +492,10 @@ impl Case {
             return Err(DomainError::Stale {
                 current: self.version,
             });
+        }
+        if !checked.is_empty() {
+            let detail = format!("{}，已核验：{}", step.name_zh(), checked.join("；"));
+            self.log(now, &actor.label(), "checked", &detail);
         }
         match decision {
             Decision::Approve => {

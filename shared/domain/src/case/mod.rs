@@ -547,6 +547,9 @@ pub struct OfficerDecision {
     pub data: ApprovalData,
     /// The case version the officer saw.
     pub version: u64,
+    /// What the officer confirmed of the step's checklist (its texts, in its order),
+    /// recorded in the timeline.
+    pub checked: Vec<String>,
     /// On a rejection: the hand-over of results already issued (see
     /// [`crate::steps::issuance::undelivered_items`]).
     pub handover: Option<crate::steps::issuance::DeliveryRecord>,

@@ -242,6 +242,33 @@ pub const RECORD_FIELDS: [&str; 5] = [
 pub struct Acceptance;
 
 impl super::DeptStep for Acceptance {
+    fn checklist(&self) -> &'static [super::checks::CheckItem] {
+        use super::checks::CheckItem as C;
+        &[
+            C {
+                item_id: "applicant",
+                text: "申请人身份及与新生儿的关系",
+            },
+            C {
+                item_id: "materials",
+                text: "申请材料齐全，共享数据与上传材料一致",
+            },
+            C {
+                item_id: "form",
+                text: "申请表内容完整",
+            },
+        ]
+    }
+    fn facts(&self) -> &'static [&'static str] {
+        &["applicant", "newborn", "mother", "father", "household"]
+    }
+    fn records(&self, case: &Case) -> super::checks::TaskRecords {
+        let mut out = super::checks::TaskRecords::default();
+        super::checks::parents(case, &mut out);
+        out.household = case.shared().household.clone();
+        out.marriage = case.shared().marriage.clone();
+        out
+    }
     fn issue(
         &self,
         _case: &Case,

@@ -82,6 +82,37 @@ pub fn issue(case: &Case, numbers: &Numbers) -> Result<Certificates, String> {
 pub struct Hospital;
 
 impl super::DeptStep for Hospital {
+    fn checklist(&self) -> &'static [super::checks::CheckItem] {
+        use super::checks::CheckItem as C;
+        &[
+            C {
+                item_id: "delivery_record",
+                text: "分娩记录与申请一致：母亲、出生时间、性别、体重、身长、孕周、胎次",
+            },
+            C {
+                item_id: "mother_identity",
+                text: "母亲身份属实",
+            },
+            C {
+                item_id: "father",
+                text: "父亲信息符合亲子关系规定（婚姻记录、承诺书或亲子鉴定）",
+            },
+            C {
+                item_id: "newborn_name",
+                text: "新生儿姓名用字可以登记",
+            },
+        ]
+    }
+    fn facts(&self) -> &'static [&'static str] {
+        &["newborn", "mother", "father"]
+    }
+    fn records(&self, case: &Case) -> super::checks::TaskRecords {
+        let mut out = super::checks::TaskRecords::default();
+        super::checks::delivery_record(case, &mut out);
+        super::checks::parents(case, &mut out);
+        out.marriage = case.shared().marriage.clone();
+        out
+    }
     /// The mother's identity, the father as the parentage rules allow.
     fn materials_checked(&self) -> Option<&'static [crate::flow::MaterialKind]> {
         use crate::flow::MaterialKind as K;

@@ -67,6 +67,35 @@ pub struct Hrss;
 
 /// The card needs nothing beyond the newborn's ID number: the default review passes.
 impl super::DeptStep for Hrss {
+    fn checklist(&self) -> &'static [super::checks::CheckItem] {
+        use super::checks::CheckItem as C;
+        &[
+            C {
+                item_id: "card_data",
+                text: "申领信息：姓名、公民身份号码、性别、国籍、户籍",
+            },
+            C {
+                item_id: "card_delivery",
+                text: "社会保障卡的领取或寄送方式",
+            },
+        ]
+    }
+    fn facts(&self) -> &'static [&'static str] {
+        &[
+            "newborn.name",
+            "newborn.sex",
+            "newborn.birth_time",
+            "household",
+            "social_security_card",
+            "delivery",
+        ]
+    }
+    fn records(&self, case: &Case) -> super::checks::TaskRecords {
+        let mut out = super::checks::TaskRecords::default();
+        out.household = case.shared().household.clone();
+        out.issued.household = case.results().household.clone();
+        out
+    }
     /// The household the card's data comes from.
     fn materials_checked(&self) -> Option<&'static [crate::flow::MaterialKind]> {
         use crate::flow::MaterialKind as K;

@@ -236,6 +236,55 @@ pub fn issue(case: &Case, numbers: &Numbers, settings: &Settings) -> Result<Regi
 pub struct Police;
 
 impl super::DeptStep for Police {
+    fn checklist(&self) -> &'static [super::checks::CheckItem] {
+        use super::checks::CheckItem as C;
+        &[
+            C {
+                item_id: "household",
+                text: "拟落户的父亲或母亲户籍在浙江，户籍地行政区划代码为现行代码",
+            },
+            C {
+                item_id: "relation_to_head",
+                text: "新生儿与户主的关系",
+            },
+            C {
+                item_id: "parentage_proof",
+                text: "婚姻登记记录、书面告知承诺书或亲子鉴定证明",
+            },
+            C {
+                item_id: "name",
+                text: "新生儿姓名",
+            },
+            C {
+                item_id: "ethnicity",
+                text: "新生儿民族随父或随母",
+            },
+            C {
+                item_id: "uploads",
+                text: "上传的户口簿、身份证等材料与申请一致",
+            },
+        ]
+    }
+    fn facts(&self) -> &'static [&'static str] {
+        &[
+            "newborn.name",
+            "newborn.sex",
+            "newborn.birth_time",
+            "newborn.ethnicity",
+            "mother",
+            "father",
+            "household",
+            "applicant.relation",
+        ]
+    }
+    fn records(&self, case: &Case) -> super::checks::TaskRecords {
+        let mut out = super::checks::TaskRecords::default();
+        super::checks::parents(case, &mut out);
+        out.household = case.shared().household.clone();
+        out.marriage = case.shared().marriage.clone();
+        out.issued.birth = case.results().birth.clone();
+        out
+    }
     /// The newborn's citizen ID number (the household number is the family's own).
     fn issued_numbers(&self, case: &Case) -> Vec<(SupersededKind, String)> {
         case.results()

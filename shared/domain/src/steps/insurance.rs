@@ -246,6 +246,39 @@ fn maternity_benefit(case: &Case) -> MaternityBenefit {
 pub struct MedicalSecurity;
 
 impl super::DeptStep for MedicalSecurity {
+    fn checklist(&self) -> &'static [super::checks::CheckItem] {
+        use super::checks::CheckItem as C;
+        &[
+            C {
+                item_id: "enrolment_city",
+                text: "参保地为新生儿落户户籍所在地市",
+            },
+            C {
+                item_id: "premium",
+                text: "该地市当年城乡居民医保保费及缴费期限",
+            },
+            C {
+                item_id: "maternity_benefit",
+                text: "母亲孕期以职工身份参保及缴费月数，生育津贴金额或核定单位",
+            },
+        ]
+    }
+    fn facts(&self) -> &'static [&'static str] {
+        &[
+            "newborn.name",
+            "newborn.birth_time",
+            "mother",
+            "household",
+            "insurance",
+        ]
+    }
+    fn records(&self, case: &Case) -> super::checks::TaskRecords {
+        let mut out = super::checks::TaskRecords::default();
+        super::checks::parents(case, &mut out);
+        out.household = case.shared().household.clone();
+        out.issued.household = case.results().household.clone();
+        out
+    }
     /// The mother (maternity benefit) and the registering household (the city).
     fn materials_checked(&self) -> Option<&'static [crate::flow::MaterialKind]> {
         use crate::flow::MaterialKind as K;

@@ -401,6 +401,33 @@ pub struct UnifiedIssuance;
 
 /// Issuance hands over what the departments issued: the default review passes.
 impl super::DeptStep for UnifiedIssuance {
+    fn checklist(&self) -> &'static [super::checks::CheckItem] {
+        use super::checks::CheckItem as C;
+        &[
+            C {
+                item_id: "issued",
+                text: "各部门已出具的结果齐全",
+            },
+            C {
+                item_id: "handover",
+                text: "交付方式（窗口领取或邮寄）与申请一致",
+            },
+            C {
+                item_id: "recipient",
+                text: "领取时核验领取人身份",
+            },
+        ]
+    }
+    fn facts(&self) -> &'static [&'static str] {
+        &["newborn.name", "applicant", "delivery"]
+    }
+    fn records(&self, case: &Case) -> super::checks::TaskRecords {
+        super::checks::TaskRecords {
+            issued: case.results().clone(),
+            deliveries: case.deliveries().to_vec(),
+            ..Default::default()
+        }
+    }
     /// The hand-over's tracking number or pick-up code.
     fn allocations(&self, case: &Case, _: &crate::settings::Settings) -> Vec<AllocationRequest> {
         allocations_at(Step::UnifiedIssuance, case)

@@ -18,6 +18,7 @@
 pub mod acceptance;
 pub mod birth_certificate;
 pub mod card;
+pub mod checks;
 pub mod household;
 pub mod insurance;
 pub mod issuance;
@@ -129,6 +130,20 @@ pub trait DeptStep: Sync {
         _new: &StepResults,
     ) -> Vec<(SupersededKind, String, String)> {
         vec![]
+    }
+    /// What the department's officer confirms before deciding, in the order they check
+    /// it (DOMAIN.md "What each department checks").
+    fn checklist(&self) -> &'static [checks::CheckItem] {
+        &[]
+    }
+    /// The form fields the step decides on (paths into the form as the API names them),
+    /// shown unmasked to the department's officer.
+    fn facts(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The records the step matched the form against, and what did not match.
+    fn records(&self, _case: &Case) -> checks::TaskRecords {
+        checks::TaskRecords::default()
     }
 }
 
