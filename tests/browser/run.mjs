@@ -1,8 +1,9 @@
 // The web front in a real browser: Debian's headless Chromium driven by playwright-core
-// against a running `onething serve --dev-login --manual police` (BASE_URL).
+// against a running `onething serve --dev-login --manual police,hospital` (BASE_URL).
 //
 // A parent applies with the one form (first with mistakes, shown beside their fields),
-// gets the one notice, uploads the missing material and resubmits; a police officer opens
+// gets the one notice, uploads the missing material and resubmits; the hospital officer
+// confirms the birth on the facts beside the delivery record; a police officer opens
 // the material in the page and returns the case; the parent sees the reasons, uploads
 // again and resubmits; the officer approves; the parent sees `completed` and downloads a
 // certificate's PDF, then rates; a supervisor's charts render with that data; the window
@@ -225,6 +226,38 @@ try {
   await parent.locator('.one-notice').waitFor({ state: 'detached' });
   check(true, 'after resubmission the notice is gone');
 
+  // --- The hospital's officer confirms the birth on the facts the page shows: the form's
+  // birth details beside the delivery record the hospital's system filed.
+  const hospitalOfficer = await devToken({ role: 'dept_officer', dept: 'hospital', region: '33', hospital: 'H330302001', sub: 'hospital-officer-1' });
+  const ward = await newPage('hospital officer');
+  await ward.goto(BASE + '/');
+  await ward.evaluate((t) => sessionStorage.setItem('onething.session', JSON.stringify({ token: t, role: 'dept_officer', dept: 'hospital', region: '33', label: '助产机构' })), hospitalOfficer);
+  let wardTask = null;
+  for (let i = 0; i < 60 && !wardTask; i++) {
+    await ward.goto(BASE + '/officer.html#/');
+    await ward.reload();
+    await ward.getByRole('heading', { name: '待办任务' }).waitFor();
+    if (await ward.locator('table.tasks a').count()) wardTask = ward.locator('table.tasks a').first();
+    else await ward.waitForTimeout(500);
+  }
+  check(wardTask, "the case is in the hospital's queue");
+  await wardTask.click();
+  await ward.locator('form.decision').waitFor();
+  const facts = await ward.locator('section.facts').innerText();
+  const records = await ward.locator('section.records').innerText();
+  check(facts.includes('3400') && facts.includes('330302198910100265') && facts.includes('张小宇'),
+    "the hospital's page shows the form's birth details and the mother's ID number unmasked");
+  check(records.includes('分娩记录') && records.includes('3400') && records.includes('申请与共享数据记录一致'),
+    'beside them the delivery record, and that it matches');
+  const wardChecks = await ward.locator('fieldset.checklist label').allInnerTexts();
+  check(wardChecks[0].startsWith('分娩记录与申请一致'), `the checklist reads in the order the hospital checks: ${wardChecks.join(' / ')}`);
+  await ward.getByLabel(/^分娩记录与申请一致/).check();
+  await ward.getByLabel('母亲身份属实').check();
+  await axe(ward, 'officer: the hospital confirms a birth');
+  await shoot(ward, 'officer-hospital-task');
+  await ward.getByRole('button', { name: '提交审核意见' }).click();
+  await ward.locator('#flash', { hasText: '已通过' }).waitFor();
+
   // --- A police officer returns the case, having looked at the material in the page.
   const police = await newPage('police');
   await signIn(police, '公安：鹿城区户籍民警');
@@ -240,6 +273,13 @@ try {
   await axe(police, 'officer: the queue');
   await taskLink.click();
   await police.locator('form.decision').waitFor();
+  const policeFacts = await police.locator('section.facts').innerText();
+  const policeRecords = await police.locator('section.records').innerText();
+  check(policeFacts.includes('330302198808080157') && policeFacts.includes('随父'),
+    "the police page shows the father's ID number unmasked and that the baby registers with him");
+  check(policeRecords.includes('户籍（共享数据）') && (await police.locator('.task-view').innerText()).includes('结婚证（上传）'),
+    'beside them the household record from data sharing and the uploaded marriage certificate');
+  check((await police.locator('fieldset.checklist').innerText()).includes('婚姻登记记录、书面告知承诺书或亲子鉴定证明'), "the police's checklist");
   await police.getByRole('button', { name: /在页面中查看/ }).first().click();
   await police.locator('.material-viewer iframe, .material-viewer img').waitFor();
   check(true, 'the officer opened the uploaded material in the page');
@@ -275,6 +315,7 @@ try {
     if (await police.locator('table.tasks a').count()) {
       await police.locator('table.tasks a').first().click();
       await police.locator('form.decision').waitFor();
+      await police.getByLabel(/^婚姻登记记录/).check();
       await police.getByRole('button', { name: '提交审核意见' }).click();
       await police.locator('#flash', { hasText: '已通过' }).waitFor();
       approved = true;

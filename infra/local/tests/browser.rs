@@ -31,7 +31,7 @@ fn a_family_and_the_officers_and_a_supervisor_complete_a_case_in_a_real_browser(
         .unwrap_or_else(|_| Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-screenshots"));
     let server = Serve::start_fresh(
         Path::new(env!("CARGO_BIN_EXE_onething")),
-        &["--dev-login", "--manual", "police"],
+        &["--dev-login", "--manual", "police,hospital"],
         [("ONETHING_SLA_INTERVAL_SECS", "3600")],
     );
     let mut child = Command::new("node")
@@ -67,7 +67,7 @@ fn a_family_and_the_officers_and_a_supervisor_complete_a_case_in_a_real_browser(
         shots.display()
     );
     assert!(
-        out.contains("axe: 15 page states checked, 0 violations"),
+        out.contains("axe: 16 page states checked, 0 violations"),
         "{out}"
     );
     drop(server);

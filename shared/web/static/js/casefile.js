@@ -51,7 +51,7 @@ function uploader(caseId, kinds, onDone) {
   return box;
 }
 
-function dl(pairs) {
+export function dl(pairs) {
   return h('dl', { class: 'kv' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '').flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 

@@ -4,7 +4,7 @@
 
 import { api, h, field, frame, router, show, showQuiet, busy, pager, fmtTime, fmtDate, flash, flashNext } from './common.js';
 import { STEP, DEPT, badge } from './labels.js';
-import { caseView, refreshWhileMoving } from './casefile.js';
+import { caseView, refreshWhileMoving, dl } from './casefile.js';
 
 const s = frame(['dept_officer'], [['#/', '待办任务', '#/task'], ['#/feedback', '好差评与投诉']]);
 
@@ -47,58 +47,112 @@ async function queue() {
   show(h('h2', {}, '待办任务'), filter, table);
 }
 
-function decisionForm(taskId, step) {
-  return (c) => {
-    const form = h('form', { novalidate: true, class: 'card decision no-print', 'aria-labelledby': 'dec-h' },
-      h('h3', { id: 'dec-h' }, `审核：${STEP[step] || step}`),
-      h('fieldset', {}, h('legend', {}, '审核意见'),
-        ['approve', 'return', 'reject'].map((d) => h('div', { class: 'field check' },
-          h('input', { type: 'radio', name: 'decision', id: 'd-' + d, value: d, 'data-field': 'decision', checked: d === 'approve' }),
-          h('label', { for: 'd-' + d }, { approve: '通过', return: '退回补正', reject: '不予办理' }[d]))),
-        h('p', { class: 'field-error', 'data-error-for': 'decision' })),
-      field('reasons', '理由（退回或不予办理时必填，每行一条，将告知申请人）', { type: 'textarea', maxlength: '1000' }),
-      step === 'household_registration' ? h('div', { class: 'grid two' },
-        field('data.address_code', '户籍地区划代码（选填）', { inputmode: 'numeric', maxlength: '6' }),
-        field('data.household_number', '户号（选填）')) : null,
-      step === 'medical_insurance' ? field('data.amount_cny', '保费金额（元，未配置保费时必填）', { type: 'number', min: '0' }) : null,
-      h('div', { class: 'actions' }, h('button', { type: 'submit' }, '提交审核意见')));
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      busy(form.querySelector('button[type=submit]'), form, async () => {
-        const decision = form.querySelector('input[name=decision]:checked').value;
-        const reasons = form.reasons.value.split('\n').map((x) => x.trim()).filter(Boolean);
-        const data = {};
-        for (const k of ['address_code', 'household_number']) {
-          const el = form.querySelector(`[data-field="data.${k}"]`);
-          if (el && el.value.trim()) data[k] = el.value.trim();
-        }
-        const amount = form.querySelector('[data-field="data.amount_cny"]');
-        if (amount && amount.value) data.amount_cny = Number(amount.value);
-        const body = { decision, reasons, version: c.version };
-        if (Object.keys(data).length) body.data = data;
-        try {
-          await api(`/v1/tasks/${encodeURIComponent(taskId)}/decision`, { method: 'POST', body });
-        } catch (e) {
-          if (e.status === 409) e.message = '该申请已有更新（可能已被他人处理），请刷新后再审核。';
-          throw e;
-        }
-        flashNext({ approve: '已通过。', return: '已退回，申请人将收到补正通知。', reject: '已作出不予办理决定。' }[decision]);
-        location.hash = '#/';
-      });
+// The form fields a task view shows, by their path, with their Chinese names.
+const FACT = {
+  name: '姓名', sex: '性别', birth_time: '出生时间', hospital_code: '助产机构代码', weight_g: '体重（克）',
+  length_cm: '身长（厘米）', gestational_weeks: '出生孕周', ethnicity: '民族', birth_order: '胎次',
+  multiple_birth: '同胎数', id_number: '公民身份号码', register_with: '随父或随母落户', enrol_newborn: '新生儿参加医保',
+  maternity_benefit: '申领生育津贴', apply: '申领社会保障卡', method: '交付方式', address: '地址', pickup_site: '自取地点',
+  relation: '与新生儿关系', phone: '联系电话', household_number: '户号', address_code: '户籍地行政区划代码',
+  certificate_number: '结婚证字号', registered_on: '登记日期', mother_id_number: '母亲身份号码', code: '机构代码',
+  county_code: '所在县（市、区）代码', newborn_id_number: '新生儿公民身份号码', ethnicity_name: '民族',
+};
+const PART = { newborn: '新生儿', mother: '母亲', father: '父亲', household: '落户', insurance: '医保', social_security_card: '社会保障卡', delivery: '交付', applicant: '申请人' };
+const VALUE = { male: '男', female: '女', father: '随父', mother: '随母', guardian: '其他监护人', mail: '邮寄', pickup: '自取', window: '窗口领取', true: '是', false: '否' };
+
+function shown(key, v) {
+  if (v === null || v === undefined || typeof v === 'object') return null;
+  const text = key.endsWith('time') ? fmtTime(v) : (VALUE[String(v)] || String(v));
+  return /id_number|time|phone|number/.test(key) ? h('span', { class: 'keep' }, text) : text;
+}
+
+function pairsOf(obj) {
+  return Object.entries(obj || {}).filter(([k]) => FACT[k]).map(([k, v]) => [FACT[k], shown(k, v)]);
+}
+
+/** The facts the step decides on, part by part, in the form's words. */
+function factsCard(facts) {
+  return h('section', { class: 'card facts', 'aria-labelledby': 'facts-h' }, h('h3', { id: 'facts-h' }, '申请信息（本环节审核项）'),
+    Object.keys(PART).filter((part) => facts && facts[part]).map((part) => h('div', {}, h('h4', {}, PART[part]), dl(pairsOf(facts[part])))));
+}
+
+/** The records the step matched, and what did not match. */
+function recordsCard(r) {
+  const parts = [['birth', '分娩记录（助产机构）'], ['institution', '助产机构'], ['mother', '母亲（共享数据）'], ['father', '父亲（共享数据）'],
+    ['household', '户籍（共享数据）'], ['marriage', '婚姻登记（共享数据）']].filter(([k]) => r[k]);
+  const issued = r.issued && r.issued.newborn_id_number ? [['newborn_id_number', r.issued.newborn_id_number]] : [];
+  return h('section', { class: 'card records', 'aria-labelledby': 'records-h' }, h('h3', { id: 'records-h' }, '核验依据'),
+    (r.mismatches || []).length
+      ? h('div', { class: 'alert error', role: 'region', 'aria-label': '不一致之处' }, h('strong', {}, '申请与记录不一致：'), h('ul', {}, r.mismatches.map((m) => h('li', {}, m.text))))
+      : h('p', { class: 'alert ok' }, '申请与共享数据记录一致。'),
+    parts.map(([k, title]) => h('div', {}, h('h4', {}, title), dl(pairsOf(r[k]).concat(k === 'institution' ? [['机构名称', r[k].name]] : [])))),
+    issued.length ? h('div', {}, h('h4', {}, '已办结果'), dl(issued.map(([k, v]) => [FACT[k], shown(k, v)]))) : null);
+}
+
+function materialsCard(list) {
+  const SOURCE = { data_sharing: '共享数据', upload: '上传', commitment: '承诺书' };
+  return h('section', { class: 'card', 'aria-labelledby': 'mat-h' }, h('h3', { id: 'mat-h' }, '本环节核验材料'),
+    list.length ? h('ul', {}, list.map((m) => h('li', {}, `${m.name}（${SOURCE[m.source] || m.source}）`))) : h('p', {}, '无'));
+}
+
+function decisionForm(view) {
+  const { task_id: taskId, step } = view;
+  const form = h('form', { novalidate: true, class: 'card decision no-print', 'aria-labelledby': 'dec-h' },
+    h('h3', { id: 'dec-h' }, `审核：${STEP[step] || step}`),
+    view.checklist.length ? h('fieldset', { class: 'checklist' }, h('legend', {}, '核验清单（逐项核对后勾选）'),
+      view.checklist.map((c) => h('div', { class: 'field check' },
+        h('input', { type: 'checkbox', id: 'ck-' + c.item_id, name: 'checked', value: c.item_id }),
+        h('label', { for: 'ck-' + c.item_id }, c.text))),
+      h('p', { class: 'field-error', 'data-error-for': 'checked' })) : null,
+    h('fieldset', {}, h('legend', {}, '审核意见'),
+      ['approve', 'return', 'reject'].map((d) => h('div', { class: 'field check' },
+        h('input', { type: 'radio', name: 'decision', id: 'd-' + d, value: d, 'data-field': 'decision', checked: d === 'approve' }),
+        h('label', { for: 'd-' + d }, { approve: '通过', return: '退回补正', reject: '不予办理' }[d]))),
+      h('p', { class: 'field-error', 'data-error-for': 'decision' })),
+    field('reasons', '理由（退回或不予办理时必填，每行一条，将告知申请人）', { type: 'textarea', maxlength: '1000' }),
+    step === 'household_registration' ? h('div', { class: 'grid two' },
+      field('data.address_code', '户籍地区划代码（选填）', { inputmode: 'numeric', maxlength: '6' }),
+      field('data.household_number', '户号（选填）')) : null,
+    step === 'medical_insurance' ? field('data.amount_cny', '保费金额（元，未配置保费时必填）', { type: 'number', min: '0' }) : null,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, '提交审核意见')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy(form.querySelector('button[type=submit]'), form, async () => {
+      const decision = form.querySelector('input[name=decision]:checked').value;
+      const reasons = form.reasons.value.split('\n').map((x) => x.trim()).filter(Boolean);
+      const checked = [...form.querySelectorAll('input[name=checked]:checked')].map((x) => x.value);
+      const data = {};
+      for (const k of ['address_code', 'household_number']) {
+        const el = form.querySelector(`[data-field="data.${k}"]`);
+        if (el && el.value.trim()) data[k] = el.value.trim();
+      }
+      const amount = form.querySelector('[data-field="data.amount_cny"]');
+      if (amount && amount.value) data.amount_cny = Number(amount.value);
+      const body = { decision, reasons, version: view.version, checked };
+      if (Object.keys(data).length) body.data = data;
+      try {
+        await api(`/v1/tasks/${encodeURIComponent(taskId)}/decision`, { method: 'POST', body });
+      } catch (e) {
+        if (e.status === 409) e.message = '该申请已有更新（可能已被他人处理），请刷新后再审核。';
+        throw e;
+      }
+      flashNext({ approve: '已通过。', return: '已退回，申请人将收到补正通知。', reject: '已作出不予办理决定。' }[decision]);
+      location.hash = '#/';
     });
-    return form;
-  };
+  });
+  return form;
 }
 
 async function task(taskId) {
-  const [caseId, step] = taskId.split('.');
-  const { nodes } = await caseView(caseId, {
+  const view = await api(`/v1/tasks/${encodeURIComponent(taskId)}`);
+  const { nodes } = await caseView(view.case_id, {
     role: 'dept_officer',
     reload: () => task(taskId),
-    extra: (kase) => {
-      const st = kase.steps.find((x) => x.step === step);
-      return st && st.status === 'awaiting_review' ? decisionForm(taskId, step)(kase) : h('p', { class: 'alert info' }, '该任务已处理。');
-    },
+    extra: () => h('div', { class: 'task-view' },
+      h('section', { class: 'card', 'aria-labelledby': 'why-h' }, h('h3', { id: 'why-h' }, '需审核的原因'),
+        view.reasons.length ? h('ul', {}, view.reasons.map((r) => h('li', {}, r))) : h('p', {}, '—')),
+      factsCard(view.facts), recordsCard(view.records), materialsCard(view.materials),
+      view.open ? decisionForm(view) : h('p', { class: 'alert info' }, '该任务已处理。')),
   });
   show(...nodes);
 }
