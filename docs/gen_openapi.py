@@ -3,6 +3,10 @@ the API's unit test checks that the document and the router agree."""
 import json
 
 def ref(n): return {"$ref": f"#/components/schemas/{n}"}
+def with_html(r):
+    """A response that is also a page, for a browser that asks for one."""
+    r["content"]["text/html"] = {"schema": {"type": "string", "description": "the same verdict as a Chinese page"}}
+    return r
 def resp(desc, schema=None, headers=None):
     r = {"description": desc}
     if schema: r["content"] = {"application/json": {"schema": schema}}
@@ -226,9 +230,10 @@ doc = {
      "responses": {"200": resp("Certificates", obj({"certificates": {"type": "array", "items": ref("Certificate")}}, ["certificates"])), **errors("401", "404")}}},
   "/v1/verify/{cert_id}": {"get": {"summary": "Verify a certificate (no token): valid, its status and the holder masked; an altered or forged token is {valid: false} and nothing else", "operationId": "verifyCertificate",
      "parameters": [{"name": "cert_id", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "t", "in": "query", "required": False, "schema": {"type": "string"}, "description": "the token of the certificate's verify_url (its QR code)"}],
-     "responses": {"200": resp("Verification", obj({"valid": B, "status": {"type": "string", "enum": ["valid", "superseded", "revoked"]}, "cert_id": S, "kind": S, "number": S,
-                                                    "issued_at": DT, "issuer": S, "holder": S, "superseded_by": S}, ["valid"])),
+                    {"name": "t", "in": "query", "required": False, "schema": {"type": "string"}, "description": "the check code of the certificate's verify_url (its QR code: 16 characters), or the certificate's signed token"}],
+     "description": "A browser (Accept naming text/html before any JSON type) gets the same verdict as a Chinese page; any other caller gets JSON.",
+     "responses": {"200": with_html(resp("Verification", obj({"valid": B, "status": {"type": "string", "enum": ["valid", "superseded", "revoked"]}, "cert_id": S, "kind": S, "number": S,
+                                                    "issued_at": DT, "issuer": S, "holder": S, "superseded_by": S}, ["valid"]))),
                    "404": err("No certificate id in the path")}}},
   "/.well-known/onething-keys.json": {"get": {"summary": "The public keys that sign certificates (a JWK set; keys rotated out stay listed), for verifying offline", "operationId": "certificateKeys",
      "responses": {"200": resp("JWK set", obj({"keys": {"type": "array", "items": obj({"kty": S, "crv": S, "alg": S, "use": S, "kid": S, "x": S, "y": S}, ["kty", "kid"])}}, ["keys"]))}}},

@@ -113,7 +113,23 @@ async fn tampered_and_forged_tokens_are_reported_invalid_and_nothing_else() {
     let tampered = format!("{}.{payload}.{}", parts[0], parts[2]);
     // Another certificate's genuine token presented for this one.
     let other = b["token"].as_str().unwrap();
-    for t in [tampered.as_str(), other, "not-a-token", ""] {
+    // Another certificate's check code, and this one's with one character changed.
+    let code_of = |c: &Value| {
+        let url = c["verify_url"].as_str().unwrap().to_string();
+        url[url.find("?t=").unwrap() + 3..].to_string()
+    };
+    let mut near = code_of(a);
+    let last = if near.ends_with('A') { "B" } else { "A" };
+    near.replace_range(near.len() - 1.., last);
+    let other_code = code_of(b);
+    for t in [
+        tampered.as_str(),
+        other,
+        "not-a-token",
+        "",
+        &near,
+        &other_code,
+    ] {
         let v = public(&app, &format!("/v1/verify/{cert_id}?t={t}")).await;
         assert_eq!(v, json!({"valid": false}), "{t}");
     }
@@ -260,4 +276,57 @@ async fn a_case_completes_while_its_certificates_pdfs_are_still_being_rendered()
     let (status, pdf) = app.download(url).await;
     assert_eq!(status, 200);
     assert!(pdf.starts_with(b"%PDF-1.7\n% "), "the held renderer's page");
+}
+
+/// A relying party with only the QR code: a short URL that opens a Chinese page in a
+/// browser and answers JSON to a client that asks for it, the holder masked.
+#[tokio::test]
+async fn the_qr_codes_short_url_opens_a_chinese_verification_page() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.wait_for(&id, &g, "completed").await;
+    for c in certificates(&app, &id, &g).await {
+        let url = c["verify_url"].as_str().unwrap();
+        assert!(url.len() < 100, "{} characters: {url}", url.len());
+        assert!(!url.contains(c["token"].as_str().unwrap()));
+        let path = local(url);
+        let json = app
+            .raw(
+                "GET",
+                &path,
+                None,
+                &[("accept", "application/json")],
+                Bytes::new(),
+            )
+            .await;
+        assert_eq!(json.body["valid"], true, "{}", json.body);
+        assert_eq!(json.body["holder"], "王*溪");
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        let (status, headers, page) = app.page(&path, browser).await;
+        assert_eq!(status, 200);
+        assert!(headers
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("text/html")));
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains("证照真实有效"), "{page}");
+        assert!(
+            page.contains("王*溪") && !page.contains("王小溪"),
+            "the holder masked"
+        );
+        assert!(page.contains(c["number"].as_str().unwrap()));
+        assert!(!page.contains("\"valid\""), "a page, not JSON");
+    }
+    // A wrong code: the page says it could not verify, and nothing else.
+    let certs = certificates(&app, &id, &g).await;
+    let cert_id = certs[0]["cert_id"].as_str().unwrap();
+    let (status, _, page) = app
+        .page(
+            &format!("/v1/verify/{cert_id}?t=AAAAAAAAAAAAAAAA"),
+            "text/html",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("未能核验") && !page.contains(certs[0]["number"].as_str().unwrap()));
 }

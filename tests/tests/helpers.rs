@@ -141,6 +141,13 @@ impl TestApp {
         self.running = Some(running);
     }
 
+    /// A page of this server as a browser asks for it (`accept`), with its headers.
+    pub async fn page(&self, path: &str, accept: &str) -> (u16, http::HeaderMap, Vec<u8>) {
+        self.client
+            .bytes_with(&format!("{}{path}", self.base), &[("accept", accept)])
+            .await
+    }
+
     /// The bytes behind a link this server handed out (a download or a document URL).
     pub async fn download(&self, url: &str) -> (u16, Vec<u8>) {
         let (status, _, bytes) = self.client.bytes(url, None).await;

@@ -32,9 +32,10 @@ enum Cmd {
     Audit(AuditArgs),
     /// Drive automated cases through a fresh local runtime over HTTP and report figures.
     Bench(bench::Args),
-    /// Check a certificate offline, with the published keys: a token, a verify_url (its
-    /// QR code), a file holding either, or the certificate's PDF (its seal and the
-    /// certificate inside). Exit 0 when valid, 1 when not.
+    /// Check a certificate offline, with the published keys: a token, a file holding one,
+    /// or the certificate's PDF (its seal and the certificate inside). A verify_url (the
+    /// QR code) holds only a short check code, which is checked online. Exit 0 when
+    /// valid, 1 when not.
     Verify(VerifyArgs),
     /// Certificate signing keys of a data directory.
     Keys(KeysArgs),
@@ -55,7 +56,7 @@ struct FlowArgs {
 
 #[derive(Args)]
 struct VerifyArgs {
-    /// The token, the verify_url, a file holding one of them, or a certificate's PDF.
+    /// The token, a file holding it, or a certificate's PDF.
     what: String,
     /// The key set (`GET /.well-known/onething-keys.json`, saved).
     #[arg(long)]
@@ -358,7 +359,15 @@ fn verify(args: VerifyArgs) -> Result<(), String> {
     } else {
         args.what.clone()
     };
-    match application::certs::verify_token(&token_in(&text), &keys) {
+    let token = token_in(&text);
+    if !token.contains('.') && text.contains("/v1/verify/") {
+        println!(
+            "{}",
+            serde_json::json!({"valid": false, "note": "核验链接只含核验码，须在线核验（打开该链接）；离线核验请提供证照 PDF 或证照令牌"})
+        );
+        std::process::exit(1);
+    }
+    match application::certs::verify_token(&token, &keys) {
         Some(claims) => {
             let mut v = serde_json::to_value(&claims).expect("claims serialise");
             v["valid"] = true.into();

@@ -182,9 +182,21 @@ pub struct DocumentPage {
 }
 
 impl Certificate {
-    /// `{public_base}/v1/verify/{cert_id}?t={token}`: what the QR code holds.
+    /// `{public_base}/v1/verify/{cert_id}?t={code}`: what the QR code holds. Short (under
+    /// 100 characters with a usual host) so that the code stays scannable when printed;
+    /// the code ([`Certificate::check_code`]) ties the URL to this very certificate. The
+    /// signed token itself is in the PDF and the certificates' list, for checks offline.
     pub fn verify_url(&self, public_base: &str) -> String {
-        format!("{}?t={}", self.verify_page(public_base), self.token)
+        format!("{}?t={}", self.verify_page(public_base), self.check_code())
+    }
+    /// 16 base64url characters (96 bits) of the SHA-256 of the signed token: nobody can
+    /// guess it from the certificate id, and it changes with every signature.
+    pub fn check_code(&self) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.token.as_bytes());
+        let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        text[..16].to_string()
     }
     pub fn verify_page(&self, public_base: &str) -> String {
         format!(

@@ -58,9 +58,22 @@ impl Http {
 
     /// `GET url` (a bearer `token` if any): the status, headers and raw bytes (downloads).
     pub async fn bytes(&self, url: &str, token: Option<&str>) -> (u16, http::HeaderMap, Vec<u8>) {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        match &auth {
+            Some(a) => self.bytes_with(url, &[("authorization", a)]).await,
+            None => self.bytes_with(url, &[]).await,
+        }
+    }
+
+    /// `GET url` with these headers: the status, headers and raw bytes.
+    pub async fn bytes_with(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, http::HeaderMap, Vec<u8>) {
         let mut b = http::Request::get(url);
-        if let Some(t) = token {
-            b = b.header("authorization", format!("Bearer {t}"));
+        for (k, v) in headers {
+            b = b.header(*k, *v);
         }
         let r = self
             .0

@@ -56,8 +56,42 @@ pub fn verify(c: Call<'_>) -> Handled<'_> {
         let token = c.query("t");
         let verdict =
             application::certs::verify(c.app(), c.params.get("cert_id"), token.as_deref()).await?;
-        Answer::json(StatusCode::OK, verdict)
+        if !wants_html(&c.parts.headers) {
+            return Answer::json(StatusCode::OK, verdict);
+        }
+        // A browser that opened the QR code: the same verdict as a Chinese page.
+        let page = application::certs::verification_page(&verdict);
+        let response = http::Response::builder()
+            .status(StatusCode::OK)
+            .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .header(http::header::CACHE_CONTROL, "no-store")
+            .header("x-content-type-options", "nosniff")
+            .header(
+                "content-security-policy",
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            )
+            .body(bytes::Bytes::from(page))
+            .expect("valid response");
+        Ok(Answer {
+            response,
+            access: None,
+        })
     })
+}
+
+/// Whether the caller prefers a page to JSON: its `Accept` names `text/html` before any
+/// JSON type (a browser); no `Accept`, or JSON first, is answered in JSON.
+fn wants_html(headers: &http::HeaderMap) -> bool {
+    let accept = headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let first = |what: &str| accept.find(what);
+    match (first("text/html"), first("application/json")) {
+        (Some(h), Some(j)) => h < j,
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 /// `GET /.well-known/onething-keys.json`.
