@@ -89,8 +89,9 @@ async fn a_name_corrected_after_completion_is_reviewed_and_reissued_by_each_depa
     assert!(c["finished_at"].is_string());
     assert_eq!(c["changes"], json!(["newborn.name"]));
 
-    // Every certificate names the holder (王*溪, now 王*河): all six are superseded by
-    // new ones, though only the hospital's numbers changed.
+    // Every certificate of the newborn names them (王*溪, now 王*河): those five are
+    // superseded by new ones, though only the hospital's numbers changed. The maternity
+    // benefit decision is the mother's and stands.
     let certs = app
         .get(&format!("/v1/cases/{id}/certificates"), &g)
         .await
@@ -101,7 +102,8 @@ async fn a_name_corrected_after_completion_is_reviewed_and_reissued_by_each_depa
         .filter(|c| c["status"] == "superseded")
         .map(|c| c["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(superseded.len(), 6, "{superseded:?}");
+    assert_eq!(superseded.len(), 5, "{superseded:?}");
+    assert!(!superseded.contains(&"maternity_benefit_decision"));
     assert_eq!(certs.iter().filter(|c| c["status"] == "valid").count(), 6);
 
     // Archived again, naming the first archive.
@@ -130,12 +132,12 @@ async fn a_name_corrected_after_completion_is_reviewed_and_reissued_by_each_depa
             .as_array()
             .unwrap()
             .len(),
-        12,
-        "both generations of every certificate"
+        11,
+        "both generations of the newborn's five, and the mother's one"
     );
     // And each certificate's sealed PDF, both generations, with its checksum.
     let pdfs = pdfs_in(&bundle);
-    assert_eq!(pdfs, 12);
+    assert_eq!(pdfs, 11);
 }
 
 #[tokio::test]
@@ -174,13 +176,19 @@ async fn a_surname_corrected_after_completion_reissues_every_certificate_even_wh
         .await
         .body;
     let certs = certs["certificates"].as_array().unwrap();
-    // The masked holder changed (王*溪 → 汪*溪): all six are reissued, numbers or not.
+    // The masked holder changed (王*溪 → 汪*溪): the newborn's five are reissued,
+    // numbers or not; the mother's maternity benefit decision stands.
     assert_eq!(
         certs.iter().filter(|c| c["status"] == "superseded").count(),
-        6
+        5
     );
     for c in certs.iter().filter(|c| c["status"] == "valid") {
-        assert_eq!(c["holder"], "汪*溪", "{c}");
+        let holder = if c["kind"] == "maternity_benefit_decision" {
+            "李*"
+        } else {
+            "汪*溪"
+        };
+        assert_eq!(c["holder"], holder, "{c}");
     }
     let hhr: Vec<&serde_json::Value> = certs
         .iter()

@@ -137,7 +137,7 @@ async fn pdfs(app: &App, case: &Case) -> Result<(Map<String, Value>, Vec<Value>)
     };
     for c in case.certificates() {
         let path = format!("certificates/{}.pdf", c.claims.cert_id);
-        let Some(pdf) = crate::certs::document_bytes(app, case.case_id(), c).await? else {
+        let Some(pdf) = crate::certs::document_bytes(app, case, c).await? else {
             if documents.renderer.is_none() {
                 return Err(HandlerError::Retryable(format!(
                     "{}: its PDF is not rendered yet; the archive waits",

@@ -152,14 +152,17 @@ async fn sealed_document(
     app: &App,
     renderer: &std::sync::Arc<dyn ports::CertRenderer>,
     public_base: &str,
-    c: &Certificate,
+    (case, c): (&Case, &Certificate),
 ) -> Result<Option<Vec<u8>>, HandlerError> {
     let Some(signer) = &app.signer else {
         return Ok(None);
     };
     // Rendering is CPU work of about 10 ms a page: on the blocking pool, so that the
     // runtime's threads keep moving cases (completion never waits for a PDF).
-    let (renderer, page) = (renderer.clone(), c.page(public_base));
+    let (renderer, page) = (
+        renderer.clone(),
+        certificate::document_page(case, c, public_base),
+    );
     let rendered = tokio::task::spawn_blocking(move || renderer.render(&page))
         .await
         .map_err(|e| HandlerError::Retryable(format!("rendering stopped: {e}")))?;
@@ -197,9 +200,10 @@ async fn sealed_document(
 /// function renders them and has not yet, or when this one cannot be rendered.
 pub async fn ensure_document(
     app: &App,
-    case_id: &str,
+    case: &Case,
     c: &Certificate,
 ) -> Result<Option<String>, HandlerError> {
+    let case_id = case.case_id();
     let Some(docs) = &app.documents else {
         return Ok(None);
     };
@@ -210,7 +214,7 @@ pub async fn ensure_document(
     let Some(renderer) = &docs.renderer else {
         return Ok(None);
     };
-    let Some(bytes) = sealed_document(app, renderer, &docs.public_base, c).await? else {
+    let Some(bytes) = sealed_document(app, renderer, &docs.public_base, (case, c)).await? else {
         return Ok(None);
     };
     match app.blobs.put_once(&key, &bytes, "application/pdf").await {
@@ -226,9 +230,10 @@ pub async fn ensure_document(
 /// process renders and nobody has yet; None where it is not rendered (yet) or cannot be.
 pub async fn document_bytes(
     app: &App,
-    case_id: &str,
+    case: &Case,
     c: &Certificate,
 ) -> Result<Option<Vec<u8>>, HandlerError> {
+    let case_id = case.case_id();
     if app.documents.is_none() {
         return Ok(None);
     }
@@ -236,7 +241,7 @@ pub async fn document_bytes(
     if let Some(bytes) = app.blobs.get(&key).await? {
         return Ok(Some(bytes));
     }
-    match ensure_document(app, case_id, c).await? {
+    match ensure_document(app, case, c).await? {
         // Stored now (by us, or by another request first: theirs stands).
         Some(key) => Ok(app.blobs.get(&key).await?),
         None => Ok(None),
@@ -390,7 +395,7 @@ pub async fn list(
             }));
             continue;
         }
-        let document_url = match ensure_document(app, case_id, c).await? {
+        let document_url = match ensure_document(app, &case, c).await? {
             Some(key) => {
                 let expires = app.now() + chrono::Duration::minutes(DOCUMENT_URL_MINUTES);
                 let url = app
@@ -569,7 +574,7 @@ pub async fn render(app: &App, case_id: &str) -> Result<(), HandlerError> {
         return Err(HandlerError::Permanent(format!("no case {case_id}")));
     };
     for c in case.certificates() {
-        ensure_document(app, case_id, c).await?;
+        ensure_document(app, &case, c).await?;
     }
     Ok(())
 }

@@ -1,12 +1,10 @@
-//! The PDF of an electronic certificate (电子证照): A4, the certificate's signed fields in
-//! Chinese, its issuer and issue date, and a QR code of its `verify_url`, with only the
-//! glyphs it uses of a CJK font embedded (krilla subsets the font).
-//!
-//! The document shows exactly what the certificate's signature covers (the holder masked
-//! as in the claims), so a printed copy never says more than a verifier can check, and a
-//! corrected case never leaves a stale name on a document that was not reissued.
-//! Rendering is deterministic: the same inputs give the same bytes. The page itself
-//! (`domain::certificate::DocumentPage`) shows the signed claims and nothing more.
+//! The PDF of an electronic certificate (电子证照): A4, in Chinese, the facts its paper form
+//! carries (`domain::steps::paper`, each department's `document_facts`), the holder named
+//! in full (it is the holder's document), its number, issuer, issue date and a seal mark,
+//! and a QR code of its short `verify_url`, with only the glyphs it uses of a CJK font
+//! embedded (krilla subsets the font). The PDF's own seal (a signature over every byte,
+//! added by the application) makes any change to those facts detectable.
+//! Rendering is deterministic: the same inputs give the same bytes.
 
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point, Rect};
@@ -116,7 +114,8 @@ impl Renderer {
     /// The PDF of one certificate.
     pub fn render(&self, page: &CertificatePage) -> Result<Vec<u8>, RenderError> {
         let lines = layout(page);
-        for (_, _, _, text) in &lines {
+        let seal = seal_mark(page);
+        for (_, _, _, text) in lines.iter().chain(&seal) {
             if let Some(c) = self.missing(text) {
                 return Err(RenderError::MissingGlyph(c));
             }
@@ -163,7 +162,19 @@ impl Renderer {
                 TextDirection::Auto,
             );
         }
-        draw_qr(&mut surface, &qr, WIDTH - 70.0 - 200.0, 450.0, 200.0);
+        ring(&mut surface);
+        surface.set_fill(Some(fill(rgb::Color::new(200, 30, 30))));
+        for (x, y, size, text) in &seal {
+            surface.draw_text(
+                Point::from_xy(*x, *y),
+                self.font.clone(),
+                *size,
+                text,
+                false,
+                TextDirection::Auto,
+            );
+        }
+        draw_qr(&mut surface, &qr, QR.0, QR.1, QR.2);
         surface.finish();
         pdf_page.finish();
         document
@@ -180,50 +191,128 @@ fn fill(color: rgb::Color) -> Fill {
     }
 }
 
+/// The width of `text` set at `size`, near enough to wrap lines (CJK a full em, Latin
+/// and digits about half).
+fn width(text: &str, size: f32) -> f32 {
+    text.chars()
+        .map(|c| if c.is_ascii() { 0.55 } else { 1.0 })
+        .sum::<f32>()
+        * size
+}
+
+/// `text` cut into lines no wider than `max` at `size`.
+fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for c in text.chars() {
+        let line = out.last_mut().expect("a line");
+        if !line.is_empty() && width(line, size) + width(&c.to_string(), size) > max {
+            out.push(String::new());
+        }
+        out.last_mut().expect("a line").push(c);
+    }
+    out
+}
+
+const LEFT: f32 = 90.0;
+/// Where the QR code and the seal mark go (top left corner, size).
+const QR: (f32, f32, f32) = (WIDTH - 70.0 - 140.0, 620.0, 140.0);
+const SEAL: (f32, f32, f32) = (300.0, 655.0, 44.0);
+
+/// Lines of text set from the top down.
+struct Lines {
+    out: Vec<(f32, f32, f32, String)>,
+    y: f32,
+}
+
+impl Lines {
+    /// `text` at `size`, wrapped at `max` (continuation lines indented).
+    fn add(&mut self, text: &str, size: f32, max: f32) {
+        for (i, part) in wrap(text, size, max).into_iter().enumerate() {
+            let x = if i == 0 { LEFT } else { LEFT + 2.0 * size };
+            self.out.push((x, self.y, size, part));
+            self.y += size + 7.0;
+        }
+    }
+}
+
 /// Every line of text: (x, baseline y from the top, size, text).
 fn layout(p: &CertificatePage) -> Vec<(f32, f32, f32, String)> {
-    let left = 90.0;
-    let mut out = vec![
-        (
-            left,
-            120.0,
-            12.0,
-            "浙江省出生「一件事」联办　电子证照".to_string(),
-        ),
-        (left, 175.0, 30.0, p.title.clone()),
-    ];
-    let fields = [
-        ("证照编号", p.number.as_str()),
-        ("持 证 人", p.holder.as_str()),
-        ("签发机构", p.issuer.as_str()),
-        ("签发日期", p.issued_on.as_str()),
-        ("证照标识", p.cert_id.as_str()),
-    ];
-    for (i, (label, value)) in fields.iter().enumerate() {
-        let y = 260.0 + 42.0 * i as f32;
-        out.push((left, y, 15.0, format!("{label}：")));
-        out.push((left + 95.0, y, 15.0, value.to_string()));
+    let mut l = Lines {
+        out: vec![
+            (
+                LEFT,
+                110.0,
+                12.0,
+                "浙江省出生「一件事」联办　电子证照".to_string(),
+            ),
+            (LEFT, 160.0, 28.0, p.title.clone()),
+        ],
+        y: 205.0,
+    };
+    let full = WIDTH - LEFT - 70.0;
+    l.add(&format!("证照编号：{}", p.number), 13.0, full);
+    l.add(&format!("持 证 人：{}", p.holder), 13.0, full);
+    l.y += 6.0;
+    for (label, value) in &p.facts {
+        l.add(&format!("{label}：{value}"), 11.5, full);
     }
-    out.push((
-        left,
-        680.0,
-        11.0,
-        "扫描上方二维码，核验本证照的真伪和当前状态。".to_string(),
-    ));
-    out.push((
-        left,
-        700.0,
-        11.0,
-        "本证照的核验页面（二维码另含核验码）：".to_string(),
-    ));
-    out.push((left, 718.0, 8.0, p.verify_page.clone()));
-    out.push((
-        left,
-        770.0,
-        10.0,
-        "本证照由签发机构以电子签名出具，与纸质证照具有同等效力；以核验结果为准。".to_string(),
-    ));
-    out
+    l.y = l.y.max(600.0) + 10.0;
+    let beside_qr = QR.0 - LEFT - 10.0;
+    l.add(&format!("签发机构：{}", p.issuer), 12.0, beside_qr);
+    l.add(&format!("签发日期：{}", p.issued_on), 12.0, beside_qr);
+    l.add(&format!("证照标识：{}", p.cert_id), 9.0, beside_qr);
+    l.y += 8.0;
+    l.add(
+        "扫描右侧二维码，核验本证照的真伪和当前状态；核验页面：",
+        9.5,
+        beside_qr,
+    );
+    l.add(&p.verify_page, 8.0, beside_qr);
+    l.add(
+        "本证照由签发机构以电子签名出具，与纸质证照具有同等效力；以核验结果为准。",
+        9.5,
+        beside_qr,
+    );
+    l.out
+}
+
+/// The issuer's seal mark: a red ring with the issuer's name across it (a placeholder
+/// where the operator has no seal image).
+fn seal_mark(p: &CertificatePage) -> Vec<(f32, f32, f32, String)> {
+    let (cx, cy, r) = SEAL;
+    let name: String = p.issuer.chars().take(12).collect();
+    let size = (1.6 * r / name.chars().count().max(1) as f32).min(11.0);
+    vec![
+        (cx - width(&name, size) / 2.0, cy + size / 3.0, size, name),
+        (
+            cx - width("电子印章", 7.0) / 2.0,
+            cy + r * 0.55,
+            7.0,
+            "电子印章".into(),
+        ),
+    ]
+}
+
+fn ring(surface: &mut Surface) {
+    let (cx, cy, r) = SEAL;
+    let k = 0.552_284_8 * r;
+    let mut pb = PathBuilder::new();
+    pb.move_to(cx + r, cy);
+    pb.cubic_to(cx + r, cy + k, cx + k, cy + r, cx, cy + r);
+    pb.cubic_to(cx - k, cy + r, cx - r, cy + k, cx - r, cy);
+    pb.cubic_to(cx - r, cy - k, cx - k, cy - r, cx, cy - r);
+    pb.cubic_to(cx + k, cy - r, cx + r, cy - k, cx + r, cy);
+    pb.close();
+    surface.set_fill(None);
+    surface.set_stroke(Some(Stroke {
+        paint: rgb::Color::new(200, 30, 30).into(),
+        width: 2.5,
+        ..Default::default()
+    }));
+    if let Some(path) = pb.finish() {
+        surface.draw_path(&path);
+    }
+    surface.set_stroke(None);
 }
 
 fn frame(surface: &mut Surface) {
@@ -298,12 +387,21 @@ mod tests {
             title: "出生医学证明".into(),
             cert_id: "BC2026120100000000000001-BMC1".into(),
             number: "R330106000123".into(),
-            holder: "王*溪".into(),
+            holder: "王小溪".into(),
             issuer: "杭州市西湖区妇幼保健院".into(),
             issued_on: "2026年12月01日".into(),
             issued_utc: (2026, 12, 1, 2, 30, 0),
-            verify_url: "http://127.0.0.1:8080/v1/verify/BC1-BMC1?t=abc.def.ghi".into(),
+            verify_url: "http://127.0.0.1:8080/v1/verify/BC1-BMC1?t=abcdefghijklmnop".into(),
             verify_page: "http://127.0.0.1:8080/v1/verify/BC1-BMC1".into(),
+            facts: vec![
+                ("新生儿姓名".into(), "王小溪".into()),
+                ("出生时间".into(), "2026年11月30日08时30分".into()),
+                (
+                    "待遇起始".into(),
+                    "在缴费期限内缴费的，自出生之日起享受医保待遇；逾期缴费的，自缴费次日起享受"
+                        .into(),
+                ),
+            ],
         }
     }
 
@@ -326,6 +424,10 @@ mod tests {
         // The font is ~4 MB; only the used glyphs are embedded.
         assert!(a.len() < 200_000, "{} bytes", a.len());
         assert!(a.len() > 2_000, "{} bytes", a.len());
+        // A long fact is wrapped, and every line stays inside the page's frame.
+        for (x, _, size, text) in layout(&page()) {
+            assert!(x + width(&text, size) <= WIDTH - 60.0, "{text}");
+        }
         if let Ok(out) = std::env::var("ONETHING_WRITE_SAMPLE_PDF") {
             std::fs::write(out, &a).unwrap();
         }
@@ -335,7 +437,7 @@ mod tests {
     fn a_character_the_font_lacks_is_refused_rather_than_printed_as_a_box() {
         let r = renderer().unwrap();
         let mut p = page();
-        p.holder = "王*\u{10FFFD}".into();
+        p.holder = "王\u{10FFFD}".into();
         assert_eq!(r.render(&p), Err(RenderError::MissingGlyph('\u{10FFFD}')));
         assert_eq!(
             r.missing("出生医学证明 R330106 ：「」（），。；abcXYZ://?=.-_"),

@@ -31,6 +31,19 @@ impl CertKind {
             CertKind::MaternityBenefitDecision => "MBD",
         }
     }
+    /// The step that issues it.
+    pub fn step(self) -> Step {
+        match self {
+            CertKind::BirthMedicalCertificate | CertKind::VaccinationCertificate => {
+                Step::BirthCertificate
+            }
+            CertKind::HouseholdRegistration => Step::HouseholdRegistration,
+            CertKind::MedicalInsuranceEnrolment | CertKind::MaternityBenefitDecision => {
+                Step::MedicalInsurance
+            }
+            CertKind::SocialSecurityCard => Step::SocialSecurityCard,
+        }
+    }
     pub fn name_zh(self) -> &'static str {
         match self {
             CertKind::BirthMedicalCertificate => "出生医学证明",
@@ -160,9 +173,9 @@ impl TryFrom<StoredCertificate> for Certificate {
     }
 }
 
-/// What a certificate's PDF shows: the signed claims and nothing more (the holder masked
-/// as signed), so a printed copy never says more than a verifier can check, and a
-/// corrected case never leaves a stale name on a document that was not reissued.
+/// What a certificate's PDF shows: the signed claims, the holder in full (it is the
+/// holder's document) and the facts its paper form carries (DOMAIN.md "Certificates'
+/// content"), as the case held them when the PDF was made. The PDF's seal covers them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentPage {
     /// 出生医学证明, 预防接种证, ...
@@ -177,8 +190,10 @@ pub struct DocumentPage {
     pub issued_utc: (u16, u8, u8, u8, u8, u8),
     /// The full verify URL (with its token): what the QR code holds.
     pub verify_url: String,
-    /// The same without the token, printed under the code.
+    /// The same without the code, printed under the QR code.
     pub verify_page: String,
+    /// The certified facts, (label, value), in the paper form's order.
+    pub facts: Vec<(String, String)>,
 }
 
 impl Certificate {
@@ -205,8 +220,13 @@ impl Certificate {
             self.claims.cert_id
         )
     }
-    /// The page of this certificate's PDF.
-    pub fn page(&self, public_base: &str) -> DocumentPage {
+    /// The page of this certificate's PDF: the holder named in full and the facts.
+    pub fn page(
+        &self,
+        public_base: &str,
+        holder: String,
+        facts: Vec<(String, String)>,
+    ) -> DocumentPage {
         use chrono::{Datelike, Timelike};
         let c = &self.claims;
         let local = c.issued_at.with_timezone(&crate::calendar::shanghai());
@@ -215,7 +235,7 @@ impl Certificate {
             title: c.kind.name_zh().to_string(),
             cert_id: c.cert_id.clone(),
             number: c.number.clone(),
-            holder: c.holder.clone(),
+            holder,
             issuer: c.issuer.clone(),
             issued_on: local.format("%Y年%m月%d日").to_string(),
             issued_utc: (
@@ -228,6 +248,7 @@ impl Certificate {
             ),
             verify_url: self.verify_url(public_base),
             verify_page: self.verify_page(public_base),
+            facts,
         }
     }
     /// Where its PDF is stored (written once).
@@ -256,6 +277,34 @@ pub fn county_name(code: &str) -> String {
         .to_string()
 }
 
+/// The real name of a county's unit of `dept` that issues documents, by the naming the
+/// province's units follow: a district's police is a branch of its city's bureau
+/// (`杭州市公安局西湖区分局`), a county or county-level city's its own bureau
+/// (`淳安县公安局`); medical security and HR & social security are the district's
+/// bureaus under the city's name (`杭州市西湖区医疗保障局`). "" when the code names no
+/// county in force.
+pub fn unit_name(dept: crate::flow::Dept, code: &str) -> String {
+    use crate::flow::Dept;
+    let d = crate::idnum::Divisions::current();
+    let Some(county) = code.get(..6).and_then(|c| d.name(c)) else {
+        return String::new();
+    };
+    let city = code
+        .get(..4)
+        .and_then(|c| d.name(&format!("{c}00")))
+        .unwrap_or("");
+    let district = county.ends_with('区');
+    match (dept, district) {
+        (Dept::Police, true) => format!("{city}公安局{county}分局"),
+        (Dept::Police, false) => format!("{county}公安局"),
+        (Dept::MedicalInsurance, true) => format!("{city}{county}医疗保障局"),
+        (Dept::MedicalInsurance, false) => format!("{county}医疗保障局"),
+        (Dept::Hrss, true) => format!("{city}{county}人力资源和社会保障局"),
+        (Dept::Hrss, false) => format!("{county}人力资源和社会保障局"),
+        _ => String::new(),
+    }
+}
+
 /// The case id a certificate id names (`{case_id}-{code}{generation}`).
 pub fn case_of(cert_id: &str) -> Option<&str> {
     let (case, rest) = cert_id.rsplit_once('-')?;
@@ -271,10 +320,10 @@ pub fn due(step: Step, case: &Case) -> Vec<Claims> {
     let Some(issued_at) = state.finished_at else {
         return vec![];
     };
-    let holder = mask_holder(&case.form().newborn.name);
     let out = crate::steps::of(step).certificates(case);
     out.into_iter()
         .filter(|(kind, number, issuer)| {
+            let holder = mask_holder(&holder_of(case, *kind));
             // Reissued when anything it certifies changed: the number, or the holder's
             // name even when the number stands (a surname corrected after completion).
             !case.certificates().iter().any(|c| {
@@ -297,10 +346,30 @@ pub fn due(step: Step, case: &Case) -> Vec<Claims> {
                 number,
                 issued_at,
                 issuer,
-                holder: holder.clone(),
+                holder: mask_holder(&holder_of(case, kind)),
             }
         })
         .collect()
+}
+
+/// Whose document it is: the newborn's, except the maternity-benefit decision, which is
+/// the mother's.
+pub fn holder_of(case: &Case, kind: CertKind) -> String {
+    match kind {
+        CertKind::MaternityBenefitDecision => case.form().mother.name.clone(),
+        _ => case.form().newborn.name.clone(),
+    }
+}
+
+/// The page of a certificate's PDF, with the facts its department certifies from the case.
+pub fn document_page(case: &Case, c: &Certificate, public_base: &str) -> DocumentPage {
+    let kind = c.claims.kind;
+    let facts = crate::steps::of(kind.step())
+        .document_facts(case, kind)
+        .into_iter()
+        .map(|(label, value)| (label.to_string(), value))
+        .collect();
+    c.page(public_base, holder_of(case, kind), facts)
 }
 
 #[cfg(test)]
@@ -317,6 +386,23 @@ mod tests {
             issuer: "浙江大学医学院附属妇产科医院".into(),
             holder: "王*溪".into(),
         }
+    }
+
+    #[test]
+    fn issuers_are_named_as_the_provinces_units_are() {
+        use crate::flow::Dept;
+        assert_eq!(unit_name(Dept::Police, "330106"), "杭州市公安局西湖区分局");
+        assert_eq!(unit_name(Dept::Police, "330127"), "淳安县公安局");
+        assert_eq!(unit_name(Dept::Police, "330381"), "瑞安市公安局");
+        assert_eq!(
+            unit_name(Dept::MedicalInsurance, "330302202612060027"),
+            "温州市鹿城区医疗保障局"
+        );
+        assert_eq!(
+            unit_name(Dept::Hrss, "330106"),
+            "杭州市西湖区人力资源和社会保障局"
+        );
+        assert_eq!(unit_name(Dept::Police, "999999"), "");
     }
 
     #[test]

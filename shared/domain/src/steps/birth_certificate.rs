@@ -82,6 +82,48 @@ pub fn issue(case: &Case, numbers: &Numbers) -> Result<Certificates, String> {
 pub struct Hospital;
 
 impl super::DeptStep for Hospital {
+    fn document_facts(&self, case: &Case, kind: CertKind) -> Vec<super::paper::Fact> {
+        use super::paper;
+        use crate::form::ParentRole;
+        let n = &case.form().newborn;
+        let mut out = vec![("新生儿姓名", n.name.clone()), ("性别", paper::sex(case))];
+        match kind {
+            CertKind::BirthMedicalCertificate => {
+                out.extend([
+                    ("出生时间", paper::time(n.birth_time)),
+                    ("出生孕周", format!("{}周", n.gestational_weeks)),
+                    ("出生体重", format!("{}克", n.weight_g)),
+                    ("出生身长", format!("{}厘米", n.length_cm)),
+                ]);
+                if n.multiple_birth > 1 {
+                    out.push((
+                        "胎次",
+                        format!("{}胎之第{}", n.multiple_birth, n.birth_order),
+                    ));
+                }
+                out.extend(paper::place_of_birth(case));
+                out.extend(paper::parent(case, ParentRole::Mother));
+                out.extend(paper::parent(case, ParentRole::Father));
+            }
+            _ => {
+                out.push(("出生日期", paper::date(n.birth_time)));
+                out.push(("母亲姓名", case.form().mother.name.clone()));
+                if let Some(f) = &case.form().father {
+                    out.push(("父亲姓名", f.name.clone()));
+                }
+                if let Some(h) = &case.shared().household {
+                    out.push(("住址", h.address.clone()));
+                }
+                if let Some(i) = &case.shared().institution {
+                    out.push(("接种单位", i.name.clone()));
+                }
+                if let Some(t) = case.step(crate::flow::Step::BirthCertificate).finished_at {
+                    out.push(("建证日期", paper::date(t)));
+                }
+            }
+        }
+        out
+    }
     fn checklist(&self) -> &'static [super::checks::CheckItem] {
         use super::checks::CheckItem as C;
         &[

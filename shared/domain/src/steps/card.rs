@@ -67,6 +67,40 @@ pub struct Hrss;
 
 /// The card needs nothing beyond the newborn's ID number: the default review passes.
 impl super::DeptStep for Hrss {
+    fn document_facts(
+        &self,
+        case: &Case,
+        _: crate::certificate::CertKind,
+    ) -> Vec<super::paper::Fact> {
+        use super::paper;
+        let Some(c) = &case.results().card else {
+            return vec![];
+        };
+        let card = &c.social_security_card;
+        let id = case
+            .results()
+            .newborn_id_number()
+            .unwrap_or_default()
+            .to_string();
+        let mut out = vec![
+            ("姓名", case.form().newborn.name.clone()),
+            ("公民身份号码（社会保障号码）", id),
+        ];
+        if let Some(serial) = &card.card_serial {
+            out.push(("卡号", serial.clone()));
+        }
+        if let Some(t) = card.issued_at {
+            out.push(("申领日期", paper::date(t)));
+        }
+        let how = case
+            .form()
+            .delivery
+            .as_ref()
+            .map(|d| d.method.name_zh())
+            .unwrap_or("窗口领取");
+        out.push(("领取方式", how.to_string()));
+        out
+    }
     fn checklist(&self) -> &'static [super::checks::CheckItem] {
         use super::checks::CheckItem as C;
         &[
@@ -151,10 +185,7 @@ impl super::DeptStep for Hrss {
         let Some(n) = number else {
             return vec![];
         };
-        let issuer = format!(
-            "{}人力资源和社会保障部门",
-            crate::certificate::county_name(&n)
-        );
+        let issuer = crate::certificate::unit_name(crate::flow::Dept::Hrss, &n);
         vec![(crate::certificate::CertKind::SocialSecurityCard, n, issuer)]
     }
     fn numbers_replaced(

@@ -236,6 +236,53 @@ pub fn issue(case: &Case, numbers: &Numbers, settings: &Settings) -> Result<Regi
 pub struct Police;
 
 impl super::DeptStep for Police {
+    fn document_facts(
+        &self,
+        case: &Case,
+        _: crate::certificate::CertKind,
+    ) -> Vec<super::paper::Fact> {
+        use super::paper;
+        let Some(r) = &case.results().household else {
+            return vec![];
+        };
+        let form = case.form();
+        let n = &form.newborn;
+        let parent_id = match form.household.register_with {
+            ParentRole::Father => form.father.as_ref().map(|f| f.id_number.as_str()),
+            ParentRole::Mother => Some(form.mother.id_number.as_str()),
+        };
+        let household = case.shared().household.as_ref();
+        let mut out = vec![("姓名", n.name.clone())];
+        if household.and_then(|h| h.head_id_number.as_deref()) == parent_id {
+            let relation = if n.sex == crate::idnum::Sex::Male {
+                "子"
+            } else {
+                "女"
+            };
+            out.push(("与户主关系", relation.to_string()));
+        }
+        let birthplace = case
+            .shared()
+            .institution
+            .as_ref()
+            .map(|i| paper::place(&i.county_code))
+            .unwrap_or_default();
+        out.extend([
+            ("性别", paper::sex(case)),
+            ("出生日期", paper::date(n.birth_time)),
+            ("出生地", birthplace),
+            ("民族", n.ethnicity.clone()),
+            ("公民身份号码", r.newborn_id_number.clone()),
+            ("户号", r.household_number.clone()),
+        ]);
+        if let Some(h) = household {
+            out.push(("住址", h.address.clone()));
+        }
+        if let Some(t) = case.step(Step::HouseholdRegistration).finished_at {
+            out.push(("登记日期", paper::date(t)));
+        }
+        out
+    }
     fn checklist(&self) -> &'static [super::checks::CheckItem] {
         use super::checks::CheckItem as C;
         &[
@@ -327,11 +374,12 @@ impl super::DeptStep for Police {
         let Some(h) = &case.results().household else {
             return vec![];
         };
-        let county = crate::certificate::county_name(&h.newborn_id_number);
+        // The police of the county the newborn is registered in (its ID number's code).
+        let issuer = crate::certificate::unit_name(crate::flow::Dept::Police, &h.newborn_id_number);
         vec![(
             crate::certificate::CertKind::HouseholdRegistration,
             h.newborn_id_number.clone(),
-            format!("{county}公安机关户籍管理部门"),
+            issuer,
         )]
     }
     fn numbers_replaced(

@@ -246,6 +246,71 @@ fn maternity_benefit(case: &Case) -> MaternityBenefit {
 pub struct MedicalSecurity;
 
 impl super::DeptStep for MedicalSecurity {
+    fn document_facts(
+        &self,
+        case: &Case,
+        kind: crate::certificate::CertKind,
+    ) -> Vec<super::paper::Fact> {
+        use super::paper;
+        use crate::certificate::CertKind;
+        let Some(e) = &case.results().insurance else {
+            return vec![];
+        };
+        let form = case.form();
+        if kind == CertKind::MaternityBenefitDecision {
+            let b = &e.maternity_benefit;
+            let decision = match b.status {
+                BenefitStatus::Approved => "准予享受生育保险待遇",
+                BenefitStatus::NotEligible => "不符合享受生育保险待遇条件",
+                BenefitStatus::NotRequested => "未申领",
+            };
+            let mut out = vec![
+                ("姓名", form.mother.name.clone()),
+                ("公民身份号码", form.mother.id_number.as_str().to_string()),
+                ("核定结果", decision.to_string()),
+            ];
+            if let Some(s) = &b.settlement {
+                out.push(("待遇核定", s.clone()));
+            }
+            if let Some(r) = &b.reason {
+                out.push(("说明", r.clone()));
+            }
+            return out;
+        }
+        let m = &e.medical_insurance;
+        let id = case
+            .results()
+            .newborn_id_number()
+            .unwrap_or_default()
+            .to_string();
+        let mut out = vec![
+            ("姓名", form.newborn.name.clone()),
+            ("公民身份号码", id.clone()),
+            (
+                "险种",
+                m.scheme
+                    .clone()
+                    .unwrap_or_else(|| "城乡居民基本医疗保险".to_string()),
+            ),
+            (
+                "参保地",
+                paper::place(&id).trim_start_matches("浙江省").to_string(),
+            ),
+        ];
+        if let Some(t) = case.step(Step::MedicalInsurance).finished_at {
+            out.push(("参保日期", paper::date(t)));
+        }
+        if let Some(p) = &m.premium_notice {
+            out.push(("个人缴费", format!("{}元（{}年度）", p.amount_cny, p.year)));
+            out.push(("缴费期限", p.pay_by.format("%Y年%m月%d日").to_string()));
+            out.push((
+                "待遇起始",
+                "在缴费期限内缴费的，自出生之日起享受医保待遇；逾期缴费的，自缴费次日起享受"
+                    .to_string(),
+            ));
+        }
+        out
+    }
     fn checklist(&self) -> &'static [super::checks::CheckItem] {
         use super::checks::CheckItem as C;
         &[
@@ -337,23 +402,27 @@ impl super::DeptStep for MedicalSecurity {
     /// The enrolment, by the county's medical security; the maternity benefit decision
     /// when approved.
     fn certificates(&self, case: &Case) -> Vec<(crate::certificate::CertKind, String, String)> {
-        use crate::certificate::{county_name, CertKind};
+        use crate::certificate::{unit_name, CertKind};
+        use crate::flow::Dept;
         let Some(e) = &case.results().insurance else {
             return vec![];
         };
+        // The medical security bureau of the county the newborn is registered in.
+        let county = case.results().newborn_id_number().unwrap_or_default();
+        let bureau = unit_name(Dept::MedicalInsurance, county);
         let mut out = vec![];
         if let Some(n) = &e.medical_insurance.insurance_number {
             out.push((
                 CertKind::MedicalInsuranceEnrolment,
                 n.clone(),
-                format!("{}医疗保障部门", county_name(n)),
+                unit_name(Dept::MedicalInsurance, n),
             ));
         }
         if e.maternity_benefit.status == BenefitStatus::Approved {
             out.push((
                 CertKind::MaternityBenefitDecision,
                 format!("SY{}", case.case_id().trim_start_matches("BC")),
-                "医疗保障部门（生育保险）".to_string(),
+                bureau,
             ));
         }
         out

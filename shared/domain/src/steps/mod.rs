@@ -22,6 +22,7 @@ pub mod checks;
 pub mod household;
 pub mod insurance;
 pub mod issuance;
+pub mod paper;
 
 use crate::case::SupersededKind;
 use crate::case::{Case, Time};
@@ -144,6 +145,15 @@ pub trait DeptStep: Sync {
     /// The records the step matched the form against, and what did not match.
     fn records(&self, _case: &Case) -> checks::TaskRecords {
         checks::TaskRecords::default()
+    }
+    /// What a document of `kind` the step issues certifies beyond its number, holder,
+    /// issuer and date: the facts of its paper form, from the case.
+    fn document_facts(
+        &self,
+        _case: &Case,
+        _kind: crate::certificate::CertKind,
+    ) -> Vec<paper::Fact> {
+        vec![]
     }
 }
 
