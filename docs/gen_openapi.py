@@ -144,6 +144,7 @@ case = obj({
     "complaints": {"type": "array", "items": ref("Complaint")},
     "archive": nullable(obj({"location": S, "manifest_sha256": S, "files": I, "archived_at": DT}, ["location", "manifest_sha256", "files", "archived_at"]), "Where the finished case is archived"),
     "warnings": {"type": "array", "items": S},
+    "provisional": {"type": "boolean", "description": "the deadlines crossed a year without its holiday notice (调休 not yet known): provisional; warnings says so"},
     "current_step": {"type": ["string", "null"]},
     "notifications": {"type": "array", "items": obj({"seq": I, "kind": S, "title": S, "body": S, "channel": S, "sent_at": DT}, ["seq", "kind", "title", "body"]),
                       "description": "what the guardian was told (owner and officers only)"},
@@ -215,7 +216,7 @@ doc = {
                "Rating": rating, "Complaint": complaint, "Appointment": appointment, "Certificate": certificate},
  },
  "paths": {
-  "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": resp("Alive", obj({"status": S}, ["status"]))}}},
+  "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": resp("Alive", obj({"status": S, "calendar": {"type": "string", "enum": ["complete", "provisional"], "description": "provisional: this year's or the next 60 days' holiday notice is missing (deadlines count only the statutory days off)"}}, ["status", "calendar"]))}}},
   "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": resp("The OpenAPI document", obj({"openapi": S, "info": {"type": "object", "additionalProperties": True}, "paths": {"type": "object", "additionalProperties": True}}, ["openapi", "info", "paths"]))}}},
   "/v1/guide": {"get": {"summary": "The simple guide (Table A.1)", "operationId": "guide", "responses": {"200": resp("Guide", obj({"name": S, "scope": S, "materials": {"type": "array", "items": obj({"material": S, "name": S, "data_sharing": B}, ["material", "name", "data_sharing"])}, "time_limit": obj({"working_days": I, "text": S}, ["working_days", "text"]), "fees": S, "delivery": {"type": "array", "items": S}, "consultation": obj({"phone": S, "online": S, "onsite": S}), "address_and_hours": obj({"address": S, "hours": S})}, ["name", "scope", "materials", "time_limit", "fees", "delivery", "consultation", "address_and_hours"]))}}},
   "/v1/cases/{case_id}/corrections": {"post": {"summary": "Correct a completed case (owner): the resubmission rules apply (immutable fields, the dependency table); each department whose result depends on the change reviews and reissues; replaced certificates become superseded; the case is archived again", "operationId": "correctAfterCompletion", "security": sec,

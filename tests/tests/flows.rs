@@ -751,6 +751,18 @@ async fn guide_healthz_and_openapi_are_public() {
         .raw("GET", "/healthz", None, &[], Default::default())
         .await;
     assert_eq!(h.status, 200);
+    // The shipped notices are 2025's and 2026's: a later year (or the next 60 days
+    // reaching into one) is provisional.
+    let today = chrono::Utc::now()
+        .with_timezone(&domain::calendar::shanghai())
+        .date_naive();
+    let ahead = today + chrono::Duration::days(60);
+    use chrono::Datelike;
+    let known = [today.year(), ahead.year()]
+        .iter()
+        .all(|y| [2025, 2026].contains(y));
+    let expected = if known { "complete" } else { "provisional" };
+    assert_eq!(h.body["calendar"], expected, "{}", h.body);
     let g = app
         .raw("GET", "/v1/guide", None, &[], Default::default())
         .await;

@@ -281,6 +281,9 @@ pub struct CaseView {
     pub updated_at: Time,
     pub version: u64,
     pub warnings: Vec<String>,
+    /// The case's deadlines crossed a year without its holiday notice (调休 not yet
+    /// known): they are provisional, and `warnings` says so in Chinese.
+    pub provisional: bool,
 }
 
 impl CaseView {
@@ -429,6 +432,7 @@ impl CaseView {
             updated_at: case.updated_at,
             version: case.version,
             warnings: case.warnings.clone(),
+            provisional: !case.warnings.is_empty(),
         }
     }
 }

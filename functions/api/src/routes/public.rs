@@ -6,9 +6,21 @@ use bytes::Bytes;
 use http::{header, Response, StatusCode};
 use serde_json::json;
 
-/// `GET /healthz`.
-pub fn healthz(_: Call<'_>) -> Handled<'_> {
-    Box::pin(async move { Answer::json(StatusCode::OK, json!({"status": "ok"})) })
+/// `GET /healthz`: up, and whether the holiday calendar holds the notices of this year
+/// and of the next 60 days (`"calendar": "provisional"` when not: deadlines into a year
+/// without its notice count only the statutory days off, not its 调休).
+pub fn healthz(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        use chrono::Datelike;
+        let app = c.app();
+        let today = app.now().with_timezone(&domain::calendar::shanghai()).date_naive();
+        let ahead = today + chrono::Duration::days(60);
+        let known = [today.year(), ahead.year()]
+            .iter()
+            .all(|y| app.calendar.is_known_year(*y));
+        let calendar = if known { "complete" } else { "provisional" };
+        Answer::json(StatusCode::OK, json!({"status": "ok", "calendar": calendar}))
+    })
 }
 
 /// `GET /openapi.json`.
