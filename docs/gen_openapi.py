@@ -56,6 +56,7 @@ form = obj({
     "delivery": {"oneOf": [{"type": "null"}, obj({"method": {"type": "string", "enum": ["mail", "pickup", "window"]}, "address": {"type": ["string", "null"]}, "pickup_site": {"type": ["string", "null"]}}, ["method"])],
                  "description": "required online (mail or pickup); offline channels may choose mail or pickup too, and default to window (the window that took the application)"},
     "applicant": obj({"name": NS, "id_number": ID, "relation": {"type": "string", "enum": ["father", "mother", "guardian"], "description": "online only mother or father, applying as themselves; a guardian applies at a window with guardianship_proof"}, "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"}}, ["name", "id_number", "relation", "phone"]),
+    "consent": obj({"data_sharing": B, "at": {**DT, "description": "when the applicant chose (not after submission); the server's time when absent"}}, ["data_sharing"]) | {"description": "the consent step: data_sharing false asks for every material by upload; absent is taken as given"},
 }, ["channel", "newborn", "mother", "household", "insurance", "social_security_card", "applicant"])
 
 NS_ = {"type": ["string", "null"]}
@@ -77,6 +78,7 @@ form_view = obj({
     "social_security_card": obj({"apply": B}, ["apply"]),
     "delivery": nullable(obj({"method": {"type": "string", "enum": ["mail", "pickup", "window"]}, "address": NS_, "pickup_site": NS_}, ["method"])),
     "applicant": obj({"name": S, "id_number": S, "relation": S, "phone": S}, ["name", "id_number", "relation", "phone"]),
+    "consent": obj({"data_sharing": B, "at": DT}, ["data_sharing", "at"]),
 }, ["channel", "newborn", "mother", "household", "insurance", "social_security_card", "applicant"])
 rating = obj({"level": I, "label": S, "comment": NS_, "at": DT, "follow_up": B,
               "bad": nullable(obj({"responsible_dept": S, "return_visit_due": DT, "rectify_due": DT, "return_visit_at": NDT, "rectified_at": NDT},

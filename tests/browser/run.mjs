@@ -172,6 +172,8 @@ try {
   await shoot(parent, 'guardian-form-errors');
 
   const fill = async (label, value, scope) => (scope ? parent.getByRole('group', { name: scope }) : parent).getByLabel(label, { exact: true }).fill(value);
+  // The consent step comes first; the parent agrees to data sharing.
+  await parent.getByRole('group', { name: '数据共享授权' }).getByRole('checkbox').check();
   await parent.getByRole('group', { name: '新生儿' }).getByLabel('性别').selectOption('male');
   await fill('出生时间（北京时间）', born.input, '新生儿');
   await parent.getByRole('group', { name: '新生儿' }).getByLabel('出生医院').selectOption('H330302001');
@@ -398,6 +400,7 @@ try {
   await shoot(win, 'window-form');
   // An offline application for another family, entered at the window.
   const wfill = (group, label, value) => win.getByRole('group', { name: group }).getByLabel(label, { exact: true }).fill(value);
+  await win.getByRole('group', { name: '数据共享授权' }).getByRole('checkbox').check();
   await wfill('新生儿', '姓名', '王小溪');
   await win.getByRole('group', { name: '新生儿' }).getByLabel('性别').selectOption('female');
   await wfill('新生儿', '出生时间（北京时间）', born.input);

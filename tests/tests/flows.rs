@@ -775,3 +775,42 @@ async fn guide_healthz_and_openapi_are_public() {
     assert_eq!(o.status, 200);
     assert!(o.body["paths"]["/v1/applications"]["post"].is_object());
 }
+
+/// The consent step: a mother who declines data sharing is asked for every material by
+/// upload in the one notice; nothing about her family is looked up, and the form keeps
+/// her choice and when she made it.
+#[tokio::test]
+async fn without_consent_to_data_sharing_every_material_is_asked_for_by_upload() {
+    let app = TestApp::start().await;
+    let g = app.guardian(MOTHER_A);
+    let mut f = with_parents(form_a(), None, ("李梅", MOTHER_A));
+    f["consent"] = json!({"data_sharing": false});
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_for(&id, &g, "incomplete").await;
+    let mut missing: Vec<&str> = case["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["material"].as_str().unwrap())
+        .collect();
+    missing.sort();
+    assert_eq!(missing, vec!["household_register", "mother_id_card"]);
+    assert_eq!(case["form"]["consent"]["data_sharing"], false);
+    assert!(case["form"]["consent"]["at"].is_string());
+    // Only the hospital's delivery record was read for it.
+    let lookups: Vec<Value> = app
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["cases"] == json!([id]) && e["operation"] == "data_sharing")
+        .collect();
+    assert!(!lookups.is_empty());
+    for e in &lookups {
+        assert_eq!(e["fields"], json!(["data_sharing:birth"]), "{e}");
+    }
+    // The same mother consenting: data sharing holds both, nothing is missing.
+    let mut f2 = with_parents(newborn(2), None, ("李梅", MOTHER_A));
+    f2["consent"] = json!({"data_sharing": true, "at": chrono::Utc::now().to_rfc3339()});
+    let id2 = app.apply(&g, &f2).await;
+    let case2 = app.wait_for(&id2, &g, "completed").await;
+    assert_eq!(case2["missing"], json!([]));
+}

@@ -63,12 +63,13 @@ async fn send(app: &App, env: &Envelope) -> Result<(), StoreError> {
     app.queues.send(&out.queue, &out.body).await
 }
 
-/// Ask data sharing for everything acceptance needs (asked again on every resubmission,
-/// with the corrected form), and look up the hospital's delivery record.
 /// The data-sharing lookups [`gather`] makes for `f`, as an audit event's fields: each
 /// person by their masked ID number, then the household, the marriage record and the
-/// delivery record.
+/// delivery record (only the last without the applicant's consent).
 pub fn lookups(f: &domain::Form) -> Vec<String> {
+    if !f.shares_data() {
+        return vec!["data_sharing:birth".into()];
+    }
     let person = |id: &str| format!("data_sharing:person:{}", domain::idnum::mask_id(id));
     let mut out = vec![person(f.mother.id_number.as_str())];
     if let Some(p) = &f.father {
@@ -106,7 +107,28 @@ async fn audit_lookups(
     Ok(())
 }
 
+/// Ask data sharing for everything acceptance needs (asked again on every resubmission,
+/// with the corrected form), and look up the hospital's delivery record. Without the
+/// applicant's consent only the hospital's own record and the institution are read.
 pub async fn gather(app: &App, f: &domain::Form) -> Result<SharedFacts, StoreError> {
+    let institution = app.sharing.institution(&f.newborn.hospital_code).await?;
+    let key = domain::sharing::birth_key(
+        &f.newborn.hospital_code,
+        f.mother.id_number.as_str(),
+        f.newborn.birth_order,
+        f.newborn.birth_time,
+    );
+    let birth = match app.births.birth(&key).await? {
+        Some(b) => Some(b),
+        None => app.sharing.birth(&key).await?,
+    };
+    if !f.shares_data() {
+        return Ok(SharedFacts {
+            institution,
+            birth,
+            ..Default::default()
+        });
+    }
     let mother = app.sharing.person(f.mother.id_number.as_str()).await?;
     let father = match &f.father {
         Some(p) => app.sharing.person(p.id_number.as_str()).await?,
@@ -127,17 +149,6 @@ pub async fn gather(app: &App, f: &domain::Form) -> Result<SharedFacts, StoreErr
                 .await?
         }
         None => None,
-    };
-    let institution = app.sharing.institution(&f.newborn.hospital_code).await?;
-    let key = domain::sharing::birth_key(
-        &f.newborn.hospital_code,
-        f.mother.id_number.as_str(),
-        f.newborn.birth_order,
-        f.newborn.birth_time,
-    );
-    let birth = match app.births.birth(&key).await? {
-        Some(b) => Some(b),
-        None => app.sharing.birth(&key).await?,
     };
     Ok(SharedFacts {
         mother,

@@ -163,6 +163,19 @@ pub struct Form {
     pub social_security_card: CardRequest,
     pub delivery: Option<Delivery>,
     pub applicant: Applicant,
+    /// The applicant's consent to gathering the family's records by data sharing (the
+    /// consent step before the form). Absent on forms of clients that have no consent
+    /// step: taken as given, as before there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+}
+
+/// `consent: {"data_sharing": true, "at"}`: recorded on the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub data_sharing: bool,
+    /// When the applicant consented (or declined); the server's time when not given.
+    pub at: DateTime<FixedOffset>,
 }
 
 pub const RELATIONS: [&str; 3] = ["father", "mother", "guardian"];
@@ -661,6 +674,20 @@ impl Form {
         let applicant = r
             .obj(root, "", "applicant", true)
             .and_then(|m| r.applicant(m));
+        let consent = r.obj(root, "", "consent", false).and_then(|m| {
+            let data_sharing = r.boolean(m, "consent", "data_sharing")?;
+            let at = match m.get("at") {
+                None | Some(Value::Null) => now,
+                Some(v) => match v.as_str().map(DateTime::parse_from_rfc3339) {
+                    Some(Ok(t)) if t <= now => t,
+                    _ => {
+                        r.p.push("consent.at", "format", "应为不晚于提交时间的日期时间");
+                        return None;
+                    }
+                },
+            };
+            Some(Consent { data_sharing, at })
+        });
         if let (Some(a), Some(m)) = (&applicant, &mother) {
             r.applicant_is_who_they_say(a, m, father.as_ref(), online);
         }
@@ -687,7 +714,14 @@ impl Form {
             social_security_card: social_security_card.expect("no problems"),
             delivery,
             applicant: applicant.expect("no problems"),
+            consent,
         })
+    }
+
+    /// Whether the family's records may be gathered by data sharing (the applicant did not
+    /// decline it); without it, acceptance asks for every material by upload.
+    pub fn shares_data(&self) -> bool {
+        self.consent.as_ref().is_none_or(|c| c.data_sharing)
     }
 
     /// The digest of [`Form::newborn_key`] a store claims the newborn under.

@@ -13,13 +13,19 @@ pub fn healthz(c: Call<'_>) -> Handled<'_> {
     Box::pin(async move {
         use chrono::Datelike;
         let app = c.app();
-        let today = app.now().with_timezone(&domain::calendar::shanghai()).date_naive();
+        let today = app
+            .now()
+            .with_timezone(&domain::calendar::shanghai())
+            .date_naive();
         let ahead = today + chrono::Duration::days(60);
         let known = [today.year(), ahead.year()]
             .iter()
             .all(|y| app.calendar.is_known_year(*y));
         let calendar = if known { "complete" } else { "provisional" };
-        Answer::json(StatusCode::OK, json!({"status": "ok", "calendar": calendar}))
+        Answer::json(
+            StatusCode::OK,
+            json!({"status": "ok", "calendar": calendar}),
+        )
     })
 }
 

@@ -16,13 +16,15 @@ pub(super) async fn at_application(
     now: domain::case::Time,
 ) -> Result<(Parentage, Vec<Case>), ServiceError> {
     let mother = form.mother.id_number.as_str();
+    // Without consent to data sharing no marriage record is looked up: the mother
+    // confirms the father's application herself.
     let married = match &form.father {
-        Some(f) => app
+        Some(f) if form.shares_data() => app
             .sharing
             .marriage(f.id_number.as_str(), mother)
             .await?
             .is_some(),
-        None => false,
+        _ => false,
     };
     let mut p = Parentage::at_application(form, married, now);
     // Voided cases of this newborn: their numbers are never issued again.

@@ -47,6 +47,14 @@ export async function applicationForm({ mode, sub, initial, siteId }) {
   const ro = (yes) => (yes ? { disabled: true } : {});
 
   const parts = [];
+  if (!fixed) {
+    // The consent step: data sharing only with the applicant's say-so, and what declining
+    // means, before anything else is asked.
+    parts.push(h('fieldset', { class: 'consent' },
+      h('legend', {}, '数据共享授权'),
+      field('consent.data_sharing', '本人同意通过政务数据共享获取父母的身份证、户口簿和婚姻登记信息，仅用于办理本事项', { type: 'checkbox' },
+        '不同意的，可以继续申请，但须上传上述全部材料。')));
+  }
   if (offline) {
     parts.push(h('fieldset', {},
       h('legend', {}, '受理窗口'),
@@ -160,6 +168,8 @@ export function collect(form, channel) {
     },
   };
   if (val('window.site') !== undefined) out.window = { site: val('window.site'), number: val('window.number') };
+  const consent = val('consent.data_sharing');
+  if (consent !== undefined) out.consent = { data_sharing: consent, at: new Date().toISOString() };
   return out;
 }
 
