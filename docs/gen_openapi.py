@@ -120,7 +120,8 @@ step = obj({"step": STEP_ENUM,
             "status": {"type": "string", "enum": ["pending", "in_progress", "awaiting_review", "done", "returned", "rejected"]},
             "started_at": NDT, "due_at": NDT, "finished_at": NDT, "reasons": {"type": "array", "items": S}, "results": results,
             "task_id": {"type": ["string", "null"]}, "overdue": B, "round": I,
-            "region": {"type": ["string", "null"], "description": "where the step is handled: a county code"}},
+            "region": {"type": ["string", "null"], "description": "where the step is handled: a county code"},
+            "region_name": {"type": ["string", "null"], "description": "the same by name (杭州市西湖区), for pages"}},
            ["step", "dept", "status", "reasons", "results"])
 status_enum = {"type": "string", "enum": ["awaiting_confirmation", "submitted", "incomplete", "not_accepted", "in_progress", "returned", "rejected", "completed", "withdrawn", "voided"]}
 case = obj({

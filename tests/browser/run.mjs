@@ -119,6 +119,11 @@ async function shoot(page, name) {
   const text = await page.evaluate(() => document.body.innerText);
   const leak = text.match(/\bnull\b|\bundefined\b|\[object /);
   check(!leak, `${name} shows no null, undefined or [object` + (leak ? ` (found ${JSON.stringify(leak[0])})` : ''));
+  // A family's pages name sites, windows, people and regions, never by internal codes.
+  if (name.startsWith('guardian')) {
+    const code = text.match(/\b[a-z]+_[a-z_]+\b|\b[a-z_]+:[a-z_]+|\bSC\d{6,}|\bH\d{9}\b|(?<![\d])33\d{4}(?![\d])/);
+    check(!code, `${name} shows no internal code` + (code ? ` (found ${JSON.stringify(code[0])})` : ''));
+  }
   for (const [w, h, tag] of [[360, 740, 'phone'], [1280, 900, 'desktop']]) {
     await page.setViewportSize({ width: w, height: h });
     await page.waitForTimeout(100);

@@ -420,7 +420,11 @@ async fn another_countys_code_is_an_explicit_move_with_its_reason() {
         .iter()
         .find(|e| e["action"] == "county_move")
         .expect("the move is in the timeline");
-    assert!(moved["detail"].as_str().unwrap().contains("330102"));
+    // By the county's name: the family reads the timeline.
+    assert!(
+        moved["detail"].as_str().unwrap().contains("杭州市上城区"),
+        "{moved}"
+    );
 }
 
 #[tokio::test]

@@ -109,3 +109,86 @@ async fn each_hand_written_message_reaches_the_caller_as_written() {
     assert_eq!(r.body["error"]["message"], "请求内容不是有效的 UTF-8 文本");
     all_fit(&r.body);
 }
+
+/// Everything a family reads about their case: notifications, the acceptance notice, the
+/// timeline, the one notice, the steps' reasons and the certificates' issuers.
+fn citizen_texts(case: &Value, certs: &Value) -> Vec<String> {
+    let mut out = vec![];
+    let mut strings = |v: &Value| {
+        let mut stack = vec![v.clone()];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::String(s) => out.push(s),
+                Value::Array(a) => stack.extend(a),
+                Value::Object(o) => stack.extend(o.into_iter().map(|(_, v)| v)),
+                _ => {}
+            }
+        }
+    };
+    for n in case["notifications"].as_array().unwrap() {
+        strings(&n["title"]);
+        strings(&n["body"]);
+    }
+    strings(&case["acceptance_notice"]["accepted_by"]);
+    for e in case["timeline"].as_array().unwrap() {
+        strings(&e["detail"]);
+    }
+    for m in case["missing"].as_array().unwrap() {
+        strings(&m["reason"]);
+        strings(&m["name"]);
+    }
+    for s in case["steps"].as_array().unwrap() {
+        strings(&s["reasons"]);
+        strings(&s["region_name"]);
+    }
+    for c in certs["certificates"].as_array().unwrap() {
+        strings(&c["issuer"]);
+    }
+    out
+}
+
+/// No internal identifier reaches a family: sites and windows by name and number, people
+/// by name or staff number, regions by name (online by mail, online to a pick-up site
+/// named by its id, and at a window named by its id).
+#[tokio::test]
+async fn no_code_reaches_what_a_family_reads() {
+    let app = TestApp::start().await;
+    let g = app.guardian(FATHER_A);
+    let mail = app.apply(&g, &form_a()).await;
+    let mut pickup = newborn(2);
+    pickup["delivery"] = json!({"method": "pickup", "address": null, "pickup_site": "SC330106"});
+    let pickup = app.apply(&g, &pickup).await;
+    // A window officer whose staff number (工号) is what a family may read.
+    let w = app.token("window_officer", Some("service_center"), "GH0012");
+    let mut window = newborn(3);
+    window["channel"] = json!("service_center");
+    window["window"] = json!({"site": "SC330106", "number": "3"});
+    window["delivery"] = Value::Null;
+    let window = app.apply(&w, &window).await;
+    for (id, token) in [(&mail, &g), (&pickup, &g), (&window, &w)] {
+        let case = app.wait_for(id, token, "completed").await;
+        let certs = app
+            .get(&format!("/v1/cases/{id}/certificates"), token)
+            .await
+            .body;
+        let texts = citizen_texts(&case, &certs);
+        assert!(texts.len() > 10, "{texts:?}");
+        for t in &texts {
+            let codes = domain::text::internal_codes(t);
+            assert!(codes.is_empty(), "{codes:?} in {t:?}");
+        }
+        if id == &window {
+            let by = case["acceptance_notice"]["accepted_by"].as_str().unwrap();
+            assert!(
+                by.contains("西湖区行政服务中心 3号窗口") && by.contains("工号 GH0012"),
+                "{by}"
+            );
+        }
+        if id == &pickup {
+            let told = texts
+                .iter()
+                .any(|t| t.contains("西湖区行政服务中心") && t.contains("取件码"));
+            assert!(told, "the pick-up site by its name: {texts:?}");
+        }
+    }
+}

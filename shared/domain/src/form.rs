@@ -21,6 +21,17 @@ pub struct Window {
     /// The site's id in the operator's list (set with `county`): who works there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_id: Option<String>,
+    /// The site's name (set with `county`): what a family reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_name: Option<String>,
+}
+
+impl Window {
+    /// `杭州市西湖区行政服务中心 3号窗口`: the site by its name, the window by its number.
+    pub fn name_zh(&self) -> String {
+        let site = self.site_name.as_deref().unwrap_or(&self.site);
+        format!("{site} {}号窗口", self.number.trim_end_matches("号窗口"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +130,9 @@ pub struct Delivery {
     pub method: DeliveryMethod,
     pub address: Option<String>,
     pub pickup_site: Option<String>,
+    /// The pick-up site's name (set when the site is found in the operator's list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_site_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -420,6 +434,7 @@ impl Reader<'_> {
                 number: number?,
                 county: None,
                 site_id: None,
+                site_name: None,
             })
         });
         if let Some(c) = channel {
@@ -561,6 +576,7 @@ impl Reader<'_> {
             method,
             address,
             pickup_site,
+            pickup_site_name: None,
         })
     }
 

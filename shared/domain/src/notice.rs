@@ -279,8 +279,8 @@ fn handover(h: Option<&Handover>) -> String {
             pickup_site.as_deref().unwrap_or("指定地点")
         ),
         Some(Handover::Window { site, window, .. }) => format!(
-            "请到{}{}号窗口领取",
-            site.as_deref().unwrap_or("受理"),
+            "请到{} {}号窗口领取",
+            site.as_deref().unwrap_or("受理点"),
             window.as_deref().unwrap_or("")
         ),
         None => "请到受理窗口领取".to_string(),

@@ -136,6 +136,63 @@ impl CitizenText {
     }
 }
 
+/// The internal identifiers in a text a citizen reads (none should be there): snake_case
+/// codes (`window_officer`), actor labels (`system:police`), site ids (`SC330302`),
+/// institution codes (`H330106001`) and bare division codes (`330302`, not part of a
+/// longer number such as an ID number or a case id).
+pub fn internal_codes(s: &str) -> Vec<String> {
+    let mut out = vec![];
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let in_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-');
+        if !in_word(chars[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && in_word(chars[i]) {
+            i += 1;
+        }
+        let word: String = chars[start..i].iter().collect();
+        let word = word.trim_matches(|c| c == ':' || c == '-');
+        let digits = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit());
+        let code = (word.contains('_') && word.chars().any(|c| c.is_ascii_lowercase()))
+            || (word.contains(':') && word.chars().any(|c| c.is_ascii_lowercase()))
+            || (word.len() >= 8 && word.starts_with("SC") && digits(&word[2..]))
+            || (word.len() == 10 && word.starts_with('H') && digits(&word[1..]))
+            || (word.len() == 6 && word.starts_with("33") && digits(word));
+        if code {
+            out.push(word.to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod codes {
+    use super::internal_codes;
+
+    #[test]
+    fn codes_are_found_and_numbers_a_family_needs_are_not() {
+        assert_eq!(
+            internal_codes("受理人 window_officer:service_center:window-330302，地区 330302"),
+            ["window_officer:service_center:window-330302", "330302"]
+        );
+        assert_eq!(internal_codes("请到SC33010612号窗口领取"), ["SC33010612"]);
+        assert_eq!(
+            internal_codes("请凭取件码 P00000012 到 SC330102 领取"),
+            ["SC330102"]
+        );
+        assert_eq!(internal_codes("由 system:police 处理"), ["system:police"]);
+        assert_eq!(internal_codes("助产机构 H330106001"), ["H330106001"]);
+        assert!(internal_codes(
+            "您的出生“一件事”（BC2026120812AB）已受理，公民身份号码 330106202612060027，运单号 EA00000012 3CN，邮编 310012，440元"
+        )
+        .is_empty());
+    }
+}
+
 impl From<&'static str> for CitizenText {
     fn from(s: &'static str) -> Self {
         CitizenText(std::borrow::Cow::Borrowed(s))

@@ -286,6 +286,13 @@ pub struct CaseView {
     pub provisional: bool,
 }
 
+/// A division code's name with its city (`330106` → `杭州市西湖区`; `3301` → `杭州市`).
+pub fn region_name(code: &str) -> String {
+    crate::steps::paper::place(code)
+        .trim_start_matches("浙江省")
+        .to_string()
+}
+
 impl CaseView {
     /// The case as a named parent who did not apply sees it: the other parent's ID number
     /// masked, and the applicant's phone when the applicant is that other parent.
@@ -332,6 +339,8 @@ pub struct StepView {
     pub reasons: Vec<String>,
     /// Where the step is handled (a county code), when known.
     pub region: Option<String>,
+    /// The same by name (`杭州市西湖区`): what a page shows.
+    pub region_name: Option<String>,
     pub results: StepResults,
     pub round: u32,
     pub started_at: Option<Time>,
@@ -381,6 +390,10 @@ impl CaseView {
                 overdue: s.overdue,
                 reasons: s.reasons.clone(),
                 region: case.step_region(s.step),
+                region_name: case
+                    .step_region(s.step)
+                    .map(|r| region_name(&r))
+                    .filter(|n| !n.is_empty()),
                 results: s.results.clone(),
                 round: s.round,
                 started_at: s.started_at,

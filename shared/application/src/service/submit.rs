@@ -215,6 +215,7 @@ pub(super) fn resolve_sites(app: &App, form: &mut Form, prefix: &str) -> Vec<Pro
             Some(site) => {
                 w.county = Some(site.county_code.clone());
                 w.site_id = Some(site.site_id.clone());
+                w.site_name = Some(site.name.clone());
             }
             None => problems.push(Problem::new(
                 format!("{prefix}window.site"),
@@ -223,9 +224,17 @@ pub(super) fn resolve_sites(app: &App, form: &mut Form, prefix: &str) -> Vec<Pro
             )),
         }
     }
-    if let Some(p) = form.delivery.as_ref().and_then(|d| d.pickup_site.as_ref()) {
-        match app.sites.find(p) {
-            Some(site) if site.pickup => {}
+    if let Some(d) = form.delivery.as_mut() {
+        d.pickup_site_name = None;
+    }
+    let pickup = form.delivery.as_ref().and_then(|d| d.pickup_site.clone());
+    if let Some(p) = pickup {
+        match app.sites.find(&p) {
+            Some(site) if site.pickup => {
+                if let Some(d) = form.delivery.as_mut() {
+                    d.pickup_site_name = Some(site.name.clone());
+                }
+            }
             Some(_) => problems.push(Problem::new(
                 format!("{prefix}delivery.pickup_site"),
                 "not_a_pickup_site",

@@ -108,6 +108,19 @@ impl Actor {
     pub fn is_system(&self) -> bool {
         self.role == Role::DeptOfficer && self.dept.is_some_and(|d| *self == Actor::system(d))
     }
+    /// How a citizen-facing text names who acted: never an internal identifier beyond an
+    /// officer's staff number (工号); a guardian as 申请人, the system by the department it
+    /// acts for.
+    pub fn name_zh(&self) -> String {
+        let dept = self.dept.map(|d| d.name_zh()).unwrap_or("");
+        match self.role {
+            Role::Guardian => "申请人".to_string(),
+            _ if self.is_system() => format!("联办系统（{dept}）"),
+            Role::WindowOfficer => format!("窗口工作人员（工号 {}）", self.sub),
+            Role::DeptOfficer => format!("{dept}工作人员（工号 {}）", self.sub),
+            Role::Supervisor => format!("监管人员（工号 {}）", self.sub),
+        }
+    }
     /// A label fit for timelines and logs: guardians are masked.
     pub fn label(&self) -> String {
         match self.role {

@@ -192,9 +192,15 @@ impl Case {
                 self.due_at = Some(due);
                 self.missing.clear();
                 let accepted_by = match (self.channel.is_offline(), &self.created_by) {
-                    (true, officer) if officer.role == Role::WindowOfficer => officer.label(),
+                    // The window by name and number, the officer by their staff number.
+                    (true, officer) if officer.role == Role::WindowOfficer => {
+                        match &self.form.window {
+                            Some(w) => format!("{} 工作人员（工号 {}）", w.name_zh(), officer.sub),
+                            None => format!("窗口工作人员（工号 {}）", officer.sub),
+                        }
+                    }
                     _ if actor.is_system() => "联办系统自动受理".to_string(),
-                    _ => who.clone(),
+                    _ => actor.name_zh(),
                 };
                 self.acceptance_notice = Some(AcceptanceNotice {
                     notice_number: format!("SL{}", &self.case_id),
@@ -520,7 +526,8 @@ impl Case {
                 st.approval_data = data;
                 self.log(now, &actor.label(), "approved", step.name_zh());
                 if let Some((reason, code)) = moved {
-                    let detail = format!("跨县落户，新生儿按区划代码 {code} 登记：{reason}");
+                    let place = crate::view::region_name(&code);
+                    let detail = format!("跨县落户，新生儿在{place}登记：{reason}");
                     self.log(now, &actor.label(), "county_move", &detail);
                 }
                 Ok(vec![Effect::Dispatch { step }])

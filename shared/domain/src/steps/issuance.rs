@@ -335,10 +335,14 @@ pub fn delivery_record(
         }
         DeliveryMethod::Pickup => {
             r.pickup_code = Some(format!("P{:08}", numbers.get(NumberKind::PickupCode)?));
-            r.pickup_site = d.and_then(|d| d.pickup_site.clone());
+            // The site by its name where it is known (the family reads it).
+            r.pickup_site = d.and_then(|d| d.pickup_site_name.clone().or(d.pickup_site.clone()));
         }
         DeliveryMethod::Window => {
-            r.site = form.window.as_ref().map(|w| w.site.clone());
+            r.site = form
+                .window
+                .as_ref()
+                .map(|w| w.site_name.clone().unwrap_or_else(|| w.site.clone()));
             r.window = form.window.as_ref().map(|w| w.number.clone());
         }
     }

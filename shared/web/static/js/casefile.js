@@ -75,7 +75,7 @@ function stepsTimeline(c) {
     const cls = s.status === 'done' ? 'done' : ['returned', 'rejected'].includes(s.status) ? 'problem' : ['in_progress', 'awaiting_review'].includes(s.status) ? 'active' : '';
     return h('li', { class: cls },
       h('strong', {}, STEP[s.step] || s.step), ' ', stepStatusBadge(s.status),
-      h('div', { class: 'hint' }, `${DEPT[s.dept] || s.dept} · 地区 ${s.region || '—'}`,
+      h('div', { class: 'hint' }, `${DEPT[s.dept] || s.dept}${s.region_name ? ' · ' + s.region_name : ''}`,
         s.due_at ? ` · 时限 ${fmtDate(s.due_at)}` : '', s.finished_at ? ` · 完成于 ${fmtTime(s.finished_at)}` : '',
         s.overdue ? ' · ' : '', s.overdue ? badge(['已超期', 'bad']) : ''),
       s.reasons && s.reasons.length && s.status !== 'done' ? h('ul', { class: 'reasons', 'aria-label': '原因' }, s.reasons.map((r) => h('li', {}, r))) : null,
