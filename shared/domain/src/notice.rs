@@ -125,7 +125,7 @@ fn withdrawn(case: &Case) -> String {
     let id = &case.case_id;
     let e = case.timeline.iter().rev().find(|e| e.action == "withdrawn");
     let why = match e {
-        Some(e) if e.actor.starts_with("system:") => format!("：{}", e.detail),
+        Some(e) if e.actor.is_system() => format!("：{}", e.detail),
         _ => String::new(),
     };
     format!("您的出生“一件事”申请（{id}）已撤回{why}。如需办理，请重新申请。")

@@ -161,7 +161,7 @@ impl MaskedCaseView {
                 .iter()
                 .map(|e| MaskedEvent {
                     at: e.at,
-                    actor: actor_kind(&e.actor),
+                    actor: e.actor.kind(),
                     action: e.action.clone(),
                 })
                 .collect(),
@@ -214,20 +214,6 @@ impl MaskedRating {
             rectify_due: x.bad.as_ref().map(|b| b.rectify_due),
             rectified_at: x.bad.as_ref().and_then(|b| b.rectified_at),
         }
-    }
-}
-
-/// `guardian:330***12` → `guardian`; `dept_officer:police:alice` → `dept_officer:police`;
-/// `system:police` → `system`.
-fn actor_kind(label: &str) -> String {
-    let mut parts = label.split(':');
-    match (parts.next(), parts.next()) {
-        (Some(role @ ("dept_officer" | "window_officer" | "supervisor")), Some(dept)) => {
-            format!("{role}:{dept}")
-        }
-        (Some("system"), _) => "system".into(),
-        (Some("guardian"), _) => "guardian".into(),
-        _ => "other".into(),
     }
 }
 

@@ -558,7 +558,13 @@ impl Case {
         &mut self.steps[step.index()]
     }
 
-    pub(crate) fn log(&mut self, at: Time, actor: &str, action: &str, detail: &str) {
+    pub(crate) fn log(
+        &mut self,
+        at: Time,
+        actor: impl Into<ActorLabel>,
+        action: &str,
+        detail: &str,
+    ) {
         self.timeline.push(Event {
             at,
             actor: actor.into(),

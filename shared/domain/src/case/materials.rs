@@ -102,7 +102,7 @@ impl Case {
                 "本件申请的材料已调阅 {MAX_MATERIAL_GRANTS_PER_CASE} 次，已达上限，如需继续调阅请联系系统运维人员"
             )));
         }
-        let label = actor.label();
+        let label = ActorLabel::from(actor.label());
         let mine = self
             .timeline
             .iter()

@@ -274,7 +274,7 @@ pub struct Material {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: Time,
-    pub actor: String,
+    pub actor: ActorLabel,
     pub action: String,
     pub detail: String,
 }
