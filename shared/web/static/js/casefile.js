@@ -24,9 +24,11 @@ export async function uploadMaterial(caseId, kind, file) {
 }
 
 /** The upload control: kind, file, button; calls `onDone(ticket, kind, name)`. */
-function uploader(caseId, kinds, onDone) {
+function uploader(caseId, kinds, onDone, choose = false) {
   const box = h('div', { class: 'card uploader' });
-  const kindField = field('upload.kind', '材料类型', { options: kinds.map((k) => [k, MATERIAL[k] || k]) });
+  // Without a material asked for by name (a returned case), the family picks the kind.
+  const first = choose ? [['', '请选择材料类型']] : [];
+  const kindField = field('upload.kind', '材料类型', { options: [...first, ...kinds.map((k) => [k, MATERIAL[k] || k])] });
   const fileField = field('upload.file', '选择文件（PDF、JPG 或 PNG，不超过 10 MB）', { type: 'file', accept: 'application/pdf,image/jpeg,image/png' });
   const button = h('button', { type: 'button' }, '上传');
   button.addEventListener('click', () => busy(button, box, async () => {
@@ -34,6 +36,10 @@ function uploader(caseId, kinds, onDone) {
     const input = fileField.querySelector('input');
     const kind = kindField.querySelector('select').value;
     const file = input.files && input.files[0];
+    if (!kind) {
+      showError(box, { message: '请先选择材料类型', details: [{ field: 'upload.kind', message: '请选择材料类型' }] });
+      return;
+    }
     if (!file) {
       showError(box, { message: '请先选择要上传的文件', details: [{ field: 'upload.file', message: '请选择文件' }] });
       return;
@@ -180,7 +186,7 @@ function resubmitPanel(c, role, reload) {
   const up = uploader(c.case_id, [...kinds], (t, kind, name) => {
     uploaded.push(t.material_id);
     list.append(h('li', {}, `${MATERIAL[kind] || kind}：${name}`, ' ', badge(['已上传', 'ok'])));
-  });
+  }, !(c.missing || []).length);
   const corrections = h('details', {}, h('summary', {}, '修改申请信息（如需更正）'));
   let correctionForm = null;
   corrections.addEventListener('toggle', async () => {

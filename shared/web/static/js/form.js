@@ -35,7 +35,8 @@ function num(v) {
  */
 export async function applicationForm({ mode, sub, initial, siteId }) {
   const all = await sites();
-  const hospitals = all.filter((s) => s.kind === 'hospital');
+  // Births in Zhejiang's midwifery institutions are this service's: only those are offered.
+  const hospitals = all.filter((s) => s.kind === 'hospital' && String(s.county_code || '').startsWith('33'));
   const pickups = all.filter((s) => s.pickup);
   const offline = mode === 'offline' || (initial && ['service_center', 'hospital'].includes(initial.channel));
   const fixed = mode === 'correct';

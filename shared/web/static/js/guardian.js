@@ -38,14 +38,16 @@ async function list() {
 
 async function apply() {
   const form = await applicationForm({ mode: 'online', sub: s.sub });
-  const channel = field('channel', '办理渠道', { options: [['zlb_app', '浙里办'], ['zj_web', '浙江政务服务网']], value: 'zj_web' });
-  form.prepend(channel);
+  // The channel is where the page runs, not a question: inside the 浙里办 app (its user
+  // agent, or the portal's link with ?from=zlb) or on the provincial website.
+  const inApp = /zlb|zhelibanapp/i.test(navigator.userAgent) || new URLSearchParams(location.search).get('from') === 'zlb';
+  const channel = inApp ? 'zlb_app' : 'zj_web';
   const submit = h('button', { type: 'submit' }, '提交申请');
-  form.append(h('p', { class: 'hint' }, '提交后系统将通过数据共享获取身份证、户口簿和婚姻登记信息；缺少的材料会一次性告知您。'), h('div', { class: 'actions' }, submit));
+  form.append(h('p', { class: 'hint' }, '缺少的材料会一次性告知您；同意数据共享的，身份证、户口簿和婚姻登记信息无需上传。'), h('div', { class: 'actions' }, submit));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     busy(submit, form, async () => {
-      const body = collect(form, 'zj_web');
+      const body = collect(form, channel);
       const r = await api('/v1/applications', { method: 'POST', key: newKey(), body });
       flashNext('申请已提交，受理编号 ' + r.case_id + '。');
       location.hash = '#/case/' + r.case_id;
