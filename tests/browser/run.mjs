@@ -380,6 +380,25 @@ try {
   await parent.getByRole('link', { name: '我的申请', exact: true }).click();
   await parent.getByRole('heading', { name: '我的申请' }).waitFor();
   await shoot(parent, 'guardian-cases');
+  // 长辈版: larger type, one column; the form leaves out what one baby does not need.
+  await parent.getByRole('button', { name: '长辈版' }).click();
+  check(await parent.evaluate(() => getComputedStyle(document.documentElement).fontSize) === '20px', '长辈版 sets the larger type');
+  await parent.getByRole('link', { name: '新的申请', exact: true }).click();
+  await parent.getByRole('heading', { name: '出生“一件事”联办申请' }).waitFor();
+  check(!(await parent.getByLabel('同胎数').isVisible()), '长辈版 leaves out the twins fields');
+  await axe(parent, 'guardian: the form in 长辈版');
+  await shoot(parent, 'guardian-elder-form');
+  await parent.getByRole('button', { name: '标准版' }).click();
+
+  // --- The 办事指南, for anyone: materials, steps, FAQ and the 承诺书 template.
+  const visitor = await newPage('visitor');
+  await visitor.goto(BASE + '/guide.html');
+  await visitor.getByRole('heading', { name: '所需材料' }).waitFor();
+  const guideText = await visitor.locator('#view').innerText();
+  check(guideText.includes('新生儿父母双方居民身份证') && guideText.includes('书面告知承诺书') && guideText.includes('常见问题'),
+    'the guide lists the materials, the FAQ and the 承诺书 template');
+  await axe(visitor, 'the 办事指南');
+  await shoot(visitor, 'guide');
 
   // --- The supervisor's charts.
   const sup = await newPage('supervisor');

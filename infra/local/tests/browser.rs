@@ -67,7 +67,7 @@ fn a_family_and_the_officers_and_a_supervisor_complete_a_case_in_a_real_browser(
         shots.display()
     );
     assert!(
-        out.contains("axe: 16 page states checked, 0 violations"),
+        out.contains("axe: 18 page states checked, 0 violations"),
         "{out}"
     );
     drop(server);

@@ -34,6 +34,7 @@ assets! {
     "window.html" => "text/html; charset=utf-8",
     "officer.html" => "text/html; charset=utf-8",
     "supervisor.html" => "text/html; charset=utf-8",
+    "guide.html" => "text/html; charset=utf-8",
     "app.css" => "text/css; charset=utf-8",
     "favicon.svg" => "image/svg+xml",
     "js/common.js" => "text/javascript; charset=utf-8",
@@ -45,6 +46,7 @@ assets! {
     "js/window.js" => "text/javascript; charset=utf-8",
     "js/officer.js" => "text/javascript; charset=utf-8",
     "js/supervisor.js" => "text/javascript; charset=utf-8",
+    "js/guide.js" => "text/javascript; charset=utf-8",
 }
 
 /// The file served at `path` (`/` is the sign-in page).

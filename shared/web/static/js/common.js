@@ -221,6 +221,24 @@ export function today(offsetDays = 0) {
  * The page's frame: who is signed in (with sign-out), the tabs, and the role check. Returns
  * the session, or null after sending the visitor to the sign-in page.
  */
+const ELDER = 'onething.elder';
+// 长辈版: larger type, one column, bigger targets; remembered on this device.
+if (localStorage.getItem(ELDER) === '1') document.documentElement.classList.add('elder');
+
+/** The switch between the standard pages and 长辈版 (larger type, fewer things at once). */
+export function elderToggle() {
+  const on = () => document.documentElement.classList.contains('elder');
+  const b = h('button', { type: 'button', class: 'secondary elder-toggle', 'aria-pressed': String(on()) }, on() ? '标准版' : '长辈版');
+  b.addEventListener('click', () => {
+    const next = !on();
+    document.documentElement.classList.toggle('elder', next);
+    localStorage.setItem(ELDER, next ? '1' : '0');
+    b.textContent = next ? '标准版' : '长辈版';
+    b.setAttribute('aria-pressed', String(next));
+  });
+  return b;
+}
+
 export function frame(roles, tabs) {
   const s = session.get();
   if (!s || !roles.includes(s.role)) {
@@ -229,7 +247,7 @@ export function frame(roles, tabs) {
     return null;
   }
   const out = h('button', { type: 'button', onclick: () => { session.clear(); location.href = 'index.html'; } }, '退出登录');
-  $('#who').replaceChildren(h('span', {}, s.label || s.role), out);
+  $('#who').replaceChildren(h('span', {}, s.label || s.role), ...(s.role === 'guardian' ? [elderToggle()] : []), out);
   const nav = $('#nav');
   const mark = () => {
     const here = location.hash || '#/';

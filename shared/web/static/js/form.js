@@ -75,8 +75,9 @@ export async function applicationForm({ mode, sub, initial, siteId }) {
       field('newborn.length_cm', '身长（厘米）', { type: 'number', inputmode: 'numeric', min: '20', max: '70', value: v('newborn.length_cm') }),
       field('newborn.gestational_weeks', '孕周', { type: 'number', inputmode: 'numeric', min: '20', max: '45', value: v('newborn.gestational_weeks') }),
       field('newborn.ethnicity', '民族', { value: v('newborn.ethnicity', ETHNICITY) }),
-      field('newborn.birth_order', '胎次（双胞胎填 1 或 2）', { type: 'number', min: '1', max: '9', value: v('newborn.birth_order', 1), ...ro(fixed) }),
-      field('newborn.multiple_birth', '同胎数', { type: 'number', min: '1', max: '9', value: v('newborn.multiple_birth', 1) }))));
+      // Twins and more: not shown in 长辈版 (one baby, the default).
+      h('div', { class: 'advanced' }, field('newborn.birth_order', '胎次（双胞胎填 1 或 2）', { type: 'number', min: '1', max: '9', value: v('newborn.birth_order', 1), ...ro(fixed) })),
+      h('div', { class: 'advanced' }, field('newborn.multiple_birth', '同胎数', { type: 'number', min: '1', max: '9', value: v('newborn.multiple_birth', 1) })))));
   parts.push(h('fieldset', {},
     h('legend', {}, '母亲'),
     h('div', { class: 'grid two' },
