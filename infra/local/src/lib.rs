@@ -72,6 +72,8 @@ pub struct Config {
     /// The font certificates' PDFs are set in (CJK and Latin); None looks for Debian's
     /// fonts-wqy-microhei or fonts-noto-cjk.
     pub cjk_font: Option<PathBuf>,
+    /// How the pages fit a portal (`serve --portal-config FILE`).
+    pub portal: Option<web::Portal>,
     /// A renderer given by the program that embeds the runtime, in place of the font
     /// (tests: one that holds its pages back).
     pub renderer: Option<Arc<dyn ports::CertRenderer>>,
@@ -91,6 +93,7 @@ impl Config {
             cors_origins: vec![],
             cjk_font: None,
             renderer: None,
+            portal: None,
             dev_login: false,
             manual: HashSet::new(),
             durability: Durability::Full,
@@ -723,6 +726,7 @@ async fn launch(
         Arc::new(server::Front {
             dev_login: cfg.dev_login,
             bound: addr,
+            portal: cfg.portal.clone(),
         }),
         stop_rx.clone(),
     ))];

@@ -205,6 +205,10 @@ struct ServeArgs {
     /// default: Debian's fonts-wqy-microhei or fonts-noto-cjk where installed.
     #[arg(long)]
     cjk_font: Option<PathBuf>,
+    /// How the pages fit a portal (JSON: `script_src`, `connect_src`, `frame_ancestors`,
+    /// `oidc`, `prefill`, `payment_url`); without it the strict CSP holds.
+    #[arg(long)]
+    portal_config: Option<PathBuf>,
     /// Offer a development sign-in on the web pages: anyone who reaches the server may
     /// take a token of any role. For trying the system on one's own machine only; refused
     /// with `--backend aws`.
@@ -533,6 +537,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         ));
     }
     cfg.dev_login = args.dev_login;
+    if let Some(path) = &args.portal_config {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--portal-config {}: {e}", path.display()))?;
+        cfg.portal = Some(
+            web::Portal::from_json(&text)
+                .map_err(|e| format!("--portal-config {}: {e}", path.display()))?,
+        );
+    }
     cfg.cjk_font = args.cjk_font;
     cfg.durability = match args.durability {
         DurabilityArg::Full => embedded::Durability::Full,

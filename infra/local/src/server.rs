@@ -325,6 +325,8 @@ pub struct Front {
     /// `Host` names it (or `localhost` on its port), so a page on another name that
     /// resolves here (DNS rebinding) gets nothing.
     pub bound: std::net::SocketAddr,
+    /// How the pages fit a portal (`serve --portal-config FILE`); None: the strict policy.
+    pub portal: Option<web::Portal>,
 }
 
 impl Front {
@@ -346,7 +348,9 @@ impl Front {
         }
         let path = req.uri().path();
         let (content_type, body) = if path == "/config.json" {
-            let cfg = json!({"api_base": "", "dev_login": self.dev_login, "oidc": null});
+            let p = self.portal.clone().unwrap_or_default();
+            let cfg = json!({"api_base": "", "dev_login": self.dev_login, "oidc": p.oidc,
+                             "prefill": p.prefill, "payment_url": p.payment_url});
             (
                 "application/json",
                 Bytes::from(serde_json::to_vec(&cfg).expect("json")),
@@ -361,7 +365,10 @@ impl Front {
             .header(header::CACHE_CONTROL, "no-cache")
             .header(
                 header::CONTENT_SECURITY_POLICY,
-                web::CONTENT_SECURITY_POLICY,
+                match &self.portal {
+                    Some(p) => p.content_security_policy(),
+                    None => web::CONTENT_SECURITY_POLICY.to_string(),
+                },
             )
             .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
             .header(header::REFERRER_POLICY, "no-referrer")

@@ -517,3 +517,65 @@ fn infra_routes_json_is_what_onething_routes_prints() {
         );
     }
 }
+
+/// `serve --portal-config FILE`: the portal's bridge script and app are allowed by the
+/// pages' CSP, and `config.json` carries the sign-in, the claims that pre-fill the form and
+/// the payment link; a file with a wildcard source is refused at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_configuration_opens_the_pages_to_the_portal_and_nothing_else() {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_onething"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("portal.json");
+    std::fs::write(
+        &file,
+        r#"{"script_src": ["https://assets.zjzwfw.gov.cn"],
+            "frame_ancestors": ["https://portal.zjzwfw.gov.cn"],
+            "oidc": {"authorize_url": "https://sso.zjzwfw.gov.cn/authorize", "client_id": "onething"},
+            "prefill": {"applicant.name": "name", "applicant.phone": "mobile"},
+            "payment_url": "https://pay.zjzwfw.gov.cn/premium"}"#,
+    )
+    .unwrap();
+    let http = testkit::http::Http::default();
+    let s = testkit::serve::Serve::start_fresh(
+        bin,
+        &["--portal-config", file.to_str().unwrap()],
+        [("RUST_LOG", "warn")],
+    );
+    let (status, headers, _) = http.bytes(&format!("{}/guardian.html", s.base), None).await;
+    assert_eq!(status, 200);
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self' https://assets.zjzwfw.gov.cn;"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("frame-ancestors https://portal.zjzwfw.gov.cn"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe") && !csp.contains('*'), "{csp}");
+    let (_, _, cfg) = http.bytes(&format!("{}/config.json", s.base), None).await;
+    let cfg: serde_json::Value = serde_json::from_slice(&cfg).unwrap();
+    assert_eq!(cfg["payment_url"], "https://pay.zjzwfw.gov.cn/premium");
+    assert_eq!(cfg["prefill"]["applicant.phone"], "mobile");
+    assert_eq!(cfg["oidc"]["client_id"], "onething");
+    drop(s);
+
+    std::fs::write(&file, r#"{"script_src": ["https://*.example.cn"]}"#).unwrap();
+    let out = std::process::Command::new(bin)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--portal-config",
+            file.to_str().unwrap(),
+        ])
+        .args(["--data-dir", dir.path().join("data").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("https://*.example.cn"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -72,6 +72,90 @@ pub fn content_security_policy(connect_to: &[&str]) -> String {
     )
 }
 
+/// How the pages fit a portal (浙里办, the provincial website): its bridge script and the
+/// app that frames the pages (CSP sources), its sign-in (OpenID Connect), the identity
+/// claims that pre-fill the form, and the premium payment link. Off by default: without
+/// it the strict policy holds. `serve --portal-config FILE`; on AWS, the template's
+/// parameters write the same into the pages' `config.json` and the CDN's headers.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Portal {
+    /// Origins allowed to serve scripts (the portal's bridge script), `https://` only.
+    #[serde(default)]
+    pub script_src: Vec<String>,
+    /// Origins the pages may call (the portal's bridge API).
+    #[serde(default)]
+    pub connect_src: Vec<String>,
+    /// Origins allowed to frame the pages (the portal's app).
+    #[serde(default)]
+    pub frame_ancestors: Vec<String>,
+    /// The sign-in: `{"authorize_url", "client_id", "scope"}`.
+    #[serde(default)]
+    pub oidc: Option<serde_json::Value>,
+    /// Form field → the identity claim that pre-fills it (`"applicant.name": "name"`).
+    #[serde(default)]
+    pub prefill: std::collections::BTreeMap<String, String>,
+    /// Where a family pays the newborn's premium (a link on the case's page).
+    #[serde(default)]
+    pub payment_url: Option<String>,
+}
+
+/// The form fields a claim may pre-fill.
+pub const PREFILLABLE: [&str; 3] = ["applicant.name", "applicant.id_number", "applicant.phone"];
+
+impl Portal {
+    /// The configuration from its JSON, with every problem at once.
+    pub fn from_json(text: &str) -> Result<Portal, String> {
+        let p: Portal = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut problems = vec![];
+        for o in p
+            .script_src
+            .iter()
+            .chain(&p.connect_src)
+            .chain(&p.frame_ancestors)
+        {
+            let host = o.strip_prefix("https://").unwrap_or("");
+            if host.is_empty() || host.contains(['/', ' ', '*', '\'', ';']) {
+                problems.push(format!(
+                    "{o:?} is not an https origin (https://host[:port])"
+                ));
+            }
+        }
+        for field in p.prefill.keys() {
+            if !PREFILLABLE.contains(&field.as_str()) {
+                problems.push(format!("prefill: {field:?} is not one of {PREFILLABLE:?}"));
+            }
+        }
+        if let Some(u) = &p.payment_url {
+            if !u.starts_with("https://") {
+                problems.push(format!("payment_url {u:?} is not an https URL"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(p)
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
+    /// The pages' policy with the portal's sources added.
+    pub fn content_security_policy(&self) -> String {
+        let list = |v: &[String]| v.iter().map(|o| format!(" {o}")).collect::<String>();
+        let ancestors = if self.frame_ancestors.is_empty() {
+            "'none'".to_string()
+        } else {
+            list(&self.frame_ancestors).trim_start().to_string()
+        };
+        format!(
+            "default-src 'none'; script-src 'self'{}; style-src 'self'; img-src 'self' data: blob:; \
+             font-src 'self'; connect-src 'self'{}; frame-src blob:; object-src 'none'; \
+             base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}",
+            list(&self.script_src),
+            list(&self.connect_src),
+        )
+    }
+}
+
 /// The policy for pages that call an API on their own origin (`onething serve`).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
      style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
@@ -81,6 +165,45 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_a_portal_the_strict_policy_holds_and_with_one_only_its_origins_are_added() {
+        assert_eq!(
+            Portal::default().content_security_policy(),
+            CONTENT_SECURITY_POLICY
+        );
+        let p = Portal::from_json(
+            r#"{"script_src": ["https://assets.zjzwfw.gov.cn"],
+                "frame_ancestors": ["https://portal.zjzwfw.gov.cn"],
+                "prefill": {"applicant.name": "name"},
+                "payment_url": "https://pay.example.gov.cn/premium"}"#,
+        )
+        .unwrap();
+        let csp = p.content_security_policy();
+        assert!(
+            csp.contains("script-src 'self' https://assets.zjzwfw.gov.cn;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("frame-ancestors https://portal.zjzwfw.gov.cn"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe"), "{csp}");
+        let bad = Portal::from_json(
+            r#"{"script_src": ["http://x.cn", "https://*.cn", "'unsafe-inline'"],
+                "prefill": {"newborn.name": "name"}, "payment_url": "http://pay"}"#,
+        )
+        .unwrap_err();
+        for what in [
+            "http://x.cn",
+            "https://*.cn",
+            "unsafe-inline",
+            "newborn.name",
+            "payment_url",
+        ] {
+            assert!(bad.contains(what), "{bad}");
+        }
+    }
 
     #[test]
     fn the_root_is_the_sign_in_page_and_unknown_paths_are_none() {

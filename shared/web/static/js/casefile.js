@@ -1,8 +1,8 @@
 // One case as every role sees it: status, the one notice with uploads, the steps as a
 // timeline, results, certificates, materials, and the actions the role may take.
 
-import { api, h, field, busy, fmtTime, fmtDate, flashNext, showError, clearErrors, newKey, session } from './common.js';
-import { STEP, DEPT, MATERIAL, CERT, CHANNEL, DELIVERY, CERT_STATUS, badge, statusBadge, stepStatusBadge } from './labels.js';
+import { api, h, field, busy, fmtTime, fmtDate, flashNext, showError, clearErrors, newKey, session, loadConfig } from './common.js';
+import { STEP, DEPT, MATERIAL, CERT, CHANNEL, DELIVERY, CERT_STATUS, SUPERSEDED, badge, statusBadge, stepStatusBadge } from './labels.js';
 import { applicationForm, collect, mergePatch, sites } from './form.js';
 
 /** Upload one file as a material of the case: register it, then PUT its bytes. */
@@ -89,8 +89,9 @@ function stepsTimeline(c) {
   }));
 }
 
-function results(c) {
+function results(c, paymentUrl) {
   const r = c.results || {};
+  const due = r.medical_insurance && r.medical_insurance.premium_notice && r.medical_insurance.status !== 'paid';
   const pairs = [
     ['出生医学证明编号', r.birth_certificate_number],
     ['预防接种证编号', r.vaccination_certificate_number],
@@ -103,10 +104,11 @@ function results(c) {
     ['出件', r.issuance ? `${DELIVERY[r.issuance.method] || r.issuance.method}${r.issuance.tracking_number ? '，运单号 ' + r.issuance.tracking_number : ''}` : null],
   ];
   const deliveries = (r.deliveries || []).map((d) => h('li', {}, `${fmtTime(d.issued_at)} ${DEPT[d.by] || d.by}：${(d.items || []).join('、')}（${DELIVERY[d.method] || d.method}${d.tracking_number ? '，运单号 ' + d.tracking_number : ''}）`));
-  const superseded = (r.superseded || []).map((s) => h('li', {}, `${s.kind}：${s.value}（${fmtDate(s.superseded_at)} 因${s.reason}作废）`));
+  const superseded = (r.superseded || []).map((s) => h('li', {}, `${SUPERSEDED[s.kind] || '原编号'}：${s.value}（${fmtDate(s.superseded_at)} 因${s.reason}作废）`));
   if (!pairs.some(([, v]) => v) && !deliveries.length) return null;
   return h('section', { class: 'card', 'aria-labelledby': 'results-h' },
     h('h3', { id: 'results-h' }, '办理结果'), dl(pairs),
+    due && paymentUrl ? h('p', {}, h('a', { class: 'button', href: paymentUrl, rel: 'noopener' }, '去缴纳新生儿医保费')) : null,
     deliveries.length ? [h('h4', {}, '证件送达'), h('ul', {}, deliveries)] : null,
     superseded.length ? [h('h4', {}, '已作废的结果'), h('ul', {}, superseded)] : null);
 }
@@ -413,7 +415,7 @@ export async function caseView(caseId, { role, reload, extra }) {
     nodes.push(h('div', { class: 'actions no-print' }, h('button', { type: 'button', class: 'secondary', onclick: () => window.print() }, '打印受理通知书')));
   }
   nodes.push(h('section', { class: 'card', 'aria-labelledby': 'steps-h' }, h('h3', { id: 'steps-h' }, '办理进度'), stepsTimeline(c)));
-  const res = results(c);
+  const res = results(c, role === 'guardian' ? (await loadConfig()).payment_url : null);
   if (res) nodes.push(res);
   if (c.steps.some((s) => s.status === 'done' && s.step !== 'acceptance')) nodes.push(await certificates(c));
   const mats = materialsList(c, role);

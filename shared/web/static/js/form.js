@@ -33,7 +33,7 @@ function num(v) {
  * 'correct' (a resubmission: the fields that identify the application are read-only).
  * `initial` is a form to start from.
  */
-export async function applicationForm({ mode, sub, initial, siteId }) {
+export async function applicationForm({ mode, sub, initial, siteId, prefill = {} }) {
   const all = await sites();
   // Births in Zhejiang's midwifery institutions are this service's: only those are offered.
   const hospitals = all.filter((s) => s.kind === 'hospital' && String(s.county_code || '').startsWith('33'));
@@ -41,9 +41,11 @@ export async function applicationForm({ mode, sub, initial, siteId }) {
   const offline = mode === 'offline' || (initial && ['service_center', 'hospital'].includes(initial.channel));
   const fixed = mode === 'correct';
   const f = initial || {};
+  // What the form starts from: the case's form, else the portal's identity claims.
   const v = (path, dflt = '') => {
     const x = path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), f);
-    return x === undefined || x === null ? dflt : x;
+    if (x === undefined || x === null) return prefill[path] !== undefined ? prefill[path] : dflt;
+    return x;
   };
   const ro = (yes) => (yes ? { disabled: true } : {});
 

@@ -37,7 +37,7 @@ async function list() {
 }
 
 async function apply() {
-  const form = await applicationForm({ mode: 'online', sub: s.sub });
+  const form = await applicationForm({ mode: 'online', sub: s.sub, prefill: s.prefill || {} });
   // The channel is where the page runs, not a question: inside the 浙里办 app (its user
   // agent, or the portal's link with ?from=zlb) or on the provincial website.
   const inApp = /zlb|zhelibanapp/i.test(navigator.userAgent) || new URLSearchParams(location.search).get('from') === 'zlb';

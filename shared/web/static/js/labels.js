@@ -74,6 +74,14 @@ export const ROLE = {
   supervisor: '监管人员',
 };
 
+export const SUPERSEDED = {
+  birth_certificate_number: '出生医学证明编号',
+  vaccination_certificate_number: '预防接种证编号',
+  newborn_id_number: '公民身份号码',
+  household_number: '户号',
+  social_security_card_serial: '社会保障卡卡号',
+};
+
 export const DELIVERY = { mail: '邮寄', pickup: '自取', window: '窗口领取' };
 
 export const CERT_STATUS = { valid: ['有效', 'ok'], superseded: ['已更正替换', 'warn'], revoked: ['已撤销', 'bad'] };

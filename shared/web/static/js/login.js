@@ -11,10 +11,16 @@ function mask(sub) {
   return sub && sub.length > 6 ? sub.slice(0, 3) + '*'.repeat(sub.length - 5) + sub.slice(-2) : sub || '';
 }
 
-function start(token) {
+/** Sign in with `token`; with a portal's configuration, its identity claims pre-fill the
+ * applicant's fields of the form (config.json `prefill`: field → claim). */
+function start(token, prefillMap = {}) {
   const c = claimsOf(token);
+  const prefill = {};
+  for (const [fieldName, claim] of Object.entries(prefillMap || {})) {
+    if (typeof c[claim] === 'string' && c[claim]) prefill[fieldName] = c[claim];
+  }
   const where = [c.dept ? DEPT[c.dept] || c.dept : null, c.region ? '地区 ' + c.region : null].filter(Boolean).join(' · ');
-  session.set({ token, role: c.role, dept: c.dept, region: c.region, site: c.site, hospital: c.hospital, sub: c.sub, exp: c.exp, label: `${ROLE[c.role] || c.role} ${c.role === 'guardian' ? mask(c.sub) : c.sub}${where ? '（' + where + '）' : ''}` });
+  session.set({ token, role: c.role, dept: c.dept, region: c.region, site: c.site, hospital: c.hospital, sub: c.sub, exp: c.exp, prefill, label: `${ROLE[c.role] || c.role} ${c.role === 'guardian' ? mask(c.sub) : c.sub}${where ? '（' + where + '）' : ''}` });
   const next = new URLSearchParams(location.search).get('next');
   const page = PAGE[c.role] || 'index.html';
   location.href = next && next.startsWith(page) ? next : page;
@@ -96,7 +102,7 @@ async function main() {
     const token = frag.get('id_token');
     const c = claimsOf(token);
     if (c.nonce && c.nonce === sessionStorage.getItem('onething.nonce')) {
-      start(token);
+      start(token, cfg.prefill);
       return;
     }
   }
