@@ -412,6 +412,27 @@ async fn feedback_is_routed_followed_up_and_closed() {
     ] {
         assert!(actions.contains(a), "{a}");
     }
+    // The family was told of each follow-up (the return visit, the rectification and the
+    // answer), without the department's words in the message.
+    let mut told: Vec<Value> = vec![];
+    for _ in 0..300 {
+        let case = app.case(&id, &g).await;
+        told = case["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "feedback_followed_up")
+            .cloned()
+            .collect();
+        if told.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(told.len(), 3, "{told:?}");
+    assert!(told
+        .iter()
+        .all(|n| !n["body"].as_str().unwrap().contains("已加急寄出")));
 }
 
 /// A step overdue by more than a working day is escalated once, the timeline says so, and

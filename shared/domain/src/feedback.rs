@@ -149,6 +149,12 @@ impl Case {
         out
     }
 
+    /// The family told of a follow-up on their rating or complaint (an answer, a return
+    /// visit, a rectification): the effect to send with the commit that records it.
+    pub fn tell_follow_up(&mut self) -> crate::case::Effect {
+        self.notify(crate::case::NoticeKind::FeedbackFollowedUp)
+    }
+
     /// Record a department's follow-up on one of the case's items.
     pub fn follow_up(
         &mut self,

@@ -53,7 +53,9 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
         }
         NoticeKind::PremiumDue => {
             let (amount, by) = premium(case);
-            let body = format!("新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。");
+            let body = format!(
+                "新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。在此期限前缴费的，自出生之日起享受医保待遇；逾期缴费的，自缴费次日起享受。"
+            );
             ("请缴纳新生儿医保费", body)
         }
         NoticeKind::Withdrawn => ("申请已撤回", withdrawn(case)),
@@ -64,6 +66,12 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
             );
             ("新生儿医保费缴纳提醒", body)
         }
+        // The department's words stay in the case (they may name people): the family is
+        // told there is an answer, and where to read it.
+        NoticeKind::FeedbackFollowedUp => (
+            "您的评价或投诉已有回复",
+            format!("您对出生“一件事”（{id}）的评价或投诉，承办部门已答复、回访或整改，请在“我的申请”中查看。"),
+        ),
         // Sent by the appointment reminder with its own text; never composed from a case.
         NoticeKind::AppointmentReminder => (
             "预约提醒",

@@ -157,8 +157,10 @@ pub async fn answer_complaint(
         .update(case_id, |c| {
             let x = c
                 .answer_complaint(complaint_id, answer.clone(), actor, now)
-                .map_err(domain_err)?;
-            Ok::<_, ServiceError>(Change::Commit(x.clone(), vec![]))
+                .map_err(domain_err)?
+                .clone();
+            let told = c.tell_follow_up();
+            Ok::<_, ServiceError>(Change::Commit(x, vec![told]))
         })
         .await?;
     Ok(v)
@@ -302,7 +304,8 @@ pub async fn follow_up(
             let x = c
                 .follow_up(feedback_id, follow.clone(), actor, now)
                 .map_err(domain_err)?;
-            Ok::<_, ServiceError>(Change::Commit(x, vec![]))
+            let told = c.tell_follow_up();
+            Ok::<_, ServiceError>(Change::Commit(x, vec![told]))
         })
         .await?;
     Ok((item, case_id))

@@ -436,6 +436,9 @@ pub enum NoticeKind {
     /// To a phone whose messages of one day went over the daily caps: how many were held
     /// (sent the next day, once); not about a case.
     HeldSummary,
+    /// To the applicant: a department answered their complaint, or visited back or
+    /// rectified after their bad rating (read in the case).
+    FeedbackFollowedUp,
 }
 
 impl NoticeKind {
@@ -461,6 +464,7 @@ impl NoticeKind {
             NoticeKind::PhoneChanged => "phone_changed",
             NoticeKind::BreakGlassAlert => "break_glass_alert",
             NoticeKind::HeldSummary => "held_summary",
+            NoticeKind::FeedbackFollowedUp => "feedback_followed_up",
         }
     }
 
