@@ -434,7 +434,7 @@ doc = {
         "period": obj({"from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "timezone": S}, ["from", "to"]),
         "generated_at": DT,
         "cases": obj({"total": I, "by_status": {"type": "object", "additionalProperties": I}, "completed": I, "completed_within_4_working_days": I,
-                      "on_time_rate_percent": NNUM, "joint_handling_executed": I}, ["total", "completed"]),
+                      "on_time_rate_percent": NNUM, "joint_handling_executed": {"type": "integer", "description": "cases in which at least two units did their part through the joint flow, finished or not (8.1.3); not the same as completed"}}, ["total", "completed"]),
         "departments": {"type": "array", "items": obj({"dept": S, "dept_name": S, "cases_handled": I, "on_time": I, "on_time_rate_percent": NNUM,
                                                         "median_handling_working_hours": NNUM, "max_handling_working_hours": NNUM, "open_tasks": I,
                                                         "open_overdue_tasks": I, "returned": I, "rejected": I}, ["dept", "cases_handled", "on_time"])},

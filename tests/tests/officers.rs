@@ -752,3 +752,30 @@ async fn the_report_is_by_region_and_department_within_the_supervisors_scope() {
     assert_eq!(app.get(&url(""), &wz).await.body["cases"]["total"], 0);
     assert_eq!(app.get(&url("&dept=nope"), &city).await.status, 400);
 }
+
+/// "Joint handling executed" (8.1.3) counts the cases two or more units have done their
+/// part of, finished or not: a case waiting at medical security after the hospital and the
+/// police counts, though it is not completed.
+#[tokio::test]
+async fn joint_handling_executed_is_not_the_same_figure_as_completed() {
+    let app = TestApp::start_with(&["medical_insurance"]).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    app.task_for("medical_insurance", &id).await;
+    let today = chrono::Utc::now()
+        .with_timezone(&domain::calendar::shanghai())
+        .date_naive();
+    let rep = app
+        .get(
+            &format!("/v1/supervision/report?from={today}&to={today}"),
+            &app.supervisor(),
+        )
+        .await;
+    assert_eq!(rep.status, 200, "{}", rep.body);
+    assert_eq!(rep.body["cases"]["completed"], 0, "{}", rep.body["cases"]);
+    assert_eq!(
+        rep.body["cases"]["joint_handling_executed"], 1,
+        "{}",
+        rep.body["cases"]
+    );
+}

@@ -349,9 +349,17 @@ impl Case {
             if self.on_time() == Some(true) {
                 count("completed_on_time");
             }
-            if self.steps().iter().all(|s| s.status == StepStatus::Done) {
-                count("joint");
-            }
+        }
+        // Joint handling executed (8.1.3): at least two units did their part through the
+        // joint flow, whether the case has finished or not (a case rejected by the police
+        // after the hospital's certificates counts; one not accepted does not).
+        let done_by_units = self
+            .steps()
+            .iter()
+            .filter(|s| s.step != crate::flow::Step::Acceptance && s.status == StepStatus::Done)
+            .count();
+        if done_by_units >= 2 {
+            count("joint");
         }
         for r in self.ratings() {
             if r.bad.as_ref().is_some_and(|b| b.rectified_at.is_none()) {
