@@ -365,10 +365,9 @@ fn verify(args: VerifyArgs) -> Result<(), String> {
     };
     let token = token_in(&text);
     if !token.contains('.') && text.contains("/v1/verify/") {
-        println!(
-            "{}",
-            serde_json::json!({"valid": false, "note": "核验链接只含核验码，须在线核验（打开该链接）；离线核验请提供证照 PDF 或证照令牌"})
-        );
+        let note =
+            "核验链接只含核验码，须在线核验（打开该链接）；离线核验请提供证照 PDF 或证照令牌";
+        println!("{}", serde_json::json!({"valid": false, "note": note}));
         std::process::exit(1);
     }
     match application::certs::verify_token(&token, &keys) {

@@ -580,6 +580,29 @@ impl Reader<'_> {
         })
     }
 
+    /// `consent: {"data_sharing", "at"?}` (the server's time when `at` is absent).
+    fn consent(
+        &mut self,
+        root: &Map<String, Value>,
+        now: DateTime<FixedOffset>,
+    ) -> Option<Consent> {
+        let m = self.obj(root, "", "consent", false)?;
+
+        let data_sharing = self.boolean(m, "consent", "data_sharing")?;
+        let at = match m.get("at") {
+            None | Some(Value::Null) => now,
+            Some(v) => match v.as_str().map(DateTime::parse_from_rfc3339) {
+                Some(Ok(t)) if t <= now => t,
+                _ => {
+                    self.p
+                        .push("consent.at", "format", "应为不晚于提交时间的日期时间");
+                    return None;
+                }
+            },
+        };
+        Some(Consent { data_sharing, at })
+    }
+
     fn applicant(&mut self, m: &Map<String, Value>) -> Option<Applicant> {
         let name = self.name(m, "applicant", "name");
         let id_number = self.id(m, "applicant", "id_number");
@@ -690,20 +713,7 @@ impl Form {
         let applicant = r
             .obj(root, "", "applicant", true)
             .and_then(|m| r.applicant(m));
-        let consent = r.obj(root, "", "consent", false).and_then(|m| {
-            let data_sharing = r.boolean(m, "consent", "data_sharing")?;
-            let at = match m.get("at") {
-                None | Some(Value::Null) => now,
-                Some(v) => match v.as_str().map(DateTime::parse_from_rfc3339) {
-                    Some(Ok(t)) if t <= now => t,
-                    _ => {
-                        r.p.push("consent.at", "format", "应为不晚于提交时间的日期时间");
-                        return None;
-                    }
-                },
-            };
-            Some(Consent { data_sharing, at })
-        });
+        let consent = r.consent(root, now);
         if let (Some(a), Some(m)) = (&applicant, &mother) {
             r.applicant_is_who_they_say(a, m, father.as_ref(), online);
         }

@@ -51,13 +51,7 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
             let body = format!("您的申请（{id}）审查不通过，原因：{r}。已出具的结果继续有效。");
             ("申请审查不通过", body)
         }
-        NoticeKind::PremiumDue => {
-            let (amount, by) = premium(case);
-            let body = format!(
-                "新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。在此期限前缴费的，自出生之日起享受医保待遇；逾期缴费的，自缴费次日起享受。"
-            );
-            ("请缴纳新生儿医保费", body)
-        }
+        NoticeKind::PremiumDue => premium_due(case, id),
         NoticeKind::Withdrawn => ("申请已撤回", withdrawn(case)),
         NoticeKind::PremiumReminder => {
             let (amount, by) = premium(case);
@@ -66,12 +60,7 @@ pub fn compose(case: &Case, kind: NoticeKind, seq: u32) -> Notification {
             );
             ("新生儿医保费缴纳提醒", body)
         }
-        // The department's words stay in the case (they may name people): the family is
-        // told there is an answer, and where to read it.
-        NoticeKind::FeedbackFollowedUp => (
-            "您的评价或投诉已有回复",
-            format!("您对出生“一件事”（{id}）的评价或投诉，承办部门已答复、回访或整改，请在“我的申请”中查看。"),
-        ),
+        NoticeKind::FeedbackFollowedUp => feedback_followed_up(id),
         // Sent by the appointment reminder with its own text; never composed from a case.
         NoticeKind::AppointmentReminder => (
             "预约提醒",
@@ -269,6 +258,28 @@ fn delivered(case: &Case, seq: u32) -> String {
         "您的{}（{id}）已由{}出具，{how}。",
         d.items.join("、"),
         d.by.name_zh()
+    )
+}
+
+/// The premium to pay, by when, and when cover starts.
+fn premium_due(case: &Case, id: &str) -> (&'static str, String) {
+    let (amount, by) = premium(case);
+    let body = format!(
+        "新生儿已参保登记（{id}），请于 {by} 前缴纳医保费 {amount} 元。\
+         在此期限前缴费的，自出生之日起享受医保待遇；逾期缴费的，自缴费次日起享受。"
+    );
+    ("请缴纳新生儿医保费", body)
+}
+
+/// A department followed up the family's rating or complaint. Its words stay in the case
+/// (they may name people): the family is told there is an answer, and where to read it.
+fn feedback_followed_up(id: &str) -> (&'static str, String) {
+    (
+        "您的评价或投诉已有回复",
+        format!(
+            "您对出生“一件事”（{id}）的评价或投诉，承办部门已答复、回访或整改，\
+             请在“我的申请”中查看。"
+        ),
     )
 }
 

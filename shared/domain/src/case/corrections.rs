@@ -45,7 +45,7 @@ impl Case {
             self.move_to(CaseEvent::Resubmitted)?;
             self.missing.clear();
             self.step_mut(Step::Acceptance).reasons.clear();
-            self.log(now, &actor.label(), "resubmitted", "重新提交，重新受理审查");
+            self.log(now, actor.label(), "resubmitted", "重新提交，重新受理审查");
             told.extend(self.start_step(Step::Acceptance, now, cal)?);
             return Ok(told);
         }
@@ -62,7 +62,7 @@ impl Case {
             let list: Vec<String> = self.missing.iter().map(|m| m.name.clone()).collect();
             self.log(
                 now,
-                &actor.label(),
+                actor.label(),
                 "incomplete",
                 &format!("更正后仍需补充：{}", list.join("、")),
             );
@@ -86,7 +86,7 @@ impl Case {
         } else {
             format!("更正 {} 项，从{}重新办理", changed.len(), resume.name_zh())
         };
-        self.log(now, &actor.label(), "resubmitted", &detail);
+        self.log(now, actor.label(), "resubmitted", &detail);
         told.extend(self.start_step(resume, now, cal)?);
         Ok(told)
     }
@@ -133,7 +133,7 @@ impl Case {
         now: Time,
     ) -> Vec<Effect> {
         if changed.iter().any(|f| f == "applicant.name") {
-            self.log(now, &actor.label(), "applicant_renamed", "申请人姓名已更正");
+            self.log(now, actor.label(), "applicant_renamed", "申请人姓名已更正");
         }
         if !changed.iter().any(|f| f == "applicant.phone") {
             return vec![];
@@ -152,7 +152,7 @@ impl Case {
             tail(&old_phone),
             tail(&self.form.applicant.phone)
         );
-        self.log(now, &actor.label(), "phone_changed", &detail);
+        self.log(now, actor.label(), "phone_changed", &detail);
         self.previous_phone = Some(old_phone);
         vec![self.notify(NoticeKind::PhoneChanged)]
     }
@@ -262,7 +262,7 @@ impl Case {
             self.corrections.push(correction);
             self.log(
                 now,
-                &actor.label(),
+                actor.label(),
                 "corrected",
                 &format!("更正 {n} 项（不影响已出具的结果）"),
             );
@@ -285,7 +285,7 @@ impl Case {
             resume.name_zh()
         );
         self.corrections.push(correction);
-        self.log(now, &actor.label(), "correction_requested", &detail);
+        self.log(now, actor.label(), "correction_requested", &detail);
         self.start_step(resume, now, cal)
     }
 

@@ -75,7 +75,7 @@ impl Case {
         });
         self.log(
             now,
-            &actor.label(),
+            actor.label(),
             if follow_up {
                 "follow_up_rating"
             } else {
@@ -132,7 +132,7 @@ impl Case {
         });
         self.log(
             now,
-            &actor.label(),
+            actor.label(),
             "complaint",
             &format!("转{}处理", dept.name_zh()),
         );

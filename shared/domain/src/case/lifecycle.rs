@@ -110,7 +110,7 @@ impl Case {
         };
         case.log(
             now,
-            &created_by.label(),
+            created_by.label(),
             "submitted",
             &format!("提交申请（{}）", case.channel.name_zh()),
         );
@@ -190,7 +190,7 @@ impl Case {
         self.finished_at = Some(now);
         self.clock_stopped_at = None;
         self.newborn_released_in = Some(self.version + 1);
-        self.log(now, &actor.label(), "withdrawn", &reason);
+        self.log(now, actor.label(), "withdrawn", &reason);
         Ok(vec![self.notify(NoticeKind::Withdrawn)])
     }
 

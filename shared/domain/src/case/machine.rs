@@ -191,17 +191,7 @@ impl Case {
                 self.accepted_at = Some(now);
                 self.due_at = Some(due);
                 self.missing.clear();
-                let accepted_by = match (self.channel.is_offline(), &self.created_by) {
-                    // The window by name and number, the officer by their staff number.
-                    (true, officer) if officer.role == Role::WindowOfficer => {
-                        match &self.form.window {
-                            Some(w) => format!("{} 工作人员（工号 {}）", w.name_zh(), officer.sub),
-                            None => format!("窗口工作人员（工号 {}）", officer.sub),
-                        }
-                    }
-                    _ if actor.is_system() => "联办系统自动受理".to_string(),
-                    _ => actor.name_zh(),
-                };
+                let accepted_by = self.accepted_by(actor);
                 self.acceptance_notice = Some(AcceptanceNotice {
                     notice_number: format!("SL{}", &self.case_id),
                     received_materials: received,
@@ -255,6 +245,19 @@ impl Case {
             }
         }
         Ok(effects)
+    }
+
+    /// Who the acceptance notice says accepted the case: the window by name and number and
+    /// the officer by staff number, the system, or the officer who approved it.
+    fn accepted_by(&self, actor: &Actor) -> String {
+        match (self.channel.is_offline(), &self.created_by) {
+            (true, officer) if officer.role == Role::WindowOfficer => match &self.form.window {
+                Some(w) => format!("{} 工作人员（工号 {}）", w.name_zh(), officer.sub),
+                None => format!("窗口工作人员（工号 {}）", officer.sub),
+            },
+            _ if actor.is_system() => "联办系统自动受理".to_string(),
+            _ => actor.name_zh(),
+        }
     }
 
     pub(super) fn delivery_summary(&self) -> DeliverySummary {
@@ -311,7 +314,7 @@ impl Case {
         };
         self.log(
             now,
-            &format!("system:{}", self.step(step).dept.as_str()),
+            format!("system:{}", self.step(step).dept.as_str()),
             "awaiting_review",
             &format!("{}：{detail}", step.name_zh()),
         );
@@ -341,7 +344,7 @@ impl Case {
             let online = !self.channel.is_offline() && step != Step::UnifiedIssuance;
             self.log(
                 now,
-                &actor.label(),
+                actor.label(),
                 "delivered",
                 &format!("{}：{}", d.method.name_zh(), d.items.join("、")),
             );
@@ -359,7 +362,7 @@ impl Case {
         }
         let told = crate::steps::of(step).notices(&results);
         self.results.merge(results);
-        self.log(now, &actor.label(), "step_done", step.name_zh());
+        self.log(now, actor.label(), "step_done", step.name_zh());
         for kind in told {
             effects.push(self.notify(kind));
         }
@@ -376,7 +379,7 @@ impl Case {
                     c.status = CorrectionStatus::Completed;
                     c.finished_at = Some(now);
                 }
-                self.log(now, &actor.label(), "completed", "全部结果已出具，办结");
+                self.log(now, actor.label(), "completed", "全部结果已出具，办结");
                 effects.push(self.notify(NoticeKind::Completed));
             }
         }
@@ -408,7 +411,7 @@ impl Case {
         self.clock_stopped_at = Some(now);
         self.log(
             now,
-            &actor.label(),
+            actor.label(),
             "returned",
             &format!("{}：{}", step.name_zh(), reasons.join("；")),
         );
@@ -443,7 +446,7 @@ impl Case {
         if let Some(d) = handover {
             self.log(
                 now,
-                &actor.label(),
+                actor.label(),
                 "delivered",
                 &format!(
                     "已出具的结果照常交付（{}）：{}",
@@ -455,13 +458,13 @@ impl Case {
         }
         if step == Step::Acceptance {
             self.move_to(CaseEvent::StepRejected)?;
-            self.log(now, &actor.label(), "not_accepted", &reasons.join("；"));
+            self.log(now, actor.label(), "not_accepted", &reasons.join("；"));
             Ok(vec![self.notify(NoticeKind::NotAccepted)])
         } else {
             self.move_to(CaseEvent::StepRejected)?;
             self.log(
                 now,
-                &actor.label(),
+                actor.label(),
                 "rejected",
                 &format!("{}：{}", step.name_zh(), reasons.join("；")),
             );
@@ -499,10 +502,7 @@ impl Case {
                 current: self.version,
             });
         }
-        if !checked.is_empty() {
-            let detail = format!("{}，已核验：{}", step.name_zh(), checked.join("；"));
-            self.log(now, &actor.label(), "checked", &detail);
-        }
+        self.log_checked(step, &checked, actor, now);
         match decision {
             Decision::Approve => {
                 if step == Step::Acceptance {
@@ -524,11 +524,11 @@ impl Case {
                 st.approved_by = Some(actor.label());
                 let moved = data.move_reason.clone().zip(data.address_code.clone());
                 st.approval_data = data;
-                self.log(now, &actor.label(), "approved", step.name_zh());
+                self.log(now, actor.label(), "approved", step.name_zh());
                 if let Some((reason, code)) = moved {
                     let place = crate::view::region_name(&code);
                     let detail = format!("跨县落户，新生儿在{place}登记：{reason}");
-                    self.log(now, &actor.label(), "county_move", &detail);
+                    self.log(now, actor.label(), "county_move", &detail);
                 }
                 Ok(vec![Effect::Dispatch { step }])
             }
@@ -551,6 +551,14 @@ impl Case {
                 self.return_step(step, reasons, actor, now)
             }
             Decision::Reject => self.reject_step(step, reasons, handover, actor, now),
+        }
+    }
+
+    /// What the officer confirmed of the step's checklist, in the timeline.
+    fn log_checked(&mut self, step: Step, checked: &[String], actor: &Actor, now: Time) {
+        if !checked.is_empty() {
+            let detail = format!("{}，已核验：{}", step.name_zh(), checked.join("；"));
+            self.log(now, actor.label(), "checked", &detail);
         }
     }
 

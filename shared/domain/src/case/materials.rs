@@ -34,7 +34,7 @@ impl Case {
         }
         let kind = m.kind;
         self.materials.push(m);
-        self.log(now, &actor.label(), "material_registered", kind.name_zh());
+        self.log(now, actor.label(), "material_registered", kind.name_zh());
         Ok(())
     }
 
@@ -135,7 +135,7 @@ impl Case {
         self.check_material_grant(actor)?;
         self.log(
             now,
-            &actor.label(),
+            actor.label(),
             MATERIAL_VIEWED,
             &format!("{}（{material_id}）", kind.name_zh()),
         );

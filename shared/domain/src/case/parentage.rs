@@ -226,7 +226,7 @@ impl Case {
         let who = parent_name_zh(parent);
         self.log(
             now,
-            &actor.label(),
+            actor.label(),
             "parent_confirmed",
             &format!("{who}本人确认申请"),
         );
@@ -257,7 +257,7 @@ impl Case {
         let who = parent_name_zh(parent);
         self.log(
             now,
-            &actor.label(),
+            actor.label(),
             "declined",
             &format!("{who}本人不同意该申请，申请已撤回"),
         );
@@ -287,7 +287,7 @@ impl Case {
         let who = parent_name_zh(parent);
         self.log(
             now,
-            &actor.label(),
+            actor.label(),
             "objected",
             &format!("{who}对申请提出异议，转公安机关审核"),
         );
@@ -349,7 +349,7 @@ impl Case {
         });
         self.log(
             now,
-            &actor.label(),
+            actor.label(),
             "voided",
             &format!("申请被认定为虚假申请，予以作废：{reason}"),
         );

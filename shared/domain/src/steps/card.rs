@@ -125,8 +125,10 @@ impl super::DeptStep for Hrss {
         ]
     }
     fn records(&self, case: &Case) -> super::checks::TaskRecords {
-        let mut out = super::checks::TaskRecords::default();
-        out.household = case.shared().household.clone();
+        let mut out = super::checks::TaskRecords {
+            household: case.shared().household.clone(),
+            ..Default::default()
+        };
         out.issued.household = case.results().household.clone();
         out
     }

@@ -466,7 +466,7 @@ impl Case {
         }
         self.log(
             now,
-            &actor.label(),
+            actor.label(),
             "premium_paid",
             &format!("已缴纳 {amount} 元"),
         );
@@ -510,7 +510,7 @@ impl Case {
         self.premium_reminded = false;
         self.log(
             now,
-            &actor.label(),
+            actor.label(),
             "premium_payment_reversed",
             &format!(
                 "撤销缴费记录（{} 元，凭证号 {}）：{reason}",
