@@ -308,6 +308,30 @@ impl Divisions {
     }
 }
 
+/// The name of a division code (`330106` → `浙江省杭州市西湖区`), or "" when unknown.
+pub fn place_name(code: &str) -> String {
+    let d = Divisions::current();
+    let name = |c: String| d.name(&c).unwrap_or("").to_string();
+    let Some(county) = code.get(..6) else {
+        return String::new();
+    };
+    let (province, city) = (
+        format!("{}0000", &county[..2]),
+        format!("{}00", &county[..4]),
+    );
+    let mut out = name(province);
+    if city != county {
+        out.push_str(&name(city));
+    }
+    out.push_str(&name(county.to_string()));
+    out
+}
+
+/// A division code's name with its city (`330106` → `杭州市西湖区`; "" when unknown).
+pub fn region_name(code: &str) -> String {
+    place_name(code).trim_start_matches("浙江省").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -272,12 +272,7 @@ pub struct CaseView {
     pub provisional: bool,
 }
 
-/// A division code's name with its city (`330106` → `杭州市西湖区`; `3301` → `杭州市`).
-pub fn region_name(code: &str) -> String {
-    crate::steps::paper::place(code)
-        .trim_start_matches("浙江省")
-        .to_string()
-}
+pub use crate::idnum::region_name;
 
 impl CaseView {
     /// The case as a named parent who did not apply sees it: the other parent's ID number

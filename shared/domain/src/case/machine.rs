@@ -526,7 +526,7 @@ impl Case {
                 st.approval_data = data;
                 self.log(now, actor.label(), "approved", step.name_zh());
                 if let Some((reason, code)) = moved {
-                    let place = crate::view::region_name(&code);
+                    let place = crate::idnum::region_name(&code);
                     let detail = format!("跨县落户，新生儿在{place}登记：{reason}");
                     self.log(now, actor.label(), "county_move", &detail);
                 }

@@ -22,24 +22,7 @@ pub fn time(t: Time) -> String {
         .to_string()
 }
 
-/// The name of a division code (`330106` → `浙江省杭州市西湖区`), or "" when unknown.
-pub fn place(code: &str) -> String {
-    let d = crate::idnum::Divisions::current();
-    let name = |c: String| d.name(&c).unwrap_or("").to_string();
-    let Some(county) = code.get(..6) else {
-        return String::new();
-    };
-    let (province, city) = (
-        format!("{}0000", &county[..2]),
-        format!("{}00", &county[..4]),
-    );
-    let mut out = name(province);
-    if city != county {
-        out.push_str(&name(city));
-    }
-    out.push_str(&name(county.to_string()));
-    out
-}
+pub use crate::idnum::place_name as place;
 
 /// The newborn's sex in Chinese.
 pub fn sex(case: &Case) -> String {
