@@ -1,6 +1,6 @@
 //! The `render` function: the PDFs of a case's newly issued certificates (A4, the signed
-//! fields, a QR code of the verify_url, sealed with the certificate key), written once to
-//! the materials bucket. Its own function because the font it sets them in (5 MB) does
+//! fields and the facts their paper forms carry, a QR code of the short verify_url,
+//! sealed with the certificate key), written once to the materials bucket. Its own function because the font it sets them in (5 MB) does
 //! not fit the other functions' packages.
 
 use application::message::Envelope;

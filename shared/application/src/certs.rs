@@ -1,7 +1,8 @@
 //! Electronic certificates: issued (signed) in the write of the step that issues their
-//! results, listed for those who may see the case, verified by anyone from the token in
-//! the certificate's `verify_url` (its QR code) against the published keys — online
-//! (`GET /v1/verify/{cert_id}`) or offline (`onething verify`).
+//! results, listed for those who may see the case, verified by anyone — online from the
+//! short check code in the certificate's `verify_url` (its QR code,
+//! `GET /v1/verify/{cert_id}`), offline from the signed token (in the PDF and the list)
+//! against the published keys (`onething verify`).
 
 use crate::digest::sha256_hex;
 use crate::{App, HandlerError, ServiceError};

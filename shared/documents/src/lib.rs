@@ -152,34 +152,32 @@ impl Renderer {
         let mut surface = pdf_page.surface();
         frame(&mut surface);
         surface.set_fill(Some(fill(rgb::Color::black())));
-        for (x, y, size, text) in &lines {
-            surface.draw_text(
-                Point::from_xy(*x, *y),
-                self.font.clone(),
-                *size,
-                text,
-                false,
-                TextDirection::Auto,
-            );
-        }
+        self.draw_lines(&mut surface, &lines);
         ring(&mut surface);
         surface.set_fill(Some(fill(rgb::Color::new(200, 30, 30))));
-        for (x, y, size, text) in &seal {
-            surface.draw_text(
-                Point::from_xy(*x, *y),
-                self.font.clone(),
-                *size,
-                text,
-                false,
-                TextDirection::Auto,
-            );
-        }
+        self.draw_lines(&mut surface, &seal);
         draw_qr(&mut surface, &qr, QR.0, QR.1, QR.2);
         surface.finish();
         pdf_page.finish();
         document
             .finish()
             .map_err(|e| RenderError::Pdf(format!("{e:?}")))
+    }
+}
+
+impl Renderer {
+    /// Lines of text (x, baseline y, size, text) in the current fill.
+    fn draw_lines(&self, surface: &mut Surface, lines: &[(f32, f32, f32, String)]) {
+        for (x, y, size, text) in lines {
+            surface.draw_text(
+                Point::from_xy(*x, *y),
+                self.font.clone(),
+                *size,
+                text,
+                false,
+                TextDirection::Auto,
+            );
+        }
     }
 }
 

@@ -188,7 +188,7 @@ pub struct DocumentPage {
     pub issued_on: String,
     /// For the PDF's metadata: (year, month, day, hour, minute, second) in UTC.
     pub issued_utc: (u16, u8, u8, u8, u8, u8),
-    /// The full verify URL (with its token): what the QR code holds.
+    /// The short verify URL (with its check code): what the QR code holds.
     pub verify_url: String,
     /// The same without the code, printed under the QR code.
     pub verify_page: String,
