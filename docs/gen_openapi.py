@@ -56,6 +56,7 @@ form = obj({
     "delivery": {"oneOf": [{"type": "null"}, obj({"method": {"type": "string", "enum": ["mail", "pickup", "window"]}, "address": {"type": ["string", "null"]}, "pickup_site": {"type": ["string", "null"]}}, ["method"])],
                  "description": "required online (mail or pickup); offline channels may choose mail or pickup too, and default to window (the window that took the application)"},
     "applicant": obj({"name": NS, "id_number": ID, "relation": {"type": "string", "enum": ["father", "mother", "guardian"], "description": "online only mother or father, applying as themselves; a guardian applies at a window with guardianship_proof"}, "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"}}, ["name", "id_number", "relation", "phone"]),
+    "bundle": {"type": "string", "pattern": "^[a-z0-9_]+$", "default": "birth", "description": "the 一件事 applied for (a bundle_id of GET /v1/catalogue that is open for applications)"},
     "consent": obj({"data_sharing": B, "at": {**DT, "description": "when the applicant chose (not after submission); the server's time when absent"}}, ["data_sharing"]) | {"description": "the consent step: data_sharing false asks for every material by upload; absent is taken as given"},
 }, ["channel", "newborn", "mother", "household", "insurance", "social_security_card", "applicant"])
 
@@ -117,15 +118,32 @@ case_results["required"] = ["deliveries", "superseded"]
 
 step = obj({"step": STEP_ENUM,
             "dept": {"type": "string", "enum": ["hospital", "police", "medical_insurance", "hrss", "service_center", "health"]},
-            "status": {"type": "string", "enum": ["pending", "in_progress", "awaiting_review", "done", "returned", "rejected"]},
+            "status": {"type": "string", "enum": ["pending", "in_progress", "awaiting_review", "done", "returned", "rejected", "not_applicable"]},
             "started_at": NDT, "due_at": NDT, "finished_at": NDT, "reasons": {"type": "array", "items": S}, "results": results,
             "task_id": {"type": ["string", "null"]}, "overdue": B, "round": I,
             "region": {"type": ["string", "null"], "description": "where the step is handled: a county code"},
             "region_name": {"type": ["string", "null"], "description": "the same by name (杭州市西湖区), for pages"}},
            ["step", "dept", "status", "reasons", "results"])
 status_enum = {"type": "string", "enum": ["awaiting_confirmation", "submitted", "incomplete", "not_accepted", "in_progress", "returned", "rejected", "completed", "withdrawn", "voided"]}
+ID_ = {"type": "string", "pattern": "^[a-z0-9_]+$"}
+catalogue_item = obj({"item_id": ID_, "name": S, "unit": S, "queue": S,
+                      "working_days": {"type": ["integer", "null"], "minimum": 1, "description": "null: within the bundle's promise (the hand-over)"},
+                      "at_window": {"type": ["string", "null"], "enum": ["immediate", None], "description": "immediate: done the same day when applied for at a window (即办)"},
+                      "matters": {"type": "array", "items": S},
+                      "materials": {"type": "array", "items": obj({"kind": S, "name": S, "source": NS_, "commitment_allowed": B}, ["kind", "name", "source", "commitment_allowed"])},
+                      "results": {"type": "array", "items": S},
+                      "depends_on": {"type": "array", "items": S, "description": "form fields whose correction sends the case back to this item"}},
+                     ["item_id", "name", "unit", "working_days", "materials", "results"])
+bundle_schema = obj({"bundle_id": ID_, "stage": {"type": "string", "description": "生命周期阶段"}, "name": S, "lead_unit": S, "units": {"type": "array", "items": S},
+                     "promise_working_days": {"type": "integer", "minimum": 1},
+                     "situations": {"type": "array", "items": obj({"situation_id": ID_, "name": S,
+                                                                   "when": {"type": "array", "items": obj({"field": S, "equals": {}}, ["field", "equals"]), "description": "all must hold for the form; empty: always"},
+                                                                   "items": {"type": "array", "items": catalogue_item}}, ["situation_id", "name", "when", "items"])}},
+                    ["bundle_id", "stage", "name", "lead_unit", "units", "promise_working_days", "situations"])
+BUNDLE_FIELDS = {"bundle": {"type": "string", "description": "the 一件事 applied for (catalogue bundle_id)"},
+                 "catalogue_version": {"type": "integer", "minimum": 1, "description": "the catalogue version whose items and time limits the case keeps"}}
 case = obj({
-    "case_id": S, "status": status_enum, "channel": S, "version": I,
+    "case_id": S, "status": status_enum, "channel": S, "version": I, **BUNDLE_FIELDS,
     "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "updated_at": DT, "overdue": B,
     "acceptance_notice": nullable(obj({
         "notice_number": S, "accepted_by": S, "accepted_at": DT, "due_at": DT, "time_limit_working_days": I,
@@ -153,7 +171,7 @@ case = obj({
                       "description": "what the guardian was told (owner and officers only)"},
 }, ["case_id", "status", "channel", "version", "submitted_at", "steps", "results", "timeline", "missing"])
 masked_case = obj({
-    "case_id": S, "channel": S, "status": status_enum, "version": I, "masked": {"type": "boolean", "const": True},
+    "case_id": S, "channel": S, "status": status_enum, "version": I, **BUNDLE_FIELDS, "masked": {"type": "boolean", "const": True},
     "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "updated_at": DT, "overdue": B,
     "current_step": {"type": ["string", "null"]}, "birth_date": {"type": "string", "format": "date"},
     "steps": {"type": "array", "items": obj({"step": S, "dept": S, "status": S, "round": I, "started_at": NDT, "due_at": NDT, "finished_at": NDT,
@@ -215,16 +233,23 @@ doc = {
  "servers": [{"url": "http://127.0.0.1:8080"}],
  "components": {
    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "Claims: sub (a guardian's citizen ID number), role (guardian | window_officer | dept_officer | supervisor), dept (officers), exp."}},
-   "schemas": {"Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "MaskedCase": masked_case, "FeedbackItem": feedback_item, "CaseSummary": summary, "Task": task, "Step": step,
+   "schemas": {"Bundle": bundle_schema, "Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "MaskedCase": masked_case, "FeedbackItem": feedback_item, "CaseSummary": summary, "Task": task, "Step": step,
                "Rating": rating, "Complaint": complaint, "Appointment": appointment, "Certificate": certificate},
  },
  "paths": {
   "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": resp("Alive", obj({"status": S, "calendar": {"type": "string", "enum": ["complete", "provisional"], "description": "provisional: this year's or the next 60 days' holiday notice is missing (deadlines count only the statutory days off)"}}, ["status", "calendar"]))}}},
   "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": resp("The OpenAPI document", obj({"openapi": S, "info": {"type": "object", "additionalProperties": True}, "paths": {"type": "object", "additionalProperties": True}}, ["openapi", "info", "paths"]))}}},
-  "/v1/guide": {"get": {"summary": "The simple guide (Table A.1)", "operationId": "guide", "responses": {"200": resp("Guide", obj({"name": S, "scope": S, "materials": {"type": "array", "items": obj({"material": S, "name": S, "data_sharing": B}, ["material", "name", "data_sharing"])}, "time_limit": obj({"working_days": I, "text": S}, ["working_days", "text"]), "fees": S, "delivery": {"type": "array", "items": S}, "consultation": obj({"phone": S, "online": S, "onsite": S}), "address_and_hours": obj({"address": S, "hours": S}),
+  "/v1/catalogue": {"get": {"summary": "The 一件事 catalogue in force (standard 5.1): bundles (主项), situations (情形项), their items with units, time limits and materials", "operationId": "catalogue",
+     "responses": {"200": resp("The catalogue", obj({"version": {"type": "integer", "minimum": 1}, "bundles": {"type": "array", "items": ref("Bundle")}}, ["version", "bundles"]))}}},
+  "/v1/catalogue/{bundle_id}": {"get": {"summary": "One bundle of the catalogue in force", "operationId": "catalogueBundle",
+     "parameters": [{"name": "bundle_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9_]+$"}}],
+     "responses": {"200": resp("The bundle, with the catalogue version", {"allOf": [ref("Bundle"), obj({"version": {"type": "integer", "minimum": 1}}, ["version"])]}), **errors("404")}}},
+  "/v1/guide": {"get": {"summary": "A bundle's guide (办事指南, Table A.1), from the catalogue in force", "operationId": "guide",
+     "parameters": [{"name": "bundle", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[a-z0-9_]+$", "default": "birth"}}],
+     "responses": {**errors("404"), "200": resp("Guide", obj({"name": S, "scope": S, "materials": {"type": "array", "items": obj({"material": S, "name": S, "data_sharing": B}, ["material", "name", "data_sharing"])}, "time_limit": obj({"working_days": I, "text": S}, ["working_days", "text"]), "fees": S, "delivery": {"type": "array", "items": S}, "consultation": obj({"phone": S, "online": S, "onsite": S}), "address_and_hours": obj({"address": S, "hours": S}),
      "faq": {"type": "array", "items": obj({"q": S, "a": S}, ["q", "a"])},
      "commitment_template": obj({"title": S, "paragraphs": {"type": "array", "items": S}, "signature": S}, ["title", "paragraphs", "signature"])},
-     ["name", "scope", "materials", "time_limit", "fees", "delivery", "consultation", "address_and_hours", "faq", "commitment_template"]))}}},
+     ["name", "materials", "time_limit", "consultation"]))}}},
   "/v1/cases/{case_id}/corrections": {"post": {"summary": "Correct a completed case (owner): the resubmission rules apply (immutable fields, the dependency table); each department whose result depends on the change reviews and reissues; replaced certificates become superseded; the case is archived again", "operationId": "correctAfterCompletion", "security": sec,
      "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
      "requestBody": json_body(obj({"corrections": {"type": "object", "description": "a JSON merge patch of the form"}, "reason": {"type": "string", "minLength": 1, "maxLength": 500},

@@ -64,7 +64,7 @@ FUNCTIONS = {
 }
 
 # Partition keys only the API writes (`shared/aws/src/dynamo/mod.rs`'s item table).
-API_ONLY_KEYS = ["BIRTH#*", "IDEM#*", "RESP#*", "BREAKGLASS#*"]
+API_ONLY_KEYS = ["BIRTH#*", "IDEM#*", "RESP#*", "BREAKGLASS#*", "CATALOGUE"]
 
 def checkov_skip(*pairs):
     return {"checkov": {"skip": [{"id": i, "comment": c} for i, c in pairs]}}
@@ -295,6 +295,13 @@ def role(fid, consumes, sends, extra):
                              "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
                              "Resource": table_arns,
                              "Condition": {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": API_ONLY_KEYS}}})
+        else:
+            # The catalogue is the operator's (`onething catalogue apply` with ops
+            # credentials): the API reads it for every new case and never writes it.
+            stmts.insert(2, {"Sid": "CatalogueIsTheOperators", "Effect": "Deny",
+                             "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+                             "Resource": table_arns,
+                             "Condition": {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["CATALOGUE"]}}})
     if consumes:
         c = camel(consumes)
         stmts.append({"Sid": "OwnQueue", "Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],

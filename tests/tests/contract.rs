@@ -23,6 +23,7 @@ struct Adapters {
     notifier: Arc<dyn Notifier>,
     blobs: Arc<dyn BlobStore>,
     appointments: Arc<dyn ports::AppointmentStore>,
+    catalogue: Arc<dyn ports::CatalogueStore>,
     /// SQS visibility timeouts have one-second resolution.
     tick: Duration,
     /// DynamoDB: the stream relay, stopped with the adapters.
@@ -76,6 +77,7 @@ fn a_case_for(id: &str, owner: &str, key: &str, variant: u32) -> Case {
         "h".into(),
         &cal,
         None,
+        domain::catalogue::Plan::builtin(),
     )
     .unwrap();
     c.prepare_commit(&cal, &domain::Settings::default());
@@ -841,6 +843,7 @@ fn embedded() -> (tempfile::TempDir, Adapters) {
         notifier: e.notifier.clone(),
         blobs: e.blobs.clone(),
         appointments: e.appointments.clone(),
+        catalogue: e.catalogue.clone(),
         tick: Duration::from_millis(200),
         _relay: None,
     };
@@ -865,6 +868,7 @@ async fn on_moto() -> (moto::Moto, Adapters) {
         notifier: aws.notifier.clone(),
         blobs: aws.blobs.clone(),
         appointments: aws.appointments.clone(),
+        catalogue: aws.catalogue.clone(),
         tick: Duration::from_secs(1),
         _relay: None,
     };
@@ -1244,6 +1248,41 @@ async fn a_slot_is_never_overbooked_and_cancelling_frees_it(a: &Adapters, tag: &
     assert!(a.appointments.cancel("APnone", at).await.unwrap().is_none());
 }
 
+/// The catalogue's versions: none stored at first (the built-in one, 1, is in force);
+/// each apply must name the next version, so two operators applying at once make one
+/// version each, never the same one twice; history keeps every version, oldest first.
+async fn catalogue_versions_are_taken_in_turn_and_kept(a: &Adapters, _tag: &str) {
+    use domain::catalogue::{Catalogue, Version};
+    assert!(a.catalogue.current_catalogue().await.unwrap().is_none());
+    assert!(a.catalogue.catalogue_history().await.unwrap().is_empty());
+    let version = |n: u32, days: u32| {
+        let mut c = Catalogue::builtin();
+        c.bundles[0].promise_working_days = days;
+        Version {
+            version: n,
+            applied_at: format!("2026-12-0{n}T09:00:00+08:00"),
+            applied_by: "ops".into(),
+            catalogue: c,
+        }
+    };
+    let skipped = a.catalogue.apply_catalogue(&version(3, 5)).await;
+    assert!(
+        matches!(skipped, Err(ports::StoreError::Conflict(_))),
+        "{skipped:?}"
+    );
+    a.catalogue.apply_catalogue(&version(2, 5)).await.unwrap();
+    let twice = a.catalogue.apply_catalogue(&version(2, 6)).await;
+    assert!(
+        matches!(twice, Err(ports::StoreError::Conflict(_))),
+        "{twice:?}"
+    );
+    a.catalogue.apply_catalogue(&version(3, 7)).await.unwrap();
+    let current = a.catalogue.current_catalogue().await.unwrap().unwrap();
+    assert_eq!(current, version(3, 7));
+    let history = a.catalogue.catalogue_history().await.unwrap();
+    assert_eq!(history, vec![version(2, 5), version(3, 7)]);
+}
+
 /// Each clause of the contract, once for each adapter set.
 macro_rules! contract {
     ($($clause:ident),* $(,)?) => {
@@ -1285,6 +1324,7 @@ contract!(
     cases_with_feedback_are_found_for_the_department,
     the_aggregates_follow_every_commit_and_rows_page_once,
     a_slot_is_never_overbooked_and_cancelling_frees_it,
+    catalogue_versions_are_taken_in_turn_and_kept,
 );
 
 /// The stream relay on DynamoDB: a commit's messages ride in the case item and are sent

@@ -8,6 +8,7 @@ mod appointments;
 mod authz;
 mod aws_cost;
 mod batch;
+mod catalogue;
 mod certificates;
 mod contract;
 mod corrections;

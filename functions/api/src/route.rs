@@ -72,6 +72,13 @@ pub static ROUTES: &[RouteDef] = &[
     route("GET", "/healthz", Who::Public, public::healthz),
     route("GET", "/openapi.json", Who::Public, public::openapi),
     route("GET", "/v1/guide", Who::Public, public::guide),
+    route("GET", "/v1/catalogue", Who::Public, public::catalogue),
+    route(
+        "GET",
+        "/v1/catalogue/{bundle_id}",
+        Who::Public,
+        public::catalogue_bundle,
+    ),
     RouteDef {
         own_key: true,
         ..route("POST", "/v1/applications", Who::SignedIn, cases::submit)

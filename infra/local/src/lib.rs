@@ -405,6 +405,7 @@ pub fn embedded_app(
         cfg.manual.clone(),
     )
     .with_appointments(e.appointments.clone())
+    .with_catalogue(e.catalogue.clone())
 }
 
 /// The application over a deployed stack's adapters.
@@ -428,6 +429,7 @@ pub fn aws_app(
         cfg.manual.clone(),
     )
     .with_appointments(a.appointments.clone())
+    .with_catalogue(a.catalogue.clone())
 }
 
 /// A running local runtime.

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 mod bench;
+mod catalogue;
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +46,9 @@ enum Cmd {
     /// The API's routes: method, path and who may call (`--json`: as `infra/routes.json`
     /// holds it for the template generator and the OpenAPI generator).
     Routes(FlowArgs),
+    /// The 一件事 catalogue: check, diff, apply a file (a new version for new cases) and
+    /// list the versions.
+    Catalogue(catalogue::CatalogueArgs),
 }
 
 #[derive(Args)]
@@ -80,7 +84,7 @@ enum KeysCmd {
 }
 
 /// Where the runtime keeps its state.
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct BackendArgs {
     /// `embedded` (SQLite in the data dir), or `aws` with `--stack NAME`: DynamoDB, SQS
     /// and S3 of a deployed stack, through the standard AWS environment.
@@ -487,6 +491,7 @@ async fn main() {
         Cmd::Bench(args) => bench::run(args).await,
         Cmd::Verify(args) => verify(args),
         Cmd::Keys(args) => keys(args).await,
+        Cmd::Catalogue(args) => catalogue::run(args).await,
         Cmd::Flow(args) => {
             flow(args);
             Ok(())

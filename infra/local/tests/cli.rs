@@ -579,3 +579,125 @@ async fn a_portal_configuration_opens_the_pages_to_the_portal_and_nothing_else()
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `onething catalogue`: a faulty file is refused with every problem (exit 1) and nothing
+/// applied; a good one applied while the server runs is in force for the next
+/// application at once, without a restart; history lists both versions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalogue_applied_while_the_server_runs_is_in_force_for_the_next_case() {
+    const SECRET: &str = "cli-secret-0123456789abcdef0123456789ab";
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap().to_string();
+    let server = testkit::serve::Serve::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
+        &data,
+        &[],
+        [("ONETHING_JWT_SECRET", SECRET)],
+    );
+    let http = testkit::http::Http::default();
+    let shipped: serde_json::Value = serde_json::from_str(domain::catalogue::BUILTIN_JSON).unwrap();
+
+    let mut bad = shipped.clone();
+    bad["bundles"][0]["lead_unit"] = "nobody".into();
+    bad["bundles"][0]["situations"][0]["items"][2]["queue"] = "elsewhere".into();
+    let bad_file = dir.path().join("bad.json");
+    std::fs::write(&bad_file, bad.to_string()).unwrap();
+    for cmd in ["check", "apply"] {
+        let out = onething(
+            dir.path(),
+            &[
+                "catalogue",
+                cmd,
+                bad_file.to_str().unwrap(),
+                "--data-dir",
+                &data_arg,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("lead_unit_not_listed"), "{text}");
+        assert!(text.contains("engine_unit"), "{text}");
+    }
+
+    let mut good = shipped.clone();
+    good["bundles"][0]["situations"][0]["items"][2]["working_days"] = 2.into();
+    let good_file = dir.path().join("good.json");
+    std::fs::write(&good_file, good.to_string()).unwrap();
+    let good_arg = good_file.to_str().unwrap();
+    let diff = onething(
+        dir.path(),
+        &["catalogue", "diff", good_arg, "--data-dir", &data_arg],
+    );
+    assert!(diff.status.success());
+    let diff = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        diff.contains("item_id=household_registration].working_days\t1 → 2"),
+        "{diff}"
+    );
+    let out = onething(
+        dir.path(),
+        &[
+            "catalogue",
+            "apply",
+            good_arg,
+            "--data-dir",
+            &data_arg,
+            "--operator",
+            "ops-li",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("第 2 版"));
+
+    let r = http
+        .call(
+            "GET",
+            &format!("{}/v1/catalogue", server.base),
+            None,
+            &[],
+            bytes::Bytes::new(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["version"], 2);
+    let form = testkit::family::form_a();
+    http.record_birth(&server.base, SECRET.as_bytes(), &form)
+        .await;
+    let g = testkit::tokens::sign(
+        SECRET.as_bytes(),
+        "guardian",
+        None,
+        testkit::family::FATHER_A,
+    );
+    let url = format!("{}/v1/applications", server.base);
+    let r = http.json("POST", &url, &g, &form, Some("k1")).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let id = r.body["case_id"].as_str().unwrap();
+    let r = http
+        .call(
+            "GET",
+            &format!("{}/v1/cases/{id}", server.base),
+            Some(&g),
+            &[],
+            bytes::Bytes::new(),
+        )
+        .await;
+    assert_eq!(r.body["catalogue_version"], 2, "{:?}", r.body);
+
+    let out = onething(
+        dir.path(),
+        &["catalogue", "history", "--data-dir", &data_arg, "--json"],
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["applied_by"], "builtin");
+    assert_eq!(lines[1]["applied_by"], "ops-li");
+}

@@ -38,6 +38,9 @@ pub struct App {
     pub sites: Arc<domain::sites::Sites>,
     /// Appointments at the sites (functions that take none have [`ports::NotWired`]).
     pub appointments: Arc<dyn ports::AppointmentStore>,
+    /// The 一件事 catalogue's versions (read for every new case; functions that start
+    /// none have [`ports::NotWired`]: a case keeps its own plan).
+    pub catalogues: Arc<dyn ports::CatalogueStore>,
     /// The certificate signing key (none: this deployment issues no certificates).
     pub signer: Option<Arc<dyn ports::CertSigner>>,
     /// Certificates' PDFs (none: this deployment renders none, `document_url` is null).
@@ -79,6 +82,7 @@ impl App {
         App {
             sites: Arc::new(sites),
             appointments: Arc::new(ports::NotWired("appointment store")),
+            catalogues: Arc::new(ports::NotWired("catalogue")),
             audit: Arc::new(ports::NotWired("audit trail")),
             signer: None,
             documents: None,
@@ -103,6 +107,21 @@ impl App {
     pub fn with_appointments(mut self, store: Arc<dyn ports::AppointmentStore>) -> App {
         self.appointments = store;
         self
+    }
+
+    /// The same application reading the catalogue from this store.
+    pub fn with_catalogue(mut self, store: Arc<dyn ports::CatalogueStore>) -> App {
+        self.catalogues = store;
+        self
+    }
+
+    /// The catalogue in force: the latest applied version, or the built-in one.
+    pub async fn catalogue(&self) -> Result<domain::catalogue::Version, ports::StoreError> {
+        Ok(self
+            .catalogues
+            .current_catalogue()
+            .await?
+            .unwrap_or_else(domain::catalogue::Version::builtin))
     }
 
     /// The same application recording its own lookups in this audit trail.

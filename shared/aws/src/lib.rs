@@ -12,6 +12,7 @@ mod audit;
 mod billing;
 mod blobs;
 pub mod casedoc;
+mod catalogue;
 mod dynamo;
 mod queues;
 mod sharing;
@@ -23,6 +24,7 @@ pub use aggregates::shard_of as aggregate_shard;
 pub use appointments::DynamoAppointments;
 pub use audit::CloudWatchAudit;
 pub use blobs::S3Blobs;
+pub use catalogue::DynamoCatalogue;
 pub use dynamo::{DynamoAllocator, DynamoNotifier, DynamoStore, DUE_SHARDS};
 pub use queues::{QueueUrls, SqsQueues};
 pub use sharing::{ApiKey, HttpSharing, SecretValue};
@@ -150,6 +152,7 @@ pub struct Core {
     pub numbers: Arc<DynamoAllocator>,
     pub notifier: Arc<DynamoNotifier>,
     pub appointments: Arc<DynamoAppointments>,
+    pub catalogue: Arc<DynamoCatalogue>,
     /// Requests made, by operation.
     pub usage: Arc<Usage>,
 }
@@ -177,6 +180,11 @@ impl Core {
                 usage.clone(),
             )),
             appointments: Arc::new(DynamoAppointments::new(
+                ddb.clone(),
+                r.table.clone(),
+                usage.clone(),
+            )),
+            catalogue: Arc::new(DynamoCatalogue::new(
                 ddb.clone(),
                 r.table.clone(),
                 usage.clone(),

@@ -92,6 +92,25 @@ impl AuditEvent {
         }
     }
 
+    /// An operator applied a new version of the 一件事 catalogue (no personal data: the
+    /// trail keeps it with the accesses because it changes what every new case owes).
+    pub fn catalogue_applied(at: crate::case::Time, operator: &str, version: u32) -> AuditEvent {
+        AuditEvent {
+            at: at.with_timezone(&Utc),
+            request_id: format!("catalogue-v{version}"),
+            actor: format!("operator:{operator}"),
+            role: None,
+            dept: None,
+            region: None,
+            action: AuditAction::Write,
+            operation: "onething catalogue apply".into(),
+            status: 200,
+            cases: vec![],
+            fields: vec![format!("catalogue:{version}")],
+            reason: None,
+        }
+    }
+
     pub fn concerns(&self, case_id: &str) -> bool {
         self.cases.iter().any(|c| c == case_id)
     }

@@ -8,6 +8,7 @@ pub mod appointment;
 pub mod audit;
 pub mod calendar;
 pub mod case;
+pub mod catalogue;
 pub mod certificate;
 pub mod feedback;
 pub mod flow;

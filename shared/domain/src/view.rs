@@ -34,6 +34,8 @@ pub enum Viewer {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MaskedCaseView {
     pub case_id: String,
+    pub bundle: String,
+    pub catalogue_version: u32,
     pub channel: Channel,
     pub status: CaseStatus,
     pub version: u64,
@@ -118,6 +120,8 @@ impl MaskedCaseView {
     pub fn of(case: &Case) -> MaskedCaseView {
         MaskedCaseView {
             case_id: case.case_id.clone(),
+            bundle: case.plan.bundle.clone(),
+            catalogue_version: case.plan.catalogue_version,
             channel: case.channel,
             status: case.status,
             version: case.version,
@@ -242,7 +246,11 @@ pub struct CaseView {
     pub acceptance_notice: Option<AcceptanceNotice>,
     pub accepted_at: Option<Time>,
     pub archive: Option<ArchiveRef>,
+    /// The 一件事 (catalogue bundle id) applied for.
+    pub bundle: String,
     pub case_id: String,
+    /// The catalogue version the case keeps its items and limits from.
+    pub catalogue_version: u32,
     pub channel: Channel,
     pub complaints: Vec<Complaint>,
     /// Corrections asked for after completion (absent when there are none).
@@ -401,7 +409,9 @@ impl CaseView {
             acceptance_notice: case.acceptance_notice.clone(),
             accepted_at: case.accepted_at,
             archive: case.archive.clone(),
+            bundle: case.plan.bundle.clone(),
             case_id: case.case_id.clone(),
+            catalogue_version: case.plan.catalogue_version,
             channel: case.channel,
             complaints: case.complaints.clone(),
             corrections: case.corrections.clone(),

@@ -189,6 +189,7 @@ fn run(returns: Vec<(usize, Correction)>, alloc: &mut Allocator) -> Case {
         "h".into(),
         &cal(),
         None,
+        onething_domain::catalogue::Plan::builtin(),
     )
     .unwrap();
     let f = facts(c.form());
@@ -356,6 +357,7 @@ fn a_case_left_returned_for_ninety_days_is_withdrawn_and_frees_the_newborn() {
         "h".into(),
         &cal(),
         None,
+        onething_domain::catalogue::Plan::builtin(),
     )
     .unwrap();
     let settings = Settings::default();

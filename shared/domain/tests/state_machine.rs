@@ -96,6 +96,7 @@ fn new_case() -> (Case, Vec<Effect>) {
         "h".into(),
         &cal(),
         None,
+        onething_domain::catalogue::Plan::builtin(),
     )
     .unwrap()
 }
@@ -118,6 +119,7 @@ fn accepted_case_with(edit: impl FnOnce(&mut Value)) -> Case {
         "h".into(),
         &cal(),
         None,
+        onething_domain::catalogue::Plan::builtin(),
     )
     .unwrap();
     // The hospital's record says what the (edited) form says.
@@ -498,6 +500,7 @@ fn an_ethnicity_that_is_neither_parents_is_in_the_one_notice_at_acceptance() {
         "h".into(),
         &cal(),
         None,
+        onething_domain::catalogue::Plan::builtin(),
     )
     .unwrap();
     match acceptance::assess(&c, &facts(), &Settings::default()) {
@@ -527,6 +530,7 @@ fn an_ethnicity_data_sharing_cannot_confirm_goes_to_the_police_and_is_never_refu
         "h".into(),
         &cal(),
         None,
+        onething_domain::catalogue::Plan::builtin(),
     )
     .unwrap();
     let mut fx = facts();

@@ -9,6 +9,7 @@
 mod appointments;
 mod audit;
 mod blobs;
+mod catalogue;
 mod db;
 mod hmac;
 mod signer;
@@ -16,6 +17,7 @@ mod signer;
 pub use appointments::SqliteAppointments;
 pub use audit::JsonlAudit;
 pub use blobs::SqliteBlobs;
+pub use catalogue::SqliteCatalogue;
 pub use db::{Db, Durability, SqliteAllocator, SqliteNotifier, SqliteQueue, SqliteStore};
 pub use hmac::hmac_sha256_hex;
 pub use signer::{jwk, LocalSigner};
@@ -36,6 +38,7 @@ pub struct Embedded {
     pub blobs: Arc<SqliteBlobs>,
     pub audit: Arc<JsonlAudit>,
     pub appointments: Arc<SqliteAppointments>,
+    pub catalogue: Arc<SqliteCatalogue>,
 }
 
 impl Embedded {
@@ -57,6 +60,7 @@ impl Embedded {
             blobs: Arc::new(SqliteBlobs::new(db.clone(), secret.to_vec())),
             audit: Arc::new(JsonlAudit::open(&dir.join(AUDIT_FILE))?),
             appointments: Arc::new(SqliteAppointments(db.clone())),
+            catalogue: Arc::new(SqliteCatalogue(db.clone())),
             db,
         })
     }

@@ -210,7 +210,8 @@ impl Init {
             settings,
             manual,
         )
-        .with_appointments(self.core.appointments.clone());
+        .with_appointments(self.core.appointments.clone())
+        .with_catalogue(self.core.catalogue.clone());
         let app = match self.audit {
             Some(audit) => app.with_audit(audit),
             None => app,

@@ -531,6 +531,33 @@ pub enum Booking {
     AlreadyBooked(Box<domain::appointment::Appointment>),
 }
 
+/// The 一件事 catalogue's versions (standard 5.1, 动态管理): applied by an operator,
+/// read for every new case, never changed once stored.
+#[async_trait]
+pub trait CatalogueStore: Send + Sync {
+    /// The latest applied version (None: none applied, the built-in one is in force).
+    async fn current_catalogue(&self) -> Result<Option<domain::catalogue::Version>, StoreError>;
+    /// Store the next version: only if `version.version` is one more than the latest
+    /// (the built-in one is 1), otherwise `Conflict` (another apply came first).
+    async fn apply_catalogue(&self, version: &domain::catalogue::Version)
+        -> Result<(), StoreError>;
+    /// Every applied version, oldest first.
+    async fn catalogue_history(&self) -> Result<Vec<domain::catalogue::Version>, StoreError>;
+}
+
+#[async_trait]
+impl CatalogueStore for NotWired {
+    async fn current_catalogue(&self) -> Result<Option<domain::catalogue::Version>, StoreError> {
+        Err(self.err())
+    }
+    async fn apply_catalogue(&self, _: &domain::catalogue::Version) -> Result<(), StoreError> {
+        Err(self.err())
+    }
+    async fn catalogue_history(&self) -> Result<Vec<domain::catalogue::Version>, StoreError> {
+        Err(self.err())
+    }
+}
+
 /// Appointments at sites' windows.
 #[async_trait]
 pub trait AppointmentStore: Send + Sync {

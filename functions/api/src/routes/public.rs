@@ -44,9 +44,31 @@ pub fn openapi(_: Call<'_>) -> Handled<'_> {
     })
 }
 
-/// `GET /v1/guide`.
-pub fn guide(_: Call<'_>) -> Handled<'_> {
-    Box::pin(async move { Answer::json(StatusCode::OK, application::service::guide()) })
+/// `GET /v1/guide?bundle=`.
+pub fn guide(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        let bundle = c.query("bundle");
+        let guide = application::service::guide_of(c.app(), bundle.as_deref()).await?;
+        Answer::json(StatusCode::OK, guide)
+    })
+}
+
+/// `GET /v1/catalogue`.
+pub fn catalogue(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        Answer::json(
+            StatusCode::OK,
+            application::service::catalogue(c.app()).await?,
+        )
+    })
+}
+
+/// `GET /v1/catalogue/{bundle_id}`.
+pub fn catalogue_bundle(c: Call<'_>) -> Handled<'_> {
+    Box::pin(async move {
+        let b = application::service::catalogue_bundle(c.app(), c.params.get("bundle_id")).await?;
+        Answer::json(StatusCode::OK, b)
+    })
 }
 
 /// `GET /v1/sites`.

@@ -1,24 +1,91 @@
-//! `GET /v1/guide`: the public service guide (办事指南).
+//! `GET /v1/guide?bundle=`: the public service guide (办事指南) of a bundle, its items,
+//! units and time limits read from the catalogue in force.
 
 use super::*;
+use domain::catalogue::{Bundle, Version};
 
-/// The simple guide of Table A.1.
-pub fn guide() -> Value {
-    let steps: Vec<Value> = domain::flow::FLOW
+/// `GET /v1/guide?bundle=` (default `birth`): a bundle of the catalogue in force, or
+/// `NotFound`.
+pub async fn guide_of(app: &App, bundle: Option<&str>) -> Result<Value, ServiceError> {
+    let version = app.catalogue().await?;
+    let b = version
+        .catalogue
+        .bundle(bundle.unwrap_or("birth"))
+        .ok_or(ServiceError::NotFound)?;
+    Ok(if b.bundle_id == "birth" {
+        birth_guide(&version, b)
+    } else {
+        bundle_guide(&version, b)
+    })
+}
+
+fn unit_name(code: &str) -> &'static str {
+    Dept::parse(code).map_or("", Dept::name_zh)
+}
+
+/// The items of a bundle's first situation, as the guide lists them.
+fn steps(b: &Bundle) -> Vec<Value> {
+    b.situations[0]
+        .items
         .iter()
-        .map(|s| {
+        .map(|i| {
             json!({
-                "step": s.name,
-                "dept": s.dept,
-                "dept_name": s.dept.name_zh(),
-                "matters": s.matters,
+                "step": i.item_id,
+                "name": i.name,
+                "dept": i.unit,
+                "dept_name": unit_name(&i.unit),
+                "matters": i.matters,
+                "working_days": i.working_days,
             })
         })
+        .collect()
+}
+
+fn time_limit(b: &Bundle) -> Value {
+    json!({
+        "working_days": b.promise_working_days,
+        "text": format!("应在 {} 个工作日内办结", b.promise_working_days),
+    })
+}
+
+/// A bundle no engine runs yet: what the catalogue says of it.
+fn bundle_guide(version: &Version, b: &Bundle) -> Value {
+    let materials: Vec<Value> = b.situations[0]
+        .items
+        .iter()
+        .flat_map(|i| &i.materials)
+        .map(|m| json!({"material": m.kind, "name": m.name, "data_sharing": m.source.is_some()}))
         .collect();
     json!({
+        "bundle": b.bundle_id,
+        "catalogue_version": version.version,
+        "name": b.name,
+        "stage": b.stage,
+        "materials": materials,
+        "time_limit": time_limit(b),
+        "steps": steps(b),
+        "lead_unit": b.lead_unit,
+        "lead_unit_name": unit_name(&b.lead_unit),
+        "online": false,
+        "consultation": {"phone": "12345", "onsite": "各级行政服务中心综合窗口"},
+    })
+}
+
+/// The simple guide of Table A.1 for the birth bundle.
+fn birth_guide(version: &Version, b: &Bundle) -> Value {
+    let matters: Vec<&String> = b.situations[0]
+        .items
+        .iter()
+        .flat_map(|i| &i.matters)
+        .collect();
+    json!({
+        "bundle": b.bundle_id,
+        "catalogue_version": version.version,
+        "stage": b.stage,
+        "online": true,
         "name": "出生“一件事”",
         "scope": "全省各级助产机构内出生且符合落户政策的新生儿",
-        "matters": ["出生医学证明办理", "预防接种证办理", "户口登记", "医保参保登记", "社保卡办理", "生育保险待遇审核"],
+        "matters": matters,
         "materials": [
             {"material": "registration_form", "name": "出生“一件事”办理登记表",
              "data_sharing": false},
@@ -30,16 +97,16 @@ pub fn guide() -> Value {
             {"material": MaterialKind::MarriageCertificate.as_str(), "name": "新生儿父母结婚证",
              "data_sharing": true}
         ],
-        "time_limit": {"working_days": domain::flow::CASE_TIME_LIMIT_WORKING_DAYS, "text": "应在 4 个工作日内办结"},
+        "time_limit": time_limit(b),
         "fees": "不收费（不包括参保费用）",
         "delivery": ["mail", "pickup"],
         "delivery_text": "可邮寄送达或自行到指定地点领取",
         "consultation": {"phone": "12345", "online": "浙里办 APP / 浙江政务服务网", "onsite": "各级行政服务中心综合窗口、助产机构出生“一件事”专窗"},
         "address_and_hours": {"address": "各级行政服务中心综合窗口；分娩量较大的助产机构出生“一件事”办事专窗", "hours": "工作日 09:00-12:00, 13:30-17:00（法定节假日除外）"},
         "channels": ["zlb_app", "zj_web", "service_center", "hospital"],
-        "steps": steps,
-        "lead_unit": Dept::Health.as_str(),
-        "lead_unit_name": Dept::Health.name_zh(),
+        "steps": steps(b),
+        "lead_unit": b.lead_unit,
+        "lead_unit_name": unit_name(&b.lead_unit),
         "first_step": Step::Acceptance.as_str(),
         "faq": [
             {"q": "没有结婚证可以办理吗？",

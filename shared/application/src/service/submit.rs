@@ -17,6 +17,8 @@ pub async fn submit(
     }
     let key = application_key(key)?;
     let now = app.now();
+    let catalogue = app.catalogue().await?;
+    let bundle = bundle_of(&catalogue, body)?;
     let mut form = Form::parse(body, now).map_err(ServiceError::Invalid)?;
     let owner = owner_of(app, actor, &form)?;
     let problems = resolve_sites(app, &mut form, "");
@@ -28,6 +30,16 @@ pub async fn submit(
         return Ok((replay, false));
     }
     let (parentage, siblings) = super::parentage::at_application(app, &form, now).await?;
+    let plan = catalogue
+        .catalogue
+        .plan(
+            catalogue.version,
+            bundle,
+            &serde_json::to_value(&form).expect("serialises"),
+        )
+        .ok_or_else(|| {
+            ServiceError::Unavailable("办事目录中没有适用于本申请的情形，请联系运维人员".into())
+        })?;
     let made = Application {
         owner,
         form,
@@ -35,6 +47,7 @@ pub async fn submit(
         hash,
         now,
         parentage,
+        plan,
     };
     let (case, created) = create(app, actor, made).await?;
     // The mother's own application ends every unconfirmed one naming her for this newborn.
@@ -42,6 +55,40 @@ pub async fn submit(
         super::parentage::withdraw_unconfirmed(app, &case, siblings).await;
     }
     Ok((case, created))
+}
+
+/// The bundle applied for (`"bundle"`, default `"birth"`): one the catalogue in force
+/// lists and an engine runs.
+fn bundle_of<'c>(
+    catalogue: &'c domain::catalogue::Version,
+    body: &Value,
+) -> Result<&'c str, ServiceError> {
+    let named = match body.get("bundle") {
+        None | Some(Value::Null) => "birth",
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => {
+            return Err(ServiceError::Invalid(vec![Problem::new(
+                "bundle",
+                "type",
+                "应为一件事的编号（如 birth）",
+            )]))
+        }
+    };
+    let Some(b) = catalogue.catalogue.bundle(named) else {
+        return Err(ServiceError::Invalid(vec![Problem::new(
+            "bundle",
+            "unknown_bundle",
+            "办事目录中没有这项一件事",
+        )]));
+    };
+    if !b.runs_on_engine() {
+        return Err(ServiceError::Invalid(vec![Problem::new(
+            "bundle",
+            "bundle_not_open",
+            format!("“{}”暂未开通网上申请，请到行政服务中心窗口咨询办理", b.name),
+        )]));
+    }
+    Ok(&b.bundle_id)
 }
 
 /// The application's required `Idempotency-Key`.
@@ -111,6 +158,8 @@ struct Application<'k> {
     now: domain::case::Time,
     /// The parents' consent as the application finds it.
     parentage: domain::case::Parentage,
+    /// The catalogue version in force, the situation the form meets and its limits.
+    plan: domain::catalogue::Plan,
 }
 
 /// Create the case once: a new id on the (unlikely) collision; the idempotency key
@@ -131,6 +180,7 @@ async fn create(
             a.hash.clone(),
             &app.calendar,
             Some(a.parentage.clone()),
+            a.plan.clone(),
         )
         .map_err(domain_err)?;
         match app.repo().create(&mut case, &actor.sub, &effects).await {

@@ -13,6 +13,7 @@
 //! | kept POST answer | `RESP#{scope}#{key}` | `RESP` | `request_hash`, `reserved_at`, `status`, `body`; `expires_at` is the table's TTL |
 //! | allocation counter | `ALLOC#{namespace}` | `COUNTER` | `last` |
 //! | allocation | `ALLOC#{namespace}` | `OWNER#{case_id}` | `ordinal` |
+//! | catalogue version | `CATALOGUE` | `V#{version:06}` | `version`, `doc` (written once, by the operator's `onething catalogue apply`; see `catalogue.rs`) |
 
 use crate::billing;
 use crate::sdk_err;

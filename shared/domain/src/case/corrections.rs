@@ -70,14 +70,16 @@ impl Case {
             return Ok(told);
         }
         self.missing.clear();
-        let affected = crate::steps::earliest_affected(&changed)
+        let affected = self
+            .plan
+            .earliest_affected(&changed)
             .filter(|s| self.step(*s).status != StepStatus::Pending);
         let resume = [returned, affected, self.current_step()]
             .into_iter()
             .flatten()
             .filter(|s| *s != Step::Acceptance)
             .min()
-            .unwrap_or_else(crate::flow::first_department_step);
+            .unwrap_or_else(|| self.plan.first_department_step());
         self.redo_from(resume, affected, now);
         self.move_to(CaseEvent::Resumed)?;
         self.step_mut(resume).reasons.clear();
@@ -181,7 +183,7 @@ impl Case {
     pub(super) fn redo_from(&mut self, resume: Step, affected: Option<Step>, now: Time) {
         for s in Step::ALL.into_iter().filter(|s| *s > resume) {
             let st = self.step_mut(s);
-            if st.status != StepStatus::Pending {
+            if !matches!(st.status, StepStatus::Pending | StepStatus::NotApplicable) {
                 st.status = StepStatus::Pending;
                 st.task = None;
                 st.reasons.clear();
@@ -233,7 +235,10 @@ impl Case {
             "correction after completion",
         )?;
         let changes = self.form.changed_fields(&form);
-        let from = crate::steps::earliest_affected(&changes).filter(|s| *s != Step::Acceptance);
+        let from = self
+            .plan
+            .earliest_affected(&changes)
+            .filter(|s| *s != Step::Acceptance);
         self.form = form;
         if let Some(f) = facts {
             self.shared = f;
@@ -268,7 +273,8 @@ impl Case {
             );
             return Ok(vec![]);
         };
-        let (due, w) = cal.deadline_after(now.with_timezone(&Utc), CASE_TIME_LIMIT_WORKING_DAYS)?;
+        let (due, w) =
+            cal.deadline_after(now.with_timezone(&Utc), self.plan.promise_working_days)?;
         self.warn_calendar(w);
         self.redo_from(resume, Some(resume), now);
         self.move_to(CaseEvent::CorrectionOpened)?;

@@ -33,6 +33,20 @@ impl StepState {
     }
 }
 
+/// Every step of the flow, pending; those the plan leaves out not applicable.
+fn planned_steps(plan: &crate::catalogue::Plan, channel: flow::Channel) -> Vec<StepState> {
+    flow::FLOW
+        .iter()
+        .map(|s| {
+            let mut st = StepState::pending(s.step, channel);
+            if !plan.includes(s.step) {
+                st.status = StepStatus::NotApplicable;
+            }
+            st
+        })
+        .collect()
+}
+
 impl Case {
     /// A new case, as submitted. Acceptance starts at once, unless the father applied and
     /// no marriage record binds him to the mother: then the case awaits her confirmation
@@ -49,12 +63,10 @@ impl Case {
         request_hash: String,
         cal: &Calendar,
         parentage: Option<Parentage>,
+        plan: crate::catalogue::Plan,
     ) -> Result<(Case, Vec<Effect>), DomainError> {
         let awaits_mother = parentage.as_ref().is_some_and(|p| p.awaits_mother(&form));
-        let steps = flow::FLOW
-            .iter()
-            .map(|s| StepState::pending(s.step, form.channel))
-            .collect();
+        let steps = planned_steps(&plan, form.channel);
         let mut case = Case {
             case_id,
             version: 0,
@@ -94,6 +106,7 @@ impl Case {
             record_mismatch_notices: 0,
             resubmitted_at: vec![],
             parentage,
+            plan,
             grant_only_versions: vec![],
             deliveries: vec![],
             superseded: vec![],

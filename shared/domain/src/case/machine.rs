@@ -78,7 +78,7 @@ impl Case {
     pub fn current_step(&self) -> Option<Step> {
         self.steps
             .iter()
-            .find(|s| s.status != StepStatus::Done)
+            .find(|s| !matches!(s.status, StepStatus::Done | StepStatus::NotApplicable))
             .map(|s| s.step)
     }
 
@@ -113,13 +113,13 @@ impl Case {
         now: Time,
         cal: &Calendar,
     ) -> Result<Time, DomainError> {
-        match flow::time_limit(step, self.channel) {
+        match self.plan.time_limit(step, self.channel) {
             TimeLimit::Immediate => Ok(crate::calendar::end_of_day(now.date_naive())),
             TimeLimit::CaseLimit => match self.due_at {
                 Some(d) => Ok(d),
                 None => {
-                    let (due, w) =
-                        cal.deadline_after(now.with_timezone(&Utc), CASE_TIME_LIMIT_WORKING_DAYS)?;
+                    let (due, w) = cal
+                        .deadline_after(now.with_timezone(&Utc), self.plan.promise_working_days)?;
                     self.warn_calendar(w);
                     Ok(due)
                 }
@@ -186,7 +186,7 @@ impl Case {
         match outcome {
             AcceptanceOutcome::Accept { received } => {
                 let (due, w) =
-                    cal.deadline_after(now.with_timezone(&Utc), CASE_TIME_LIMIT_WORKING_DAYS)?;
+                    cal.deadline_after(now.with_timezone(&Utc), self.plan.promise_working_days)?;
                 self.warn_calendar(w);
                 self.accepted_at = Some(now);
                 self.due_at = Some(due);
@@ -197,7 +197,7 @@ impl Case {
                     received_materials: received,
                     accepted_by,
                     window: self.form.window.clone(),
-                    time_limit_working_days: CASE_TIME_LIMIT_WORKING_DAYS,
+                    time_limit_working_days: self.plan.promise_working_days,
                     accepted_at: now,
                     due_at: due,
                     delivery: self.delivery_summary(),
@@ -214,7 +214,7 @@ impl Case {
                     &format!("已受理，应于 {} 前办结", due.format("%Y-%m-%d")),
                 );
                 effects.push(self.notify(NoticeKind::Accepted));
-                effects.extend(self.start_step(crate::flow::first_department_step(), now, cal)?);
+                effects.extend(self.start_step(self.plan.first_department_step(), now, cal)?);
             }
             AcceptanceOutcome::Incomplete { missing } => {
                 let list: Vec<String> = missing.iter().map(|m| m.name.clone()).collect();
@@ -366,7 +366,7 @@ impl Case {
         for kind in told {
             effects.push(self.notify(kind));
         }
-        match step.next() {
+        match self.plan.next_after(step) {
             Some(next) => effects.extend(self.start_step(next, now, cal)?),
             None => {
                 self.move_to(CaseEvent::AllStepsDone)?;

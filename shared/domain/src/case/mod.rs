@@ -6,9 +6,7 @@
 //! on `version` and sends the effects in the same commit, so a transition happens once.
 
 use crate::calendar::{Calendar, CalendarError};
-use crate::flow::{
-    self, Channel, Dept, MaterialKind, Step, TimeLimit, CASE_TIME_LIMIT_WORKING_DAYS,
-};
+use crate::flow::{self, Channel, Dept, MaterialKind, Step, TimeLimit};
 use crate::form::{Form, Window};
 use crate::sharing::SharedFacts;
 pub use crate::steps::insurance::PremiumPayment;
@@ -97,6 +95,8 @@ pub enum StepStatus {
     Done,
     Returned,
     Rejected,
+    /// Not an item of the case's bundle or situation (its catalogue plan): never started.
+    NotApplicable,
 }
 
 mod actor;
@@ -174,6 +174,10 @@ pub struct Case {
     /// The parents' consent (None: a case stored before these rules).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) parentage: Option<Parentage>,
+    /// The catalogue version the case was accepted under, with the items, limits and
+    /// correction table it keeps (a case stored before the catalogue: the built-in one).
+    #[serde(default)]
+    pub(crate) plan: crate::catalogue::Plan,
     /// The versions whose change only recorded that an officer was given a material
     /// (the most recent ones): a decision made on an earlier version is not stale for them,
     /// since opening the materials is how an officer reviews a case.
@@ -236,6 +240,10 @@ impl Case {
     }
     pub fn channel(&self) -> Channel {
         self.channel
+    }
+    /// The catalogue version, bundle and limits the case keeps.
+    pub fn plan(&self) -> &crate::catalogue::Plan {
+        &self.plan
     }
     pub fn owner(&self) -> &str {
         &self.owner

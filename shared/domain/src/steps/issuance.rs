@@ -242,7 +242,7 @@ pub fn hands_over_at(step: Step, case: &Case) -> Vec<String> {
         Step::Acceptance => vec![],
         Step::UnifiedIssuance => {
             let mut v = vec!["出生一件事办结告知书".to_string()];
-            for s in crate::flow::department_steps() {
+            for s in crate::flow::department_steps().filter(|s| case.plan().includes(*s)) {
                 if !(online && super::of(s).hands_over_online()) {
                     v.extend(step_items(s, case));
                 }

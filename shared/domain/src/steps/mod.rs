@@ -239,35 +239,6 @@ pub fn issue(
     of(step).issue(case, numbers, settings, now)
 }
 
-/// The dependency table of corrections: the earliest step whose result depends on one of
-/// the changed form fields (dotted paths), if any. Each step's `depends_on` in
-/// [`crate::flow::FLOW`] names its fields:
-///
-/// | field | earliest step |
-/// |---|---|
-/// | `newborn.*`, `mother.name`, `father.name` | birth_certificate |
-/// | `household.*`, the father (otherwise) | household_registration |
-/// | `insurance.*` | medical_insurance |
-/// | `social_security_card.*` | social_security_card |
-/// | `delivery.*` | unified_issuance |
-pub fn earliest_affected(changed: &[String]) -> Option<Step> {
-    let names = |field: &str, dep: &str| {
-        field == dep
-            || field
-                .strip_prefix(dep)
-                .is_some_and(|rest| rest.starts_with('.'))
-    };
-    changed
-        .iter()
-        .filter_map(|f| {
-            crate::flow::FLOW
-                .iter()
-                .find(|s| s.depends_on.iter().any(|d| names(f, d)))
-                .map(|s| s.step)
-        })
-        .min()
-}
-
 /// Numbers the new results of any step replace: `(kind, old, new)` for each that changed.
 pub fn numbers_replaced(
     old: &StepResults,
@@ -587,9 +558,16 @@ mod tests {
             ("fathers", None),
         ];
         for (field, step) in cases {
-            assert_eq!(earliest_affected(&[field.to_string()]), step, "{field}");
+            assert_eq!(
+                crate::catalogue::Plan::builtin().earliest_affected(&[field.to_string()]),
+                step,
+                "{field}"
+            );
         }
         let both = ["delivery.method".to_string(), "father.name".to_string()];
-        assert_eq!(earliest_affected(&both), Some(Step::BirthCertificate));
+        assert_eq!(
+            crate::catalogue::Plan::builtin().earliest_affected(&both),
+            Some(Step::BirthCertificate)
+        );
     }
 }

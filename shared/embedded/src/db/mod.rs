@@ -145,6 +145,8 @@ CREATE TABLE IF NOT EXISTS held_notices (
   summarised INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, seq)
 );
 CREATE INDEX IF NOT EXISTS held_by_day ON held_notices (day, summarised);
+-- The catalogue's applied versions (the built-in one is 1 and is not stored).
+CREATE TABLE IF NOT EXISTS catalogue_versions (version INTEGER PRIMARY KEY, doc TEXT NOT NULL);
 -- Appointments: the guardian by digest; `active` rows count against their slot.
 CREATE TABLE IF NOT EXISTS appointments (
   appointment_id TEXT PRIMARY KEY, guardian TEXT NOT NULL, purpose TEXT NOT NULL,

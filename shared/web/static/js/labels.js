@@ -29,6 +29,7 @@ export const STEP_STATUS = {
   done: ['已完成', 'ok'],
   returned: ['已退回', 'warn'],
   rejected: ['不予办理', 'bad'],
+  not_applicable: ['本次不涉及', 'info'],
 };
 
 export const DEPT = {

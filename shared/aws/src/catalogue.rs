@@ -1,0 +1,116 @@
+//! The catalogue's versions on the table: one item per applied version under one
+//! partition (`CATALOGUE`, sk `V#{version:06}`, `doc` the JSON), so the latest is one
+//! query and a version is written once (`attribute_not_exists`). Only the operator's
+//! `onething catalogue apply` writes them; the API reads the latest for every new case.
+
+use crate::dynamo::{bill_read, n, s, Item};
+use crate::usage::{Op, Usage};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::Client;
+use domain::catalogue::{Version, BUILTIN_VERSION};
+use ports::{CatalogueStore, StoreError};
+use std::sync::Arc;
+
+pub struct DynamoCatalogue {
+    client: Client,
+    table: String,
+    usage: Arc<Usage>,
+}
+
+const PK: &str = "CATALOGUE";
+
+fn parse(i: &Item) -> Result<Version, StoreError> {
+    let doc = i
+        .get("doc")
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| StoreError::Corrupt("catalogue item without doc".into()))?;
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("catalogue: {e}")))
+}
+
+impl DynamoCatalogue {
+    pub fn new(client: Client, table: String, usage: Arc<Usage>) -> Self {
+        DynamoCatalogue {
+            client,
+            table,
+            usage,
+        }
+    }
+
+    /// The versions, newest first when `newest` (at most `limit`), consistently read.
+    async fn versions(&self, newest: bool, limit: Option<i32>) -> Result<Vec<Version>, StoreError> {
+        let mut out = vec![];
+        let mut start = None;
+        loop {
+            self.usage.one(Op::DdbQuery);
+            let r = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :p AND begins_with(sk, :v)")
+                .expression_attribute_values(":p", s(PK))
+                .expression_attribute_values(":v", s("V#"))
+                .scan_index_forward(!newest)
+                .consistent_read(true)
+                .set_limit(limit)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| crate::sdk_err("read the catalogue", e))?;
+            bill_read(&self.usage, r.items(), true);
+            for i in r.items() {
+                out.push(parse(i)?);
+            }
+            start = r.last_evaluated_key().cloned();
+            if start.is_none() || limit.is_some() {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl CatalogueStore for DynamoCatalogue {
+    async fn current_catalogue(&self) -> Result<Option<Version>, StoreError> {
+        Ok(self.versions(true, Some(1)).await?.into_iter().next())
+    }
+
+    async fn apply_catalogue(&self, version: &Version) -> Result<(), StoreError> {
+        let latest = self
+            .current_catalogue()
+            .await?
+            .map_or(BUILTIN_VERSION, |v| v.version);
+        if version.version != latest + 1 {
+            return Err(StoreError::Conflict(format!(
+                "catalogue version {} is not the next one",
+                version.version
+            )));
+        }
+        self.usage.one(Op::DdbPutItem);
+        let r = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(PK))
+            .item("sk", s(format!("V#{:06}", version.version)))
+            .item("version", n(version.version))
+            .item(
+                "doc",
+                s(serde_json::to_string(version).expect("serialises")),
+            )
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Err(
+                StoreError::Conflict("another catalogue version was applied first".into()),
+            ),
+            Err(e) => Err(crate::sdk_err("apply the catalogue", e)),
+        }
+    }
+
+    async fn catalogue_history(&self) -> Result<Vec<Version>, StoreError> {
+        self.versions(false, None).await
+    }
+}
