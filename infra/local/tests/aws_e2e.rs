@@ -246,6 +246,36 @@ async fn certificates_are_signed_in_kms_and_verify(
     verifies_offline(file.to_str().unwrap());
 }
 
+/// `onething catalogue apply | history --backend aws --stack NAME` on the stack's table.
+fn catalogue_applies_to_the_stack(m: &moto::Moto, stack: &str) {
+    let mut c: Value = serde_json::from_str(domain::catalogue::BUILTIN_JSON).unwrap();
+    c["bundles"][0]["situations"][0]["items"][2]["working_days"] = json!(2);
+    let file = std::env::temp_dir().join(format!("onething-catalogue-{}.json", std::process::id()));
+    std::fs::write(&file, c.to_string()).unwrap();
+    let aws = ["--backend", "aws", "--stack", stack];
+    let mut args = vec![
+        "catalogue",
+        "apply",
+        file.to_str().unwrap(),
+        "--operator",
+        "ops-e2e",
+    ];
+    args.extend(aws);
+    let out = onething(m, &args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&file);
+    let mut args = vec!["catalogue", "history", "--json"];
+    args.extend(aws);
+    let out = onething(m, &args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.lines().last().unwrap().contains("ops-e2e"), "{text}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn template_deploys_and_cases_complete_on_aws() {
     let m = moto::Moto::start(&root());
@@ -316,6 +346,34 @@ async fn template_deploys_and_cases_complete_on_aws() {
         .await;
     assert_eq!(list["cases"].as_array().unwrap().len(), 1);
 
+    // The operator applies a catalogue to the stack's table while it serves: the next
+    // case is made under it.
+    assert_eq!(case["catalogue_version"], 1);
+    catalogue_applies_to_the_stack(&m, "e2e");
+    // The API keeps the latest version for a few seconds (one read per application
+    // otherwise): the new one is in force within that time.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let r = http
+            .call(
+                "GET",
+                &format!("{}/v1/catalogue", s.base),
+                None,
+                &[],
+                Bytes::new(),
+            )
+            .await;
+        if r.body["version"] == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "version 2 not in force: {:?}",
+            r.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+
     // One notice, an upload through an S3 presigned URL, resubmission, a police review.
     let gc = token("guardian", None, FATHER_C);
     let v = apply(
@@ -331,6 +389,10 @@ async fn template_deploys_and_cases_complete_on_aws() {
         .wait_case(&s.base, &idc, &gc, |c| c["status"] == "incomplete")
         .await;
     assert_eq!(case["missing"][0]["material"], "marriage_certificate");
+    assert_eq!(
+        case["catalogue_version"], 2,
+        "made under the applied catalogue"
+    );
     let pdf = b"%PDF-1.4 marriage certificate scan\n%%EOF\n".to_vec();
     let Resp {
         status: st,

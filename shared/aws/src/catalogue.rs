@@ -1,7 +1,12 @@
 //! The catalogue's versions on the table: one item per applied version under one
 //! partition (`CATALOGUE`, sk `V#{version:06}`, `doc` the JSON), so the latest is one
 //! query and a version is written once (`attribute_not_exists`). Only the operator's
-//! `onething catalogue apply` writes them; the API reads the latest for every new case.
+//! `onething catalogue apply` writes them; the API reads the latest for new cases.
+//!
+//! The latest version is kept in memory for [`CACHE_TTL`] (`ONETHING_CATALOGUE_TTL_MS`),
+//! so a busy API does not add a request to every application: on AWS an applied version
+//! is in force for new cases within that time (an apply through this adapter is in force
+//! for it at once).
 
 use crate::dynamo::{bill_read, n, s, Item};
 use crate::usage::{Op, Usage};
@@ -10,12 +15,20 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::Client;
 use domain::catalogue::{Version, BUILTIN_VERSION};
 use ports::{CatalogueStore, StoreError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long the latest version read is used before it is read again (default 5 s).
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+
+type Cached = Option<(Instant, Option<Version>)>;
 
 pub struct DynamoCatalogue {
     client: Client,
     table: String,
     usage: Arc<Usage>,
+    ttl: Duration,
+    latest: Mutex<Cached>,
 }
 
 const PK: &str = "CATALOGUE";
@@ -30,11 +43,24 @@ fn parse(i: &Item) -> Result<Version, StoreError> {
 
 impl DynamoCatalogue {
     pub fn new(client: Client, table: String, usage: Arc<Usage>) -> Self {
+        let ttl = std::env::var("ONETHING_CATALOGUE_TTL_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(CACHE_TTL, Duration::from_millis);
         DynamoCatalogue {
             client,
             table,
             usage,
+            ttl,
+            latest: Mutex::new(None),
         }
+    }
+
+    /// The latest version, read from the table (and remembered).
+    async fn read_latest(&self) -> Result<Option<Version>, StoreError> {
+        let v = self.versions(true, Some(1)).await?.into_iter().next();
+        *self.latest.lock().expect("not poisoned") = Some((Instant::now(), v.clone()));
+        Ok(v)
     }
 
     /// The versions, newest first when `newest` (at most `limit`), consistently read.
@@ -72,12 +98,16 @@ impl DynamoCatalogue {
 #[async_trait]
 impl CatalogueStore for DynamoCatalogue {
     async fn current_catalogue(&self) -> Result<Option<Version>, StoreError> {
-        Ok(self.versions(true, Some(1)).await?.into_iter().next())
+        let kept = self.latest.lock().expect("not poisoned").clone();
+        match kept {
+            Some((at, v)) if at.elapsed() < self.ttl => Ok(v),
+            _ => self.read_latest().await,
+        }
     }
 
     async fn apply_catalogue(&self, version: &Version) -> Result<(), StoreError> {
         let latest = self
-            .current_catalogue()
+            .read_latest()
             .await?
             .map_or(BUILTIN_VERSION, |v| v.version);
         if version.version != latest + 1 {
@@ -102,7 +132,11 @@ impl CatalogueStore for DynamoCatalogue {
             .send()
             .await;
         match r {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                *self.latest.lock().expect("not poisoned") =
+                    Some((Instant::now(), Some(version.clone())));
+                Ok(())
+            }
             Err(e) if e.code() == Some("ConditionalCheckFailedException") => Err(
                 StoreError::Conflict("another catalogue version was applied first".into()),
             ),

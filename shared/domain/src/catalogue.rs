@@ -146,7 +146,10 @@ impl Version {
 
 impl Catalogue {
     pub fn builtin() -> Catalogue {
-        Catalogue::parse(BUILTIN_JSON).expect("the shipped catalogue is valid")
+        static SHIPPED: std::sync::OnceLock<Catalogue> = std::sync::OnceLock::new();
+        SHIPPED
+            .get_or_init(|| Catalogue::parse(BUILTIN_JSON).expect("the shipped catalogue is valid"))
+            .clone()
     }
 
     /// Read and check a catalogue file: every problem at once (none: valid).
@@ -564,11 +567,21 @@ impl Default for Plan {
 }
 
 impl Plan {
+    /// Whether this is the built-in birth plan (version 1), which a case stored without a
+    /// plan reads as: it is not written out, so cases keep their stored bytes.
+    pub fn is_builtin(&self) -> bool {
+        self.catalogue_version == BUILTIN_VERSION && *self == Plan::builtin()
+    }
+
     /// The birth plan of the built-in catalogue.
     pub fn builtin() -> Plan {
-        Catalogue::builtin()
-            .plan(BUILTIN_VERSION, "birth", &Value::Null)
-            .expect("the built-in birth bundle has an unconditional situation")
+        static PLAN: std::sync::OnceLock<Plan> = std::sync::OnceLock::new();
+        PLAN.get_or_init(|| {
+            Catalogue::builtin()
+                .plan(BUILTIN_VERSION, "birth", &Value::Null)
+                .expect("the built-in birth bundle has an unconditional situation")
+        })
+        .clone()
     }
 
     fn item(&self, step: Step) -> Option<&PlannedItem> {
@@ -663,14 +676,19 @@ mod tests {
         let mut v: Value = serde_json::from_str(BUILTIN_JSON).unwrap();
         let b = &mut v["bundles"][0];
         b["lead_unit"] = "civil_affairs".into();
-        b["promise_working_days"] = 0.into();
+        b["name"] = "".into();
         let items = &mut b["situations"][0]["items"];
         items[1]["working_days"] = 9.into();
         items[2]["unit"] = "hrss".into();
         items[3]["queue"] = "somewhere".into();
         let problems = Catalogue::parse(&v.to_string()).unwrap_err();
         let codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
-        for code in ["lead_unit_not_listed", "bad_limit", "engine_unit"] {
+        for code in [
+            "lead_unit_not_listed",
+            "required",
+            "bad_limit",
+            "engine_unit",
+        ] {
             assert!(codes.contains(&code), "{code} in {codes:?}");
         }
         assert!(problems.len() >= 5, "{problems:?}");

@@ -175,8 +175,9 @@ pub struct Case {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) parentage: Option<Parentage>,
     /// The catalogue version the case was accepted under, with the items, limits and
-    /// correction table it keeps (a case stored before the catalogue: the built-in one).
-    #[serde(default)]
+    /// correction table it keeps (a case stored before the catalogue: the built-in one,
+    /// which is therefore left out when written).
+    #[serde(default, skip_serializing_if = "crate::catalogue::Plan::is_builtin")]
     pub(crate) plan: crate::catalogue::Plan,
     /// The versions whose change only recorded that an officer was given a material
     /// (the most recent ones): a decision made on an earlier version is not stale for them,
