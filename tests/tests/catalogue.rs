@@ -199,6 +199,13 @@ async fn a_bundle_made_only_of_data_runs_end_to_end_after_it_is_applied() {
     c.bundles.push(sub);
     assert!(c.check().is_empty(), "{:?}", c.check());
     apply(&app, c).await;
+    let guide = app.get("/v1/guide?bundle=birth_certificates", "").await;
+    assert_eq!(guide.body["online"], true, "{}", guide.body);
+    assert_eq!(guide.body["name"], "出生医学证明和预防接种证");
+    assert_eq!(
+        guide.body["matters"],
+        json!(["出生医学证明办理", "预防接种证办理"])
+    );
 
     let g = app.guardian(FATHER_A);
     let mut form = form_a();
@@ -244,4 +251,36 @@ async fn a_bundle_made_only_of_data_runs_end_to_end_after_it_is_applied() {
         assert_eq!(v.status, 200, "{}", v.body);
         assert_eq!(v.body["valid"], true, "{}", v.body);
     }
+}
+
+/// The catalogue says whether a written commitment may stand in for a material: a version
+/// that no longer allows it for the marriage certificate asks for the certificate alone
+/// (the operator's setting can refuse a commitment too, never allow one the rules do not).
+#[tokio::test]
+async fn a_version_without_the_commitment_asks_for_the_marriage_certificate_alone() {
+    let app = TestApp::start().await;
+    let mut c = Catalogue::builtin();
+    for m in c.bundles[0].situations[0].items[0].materials.iter_mut() {
+        if m.kind == "marriage_certificate" {
+            m.commitment_allowed = false;
+        }
+    }
+    apply(&app, c).await;
+    // Family C has no marriage record and registers the newborn with the father.
+    let g = app.guardian(FATHER_C);
+    let mut f = with_parents(form_a(), Some(("张伟", FATHER_C)), ("刘芳", MOTHER_C));
+    f["newborn"]["hospital_code"] = json!("H330302001");
+    f["household"]["register_with"] = json!("father");
+    let id = app.apply(&g, &f).await;
+    let case = app.wait_for(&id, &g, "incomplete").await;
+    assert_eq!(case["missing"][0]["material"], "marriage_certificate");
+    assert!(
+        case["missing"][0].get("alternatives").is_none(),
+        "{}",
+        case["missing"]
+    );
+    assert!(!case["missing"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("承诺书"));
 }

@@ -234,12 +234,21 @@ impl Catalogue {
                 })
             })
             .collect::<Option<Vec<_>>>()?;
+        let commitment_allowed = s
+            .items
+            .iter()
+            .flat_map(|i| &i.materials)
+            .filter(|m| m.commitment_allowed)
+            .map(|m| m.kind.clone())
+            .collect();
         Some(Plan {
             bundle: b.bundle_id.clone(),
+            bundle_name: b.name.clone(),
             catalogue_version: version,
             situation: s.situation_id.clone(),
             promise_working_days: b.promise_working_days,
             items,
+            commitment_allowed: Some(commitment_allowed),
         })
     }
 }
@@ -543,10 +552,17 @@ fn diff_values(path: &str, a: &Value, b: &Value, out: &mut Vec<Change>) {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub bundle: String,
+    /// The bundle's name for people (出生一件事), as the version named it.
+    #[serde(default = "birth_bundle_name")]
+    pub bundle_name: String,
     pub catalogue_version: u32,
     pub situation: String,
     pub promise_working_days: u32,
     pub items: Vec<PlannedItem>,
+    /// The materials a written commitment may stand in for under this version (None: a
+    /// plan stored before the catalogue said so; the operator's setting alone decides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment_allowed: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -558,6 +574,10 @@ pub struct PlannedItem {
     pub at_window: Option<AtWindow>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+}
+
+fn birth_bundle_name() -> String {
+    "出生一件事".into()
 }
 
 impl Default for Plan {
@@ -600,6 +620,18 @@ impl Plan {
             }) => TimeLimit::WorkingDays(*n),
             _ => TimeLimit::CaseLimit,
         }
+    }
+
+    pub fn bundle_name(&self) -> &str {
+        &self.bundle_name
+    }
+
+    /// Whether the catalogue version lets a written commitment stand in for `kind` (the
+    /// operator's `substitutable` setting may still refuse it).
+    pub fn allows_commitment(&self, kind: &str) -> bool {
+        self.commitment_allowed
+            .as_ref()
+            .is_none_or(|kinds| kinds.iter().any(|k| k == kind))
     }
 
     /// Whether the step is an item of the plan (the others are not applicable).

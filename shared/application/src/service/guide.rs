@@ -12,7 +12,7 @@ pub async fn guide_of(app: &App, bundle: Option<&str>) -> Result<Value, ServiceE
         .catalogue
         .bundle(bundle.unwrap_or("birth"))
         .ok_or(ServiceError::NotFound)?;
-    Ok(if b.bundle_id == "birth" {
+    Ok(if b.runs_on_engine() {
         birth_guide(&version, b)
     } else {
         bundle_guide(&version, b)
@@ -71,7 +71,8 @@ fn bundle_guide(version: &Version, b: &Bundle) -> Value {
     })
 }
 
-/// The simple guide of Table A.1 for the birth bundle.
+/// The simple guide of Table A.1 for the birth bundle, or a bundle made of its items (a
+/// 子项 of 出生: the same form and acceptance, fewer items).
 fn birth_guide(version: &Version, b: &Bundle) -> Value {
     let matters: Vec<&String> = b.situations[0]
         .items
@@ -83,7 +84,7 @@ fn birth_guide(version: &Version, b: &Bundle) -> Value {
         "catalogue_version": version.version,
         "stage": b.stage,
         "online": true,
-        "name": "出生“一件事”",
+        "name": if b.bundle_id == "birth" { "出生“一件事”" } else { b.name.as_str() },
         "scope": "全省各级助产机构内出生且符合落户政策的新生儿",
         "matters": matters,
         "materials": [

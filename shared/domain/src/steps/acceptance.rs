@@ -122,9 +122,13 @@ fn marriage_missing(case: &Case, facts: &SharedFacts, settings: &Settings) -> Op
     if case.form.household.register_with != ParentRole::Father || facts.marriage.is_some() {
         return None;
     }
+    // The catalogue version's rule and the operator's setting must both allow it.
     let commitment_allowed = settings
         .substitutable
-        .contains(&MaterialKind::MarriageCertificate);
+        .contains(&MaterialKind::MarriageCertificate)
+        && case
+            .plan()
+            .allows_commitment(MaterialKind::MarriageCertificate.as_str());
     let covered = case.has_upload(MaterialKind::MarriageCertificate)
         || (commitment_allowed && case.has_upload(MaterialKind::Commitment));
     if covered {

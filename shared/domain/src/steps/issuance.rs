@@ -241,7 +241,7 @@ pub fn hands_over_at(step: Step, case: &Case) -> Vec<String> {
     match step {
         Step::Acceptance => vec![],
         Step::UnifiedIssuance => {
-            let mut v = vec!["出生一件事办结告知书".to_string()];
+            let mut v = vec![format!("{}办结告知书", case.plan().bundle_name())];
             for s in crate::flow::department_steps().filter(|s| case.plan().includes(*s)) {
                 if !(online && super::of(s).hands_over_online()) {
                     v.extend(step_items(s, case));
