@@ -69,6 +69,15 @@ def nullable(o, desc=None):
 # The form as a case shows it: the application form's fields, personal data masked for
 # supervisors (so no ID-number pattern here).
 person_view = obj({"name": S, "id_number": S}, ["name", "id_number"])
+def partial(s):
+    """The same schema with nothing required: what a JSON merge patch may hold."""
+    if isinstance(s, dict):
+        return {k: partial(v) for k, v in s.items() if k != "required"}
+    if isinstance(s, list):
+        return [partial(x) for x in s]
+    return s
+form_patch = partial(form) | {"description": "a JSON merge patch (RFC 7396) of the form: only the fields to change"}
+
 form_view = obj({
     "channel": S, "window": nullable(obj({"site": S, "number": S}, ["site", "number"])),
     "newborn": obj({"name": S, "sex": {"type": "string", "enum": ["male", "female"]}, "birth_time": DT, "hospital_code": S,
@@ -144,6 +153,7 @@ BUNDLE_FIELDS = {"bundle": {"type": "string", "description": "the 一件事 appl
                  "catalogue_version": {"type": "integer", "minimum": 1, "description": "the catalogue version whose items and time limits the case keeps"}}
 case = obj({
     "case_id": S, "status": status_enum, "channel": S, "version": I, **BUNDLE_FIELDS,
+    "masked": {"type": "boolean", "const": False, "description": "false: the case in full (MaskedCase has true), so a client tells the two apart"},
     "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "updated_at": DT, "overdue": B,
     "acceptance_notice": nullable(obj({
         "notice_number": S, "accepted_by": S, "accepted_at": DT, "due_at": DT, "time_limit_working_days": I,
@@ -169,7 +179,7 @@ case = obj({
     "current_step": {"type": ["string", "null"]},
     "notifications": {"type": "array", "items": obj({"seq": I, "kind": S, "title": S, "body": S, "channel": S, "sent_at": DT}, ["seq", "kind", "title", "body"]),
                       "description": "what the guardian was told (owner and officers only)"},
-}, ["case_id", "status", "channel", "version", "submitted_at", "steps", "results", "timeline", "missing"])
+}, ["case_id", "status", "channel", "version", "masked", "submitted_at", "steps", "results", "timeline", "missing"])
 masked_case = obj({
     "case_id": S, "channel": S, "status": status_enum, "version": I, **BUNDLE_FIELDS, "masked": {"type": "boolean", "const": True},
     "submitted_at": DT, "accepted_at": NDT, "due_at": NDT, "finished_at": NDT, "updated_at": DT, "overdue": B,
@@ -227,13 +237,14 @@ EXAMPLE_FORM = {
 
 doc = {
  "openapi": "3.1.0",
- "info": {"title": "onething: Zhejiang birth one-thing (出生“一件事”) API", "version": "1.0.0",
+ "info": {"title": "onething API", "version": "1.0.0",
           "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
-          "description": "One form, one notice, one completion: the joint-handling API of the birth one-thing. Times are RFC 3339 (Asia/Shanghai business time); a due_at is the last second of its day. Errors are {\"error\": {code, message, details}}; 404 also means 'not yours'."},
- "servers": [{"url": "http://127.0.0.1:8080"}],
+          "description": "Zhejiang birth one-thing (出生“一件事”). One form, one notice, one completion: the joint-handling API of the birth one-thing. Times are RFC 3339 (Asia/Shanghai business time); a due_at is the last second of its day. Errors are {\"error\": {code, message, details}}; 404 also means 'not yours'."},
+ "servers": [{"url": "{scheme}://{host}", "description": "the local runtime (onething serve; default 127.0.0.1:8080) or a deployed stack (its ApiUrl or EdgeUrl output)",
+              "variables": {"scheme": {"default": "http", "enum": ["http", "https"]}, "host": {"default": "127.0.0.1:8080"}}}],
  "components": {
    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "Claims: sub (a guardian's citizen ID number), role (guardian | window_officer | dept_officer | supervisor), dept (officers), exp."}},
-   "schemas": {"Bundle": bundle_schema, "Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "MaskedCase": masked_case, "FeedbackItem": feedback_item, "CaseSummary": summary, "Task": task, "Step": step,
+   "schemas": {"Bundle": bundle_schema, "FormPatch": form_patch, "Error": error, "ApplicationForm": form, "FormView": form_view, "Case": case, "MaskedCase": masked_case, "FeedbackItem": feedback_item, "CaseSummary": summary, "Task": task, "Step": step,
                "Rating": rating, "Complaint": complaint, "Appointment": appointment, "Certificate": certificate},
  },
  "paths": {
@@ -252,7 +263,7 @@ doc = {
      ["name", "materials", "time_limit", "consultation"]))}}},
   "/v1/cases/{case_id}/corrections": {"post": {"summary": "Correct a completed case (owner): the resubmission rules apply (immutable fields, the dependency table); each department whose result depends on the change reviews and reissues; replaced certificates become superseded; the case is archived again", "operationId": "correctAfterCompletion", "security": sec,
      "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-     "requestBody": json_body(obj({"corrections": {"type": "object", "description": "a JSON merge patch of the form"}, "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+     "requestBody": json_body(obj({"corrections": ref("FormPatch"), "reason": {"type": "string", "minLength": 1, "maxLength": 500},
                                    "materials": {"type": "array", "items": S}}, ["corrections", "reason"])),
      "responses": {"202": resp("The correction", obj({"correction_id": S, "status": {"type": "string", "enum": ["in_review", "completed"]}, "case_id": S,
                                                       "changes": {"type": "array", "items": S}, "from_step": {"type": ["string", "null"]}}, ["correction_id", "status"])),
@@ -300,7 +311,9 @@ doc = {
      "description": "Guardians apply online (zlb_app, zj_web) for their own child (the token's sub must be the applicant or a parent); window officers enter offline applications on their own window's channel (dept service_center → service_center, hospital → hospital). The same Idempotency-Key with the same body returns the same case (header Idempotent-Replayed: true); with another body, 409.",
      "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}}],
      "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ApplicationForm"), "example": EXAMPLE_FORM}}},
-     "responses": {"202": {**resp("Submitted; acceptance runs next", obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "links": obj({"self": S}, ["self"])}, ["case_id", "status"])),
+     "responses": {"202": {**resp("Submitted; acceptance runs next", obj({"case_id": S, "status": status_enum, "channel": S, "version": I, "submitted_at": DT, "links": obj({"self": S}, ["self"])}, ["case_id", "status"]),
+                                  {"Location": {"description": "the case: /v1/cases/{case_id}", "schema": {"type": "string"}},
+                                   "Idempotent-Replayed": {"description": "true when this is the answer to an earlier request with the same key", "schema": {"type": "string", "enum": ["true"]}}}),
                            "links": {op: {"operationId": op, "parameters": {"case_id": "$response.body#/case_id"}}
                                      for op in ["getCase", "addMaterial", "resubmit", "withdraw", "rate", "complain"]}},
                    **errors("400", "401", "403", "413", "415", "503"),
@@ -499,6 +512,19 @@ def tag_of(path):
     if path.startswith("/v1/supervision"): return "supervision"
     return "cases"
 doc["tags"] = [{"name": n, "description": d} for n, d in TAGS]
+# Every answer carries X-Request-Id: the caller's own when usable (1-64 of A-Z a-z 0-9 - _ .),
+# otherwise a new one; logs and the audit trail name it.
+REQUEST_ID = {"name": "X-Request-Id", "in": "header", "required": False,
+              "description": "the caller's id for this request, echoed, logged and in the audit trail when usable (1-64 of A-Z a-z 0-9 - _ .); any other value is not an error: a new id is made instead",
+              "schema": {"type": "string"}}
+doc["components"]["parameters"] = {"RequestId": REQUEST_ID}
+doc["components"]["headers"] = {"RequestId": {"description": "the request's id (the caller's X-Request-Id, or a new one)", "schema": {"type": "string"}}}
+for path, ops in doc["paths"].items():
+    for op in ops.values():
+        op["parameters"] = list(op.get("parameters", [])) + [{"$ref": "#/components/parameters/RequestId"}]
+        for r in op["responses"].values():
+            if "$ref" in r: continue
+            r.setdefault("headers", {})["X-Request-Id"] = {"$ref": "#/components/headers/RequestId"}
 doc["security"] = sec
 for path, ops in doc["paths"].items():
     for op in ops.values():

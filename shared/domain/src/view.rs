@@ -260,6 +260,9 @@ pub struct CaseView {
     pub due_at: Option<Time>,
     pub finished_at: Option<Time>,
     pub form: Form,
+    /// Always false: the case in full ([`MaskedCaseView`] has true), so a client tells
+    /// the two apart by this field.
+    pub masked: bool,
     pub materials: Vec<MaterialView>,
     pub missing: Vec<Missing>,
     /// What the guardian was told (for those who see the case in full).
@@ -419,6 +422,7 @@ impl CaseView {
             due_at: case.due_at,
             finished_at: case.finished_at,
             form: case.form.clone(),
+            masked: false,
             materials,
             missing: case.missing.clone(),
             notifications: None,
