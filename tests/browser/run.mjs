@@ -162,6 +162,12 @@ try {
   await signIn(parent, '家长：张伟（温州鹿城，父亲）');
   await parent.getByRole('link', { name: '新的申请', exact: true }).click();
   await parent.getByRole('heading', { name: '出生“一件事”联办申请' }).waitFor();
+  // The operator's catalogue holds a 子项 of 出生 too: the form asks which, birth first.
+  const bundleChoice = parent.getByRole('group', { name: '办理事项' }).getByLabel('申请办理');
+  const offered = await bundleChoice.locator('option').allTextContents();
+  check(offered.length === 2 && offered[0] === '出生一件事' && offered.includes('出生医学证明和预防接种证'),
+    `the form offers the bundles open for applications (${offered.join('、')})`);
+  check(await bundleChoice.inputValue() === 'birth', 'the birth bundle is chosen unless the parent picks another');
   await parent.getByRole('group', { name: '新生儿' }).getByLabel('姓名').fill('张小宇');
   await parent.getByRole('group', { name: '母亲' }).getByLabel('公民身份号码').fill('330302198910100266');
   expectBadRequests = true;
@@ -399,6 +405,13 @@ try {
     'the guide lists the materials, the FAQ and the 承诺书 template');
   await axe(visitor, 'the 办事指南');
   await shoot(visitor, 'guide');
+  // The catalogue's other bundle has its own guide, linked from this one.
+  await visitor.getByRole('link', { name: '出生医学证明和预防接种证' }).click();
+  await visitor.getByRole('heading', { name: '出生医学证明和预防接种证' }).waitFor();
+  const subText = await visitor.locator('#view').innerText();
+  const flow = await visitor.locator('section', { has: visitor.getByRole('heading', { name: '办理流程' }) }).locator('li').allTextContents();
+  check(subText.includes('应在 2 个工作日内办结') && flow.length === 3 && flow[1].includes('预防接种证办理'),
+    `the 子项 guide shows its own time limit and items, from the catalogue (${flow.join(' / ')})`);
 
   // --- The supervisor's charts.
   const sup = await newPage('supervisor');

@@ -29,11 +29,15 @@ fn a_family_and_the_officers_and_a_supervisor_complete_a_case_in_a_real_browser(
     let shots = std::env::var("ONETHING_SCREENSHOTS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-screenshots"));
-    let server = Serve::start_fresh(
-        Path::new(env!("CARGO_BIN_EXE_onething")),
+    let bin = Path::new(env!("CARGO_BIN_EXE_onething"));
+    let data = tempfile::tempdir().expect("a temporary data directory");
+    let server = Serve::start(
+        bin,
+        &data.path().join("data"),
         &["--dev-login", "--manual", "police,hospital"],
         [("ONETHING_SLA_INTERVAL_SECS", "3600")],
     );
+    apply_a_catalogue_with_a_sub_bundle(bin, data.path());
     let mut child = Command::new("node")
         .arg("run.mjs")
         .current_dir(&dir)
@@ -71,4 +75,36 @@ fn a_family_and_the_officers_and_a_supervisor_complete_a_case_in_a_real_browser(
         "{out}"
     );
     drop(server);
+}
+
+/// The operator applies (while the server runs) a catalogue holding, besides 出生一件事,
+/// a 子项 made of data alone: the hospital's certificates and the hand-over.
+fn apply_a_catalogue_with_a_sub_bundle(bin: &Path, dir: &Path) {
+    let mut c: serde_json::Value = serde_json::from_str(domain::catalogue::BUILTIN_JSON).unwrap();
+    let mut sub = c["bundles"][0].clone();
+    sub["bundle_id"] = "birth_certificates".into();
+    sub["name"] = "出生医学证明和预防接种证".into();
+    sub["units"] = serde_json::json!(["health", "hospital", "service_center"]);
+    sub["promise_working_days"] = 2.into();
+    let items = sub["situations"][0]["items"].as_array_mut().unwrap();
+    items.retain(|i| {
+        ["acceptance", "birth_certificate", "unified_issuance"]
+            .contains(&i["item_id"].as_str().unwrap())
+    });
+    c["bundles"].as_array_mut().unwrap().push(sub);
+    let file = dir.join("catalogue.json");
+    std::fs::write(&file, c.to_string()).unwrap();
+    let out = Command::new(bin)
+        .args(["catalogue", "apply"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("onething catalogue apply");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -33,7 +33,19 @@ function num(v) {
  * 'correct' (a resubmission: the fields that identify the application are read-only).
  * `initial` is a form to start from.
  */
-export async function applicationForm({ mode, sub, initial, siteId, prefill = {} }) {
+// The bundles open for applications on this form (the catalogue's bundles whose guide
+// says online): 出生一件事 and any 子项 of it the operator has applied.
+export async function openBundles() {
+  const cat = await api('/v1/catalogue');
+  const open = [];
+  for (const b of cat.bundles) {
+    const g = await api('/v1/guide?bundle=' + encodeURIComponent(b.bundle_id)).catch(() => null);
+    if (g && g.online) open.push([b.bundle_id, b.name]);
+  }
+  return open;
+}
+
+export async function applicationForm({ mode, sub, initial, siteId, prefill = {}, bundles = [] }) {
   const all = await sites();
   // Births in Zhejiang's midwifery institutions are this service's: only those are offered.
   const hospitals = all.filter((s) => s.kind === 'hospital' && String(s.county_code || '').startsWith('33'));
@@ -50,6 +62,12 @@ export async function applicationForm({ mode, sub, initial, siteId, prefill = {}
   const ro = (yes) => (yes ? { disabled: true } : {});
 
   const parts = [];
+  if (!fixed && bundles.length > 1) {
+    // More than one 一件事 on this form (a 子项 of 出生): which one, before anything else.
+    parts.push(h('fieldset', {},
+      h('legend', {}, '办理事项'),
+      field('bundle', '申请办理', { options: bundles, value: v('bundle', 'birth') })));
+  }
   if (!fixed) {
     // The consent step: data sharing only with the applicant's say-so, and what declining
     // means, before anything else is asked.
@@ -142,6 +160,7 @@ export function collect(form, channel) {
   const noFather = val('no_father');
   const out = {
     channel: val('channel') || channel,
+    bundle: val('bundle') || undefined,
     newborn: {
       name: val('newborn.name'),
       sex: val('newborn.sex'),

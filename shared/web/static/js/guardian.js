@@ -3,7 +3,7 @@
 
 import { api, h, field, frame, router, show, showQuiet, busy, pager, fmtTime, fmtDate, flashNext, today, showError, newKey } from './common.js';
 import { statusBadge, STEP } from './labels.js';
-import { applicationForm, collect, sites } from './form.js';
+import { applicationForm, collect, openBundles, sites } from './form.js';
 import { caseView, refreshWhileMoving } from './casefile.js';
 
 const s = frame(['guardian'], [['#/', '我的申请', '#/case'], ['#/new', '新的申请'], ['#/appointments', '预约']]);
@@ -37,7 +37,8 @@ async function list() {
 }
 
 async function apply() {
-  const form = await applicationForm({ mode: 'online', sub: s.sub, prefill: s.prefill || {} });
+  const bundles = await openBundles().catch(() => []);
+  const form = await applicationForm({ mode: 'online', sub: s.sub, prefill: s.prefill || {}, bundles });
   // The channel is where the page runs, not a question: inside the 浙里办 app (its user
   // agent, or the portal's link with ?from=zlb) or on the provincial website.
   const inApp = /zlb|zhelibanapp/i.test(navigator.userAgent) || new URLSearchParams(location.search).get('from') === 'zlb';

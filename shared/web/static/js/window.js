@@ -3,13 +3,14 @@
 // and the site's appointments of the day.
 
 import { api, h, field, frame, router, show, showQuiet, busy, fmtTime, flashNext, today, newKey } from './common.js';
-import { applicationForm, collect, sites } from './form.js';
+import { applicationForm, collect, openBundles, sites } from './form.js';
 import { caseView, refreshWhileMoving } from './casefile.js';
 
 const s = frame(['window_officer'], [['#/', '代办申请'], ['#/find', '查找申请', '#/case'], ['#/appointments', '当日预约']]);
 
 async function enter() {
-  const form = await applicationForm({ mode: 'offline', siteId: s.site });
+  const bundles = await openBundles().catch(() => []);
+  const form = await applicationForm({ mode: 'offline', siteId: s.site, bundles });
   const submit = h('button', { type: 'submit' }, '提交并受理');
   form.append(h('div', { class: 'actions' }, submit));
   form.addEventListener('submit', (ev) => {
