@@ -481,6 +481,8 @@ doc = {
                                                      "guardian_working_days": {"type": "integer", "description": "working days the case waited on the guardian after returns (its clock stopped), apart from the departments' time"}},
                                                     ["case_id", "status"])},
         "per_case_next_cursor": NEXT,
+        "bundles": {"type": "array", "description": "the cases of each 一件事 (catalogue bundle) in the period; birth first",
+                    "items": obj({"bundle": S, "total": I, "completed": I, "completed_on_time": I, "on_time_rate_percent": NNUM}, ["bundle", "total", "completed", "completed_on_time"])},
         "follow_ups": obj({"open": I, "closed": I, "overdue": I}, ["open", "closed", "overdue"]),
         "ratings": obj({"by_level": {"type": "object", "additionalProperties": I}, "bad_ratings_open": I}, ["by_level", "bad_ratings_open"]),
         "complaints": obj({"open": I, "answered": I}, ["open", "answered"]),

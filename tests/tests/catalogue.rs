@@ -251,6 +251,37 @@ async fn a_bundle_made_only_of_data_runs_end_to_end_after_it_is_applied() {
         assert_eq!(v.status, 200, "{}", v.body);
         assert_eq!(v.body["valid"], true, "{}", v.body);
     }
+
+    // Supervision counts each bundle's cases: a birth case beside the 子项's.
+    let birth = app.apply(&g, &testkit::family::form_a_nth(3, 3)).await;
+    app.wait_for(&birth, &g, "completed").await;
+    let today = chrono::Utc::now()
+        .with_timezone(&domain::calendar::shanghai())
+        .date_naive();
+    let path = format!(
+        "/v1/supervision/report?from={}&to={today}",
+        today - chrono::Duration::days(1)
+    );
+    let rep = app.get(&path, &app.supervisor()).await;
+    assert_eq!(rep.status, 200, "{}", rep.body);
+    let figures = |id: &str| {
+        rep.body["bundles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["bundle"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} in {}", rep.body["bundles"]))
+    };
+    for id in ["birth", "birth_certificates"] {
+        let f = figures(id);
+        assert_eq!(
+            (f["total"].as_i64(), f["completed"].as_i64()),
+            (Some(1), Some(1)),
+            "{f}"
+        );
+    }
+    assert_eq!(rep.body["bundles"][0]["bundle"], "birth");
 }
 
 /// The catalogue says whether a written commitment may stand in for a material: a version

@@ -261,15 +261,6 @@ pub async fn report(
             v
         })
         .collect();
-    let regions_json: Vec<Value> = regions
-        .iter()
-        .map(|(region, d)| {
-            let mut v = d.json();
-            v["region"] = json!(region);
-            v["region_name"] = json!(domain::idnum::Divisions::current().name(region));
-            v
-        })
-        .collect();
     let ratio = |a: i64, b: i64| (b > 0).then(|| round1(100.0 * a as f64 / b as f64));
     let cal = &app.calendar;
     let (shared_n, uploaded_n) = (get("shared"), get("uploaded"));
@@ -281,9 +272,10 @@ pub async fn report(
                   "completed_within_4_working_days": get("completed_on_time"),
                   "on_time_rate_percent": ratio(get("completed_on_time"), get("completed")),
                   "joint_handling_executed": get("joint")},
+        "bundles": bundle_figures(&case, &ratio),
         "filter": {"region": filter.region, "dept": filter.dept},
         "departments": depts_json,
-        "regions": regions_json,
+        "regions": regions_json(&regions),
         "per_case": per_case,
         "per_case_next_cursor": next.map(|k| crate::paging::cursor_for(&k)),
         "ratings": {"by_level": ratings, "bad_ratings_open": get("bad_open")},
@@ -295,6 +287,58 @@ pub async fn report(
                     "completeness_percent": ratio(get("archived"), get("finished"))},
         "calendar": {"known_years": cal.known_years(), "unknown_year_policy": cal.policy()},
     }))
+}
+
+/// Each region's figures, named.
+fn regions_json(regions: &BTreeMap<String, Figures>) -> Vec<Value> {
+    regions
+        .iter()
+        .map(|(region, d)| {
+            let mut v = d.json();
+            v["region"] = json!(region);
+            v["region_name"] = json!(domain::idnum::Divisions::current().name(region));
+            v
+        })
+        .collect()
+}
+
+/// The cases of each bundle (一件事) in the period: the bundles other than 出生 count their
+/// own; 出生's are the rest (every case made before the catalogue was one).
+fn bundle_figures(
+    case: &std::collections::BTreeMap<String, i64>,
+    ratio: &dyn Fn(i64, i64) -> Option<f64>,
+) -> Vec<Value> {
+    let get = |k: &str| case.get(k).copied().unwrap_or(0);
+    let mut ids: Vec<&str> = case
+        .keys()
+        .filter_map(|k| k.strip_prefix("bundle.")?.strip_suffix(".total"))
+        .collect();
+    ids.sort_unstable();
+    let figures = |id: &str, total: i64, completed: i64, on_time: i64| {
+        json!({"bundle": id, "total": total, "completed": completed, "completed_on_time": on_time,
+               "on_time_rate_percent": ratio(on_time, completed)})
+    };
+    let of = |id: &str, name: &str| get(&format!("bundle.{id}.{name}"));
+    let others: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            figures(
+                id,
+                of(id, "total"),
+                of(id, "completed"),
+                of(id, "completed_on_time"),
+            )
+        })
+        .collect();
+    let sum = |name: &str| ids.iter().map(|id| of(id, name)).sum::<i64>();
+    let mut out = vec![figures(
+        "birth",
+        get("total") - sum("total"),
+        get("completed") - sum("completed"),
+        get("completed_on_time") - sum("completed_on_time"),
+    )];
+    out.extend(others);
+    out
 }
 
 /// The report's figures summed from the aggregate cells of the period.

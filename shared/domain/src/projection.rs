@@ -344,10 +344,22 @@ impl Case {
         let mut names: Vec<String> =
             vec!["total".into(), format!("status.{}", self.status().as_str())];
         let mut count = |name: &str| names.push(name.to_string());
+        // A bundle other than 出生 counts its own cases too (出生's are the rest: every case
+        // made before the catalogue was one).
+        let bundle = (self.plan.bundle != "birth").then(|| format!("bundle.{}.", self.plan.bundle));
+        if let Some(b) = &bundle {
+            count(&format!("{b}total"));
+        }
         if self.status() == CaseStatus::Completed {
             count("completed");
             if self.on_time() == Some(true) {
                 count("completed_on_time");
+            }
+            for name in ["completed", "completed_on_time"] {
+                let counted = name == "completed" || self.on_time() == Some(true);
+                if let (Some(b), true) = (&bundle, counted) {
+                    count(&format!("{b}{name}"));
+                }
             }
         }
         // Joint handling executed (8.1.3): at least two units did their part through the
