@@ -138,6 +138,7 @@ ID_ = {"type": "string", "pattern": "^[a-z0-9_]+$"}
 catalogue_item = obj({"item_id": ID_, "name": S, "unit": S, "queue": S,
                       "working_days": {"type": ["integer", "null"], "minimum": 1, "description": "null: within the bundle's promise (the hand-over)"},
                       "at_window": {"type": ["string", "null"], "enum": ["immediate", None], "description": "immediate: done the same day when applied for at a window (即办)"},
+                      "hand_over": {"type": ["string", "null"], "enum": ["own", "unified", None], "description": "online: own = the unit hands over its documents when its item is done (各自出件); unified or null = with the unified issuance"},
                       "matters": {"type": "array", "items": S},
                       "materials": {"type": "array", "items": obj({"kind": S, "name": S, "source": NS_, "commitment_allowed": B}, ["kind", "name", "source", "commitment_allowed"])},
                       "results": {"type": "array", "items": S},

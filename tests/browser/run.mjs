@@ -422,6 +422,8 @@ try {
   check(widths.length >= 3 && widths.some((w) => w > 0), `the on-time chart has a bar per department with data (${widths.join(', ')})`);
   const ratingBars = await sup.locator('#chart-ratings rect.bar').evaluateAll((els) => els.map((e) => Number(e.getAttribute('width'))));
   check(ratingBars[3] > 0, 'the ratings chart shows the two-star rating');
+  const bundleRows = await sup.getByRole('table', { name: '各一件事办理情况' }).locator('tbody tr').allInnerTexts();
+  check(bundleRows.length >= 1 && bundleRows[0].startsWith('出生一件事'), `the report counts each 一件事's cases (${bundleRows.join(' / ')})`);
   await axe(sup, 'supervisor: the report');
   await shoot(sup, 'supervisor-report');
   await sup.getByRole('link', { name: '督办清单' }).click();

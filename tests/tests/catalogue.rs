@@ -315,3 +315,34 @@ async fn a_version_without_the_commitment_asks_for_the_marriage_certificate_alon
         .unwrap()
         .contains("承诺书"));
 }
+
+/// Who hands over online is data: a version where the police's documents wait for the
+/// unified issuance and medical security hands over its own changes the hand-overs of
+/// new cases.
+#[tokio::test]
+async fn the_catalogue_decides_which_units_hand_over_their_own_documents() {
+    use domain::catalogue::HandOver;
+    let app = TestApp::start().await;
+    let mut c = Catalogue::builtin();
+    for item in c.bundles[0].situations[0].items.iter_mut() {
+        match item.item_id.as_str() {
+            "household_registration" => item.hand_over = Some(HandOver::Unified),
+            "medical_insurance" => item.hand_over = Some(HandOver::Own),
+            _ => {}
+        }
+    }
+    apply(&app, c).await;
+    let g = app.guardian(FATHER_A);
+    let id = app.apply(&g, &form_a()).await;
+    let case = app.wait_for(&id, &g, "completed").await;
+    let by: Vec<&str> = case["results"]["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["by"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        by,
+        ["hospital", "medical_insurance", "hrss", "service_center"]
+    );
+}

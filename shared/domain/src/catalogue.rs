@@ -88,6 +88,11 @@ pub struct Item {
     /// `"immediate"`: done the same day when applied for at a window (即办).
     #[serde(default)]
     pub at_window: Option<AtWindow>,
+    /// Online, `"own"`: the unit hands over its documents as soon as its item is done
+    /// (各自出件); `"unified"` or none: with the unified issuance. Offline, the accepting
+    /// unit hands everything over at the end.
+    #[serde(default)]
+    pub hand_over: Option<HandOver>,
     /// The standard's matters (事项) the item covers.
     #[serde(default)]
     pub matters: Vec<String>,
@@ -103,6 +108,15 @@ pub struct Item {
 #[serde(rename_all = "snake_case")]
 pub enum AtWindow {
     Immediate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandOver {
+    /// 各自出件: the unit hands over its own documents when its item is done.
+    Own,
+    /// With the unified issuance (统一出件).
+    Unified,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -230,6 +244,7 @@ impl Catalogue {
                     step: Step::parse(&i.item_id)?,
                     working_days: i.working_days,
                     at_window: i.at_window,
+                    hand_over: i.hand_over,
                     depends_on: i.depends_on.clone(),
                 })
             })
@@ -572,6 +587,8 @@ pub struct PlannedItem {
     pub working_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_window: Option<AtWindow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand_over: Option<HandOver>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
 }
@@ -634,6 +651,13 @@ impl Plan {
             .is_none_or(|kinds| kinds.iter().any(|k| k == kind))
     }
 
+    /// Online, whether the step's unit hands over its own documents when it is done
+    /// (各自出件) rather than with the unified issuance.
+    pub fn hands_over_own(&self, step: Step) -> bool {
+        self.item(step)
+            .is_some_and(|i| i.hand_over == Some(HandOver::Own))
+    }
+
     /// Whether the step is an item of the plan (the others are not applicable).
     pub fn includes(&self, step: Step) -> bool {
         self.item(step).is_some()
@@ -686,6 +710,13 @@ mod tests {
         for spec in FLOW.iter() {
             let item = plan.item(spec.step).expect("every step planned");
             assert_eq!(item.depends_on, spec.depends_on, "{}", spec.name);
+            // Online, each unit hands over its own documents, but medical security's
+            // decisions go out with the unified issuance (A.5.3.3).
+            let own = !matches!(
+                spec.step,
+                Step::Acceptance | Step::MedicalInsurance | Step::UnifiedIssuance
+            );
+            assert_eq!(plan.hands_over_own(spec.step), own, "{}", spec.name);
             for ch in [
                 Channel::ZlbApp,
                 Channel::ZjWeb,

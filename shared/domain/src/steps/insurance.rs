@@ -359,10 +359,6 @@ impl super::DeptStep for MedicalSecurity {
         }
         v
     }
-    /// The enrolment and the benefit decision go out with the unified issuance.
-    fn hands_over_online(&self) -> bool {
-        false
-    }
     /// The premium notice, when the enrolment carries one.
     fn notices(&self, results: &super::StepResults) -> Vec<crate::case::NoticeKind> {
         // Not again for a payment already recorded (a step done again after a correction).

@@ -232,8 +232,9 @@ pub fn step_items(step: Step, case: &Case) -> Vec<String> {
         .collect()
 }
 
-/// Online, each unit that hands over its own documents does so when its step is done
-/// (各自出件, A.5.3.3); the others' (medical security's decisions) and the completion
+/// Online, each unit that hands over its own documents (the catalogue item's `hand_over`,
+/// as the case's plan keeps it) does so when its step is done (各自出件, A.5.3.3); the
+/// others' (in the shipped catalogue, medical security's decisions) and the completion
 /// notice go out with unified issuance. Offline, the accepting unit hands everything over
 /// at the end (A.5.3.1–2).
 pub fn hands_over_at(step: Step, case: &Case) -> Vec<String> {
@@ -243,13 +244,13 @@ pub fn hands_over_at(step: Step, case: &Case) -> Vec<String> {
         Step::UnifiedIssuance => {
             let mut v = vec![format!("{}办结告知书", case.plan().bundle_name())];
             for s in crate::flow::department_steps().filter(|s| case.plan().includes(*s)) {
-                if !(online && super::of(s).hands_over_online()) {
+                if !(online && case.plan().hands_over_own(s)) {
                     v.extend(step_items(s, case));
                 }
             }
             v
         }
-        s if online && super::of(s).hands_over_online() => step_items(s, case),
+        s if online && case.plan().hands_over_own(s) => step_items(s, case),
         _ => vec![],
     }
 }

@@ -113,11 +113,6 @@ pub trait DeptStep: Sync {
     fn handover_items(&self, _case: &Case) -> Vec<&'static str> {
         vec![]
     }
-    /// Online, whether the unit hands its own documents over as soon as its step is done
-    /// (各自出件); if not, they go out with the unified issuance.
-    fn hands_over_online(&self) -> bool {
-        true
-    }
     /// What the family is told when the step is done with these results, beyond the
     /// hand-over (medical security: the premium to pay).
     fn notices(&self, _results: &StepResults) -> Vec<crate::case::NoticeKind> {

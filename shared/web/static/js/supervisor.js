@@ -112,11 +112,11 @@ async function report() {
         h('tbody', {}, (r.regions || []).map((x) => h('tr', {},
           h('td', {}, `${x.region_name || ''}（${x.region}）`), h('td', {}, String(x.cases_handled)), h('td', {}, pct(x.on_time_rate_percent)),
           h('td', {}, String(x.open_tasks)), h('td', {}, String(x.open_overdue_tasks)), h('td', {}, String(x.returned)), h('td', {}, String(x.rejected))))))),
-      (r.bundles || []).length > 1 ? h('div', { class: 'table-scroll' }, h('table', {},
+      ...((r.bundles || []).length ? [h('div', { class: 'table-scroll' }, h('table', {},
         h('caption', {}, '各一件事办理情况'),
         h('thead', {}, h('tr', {}, ['一件事', '申请件数', '办结件数', '按时办结率'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, r.bundles.map((b) => h('tr', {},
-          h('td', {}, bundleNames[b.bundle] || '其他一件事'), h('td', {}, String(b.total)), h('td', {}, String(b.completed)), h('td', {}, pct(b.on_time_rate_percent))))))) : null,
+          h('td', {}, bundleNames[b.bundle] || '其他一件事'), h('td', {}, String(b.total)), h('td', {}, String(b.completed)), h('td', {}, pct(b.on_time_rate_percent)))))))] : []),
       h('p', { class: 'hint' }, `归档完整率 ${pct(r.archive && r.archive.completeness_percent)}；生成于 ${fmtDate(r.generated_at)}。个人信息已脱敏。`));
   };
   form.addEventListener('submit', (ev) => { ev.preventDefault(); busy(form.querySelector('button'), form, load); });
