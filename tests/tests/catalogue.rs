@@ -346,3 +346,43 @@ async fn the_catalogue_decides_which_units_hand_over_their_own_documents() {
         ["hospital", "medical_insurance", "hrss", "service_center"]
     );
 }
+
+/// The shipped catalogue lists 身后一件事 as the standard's catalogue does (its items,
+/// units, materials and the 5-day promise), with its guide; no engine runs it yet, so an
+/// application for it is refused in Chinese and the guide sends the family to a window.
+#[tokio::test]
+async fn the_shipped_catalogue_lists_the_death_bundle_which_is_not_yet_open_online() {
+    let app = TestApp::start().await;
+    let r = app.get("/v1/catalogue/death", "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["stage"], "身后");
+    assert_eq!(r.body["promise_working_days"], 5);
+    let items: Vec<&str> = r.body["situations"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["item_id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "death_certificate",
+        "cremation_record",
+        "household_cancellation",
+        "pension",
+    ] {
+        assert!(items.contains(&id), "{id} in {items:?}");
+    }
+    let guide = app.get("/v1/guide?bundle=death", "").await;
+    assert_eq!(guide.status, 200, "{}", guide.body);
+    assert_eq!(guide.body["online"], false);
+    assert_eq!(guide.body["lead_unit_name"], "民政部门");
+    let g = app.guardian(FATHER_A);
+    let mut form = form_a();
+    form["bundle"] = json!("death");
+    let r = app.submit(&g, &uuid_key(), &form).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error"]["details"][0]["code"], "bundle_not_open");
+    assert_eq!(
+        r.body["error"]["details"][0]["message"],
+        "“身后一件事”暂未开通网上申请，请到行政服务中心窗口咨询办理"
+    );
+}

@@ -272,8 +272,18 @@ fn field<'a>(form: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(form, |v, k| v.get(k))
 }
 
-fn unit_name(code: &str) -> Option<&'static str> {
-    Dept::parse(code).map(Dept::name_zh)
+/// Units a catalogue may name besides the engine's departments (for bundles no engine
+/// runs yet).
+pub const OTHER_UNITS: [(&str, &str); 1] = [("civil_affairs", "民政部门")];
+
+/// A unit's name for people, if the code is known.
+pub fn unit_name(code: &str) -> Option<&'static str> {
+    Dept::parse(code).map(Dept::name_zh).or_else(|| {
+        OTHER_UNITS
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, name)| *name)
+    })
 }
 
 fn check_bundle(b: &Bundle, at: &str, p: &mut Problems) {

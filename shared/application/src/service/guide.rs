@@ -20,7 +20,7 @@ pub async fn guide_of(app: &App, bundle: Option<&str>) -> Result<Value, ServiceE
 }
 
 fn unit_name(code: &str) -> &'static str {
-    Dept::parse(code).map_or("", Dept::name_zh)
+    domain::catalogue::unit_name(code).unwrap_or("")
 }
 
 /// The items of a bundle's first situation, as the guide lists them.
