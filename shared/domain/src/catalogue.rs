@@ -406,6 +406,48 @@ fn check_situation(b: &Bundle, s: &Situation, at: &str, p: &mut Problems) {
     }
     if b.bundle_id == "birth" || b.runs_on_engine() {
         check_engine_items(s, at, p);
+        check_form_fields(s, at, p);
+    }
+}
+
+/// The birth form's sections: a condition or a correction field outside them would never
+/// match (a typo silently choosing the fallback situation, or a correction sending nothing
+/// back).
+const FORM_SECTIONS: [&str; 11] = [
+    "channel",
+    "window",
+    "newborn",
+    "mother",
+    "father",
+    "household",
+    "insurance",
+    "social_security_card",
+    "delivery",
+    "applicant",
+    "consent",
+];
+
+fn check_form_fields(s: &Situation, at: &str, p: &mut Problems) {
+    let known = |f: &str| FORM_SECTIONS.contains(&f.split('.').next().unwrap_or(""));
+    for (k, c) in s.when.iter().enumerate() {
+        if !known(&c.field) {
+            p.push(
+                &format!("{at}.when[{k}].field"),
+                "unknown_field",
+                format!("条件中的表单字段 {} 不存在", c.field),
+            );
+        }
+    }
+    for (n, item) in s.items.iter().enumerate() {
+        for (d, f) in item.depends_on.iter().enumerate() {
+            if !known(f) {
+                p.push(
+                    &format!("{at}.items[{n}].depends_on[{d}]"),
+                    "unknown_field",
+                    format!("事项“{}”依赖的表单字段 {f} 不存在", item.name),
+                );
+            }
+        }
     }
 }
 
@@ -816,8 +858,14 @@ mod tests {
             equals: 2.into(),
         }];
         twins.items[1].working_days = Some(2);
-        c.bundles[0].situations.insert(0, twins);
+        c.bundles[0].situations.insert(0, twins.clone());
         assert!(c.check().is_empty(), "{:?}", c.check());
+        // A misspelt field would never match: refused.
+        let mut typo = c.clone();
+        typo.bundles[0].situations[0].when[0].field = "newbron.multiple_birth".into();
+        let problems = typo.check();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].code, "unknown_field");
         let form = serde_json::json!({"newborn": {"multiple_birth": 2}});
         assert_eq!(c.plan(2, "birth", &form).unwrap().situation, "twins");
         assert_eq!(

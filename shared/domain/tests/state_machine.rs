@@ -885,3 +885,36 @@ fn a_birth_time_sent_with_another_offset_keeps_its_beijing_date() {
         .expect("the ID sequence is asked");
     assert!(id.namespace.contains(":20261128:"), "{}", id.namespace);
 }
+
+#[test]
+fn the_delivery_record_check_names_each_field_that_disagrees_with_both_values() {
+    let (mut c, _) = new_case();
+    let mut fx = facts();
+    let b = fx.birth.as_mut().unwrap();
+    b.weight_g = 3300;
+    b.length_cm = 52;
+    let _ = c.assess_acceptance(fx, &Settings::default());
+    let mut out = steps::checks::TaskRecords::default();
+    steps::checks::delivery_record(&c, &mut out);
+    let fields: Vec<&str> = out.mismatches.iter().map(|m| m.field).collect();
+    assert_eq!(fields, ["newborn.weight_g", "newborn.length_cm"]);
+    let weight = &out.mismatches[0];
+    assert_eq!(
+        (weight.form.as_str(), weight.record.as_deref()),
+        ("3250", Some("3300"))
+    );
+    assert_eq!(weight.text, "体重（克）：申请填写“3250”，记录为“3300”");
+    assert!(out.birth.is_some());
+
+    // No delivery record at all: the one mismatch says so, against the form's hospital.
+    let (mut c, _) = new_case();
+    let mut fx = facts();
+    fx.birth = None;
+    let _ = c.assess_acceptance(fx, &Settings::default());
+    let mut out = steps::checks::TaskRecords::default();
+    steps::checks::delivery_record(&c, &mut out);
+    assert_eq!(out.mismatches.len(), 1);
+    assert_eq!(out.mismatches[0].field, "newborn.hospital_code");
+    assert_eq!(out.mismatches[0].record, None);
+    assert!(out.mismatches[0].text.contains("共享数据中无记录"));
+}
