@@ -112,10 +112,15 @@ pub async fn run(args: CatalogueArgs) -> Result<(), String> {
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "ops".into());
             let app = app(&args).await?;
+            let aws = args.backend.clone().backend()? != onething::Backend::Embedded;
             match application::service::apply_catalogue(&app, new, &by)
                 .await
                 .map_err(|e| e.to_string())?
             {
+                Applied::New(v) if aws => println!(
+                    "已施行目录第 {v} 版：此后受理的申请按此版办理（各 API 实例在 {} 秒内生效）",
+                    aws::CATALOGUE_CACHE_TTL.as_secs()
+                ),
                 Applied::New(v) => println!("已施行目录第 {v} 版：此后受理的申请按此版办理"),
                 Applied::Unchanged(v) => println!("与现行第 {v} 版相同，未生成新版本"),
             }

@@ -24,7 +24,7 @@ pub use aggregates::shard_of as aggregate_shard;
 pub use appointments::DynamoAppointments;
 pub use audit::CloudWatchAudit;
 pub use blobs::S3Blobs;
-pub use catalogue::DynamoCatalogue;
+pub use catalogue::{DynamoCatalogue, CACHE_TTL as CATALOGUE_CACHE_TTL};
 pub use dynamo::{DynamoAllocator, DynamoNotifier, DynamoStore, DUE_SHARDS};
 pub use queues::{QueueUrls, SqsQueues};
 pub use sharing::{ApiKey, HttpSharing, SecretValue};
