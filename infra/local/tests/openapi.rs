@@ -74,3 +74,58 @@ fn a_python_client_generates_with_no_warning_and_every_model() {
         assert!(models.join(model).exists(), "no model {model}:\n{log}");
     }
 }
+
+/// The catalogue's JSON Schema (for operators' editors and tools) says what the server's
+/// reader says: the shipped catalogue passes it; a unit the server does not know, an
+/// unknown field and a zero time limit fail it, as `onething catalogue check` fails them.
+#[test]
+fn the_shipped_catalogue_passes_its_json_schema_and_faults_do_not() {
+    let script = r#"
+import json, sys, copy, jsonschema
+schema = json.load(open("shared/domain/catalogue/schema.json"))
+good = json.load(open("shared/domain/catalogue/catalogue.json"))
+jsonschema.validate(good, schema)
+faults = []
+for edit in ("unit", "field", "limit"):
+    bad = copy.deepcopy(good)
+    item = bad["bundles"][0]["situations"][0]["items"][2]
+    if edit == "unit": item["unit"] = "nobody"
+    if edit == "field": item["colour"] = "red"
+    if edit == "limit": item["working_days"] = 0
+    try:
+        jsonschema.validate(bad, schema)
+    except jsonschema.ValidationError:
+        faults.append(edit)
+print(" ".join(faults))
+"#;
+    let out = Command::new(py("python"))
+        .args(["-c", script])
+        .current_dir(root())
+        .output()
+        .expect("python from the test venv (scripts/test installs it)");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(said.trim(), "unit field limit");
+    for (edit, path) in [
+        ("unit", "unit"),
+        ("field", "colour"),
+        ("limit", "working_days"),
+    ] {
+        let mut c: serde_json::Value =
+            serde_json::from_str(domain::catalogue::BUILTIN_JSON).unwrap();
+        let item = &mut c["bundles"][0]["situations"][0]["items"][2];
+        item[path] = match edit {
+            "unit" => "nobody".into(),
+            "field" => "red".into(),
+            _ => 0.into(),
+        };
+        assert!(
+            domain::catalogue::Catalogue::parse(&c.to_string()).is_err(),
+            "the server's reader refuses the {edit} fault too"
+        );
+    }
+}
