@@ -55,6 +55,9 @@ fn serve_with(m: &moto::Moto, stack: &str, manual: &str, faults: &str) -> Serve 
     }
     let mut envs: Vec<(String, String)> = m.env().into_iter().map(|(k, v)| (k.into(), v)).collect();
     envs.push(("ONETHING_JWT_SECRET".into(), SECRET.into()));
+    // The API keeps the catalogue's latest version for a while (30 s by default); 1 s
+    // here, so the test of an apply waits a second, not half a minute.
+    envs.push(("ONETHING_CATALOGUE_TTL_MS".into(), "1000".into()));
     if !faults.is_empty() {
         envs.push(("ONETHING_FAULTS".into(), faults.into()));
     }

@@ -18,8 +18,9 @@ use ports::{CatalogueStore, StoreError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long the latest version read is used before it is read again (default 5 s).
-pub const CACHE_TTL: Duration = Duration::from_secs(5);
+/// How long the latest version read is used before it is read again (default 30 s: at
+/// most one read per API instance and half minute, whatever the traffic).
+pub const CACHE_TTL: Duration = Duration::from_secs(30);
 
 type Cached = Option<(Instant, Option<Version>)>;
 
