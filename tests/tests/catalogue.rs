@@ -386,3 +386,39 @@ async fn the_shipped_catalogue_lists_the_death_bundle_which_is_not_yet_open_onli
         "“身后一件事”暂未开通网上申请，请到行政服务中心窗口咨询办理"
     );
 }
+
+/// Situations (情形项) are chosen by the form: a version where twins have a longer
+/// hospital item and a single birth (birth order 1 of 1, left out of the form as its
+/// default) a situation of its own gives each case its own situation and limits.
+#[tokio::test]
+async fn each_case_follows_the_situation_its_form_meets() {
+    use domain::catalogue::Condition;
+    let app = TestApp::start_with(&["police"]).await;
+    let mut c = Catalogue::builtin();
+    let general = c.bundles[0].situations[0].clone();
+    let mut single = general.clone();
+    single.situation_id = "single".into();
+    single.name = "单胎".into();
+    single.when = vec![Condition {
+        field: "newborn.multiple_birth".into(),
+        equals: json!(1),
+    }];
+    single.items[2].working_days = Some(2);
+    c.bundles[0].situations.insert(0, single);
+    assert!(c.check().is_empty(), "{:?}", c.check());
+    apply(&app, c).await;
+
+    let g = app.guardian(FATHER_A);
+    let one = app.apply(&g, &form_a()).await;
+    let twin = app.apply(&g, &testkit::family::form_a_nth(4, 3)).await;
+    for (id, days) in [(one, 2), (twin, 1)] {
+        app.task_for("police", &id).await;
+        let case = app.case(&id, &g).await;
+        let s = step(&case, "household_registration");
+        assert_eq!(
+            at(&s["due_at"]),
+            working_days_after(&app, at(&s["started_at"]), days),
+            "{id}"
+        );
+    }
+}

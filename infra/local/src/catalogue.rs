@@ -126,30 +126,33 @@ pub async fn run(args: CatalogueArgs) -> Result<(), String> {
             }
             Ok(())
         }
-        CatalogueCmd::History { json } => {
-            let app = app(&args).await?;
-            let mut versions = vec![domain::catalogue::Version::builtin()];
-            versions.extend(
-                app.catalogues
-                    .catalogue_history()
-                    .await
-                    .map_err(|e| e.to_string())?,
-            );
-            for v in versions {
-                if *json {
-                    let line = serde_json::json!({"version": v.version, "applied_at": v.applied_at,
-                        "applied_by": v.applied_by});
-                    println!("{line}");
-                } else {
-                    let at = if v.applied_at.is_empty() {
-                        "（随系统发布）"
-                    } else {
-                        &v.applied_at
-                    };
-                    println!("{}\t{}\t{}", v.version, at, v.applied_by);
-                }
-            }
-            Ok(())
+        CatalogueCmd::History { json } => history(&args, *json).await,
+    }
+}
+
+/// `catalogue history`: the built-in version, then every applied one.
+async fn history(args: &CatalogueArgs, json: bool) -> Result<(), String> {
+    let app = app(args).await?;
+    let mut versions = vec![domain::catalogue::Version::builtin()];
+    versions.extend(
+        app.catalogues
+            .catalogue_history()
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    for v in versions {
+        if json {
+            let line = serde_json::json!({"version": v.version, "applied_at": v.applied_at,
+                "applied_by": v.applied_by});
+            println!("{line}");
+        } else {
+            let at = if v.applied_at.is_empty() {
+                "（随系统发布）"
+            } else {
+                &v.applied_at
+            };
+            println!("{}\t{}\t{}", v.version, at, v.applied_by);
         }
     }
+    Ok(())
 }

@@ -664,6 +664,16 @@ fn valid_phone(s: &str) -> bool {
 }
 
 impl Form {
+    /// The form as the catalogue's situation conditions read it: its JSON with the values
+    /// a form may leave out at their defaults (a single birth: birth order 1 of 1), so a
+    /// condition can name them.
+    pub fn condition_view(&self) -> Value {
+        let mut v = serde_json::to_value(self).expect("serialises");
+        v["newborn"]["birth_order"] = self.newborn.birth_order.into();
+        v["newborn"]["multiple_birth"] = self.newborn.multiple_birth.into();
+        v
+    }
+
     /// Parse and validate the form. `now` is the submission instant (for "not in the future").
     pub fn parse(v: &Value, now: DateTime<FixedOffset>) -> Result<Form, Vec<Problem>> {
         let Some(root) = v.as_object() else {

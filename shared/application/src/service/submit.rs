@@ -32,11 +32,7 @@ pub async fn submit(
     let (parentage, siblings) = super::parentage::at_application(app, &form, now).await?;
     let plan = catalogue
         .catalogue
-        .plan(
-            catalogue.version,
-            bundle,
-            &serde_json::to_value(&form).expect("serialises"),
-        )
+        .plan(catalogue.version, bundle, &form.condition_view())
         .ok_or_else(|| {
             ServiceError::Unavailable("办事目录中没有适用于本申请的情形，请联系运维人员".into())
         })?;
