@@ -488,6 +488,22 @@ async fn authorization_matrix() {
             json!(null),
             [403, 403, 403, 403, 403, 403, 200, 401, 403, 200],
         ),
+        // The catalogue and each bundle's guide are public: the same for every caller,
+        // with a token or without (an unknown bundle is 404 for all).
+        ("GET", "/v1/catalogue".into(), json!(null), [200; 10]),
+        ("GET", "/v1/catalogue/death".into(), json!(null), [200; 10]),
+        (
+            "GET",
+            "/v1/catalogue/nothing".into(),
+            json!(null),
+            [404; 10],
+        ),
+        (
+            "GET",
+            "/v1/guide?bundle=death".into(),
+            json!(null),
+            [200; 10],
+        ),
         // Only a hospital corrects its own delivery record (none of these is one; a
         // hospital's own and another's are in `identity`).
         (

@@ -11,15 +11,6 @@ fn at(v: &Value) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(v.as_str().expect("a time")).expect("rfc3339")
 }
 
-fn step<'a>(case: &'a Value, name: &str) -> &'a Value {
-    case["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == name)
-        .expect("the step")
-}
-
 /// The shipped catalogue with the police's item given `days` and the promise `promise`.
 fn with_limits(days: u32, promise: u32) -> Catalogue {
     let mut c = Catalogue::builtin();

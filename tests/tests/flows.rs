@@ -11,15 +11,6 @@ fn t(v: &Value) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}"))).unwrap()
 }
 
-fn step<'a>(case: &'a Value, name: &str) -> &'a Value {
-    case["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == name)
-        .unwrap()
-}
-
 fn assert_complete_results(case: &Value, county: &str, sex: Sex) {
     let r = &case["results"];
     let id = r["newborn_id_number"].as_str().expect("newborn id");

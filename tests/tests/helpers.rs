@@ -487,6 +487,16 @@ pub fn newborn(n: usize) -> Value {
     f
 }
 
+/// The step named `name` of a case as the API shows it.
+pub fn step<'a>(case: &'a Value, name: &str) -> &'a Value {
+    case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap_or_else(|| panic!("no step {name}"))
+}
+
 pub fn uuid_key() -> String {
     format!(
         "k-{}",

@@ -18,15 +18,6 @@ fn at_window(mut f: Value, channel: &str) -> Value {
     f
 }
 
-fn step<'a>(case: &'a Value, name: &str) -> &'a Value {
-    case["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == name)
-        .unwrap()
-}
-
 fn codes(r: &Resp) -> Vec<(String, String)> {
     r.body["error"]["details"]
         .as_array()

@@ -13,6 +13,19 @@ fn onething(dir: &std::path::Path, args: &[&str]) -> Output {
         .expect("run onething")
 }
 
+/// The token secret of the servers these tests start.
+const SECRET: &str = "cli-secret-0123456789abcdef0123456789ab";
+
+/// `serve` on `data` with [`SECRET`], nothing else set.
+fn serve_on(data: &std::path::Path) -> testkit::serve::Serve {
+    testkit::serve::Serve::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
+        data,
+        &[],
+        [("ONETHING_JWT_SECRET", SECRET)],
+    )
+}
+
 #[test]
 fn token_without_a_servers_secret_is_refused_instead_of_inventing_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -147,15 +160,9 @@ fn the_data_directory_is_the_owners_alone_and_secrets_are_long_and_never_followe
 /// personal data, through which request; the trail holds no unmasked ID number.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_lists_who_read_and_changed_a_case() {
-    const SECRET: &str = "cli-secret-0123456789abcdef0123456789ab";
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = testkit::serve::Serve::start(
-        std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
-        &data,
-        &[],
-        [("ONETHING_JWT_SECRET", SECRET)],
-    );
+    let server = serve_on(&data);
     let http = testkit::http::Http::default();
     let form = testkit::family::form_a();
     http.record_birth(&server.base, SECRET.as_bytes(), &form)
@@ -252,7 +259,6 @@ async fn audit_lists_who_read_and_changed_a_case() {
 /// only, and marks their responses; other origins get nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_is_allowed_for_configured_portals_only() {
-    const SECRET: &str = "cli-secret-0123456789abcdef0123456789ab";
     let portal = "https://portal.example.gov.cn";
     let server = testkit::serve::Serve::start_fresh(
         std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
@@ -585,16 +591,10 @@ async fn a_portal_configuration_opens_the_pages_to_the_portal_and_nothing_else()
 /// application at once, without a restart; history lists both versions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_catalogue_applied_while_the_server_runs_is_in_force_for_the_next_case() {
-    const SECRET: &str = "cli-secret-0123456789abcdef0123456789ab";
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data_arg = data.to_str().unwrap().to_string();
-    let server = testkit::serve::Serve::start(
-        std::path::Path::new(env!("CARGO_BIN_EXE_onething")),
-        &data,
-        &[],
-        [("ONETHING_JWT_SECRET", SECRET)],
-    );
+    let server = serve_on(&data);
     let http = testkit::http::Http::default();
     let shipped: serde_json::Value = serde_json::from_str(domain::catalogue::BUILTIN_JSON).unwrap();
 

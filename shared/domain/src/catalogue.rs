@@ -659,18 +659,22 @@ impl Plan {
     /// Whether this is the built-in birth plan (version 1), which a case stored without a
     /// plan reads as: it is not written out, so cases keep their stored bytes.
     pub fn is_builtin(&self) -> bool {
-        self.catalogue_version == BUILTIN_VERSION && *self == Plan::builtin()
+        self.catalogue_version == BUILTIN_VERSION && self == Plan::shipped()
     }
 
     /// The birth plan of the built-in catalogue.
     pub fn builtin() -> Plan {
+        Plan::shipped().clone()
+    }
+
+    /// The built-in plan, made once (every case written is compared with it).
+    fn shipped() -> &'static Plan {
         static PLAN: std::sync::OnceLock<Plan> = std::sync::OnceLock::new();
         PLAN.get_or_init(|| {
             Catalogue::builtin()
                 .plan(BUILTIN_VERSION, "birth", &Value::Null)
                 .expect("the built-in birth bundle has an unconditional situation")
         })
-        .clone()
     }
 
     fn item(&self, step: Step) -> Option<&PlannedItem> {

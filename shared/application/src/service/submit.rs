@@ -34,7 +34,9 @@ pub async fn submit(
         .catalogue
         .plan(catalogue.version, bundle, &form.condition_view())
         .ok_or_else(|| {
-            ServiceError::Unavailable("办事目录中没有适用于本申请的情形，请联系运维人员".into())
+            // The catalogue's check requires a fallback situation: only a damaged store
+            // gets here.
+            ServiceError::Unavailable("暂时无法受理该申请，请稍后再试或拨打 12345 咨询".into())
         })?;
     let made = Application {
         owner,
